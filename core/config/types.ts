@@ -1,0 +1,102 @@
+/** The validated, defaults-applied form of strangler.yaml. */
+
+export const STAGES = ['legacy', 'shadow', 'canary', 'live', 'retired'] as const;
+export type Stage = (typeof STAGES)[number];
+
+export type StickinessSource = 'header' | 'cookie' | 'query';
+export type Stickiness = { kind: 'random' } | { kind: StickinessSource; name: string };
+
+export interface ListenConfig {
+  host: string;
+  port: number;
+  /** Largest request head (request line + headers) accepted; larger gets 431. */
+  maxHeaderBytes: number;
+  /** How long a graceful stop waits for in-flight requests before closing them. */
+  drainTimeoutMs: number;
+}
+
+export interface AdminConfig {
+  host: string;
+  port: number;
+  /** Bearer token; never printed. */
+  token: string;
+}
+
+export interface StateConfig {
+  /** `embedded:<folder>` (PGlite) or `postgres://…` */
+  url: string;
+  /** How often the proxy re-reads the store as a fallback to LISTEN/NOTIFY. */
+  pollMs: number;
+}
+
+export interface FlagsConfig {
+  provider: 'embedded';
+}
+
+export interface UpstreamConfig {
+  name: string;
+  /** Origin only: `http://host:port`. */
+  url: string;
+  /** Time to wait for the upstream's response headers, and between body chunks; exceeded → 504. */
+  timeoutMs: number;
+  /** Keep-alive connections in the pool. */
+  connections: number;
+  /** Send the client's Host header instead of the upstream's own. */
+  preserveHost: boolean;
+}
+
+export interface RouteMatch {
+  /** Path prefix, matched on segment boundaries. */
+  path: string;
+  /** Upper-case methods; undefined = any method. */
+  methods?: string[];
+}
+
+export interface ShadowConfig {
+  sample: number;
+  methods: string[];
+  ignore: string[];
+  maxBodyBytes: number;
+}
+
+export interface FallbackConfig {
+  on: Array<'connect-error' | 'timeout' | '5xx'>;
+  methods: string[];
+}
+
+export interface DeprecationConfig {
+  /** ISO-8601 date-time. */
+  sunset: string;
+  link?: string;
+}
+
+export interface RouteConfig {
+  name: string;
+  match: RouteMatch;
+  /** Upstream name of the new service (undefined only for routes that are merely deprecated). */
+  service?: string;
+  /** Upstream name that serves the legacy side; defaults to `legacy`. */
+  legacy: string;
+  /** Initial state, used only when the state store has no state for this route yet. */
+  stage: Stage;
+  percent: number;
+  stickiness: Stickiness;
+  /** Where a request without the sticky value goes. */
+  stickyFallback: 'random' | 'legacy';
+  /** Flag name; also the Unleash groupId used for bucketing. Defaults to `strangler.<name>`. */
+  flag: string;
+  shadow?: ShadowConfig;
+  fallback?: FallbackConfig;
+  deprecated?: DeprecationConfig;
+}
+
+export interface StranglerConfig {
+  /** Path of the file this was loaded from (for messages). */
+  file: string;
+  listen: ListenConfig;
+  admin: AdminConfig;
+  state: StateConfig;
+  flags: FlagsConfig;
+  upstreams: Record<string, UpstreamConfig>;
+  routes: RouteConfig[];
+}
