@@ -46,7 +46,7 @@ export interface UpstreamConfig {
 }
 
 export interface RouteMatch {
-  /** Path prefix, matched on segment boundaries. */
+  /** Path prefix, matched on segment boundaries; loaded without a trailing "/" (except "/" itself). */
   path: string;
   /** Upper-case methods; undefined = any method. */
   methods?: string[];

@@ -1,0 +1,68 @@
+import { existsSync } from 'node:fs';
+import { loadConfig } from '../core/config';
+import { ConfigError } from '../core/errors';
+import { CliError } from './output';
+
+export interface AdminTarget {
+  url: string;
+  token: string;
+}
+
+export interface AdminFlags {
+  admin?: string;
+  token?: string;
+  config?: string;
+}
+
+const DEFAULT_CONFIG = 'strangler.yaml';
+
+/** Admin URL and token: flags, then STRANGLER_ADMIN_URL / STRANGLER_ADMIN_TOKEN, then the config file. */
+export function resolveAdminTarget(flags: AdminFlags, env: NodeJS.ProcessEnv = process.env): AdminTarget {
+  let url = flags.admin ?? env.STRANGLER_ADMIN_URL;
+  let token = flags.token ?? env.STRANGLER_ADMIN_TOKEN;
+  const configFile = flags.config ?? (existsSync(DEFAULT_CONFIG) ? DEFAULT_CONFIG : undefined);
+  if ((!url || !token) && configFile) {
+    try {
+      const config = loadConfig(configFile, env);
+      const host = config.admin.host === '0.0.0.0' || config.admin.host === '::' ? '127.0.0.1' : config.admin.host;
+      url ??= `http://${host.includes(':') ? `[${host}]` : host}:${config.admin.port}`;
+      token ??= config.admin.token;
+    } catch (err) {
+      if (err instanceof ConfigError) throw new CliError(err.message.split('\n')[0]!);
+      throw err;
+    }
+  }
+  if (!url) throw new CliError('no admin API address: pass --admin URL, set STRANGLER_ADMIN_URL, or run where strangler.yaml is (or pass --config FILE)');
+  if (!token) throw new CliError('no admin token: pass --token, set STRANGLER_ADMIN_TOKEN, or give a config file with admin.token');
+  if (!/^https?:\/\//.test(url)) throw new CliError(`--admin: must be an http:// or https:// URL, got "${url}"`);
+  return { url: url.replace(/\/+$/, ''), token };
+}
+
+/** Calls the admin API; every failure becomes a one-line CliError. */
+export async function adminRequest<T>(target: AdminTarget, method: 'GET' | 'PUT', path: string, body?: unknown): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(target.url + path, {
+      method,
+      headers: { authorization: `Bearer ${target.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(10000),
+    });
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+    throw new CliError(`cannot reach the admin API at ${target.url}: ${cause} (is "strangler proxy" running?)`);
+  }
+  const text = await response.text();
+  if (response.status === 401) throw new CliError(`the admin API at ${target.url} refused the token (401): check --token or STRANGLER_ADMIN_TOKEN`);
+  if (!response.ok) {
+    let message = text;
+    try {
+      message = (JSON.parse(text) as { error?: string }).error ?? text;
+    } catch {
+      /* not JSON: use the text as it is */
+    }
+    throw new CliError(`${method} ${path} failed (${response.status}): ${message}`);
+  }
+  if (path === '/metrics') return text as T;
+  return JSON.parse(text) as T;
+}

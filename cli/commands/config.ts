@@ -1,0 +1,37 @@
+import type { Argv, CommandModule } from 'yargs';
+import { redactConfig, validateConfigFile } from '../../core/config';
+import { formatConfigIssue } from '../../core/errors';
+import { printJson, printLines } from '../output';
+
+interface ValidateArgs {
+  file: string;
+  json: boolean;
+}
+
+const validateCommand: CommandModule<object, ValidateArgs> = {
+  command: 'validate <file>',
+  describe: 'Check a strangler.yaml: every problem with its file, line and field',
+  builder: (yargs) =>
+    yargs
+      .positional('file', { type: 'string', demandOption: true })
+      .option('json', { type: 'boolean', default: false, describe: 'Print JSON' })
+      .example('$0 config validate strangler.yaml', '') as never,
+  handler: (args) => {
+    const result = validateConfigFile(args.file);
+    if (result.ok) {
+      if (args.json) printJson({ ok: true, config: redactConfig(result.config) });
+      else printLines([`${args.file}: ok (${result.config.routes.length} routes, ${Object.keys(result.config.upstreams).length} upstreams)`]);
+      return;
+    }
+    if (args.json) printJson({ ok: false, issues: result.issues });
+    else process.stderr.write(result.issues.map(formatConfigIssue).join('\n') + '\n');
+    process.exitCode = 1;
+  },
+};
+
+export const configCommand: CommandModule = {
+  command: 'config <command>',
+  describe: 'Work with strangler.yaml',
+  builder: (yargs: Argv) => yargs.command(validateCommand as CommandModule).demandCommand(1, 'config: give a subcommand: validate'),
+  handler: () => undefined,
+};

@@ -1,0 +1,119 @@
+import { userInfo } from 'node:os';
+import type { Argv, CommandModule } from 'yargs';
+import { STAGES, type Stage } from '../../core/config/types';
+import type { RouteHistoryEntry } from '../../core/state';
+import type { RouteSummary } from '../../proxy/admin';
+import { adminRequest, resolveAdminTarget } from '../admin-client';
+import { CliError, printJson, printLines, table } from '../output';
+import { withAdminFlags, type AdminArgs } from './common';
+
+interface RouteArgs extends AdminArgs {
+  route: string;
+}
+
+interface SetArgs extends RouteArgs {
+  percent: string;
+  stage?: Stage;
+  reason?: string;
+}
+
+interface HistoryArgs extends RouteArgs {
+  limit: number;
+}
+
+const setCommand: CommandModule<object, SetArgs> = {
+  command: 'set <route> <percent>',
+  describe: 'Change the share of a route sent to the new service (and optionally its stage)',
+  builder: (yargs) =>
+    withAdminFlags(yargs)
+      .positional('route', { type: 'string', demandOption: true, describe: 'Route name' })
+      .positional('percent', { type: 'string', demandOption: true, describe: 'Integer 0..100' })
+      .option('stage', { choices: STAGES, describe: 'Also move the route to this stage' })
+      .option('reason', { type: 'string', describe: 'Why (recorded in the history; required)' })
+      .example('$0 rollout set orders 25 --reason "error rate flat for 24h"', 'send 25% of orders users to the new service')
+      .example('$0 rollout set orders 100 --stage live --reason "cut-over"', 'all traffic to the new service') as never,
+  handler: async (args) => {
+    const percent = parsePercent(args.percent);
+    if (!args.reason || args.reason.trim() === '') throw new CliError('--reason: required, say why the route changes (it is recorded in the history)');
+    const target = resolveAdminTarget(args);
+    const body = { percent, reason: args.reason, actor: `cli:${currentUser()}`, ...(args.stage ? { stage: args.stage } : {}) };
+    const updated = await adminRequest<RouteSummary>(target, 'PUT', `/routes/${encodeURIComponent(args.route)}`, body);
+    if (args.json) return printJson(updated);
+    printLines([`${updated.name}: ${updated.stage} ${updated.percent}% (version ${updated.version})`]);
+  },
+};
+
+const getCommand: CommandModule<object, RouteArgs> = {
+  command: 'get <route>',
+  describe: 'Show the current stage and percent of a route',
+  builder: (yargs) =>
+    withAdminFlags(yargs)
+      .positional('route', { type: 'string', demandOption: true })
+      .example('$0 rollout get orders', '') as never,
+  handler: async (args) => {
+    const target = resolveAdminTarget(args);
+    const route = await adminRequest<RouteSummary>(target, 'GET', `/routes/${encodeURIComponent(args.route)}`);
+    if (args.json) return printJson(route);
+    printLines([
+      `route:      ${route.name}`,
+      `stage:      ${route.stage}`,
+      `percent:    ${route.percent}%`,
+      `match:      ${route.match.path}${route.match.methods ? ` [${route.match.methods.join(', ')}]` : ''}`,
+      `service:    ${route.service ?? '-'} (legacy: ${route.legacy})`,
+      `stickiness: ${route.stickiness}`,
+      `flag:       ${route.flag}`,
+      `version:    ${route.version}, updated ${route.updatedAt || '-'}`,
+    ]);
+  },
+};
+
+const historyCommand: CommandModule<object, HistoryArgs> = {
+  command: 'history <route>',
+  describe: 'Every change of a route: time, actor, reason, from → to',
+  builder: (yargs) =>
+    withAdminFlags(yargs)
+      .positional('route', { type: 'string', demandOption: true })
+      .option('limit', { type: 'number', default: 50, describe: 'Newest N changes' })
+      .example('$0 rollout history orders --limit 10', '') as never,
+  handler: async (args) => {
+    if (!Number.isInteger(args.limit) || args.limit < 1 || args.limit > 10000) throw new CliError(`--limit: must be an integer from 1 to 10000, got ${args.limit}`);
+    const target = resolveAdminTarget(args);
+    const result = await adminRequest<{ route: string; history: RouteHistoryEntry[] }>(
+      target,
+      'GET',
+      `/routes/${encodeURIComponent(args.route)}/history?limit=${args.limit}`,
+    );
+    if (args.json) return printJson(result);
+    printLines(
+      table(
+        ['TIME', 'ACTOR', 'FROM', 'TO', 'REASON'],
+        result.history.map((h) => [h.at, h.actor, h.from ? `${h.from.stage} ${h.from.percent}%` : '-', `${h.to.stage} ${h.to.percent}%`, h.reason]),
+      ),
+    );
+  },
+};
+
+export const rolloutCommand: CommandModule = {
+  command: 'rollout <command>',
+  describe: 'Read and change the migration state of a route',
+  builder: (yargs: Argv) =>
+    yargs
+      .command(setCommand as CommandModule)
+      .command(getCommand as CommandModule)
+      .command(historyCommand as CommandModule)
+      .demandCommand(1, 'rollout: give a subcommand: set, get or history'),
+  handler: () => undefined,
+};
+
+function parsePercent(text: string): number {
+  if (!/^\d{1,3}$/.test(text) || Number(text) > 100) throw new CliError(`PERCENT: must be an integer from 0 to 100, got "${text}"`);
+  return Number(text);
+}
+
+function currentUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}

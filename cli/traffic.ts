@@ -1,0 +1,47 @@
+import { parsePrometheusText, type Sample } from './prom-text';
+
+export interface TargetTraffic {
+  requestsPerSecond: number;
+  /** Share of responses with status ≥ 500 (proxy's own 502/504 included), 0..1. */
+  errorRate: number;
+  requests: number;
+  errors: number;
+}
+
+export type RouteTraffic = Record<string, TargetTraffic>;
+
+const REQUESTS = 'strangler_requests_total';
+
+/** Per route and target side: requests/s and error rate between two scrapes of /metrics. */
+export function trafficBetween(before: string, after: string, seconds: number): Map<string, RouteTraffic> {
+  const start = countsByRouteTarget(parsePrometheusText(before, new Set([REQUESTS])));
+  const end = countsByRouteTarget(parsePrometheusText(after, new Set([REQUESTS])));
+  const result = new Map<string, RouteTraffic>();
+  for (const [key, counts] of end) {
+    const [route, target] = key.split('\u0000') as [string, string];
+    const earlier = start.get(key) ?? { total: 0, errors: 0 };
+    const requests = counts.total - earlier.total;
+    const errors = counts.errors - earlier.errors;
+    const routeTraffic = result.get(route) ?? {};
+    routeTraffic[target] = {
+      requestsPerSecond: seconds > 0 ? requests / seconds : 0,
+      errorRate: requests > 0 ? errors / requests : 0,
+      requests,
+      errors,
+    };
+    result.set(route, routeTraffic);
+  }
+  return result;
+}
+
+function countsByRouteTarget(samples: Sample[]): Map<string, { total: number; errors: number }> {
+  const counts = new Map<string, { total: number; errors: number }>();
+  for (const sample of samples) {
+    const key = `${sample.labels.route}\u0000${sample.labels.target}`;
+    const entry = counts.get(key) ?? { total: 0, errors: 0 };
+    entry.total += sample.value;
+    if (Number(sample.labels.code) >= 500) entry.errors += sample.value;
+    counts.set(key, entry);
+  }
+  return counts;
+}

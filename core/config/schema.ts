@@ -1,0 +1,637 @@
+/** The rules of strangler.yaml: a located YAML tree in, `StranglerConfig` with defaults applied (or issues) out. */
+import type { ConfigIssue } from '../errors';
+import { redactUrl } from './redact';
+import {
+  STAGES,
+  type AdminConfig,
+  type DeprecationConfig,
+  type FallbackConfig,
+  type FlagsConfig,
+  type ListenConfig,
+  type RouteConfig,
+  type RouteMatch,
+  type ShadowConfig,
+  type StateConfig,
+  type Stickiness,
+  type StickinessSource,
+  type StranglerConfig,
+  type UpstreamConfig,
+} from './types';
+
+// ---------------------------------------------------------------------------------------------------------
+// The tree the rules read: YAML nodes reduced to what messages need (a line, and where a value came from).
+
+export interface ScalarNode {
+  kind: 'scalar';
+  line: number;
+  value: string | number | boolean | null;
+  /** Environment variables the value was built from; such a value is never echoed in a message. */
+  env?: string[];
+  /** A `${…}` reference that could not be resolved; already reported, so the rules stay silent. */
+  unresolved?: boolean;
+}
+export interface MapEntry {
+  key: string;
+  /** Line of the key. */
+  line: number;
+  value: ConfigNode;
+}
+export interface MapNode {
+  kind: 'map';
+  line: number;
+  entries: MapEntry[];
+}
+export interface SeqNode {
+  kind: 'seq';
+  line: number;
+  items: ConfigNode[];
+}
+export type ConfigNode = ScalarNode | MapNode | SeqNode;
+
+export type ConfigResult = { ok: true; config: StranglerConfig } | { ok: false; issues: ConfigIssue[] };
+
+/** `routes[1].match.path`; keys that are not plain words are quoted: `upstreams["a.b"]`. */
+export function fieldPath(parent: string, key: string | number): string {
+  if (typeof key === 'number') return `${parent}[${key}]`;
+  if (!/^[A-Za-z0-9_-]+$/.test(key)) return `${parent}[${JSON.stringify(key)}]`;
+  return parent ? `${parent}.${key}` : key;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Reading typed values out of nodes, reporting what was expected.
+
+type Read<T> = (node: ConfigNode, path: string) => T | undefined;
+
+function describe(node: ConfigNode): string {
+  if (node.kind === 'map') return node.entries.length ? 'a mapping' : 'an empty mapping';
+  if (node.kind === 'seq') return node.items.length ? 'a list' : 'an empty list';
+  if (typeof node.value === 'string') return JSON.stringify(redactUrl(node.value));
+  return String(node.value);
+}
+
+function envSource(node: ConfigNode): string | undefined {
+  if (node.kind !== 'scalar' || !node.env?.length) return undefined;
+  const noun = node.env.length === 1 ? 'variable' : 'variables';
+  return `value from environment ${noun} ${node.env.join(', ')}`;
+}
+
+const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const NAME = /^[a-z0-9][a-z0-9._-]*$/i;
+const NAME_RULE = 'must start with a letter or digit and contain only letters, digits, ".", "_" and "-"';
+
+class Checker {
+  readonly issues: ConfigIssue[] = [];
+
+  constructor(private readonly file: string) {}
+
+  report(line: number, path: string, message: string): undefined {
+    this.issues.push({ file: this.file, line, path, message });
+    return undefined;
+  }
+
+  /** Reports that `node` is not what was expected, saying what it was unless it came from the environment. */
+  reject(node: ConfigNode, path: string, expected: string, showGot = true): undefined {
+    const source = envSource(node);
+    const message = source ? `${expected} (${source})` : showGot ? `${expected}, got ${describe(node)}` : expected;
+    return this.report(node.line, path, message);
+  }
+
+  /** `"value"`, or the variables it came from when it must not be echoed. */
+  quote(node: ConfigNode, value: string): string {
+    const source = envSource(node);
+    return source ? `(${source})` : JSON.stringify(redactUrl(value));
+  }
+
+  read<T>(node: ConfigNode, path: string, read: Read<T>): T | undefined {
+    return node.kind === 'scalar' && node.unresolved ? undefined : read(node, path);
+  }
+
+  mapping(keys: readonly string[]): Read<Fields> {
+    return (node, path) => {
+      if (node.kind !== 'map') return this.reject(node, path, 'must be a mapping');
+      for (const entry of node.entries) {
+        if (!keys.includes(entry.key)) {
+          this.report(entry.line, path, `unknown key ${JSON.stringify(entry.key)} (expected one of: ${keys.join(', ')})`);
+        }
+      }
+      return new Fields(this, node, path);
+    };
+  }
+
+  list<T>(what: string, item: Read<T>): Read<T[]> {
+    return (node, path) => {
+      if (node.kind !== 'seq' || node.items.length === 0) {
+        return this.reject(node, path, `must be a non-empty list of ${what}`);
+      }
+      const values = node.items.map((child, index) => this.read(child, fieldPath(path, index), item));
+      if (!values.every((value): value is T => value !== undefined)) return undefined;
+      // Repeats are reported on the later entry.
+      const seen = new Set<T>();
+      let unique = true;
+      values.forEach((value, index) => {
+        if (seen.has(value)) {
+          const child = node.items[index] as ConfigNode;
+          this.report(child.line, fieldPath(path, index), `duplicates ${this.quote(child, String(value))}`);
+          unique = false;
+        }
+        seen.add(value);
+      });
+      return unique ? values : undefined;
+    };
+  }
+
+  string(expected = 'a string'): Read<string> {
+    return (node, path) =>
+      node.kind === 'scalar' && typeof node.value === 'string' ? node.value : this.reject(node, path, `must be ${expected}`);
+  }
+
+  /** A string that `check` accepts: it returns `{ value }` to keep, or the message saying what was expected. */
+  text<T>(expected: string, check: (value: string) => { value: T } | string, showGot = true): Read<T> {
+    const read = this.string(expected);
+    return (node, path) => {
+      const value = read(node, path);
+      if (value === undefined) return undefined;
+      const result = check(value);
+      return typeof result === 'string' ? this.reject(node, path, result, showGot) : result.value;
+    };
+  }
+
+  name(): Read<string> {
+    return this.text('a name', (value) => (NAME.test(value) ? { value } : NAME_RULE));
+  }
+
+  oneOf<T extends string>(values: readonly T[]): Read<T> {
+    const expected = `one of ${values.join(', ')}`;
+    return this.text(expected, (value) =>
+      (values as readonly string[]).includes(value) ? { value: value as T } : `must be ${expected}`,
+    );
+  }
+
+  /** Numbers that came from the environment are strings by nature: they are accepted if they parse cleanly. */
+  private numeric(node: ConfigNode): number | undefined {
+    if (node.kind !== 'scalar') return undefined;
+    if (typeof node.value === 'number') return node.value;
+    if (typeof node.value === 'string' && node.env && NUMBER.test(node.value.trim())) return Number(node.value);
+    return undefined;
+  }
+
+  integer(min: number, max: number): Read<number> {
+    return (node, path) => {
+      const value = this.numeric(node);
+      if (value === undefined || !Number.isInteger(value) || value < min || value > max) {
+        return this.reject(node, path, `must be an integer from ${min} to ${max}`);
+      }
+      return value;
+    };
+  }
+
+  number(min: number, max: number): Read<number> {
+    return (node, path) => {
+      const value = this.numeric(node);
+      if (value === undefined || !Number.isFinite(value) || value < min || value > max) {
+        return this.reject(node, path, `must be a number from ${min} to ${max}`);
+      }
+      return value;
+    };
+  }
+
+  boolean(): Read<boolean> {
+    return (node, path) => {
+      if (node.kind === 'scalar' && typeof node.value === 'boolean') return node.value;
+      if (node.kind === 'scalar' && node.env && (node.value === 'true' || node.value === 'false')) {
+        return node.value === 'true';
+      }
+      return this.reject(node, path, 'must be true or false');
+    };
+  }
+}
+
+/** The entries of one mapping, read by key. Duplicate keys were reported and dropped by the parser. */
+class Fields {
+  constructor(
+    private readonly ck: Checker,
+    readonly node: MapNode,
+    readonly path: string,
+  ) {}
+
+  at(key: string): string {
+    return fieldPath(this.path, key);
+  }
+
+  value(key: string): ConfigNode | undefined {
+    return this.node.entries.find((entry) => entry.key === key)?.value;
+  }
+
+  has(key: string): boolean {
+    return this.value(key) !== undefined;
+  }
+
+  /** Undefined when absent or invalid (reported). */
+  get<T>(key: string, read: Read<T>): T | undefined {
+    const node = this.value(key);
+    return node && this.ck.read(node, this.at(key), read);
+  }
+
+  /** A missing key is reported on the line of this mapping. */
+  require<T>(key: string, read: Read<T>, expected: string): T | undefined {
+    if (!this.has(key)) return this.ck.report(this.node.line, this.at(key), `is required (${expected})`);
+    return this.get(key, read);
+  }
+
+  /** Fields of an absent optional block, so its defaults apply. */
+  empty(key: string): Fields {
+    return new Fields(this.ck, { kind: 'map', line: this.node.line, entries: [] }, this.at(key));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The sections of strangler.yaml.
+
+const TOP_KEYS = ['listen', 'admin', 'state', 'flags', 'upstreams', 'routes'];
+const LISTEN_KEYS = ['host', 'port', 'maxHeaderBytes', 'drainTimeoutMs'];
+const ADMIN_KEYS = ['host', 'port', 'token'];
+const STATE_KEYS = ['url', 'pollMs'];
+const FLAGS_KEYS = ['provider'];
+const UPSTREAM_KEYS = ['url', 'timeoutMs', 'connections', 'preserveHost'];
+const ROUTE_KEYS = [
+  'name',
+  'match',
+  'service',
+  'legacy',
+  'stage',
+  'percent',
+  'stickiness',
+  'stickyFallback',
+  'flag',
+  'shadow',
+  'fallback',
+  'deprecated',
+];
+const MATCH_KEYS = ['path', 'methods'];
+const SHADOW_KEYS = ['sample', 'methods', 'ignore', 'maxBodyBytes'];
+const FALLBACK_KEYS = ['on', 'methods'];
+const DEPRECATED_KEYS = ['sunset', 'link'];
+const FALLBACK_ON = ['connect-error', 'timeout', '5xx'] as const;
+const STICKY_SOURCES: readonly StickinessSource[] = ['header', 'cookie', 'query'];
+const EMBEDDED = 'embedded:';
+const MIN_TOKEN_LENGTH = 8;
+
+export function validateConfig(root: ConfigNode, file: string): ConfigResult {
+  const ck = new Checker(file);
+  const top = ck.mapping(TOP_KEYS)(root, '');
+  if (!top) return { ok: false, issues: ck.issues };
+
+  const block = (key: string, keys: readonly string[]): Fields | undefined =>
+    top.has(key) ? top.get(key, ck.mapping(keys)) : top.empty(key);
+
+  const listen = readListen(ck, block('listen', LISTEN_KEYS));
+  const admin = readAdmin(ck, block('admin', ADMIN_KEYS), listen);
+  const state = readState(ck, block('state', STATE_KEYS));
+  const flags = readFlags(ck, block('flags', FLAGS_KEYS));
+  const upstreamsNode = top.value('upstreams');
+  const upstreams = upstreamsNode
+    ? ck.read(upstreamsNode, 'upstreams', (node) => readUpstreams(ck, node))
+    : ck.report(top.node.line, 'upstreams', 'is required (a mapping of upstream names to { url }, with at least legacy)');
+  // References are checked against the names written, even if an upstream itself is invalid.
+  const defined = upstreamsNode?.kind === 'map' ? upstreamsNode.entries.map((entry) => entry.key) : undefined;
+  const routesNode = top.value('routes');
+  const routes = routesNode ? ck.read(routesNode, 'routes', (node) => readRoutes(ck, node, defined)) : [];
+
+  if (ck.issues.length || !listen || !admin || !state || !flags || !upstreams || !routes) {
+    return { ok: false, issues: ck.issues };
+  }
+  return { ok: true, config: { file, listen, admin, state, flags, upstreams, routes } };
+}
+
+function readListen(ck: Checker, f: Fields | undefined): ListenConfig | undefined {
+  if (!f) return undefined;
+  return {
+    host: f.get('host', ck.string('a host name or IP address')) ?? '0.0.0.0',
+    port: f.get('port', ck.integer(0, 65535)) ?? 8080,
+    maxHeaderBytes: f.get('maxHeaderBytes', ck.integer(1024, 1048576)) ?? 16384,
+    drainTimeoutMs: f.get('drainTimeoutMs', ck.integer(0, 3600000)) ?? 10000,
+  };
+}
+
+function readAdmin(ck: Checker, f: Fields | undefined, listen: ListenConfig | undefined): AdminConfig | undefined {
+  if (!f) return undefined;
+  const host = f.get('host', ck.string('a host name or IP address')) ?? '127.0.0.1';
+  const port = f.get('port', ck.integer(0, 65535)) ?? 9090;
+  // The token is a secret: its value is never echoed, not even when written in the file.
+  const token = f.require('token', readToken(ck), `a string of at least ${MIN_TOKEN_LENGTH} characters`);
+  const wildcard = (h: string): boolean => h === '0.0.0.0' || h === '::';
+  if (listen && port !== 0 && port === listen.port && (host === listen.host || wildcard(host) || wildcard(listen.host))) {
+    ck.report(f.value('port')?.line ?? f.node.line, f.at('port'), 'must differ from listen.port');
+  }
+  return token === undefined ? undefined : { host, port, token };
+}
+
+function readToken(ck: Checker): Read<string> {
+  return (node, path) => {
+    if (node.kind !== 'scalar' || typeof node.value !== 'string') {
+      // Values from the environment are always strings, so only file content lands here.
+      const got = node.kind === 'scalar' && node.value !== null ? `a ${typeof node.value}` : describe(node);
+      return ck.report(node.line, path, `must be a string of at least ${MIN_TOKEN_LENGTH} characters, got ${got}`);
+    }
+    if (node.value.length < MIN_TOKEN_LENGTH) {
+      const source = envSource(node);
+      const got = source ? `(${source})` : `(got ${node.value.length} characters)`;
+      return ck.report(node.line, path, `must be at least ${MIN_TOKEN_LENGTH} characters long ${got}`);
+    }
+    return node.value;
+  };
+}
+
+function readState(ck: Checker, f: Fields | undefined): StateConfig | undefined {
+  if (!f) return undefined;
+  const url = ck.text('embedded:<folder> or a postgres:// URL', (value) => {
+    if (value.startsWith(EMBEDDED) && value.length > EMBEDDED.length) return { value };
+    if (/^postgres(ql)?:\/\//.test(value) && URL.canParse(value)) return { value };
+    return 'must be embedded:<folder> or a postgres:// or postgresql:// URL';
+  });
+  return {
+    url: f.get('url', url) ?? `${EMBEDDED}./.strangler`,
+    pollMs: f.get('pollMs', ck.integer(50, 60000)) ?? 500,
+  };
+}
+
+function readFlags(ck: Checker, f: Fields | undefined): FlagsConfig | undefined {
+  if (!f) return undefined;
+  return { provider: f.get('provider', ck.oneOf(['embedded'] as const)) ?? 'embedded' };
+}
+
+function readUpstreams(ck: Checker, node: ConfigNode): Record<string, UpstreamConfig> | undefined {
+  const example = 'a mapping of upstream names to { url }, with at least legacy';
+  if (node.kind !== 'map') return ck.reject(node, 'upstreams', `must be ${example}`);
+  const upstreams: Record<string, UpstreamConfig> = {};
+  let valid = true;
+  for (const entry of node.entries) {
+    const path = fieldPath('upstreams', entry.key);
+    if (!NAME.test(entry.key)) {
+      ck.report(entry.line, path, `upstream name ${NAME_RULE}`);
+      valid = false;
+      continue;
+    }
+    const fields = ck.read(entry.value, path, ck.mapping(UPSTREAM_KEYS));
+    const upstream = fields && readUpstream(ck, fields, entry.key);
+    if (upstream) upstreams[entry.key] = upstream;
+    else valid = false;
+  }
+  if (!node.entries.some((entry) => entry.key === 'legacy')) {
+    const defined = node.entries.length ? node.entries.map((entry) => entry.key).join(', ') : 'none';
+    ck.report(node.line, 'upstreams', `must define "legacy", the upstream that serves the monolith (defined: ${defined})`);
+  }
+  return valid ? upstreams : undefined;
+}
+
+function readUpstream(ck: Checker, f: Fields, name: string): UpstreamConfig | undefined {
+  const url = f.require('url', upstreamUrl(ck), 'an origin such as http://127.0.0.1:3000');
+  const timeoutMs = f.get('timeoutMs', ck.integer(1, 600000)) ?? 30000;
+  const connections = f.get('connections', ck.integer(1, 10000)) ?? 128;
+  const preserveHost = f.get('preserveHost', ck.boolean()) ?? false;
+  return url === undefined ? undefined : { name, url, timeoutMs, connections, preserveHost };
+}
+
+function upstreamUrl(ck: Checker): Read<string> {
+  const origin = 'an http:// or https:// origin such as http://127.0.0.1:3000';
+  return ck.text(origin, (value) => {
+    const parts = /^https?:\/\/[^/?#]+(.*)$/i.exec(value);
+    if (!parts || !URL.canParse(value)) return `must be ${origin}`;
+    if (parts[1] !== '' && parts[1] !== '/') return `must be ${origin}, without path, query or fragment`;
+    return { value: value.endsWith('/') ? value.slice(0, -1) : value };
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Routes.
+
+/** What the earlier routes claimed, so a later one that repeats a name or a path+methods is reported. */
+interface Claimed {
+  index: number;
+  name?: string;
+  match?: RouteMatch;
+}
+
+function readRoutes(ck: Checker, node: ConfigNode, upstreams: string[] | undefined): RouteConfig[] | undefined {
+  if (node.kind !== 'seq') return ck.reject(node, 'routes', 'must be a list of routes');
+  const claimed: Claimed[] = [];
+  const routes = node.items.map((item, index) => {
+    const path = fieldPath('routes', index);
+    const fields = ck.read(item, path, ck.mapping(ROUTE_KEYS));
+    return fields && readRoute(ck, fields, index, upstreams, claimed);
+  });
+  return routes.every((route): route is RouteConfig => route !== undefined) ? routes : undefined;
+}
+
+function readRoute(
+  ck: Checker,
+  f: Fields,
+  index: number,
+  upstreams: string[] | undefined,
+  claimed: Claimed[],
+): RouteConfig | undefined {
+  const name = f.require('name', ck.name(), 'a name such as orders');
+  const matchFields = f.require('match', ck.mapping(MATCH_KEYS), 'a mapping with path and optional methods');
+  const match = matchFields && readMatch(ck, matchFields);
+  const mine: Claimed = { index, name, match };
+  if (name !== undefined) claimName(ck, f, mine, claimed);
+  if (matchFields && match) claimMatch(ck, matchFields, mine, claimed);
+  claimed.push(mine);
+
+  const legacy = f.has('legacy') ? f.get('legacy', upstreamRef(ck, upstreams)) : 'legacy';
+  const service = f.has('service')
+    ? f.get('service', upstreamRef(ck, upstreams))
+    : f.has('deprecated')
+      ? undefined
+      : ck.report(
+          f.node.line,
+          f.at('service'),
+          'is required unless the route is deprecated (the upstream of the new service)',
+        );
+  if (service !== undefined && service === legacy) {
+    ck.report(f.value('service')?.line ?? f.node.line, f.at('service'), `must be a different upstream from legacy`);
+  }
+  const stage = f.get('stage', ck.oneOf(STAGES)) ?? 'legacy';
+  const stageNode = f.value('stage');
+  if (!f.has('service') && stageNode && stage !== 'legacy' && stage !== 'retired') {
+    ck.reject(stageNode, f.at('stage'), 'must be legacy or retired for a route without service');
+  }
+  const percent = f.get('percent', ck.integer(0, 100)) ?? 0;
+  const sticky = f.get('stickiness', stickiness(ck)) ?? { kind: 'random' };
+  const stickyFallback = f.get('stickyFallback', ck.oneOf(['random', 'legacy'] as const)) ?? 'random';
+  const flag = f.get('flag', flagName(ck));
+  const shadow = optionalBlock(ck, f, 'shadow', SHADOW_KEYS, readShadow);
+  const fallback = optionalBlock(ck, f, 'fallback', FALLBACK_KEYS, readFallback);
+  const deprecated = optionalBlock(ck, f, 'deprecated', DEPRECATED_KEYS, readDeprecated);
+
+  if (name === undefined || !match || legacy === undefined || !shadow.ok || !fallback.ok || !deprecated.ok) {
+    return undefined;
+  }
+  return {
+    name,
+    match,
+    ...(service !== undefined ? { service } : {}),
+    legacy,
+    stage,
+    percent,
+    stickiness: sticky,
+    stickyFallback,
+    flag: flag ?? `strangler.${name}`,
+    ...(shadow.value ? { shadow: shadow.value } : {}),
+    ...(fallback.value ? { fallback: fallback.value } : {}),
+    ...(deprecated.value ? { deprecated: deprecated.value } : {}),
+  };
+}
+
+/** `ok` is false when the block is present but invalid (reported); `value` is undefined when it is absent. */
+function optionalBlock<T>(
+  ck: Checker,
+  f: Fields,
+  key: string,
+  keys: readonly string[],
+  read: (ck: Checker, fields: Fields) => T | undefined,
+): { ok: boolean; value?: T } {
+  if (!f.has(key)) return { ok: true };
+  const fields = f.get(key, ck.mapping(keys));
+  const value = fields && read(ck, fields);
+  return value === undefined ? { ok: false } : { ok: true, value };
+}
+
+function claimName(ck: Checker, f: Fields, mine: Claimed, claimed: Claimed[]): void {
+  const earlier = claimed.find((other) => other.name === mine.name);
+  const node = f.value('name');
+  if (earlier && node) {
+    ck.report(node.line, f.at('name'), `duplicates routes[${earlier.index}].name ${ck.quote(node, mine.name ?? '')}`);
+  }
+}
+
+/** Same path and overlapping methods (a route without methods overlaps every other). */
+function claimMatch(ck: Checker, f: Fields, mine: Claimed, claimed: Claimed[]): void {
+  const overlaps = (a: RouteMatch, b: RouteMatch): boolean =>
+    a.path === b.path && (!a.methods || !b.methods || a.methods.some((method) => b.methods?.includes(method)));
+  const earlier = claimed.find((other) => other.match && mine.match && overlaps(other.match, mine.match));
+  const node = f.value('path');
+  if (earlier && node && mine.match) {
+    const what = `duplicates routes[${earlier.index}].match.path`;
+    ck.report(node.line, f.at('path'), `${what} ${ck.quote(node, mine.match.path)}`);
+  }
+}
+
+function readMatch(ck: Checker, f: Fields): RouteMatch | undefined {
+  const path = f.require('path', routePath(ck), 'a path prefix such as /api/orders');
+  const methods = f.get('methods', methodList(ck));
+  if (path === undefined || (f.has('methods') && !methods)) return undefined;
+  return methods ? { path, methods } : { path };
+}
+
+function routePath(ck: Checker): Read<string> {
+  return ck.text('a path such as /api/orders', (value) => {
+    if (!value.startsWith('/')) return 'must start with "/"';
+    if (/[?#]/.test(value)) return 'must not contain "?" or "#" (only the path is matched)';
+    if (/[\s\x00-\x1f\x7f]/.test(value)) return 'must not contain spaces or control characters';
+    if (value.includes('//')) return 'must not contain "//"';
+    if (value.split('/').some((segment) => /^(\.|%2e){1,2}$/i.test(segment))) {
+      return 'must not contain "." or ".." segments';
+    }
+    return { value: value.length > 1 && value.endsWith('/') ? value.slice(0, -1) : value };
+  }, false);
+}
+
+function methodList(ck: Checker): Read<string[]> {
+  const method = ck.text('an HTTP method such as GET', (value) =>
+    TOKEN.test(value) ? { value: value.toUpperCase() } : 'must be an HTTP method such as GET',
+  );
+  return ck.list('HTTP methods such as [GET, HEAD]', method);
+}
+
+function upstreamRef(ck: Checker, upstreams: string[] | undefined): Read<string> {
+  const read = ck.string('an upstream name');
+  return (node, path) => {
+    const name = read(node, path);
+    if (name === undefined || !upstreams || upstreams.includes(name)) return name;
+    const defined = upstreams.length ? upstreams.join(', ') : 'none';
+    const which = envSource(node) ? `upstream (${envSource(node)})` : `upstream ${JSON.stringify(name)}`;
+    return ck.report(node.line, path, `${which} is not defined in upstreams (defined: ${defined})`);
+  };
+}
+
+function stickiness(ck: Checker): Read<Stickiness> {
+  const forms = 'random, header:<name>, cookie:<name> or query:<name>';
+  return ck.text<Stickiness>(forms, (value) => {
+    if (value === 'random') return { value: { kind: 'random' } };
+    const colon = value.indexOf(':');
+    const kind = STICKY_SOURCES.find((source) => source === value.slice(0, colon));
+    if (colon < 0 || !kind) return `must be ${forms}`;
+    const name = value.slice(colon + 1);
+    if (!TOKEN.test(name)) return `must be ${kind}:<name> with a non-empty token as the name (such as x-user-id)`;
+    return { value: { kind, name: kind === 'header' ? name.toLowerCase() : name } };
+  });
+}
+
+function flagName(ck: Checker): Read<string> {
+  return ck.text('a flag name', (value) =>
+    /^[A-Za-z0-9._:-]+$/.test(value)
+      ? { value }
+      : 'must contain only letters, digits, ".", "_", ":" and "-"',
+  );
+}
+
+function readShadow(ck: Checker, f: Fields): ShadowConfig | undefined {
+  const jsonPath = ck.text('a JSON path such as $.meta.generatedAt', (value) =>
+    value.startsWith('$') ? { value } : 'must be a JSON path starting with "$", such as $.meta.generatedAt',
+  );
+  const shadow = {
+    sample: f.get('sample', ck.number(0, 1)),
+    methods: f.has('methods') ? f.get('methods', methodList(ck)) : ['GET', 'HEAD'],
+    ignore: f.has('ignore') ? f.get('ignore', ignoreList(ck, jsonPath)) : [],
+    maxBodyBytes: f.get('maxBodyBytes', ck.integer(0, 104857600)),
+  };
+  if (!shadow.methods || !shadow.ignore) return undefined;
+  return {
+    sample: shadow.sample ?? 1,
+    methods: shadow.methods,
+    ignore: shadow.ignore,
+    maxBodyBytes: shadow.maxBodyBytes ?? 1048576,
+  };
+}
+
+/** Unlike methods, an empty ignore list is fine. */
+function ignoreList(ck: Checker, item: Read<string>): Read<string[]> {
+  const nonEmpty = ck.list('JSON paths such as [$.meta.generatedAt]', item);
+  return (node, path) => (node.kind === 'seq' && node.items.length === 0 ? [] : nonEmpty(node, path));
+}
+
+function readFallback(ck: Checker, f: Fields): FallbackConfig | undefined {
+  const reasons = ck.list(FALLBACK_ON.join(', '), ck.oneOf(FALLBACK_ON));
+  const on = f.has('on') ? f.get('on', reasons) : ['connect-error' as const];
+  const methods = f.has('methods') ? f.get('methods', methodList(ck)) : ['GET', 'HEAD'];
+  return on && methods ? { on, methods } : undefined;
+}
+
+const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i;
+
+function readDeprecated(ck: Checker, f: Fields): DeprecationConfig | undefined {
+  const expected = 'an ISO-8601 date-time with a timezone, such as 2027-06-01T00:00:00Z';
+  const dateTime = ck.text(expected, (value) => (isDateTime(value) ? { value } : `must be ${expected}`));
+  const sunset = f.require('sunset', dateTime, expected);
+  const link = f.get(
+    'link',
+    ck.text('a path or URL', (value) =>
+      /^\/(?!\/)/.test(value) || /^https?:\/\/[^/]/i.test(value)
+        ? { value }
+        : 'must be a path starting with "/" or an http:// or https:// URL',
+    ),
+  );
+  if (sunset === undefined || (f.has('link') && link === undefined)) return undefined;
+  return link === undefined ? { sunset } : { sunset, link };
+}
+
+function isDateTime(value: string): boolean {
+  const parts = DATE_TIME.exec(value);
+  if (!parts || Number.isNaN(Date.parse(value))) return false;
+  const [year, month, day] = [Number(parts[1]), Number(parts[2]), Number(parts[3])];
+  // Date.parse rolls 2027-02-30 over to March; a calendar check catches it.
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return date.getUTCMonth() === month - 1 && date.getUTCDate() === day && Number(parts[4]) < 24;
+}

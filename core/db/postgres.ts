@@ -1,0 +1,111 @@
+import { Client, Pool, type PoolClient } from 'pg';
+import type { Database, Queryable, QueryResult, SqlParam } from './database';
+
+export interface PostgresOptions {
+  url: string;
+  maxConnections?: number;
+  /** Called when the LISTEN connection drops; the database reconnects it on its own. */
+  onListenError?: (err: Error) => void;
+}
+
+const LISTEN_RETRY_MS = 500;
+
+export class PostgresDatabase implements Database {
+  readonly kind = 'postgres' as const;
+  private readonly pool: Pool;
+  private closed = false;
+
+  constructor(private readonly options: PostgresOptions) {
+    this.pool = new Pool({
+      connectionString: options.url,
+      max: options.maxConnections ?? 5,
+      connectionTimeoutMillis: 2000,
+      idleTimeoutMillis: 10000,
+    });
+    // An idle client losing its server must not crash the process; the next query reports it.
+    this.pool.on('error', () => undefined);
+  }
+
+  async query<Row>(sql: string, params: SqlParam[] = []): Promise<QueryResult<Row>> {
+    const result = await this.pool.query(sql, params);
+    return { rows: result.rows as Row[] };
+  }
+
+  async exec(sql: string): Promise<void> {
+    await this.pool.query(sql);
+  }
+
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    const client: PoolClient = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await fn(clientQueryable(client));
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  async listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>> {
+    let client: Client | undefined;
+    let stopped = false;
+    let retry: NodeJS.Timeout | undefined;
+    const connect = async (): Promise<void> => {
+      const next = new Client({ connectionString: this.options.url, connectionTimeoutMillis: 2000 });
+      next.on('notification', (msg) => {
+        if (msg.channel === channel) onPayload(msg.payload ?? '');
+      });
+      next.on('error', (err) => reconnect(err));
+      try {
+        await next.connect();
+        await next.query(`LISTEN ${quoteIdent(channel)}`);
+        if (stopped) await next.end();
+        else client = next;
+      } catch (err) {
+        next.end().catch(() => undefined);
+        reconnect(err as Error);
+      }
+    };
+    const reconnect = (err: Error): void => {
+      if (stopped || this.closed) return;
+      this.options.onListenError?.(err);
+      client?.end().catch(() => undefined);
+      client = undefined;
+      if (!retry) {
+        retry = setTimeout(() => {
+          retry = undefined;
+          void connect();
+        }, LISTEN_RETRY_MS);
+        retry.unref();
+      }
+    };
+    await connect();
+    return async () => {
+      stopped = true;
+      if (retry) clearTimeout(retry);
+      await client?.end().catch(() => undefined);
+    };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.pool.end();
+  }
+}
+
+function clientQueryable(client: PoolClient): Queryable {
+  return {
+    async query<Row>(sql: string, params: SqlParam[] = []) {
+      const result = await client.query(sql, params);
+      return { rows: result.rows as Row[] };
+    },
+  };
+}
+
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}

@@ -1,0 +1,48 @@
+/** The per-route migration state every module reads, and the store interface that holds it. */
+import type { Stage } from './config/types';
+
+export interface RouteState {
+  route: string;
+  stage: Stage;
+  percent: number;
+  /** Increases with every change; lets readers tell a newer state from an older one. */
+  version: number;
+  updatedAt: string;
+}
+
+export interface RouteChange {
+  stage?: Stage;
+  percent?: number;
+  actor: string;
+  reason: string;
+}
+
+export interface RouteHistoryEntry {
+  id: number;
+  route: string;
+  at: string;
+  actor: string;
+  reason: string;
+  from: { stage: Stage; percent: number } | null;
+  to: { stage: Stage; percent: number };
+}
+
+export interface InitialRouteState {
+  route: string;
+  stage: Stage;
+  percent: number;
+}
+
+export interface StateStore {
+  readonly kind: string;
+  /** Applies migrations and inserts the routes the store does not know yet (the config's initial state). */
+  init(routes: InitialRouteState[]): Promise<void>;
+  list(): Promise<RouteState[]>;
+  get(route: string): Promise<RouteState | undefined>;
+  /** Applies a change and records it in the history; undefined when the route is unknown. */
+  change(route: string, change: RouteChange): Promise<RouteState | undefined>;
+  history(route: string, limit?: number): Promise<RouteHistoryEntry[]>;
+  /** Calls `onChange` when another writer may have changed state (a hint: re-read with `list`). */
+  watch(onChange: () => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,118 @@
+import { timingSafeEqual } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Registry } from 'prom-client';
+import type { RouteConfig } from '../core/config/types';
+import type { RouteStateView } from '../core/route-state-view';
+import type { RouteChange, RouteState, StateStore } from '../core/state';
+import { validateRouteChange } from './route-change';
+
+export interface AdminOptions {
+  token: string;
+  routes: RouteConfig[];
+  store: StateStore;
+  view: RouteStateView & { refresh(): Promise<void> };
+  registry: Registry;
+  /** Extra readiness conditions, e.g. "state store reachable" is already the view's. */
+  isDraining: () => boolean;
+}
+
+export interface RouteSummary {
+  name: string;
+  stage: RouteState['stage'];
+  percent: number;
+  version: number;
+  updatedAt: string;
+  match: RouteConfig['match'];
+  service: string | null;
+  legacy: string;
+  stickiness: string;
+  flag: string;
+}
+
+const OPEN_PATHS = new Set(['/healthz']);
+
+/** The admin API (its own port, loopback by default): route state, history, metrics, health. */
+export function buildAdminApi(options: AdminOptions): FastifyInstance {
+  const app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
+  const routesByName = new Map(options.routes.map((r) => [r.name, r]));
+  const expected = Buffer.from(`Bearer ${options.token}`);
+
+  app.addHook('onRequest', async (request, reply) => {
+    if (OPEN_PATHS.has(request.url.split('?')[0]!)) return;
+    const given = Buffer.from(request.headers.authorization ?? '');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      reply.header('www-authenticate', 'Bearer realm="strangler-admin"');
+      return reply.code(401).send({ error: 'missing or wrong bearer token (Authorization: Bearer <admin token>)' });
+    }
+  });
+
+  app.setErrorHandler((err: Error & { statusCode?: number }, _request, reply) => {
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    void reply.code(status).send({ error: status === 500 ? `internal error: ${err.message}` : err.message });
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+
+  app.get('/readyz', async (_request, reply) => {
+    if (options.isDraining()) return reply.code(503).send({ ready: false, reason: 'draining' });
+    if (!options.view.ready) return reply.code(503).send({ ready: false, reason: 'state store unreachable; serving the last known state' });
+    return { ready: true };
+  });
+
+  app.get('/metrics', async (_request, reply) => {
+    reply.header('content-type', options.registry.contentType);
+    return options.registry.metrics();
+  });
+
+  app.get('/routes', async () => ({ routes: options.routes.map((route) => summary(route, options.view.get(route.name))) }));
+
+  app.get('/routes/:name', async (request: FastifyRequest<{ Params: { name: string } }>, reply) => {
+    const route = routesByName.get(request.params.name);
+    if (!route) return unknownRoute(reply, request.params.name);
+    return summary(route, options.view.get(route.name));
+  });
+
+  app.put('/routes/:name', async (request: FastifyRequest<{ Params: { name: string }; Body: unknown }>, reply) => {
+    const route = routesByName.get(request.params.name);
+    if (!route) return unknownRoute(reply, request.params.name);
+    const current = options.view.get(route.name);
+    const checked = validateRouteChange(request.body, route, current);
+    if (!checked.ok) return reply.code(checked.status).send({ error: checked.error, field: checked.field });
+    const change: RouteChange = checked.change;
+    const updated = await options.store.change(route.name, change);
+    if (!updated) return unknownRoute(reply, route.name);
+    await options.view.refresh();
+    return summary(route, updated);
+  });
+
+  app.get('/routes/:name/history', async (request: FastifyRequest<{ Params: { name: string }; Querystring: { limit?: string } }>, reply) => {
+    const route = routesByName.get(request.params.name);
+    if (!route) return unknownRoute(reply, request.params.name);
+    const limit = request.query.limit === undefined ? 100 : Number(request.query.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 10000) {
+      return reply.code(400).send({ error: 'limit: must be an integer from 1 to 10000', field: 'limit' });
+    }
+    return { route: route.name, history: await options.store.history(route.name, limit) };
+  });
+
+  return app;
+}
+
+function unknownRoute(reply: FastifyReply, name: string): FastifyReply {
+  return reply.code(404).send({ error: `unknown route "${name}"` });
+}
+
+function summary(route: RouteConfig, state: RouteState | undefined): RouteSummary {
+  return {
+    name: route.name,
+    stage: state?.stage ?? route.stage,
+    percent: state?.percent ?? route.percent,
+    version: state?.version ?? 0,
+    updatedAt: state?.updatedAt ?? '',
+    match: route.match,
+    service: route.service ?? null,
+    legacy: route.legacy,
+    stickiness: route.stickiness.kind === 'random' ? 'random' : `${route.stickiness.kind}:${route.stickiness.name}`,
+    flag: route.flag,
+  };
+}

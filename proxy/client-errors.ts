@@ -1,0 +1,53 @@
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { RejectReason } from './metrics';
+
+interface ParserError extends Error {
+  code?: string;
+}
+
+/**
+ * Answers a request Node's HTTP parser refused (request smuggling attempts such as Content-Length
+ * with Transfer-Encoding, bare LF or NUL in headers, oversized heads) and closes the connection;
+ * nothing reaches an upstream.
+ */
+export function answerClientError(err: ParserError, socket: Duplex): RejectReason | undefined {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return undefined;
+  }
+  // A response already under way on this connection cannot be followed by a second status line.
+  const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (inFlight?.headersSent) {
+    socket.destroy();
+    return undefined;
+  }
+  const { status, reason } = classify(err.code);
+  const body = JSON.stringify({ error: describe(status, err.code) });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
+      'Content-Type: application/json; charset=utf-8\r\n' +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+      'Connection: close\r\n\r\n' +
+      body,
+  );
+  return reason;
+}
+
+function classify(code: string | undefined): { status: number; reason: RejectReason } {
+  switch (code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return { status: 431, reason: 'header-too-large' };
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+    case 'HPE_HEADER_TIMEOUT':
+      return { status: 408, reason: 'timeout' };
+    default:
+      return { status: 400, reason: 'bad-request' };
+  }
+}
+
+function describe(status: number, code: string | undefined): string {
+  if (status === 431) return 'request headers too large';
+  if (status === 408) return 'request not received in time';
+  return `malformed request${code ? ` (${code})` : ''}`;
+}

@@ -1,0 +1,165 @@
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { Dispatcher } from 'undici';
+import { sendProxyError } from './error-response';
+import type { UpstreamErrorReason } from './metrics';
+import { upstreamRequestHeaders } from './request-headers';
+import { clientResponseHeaders, trailerObject } from './response-headers';
+import type { Upstream } from './upstreams';
+
+/** nginx's status for a request the client gave up on; only ever seen in metrics. */
+const CLIENT_CLOSED_REQUEST = 499;
+
+export interface ForwardRequest {
+  req: IncomingMessage;
+  res: ServerResponse;
+  upstream: Upstream;
+  /** Normalised path plus query. */
+  path: string;
+  route: string;
+  side: string;
+  requestId: string;
+  requestIdFromClient: boolean;
+  /** The server is draining: tell the client to close the connection. */
+  closing: boolean;
+  onDone: (status: number, error?: UpstreamErrorReason) => void;
+}
+
+/** Streams one request to its upstream and the response back, never buffering either body. */
+export function forward(request: ForwardRequest): void {
+  const { req, upstream } = request;
+  const hasBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
+  const handler = new ForwardHandler(request);
+  upstream.pool.dispatch(
+    {
+      path: request.path,
+      method: req.method as Dispatcher.HttpMethod,
+      headers: upstreamRequestHeaders(req, upstream, request.requestId, request.requestIdFromClient),
+      body: hasBody ? req : null,
+      headersTimeout: upstream.timeoutMs,
+      bodyTimeout: upstream.timeoutMs,
+    },
+    handler,
+  );
+}
+
+class ForwardHandler implements Dispatcher.DispatchHandler {
+  private controller: Dispatcher.DispatchController | undefined;
+  private status = 0;
+  private done = false;
+  private waitingForDrain = false;
+
+  constructor(private readonly request: ForwardRequest) {
+    request.res.on('close', this.onClientClose);
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.request.res.destroyed) controller.abort(new Error('client closed the connection'));
+  }
+
+  onResponseStart(
+    _controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: IncomingHttpHeaders,
+    statusMessage?: string,
+  ): void {
+    if (statusCode < 200) return;
+    this.status = statusCode;
+    const { res, requestId, closing } = this.request;
+    res.writeHead(statusCode, statusMessage || undefined, clientResponseHeaders(headers, requestId, closing));
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.request.res.write(chunk) || this.waitingForDrain) return;
+    this.waitingForDrain = true;
+    controller.pause();
+    this.request.res.once('drain', this.onDrain);
+  }
+
+  onResponseEnd(_controller: Dispatcher.DispatchController, trailers: IncomingHttpHeaders): void {
+    const { res } = this.request;
+    const trailerValues = trailerObject(trailers);
+    if (trailerValues) res.addTrailers(trailerValues);
+    res.end();
+    this.finish();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    const { res, req } = this.request;
+    if (this.done) return;
+    if (res.destroyed || (req.destroyed && !res.headersSent)) {
+      this.status ||= CLIENT_CLOSED_REQUEST;
+      this.finish('client-abort');
+      return;
+    }
+    const reason = classify(err);
+    if (res.headersSent) {
+      // The client already has a status line: cut the response so it cannot mistake it for complete.
+      res.destroy(err);
+      this.finish(reason === 'timeout' ? 'timeout' : 'reset');
+      return;
+    }
+    const status = reason === 'timeout' ? 504 : 502;
+    this.status = status;
+    sendProxyError(
+      res,
+      status,
+      {
+        error: describe(reason, this.request.upstream),
+        route: this.request.route,
+        target: this.request.side,
+        upstream: this.request.upstream.name,
+        requestId: this.request.requestId,
+      },
+      req.readableEnded === false,
+    );
+    this.finish(reason);
+  }
+
+  private readonly onDrain = (): void => {
+    this.waitingForDrain = false;
+    this.controller?.resume();
+  };
+
+  private readonly onClientClose = (): void => {
+    if (this.done) return;
+    this.controller?.abort(new Error('client closed the connection'));
+  };
+
+  private finish(error?: UpstreamErrorReason): void {
+    if (this.done) return;
+    this.done = true;
+    this.request.res.off('close', this.onClientClose);
+    this.request.onDone(this.status || 502, error);
+  }
+}
+
+function classify(err: Error): UpstreamErrorReason {
+  const code = (err as NodeJS.ErrnoException).code;
+  switch (code) {
+    case 'UND_ERR_HEADERS_TIMEOUT':
+    case 'UND_ERR_BODY_TIMEOUT':
+    case 'UND_ERR_CONNECT_TIMEOUT':
+    case 'ETIMEDOUT':
+      return 'timeout';
+    case 'ECONNREFUSED':
+    case 'ENOTFOUND':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+    case 'EAI_AGAIN':
+      return 'connect-error';
+    default:
+      return 'reset';
+  }
+}
+
+function describe(reason: UpstreamErrorReason, upstream: Upstream): string {
+  switch (reason) {
+    case 'timeout':
+      return `upstream ${upstream.name} did not answer within ${upstream.timeoutMs} ms`;
+    case 'connect-error':
+      return `upstream ${upstream.name} refused the connection`;
+    default:
+      return `upstream ${upstream.name} closed the connection without a complete response`;
+  }
+}

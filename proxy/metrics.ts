@@ -1,0 +1,101 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { RouteStateView } from '../core/route-state-view';
+import type { Side } from './splitter';
+
+/** Route label for requests that matched no route (route names cannot start with `_`). */
+export const UNMATCHED_ROUTE = '_unmatched';
+
+export type UpstreamErrorReason = 'connect-error' | 'timeout' | 'reset' | 'client-abort';
+export type RejectReason = 'bad-request' | 'header-too-large' | 'bad-path' | 'timeout';
+
+const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** Label-bound children are cached per route and side: the request path never hashes label sets. */
+export class RouteSideMetrics {
+  private readonly byCode = new Map<number, Counter.Internal>();
+
+  constructor(
+    private readonly metrics: ProxyMetrics,
+    readonly route: string,
+    readonly side: Side,
+    private readonly duration: Histogram.Internal<string>,
+  ) {}
+
+  observe(status: number, seconds: number): void {
+    let counter = this.byCode.get(status);
+    if (!counter) {
+      counter = this.metrics.requests.labels(this.route, this.side, String(status));
+      this.byCode.set(status, counter);
+    }
+    counter.inc();
+    this.duration.observe(seconds);
+  }
+
+  upstreamError(reason: UpstreamErrorReason): void {
+    this.metrics.upstreamErrors.labels(this.route, this.side, reason).inc();
+  }
+}
+
+export class ProxyMetrics {
+  readonly requests: Counter<'route' | 'target' | 'code'>;
+  readonly duration: Histogram<'route' | 'target'>;
+  readonly upstreamErrors: Counter<'route' | 'target' | 'reason'>;
+  readonly rejected: Counter<'reason'>;
+  private readonly children = new Map<string, RouteSideMetrics>();
+
+  constructor(registry: Registry, routeNames: string[], state: RouteStateView) {
+    this.requests = new Counter({
+      name: 'strangler_requests_total',
+      help: 'Requests proxied, by route, target side (legacy|new) and response status code.',
+      labelNames: ['route', 'target', 'code'],
+      registers: [registry],
+    });
+    this.duration = new Histogram({
+      name: 'strangler_request_duration_seconds',
+      help: 'Time from request received to response finished, by route and target side.',
+      labelNames: ['route', 'target'],
+      buckets: DURATION_BUCKETS,
+      registers: [registry],
+    });
+    this.upstreamErrors = new Counter({
+      name: 'strangler_upstream_errors_total',
+      help: 'Upstream failures: connect-error, timeout, reset (died mid-response), client-abort.',
+      labelNames: ['route', 'target', 'reason'],
+      registers: [registry],
+    });
+    this.rejected = new Counter({
+      name: 'strangler_rejected_requests_total',
+      help: 'Requests refused before reaching any upstream (malformed, oversized headers, bad path).',
+      labelNames: ['reason'],
+      registers: [registry],
+    });
+    new Gauge({
+      name: 'strangler_route_percent',
+      help: 'Share of the route sent to the new service (0 in legacy and shadow, 100 in live and retired).',
+      labelNames: ['route'],
+      registers: [registry],
+      collect() {
+        for (const route of routeNames) {
+          const current = state.get(route);
+          if (current) this.set({ route }, effectivePercent(current.stage, current.percent));
+        }
+      },
+    });
+  }
+
+  forRoute(route: string, side: Side): RouteSideMetrics {
+    const key = side === 'new' ? `n:${route}` : `l:${route}`;
+    let child = this.children.get(key);
+    if (!child) {
+      child = new RouteSideMetrics(this, route, side, this.duration.labels(route, side));
+      this.children.set(key, child);
+    }
+    return child;
+  }
+}
+
+function effectivePercent(stage: string, percent: number): number {
+  if (stage === 'live' || stage === 'retired') return 100;
+  if (stage === 'canary') return percent;
+  return 0;
+}

@@ -1,0 +1,52 @@
+import type { IncomingMessage } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import { connectionTokens, isHopByHop } from './hop-by-hop';
+import type { Upstream } from './upstreams';
+
+/**
+ * The headers sent upstream, as a flat [name, value, …] list: the client's headers minus hop-by-hop
+ * ones, X-Forwarded-For appended to, X-Forwarded-Proto/-Host set when an edge in front has not, and
+ * x-request-id added when the client sent none.
+ */
+export function upstreamRequestHeaders(
+  req: IncomingMessage,
+  upstream: Upstream,
+  requestId: string,
+  requestIdFromClient: boolean,
+): string[] {
+  const raw = req.rawHeaders;
+  const listed = connectionTokens(req.headers.connection);
+  const out: string[] = [];
+  let forwardedFor: string | undefined;
+  let hasProto = false;
+  let hasForwardedHost = false;
+  let host: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    const value = raw[i + 1]!;
+    const lower = name.toLowerCase();
+    if (isHopByHop(lower) || listed?.has(lower)) continue;
+    switch (lower) {
+      case 'host':
+        host = value;
+        continue;
+      case 'x-forwarded-for':
+        forwardedFor = forwardedFor ? `${forwardedFor}, ${value}` : value;
+        continue;
+      case 'x-forwarded-proto':
+        hasProto = true;
+        break;
+      case 'x-forwarded-host':
+        hasForwardedHost = true;
+        break;
+    }
+    out.push(name, value);
+  }
+  const clientIp = req.socket.remoteAddress ?? '';
+  out.push('x-forwarded-for', forwardedFor ? `${forwardedFor}, ${clientIp}` : clientIp);
+  if (!hasProto) out.push('x-forwarded-proto', (req.socket as TLSSocket).encrypted ? 'https' : 'http');
+  if (!hasForwardedHost && host) out.push('x-forwarded-host', host);
+  if (!requestIdFromClient) out.push('x-request-id', requestId);
+  out.push('host', upstream.preserveHost && host ? host : upstream.host);
+  return out;
+}

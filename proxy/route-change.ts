@@ -1,0 +1,69 @@
+import { STAGES, type RouteConfig, type Stage } from '../core/config/types';
+import type { RouteChange, RouteState } from '../core/state';
+
+export type CheckedChange =
+  | { ok: true; change: RouteChange }
+  | { ok: false; status: 400 | 409; field?: string; error: string };
+
+const FIELDS = new Set(['stage', 'percent', 'reason', 'actor']);
+
+/** Validates a `PUT /routes/:name` body: `{stage?, percent?, reason, actor?}`. */
+export function validateRouteChange(body: unknown, route: RouteConfig, current: RouteState | undefined): CheckedChange {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return bad('body', 'body must be a JSON object {stage?, percent?, reason}');
+  }
+  const input = body as Record<string, unknown>;
+  for (const key of Object.keys(input)) {
+    if (!FIELDS.has(key)) return bad(key, `${key}: unknown field (expected stage, percent, reason, actor)`);
+  }
+  const { stage, percent, reason, actor } = input;
+  if (stage !== undefined && !(typeof stage === 'string' && (STAGES as readonly string[]).includes(stage))) {
+    return bad('stage', `stage: must be one of ${STAGES.join(', ')}, got ${JSON.stringify(stage)}`);
+  }
+  if (percent !== undefined && !(typeof percent === 'number' && Number.isInteger(percent) && percent >= 0 && percent <= 100)) {
+    return bad('percent', `percent: must be an integer from 0 to 100, got ${JSON.stringify(percent)}`);
+  }
+  if (typeof reason !== 'string' || reason.trim() === '') {
+    return bad('reason', 'reason: required, a non-empty string saying why');
+  }
+  if (actor !== undefined && (typeof actor !== 'string' || actor.trim() === '' || actor.length > 200)) {
+    return bad('actor', 'actor: must be a non-empty string of at most 200 characters');
+  }
+  if (stage === undefined && percent === undefined) {
+    return bad('body', 'nothing to change: give stage, percent or both');
+  }
+  const nextStage = (stage as Stage | undefined) ?? current?.stage ?? route.stage;
+  if (percent !== undefined && !percentFitsStage(nextStage, percent as number)) {
+    return {
+      ok: false,
+      status: 409,
+      field: 'percent',
+      error: `route ${route.name} would be in stage ${nextStage}, where ${percent}% has no meaning: use stage canary to send ${percent}% to the new service`,
+    };
+  }
+  if (!route.service && nextStage !== 'legacy') {
+    return { ok: false, status: 409, field: 'stage', error: `route ${route.name} has no new service (no "service" in the configuration): it can only stay in stage legacy` };
+  }
+  return {
+    ok: true,
+    change: {
+      stage: stage as Stage | undefined,
+      percent: (percent as number | undefined) ?? (stage === undefined || nextStage === 'canary' ? undefined : impliedPercent(nextStage)),
+      reason: reason.trim(),
+      actor: typeof actor === 'string' ? actor.trim() : 'admin-api',
+    },
+  };
+}
+
+function bad(field: string, error: string): CheckedChange {
+  return { ok: false, status: 400, field, error };
+}
+
+/** Outside canary the percentage is implied by the stage: 0 for legacy and shadow, 100 for live and retired. */
+function percentFitsStage(stage: Stage, percent: number): boolean {
+  return stage === 'canary' || percent === impliedPercent(stage);
+}
+
+function impliedPercent(stage: Exclude<Stage, 'canary'>): number {
+  return stage === 'live' || stage === 'retired' ? 100 : 0;
+}

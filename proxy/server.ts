@@ -1,0 +1,150 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { RouteConfig, StranglerConfig } from '../core/config/types';
+import type { Logger } from '../core/logging';
+import type { RouteStateView } from '../core/route-state-view';
+import { answerClientError } from './client-errors';
+import { sendProxyError } from './error-response';
+import { forward } from './forwarder';
+import { type ProxyMetrics, UNMATCHED_ROUTE } from './metrics';
+import { normaliseTarget } from './path';
+import { RouteTable } from './route-table';
+import { chooseSide, type Side } from './splitter';
+import { closeUpstreams, createUpstreams, type Upstream } from './upstreams';
+import { WebSocketForwarder } from './websocket';
+
+export interface ProxyServerOptions {
+  config: StranglerConfig;
+  state: RouteStateView;
+  metrics: ProxyMetrics;
+  logger: Logger;
+}
+
+interface Decision {
+  route: RouteConfig | undefined;
+  routeName: string;
+  side: Side;
+  upstream: Upstream;
+}
+
+/** The data path: a plain node:http server whose request handler is a short list of steps. */
+export class ProxyServer {
+  private readonly server: Server;
+  private readonly table: RouteTable;
+  private readonly upstreams: Map<string, Upstream>;
+  private readonly legacy: Upstream;
+  private readonly websockets: WebSocketForwarder;
+  private inFlight = 0;
+  private closing = false;
+  private drained: (() => void) | undefined;
+
+  constructor(private readonly options: ProxyServerOptions) {
+    const { config } = options;
+    this.table = new RouteTable(config.routes);
+    this.upstreams = createUpstreams(config.upstreams);
+    this.legacy = this.upstreams.get('legacy')!;
+    this.websockets = new WebSocketForwarder(options.logger);
+    this.server = createServer(
+      { maxHeaderSize: config.listen.maxHeaderBytes, requireHostHeader: true, insecureHTTPParser: false },
+      (req, res) => this.handle(req, res),
+    );
+    this.server.on('clientError', (err: Error, socket: Duplex) => {
+      const reason = answerClientError(err, socket);
+      if (reason) options.metrics.rejected.labels(reason).inc();
+    });
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
+  }
+
+  async listen(): Promise<AddressInfo> {
+    const { host, port } = this.options.config.listen;
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    return this.server.address() as AddressInfo;
+  }
+
+  get activeRequests(): number {
+    return this.inFlight;
+  }
+
+  /** Stops accepting, lets in-flight requests finish (up to drainTimeoutMs), then closes. */
+  async close(): Promise<void> {
+    this.closing = true;
+    const stopped = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeIdleConnections();
+    if (this.inFlight > 0) {
+      const drained = new Promise<void>((resolve) => (this.drained = resolve));
+      const timeout = new Promise<void>((resolve) => setTimeout(resolve, this.options.config.listen.drainTimeoutMs).unref());
+      await Promise.race([drained, timeout]);
+    }
+    this.server.closeAllConnections();
+    this.websockets.close();
+    await stopped;
+    await closeUpstreams(this.upstreams);
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const started = performance.now();
+    const clientRequestId = req.headers['x-request-id'];
+    const requestIdFromClient = typeof clientRequestId === 'string' && clientRequestId.length > 0;
+    const requestId = requestIdFromClient ? (clientRequestId as string) : randomUUID();
+    const target = normaliseTarget(req.url ?? '/');
+    if (!target) {
+      this.options.metrics.rejected.labels('bad-path').inc();
+      sendProxyError(res, 400, { error: 'request path is not acceptable', route: UNMATCHED_ROUTE, target: 'none', requestId }, true);
+      return;
+    }
+    const decision = this.decide(req, target.path, target.query);
+    const routeMetrics = this.options.metrics.forRoute(decision.routeName, decision.side);
+    this.inFlight++;
+    forward({
+      req,
+      res,
+      upstream: decision.upstream,
+      path: target.path + target.query,
+      route: decision.routeName,
+      side: decision.side,
+      requestId,
+      requestIdFromClient,
+      closing: this.closing,
+      onDone: (status, error) => {
+        routeMetrics.observe(status, (performance.now() - started) / 1000);
+        if (error) routeMetrics.upstreamError(error);
+        if (--this.inFlight === 0 && this.drained) this.drained();
+      },
+    });
+  }
+
+  private decide(req: IncomingMessage, path: string, query: string): Decision {
+    const route = this.table.match(path, req.method ?? 'GET');
+    if (!route || !route.service) {
+      return { route, routeName: route?.name ?? UNMATCHED_ROUTE, side: 'legacy', upstream: this.upstreamFor(route?.legacy) };
+    }
+    const state = this.options.state.get(route.name) ?? { stage: route.stage, percent: route.percent, route: route.name, version: 0, updatedAt: '' };
+    const side = chooseSide(route, state, req, query);
+    const upstream = side === 'new' ? this.upstreamFor(route.service) : this.upstreamFor(route.legacy);
+    return { route, routeName: route.name, side, upstream };
+  }
+
+  private upstreamFor(name: string | undefined): Upstream {
+    return (name && this.upstreams.get(name)) || this.legacy;
+  }
+
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const target = normaliseTarget(req.url ?? '/');
+    if (!target || this.closing) {
+      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    if (!req.headers['x-request-id']) req.headers['x-request-id'] = randomUUID();
+    const decision = this.decide(req, target.path, target.query);
+    req.url = target.path + target.query;
+    this.websockets.forward(req, socket, head, decision.upstream);
+  }
+}

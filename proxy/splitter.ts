@@ -1,0 +1,37 @@
+import type { IncomingMessage } from 'node:http';
+import { inRollout } from '../core/bucketing';
+import type { RouteConfig } from '../core/config/types';
+import type { RouteState } from '../core/state';
+import { stickyValue } from './sticky-key';
+
+export type Side = 'legacy' | 'new';
+
+/**
+ * Which side serves this request. Canary splits exactly as Unleash's flexibleRollout does, so a user
+ * lands on the same side whether the percentage comes from the embedded store or an Unleash server.
+ */
+export function chooseSide(route: RouteConfig, state: RouteState, req: IncomingMessage, query: string): Side {
+  switch (state.stage) {
+    case 'legacy':
+    case 'shadow':
+      return 'legacy';
+    case 'live':
+    case 'retired':
+      return 'new';
+    case 'canary':
+      return canarySide(route, state.percent, req, query);
+  }
+}
+
+function canarySide(route: RouteConfig, percent: number, req: IncomingMessage, query: string): Side {
+  if (percent <= 0) return 'legacy';
+  if (percent >= 100) return 'new';
+  if (route.stickiness.kind === 'random') return randomSide(percent);
+  const value = stickyValue(route.stickiness, req, query);
+  if (value === undefined) return route.stickyFallback === 'legacy' ? 'legacy' : randomSide(percent);
+  return inRollout(value, route.flag, percent) ? 'new' : 'legacy';
+}
+
+function randomSide(percent: number): Side {
+  return Math.floor(Math.random() * 100) + 1 <= percent ? 'new' : 'legacy';
+}

@@ -1,0 +1,58 @@
+import type { IncomingMessage } from 'node:http';
+import type { Stickiness } from '../core/config/types';
+
+/** The value a sticky split hashes, or undefined when the request does not carry it. */
+export function stickyValue(stickiness: Stickiness, req: IncomingMessage, query: string): string | undefined {
+  switch (stickiness.kind) {
+    case 'random':
+      return undefined;
+    case 'header': {
+      const value = req.headers[stickiness.name];
+      const first = Array.isArray(value) ? value[0] : value;
+      return first ? first : undefined;
+    }
+    case 'cookie':
+      return cookieValue(req.headers.cookie, stickiness.name);
+    case 'query':
+      return queryValue(query, stickiness.name);
+  }
+}
+
+export function cookieValue(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  let start = 0;
+  while (start < header.length) {
+    let end = header.indexOf(';', start);
+    if (end === -1) end = header.length;
+    const eq = header.indexOf('=', start);
+    if (eq !== -1 && eq < end && header.slice(start, eq).trim() === name) {
+      let value = header.slice(eq + 1, end).trim();
+      if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+      return value ? safeDecode(value) : undefined;
+    }
+    start = end + 1;
+  }
+  return undefined;
+}
+
+/** `query` includes its leading `?` (or is empty). */
+export function queryValue(query: string, name: string): string | undefined {
+  if (query.length < 2) return undefined;
+  for (const pair of query.slice(1).split('&')) {
+    const eq = pair.indexOf('=');
+    const key = safeDecode(eq === -1 ? pair : pair.slice(0, eq));
+    if (key !== name) continue;
+    const value = eq === -1 ? '' : safeDecode(pair.slice(eq + 1));
+    return value ? value : undefined;
+  }
+  return undefined;
+}
+
+function safeDecode(text: string): string {
+  if (!text.includes('%') && !text.includes('+')) return text;
+  try {
+    return decodeURIComponent(text.replace(/\+/g, ' '));
+  } catch {
+    return text;
+  }
+}

@@ -1,0 +1,53 @@
+import type { Database } from '../core/db/database';
+
+/** Ordered, append-only schema migrations; each runs once, recorded in strangler_migrations. */
+export const MIGRATIONS: ReadonlyArray<{ id: number; name: string; sql: string }> = [
+  {
+    id: 1,
+    name: 'route state and history',
+    sql: `
+      CREATE TABLE strangler_routes (
+        route      text PRIMARY KEY,
+        stage      text NOT NULL CHECK (stage IN ('legacy','shadow','canary','live','retired')),
+        percent    integer NOT NULL CHECK (percent BETWEEN 0 AND 100),
+        version    bigint NOT NULL DEFAULT 1,
+        updated_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE TABLE strangler_route_history (
+        id           bigserial PRIMARY KEY,
+        route        text NOT NULL,
+        at           timestamptz NOT NULL DEFAULT now(),
+        actor        text NOT NULL,
+        reason       text NOT NULL,
+        from_stage   text,
+        from_percent integer,
+        to_stage     text NOT NULL,
+        to_percent   integer NOT NULL
+      );
+      CREATE INDEX strangler_route_history_route ON strangler_route_history (route, id DESC);
+    `,
+  },
+];
+
+/** Serialised by an advisory lock so replicas starting together do not race. */
+export async function migrate(db: Database): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock(74210391)');
+    await tx.query(`CREATE TABLE IF NOT EXISTS strangler_migrations (
+      id integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+    const { rows } = await tx.query<{ id: number }>('SELECT id FROM strangler_migrations');
+    const applied = new Set(rows.map((r) => Number(r.id)));
+    for (const migration of MIGRATIONS) {
+      if (applied.has(migration.id)) continue;
+      for (const statement of splitStatements(migration.sql)) await tx.query(statement);
+      await tx.query('INSERT INTO strangler_migrations (id, name) VALUES ($1, $2)', [migration.id, migration.name]);
+    }
+  });
+}
+
+function splitStatements(sql: string): string[] {
+  return sql
+    .split(';')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}

@@ -1,0 +1,34 @@
+import type { RouteConfig, StranglerConfig, UpstreamConfig } from '../../core/config/types';
+
+export function upstreamConfig(name: string, url: string, extra: Partial<UpstreamConfig> = {}): UpstreamConfig {
+  return { name, url, timeoutMs: 2000, connections: 16, preserveHost: false, ...extra };
+}
+
+export function routeConfig(name: string, path: string, extra: Partial<RouteConfig> = {}): RouteConfig {
+  return {
+    name,
+    match: { path },
+    service: 'orders',
+    legacy: 'legacy',
+    stage: 'legacy',
+    percent: 0,
+    stickiness: { kind: 'random' },
+    stickyFallback: 'random',
+    flag: `strangler.${name}`,
+    ...extra,
+  };
+}
+
+/** A validated-shape config built directly, for tests that start the data path in-process. */
+export function testConfig(upstreams: UpstreamConfig[], routes: RouteConfig[], extra: Partial<StranglerConfig> = {}): StranglerConfig {
+  return {
+    file: 'test.yaml',
+    listen: { host: '127.0.0.1', port: 0, maxHeaderBytes: 16384, drainTimeoutMs: 5000 },
+    admin: { host: '127.0.0.1', port: 0, token: 'test-admin-token' },
+    state: { url: 'embedded:./.strangler-test', pollMs: 200 },
+    flags: { provider: 'embedded' },
+    upstreams: Object.fromEntries(upstreams.map((u) => [u.name, u])),
+    routes,
+    ...extra,
+  };
+}

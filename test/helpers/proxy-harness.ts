@@ -1,0 +1,34 @@
+import type { AddressInfo } from 'node:net';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import type { StranglerConfig } from '../../core/config/types';
+import { ProxyMetrics } from '../../proxy/metrics';
+import { ProxyServer } from '../../proxy/server';
+import { StaticRouteState } from './static-state';
+
+export interface ProxyHarness {
+  url: string;
+  port: number;
+  state: StaticRouteState;
+  registry: Registry;
+  server: ProxyServer;
+  close(): Promise<void>;
+}
+
+/** The data path in-process, with route state set directly by the test. */
+export async function startProxyHarness(config: StranglerConfig): Promise<ProxyHarness> {
+  const state = new StaticRouteState();
+  for (const route of config.routes) state.set(route.name, route.stage, route.percent);
+  const registry = new Registry();
+  const metrics = new ProxyMetrics(registry, config.routes.map((r) => r.name), state);
+  const server = new ProxyServer({ config, state, metrics, logger: pino({ level: 'silent' }) });
+  const address: AddressInfo = await server.listen();
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    port: address.port,
+    state,
+    registry,
+    server,
+    close: () => server.close(),
+  };
+}

@@ -1,0 +1,392 @@
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocket, WebSocketServer } from 'ws';
+import { inRollout } from '../../core/bucketing';
+import { routeConfig, testConfig, upstreamConfig } from '../helpers/config';
+import { startProxyHarness, type ProxyHarness } from '../helpers/proxy-harness';
+import { rawExchange } from '../helpers/raw-http';
+import { startUpstream, unusedPort, type TestUpstream } from '../helpers/upstream';
+
+interface Reply {
+  status: number;
+  headers: IncomingMessage['headers'];
+  body: string;
+  trailers: IncomingMessage['trailers'];
+}
+
+function send(url: string, options: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {}): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: options.method ?? 'GET', headers: options.headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString(), trailers: res.trailers }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+const json = (reply: Reply): Record<string, unknown> => JSON.parse(reply.body) as Record<string, unknown>;
+
+describe('data path against real upstreams on loopback', () => {
+  let legacy: TestUpstream;
+  let orders: TestUpstream;
+  let proxy: ProxyHarness;
+
+  beforeAll(async () => {
+    legacy = await startUpstream('legacy');
+    orders = await startUpstream('orders');
+    proxy = await startProxyHarness(
+      testConfig(
+        [upstreamConfig('legacy', legacy.url), upstreamConfig('orders', orders.url)],
+        [
+          routeConfig('orders', '/api/orders', { stage: 'live', percent: 100 }),
+          routeConfig('users', '/api/users', { stage: 'legacy', service: 'orders' }),
+          routeConfig('writes', '/api/writes', { stage: 'live', service: 'orders', match: { path: '/api/writes', methods: ['POST'] } }),
+          routeConfig('sticky', '/api/sticky', { stage: 'canary', percent: 30, stickiness: { kind: 'header', name: 'x-user-id' }, stickyFallback: 'legacy' }),
+        ],
+      ),
+    );
+  });
+
+  afterAll(async () => {
+    await proxy.close();
+    await legacy.close();
+    await orders.close();
+  });
+
+  beforeEach(() => {
+    legacy.requests.length = 0;
+    orders.requests.length = 0;
+  });
+
+  test('unmatched requests and legacy-stage routes go to legacy; live routes go to the new service', async () => {
+    expect(json(await send(`${proxy.url}/somewhere`)).servedBy).toBe('legacy');
+    expect(json(await send(`${proxy.url}/api/users/3`)).servedBy).toBe('legacy');
+    expect(json(await send(`${proxy.url}/api/orders/7?x=1`))).toEqual({ servedBy: 'orders', method: 'GET', url: '/api/orders/7?x=1' });
+    expect(json(await send(`${proxy.url}/api/orders`)).servedBy).toBe('orders');
+  });
+
+  test('prefixes match on segment boundaries and honour the method set', async () => {
+    expect(json(await send(`${proxy.url}/api/ordersx`)).servedBy).toBe('legacy');
+    expect(json(await send(`${proxy.url}/api/writes`, { method: 'POST', body: 'x' })).servedBy).toBe('orders');
+    expect(json(await send(`${proxy.url}/api/writes`)).servedBy).toBe('legacy');
+  });
+
+  test('dot-segments are resolved before matching, so they never cross a route prefix', async () => {
+    const escaped = await send(`${proxy.url}/api/orders/../admin`);
+    expect(json(escaped)).toMatchObject({ servedBy: 'legacy', url: '/api/admin' });
+    const encoded = await send(`${proxy.url}/api/orders/%2e%2e/admin`);
+    expect(json(encoded)).toMatchObject({ servedBy: 'legacy', url: '/api/admin' });
+    const into = await send(`${proxy.url}/api/users/../orders/7`);
+    expect(json(into)).toMatchObject({ servedBy: 'orders', url: '/api/orders/7' });
+  });
+
+  test('a path that climbs above the root is refused and reaches no upstream', async () => {
+    const response = await rawExchange(proxy.port, 'GET /../../etc/passwd HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    expect(response).toMatch(/^HTTP\/1\.1 400/);
+    expect(response).toContain('request path is not acceptable');
+    expect(legacy.requests).toHaveLength(0);
+    expect(orders.requests).toHaveLength(0);
+  });
+
+  test('X-Forwarded-* are appended or set, Host is the upstream, hop-by-hop headers are stripped both ways', async () => {
+    const hopUpstream = await startUpstream('hop', (_req, res) => {
+      res.writeHead(200, { connection: 'x-resp-hop', 'x-resp-hop': 'secret', 'keep-alive': 'timeout=5', 'x-end-to-end': 'yes' });
+      res.end('ok');
+    });
+    const local = await startProxyHarness(testConfig([upstreamConfig('legacy', hopUpstream.url), upstreamConfig('orders', orders.url)], []));
+    try {
+      const reply = await send(`${local.url}/x`, {
+        headers: {
+          host: 'shop.example.com',
+          'x-forwarded-for': '203.0.113.9',
+          connection: 'keep-alive, x-hop-secret',
+          'x-hop-secret': 'do not forward',
+          'proxy-authorization': 'Basic abc',
+          'keep-alive': 'timeout=5',
+          te: 'gzip',
+          'x-end-to-end': 'kept',
+        },
+      });
+      const seen = hopUpstream.requests[0]!.headers;
+      expect(seen['x-forwarded-for']).toBe('203.0.113.9, 127.0.0.1');
+      expect(seen['x-forwarded-proto']).toBe('http');
+      expect(seen['x-forwarded-host']).toBe('shop.example.com');
+      expect(seen.host).toBe(new URL(hopUpstream.url).host);
+      expect(seen['x-end-to-end']).toBe('kept');
+      for (const name of ['x-hop-secret', 'proxy-authorization', 'keep-alive', 'te']) expect(seen[name]).toBeUndefined();
+      expect(reply.headers['x-end-to-end']).toBe('yes');
+      expect(reply.headers['x-resp-hop']).toBeUndefined();
+    } finally {
+      await local.close();
+      await hopUpstream.close();
+    }
+  });
+
+  test('x-request-id is generated when absent and propagated both ways', async () => {
+    const generated = await send(`${proxy.url}/api/orders`);
+    const id = generated.headers['x-request-id'] as string;
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(orders.requests[0]!.headers['x-request-id']).toBe(id);
+    const given = await send(`${proxy.url}/api/orders`, { headers: { 'x-request-id': 'abc-123' } });
+    expect(given.headers['x-request-id']).toBe('abc-123');
+    expect(orders.requests[1]!.headers['x-request-id']).toBe('abc-123');
+  });
+
+  test('sticky canary: each user always lands on the side Unleash bucketing gives', async () => {
+    const users = Array.from({ length: 60 }, (_, i) => (i % 7 === 0 ? `jörg-${i}` : `user-${i}`));
+    for (const user of users) {
+      const expected = inRollout(user, 'strangler.sticky', 30) ? 'orders' : 'legacy';
+      for (let i = 0; i < 2; i++) {
+        expect(json(await send(`${proxy.url}/api/sticky`, { headers: { 'x-user-id': user } })).servedBy).toBe(expected);
+      }
+    }
+    // Without the sticky value, stickyFallback: legacy.
+    expect(json(await send(`${proxy.url}/api/sticky`)).servedBy).toBe('legacy');
+  });
+
+  test('a state change applies to the next request without a restart', async () => {
+    proxy.state.set('users', 'live', 100);
+    try {
+      expect(json(await send(`${proxy.url}/api/users`)).servedBy).toBe('orders');
+    } finally {
+      proxy.state.set('users', 'legacy', 0);
+    }
+    expect(json(await send(`${proxy.url}/api/users`)).servedBy).toBe('legacy');
+  });
+
+  test('metrics count requests by route, target and code', async () => {
+    await send(`${proxy.url}/api/orders`);
+    const text = await proxy.registry.metrics();
+    expect(text).toMatch(/strangler_requests_total\{route="orders",target="new",code="200"\} [1-9]/);
+    expect(text).toMatch(/strangler_request_duration_seconds_count\{route="orders",target="new"\} [1-9]/);
+    expect(text).toContain('strangler_route_percent{route="orders"} 100');
+    expect(text).toContain('strangler_route_percent{route="sticky"} 30');
+  });
+});
+
+describe('streaming, trailers and upgrades', () => {
+  let upstream: Server;
+  let upstreamUrl: string;
+  let releaseSecondChunk: () => void = () => undefined;
+  let firstRequestChunkSeen: () => void = () => undefined;
+  let proxy: ProxyHarness;
+  let wss: WebSocketServer;
+
+  beforeAll(async () => {
+    upstream = createServer((req, res) => {
+      if (req.url === '/stream-response') {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.write('first;');
+        releaseSecondChunk = () => res.end('second');
+        return;
+      }
+      if (req.url === '/stream-request') {
+        let received = 0;
+        req.on('data', (chunk: Buffer) => {
+          if (received === 0) firstRequestChunkSeen();
+          received += chunk.length;
+        });
+        req.on('end', () => res.end(String(received)));
+        return;
+      }
+      if (req.url === '/trailers') {
+        res.writeHead(200, { 'content-type': 'text/plain', trailer: 'x-checksum' });
+        res.write('body');
+        res.addTrailers({ 'x-checksum': 'abc123' });
+        res.end();
+        return;
+      }
+      if (req.url === '/die') {
+        res.writeHead(200, { 'content-length': '1000' });
+        res.write('partial');
+        setTimeout(() => res.socket?.destroy(), 50);
+        return;
+      }
+      res.end('ok');
+    });
+    wss = new WebSocketServer({ server: upstream });
+    wss.on('connection', (socket, req) => {
+      socket.on('message', (data) => socket.send(`echo:${data.toString()}:${req.headers['x-forwarded-for'] ? 'xff' : 'no-xff'}`));
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+    proxy = await startProxyHarness(
+      testConfig([upstreamConfig('legacy', upstreamUrl), upstreamConfig('orders', upstreamUrl)], [routeConfig('ws', '/ws', { stage: 'live' })]),
+    );
+  });
+
+  afterAll(async () => {
+    await proxy.close();
+    wss.close();
+    upstream.closeAllConnections();
+    await new Promise<void>((resolve) => upstream.close(() => resolve()));
+  });
+
+  test('the response streams: the client reads the first chunk before the upstream has finished', async () => {
+    const received = await new Promise<string>((resolve, reject) => {
+      const req = httpRequest(`${proxy.url}/stream-response`, { agent: false }, (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => {
+          text += chunk.toString();
+          if (text === 'first;') releaseSecondChunk();
+        });
+        res.on('end', () => resolve(text));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(received).toBe('first;second');
+  });
+
+  test('the request streams: the upstream reads the first chunk before the client has sent the rest', async () => {
+    const seen = new Promise<void>((resolve) => (firstRequestChunkSeen = resolve));
+    const reply = new Promise<string>((resolve, reject) => {
+      const req = httpRequest(`${proxy.url}/stream-request`, { method: 'POST', agent: false, headers: { 'transfer-encoding': 'chunked' } }, (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve(text));
+      });
+      req.on('error', reject);
+      req.write(Buffer.alloc(1000, 1));
+      void seen.then(() => req.end(Buffer.alloc(2000, 2)));
+    });
+    expect(await reply).toBe('3000');
+  });
+
+  test('response trailers are forwarded', async () => {
+    const reply = await send(`${proxy.url}/trailers`);
+    expect(reply.body).toBe('body');
+    expect(reply.trailers['x-checksum']).toBe('abc123');
+  });
+
+  test('an upstream dying mid-response cuts the client response instead of leaving it hanging', async () => {
+    const outcome = await new Promise<string>((resolve) => {
+      const req = httpRequest(`${proxy.url}/die`, { agent: false }, (res) => {
+        res.on('data', () => undefined);
+        res.on('end', () => resolve('ended'));
+        res.on('error', (err) => resolve(`error:${err.message}`));
+        res.on('aborted', () => resolve('aborted'));
+      });
+      req.on('error', (err) => resolve(`error:${err.message}`));
+      req.end();
+    });
+    expect(outcome).not.toBe('ended');
+    const text = await proxy.registry.metrics();
+    expect(text).toMatch(/strangler_upstream_errors_total\{route="_unmatched",target="legacy",reason="reset"\} 1/);
+  });
+
+  test('WebSocket upgrades go to the chosen target', async () => {
+    const client = new WebSocket(`ws://127.0.0.1:${proxy.port}/ws/chat`);
+    const answer = await new Promise<string>((resolve, reject) => {
+      client.on('open', () => client.send('hello'));
+      client.on('message', (data) => resolve(data.toString()));
+      client.on('error', reject);
+    });
+    client.close();
+    expect(answer).toBe('echo:hello:xff');
+  });
+});
+
+describe('failures', () => {
+  let legacy: TestUpstream;
+  let slow: TestUpstream;
+  let proxy: ProxyHarness;
+
+  beforeAll(async () => {
+    legacy = await startUpstream('legacy');
+    slow = await startUpstream('slow', (_req, res) => {
+      setTimeout(() => res.end('late'), 1500).unref();
+    });
+    const deadPort = await unusedPort();
+    proxy = await startProxyHarness(
+      testConfig(
+        [
+          upstreamConfig('legacy', legacy.url),
+          upstreamConfig('dead', `http://127.0.0.1:${deadPort}`),
+          upstreamConfig('slow', slow.url, { timeoutMs: 300 }),
+        ],
+        [
+          routeConfig('down', '/down', { stage: 'live', service: 'dead' }),
+          routeConfig('slow', '/slow', { stage: 'live', service: 'slow' }),
+        ],
+      ),
+    );
+  });
+
+  afterAll(async () => {
+    await proxy.close();
+    await legacy.close();
+    await slow.close();
+  });
+
+  test('upstream refusing the connection → 502 with a JSON body', async () => {
+    const reply = await send(`${proxy.url}/down/1`, { headers: { 'x-request-id': 'req-502' } });
+    expect(reply.status).toBe(502);
+    expect(json(reply)).toEqual({ error: expect.stringContaining('refused'), route: 'down', target: 'new', upstream: 'dead', requestId: 'req-502' });
+  });
+
+  test('upstream slower than timeoutMs → 504 with a JSON body', async () => {
+    const reply = await send(`${proxy.url}/slow`);
+    expect(reply.status).toBe(504);
+    expect(json(reply)).toMatchObject({ error: expect.stringContaining('300 ms'), route: 'slow', target: 'new', upstream: 'slow' });
+    expect(json(reply).requestId).toBe(reply.headers['x-request-id']);
+  });
+
+  test('a client aborting mid-upload cancels the upstream request; the upstream never sees a complete body', async () => {
+    legacy.requests.length = 0;
+    await new Promise<void>((resolve) => {
+      const req = httpRequest(`${proxy.url}/upload`, { method: 'POST', agent: false, headers: { 'content-length': String(1024 * 1024) } });
+      req.on('error', () => resolve());
+      req.write(Buffer.alloc(64 * 1024, 7));
+      setTimeout(() => {
+        req.destroy();
+        resolve();
+      }, 150);
+    });
+    await waitFor(() => legacy.requests.length === 1 && legacy.requests[0]!.body.length > 0);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(legacy.requests[0]!.complete).toBe(false);
+    expect(legacy.requests[0]!.body.length).toBeLessThan(1024 * 1024);
+    const text = await proxy.registry.metrics();
+    expect(text).toMatch(/strangler_upstream_errors_total\{route="_unmatched",target="legacy",reason="client-abort"\} 1/);
+  });
+
+  const malformed: Array<[string, number, string]> = [
+    ['Content-Length with Transfer-Encoding (smuggling)', 400, 'POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n'],
+    ['two different Content-Length values', 400, 'POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 5\r\n\r\nabcde'],
+    ['a NUL byte in a header value', 400, 'GET /x HTTP/1.1\r\nHost: a\r\nX-Bad: a\u0000b\r\n\r\n'],
+    ['a bare LF line ending', 400, 'GET /x HTTP/1.1\nHost: a\nX-A: b\n\n'],
+    ['a space before the colon', 400, 'GET /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n'],
+    ['an oversized header block', 431, `GET /x HTTP/1.1\r\nHost: a\r\nX-Big: ${'a'.repeat(20000)}\r\n\r\n`],
+  ];
+
+  test.each(malformed)('%s → %i and nothing reaches an upstream', async (_name, status, payload) => {
+    legacy.requests.length = 0;
+    const response = await rawExchange(proxy.port, payload);
+    expect(response.slice(0, 12)).toBe(`HTTP/1.1 ${status}`);
+    expect(response).toContain('"error"');
+    expect(legacy.requests).toHaveLength(0);
+  });
+
+  test('keep-alive and pipelined requests are answered in order on one connection', async () => {
+    const response = await rawExchange(
+      proxy.port,
+      'GET /one HTTP/1.1\r\nHost: a\r\n\r\nGET /two HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n',
+    );
+    const statuses = response.match(/HTTP\/1\.1 200/g) ?? [];
+    expect(statuses).toHaveLength(2);
+    expect(response.indexOf('"/one"')).toBeLessThan(response.indexOf('"/two"'));
+  });
+});
+
+async function waitFor(condition: () => boolean, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

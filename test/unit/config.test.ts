@@ -1,0 +1,900 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  ConfigError,
+  formatConfigIssue,
+  interpolate,
+  loadConfig,
+  parseConfig,
+  redactConfig,
+  redactUrl,
+  validateConfigFile,
+  validateConfigText,
+  type StranglerConfig,
+} from '../../core/config';
+
+const FILE = 'strangler.yaml';
+const TOKEN = 'correct-horse-battery';
+const ENV = { STRANGLER_ADMIN_TOKEN: TOKEN };
+
+/** The example from DESIGN.md, verbatim. */
+const DESIGN_EXAMPLE = `listen: { port: 8080 }
+admin:  { port: 9090, host: 127.0.0.1, token: \${STRANGLER_ADMIN_TOKEN} }
+state:  { url: embedded:./.strangler }          # or postgres://…  (shared by every replica)
+flags:  { provider: embedded }                   # or { provider: unleash, url, clientToken, adminToken }
+upstreams:
+  legacy: { url: http://127.0.0.1:3000 }
+  orders: { url: http://127.0.0.1:4000, timeoutMs: 2000 }
+routes:
+  - name: orders
+    match: { path: /api/orders, methods: [GET, POST, PUT] }
+    service: orders
+    stage: canary                                # initial state: legacy|shadow|canary|live|retired
+    percent: 25                                  # share sent to the new service in canary
+    stickiness: header:x-user-id                 # cookie:sid | query:uid | random
+    shadow: { sample: 1.0, methods: [GET], ignore: [$.meta.generatedAt], maxBodyBytes: 1048576 }
+    fallback: { on: [connect-error, 5xx], methods: [GET, HEAD] }
+  - name: reports-v1
+    match: { path: /v1/reports }
+    deprecated: { sunset: 2027-06-01T00:00:00Z, link: /v2/reports }
+`;
+
+/** The smallest valid file, lines 1–4; tests append routes from line 5 on. */
+const BASE = `admin: { token: \${STRANGLER_ADMIN_TOKEN} }
+upstreams:
+  legacy: { url: http://127.0.0.1:3000 }
+  orders: { url: http://127.0.0.1:4000 }
+`;
+
+/** The formatted issues of a text that must not load, checked to arrive as a ConfigError. */
+function messagesOf(text: string, env: NodeJS.ProcessEnv = ENV): string[] {
+  let error: unknown;
+  try {
+    parseConfig(text, FILE, env);
+  } catch (err) {
+    error = err;
+  }
+  expect(error).toBeInstanceOf(ConfigError);
+  const configError = error as ConfigError;
+  expect(configError.code).toBe('STRANGLER_ERR_CONFIG');
+  const lines = configError.issues.map(formatConfigIssue);
+  expect(configError.message).toBe(lines.join('\n'));
+  return lines;
+}
+
+function messageOf(text: string, env: NodeJS.ProcessEnv = ENV): string {
+  const lines = messagesOf(text, env);
+  expect(lines).toHaveLength(1);
+  return lines[0] as string;
+}
+
+function route(text: string, env: NodeJS.ProcessEnv = ENV): StranglerConfig['routes'][number] {
+  const config = parseConfig(BASE + text, FILE, env);
+  expect(config.routes).toHaveLength(1);
+  return config.routes[0] as StranglerConfig['routes'][number];
+}
+
+describe('parseConfig: the DESIGN.md example', () => {
+  it('produces the typed config with every default applied', () => {
+    const config = parseConfig(DESIGN_EXAMPLE, FILE, ENV);
+    expect(config).toEqual({
+      file: FILE,
+      listen: { host: '0.0.0.0', port: 8080, maxHeaderBytes: 16384, drainTimeoutMs: 10000 },
+      admin: { host: '127.0.0.1', port: 9090, token: TOKEN },
+      state: { url: 'embedded:./.strangler', pollMs: 500 },
+      flags: { provider: 'embedded' },
+      upstreams: {
+        legacy: { name: 'legacy', url: 'http://127.0.0.1:3000', timeoutMs: 30000, connections: 128, preserveHost: false },
+        orders: { name: 'orders', url: 'http://127.0.0.1:4000', timeoutMs: 2000, connections: 128, preserveHost: false },
+      },
+      routes: [
+        {
+          name: 'orders',
+          match: { path: '/api/orders', methods: ['GET', 'POST', 'PUT'] },
+          service: 'orders',
+          legacy: 'legacy',
+          stage: 'canary',
+          percent: 25,
+          stickiness: { kind: 'header', name: 'x-user-id' },
+          stickyFallback: 'random',
+          flag: 'strangler.orders',
+          shadow: { sample: 1, methods: ['GET'], ignore: ['$.meta.generatedAt'], maxBodyBytes: 1048576 },
+          fallback: { on: ['connect-error', '5xx'], methods: ['GET', 'HEAD'] },
+        },
+        {
+          name: 'reports-v1',
+          match: { path: '/v1/reports' },
+          legacy: 'legacy',
+          stage: 'legacy',
+          percent: 0,
+          stickiness: { kind: 'random' },
+          stickyFallback: 'random',
+          flag: 'strangler.reports-v1',
+          deprecated: { sunset: '2027-06-01T00:00:00Z', link: '/v2/reports' },
+        },
+      ],
+    });
+    // Absent optional parts are absent, not present-and-undefined.
+    expect(Object.keys(config.routes[1] ?? {})).not.toContain('service');
+    expect(Object.keys(config.routes[1] ?? {})).not.toContain('shadow');
+    expect(Object.keys(config.routes[1]?.match ?? {})).not.toContain('methods');
+  });
+
+  it('fills in the defaults of the smallest valid file', () => {
+    const config = parseConfig(BASE, FILE, ENV);
+    expect(config.listen).toEqual({ host: '0.0.0.0', port: 8080, maxHeaderBytes: 16384, drainTimeoutMs: 10000 });
+    expect(config.admin).toEqual({ host: '127.0.0.1', port: 9090, token: TOKEN });
+    expect(config.state).toEqual({ url: 'embedded:./.strangler', pollMs: 500 });
+    expect(config.flags).toEqual({ provider: 'embedded' });
+    expect(config.routes).toEqual([]);
+  });
+
+  it('fills in the defaults of optional route blocks', () => {
+    const r = route(`routes:
+  - name: orders
+    match: { path: /api/orders/ }
+    service: orders
+    shadow: {}
+    fallback: {}
+`);
+    expect(r.match).toEqual({ path: '/api/orders' });
+    expect(r.shadow).toEqual({ sample: 1, methods: ['GET', 'HEAD'], ignore: [], maxBodyBytes: 1048576 });
+    expect(r.fallback).toEqual({ on: ['connect-error'], methods: ['GET', 'HEAD'] });
+  });
+
+  it('accepts every field written out, normalising methods, header names and trailing slashes', () => {
+    const config = parseConfig(
+      `listen:
+  host: 127.0.0.1
+  port: 0
+  maxHeaderBytes: 32768
+  drainTimeoutMs: 0
+admin:
+  host: 0.0.0.0
+  port: 0
+  token: abcdefgh
+state:
+  url: postgres://strangler:pw@db.internal:5432/strangler
+  pollMs: 50
+flags:
+  provider: embedded
+upstreams:
+  legacy:
+    url: https://legacy.internal/
+    timeoutMs: 1
+    connections: 10000
+    preserveHost: true
+  orders-v2:
+    url: http://10.0.0.7:4000
+routes:
+  - name: root
+    match: { path: /, methods: [get, Head] }
+    service: orders-v2
+    legacy: legacy
+    stage: retired
+    percent: 100
+    stickiness: header:X-User-ID
+    stickyFallback: legacy
+    flag: "team:orders.root_v2"
+  - name: by-cookie
+    match: { path: /a/b/ }
+    service: orders-v2
+    stickiness: cookie:sid
+  - name: by-query
+    match: { path: /a/c, methods: [POST] }
+    service: orders-v2
+    stickiness: query:uid
+    deprecated: { sunset: "2027-06-01T12:30:00.5+02:00" }
+`,
+      'conf/prod.yaml',
+      {},
+    );
+    expect(config.file).toBe('conf/prod.yaml');
+    expect(config.listen).toEqual({ host: '127.0.0.1', port: 0, maxHeaderBytes: 32768, drainTimeoutMs: 0 });
+    expect(config.admin).toEqual({ host: '0.0.0.0', port: 0, token: 'abcdefgh' });
+    expect(config.state).toEqual({ url: 'postgres://strangler:pw@db.internal:5432/strangler', pollMs: 50 });
+    expect(config.upstreams.legacy).toEqual({
+      name: 'legacy',
+      url: 'https://legacy.internal',
+      timeoutMs: 1,
+      connections: 10000,
+      preserveHost: true,
+    });
+    const [root, byCookie, byQuery] = config.routes;
+    expect(root).toMatchObject({
+      match: { path: '/', methods: ['GET', 'HEAD'] },
+      stage: 'retired',
+      percent: 100,
+      stickiness: { kind: 'header', name: 'x-user-id' },
+      stickyFallback: 'legacy',
+      flag: 'team:orders.root_v2',
+    });
+    expect(byCookie).toMatchObject({ match: { path: '/a/b' }, stickiness: { kind: 'cookie', name: 'sid' } });
+    expect(byQuery).toMatchObject({
+      stickiness: { kind: 'query', name: 'uid' },
+      deprecated: { sunset: '2027-06-01T12:30:00.5+02:00' },
+    });
+  });
+});
+
+describe('parseConfig: one message per mistake, with its line', () => {
+  it('rejects a quoted port: types are strict', () => {
+    expect(messageOf(`listen: { port: "8080" }\n${BASE}`)).toBe(
+      'strangler.yaml:1 listen.port: must be an integer from 0 to 65535, got "8080"',
+    );
+  });
+
+  it('rejects a port out of range', () => {
+    expect(messageOf(`${BASE}listen:\n  host: 0.0.0.0\n  port: 65536\n`)).toBe(
+      'strangler.yaml:7 listen.port: must be an integer from 0 to 65535, got 65536',
+    );
+  });
+
+  it('rejects maxHeaderBytes and pollMs out of range', () => {
+    expect(messagesOf(`${BASE}listen: { maxHeaderBytes: 512 }\nstate: { pollMs: 10 }\n`)).toEqual([
+      'strangler.yaml:5 listen.maxHeaderBytes: must be an integer from 1024 to 1048576, got 512',
+      'strangler.yaml:6 state.pollMs: must be an integer from 50 to 60000, got 10',
+    ]);
+  });
+
+  it('rejects percent 101', () => {
+    expect(
+      messageOf(`${BASE}routes:
+  - name: orders
+    match: { path: /api/orders }
+    service: orders
+    percent: 101
+`),
+    ).toBe('strangler.yaml:9 routes[0].percent: must be an integer from 0 to 100, got 101');
+  });
+
+  it('rejects percent 12.5', () => {
+    expect(
+      messageOf(`${BASE}routes:
+  - name: orders
+    match: { path: /api/orders }
+    service: orders
+    percent: 12.5
+`),
+    ).toBe('strangler.yaml:9 routes[0].percent: must be an integer from 0 to 100, got 12.5');
+  });
+
+  it('rejects an unknown stage', () => {
+    expect(
+      messageOf(`${BASE}routes:
+  - name: orders
+    match: { path: /api/orders }
+    service: orders
+    stage: beta
+`),
+    ).toBe('strangler.yaml:9 routes[0].stage: must be one of legacy, shadow, canary, live, retired, got "beta"');
+  });
+
+  it('rejects an unknown key at the top level', () => {
+    expect(messageOf(`${BASE}listn: { port: 8080 }\n`)).toBe(
+      'strangler.yaml:5: unknown key "listn" (expected one of: listen, admin, state, flags, upstreams, routes)',
+    );
+  });
+
+  it('rejects an unknown key in a route', () => {
+    expect(
+      messageOf(`${BASE}routes:
+  - name: orders
+    match: { path: /api/orders }
+    service: orders
+    percnt: 5
+`),
+    ).toBe(
+      'strangler.yaml:9 routes[0]: unknown key "percnt" (expected one of: name, match, service, legacy, stage, percent, ' +
+        'stickiness, stickyFallback, flag, shadow, fallback, deprecated)',
+    );
+  });
+
+  it('rejects an unknown key in match (and then misses the path)', () => {
+    expect(
+      messagesOf(`${BASE}routes:
+  - name: orders
+    match:
+      pth: /api/orders
+    service: orders
+`),
+    ).toEqual([
+      'strangler.yaml:8 routes[0].match: unknown key "pth" (expected one of: path, methods)',
+      'strangler.yaml:8 routes[0].match.path: is required (a path prefix such as /api/orders)',
+    ]);
+  });
+
+  it('rejects unknown keys in upstreams and in flags', () => {
+    expect(
+      messagesOf(`${BASE}  billing: { url: http://127.0.0.1:5000, timeout: 5 }\nflags: { provider: unleash, url: http://u }\n`),
+    ).toEqual([
+      'strangler.yaml:5 upstreams.billing: unknown key "timeout" (expected one of: url, timeoutMs, connections, preserveHost)',
+      'strangler.yaml:6 flags: unknown key "url" (expected one of: provider)',
+      'strangler.yaml:6 flags.provider: must be one of embedded, got "unleash"',
+    ]);
+  });
+
+  it('rejects a path that does not start with "/"', () => {
+    expect(
+      messageOf(`${BASE}routes:
+  - name: orders
+    match: { path: api/orders }
+    service: orders
+`),
+    ).toBe('strangler.yaml:7 routes[0].match.path: must start with "/"');
+  });
+
+  it.each([
+    ['/api/../admin', 'must not contain "." or ".." segments'],
+    ['/api/./orders', 'must not contain "." or ".." segments'],
+    ['/api/%2E%2e/admin', 'must not contain "." or ".." segments'],
+    ['/api//orders', 'must not contain "//"'],
+    ['/api/orders?x=1', 'must not contain "?" or "#" (only the path is matched)'],
+    ['"/api/a b"', 'must not contain spaces or control characters'],
+  ])('rejects the path %s', (path, message) => {
+    expect(
+      messageOf(`${BASE}routes:
+  - name: orders
+    match:
+      path: ${path}
+    service: orders
+`),
+    ).toBe(`strangler.yaml:8 routes[0].match.path: ${message}`);
+  });
+
+  it('rejects bad and duplicate methods', () => {
+    expect(
+      messagesOf(`${BASE}routes:
+  - name: orders
+    match: { path: /api/orders, methods: [GET, "P UT", get] }
+    service: orders
+  - name: other
+    match: { path: /api/other, methods: [] }
+    service: orders
+`),
+    ).toEqual([
+      'strangler.yaml:7 routes[0].match.methods[1]: must be an HTTP method such as GET, got "P UT"',
+      'strangler.yaml:10 routes[1].match.methods: must be a non-empty list of HTTP methods such as [GET, HEAD], got an empty list',
+    ]);
+    expect(
+      messageOf(`${BASE}routes:
+  - name: orders
+    match: { path: /api/orders, methods: [GET, get] }
+    service: orders
+`),
+    ).toBe('strangler.yaml:7 routes[0].match.methods[1]: duplicates "GET"');
+  });
+
+  it.each([
+    ['ip', 'must be random, header:<name>, cookie:<name> or query:<name>, got "ip"'],
+    ['"header:"', 'must be header:<name> with a non-empty token as the name (such as x-user-id), got "header:"'],
+    ['"cookie:a b"', 'must be cookie:<name> with a non-empty token as the name (such as x-user-id), got "cookie:a b"'],
+    ['path:x', 'must be random, header:<name>, cookie:<name> or query:<name>, got "path:x"'],
+  ])('rejects the stickiness %s', (value, message) => {
+    expect(
+      messageOf(`${BASE}routes:
+  - name: orders
+    match: { path: /api/orders }
+    service: orders
+    stickiness: ${value}
+`),
+    ).toBe(`strangler.yaml:9 routes[0].stickiness: ${message}`);
+  });
+
+  it('rejects a reference to an upstream that is not defined', () => {
+    expect(
+      messageOf(`${BASE}routes:
+  - name: orders
+    match: { path: /api/orders }
+    service: ordrs
+`),
+    ).toBe('strangler.yaml:8 routes[0].service: upstream "ordrs" is not defined in upstreams (defined: legacy, orders)');
+    expect(
+      messageOf(`${BASE}routes:
+  - name: orders
+    match: { path: /api/orders }
+    service: orders
+    legacy: monolith
+`),
+    ).toBe('strangler.yaml:9 routes[0].legacy: upstream "monolith" is not defined in upstreams (defined: legacy, orders)');
+  });
+
+  it('rejects upstreams without legacy', () => {
+    expect(
+      messageOf(`admin: { token: abcdefghij }
+upstreams:
+  orders: { url: http://127.0.0.1:4000 }
+`),
+    ).toBe('strangler.yaml:3 upstreams: must define "legacy", the upstream that serves the monolith (defined: orders)');
+  });
+
+  it('rejects a file without upstreams', () => {
+    expect(messageOf('admin: { token: abcdefghij }\n')).toBe(
+      'strangler.yaml:1 upstreams: is required (a mapping of upstream names to { url }, with at least legacy)',
+    );
+  });
+
+  it.each([
+    ['http://127.0.0.1:3000/api', 'must be an http:// or https:// origin such as http://127.0.0.1:3000, without path, query or fragment, got "http://127.0.0.1:3000/api"'],
+    ['http://127.0.0.1:3000/?a=1', 'must be an http:// or https:// origin such as http://127.0.0.1:3000, without path, query or fragment, got "http://127.0.0.1:3000/?a=1"'],
+    ['ftp://files', 'must be an http:// or https:// origin such as http://127.0.0.1:3000, got "ftp://files"'],
+    ['http://host:99999', 'must be an http:// or https:// origin such as http://127.0.0.1:3000, got "http://host:99999"'],
+  ])('rejects the upstream url %s', (url, message) => {
+    expect(messageOf(`admin: { token: abcdefghij }\nupstreams:\n  legacy: { url: "${url}" }\n`)).toBe(
+      `strangler.yaml:3 upstreams.legacy.url: ${message}`,
+    );
+  });
+
+  it('rejects a missing admin token on the line of the admin mapping', () => {
+    expect(
+      messageOf(`listen: { port: 8080 }
+admin:
+  port: 9090
+upstreams:
+  legacy: { url: http://127.0.0.1:3000 }
+`),
+    ).toBe('strangler.yaml:3 admin.token: is required (a string of at least 8 characters)');
+    expect(messageOf('upstreams:\n  legacy: { url: http://127.0.0.1:3000 }\n')).toBe(
+      'strangler.yaml:1 admin.token: is required (a string of at least 8 characters)',
+    );
+  });
+
+  it('rejects a short token written in the file without echoing it', () => {
+    const message = messageOf('admin: { token: hunter2 }\nupstreams: { legacy: { url: http://h } }\n');
+    expect(message).toBe('strangler.yaml:1 admin.token: must be at least 8 characters long (got 7 characters)');
+    expect(message).not.toContain('hunter2');
+  });
+
+  it('rejects a duplicate route name on the second route', () => {
+    expect(
+      messageOf(`${BASE}routes:
+  - name: orders
+    match: { path: /api/orders }
+    service: orders
+  - name: orders
+    match: { path: /api/orders2 }
+    service: orders
+`),
+    ).toBe('strangler.yaml:9 routes[1].name: duplicates routes[0].name "orders"');
+  });
+
+  it('rejects a duplicate path when the methods overlap, not when they are disjoint', () => {
+    expect(
+      messagesOf(`${BASE}routes:
+  - name: orders
+    match: { path: /api/orders }
+    service: orders
+  - name: orders-read
+    match: { path: /api/orders/, methods: [GET] }
+    service: orders
+  - name: orders-write
+    match: { path: /api/orders/x, methods: [POST] }
+    service: orders
+  - name: orders-write2
+    match: { path: /api/orders/x, methods: [PUT, post] }
+    service: orders
+  - name: orders-delete
+    match: { path: /api/orders/x, methods: [DELETE] }
+    service: orders
+`),
+    ).toEqual([
+      'strangler.yaml:10 routes[1].match.path: duplicates routes[0].match.path "/api/orders"',
+      'strangler.yaml:16 routes[3].match.path: duplicates routes[2].match.path "/api/orders/x"',
+    ]);
+  });
+
+  it('requires a service unless the route is deprecated, and a different one from legacy', () => {
+    expect(
+      messagesOf(`${BASE}routes:
+  - name: orders
+    match: { path: /api/orders }
+  - name: loop
+    match: { path: /loop }
+    service: legacy
+  - name: gone
+    match: { path: /gone }
+    stage: canary
+    deprecated: { sunset: 2027-02-30T00:00:00Z, link: "javascript:x" }
+`),
+    ).toEqual([
+      'strangler.yaml:6 routes[0].service: is required unless the route is deprecated (the upstream of the new service)',
+      'strangler.yaml:10 routes[1].service: must be a different upstream from legacy',
+      'strangler.yaml:13 routes[2].stage: must be legacy or retired for a route without service, got "canary"',
+      'strangler.yaml:14 routes[2].deprecated.sunset: must be an ISO-8601 date-time with a timezone, such as 2027-06-01T00:00:00Z, got "2027-02-30T00:00:00Z"',
+      'strangler.yaml:14 routes[2].deprecated.link: must be a path starting with "/" or an http:// or https:// URL, got "javascript:x"',
+    ]);
+  });
+
+  it('rejects a sunset without a timezone and a deprecated block without sunset', () => {
+    expect(
+      messagesOf(`${BASE}routes:
+  - name: a
+    match: { path: /a }
+    deprecated: { sunset: 2027-06-01T00:00:00 }
+  - name: b
+    match: { path: /b }
+    deprecated: { link: /c }
+`),
+    ).toEqual([
+      'strangler.yaml:8 routes[0].deprecated.sunset: must be an ISO-8601 date-time with a timezone, such as 2027-06-01T00:00:00Z, got "2027-06-01T00:00:00"',
+      'strangler.yaml:11 routes[1].deprecated.sunset: is required (an ISO-8601 date-time with a timezone, such as 2027-06-01T00:00:00Z)',
+    ]);
+  });
+
+  it('checks shadow and fallback blocks', () => {
+    expect(
+      messagesOf(`${BASE}routes:
+  - name: orders
+    match: { path: /api/orders }
+    service: orders
+    shadow: { sample: 1.5, ignore: [meta.generatedAt], maxBodyBytes: -1 }
+    fallback: { on: [timeout, 4xx] }
+`),
+    ).toEqual([
+      'strangler.yaml:9 routes[0].shadow.sample: must be a number from 0 to 1, got 1.5',
+      'strangler.yaml:9 routes[0].shadow.ignore[0]: must be a JSON path starting with "$", such as $.meta.generatedAt, got "meta.generatedAt"',
+      'strangler.yaml:9 routes[0].shadow.maxBodyBytes: must be an integer from 0 to 104857600, got -1',
+      'strangler.yaml:10 routes[0].fallback.on[1]: must be one of connect-error, timeout, 5xx, got "4xx"',
+    ]);
+  });
+
+  it('rejects a bad route name, flag and state url', () => {
+    expect(
+      messagesOf(`${BASE}state: { url: "mysql://db" }
+routes:
+  - name: "-orders"
+    match: { path: /api/orders }
+    service: orders
+    flag: "a flag"
+`),
+    ).toEqual([
+      'strangler.yaml:5 state.url: must be embedded:<folder> or a postgres:// or postgresql:// URL, got "mysql://db"',
+      'strangler.yaml:7 routes[0].name: must start with a letter or digit and contain only letters, digits, ".", "_" and "-", got "-orders"',
+      'strangler.yaml:10 routes[0].flag: must contain only letters, digits, ".", "_", ":" and "-", got "a flag"',
+    ]);
+  });
+
+  it('rejects the admin port equal to the listen port', () => {
+    expect(messageOf(`listen: { port: 8080 }\n${BASE.replace('{ token:', '{ port: 8080, token:')}`)).toBe(
+      'strangler.yaml:2 admin.port: must differ from listen.port',
+    );
+  });
+
+  it('rejects wrong shapes', () => {
+    expect(messagesOf(`${BASE}listen: [8080]\nroutes: { name: x }\n`)).toEqual([
+      'strangler.yaml:5 listen: must be a mapping, got a list',
+      'strangler.yaml:6 routes: must be a list of routes, got a mapping',
+    ]);
+    expect(messageOf(`${BASE}listen:\n`)).toBe('strangler.yaml:5 listen: must be a mapping, got null');
+    expect(messageOf('- listen\n')).toBe('strangler.yaml:1: must be a mapping, got a list');
+  });
+
+  it('rejects an empty file', () => {
+    expect(messageOf('')).toBe('strangler.yaml: the file is empty (expected a mapping with at least admin and upstreams)');
+    expect(messageOf('# nothing yet\n')).toBe(
+      'strangler.yaml: the file is empty (expected a mapping with at least admin and upstreams)',
+    );
+  });
+});
+
+describe('parseConfig: YAML problems', () => {
+  it('reports a syntax error with its line, and nothing else', () => {
+    // The bad percent is not reported: nothing is checked while the YAML itself is broken.
+    expect(messageOf(`${BASE}routes:\n  - name: orders\n    service: orders: x\n    percent: 1000\n`)).toBe(
+      'strangler.yaml:7: invalid YAML: Nested mappings are not allowed in compact mappings',
+    );
+    expect(messageOf(`${BASE}listen:\n\tport: 8080\n`)).toBe('strangler.yaml:6: invalid YAML: Tabs are not allowed as indentation');
+    expect(messageOf(`admin:\n  token: abcdefghij\n bad: indent\n`)).toBe(
+      'strangler.yaml:3: invalid YAML: All mapping items must start at the same column',
+    );
+  });
+
+  it('reports a duplicate key on its second occurrence', () => {
+    expect(
+      messageOf(`admin:
+  token: abcdefghij
+  port: 9090
+  port: 9091
+upstreams: { legacy: { url: http://h } }
+`),
+    ).toBe('strangler.yaml:4 admin.port: duplicate key (first defined on line 3)');
+  });
+
+  it('reports an unresolved tag and a second document', () => {
+    expect(messageOf(`${BASE}listen: { host: !foo x }\n`)).toBe('strangler.yaml:5: invalid YAML: Unresolved tag: !foo');
+    expect(messageOf(`${BASE}---\nlisten: {}\n`)).toMatch(/^strangler\.yaml:5: invalid YAML: Source contains multiple documents/);
+  });
+
+  it('survives odd YAML: a recursive alias, a non-scalar key, a bare scalar', () => {
+    expect(messagesOf(`${BASE}listen: &l { host: *l }\n`)).toEqual(['strangler.yaml:5 listen.host: alias *l cannot be resolved']);
+    expect(messagesOf(`${BASE}? [a, b]\n: 1\n`)).toEqual(['strangler.yaml:5: keys must be plain words']);
+    expect(messageOf('just text\n')).toBe('strangler.yaml:1: must be a mapping, got "just text"');
+  });
+
+  it('follows anchors and aliases', () => {
+    const config = parseConfig(
+      `${BASE}routes:
+  - name: a
+    match: { path: /a }
+    service: orders
+    fallback: &fb { on: [5xx] }
+  - name: b
+    match: { path: /b }
+    service: orders
+    fallback: *fb
+`,
+      FILE,
+      ENV,
+    );
+    expect(config.routes[1]?.fallback).toEqual({ on: ['5xx'], methods: ['GET', 'HEAD'] });
+  });
+});
+
+describe('parseConfig: environment variables', () => {
+  it('reports an unset variable on the line that uses it', () => {
+    expect(
+      messageOf(`listen: { port: 8080 }
+upstreams:
+  legacy: { url: http://127.0.0.1:3000 }
+admin:
+  host: 127.0.0.1
+  port: 9090
+  token: \${STRANGLER_ADMIN_TOKEN}
+`, {}),
+    ).toBe('strangler.yaml:7 admin.token: environment variable STRANGLER_ADMIN_TOKEN is not set');
+  });
+
+  it('uses ${VAR:-default} when the variable is unset or empty, and the variable when set', () => {
+    const text = `${BASE}listen: { host: "\${HOST:-127.0.0.1}", port: \${PORT:-8081} }\n`;
+    expect(parseConfig(text, FILE, ENV).listen).toMatchObject({ host: '127.0.0.1', port: 8081 });
+    expect(parseConfig(text, FILE, { ...ENV, HOST: '', PORT: '' }).listen).toMatchObject({ host: '127.0.0.1', port: 8081 });
+    expect(parseConfig(text, FILE, { ...ENV, HOST: '::1', PORT: '7000' }).listen).toMatchObject({ host: '::1', port: 7000 });
+  });
+
+  it('substitutes inside a longer value, in flow and block style, but not in keys', () => {
+    const config = parseConfig(
+      `admin:
+  token: "\${STRANGLER_ADMIN_TOKEN}"
+upstreams:
+  legacy: { url: "http://\${LEGACY_HOST}:\${LEGACY_PORT}" }
+  orders:
+    url: http://\${ORDERS_HOST:-127.0.0.1}:4000
+`,
+      FILE,
+      { ...ENV, LEGACY_HOST: 'monolith.internal', LEGACY_PORT: '3000' },
+    );
+    expect(config.upstreams.legacy?.url).toBe('http://monolith.internal:3000');
+    expect(config.upstreams.orders?.url).toBe('http://127.0.0.1:4000');
+    expect(messageOf(`${BASE}\${X}: 1\n`, { ...ENV, X: 'listen' })).toBe(
+      'strangler.yaml:5: unknown key "${X}" (expected one of: listen, admin, state, flags, upstreams, routes)',
+    );
+  });
+
+  it('keeps $${ as a literal ${', () => {
+    const r = route(`routes:
+  - name: orders
+    match: { path: /api/orders }
+    service: orders
+    shadow: { ignore: ["$\${NOT_A_VAR}.id", $$\${X}] }
+`);
+    expect(r.shadow?.ignore).toEqual(['${NOT_A_VAR}.id', '$${X}']);
+    expect(parseConfig(`${BASE}listen: { host: a$\${b} }\n`, FILE, ENV).listen.host).toBe('a${b}');
+  });
+
+  it('reports malformed references', () => {
+    expect(messagesOf(`${BASE}listen: { host: "\${1X}" }\nstate: { url: "embedded:\${DIR" }\n`)).toEqual([
+      'strangler.yaml:5 listen.host: invalid environment reference "${1X}" (expected ${NAME} or ${NAME:-default})',
+      'strangler.yaml:6 state.url: unterminated "${" (write "$${" for a literal "${")',
+    ]);
+  });
+
+  it('coerces numbers and booleans that come from the environment', () => {
+    const config = parseConfig(
+      `${BASE.replace('orders: { url: http://127.0.0.1:4000 }', 'orders: { url: http://127.0.0.1:4000, preserveHost: ${KEEP_HOST}, timeoutMs: ${TIMEOUT} }')}listen: { port: \${PORT} }
+routes:
+  - name: orders
+    match: { path: /api/orders }
+    service: orders
+    percent: \${ORDERS_PERCENT}
+    shadow: { sample: \${SAMPLE} }
+`,
+      FILE,
+      { ...ENV, PORT: '8088', ORDERS_PERCENT: '40', SAMPLE: '0.25', KEEP_HOST: 'true', TIMEOUT: ' 1500 ' },
+    );
+    expect(config.listen.port).toBe(8088);
+    expect(config.routes[0]).toMatchObject({ percent: 40, shadow: { sample: 0.25 } });
+    expect(config.upstreams.orders).toMatchObject({ preserveHost: true, timeoutMs: 1500 });
+  });
+
+  it('rejects env values that do not parse, without echoing them', () => {
+    const secretish = 'abc-not-a-number';
+    const lines = messagesOf(
+      `${BASE}listen: { port: \${PORT} }
+routes:
+  - name: orders
+    match: { path: /api/orders }
+    service: orders
+    percent: \${PERCENT}
+    stage: \${STAGE}
+    stickiness: \${STICKY}
+`,
+      { ...ENV, PORT: secretish, PERCENT: '12.5', STAGE: 'beta-secret', STICKY: 'ip-secret' },
+    );
+    expect(lines).toEqual([
+      'strangler.yaml:5 listen.port: must be an integer from 0 to 65535 (value from environment variable PORT)',
+      'strangler.yaml:10 routes[0].percent: must be an integer from 0 to 100 (value from environment variable PERCENT)',
+      'strangler.yaml:11 routes[0].stage: must be one of legacy, shadow, canary, live, retired (value from environment variable STAGE)',
+      'strangler.yaml:12 routes[0].stickiness: must be random, header:<name>, cookie:<name> or query:<name> (value from environment variable STICKY)',
+    ]);
+    expect(lines.join('\n')).not.toMatch(/abc-not|12\.5|beta-secret|ip-secret/);
+  });
+
+  it('never puts an env-provided secret in a message', () => {
+    const secret = 'S3cr!t';
+    const text = `admin: { token: \${STRANGLER_ADMIN_TOKEN} }
+upstreams:
+  legacy: { url: "http://user:\${LEGACY_PASSWORD}@127.0.0.1:3000/api" }
+  orders: { url: http://127.0.0.1:4000 }
+routes:
+  - name: orders
+    match: { path: /api/orders }
+    service: \${SERVICE}
+`;
+    const lines = messagesOf(text, { STRANGLER_ADMIN_TOKEN: secret, LEGACY_PASSWORD: secret, SERVICE: secret });
+    expect(lines).toEqual([
+      'strangler.yaml:1 admin.token: must be at least 8 characters long (value from environment variable STRANGLER_ADMIN_TOKEN)',
+      'strangler.yaml:3 upstreams.legacy.url: must be an http:// or https:// origin such as http://127.0.0.1:3000, without path, query or fragment (value from environment variable LEGACY_PASSWORD)',
+      'strangler.yaml:8 routes[0].service: upstream (value from environment variable SERVICE) is not defined in upstreams (defined: legacy, orders)',
+    ]);
+    expect(lines.join('\n')).not.toContain(secret);
+  });
+
+  it('masks a password written in a URL when echoing it', () => {
+    const message = messageOf(`${BASE}state: { url: "mysql://root:pa55word@db/x" }\n`);
+    expect(message).toBe(
+      'strangler.yaml:5 state.url: must be embedded:<folder> or a postgres:// or postgresql:// URL, got "mysql://root:***@db/x"',
+    );
+  });
+
+  it('interpolate() resolves references on its own', () => {
+    expect(interpolate('${A}-${B:-b}-$${C}-$D', { A: 'a' })).toEqual({ ok: true, value: 'a-b-${C}-$D', vars: ['A', 'B'] });
+    expect(interpolate('${A}${A}', { A: 'x' })).toEqual({ ok: true, value: 'xx', vars: ['A'] });
+    expect(interpolate('${A}', {})).toEqual({ ok: false, message: 'environment variable A is not set' });
+    expect(interpolate('${A:-}', {})).toEqual({ ok: true, value: '', vars: ['A'] });
+  });
+});
+
+describe('parseConfig: every issue at once', () => {
+  it('reports all problems in line order, not just the first', () => {
+    const error = (() => {
+      try {
+        parseConfig(
+          `listen: { port: "8080" }
+admin: { port: 9090 }
+upstreams:
+  legacy: { url: http://127.0.0.1:3000 }
+  orders: { url: http://127.0.0.1:4000 }
+routes:
+  - name: orders
+    match: { pth: /api/orders }
+    service: ordrs
+    stage: beta
+    percent: 101
+  - name: orders
+    match: { path: api/reports }
+    service: orders
+    stickiness: \${STICKY}
+`,
+          FILE,
+          {},
+        );
+      } catch (err) {
+        return err as ConfigError;
+      }
+      throw new Error('expected a ConfigError');
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.issues).toEqual([
+      { file: FILE, line: 1, path: 'listen.port', message: 'must be an integer from 0 to 65535, got "8080"' },
+      { file: FILE, line: 2, path: 'admin.token', message: 'is required (a string of at least 8 characters)' },
+      { file: FILE, line: 8, path: 'routes[0].match', message: 'unknown key "pth" (expected one of: path, methods)' },
+      { file: FILE, line: 8, path: 'routes[0].match.path', message: 'is required (a path prefix such as /api/orders)' },
+      {
+        file: FILE,
+        line: 9,
+        path: 'routes[0].service',
+        message: 'upstream "ordrs" is not defined in upstreams (defined: legacy, orders)',
+      },
+      {
+        file: FILE,
+        line: 10,
+        path: 'routes[0].stage',
+        message: 'must be one of legacy, shadow, canary, live, retired, got "beta"',
+      },
+      { file: FILE, line: 11, path: 'routes[0].percent', message: 'must be an integer from 0 to 100, got 101' },
+      { file: FILE, line: 12, path: 'routes[1].name', message: 'duplicates routes[0].name "orders"' },
+      { file: FILE, line: 13, path: 'routes[1].match.path', message: 'must start with "/"' },
+      { file: FILE, line: 15, path: 'routes[1].stickiness', message: 'environment variable STICKY is not set' },
+    ]);
+    expect(error.message.split('\n')[0]).toBe('strangler.yaml:1 listen.port: must be an integer from 0 to 65535, got "8080"');
+  });
+});
+
+describe('loadConfig and validateConfigFile', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'strangler-config-'));
+  });
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('loads a file, naming it as given in the config and in messages', () => {
+    const file = join(dir, 'strangler.yaml');
+    writeFileSync(file, DESIGN_EXAMPLE);
+    const config = loadConfig(file, ENV);
+    expect(config.file).toBe(file);
+    expect(config.routes.map((r) => r.name)).toEqual(['orders', 'reports-v1']);
+    expect(validateConfigFile(file, ENV)).toEqual({ ok: true, config });
+    expect(validateConfigFile(file, {})).toEqual({
+      ok: false,
+      issues: [{ file, line: 2, path: 'admin.token', message: 'environment variable STRANGLER_ADMIN_TOKEN is not set' }],
+    });
+  });
+
+  it('turns a missing file into a one-line ConfigError', () => {
+    const file = join(dir, 'missing.yaml');
+    expect(() => loadConfig(file, ENV)).toThrow(ConfigError);
+    expect(() => loadConfig(file, ENV)).toThrow(`${file}: cannot read file: ENOENT: no such file or directory`);
+    expect(validateConfigFile(file, ENV)).toEqual({
+      ok: false,
+      issues: [{ file, path: '', message: 'cannot read file: ENOENT: no such file or directory' }],
+    });
+  });
+
+  it('reads process.env when no env is given', () => {
+    const file = join(dir, 'env.yaml');
+    writeFileSync(file, BASE.replace('STRANGLER_ADMIN_TOKEN', 'STRANGLER_CONFIG_TEST_TOKEN'));
+    process.env.STRANGLER_CONFIG_TEST_TOKEN = 'from-process-env';
+    try {
+      expect(loadConfig(file).admin.token).toBe('from-process-env');
+    } finally {
+      delete process.env.STRANGLER_CONFIG_TEST_TOKEN;
+    }
+  });
+});
+
+describe('redactConfig', () => {
+  it('hides the admin token and URL passwords in a copy, leaving the config untouched', () => {
+    const config = parseConfig(
+      `${BASE}  billing: { url: "http://svc:hunter22@127.0.0.1:5000" }\nstate: { url: "postgres://app:pgsecret@db:5432/strangler" }\n`,
+      FILE,
+      ENV,
+    );
+    const redacted = redactConfig(config) as StranglerConfig;
+    const printed = JSON.stringify(redacted);
+    expect(redacted.admin.token).toBe('***');
+    expect(redacted.upstreams.billing?.url).toBe('http://svc:***@127.0.0.1:5000');
+    expect(redacted.upstreams.legacy?.url).toBe('http://127.0.0.1:3000');
+    expect(redacted.state.url).toBe('postgres://app:***@db:5432/strangler');
+    expect(printed).not.toContain(TOKEN);
+    expect(printed).not.toContain('hunter22');
+    expect(printed).not.toContain('pgsecret');
+    expect(config.admin.token).toBe(TOKEN);
+    expect(config.upstreams.billing?.url).toBe('http://svc:hunter22@127.0.0.1:5000');
+  });
+
+  it('redactUrl leaves URLs without a password alone', () => {
+    expect(redactUrl('http://user@h:1/x')).toBe('http://user@h:1/x');
+    expect(redactUrl('embedded:./.strangler')).toBe('embedded:./.strangler');
+    expect(redactUrl('http://a:b@c@d/e@f')).toBe('http://a:***@d/e@f');
+  });
+});
+
+describe('validateConfigText', () => {
+  it('returns the config or the issues without throwing', () => {
+    expect(validateConfigText(BASE, FILE, ENV)).toMatchObject({ ok: true, config: { file: FILE } });
+    expect(validateConfigText('listen: 1\n', FILE, ENV)).toMatchObject({ ok: false });
+  });
+});
