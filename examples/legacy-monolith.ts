@@ -18,7 +18,7 @@ export function legacyMonolithHandler(req: IncomingMessage, res: ServerResponse)
     res.writeHead(status, { 'content-type': 'application/json', 'x-served-by': 'legacy', 'content-length': Buffer.byteLength(payload) });
     res.end(payload);
   };
-  if (url.pathname === '/api/orders' && req.method === 'GET') return send(200, { orders: ORDERS, servedBy: 'legacy' });
+  if (url.pathname === '/api/orders' && req.method === 'GET') return send(200, { servedBy: 'legacy', orders: ORDERS });
   const order = /^\/api\/orders\/(\d+)$/.exec(url.pathname);
   if (order && req.method === 'GET') {
     const found = ORDERS.find((o) => o.id === Number(order[1]));

@@ -14,7 +14,7 @@ export function ordersServiceHandler(req: IncomingMessage, res: ServerResponse):
     res.writeHead(status, { 'content-type': 'application/json', 'x-served-by': 'orders-service', 'content-length': Buffer.byteLength(payload) });
     res.end(payload);
   };
-  if (url.pathname === '/api/orders' && req.method === 'GET') return send(200, { orders: ORDERS, servedBy: 'orders-service' });
+  if (url.pathname === '/api/orders' && req.method === 'GET') return send(200, { servedBy: 'orders-service', orders: ORDERS });
   const order = /^\/api\/orders\/(\d+)$/.exec(url.pathname);
   if (order && req.method === 'GET') {
     const found = ORDERS.find((o) => o.id === Number(order[1]));

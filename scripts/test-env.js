@@ -265,6 +265,17 @@ function parseCommand(argv) {
   return [isExecutable(local) ? local : args[0], ...args.slice(1)];
 }
 
+/**
+ * PGlite loads its WASM through a dynamic import, which jest's module sandbox only allows with
+ * --experimental-vm-modules; the embedded state store is tested in-process, so jest gets the flag.
+ */
+function withVmModules(env) {
+  const flags = ['--experimental-vm-modules', '--disable-warning=ExperimentalWarning'];
+  const current = env.NODE_OPTIONS ? env.NODE_OPTIONS.split(/\s+/) : [];
+  const missing = flags.filter((flag) => !current.includes(flag));
+  return { ...env, NODE_OPTIONS: [...current, ...missing].join(' ').trim() };
+}
+
 /** Runs the command with inherited stdio; resolves with the exit code to pass on. */
 function runCommand(state, [command, ...args], env) {
   return new Promise((resolve) => {
@@ -323,7 +334,7 @@ async function main() {
     } else {
       env = { ...process.env, ...(await startCluster(state)) };
     }
-    const exitCode = await runCommand(state, command, env);
+    const exitCode = await runCommand(state, command, withVmModules(env));
     cleanUp(state);
     process.exit(exitCode);
   } catch (error) {

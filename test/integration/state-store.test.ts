@@ -1,0 +1,176 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Database } from '../../core/db/database';
+import { EmbeddedDatabase } from '../../core/db/embedded';
+import { PostgresDatabase } from '../../core/db/postgres';
+import { LiveRouteState } from '../../rollout/live-state';
+import { SqlStateStore } from '../../rollout/sql-state-store';
+import { createTestDatabase } from '../helpers/postgres';
+import { TcpRelay } from '../helpers/tcp-relay';
+
+const ROUTES = [
+  { route: 'orders', stage: 'canary' as const, percent: 10 },
+  { route: 'users', stage: 'legacy' as const, percent: 0 },
+];
+
+interface Backend {
+  open(): Promise<Database>;
+  /** A second, independent handle on the same database (another proxy replica); none for PGlite. */
+  openAnother?(): Promise<Database>;
+  cleanup(): Promise<void>;
+}
+
+async function postgresBackend(): Promise<Backend> {
+  const database = await createTestDatabase();
+  return {
+    open: async () => new PostgresDatabase({ url: database.url }),
+    openAnother: async () => new PostgresDatabase({ url: database.url }),
+    cleanup: () => database.drop(),
+  };
+}
+
+async function embeddedBackend(): Promise<Backend> {
+  const folder = mkdtempSync(join(tmpdir(), 'strangler-state-'));
+  return {
+    open: () => EmbeddedDatabase.open(folder),
+    cleanup: async () => rmSync(folder, { recursive: true, force: true }),
+  };
+}
+
+describe.each([
+  ['PostgreSQL', postgresBackend],
+  ['embedded PGlite', embeddedBackend],
+])('route state store on %s', (_name, makeBackend) => {
+  let backend: Backend;
+  let store: SqlStateStore;
+
+  beforeAll(async () => {
+    backend = await makeBackend();
+    store = new SqlStateStore(await backend.open());
+    await store.init(ROUTES);
+  }, 60000);
+
+  afterAll(async () => {
+    await store.close();
+    await backend.cleanup();
+  });
+
+  test('init seeds the configured routes with a history entry, once', async () => {
+    expect((await store.list()).map((s) => [s.route, s.stage, s.percent, s.version])).toEqual([
+      ['orders', 'canary', 10, 1],
+      ['users', 'legacy', 0, 1],
+    ]);
+    const history = await store.history('orders');
+    expect(history).toHaveLength(1);
+    expect(history[0]).toMatchObject({ actor: 'config', from: null, to: { stage: 'canary', percent: 10 } });
+  });
+
+  test('a change bumps the version and is recorded with time, actor, reason, from and to', async () => {
+    const before = Date.now();
+    const updated = await store.change('orders', { percent: 25, actor: 'cli:ops', reason: 'error rate flat' });
+    expect(updated).toMatchObject({ route: 'orders', stage: 'canary', percent: 25, version: 2 });
+    const [latest] = await store.history('orders', 1);
+    expect(latest).toMatchObject({
+      route: 'orders',
+      actor: 'cli:ops',
+      reason: 'error rate flat',
+      from: { stage: 'canary', percent: 10 },
+      to: { stage: 'canary', percent: 25 },
+    });
+    expect(Date.parse(latest!.at)).toBeGreaterThanOrEqual(before - 5000);
+    expect(await store.change('nope', { percent: 1, actor: 'a', reason: 'r' })).toBeUndefined();
+  });
+
+  test('the configuration is only the initial state: a restart keeps what operators changed', async () => {
+    await store.change('users', { stage: 'live', percent: 100, actor: 'cli:ops', reason: 'cut-over' });
+    await store.init([...ROUTES, { route: 'reports', stage: 'legacy', percent: 0 }]);
+    const states = new Map((await store.list()).map((s) => [s.route, s]));
+    expect(states.get('users')).toMatchObject({ stage: 'live', percent: 100 });
+    expect(states.get('reports')).toMatchObject({ stage: 'legacy', percent: 0, version: 1 });
+  });
+
+  test('the database refuses an impossible state even if a caller skips validation', async () => {
+    await expect(store.change('orders', { percent: 101, actor: 'a', reason: 'r' })).rejects.toThrow();
+    await expect(store.change('orders', { stage: 'beta' as never, actor: 'a', reason: 'r' })).rejects.toThrow();
+    expect(await store.get('orders')).toMatchObject({ percent: 25, version: 2 });
+  });
+
+  test('watchers hear about changes', async () => {
+    let heard = 0;
+    const unwatch = await store.watch(() => heard++);
+    await store.change('orders', { percent: 30, actor: 'a', reason: 'watch' });
+    await waitFor(() => heard > 0);
+    await unwatch();
+  });
+});
+
+describe('PostgreSQL: replicas sharing one database', () => {
+  let backend: Backend;
+  const stores: SqlStateStore[] = [];
+
+  beforeAll(async () => {
+    backend = await postgresBackend();
+  });
+
+  afterAll(async () => {
+    for (const store of stores) await store.close();
+    await backend.cleanup();
+  });
+
+  test('replicas starting together migrate and seed exactly once', async () => {
+    for (let i = 0; i < 3; i++) stores.push(new SqlStateStore(await backend.openAnother!()));
+    await Promise.all(stores.map((s) => s.init(ROUTES)));
+    expect(await stores[0]!.history('orders')).toHaveLength(1);
+    expect(await stores[0]!.list()).toHaveLength(2);
+  });
+
+  test('a change made through one replica reaches the live state of another within a second (NOTIFY)', async () => {
+    const views = stores.slice(1).map((store) => new LiveRouteState({ store, pollMs: 60000 }));
+    await Promise.all(views.map((v) => v.start()));
+    const started = Date.now();
+    await stores[0]!.change('orders', { percent: 60, actor: 'a', reason: 'r' });
+    await waitFor(() => views.every((v) => v.get('orders')?.percent === 60), 1000);
+    expect(Date.now() - started).toBeLessThan(1000);
+    await Promise.all(views.map((v) => v.stop()));
+  });
+});
+
+describe('PostgreSQL: the store becoming unreachable', () => {
+  test('the live state keeps the last state, reports not ready, and recovers', async () => {
+    const database = await createTestDatabase();
+    const url = new URL(database.url);
+    const relay = new TcpRelay(url.hostname, Number(url.port));
+    await relay.start();
+    url.port = String(relay.port);
+    const store = new SqlStateStore(new PostgresDatabase({ url: url.toString() }));
+    const errors: string[] = [];
+    const view = new LiveRouteState({ store, pollMs: 100, onError: (err) => errors.push(err.message) });
+    try {
+      await store.init(ROUTES);
+      await view.start();
+      expect(view.ready).toBe(true);
+      await relay.cut();
+      await waitFor(() => !view.ready, 5000);
+      expect(view.get('orders')).toMatchObject({ stage: 'canary', percent: 10 });
+      expect(errors.length).toBeGreaterThan(0);
+      await relay.restore();
+      await waitFor(() => view.ready, 5000);
+      await store.change('orders', { percent: 40, actor: 'a', reason: 'after outage' });
+      await waitFor(() => view.get('orders')?.percent === 40, 2000);
+    } finally {
+      await view.stop();
+      await store.close();
+      await relay.close();
+      await database.drop();
+    }
+  });
+});
+
+async function waitFor(condition: () => boolean, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
