@@ -30,7 +30,7 @@ const validateCommand: CommandModule<object, ValidateArgs> = {
 };
 
 export const configCommand: CommandModule = {
-  command: 'config <command>',
+  command: 'config',
   describe: 'Work with strangler.yaml',
   builder: (yargs: Argv) => yargs.command(validateCommand as CommandModule).demandCommand(1, 'config: give a subcommand: validate'),
   handler: () => undefined,

@@ -94,7 +94,7 @@ const historyCommand: CommandModule<object, HistoryArgs> = {
 };
 
 export const rolloutCommand: CommandModule = {
-  command: 'rollout <command>',
+  command: 'rollout',
   describe: 'Read and change the migration state of a route',
   builder: (yargs: Argv) =>
     yargs
