@@ -16,7 +16,8 @@ async function demo(): Promise<void> {
   const config = loadConfig(configFile);
   const proxy = await startProxy(config, createLogger('strangler', process.env.STRANGLER_LOG_LEVEL ?? 'warn'));
   const proxyUrl = `http://127.0.0.1:${proxy.proxyAddress.port}`;
-  const admin = `--admin http://127.0.0.1:${proxy.adminAddress.port} --token ${config.admin.token}`;
+  const cli = 'node dist/cli/main.js';
+  const admin = '--config examples/strangler.yaml';
   process.stdout.write(
     [
       '',
@@ -29,9 +30,10 @@ async function demo(): Promise<void> {
       `  curl -s -H 'x-user-id: ada' ${proxyUrl}/api/orders`,
       '',
       'Move a quarter of the users of /api/orders to the new service (sticky by x-user-id):',
-      `  npx strangler rollout set orders 25 --reason "demo canary" ${admin}`,
-      `  npx strangler status ${admin}`,
-      `  npx strangler rollout history orders ${admin}`,
+      `  ${cli} rollout set orders 25 --reason "demo canary" ${admin}`,
+      `  for u in ada grace linus margaret; do curl -s -H "x-user-id: $u" ${proxyUrl}/api/orders | head -c 40; echo; done`,
+      `  ${cli} status ${admin}`,
+      `  ${cli} rollout history orders ${admin}`,
       '',
       'Ctrl-C stops everything.',
       '',

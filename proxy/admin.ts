@@ -47,7 +47,7 @@ export function buildAdminApi(options: AdminOptions): FastifyInstance {
   });
 
   app.setErrorHandler((err: Error & { statusCode?: number }, _request, reply) => {
-    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
     void reply.code(status).send({ error: status === 500 ? `internal error: ${err.message}` : err.message });
   });
 
@@ -79,7 +79,7 @@ export function buildAdminApi(options: AdminOptions): FastifyInstance {
     const checked = validateRouteChange(request.body, route, current);
     if (!checked.ok) return reply.code(checked.status).send({ error: checked.error, field: checked.field });
     const change: RouteChange = checked.change;
-    const updated = await options.store.change(route.name, change);
+    const updated = await storeCall(() => options.store.change(route.name, change));
     if (!updated) return unknownRoute(reply, route.name);
     await options.view.refresh();
     return summary(route, updated);
@@ -92,10 +92,19 @@ export function buildAdminApi(options: AdminOptions): FastifyInstance {
     if (!Number.isInteger(limit) || limit < 1 || limit > 10000) {
       return reply.code(400).send({ error: 'limit: must be an integer from 1 to 10000', field: 'limit' });
     }
-    return { route: route.name, history: await options.store.history(route.name, limit) };
+    return { route: route.name, history: await storeCall(() => options.store.history(route.name, limit)) };
   });
 
   return app;
+}
+
+/** A state store failure is the store's, not the caller's: 503, and the message says nothing changed. */
+async function storeCall<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    throw Object.assign(new Error(`state store unreachable, nothing changed: ${(err as Error).message}`), { statusCode: 503 });
+  }
 }
 
 function unknownRoute(reply: FastifyReply, name: string): FastifyReply {

@@ -2,6 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { Agent, request } from 'undici';
 import { inRollout } from '../../core/bucketing';
 import { createTestDatabase } from '../helpers/postgres';
+import { TcpRelay } from '../helpers/tcp-relay';
 import { startUpstream, unusedPort, type TestUpstream } from '../helpers/upstream';
 import { ADMIN_TOKEN, CLI, proxyYaml, runCli, startProxyProcess, tempDir, writeConfig, type ProxyProcess } from '../helpers/proxy-process';
 
@@ -284,6 +285,51 @@ describe('two proxy processes sharing one PostgreSQL database', () => {
     }
   }, 60000);
 });
+
+describe('the state store becoming unreachable under a running proxy', () => {
+  test('the proxy keeps serving with the last state, /readyz says not ready, and recovers', async () => {
+    const database = await createTestDatabase();
+    const url = new URL(database.url);
+    const relay = new TcpRelay(url.hostname, Number(url.port));
+    await relay.start();
+    url.port = String(relay.port);
+    const legacy = await startUpstream('legacy');
+    const orders = await startUpstream('orders');
+    const dir = tempDir('strangler-outage-');
+    const file = writeConfig(dir.path, proxyYaml({ legacyUrl: legacy.url, ordersUrl: orders.url, stateUrl: url.toString() }));
+    const proxy = await startProxyProcess(file);
+    try {
+      await admin(proxy, 'PUT', '/routes/orders', { percent: 100, reason: 'before the outage' });
+      await relay.cut();
+      await waitUntil(async () => (await admin(proxy, 'GET', '/readyz')).status === 503);
+      expect((await admin(proxy, 'GET', '/readyz')).json).toMatchObject({ ready: false, reason: expect.stringContaining('state store unreachable') });
+      for (let i = 0; i < 20; i++) expect(await servedBy(proxy, `user-${i}`)).toBe('orders');
+      const refused = await admin(proxy, 'PUT', '/routes/orders', { percent: 10, reason: 'during the outage' });
+      expect(refused.status).toBe(503);
+      expect(refused.json.error).toMatch(/^state store unreachable, nothing changed/);
+      expect(await servedBy(proxy, 'user-1')).toBe('orders');
+      expect(proxy.logs.some((line) => line.includes('state store unreachable'))).toBe(true);
+      await relay.restore();
+      await waitUntil(async () => (await admin(proxy, 'GET', '/readyz')).status === 200);
+      expect((await admin(proxy, 'GET', '/routes/orders')).json).toMatchObject({ percent: 100 });
+    } finally {
+      await proxy.stop();
+      await relay.close();
+      await legacy.close();
+      await orders.close();
+      dir.remove();
+      await database.drop();
+    }
+  }, 60000);
+});
+
+async function waitUntil(condition: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 
 function n2(percent: number): boolean {
   return percent % 20 === 0;
