@@ -18,7 +18,7 @@ export function parsePrometheusText(text: string, only?: Set<string>): Sample[] 
     if (only && !only.has(name)) continue;
     const labels: Record<string, string> = {};
     for (const label of (match[3] ?? '').matchAll(LABEL)) {
-      labels[label[1]!] = label[2]!.replace(/\\n/g, '\n').replace(/\\(["\\])/g, '$1');
+      labels[label[1]!] = label[2]!.replace(/\\(["\\n])/g, (_, c: string) => (c === 'n' ? '\n' : c));
     }
     samples.push({ name, labels, value: Number(match[4]) });
   }

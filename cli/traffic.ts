@@ -19,7 +19,9 @@ export function trafficBetween(before: string, after: string, seconds: number): 
   const result = new Map<string, RouteTraffic>();
   for (const [key, counts] of end) {
     const [route, target] = key.split('\u0000') as [string, string];
-    const earlier = start.get(key) ?? { total: 0, errors: 0 };
+    let earlier = start.get(key) ?? { total: 0, errors: 0 };
+    // A counter that went down was reset (the proxy restarted): count from zero, as Prometheus does.
+    if (counts.total < earlier.total || counts.errors < earlier.errors) earlier = { total: 0, errors: 0 };
     const requests = counts.total - earlier.total;
     const errors = counts.errors - earlier.errors;
     const routeTraffic = result.get(route) ?? {};

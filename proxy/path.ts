@@ -26,7 +26,7 @@ export function normaliseTarget(url: string): RequestTarget | undefined {
 }
 
 function needsNormalising(path: string): boolean {
-  return path.includes('/.') || path.includes('//') || path.includes('%') || path.includes('\\');
+  return path.includes('/.') || path.includes('//') || path.includes('%') || path.includes('\\') || path.includes(';');
 }
 
 function resolveDotSegments(rawPath: string): string | undefined {
@@ -36,6 +36,8 @@ function resolveDotSegments(rawPath: string): string | undefined {
   for (let i = 1; i < segments.length; i++) {
     const segment = segments[i]!;
     const decoded = segment.replace(/%2e/gi, '.');
+    // Servlet containers read `..;x` as `..`: a classic way past a proxy's prefix rules, so refuse it.
+    if (decoded.includes(';') && /^\.{1,2}$/.test(decoded.slice(0, decoded.indexOf(';')))) return undefined;
     const last = i === segments.length - 1;
     if (decoded === '.' || (segment === '' && !last)) {
       if (last) out.push('');

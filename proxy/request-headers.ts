@@ -42,8 +42,9 @@ export function upstreamRequestHeaders(
     }
     out.push(name, value);
   }
-  const clientIp = req.socket.remoteAddress ?? '';
-  out.push('x-forwarded-for', forwardedFor ? `${forwardedFor}, ${clientIp}` : clientIp);
+  const clientIp = req.socket.remoteAddress;
+  const chain = clientIp ? (forwardedFor ? `${forwardedFor}, ${clientIp}` : clientIp) : forwardedFor;
+  if (chain) out.push('x-forwarded-for', chain);
   if (!hasProto) out.push('x-forwarded-proto', (req.socket as TLSSocket).encrypted ? 'https' : 'http');
   if (!hasForwardedHost && host) out.push('x-forwarded-host', host);
   if (!requestIdFromClient) out.push('x-request-id', requestId);

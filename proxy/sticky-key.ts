@@ -28,7 +28,7 @@ export function cookieValue(header: string | undefined, name: string): string | 
     if (eq !== -1 && eq < end && header.slice(start, eq).trim() === name) {
       let value = header.slice(eq + 1, end).trim();
       if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
-      return value ? safeDecode(value) : undefined;
+      return value ? percentDecode(value) : undefined;
     }
     start = end + 1;
   }
@@ -40,18 +40,23 @@ export function queryValue(query: string, name: string): string | undefined {
   if (query.length < 2) return undefined;
   for (const pair of query.slice(1).split('&')) {
     const eq = pair.indexOf('=');
-    const key = safeDecode(eq === -1 ? pair : pair.slice(0, eq));
+    const key = formDecode(eq === -1 ? pair : pair.slice(0, eq));
     if (key !== name) continue;
-    const value = eq === -1 ? '' : safeDecode(pair.slice(eq + 1));
+    const value = eq === -1 ? '' : formDecode(pair.slice(eq + 1));
     return value ? value : undefined;
   }
   return undefined;
 }
 
-function safeDecode(text: string): string {
-  if (!text.includes('%') && !text.includes('+')) return text;
+/** Query strings use form encoding (`+` is a space); cookies do not. */
+function formDecode(text: string): string {
+  return percentDecode(text.includes('+') ? text.replace(/\+/g, ' ') : text);
+}
+
+function percentDecode(text: string): string {
+  if (!text.includes('%')) return text;
   try {
-    return decodeURIComponent(text.replace(/\+/g, ' '));
+    return decodeURIComponent(text);
   } catch {
     return text;
   }

@@ -1,0 +1,305 @@
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { connectionTokens, isHopByHop } from '../../proxy/hop-by-hop';
+import { upstreamRequestHeaders } from '../../proxy/request-headers';
+import { clientResponseHeaders, trailerObject } from '../../proxy/response-headers';
+import type { Upstream } from '../../proxy/upstreams';
+
+/** A fake IncomingMessage: rawHeaders as sent, headers as node would fold them. */
+function fakeReq(raw: string[], options: { remoteAddress?: string; encrypted?: boolean } = {}): IncomingMessage {
+  const headers: Record<string, string | string[]> = {};
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    const value = raw[i + 1]!;
+    const existing = headers[name];
+    if (existing === undefined) headers[name] = value;
+    else if (name === 'set-cookie') headers[name] = [...(existing as string[]), value];
+    else headers[name] = `${existing}, ${value}`;
+  }
+  const socket = { remoteAddress: 'remoteAddress' in options ? options.remoteAddress : '10.0.0.1', encrypted: options.encrypted };
+  return { rawHeaders: raw, headers, socket } as unknown as IncomingMessage;
+}
+
+function upstream(extra: Partial<Upstream> = {}): Upstream {
+  return { name: 'orders', origin: 'http://orders:4000', host: 'orders:4000', timeoutMs: 1000, preserveHost: false, ...extra } as Upstream;
+}
+
+/** [name, value, …] → list of [name, value] pairs. */
+function pairs(flat: string[]): Array<[string, string]> {
+  expect(flat.length % 2).toBe(0);
+  const out: Array<[string, string]> = [];
+  for (let i = 0; i < flat.length; i += 2) out.push([flat[i]!, flat[i + 1]!]);
+  return out;
+}
+
+function valuesOf(flat: string[], name: string): string[] {
+  return pairs(flat)
+    .filter(([n]) => n.toLowerCase() === name)
+    .map(([, v]) => v);
+}
+
+describe('isHopByHop', () => {
+  test.each(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'transfer-encoding', 'upgrade', 'expect'])(
+    '%s is hop-by-hop',
+    (name) => expect(isHopByHop(name)).toBe(true),
+  );
+
+  test.each(['host', 'trailer', 'content-length', 'authorization', 'cookie', 'x-forwarded-for', 'Connection'])('%s is not (expects lower case)', (name) => {
+    expect(isHopByHop(name)).toBe(false);
+  });
+});
+
+describe('connectionTokens', () => {
+  test('undefined or empty → undefined', () => {
+    expect(connectionTokens(undefined)).toBeUndefined();
+    expect(connectionTokens('')).toBeUndefined();
+    expect(connectionTokens([])).toBeUndefined();
+  });
+
+  test('close and keep-alive are not header names → undefined when alone', () => {
+    expect(connectionTokens('close')).toBeUndefined();
+    expect(connectionTokens('Keep-Alive')).toBeUndefined();
+    expect(connectionTokens('keep-alive, close')).toBeUndefined();
+    expect(connectionTokens(' , ,, ')).toBeUndefined();
+    expect(connectionTokens(['close', 'CLOSE'])).toBeUndefined();
+  });
+
+  test('lists other tokens, trimmed and lower-cased', () => {
+    expect(connectionTokens('Keep-Alive, X-Secret ,  x-Trace-Id,close')).toEqual(new Set(['x-secret', 'x-trace-id']));
+  });
+
+  test('joins an array of Connection headers', () => {
+    expect(connectionTokens(['close, X-A', 'x-b', 'Upgrade'])).toEqual(new Set(['x-a', 'x-b', 'upgrade']));
+  });
+
+  test('deduplicates', () => {
+    expect(connectionTokens('x-a, X-A, x-a')).toEqual(new Set(['x-a']));
+  });
+});
+
+describe('upstreamRequestHeaders', () => {
+  test('a plain request: client headers in order, then forwarding headers, then Host', () => {
+    const req = fakeReq(['Host', 'shop.example', 'Accept', 'application/json', 'User-Agent', 'curl/8']);
+    expect(pairs(upstreamRequestHeaders(req, upstream(), 'rid-1', false))).toEqual([
+      ['Accept', 'application/json'],
+      ['User-Agent', 'curl/8'],
+      ['x-forwarded-for', '10.0.0.1'],
+      ['x-forwarded-proto', 'http'],
+      ['x-forwarded-host', 'shop.example'],
+      ['x-request-id', 'rid-1'],
+      ['host', 'orders:4000'],
+    ]);
+  });
+
+  test('keeps the original name case and duplicate headers as separate entries', () => {
+    const req = fakeReq(['Host', 'h', 'Cookie', 'a=1', 'cookie', 'b=2', 'X-Custom', 'one', 'x-custom', 'two']);
+    const out = pairs(upstreamRequestHeaders(req, upstream(), 'r', true));
+    expect(out.slice(0, 4)).toEqual([
+      ['Cookie', 'a=1'],
+      ['cookie', 'b=2'],
+      ['X-Custom', 'one'],
+      ['x-custom', 'two'],
+    ]);
+  });
+
+  describe('X-Forwarded-For', () => {
+    test('is appended to across two incoming X-Forwarded-For headers, client IP last', () => {
+      const req = fakeReq(['Host', 'h', 'X-Forwarded-For', '203.0.113.5', 'x-forwarded-for', '198.51.100.7, 192.0.2.1']);
+      const out = upstreamRequestHeaders(req, upstream(), 'r', false);
+      expect(valuesOf(out, 'x-forwarded-for')).toEqual(['203.0.113.5, 198.51.100.7, 192.0.2.1, 10.0.0.1']);
+      // Exactly one XFF entry, in lower case (the incoming ones are not passed through).
+      expect(out.filter((name) => name === 'X-Forwarded-For')).toHaveLength(0);
+    });
+
+    test('is set to the client IP when absent', () => {
+      const out = upstreamRequestHeaders(fakeReq(['Host', 'h'], { remoteAddress: '::1' }), upstream(), 'r', false);
+      expect(valuesOf(out, 'x-forwarded-for')).toEqual(['::1']);
+    });
+  });
+
+  describe('X-Forwarded-Proto / X-Forwarded-Host', () => {
+    test('are preserved when an edge in front set them, and not added again', () => {
+      const req = fakeReq(['Host', 'internal:8080', 'X-Forwarded-Proto', 'https', 'X-Forwarded-Host', 'shop.example.com']);
+      const out = upstreamRequestHeaders(req, upstream(), 'r', false);
+      expect(valuesOf(out, 'x-forwarded-proto')).toEqual(['https']);
+      expect(valuesOf(out, 'x-forwarded-host')).toEqual(['shop.example.com']);
+      expect(pairs(out)).toContainEqual(['X-Forwarded-Proto', 'https']);
+      expect(pairs(out)).toContainEqual(['X-Forwarded-Host', 'shop.example.com']);
+    });
+
+    test('proto is https on a TLS socket, http otherwise', () => {
+      expect(valuesOf(upstreamRequestHeaders(fakeReq(['Host', 'h'], { encrypted: true }), upstream(), 'r', false), 'x-forwarded-proto')).toEqual(['https']);
+      expect(valuesOf(upstreamRequestHeaders(fakeReq(['Host', 'h']), upstream(), 'r', false), 'x-forwarded-proto')).toEqual(['http']);
+    });
+
+    test('no X-Forwarded-Host when the client sent no Host', () => {
+      const out = upstreamRequestHeaders(fakeReq(['Accept', '*/*']), upstream(), 'r', false);
+      expect(valuesOf(out, 'x-forwarded-host')).toEqual([]);
+      expect(valuesOf(out, 'host')).toEqual(['orders:4000']);
+    });
+  });
+
+  describe('Host', () => {
+    test('is replaced by the upstream host', () => {
+      const out = upstreamRequestHeaders(fakeReq(['Host', 'shop.example']), upstream(), 'r', false);
+      expect(valuesOf(out, 'host')).toEqual(['orders:4000']);
+      expect(pairs(out).at(-1)).toEqual(['host', 'orders:4000']);
+    });
+
+    test('is the client Host with preserveHost: true', () => {
+      const out = upstreamRequestHeaders(fakeReq(['host', 'shop.example:8443']), upstream({ preserveHost: true }), 'r', false);
+      expect(valuesOf(out, 'host')).toEqual(['shop.example:8443']);
+      expect(valuesOf(out, 'x-forwarded-host')).toEqual(['shop.example:8443']);
+    });
+
+    test('preserveHost without a client Host falls back to the upstream host', () => {
+      const out = upstreamRequestHeaders(fakeReq([]), upstream({ preserveHost: true }), 'r', false);
+      expect(valuesOf(out, 'host')).toEqual(['orders:4000']);
+    });
+  });
+
+  describe('hop-by-hop', () => {
+    test('standard hop-by-hop headers are dropped, whatever their case', () => {
+      const req = fakeReq([
+        'Host', 'h',
+        'Connection', 'keep-alive',
+        'Keep-Alive', 'timeout=5',
+        'Proxy-Connection', 'keep-alive',
+        'Proxy-Authorization', 'Basic abc',
+        'TE', 'trailers',
+        'Transfer-Encoding', 'chunked',
+        'Upgrade', 'h2c',
+        'Expect', '100-continue',
+        'Authorization', 'Bearer keep-me',
+        'Trailer', 'x-checksum',
+      ]);
+      const out = pairs(upstreamRequestHeaders(req, upstream(), 'r', true));
+      const names = out.map(([n]) => n.toLowerCase());
+      for (const dropped of ['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'transfer-encoding', 'upgrade', 'expect']) {
+        expect(names).not.toContain(dropped);
+      }
+      expect(out).toContainEqual(['Authorization', 'Bearer keep-me']);
+      expect(out).toContainEqual(['Trailer', 'x-checksum']);
+    });
+
+    test('headers listed in Connection are dropped too, case-insensitively', () => {
+      const req = fakeReq(['Host', 'h', 'Connection', 'close, X-Internal-Secret', 'X-Internal-Secret', 's3cr3t', 'x-internal-secret', 'again', 'X-Kept', 'k']);
+      const out = pairs(upstreamRequestHeaders(req, upstream(), 'r', true));
+      expect(out.map(([n]) => n.toLowerCase())).not.toContain('x-internal-secret');
+      expect(out).toContainEqual(['X-Kept', 'k']);
+    });
+
+    test('tokens from several Connection headers all count', () => {
+      const req = fakeReq(['Host', 'h', 'Connection', 'x-a', 'Connection', 'X-B', 'X-A', '1', 'X-B', '2', 'X-C', '3']);
+      const out = pairs(upstreamRequestHeaders(req, upstream(), 'r', true));
+      expect(out.filter(([n]) => n.startsWith('X-'))).toEqual([['X-C', '3']]);
+    });
+  });
+
+  describe('x-request-id', () => {
+    test('is added when the client sent none', () => {
+      const out = upstreamRequestHeaders(fakeReq(['Host', 'h']), upstream(), 'generated-id', false);
+      expect(valuesOf(out, 'x-request-id')).toEqual(['generated-id']);
+    });
+
+    test("is not added when the client sent one: the client's is passed through once", () => {
+      const out = upstreamRequestHeaders(fakeReq(['Host', 'h', 'X-Request-Id', 'client-id']), upstream(), 'client-id', true);
+      expect(valuesOf(out, 'x-request-id')).toEqual(['client-id']);
+      expect(pairs(out)).toContainEqual(['X-Request-Id', 'client-id']);
+    });
+  });
+
+  test('does not modify rawHeaders', () => {
+    const raw = ['Host', 'h', 'Connection', 'x-a', 'X-A', '1', 'X-Forwarded-For', '1.1.1.1'];
+    const copy = [...raw];
+    upstreamRequestHeaders(fakeReq(raw), upstream(), 'r', false);
+    expect(raw).toEqual(copy);
+  });
+});
+
+describe('clientResponseHeaders', () => {
+  test('passes end-to-end headers, adds x-request-id, no connection header when not closing', () => {
+    const headers: IncomingHttpHeaders = { 'content-type': 'application/json', 'content-length': '12', etag: '"v1"' };
+    expect(pairs(clientResponseHeaders(headers, 'rid', false))).toEqual([
+      ['content-type', 'application/json'],
+      ['content-length', '12'],
+      ['etag', '"v1"'],
+      ['x-request-id', 'rid'],
+    ]);
+  });
+
+  test('array values such as set-cookie stay separate entries, in order', () => {
+    const headers: IncomingHttpHeaders = { 'set-cookie': ['a=1; Path=/', 'b=2; HttpOnly', 'c=3; Expires=Wed, 21 Oct 2015 07:28:00 GMT'], vary: 'accept' };
+    const out = clientResponseHeaders(headers, 'rid', false);
+    expect(valuesOf(out, 'set-cookie')).toEqual(['a=1; Path=/', 'b=2; HttpOnly', 'c=3; Expires=Wed, 21 Oct 2015 07:28:00 GMT']);
+    expect(valuesOf(out, 'vary')).toEqual(['accept']);
+  });
+
+  test('hop-by-hop headers and those listed in Connection are dropped', () => {
+    const headers: IncomingHttpHeaders = {
+      connection: 'keep-alive, X-Upstream-Debug',
+      'keep-alive': 'timeout=5',
+      'transfer-encoding': 'chunked',
+      upgrade: 'h2c',
+      'proxy-authenticate': 'Basic',
+      te: 'trailers',
+      'x-upstream-debug': 'internal',
+      'cache-control': 'no-store',
+    };
+    expect(pairs(clientResponseHeaders(headers, 'rid', false))).toEqual([
+      ['cache-control', 'no-store'],
+      ['x-request-id', 'rid'],
+    ]);
+  });
+
+  test("keeps the upstream's x-request-id and does not add another", () => {
+    const out = clientResponseHeaders({ 'x-request-id': 'from-upstream', 'content-type': 'text/plain' }, 'ours', false);
+    expect(valuesOf(out, 'x-request-id')).toEqual(['from-upstream']);
+  });
+
+  test('connection: close is appended when closing, and only then', () => {
+    const closing = pairs(clientResponseHeaders({ connection: 'keep-alive', 'content-type': 'text/plain' }, 'rid', true));
+    expect(closing).toEqual([
+      ['content-type', 'text/plain'],
+      ['x-request-id', 'rid'],
+      ['connection', 'close'],
+    ]);
+    const open = clientResponseHeaders({ connection: 'close' }, 'rid', false);
+    expect(valuesOf(open, 'connection')).toEqual([]);
+  });
+
+  test('undefined values are skipped', () => {
+    const out = pairs(clientResponseHeaders({ 'content-type': undefined, 'x-a': 'a' } as IncomingHttpHeaders, 'rid', false));
+    expect(out).toEqual([
+      ['x-a', 'a'],
+      ['x-request-id', 'rid'],
+    ]);
+  });
+
+  test('an empty header object still gets x-request-id', () => {
+    expect(clientResponseHeaders({}, 'rid', false)).toEqual(['x-request-id', 'rid']);
+    expect(clientResponseHeaders({}, 'rid', true)).toEqual(['x-request-id', 'rid', 'connection', 'close']);
+  });
+});
+
+describe('trailerObject', () => {
+  test('null, undefined or no trailers → undefined', () => {
+    expect(trailerObject(null)).toBeUndefined();
+    expect(trailerObject(undefined)).toBeUndefined();
+    expect(trailerObject({})).toBeUndefined();
+    expect(trailerObject({ 'x-a': undefined } as IncomingHttpHeaders)).toBeUndefined();
+  });
+
+  test('copies string trailers and joins arrays with ", "', () => {
+    expect(trailerObject({ 'grpc-status': '0', 'x-checksum': ['abc', 'def'], 'x-none': undefined } as IncomingHttpHeaders)).toEqual({
+      'grpc-status': '0',
+      'x-checksum': 'abc, def',
+    });
+  });
+
+  test('returns a new object', () => {
+    const trailers: IncomingHttpHeaders = { 'x-a': '1' };
+    const out = trailerObject(trailers)!;
+    expect(out).toEqual({ 'x-a': '1' });
+    expect(out).not.toBe(trailers);
+  });
+});

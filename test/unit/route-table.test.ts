@@ -1,0 +1,146 @@
+import type { RouteConfig } from '../../core/config/types';
+import { RouteTable } from '../../proxy/route-table';
+import { routeConfig } from '../helpers/config';
+
+function names(table: RouteTable, method: string, paths: string[]): Array<string | undefined> {
+  return paths.map((path) => table.match(path, method)?.name);
+}
+
+describe('RouteTable', () => {
+  describe('longest prefix wins', () => {
+    const routes: RouteConfig[] = [
+      routeConfig('api', '/api'),
+      routeConfig('orders', '/api/orders'),
+      routeConfig('order-items', '/api/orders/items'),
+      routeConfig('users', '/api/users'),
+    ];
+
+    test.each([
+      ['config order', routes],
+      ['reversed order', [...routes].reverse()],
+      ['shuffled order', [routes[2]!, routes[0]!, routes[3]!, routes[1]!]],
+    ])('regardless of %s', (_label, ordered) => {
+      const table = new RouteTable(ordered);
+      expect(names(table, 'GET', ['/api/orders/items/3', '/api/orders/items', '/api/orders/7', '/api/users/1', '/api/other', '/api'])).toEqual([
+        'order-items',
+        'order-items',
+        'orders',
+        'users',
+        'api',
+        'api',
+      ]);
+    });
+
+    test('returns the same RouteConfig object that was configured', () => {
+      const table = new RouteTable(routes);
+      expect(table.match('/api/orders/1', 'GET')).toBe(routes[1]);
+    });
+
+    test('does not reorder or mutate the array it was given', () => {
+      const given = [...routes];
+      new RouteTable(given);
+      expect(given).toEqual(routes);
+      expect(given.map((r) => r.name)).toEqual(['api', 'orders', 'order-items', 'users']);
+    });
+
+    test('a longer prefix that is not on a segment boundary does not shadow a shorter one', () => {
+      const table = new RouteTable([routeConfig('orders', '/api/orders'), routeConfig('orders-export', '/api/ordersexport')]);
+      expect(table.match('/api/orders/1', 'GET')?.name).toBe('orders');
+      expect(table.match('/api/ordersexport/1', 'GET')?.name).toBe('orders-export');
+    });
+  });
+
+  describe('segment boundaries', () => {
+    const table = new RouteTable([routeConfig('orders', '/api/orders')]);
+
+    test.each(['/api/orders', '/api/orders/', '/api/orders/7', '/api/orders/7/items', '/api/orders//x'])('%s matches /api/orders', (path) => {
+      expect(table.match(path, 'GET')?.name).toBe('orders');
+    });
+
+    test.each(['/api/ordersx', '/api/orders-old', '/api/orders.json', '/api', '/api/', '/api/order', '/', '/API/orders', '/v2/api/orders', ''])(
+      '%j does not match /api/orders',
+      (path) => {
+        expect(table.match(path, 'GET')).toBeUndefined();
+      },
+    );
+  });
+
+  describe('/ as a catch-all', () => {
+    const table = new RouteTable([routeConfig('everything', '/'), routeConfig('orders', '/api/orders')]);
+
+    test('takes every path that no longer prefix matches', () => {
+      expect(names(table, 'GET', ['/', '/api', '/api/ordersx', '/x/y/z', '/api/orders/7'])).toEqual(['everything', 'everything', 'everything', 'everything', 'orders']);
+    });
+
+    test('takes even odd paths', () => {
+      expect(table.match('', 'GET')?.name).toBe('everything');
+      expect(table.match('*', 'OPTIONS')?.name).toBe('everything');
+    });
+
+    test('with a methods filter only catches those methods', () => {
+      const reads = new RouteTable([routeConfig('reads', '/', { match: { path: '/', methods: ['GET', 'HEAD'] } })]);
+      expect(reads.match('/anything', 'GET')?.name).toBe('reads');
+      expect(reads.match('/anything', 'HEAD')?.name).toBe('reads');
+      expect(reads.match('/anything', 'POST')).toBeUndefined();
+    });
+  });
+
+  describe('methods filter', () => {
+    test('falls through to a shorter prefix when the method is not listed', () => {
+      const table = new RouteTable([
+        routeConfig('api', '/api'),
+        routeConfig('orders-write', '/api/orders', { match: { path: '/api/orders', methods: ['POST', 'PUT'] } }),
+      ]);
+      expect(table.match('/api/orders/1', 'POST')?.name).toBe('orders-write');
+      expect(table.match('/api/orders/1', 'PUT')?.name).toBe('orders-write');
+      expect(table.match('/api/orders/1', 'GET')?.name).toBe('api');
+      expect(table.match('/api/orders/1', 'DELETE')?.name).toBe('api');
+    });
+
+    test('falls through to a same-prefix route with other methods, in either config order', () => {
+      const reads = routeConfig('orders-read', '/api/orders', { match: { path: '/api/orders', methods: ['GET', 'HEAD'] } });
+      const writes = routeConfig('orders-write', '/api/orders', { match: { path: '/api/orders', methods: ['POST'] } });
+      for (const table of [new RouteTable([reads, writes]), new RouteTable([writes, reads])]) {
+        expect(table.match('/api/orders', 'GET')?.name).toBe('orders-read');
+        expect(table.match('/api/orders/2', 'HEAD')?.name).toBe('orders-read');
+        expect(table.match('/api/orders/2', 'POST')?.name).toBe('orders-write');
+        expect(table.match('/api/orders/2', 'PATCH')).toBeUndefined();
+      }
+    });
+
+    test('falls through several levels down to the catch-all', () => {
+      const table = new RouteTable([
+        routeConfig('root', '/'),
+        routeConfig('api-get', '/api', { match: { path: '/api', methods: ['GET'] } }),
+        routeConfig('orders-post', '/api/orders', { match: { path: '/api/orders', methods: ['POST'] } }),
+      ]);
+      expect(table.match('/api/orders/1', 'POST')?.name).toBe('orders-post');
+      expect(table.match('/api/orders/1', 'GET')?.name).toBe('api-get');
+      expect(table.match('/api/orders/1', 'DELETE')?.name).toBe('root');
+    });
+
+    test('methods are compared exactly (configured upper-case)', () => {
+      const table = new RouteTable([routeConfig('orders', '/api/orders', { match: { path: '/api/orders', methods: ['GET'] } })]);
+      expect(table.match('/api/orders', 'GET')?.name).toBe('orders');
+      expect(table.match('/api/orders', 'get')).toBeUndefined();
+    });
+
+    test('an empty methods list matches no method', () => {
+      const table = new RouteTable([routeConfig('none', '/api', { match: { path: '/api', methods: [] } })]);
+      expect(table.match('/api', 'GET')).toBeUndefined();
+    });
+  });
+
+  describe('unmatched', () => {
+    test('an empty table matches nothing', () => {
+      const table = new RouteTable([]);
+      expect(table.match('/', 'GET')).toBeUndefined();
+      expect(table.match('/api/orders', 'POST')).toBeUndefined();
+    });
+
+    test('paths outside every prefix → undefined', () => {
+      const table = new RouteTable([routeConfig('orders', '/api/orders'), routeConfig('users', '/users')]);
+      expect(names(table, 'GET', ['/', '/api', '/usersx', '/static/app.js', '/api/orderz'])).toEqual([undefined, undefined, undefined, undefined, undefined]);
+    });
+  });
+});
