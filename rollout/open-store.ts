@@ -1,6 +1,8 @@
 import { dirname } from 'node:path';
 import type { StranglerConfig } from '../core/config/types';
+import { redactUrl } from '../core/config/redact';
 import { openDatabase } from '../core/db/open';
+import { StranglerError } from '../core/errors';
 import type { StateStore } from '../core/state';
 import { SqlStateStore } from './sql-state-store';
 
@@ -12,7 +14,14 @@ export async function openStateStore(config: StranglerConfig): Promise<StateStor
     await store.init(config.routes.map((r) => ({ route: r.name, stage: r.stage, percent: r.percent })));
   } catch (err) {
     await store.close().catch(() => undefined);
-    throw err;
+    throw new StranglerError('STRANGLER_ERR_STATE_INIT', `cannot open the state store ${redactUrl(config.state.url)}: ${describe(err)}`);
   }
   return store;
+}
+
+function describe(err: unknown): string {
+  const error = err as NodeJS.ErrnoException & { errors?: Error[] };
+  // pg reports a refused connection to a dual-stack host as an AggregateError with an empty message.
+  if (!error.message && error.errors?.length) return error.errors.map((e) => e.message).join('; ');
+  return error.message || error.code || String(err);
 }

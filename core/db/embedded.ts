@@ -1,17 +1,26 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
+import { lockFolder } from './folder-lock';
 import type { Database, Queryable, QueryResult, SqlParam } from './database';
 
 /** PGlite (PostgreSQL in WASM) persisted to a folder: one session, owned by this process. */
 export class EmbeddedDatabase implements Database {
   readonly kind = 'embedded' as const;
 
-  private constructor(private readonly db: PGlite) {}
+  private constructor(
+    private readonly db: PGlite,
+    private readonly unlock: () => void,
+  ) {}
 
   static async open(folder: string): Promise<EmbeddedDatabase> {
     mkdirSync(folder, { recursive: true });
-    const db = await PGlite.create(folder);
-    return new EmbeddedDatabase(db);
+    const unlock = lockFolder(folder);
+    try {
+      return new EmbeddedDatabase(await PGlite.create(folder), unlock);
+    } catch (err) {
+      unlock();
+      throw err;
+    }
   }
 
   async query<Row>(sql: string, params: SqlParam[] = []): Promise<QueryResult<Row>> {
@@ -40,6 +49,10 @@ export class EmbeddedDatabase implements Database {
   }
 
   async close(): Promise<void> {
-    await this.db.close();
+    try {
+      await this.db.close();
+    } finally {
+      this.unlock();
+    }
   }
 }

@@ -13,6 +13,7 @@ export async function openDatabase(url: string, baseDir = process.cwd()): Promis
     try {
       return await EmbeddedDatabase.open(folder);
     } catch (err) {
+      if (err instanceof StranglerError) throw err;
       throw new StranglerError('STRANGLER_ERR_STATE_OPEN', `cannot open embedded state at ${folder}: ${(err as Error).message}`);
     }
   }

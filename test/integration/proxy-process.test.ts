@@ -220,6 +220,28 @@ describe('strangler proxy lifecycle', () => {
     }
   }, 60000);
 
+  test('a second proxy on the same embedded folder is refused; an unreachable PostgreSQL is one clear line', async () => {
+    const file = writeConfig(dir.path, proxyYaml({ legacyUrl: legacy.url, ordersUrl: legacy.url, stateUrl: 'embedded:./shared-state' }), 'shared.yaml');
+    const first = await startProxyProcess(file);
+    try {
+      const second = runCli(['proxy', '--config', file], { TEST_ADMIN_TOKEN: ADMIN_TOKEN });
+      expect(second.status).toBe(1);
+      expect(second.stderr).toMatch(new RegExp(`^strangler: embedded state .*shared-state is in use by process ${first.child.pid}: one process owns an embedded store \\(use a postgres:// state.url for several proxies\\)\\n$`));
+      expect((await admin(first, 'GET', '/readyz')).status).toBe(200);
+    } finally {
+      expect(await first.stop()).toBe(0);
+    }
+    const deadPort = await unusedPort();
+    const unreachable = writeConfig(
+      dir.path,
+      proxyYaml({ legacyUrl: legacy.url, ordersUrl: legacy.url, stateUrl: `postgres://strangler:s3cret@127.0.0.1:${deadPort}/db` }),
+      'unreachable.yaml',
+    );
+    const result = runCli(['proxy', '--config', unreachable], { TEST_ADMIN_TOKEN: ADMIN_TOKEN });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toBe(`strangler: cannot open the state store postgres://strangler:***@127.0.0.1:${deadPort}/db: connect ECONNREFUSED 127.0.0.1:${deadPort}\n`);
+  }, 60000);
+
   test('an invalid config file: one line per problem naming file, line and field; exit 1', async () => {
     const file = writeConfig(dir.path, 'listen: { port: 99999 }\nadmin: { token: 12345678901 }\nupstreams: {}\n', 'bad.yaml');
     const proxy = spawnSync(process.execPath, [CLI, 'proxy', '--config', file], { encoding: 'utf8' });
