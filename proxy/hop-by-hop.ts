@@ -18,7 +18,7 @@ export function isHopByHop(lowerName: string): boolean {
 
 /** Lower-cased names listed in a `Connection` header value (which are hop-by-hop too). */
 export function connectionTokens(value: string | string[] | undefined): Set<string> | undefined {
-  if (!value) return undefined;
+  if (!value || value === 'keep-alive' || value === 'close') return undefined;
   const joined = Array.isArray(value) ? value.join(',') : value;
   const tokens = new Set<string>();
   for (const token of joined.split(',')) {

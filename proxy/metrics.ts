@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { type CounterChild, type HistogramChild, HotCounter, HotHistogram } from '../core/hot-metrics';
 import type { RouteStateView } from '../core/route-state-view';
 import type { Side } from './splitter';
 
@@ -10,15 +11,15 @@ export type RejectReason = 'bad-request' | 'header-too-large' | 'bad-path' | 'ti
 
 const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-/** Label-bound children are cached per route and side: the request path never hashes label sets. */
+/** Label-bound children cached per route and side: the request path only adds to numbers. */
 export class RouteSideMetrics {
-  private readonly byCode = new Map<number, Counter.Internal>();
+  private readonly byCode = new Map<number, CounterChild>();
 
   constructor(
     private readonly metrics: ProxyMetrics,
     readonly route: string,
     readonly side: Side,
-    private readonly duration: Histogram.Internal<string>,
+    private readonly duration: HistogramChild,
   ) {}
 
   observe(status: number, seconds: number): void {
@@ -37,26 +38,26 @@ export class RouteSideMetrics {
 }
 
 export class ProxyMetrics {
-  readonly requests: Counter<'route' | 'target' | 'code'>;
-  readonly duration: Histogram<'route' | 'target'>;
+  readonly requests: HotCounter;
+  readonly duration: HotHistogram;
   readonly upstreamErrors: Counter<'route' | 'target' | 'reason'>;
   readonly rejected: Counter<'reason'>;
-  private readonly children = new Map<string, RouteSideMetrics>();
+  private readonly children = new Map<string, { legacy?: RouteSideMetrics; new?: RouteSideMetrics }>();
 
   constructor(registry: Registry, routeNames: string[], state: RouteStateView) {
-    this.requests = new Counter({
-      name: 'strangler_requests_total',
-      help: 'Requests proxied, by route, target side (legacy|new) and response status code.',
-      labelNames: ['route', 'target', 'code'],
-      registers: [registry],
-    });
-    this.duration = new Histogram({
-      name: 'strangler_request_duration_seconds',
-      help: 'Time from request received to response finished, by route and target side.',
-      labelNames: ['route', 'target'],
-      buckets: DURATION_BUCKETS,
-      registers: [registry],
-    });
+    this.requests = new HotCounter(
+      'strangler_requests_total',
+      'Requests proxied, by route, target side (legacy|new) and response status code.',
+      ['route', 'target', 'code'],
+      registry,
+    );
+    this.duration = new HotHistogram(
+      'strangler_request_duration_seconds',
+      'Time from request received to response finished, by route and target side.',
+      ['route', 'target'],
+      DURATION_BUCKETS,
+      registry,
+    );
     this.upstreamErrors = new Counter({
       name: 'strangler_upstream_errors_total',
       help: 'Upstream failures: connect-error, timeout, reset (died mid-response), client-abort.',
@@ -84,13 +85,12 @@ export class ProxyMetrics {
   }
 
   forRoute(route: string, side: Side): RouteSideMetrics {
-    const key = side === 'new' ? `n:${route}` : `l:${route}`;
-    let child = this.children.get(key);
-    if (!child) {
-      child = new RouteSideMetrics(this, route, side, this.duration.labels(route, side));
-      this.children.set(key, child);
+    let sides = this.children.get(route);
+    if (!sides) {
+      sides = {};
+      this.children.set(route, sides);
     }
-    return child;
+    return (sides[side] ??= new RouteSideMetrics(this, route, side, this.duration.labels(route, side)));
   }
 }
 

@@ -1,24 +1,33 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import httpProxy from 'http-proxy';
+import type HttpProxy from 'http-proxy';
 import type { Logger } from '../core/logging';
 import type { Upstream } from './upstreams';
 
 /** WebSocket (and other Upgrade) requests, tunnelled with http-proxy to the chosen upstream. */
 export class WebSocketForwarder {
-  private readonly proxy: httpProxy;
+  private proxyServer: HttpProxy | undefined;
   private readonly sockets = new Set<Duplex>();
 
-  constructor(private readonly logger: Logger) {
-    this.proxy = httpProxy.createProxyServer({ ws: true, xfwd: true });
+  constructor(private readonly logger: Logger) {}
+
+  /** http-proxy is loaded on the first upgrade: most deployments never see one. */
+  private get proxy(): HttpProxy {
+    return (this.proxyServer ??= this.createProxy());
+  }
+
+  private createProxy(): HttpProxy {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const httpProxy = require('http-proxy') as typeof HttpProxy;
+    const proxy = httpProxy.createProxyServer({ ws: true, xfwd: true });
     // Without this listener http-proxy crashes the process on any upstream error.
-    this.proxy.on('error', (err, _req, target) => {
+    proxy.on('error', (err, _req, target) => {
       this.logger.warn({ err: err.message }, 'websocket upstream error');
       if (target && 'destroy' in target) (target as Duplex).destroy();
     });
     // http-proxy pipes the two sockets but does not tear one down when the other is destroyed.
-    this.proxy.on('proxyReqWs', (proxyReq, _req, clientSocket: Socket) => {
+    proxy.on('proxyReqWs', (proxyReq, _req, clientSocket: Socket) => {
       proxyReq.on('upgrade', (_res: IncomingMessage, upstreamSocket: Socket) => {
         this.sockets.add(upstreamSocket);
         upstreamSocket.once('close', () => {
@@ -28,6 +37,7 @@ export class WebSocketForwarder {
         clientSocket.once('close', () => upstreamSocket.destroy());
       });
     });
+    return proxy;
   }
 
   forward(req: IncomingMessage, socket: Duplex, head: Buffer, upstream: Upstream): void {
@@ -38,6 +48,6 @@ export class WebSocketForwarder {
 
   close(): void {
     for (const socket of this.sockets) socket.destroy();
-    this.proxy.close();
+    this.proxyServer?.close();
   }
 }

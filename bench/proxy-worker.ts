@@ -1,0 +1,281 @@
+/**
+ * Child-process entry for bench/proxy.ts: each contender runs in its own process so its CPU and RSS can be
+ * read from /proc. Usage:
+ *
+ *   node dist/bench/proxy-worker.js strangler  <legacyOrigin> <newOrigin>
+ *   node dist/bench/proxy-worker.js http-proxy <upstreamOrigin>
+ *   node dist/bench/proxy-worker.js reply-from <upstreamOrigin>
+ *   node dist/bench/proxy-worker.js guard      <tempDir>
+ *
+ * A proxy prints one JSON line `{"port":N,"pid":P}` once it listens on 127.0.0.1, answers a `stats` line on
+ * stdin with one JSON line, and exits on stdin EOF (so it never outlives the bench). Each mode loads only
+ * its own libraries, so a peer's RSS is not inflated by the others'.
+ *
+ * `guard` is the bench's safety net for processes that do not read stdin (nginx): it reads PIDs, one a line,
+ * and on stdin EOF — the bench exited, however it exited — sends them SIGTERM (SIGKILL a second later) and
+ * removes the bench's temp dir.
+ */
+import { rmSync } from 'node:fs';
+import { createServer, Agent, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { basename, dirname, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Duplex } from 'node:stream';
+import type { RouteConfig, Stage, StranglerConfig, UpstreamConfig } from '../core/config/types';
+import type { RouteStateView } from '../core/route-state-view';
+import type { RouteState } from '../core/state';
+
+/** Prefix of the temp dir bench/proxy.ts creates; `guard` removes nothing else. */
+export const TEMP_PREFIX = 'strangler-bench-';
+
+type Stats = () => Promise<unknown>;
+type Close = () => Promise<void>;
+
+interface Running {
+  port: number;
+  stats: Stats;
+  close: Close;
+}
+
+function fail(message: string): never {
+  process.stderr.write(`proxy-worker: ${message}\n`);
+  process.exit(2);
+}
+
+function origin(arg: string | undefined): string {
+  if (!arg) fail('missing upstream origin');
+  const url = new URL(arg);
+  if (url.hostname !== '127.0.0.1') fail(`upstream must be on 127.0.0.1, got ${arg}`);
+  return url.origin;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// strangler: ProxyServer with a static route state (as test/helpers/proxy-harness.ts does), metrics on.
+
+class StaticState implements RouteStateView {
+  readonly ready = true;
+  private readonly states = new Map<string, RouteState>();
+
+  set(route: string, stage: Stage, percent: number): void {
+    this.states.set(route, { route, stage, percent, version: 1, updatedAt: new Date().toISOString() });
+  }
+
+  get(route: string): RouteState | undefined {
+    return this.states.get(route);
+  }
+}
+
+function upstream(name: string, url: string): UpstreamConfig {
+  // The config loader's defaults (core/config/schema.ts): 30 s timeout, 128 pooled connections.
+  return { name, url, timeoutMs: 30000, connections: 128, preserveHost: false };
+}
+
+function route(name: string, path: string, extra: Partial<RouteConfig>): RouteConfig {
+  return {
+    name,
+    match: { path },
+    legacy: 'legacy',
+    stage: 'legacy',
+    percent: 0,
+    stickiness: { kind: 'random' },
+    stickyFallback: 'random',
+    flag: `strangler.${name}`,
+    ...extra,
+  };
+}
+
+/** The bench's strangler.yaml: the measured route is `orders` (canary 50 %, sticky on x-user-id). */
+export function benchConfig(legacyOrigin: string, newOrigin: string): StranglerConfig {
+  return {
+    file: 'bench.yaml',
+    listen: { host: '127.0.0.1', port: 0, maxHeaderBytes: 16384, drainTimeoutMs: 1000 },
+    admin: { host: '127.0.0.1', port: 0, token: 'bench-admin-token' },
+    state: { url: 'embedded:./.strangler-bench', pollMs: 1000 },
+    flags: { provider: 'embedded' },
+    upstreams: {
+      legacy: upstream('legacy', legacyOrigin),
+      orders: upstream('orders', newOrigin),
+      users: upstream('users', newOrigin),
+    },
+    routes: [
+      route('users', '/api/users', { service: 'users', stage: 'live', percent: 100, match: { path: '/api/users', methods: ['GET'] } }),
+      route('orders', '/api/orders', {
+        service: 'orders',
+        stage: 'canary',
+        percent: 50,
+        stickiness: { kind: 'header', name: 'x-user-id' },
+        match: { path: '/api/orders', methods: ['GET', 'POST', 'PUT'] },
+      }),
+      route('order-exports', '/api/orders/exports', { service: 'orders', stage: 'shadow' }),
+      route('catalog', '/api/catalog/items', { service: 'users', stage: 'canary', percent: 10 }),
+      route('reports-v1', '/v1/reports', { deprecated: { sunset: '2027-06-01T00:00:00Z', link: '/v2/reports' } }),
+    ],
+  };
+}
+
+async function startStrangler(args: string[]): Promise<Running> {
+  const { ProxyServer } = require('../proxy/server') as typeof import('../proxy/server');
+  const { ProxyMetrics } = require('../proxy/metrics') as typeof import('../proxy/metrics');
+  const { Registry } = require('prom-client') as typeof import('prom-client');
+  const pino = require('pino') as typeof import('pino');
+  const config = benchConfig(origin(args[0]), origin(args[1]));
+  const state = new StaticState();
+  for (const r of config.routes) state.set(r.name, r.stage, r.percent);
+  const registry = new Registry();
+  const metrics = new ProxyMetrics(registry, config.routes.map((r) => r.name), state);
+  const server = new ProxyServer({ config, state, metrics, logger: pino({ level: 'silent' }) });
+  const address = await server.listen();
+  return {
+    port: address.port,
+    close: () => server.close(),
+    async stats() {
+      const byTarget: Record<string, number> = {};
+      const byCode: Record<string, number> = {};
+      for (const item of (await metrics.requests.get()).values) {
+        const target = String(item.labels.target);
+        const code = String(item.labels.code);
+        byTarget[target] = (byTarget[target] ?? 0) + item.value;
+        byCode[code] = (byCode[code] ?? 0) + item.value;
+      }
+      return { byTarget, byCode };
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Peers. Both count answers by status so the bench can tell a broken peer from a fast one.
+
+function counter(): { count: (status: number) => void; stats: Stats } {
+  const byCode: Record<string, number> = {};
+  return {
+    count: (status) => {
+      byCode[status] = (byCode[status] ?? 0) + 1;
+    },
+    stats: async () => ({ byCode }),
+  };
+}
+
+/** Plain node:http + http-proxy, keep-alive agent to the upstream, an 'error' listener (else it crashes). */
+async function startHttpProxy(args: string[]): Promise<Running> {
+  const httpProxy = require('http-proxy') as typeof import('http-proxy');
+  const target = origin(args[0]);
+  const agent = new Agent({ keepAlive: true, maxSockets: 128 });
+  const proxy = httpProxy.createProxyServer({ target, agent });
+  const { count, stats } = counter();
+  proxy.on('error', (_err: Error, _req: IncomingMessage, res: ServerResponse | Duplex) => {
+    count(502);
+    if (!('writeHead' in res)) return void res.destroy();
+    if (res.headersSent) return void res.destroy();
+    res.writeHead(502, { 'content-type': 'text/plain' }).end('bad gateway\n');
+  });
+  proxy.on('proxyRes', (proxyRes: IncomingMessage) => count(proxyRes.statusCode ?? 0));
+  const server = createServer((req, res) => proxy.web(req, res));
+  await new Promise<void>((done, reject) => server.once('error', reject).listen(0, '127.0.0.1', done));
+  return {
+    port: (server.address() as AddressInfo).port,
+    stats,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((done) => server.close(() => done()));
+      agent.destroy();
+    },
+  };
+}
+
+/** fastify + @fastify/reply-from (undici) with a pass-through content-type parser (else 0-byte bodies). */
+async function startReplyFrom(args: string[]): Promise<Running> {
+  const fastify = require('fastify') as typeof import('fastify');
+  const replyFrom = require('@fastify/reply-from') as typeof import('@fastify/reply-from');
+  const base = origin(args[0]);
+  const { count, stats } = counter();
+  const app = fastify({ logger: false });
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_req, body, done) => done(null, body));
+  await app.register(replyFrom, { base, undici: { connections: 128, pipelining: 1 } });
+  app.addHook('onResponse', (_req, reply, done) => {
+    count(reply.statusCode);
+    done();
+  });
+  app.all('/*', (request, reply) => {
+    reply.from(request.url);
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  return { port: (app.server.address() as AddressInfo).port, stats, close: () => app.close() };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+function guard(args: string[]): void {
+  const dir = args[0] ? resolve(args[0]) : undefined;
+  if (dir && (dirname(dir) !== resolve(tmpdir()) || !basename(dir).startsWith(TEMP_PREFIX))) fail(`refusing to guard ${dir}`);
+  const pids = new Set<number>();
+  const lines = createInterface({ input: process.stdin });
+  lines.on('line', (line) => {
+    const pid = Number(line.trim());
+    if (Number.isInteger(pid) && pid > 1) pids.add(pid);
+  });
+  lines.on('close', () => {
+    const signal = (name: NodeJS.Signals): number => {
+      let alive = 0;
+      for (const pid of pids) {
+        try {
+          process.kill(pid, name);
+          alive++;
+        } catch {
+          pids.delete(pid);
+        }
+      }
+      return alive;
+    };
+    const cleanDir = (): void => {
+      if (dir) rmSync(dir, { recursive: true, force: true });
+      process.exit(0);
+    };
+    if (signal('SIGTERM') === 0) return cleanDir();
+    setTimeout(() => {
+      signal('SIGKILL');
+      setTimeout(cleanDir, 100);
+    }, 1000);
+  });
+}
+
+/** process.memoryUsage() in MB, one decimal. */
+function memoryMb(): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [key, bytes] of Object.entries(process.memoryUsage())) out[key] = Math.round(bytes / 104857.6) / 10;
+  return out;
+}
+
+async function main(): Promise<void> {
+  const [mode, ...args] = process.argv.slice(2);
+  if (mode === 'guard') return guard(args);
+  const starters: Record<string, (a: string[]) => Promise<Running>> = {
+    strangler: startStrangler,
+    'http-proxy': startHttpProxy,
+    'reply-from': startReplyFrom,
+  };
+  const start = mode ? starters[mode] : undefined;
+  if (!start) fail(`unknown mode ${JSON.stringify(mode)}; expected ${Object.keys(starters).join(', ')} or guard`);
+  const running = await start(args);
+  let exiting = false;
+  const exit = (): void => {
+    if (exiting) return;
+    exiting = true;
+    setTimeout(() => process.exit(0), 2000).unref();
+    running.close().finally(() => process.exit(0));
+  };
+  const lines = createInterface({ input: process.stdin });
+  lines.on('line', (line) => {
+    if (line.trim() !== 'stats') return;
+    running.stats().then(
+      (stats) => process.stdout.write(`${JSON.stringify({ ...(stats as object), memory: memoryMb() })}\n`),
+      (err: Error) => process.stdout.write(`${JSON.stringify({ error: err.message })}\n`),
+    );
+  });
+  lines.on('close', exit);
+  process.on('SIGTERM', exit);
+  process.stdout.write(`${JSON.stringify({ port: running.port, pid: process.pid })}\n`);
+}
+
+if (require.main === module) main().catch((err: Error) => fail(err.stack ?? err.message));
