@@ -23,8 +23,7 @@ import { basename, dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Duplex } from 'node:stream';
 import type { RouteConfig, Stage, StranglerConfig, UpstreamConfig } from '../core/config/types';
-import type { RouteStateView } from '../core/route-state-view';
-import type { RouteState } from '../core/state';
+import { FixedRouteState } from '../rollout/fixed-state';
 
 /** Prefix of the temp dir bench/proxy.ts creates; `guard` removes nothing else. */
 export const TEMP_PREFIX = 'strangler-bench-';
@@ -52,19 +51,6 @@ function origin(arg: string | undefined): string {
 
 // ---------------------------------------------------------------------------------------------------------
 // strangler: ProxyServer with a static route state (as test/helpers/proxy-harness.ts does), metrics on.
-
-class StaticState implements RouteStateView {
-  readonly ready = true;
-  private readonly states = new Map<string, RouteState>();
-
-  set(route: string, stage: Stage, percent: number): void {
-    this.states.set(route, { route, stage, percent, version: 1, updatedAt: new Date().toISOString() });
-  }
-
-  get(route: string): RouteState | undefined {
-    return this.states.get(route);
-  }
-}
 
 function upstream(name: string, url: string): UpstreamConfig {
   // The config loader's defaults (core/config/schema.ts): 30 s timeout, 128 pooled connections.
@@ -120,7 +106,7 @@ async function startStrangler(args: string[]): Promise<Running> {
   const { Registry } = require('prom-client') as typeof import('prom-client');
   const pino = require('pino') as typeof import('pino');
   const config = benchConfig(origin(args[0]), origin(args[1]));
-  const state = new StaticState();
+  const state = new FixedRouteState();
   for (const r of config.routes) state.set(r.name, r.stage, r.percent);
   const registry = new Registry();
   const metrics = new ProxyMetrics(registry, config.routes.map((r) => r.name), state);

@@ -3,6 +3,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { ConfigError, StranglerError } from '../core/errors';
 import { configCommand } from './commands/config';
+import { flagsCommand } from './commands/flags';
 import { proxyCommand } from './commands/proxy';
 import { rolloutCommand } from './commands/rollout';
 import { statusCommand } from './commands/status';
@@ -16,7 +17,8 @@ export async function main(argv: string[]): Promise<void> {
     .command(configCommand)
     .command(statusCommand as never)
     .command(rolloutCommand)
-    .demandCommand(1, 'give a command: proxy, config, status or rollout')
+    .command(flagsCommand)
+    .demandCommand(1, 'give a command: proxy, config, status, rollout or flags')
     .strict()
     .recommendCommands()
     .help()

@@ -134,3 +134,8 @@ export function inRollout(stickinessValue: string, groupId: string, percent: num
   if (percent >= 100) return true;
   return unleashBucket(stickinessValue, groupId) <= percent;
 }
+
+/** `inRollout` for a route: its flag name is the Unleash groupId. */
+export function routeInRollout(route: { flag: string }, stickinessValue: string, percent: number): boolean {
+  return inRollout(stickinessValue, route.flag, percent);
+}

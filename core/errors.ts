@@ -32,3 +32,15 @@ export function formatConfigIssue(issue: ConfigIssue): string {
   const where = issue.line === undefined ? issue.file : `${issue.file}:${issue.line}`;
   return issue.path ? `${where} ${issue.path}: ${issue.message}` : `${where}: ${issue.message}`;
 }
+
+/** A failure with the HTTP status the admin API should answer with (404 unknown, 409 conflict, 502/503 upstream). */
+export class StatusError extends StranglerError {
+  constructor(
+    readonly status: number,
+    code: string,
+    message: string,
+  ) {
+    super(code, message);
+    this.name = 'StatusError';
+  }
+}

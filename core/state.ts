@@ -42,6 +42,8 @@ export interface StateStore {
   /** Applies a change and records it in the history; undefined when the route is unknown. */
   change(route: string, change: RouteChange): Promise<RouteState | undefined>;
   history(route: string, limit?: number): Promise<RouteHistoryEntry[]>;
+  /** Records a change made elsewhere (an Unleash flag) in the audit history only. */
+  record(entry: Omit<RouteHistoryEntry, 'id' | 'at'>): Promise<void>;
   /** Calls `onChange` when another writer may have changed state (a hint: re-read with `list`). */
   watch(onChange: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;

@@ -2,18 +2,19 @@ import { timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { RouteConfig } from '../core/config/types';
-import type { RouteStateView } from '../core/route-state-view';
-import type { RouteChange, RouteState, StateStore } from '../core/state';
+import { StatusError } from '../core/errors';
+import type { FlagProvider } from '../core/flags';
+import type { RouteState } from '../core/state';
 import { validateRouteChange } from './route-change';
 
 export interface AdminOptions {
   token: string;
   routes: RouteConfig[];
-  store: StateStore;
-  view: RouteStateView & { refresh(): Promise<void> };
+  flags: FlagProvider;
   registry: Registry;
-  /** Extra readiness conditions, e.g. "state store reachable" is already the view's. */
   isDraining: () => boolean;
+  /** Replaces the Unleash client token without a restart (after a 401/403). */
+  setFlagsClientToken?: (token: string) => void;
 }
 
 export interface RouteSummary {
@@ -47,7 +48,8 @@ export function buildAdminApi(options: AdminOptions): FastifyInstance {
   });
 
   app.setErrorHandler((err: Error & { statusCode?: number }, _request, reply) => {
-    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
+    const code = err instanceof StatusError ? err.status : err.statusCode;
+    const status = code && code >= 400 && code < 600 ? code : 500;
     void reply.code(status).send({ error: status === 500 ? `internal error: ${err.message}` : err.message });
   });
 
@@ -55,8 +57,9 @@ export function buildAdminApi(options: AdminOptions): FastifyInstance {
 
   app.get('/readyz', async (_request, reply) => {
     if (options.isDraining()) return reply.code(503).send({ ready: false, reason: 'draining' });
-    if (!options.view.ready) return reply.code(503).send({ ready: false, reason: 'state store unreachable; serving the last known state' });
-    return { ready: true };
+    const health = options.flags.health();
+    if (!health.ready) return reply.code(503).send({ ready: false, provider: options.flags.kind, reason: health.reason });
+    return { ready: true, provider: options.flags.kind, ...(health.reason ? { degraded: health.reason } : {}) };
   });
 
   app.get('/metrics', async (_request, reply) => {
@@ -64,24 +67,21 @@ export function buildAdminApi(options: AdminOptions): FastifyInstance {
     return options.registry.metrics();
   });
 
-  app.get('/routes', async () => ({ routes: options.routes.map((route) => summary(route, options.view.get(route.name))) }));
+  app.get('/routes', async () => ({ routes: options.routes.map((route) => summary(route, options.flags.view.get(route.name))) }));
 
   app.get('/routes/:name', async (request: FastifyRequest<{ Params: { name: string } }>, reply) => {
     const route = routesByName.get(request.params.name);
     if (!route) return unknownRoute(reply, request.params.name);
-    return summary(route, options.view.get(route.name));
+    return summary(route, options.flags.view.get(route.name));
   });
 
   app.put('/routes/:name', async (request: FastifyRequest<{ Params: { name: string }; Body: unknown }>, reply) => {
     const route = routesByName.get(request.params.name);
     if (!route) return unknownRoute(reply, request.params.name);
-    const current = options.view.get(route.name);
+    const current = options.flags.view.get(route.name);
     const checked = validateRouteChange(request.body, route, current);
     if (!checked.ok) return reply.code(checked.status).send({ error: checked.error, field: checked.field });
-    const change: RouteChange = checked.change;
-    const updated = await storeCall(() => options.store.change(route.name, change));
-    if (!updated) return unknownRoute(reply, route.name);
-    await options.view.refresh();
+    const updated = await options.flags.change(route, checked.change, { create: checked.create });
     return summary(route, updated);
   });
 
@@ -92,19 +92,24 @@ export function buildAdminApi(options: AdminOptions): FastifyInstance {
     if (!Number.isInteger(limit) || limit < 1 || limit > 10000) {
       return reply.code(400).send({ error: 'limit: must be an integer from 1 to 10000', field: 'limit' });
     }
-    return { route: route.name, history: await storeCall(() => options.store.history(route.name, limit)) };
+    return { route: route.name, history: await options.flags.history(route.name, limit) };
+  });
+
+  app.get('/flags/export', async () => options.flags.exportFlags());
+
+  app.put('/flags/client-token', async (request: FastifyRequest<{ Body: unknown }>, reply) => {
+    const body = request.body as { token?: unknown } | null;
+    if (!options.setFlagsClientToken) {
+      return reply.code(409).send({ error: `the flags provider is ${options.flags.kind}: there is no client token to set`, field: 'token' });
+    }
+    if (typeof body?.token !== 'string' || body.token.length < 8) {
+      return reply.code(400).send({ error: 'token: required, the new Unleash client token (at least 8 characters)', field: 'token' });
+    }
+    options.setFlagsClientToken(body.token);
+    return { accepted: true };
   });
 
   return app;
-}
-
-/** A state store failure is the store's, not the caller's: 503, and the message says nothing changed. */
-async function storeCall<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (err) {
-    throw Object.assign(new Error(`state store unreachable, nothing changed: ${(err as Error).message}`), { statusCode: 503 });
-  }
 }
 
 function unknownRoute(reply: FastifyReply, name: string): FastifyReply {

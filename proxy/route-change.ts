@@ -2,10 +2,10 @@ import { STAGES, type RouteConfig, type Stage } from '../core/config/types';
 import type { RouteChange, RouteState } from '../core/state';
 
 export type CheckedChange =
-  | { ok: true; change: RouteChange }
+  | { ok: true; change: RouteChange; create: boolean }
   | { ok: false; status: 400 | 409; field?: string; error: string };
 
-const FIELDS = new Set(['stage', 'percent', 'reason', 'actor']);
+const FIELDS = new Set(['stage', 'percent', 'reason', 'actor', 'create']);
 
 /** Validates a `PUT /routes/:name` body: `{stage?, percent?, reason, actor?}`. */
 export function validateRouteChange(body: unknown, route: RouteConfig, current: RouteState | undefined): CheckedChange {
@@ -14,9 +14,10 @@ export function validateRouteChange(body: unknown, route: RouteConfig, current: 
   }
   const input = body as Record<string, unknown>;
   for (const key of Object.keys(input)) {
-    if (!FIELDS.has(key)) return bad(key, `${key}: unknown field (expected stage, percent, reason, actor)`);
+    if (!FIELDS.has(key)) return bad(key, `${key}: unknown field (expected stage, percent, reason, actor, create)`);
   }
-  const { stage, percent, reason, actor } = input;
+  const { stage, percent, reason, actor, create } = input;
+  if (create !== undefined && typeof create !== 'boolean') return bad('create', 'create: must be true or false');
   if (stage !== undefined && !(typeof stage === 'string' && (STAGES as readonly string[]).includes(stage))) {
     return bad('stage', `stage: must be one of ${STAGES.join(', ')}, got ${JSON.stringify(stage)}`);
   }
@@ -46,6 +47,7 @@ export function validateRouteChange(body: unknown, route: RouteConfig, current: 
   }
   return {
     ok: true,
+    create: create === true,
     change: {
       stage: stage as Stage | undefined,
       percent: (percent as number | undefined) ?? (stage === undefined || nextStage === 'canary' ? undefined : impliedPercent(nextStage)),

@@ -126,8 +126,9 @@ export class ProxyServer {
     if (!route || !route.service) {
       return { route, routeName: route?.name ?? UNMATCHED_ROUTE, side: 'legacy', upstream: this.upstreamFor(route?.legacy) };
     }
-    const state = this.options.state.get(route.name) ?? { stage: route.stage, percent: route.percent, route: route.name, version: 0, updatedAt: '' };
-    const side = chooseSide(route, state, req, query);
+    const state = this.options.state.get(route.name);
+    // No state known (flags not loaded yet): legacy, the side that was serving before strangler.
+    const side = state ? chooseSide(route, state, req, query, this.options.state) : 'legacy';
     const upstream = side === 'new' ? this.upstreamFor(route.service) : this.upstreamFor(route.legacy);
     return { route, routeName: route.name, side, upstream };
   }

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import { inRollout } from '../core/bucketing';
 import type { RouteConfig } from '../core/config/types';
+import type { RouteStateView } from '../core/route-state-view';
 import type { RouteState } from '../core/state';
 import { stickyValue } from './sticky-key';
 
@@ -10,7 +10,7 @@ export type Side = 'legacy' | 'new';
  * Which side serves this request. Canary splits exactly as Unleash's flexibleRollout does, so a user
  * lands on the same side whether the percentage comes from the embedded store or an Unleash server.
  */
-export function chooseSide(route: RouteConfig, state: RouteState, req: IncomingMessage, query: string): Side {
+export function chooseSide(route: RouteConfig, state: RouteState, req: IncomingMessage, query: string, view: RouteStateView): Side {
   switch (state.stage) {
     case 'legacy':
     case 'shadow':
@@ -19,17 +19,17 @@ export function chooseSide(route: RouteConfig, state: RouteState, req: IncomingM
     case 'retired':
       return 'new';
     case 'canary':
-      return canarySide(route, state.percent, req, query);
+      return canarySide(route, state.percent, req, query, view);
   }
 }
 
-function canarySide(route: RouteConfig, percent: number, req: IncomingMessage, query: string): Side {
+function canarySide(route: RouteConfig, percent: number, req: IncomingMessage, query: string, view: RouteStateView): Side {
   if (percent <= 0) return 'legacy';
   if (percent >= 100) return 'new';
   if (route.stickiness.kind === 'random') return randomSide(percent);
   const value = stickyValue(route.stickiness, req, query);
   if (value === undefined) return route.stickyFallback === 'legacy' ? 'legacy' : randomSide(percent);
-  return inRollout(value, route.flag, percent) ? 'new' : 'legacy';
+  return view.inRollout(route, value, percent) ? 'new' : 'legacy';
 }
 
 function randomSide(percent: number): Side {

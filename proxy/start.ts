@@ -2,7 +2,8 @@ import type { AddressInfo } from 'node:net';
 import type { StranglerConfig } from '../core/config/types';
 import { createLogger, type Logger } from '../core/logging';
 import { createMetricsRegistry } from '../core/metrics';
-import { LiveRouteState } from '../rollout/live-state';
+import { createFlagProvider } from '../rollout/flags/open';
+import { UnleashFlagProvider } from '../rollout/flags/unleash';
 import { openStateStore } from '../rollout/open-store';
 import { buildAdminApi } from './admin';
 import { ProxyMetrics } from './metrics';
@@ -15,42 +16,43 @@ export interface RunningProxy {
   stop(): Promise<void>;
 }
 
-/** Opens the state store, starts the data path and the admin API. */
+/** Opens the state store and the flag provider, starts the data path and the admin API. */
 export async function startProxy(config: StranglerConfig, logger: Logger = createLogger('strangler')): Promise<RunningProxy> {
   const store = await openStateStore(config);
-  let lastStoreError = '';
-  const view = new LiveRouteState({
-    store,
-    pollMs: config.state.pollMs,
-    onError: (err) => {
-      if (err.message !== lastStoreError) logger.error({ err: err.message }, 'state store unreachable; serving the last known state');
-      lastStoreError = err.message;
-    },
-    onChange: (before, after) => {
-      if (before) {
-        lastStoreError = '';
-        logger.info({ route: after.route, from: `${before.stage} ${before.percent}%`, to: `${after.stage} ${after.percent}%` }, 'route state changed');
-      }
-    },
-  });
-  await view.start();
   const registry = createMetricsRegistry();
-  const metrics = new ProxyMetrics(registry, config.routes.map((r) => r.name), view);
-  const proxy = new ProxyServer({ config, state: view, metrics, logger });
+  const flags = createFlagProvider(config, store, registry, logger);
+  try {
+    await flags.start();
+  } catch (err) {
+    await store.close().catch(() => undefined);
+    throw err;
+  }
+  const metrics = new ProxyMetrics(registry, config.routes.map((r) => r.name), flags.view);
+  const proxy = new ProxyServer({ config, state: flags.view, metrics, logger });
   let draining = false;
-  const admin = buildAdminApi({ token: config.admin.token, routes: config.routes, store, view, registry, isDraining: () => draining });
+  const admin = buildAdminApi({
+    token: config.admin.token,
+    routes: config.routes,
+    flags,
+    registry,
+    isDraining: () => draining,
+    setFlagsClientToken: flags instanceof UnleashFlagProvider ? (token) => flags.setClientToken(token) : undefined,
+  });
   let proxyAddress: AddressInfo;
   try {
     await admin.listen({ host: config.admin.host, port: config.admin.port });
     proxyAddress = await proxy.listen();
   } catch (err) {
     await admin.close();
-    await view.stop();
+    await flags.stop();
     await store.close();
     throw err;
   }
   const adminAddress = admin.server.address() as AddressInfo;
-  logger.info({ proxy: `${proxyAddress.address}:${proxyAddress.port}`, admin: `${adminAddress.address}:${adminAddress.port}`, state: store.kind }, 'strangler proxy listening');
+  logger.info(
+    { proxy: `${proxyAddress.address}:${proxyAddress.port}`, admin: `${adminAddress.address}:${adminAddress.port}`, state: store.kind, flags: flags.kind },
+    'strangler proxy listening',
+  );
   return {
     proxyAddress,
     adminAddress,
@@ -58,7 +60,7 @@ export async function startProxy(config: StranglerConfig, logger: Logger = creat
       draining = true;
       await proxy.close();
       await admin.close();
-      await view.stop();
+      await flags.stop();
       await store.close();
     },
   };

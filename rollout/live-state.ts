@@ -1,3 +1,4 @@
+import { routeInRollout } from '../core/bucketing';
 import type { RouteStateView } from '../core/route-state-view';
 import type { RouteState, StateStore } from '../core/state';
 
@@ -30,6 +31,8 @@ export class LiveRouteState implements RouteStateView {
   get(route: string): RouteState | undefined {
     return this.states.get(route);
   }
+
+  readonly inRollout = routeInRollout;
 
   all(): RouteState[] {
     return [...this.states.values()];

@@ -92,6 +92,10 @@ export class SqlStateStore implements StateStore {
     return rows.map(toHistoryEntry);
   }
 
+  async record(entry: Omit<RouteHistoryEntry, 'id' | 'at'>): Promise<void> {
+    await insertHistory(this.db, entry.route, entry.actor, entry.reason, entry.from, entry.to);
+  }
+
   watch(onChange: () => void): Promise<() => Promise<void>> {
     return this.db.listen(STATE_CHANNEL, () => onChange());
   }

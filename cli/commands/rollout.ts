@@ -15,6 +15,7 @@ interface SetArgs extends RouteArgs {
   percent: string;
   stage?: Stage;
   reason?: string;
+  create: boolean;
 }
 
 interface HistoryArgs extends RouteArgs {
@@ -30,13 +31,20 @@ const setCommand: CommandModule<object, SetArgs> = {
       .positional('percent', { type: 'string', demandOption: true, describe: 'Integer 0..100' })
       .option('stage', { choices: STAGES, describe: 'Also move the route to this stage' })
       .option('reason', { type: 'string', describe: 'Why (recorded in the history; required)' })
+      .option('create', { type: 'boolean', default: false, describe: 'With flags from Unleash: create the flag and its flexibleRollout strategy when missing' })
       .example('$0 rollout set orders 25 --reason "error rate flat for 24h"', 'send 25% of orders users to the new service')
       .example('$0 rollout set orders 100 --stage live --reason "cut-over"', 'all traffic to the new service') as never,
   handler: async (args) => {
     const percent = parsePercent(args.percent);
     if (!args.reason || args.reason.trim() === '') throw new CliError('--reason: required, say why the route changes (it is recorded in the history)');
     const target = resolveAdminTarget(args);
-    const body = { percent, reason: args.reason, actor: `cli:${currentUser()}`, ...(args.stage ? { stage: args.stage } : {}) };
+    const body = {
+      percent,
+      reason: args.reason,
+      actor: `cli:${currentUser()}`,
+      ...(args.stage ? { stage: args.stage } : {}),
+      ...(args.create ? { create: true } : {}),
+    };
     const updated = await adminRequest<RouteSummary>(target, 'PUT', `/routes/${encodeURIComponent(args.route)}`, body);
     if (args.json) return printJson(updated);
     printLines([`${updated.name}: ${updated.stage} ${updated.percent}% (version ${updated.version})`]);

@@ -18,5 +18,10 @@ export function redactConfig(config: StranglerConfig): unknown {
   copy.admin.token = MASK;
   copy.state.url = redactUrl(copy.state.url);
   for (const upstream of Object.values(copy.upstreams)) upstream.url = redactUrl(upstream.url);
+  if (copy.flags.provider === 'unleash') {
+    copy.flags.clientToken = MASK;
+    if (copy.flags.adminToken !== undefined) copy.flags.adminToken = MASK;
+    copy.flags.url = redactUrl(copy.flags.url);
+  }
   return copy;
 }

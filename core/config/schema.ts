@@ -252,7 +252,8 @@ const TOP_KEYS = ['listen', 'admin', 'state', 'flags', 'upstreams', 'routes'];
 const LISTEN_KEYS = ['host', 'port', 'maxHeaderBytes', 'drainTimeoutMs'];
 const ADMIN_KEYS = ['host', 'port', 'token'];
 const STATE_KEYS = ['url', 'pollMs'];
-const FLAGS_KEYS = ['provider'];
+const FLAGS_KEYS = ['provider', 'url', 'clientToken', 'adminToken', 'environment', 'project', 'appName', 'refreshMs', 'bootstrap'];
+const UNLEASH_ONLY_KEYS = FLAGS_KEYS.filter((key) => key !== 'provider');
 const UPSTREAM_KEYS = ['url', 'timeoutMs', 'connections', 'preserveHost'];
 const ROUTE_KEYS = [
   'name',
@@ -358,7 +359,40 @@ function readState(ck: Checker, f: Fields | undefined): StateConfig | undefined 
 
 function readFlags(ck: Checker, f: Fields | undefined): FlagsConfig | undefined {
   if (!f) return undefined;
-  return { provider: f.get('provider', ck.oneOf(['embedded'] as const)) ?? 'embedded' };
+  const provider = f.has('provider') ? f.get('provider', ck.oneOf(['embedded', 'unleash'] as const)) : 'embedded';
+  if (provider === undefined) return undefined;
+  if (provider === 'embedded') {
+    for (const key of UNLEASH_ONLY_KEYS) {
+      const node = f.value(key);
+      if (node) ck.report(node.line, f.at(key), 'applies only with provider: unleash');
+    }
+    return { provider };
+  }
+  const url = f.require('url', unleashUrl(ck), 'the Unleash base URL, such as http://127.0.0.1:4242');
+  const clientToken = f.require('clientToken', readToken(ck), 'an Unleash client token, e.g. ${UNLEASH_CLIENT_TOKEN}');
+  const adminToken = f.get('adminToken', readToken(ck));
+  const identifier = ck.text('a name', (value) => (/^[A-Za-z0-9._:-]+$/.test(value) ? { value } : 'must contain only letters, digits, ".", "_", ":" and "-"'));
+  const config: FlagsConfig = {
+    provider,
+    url: url ?? '',
+    clientToken: clientToken ?? '',
+    environment: f.get('environment', identifier) ?? 'development',
+    project: f.get('project', identifier) ?? 'default',
+    appName: f.get('appName', identifier) ?? 'strangler',
+    refreshMs: f.get('refreshMs', ck.integer(100, 3600000)) ?? 15000,
+  };
+  if (adminToken !== undefined) config.adminToken = adminToken;
+  const bootstrap = f.get('bootstrap', ck.string('a file path'));
+  if (bootstrap !== undefined) config.bootstrap = bootstrap;
+  return url === undefined || clientToken === undefined ? undefined : config;
+}
+
+/** The base URL; a trailing `/api` (the client SDK's form) is accepted and dropped. */
+function unleashUrl(ck: Checker): Read<string> {
+  return ck.text('an http:// or https:// URL', (value) => {
+    if (!/^https?:\/\//i.test(value) || !URL.canParse(value)) return 'must be an http:// or https:// URL such as http://127.0.0.1:4242';
+    return { value: value.replace(/\/+$/, '').replace(/\/api$/, '') };
+  });
 }
 
 function readUpstreams(ck: Checker, node: ConfigNode): Record<string, UpstreamConfig> | undefined {

@@ -29,9 +29,29 @@ export interface StateConfig {
   pollMs: number;
 }
 
-export interface FlagsConfig {
+/** Route state lives in strangler's own state store. */
+export interface EmbeddedFlagsConfig {
   provider: 'embedded';
 }
+
+/** Route state lives in Unleash: one flag per route with a flexibleRollout strategy. */
+export interface UnleashFlagsConfig {
+  provider: 'unleash';
+  /** Unleash base URL, without `/api` (e.g. `http://unleash:4242`). */
+  url: string;
+  /** Client (backend) token; the proxy reads flags with it. Never printed. */
+  clientToken: string;
+  /** Admin token; needed for `strangler rollout set` to change flags. Never printed. */
+  adminToken?: string;
+  environment: string;
+  project: string;
+  appName: string;
+  refreshMs: number;
+  /** A file in Unleash's client features format, used when Unleash cannot be reached at start. */
+  bootstrap?: string;
+}
+
+export type FlagsConfig = EmbeddedFlagsConfig | UnleashFlagsConfig;
 
 export interface UpstreamConfig {
   name: string;

@@ -1,6 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { Agent, request } from 'undici';
 import { inRollout } from '../../core/bucketing';
+import { adminCall, type AdminReply } from '../helpers/admin-call';
 import { createTestDatabase } from '../helpers/postgres';
 import { TcpRelay } from '../helpers/tcp-relay';
 import { startUpstream, unusedPort, type TestUpstream } from '../helpers/upstream';
@@ -8,20 +9,8 @@ import { ADMIN_TOKEN, CLI, proxyYaml, runCli, startProxyProcess, tempDir, writeC
 
 const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
-async function admin(proxy: ProxyProcess, method: string, path: string, body?: unknown, headers: Record<string, string> = auth) {
-  const response = await fetch(proxy.adminUrl + path, {
-    method,
-    headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  let json: Record<string, unknown> = {};
-  try {
-    json = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    /* metrics are text */
-  }
-  return { status: response.status, json, text };
+function admin(proxy: ProxyProcess, method: string, path: string, body?: unknown, headers: Record<string, string> = auth): Promise<AdminReply> {
+  return adminCall(proxy.adminUrl, method, path, body, headers);
 }
 
 async function servedBy(proxy: ProxyProcess, user: string): Promise<string> {
@@ -64,7 +53,7 @@ describe('strangler proxy on embedded state (PGlite), driven through the admin A
     const put = await admin(proxy, 'PUT', '/routes/orders', { percent: 50, reason: 'x' }, {});
     expect(put.status).toBe(401);
     expect((await admin(proxy, 'GET', '/routes/orders')).json.percent).toBe(0);
-    expect((await admin(proxy, 'GET', '/readyz')).json).toEqual({ ready: true });
+    expect((await admin(proxy, 'GET', '/readyz')).json).toEqual({ ready: true, provider: 'embedded' });
   });
 
   test('bad changes are refused with the field named, and change nothing', async () => {

@@ -307,11 +307,11 @@ describe('parseConfig: one message per mistake, with its line', () => {
 
   it('rejects unknown keys in upstreams and in flags', () => {
     expect(
-      messagesOf(`${BASE}  billing: { url: http://127.0.0.1:5000, timeout: 5 }\nflags: { provider: unleash, url: http://u }\n`),
+      messagesOf(`${BASE}  billing: { url: http://127.0.0.1:5000, timeout: 5 }\nflags: { provider: launchdarkly, sdkKey: x }\n`),
     ).toEqual([
       'strangler.yaml:5 upstreams.billing: unknown key "timeout" (expected one of: url, timeoutMs, connections, preserveHost)',
-      'strangler.yaml:6 flags: unknown key "url" (expected one of: provider)',
-      'strangler.yaml:6 flags.provider: must be one of embedded, got "unleash"',
+      'strangler.yaml:6 flags: unknown key "sdkKey" (expected one of: provider, url, clientToken, adminToken, environment, project, appName, refreshMs, bootstrap)',
+      'strangler.yaml:6 flags.provider: must be one of embedded, unleash, got "launchdarkly"',
     ]);
   });
 

@@ -34,13 +34,13 @@ describe('validateRouteChange: 400s', () => {
       ok: false,
       status: 400,
       field: 'percentage',
-      error: 'percentage: unknown field (expected stage, percent, reason, actor)',
+      error: 'percentage: unknown field (expected stage, percent, reason, actor, create)',
     });
   });
 
   test('unknown field is reported before any other problem', () => {
     const result = validateRouteChange({ stage: 'nope', percent: 500, Reason: 'x' }, route, undefined);
-    expect(result).toEqual({ ok: false, status: 400, field: 'Reason', error: 'Reason: unknown field (expected stage, percent, reason, actor)' });
+    expect(result).toEqual({ ok: false, status: 400, field: 'Reason', error: 'Reason: unknown field (expected stage, percent, reason, actor, create)' });
   });
 
   test('a JSON "__proto__" key is an unknown field', () => {
@@ -155,8 +155,7 @@ describe('validateRouteChange: 409s', () => {
     const liveRoute = routeConfig('orders', '/api/orders', { stage: 'live', percent: 100 });
     expect(validateRouteChange({ percent: 30, reason: 'x' }, liveRoute, undefined)).toMatchObject({ ok: false, status: 409, field: 'percent' });
     const canaryRoute = routeConfig('orders', '/api/orders', { stage: 'canary', percent: 5 });
-    expect(validateRouteChange({ percent: 30, reason: 'x' }, canaryRoute, undefined)).toEqual({
-      ok: true,
+    expect(validateRouteChange({ percent: 30, reason: 'x' }, canaryRoute, undefined)).toEqual({ ok: true, create: false,
       change: { stage: undefined, percent: 30, reason: 'x', actor: 'admin-api' },
     });
   });
@@ -185,12 +184,10 @@ describe('validateRouteChange: 409s', () => {
   });
 
   test('a route without service can be set to legacy (or percent 0 while legacy)', () => {
-    expect(validateRouteChange({ stage: 'legacy', reason: 'x' }, deprecatedOnly, undefined)).toEqual({
-      ok: true,
+    expect(validateRouteChange({ stage: 'legacy', reason: 'x' }, deprecatedOnly, undefined)).toEqual({ ok: true, create: false,
       change: { stage: 'legacy', percent: 0, reason: 'x', actor: 'admin-api' },
     });
-    expect(validateRouteChange({ percent: 0, reason: 'x' }, deprecatedOnly, undefined)).toEqual({
-      ok: true,
+    expect(validateRouteChange({ percent: 0, reason: 'x' }, deprecatedOnly, undefined)).toEqual({ ok: true, create: false,
       change: { stage: undefined, percent: 0, reason: 'x', actor: 'admin-api' },
     });
   });
@@ -213,28 +210,25 @@ describe('validateRouteChange: accepted changes', () => {
     ['canary', undefined],
   ])('stage %s alone implies percent %s', (stage, percent) => {
     const result = validateRouteChange({ stage, reason: 'moving' }, route, current('canary', 25));
-    expect(result).toEqual({ ok: true, change: { stage, percent, reason: 'moving', actor: 'admin-api' } });
+    expect(result).toEqual({ ok: true, create: false, change: { stage, percent, reason: 'moving', actor: 'admin-api' } });
   });
 
   test('canary keeps the given percent', () => {
     for (const percent of [0, 1, 25, 99, 100]) {
-      expect(validateRouteChange({ stage: 'canary', percent, reason: 'ramp' }, route, current('legacy', 0))).toEqual({
-        ok: true,
+      expect(validateRouteChange({ stage: 'canary', percent, reason: 'ramp' }, route, current('legacy', 0))).toEqual({ ok: true, create: false,
         change: { stage: 'canary', percent, reason: 'ramp', actor: 'admin-api' },
       });
     }
   });
 
   test('percent alone while canary leaves the stage unset', () => {
-    expect(validateRouteChange({ percent: 40, reason: 'ramp' }, route, current('canary', 10))).toEqual({
-      ok: true,
+    expect(validateRouteChange({ percent: 40, reason: 'ramp' }, route, current('canary', 10))).toEqual({ ok: true, create: false,
       change: { stage: undefined, percent: 40, reason: 'ramp', actor: 'admin-api' },
     });
   });
 
   test('reason and actor are trimmed; default actor is admin-api', () => {
-    expect(validateRouteChange({ stage: 'live', reason: '  all green \n', actor: '  alice ' }, route, undefined)).toEqual({
-      ok: true,
+    expect(validateRouteChange({ stage: 'live', reason: '  all green \n', actor: '  alice ' }, route, undefined)).toEqual({ ok: true, create: false,
       change: { stage: 'live', percent: 100, reason: 'all green', actor: 'alice' },
     });
     const noActor = validateRouteChange({ stage: 'live', reason: 'x' }, route, undefined);
@@ -247,8 +241,7 @@ describe('validateRouteChange: accepted changes', () => {
   });
 
   test('rolling back from live to legacy', () => {
-    expect(validateRouteChange({ stage: 'legacy', reason: 'errors up' }, route, current('live', 100))).toEqual({
-      ok: true,
+    expect(validateRouteChange({ stage: 'legacy', reason: 'errors up' }, route, current('live', 100))).toEqual({ ok: true, create: false,
       change: { stage: 'legacy', percent: 0, reason: 'errors up', actor: 'admin-api' },
     });
   });
@@ -258,5 +251,19 @@ describe('validateRouteChange: accepted changes', () => {
     const copy = { ...body };
     validateRouteChange(body, route, undefined);
     expect(body).toEqual(copy);
+  });
+});
+
+describe('validateRouteChange: create', () => {
+  const route = routeConfig('orders', '/api/orders', { stage: 'canary', percent: 5 });
+
+  test('create: true is passed on; anything but a boolean is refused', () => {
+    expect(validateRouteChange({ percent: 30, reason: 'x', create: true }, route, undefined)).toMatchObject({ ok: true, create: true });
+    expect(validateRouteChange({ percent: 30, reason: 'x', create: 'yes' }, route, undefined)).toEqual({
+      ok: false,
+      status: 400,
+      field: 'create',
+      error: 'create: must be true or false',
+    });
   });
 });

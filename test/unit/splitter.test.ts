@@ -3,6 +3,7 @@ import { inRollout } from '../../core/bucketing';
 import type { RouteConfig, Stage } from '../../core/config/types';
 import type { RouteState } from '../../core/state';
 import { chooseSide, type Side } from '../../proxy/splitter';
+import { FixedRouteState } from '../../rollout/fixed-state';
 import { routeConfig } from '../helpers/config';
 
 function state(stage: Stage, percent: number): RouteState {
@@ -12,6 +13,9 @@ function state(stage: Stage, percent: number): RouteState {
 function req(headers: Record<string, string | string[]> = {}): IncomingMessage {
   return { headers } as IncomingMessage;
 }
+
+/** Bucketing as the embedded provider does it (the route's flag is the Unleash groupId). */
+const VIEW = new FixedRouteState();
 
 const USERS = Array.from({ length: 2000 }, (_, i) => `user-${i}`);
 
@@ -34,9 +38,9 @@ describe('chooseSide by stage', () => {
   ])('stage %s (percent %d) → %s for everyone, without looking at the request', (stage, percent, side) => {
     const random = jest.spyOn(Math, 'random');
     for (const user of USERS.slice(0, 200)) {
-      expect(chooseSide(route, state(stage, percent), req({ 'x-user-id': user }), '')).toBe(side);
+      expect(chooseSide(route, state(stage, percent), req({ 'x-user-id': user }), '', VIEW)).toBe(side);
     }
-    expect(chooseSide(route, state(stage, percent), req(), '')).toBe(side);
+    expect(chooseSide(route, state(stage, percent), req(), '', VIEW)).toBe(side);
     expect(random).not.toHaveBeenCalled();
   });
 
@@ -44,8 +48,8 @@ describe('chooseSide by stage', () => {
     const random = jest.spyOn(Math, 'random').mockReturnValue(0);
     const randomRoute = routeConfig('orders', '/api/orders');
     for (const user of USERS.slice(0, 200)) {
-      expect(chooseSide(route, state('canary', 0), req({ 'x-user-id': user }), '')).toBe('legacy');
-      expect(chooseSide(randomRoute, state('canary', 0), req(), '')).toBe('legacy');
+      expect(chooseSide(route, state('canary', 0), req({ 'x-user-id': user }), '', VIEW)).toBe('legacy');
+      expect(chooseSide(randomRoute, state('canary', 0), req(), '', VIEW)).toBe('legacy');
     }
     expect(random).not.toHaveBeenCalled();
   });
@@ -55,16 +59,16 @@ describe('chooseSide by stage', () => {
     const randomRoute = routeConfig('orders', '/api/orders');
     const legacyFallback = { ...route, stickyFallback: 'legacy' as const };
     for (const user of USERS.slice(0, 200)) {
-      expect(chooseSide(route, state('canary', 100), req({ 'x-user-id': user }), '')).toBe('new');
-      expect(chooseSide(randomRoute, state('canary', 100), req(), '')).toBe('new');
+      expect(chooseSide(route, state('canary', 100), req({ 'x-user-id': user }), '', VIEW)).toBe('new');
+      expect(chooseSide(randomRoute, state('canary', 100), req(), '', VIEW)).toBe('new');
     }
-    expect(chooseSide(legacyFallback, state('canary', 100), req(), '')).toBe('new');
+    expect(chooseSide(legacyFallback, state('canary', 100), req(), '', VIEW)).toBe('new');
     expect(random).not.toHaveBeenCalled();
   });
 
   test('canary with out-of-range percents behaves like 0 and 100', () => {
-    expect(chooseSide(route, state('canary', -5), req({ 'x-user-id': 'u' }), '')).toBe('legacy');
-    expect(chooseSide(route, state('canary', 150), req({ 'x-user-id': 'u' }), '')).toBe('new');
+    expect(chooseSide(route, state('canary', -5), req({ 'x-user-id': 'u' }), '', VIEW)).toBe('legacy');
+    expect(chooseSide(route, state('canary', 150), req({ 'x-user-id': 'u' }), '', VIEW)).toBe('new');
   });
 });
 
@@ -75,7 +79,7 @@ describe('chooseSide sticky canary', () => {
     const random = jest.spyOn(Math, 'random');
     let onNew = 0;
     for (const user of USERS) {
-      const side = chooseSide(byHeader, state('canary', percent), req({ 'x-user-id': user }), '');
+      const side = chooseSide(byHeader, state('canary', percent), req({ 'x-user-id': user }), '', VIEW);
       expect(side).toBe(inRollout(user, 'strangler.orders', percent) ? 'new' : 'legacy');
       if (side === 'new') onNew++;
     }
@@ -88,8 +92,8 @@ describe('chooseSide sticky canary', () => {
     const other = { ...byHeader, flag: 'strangler.other' };
     let differ = 0;
     for (const user of USERS) {
-      const a = chooseSide(byHeader, state('canary', 50), req({ 'x-user-id': user }), '');
-      const b = chooseSide(other, state('canary', 50), req({ 'x-user-id': user }), '');
+      const a = chooseSide(byHeader, state('canary', 50), req({ 'x-user-id': user }), '', VIEW);
+      const b = chooseSide(other, state('canary', 50), req({ 'x-user-id': user }), '', VIEW);
       expect(b).toBe(inRollout(user, 'strangler.other', 50) ? 'new' : 'legacy');
       if (a !== b) differ++;
     }
@@ -98,9 +102,9 @@ describe('chooseSide sticky canary', () => {
 
   test('the same user always lands on the same side', () => {
     for (const user of USERS.slice(0, 100)) {
-      const first = chooseSide(byHeader, state('canary', 37), req({ 'x-user-id': user }), '');
+      const first = chooseSide(byHeader, state('canary', 37), req({ 'x-user-id': user }), '', VIEW);
       for (let i = 0; i < 5; i++) {
-        expect(chooseSide(byHeader, state('canary', 37), req({ 'x-user-id': user }), '')).toBe(first);
+        expect(chooseSide(byHeader, state('canary', 37), req({ 'x-user-id': user }), '', VIEW)).toBe(first);
       }
     }
   });
@@ -108,7 +112,7 @@ describe('chooseSide sticky canary', () => {
   test('cookie stickiness hashes the (decoded) cookie value', () => {
     const byCookie = routeConfig('orders', '/api/orders', { stickiness: { kind: 'cookie', name: 'sid' } });
     for (const user of USERS.slice(0, 500)) {
-      const side = chooseSide(byCookie, state('canary', 40), req({ cookie: `theme=dark; sid=${encodeURIComponent(user + '@x')}` }), '');
+      const side = chooseSide(byCookie, state('canary', 40), req({ cookie: `theme=dark; sid=${encodeURIComponent(user + '@x')}` }), '', VIEW);
       expect(side).toBe(inRollout(user + '@x', byCookie.flag, 40) ? 'new' : 'legacy');
     }
   });
@@ -116,21 +120,21 @@ describe('chooseSide sticky canary', () => {
   test('query stickiness hashes the query value, from the query passed in', () => {
     const byQuery = routeConfig('orders', '/api/orders', { stickiness: { kind: 'query', name: 'uid' } });
     for (const user of USERS.slice(0, 500)) {
-      const side = chooseSide(byQuery, state('canary', 60), req({ uid: 'ignored' }), `?x=1&uid=${user}`);
+      const side = chooseSide(byQuery, state('canary', 60), req({ uid: 'ignored' }), `?x=1&uid=${user}`, VIEW);
       expect(side).toBe(inRollout(user, byQuery.flag, 60) ? 'new' : 'legacy');
     }
   });
 
   test('array header: the first value is hashed', () => {
     for (const user of USERS.slice(0, 300)) {
-      const side = chooseSide(byHeader, state('canary', 50), req({ 'x-user-id': [user, 'someone-else'] }), '');
+      const side = chooseSide(byHeader, state('canary', 50), req({ 'x-user-id': [user, 'someone-else'] }), '', VIEW);
       expect(side).toBe(inRollout(user, byHeader.flag, 50) ? 'new' : 'legacy');
     }
   });
 
   test('raising percent 10 → 40 keeps every user who was on new', () => {
-    const at10 = USERS.filter((user) => chooseSide(byHeader, state('canary', 10), req({ 'x-user-id': user }), '') === 'new');
-    const at40 = new Set(USERS.filter((user) => chooseSide(byHeader, state('canary', 40), req({ 'x-user-id': user }), '') === 'new'));
+    const at10 = USERS.filter((user) => chooseSide(byHeader, state('canary', 10), req({ 'x-user-id': user }), '', VIEW) === 'new');
+    const at40 = new Set(USERS.filter((user) => chooseSide(byHeader, state('canary', 40), req({ 'x-user-id': user }), '', VIEW) === 'new'));
     expect(at10.length).toBeGreaterThan(100);
     expect(at40.size).toBeGreaterThan(at10.length * 3);
     for (const user of at10) expect(at40.has(user)).toBe(true);
@@ -139,7 +143,7 @@ describe('chooseSide sticky canary', () => {
   test('every step of a ramp only adds users', () => {
     let previous = new Set<string>();
     for (const percent of [1, 5, 10, 25, 50, 75, 99, 100]) {
-      const current = new Set(USERS.filter((user) => chooseSide(byHeader, state('canary', percent), req({ 'x-user-id': user }), '') === 'new'));
+      const current = new Set(USERS.filter((user) => chooseSide(byHeader, state('canary', percent), req({ 'x-user-id': user }), '', VIEW) === 'new'));
       for (const user of previous) expect(current.has(user)).toBe(true);
       expect(current.size).toBeGreaterThanOrEqual(previous.size);
       previous = current;
@@ -152,8 +156,8 @@ describe('chooseSide sticky canary', () => {
       const route = { ...byHeader, stickyFallback: 'legacy' as const };
       const random = jest.spyOn(Math, 'random').mockReturnValue(0);
       for (let i = 0; i < 500; i++) {
-        expect(chooseSide(route, state('canary', 99), req(), '')).toBe('legacy');
-        expect(chooseSide(route, state('canary', 50), req({ 'x-user-id': '' }), '')).toBe('legacy');
+        expect(chooseSide(route, state('canary', 99), req(), '', VIEW)).toBe('legacy');
+        expect(chooseSide(route, state('canary', 50), req({ 'x-user-id': '' }), '', VIEW)).toBe('legacy');
       }
       expect(random).not.toHaveBeenCalled();
     });
@@ -162,15 +166,15 @@ describe('chooseSide sticky canary', () => {
       const route = { ...byHeader, stickyFallback: 'legacy' as const };
       const newUsers = USERS.filter((user) => inRollout(user, route.flag, 50));
       expect(newUsers.length).toBeGreaterThan(0);
-      for (const user of newUsers.slice(0, 100)) expect(chooseSide(route, state('canary', 50), req({ 'x-user-id': user }), '')).toBe('new');
+      for (const user of newUsers.slice(0, 100)) expect(chooseSide(route, state('canary', 50), req({ 'x-user-id': user }), '', VIEW)).toBe('new');
     });
 
     test('stickyFallback random → random split by percent', () => {
       const random = jest.spyOn(Math, 'random');
       random.mockReturnValue(0.29); // bucket 30
-      expect(chooseSide(byHeader, state('canary', 30), req(), '')).toBe('new');
+      expect(chooseSide(byHeader, state('canary', 30), req(), '', VIEW)).toBe('new');
       random.mockReturnValue(0.3); // bucket 31
-      expect(chooseSide(byHeader, state('canary', 30), req(), '')).toBe('legacy');
+      expect(chooseSide(byHeader, state('canary', 30), req(), '', VIEW)).toBe('legacy');
       expect(random).toHaveBeenCalledTimes(2);
     });
   });
@@ -193,13 +197,13 @@ describe('chooseSide random canary', () => {
     ];
     for (const [value, percent, side] of cases) {
       random.mockReturnValue(value);
-      expect(chooseSide(route, state('canary', percent), req(), '')).toBe(side);
+      expect(chooseSide(route, state('canary', percent), req(), '', VIEW)).toBe(side);
     }
   });
 
   test('ignores any sticky-looking value on the request', () => {
     const random = jest.spyOn(Math, 'random').mockReturnValue(0.99);
-    expect(chooseSide(route, state('canary', 50), req({ 'x-user-id': 'u', cookie: 'sid=s' }), '?uid=q')).toBe('legacy');
+    expect(chooseSide(route, state('canary', 50), req({ 'x-user-id': 'u', cookie: 'sid=s' }), '?uid=q', VIEW)).toBe('legacy');
     expect(random).toHaveBeenCalledTimes(1);
   });
 
@@ -207,7 +211,7 @@ describe('chooseSide random canary', () => {
     let onNew = 0;
     const calls = 20_000;
     for (let i = 0; i < calls; i++) {
-      if (chooseSide(route, state('canary', 30), req(), '') === 'new') onNew++;
+      if (chooseSide(route, state('canary', 30), req(), '', VIEW) === 'new') onNew++;
     }
     const share = (onNew / calls) * 100;
     expect(share).toBeGreaterThanOrEqual(28);
@@ -219,7 +223,7 @@ describe('chooseSide random canary', () => {
     let onNew = 0;
     const calls = 20_000;
     for (let i = 0; i < calls; i++) {
-      if (chooseSide(sticky, state('canary', 30), req(), '') === 'new') onNew++;
+      if (chooseSide(sticky, state('canary', 30), req(), '', VIEW) === 'new') onNew++;
     }
     expect(Math.abs((onNew / calls) * 100 - 30)).toBeLessThanOrEqual(2);
   });
@@ -228,6 +232,6 @@ describe('chooseSide random canary', () => {
 describe('chooseSide does not read route.stage/percent (state wins)', () => {
   test('route config says live, state says legacy → legacy', () => {
     const route: RouteConfig = routeConfig('orders', '/api/orders', { stage: 'live', percent: 100 });
-    expect(chooseSide(route, state('legacy', 0), req(), '')).toBe('legacy');
+    expect(chooseSide(route, state('legacy', 0), req(), '', VIEW)).toBe('legacy');
   });
 });

@@ -1,0 +1,39 @@
+import { renameSync, writeFileSync } from 'node:fs';
+import type { Argv, CommandModule } from 'yargs';
+import { adminRequest, resolveAdminTarget } from '../admin-client';
+import { CliError, printJson, printLines } from '../output';
+import { withAdminFlags, type AdminArgs } from './common';
+
+interface ExportArgs extends AdminArgs {
+  out?: string;
+}
+
+const exportCommand: CommandModule<object, ExportArgs> = {
+  command: 'export',
+  describe: "Write the flags the proxy applies in Unleash's bootstrap format (flags.bootstrap)",
+  builder: (yargs) =>
+    withAdminFlags(yargs)
+      .option('out', { type: 'string', describe: 'File to write (written whole, or not at all); stdout when absent' })
+      .example('$0 flags export --out flags-bootstrap.json', 'a bootstrap file for starting without Unleash') as never,
+  handler: async (args) => {
+    const target = resolveAdminTarget(args);
+    const flags = await adminRequest<{ version: number; features: Array<{ name: string }> }>(target, 'GET', '/flags/export');
+    if (!args.out) return printJson(flags);
+    const temporary = `${args.out}.${process.pid}.tmp`;
+    try {
+      writeFileSync(temporary, JSON.stringify(flags, null, 2) + '\n');
+      renameSync(temporary, args.out);
+    } catch (err) {
+      throw new CliError(`--out ${args.out}: cannot write: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    if (args.json) printJson({ out: args.out, features: flags.features.length });
+    else printLines([`${args.out}: ${flags.features.length} flags`]);
+  },
+};
+
+export const flagsCommand: CommandModule = {
+  command: 'flags',
+  describe: 'Work with the route flags (embedded store or Unleash)',
+  builder: (yargs: Argv) => yargs.command(exportCommand as CommandModule).demandCommand(1, 'flags: give a subcommand: export'),
+  handler: () => undefined,
+};

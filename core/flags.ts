@@ -1,0 +1,33 @@
+import type { RouteConfig } from './config/types';
+import type { RouteStateView } from './route-state-view';
+import type { RouteChange, RouteHistoryEntry, RouteState } from './state';
+
+export interface ChangeOptions {
+  /** Create what the change needs in the provider (an Unleash flag and its strategy) when missing. */
+  create?: boolean;
+}
+
+export interface FlagsHealth {
+  ready: boolean;
+  /** Why not ready, or what is degraded while still serving. */
+  reason?: string;
+}
+
+/**
+ * Where route state lives and how it changes: strangler's own store (embedded provider) or an
+ * Unleash server. The data path reads `view`; the admin API calls the rest.
+ */
+export interface FlagProvider {
+  readonly kind: 'embedded' | 'unleash';
+  readonly view: RouteStateView;
+  start(): Promise<void>;
+  health(): FlagsHealth;
+  /** Re-reads the source now (after a change made through this process). */
+  refresh(): Promise<void>;
+  /** Applies a change and records it in the audit history. */
+  change(route: RouteConfig, change: RouteChange, options?: ChangeOptions): Promise<RouteState>;
+  history(route: string, limit: number): Promise<RouteHistoryEntry[]>;
+  /** Current flags in Unleash's client features format (`{version, features}`), for bootstrap files. */
+  exportFlags(): Promise<unknown>;
+  stop(): Promise<void>;
+}

@@ -1,0 +1,79 @@
+import type { RouteConfig } from '../../core/config/types';
+import { StatusError } from '../../core/errors';
+import type { FlagProvider, FlagsHealth } from '../../core/flags';
+import type { Logger } from '../../core/logging';
+import type { RouteChange, RouteHistoryEntry, RouteState, StateStore } from '../../core/state';
+import { LiveRouteState } from '../live-state';
+import { toUnleashFeature } from './unleash-mapping';
+
+/** Route state in strangler's own state store (PGlite or PostgreSQL). */
+export class EmbeddedFlagProvider implements FlagProvider {
+  readonly kind = 'embedded' as const;
+  readonly view: LiveRouteState;
+  private lastStoreError = '';
+
+  constructor(
+    private readonly store: StateStore,
+    private readonly routes: RouteConfig[],
+    pollMs: number,
+    logger: Logger,
+  ) {
+    this.view = new LiveRouteState({
+      store,
+      pollMs,
+      onError: (err) => {
+        if (err.message !== this.lastStoreError) logger.error({ err: err.message }, 'state store unreachable; serving the last known state');
+        this.lastStoreError = err.message;
+      },
+      onChange: (before, after) => {
+        this.lastStoreError = '';
+        if (before) logger.info({ route: after.route, from: `${before.stage} ${before.percent}%`, to: `${after.stage} ${after.percent}%` }, 'route state changed');
+      },
+    });
+  }
+
+  start(): Promise<void> {
+    return this.view.start();
+  }
+
+  health(): FlagsHealth {
+    return this.view.ready ? { ready: true } : { ready: false, reason: 'state store unreachable; serving the last known state' };
+  }
+
+  refresh(): Promise<void> {
+    return this.view.refresh();
+  }
+
+  async change(route: RouteConfig, change: RouteChange): Promise<RouteState> {
+    const updated = await storeCall(() => this.store.change(route.name, change));
+    if (!updated) throw new StatusError(404, 'STRANGLER_ERR_UNKNOWN_ROUTE', `unknown route "${route.name}"`);
+    await this.view.refresh();
+    return updated;
+  }
+
+  history(route: string, limit: number): Promise<RouteHistoryEntry[]> {
+    return storeCall(() => this.store.history(route, limit));
+  }
+
+  async exportFlags(): Promise<unknown> {
+    const features = this.routes.flatMap((route) => {
+      const state = this.view.get(route.name);
+      return state ? [toUnleashFeature(route, state)] : [];
+    });
+    return { version: 2, features };
+  }
+
+  stop(): Promise<void> {
+    return this.view.stop();
+  }
+}
+
+/** A state store failure is the store's, not the caller's: 503, and the message says nothing changed. */
+export async function storeCall<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (err instanceof StatusError) throw err;
+    throw new StatusError(503, 'STRANGLER_ERR_STATE_UNREACHABLE', `state store unreachable, nothing changed: ${(err as Error).message}`);
+  }
+}

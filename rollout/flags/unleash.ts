@@ -1,0 +1,361 @@
+import type { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { InMemStorageProvider, Unleash, UnleashEvents } from 'unleash-client';
+import { routeInRollout } from '../../core/bucketing';
+import type { RouteConfig, UnleashFlagsConfig } from '../../core/config/types';
+import { StatusError, StranglerError } from '../../core/errors';
+import type { ChangeOptions, FlagProvider, FlagsHealth } from '../../core/flags';
+import type { Logger } from '../../core/logging';
+import type { RouteStateView } from '../../core/route-state-view';
+import type { RouteChange, RouteHistoryEntry, RouteState, StateStore } from '../../core/state';
+import { storeCall } from './embedded';
+import { UnleashAdminApi } from './unleash-admin';
+import {
+  ROLLOUT_STRATEGY,
+  enabledFor,
+  rolloutParameters,
+  stateFromFeature,
+  stickinessField,
+  type StageAndPercent,
+  type UnleashFeature,
+} from './unleash-mapping';
+
+export interface UnleashProviderOptions {
+  flags: UnleashFlagsConfig;
+  routes: RouteConfig[];
+  /** Holds the audit history (changes made through strangler). */
+  store: StateStore;
+  registry: Registry;
+  logger: Logger;
+  /** Folder the bootstrap path is relative to (the config file's). */
+  baseDir: string;
+}
+
+/** How long to wait for the first answer from Unleash before serving (from bootstrap, or legacy). */
+const FIRST_SYNC_WAIT_MS = 5000;
+const MAX_RETRY_MS = 60000;
+
+/**
+ * Route state from a real Unleash server: one flag per route, evaluated in memory by unleash-client
+ * (no network call on the request path), changed through Unleash's Admin API.
+ */
+export class UnleashFlagProvider implements FlagProvider {
+  readonly kind = 'unleash' as const;
+  readonly view: RouteStateView;
+  private client: Unleash | undefined;
+  /** The current client has had flags from the server (unleash-client's own `synchronized` also fires on bootstrap data). */
+  private clientHasFlags = false;
+  private clientToken: string;
+  private readonly admin: UnleashAdminApi | undefined;
+  private readonly states = new Map<string, RouteState>();
+  private lastFeatures: UnleashFeature[] = [];
+  private source: 'none' | 'bootstrap' | 'unleash' = 'none';
+  private unauthorized: string | undefined;
+  private unreachableSince: Date | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private recheckTimer: NodeJS.Timeout | undefined;
+  private retryDelayMs: number;
+  /** Changes made through this process, kept until Unleash's answers show them (a poll may be older). */
+  private readonly pending = new Map<string, { state: StageAndPercent; until: number }>();
+  private stopped = false;
+  private readonly errors: Counter<'reason'>;
+
+  constructor(private readonly options: UnleashProviderOptions) {
+    const { flags, registry } = options;
+    this.clientToken = flags.clientToken;
+    this.retryDelayMs = flags.refreshMs;
+    if (flags.adminToken) {
+      this.admin = new UnleashAdminApi({ url: flags.url, token: flags.adminToken, project: flags.project, environment: flags.environment });
+    }
+    const provider = this;
+    this.view = {
+      get: (route) => this.states.get(route),
+      inRollout: (route, value, percent) => this.inRollout(route, value, percent),
+      get ready() {
+        return provider.health().ready;
+      },
+    };
+    this.errors = new Counter({
+      name: 'strangler_flags_errors_total',
+      help: 'Failures reading flags from Unleash: unauthorized (401/403, polling stops until fixed), unreachable, other.',
+      labelNames: ['reason'],
+      registers: [registry],
+    });
+    new Gauge({
+      name: 'strangler_flags_ready',
+      help: '1 when the flags the proxy applies are current (synchronised with Unleash), else 0.',
+      registers: [registry],
+      collect() {
+        this.set(provider.source === 'unleash' && !provider.unauthorized && !provider.unreachableSince ? 1 : 0);
+      },
+    });
+  }
+
+  async start(): Promise<void> {
+    const bootstrap = this.readBootstrap();
+    if (bootstrap) {
+      this.applyFeatures(bootstrap, 'bootstrap');
+      this.lastFeatures = bootstrap;
+    }
+    const synced = new Promise<void>((done) => {
+      const timer = setTimeout(done, Math.min(FIRST_SYNC_WAIT_MS, this.options.flags.refreshMs * 5));
+      this.createClient(() => {
+        clearTimeout(timer);
+        done();
+      });
+    });
+    await synced;
+    const health = this.health();
+    if (!health.ready || health.reason) this.options.logger.warn({ reason: health.reason }, 'flags from Unleash are not current');
+  }
+
+  health(): FlagsHealth {
+    if (this.unauthorized) {
+      return { ready: false, reason: `${this.unauthorized}; retrying every ${Math.round(this.retryDelayMs / 1000)} s (PUT /flags/client-token replaces the token)` };
+    }
+    if (this.source === 'none') return { ready: false, reason: 'no flags from Unleash yet and no bootstrap file: every route goes to legacy' };
+    if (this.source === 'bootstrap') return { ready: true, reason: 'serving flags from the bootstrap file: Unleash not reached yet' };
+    if (this.unreachableSince) return { ready: true, reason: `Unleash unreachable since ${this.unreachableSince.toISOString()}: serving the last known flags` };
+    return { ready: true };
+  }
+
+  async refresh(): Promise<void> {
+    // unleash-client polls on its own; changes made here are applied locally at once.
+  }
+
+  setClientToken(token: string): void {
+    this.clientToken = token;
+    if (this.unauthorized) this.recreateClient();
+  }
+
+  async change(route: RouteConfig, change: RouteChange, options: ChangeOptions = {}): Promise<RouteState> {
+    if (!this.admin) {
+      throw new StatusError(409, 'STRANGLER_ERR_NO_ADMIN_TOKEN', 'flags.adminToken is not configured: change the flag in Unleash itself, or give strangler an admin token');
+    }
+    const before = this.states.get(route.name) ?? { route: route.name, stage: 'legacy' as const, percent: 0, version: 0, updatedAt: '' };
+    const target: StageAndPercent = { stage: change.stage ?? before.stage, percent: change.percent ?? before.percent };
+    await this.writeFlag(this.admin, route, target, options.create === true);
+    await storeCall(() =>
+      this.options.store.record({ route: route.name, actor: change.actor, reason: change.reason, from: { stage: before.stage, percent: before.percent }, to: target }),
+    );
+    // Long enough for a poll already under way, and for Unleash's own delay in serving the change.
+    this.pending.set(route.name, { state: target, until: Date.now() + this.options.flags.refreshMs * 2 + 1500 });
+    return this.setState(route, target);
+  }
+
+  history(route: string, limit: number): Promise<RouteHistoryEntry[]> {
+    return storeCall(() => this.options.store.history(route, limit));
+  }
+
+  async exportFlags(): Promise<unknown> {
+    return { version: 2, features: this.lastFeatures };
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.recheckTimer) clearTimeout(this.recheckTimer);
+    if (this.client) destroyClient(this.client);
+    this.client = undefined;
+  }
+
+  /**
+   * unleash-client decides when it holds the flag as we know it; before its first answer, or while a
+   * change made here has not come back from Unleash yet, the same bucketing decides in-process.
+   */
+  private inRollout(route: RouteConfig, value: string, percent: number): boolean {
+    const client = this.client;
+    if (!client || !this.clientHasFlags || this.pending.has(route.name)) return routeInRollout(route, value, percent);
+    return client.isEnabled(route.flag, stickinessField(route) === 'sessionId' ? { sessionId: value } : { userId: value });
+  }
+
+  private async writeFlag(admin: UnleashAdminApi, route: RouteConfig, target: StageAndPercent, create: boolean): Promise<void> {
+    const { project, environment } = this.options.flags;
+    let feature = await admin.getFeature(route.flag);
+    if (!feature) {
+      if (!create) {
+        throw new StatusError(404, 'STRANGLER_ERR_FLAG_MISSING', `flag "${route.flag}" does not exist in Unleash project ${project} (pass --create to create it)`);
+      }
+      await admin.createFeature(route.flag, `strangler route ${route.name} (${route.match.path})`);
+      feature = await admin.getFeature(route.flag);
+    }
+    const env = feature?.environments.find((e) => e.name === environment);
+    if (!env) throw new StatusError(409, 'STRANGLER_ERR_UNLEASH_ENVIRONMENT', `flag "${route.flag}" has no environment "${environment}" in Unleash project ${project}`);
+    const parameters = rolloutParameters(route, target);
+    const strategy = env.strategies.find((s) => s.name === ROLLOUT_STRATEGY);
+    if (!strategy) {
+      if (!create) {
+        throw new StatusError(409, 'STRANGLER_ERR_FLAG_STRATEGY', `flag "${route.flag}" has no ${ROLLOUT_STRATEGY} strategy in ${environment} (pass --create to add one)`);
+      }
+      await admin.addStrategy(route.flag, { name: ROLLOUT_STRATEGY, parameters });
+    } else {
+      await admin.patchStrategy(
+        route.flag,
+        strategy.id,
+        Object.entries(parameters).map(([key, value]) => ({ op: 'add' as const, path: `/parameters/${key}`, value })),
+      );
+    }
+    if (env.enabled !== enabledFor(target.stage)) await admin.setEnabled(route.flag, enabledFor(target.stage));
+  }
+
+  /** `onFirstAnswer` runs once, when Unleash first answers (flags, or a refusal of the token). */
+  private createClient(onFirstAnswer?: () => void): void {
+    const { flags, logger } = this.options;
+    let firstAnswer = onFirstAnswer;
+    const settle = (): void => {
+      firstAnswer?.();
+      firstAnswer = undefined;
+    };
+    const client = new Unleash({
+      url: `${flags.url}/api`,
+      appName: flags.appName,
+      environment: flags.environment,
+      projectName: flags.project,
+      refreshInterval: flags.refreshMs,
+      disableMetrics: true,
+      skipInstanceCountWarning: true,
+      timeout: Math.min(10000, Math.max(1000, flags.refreshMs)),
+      // Never a backup file on disk: a stale file of another app must not be read back.
+      storageProvider: new InMemStorageProvider(),
+      customHeadersFunction: async () => ({ authorization: this.clientToken }),
+    });
+    this.client = client;
+    this.clientHasFlags = false;
+    // No bootstrap is handed to the client (the last known flags live here), so every `changed` is Unleash's answer.
+    client.on(UnleashEvents.Changed, () => {
+      if (this.client !== client) return;
+      this.clientHasFlags = true;
+      this.unauthorized = undefined;
+      this.unreachableSince = undefined;
+      this.retryDelayMs = flags.refreshMs;
+      if (this.source !== 'unleash') logger.info({ flags: this.options.routes.map((r) => r.flag) }, 'flags synchronised with Unleash');
+      this.takeFeatures(client, 'unleash');
+      settle();
+    });
+    client.on(UnleashEvents.Unchanged, () => {
+      if (this.client === client) this.unreachableSince = undefined;
+    });
+    client.on(UnleashEvents.Error, (err: Error) => {
+      if (this.client !== client || this.stopped) return;
+      const status = /responded (401|403)/.exec(err.message)?.[1];
+      if (status) {
+        this.onUnauthorized(Number(status));
+        settle();
+        return;
+      }
+      this.errors.labels('unreachable').inc();
+      if (!this.unreachableSince) logger.warn({ err: err.message }, 'Unleash unreachable: serving the last known flags');
+      this.unreachableSince ??= new Date();
+    });
+    // isEnabled before the first data warns on every call; health() already says so once.
+    client.on(UnleashEvents.Warn, () => undefined);
+  }
+
+  private onUnauthorized(status: number): void {
+    this.unauthorized = `Unleash refused the client token (${status}): unleash-client stopped polling`;
+    this.errors.labels('unauthorized').inc();
+    this.options.logger.error({ status, url: this.options.flags.url }, `${this.unauthorized}; flags frozen until the token works`);
+    this.scheduleRetry();
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer || this.stopped) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.retryDelayMs = Math.min(this.retryDelayMs * 2, MAX_RETRY_MS);
+      this.recreateClient();
+    }, this.retryDelayMs);
+    this.retryTimer.unref();
+  }
+
+  /** unleash-client never polls again after a 401/403: a new client (seeded with the last flags) does. */
+  private recreateClient(): void {
+    if (this.stopped) return;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    if (this.client) destroyClient(this.client);
+    this.createClient();
+  }
+
+  private takeFeatures(client: Unleash, from: 'bootstrap' | 'unleash'): void {
+    const features = client.getFeatureToggleDefinitions() as UnleashFeature[];
+    this.lastFeatures = features;
+    this.applyFeatures(features, from);
+  }
+
+  private applyFeatures(features: UnleashFeature[], from: 'bootstrap' | 'unleash'): void {
+    if (from === 'unleash' || this.source === 'none') this.source = from;
+    const byName = new Map(features.map((f) => [f.name, f]));
+    for (const route of this.options.routes) {
+      const next = stateFromFeature(byName.get(route.flag));
+      const pending = this.pending.get(route.name);
+      if (pending) {
+        if (sameState(pending.state, next)) this.pending.delete(route.name);
+        else if (Date.now() < pending.until) {
+          this.recheckAt(pending.until);
+          continue;
+        } else this.pending.delete(route.name);
+      }
+      const before = this.states.get(route.name);
+      if (before && sameState(before, next)) continue;
+      this.setState(route, next);
+      if (before) {
+        this.options.logger.info({ route: route.name, from: `${before.stage} ${before.percent}%`, to: `${next.stage} ${next.percent}%`, source: from }, 'route state changed in Unleash');
+      }
+    }
+  }
+
+  /** Unleash says something else than a change made here: if it still does when the wait is over, it wins. */
+  private recheckAt(until: number): void {
+    if (this.recheckTimer) return;
+    this.recheckTimer = setTimeout(() => {
+      this.recheckTimer = undefined;
+      if (!this.stopped) this.applyFeatures(this.lastFeatures, this.source === 'unleash' ? 'unleash' : 'bootstrap');
+    }, Math.max(0, until - Date.now()) + 10);
+    this.recheckTimer.unref();
+  }
+
+  private setState(route: RouteConfig, next: StageAndPercent): RouteState {
+    const before = this.states.get(route.name);
+    const state: RouteState = { route: route.name, ...next, version: (before?.version ?? 0) + 1, updatedAt: new Date().toISOString() };
+    this.states.set(route.name, state);
+    return state;
+  }
+
+  private readBootstrap(): UnleashFeature[] | undefined {
+    const file = this.options.flags.bootstrap;
+    if (!file) return undefined;
+    const path = resolve(this.options.baseDir, file);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(path, 'utf8'));
+    } catch (err) {
+      throw new StranglerError('STRANGLER_ERR_FLAGS_BOOTSTRAP', `flags.bootstrap ${path}: ${(err as Error).message}`);
+    }
+    const features = Array.isArray(parsed) ? parsed : (parsed as { features?: unknown } | null)?.features;
+    if (!Array.isArray(features) || !features.every(isFeature)) {
+      throw new StranglerError('STRANGLER_ERR_FLAGS_BOOTSTRAP', `flags.bootstrap ${path}: expected Unleash's client features format {"version": 2, "features": [{"name", "enabled", "strategies"}]}`);
+    }
+    return features;
+  }
+}
+
+/**
+ * unleash-client's destroy() drops its repository's listeners while a poll may still be in flight; that
+ * poll's failure is then emitted with no listener and crashes the process. A quiet listener stays.
+ */
+function destroyClient(client: Unleash): void {
+  client.destroy();
+  (client as unknown as { repository?: EventEmitter }).repository?.on('error', () => undefined);
+}
+
+function isFeature(value: unknown): value is UnleashFeature {
+  const f = value as UnleashFeature | null;
+  return typeof f === 'object' && f !== null && typeof f.name === 'string' && typeof f.enabled === 'boolean';
+}
+
+function sameState(a: StageAndPercent, b: StageAndPercent): boolean {
+  return a.stage === b.stage && a.percent === b.percent;
+}

@@ -1,0 +1,369 @@
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { parseConfig } from '../../core/config';
+import type { RouteConfig, StranglerConfig, UnleashFlagsConfig } from '../../core/config/types';
+import { PostgresDatabase } from '../../core/db/postgres';
+import { startProxy, type RunningProxy } from '../../proxy/start';
+import { FixedRouteState } from '../../rollout/fixed-state';
+import { UnleashFlagProvider } from '../../rollout/flags/unleash';
+import { SqlStateStore } from '../../rollout/sql-state-store';
+import { inRollout } from '../../core/bucketing';
+import { adminCall, type AdminReply } from '../helpers/admin-call';
+import { createTestDatabase, type TestDatabase } from '../helpers/postgres';
+import { CLI, tempDir } from '../helpers/proxy-process';
+import { TcpRelay } from '../helpers/tcp-relay';
+import { startUnleash, type UnleashHandle } from '../helpers/unleash';
+import { startUpstream, unusedPort, type TestUpstream } from '../helpers/upstream';
+
+const ADMIN = 'unleash-test-admin-token';
+const REFRESH_MS = 200;
+
+let unleash: UnleashHandle;
+let database: TestDatabase;
+let legacy: TestUpstream;
+let orders: TestUpstream;
+let dir: ReturnType<typeof tempDir>;
+
+beforeAll(async () => {
+  [unleash, database, legacy, orders] = await Promise.all([startUnleash(), createTestDatabase(), startUpstream('legacy'), startUpstream('orders')]);
+  dir = tempDir('strangler-unleash-');
+}, 60000);
+
+afterAll(async () => {
+  await unleash?.stop();
+  await database?.drop();
+  await legacy?.close();
+  await orders?.close();
+  dir?.remove();
+});
+
+/** A strangler.yaml with flags from Unleash, loaded through the real config loader. */
+function config(options: { url?: string; clientToken?: string; bootstrap?: string; appName?: string; routes?: string } = {}): StranglerConfig {
+  const file = join(dir.path, 'strangler.yaml');
+  const yaml = [
+    'listen: { host: 127.0.0.1, port: 0 }',
+    `admin: { host: 127.0.0.1, port: 0, token: ${ADMIN} }`,
+    `state: { url: "${database.url}", pollMs: 200 }`,
+    'flags:',
+    '  provider: unleash',
+    `  url: ${options.url ?? unleash.url}`,
+    '  clientToken: ${CLIENT_TOKEN}',
+    '  adminToken: ${ADMIN_TOKEN}',
+    `  appName: ${options.appName ?? 'strangler-test'}`,
+    `  refreshMs: ${REFRESH_MS}`,
+    ...(options.bootstrap ? [`  bootstrap: ${options.bootstrap}`] : []),
+    'upstreams:',
+    `  legacy: { url: "${legacy.url}" }`,
+    `  orders: { url: "${orders.url}" }`,
+    'routes:',
+    options.routes ??
+      ['  - name: orders', '    match: { path: /api/orders }', '    service: orders', '    stickiness: header:x-user-id'].join('\n'),
+  ].join('\n');
+  writeFileSync(file, yaml);
+  return parseConfig(yaml, file, { CLIENT_TOKEN: options.clientToken ?? unleash.clientToken, ADMIN_TOKEN: unleash.adminToken });
+}
+
+function capturedLogger(): { logger: pino.Logger; lines: () => string[] } {
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(...chunk.toString().split('\n').filter(Boolean));
+      done();
+    },
+  });
+  return { logger: pino({ level: 'info' }, sink), lines: () => lines };
+}
+
+/** The CLI as a child process, without blocking this process (the proxy runs in it). */
+function cli(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('exit', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+function admin(proxy: RunningProxy, method: string, path: string, body?: unknown): Promise<AdminReply> {
+  return adminCall(`http://127.0.0.1:${proxy.adminAddress.port}`, method, path, body, { authorization: `Bearer ${ADMIN}` });
+}
+
+async function servedBy(proxy: RunningProxy, user: string): Promise<string> {
+  const response = await fetch(`http://127.0.0.1:${proxy.proxyAddress.port}/api/orders`, { headers: { 'x-user-id': user } });
+  return ((await response.json()) as { servedBy: string }).servedBy;
+}
+
+async function eventually(check: () => Promise<boolean> | boolean, timeoutMs = 3000): Promise<number> {
+  const started = Date.now();
+  while (!(await check())) {
+    if (Date.now() - started > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return Date.now() - started;
+}
+
+const USERS = Array.from({ length: 200 }, (_, i) => (i % 5 === 0 ? `jörg-${i}` : `user-${i}`));
+
+describe('rollout through Unleash: create, set, get round-trip, and changes made in Unleash', () => {
+  let proxy: RunningProxy;
+  let flags: string[];
+  const bootstrapFile = () => join(dir.path, 'flags-bootstrap.json');
+
+  beforeAll(async () => {
+    proxy = await startProxy(config(), pino({ level: process.env.DEBUG_UNLEASH ? 'debug' : 'silent' }, pino.destination(2)));
+    flags = ['--admin', `http://127.0.0.1:${proxy.adminAddress.port}`, '--token', ADMIN];
+  });
+
+  afterAll(async () => {
+    await proxy?.stop();
+  });
+
+  test('a missing flag is refused without --create; with it, the flag and strategy are created in Unleash', async () => {
+    const missing = await cli(['rollout', 'set', 'orders', '25', '--stage', 'canary', '--reason', 'start canary', ...flags]);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toBe('strangler: PUT /routes/orders failed (404): flag "strangler.orders" does not exist in Unleash project default (pass --create to create it)\n');
+
+    const created = await cli(['rollout', 'set', 'orders', '25', '--stage', 'canary', '--create', '--reason', 'start canary', '--json', ...flags]);
+    expect(created.stderr).toBe('');
+    expect(JSON.parse(created.stdout)).toMatchObject({ name: 'orders', stage: 'canary', percent: 25, flag: 'strangler.orders' });
+    const flag = await unleash.admin.getFlag('strangler.orders');
+    const env = flag.environments.find((e) => e.name === 'development')!;
+    expect(env.enabled).toBe(true);
+    expect(env.strategies).toHaveLength(1);
+    expect(env.strategies[0]).toMatchObject({
+      name: 'flexibleRollout',
+      parameters: { rollout: '25', stickiness: 'userId', groupId: 'strangler.orders', stranglerStage: 'canary' },
+    });
+  });
+
+  test('the proxy routes by the flag at once, every user on the side unleash-client gives', async () => {
+    for (const user of USERS) expect([user, await servedBy(proxy, user)]).toEqual([user, inRollout(user, 'strangler.orders', 25) ? 'orders' : 'legacy']);
+    const get = await cli(['rollout', 'get', 'orders', '--json', ...flags]);
+    expect(JSON.parse(get.stdout)).toMatchObject({ stage: 'canary', percent: 25 });
+    const history = JSON.parse((await cli(['rollout', 'history', 'orders', '--json', ...flags])).stdout) as { history: Array<Record<string, unknown>> };
+    expect(history.history[0]).toMatchObject({ actor: expect.stringMatching(/^cli:/), reason: 'start canary', from: { stage: 'legacy', percent: 0 }, to: { stage: 'canary', percent: 25 } });
+  });
+
+  test.each([
+    ['shadow', '0', false, '0'],
+    ['live', '100', true, '100'],
+    ['retired', '100', true, '100'],
+    ['canary', '40', true, '40'],
+  ])('stage %s round-trips: what rollout get reports is what Unleash holds', async (stage, percent, enabled, rollout) => {
+    const set = await cli(['rollout', 'set', 'orders', percent, '--stage', stage, '--reason', `to ${stage}`, ...flags]);
+    expect(set.stderr).toBe('');
+    const env = (await unleash.admin.getFlag('strangler.orders')).environments.find((e) => e.name === 'development')!;
+    expect(env.enabled).toBe(enabled);
+    expect(env.strategies[0]!.parameters).toMatchObject({ rollout, stranglerStage: stage });
+    // A fresh reader of Unleash (the proxy's own client, after its next poll) says the same.
+    await eventually(async () => {
+      const got = JSON.parse((await cli(['rollout', 'get', 'orders', '--json', ...flags])).stdout) as { stage: string; percent: number };
+      return got.stage === stage && got.percent === Number(percent);
+    });
+  });
+
+  test('a change made in Unleash itself reaches the proxy within a refresh interval and shows in status', async () => {
+    const strategyId = (await unleash.admin.getFlag('strangler.orders')).environments.find((e) => e.name === 'development')!.strategies[0]!.id;
+    await unleash.admin.setRollout('strangler.orders', strategyId, 60);
+    const took = await eventually(async () => (await admin(proxy, 'GET', '/routes/orders')).json.percent === 60);
+    // One refresh interval, plus Unleash's own delay in serving a change to clients (0.35-0.9 s measured here).
+    expect(took).toBeLessThan(REFRESH_MS + 1500);
+    for (const user of USERS.slice(0, 50)) expect(await servedBy(proxy, user)).toBe(inRollout(user, 'strangler.orders', 60) ? 'orders' : 'legacy');
+    const status = await cli(['status', '--json', '--window', '0', ...flags]);
+    expect((JSON.parse(status.stdout) as { routes: Array<Record<string, unknown>> }).routes[0]).toMatchObject({ name: 'orders', stage: 'canary', percent: 60 });
+    await unleash.admin.disable('strangler.orders');
+    await eventually(async () => (await admin(proxy, 'GET', '/routes/orders')).json.stage === 'legacy');
+    expect(await servedBy(proxy, USERS.find((u) => inRollout(u, 'strangler.orders', 60))!)).toBe('legacy');
+    await unleash.admin.enable('strangler.orders');
+    await eventually(async () => (await admin(proxy, 'GET', '/routes/orders')).json.percent === 60);
+  });
+
+  test('flags export writes a bootstrap file in Unleash format, whole', async () => {
+    const out = await cli(['flags', 'export', '--out', bootstrapFile(), ...flags]);
+    expect(out.stderr).toBe('');
+    expect(out.stdout).toBe(`${bootstrapFile()}: 1 flags\n`);
+    const written = JSON.parse(readFileSync(bootstrapFile(), 'utf8')) as { version: number; features: Array<{ name: string; enabled: boolean; strategies: Array<{ parameters: Record<string, string> }> }> };
+    expect(written.version).toBe(2);
+    expect(written.features).toEqual([
+      expect.objectContaining({ name: 'strangler.orders', enabled: true, strategies: [expect.objectContaining({ parameters: expect.objectContaining({ rollout: '60' }) })] }),
+    ]);
+    const bad = await cli(['flags', 'export', '--out', join(dir.path, 'no-such-dir', 'x.json'), ...flags]);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/^strangler: --out .*x\.json: cannot write: ENOENT\n$/);
+  });
+
+  test('without an admin token, changes are refused with a clear message', async () => {
+    const yaml = readFileSync(join(dir.path, 'strangler.yaml'), 'utf8').replace('  adminToken: ${ADMIN_TOKEN}\n', '');
+    const readOnly = parseConfig(yaml, join(dir.path, 'strangler.yaml'), { CLIENT_TOKEN: unleash.clientToken });
+    const second = await startProxy({ ...readOnly, admin: { ...readOnly.admin, port: 0 }, listen: { ...readOnly.listen, port: 0 } }, pino({ level: 'silent' }));
+    try {
+      const refused = await admin(second, 'PUT', '/routes/orders', { percent: 10, reason: 'x' });
+      expect(refused.status).toBe(409);
+      expect(refused.json.error).toBe('flags.adminToken is not configured: change the flag in Unleash itself, or give strangler an admin token');
+    } finally {
+      await second.stop();
+    }
+  });
+});
+
+describe('parity: the embedded provider and the Unleash provider send every user to the same side', () => {
+  test('10,000 ids, ASCII and not, at three percentages', async () => {
+    const route: RouteConfig = {
+      name: 'parity',
+      match: { path: '/parity' },
+      service: 'orders',
+      legacy: 'legacy',
+      stage: 'canary',
+      percent: 0,
+      stickiness: { kind: 'header', name: 'x-user-id' },
+      stickyFallback: 'legacy',
+      flag: 'strangler.parity',
+    };
+    await unleash.admin.createFlag(route.flag);
+    const strategyId = await unleash.admin.addFlexibleRollout(route.flag, { rollout: 17, stickiness: 'userId', groupId: route.flag });
+    await unleash.admin.enable(route.flag);
+    const provider = unleashProvider(config().flags as UnleashFlagsConfig, [route]);
+    const embedded = new FixedRouteState();
+    const ids = Array.from({ length: 10000 }, (_, i) => (i % 2 ? `user-${i}@example.com` : `ユーザー-${i}-ñ-😀`));
+    try {
+      await provider.start();
+      for (const percent of [17, 50, 93]) {
+        if (percent !== 17) await unleash.admin.setRollout(route.flag, strategyId, percent);
+        await eventually(() => provider.view.get('parity')?.percent === percent);
+        const mismatches = ids.filter((id) => provider.view.inRollout(route, id, percent) !== embedded.inRollout(route, id, percent));
+        expect([percent, mismatches.slice(0, 5)]).toEqual([percent, []]);
+      }
+    } finally {
+      await provider.stop();
+    }
+  }, 30000);
+});
+
+function unleashProvider(flags: UnleashFlagsConfig, routes: RouteConfig[], logger: pino.Logger = pino({ level: 'silent' }), registry = new Registry()): UnleashFlagProvider {
+  const store = new SqlStateStore(new PostgresDatabase({ url: database.url }));
+  const provider = new UnleashFlagProvider({ flags, routes, store, registry, logger, baseDir: dir.path });
+  const stop = provider.stop.bind(provider);
+  provider.stop = async () => {
+    await stop();
+    await store.close();
+  };
+  return provider;
+}
+
+describe('failure behaviour', () => {
+  test('Unleash unreachable at start and no bootstrap: everything to legacy, not ready', async () => {
+    const proxy = await startProxy(config({ url: `http://127.0.0.1:${await unusedPort()}` }), pino({ level: 'silent' }));
+    try {
+      const ready = await admin(proxy, 'GET', '/readyz');
+      expect(ready.status).toBe(503);
+      expect(ready.json).toMatchObject({ ready: false, provider: 'unleash', reason: expect.stringContaining('every route goes to legacy') });
+      for (const user of USERS.slice(0, 30)) expect(await servedBy(proxy, user)).toBe('legacy');
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  test('Unleash unreachable at start with a bootstrap file: the proxy starts from it', async () => {
+    const file = join(dir.path, 'bootstrap-start.json');
+    writeFileSync(file, JSON.stringify({ version: 2, features: [{ name: 'strangler.orders', enabled: true, strategies: [{ name: 'flexibleRollout', constraints: [], parameters: { rollout: '100', stickiness: 'userId', groupId: 'strangler.orders', stranglerStage: 'live' } }] }] }));
+    const proxy = await startProxy(config({ url: `http://127.0.0.1:${await unusedPort()}`, bootstrap: 'bootstrap-start.json' }), pino({ level: 'silent' }));
+    try {
+      const ready = await admin(proxy, 'GET', '/readyz');
+      expect(ready.json).toMatchObject({ ready: true, degraded: expect.stringContaining('bootstrap') });
+      expect((await admin(proxy, 'GET', '/routes/orders')).json).toMatchObject({ stage: 'live', percent: 100 });
+      expect(await servedBy(proxy, 'anyone')).toBe('orders');
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  test('a bootstrap file that is not Unleash format stops the start with the file named', async () => {
+    writeFileSync(join(dir.path, 'bad-bootstrap.json'), '{"features": "nope"}');
+    await expect(startProxy(config({ bootstrap: 'bad-bootstrap.json' }), pino({ level: 'silent' }))).rejects.toThrow(
+      /^flags\.bootstrap .*bad-bootstrap\.json: expected Unleash's client features format/,
+    );
+  });
+
+  test('Unleash unreachable later: the last known flags stay, readiness says degraded, and it recovers', async () => {
+    const target = new URL(unleash.url);
+    const relay = new TcpRelay(target.hostname, Number(target.port));
+    await relay.start();
+    const { logger, lines } = capturedLogger();
+    const provider = unleashProvider(config({ url: `http://127.0.0.1:${relay.port}` }).flags as UnleashFlagsConfig, config().routes, logger);
+    try {
+      await provider.start();
+      const before = provider.view.get('orders');
+      expect(before).toMatchObject({ stage: 'canary', percent: 60 });
+      expect(provider.health()).toEqual({ ready: true });
+      await relay.cut();
+      await eventually(() => provider.health().reason !== undefined);
+      expect(provider.health()).toMatchObject({ ready: true, reason: expect.stringContaining('Unleash unreachable since') });
+      expect(provider.view.get('orders')).toEqual(before);
+      expect(lines().some((l) => l.includes('Unleash unreachable'))).toBe(true);
+      await relay.restore();
+      await eventually(() => provider.health().reason === undefined, 5000);
+    } finally {
+      await provider.stop();
+      await relay.close();
+    }
+  });
+
+  test('401 at start: loud error, a metric, not ready; a fixed token resumes polling without a restart', async () => {
+    const { logger, lines } = capturedLogger();
+    const registry = new Registry();
+    const provider = unleashProvider(config({ clientToken: 'default:development.not-a-real-token' }).flags as UnleashFlagsConfig, config().routes, logger, registry);
+    try {
+      await provider.start();
+      expect(provider.health()).toMatchObject({ ready: false, reason: expect.stringContaining('Unleash refused the client token (401)') });
+      expect(lines().some((l) => l.includes('"level":50') && l.includes('refused the client token'))).toBe(true);
+      expect(await registry.metrics()).toMatch(/strangler_flags_errors_total\{reason="unauthorized"\} [1-9]/);
+      expect(await registry.metrics()).toContain('strangler_flags_ready 0');
+      provider.setClientToken(unleash.clientToken);
+      await eventually(() => provider.health().ready);
+      expect(provider.view.get('orders')).toMatchObject({ stage: 'canary', percent: 60 });
+      expect(await registry.metrics()).toContain('strangler_flags_ready 1');
+    } finally {
+      await provider.stop();
+    }
+  });
+
+  test('a token revoked while running: flags freeze, not ready; a new token through the admin API resumes', async () => {
+    const token = await unleash.admin.createClientToken(`strangler-revoke-${process.pid}`);
+    const proxy = await startProxy(config({ clientToken: token }), pino({ level: 'silent' }));
+    try {
+      expect((await admin(proxy, 'GET', '/readyz')).status).toBe(200);
+      await unleash.admin.deleteToken(token);
+      await unleash.refreshTokenCache();
+      await eventually(async () => (await admin(proxy, 'GET', '/readyz')).status === 503, 5000);
+      expect((await admin(proxy, 'GET', '/readyz')).json.reason).toMatch(/refused the client token \(401\)/);
+      expect((await admin(proxy, 'GET', '/routes/orders')).json).toMatchObject({ stage: 'canary', percent: 60 });
+      const badBody = await admin(proxy, 'PUT', '/flags/client-token', { token: 'short' });
+      expect(badBody.status).toBe(400);
+      const fresh = await unleash.admin.createClientToken(`strangler-fresh-${process.pid}`);
+      expect((await admin(proxy, 'PUT', '/flags/client-token', { token: fresh })).status).toBe(200);
+      await eventually(async () => (await admin(proxy, 'GET', '/readyz')).status === 200, 5000);
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  test("flags are never read from a stale backup file of another app", async () => {
+    const appName = `strangler-stale-${process.pid}`;
+    // unleash-client's default storage would read this back when Unleash is unreachable.
+    writeFileSync(join(tmpdir(), `unleash-backup-${appName}.json`), JSON.stringify({ version: 2, features: [{ name: 'strangler.orders', enabled: true, strategies: [{ name: 'default', parameters: {}, constraints: [] }] }] }));
+    const proxy = await startProxy(config({ url: `http://127.0.0.1:${await unusedPort()}`, appName }), pino({ level: 'silent' }));
+    try {
+      expect((await admin(proxy, 'GET', '/readyz')).status).toBe(503);
+      expect(await servedBy(proxy, 'someone')).toBe('legacy');
+    } finally {
+      await proxy.stop();
+    }
+  });
+});
