@@ -898,3 +898,73 @@ describe('validateConfigText', () => {
     expect(validateConfigText('listen: 1\n', FILE, ENV)).toMatchObject({ ok: false });
   });
 });
+
+describe('flags: provider unleash', () => {
+  const UNLEASH_ENV = { ...ENV, UNLEASH_CLIENT_TOKEN: 'default:development.client-secret-1', UNLEASH_ADMIN_TOKEN: '*:*.admin-secret-22' };
+  const flags = (body: string): string => `${BASE}flags:\n${body}`;
+  const MISSING_AND_BAD = [
+    'strangler.yaml:6 flags.url: is required (the Unleash base URL, such as http://127.0.0.1:4242)',
+    'strangler.yaml:6 flags.clientToken: is required (an Unleash client token, e.g. ${UNLEASH_CLIENT_TOKEN})',
+    'strangler.yaml:7 flags.refreshMs: must be an integer from 100 to 3600000, got 10',
+    'strangler.yaml:8 flags.project: must contain only letters, digits, ".", "_", ":" and "-", got "a b"',
+  ];
+
+  it('loads with defaults, dropping a trailing /api from the URL', () => {
+    const config = parseConfig(flags('  provider: unleash\n  url: http://127.0.0.1:4242/api/\n  clientToken: ${UNLEASH_CLIENT_TOKEN}\n'), FILE, UNLEASH_ENV);
+    expect(config.flags).toEqual({
+      provider: 'unleash',
+      url: 'http://127.0.0.1:4242',
+      clientToken: 'default:development.client-secret-1',
+      environment: 'development',
+      project: 'default',
+      appName: 'strangler',
+      refreshMs: 15000,
+    });
+  });
+
+  it('takes every field, and redactConfig masks both tokens', () => {
+    const config = parseConfig(
+      flags(
+        [
+          '  provider: unleash',
+          '  url: https://unleash.example.com',
+          '  clientToken: ${UNLEASH_CLIENT_TOKEN}',
+          '  adminToken: ${UNLEASH_ADMIN_TOKEN}',
+          '  environment: production',
+          '  project: migration',
+          '  appName: edge-proxy',
+          '  refreshMs: 5000',
+          '  bootstrap: ./flags.json',
+          '',
+        ].join('\n'),
+      ),
+      FILE,
+      UNLEASH_ENV,
+    );
+    expect(config.flags).toMatchObject({ adminToken: '*:*.admin-secret-22', environment: 'production', project: 'migration', appName: 'edge-proxy', refreshMs: 5000, bootstrap: './flags.json' });
+    const printed = JSON.stringify(redactConfig(config));
+    expect(printed).not.toContain('client-secret-1');
+    expect(printed).not.toContain('admin-secret-22');
+    expect(printed).toContain('"clientToken":"***"');
+  });
+
+  it('reports missing url and clientToken on the flags line, and bad values at theirs', () => {
+    expect(messagesOf(flags('  provider: unleash\n  refreshMs: 10\n  project: "a b"\n'), UNLEASH_ENV)).toEqual(MISSING_AND_BAD);
+  });
+
+  it('never echoes a token, even a too-short one written in the file', () => {
+    const messages = messagesOf(flags('  provider: unleash\n  url: ftp://x\n  clientToken: abc\n  adminToken: ${UNLEASH_SHORT}\n'), { ...UNLEASH_ENV, UNLEASH_SHORT: 'tiny' });
+    expect(messages).toEqual([
+      'strangler.yaml:7 flags.url: must be an http:// or https:// URL such as http://127.0.0.1:4242, got "ftp://x"',
+      'strangler.yaml:8 flags.clientToken: must be at least 8 characters long (got 3 characters)',
+      'strangler.yaml:9 flags.adminToken: must be at least 8 characters long (value from environment variable UNLEASH_SHORT)',
+    ]);
+    expect(messages.join('\n')).not.toMatch(/abc|tiny/);
+  });
+
+  it('Unleash settings with the embedded provider are a mistake, named at their line', () => {
+    expect(messagesOf(flags('  provider: embedded\n  url: http://127.0.0.1:4242\n'))).toEqual([
+      'strangler.yaml:7 flags.url: applies only with provider: unleash',
+    ]);
+  });
+});
