@@ -270,7 +270,19 @@ const ROUTE_KEYS = [
   'deprecated',
 ];
 const MATCH_KEYS = ['path', 'methods'];
-const SHADOW_KEYS = ['sample', 'methods', 'ignore', 'maxBodyBytes'];
+const SHADOW_KEYS = [
+  'sample',
+  'methods',
+  'ignore',
+  'maxBodyBytes',
+  'maxInFlight',
+  'noiseSample',
+  'unordered',
+  'numericTolerance',
+  'timestampToleranceMs',
+  'headers',
+  'onCanary',
+];
 const FALLBACK_KEYS = ['on', 'methods'];
 const DEPRECATED_KEYS = ['sunset', 'link'];
 const FALLBACK_ON = ['connect-error', 'timeout', '5xx'] as const;
@@ -615,18 +627,44 @@ function readShadow(ck: Checker, f: Fields): ShadowConfig | undefined {
   const jsonPath = ck.text('a JSON path such as $.meta.generatedAt', (value) =>
     value.startsWith('$') ? { value } : 'must be a JSON path starting with "$", such as $.meta.generatedAt',
   );
+  const headerName = ck.text('a header name', (value) => (TOKEN.test(value) ? { value: value.toLowerCase() } : 'must be a header name'));
   const shadow = {
     sample: f.get('sample', ck.number(0, 1)),
     methods: f.has('methods') ? f.get('methods', methodList(ck)) : ['GET', 'HEAD'],
     ignore: f.has('ignore') ? f.get('ignore', ignoreList(ck, jsonPath)) : [],
     maxBodyBytes: f.get('maxBodyBytes', ck.integer(0, 104857600)),
+    maxInFlight: f.get('maxInFlight', ck.integer(1, 100000)),
+    noiseSample: f.get('noiseSample', ck.number(0, 1)),
+    unordered: f.has('unordered') ? f.get('unordered', unorderedSetting(ck, jsonPath)) : false,
+    numericTolerance: f.get('numericTolerance', ck.number(0, Number.MAX_SAFE_INTEGER)),
+    timestampToleranceMs: f.get('timestampToleranceMs', ck.integer(0, 86400000)),
+    headers: f.has('headers') ? f.get('headers', ck.list('header names such as [content-type]', headerName)) : ['content-type'],
+    onCanary: f.get('onCanary', ck.boolean()),
   };
-  if (!shadow.methods || !shadow.ignore) return undefined;
-  return {
+  if (!shadow.methods || !shadow.ignore || shadow.unordered === undefined || !shadow.headers) return undefined;
+  const config: ShadowConfig = {
     sample: shadow.sample ?? 1,
     methods: shadow.methods,
     ignore: shadow.ignore,
     maxBodyBytes: shadow.maxBodyBytes ?? 1048576,
+    maxInFlight: shadow.maxInFlight ?? 64,
+    noiseSample: shadow.noiseSample ?? 0.1,
+    unordered: shadow.unordered,
+    numericTolerance: shadow.numericTolerance ?? 0,
+    headers: shadow.headers,
+    onCanary: shadow.onCanary ?? false,
+  };
+  if (shadow.timestampToleranceMs !== undefined) config.timestampToleranceMs = shadow.timestampToleranceMs;
+  return config;
+}
+
+/** `true`/`false` (every array, or none), or the JSON paths of the arrays compared as multisets. */
+function unorderedSetting(ck: Checker, jsonPath: Read<string>): Read<boolean | string[]> {
+  const paths = ck.list('JSON paths such as [$.items]', jsonPath);
+  return (node, path) => {
+    if (node.kind === 'scalar' && typeof node.value === 'boolean') return node.value;
+    if (node.kind === 'seq') return paths(node, path);
+    return ck.reject(node, path, 'must be true, false, or a list of JSON paths such as [$.items]');
   };
 }
 

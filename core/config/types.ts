@@ -73,10 +73,27 @@ export interface RouteMatch {
 }
 
 export interface ShadowConfig {
+  /** Share of eligible requests copied to the new service, 0..1. */
   sample: number;
   methods: string[];
+  /** JSON paths left out of the comparison (`$.meta.generatedAt`, `$.items[*].etag`). */
   ignore: string[];
+  /** Request and response bodies are captured up to this size; larger ones are skipped and counted. */
   maxBodyBytes: number;
+  /** Copies under way at once; above that, copies are dropped and counted. */
+  maxInFlight: number;
+  /** Share of shadowed safe requests sent to legacy a second time, to learn which fields are noise. */
+  noiseSample: number;
+  /** Arrays compared as multisets: all (`true`) or those at these JSON paths. */
+  unordered: boolean | string[];
+  /** Numbers closer than this are equal. */
+  numericTolerance: number;
+  /** Timestamps closer than this are equal (undefined: compared as values). */
+  timestampToleranceMs?: number;
+  /** Response headers compared (lower-case). */
+  headers: string[];
+  /** In canary, also shadow the share that legacy serves. */
+  onCanary: boolean;
 }
 
 export interface FallbackConfig {

@@ -99,7 +99,7 @@ describe('parseConfig: the DESIGN.md example', () => {
           stickiness: { kind: 'header', name: 'x-user-id' },
           stickyFallback: 'random',
           flag: 'strangler.orders',
-          shadow: { sample: 1, methods: ['GET'], ignore: ['$.meta.generatedAt'], maxBodyBytes: 1048576 },
+          shadow: { sample: 1, methods: ['GET'], ignore: ['$.meta.generatedAt'], maxBodyBytes: 1048576, maxInFlight: 64, noiseSample: 0.1, unordered: false, numericTolerance: 0, headers: ['content-type'], onCanary: false },
           fallback: { on: ['connect-error', '5xx'], methods: ['GET', 'HEAD'] },
         },
         {
@@ -139,7 +139,7 @@ describe('parseConfig: the DESIGN.md example', () => {
     fallback: {}
 `);
     expect(r.match).toEqual({ path: '/api/orders' });
-    expect(r.shadow).toEqual({ sample: 1, methods: ['GET', 'HEAD'], ignore: [], maxBodyBytes: 1048576 });
+    expect(r.shadow).toEqual({ sample: 1, methods: ['GET', 'HEAD'], ignore: [], maxBodyBytes: 1048576, maxInFlight: 64, noiseSample: 0.1, unordered: false, numericTolerance: 0, headers: ['content-type'], onCanary: false });
     expect(r.fallback).toEqual({ on: ['connect-error'], methods: ['GET', 'HEAD'] });
   });
 
@@ -965,6 +965,43 @@ describe('flags: provider unleash', () => {
   it('Unleash settings with the embedded provider are a mistake, named at their line', () => {
     expect(messagesOf(flags('  provider: embedded\n  url: http://127.0.0.1:4242\n'))).toEqual([
       'strangler.yaml:7 flags.url: applies only with provider: unleash',
+    ]);
+  });
+});
+
+describe('shadow comparison settings', () => {
+  const route = (shadow: string): string => `${BASE}routes:\n  - name: orders\n    match: { path: /api/orders }\n    service: orders\n    shadow: ${shadow}\n`;
+
+  it('reads every setting', () => {
+    const config = parseConfig(
+      route('{ sample: 0.5, maxInFlight: 8, noiseSample: 0.25, unordered: [$.items], numericTolerance: 0.01, timestampToleranceMs: 1000, headers: [Content-Type, ETag], onCanary: true }'),
+      FILE,
+      ENV,
+    );
+    expect(config.routes[0]!.shadow).toEqual({
+      sample: 0.5,
+      methods: ['GET', 'HEAD'],
+      ignore: [],
+      maxBodyBytes: 1048576,
+      maxInFlight: 8,
+      noiseSample: 0.25,
+      unordered: ['$.items'],
+      numericTolerance: 0.01,
+      timestampToleranceMs: 1000,
+      headers: ['content-type', 'etag'],
+      onCanary: true,
+    });
+    expect(parseConfig(route('{ unordered: true }'), FILE, ENV).routes[0]!.shadow!.unordered).toBe(true);
+  });
+
+  it('names each bad setting with what was expected', () => {
+    expect(messagesOf(route('{ maxInFlight: 0, noiseSample: 2, unordered: maybe, numericTolerance: -1, headers: ["bad header"], onCanary: 1 }'))).toEqual([
+      'strangler.yaml:9 routes[0].shadow.maxInFlight: must be an integer from 1 to 100000, got 0',
+      'strangler.yaml:9 routes[0].shadow.noiseSample: must be a number from 0 to 1, got 2',
+      'strangler.yaml:9 routes[0].shadow.unordered: must be true, false, or a list of JSON paths such as [$.items], got "maybe"',
+      'strangler.yaml:9 routes[0].shadow.numericTolerance: must be a number from 0 to 9007199254740991, got -1',
+      'strangler.yaml:9 routes[0].shadow.headers[0]: must be a header name, got "bad header"',
+      'strangler.yaml:9 routes[0].shadow.onCanary: must be true or false, got 1',
     ]);
   });
 });
