@@ -1,9 +1,11 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { sendProxyError } from './error-response';
 import type { UpstreamErrorReason } from './metrics';
 import { upstreamRequestHeaders } from './request-headers';
 import { clientResponseHeaders, trailerObject } from './response-headers';
+import type { ResponseTap } from './shadow';
 import type { Upstream } from './upstreams';
 
 /** nginx's status for a request the client gave up on; only ever seen in metrics. */
@@ -22,6 +24,10 @@ export interface ForwardRequest {
   /** The server is draining: tell the client to close the connection. */
   closing: boolean;
   onDone: (status: number, error?: UpstreamErrorReason) => void;
+  /** Sees legacy's response as it streams to the client (shadow comparisons). */
+  tap?: ResponseTap;
+  /** Read the request body from here instead of the request (a shadow copy passes it through). */
+  body?: Readable;
 }
 
 /** Streams one request to its upstream and the response back, never buffering either body. */
@@ -34,7 +40,7 @@ export function forward(request: ForwardRequest): void {
       path: request.path,
       method: req.method as Dispatcher.HttpMethod,
       headers: upstreamRequestHeaders(req, upstream, request.requestId, request.requestIdFromClient),
-      body: hasBody ? req : null,
+      body: hasBody ? (request.body ?? req) : null,
       headersTimeout: upstream.timeoutMs,
       bodyTimeout: upstream.timeoutMs,
     },
@@ -66,10 +72,12 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     if (statusCode < 200) return;
     this.status = statusCode;
     const { res, requestId, closing } = this.request;
+    this.request.tap?.start(statusCode, headers);
     res.writeHead(statusCode, statusMessage || undefined, clientResponseHeaders(headers, requestId, closing));
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.request.tap?.data(chunk);
     if (this.request.res.write(chunk) || this.waitingForDrain) return;
     this.waitingForDrain = true;
     controller.pause();
@@ -81,12 +89,14 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     const trailerValues = trailerObject(trailers);
     if (trailerValues) res.addTrailers(trailerValues);
     res.end();
+    this.request.tap?.end();
     this.finish();
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
     const { res, req } = this.request;
     if (this.done) return;
+    this.request.tap?.fail();
     if (res.destroyed || (req.destroyed && !res.headersSent)) {
       this.status ||= CLIENT_CLOSED_REQUEST;
       this.finish('client-abort');

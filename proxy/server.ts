@@ -5,6 +5,7 @@ import type { Duplex } from 'node:stream';
 import type { RouteConfig, StranglerConfig } from '../core/config/types';
 import type { Logger } from '../core/logging';
 import type { RouteStateView } from '../core/route-state-view';
+import type { RouteState } from '../core/state';
 import { answerClientError } from './client-errors';
 import { sendProxyError } from './error-response';
 import { forward } from './forwarder';
@@ -13,6 +14,8 @@ import { normaliseTarget } from './path';
 import { RouteTable } from './route-table';
 import { chooseSide, type Side } from './splitter';
 import { closeUpstreams, createUpstreams, type Upstream } from './upstreams';
+import { type ShadowExchange, ShadowTee } from './shadow';
+import type { ShadowMetrics } from './shadow-metrics';
 import { WebSocketForwarder } from './websocket';
 
 export interface ProxyServerOptions {
@@ -20,10 +23,13 @@ export interface ProxyServerOptions {
   state: RouteStateView;
   metrics: ProxyMetrics;
   logger: Logger;
+  /** Shadowed routes: where finished exchanges go (the comparator), and the shadow metrics. */
+  shadow?: { metrics: ShadowMetrics; onExchange: (exchange: ShadowExchange) => void };
 }
 
 interface Decision {
   route: RouteConfig | undefined;
+  state: RouteState | undefined;
   routeName: string;
   side: Side;
   upstream: Upstream;
@@ -36,6 +42,7 @@ export class ProxyServer {
   private readonly upstreams: Map<string, Upstream>;
   private readonly legacy: Upstream;
   private readonly websockets: WebSocketForwarder;
+  private readonly shadow: ShadowTee | undefined;
   private inFlight = 0;
   private closing = false;
   private drained: (() => void) | undefined;
@@ -46,6 +53,9 @@ export class ProxyServer {
     this.upstreams = createUpstreams(config.upstreams);
     this.legacy = this.upstreams.get('legacy')!;
     this.websockets = new WebSocketForwarder(options.logger);
+    if (options.shadow && config.routes.some((r) => r.shadow)) {
+      this.shadow = new ShadowTee(this.upstreams, options.shadow.metrics, options.shadow.onExchange);
+    }
     this.server = createServer(
       { maxHeaderSize: config.listen.maxHeaderBytes, requireHostHeader: true, insecureHTTPParser: false },
       (req, res) => this.handle(req, res),
@@ -102,12 +112,19 @@ export class ProxyServer {
     }
     const decision = this.decide(req, target.path, target.query);
     const routeMetrics = this.options.metrics.forRoute(decision.routeName, decision.side);
+    const path = target.path + target.query;
+    const shadow =
+      this.shadow && decision.route && decision.state
+        ? this.shadow.maybeStart(req, decision.route, decision.state, decision.side, decision.upstream, path, requestId)
+        : undefined;
     this.inFlight++;
     forward({
+      tap: shadow?.tap,
+      body: shadow?.body,
       req,
       res,
       upstream: decision.upstream,
-      path: target.path + target.query,
+      path,
       route: decision.routeName,
       side: decision.side,
       requestId,
@@ -124,13 +141,13 @@ export class ProxyServer {
   private decide(req: IncomingMessage, path: string, query: string): Decision {
     const route = this.table.match(path, req.method ?? 'GET');
     if (!route || !route.service) {
-      return { route, routeName: route?.name ?? UNMATCHED_ROUTE, side: 'legacy', upstream: this.upstreamFor(route?.legacy) };
+      return { route, state: undefined, routeName: route?.name ?? UNMATCHED_ROUTE, side: 'legacy', upstream: this.upstreamFor(route?.legacy) };
     }
     const state = this.options.state.get(route.name);
     // No state known (flags not loaded yet): legacy, the side that was serving before strangler.
     const side = state ? chooseSide(route, state, req, query, this.options.state) : 'legacy';
     const upstream = side === 'new' ? this.upstreamFor(route.service) : this.upstreamFor(route.legacy);
-    return { route, routeName: route.name, side, upstream };
+    return { route, state, routeName: route.name, side, upstream };
   }
 
   private upstreamFor(name: string | undefined): Upstream {

@@ -4,6 +4,8 @@ import { Registry } from 'prom-client';
 import type { StranglerConfig } from '../../core/config/types';
 import { ProxyMetrics } from '../../proxy/metrics';
 import { ProxyServer } from '../../proxy/server';
+import type { ShadowExchange } from '../../proxy/shadow';
+import { ShadowMetrics } from '../../proxy/shadow-metrics';
 import { StaticRouteState } from './static-state';
 
 export interface ProxyHarness {
@@ -16,12 +18,13 @@ export interface ProxyHarness {
 }
 
 /** The data path in-process, with route state set directly by the test. */
-export async function startProxyHarness(config: StranglerConfig): Promise<ProxyHarness> {
+export async function startProxyHarness(config: StranglerConfig, onShadowExchange?: (exchange: ShadowExchange) => void): Promise<ProxyHarness> {
   const state = new StaticRouteState();
   for (const route of config.routes) state.set(route.name, route.stage, route.percent);
   const registry = new Registry();
   const metrics = new ProxyMetrics(registry, config.routes.map((r) => r.name), state);
-  const server = new ProxyServer({ config, state, metrics, logger: pino({ level: 'silent' }) });
+  const shadow = onShadowExchange ? { metrics: new ShadowMetrics(registry), onExchange: onShadowExchange } : undefined;
+  const server = new ProxyServer({ config, state, metrics, logger: pino({ level: 'silent' }), shadow });
   const address: AddressInfo = await server.listen();
   return {
     url: `http://127.0.0.1:${address.port}`,

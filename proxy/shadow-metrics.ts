@@ -1,0 +1,43 @@
+import { Counter, Histogram, type Registry } from 'prom-client';
+import type { ComparisonResult } from '../core/comparison';
+
+export type ShadowDropReason = 'max-in-flight' | 'body-too-large' | 'legacy-failed' | 'queue-full' | 'store-error';
+
+/** Rare compared with requests (a sample, off the request path): prom-client's label lookups are fine here. */
+export class ShadowMetrics {
+  private readonly comparisons: Counter<'route' | 'result'>;
+  private readonly dropped: Counter<'route' | 'reason'>;
+  private readonly latency: Histogram<'route' | 'target'>;
+
+  constructor(registry: Registry) {
+    this.comparisons = new Counter({
+      name: 'strangler_shadow_comparisons_total',
+      help: 'Shadow comparisons of legacy and the new service: match, mismatch, noise, error.',
+      labelNames: ['route', 'result'],
+      registers: [registry],
+    });
+    this.dropped = new Counter({
+      name: 'strangler_shadow_dropped_total',
+      help: 'Shadow copies or comparisons given up: max-in-flight, body-too-large, legacy-failed, queue-full, store-error.',
+      labelNames: ['route', 'reason'],
+      registers: [registry],
+    });
+    this.latency = new Histogram({
+      name: 'strangler_shadow_latency_seconds',
+      help: 'Response time of the same requests on legacy and on the new service (shadowed requests only).',
+      labelNames: ['route', 'target'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    });
+  }
+
+  compared(route: string, result: ComparisonResult, legacyMs: number, candidateMs: number | undefined): void {
+    this.comparisons.labels(route, result).inc();
+    this.latency.labels(route, 'legacy').observe(legacyMs / 1000);
+    if (candidateMs !== undefined) this.latency.labels(route, 'new').observe(candidateMs / 1000);
+  }
+
+  drop(route: string, reason: ShadowDropReason, count = 1): void {
+    this.dropped.labels(route, reason).inc(count);
+  }
+}
