@@ -27,6 +27,31 @@ export const MIGRATIONS: ReadonlyArray<{ id: number; name: string; sql: string }
       CREATE INDEX strangler_route_history_route ON strangler_route_history (route, id DESC);
     `,
   },
+  {
+    id: 2,
+    name: 'shadow comparisons',
+    sql: `
+      CREATE TABLE strangler_comparisons (
+        id               bigserial PRIMARY KEY,
+        request_id       text NOT NULL,
+        route            text NOT NULL,
+        method           text NOT NULL,
+        target           text NOT NULL,
+        at               timestamptz NOT NULL,
+        result           text NOT NULL CHECK (result IN ('match','mismatch','noise','error')),
+        legacy_status    integer NOT NULL,
+        candidate_status integer,
+        legacy_ms        real NOT NULL,
+        candidate_ms     real,
+        differences      jsonb NOT NULL,
+        noise            jsonb NOT NULL,
+        error            text
+      );
+      CREATE INDEX strangler_comparisons_route_at ON strangler_comparisons (route, at);
+      CREATE INDEX strangler_comparisons_at ON strangler_comparisons (at);
+      CREATE INDEX strangler_comparisons_request ON strangler_comparisons (request_id)
+    `,
+  },
 ];
 
 /** Serialised by an advisory lock so replicas starting together do not race. */

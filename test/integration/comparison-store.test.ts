@@ -1,0 +1,122 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ComparisonRecord } from '../../core/comparison';
+import type { Database } from '../../core/db/database';
+import { EmbeddedDatabase } from '../../core/db/embedded';
+import { PostgresDatabase } from '../../core/db/postgres';
+import { ComparisonWriter } from '../../diff-reader/store/comparison-writer';
+import { SqlComparisonStore } from '../../diff-reader/store/sql-comparison-store';
+import { migrate } from '../../rollout/migrations';
+import { createTestDatabase } from '../helpers/postgres';
+import { TcpRelay } from '../helpers/tcp-relay';
+
+function record(n: number, extra: Partial<ComparisonRecord> = {}): ComparisonRecord {
+  return {
+    requestId: `req-${n}`,
+    route: n % 2 ? 'orders' : 'users',
+    method: 'GET',
+    target: `/api/orders/${n}?q='x'`,
+    at: new Date(Date.UTC(2026, 10, 24, 10, 0, n)).toISOString(),
+    result: n % 3 === 0 ? 'mismatch' : 'match',
+    legacyStatus: 200,
+    candidateStatus: 200,
+    legacyMs: 12.5,
+    candidateMs: 8.25,
+    differences: n % 3 === 0 ? [{ path: '$.items[*].price', kind: 'changed', legacy: '10', candidate: '"10"' }] : [],
+    noise: [],
+    ...extra,
+  };
+}
+
+describe.each([
+  ['PostgreSQL', async () => new PostgresDatabase({ url: (await createTestDatabase()).url })],
+  [
+    'embedded PGlite',
+    async () => {
+      const folder = mkdtempSync(join(tmpdir(), 'strangler-cmp-'));
+      const db = await EmbeddedDatabase.open(folder);
+      const close = db.close.bind(db);
+      db.close = async () => {
+        await close();
+        rmSync(folder, { recursive: true, force: true });
+      };
+      return db;
+    },
+  ],
+])('comparison store on %s', (_name, open: () => Promise<Database>) => {
+  let db: Database;
+  let store: SqlComparisonStore;
+
+  beforeAll(async () => {
+    db = await open();
+    await migrate(db);
+    store = new SqlComparisonStore(db);
+  }, 60000);
+
+  afterAll(async () => {
+    await db.close();
+  });
+
+  test('a batch round-trips every field, JSON differences included', async () => {
+    const batch = Array.from({ length: 30 }, (_, i) => record(i));
+    batch[4] = record(4, { result: 'error', candidateStatus: undefined, candidateMs: undefined, error: 'new service refused the connection' });
+    delete batch[4].candidateStatus;
+    delete batch[4].candidateMs;
+    await store.write(batch);
+    expect(await store.get('req-3')).toEqual(batch[3]);
+    expect(await store.get('req-4')).toEqual(batch[4]);
+    expect(await store.get('nope')).toBeUndefined();
+  });
+
+  test('query filters by route and time, oldest first, newest N when limited', async () => {
+    const orders = await store.query({ route: 'orders' });
+    expect(orders.map((r) => r.requestId)).toEqual(Array.from({ length: 15 }, (_, i) => `req-${i * 2 + 1}`));
+    const since = await store.query({ since: new Date(Date.UTC(2026, 10, 24, 10, 0, 25)) });
+    expect(since.map((r) => r.requestId)).toEqual(['req-25', 'req-26', 'req-27', 'req-28', 'req-29']);
+    const newest = await store.query({ limit: 3 });
+    expect(newest.map((r) => r.requestId)).toEqual(['req-27', 'req-28', 'req-29']);
+  });
+
+  test('prune keeps the newest N', async () => {
+    expect(await store.prune(10)).toBe(20);
+    expect((await store.query({})).map((r) => r.requestId)).toEqual(Array.from({ length: 10 }, (_, i) => `req-${i + 20}`));
+    expect(await store.prune(10)).toBe(0);
+  });
+});
+
+describe('comparison writer', () => {
+  test('batches off the request path; an unreachable store drops and counts comparisons, never throws', async () => {
+    const database = await createTestDatabase();
+    const url = new URL(database.url);
+    const relay = new TcpRelay(url.hostname, Number(url.port));
+    await relay.start();
+    url.port = String(relay.port);
+    const db = new PostgresDatabase({ url: url.toString() });
+    await migrate(db);
+    const store = new SqlComparisonStore(db);
+    const dropped: Record<string, number> = {};
+    const writer = new ComparisonWriter({ store, batchSize: 50, flushMs: 20, maxQueue: 100, retain: 1000, onDrop: (reason, n) => (dropped[reason] = (dropped[reason] ?? 0) + n) });
+    try {
+      for (let i = 0; i < 120; i++) writer.add(record(i));
+      await writer.flush();
+      expect((await store.query({})).length).toBe(120);
+      await relay.cut();
+      for (let i = 200; i < 240; i++) writer.add(record(i));
+      await writer.flush();
+      expect(dropped['store-error']).toBe(40);
+      for (let i = 300; i < 600; i++) writer.add(record(i));
+      // 50 went into a write at once, 100 wait in the queue, the other 150 found it full.
+      expect(dropped['queue-full']).toBe(150);
+      await writer.flush();
+      await relay.restore();
+      writer.add(record(500));
+      await writer.flush();
+      expect(await store.get('req-500')).toBeDefined();
+    } finally {
+      await db.close();
+      await relay.close();
+      await database.drop();
+    }
+  });
+});
