@@ -3,6 +3,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { ConfigError, StranglerError } from '../core/errors';
 import { configCommand } from './commands/config';
+import { diffCommand } from './commands/diff';
 import { flagsCommand } from './commands/flags';
 import { proxyCommand } from './commands/proxy';
 import { rolloutCommand } from './commands/rollout';
@@ -18,7 +19,8 @@ export async function main(argv: string[]): Promise<void> {
     .command(statusCommand as never)
     .command(rolloutCommand)
     .command(flagsCommand)
-    .demandCommand(1, 'give a command: proxy, config, status, rollout or flags')
+    .command(diffCommand)
+    .demandCommand(1, 'give a command: proxy, config, status, rollout, flags or diff')
     .strict()
     .recommendCommands()
     .help()

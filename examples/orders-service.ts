@@ -1,36 +1,29 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { answeredAt, listen, readBody, sendJson } from './http-json';
+import { ORDERS } from './legacy-monolith';
 
-/** The new orders service the demo migrates /api/orders to. */
-const ORDERS = [
-  { id: 1, customer: 'ada', total: 42.5, status: 'shipped' },
-  { id: 2, customer: 'grace', total: 17.0, status: 'pending' },
-];
+/**
+ * The new orders service the demo migrates /api/orders to. It has one real difference from the
+ * monolith, for the shadow diff to find: `total` is a string ("42.50") where legacy has a number.
+ */
+const NEW_ORDERS = ORDERS.map((order) => ({ ...order, total: order.total.toFixed(2) }));
 
 export function ordersServiceHandler(req: IncomingMessage, res: ServerResponse): void {
   const url = new URL(req.url ?? '/', 'http://orders');
-  const send = (status: number, body: unknown): void => {
-    const payload = JSON.stringify(body);
-    res.writeHead(status, { 'content-type': 'application/json', 'x-served-by': 'orders-service', 'content-length': Buffer.byteLength(payload) });
-    res.end(payload);
-  };
-  if (url.pathname === '/api/orders' && req.method === 'GET') return send(200, { servedBy: 'orders-service', orders: ORDERS });
+  const send = (status: number, body: unknown): void => sendJson(res, 'orders-service', status, body);
+  const generatedAt = answeredAt();
+  if (url.pathname === '/api/orders' && req.method === 'GET') return send(200, { servedBy: 'orders-service', orders: NEW_ORDERS, generatedAt });
   const order = /^\/api\/orders\/(\d+)$/.exec(url.pathname);
   if (order && req.method === 'GET') {
-    const found = ORDERS.find((o) => o.id === Number(order[1]));
-    return found ? send(200, { ...found, servedBy: 'orders-service' }) : send(404, { error: 'no such order' });
+    const found = NEW_ORDERS.find((o) => o.id === Number(order[1]));
+    return found ? send(200, { servedBy: 'orders-service', ...found, generatedAt }) : send(404, { error: 'no such order' });
   }
   if (url.pathname === '/api/orders' && req.method === 'POST') {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => send(201, { received: Buffer.concat(chunks).length, servedBy: 'orders-service' }));
-    return;
+    return readBody(req, (body) => send(201, { servedBy: 'orders-service', received: body.length }));
   }
-  send(404, { error: 'not found', servedBy: 'orders-service' });
+  send(404, { servedBy: 'orders-service', error: 'not found' });
 }
 
-export async function startOrdersService(port = 0, host = '127.0.0.1'): Promise<{ server: Server; url: string }> {
-  const server = createServer(ordersServiceHandler);
-  await new Promise<void>((resolve) => server.listen(port, host, resolve));
-  return { server, url: `http://${host}:${(server.address() as AddressInfo).port}` };
+export function startOrdersService(port = 0, host = '127.0.0.1'): Promise<{ server: Server; url: string }> {
+  return listen(ordersServiceHandler, port, host);
 }

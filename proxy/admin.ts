@@ -3,7 +3,10 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { Registry } from 'prom-client';
 import type { RouteConfig } from '../core/config/types';
 import { StatusError } from '../core/errors';
+import type { ComparisonStore } from '../core/comparison';
 import type { FlagProvider } from '../core/flags';
+import { buildDiffReport } from '../diff-reader/report';
+import { storeCall } from '../rollout/flags/embedded';
 import type { RouteState } from '../core/state';
 import { validateRouteChange } from './route-change';
 
@@ -15,6 +18,8 @@ export interface AdminOptions {
   isDraining: () => boolean;
   /** Replaces the Unleash client token without a restart (after a 401/403). */
   setFlagsClientToken?: (token: string) => void;
+  /** Shadow comparisons, for diff reports. */
+  comparisons?: { store: ComparisonStore; flush(): Promise<void> };
 }
 
 export interface RouteSummary {
@@ -96,6 +101,26 @@ export function buildAdminApi(options: AdminOptions): FastifyInstance {
   });
 
   app.get('/flags/export', async () => options.flags.exportFlags());
+
+  app.get('/diff/report', async (request: FastifyRequest<{ Querystring: { route?: string; since?: string } }>, reply) => {
+    const { route, since } = request.query;
+    const sinceDate = since === undefined ? undefined : new Date(since);
+    if (sinceDate && Number.isNaN(sinceDate.getTime())) return reply.code(400).send({ error: `since: must be an ISO-8601 time, got ${JSON.stringify(since)}`, field: 'since' });
+    if (route !== undefined && !routesByName.has(route)) return unknownRoute(reply, route);
+    const comparisons = options.comparisons;
+    if (!comparisons) return buildDiffReport([], { generatedAt: new Date(), ...(route ? { route } : {}) });
+    await comparisons.flush();
+    const records = await storeCall(() => comparisons.store.query({ ...(route ? { route } : {}), ...(sinceDate ? { since: sinceDate } : {}) }));
+    return buildDiffReport(records, { generatedAt: new Date(), ...(route ? { route } : {}), ...(sinceDate ? { since: sinceDate } : {}) });
+  });
+
+  app.get('/comparisons/:requestId', async (request: FastifyRequest<{ Params: { requestId: string } }>, reply) => {
+    const comparisons = options.comparisons;
+    if (comparisons) await comparisons.flush();
+    const record = comparisons ? await storeCall(() => comparisons.store.get(request.params.requestId)) : undefined;
+    if (!record) return reply.code(404).send({ error: `no comparison for request id "${request.params.requestId}"` });
+    return record;
+  });
 
   app.put('/flags/client-token', async (request: FastifyRequest<{ Body: unknown }>, reply) => {
     const body = request.body as { token?: unknown } | null;

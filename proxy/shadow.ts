@@ -2,6 +2,8 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { pipeline, type Readable, Transform } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { RouteConfig, ShadowConfig } from '../core/config/types';
+import type { ComparisonInput } from '../diff-reader/comparator';
+import type { HttpSnapshot } from '../diff-reader/engine';
 import type { RouteState } from '../core/state';
 import { BodyCapture } from './body-capture';
 import { upstreamRequestHeaders } from './request-headers';
@@ -9,26 +11,10 @@ import type { ShadowMetrics } from './shadow-metrics';
 import type { Side } from './splitter';
 import type { Upstream } from './upstreams';
 
-export interface ResponseSnapshot {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: Buffer;
-  ms: number;
-}
+export type ResponseSnapshot = HttpSnapshot & { ms: number };
 
 /** Everything one shadowed request produced, handed to the comparator once complete. */
-export interface ShadowExchange {
-  route: RouteConfig;
-  shadow: ShadowConfig;
-  requestId: string;
-  method: string;
-  target: string;
-  at: Date;
-  legacy: ResponseSnapshot;
-  candidate: ResponseSnapshot | { error: string; ms: number };
-  /** Legacy asked a second time (a sample of safe requests), for noise. */
-  secondary?: ResponseSnapshot;
-}
+export type ShadowExchange = ComparisonInput;
 
 /** What the forwarder reports about the response legacy sends the client. */
 export interface ResponseTap {

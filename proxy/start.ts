@@ -8,6 +8,9 @@ import { openStateStore } from '../rollout/open-store';
 import { buildAdminApi } from './admin';
 import { ProxyMetrics } from './metrics';
 import { ProxyServer } from './server';
+import { startShadowComparisons } from './shadow-comparisons';
+import { ShadowMetrics } from './shadow-metrics';
+import { SqlComparisonStore } from '../diff-reader/store/sql-comparison-store';
 
 export interface RunningProxy {
   proxyAddress: AddressInfo;
@@ -18,7 +21,7 @@ export interface RunningProxy {
 
 /** Opens the state store and the flag provider, starts the data path and the admin API. */
 export async function startProxy(config: StranglerConfig, logger: Logger = createLogger('strangler')): Promise<RunningProxy> {
-  const store = await openStateStore(config);
+  const { store, database } = await openStateStore(config);
   const registry = createMetricsRegistry();
   const flags = createFlagProvider(config, store, registry, logger);
   try {
@@ -28,7 +31,9 @@ export async function startProxy(config: StranglerConfig, logger: Logger = creat
     throw err;
   }
   const metrics = new ProxyMetrics(registry, config.routes.map((r) => r.name), flags.view);
-  const proxy = new ProxyServer({ config, state: flags.view, metrics, logger });
+  const comparisons = new SqlComparisonStore(database);
+  const shadow = startShadowComparisons(config, comparisons, new ShadowMetrics(registry), logger);
+  const proxy = new ProxyServer({ config, state: flags.view, metrics, logger, shadow });
   let draining = false;
   const admin = buildAdminApi({
     token: config.admin.token,
@@ -37,6 +42,7 @@ export async function startProxy(config: StranglerConfig, logger: Logger = creat
     registry,
     isDraining: () => draining,
     setFlagsClientToken: flags instanceof UnleashFlagProvider ? (token) => flags.setClientToken(token) : undefined,
+    comparisons: { store: comparisons, flush: () => shadow.writer.flush() },
   });
   let proxyAddress: AddressInfo;
   try {
@@ -59,6 +65,7 @@ export async function startProxy(config: StranglerConfig, logger: Logger = creat
     async stop() {
       draining = true;
       await proxy.close();
+      await shadow.writer.flush();
       await admin.close();
       await flags.stop();
       await store.close();

@@ -1,13 +1,17 @@
 import { dirname } from 'node:path';
 import type { StranglerConfig } from '../core/config/types';
 import { redactUrl } from '../core/config/redact';
+import type { Database } from '../core/db/database';
 import { openDatabase } from '../core/db/open';
 import { StranglerError } from '../core/errors';
 import type { StateStore } from '../core/state';
 import { SqlStateStore } from './sql-state-store';
 
-/** Opens the configured state store, applies migrations and seeds the routes it does not know yet. */
-export async function openStateStore(config: StranglerConfig): Promise<StateStore> {
+/**
+ * Opens the configured state store, applies migrations and seeds the routes it does not know yet.
+ * `database` is the same connection, for the other tables that live beside the route state.
+ */
+export async function openStateStore(config: StranglerConfig): Promise<{ store: StateStore; database: Database }> {
   const db = await openDatabase(config.state.url, dirname(config.file));
   const store = new SqlStateStore(db);
   try {
@@ -16,7 +20,7 @@ export async function openStateStore(config: StranglerConfig): Promise<StateStor
     await store.close().catch(() => undefined);
     throw new StranglerError('STRANGLER_ERR_STATE_INIT', `cannot open the state store ${redactUrl(config.state.url)}: ${describe(err)}`);
   }
-  return store;
+  return { store, database: db };
 }
 
 function describe(err: unknown): string {

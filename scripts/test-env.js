@@ -18,6 +18,11 @@
  *    (also on SIGINT/SIGTERM/SIGHUP and when the command crashes). Exits with the command's exit code.
  *
  * If STRANGLER_TEST_PG_URL is already set, none of that happens: the command just runs against that server.
+ *
+ * Before the command runs, Debian's Chromium (/usr/bin/chromium, which the HTML report test opens its page in)
+ * is installed with apt-get when it is missing and we are root; when we are not, a one-line warning is printed
+ * and that test fails with a clear error (test/helpers/chromium.ts). A failed install is only a warning too:
+ * the other tests still run.
  */
 const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -32,6 +37,7 @@ const PG_USER = 'postgres'; // the OS user the server runs as when we are root, 
 const HOST = '127.0.0.1';
 const START_ATTEMPTS = 4; // the first try plus 3 retries, each on another port
 const LOG_TAIL_LINES = 30;
+const CHROMIUM = '/usr/bin/chromium'; // Debian's chromium package; test/helpers/chromium.ts expects it there
 
 class SetupError extends Error {}
 
@@ -88,6 +94,13 @@ function aptGet(args) {
   return result.status === 0;
 }
 
+/** apt-get install -y <package>; runs apt-get update and tries once more only if the first try fails. */
+function aptInstall(packageName) {
+  if (aptGet(['install', '-y', packageName])) return true;
+  log('apt-get install failed: running apt-get update and trying again');
+  return aptGet(['update']) && aptGet(['install', '-y', packageName]);
+}
+
 function installPostgres() {
   if (!isRoot()) {
     throw new SetupError(
@@ -96,9 +109,7 @@ function installPostgres() {
     );
   }
   log(`PostgreSQL not found under ${PG_ROOT}: installing Debian's postgresql package`);
-  if (aptGet(['install', '-y', 'postgresql'])) return;
-  log('apt-get install failed: running apt-get update and trying again');
-  if (!aptGet(['update']) || !aptGet(['install', '-y', 'postgresql'])) {
+  if (!aptInstall('postgresql')) {
     throw new SetupError('apt-get install -y postgresql failed (see its output above)');
   }
 }
@@ -110,6 +121,29 @@ function findOrInstallPostgres() {
   const installed = findPostgresBinaries();
   if (!installed) throw new SetupError(`apt-get installed postgresql but no server binaries are in ${PG_ROOT}`);
   return installed;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Chromium (for the HTML report test)
+
+/** Installs Debian's chromium package. Never throws for a failed install: it warns, and the test says why. */
+function installChromium() {
+  log(`${CHROMIUM} not found: installing Debian's chromium package`);
+  const startedAt = Date.now();
+  const installed = aptInstall('chromium') && isExecutable(CHROMIUM);
+  const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
+  if (installed) log(`Chromium installed in ${seconds}s`);
+  else log(`warning: could not install chromium (see the apt-get output above): the HTML report test will fail`);
+}
+
+/** Makes sure /usr/bin/chromium exists when we can; warns in one line when we cannot. */
+function ensureChromium() {
+  if (isExecutable(CHROMIUM)) return;
+  if (!isRoot()) {
+    log(`warning: ${CHROMIUM} not found and not root: the HTML report test will fail (sudo apt-get install -y chromium)`);
+    return;
+  }
+  installChromium();
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -328,6 +362,7 @@ async function main() {
   handleSignals(state);
   try {
     const command = parseCommand(process.argv.slice(2));
+    ensureChromium();
     let env = process.env;
     if (process.env.STRANGLER_TEST_PG_URL) {
       log('using the PostgreSQL server in STRANGLER_TEST_PG_URL');

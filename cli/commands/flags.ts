@@ -1,7 +1,7 @@
-import { renameSync, writeFileSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
 import { adminRequest, resolveAdminTarget } from '../admin-client';
-import { CliError, printJson, printLines } from '../output';
+import { printJson, printLines } from '../output';
+import { writeWhole } from '../write-whole';
 import { withAdminFlags, type AdminArgs } from './common';
 
 interface ExportArgs extends AdminArgs {
@@ -19,13 +19,7 @@ const exportCommand: CommandModule<object, ExportArgs> = {
     const target = resolveAdminTarget(args);
     const flags = await adminRequest<{ version: number; features: Array<{ name: string }> }>(target, 'GET', '/flags/export');
     if (!args.out) return printJson(flags);
-    const temporary = `${args.out}.${process.pid}.tmp`;
-    try {
-      writeFileSync(temporary, JSON.stringify(flags, null, 2) + '\n');
-      renameSync(temporary, args.out);
-    } catch (err) {
-      throw new CliError(`--out ${args.out}: cannot write: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    }
+    writeWhole(args.out, JSON.stringify(flags, null, 2) + '\n');
     if (args.json) printJson({ out: args.out, features: flags.features.length });
     else printLines([`${args.out}: ${flags.features.length} flags`]);
   },

@@ -1,0 +1,92 @@
+import type { Argv, CommandModule } from 'yargs';
+import type { ComparisonRecord } from '../../core/comparison';
+import { DIFF_REPORT_FORMATS, renderDiffReport, type DiffReport, type DiffReportFormat } from '../../diff-reader/report';
+import { adminRequest, resolveAdminTarget } from '../admin-client';
+import { printJson, printLines } from '../output';
+import { parseSince } from '../since';
+import { writeWhole } from '../write-whole';
+import { withAdminFlags, type AdminArgs } from './common';
+
+interface ReportArgs extends AdminArgs {
+  route?: string;
+  since?: string;
+  format: DiffReportFormat;
+  out?: string;
+}
+
+interface ShowArgs extends AdminArgs {
+  requestId: string;
+}
+
+const reportCommand: CommandModule<object, ReportArgs> = {
+  command: 'report',
+  describe: 'Shadow comparisons per route: mismatch and noise rates, top differing fields, examples, latency',
+  builder: (yargs) =>
+    withAdminFlags(yargs)
+      .option('route', { type: 'string', describe: 'Only this route' })
+      .option('since', { type: 'string', describe: 'Only comparisons since: 30m, 1h, 7d or an ISO-8601 time' })
+      .option('format', { choices: DIFF_REPORT_FORMATS, default: 'text' as DiffReportFormat, describe: 'text, markdown (PR comment), html (one file, charts), json' })
+      .option('out', { type: 'string', describe: 'Write to this file (whole, or not at all) instead of stdout' })
+      .example('$0 diff report --since 1h', 'the last hour in the terminal')
+      .example('$0 diff report --format html --out diff-report.html', 'a self-contained HTML report with charts') as never,
+  handler: async (args) => {
+    const since = args.since === undefined ? undefined : parseSince(args.since);
+    const format: DiffReportFormat = args.json ? 'json' : args.format;
+    const target = resolveAdminTarget(args);
+    const query = new URLSearchParams();
+    if (args.route) query.set('route', args.route);
+    if (since) query.set('since', since.toISOString());
+    const report = await adminRequest<DiffReport>(target, 'GET', `/diff/report${query.size ? `?${query}` : ''}`);
+    const text = renderDiffReport(report, format);
+    if (!args.out) {
+      process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+      return;
+    }
+    writeWhole(args.out, text);
+    printLines([`${args.out}: ${format} report, ${report.routes.length} routes`]);
+  },
+};
+
+const showCommand: CommandModule<object, ShowArgs> = {
+  command: 'show <requestId>',
+  describe: 'One comparison in full: both statuses, latencies, every difference and what was noise',
+  builder: (yargs) =>
+    withAdminFlags(yargs)
+      .positional('requestId', { type: 'string', demandOption: true, describe: 'The x-request-id of the request' })
+      .example('$0 diff show 3f2c…', '') as never,
+  handler: async (args) => {
+    const target = resolveAdminTarget(args);
+    const record = await adminRequest<ComparisonRecord>(target, 'GET', `/comparisons/${encodeURIComponent(args.requestId)}`);
+    if (args.json) return printJson(record);
+    printLines(describeComparison(record));
+  },
+};
+
+export function describeComparison(record: ComparisonRecord): string[] {
+  const lines = [
+    `request:  ${record.requestId}  ${record.method} ${record.target}`,
+    `route:    ${record.route}  at ${record.at}`,
+    `result:   ${record.result}${record.error ? ` (${record.error})` : ''}`,
+    `status:   legacy ${record.legacyStatus}  new ${record.candidateStatus ?? '-'}`,
+    `latency:  legacy ${record.legacyMs} ms  new ${record.candidateMs ?? '-'} ms`,
+  ];
+  const section = (title: string, differences: ComparisonRecord['differences']): void => {
+    if (differences.length === 0) return;
+    lines.push('', `${title}:`);
+    for (const d of differences) lines.push(`  ${d.path}  ${d.kind}`, `    legacy: ${d.legacy ?? '(absent)'}`, `    new:    ${d.candidate ?? '(absent)'}`);
+  };
+  section('differences', record.differences);
+  section('noise (legacy differs from itself here)', record.noise);
+  return lines;
+}
+
+export const diffCommand: CommandModule = {
+  command: 'diff',
+  describe: 'Read the shadow comparisons of legacy and the new service',
+  builder: (yargs: Argv) =>
+    yargs
+      .command(reportCommand as CommandModule)
+      .command(showCommand as CommandModule)
+      .demandCommand(1, 'diff: give a subcommand: report or show'),
+  handler: () => undefined,
+};

@@ -1,0 +1,86 @@
+import type { ComparisonRecord } from '../core/comparison';
+import type { RouteConfig, ShadowConfig } from '../core/config/types';
+import { classify, compileDiffOptions, compareResponses, NoiseModel, type CompiledDiffOptions, type HttpSnapshot } from './engine';
+
+/** What the proxy hands over for one shadowed request (legacy's answer, the new service's, maybe legacy's second). */
+export interface ComparisonInput {
+  route: RouteConfig;
+  shadow: ShadowConfig;
+  requestId: string;
+  method: string;
+  target: string;
+  at: Date;
+  legacy: HttpSnapshot & { ms: number };
+  candidate: (HttpSnapshot & { ms: number }) | { error: string; ms: number };
+  secondary?: HttpSnapshot & { ms: number };
+}
+
+/**
+ * Turns exchanges into comparison records: structural diff with the route's options, then Diffy's
+ * noise cancellation (a per-request second legacy answer, and what the route's noise model learned).
+ */
+export class Comparator {
+  private readonly options = new Map<string, CompiledDiffOptions>();
+  private readonly models = new Map<string, NoiseModel>();
+
+  compare(input: ComparisonInput): ComparisonRecord {
+    const base = {
+      requestId: input.requestId,
+      route: input.route.name,
+      method: input.method,
+      target: input.target,
+      at: input.at.toISOString(),
+      legacyStatus: input.legacy.status,
+      legacyMs: round(input.legacy.ms),
+      candidateMs: round(input.candidate.ms),
+    };
+    if ('error' in input.candidate) {
+      return { ...base, result: 'error', differences: [], noise: [], error: input.candidate.error };
+    }
+    const options = this.optionsFor(input.route, input.shadow);
+    const model = this.modelFor(input.route.name);
+    const primaryVsCandidate = compareResponses(input.legacy, input.candidate, options);
+    const primaryVsSecondary = input.secondary ? compareResponses(input.legacy, input.secondary, options) : undefined;
+    model.observe(primaryVsCandidate, primaryVsSecondary);
+    const classified = classify(primaryVsCandidate, primaryVsSecondary, model);
+    return { ...base, candidateStatus: input.candidate.status, result: classified.result, differences: classified.differences, noise: classified.noise };
+  }
+
+  /** Compiles a route's diff options now, so a bad option stops the start instead of the first comparison. */
+  prepare(route: RouteConfig, shadow: ShadowConfig): void {
+    this.optionsFor(route, shadow);
+  }
+
+  /** Per-path raw and noise counts learned for a route (Diffy's view), for reports. */
+  noise(route: string): ReturnType<NoiseModel['snapshot']> | undefined {
+    return this.models.get(route)?.snapshot();
+  }
+
+  private optionsFor(route: RouteConfig, shadow: ShadowConfig): CompiledDiffOptions {
+    let compiled = this.options.get(route.name);
+    if (!compiled) {
+      compiled = compileDiffOptions({
+        ignore: shadow.ignore,
+        unordered: shadow.unordered,
+        numericTolerance: shadow.numericTolerance,
+        headers: shadow.headers,
+        ...(shadow.timestampToleranceMs === undefined ? {} : { timestampToleranceMs: shadow.timestampToleranceMs }),
+      });
+      this.options.set(route.name, compiled);
+    }
+    return compiled;
+  }
+
+  private modelFor(route: string): NoiseModel {
+    let model = this.models.get(route);
+    if (!model) {
+      model = new NoiseModel();
+      this.models.set(route, model);
+    }
+    return model;
+  }
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}

@@ -1,0 +1,152 @@
+/**
+ * One response against another: status, the configured headers, then the bodies — decoded, and diffed
+ * structurally when both are JSON, byte-wise otherwise. Values in differences are JSON text.
+ *
+ * Paths: `status`; `header.<lower-case name>`; `body` (non-JSON or undecodable bodies); `$…` (JSON bodies).
+ */
+import type { FieldDifference } from '../../core/comparison';
+import { decodeBody, NOT_JSON, parseJsonBody } from './decode';
+import { diffJson } from './json-diff';
+import type { CompiledDiffOptions } from './options';
+import { truncate } from './render';
+
+export interface HttpSnapshot {
+  status: number;
+  /** As node:http gives them (lower-case names); other casings are found too, more slowly. */
+  headers: Record<string, string | string[] | undefined>;
+  /** The body as received (still content-encoded). */
+  body: Buffer;
+}
+
+export function compareResponses(legacy: HttpSnapshot, candidate: HttpSnapshot, options: CompiledDiffOptions): FieldDifference[] {
+  const out: FieldDifference[] = [];
+  if (legacy.status !== candidate.status) {
+    out.push({ path: 'status', kind: 'changed', legacy: String(legacy.status), candidate: String(candidate.status) });
+  }
+  for (const name of options.headers) compareHeader(name, legacy.headers, candidate.headers, options, out);
+  if (!options.ignoreRoot) compareBodies(legacy, candidate, options, out);
+  return out;
+}
+
+/** A header's value: arrays joined with `, `; case-insensitive name lookup. */
+export function headerValue(headers: HttpSnapshot['headers'], name: string): string | undefined {
+  let value = headers[name];
+  if (value === undefined) {
+    for (const key in headers) {
+      if (key.length === name.length && key.toLowerCase() === name) {
+        value = headers[key];
+        break;
+      }
+    }
+  }
+  if (value === undefined) return undefined;
+  return typeof value === 'string' ? value : value.join(', ');
+}
+
+/**
+ * The form header values are compared in: trimmed, with white space around `,` and `;` removed; for
+ * `content-type` and `content-encoding` also lower-cased (media types, parameter names and charsets are
+ * case-insensitive), so `application/json; charset=UTF-8` equals `application/json;charset=utf-8`.
+ */
+export function normaliseHeaderValue(name: string, value: string): string {
+  let v = value.trim().replace(/\s*([,;])\s*/g, '$1');
+  if (name === 'content-type' || name === 'content-encoding') v = v.toLowerCase().replace(/charset="([^"]*)"/, 'charset=$1');
+  return v;
+}
+
+function compareHeader(name: string, legacyHeaders: HttpSnapshot['headers'], candidateHeaders: HttpSnapshot['headers'], options: CompiledDiffOptions, out: FieldDifference[]): void {
+  const a = headerValue(legacyHeaders, name);
+  const b = headerValue(candidateHeaders, name);
+  if (a === b) return;
+  const path = `header.${name}`;
+  const max = options.maxValueLength;
+  if (a === undefined) out.push({ path, kind: 'added', candidate: quote(b!, max) });
+  else if (b === undefined) out.push({ path, kind: 'removed', legacy: quote(a, max) });
+  else if (normaliseHeaderValue(name, a) !== normaliseHeaderValue(name, b)) out.push({ path, kind: 'changed', legacy: quote(a, max), candidate: quote(b, max) });
+}
+
+function quote(text: string, max: number): string {
+  return truncate(JSON.stringify(text.length > max ? text.slice(0, max) : text), max);
+}
+
+function compareBodies(legacy: HttpSnapshot, candidate: HttpSnapshot, options: CompiledDiffOptions, out: FieldDifference[]): void {
+  const encodingA = headerValue(legacy.headers, 'content-encoding');
+  const encodingB = headerValue(candidate.headers, 'content-encoding');
+  // Same bytes under the same coding decode to the same body: nothing to parse.
+  if (sameCoding(encodingA, encodingB) && legacy.body.equals(candidate.body)) return;
+
+  const decodedA = decodeBody(legacy.body, encodingA, options.maxDecodedBytes);
+  const decodedB = decodeBody(candidate.body, encodingB, options.maxDecodedBytes);
+  const max = options.maxValueLength;
+  if ('error' in decodedA || 'error' in decodedB) {
+    out.push({
+      path: 'body',
+      kind: 'changed',
+      legacy: 'error' in decodedA ? undecodable(decodedA.error, legacy.body, max) : describeBytes(decodedA.body, 0, max),
+      candidate: 'error' in decodedB ? undecodable(decodedB.error, candidate.body, max) : describeBytes(decodedB.body, 0, max),
+    });
+    return;
+  }
+  const a = decodedA.body;
+  const b = decodedB.body;
+  if (a !== legacy.body || b !== candidate.body) {
+    if (a.equals(b)) return;
+  }
+  const jsonA = parseJsonBody(a, legacy.headers['content-type'] ?? headerValue(legacy.headers, 'content-type'));
+  if (jsonA !== NOT_JSON) {
+    const jsonB = parseJsonBody(b, candidate.headers['content-type'] ?? headerValue(candidate.headers, 'content-type'));
+    if (jsonB !== NOT_JSON) {
+      diffJson(jsonA, jsonB, options, out);
+      return;
+    }
+  }
+  if (a.equals(b)) return;
+  const at = firstDifference(a, b);
+  out.push({ path: 'body', kind: 'changed', legacy: describeBytes(a, at, max), candidate: describeBytes(b, at, max) });
+}
+
+function sameCoding(a: string | undefined, b: string | undefined): boolean {
+  if (a === b) return true;
+  const x = a === undefined || a.trim().toLowerCase() === 'identity' ? '' : a.replace(/\s+/g, '').toLowerCase();
+  const y = b === undefined || b.trim().toLowerCase() === 'identity' ? '' : b.replace(/\s+/g, '').toLowerCase();
+  return x === y;
+}
+
+function firstDifference(a: Buffer, b: Buffer): number {
+  const n = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < n && a[i] === b[i]) i++;
+  return i;
+}
+
+const EXCERPT_BYTES = 48;
+
+/**
+ * JSON text (a string) describing a body for a byte-wise difference: its size and, from a little before
+ * the first differing byte, a short excerpt — text when printable, hex otherwise.
+ * E.g. `"1024 bytes, from byte 504: …Total: 17…"` or `"16 bytes, from byte 0: hex 1f8b0800…"`.
+ */
+export function describeBytes(body: Buffer, firstDifferent: number, max: number): string {
+  if (body.length === 0) return quote('0 bytes', max);
+  const start = Math.max(0, Math.min(firstDifferent, body.length) - 8);
+  const slice = body.subarray(start, start + EXCERPT_BYTES);
+  const more = start + EXCERPT_BYTES < body.length ? '…' : '';
+  const lead = start > 0 ? '…' : '';
+  let excerpt: string;
+  if (isPrintable(slice)) excerpt = lead + slice.toString('utf8') + more;
+  else excerpt = 'hex ' + slice.subarray(0, 16).toString('hex') + (slice.length > 16 || more ? '…' : '');
+  return quote(`${body.length} bytes, from byte ${start}: ${excerpt}`, max);
+}
+
+function isPrintable(bytes: Buffer): boolean {
+  for (let i = 0; i < bytes.length; i++) {
+    const c = bytes[i];
+    if (c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) return false;
+    if (c === 0x7f) return false;
+  }
+  return true;
+}
+
+function undecodable(error: string, raw: Buffer, max: number): string {
+  return quote(`undecodable body (${raw.length} bytes): ${error}`, max);
+}

@@ -1,0 +1,101 @@
+/**
+ * Response bodies as the diff sees them: decoded by `content-encoding`, then parsed as JSON when they are.
+ * Synchronous node:zlib; never throws for bad input (errors are values).
+ */
+import { brotliDecompressSync, gunzipSync, inflateRawSync, inflateSync } from 'node:zlib';
+
+export type DecodeResult = { body: Buffer } | { error: string };
+
+const DEFAULT_MAX_DECODED = 16 * 1024 * 1024;
+
+/**
+ * Undoes `content-encoding`: `gzip`/`x-gzip`, `br`, `deflate` (zlib-wrapped, falling back to raw deflate,
+ * which some servers send), `identity`; several codings comma-separated are undone last first.
+ * An empty body stays empty whatever the header says (HEAD, 204, 304). The decoded size is capped at
+ * `maxBytes`. Unknown codings (`compress`, `zstd`, …) are errors.
+ */
+export function decodeBody(body: Buffer, contentEncoding: string | readonly string[] | undefined, maxBytes = DEFAULT_MAX_DECODED): DecodeResult {
+  if (contentEncoding === undefined || body.length === 0) return { body };
+  const header = typeof contentEncoding === 'string' ? contentEncoding : contentEncoding.join(',');
+  if (header === '' || header === 'identity') return { body };
+  const codings = header
+    .split(',')
+    .map((c) => c.trim().toLowerCase())
+    .filter((c) => c !== '' && c !== 'identity');
+  let current = body;
+  for (let i = codings.length - 1; i >= 0; i--) {
+    const coding = codings[i];
+    const options = { maxOutputLength: maxBytes };
+    try {
+      switch (coding) {
+        case 'gzip':
+        case 'x-gzip':
+          current = gunzipSync(current, options);
+          break;
+        case 'br':
+          current = brotliDecompressSync(current, options);
+          break;
+        case 'deflate':
+          try {
+            current = inflateSync(current, options);
+          } catch (zlibError) {
+            try {
+              current = inflateRawSync(current, options);
+            } catch {
+              throw zlibError;
+            }
+          }
+          break;
+        default:
+          return { error: `unsupported content-encoding ${JSON.stringify(coding)}` };
+      }
+    } catch (error) {
+      return { error: `${coding}: ${errorText(error, maxBytes)}` };
+    }
+  }
+  return { body: current };
+}
+
+function errorText(error: unknown, maxBytes: number): string {
+  const e = error as { code?: string; message?: string };
+  if (e?.code === 'ERR_BUFFER_TOO_LARGE' || e?.code === 'ERR_OUT_OF_RANGE') return `decoded body larger than ${maxBytes} bytes`;
+  return e?.message ?? String(error);
+}
+
+/** `application/json`, `text/json` and any `…/…+json` media type (parameters ignored, any case). */
+export function isJsonContentType(contentType: string | readonly string[] | undefined): boolean {
+  if (contentType === undefined) return false;
+  const value = typeof contentType === 'string' ? contentType : contentType[0] ?? '';
+  const semi = value.indexOf(';');
+  const media = (semi < 0 ? value : value.slice(0, semi)).trim().toLowerCase();
+  return media === 'application/json' || media === 'text/json' || (media.endsWith('+json') && media.includes('/'));
+}
+
+/** First byte that is not JSON white space (after a UTF-8 BOM) is `{` or `[`. */
+export function looksLikeJson(body: Buffer): boolean {
+  let i = body.length >= 3 && body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? 3 : 0;
+  for (; i < body.length; i++) {
+    const c = body[i];
+    if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) continue;
+    return c === 0x7b || c === 0x5b;
+  }
+  return false;
+}
+
+/** Returned by `parseJsonBody` for bodies that are not JSON. */
+export const NOT_JSON: unique symbol = Symbol('not JSON');
+
+/**
+ * The parsed body when the content type says JSON or the body looks like JSON and it parses (UTF-8, BOM
+ * skipped); `NOT_JSON` otherwise (including invalid JSON under a JSON content type, and empty bodies).
+ */
+export function parseJsonBody(body: Buffer, contentType: string | readonly string[] | undefined): unknown {
+  if (body.length === 0 || (!isJsonContentType(contentType) && !looksLikeJson(body))) return NOT_JSON;
+  let text = body.toString('utf8');
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  try {
+    return JSON.parse(text);
+  } catch {
+    return NOT_JSON;
+  }
+}

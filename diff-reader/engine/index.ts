@@ -1,0 +1,12 @@
+/** diff-reader's response-diff engine: pure functions, no I/O. */
+export { compileDiffOptions, parsePathPattern, DIFF_OPTIONS_ERROR } from './options';
+export type { CompiledDiffOptions, DiffOptions, NumericTolerance, PathStep } from './options';
+export { decodeBody, isJsonContentType, looksLikeJson, parseJsonBody, NOT_JSON } from './decode';
+export type { DecodeResult } from './decode';
+export { diffJson, jsonEqual } from './json-diff';
+export { compareResponses, describeBytes, headerValue, normaliseHeaderValue } from './compare';
+export type { HttpSnapshot } from './compare';
+export { classify, NoiseModel, ancestorsOf } from './noise';
+export type { Classification, NoiseClass, NoiseModelOptions, NoisePathStats, NoiseSnapshot } from './noise';
+export { isTimeLikeKey, parseIsoTimestamp } from './tolerance';
+export { renderPath, renderValue, truncate } from './render';

@@ -1,0 +1,245 @@
+/**
+ * Structural diff of two parsed JSON values, in Diffy's terms: primitive, object and sequence
+ * differences, reported at templated paths (`$.items[*].price`).
+ *
+ * Kinds: `added` (only in the candidate), `removed` (only in legacy), `changed` (same JSON type, other
+ * value), `type` (different JSON types; null, boolean, number, string, array and object are six types).
+ *
+ * Arrays are compared index by index (extra elements are removed/added at `path[*]`), or, when unordered,
+ * as multisets: elements equal by canonical JSON (ignored members left out) are paired first; with a
+ * numeric/timestamp tolerance configured, the rest are then paired by a tolerant comparison (up to 64×64
+ * leftovers); what is left is reported as `removed`/`added` at `path[*]`, legacy order then candidate order.
+ *
+ * Cost model: equal primitives stop at `===` before anything else; no path string is built unless a
+ * difference is reported (the walk keeps a stack of keys); ignore/unordered patterns are followed through
+ * the compiled trie, and with no patterns nothing at all is looked up. Containers nested deeper than
+ * `maxDepth` are compared whole (exactly, iteratively) and, if unequal, reported once as `changed` there.
+ */
+import type { DifferenceKind, FieldDifference } from '../../core/comparison';
+import { canonicalJson, deepEqual } from './equality';
+import { isIgnored, isUnorderedHere, stepIndex, stepKey, type CompiledDiffOptions, type PathState } from './options';
+import { ARRAY_SEGMENT, renderPath, renderValue } from './render';
+import { numbersClose, stringsClose } from './tolerance';
+
+const hasOwn = Object.prototype.hasOwnProperty;
+/** Leftover pairs tried with tolerance in an unordered array: at most this many on each side. */
+const TOLERANT_PAIRING_LIMIT = 64;
+
+type JsonRecord = Record<string, unknown>;
+
+/**
+ * Appends the differences between `legacy` and `candidate` to `out` (a new array by default) and returns it.
+ * Never throws on any JSON value; stops once `out` holds `options.maxDifferences` entries.
+ */
+export function diffJson(legacy: unknown, candidate: unknown, options: CompiledDiffOptions, out: FieldDifference[] = []): FieldDifference[] {
+  if (options.ignoreRoot || legacy === candidate || out.length >= options.maxDifferences) return out;
+  new JsonDiffer(options, out).value(legacy, candidate, options.root, undefined, 0);
+  return out;
+}
+
+/** Is there no difference at all between two JSON values under these options? */
+export function jsonEqual(legacy: unknown, candidate: unknown, options: CompiledDiffOptions): boolean {
+  if (options.ignoreRoot || legacy === candidate) return true;
+  const differ = new JsonDiffer(options, []);
+  differ.probing = true;
+  differ.limit = 1;
+  differ.value(legacy, candidate, options.root, undefined, 0);
+  return differ.out.length === 0;
+}
+
+/** Presence of a member in a parsed JSON object; `value` is `record[key]`, already read. */
+function isOwn(record: JsonRecord, key: string, value: unknown): boolean {
+  // JSON values are never undefined. Inherited members of Object.prototype are functions, or the
+  // `__proto__` accessor; only those need the slower own-property check.
+  return value !== undefined && ((typeof value !== 'function' && key !== '__proto__') || hasOwn.call(record, key));
+}
+
+class JsonDiffer {
+  /** Keys and ARRAY_SEGMENT from the root to the current location. */
+  private readonly stack: Array<string | typeof ARRAY_SEGMENT> = [];
+  limit: number;
+  full = false;
+  /** Only asking "equal or not": differences are counted, not rendered. */
+  probing = false;
+
+  constructor(
+    private readonly options: CompiledDiffOptions,
+    public out: FieldDifference[],
+  ) {
+    this.limit = options.maxDifferences;
+  }
+
+  /** Compares two values at the current location. `key` is the nearest object key (for timestamp rules). */
+  value(a: unknown, b: unknown, state: PathState, key: string | undefined, depth: number): void {
+    if (a === b) return;
+    const ta = typeof a;
+    if (ta !== 'object' || typeof b !== 'object' || a === null || b === null) {
+      if (ta === typeof b && a !== null && b !== null) {
+        if (ta === 'number' ? numbersClose(a as number, b as number, key, this.options) : ta === 'string' && stringsClose(a as string, b as string, this.options)) return;
+        this.report('changed', a, b);
+      } else {
+        this.report('type', a, b);
+      }
+      return;
+    }
+    const arrayA = Array.isArray(a);
+    if (arrayA !== Array.isArray(b)) {
+      this.report('type', a, b);
+      return;
+    }
+    if (depth >= this.options.maxDepth) {
+      if (!deepEqual(a, b)) this.report('changed', a, b);
+      return;
+    }
+    if (!arrayA) this.objects(a as JsonRecord, b as JsonRecord, state, depth);
+    else if (this.options.unorderedAll || (state !== undefined && isUnorderedHere(state))) this.unordered(a as unknown[], b as unknown[], state, key, depth);
+    else this.ordered(a as unknown[], b as unknown[], state, key, depth);
+  }
+
+  private objects(a: JsonRecord, b: JsonRecord, state: PathState, depth: number): void {
+    const stack = this.stack;
+    for (const k in a) {
+      const av = a[k];
+      const bv = b[k];
+      if (av === bv) continue;
+      let child: PathState;
+      if (state !== undefined) {
+        child = stepKey(state, k);
+        if (child !== undefined && isIgnored(child)) continue;
+      }
+      stack.push(k);
+      if (isOwn(b, k, bv)) this.value(av, bv, child, k, depth + 1);
+      else this.report('removed', av, undefined);
+      stack.pop();
+      if (this.full) return;
+    }
+    for (const k in b) {
+      if (isOwn(a, k, a[k])) continue;
+      if (state !== undefined) {
+        const child = stepKey(state, k);
+        if (child !== undefined && isIgnored(child)) continue;
+      }
+      stack.push(k);
+      this.report('added', undefined, b[k]);
+      stack.pop();
+      if (this.full) return;
+    }
+  }
+
+  private ordered(a: unknown[], b: unknown[], state: PathState, key: string | undefined, depth: number): void {
+    const n = Math.min(a.length, b.length);
+    this.stack.push(ARRAY_SEGMENT);
+    for (let i = 0; i < n; i++) {
+      const av = a[i];
+      const bv = b[i];
+      if (av === bv) continue;
+      let child: PathState;
+      if (state !== undefined) {
+        child = stepIndex(state, i);
+        if (child !== undefined && isIgnored(child)) continue;
+      }
+      this.value(av, bv, child, key, depth + 1);
+      if (this.full) break;
+    }
+    for (let i = n; i < a.length && !this.full; i++) {
+      if (this.elementIgnored(state, i)) continue;
+      this.report('removed', a[i], undefined);
+    }
+    for (let i = n; i < b.length && !this.full; i++) {
+      if (this.elementIgnored(state, i)) continue;
+      this.report('added', undefined, b[i]);
+    }
+    this.stack.pop();
+  }
+
+  private elementIgnored(state: PathState, index: number): boolean {
+    if (state === undefined) return false;
+    const child = stepIndex(state, index);
+    return child !== undefined && isIgnored(child);
+  }
+
+  private unordered(a: unknown[], b: unknown[], state: PathState, key: string | undefined, depth: number): void {
+    // Elements of a multiset have no index: only wildcard patterns apply inside.
+    const child = state === undefined ? undefined : stepIndex(state, -1);
+    if (child !== undefined && isIgnored(child)) return;
+    // Fast path: same order (the common case) needs no canonical text.
+    if (a.length === b.length) {
+      let same = true;
+      for (let i = 0; i < a.length && same; i++) same = a[i] === b[i] || this.equalHere(a[i], b[i], child, key, depth + 1);
+      if (same) return;
+    }
+    const depthLeft = this.options.maxDepth - depth - 1;
+    const pending = new Map<string, number[]>();
+    const leftA: boolean[] = new Array<boolean>(a.length).fill(true);
+    for (let i = 0; i < a.length; i++) {
+      const text = canonicalJson(a[i], child, depthLeft, this.options.unorderedAll);
+      const list = pending.get(text);
+      if (list === undefined) pending.set(text, [i]);
+      else list.push(i);
+    }
+    let leftB: number[] = [];
+    for (let j = 0; j < b.length; j++) {
+      const list = pending.get(canonicalJson(b[j], child, depthLeft, this.options.unorderedAll));
+      if (list !== undefined && list.length > 0) leftA[list.shift()!] = false;
+      else leftB.push(j);
+    }
+    let restA: number[] = [];
+    for (let i = 0; i < a.length; i++) if (leftA[i]) restA.push(i);
+
+    if (this.options.tolerant && restA.length > 0 && leftB.length > 0 && restA.length <= TOLERANT_PAIRING_LIMIT && leftB.length <= TOLERANT_PAIRING_LIMIT) {
+      const unpairedA: number[] = [];
+      for (const i of restA) {
+        const match = leftB.findIndex((j) => this.equalHere(a[i], b[j], child, key, depth + 1));
+        if (match < 0) unpairedA.push(i);
+        else leftB = leftB.filter((_, index) => index !== match);
+      }
+      restA = unpairedA;
+    }
+
+    this.stack.push(ARRAY_SEGMENT);
+    for (const i of restA) {
+      if (this.full) break;
+      this.report('removed', a[i], undefined);
+    }
+    for (const j of leftB) {
+      if (this.full) break;
+      this.report('added', undefined, b[j]);
+    }
+    this.stack.pop();
+  }
+
+  /** Would `value(a, b)` at this location report nothing? (Runs the diff in probing mode, stopping at the first.) */
+  private equalHere(a: unknown, b: unknown, state: PathState, key: string | undefined, depth: number): boolean {
+    if (a === b) return true;
+    const { out, limit, full, probing } = this;
+    const scratch: FieldDifference[] = [];
+    this.out = scratch;
+    this.limit = 1;
+    this.full = false;
+    this.probing = true;
+    const depthBefore = this.stack.length;
+    this.value(a, b, state, key, depth);
+    this.stack.length = depthBefore;
+    this.out = out;
+    this.limit = limit;
+    this.full = full;
+    this.probing = probing;
+    return scratch.length === 0;
+  }
+
+  private report(kind: DifferenceKind, legacy: unknown, candidate: unknown): void {
+    const out = this.out;
+    if (this.probing) {
+      out.push(PROBE);
+    } else {
+      const max = this.options.maxValueLength;
+      const difference: FieldDifference = { path: renderPath(this.stack), kind };
+      if (kind !== 'added') difference.legacy = renderValue(legacy, max);
+      if (kind !== 'removed') difference.candidate = renderValue(candidate, max);
+      out.push(difference);
+    }
+    if (out.length >= this.limit) this.full = true;
+  }
+}
+
+const PROBE: FieldDifference = { path: '', kind: 'changed' };

@@ -1,0 +1,92 @@
+/** Number and value formatting shared by the report renderers: the same numbers read the same everywhere. */
+import type { OutcomeCounts, RouteReport } from './model';
+
+/** `4.2 %`; never rounds a non-zero rate to `0.0 %` or a rate below 1 to `100.0 %`. */
+export function formatPercent(rate: number): string {
+  if (rate === 0) return '0 %';
+  if (rate === 1) return '100 %';
+  const percent = rate * 100;
+  if (percent < 0.1) return '<0.1 %';
+  const fixed = percent.toFixed(1);
+  return fixed === '100.0' ? '>99.9 %' : `${fixed} %`;
+}
+
+/** `12,345`: grouped the same way in every locale. */
+export function formatCount(count: number): string {
+  return String(count).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
+/** Milliseconds as `12` or `12.5` (at most one decimal); `–` for none. */
+export function formatMs(ms: number | null): string {
+  if (ms === null) return '–';
+  return String(Math.round(ms * 10) / 10);
+}
+
+/** A duration in ms as `90s`, `5m`, `1h30m`, `2d`. */
+export function formatDuration(ms: number): string {
+  const seconds = Math.round(ms / 1000);
+  if (seconds < 60) return `${seconds}s`;
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `${minutes}m`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return minutes % 60 === 0 ? `${hours}h` : `${hours}h${minutes % 60}m`;
+  return `${Math.round(hours / 24)}d`;
+}
+
+export type VerdictKind = 'pass' | 'fail' | 'warn' | 'empty';
+
+export interface Verdict {
+  kind: VerdictKind;
+  /** Plain words, without a symbol: `no mismatches`, `4.2 % mismatches`, `no mismatches, 3 errors`. */
+  text: string;
+}
+
+/** What a route's numbers say: fail on any mismatch, warn on errors only, pass otherwise. */
+export function verdictOf(counts: OutcomeCounts): Verdict {
+  if (counts.comparisons === 0) return { kind: 'empty', text: 'no comparisons' };
+  if (counts.mismatch > 0) {
+    return { kind: 'fail', text: `${formatPercent(counts.mismatch / counts.comparisons)} mismatches` };
+  }
+  if (counts.error > 0) {
+    return { kind: 'warn', text: `no mismatches, ${formatCount(counts.error)} error${counts.error === 1 ? '' : 's'}` };
+  }
+  return { kind: 'pass', text: 'no mismatches' };
+}
+
+export function routeVerdict(route: RouteReport): Verdict {
+  return verdictOf(route.counts);
+}
+
+/** Length in code points (what a terminal column or a character limit counts, near enough). */
+export function displayLength(text: string): number {
+  let length = 0;
+  for (const _ of text) length++;
+  return length;
+}
+
+/** Cuts text to at most `max` code points, ending with `…` when cut. */
+export function truncate(text: string, max: number): string {
+  if (displayLength(text) <= max) return text;
+  return `${[...text].slice(0, Math.max(0, max - 1)).join('')}…`;
+}
+
+/**
+ * Makes text from production traffic safe to print: control characters (ESC, CR, LF, …, C1) and bidi
+ * overrides become `\uXXXX`, so a value can neither break a line or a table nor send terminal escapes.
+ */
+export function printable(text: string): string {
+  return text.replace(
+    /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g,
+    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
+/** Width the example values are cut to in the text and markdown tables. */
+export const VALUE_WIDTH = 40;
+/** Width the field paths are cut to in the text table. */
+export const PATH_WIDTH = 48;
+
+/** An example value ready for a table cell: printable, cut, `(absent)` for none. */
+export function exampleValue(value: string | null, width = VALUE_WIDTH): string {
+  return value === null ? '(absent)' : truncate(printable(value), width);
+}

@@ -1,0 +1,48 @@
+import type { ComparisonStore } from '../core/comparison';
+import type { StranglerConfig } from '../core/config/types';
+import { StranglerError } from '../core/errors';
+import type { Logger } from '../core/logging';
+import { Comparator } from '../diff-reader/comparator';
+import { ComparisonWriter } from '../diff-reader/store/comparison-writer';
+import type { ShadowExchange } from './shadow';
+import type { ShadowMetrics } from './shadow-metrics';
+
+/** Comparisons kept in the store; older ones are pruned. */
+const RETAIN_COMPARISONS = 100000;
+
+export interface ShadowComparisons {
+  metrics: ShadowMetrics;
+  onExchange: (exchange: ShadowExchange) => void;
+  writer: ComparisonWriter;
+  comparator: Comparator;
+}
+
+/** Where finished shadow exchanges go: compared off the request path, counted, written in batches. */
+export function startShadowComparisons(config: StranglerConfig, store: ComparisonStore, metrics: ShadowMetrics, logger: Logger): ShadowComparisons {
+  const comparator = new Comparator();
+  config.routes.forEach((route, index) => {
+    if (!route.shadow) return;
+    try {
+      comparator.prepare(route, route.shadow);
+    } catch (err) {
+      throw new StranglerError('STRANGLER_ERR_CONFIG', `${config.file} routes[${index}].shadow: ${(err as Error).message}`);
+    }
+  });
+  const writer = new ComparisonWriter({
+    store,
+    retain: RETAIN_COMPARISONS,
+    onDrop: (reason, count) => metrics.drop('_all', reason, count),
+  });
+  const onExchange = (exchange: ShadowExchange): void => {
+    setImmediate(() => {
+      try {
+        const record = comparator.compare(exchange);
+        metrics.compared(record.route, record.result, record.legacyMs, record.candidateMs);
+        writer.add(record);
+      } catch (err) {
+        logger.warn({ route: exchange.route.name, err: (err as Error).message }, 'shadow comparison failed');
+      }
+    });
+  };
+  return { metrics, onExchange, writer, comparator };
+}

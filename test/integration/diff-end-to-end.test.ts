@@ -1,0 +1,109 @@
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pino from 'pino';
+import { parseConfig } from '../../core/config';
+import { startLegacyMonolith } from '../../examples/legacy-monolith';
+import { startOrdersService } from '../../examples/orders-service';
+import { startProxy, type RunningProxy } from '../../proxy/start';
+import { createTestDatabase, type TestDatabase } from '../helpers/postgres';
+import { CLI, tempDir } from '../helpers/proxy-process';
+
+const TOKEN = 'diff-e2e-admin-token';
+
+function cli(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('exit', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+describe('the demo services in shadow: one real difference, one noisy timestamp', () => {
+  let database: TestDatabase;
+  let proxy: RunningProxy;
+  let stops: Array<() => void>;
+  let flags: string[];
+  const dir = tempDir('strangler-diff-');
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    const legacy = await startLegacyMonolith(0);
+    const orders = await startOrdersService(0);
+    stops = [() => legacy.server.close(), () => orders.server.close()];
+    const file = join(dir.path, 'strangler.yaml');
+    const yaml = [
+      'listen: { host: 127.0.0.1, port: 0 }',
+      `admin: { port: 0, token: ${TOKEN} }`,
+      `state: { url: "${database.url}" }`,
+      'upstreams:',
+      `  legacy: { url: "${legacy.url}" }`,
+      `  orders: { url: "${orders.url}" }`,
+      'routes:',
+      '  - name: orders',
+      '    match: { path: /api/orders }',
+      '    service: orders',
+      '    stage: shadow',
+      '    shadow: { sample: 1, noiseSample: 1, ignore: [$.servedBy] }',
+    ].join('\n');
+    writeFileSync(file, yaml);
+    proxy = await startProxy(parseConfig(yaml, file, {}), pino({ level: 'silent' }));
+    flags = ['--admin', `http://127.0.0.1:${proxy.adminAddress.port}`, '--token', TOKEN];
+    for (let i = 0; i < 15; i++) {
+      for (const path of ['/api/orders', '/api/orders/1']) {
+        const response = await fetch(`http://127.0.0.1:${proxy.proxyAddress.port}${path}`, { headers: { 'x-request-id': `e2e-${i}-${path.length}` } });
+        expect(((await response.json()) as { servedBy: string }).servedBy).toBe('legacy');
+      }
+    }
+  });
+
+  afterAll(async () => {
+    await proxy.stop();
+    stops.forEach((stop) => stop());
+    await database.drop();
+    dir.remove();
+  });
+
+  test('the report shows the real difference as a mismatch and the timestamp as noise', async () => {
+    const run = await cli(['diff', 'report', '--format', 'json', ...flags]);
+    expect(run.stderr).toBe('');
+    const report = JSON.parse(run.stdout) as { routes: Array<{ route: string; counts: Record<string, number>; fields: Array<{ path: string; count: number; noise: number; kinds: string[] }> }> };
+    const route = report.routes.find((r) => r.route === 'orders')!;
+    expect(route.counts).toMatchObject({ comparisons: 30, mismatch: 30, match: 0, error: 0 });
+    const byPath = new Map(route.fields.map((f) => [f.path, f]));
+    expect(byPath.get('$.orders[*].total')).toMatchObject({ count: 15, kinds: ['type'] });
+    expect(byPath.get('$.total')).toMatchObject({ count: 15, kinds: ['type'] });
+    expect(byPath.get('$.generatedAt')).toMatchObject({ count: 0, noise: 30 });
+    expect(byPath.has('$.servedBy')).toBe(false);
+  });
+
+  test('diff show prints one comparison in full, with the noise apart', async () => {
+    const shown = await cli(['diff', 'show', 'e2e-3-13', ...flags]);
+    expect(shown.stderr).toBe('');
+    expect(shown.stdout).toContain('request:  e2e-3-13  GET /api/orders/1');
+    expect(shown.stdout).toContain('result:   mismatch');
+    expect(shown.stdout).toMatch(/differences:\n {2}\$\.total {2}type\n {4}legacy: 42\.5\n {4}new: {4}"42\.50"/);
+    expect(shown.stdout).toMatch(/noise \(legacy differs from itself here\):\n {2}\$\.generatedAt {2}changed/);
+    const missing = await cli(['diff', 'show', 'nope', ...flags]);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toBe('strangler: GET /comparisons/nope failed (404): no comparison for request id "nope"\n');
+  });
+
+  test('markdown and html reports, and bad flags', async () => {
+    const markdown = await cli(['diff', 'report', '--format', 'markdown', ...flags]);
+    expect(markdown.stdout).toContain('| `$.orders[*].total` |');
+    const out = join(dir.path, 'report.html');
+    const html = await cli(['diff', 'report', '--format', 'html', '--out', out, ...flags]);
+    expect(html.stdout).toBe(`${out}: html report, 1 routes\n`);
+    const since = await cli(['diff', 'report', '--since', 'yesterday', ...flags]);
+    expect(since.status).toBe(1);
+    expect(since.stderr).toBe('strangler: --since: must be a duration such as 30m, 1h, 7d or an ISO-8601 time, got "yesterday"\n');
+    const route = await cli(['diff', 'report', '--route', 'nope', ...flags]);
+    expect(route.stderr).toBe('strangler: GET /diff/report?route=nope failed (404): unknown route "nope"\n');
+    const recent = JSON.parse((await cli(['diff', 'report', '--since', '1h', '--json', ...flags])).stdout) as { routes: Array<{ counts: { comparisons: number } }> };
+    expect(recent.routes[0]!.counts.comparisons).toBe(30);
+  });
+});

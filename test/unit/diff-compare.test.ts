@@ -1,0 +1,186 @@
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
+import { compareResponses, compileDiffOptions, describeBytes, headerValue, normaliseHeaderValue, type DiffOptions, type HttpSnapshot } from '../../diff-reader/engine';
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+function snap(body: unknown, headers: HttpSnapshot['headers'] = { 'content-type': JSON_TYPE }, status = 200): HttpSnapshot {
+  const buffer = Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
+  return { status, headers, body: buffer };
+}
+
+const compare = (legacy: HttpSnapshot, candidate: HttpSnapshot, options: DiffOptions = {}) => compareResponses(legacy, candidate, compileDiffOptions(options));
+
+const order = { id: 42, items: [{ sku: 'a', price: 9.99 }, { sku: 'b', price: 5 }], total: 14.99, createdAt: '2024-05-01T10:00:00Z' };
+const orderText = JSON.stringify(order);
+
+describe('status and headers', () => {
+  test('identical responses: no differences', () => {
+    expect(compare(snap(order), snap(order))).toEqual([]);
+  });
+
+  test('status difference at path status, values as JSON numbers', () => {
+    expect(compare(snap(order), snap(order, undefined, 201))).toEqual([{ path: 'status', kind: 'changed', legacy: '200', candidate: '201' }]);
+  });
+
+  test('content-type is compared by default, after normalisation', () => {
+    expect(compare(snap(order), snap(order, { 'content-type': 'application/json;charset=UTF-8' }))).toEqual([]);
+    expect(compare(snap(order), snap(order, { 'content-type': 'application/problem+json' }))).toEqual([
+      { path: 'header.content-type', kind: 'changed', legacy: '"application/json; charset=utf-8"', candidate: '"application/problem+json"' },
+    ]);
+  });
+
+  test('a header only on one side is added/removed', () => {
+    const options = { headers: ['cache-control', 'content-type'] };
+    expect(compare(snap(order), snap(order, { 'content-type': JSON_TYPE, 'cache-control': 'no-store' }), options)).toEqual([
+      { path: 'header.cache-control', kind: 'added', candidate: '"no-store"' },
+    ]);
+    expect(compare(snap(order, { 'content-type': JSON_TYPE, 'cache-control': 'max-age=60' }), snap(order), options)).toEqual([
+      { path: 'header.cache-control', kind: 'removed', legacy: '"max-age=60"' },
+    ]);
+  });
+
+  test('header names are found in any case; array values are joined', () => {
+    const legacy = snap(order, { 'Content-Type': JSON_TYPE, Vary: ['accept', 'origin'] });
+    const candidate = snap(order, { 'content-type': JSON_TYPE, vary: 'accept, origin' });
+    expect(compare(legacy, candidate, { headers: ['content-type', 'Vary'] })).toEqual([]);
+    expect(headerValue({ 'X-A': ['1', '2'] }, 'x-a')).toBe('1, 2');
+    expect(headerValue({}, 'x-a')).toBeUndefined();
+  });
+
+  test('other header values are compared exactly, apart from white space around , and ;', () => {
+    expect(normaliseHeaderValue('vary', ' Accept ,  Origin ')).toBe('Accept,Origin');
+    expect(normaliseHeaderValue('content-type', 'text/HTML; Charset="UTF-8"')).toBe('text/html;charset=utf-8');
+    expect(compare(snap(order, { 'content-type': JSON_TYPE, etag: '"A"' }), snap(order, { 'content-type': JSON_TYPE, etag: '"a"' }), { headers: ['etag'] })).toEqual([
+      { path: 'header.etag', kind: 'changed', legacy: '"\\"A\\""', candidate: '"\\"a\\""' },
+    ]);
+  });
+
+  test('no headers configured: none compared', () => {
+    expect(compare(snap(order), snap(order, { 'content-type': 'text/plain' }), { headers: [] })).toEqual([]);
+  });
+
+  test('status, headers, then body, in that order', () => {
+    const ds = compare(snap(order), snap({ ...order, total: 15 }, { 'content-type': 'text/json' }, 500));
+    expect(ds.map((d) => d.path)).toEqual(['status', 'header.content-type', '$.total']);
+  });
+});
+
+describe('JSON bodies', () => {
+  test('structural differences at templated paths', () => {
+    const candidate = { ...order, items: [{ sku: 'a', price: 9.99 }, { sku: 'b', price: 6 }], currency: 'EUR' };
+    expect(compare(snap(order), snap(candidate))).toEqual([
+      { path: '$.items[*].price', kind: 'changed', legacy: '5', candidate: '6' },
+      { path: '$.currency', kind: 'added', candidate: '"EUR"' },
+    ]);
+  });
+
+  test('formatting and key order do not matter', () => {
+    const pretty = JSON.stringify({ total: 14.99, createdAt: order.createdAt, items: order.items, id: 42 }, null, 2);
+    expect(compare(snap(order), snap(pretty))).toEqual([]);
+  });
+
+  test('a JSON body is recognised by its look when the content type does not say so', () => {
+    expect(compare(snap(order, {}), snap({ ...order, id: 43 }, {}), { headers: [] })).toEqual([{ path: '$.id', kind: 'changed', legacy: '42', candidate: '43' }]);
+  });
+
+  test('options reach the JSON diff: ignore, tolerance', () => {
+    const candidate = { ...order, total: 14.991, createdAt: '2024-05-01T10:00:00.250Z' };
+    expect(compare(snap(order), snap(candidate))).toHaveLength(2);
+    expect(compare(snap(order), snap(candidate), { numericTolerance: 0.01, timestampToleranceMs: 1000 })).toEqual([]);
+    expect(compare(snap(order), snap(candidate), { ignore: ['$.total', '$.createdAt'] })).toEqual([]);
+  });
+
+  test('ignoring $ skips the body, not status or headers', () => {
+    expect(compare(snap(order), snap('<html>', { 'content-type': JSON_TYPE }, 503), { ignore: ['$'] })).toEqual([{ path: 'status', kind: 'changed', legacy: '200', candidate: '503' }]);
+  });
+});
+
+describe('content-encoding', () => {
+  const gz = { 'content-type': JSON_TYPE, 'content-encoding': 'gzip' };
+  const br = { 'content-type': JSON_TYPE, 'content-encoding': 'br' };
+  const deflate = { 'content-type': JSON_TYPE, 'content-encoding': 'deflate' };
+
+  test('gzip, br and deflate bodies equal the plain one after decoding', () => {
+    const plain = snap(order);
+    for (const candidate of [snap(gzipSync(orderText), gz), snap(brotliCompressSync(orderText), br), snap(deflateSync(orderText), deflate)]) {
+      expect(candidate.body.equals(plain.body)).toBe(false);
+      expect(compare(plain, candidate)).toEqual([]);
+      expect(compare(candidate, plain)).toEqual([]);
+    }
+    expect(compare(snap(gzipSync(orderText), gz), snap(brotliCompressSync(orderText), br))).toEqual([]);
+  });
+
+  test('differences inside compressed bodies are found', () => {
+    const changed = JSON.stringify({ ...order, id: 7 });
+    expect(compare(snap(gzipSync(orderText), gz), snap(brotliCompressSync(changed), br))).toEqual([{ path: '$.id', kind: 'changed', legacy: '42', candidate: '7' }]);
+  });
+
+  test('content-encoding is not a compared header unless asked', () => {
+    expect(compare(snap(order), snap(gzipSync(orderText), gz), { headers: ['content-encoding'] })).toEqual([
+      { path: 'header.content-encoding', kind: 'added', candidate: '"gzip"' },
+    ]);
+  });
+
+  test('a broken gzip body is reported as a body difference, not thrown', () => {
+    const broken = snap(Buffer.from('this is not gzip'), gz);
+    const ds = compare(snap(order), broken);
+    expect(ds).toEqual([{ path: 'body', kind: 'changed', legacy: expect.stringMatching(/^"115 bytes, from byte 0: \{\\"id\\":42/), candidate: expect.stringMatching(/^"undecodable body \(16 bytes\): gzip: .*header/) }]);
+  });
+
+  test('both sides broken the same way: equal bytes, nothing to report', () => {
+    const broken = Buffer.from('this is not gzip');
+    expect(compare(snap(broken, gz), snap(Buffer.from(broken), gz))).toEqual([]);
+  });
+
+  test('an unsupported coding is reported on its side', () => {
+    const ds = compare(snap(order, { 'content-type': JSON_TYPE, 'content-encoding': 'zstd' }), snap(order));
+    expect(ds).toHaveLength(1);
+    expect(ds[0].legacy).toBe(`"undecodable body (${orderText.length} bytes): unsupported content-encoding \\"zstd\\""`);
+  });
+});
+
+describe('non-JSON bodies, byte-wise', () => {
+  const html = { 'content-type': 'text/html' };
+
+  test('equal bytes are equal, JSON or not', () => {
+    expect(compare(snap('<p>hi</p>', html), snap('<p>hi</p>', html))).toEqual([]);
+    expect(compare(snap('{broken', { 'content-type': JSON_TYPE }), snap('{broken', { 'content-type': JSON_TYPE }))).toEqual([]);
+  });
+
+  test('text: sizes and an excerpt from just before the first difference', () => {
+    const a = '<html><body>' + 'x'.repeat(100) + 'Total: 17</body></html>';
+    const b = '<html><body>' + 'x'.repeat(100) + 'Total: 18</body></html>';
+    const [d, ...rest] = compare(snap(a, html), snap(b, html));
+    expect(rest).toEqual([]);
+    expect(d.path).toBe('body');
+    expect(d.kind).toBe('changed');
+    // first difference at byte 120 (the 7/8); the excerpt starts 8 bytes before it
+    expect(d.legacy).toBe(`"${a.length} bytes, from byte 112: …Total: 17</body></html>"`);
+    expect(d.candidate).toBe(`"${b.length} bytes, from byte 112: …Total: 18</body></html>"`);
+  });
+
+  test('binary: hex', () => {
+    const a = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 1, 2, 3]);
+    const b = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 1, 2, 4, 5]);
+    const [d] = compare(snap(a, { 'content-type': 'image/png' }), snap(b, { 'content-type': 'image/png' }));
+    expect(d).toEqual({ path: 'body', kind: 'changed', legacy: '"8 bytes, from byte 0: hex 89504e4700010203"', candidate: '"9 bytes, from byte 0: hex 89504e470001020405"' });
+  });
+
+  test('JSON against non-JSON (an HTML error page) is a body difference', () => {
+    const ds = compare(snap(order), snap('<h1>502 Bad Gateway</h1>', { 'content-type': JSON_TYPE }));
+    expect(ds.map((d) => d.path)).toEqual(['body']);
+    expect(ds[0].candidate).toMatch(/^"24 bytes, from byte 0: <h1>502/);
+  });
+
+  test('an empty body against a full one', () => {
+    const [d] = compare(snap('', html), snap('hello', html));
+    expect(d).toEqual({ path: 'body', kind: 'changed', legacy: '"0 bytes"', candidate: '"5 bytes, from byte 0: hello"' });
+  });
+
+  test('excerpts are truncated to maxValueLength', () => {
+    const [d] = compare(snap('a'.repeat(5000), html), snap('b'.repeat(5000), html), { maxValueLength: 30 });
+    expect(d.legacy).toHaveLength(30);
+    expect(d.legacy!.endsWith('…')).toBe(true);
+    expect(describeBytes(Buffer.from('abc'), 0, 200)).toBe('"3 bytes, from byte 0: abc"');
+  });
+});

@@ -1,0 +1,519 @@
+import type { ComparisonRecord, ComparisonResult, FieldDifference } from '../../core/comparison';
+import {
+  DIFF_REPORT_FORMAT,
+  buildDiffReport,
+  codeSpan,
+  escapeHtml,
+  nearestRank,
+  renderDiffReport,
+  renderHtml,
+  renderJson,
+  renderMarkdown,
+  renderText,
+  type DiffReport,
+  type DiffReportFormat,
+} from '../../diff-reader/report';
+
+// ---------------------------------------------------------------------------------------------------------
+// Hand-built comparisons
+//
+// Route `orders`: 10 comparisons, one every 10 minutes from 10:00 to 11:30.
+//   i  time   result    legacyMs  candidateMs  differences / noise / error
+//   0  10:00  match     10        5
+//   1  10:10  mismatch  20        200          price 1→2 and 3→4 (one path, twice), status 200→500; noise $.meta.ts
+//   2  10:20  mismatch  30        7            price "5"→"6", header.content-type added
+//   3  10:30  noise     40        9            noise $.meta.ts, price
+//   4  10:40  error     50        –            timeout
+//   5  10:50  error     60        –            timeout
+//   6  11:00  error     70        –            (no reason)
+//   7  11:10  match     80        11
+//   8  11:20  match     90        13
+//   9  11:30  match     100       15
+// Route `users`: 2 matches at 10:05 and 10:55.
+
+const T0 = Date.parse('2025-06-01T10:00:00.000Z');
+const minutes = (n: number): string => new Date(T0 + n * 60_000).toISOString();
+
+function record(
+  requestId: string,
+  route: string,
+  at: string,
+  result: ComparisonResult,
+  legacyMs: number,
+  candidateMs: number | undefined,
+  extra: { differences?: FieldDifference[]; noise?: FieldDifference[]; error?: string } = {},
+): ComparisonRecord {
+  return {
+    requestId,
+    route,
+    method: 'GET',
+    target: `/api/${route}/${requestId}`,
+    at,
+    result,
+    legacyStatus: 200,
+    candidateStatus: result === 'error' ? undefined : 200,
+    legacyMs,
+    candidateMs,
+    differences: extra.differences ?? [],
+    noise: extra.noise ?? [],
+    error: extra.error,
+  };
+}
+
+const PRICE = '$.items[*].price';
+
+function fixture(): ComparisonRecord[] {
+  return [
+    record('o0', 'orders', minutes(0), 'match', 10, 5),
+    record('o1', 'orders', minutes(10), 'mismatch', 20, 200, {
+      differences: [
+        { path: PRICE, kind: 'changed', legacy: '1', candidate: '2' },
+        { path: PRICE, kind: 'changed', legacy: '3', candidate: '4' },
+        { path: 'status', kind: 'changed', legacy: '200', candidate: '500' },
+      ],
+      noise: [{ path: '$.meta.ts', kind: 'changed', legacy: '"a"', candidate: '"b"' }],
+    }),
+    record('o2', 'orders', minutes(20), 'mismatch', 30, 7, {
+      differences: [
+        { path: PRICE, kind: 'type', legacy: '5', candidate: '"6"' },
+        { path: 'header.content-type', kind: 'added', candidate: '"text/plain"' },
+      ],
+    }),
+    record('o3', 'orders', minutes(30), 'noise', 40, 9, {
+      noise: [
+        { path: '$.meta.ts', kind: 'changed', legacy: '"c"', candidate: '"d"' },
+        { path: PRICE, kind: 'changed', legacy: '7', candidate: '8' },
+      ],
+    }),
+    record('o4', 'orders', minutes(40), 'error', 50, undefined, { error: 'timeout' }),
+    record('o5', 'orders', minutes(50), 'error', 60, undefined, { error: 'timeout' }),
+    record('o6', 'orders', minutes(60), 'error', 70, undefined),
+    record('o7', 'orders', minutes(70), 'match', 80, 11),
+    record('o8', 'orders', minutes(80), 'match', 90, 13),
+    record('o9', 'orders', minutes(90), 'match', 100, 15),
+    record('u0', 'users', minutes(5), 'match', 3, 4),
+    record('u1', 'users', minutes(55), 'match', 5, 6),
+  ].reverse(); // input order must not matter
+}
+
+const GENERATED_AT = new Date('2025-06-01T12:00:00.000Z');
+
+function build(options: Partial<Parameters<typeof buildDiffReport>[1]> = {}): DiffReport {
+  return buildDiffReport(fixture(), { generatedAt: GENERATED_AT, buckets: 3, ...options });
+}
+
+function route(report: DiffReport, name: string) {
+  const found = report.routes.find((candidate) => candidate.route === name);
+  if (!found) throw new Error(`no route ${name} in the report`);
+  return found;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The model
+
+describe('nearestRank', () => {
+  test('is the value at rank ceil(p/100 · n) of the sorted values', () => {
+    const hundred = Array.from({ length: 100 }, (_, index) => index + 1);
+    expect(nearestRank(hundred, 50)).toBe(50);
+    expect(nearestRank(hundred, 99)).toBe(99);
+    expect(nearestRank([5, 7, 9, 11, 13, 15, 200], 50)).toBe(11);
+    expect(nearestRank([5, 7, 9, 11, 13, 15, 200], 99)).toBe(200);
+    expect(nearestRank([42], 50)).toBe(42);
+    expect(nearestRank([42], 99)).toBe(42);
+    expect(nearestRank([1, 2], 0)).toBe(1);
+    expect(nearestRank([], 50)).toBeNull();
+  });
+});
+
+describe('buildDiffReport', () => {
+  test('counts and rates per route and in total; routes sorted by name', () => {
+    const report = build();
+    expect(report.generatedAt).toBe('2025-06-01T12:00:00.000Z');
+    expect(report.filter).toEqual({ route: null, since: null });
+    expect(report.routes.map((entry) => entry.route)).toEqual(['orders', 'users']);
+    const orders = route(report, 'orders');
+    expect(orders.counts).toEqual({ comparisons: 10, match: 4, mismatch: 2, noise: 1, error: 3 });
+    expect(orders.rates).toEqual({ match: 0.4, mismatch: 0.2, noise: 0.1, error: 0.3 });
+    expect(route(report, 'users').counts).toEqual({ comparisons: 2, match: 2, mismatch: 0, noise: 0, error: 0 });
+    expect(route(report, 'users').rates).toEqual({ match: 1, mismatch: 0, noise: 0, error: 0 });
+    expect(report.totals.counts).toEqual({ comparisons: 12, match: 6, mismatch: 2, noise: 1, error: 3 });
+    expect(report.totals.rates).toEqual({ match: 6 / 12, mismatch: 2 / 12, noise: 1 / 12, error: 3 / 12 });
+  });
+
+  test('top fields: count desc then path, a path counted once per comparison, noise per path, kinds seen', () => {
+    const fields = route(build(), 'orders').fields;
+    expect(fields.map(({ path, count, share, noise, kinds }) => ({ path, count, share, noise, kinds }))).toEqual([
+      { path: PRICE, count: 2, share: 0.2, noise: 1, kinds: ['changed', 'type'] },
+      { path: 'header.content-type', count: 1, share: 0.1, noise: 0, kinds: ['added'] },
+      { path: 'status', count: 1, share: 0.1, noise: 0, kinds: ['changed'] },
+      { path: '$.meta.ts', count: 0, share: 0, noise: 2, kinds: ['changed'] },
+    ]);
+  });
+
+  test('examples: newest first, the first difference of the path in each comparison, both values side by side', () => {
+    const fields = route(build(), 'orders').fields;
+    expect(fields[0].examples).toEqual([
+      {
+        requestId: 'o2', method: 'GET', target: '/api/orders/o2', at: minutes(20),
+        kind: 'type', legacy: '5', candidate: '"6"', noise: false,
+      },
+      {
+        requestId: 'o1', method: 'GET', target: '/api/orders/o1', at: minutes(10),
+        kind: 'changed', legacy: '1', candidate: '2', noise: false,
+      },
+    ]);
+    // absent values are null, never undefined
+    expect(fields[1].examples[0]).toMatchObject({ requestId: 'o2', kind: 'added', legacy: null, candidate: '"text/plain"' });
+    // a field that only ever differed as noise shows noise examples
+    expect(fields[3].examples.map((example) => [example.requestId, example.noise, example.legacy])).toEqual([
+      ['o3', true, '"c"'],
+      ['o1', true, '"a"'],
+    ]);
+  });
+
+  test('examplesPerField limits the examples (default 3)', () => {
+    const many = Array.from({ length: 5 }, (_, index) =>
+      record(`m${index}`, 'orders', minutes(index), 'mismatch', 1, 1, {
+        differences: [{ path: 'body', kind: 'changed', legacy: `"${index}"`, candidate: '"x"' }],
+      }),
+    );
+    const ids = (report: DiffReport) => report.routes[0].fields[0].examples.map((example) => example.requestId);
+    expect(ids(buildDiffReport(many, { generatedAt: GENERATED_AT }))).toEqual(['m4', 'm3', 'm2']);
+    expect(ids(buildDiffReport(many, { generatedAt: GENERATED_AT, examplesPerField: 1 }))).toEqual(['m4']);
+    expect(ids(buildDiffReport(many, { generatedAt: GENERATED_AT, examplesPerField: 0 }))).toEqual([]);
+    expect(() => buildDiffReport(many, { generatedAt: GENERATED_AT, examplesPerField: -1 })).toThrow(RangeError);
+    expect(() => buildDiffReport(many, { generatedAt: GENERATED_AT, buckets: 0 })).toThrow(/buckets/);
+  });
+
+  test('latency p50/p99 per side, nearest-rank on the exact values; no candidate latency for errors', () => {
+    const orders = route(build(), 'orders');
+    expect(orders.latency.legacy).toEqual({ samples: 10, p50: 50, p99: 100 });
+    expect(orders.latency.candidate).toEqual({ samples: 7, p50: 11, p99: 200 });
+    expect(route(build(), 'users').latency).toEqual({
+      legacy: { samples: 2, p50: 3, p99: 5 },
+      candidate: { samples: 2, p50: 4, p99: 6 },
+    });
+  });
+
+  test('error reasons with counts, count desc then reason', () => {
+    expect(route(build(), 'orders').errors).toEqual([
+      { reason: 'timeout', count: 2 },
+      { reason: '(no reason given)', count: 1 },
+    ]);
+    expect(route(build(), 'users').errors).toEqual([]);
+  });
+
+  test('mismatch rate over time: buckets between the first and the last comparison, the same for every route', () => {
+    const report = build();
+    expect(report.window).toEqual({ from: minutes(0), to: minutes(90), bucketMs: 30 * 60_000 });
+    expect(route(report, 'orders').timeline).toEqual([
+      { start: minutes(0), end: minutes(30), comparisons: 3, mismatches: 2, mismatchRate: 2 / 3 },
+      { start: minutes(30), end: minutes(60), comparisons: 3, mismatches: 0, mismatchRate: 0 },
+      { start: minutes(60), end: minutes(90), comparisons: 4, mismatches: 0, mismatchRate: 0 }, // last end inclusive
+    ]);
+    expect(route(report, 'users').timeline.map((bucket) => [bucket.comparisons, bucket.mismatchRate])).toEqual([
+      [1, 0],
+      [1, 0],
+      [0, null],
+    ]);
+    expect(route(buildDiffReport(fixture(), { generatedAt: GENERATED_AT }), 'orders').timeline).toHaveLength(24);
+  });
+
+  test('since: only comparisons at or after it, buckets from since to generatedAt', () => {
+    const report = build({ since: new Date(minutes(30)) });
+    expect(report.filter.since).toBe(minutes(30));
+    expect(report.window).toEqual({ from: minutes(30), to: minutes(120), bucketMs: 30 * 60_000 });
+    const orders = route(report, 'orders');
+    expect(orders.counts).toEqual({ comparisons: 7, match: 3, mismatch: 0, noise: 1, error: 3 });
+    expect(orders.timeline.map((bucket) => [bucket.start, bucket.comparisons])).toEqual([
+      [minutes(30), 3],
+      [minutes(60), 3],
+      [minutes(90), 1],
+    ]);
+    expect(route(report, 'users').counts.comparisons).toBe(1);
+  });
+
+  test('route filter: only that route, and present even without comparisons', () => {
+    const users = build({ route: 'users' });
+    expect(users.filter.route).toBe('users');
+    expect(users.routes.map((entry) => entry.route)).toEqual(['users']);
+    expect(users.totals.counts.comparisons).toBe(2);
+    expect(users.window).toEqual({ from: minutes(5), to: minutes(55), bucketMs: (50 * 60_000) / 3 });
+
+    const none = build({ route: 'nope' });
+    expect(none.routes).toEqual([
+      {
+        route: 'nope',
+        counts: { comparisons: 0, match: 0, mismatch: 0, noise: 0, error: 0 },
+        rates: { match: 0, mismatch: 0, noise: 0, error: 0 },
+        fields: [],
+        latency: { legacy: { samples: 0, p50: null, p99: null }, candidate: { samples: 0, p50: null, p99: null } },
+        timeline: [],
+        errors: [],
+      },
+    ]);
+    expect(none.window).toEqual({ from: null, to: null, bucketMs: 0 });
+  });
+
+  test('empty input: no routes, zero totals, no window', () => {
+    const report = buildDiffReport([], { generatedAt: GENERATED_AT });
+    expect(report).toEqual({
+      generatedAt: GENERATED_AT.toISOString(),
+      filter: { route: null, since: null },
+      window: { from: null, to: null, bucketMs: 0 },
+      totals: {
+        counts: { comparisons: 0, match: 0, mismatch: 0, noise: 0, error: 0 },
+        rates: { match: 0, mismatch: 0, noise: 0, error: 0 },
+      },
+      routes: [],
+    });
+  });
+
+  test('all comparisons at one instant: a single bucket', () => {
+    const report = buildDiffReport([record('a', 'r', minutes(0), 'mismatch', 1, 1)], { generatedAt: GENERATED_AT });
+    expect(report.window).toEqual({ from: minutes(0), to: minutes(0), bucketMs: 0 });
+    expect(report.routes[0].timeline).toEqual([
+      { start: minutes(0), end: minutes(0), comparisons: 1, mismatches: 1, mismatchRate: 1 },
+    ]);
+  });
+
+  test('is pure: the same input gives an equal report and the input is untouched', () => {
+    const input = fixture();
+    const copy = JSON.parse(JSON.stringify(input));
+    expect(buildDiffReport(input, { generatedAt: GENERATED_AT })).toEqual(
+      buildDiffReport([...input].reverse(), { generatedAt: GENERATED_AT }),
+    );
+    expect(JSON.parse(JSON.stringify(input))).toEqual(copy);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// Renderers
+
+/** A report whose values carry the characters each format must escape. */
+function hostileReport(): DiffReport {
+  return buildDiffReport(
+    [
+      record('h1', 'orders', minutes(0), 'mismatch', 1, 2, {
+        differences: [
+          { path: '$.note', kind: 'changed', legacy: '"a|b"', candidate: '"``x`"' },
+          { path: '$.html', kind: 'changed', legacy: '"<script>alert(1)</script>"', candidate: '"<img src=x onerror=alert(1)>"' },
+          { path: 'header.x-evil', kind: 'changed', legacy: '"\u001b[31mred\u001b[0m"', candidate: '"line1\nline2"' },
+        ],
+      }),
+      record('h2', 'orders', minutes(1), 'match', 1, 2),
+    ],
+    { generatedAt: GENERATED_AT },
+  );
+}
+
+describe('renderText', () => {
+  const text = renderText(build());
+  const lines = text.split('\n');
+
+  test('a summary table with aligned columns, then a section per route', () => {
+    const header = lines.find((line) => line.startsWith('ROUTE'));
+    expect(header).toBeDefined();
+    const at = lines.indexOf(header!);
+    const rows = lines.slice(at + 1, at + 4);
+    expect(rows.map((row) => row.split(/\s{2,}/)[0])).toEqual(['orders', 'users', '(all routes)']);
+    // right-aligned numbers end where their heading ends; the verdict column starts at one place
+    const comparisonsEnd = header!.indexOf('COMPARISONS') + 'COMPARISONS'.length;
+    expect(rows.map((row) => row.slice(0, comparisonsEnd).trimStart().split(/\s+/).pop())).toEqual(['10', '2', '12']);
+    const verdictAt = header!.indexOf('VERDICT');
+    expect(rows.map((row) => row.slice(verdictAt))).toEqual([
+      'FAIL 20.0 % mismatches',
+      'PASS no mismatches',
+      'FAIL 16.7 % mismatches',
+    ]);
+    expect(rows.every((row) => row[verdictAt - 1] === ' ' && row[verdictAt - 2] === ' ')).toBe(true);
+    expect(text).toContain('orders  FAIL 20.0 % mismatches');
+    expect(text).toContain('10 comparisons: 4 match, 2 mismatch, 1 noise, 3 error');
+  });
+
+  test('the fields table lines up under its headings, in model order', () => {
+    const header = lines.find((line) => line.trimStart().startsWith('FIELD'))!;
+    const at = lines.indexOf(header);
+    const rows = lines.slice(at + 1, at + 5);
+    const countEnd = header.indexOf('COUNT') + 'COUNT'.length;
+    const kindsAt = header.indexOf('KINDS');
+    expect(rows.map((row) => row.slice(2, countEnd).split(/\s{2,}/)[0])).toEqual([
+      PRICE,
+      'header.content-type',
+      'status',
+      '$.meta.ts',
+    ]);
+    expect(rows.map((row) => row.slice(0, countEnd).trim().split(/\s+/).pop())).toEqual(['2', '1', '1', '0']);
+    expect(rows.map((row) => row.slice(kindsAt).split(/\s{2,}/)[0])).toEqual(['changed,type', 'added', 'changed', 'changed']);
+    expect(rows[0]).toContain('5 → "6"  (o2)');
+    expect(rows[1]).toContain('(absent) → "text/plain"');
+    expect(rows[3]).toContain('(o3, noise)');
+  });
+
+  test('latency and errors', () => {
+    expect(text).toMatch(/^ {2}legacy +50 +100 +10$/m);
+    expect(text).toMatch(/^ {2}new +11 +200 +7$/m);
+    expect(text).toMatch(/^ {2}timeout +2$/m);
+    expect(text).toMatch(/^ {2}\(no reason given\) +1$/m);
+  });
+
+  test('no colour codes unless asked; control characters from traffic are shown escaped', () => {
+    const hostile = renderText(hostileReport());
+    expect(hostile).not.toMatch(/\u001b/);
+    expect(hostile).toContain('"\\u001b[31mred\\u001b[0m" → "line1\\u000aline2"');
+    const colored = renderText(build(), { color: true });
+    expect(colored).toContain('\u001b[31mFAIL 20.0 % mismatches\u001b[0m');
+    expect(colored).toContain('\u001b[32mPASS no mismatches\u001b[0m');
+    // colour never shifts a column: stripped of escapes it is the plain text
+    expect(colored.replace(/\u001b\[\d+m/g, '')).toBe(text);
+  });
+
+  test('maxFields lists the top fields and counts the rest', () => {
+    const short = renderText(build(), { maxFields: 2 });
+    expect(short).toContain('… 2 more fields not shown');
+    expect(short).not.toMatch(/^ {2}status /m);
+  });
+
+  test('an empty report says so', () => {
+    expect(renderText(buildDiffReport([], { generatedAt: GENERATED_AT }))).toContain('No comparisons.');
+  });
+});
+
+describe('renderMarkdown', () => {
+  test('summary table, then per route a verdict line and a top differences table', () => {
+    const markdown = renderMarkdown(build());
+    expect(markdown).toContain(
+      [
+        '| Route | Comparisons | Match | Mismatch | Noise | Error | Verdict |',
+        '| --- | ---: | ---: | ---: | ---: | ---: | --- |',
+        '| `orders` | 10 | 40.0 % | 20.0 % | 10.0 % | 30.0 % | ❌ 20.0 % mismatches |',
+        '| `users` | 2 | 100 % | 0 % | 0 % | 0 % | ✅ no mismatches |',
+        '| **all routes** | 12 | 50.0 % | 16.7 % | 8.3 % | 25.0 % | ❌ 16.7 % mismatches |',
+      ].join('\n'),
+    );
+    expect(markdown).toContain('### `orders`\n\n❌ 20.0 % mismatches · 10 comparisons');
+    expect(markdown).toContain('### `users`\n\n✅ no mismatches · 2 comparisons');
+    expect(markdown).toContain('Latency p50 / p99: legacy 50 / 100 ms, new 11 / 200 ms');
+    expect(markdown).toContain(
+      [
+        '| Field | Count | Share | Noise | Example legacy → new |',
+        '| --- | ---: | ---: | ---: | --- |',
+        '| `$.items[*].price` | 2 | 20.0 % | 1 | `5` → `"6"` |',
+        '| `header.content-type` | 1 | 10.0 % | 0 | *(absent)* → `"text/plain"` |',
+        '| `status` | 1 | 10.0 % | 0 | `200` → `500` |',
+        '| `$.meta.ts` | 0 | 0 % | 2 | `"c"` → `"d"` _(noise)_ |',
+      ].join('\n'),
+    );
+    expect(markdown).toContain('Errors: `timeout` ×2, `(no reason given)` ×1');
+    expect(markdown.length).toBeLessThan(2000);
+  });
+
+  test('escapes pipes in table cells and fences backticks in code spans', () => {
+    const markdown = renderMarkdown(hostileReport());
+    const row = markdown.split('\n').find((line) => line.startsWith('| `$.note`'))!;
+    expect(row).toBe('| `$.note` | 1 | 50.0 % | 0 | `"a\\|b"` → ```"``x`"``` |');
+    // GFM splits a row on unescaped pipes only: still five cells
+    expect(row.split(/(?<!\\)\|/).length).toBe(7);
+    expect(markdown).toContain('`"\\u001b[31mred\\u001b[0m"` → `"line1\\u000aline2"`');
+    expect(markdown).not.toMatch(/\u001b/);
+    // HTML from traffic only ever appears inside code spans
+    expect(markdown).toContain('`"<script>alert(1)</script>"` → `"<img src=x onerror=alert(1)>"`');
+  });
+
+  test('codeSpan', () => {
+    expect(codeSpan('a', false)).toBe('`a`');
+    expect(codeSpan('a|b', false)).toBe('`a|b`');
+    expect(codeSpan('a|b', true)).toBe('`a\\|b`');
+    expect(codeSpan('`x`', false)).toBe('`` `x` ``');
+    expect(codeSpan('a``b', false)).toBe('```a``b```');
+    expect(codeSpan('', false)).toBe('*(empty)*');
+  });
+
+  test('stays under the limit and says it was truncated', () => {
+    const many: ComparisonRecord[] = [];
+    for (let routeIndex = 0; routeIndex < 400; routeIndex++) {
+      for (let index = 0; index < 12; index++) {
+        many.push(
+          record(`r${routeIndex}-${index}`, `route-${String(routeIndex).padStart(3, '0')}`, minutes(index), 'mismatch', 1, 1, {
+            differences: [{ path: `$.field${index}`, kind: 'changed', legacy: '"x".repeat'.repeat(6), candidate: '"y"' }],
+          }),
+        );
+      }
+    }
+    const report = buildDiffReport(many, { generatedAt: GENERATED_AT });
+    const full = renderMarkdown(report, { maxChars: Number.MAX_SAFE_INTEGER });
+    expect(full.length).toBeGreaterThan(65_536);
+
+    const markdown = renderMarkdown(report);
+    expect(markdown.length).toBeLessThanOrEqual(65_536);
+    expect(markdown).toMatch(/> ✂️ Report truncated to fit 65,536 characters: \d+ of 400 routes shown in full\./);
+    const small = renderMarkdown(report, { maxChars: 3000 });
+    expect(small.length).toBeLessThanOrEqual(3000);
+    expect(small).toContain('0 of 400 routes shown in full');
+    expect(renderMarkdown(build())).not.toContain('truncated');
+  });
+});
+
+describe('renderHtml', () => {
+  test('one self-contained page: no external URL, no script, inline style and SVG, a CSP that forbids fetching', () => {
+    const html = renderHtml(build());
+    expect(html.startsWith('<!doctype html>')).toBe(true);
+    expect(html).not.toMatch(/https?:\/\//);
+    expect(html).not.toMatch(/<script|<link|<img|<iframe|@import|url\(/i);
+    expect(html).toContain(`content="default-src 'none'; style-src 'unsafe-inline'"`);
+    expect(html).toContain('<style>');
+    expect(html.match(/<svg class="timeline"/g)).toHaveLength(2);
+    expect(html.match(/<svg class="fields"/g)).toHaveLength(1); // users has no differing fields
+  });
+
+  test('key numbers carry data attributes', () => {
+    const html = renderHtml(build());
+    expect(html).toContain('<span data-route="orders" data-metric="mismatch-rate" data-value="0.2">20.0 %</span>');
+    expect(html).toContain('<span data-route="orders" data-metric="comparisons" data-value="10">10</span>');
+    expect(html).toContain('<span data-route="orders" data-metric="latency-new-p99" data-value="200">200</span>');
+    expect(html).toContain('<span data-scope="total" data-metric="mismatch" data-value="2">2</span>');
+    expect(html).toContain(
+      `<span data-route="orders" data-metric="field-count" data-field="${PRICE}" data-value="2">2</span>`,
+    );
+    expect(html).toContain('data-metric="bucket-mismatch-rate" data-bucket="2" data-value="0"');
+    expect(html).toMatch(/data-route="users" data-metric="bucket-mismatch-rate" data-bucket="2" data-value=""/);
+  });
+
+  test('escapes every text from traffic, in text and in attributes', () => {
+    const report = hostileReport();
+    report.routes[0].route = 'orders"><script>x</script>';
+    const html = renderHtml(report);
+    expect(html).not.toMatch(/<script/i);
+    expect(html).not.toMatch(/<img/i);
+    expect(html).toContain('<code>&quot;&lt;script&gt;alert(1)&lt;/script&gt;&quot;</code>');
+    expect(html).toContain('data-route="orders&quot;&gt;&lt;script&gt;x&lt;/script&gt;"');
+    expect(escapeHtml(`<a href="x">'&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
+  });
+});
+
+describe('renderJson and renderDiffReport', () => {
+  test('JSON is the model under a format tag, byte-stable', () => {
+    const report = build();
+    const json = renderJson(report);
+    expect(JSON.parse(json)).toEqual({ format: DIFF_REPORT_FORMAT, ...report });
+    expect(Object.keys(JSON.parse(json))).toEqual(['format', 'generatedAt', 'filter', 'window', 'totals', 'routes']);
+    expect(renderJson(build())).toBe(json);
+    expect(json.endsWith('}\n')).toBe(true);
+    // absent values are kept as null
+    expect(JSON.parse(renderJson(build({ route: 'nope' }))).routes[0].latency.legacy).toEqual({
+      samples: 0,
+      p50: null,
+      p99: null,
+    });
+  });
+
+  test('dispatches on the format', () => {
+    const report = build();
+    expect(renderDiffReport(report, 'text')).toBe(renderText(report));
+    expect(renderDiffReport(report, 'markdown')).toBe(renderMarkdown(report));
+    expect(renderDiffReport(report, 'html')).toBe(renderHtml(report));
+    expect(renderDiffReport(report, 'json')).toBe(renderJson(report));
+    expect(renderDiffReport(report, 'text', { color: true })).toContain('\u001b[');
+    expect(() => renderDiffReport(report, 'pdf' as DiffReportFormat)).toThrow(/unknown diff report format "pdf"/);
+  });
+});
