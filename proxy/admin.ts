@@ -6,7 +6,7 @@ import { StatusError } from '../core/errors';
 import type { ComparisonStore } from '../core/comparison';
 import type { FlagProvider } from '../core/flags';
 import { buildDiffReport } from '../diff-reader/report';
-import { storeCall } from '../rollout/flags/embedded';
+import { storeCall } from '../core/store-call';
 import type { RouteState } from '../core/state';
 import { validateRouteChange } from './route-change';
 

@@ -1,5 +1,6 @@
 import type { RouteConfig } from '../../core/config/types';
 import { StatusError } from '../../core/errors';
+import { storeCall } from '../../core/store-call';
 import type { FlagProvider, FlagsHealth } from '../../core/flags';
 import type { Logger } from '../../core/logging';
 import type { RouteChange, RouteHistoryEntry, RouteState, StateStore } from '../../core/state';
@@ -65,15 +66,5 @@ export class EmbeddedFlagProvider implements FlagProvider {
 
   stop(): Promise<void> {
     return this.view.stop();
-  }
-}
-
-/** A state store failure is the store's, not the caller's: 503, and the message says nothing changed. */
-export async function storeCall<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (err) {
-    if (err instanceof StatusError) throw err;
-    throw new StatusError(503, 'STRANGLER_ERR_STATE_UNREACHABLE', `state store unreachable, nothing changed: ${(err as Error).message}`);
   }
 }

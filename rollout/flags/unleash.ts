@@ -10,7 +10,7 @@ import type { ChangeOptions, FlagProvider, FlagsHealth } from '../../core/flags'
 import type { Logger } from '../../core/logging';
 import type { RouteStateView } from '../../core/route-state-view';
 import type { RouteChange, RouteHistoryEntry, RouteState, StateStore } from '../../core/state';
-import { storeCall } from './embedded';
+import { storeCall } from '../../core/store-call';
 import { UnleashAdminApi } from './unleash-admin';
 import {
   ROLLOUT_STRATEGY,
