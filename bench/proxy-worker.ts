@@ -2,7 +2,9 @@
  * Child-process entry for bench/proxy.ts: each contender runs in its own process so its CPU and RSS can be
  * read from /proc. Usage:
  *
- *   node dist/bench/proxy-worker.js strangler  <legacyOrigin> <newOrigin>
+ *   node dist/bench/proxy-worker.js strangler         <legacyOrigin> <newOrigin>   # orders: canary 50 %
+ *   node dist/bench/proxy-worker.js strangler-legacy  <legacyOrigin> <newOrigin>   # orders: legacy, shadow off
+ *   node dist/bench/proxy-worker.js strangler-shadow  <legacyOrigin> <newOrigin>   # orders: shadow, 100 % GET
  *   node dist/bench/proxy-worker.js http-proxy <upstreamOrigin>
  *   node dist/bench/proxy-worker.js reply-from <upstreamOrigin>
  *   node dist/bench/proxy-worker.js guard      <tempDir>
@@ -22,7 +24,8 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Duplex } from 'node:stream';
-import type { RouteConfig, Stage, StranglerConfig, UpstreamConfig } from '../core/config/types';
+import type { ComparisonQuery, ComparisonRecord, ComparisonStore } from '../core/comparison';
+import type { RouteConfig, ShadowConfig, StranglerConfig, UpstreamConfig } from '../core/config/types';
 import { FixedRouteState } from '../rollout/fixed-state';
 
 /** Prefix of the temp dir bench/proxy.ts creates; `guard` removes nothing else. */
@@ -71,8 +74,43 @@ function route(name: string, path: string, extra: Partial<RouteConfig>): RouteCo
   };
 }
 
-/** The bench's strangler.yaml: the measured route is `orders` (canary 50 %, sticky on x-user-id). */
-export function benchConfig(legacyOrigin: string, newOrigin: string): StranglerConfig {
+/**
+ * How `/api/orders` (the route every bench request hits) is set:
+ *   canary  canary 50 %, sticky on x-user-id (the `strangler` contender; no shadow block)
+ *   legacy  stage legacy: every request to legacy, shadow block present but the stage does not copy
+ *   shadow  stage shadow: every request to legacy AND every GET copied to the new service and diffed
+ * `legacy` and `shadow` differ in the route's stage only, so their CPU ratio is the cost of shadowing.
+ */
+export type OrdersVariant = 'canary' | 'legacy' | 'shadow';
+
+/** The shadow block of `/api/orders` in the legacy and shadow variants: copy every GET, diff status, content-type and body. */
+export const BENCH_SHADOW: ShadowConfig = {
+  sample: 1,
+  methods: ['GET', 'HEAD'],
+  noiseSample: 0,
+  ignore: [],
+  maxBodyBytes: 1024 * 1024,
+  maxInFlight: 1024,
+  unordered: false,
+  numericTolerance: 0,
+  headers: ['content-type'],
+  onCanary: false,
+};
+
+/** The bench's strangler.yaml: the measured route is `orders` (see OrdersVariant). */
+export function benchConfig(legacyOrigin: string, newOrigin: string, variant: OrdersVariant = 'canary'): StranglerConfig {
+  const ordersMatch = { path: '/api/orders', methods: ['GET', 'POST', 'PUT'] };
+  const orders =
+    variant === 'canary'
+      ? route('orders', '/api/orders', { service: 'orders', stage: 'canary', percent: 50, stickiness: { kind: 'header', name: 'x-user-id' }, match: ordersMatch })
+      : route('orders', '/api/orders', {
+          service: 'orders',
+          stage: variant,
+          percent: 0,
+          stickiness: { kind: 'header', name: 'x-user-id' },
+          match: ordersMatch,
+          shadow: BENCH_SHADOW,
+        });
   return {
     file: 'bench.yaml',
     listen: { host: '127.0.0.1', port: 0, maxHeaderBytes: 16384, drainTimeoutMs: 1000 },
@@ -86,13 +124,7 @@ export function benchConfig(legacyOrigin: string, newOrigin: string): StranglerC
     },
     routes: [
       route('users', '/api/users', { service: 'users', stage: 'live', percent: 100, match: { path: '/api/users', methods: ['GET'] } }),
-      route('orders', '/api/orders', {
-        service: 'orders',
-        stage: 'canary',
-        percent: 50,
-        stickiness: { kind: 'header', name: 'x-user-id' },
-        match: { path: '/api/orders', methods: ['GET', 'POST', 'PUT'] },
-      }),
+      orders,
       route('order-exports', '/api/orders/exports', { service: 'orders', stage: 'shadow' }),
       route('catalog', '/api/catalog/items', { service: 'users', stage: 'canary', percent: 10 }),
       route('reports-v1', '/v1/reports', { deprecated: { sunset: '2027-06-01T00:00:00Z', link: '/v2/reports' } }),
@@ -100,17 +132,109 @@ export function benchConfig(legacyOrigin: string, newOrigin: string): StranglerC
   };
 }
 
-async function startStrangler(args: string[]): Promise<Running> {
+/**
+ * Stands in for the database (PGlite/PostgreSQL) behind the comparison writer: accepts every batch and
+ * throws it away, counting it, so the bench measures the proxy's shadow path (copy, capture, diff,
+ * batching), not a database's inserts.
+ */
+class DiscardingComparisonStore implements ComparisonStore {
+  records = 0;
+  batches = 0;
+  prunes = 0;
+
+  async write(batch: ComparisonRecord[]): Promise<void> {
+    this.records += batch.length;
+    this.batches++;
+  }
+
+  async query(_query: ComparisonQuery): Promise<ComparisonRecord[]> {
+    return [];
+  }
+
+  async get(_requestId: string): Promise<ComparisonRecord | undefined> {
+    return undefined;
+  }
+
+  async prune(_keep: number): Promise<number> {
+    this.prunes++;
+    return 0;
+  }
+}
+
+/** Sums a prom-client counter's values by one label. */
+async function countsBy(registry: import('prom-client').Registry, metric: string, label: string): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  const found = registry.getSingleMetric(metric);
+  if (!found) return out;
+  for (const item of (await found.get()).values) {
+    const key = String(item.labels[label]);
+    out[key] = (out[key] ?? 0) + item.value;
+  }
+  return out;
+}
+
+async function startStrangler(args: string[], variant: OrdersVariant): Promise<Running> {
   const { ProxyServer } = require('../proxy/server') as typeof import('../proxy/server');
   const { ProxyMetrics } = require('../proxy/metrics') as typeof import('../proxy/metrics');
   const { Registry } = require('prom-client') as typeof import('prom-client');
   const pino = require('pino') as typeof import('pino');
-  const config = benchConfig(origin(args[0]), origin(args[1]));
+  const config = benchConfig(origin(args[0]), origin(args[1]), variant);
   const state = new FixedRouteState();
   for (const r of config.routes) state.set(r.name, r.stage, r.percent);
   const registry = new Registry();
   const metrics = new ProxyMetrics(registry, config.routes.map((r) => r.name), state);
-  const server = new ProxyServer({ config, state, metrics, logger: pino({ level: 'silent' }) });
+  const logger = pino({ level: 'silent' });
+
+  // Shadow: wired exactly as proxy/start.ts does (startShadowComparisons → ProxyServer's `shadow`), with
+  // the database replaced by DiscardingComparisonStore. Only the variants whose route has a shadow block;
+  // `legacy` gets it too, so it differs from `shadow` in the route's stage alone.
+  let shadow: { stats: () => Promise<unknown> } | undefined;
+  let options: ConstructorParameters<typeof ProxyServer>[0] = { config, state, metrics, logger };
+  if (variant !== 'canary') {
+    const { startShadowComparisons } = require('../proxy/shadow-comparisons') as typeof import('../proxy/shadow-comparisons');
+    const { ShadowMetrics } = require('../proxy/shadow-metrics') as typeof import('../proxy/shadow-metrics');
+    const store = new DiscardingComparisonStore();
+    // Comparison failures are logged at warn and nothing else: count those lines.
+    let failed = 0;
+    let lastFailure: string | undefined;
+    const failures = pino(
+      { level: 'warn' },
+      {
+        write: (line: string) => {
+          failed++;
+          lastFailure = line.slice(0, 300);
+        },
+      },
+    );
+    const comparisons = startShadowComparisons(config, store, new ShadowMetrics(registry), failures);
+    let exchanges = 0;
+    options = {
+      ...options,
+      shadow: {
+        metrics: comparisons.metrics,
+        onExchange: (exchange) => {
+          exchanges++;
+          comparisons.onExchange(exchange);
+        },
+      },
+    };
+    shadow = {
+      async stats() {
+        const compared = await countsBy(registry, 'strangler_shadow_comparisons_total', 'result');
+        return {
+          /** Copies finished (legacy and new both answered) and handed to the comparator. */
+          exchanges,
+          comparisons: Object.values(compared).reduce((a, b) => a + b, 0),
+          byResult: compared,
+          dropped: await countsBy(registry, 'strangler_shadow_dropped_total', 'reason'),
+          failed,
+          ...(lastFailure ? { lastFailure } : {}),
+          stored: { records: store.records, batches: store.batches, prunes: store.prunes },
+        };
+      },
+    };
+  }
+  const server = new ProxyServer(options);
   const address = await server.listen();
   return {
     port: address.port,
@@ -124,7 +248,7 @@ async function startStrangler(args: string[]): Promise<Running> {
         byTarget[target] = (byTarget[target] ?? 0) + item.value;
         byCode[code] = (byCode[code] ?? 0) + item.value;
       }
-      return { byTarget, byCode };
+      return { byTarget, byCode, ...(shadow ? { shadow: await shadow.stats() } : {}) };
     },
   };
 }
@@ -237,7 +361,9 @@ async function main(): Promise<void> {
   const [mode, ...args] = process.argv.slice(2);
   if (mode === 'guard') return guard(args);
   const starters: Record<string, (a: string[]) => Promise<Running>> = {
-    strangler: startStrangler,
+    strangler: (a) => startStrangler(a, 'canary'),
+    'strangler-legacy': (a) => startStrangler(a, 'legacy'),
+    'strangler-shadow': (a) => startStrangler(a, 'shadow'),
     'http-proxy': startHttpProxy,
     'reply-from': startReplyFrom,
   };

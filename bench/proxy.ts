@@ -5,24 +5,42 @@
  *   npm run bench:proxy                      # build, then: node dist/bench/proxy.js
  *   node dist/bench/proxy.js --seconds 5 --rounds 3 --connections 50 --only strangler,nginx
  *   node dist/bench/proxy.js --only strangler --rounds 1 --cpu-prof /tmp/prof   # + top self-time functions
+ *   node dist/bench/proxy.js --only strangler-legacy,strangler-shadow,nginx      # what shadow traffic costs
  *
  * Contenders (each proxy in its own process, so its CPU is read from /proc/PID/stat):
- *   direct      wrk straight to the upstream (the ceiling; no proxy)
- *   strangler   proxy/ ProxyServer: 5 routes, `/api/orders` canary 50 % sticky on x-user-id, metrics on,
- *               legacy and new on two upstream ports (bench/proxy-worker.ts)
- *   http-proxy  node:http + http-proxy, keep-alive agent, an 'error' listener
- *   reply-from  fastify + @fastify/reply-from (undici), pass-through content-type parser
- *   nginx       1 worker, split_clients on $http_x_user_id 50/50 over two keep-alive upstreams
+ *   direct            wrk straight to the upstream (the ceiling; no proxy)
+ *   strangler         proxy/ ProxyServer: 5 routes, `/api/orders` canary 50 % sticky on x-user-id, metrics on,
+ *                     legacy and new on two upstream ports (bench/proxy-worker.ts)
+ *   strangler-legacy  the same, `/api/orders` in stage legacy (shadow block present, shadow off): all to legacy
+ *   strangler-shadow  the same, `/api/orders` in stage shadow: all to legacy, and every GET copied to the new
+ *                     service and compared by the real diff engine in-process (startShadowComparisons, as in
+ *                     production; the comparison store is an in-memory no-op standing in for the database)
+ *   http-proxy        node:http + http-proxy, keep-alive agent, an 'error' listener
+ *   reply-from        fastify + @fastify/reply-from (undici), pass-through content-type parser
+ *   nginx             1 worker, split_clients on $http_x_user_id 50/50 over two keep-alive upstreams
  *
- * Upstream: ONE nginx process, 1 worker, listening on two ports and answering `return 200 '{"ok":true}'`.
- * It is the cheapest answer available (~10–20 µs CPU per request against ~60+ µs for a node:http server),
- * so on 2 cores most of the CPU is left for wrk and the contender being measured.
+ * Upstream: ONE nginx process, 1 worker, listening on two ports and answering with `return 200` a fixed
+ * ~310-byte order document (application/json). Both ports send the SAME JSON document (same members and
+ * values) serialised differently — other member order, `129.90` for `129.9` — and a different
+ * `x-upstream` header (not compared), so a shadow comparison is a "match" that does the full work: the bytes
+ * differ, so both bodies are parsed and walked (byte-identical bodies would stop at Buffer.equals).
+ * `return` is the cheapest answer available (~10–20 µs CPU per request against ~60+ µs for a node:http
+ * server), so on 2 cores most of the CPU is left for wrk and the contender being measured.
  *
  * Load: wrk -t1 -c<connections> --latency with a Lua script that cycles 1,000 prebuilt requests
  * `GET /api/orders/<n>` carrying different `x-user-id` values (same script for every contender). Every round
  * runs each contender for --seconds, forward order in even rounds and reverse order in odd rounds, after one
  * --warmup run each. CPU µs/request = Δ(utime+stime) of the proxy's process(es) (nginx: master + worker)
  * over the wrk window ÷ requests wrk completed in it. Figures reported are medians across rounds.
+ *
+ * Shadow cost, when strangler-legacy and strangler-shadow both run: shadow CPU ratio = CPU µs/request of
+ * strangler-shadow ÷ strangler-legacy (goal ≤ 1.5×). Client p99 is compared twice: at full load (wrk's
+ * closed loop saturates the proxy, so there p99 follows throughput and any extra CPU shows up in it) and,
+ * each round, at a paced load (--paced req/s in total, default 2000, via wrk's delay(): each connection
+ * waits a random, exponentially distributed time, mean connections÷rate, between requests, so arrivals
+ * are close to Poisson; the wait is not part of the latency), where "unchanged within noise" means:
+ * Δ of the median p99s ≤ the round-to-round spread (max − min) of the shadow-off p99s.
+ * The shadow worker's stats prove the copies happened: exchanges compared, results, drops, records stored.
  *
  * Needs `nginx` and `wrk` (Debian packages); installs them with apt-get when missing and running as root.
  * Every child process exits with the bench (stdin EOF, or a guard process that kills nginx); everything
@@ -37,14 +55,18 @@ import { delimiter, join, relative } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
 import { TEMP_PREFIX } from './proxy-worker';
 
-const CONTENDERS = ['direct', 'strangler', 'http-proxy', 'reply-from', 'nginx'] as const;
+const CONTENDERS = ['direct', 'strangler', 'strangler-legacy', 'strangler-shadow', 'http-proxy', 'reply-from', 'nginx'] as const;
 type Name = (typeof CONTENDERS)[number];
 /** Contenders everything else is compared with. */
 const ANCHORS = ['nginx', 'http-proxy', 'reply-from'] as const;
 const HOST = '127.0.0.1';
-const GOALS = { cpuUsPerRequest: 100, rpsVsNginx: 0.5, rssMb: 80 };
+const GOALS = { cpuUsPerRequest: 100, rpsVsNginx: 0.5, rssMb: 80, shadowCpuRatio: 1.5 };
+/** Shadow off and on (the same route, stage legacy vs stage shadow); these two also run paced. */
+const SHADOW_PAIR = ['strangler-legacy', 'strangler-shadow'] as const;
+/** Strangler workers: profiled with --cpu-prof. */
+const STRANGLERS: readonly Name[] = ['strangler', 'strangler-legacy', 'strangler-shadow'];
 const USAGE =
-  'usage: node dist/bench/proxy.js [--seconds N] [--rounds N] [--connections N] [--warmup N] ' +
+  'usage: node dist/bench/proxy.js [--seconds N] [--rounds N] [--connections N] [--warmup N] [--paced RPS] ' +
   `[--only ${CONTENDERS.join(',')}] [--cpu-prof DIR]`;
 
 // ---------------------------------------------------------------------------------------------------------
@@ -55,6 +77,8 @@ interface Options {
   rounds: number;
   connections: number;
   warmup: number;
+  /** Total req/s of the paced runs of strangler-legacy and strangler-shadow; 0: none. */
+  paced: number;
   only: Name[];
   cpuProf: string | undefined;
 }
@@ -79,7 +103,7 @@ function contenderList(text: string): Name[] {
 }
 
 function parseArgs(argv: string[]): Options | 'help' {
-  const options: Options = { seconds: 5, rounds: 3, connections: 50, warmup: 2, only: [...CONTENDERS], cpuProf: undefined };
+  const options: Options = { seconds: 5, rounds: 3, connections: 50, warmup: 2, paced: 2000, only: [...CONTENDERS], cpuProf: undefined };
   for (let i = 0; i < argv.length; i++) {
     let flag = argv[i]!;
     let inline: string | undefined;
@@ -109,6 +133,9 @@ function parseArgs(argv: string[]): Options | 'help' {
         break;
       case '--warmup':
         options.warmup = integer(flag, value(), 0, 60);
+        break;
+      case '--paced':
+        options.paced = integer(flag, value(), 0, 1000000);
         break;
       case '--only':
         options.only = contenderList(value());
@@ -367,6 +394,30 @@ async function stopWithin(child: ChildProcess, ms: number, first: () => void): P
   }
 }
 
+/** A worker's `stats` answer (bench/proxy-worker.ts); `shadow` only from strangler-legacy and strangler-shadow. */
+interface WorkerStats {
+  byTarget?: Record<string, number>;
+  byCode?: Record<string, number>;
+  memory?: Record<string, number>;
+  shadow?: ShadowStats;
+  error?: string;
+}
+
+interface ShadowStats {
+  /** Copies whose two answers were both in, handed to the comparator. */
+  exchanges: number;
+  /** Comparisons made (strangler_shadow_comparisons_total), and by result: match, mismatch, noise, error. */
+  comparisons: number;
+  byResult: Record<string, number>;
+  /** Copies or comparisons given up (strangler_shadow_dropped_total), by reason. */
+  dropped: Record<string, number>;
+  /** Comparisons that threw (logged at warn). */
+  failed: number;
+  lastFailure?: string;
+  /** What reached the (discarding) comparison store. */
+  stored: { records: number; batches: number; prunes: number };
+}
+
 class Bench {
   private readonly dir = mkdtempSync(join(tmpdir(), TEMP_PREFIX));
   private readonly procs: Proc[] = [];
@@ -450,12 +501,12 @@ class Bench {
     return proc;
   }
 
-  async stats(proc: Proc): Promise<Record<string, Record<string, number>> | undefined> {
+  async stats(proc: Proc): Promise<WorkerStats | undefined> {
     if (!proc.lines || !proc.child.stdin) return undefined;
     const line = new Promise<string>((done) => proc.lines!.once('line', done));
     proc.child.stdin.write('stats\n');
     const text = await Promise.race([line, sleep(3000).then(() => '')]);
-    return text ? (JSON.parse(text) as Record<string, Record<string, number>>) : undefined;
+    return text ? (JSON.parse(text) as WorkerStats) : undefined;
   }
 
   async cleanup(): Promise<void> {
@@ -498,20 +549,34 @@ function nginxHttpCommon(dir: string): string {
   ].join('\n  ');
 }
 
-/** The shared upstream: one worker, two ports (legacy, new), a fixed 11-byte JSON answer. */
+/**
+ * The order document both upstream ports answer: the same JSON value (JSON.parse gives deep-equal results),
+ * serialised differently — member order, `129.90`, `59.50` — as two implementations of one API would. The
+ * shadow diff therefore parses and walks both and finds a match. No `'`, `$`, `\` or `;` (nginx `return`).
+ */
+const LEGACY_BODY =
+  '{"id":4711,"status":"shipped","customer":{"id":"c-1029","name":"Ada Lovelace","tier":"gold"},"currency":"EUR",' +
+  '"total":129.9,"items":[{"sku":"A-100","qty":2,"price":19.95},{"sku":"B-220","qty":1,"price":59.5},' +
+  '{"sku":"C-310","qty":3,"price":10.15}],"createdAt":"2024-05-01T10:00:00Z","tags":["priority","gift"]}';
+const NEW_BODY =
+  '{"id":4711,"customer":{"tier":"gold","id":"c-1029","name":"Ada Lovelace"},"status":"shipped",' +
+  '"items":[{"price":19.95,"qty":2,"sku":"A-100"},{"price":59.50,"qty":1,"sku":"B-220"},{"price":10.15,"qty":3,"sku":"C-310"}],' +
+  '"total":129.90,"currency":"EUR","tags":["priority","gift"],"createdAt":"2024-05-01T10:00:00Z"}';
+
+/** The shared upstream: one worker, two ports (legacy, new), each a fixed JSON answer (LEGACY_BODY, NEW_BODY). */
 function upstreamConfig(legacyPort: number, newPort: number): (dir: string) => string {
-  const server = (port: number, side: string): string => `
+  const server = (port: number, side: string, body: string): string => `
   server {
     listen ${HOST}:${port};
     default_type application/json;
     add_header x-upstream ${side};
-    location / { return 200 '{"ok":true}'; }
+    location / { return 200 '${body}'; }
   }`;
   return (dir) => `${nginxCommon(dir)}
 http {
   ${nginxHttpCommon(dir)}
-${server(legacyPort, 'legacy')}
-${server(newPort, 'new')}
+${server(legacyPort, 'legacy', LEGACY_BODY)}
+${server(newPort, 'new', NEW_BODY)}
 }
 `;
 }
@@ -562,6 +627,26 @@ function request()
   return requests[i]
 end
 `;
+
+/**
+ * The same requests, each connection waiting a random time — exponential, mean `ms`, rounded to whole ms as
+ * wrk's delay() takes them — before sending the next (wrk times from the send, so the wait is not latency).
+ * Random waits keep the connections out of step: arrivals are close to Poisson. A fixed wait would keep
+ * them in a burst of `connections` requests every `ms`, and p99 would measure how fast a burst drains.
+ */
+function pacedScript(ms: number): string {
+  return `${WRK_SCRIPT}math.randomseed(4711)
+function delay()
+  return math.floor(-${ms} * math.log(1 - math.random()) + 0.5)
+end
+`;
+}
+
+/** Mean per-connection wait for a paced total rate, in whole ms, and the rate it gives. */
+function pacing(connections: number, rps: number): { delayMs: number; targetRps: number } {
+  const delayMs = Math.max(1, Math.round((connections * 1000) / rps));
+  return { delayMs, targetRps: (connections * 1000) / delayMs };
+}
 
 interface WrkResult {
   requests: number;
@@ -719,6 +804,7 @@ interface Summary {
   errors: number;
   rpsByRound: number[];
   cpuUsByRound: Array<number | null>;
+  p99MsByRound: number[];
 }
 
 function summarise(samples: Sample[]): Summary {
@@ -740,6 +826,7 @@ function summarise(samples: Sample[]): Summary {
     errors: samples.reduce((sum, s) => sum + s.errors, 0),
     rpsByRound: samples.map((s) => round(s.rps, 0)),
     cpuUsByRound: samples.map((s) => (s.cpuUs === null ? null : round(s.cpuUs, 1))),
+    p99MsByRound: samples.map((s) => round(s.p99Ms, 3)),
   };
 }
 
@@ -766,8 +853,11 @@ async function check(c: Contender): Promise<{ legacy: number; new: number }> {
         req.setTimeout(5000, () => req.destroy(new Error('timeout')));
         req.on('error', reject);
       });
-      if (status !== 200 || body !== '{"ok":true}') throw new Error(`${c.name}: GET /api/orders/${k} answered ${status} ${JSON.stringify(body.slice(0, 200))}`);
-      if (side === 'legacy' || side === 'new') sides[side]++;
+      const expected = side === 'new' ? NEW_BODY : LEGACY_BODY;
+      if (status !== 200 || body !== expected || (side !== 'legacy' && side !== 'new')) {
+        throw new Error(`${c.name}: GET /api/orders/${k} answered ${status} x-upstream ${JSON.stringify(side)} ${JSON.stringify(body.slice(0, 200))}`);
+      }
+      sides[side]++;
     }
   } finally {
     agent.destroy();
@@ -816,7 +906,7 @@ function goals(s: Record<string, Summary>): Record<string, Verdict> {
 
 function printTable(names: Name[], s: Record<string, Summary>): void {
   const head = ['contender', 'req/s', 'CPU µs/req', 'p50 ms', 'p99 ms', 'RSS MB', 'req/s÷nginx', 'CPU÷nginx', 'sys %', 'rd+wr/req', 'upstr µs/req', 'wrk µs/req', 'sirq %', 'other %', 'errors'];
-  const widths = [11, 9, 11, 8, 8, 7, 12, 10, 6, 10, 13, 11, 7, 8, 7];
+  const widths = [Math.max(11, ...names.map((n) => n.length)), 9, 11, 8, 8, 7, 12, 10, 6, 10, 13, 11, 7, 8, 7];
   const row = (cells: string[]): string => cells.map((c, i) => (i === 0 ? padEnd(c, widths[i]!) : pad(c, widths[i]!))).join(' ');
   console.log(row(head));
   console.log(row(widths.map((w) => '-'.repeat(w))));
@@ -857,6 +947,119 @@ function allRatios(names: Name[], s: Record<string, Summary>): Record<string, { 
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// Shadow cost: strangler-shadow against strangler-legacy (same route, stage shadow vs legacy).
+
+interface ShadowCost {
+  cpuRatio: number | null;
+  cpuRatioGoal: number;
+  met: boolean | null;
+  cpuUsPerRequest: { off: number | null; shadow: number | null };
+  rps: { off: number; shadow: number };
+  paced: null | {
+    targetRps: number;
+    rps: { off: number; shadow: number };
+    cpuRatio: number | null;
+    cpuUsPerRequest: { off: number | null; shadow: number | null };
+    p99Ms: { off: number; shadow: number; deltaMs: number; offByRound: number[]; shadowByRound: number[]; offSpreadMs: number | null; withinNoise: boolean | null };
+  };
+  p99FullLoadMs: { off: number; shadow: number; deltaMs: number };
+  /** Requests the shadow worker served over the whole run (warm-up, checks and paced runs included). */
+  requests: number | null;
+  worker: ShadowStats | null;
+  /** comparisons ÷ requests of the shadow worker: ≈ 1 when every GET was copied and compared. */
+  comparedShare: number | null;
+}
+
+const signed = (n: number, digits: number): string => `${n >= 0 ? '+' : '−'}${Math.abs(n).toFixed(digits)}`;
+const count = (n: number): string => n.toLocaleString('en-US');
+
+function shadowCost(s: Record<string, Summary>, paced: Record<string, Summary>, stats: Record<string, WorkerStats>, targetRps: number): ShadowCost | undefined {
+  const off = s['strangler-legacy'];
+  const on = s['strangler-shadow'];
+  if (!off || !on) return undefined;
+  const cpuRatio = ratio(on.cpuUsPerRequest, off.cpuUsPerRequest);
+  const pOff = paced['strangler-legacy'];
+  const pOn = paced['strangler-shadow'];
+  let pacedCost: ShadowCost['paced'] = null;
+  if (pOff && pOn) {
+    const spread = pOff.p99MsByRound.length >= 2 ? Math.max(...pOff.p99MsByRound) - Math.min(...pOff.p99MsByRound) : null;
+    const delta = pOn.p99Ms - pOff.p99Ms;
+    pacedCost = {
+      targetRps: round(targetRps, 0),
+      rps: { off: round(pOff.rps, 0), shadow: round(pOn.rps, 0) },
+      cpuRatio: ratio(pOn.cpuUsPerRequest, pOff.cpuUsPerRequest),
+      cpuUsPerRequest: { off: pOff.cpuUsPerRequest === null ? null : round(pOff.cpuUsPerRequest, 1), shadow: pOn.cpuUsPerRequest === null ? null : round(pOn.cpuUsPerRequest, 1) },
+      p99Ms: {
+        off: round(pOff.p99Ms, 3),
+        shadow: round(pOn.p99Ms, 3),
+        deltaMs: round(delta, 3),
+        offByRound: pOff.p99MsByRound,
+        shadowByRound: pOn.p99MsByRound,
+        offSpreadMs: spread === null ? null : round(spread, 3),
+        withinNoise: spread === null ? null : delta <= spread,
+      },
+    };
+  }
+  const worker = stats['strangler-shadow']?.shadow ?? null;
+  const byTarget = stats['strangler-shadow']?.byTarget;
+  const requests = byTarget ? Object.values(byTarget).reduce((a, b) => a + b, 0) : null;
+  return {
+    cpuRatio,
+    cpuRatioGoal: GOALS.shadowCpuRatio,
+    met: cpuRatio === null ? null : cpuRatio <= GOALS.shadowCpuRatio,
+    cpuUsPerRequest: { off: off.cpuUsPerRequest === null ? null : round(off.cpuUsPerRequest, 1), shadow: on.cpuUsPerRequest === null ? null : round(on.cpuUsPerRequest, 1) },
+    rps: { off: round(off.rps, 0), shadow: round(on.rps, 0) },
+    paced: pacedCost,
+    p99FullLoadMs: { off: round(off.p99Ms, 3), shadow: round(on.p99Ms, 3), deltaMs: round(on.p99Ms - off.p99Ms, 3) },
+    requests,
+    worker,
+    comparedShare: worker && requests ? round(worker.comparisons / requests, 4) : null,
+  };
+}
+
+function printShadowCost(c: ShadowCost, offStats: WorkerStats | undefined): void {
+  const verdict = (met: boolean | null): string => padEnd(met === null ? 'n/a' : met ? 'MET' : 'NOT MET', 8);
+  const pct = (a: number, b: number): string => (b === 0 ? '' : `, ${signed(((a - b) / b) * 100, 0)} %`);
+  console.log('\nshadow cost (strangler-shadow vs strangler-legacy: /api/orders in stage shadow vs legacy, legacy serves every request):');
+  console.log(
+    `  ${verdict(c.met)} shadow CPU ratio: ${fmt(c.cpuRatio, 2)}× (goal ≤ ${c.cpuRatioGoal}×) — ${fmt(c.cpuUsPerRequest.shadow)} vs ${fmt(c.cpuUsPerRequest.off)} µs/req at full load` +
+      (c.paced ? `; paced at ${fmt(c.paced.targetRps, 0)} req/s: ${fmt(c.paced.cpuRatio, 2)}× (${fmt(c.paced.cpuUsPerRequest.shadow)} vs ${fmt(c.paced.cpuUsPerRequest.off)} µs/req)` : ''),
+  );
+  if (c.paced) {
+    const p = c.paced.p99Ms;
+    const noise = p.withinNoise === null ? 'n/a (needs ≥ 2 rounds to judge noise)' : p.withinNoise ? 'within noise' : 'NOT within noise';
+    console.log(
+      `  ${verdict(p.withinNoise)} client p99 shadow vs off, paced ${fmt(c.paced.rps.shadow, 0)}/${fmt(c.paced.rps.off, 0)} req/s: ${fmt(p.shadow, 2)} ms vs ${fmt(p.off, 2)} ms ` +
+        `(Δ ${signed(p.deltaMs, 2)} ms${pct(p.shadow, p.off)}; off's round-to-round spread ${fmt(p.offSpreadMs, 2)} ms; by round ${p.shadowByRound.map((x) => fmt(x, 2)).join('/')} vs ${p.offByRound.map((x) => fmt(x, 2)).join('/')}) — ${noise}`,
+    );
+  }
+  const f = c.p99FullLoadMs;
+  console.log(
+    `  ${padEnd('info', 8)} client p99 shadow vs off, full load: ${fmt(f.shadow, 2)} ms vs ${fmt(f.off, 2)} ms (Δ ${signed(f.deltaMs, 2)} ms${pct(f.shadow, f.off)}) — ` +
+      `wrk's closed loop saturates the proxy, so p99 there tracks throughput (req/s ${fmt(ratio(c.rps.shadow, c.rps.off), 2)}×)`,
+  );
+  const w = c.worker;
+  if (!w) {
+    console.log('  WARNING: no shadow stats from the strangler-shadow worker: cannot show that comparisons happened');
+    return;
+  }
+  const results = ['match', 'mismatch', 'noise', 'error'].map((k) => `${k} ${count(w.byResult[k] ?? 0)}`).join(', ');
+  const extra = Object.entries(w.byResult).filter(([k]) => !['match', 'mismatch', 'noise', 'error'].includes(k));
+  const dropped = Object.entries(w.dropped).filter(([, v]) => v > 0);
+  console.log(
+    `  strangler-shadow compared ${count(w.comparisons)} of ${c.requests === null ? '?' : count(c.requests)} requests (${c.comparedShare === null ? '–' : (c.comparedShare * 100).toFixed(2)} %; whole run incl. warm-up, checks, paced): ` +
+      `${results}${extra.map(([k, v]) => `, ${k} ${count(v)}`).join('')}; exchanges handed over ${count(w.exchanges)}; ` +
+      `dropped ${dropped.length ? dropped.map(([k, v]) => `${k} ${count(v)}`).join(', ') : 'none'}; comparisons failed ${w.failed}; ` +
+      `store (no-op) got ${count(w.stored.records)} records in ${count(w.stored.batches)} batches`,
+  );
+  if (w.lastFailure) console.log(`  last comparison failure: ${w.lastFailure.trim()}`);
+  if (offStats?.shadow) console.log(`  strangler-legacy (shadow off) compared ${count(offStats.shadow.comparisons)} (expected 0)`);
+  const mismatched = w.comparisons - (w.byResult.match ?? 0);
+  if (mismatched > 0) console.log(`  WARNING: ${count(mismatched)} comparisons were not "match": the upstreams' answers are meant to be equal JSON`);
+  if (c.comparedShare !== null && c.comparedShare < 0.99) console.log('  WARNING: fewer than 99 % of requests were compared: the shadow figures understate the cost');
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // --cpu-prof: top self-time functions of the strangler worker's .cpuprofile
 
 interface ProfileNode {
@@ -887,7 +1090,8 @@ function area(frame: ProfileNode['callFrame']): string {
   return ours ? `strangler ${ours[1]}` : url;
 }
 
-function summariseProfile(dir: string, top = 15): void {
+/** Node names profiles `CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile`; `names` maps worker PIDs to contenders. */
+function summariseProfile(dir: string, names: Map<number, string> = new Map(), top = 15): void {
   const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
   if (files.length === 0) {
     console.log(`no .cpuprofile in ${dir}`);
@@ -921,7 +1125,9 @@ function summariseProfile(dir: string, top = 15): void {
       const short = path.includes('node_modules/') ? path.slice(path.lastIndexOf('node_modules/') + 13) : path.startsWith('/') ? relative(process.cwd(), path) : path;
       return `${short}:${f.lineNumber + 1}`;
     };
-    console.log(`\nCPU profile ${join(dir, file)}: ${(total / 1000).toFixed(0)} ms busy (idle ${(idle / 1000).toFixed(0)} ms excluded)`);
+    const pid = Number(/^CPU\.\d+\.\d+\.(\d+)\./.exec(file)?.[1]);
+    const label = names.get(pid);
+    console.log(`\nCPU profile${label ? ` of ${label}` : ''} ${join(dir, file)}: ${(total / 1000).toFixed(0)} ms busy (idle ${(idle / 1000).toFixed(0)} ms excluded)`);
     console.log(`top ${top} self time:`);
     [...self.values()]
       .sort((a, b) => b.us - a.us)
@@ -948,13 +1154,20 @@ async function run(bench: Bench, tools: { nginx: string; wrk: string }, options:
   const started = Date.now();
   const script = join(bench.tempDir, 'users.lua');
   writeFileSync(script, WRK_SCRIPT);
+  // Paced runs: the shadow pair again, at a fixed load well below saturation, for the client p99 comparison.
+  const pacedNames = options.paced > 0 ? SHADOW_PAIR.filter((n) => names.includes(n)) : [];
+  const pace = pacing(options.connections, options.paced || 1);
+  const pacedLua = join(bench.tempDir, 'paced.lua');
+  writeFileSync(pacedLua, pacedScript(pace.delayMs));
 
   const noise = await busyOthers(bench.ourPids);
-  const estimate = names.length * (options.warmup + options.rounds * (options.seconds + 0.4)) + 5;
+  const estimate = names.length * (options.warmup + options.rounds * (options.seconds + 0.4)) + pacedNames.length * options.rounds * (options.seconds + 0.4) + 5;
   console.log(
     `bench:proxy — node ${process.version}, nginx ${versionOf(tools.nginx, ['-v'], /nginx\/([\d.]+)/)}, ` +
       `wrk ${versionOf(tools.wrk, ['-v'], /wrk (\S+)/)}, ${cpus().length} cores; ` +
-      `wrk -t1 -c${options.connections} --latency, ${options.seconds} s × ${options.rounds} rounds, warm-up ${options.warmup} s; ~${Math.round(estimate)} s`,
+      `wrk -t1 -c${options.connections} --latency, ${options.seconds} s × ${options.rounds} rounds, warm-up ${options.warmup} s` +
+      (pacedNames.length ? `; paced ${pacedNames.join(', ')} at ${fmt(pace.targetRps, 0)} req/s (random wait, mean ${pace.delayMs} ms per connection)` : '') +
+      `; ~${Math.round(estimate)} s`,
   );
   console.log(
     `machine before start: ${noise.machinePct.toFixed(0)}% of one core busy${noise.top.length ? ` (${noise.top.join(', ')})` : ''}` +
@@ -975,6 +1188,9 @@ async function run(bench: Bench, tools: { nginx: string; wrk: string }, options:
         case 'direct':
           return { name, port: legacyPort, pids: [] };
         case 'strangler':
+        case 'strangler-legacy':
+        case 'strangler-shadow':
+          // Profiled workers take turns on the pinned proxy core: only one is under load at a time.
           return contender(name, await bench.startWorker(name, [legacyOrigin, newOrigin], profileArgs, 'proxy'));
         case 'http-proxy':
         case 'reply-from':
@@ -988,7 +1204,7 @@ async function run(bench: Bench, tools: { nginx: string; wrk: string }, options:
   const splits: Record<string, { legacy: number; new: number }> = {};
   for (const c of contenders) splits[c.name] = await check(c);
   console.log(
-    `checked: every contender answers 200 {"ok":true}; upstream side of 100 users (legacy/new): ` +
+    `checked: every contender answers 200 with its side's order JSON; upstream side of 100 users (legacy/new): ` +
       contenders.map((c) => `${c.name} ${splits[c.name]!.legacy}/${splits[c.name]!.new}`).join(', '),
   );
 
@@ -1000,25 +1216,37 @@ async function run(bench: Bench, tools: { nginx: string; wrk: string }, options:
   }
 
   const samples = new Map<Name, Sample[]>(names.map((n) => [n, []]));
+  const pacedSamples = new Map<Name, Sample[]>(pacedNames.map((n) => [n, []]));
+  const nameWidth = Math.max(...names.map((n) => n.length));
+  const report = (label: string, c: Contender, s: Sample): void =>
+    console.log(
+      `${label} ${padEnd(c.name, nameWidth)} ${pad(fmt(s.rps, 0), 7)} req/s  CPU ${pad(fmt(s.cpuUs), 6)} µs/req  ` +
+        `p50 ${fmt(s.p50Ms, 2)} ms  p99 ${fmt(s.p99Ms, 2)} ms  RSS ${fmt(s.rssMb)} MB  sirq ${fmt(s.softirqPct, 0)}%  other ${fmt(s.otherPct, 0)}%` +
+        (s.errors ? `  ERRORS ${s.errors}` : ''),
+    );
   for (let r = 0; r < options.rounds; r++) {
     const order = r % 2 === 0 ? contenders : [...contenders].reverse();
     for (const c of order) {
       const s = await measure(tools, c, upstream.pids, options.seconds, options.connections, script, pin);
       samples.get(c.name)!.push(s);
-      console.log(
-        `round ${r + 1}/${options.rounds} ${padEnd(c.name, 10)} ${pad(fmt(s.rps, 0), 7)} req/s  CPU ${pad(fmt(s.cpuUs), 6)} µs/req  ` +
-          `p50 ${fmt(s.p50Ms, 2)} ms  p99 ${fmt(s.p99Ms, 2)} ms  RSS ${fmt(s.rssMb)} MB  sirq ${fmt(s.softirqPct, 0)}%  other ${fmt(s.otherPct, 0)}%` +
-          (s.errors ? `  ERRORS ${s.errors}` : ''),
-      );
+      report(`round ${r + 1}/${options.rounds}`, c, s);
+      await sleep(250);
+    }
+    for (const c of order.filter((x) => pacedSamples.has(x.name))) {
+      const s = await measure(tools, c, upstream.pids, options.seconds, options.connections, pacedLua, pin);
+      pacedSamples.get(c.name)!.push(s);
+      report(`paced ${r + 1}/${options.rounds}`, c, s);
       await sleep(250);
     }
   }
 
   const summary: Record<string, Summary> = {};
   for (const n of names) summary[n] = summarise(samples.get(n)!);
+  const pacedSummary: Record<string, Summary> = {};
+  for (const [n, list] of pacedSamples) pacedSummary[n] = summarise(list);
 
   // Node workers report their status counts and process.memoryUsage() after the load.
-  const workerStats: Record<string, Record<string, Record<string, number>>> = {};
+  const workerStats: Record<string, WorkerStats> = {};
   for (const c of contenders) {
     const stats = c.proc ? await bench.stats(c.proc) : undefined;
     if (stats) workerStats[c.name] = stats;
@@ -1045,20 +1273,31 @@ async function run(bench: Bench, tools: { nginx: string; wrk: string }, options:
     const m = stats.memory;
     if (m) console.log(`${name} memory after load (MB): rss ${m.rss}, heapTotal ${m.heapTotal}, heapUsed ${m.heapUsed}, external ${m.external}, arrayBuffers ${m.arrayBuffers}`);
   }
+  if (pacedNames.length) {
+    console.log(`\npaced at ${fmt(pace.targetRps, 0)} req/s (wrk delay(): exponential wait, mean ${pace.delayMs} ms per connection), medians of ${options.rounds} round(s):`);
+    printTable(pacedNames, pacedSummary);
+    const short = pacedNames.filter((n) => pacedSummary[n]!.rps < pace.targetRps * 0.85);
+    if (short.length) console.log(`WARNING: ${short.join(', ')} reached < 85 % of the paced rate: saturated or latency-bound, so the paced p99 is not a light-load figure`);
+  }
+  const shadow = shadowCost(summary, pacedSummary, workerStats, pace.targetRps);
+  if (shadow) printShadowCost(shadow, workerStats['strangler-legacy']);
   const verdicts = goals(summary);
-  console.log('\ngoals (strangler):');
-  for (const v of Object.values(verdicts)) console.log(`  ${padEnd(v.met === null ? 'n/a' : v.met ? 'MET' : 'NOT MET', 8)} ${padEnd(v.goal, 72)} ${v.value}`);
-  const errored = names.filter((n) => summary[n]!.errors > 0);
+  if (summary.strangler) {
+    console.log('\ngoals (strangler):');
+    for (const v of Object.values(verdicts)) console.log(`  ${padEnd(v.met === null ? 'n/a' : v.met ? 'MET' : 'NOT MET', 8)} ${padEnd(v.goal, 72)} ${v.value}`);
+  }
+  const errored = [...new Set([...names.filter((n) => summary[n]!.errors > 0), ...pacedNames.filter((n) => pacedSummary[n]!.errors > 0)])];
   if (errored.length) console.log(`WARNING: errors (socket or non-2xx) seen for ${errored.join(', ')}: their figures are suspect`);
   console.log(`(${((Date.now() - started) / 1000).toFixed(0)} s)`);
 
-  await bench.cleanup(); // writes the worker's .cpuprofile on its exit
+  const profiled = new Map(contenders.filter((c) => c.proc && STRANGLERS.includes(c.name)).map((c) => [c.proc!.child.pid!, c.name]));
+  await bench.cleanup(); // writes the workers' .cpuprofile on their exit
   if (options.cpuProf) {
     console.log(
-      '\nnote: the strangler worker ran under --cpu-prof; its CPU figures above include the profiler overhead' +
-        (pin ? `, and it was pinned to core ${pin.proxy} with everything else on ${pin.rest} (taskset)` : ' (not pinned: no taskset or < 2 cores, so native frames absorb run-queue waits)'),
+      `\nnote: the strangler workers (${[...profiled.values()].join(', ') || 'none'}) ran under --cpu-prof; their CPU figures above include the profiler overhead` +
+        (pin ? `, and they were pinned to core ${pin.proxy} with everything else on ${pin.rest} (taskset)` : ' (not pinned: no taskset or < 2 cores, so native frames absorb run-queue waits)'),
     );
-    summariseProfile(options.cpuProf);
+    summariseProfile(options.cpuProf, profiled);
   }
 
   const contendersJson: Record<string, unknown> = {};
@@ -1080,7 +1319,23 @@ async function run(bench: Bench, tools: { nginx: string; wrk: string }, options:
       errors: x.errors,
       rpsByRound: x.rpsByRound,
       cpuUsByRound: x.cpuUsByRound,
+      p99MsByRound: x.p99MsByRound,
       memoryMb: workerStats[n]?.memory ?? null,
+      ...(workerStats[n]?.shadow ? { shadow: workerStats[n]!.shadow } : {}),
+    };
+  }
+  const pacedJson: Record<string, unknown> = {};
+  for (const n of pacedNames) {
+    const x = pacedSummary[n]!;
+    pacedJson[n] = {
+      rps: round(x.rps, 0),
+      cpuUsPerRequest: x.cpuUsPerRequest === null ? null : round(x.cpuUsPerRequest, 1),
+      p50Ms: round(x.p50Ms, 3),
+      p99Ms: round(x.p99Ms, 3),
+      errors: x.errors,
+      rpsByRound: x.rpsByRound,
+      cpuUsByRound: x.cpuUsByRound,
+      p99MsByRound: x.p99MsByRound,
     };
   }
   console.log(
@@ -1088,12 +1343,14 @@ async function run(bench: Bench, tools: { nginx: string; wrk: string }, options:
       bench: 'proxy',
       node: process.version,
       cores: cpus().length,
-      options: { seconds: options.seconds, rounds: options.rounds, connections: options.connections, warmup: options.warmup, wrkThreads: 1 },
-      upstream: 'nginx, 1 worker, 2 ports, return 200 {"ok":true}',
+      options: { seconds: options.seconds, rounds: options.rounds, connections: options.connections, warmup: options.warmup, paced: options.paced, wrkThreads: 1 },
+      upstream: `nginx, 1 worker, 2 ports, return 200 with the same order JSON serialised two ways (${LEGACY_BODY.length} and ${NEW_BODY.length} bytes)`,
       contenders: contendersJson,
       ratios,
       goals: Object.fromEntries(Object.entries(verdicts).map(([k, v]) => [k, { goal: v.goal, value: v.value, met: v.met }])),
       stranglerSplit: stranglerStats?.byTarget ?? null,
+      paced: pacedNames.length ? { targetRps: round(pace.targetRps, 0), delayMs: pace.delayMs, contenders: pacedJson } : null,
+      shadowCost: shadow ?? null,
       profiled: Boolean(options.cpuProf),
     }),
   );

@@ -24,26 +24,44 @@ export class Comparator {
   private readonly models = new Map<string, NoiseModel>();
 
   compare(input: ComparisonInput): ComparisonRecord {
-    const base = {
+    // Plain object literals, no spreads: this runs for every shadowed request.
+    const candidate = input.candidate;
+    if ('error' in candidate) {
+      return {
+        requestId: input.requestId,
+        route: input.route.name,
+        method: input.method,
+        target: input.target,
+        at: isoTime(input.at),
+        result: 'error',
+        legacyStatus: input.legacy.status,
+        legacyMs: round(input.legacy.ms),
+        candidateMs: round(candidate.ms),
+        differences: [],
+        noise: [],
+        error: candidate.error,
+      };
+    }
+    const options = this.optionsFor(input.route, input.shadow);
+    const model = this.modelFor(input.route.name);
+    const primaryVsCandidate = compareResponses(input.legacy, candidate, options);
+    const primaryVsSecondary = input.secondary ? compareResponses(input.legacy, input.secondary, options) : undefined;
+    model.observe(primaryVsCandidate, primaryVsSecondary);
+    const classified = classify(primaryVsCandidate, primaryVsSecondary, model);
+    return {
       requestId: input.requestId,
       route: input.route.name,
       method: input.method,
       target: input.target,
-      at: input.at.toISOString(),
+      at: isoTime(input.at),
+      result: classified.result,
       legacyStatus: input.legacy.status,
+      candidateStatus: candidate.status,
       legacyMs: round(input.legacy.ms),
-      candidateMs: round(input.candidate.ms),
+      candidateMs: round(candidate.ms),
+      differences: classified.differences,
+      noise: classified.noise,
     };
-    if ('error' in input.candidate) {
-      return { ...base, result: 'error', differences: [], noise: [], error: input.candidate.error };
-    }
-    const options = this.optionsFor(input.route, input.shadow);
-    const model = this.modelFor(input.route.name);
-    const primaryVsCandidate = compareResponses(input.legacy, input.candidate, options);
-    const primaryVsSecondary = input.secondary ? compareResponses(input.legacy, input.secondary, options) : undefined;
-    model.observe(primaryVsCandidate, primaryVsSecondary);
-    const classified = classify(primaryVsCandidate, primaryVsSecondary, model);
-    return { ...base, candidateStatus: input.candidate.status, result: classified.result, differences: classified.differences, noise: classified.noise };
   }
 
   /** Compiles a route's diff options now, so a bad option stops the start instead of the first comparison. */
@@ -79,6 +97,19 @@ export class Comparator {
     }
     return model;
   }
+}
+
+let lastIsoMs = -1;
+let lastIso = '';
+
+/** Many comparisons share a millisecond under load: the ISO string is made once per millisecond. */
+function isoTime(at: Date): string {
+  const ms = at.getTime();
+  if (ms !== lastIsoMs) {
+    lastIsoMs = ms;
+    lastIso = at.toISOString();
+  }
+  return lastIso;
 }
 
 function round(ms: number): number {

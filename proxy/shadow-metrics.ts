@@ -1,6 +1,12 @@
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { ComparisonResult } from '../core/comparison';
 
+interface RouteChildren {
+  results: Map<ComparisonResult, Counter.Internal>;
+  legacy: Histogram.Internal<string>;
+  candidate: Histogram.Internal<string>;
+}
+
 export type ShadowDropReason = 'max-in-flight' | 'body-too-large' | 'legacy-failed' | 'queue-full' | 'store-error';
 
 /** Rare compared with requests (a sample, off the request path): prom-client's label lookups are fine here. */
@@ -8,6 +14,7 @@ export class ShadowMetrics {
   private readonly comparisons: Counter<'route' | 'result'>;
   private readonly dropped: Counter<'route' | 'reason'>;
   private readonly latency: Histogram<'route' | 'target'>;
+  private readonly routes = new Map<string, RouteChildren>();
 
   constructor(registry: Registry) {
     this.comparisons = new Counter({
@@ -32,9 +39,25 @@ export class ShadowMetrics {
   }
 
   compared(route: string, result: ComparisonResult, legacyMs: number, candidateMs: number | undefined): void {
-    this.comparisons.labels(route, result).inc();
-    this.latency.labels(route, 'legacy').observe(legacyMs / 1000);
-    if (candidateMs !== undefined) this.latency.labels(route, 'new').observe(candidateMs / 1000);
+    const children = this.childrenFor(route);
+    let counter = children.results.get(result);
+    if (!counter) {
+      counter = this.comparisons.labels(route, result);
+      children.results.set(result, counter);
+    }
+    counter.inc();
+    children.legacy.observe(legacyMs / 1000);
+    if (candidateMs !== undefined) children.candidate.observe(candidateMs / 1000);
+  }
+
+  /** Label-bound children per route, so each comparison does not look its labels up again. */
+  private childrenFor(route: string): RouteChildren {
+    let children = this.routes.get(route);
+    if (!children) {
+      children = { results: new Map(), legacy: this.latency.labels(route, 'legacy'), candidate: this.latency.labels(route, 'new') };
+      this.routes.set(route, children);
+    }
+    return children;
   }
 
   drop(route: string, reason: ShadowDropReason, count = 1): void {

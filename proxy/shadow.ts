@@ -169,7 +169,7 @@ class ShadowCopy {
     );
     const ms = performance.now() - started;
     if ('error' in answer) return { error: answer.error, ms };
-    return { ...answer, ms };
+    return { status: answer.status, headers: answer.headers, body: answer.body, ms };
   }
 
   private legacyDone(): void {
