@@ -3,6 +3,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { ConfigError, StranglerError } from '../core/errors';
 import { configCommand } from './commands/config';
+import { contractsCommand } from './commands/contracts';
 import { diffCommand } from './commands/diff';
 import { flagsCommand } from './commands/flags';
 import { proxyCommand } from './commands/proxy';
@@ -20,7 +21,8 @@ export async function main(argv: string[]): Promise<void> {
     .command(rolloutCommand)
     .command(flagsCommand)
     .command(diffCommand)
-    .demandCommand(1, 'give a command: proxy, config, status, rollout, flags or diff')
+    .command(contractsCommand)
+    .demandCommand(1, 'give a command: proxy, config, status, rollout, flags, diff or contracts')
     .strict()
     .recommendCommands()
     .help()

@@ -1,0 +1,128 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { StranglerError } from '../../core/errors';
+
+/** Bad input to `pact-verify` (a path, a URL, a provider name): the message is one line, the CLI exits 2. */
+export class PactInputError extends StranglerError {
+  constructor(message: string) {
+    super('STRANGLER_ERR_PACT_INPUT', message);
+    this.name = 'PactInputError';
+  }
+}
+
+/** One interaction as the pact file states it: what the verifier's results are matched against. */
+export interface PactInteraction {
+  consumer: string;
+  description: string;
+  /** Provider state names, in order (`given(…)` in the consumer test). */
+  states: string[];
+  /** V4 `pending: true`: a failure is reported but does not fail the verification. */
+  pending: boolean;
+}
+
+export interface PactFile {
+  file: string;
+  consumer: string;
+  provider: string;
+  interactions: PactInteraction[];
+}
+
+const NOT_A_PACT = 'not a pact file (expected consumer, provider, interactions)';
+
+/** Reads and checks one pact file; throws `file: not a pact file (…)` for anything else. */
+export function readPactFile(file: string): PactFile {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    const why = err instanceof SyntaxError ? `not JSON: ${err.message}` : (err as Error).message;
+    throw new PactInputError(`${file}: not a pact file (${why.split('\n')[0]})`);
+  }
+  if (!isObject(doc)) throw new PactInputError(`${file}: ${NOT_A_PACT}`);
+  const consumer = nameOf(doc['consumer']);
+  const provider = nameOf(doc['provider']);
+  const interactions = doc['interactions'];
+  if (consumer === undefined || provider === undefined || !Array.isArray(interactions)) {
+    throw new PactInputError(`${file}: ${NOT_A_PACT}`);
+  }
+  return {
+    file,
+    consumer,
+    provider,
+    interactions: interactions.map((interaction, i) => {
+      if (!isObject(interaction) || typeof interaction['description'] !== 'string') {
+        throw new PactInputError(`${file}: ${NOT_A_PACT}: interactions[${i}] has no description`);
+      }
+      return {
+        consumer,
+        description: interaction['description'],
+        states: statesOf(interaction),
+        pending: interaction['pending'] === true,
+      };
+    }),
+  };
+}
+
+/**
+ * Expands `--pacts` (files and directories; a directory gives its `*.json`, not recursing), reads every
+ * one as a pact, and keeps those for `provider`. Every problem is a one-line `PactInputError`.
+ */
+export function loadPacts(paths: string[], provider: string): PactFile[] {
+  if (paths.length === 0) throw new PactInputError('--pacts: give a pact file or a directory of pact files');
+  const files: string[] = [];
+  for (const path of paths) {
+    let isDirectory: boolean;
+    try {
+      isDirectory = statSync(path).isDirectory();
+    } catch {
+      throw new PactInputError(`${path}: no such file or directory`);
+    }
+    if (!isDirectory) {
+      files.push(path);
+      continue;
+    }
+    const found = readdirSync(path, { withFileTypes: true })
+      .filter((entry) => entry.isFile() && entry.name.endsWith('.json'))
+      .map((entry) => join(path, entry.name))
+      .sort();
+    if (found.length === 0) throw new PactInputError(`${path}: no pact files (*.json) in this directory`);
+    files.push(...found);
+  }
+  const pacts = [...new Set(files)].map(readPactFile);
+  const mine = pacts.filter((pact) => pact.provider === provider);
+  if (mine.length === 0) {
+    const others = [...new Set(pacts.map((pact) => pact.provider))].join(', ');
+    throw new PactInputError(`provider "${provider}" not found in any pact (the pacts are for: ${others})`);
+  }
+  return mine;
+}
+
+/** `--provider-url` and `--states-url` must be absolute http(s) URLs. */
+export function checkHttpUrl(flag: string, value: string): URL {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new PactInputError(`${flag}: not an http(s) URL: ${JSON.stringify(value)}`);
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !url.hostname) {
+    throw new PactInputError(`${flag}: not an http(s) URL: ${JSON.stringify(value)}`);
+  }
+  return url;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function nameOf(party: unknown): string | undefined {
+  return isObject(party) && typeof party['name'] === 'string' && party['name'] !== '' ? party['name'] : undefined;
+}
+
+/** V3/V4 `providerStates: [{name}]`; V1/V2 `providerState` / `provider_state: "…"`. */
+function statesOf(interaction: Record<string, unknown>): string[] {
+  const list = interaction['providerStates'];
+  if (Array.isArray(list)) return list.flatMap((state) => (isObject(state) && typeof state['name'] === 'string' ? [state['name']] : []));
+  const single = interaction['providerState'] ?? interaction['provider_state'];
+  return typeof single === 'string' && single !== '' ? [single] : [];
+}
