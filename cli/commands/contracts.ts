@@ -1,4 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
+import { eventsDiffCommand, eventsValidateCommand } from './contracts/events';
 import { pactVerifyCommand } from './contracts/pact-verify';
 
 /** The CI gate: API and event contracts. */
@@ -6,6 +7,10 @@ export const contractsCommand: CommandModule = {
   command: 'contracts',
   describe: 'CI gate: OpenAPI breaking changes, Pact provider verification, event-schema compatibility',
   builder: (yargs: Argv) =>
-    yargs.command(pactVerifyCommand as CommandModule).demandCommand(1, 'contracts: give a subcommand: pact-verify'),
+    yargs
+      .command(pactVerifyCommand as CommandModule)
+      .command(eventsDiffCommand as CommandModule)
+      .command(eventsValidateCommand as CommandModule)
+      .demandCommand(1, 'contracts: give a subcommand: pact-verify, events-diff or events-validate'),
   handler: () => undefined,
 };

@@ -1,0 +1,97 @@
+/**
+ * `strangler contracts events-diff BASE REVISION` and `strangler contracts events-validate SCHEMAS EVENTS`:
+ * JSON Schema event contracts. Exit codes: 0 fine, 1 a change at or above --fail-on (diff) or any failure
+ * (validate), 2 input that cannot be read (one line on stderr naming the file).
+ */
+import type { CommandModule } from 'yargs';
+import {
+  EVENT_CHANGE_LEVELS,
+  EVENT_OUTPUT_FORMATS,
+  EventContractError,
+  diffEventSchemaSets,
+  hasChangeAtOrAbove,
+  loadEventSchemas,
+  readSampleEvents,
+  renderEventChanges,
+  renderEventFailures,
+  validateEvents,
+  type EventChangeLevel,
+  type EventOutputFormat,
+} from '../../../contracts/events';
+import { CliError } from '../../output';
+
+export interface EventsDiffArgs {
+  base: string;
+  revision: string;
+  format: EventOutputFormat;
+  failOn: EventChangeLevel;
+  json?: boolean;
+}
+
+export interface EventsValidateArgs {
+  schemas: string;
+  events: string;
+  format: EventOutputFormat;
+  json?: boolean;
+}
+
+/** Unreadable input: exit 2 with the one-line message. */
+function readInput<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    if (err instanceof EventContractError) throw new CliError(err.message, 2);
+    throw err;
+  }
+}
+
+function write(text: string): void {
+  process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+}
+
+const FAIL_ON_LEVELS = EVENT_CHANGE_LEVELS.filter((level) => level !== 'INFO');
+
+export const eventsDiffCommand: CommandModule<object, EventsDiffArgs> = {
+  command: 'events-diff <base> <revision>',
+  describe: 'Breaking changes between two versions of JSON Schema event contracts (a schema file or a directory of them each)',
+  builder: (yargs) =>
+    yargs
+      .positional('base', { type: 'string', demandOption: true, describe: 'The schemas before: a .json/.yaml schema file or a directory of them' })
+      .positional('revision', { type: 'string', demandOption: true, describe: 'The schemas after: a file or a directory, like BASE' })
+      .option('format', { choices: EVENT_OUTPUT_FORMATS, default: 'text' as EventOutputFormat, describe: 'text, json or markdown (pull-request comment)' })
+      .option('json', { type: 'boolean', describe: 'Same as --format json' })
+      .option('fail-on', {
+        choices: FAIL_ON_LEVELS,
+        default: 'ERR' as EventChangeLevel,
+        coerce: (value: string) => String(value).toUpperCase() as EventChangeLevel,
+        describe: 'Exit 1 when a change is at or above this level',
+      })
+      .example('$0 contracts events-diff main/schemas/events pr/schemas/events', 'every event and version, matched by name and version')
+      .example('$0 contracts events-diff old/order-placed.json order-placed.json --format markdown', 'one schema against its revision, as a PR comment') as never,
+  handler: (args) => {
+    const base = readInput(() => loadEventSchemas(args.base));
+    const revision = readInput(() => loadEventSchemas(args.revision));
+    const changes = readInput(() => diffEventSchemaSets(base, revision));
+    write(renderEventChanges(changes, args.json ? 'json' : args.format));
+    if (hasChangeAtOrAbove(changes, args.failOn)) process.exitCode = 1;
+  },
+};
+
+export const eventsValidateCommand: CommandModule<object, EventsValidateArgs> = {
+  command: 'events-validate <schemas> <events>',
+  describe: 'Validate sample events (JSON lines or a JSON array of {"event", "version"?, "data"}) against their JSON Schemas',
+  builder: (yargs) =>
+    yargs
+      .positional('schemas', { type: 'string', demandOption: true, describe: 'A schema file or a directory of them' })
+      .positional('events', { type: 'string', demandOption: true, describe: 'The sample events file' })
+      .option('format', { choices: EVENT_OUTPUT_FORMATS, default: 'text' as EventOutputFormat, describe: 'text, json or markdown (pull-request comment)' })
+      .option('json', { type: 'boolean', describe: 'Same as --format json' })
+      .example('$0 contracts events-validate schemas/events samples.jsonl', '') as never,
+  handler: (args) => {
+    const schemas = readInput(() => loadEventSchemas(args.schemas));
+    const samples = readInput(() => readSampleEvents(args.events));
+    const result = readInput(() => validateEvents(schemas, samples));
+    write(renderEventFailures(result, args.json ? 'json' : args.format));
+    if (result.failures.length > 0) process.exitCode = 1;
+  },
+};

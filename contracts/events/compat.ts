@@ -1,0 +1,275 @@
+/**
+ * Additive-only compatibility of event schemas: BASE and REVISION walked side by side (properties, nested
+ * objects, array `items` and tuples, map values, `required`, `type`, `enum` / `const`, validation keywords,
+ * closing `additionalProperties`, local `$ref`s and `allOf`), every difference reported as an `EventChange` with a
+ * stable rule id (see `rules.ts` for the ids, levels and the direction checked).
+ *
+ * Recursive schemas (a `$ref` back into an enclosing definition) are walked once per cycle: a pair of
+ * nodes already being compared higher up the path is not entered again.
+ */
+import { basename } from 'node:path';
+import { eventKey, eventLabel, compareEventSchemas, type EventSchema, type EventSchemaSet } from './load';
+import { ROOT_PATH, indexPath, itemsPath, mapValuesPath, propertyPath } from './json-path';
+import { EVENT_RULES, type EventChange, type EventRuleId } from './rules';
+import { CONSTRAINT_KEYWORDS, UNCHECKED_KEYWORDS, mayBe, viewOf, type ConstraintKeyword, type Schema, type SchemaDocument, type SchemaView } from './schema-view';
+
+/** Compares two sets of event schemas (see `diffEventSchemas`); two single files are compared with each other. */
+export function diffEventSchemaSets(base: EventSchemaSet, revision: EventSchemaSet): EventChange[] {
+  if (base.kind === 'file' && revision.kind === 'file') return diffEventSchemas(base.schemas[0]!, revision.schemas[0]!);
+
+  const baseByKey = new Map(base.schemas.map((s) => [eventKey(s.event, s.version), s]));
+  const revisionByKey = new Map(revision.schemas.map((s) => [eventKey(s.event, s.version), s]));
+  const all = [...base.schemas, ...revision.schemas.filter((s) => !baseByKey.has(eventKey(s.event, s.version)))].sort(compareEventSchemas);
+
+  const changes: EventChange[] = [];
+  for (const schema of all) {
+    const key = eventKey(schema.event, schema.version);
+    const before = baseByKey.get(key);
+    const after = revisionByKey.get(key);
+    if (before && after) changes.push(...diffEventSchemas(before, after));
+    else if (before) {
+      changes.push(change('event-schema-removed', before.event, before.version, ROOT_PATH, `${eventLabel(before.event, before.version)} was removed (${basename(before.file)}): its events can no longer be validated or replayed`));
+    } else if (after) {
+      const earlier = base.schemas.filter((s) => s.event === after.event).map((s) => s.version);
+      const text = earlier.length
+        ? `new version ${after.version} of ${after.event} (base has ${earlier.map((v) => `v${v}`).join(', ')})`
+        : `new event ${eventLabel(after.event, after.version)}`;
+      changes.push(change('event-schema-added', after.event, after.version, ROOT_PATH, text));
+    }
+  }
+  return changes;
+}
+
+/** Compares one event schema with its revision; changes are named after the revision's event and version. */
+export function diffEventSchemas(base: EventSchema, revision: EventSchema): EventChange[] {
+  const walk = new Walk({ file: base.file, root: base.schema }, { file: revision.file, root: revision.schema }, revision.event, revision.version);
+  walk.compare(base.schema, revision.schema, ROOT_PATH, 0);
+  return walk.changes;
+}
+
+function change(id: EventRuleId, event: string, version: number, path: string, text: string): EventChange {
+  return { id, level: EVENT_RULES[id].level, event, version, path, text };
+}
+
+/** Deep equality of JSON values (object key order ignored). */
+export function sameJson(a: unknown, b: unknown): boolean {
+  return stableJson(a) === stableJson(b);
+}
+
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'undefined';
+}
+
+/** A JSON value for a message, cut to a readable length. */
+function show(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+function showTypes(types: string[] | undefined): string {
+  if (types === undefined) return 'any type';
+  if (types.length === 0) return 'no type';
+  return types.join(' | ');
+}
+
+const MAX_DEPTH = 256;
+
+const LOWER_BOUNDS = new Set<ConstraintKeyword>(['minimum', 'exclusiveMinimum', 'minLength', 'minItems', 'minProperties']);
+const UPPER_BOUNDS = new Set<ConstraintKeyword>(['maximum', 'exclusiveMaximum', 'maxLength', 'maxItems', 'maxProperties']);
+
+class Walk {
+  readonly changes: EventChange[] = [];
+  private readonly active = new Set<string>();
+  private readonly ids = new WeakMap<object, number>();
+
+  constructor(
+    private readonly base: SchemaDocument,
+    private readonly revision: SchemaDocument,
+    private readonly event: string,
+    private readonly version: number,
+  ) {}
+
+  private emit(id: EventRuleId, path: string, text: string): void {
+    this.changes.push(change(id, this.event, this.version, path, text));
+  }
+
+  private counter = 0;
+  private idOf(node: object): number {
+    let id = this.ids.get(node);
+    if (id === undefined) this.ids.set(node, (id = ++this.counter));
+    return id;
+  }
+
+  compare(baseSchema: Schema, revisionSchema: Schema, path: string, depth: number): void {
+    if (depth > MAX_DEPTH) return;
+    const b = viewOf(baseSchema, this.base, path);
+    const r = viewOf(revisionSchema, this.revision, path);
+    const key = `${this.idOf(b.origin)}:${this.idOf(r.origin)}`;
+    if (this.active.has(key)) return; // a cycle: this pair is already being compared higher up
+    this.active.add(key);
+    try {
+      if (b.never || r.never) {
+        if (r.never && !b.never) this.emit('event-property-type-changed', path, 'no value is accepted any more (the schema is false or its types exclude each other)');
+        return;
+      }
+      this.compareTypes(b, r, path);
+      this.compareValues(b, r, path);
+      this.compareConstraints(b, r, path);
+      this.compareUnchecked(b, r, path);
+      if (mayBe(b, 'object') && mayBe(r, 'object')) this.compareObjects(b, r, path, depth);
+      if (mayBe(b, 'array') && mayBe(r, 'array')) this.compareArrays(b, r, path, depth);
+    } finally {
+      this.active.delete(key);
+    }
+  }
+
+  private compareTypes(b: SchemaView, r: SchemaView, path: string): void {
+    if (sameJson(b.types ?? null, r.types ?? null)) return;
+    const before = showTypes(b.types);
+    const after = showTypes(r.types);
+    const widened = b.types !== undefined && (r.types === undefined || b.types.every((t) => r.types!.includes(t) || (t === 'integer' && r.types!.includes('number'))));
+    const narrowed = r.types !== undefined && (b.types === undefined || r.types.every((t) => b.types!.includes(t) || (t === 'integer' && b.types!.includes('number'))));
+    const why = widened
+      ? 'widened: consumers built on the old schema get types they do not expect'
+      : narrowed
+        ? 'narrowed: old events of the other types no longer validate'
+        : 'old events no longer validate, and consumers built on the old schema get types they do not expect';
+    this.emit('event-property-type-changed', path, `type changed from ${before} to ${after} (${why})`);
+  }
+
+  private compareValues(b: SchemaView, r: SchemaView, path: string): void {
+    const before = b.values;
+    const after = r.values;
+    if (!before && !after) return;
+    if (!before) {
+      if (after!.kind === 'const') this.emit('event-const-changed', path, `const ${show(after!.values[0])} was added: old events may carry other values`);
+      else this.emit('event-enum-added', path, `values are now restricted to ${after!.values.map(show).join(', ')}: old events may carry others`);
+      return;
+    }
+    if (!after) {
+      if (before.kind === 'const') this.emit('event-const-removed', path, `const ${show(before.values[0])} was removed: any value may appear now`);
+      else this.emit('event-enum-removed', path, `the enum (${before.values.map(show).join(', ')}) was removed: any value may appear now`);
+      return;
+    }
+    if (before.kind === 'const' && after.kind === 'const') {
+      if (!sameJson(before.values[0], after.values[0])) this.emit('event-const-changed', path, `const changed from ${show(before.values[0])} to ${show(after.values[0])}`);
+      return;
+    }
+    for (const value of before.values) {
+      if (!after.values.some((v) => sameJson(v, value))) this.emit('event-enum-value-removed', path, `enum value ${show(value)} was removed: old events carrying it no longer validate`);
+    }
+    for (const value of after.values) {
+      if (!before.values.some((v) => sameJson(v, value))) this.emit('event-enum-value-added', path, `enum value ${show(value)} was added: consumers must handle it`);
+    }
+  }
+
+  private compareConstraints(b: SchemaView, r: SchemaView, path: string): void {
+    for (const keyword of CONSTRAINT_KEYWORDS) {
+      const before = b.constraints[keyword];
+      const after = r.constraints[keyword];
+      if (sameJson(before ?? null, after ?? null)) continue;
+      let tightened: boolean;
+      let text: string;
+      if (before === undefined) {
+        tightened = keyword !== 'uniqueItems' || after === true;
+        text = `${keyword} ${show(after)} was added`;
+      } else if (after === undefined) {
+        tightened = false;
+        text = `${keyword} ${show(before)} was removed`;
+      } else if (typeof before === 'number' && typeof after === 'number' && (LOWER_BOUNDS.has(keyword) || UPPER_BOUNDS.has(keyword))) {
+        tightened = LOWER_BOUNDS.has(keyword) ? after > before : after < before;
+        text = `${keyword} ${after > before ? 'raised' : 'lowered'} from ${before} to ${after}`;
+      } else if (keyword === 'multipleOf' && typeof before === 'number' && typeof after === 'number') {
+        tightened = !Number.isInteger(before / after);
+        text = `multipleOf changed from ${before} to ${after}`;
+      } else if (keyword === 'uniqueItems') {
+        tightened = after === true;
+        text = `uniqueItems changed from ${show(before)} to ${show(after)}`;
+      } else {
+        tightened = true;
+        text = `${keyword} changed from ${show(before)} to ${show(after)}`;
+      }
+      if (tightened) this.emit('event-constraint-tightened', path, `${text}: old events may no longer validate`);
+      else this.emit('event-constraint-loosened', path, `${text}: consumers validating with the old schema may reject new events`);
+    }
+  }
+
+  private compareUnchecked(b: SchemaView, r: SchemaView, path: string): void {
+    for (const keyword of UNCHECKED_KEYWORDS) {
+      const before = b.unchecked[keyword];
+      const after = r.unchecked[keyword];
+      if (sameJson(before ?? null, after ?? null)) continue;
+      const what = before === undefined ? 'was added' : after === undefined ? 'was removed' : 'changed';
+      this.emit('event-unchecked-keyword-changed', path, `${keyword} ${what}: not compared in depth, review by hand`);
+    }
+  }
+
+  private compareObjects(b: SchemaView, r: SchemaView, path: string, depth: number): void {
+    for (const [name, before] of b.properties) {
+      const at = propertyPath(path, name);
+      const after = r.properties.get(name);
+      if (after === undefined && !r.required.has(name)) {
+        this.emit('event-property-removed', at, `property "${name}" was removed`);
+        continue;
+      }
+      this.compareRequired(b, r, name, at);
+      this.compare(before, after ?? true, at, depth + 1);
+    }
+    for (const [name, after] of r.properties) {
+      if (b.properties.has(name)) continue;
+      const at = propertyPath(path, name);
+      if (b.required.has(name)) {
+        // Required before without a schema of its own; declared now.
+        this.compareRequired(b, r, name, at);
+        this.compare(true, after, at, depth + 1);
+      } else if (r.required.has(name)) {
+        this.emit('event-required-property-added', at, `new required property "${name}": old events do not have it`);
+      } else if (b.closed) {
+        this.emit('event-property-added-to-closed-object', at, `new property "${name}" where additionalProperties is false: consumers validating with the old schema reject events that carry it`);
+      } else {
+        this.emit('event-optional-property-added', at, `new optional property "${name}"`);
+      }
+    }
+    // Names only listed in `required`, with no schema on either side.
+    for (const name of r.required) {
+      if (b.properties.has(name) || r.properties.has(name) || b.required.has(name)) continue;
+      this.emit('event-required-property-added', propertyPath(path, name), `new required property "${name}": old events do not have it`);
+    }
+    for (const name of b.required) {
+      if (b.properties.has(name) || r.properties.has(name)) continue;
+      this.compareRequired(b, r, name, propertyPath(path, name));
+    }
+
+    if (!b.closed && r.closed) {
+      this.emit('event-additional-properties-closed', path, 'additionalProperties: false closes the object: old events with other properties no longer validate');
+    } else if (b.closed && !r.closed) {
+      this.emit('event-additional-properties-opened', path, 'the object is open now (additionalProperties is no longer false): consumers validating with the old schema reject events with other properties');
+    } else if (!b.closed && !r.closed && (b.additional !== undefined || r.additional !== undefined)) {
+      this.compare(b.additional ?? true, r.additional ?? true, mapValuesPath(path), depth + 1);
+    }
+  }
+
+  private compareRequired(b: SchemaView, r: SchemaView, name: string, at: string): void {
+    const before = b.required.has(name);
+    const after = r.required.has(name);
+    if (!before && after) this.emit('event-property-became-required', at, `property "${name}" became required: old events without it no longer validate`);
+    if (before && !after) this.emit('event-property-became-optional', at, `property "${name}" is no longer required: consumers that rely on it will find it missing`);
+  }
+
+  private compareArrays(b: SchemaView, r: SchemaView, path: string, depth: number): void {
+    const before = b.tuple ?? [];
+    const after = r.tuple ?? [];
+    for (let i = 0; i < Math.max(before.length, after.length); i++) {
+      const at = indexPath(path, i);
+      if (i < before.length && i < after.length) this.compare(before[i]!, after[i]!, at, depth + 1);
+      else if (i < before.length) this.emit('event-property-removed', at, `tuple position ${i} was removed`);
+      else this.emit('event-optional-property-added', at, `new tuple position ${i}`);
+    }
+    if (b.items !== undefined || r.items !== undefined) this.compare(b.items ?? true, r.items ?? true, itemsPath(path), depth + 1);
+  }
+}

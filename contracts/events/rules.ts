@@ -1,0 +1,72 @@
+/**
+ * The event compatibility rules: stable ids, levels, and what each means. ERR breaks someone; WARN is allowed
+ * but consumers must be ready for it; INFO is additive.
+ *
+ * Direction: a revision is compatible when BOTH hold —
+ *   replay (backward):  every event written under BASE still validates under REVISION, so upgraded
+ *                       consumers can replay the history (and read events from producers not yet upgraded);
+ *   read (forward):     consumers built against BASE can read events written under REVISION: every property
+ *                       they know is still there, with the type and values they know.
+ * That is "additive-only": the only free change is a new optional property in an open object. A change that
+ * only widens what the new producer may write (a new enum value, a loosened constraint) is WARN: consumers
+ * that validate with the old schema, or switch over known values, must be ready for it.
+ */
+export type EventChangeLevel = 'ERR' | 'WARN' | 'INFO';
+
+export const EVENT_CHANGE_LEVELS: readonly EventChangeLevel[] = ['ERR', 'WARN', 'INFO'];
+
+export const LEVEL_RANK: Record<EventChangeLevel, number> = { ERR: 3, WARN: 2, INFO: 1 };
+
+export interface EventRule {
+  level: EventChangeLevel;
+  description: string;
+}
+
+export const EVENT_RULES = {
+  'event-schema-removed': { level: 'ERR', description: 'An event version is gone: its old events can no longer be validated or replayed.' },
+  'event-property-removed': { level: 'ERR', description: 'A property is gone: consumers that read it lose it.' },
+  'event-property-type-changed': { level: 'ERR', description: 'The allowed types changed: narrowed, old events fail; widened, old consumers get types they do not expect.' },
+  'event-property-became-required': { level: 'ERR', description: 'An optional property became required: old events without it fail.' },
+  'event-property-became-optional': { level: 'ERR', description: 'A required property became optional: consumers that rely on it find it missing.' },
+  'event-required-property-added': { level: 'ERR', description: 'A new required property: old events do not have it.' },
+  'event-property-added-to-closed-object': { level: 'ERR', description: 'A new property where additionalProperties is false: consumers validating with the old schema reject events that carry it.' },
+  'event-enum-value-removed': { level: 'ERR', description: 'An enum value is gone: old events carrying it fail.' },
+  'event-enum-added': { level: 'ERR', description: 'Values are now restricted to an enum: old events may carry others.' },
+  'event-const-changed': { level: 'ERR', description: 'A const was added or changed: old events carry another value.' },
+  'event-additional-properties-closed': { level: 'ERR', description: 'additionalProperties: false now closes an open object: old events with extra properties fail.' },
+  'event-constraint-tightened': { level: 'ERR', description: 'A validation keyword got stricter (minimum raised, maxLength lowered, pattern or format added or changed, …): old events may fail.' },
+  'event-enum-value-added': { level: 'WARN', description: 'A new enum value: consumers must handle it.' },
+  'event-enum-removed': { level: 'WARN', description: 'The enum restriction is gone: consumers may get any value.' },
+  'event-const-removed': { level: 'WARN', description: 'The const is gone: consumers may get any value.' },
+  'event-additional-properties-opened': { level: 'WARN', description: 'A closed object is open now: consumers validating with the old schema reject events with extra properties.' },
+  'event-constraint-loosened': { level: 'WARN', description: 'A validation keyword got looser: consumers validating with the old schema may reject new events.' },
+  'event-unchecked-keyword-changed': { level: 'WARN', description: 'A keyword the walk does not follow (anyOf, oneOf, not, if/then/else, patternProperties, …) changed: review by hand.' },
+  'event-optional-property-added': { level: 'INFO', description: 'A new optional property in an open object.' },
+  'event-schema-added': { level: 'INFO', description: 'A new event, or a new version of one.' },
+} as const satisfies Record<string, EventRule>;
+
+export type EventRuleId = keyof typeof EVENT_RULES;
+
+/** One difference between BASE and REVISION. */
+export interface EventChange {
+  id: EventRuleId;
+  level: EventChangeLevel;
+  /** Event name. */
+  event: string;
+  /** Event version (of the revision's schema; of the base's for `event-schema-removed`). */
+  version: number;
+  /** Where, as a JSON path into the event's data: `$.payload.items[*].price`; `$` for the whole event. */
+  path: string;
+  text: string;
+}
+
+/** Whether any change is at or above `level`. */
+export function hasChangeAtOrAbove(changes: readonly EventChange[], level: EventChangeLevel): boolean {
+  return changes.some((change) => LEVEL_RANK[change.level] >= LEVEL_RANK[level]);
+}
+
+export function countByLevel(changes: readonly EventChange[]): Record<EventChangeLevel, number> {
+  const counts: Record<EventChangeLevel, number> = { ERR: 0, WARN: 0, INFO: 0 };
+  for (const change of changes) counts[change.level]++;
+  return counts;
+}

@@ -1,0 +1,134 @@
+import { join } from 'node:path';
+import yargs from 'yargs';
+import { eventsDiffCommand, eventsValidateCommand } from '../../cli/commands/contracts/events';
+import { CliError } from '../../cli/output';
+
+const FIXTURES = join(__dirname, '../fixtures/events');
+const rule = (name: string, side: 'base' | 'revision'): string => join(FIXTURES, 'rules', name, `${side}.json`);
+
+interface Run {
+  exitCode: number;
+  stdout: string;
+  error?: CliError;
+}
+
+/** Parses argv with the two commands (as `strangler contracts` will) and runs the handler. */
+async function run(...argv: string[]): Promise<Run> {
+  let stdout = '';
+  const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stdout += String(chunk);
+    return true;
+  });
+  process.exitCode = undefined;
+  try {
+    await yargs(argv)
+      .command(eventsDiffCommand)
+      .command(eventsValidateCommand)
+      .strict()
+      .fail((message, err) => {
+        throw err ?? new Error(message);
+      })
+      .parseAsync();
+    return { exitCode: Number(process.exitCode ?? 0), stdout };
+  } catch (err) {
+    if (err instanceof CliError) return { exitCode: err.exitCode, stdout, error: err };
+    throw err;
+  } finally {
+    write.mockRestore();
+    process.exitCode = undefined;
+  }
+}
+
+describe('strangler contracts events-diff', () => {
+  test('a breaking change exits 1', async () => {
+    const result = await run('events-diff', rule('property-removed', 'base'), rule('property-removed', 'revision'));
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toContain('ERR    event-property-removed  order-placed v1  $.customer.email  property "email" was removed');
+  });
+
+  test('a warning exits 0, or 1 with --fail-on WARN (any case)', async () => {
+    const args = ['events-diff', rule('enum-value-added', 'base'), rule('enum-value-added', 'revision')];
+    expect((await run(...args)).exitCode).toBe(0);
+    expect((await run(...args, '--fail-on', 'WARN')).exitCode).toBe(1);
+    expect((await run(...args, '--fail-on', 'warn')).exitCode).toBe(1);
+  });
+
+  test('only additions exit 0, also with --fail-on WARN', async () => {
+    const dir = join(FIXTURES, 'compatible/optional-property-added');
+    const result = await run('events-diff', join(dir, 'base.json'), join(dir, 'revision.json'), '--fail-on', 'WARN', '--format', 'json');
+    expect(result.exitCode).toBe(0);
+    expect(JSON.parse(result.stdout).changes.map((c: { id: string }) => c.id)).toEqual(['event-optional-property-added', 'event-optional-property-added']);
+  });
+
+  test('directories, as markdown', async () => {
+    const result = await run('events-diff', join(FIXTURES, 'dirs/base'), join(FIXTURES, 'dirs/revision'), '--format', 'markdown');
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout.split('\n')[0]).toBe('### Event contracts: ❌ 1 breaking change');
+    expect(result.stdout).toContain('| ❌ ERR | `payment-captured` v1 | `$` |');
+  });
+
+  test('--json is --format json', async () => {
+    const result = await run('events-diff', rule('const-removed', 'base'), rule('const-removed', 'revision'), '--json');
+    expect(JSON.parse(result.stdout)).toEqual({
+      changes: [{ id: 'event-const-removed', level: 'WARN', event: 'order-placed', version: 1, path: '$.type', text: 'const "order.placed" was removed: any value may appear now' }],
+    });
+  });
+
+  test('unreadable input exits 2 with a one-line error naming the file and line', async () => {
+    const broken = join(FIXTURES, 'bad/trailing-comma.json');
+    const result = await run('events-diff', broken, rule('property-removed', 'revision'));
+    expect(result.exitCode).toBe(2);
+    expect(result.error!.message).toBe(`${broken}:5:3: invalid JSON: expected a double-quoted property name, got '}'`);
+    expect(result.stdout).toBe('');
+
+    const remote = join(FIXTURES, 'bad/remote-ref.json');
+    expect((await run('events-diff', remote, remote)).exitCode).toBe(2);
+    expect((await run('events-diff', join(FIXTURES, 'nope'), remote)).error!.message).toBe(`${join(FIXTURES, 'nope')}: cannot read: no such file or directory`);
+  });
+
+  test('a bad --fail-on or --format is refused by the parser', async () => {
+    const args = ['events-diff', rule('property-removed', 'base'), rule('property-removed', 'revision')];
+    await expect(run(...args, '--fail-on', 'INFO')).rejects.toThrow(/Invalid values/);
+    await expect(run(...args, '--format', 'html')).rejects.toThrow(/Invalid values/);
+  });
+
+  test('the handler can be called directly', async () => {
+    const write = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    try {
+      await eventsDiffCommand.handler({ _: [], $0: 'strangler', base: rule('const-changed', 'base'), revision: rule('const-changed', 'revision'), format: 'text', failOn: 'ERR' });
+      expect(process.exitCode).toBe(1);
+    } finally {
+      write.mockRestore();
+      process.exitCode = undefined;
+    }
+  });
+});
+
+describe('strangler contracts events-validate', () => {
+  const schemas = join(FIXTURES, 'validate/schemas');
+
+  test('all valid exits 0', async () => {
+    const result = await run('events-validate', schemas, join(FIXTURES, 'validate/good.json'));
+    expect(result).toEqual({ exitCode: 0, stdout: '3 events: all valid\n' });
+  });
+
+  test('any failure exits 1', async () => {
+    const result = await run('events-validate', schemas, join(FIXTURES, 'validate/events.jsonl'), '--format', 'json');
+    expect(result.exitCode).toBe(1);
+    const failures = JSON.parse(result.stdout).failures as Array<{ path: string }>;
+    expect(failures).toHaveLength(16);
+    expect(failures[0]).toEqual({ index: 1, line: 2, event: 'order-placed', version: 1, path: '$.orderId', message: 'must NOT have fewer than 1 characters' });
+  });
+
+  test('an unreadable events file or schema exits 2', async () => {
+    const broken = join(FIXTURES, 'validate/bad-syntax.jsonl');
+    const result = await run('events-validate', schemas, broken);
+    expect(result.exitCode).toBe(2);
+    expect(result.error!.message).toBe(`${broken}:2:53: invalid JSON: expected a double-quoted property name, got '}'`);
+
+    const invalid = join(FIXTURES, 'bad/invalid-schema.json');
+    const bad = await run('events-validate', invalid, join(FIXTURES, 'validate/good.json'));
+    expect(bad.exitCode).toBe(2);
+    expect(bad.error!.message).toBe(`${invalid}: invalid schema at #/properties/id/type: must be equal to one of the allowed values`);
+  });
+});
