@@ -21,6 +21,8 @@ export const statusCommand: CommandModule<object, StatusArgs> = {
     if (!(args.window >= 0 && args.window <= 300)) throw new CliError(`--window: must be a number of seconds from 0 to 300, got ${args.window}`);
     const target = resolveAdminTarget(args);
     const before = await adminRequest<string>(target, 'GET', '/metrics');
+    // Progress goes to stderr, so --json output stays clean.
+    if (args.window > 0) process.stderr.write(`measuring traffic for ${args.window} s…\n`);
     await new Promise((resolve) => setTimeout(resolve, args.window * 1000));
     const [after, routes] = await Promise.all([
       adminRequest<string>(target, 'GET', '/metrics'),

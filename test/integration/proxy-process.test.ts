@@ -104,7 +104,8 @@ describe('strangler proxy on embedded state (PGlite), driven through the admin A
     const background = spawn(process.execPath, [CLI, 'status', '--json', '--window', '2', ...cliFlags]);
     let out = '';
     background.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    await new Promise((r) => setTimeout(r, 600));
+    // The first scrape is done when the CLI says it is measuring.
+    await new Promise<void>((resolve) => background.stderr.on('data', (c: Buffer) => c.toString().includes('measuring traffic for 2 s') && resolve()));
     for (let i = 0; i < 50; i++) await servedBy(proxy, `load-${i}`);
     expect(await new Promise((r) => background.once('exit', r))).toBe(0);
     const parsed = JSON.parse(out) as {
