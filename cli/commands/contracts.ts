@@ -1,5 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import { eventsDiffCommand, eventsValidateCommand } from './contracts/events';
+import { openApiDiffCommand } from './contracts/openapi-diff';
 import { pactVerifyCommand } from './contracts/pact-verify';
 
 /** The CI gate: API and event contracts. */
@@ -8,9 +9,10 @@ export const contractsCommand: CommandModule = {
   describe: 'CI gate: OpenAPI breaking changes, Pact provider verification, event-schema compatibility',
   builder: (yargs: Argv) =>
     yargs
+      .command(openApiDiffCommand as CommandModule)
       .command(pactVerifyCommand as CommandModule)
       .command(eventsDiffCommand as CommandModule)
       .command(eventsValidateCommand as CommandModule)
-      .demandCommand(1, 'contracts: give a subcommand: pact-verify, events-diff or events-validate'),
+      .demandCommand(1, 'contracts: give a subcommand: openapi-diff, pact-verify, events-diff or events-validate'),
   handler: () => undefined,
 };

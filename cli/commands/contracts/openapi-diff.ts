@@ -1,0 +1,64 @@
+/**
+ * `strangler contracts openapi-diff BASE REVISION`: breaking changes between two OpenAPI specs, with
+ * oasdiff's check ids and levels. Exit code: 1 when `--fail-on` is given and a change at or above that
+ * level exists, 0 otherwise; 2 when a spec cannot be read (the one-line error names the file and line).
+ */
+import type { Argv, CommandModule } from 'yargs';
+import { diffOpenApi, levelRank, OpenApiLoadError, type Change, type DiffOptions, type Level } from '../../../contracts/openapi';
+import { formatChanges, OPENAPI_DIFF_FORMATS, type OpenApiDiffFormat } from '../../../contracts/openapi/format';
+import { diffWithOasdiff, OasdiffFailedError, OasdiffNotFoundError } from '../../../contracts/openapi/oasdiff-engine';
+import { CliError } from '../../output';
+
+export const OPENAPI_DIFF_ENGINES = ['native', 'oasdiff'] as const;
+export type OpenApiDiffEngine = (typeof OPENAPI_DIFF_ENGINES)[number];
+
+export interface OpenApiDiffArgs {
+  base: string;
+  revision: string;
+  format: OpenApiDiffFormat;
+  failOn?: 'ERR' | 'WARN';
+  engine: OpenApiDiffEngine;
+  deprecationDaysBeta: number;
+  deprecationDaysStable: number;
+}
+
+/** Exit code for a set of changes: 1 when one is at or above `failOn`, else 0. */
+export function exitCodeFor(changes: Change[], failOn: Level | undefined): number {
+  if (!failOn) return 0;
+  return changes.some((c) => levelRank(c.level) >= levelRank(failOn)) ? 1 : 0;
+}
+
+export const openApiDiffCommand: CommandModule<object, OpenApiDiffArgs> = {
+  command: 'openapi-diff <base> <revision>',
+  describe: 'Changes between two OpenAPI 3.0/3.1 specs (YAML or JSON), with oasdiff check ids and levels',
+  builder: (yargs: Argv<object>) =>
+    yargs
+      .positional('base', { type: 'string', demandOption: true, describe: 'The spec clients use today' })
+      .positional('revision', { type: 'string', demandOption: true, describe: 'The spec about to ship' })
+      .option('format', { choices: OPENAPI_DIFF_FORMATS, default: 'text' as OpenApiDiffFormat, describe: 'text, markdown (PR comment), json, githubactions (annotations), junit (XML)' })
+      .option('fail-on', { choices: ['ERR', 'WARN'] as const, describe: 'Exit 1 when a change at or above this level exists' })
+      .option('engine', { choices: OPENAPI_DIFF_ENGINES, default: 'native' as OpenApiDiffEngine, describe: 'native, or oasdiff (a binary on PATH or through npx)' })
+      .option('deprecation-days-beta', { type: 'number', default: 0, describe: 'Sunset grace period for beta operations; > 0 makes x-sunset mandatory when deprecating' })
+      .option('deprecation-days-stable', { type: 'number', default: 0, describe: 'Sunset grace period for stable operations; > 0 makes x-sunset mandatory when deprecating' })
+      .example('$0 contracts openapi-diff main.yaml pr.yaml --fail-on ERR', 'fail the build on breaking changes')
+      .example('$0 contracts openapi-diff main.yaml pr.yaml --format markdown', 'a pull-request comment') as never,
+  handler: (args) => {
+    for (const [flag, value] of [
+      ['--deprecation-days-beta', args.deprecationDaysBeta],
+      ['--deprecation-days-stable', args.deprecationDaysStable],
+    ] as const) {
+      if (!Number.isInteger(value) || value < 0) throw new CliError(`${flag} expects a whole number of days (0 or more), got ${String(value)}`, 2);
+    }
+    const options: DiffOptions = { deprecationDaysBeta: args.deprecationDaysBeta, deprecationDaysStable: args.deprecationDaysStable };
+    let changes: Change[];
+    try {
+      changes = args.engine === 'oasdiff' ? diffWithOasdiff(args.base, args.revision, options) : diffOpenApi(args.base, args.revision, options);
+    } catch (err) {
+      if (err instanceof OpenApiLoadError) throw new CliError(err.message, 2);
+      if (err instanceof OasdiffNotFoundError || err instanceof OasdiffFailedError) throw new CliError(err.message, 2);
+      throw err;
+    }
+    process.stdout.write(formatChanges(changes, args.format, args.failOn));
+    process.exitCode = exitCodeFor(changes, args.failOn);
+  },
+};

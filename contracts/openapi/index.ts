@@ -1,0 +1,49 @@
+/**
+ * The native OpenAPI 3.0/3.1 breaking-change engine: load both specs, run each rule family, return the
+ * changes with oasdiff's ids and levels, most severe first.
+ *
+ *   const changes = diffOpenApi('base.yaml', 'revision.yaml');
+ *
+ * Unreadable input (missing file, bad YAML/JSON, not OpenAPI 3, a `$ref` that goes nowhere) throws an
+ * `OpenApiLoadError` whose message is one line: `file:line: reason`.
+ */
+import { DiffContext } from './context';
+import { loadSpec, type Spec } from './model';
+import { checkDeprecation } from './rules/deprecation';
+import { checkEndpoints } from './rules/endpoints';
+import { checkMetadata } from './rules/metadata';
+import { checkParameters } from './rules/parameters';
+import { checkRequestBodies } from './rules/request-body';
+import { checkResponses } from './rules/responses';
+import { checkSecurity } from './rules/security';
+import type { CleanCache } from './schema-diff';
+import { levelRank, type Change, type DiffOptions } from './types';
+
+export { OpenApiLoadError } from './load';
+export { levelOf, isCheckId, allCheckIds } from './checks';
+export type { Change, DiffOptions, Level } from './types';
+export { levelRank } from './types';
+
+export function diffOpenApi(baseFile: string, revisionFile: string, options: DiffOptions = {}): Change[] {
+  return diffSpecs(loadSpec(baseFile), loadSpec(revisionFile), options);
+}
+
+export function diffSpecs(base: Spec, revision: Spec, options: DiffOptions = {}): Change[] {
+  const ctx = new DiffContext(base, revision, options);
+  const clean: CleanCache = new Map();
+  checkEndpoints(ctx);
+  checkDeprecation(ctx);
+  checkParameters(ctx, clean);
+  checkRequestBodies(ctx, clean);
+  checkResponses(ctx, clean);
+  checkSecurity(ctx);
+  checkMetadata(ctx);
+  return sortChanges(ctx.changes);
+}
+
+export function sortChanges(changes: Change[]): Change[] {
+  return changes
+    .map((c, i) => ({ c, i }))
+    .sort((a, b) => levelRank(b.c.level) - levelRank(a.c.level) || a.c.path.localeCompare(b.c.path) || a.c.operation.localeCompare(b.c.operation) || a.i - b.i)
+    .map((x) => x.c);
+}

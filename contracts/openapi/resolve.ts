@@ -1,0 +1,133 @@
+/**
+ * `$ref` resolution, lazily, one reference at a time: local (`#/components/schemas/Pet`), cross-file
+ * (`common.yaml#/components/schemas/Error`, `paths/pets.yaml`), JSON-pointer escapes (`~1`, `~0`) and
+ * percent-encoding (`%7Bid%7D`). Nothing is inlined, so circular schemas are fine: whoever walks them
+ * keeps its own visited set. A chain of references that only points at itself is an error.
+ */
+import { dirname, isAbsolute, resolve as resolvePath } from 'node:path';
+import { OpenApiLoadError, locationOf, readSpecFile } from './load';
+
+export interface Deref<T = unknown> {
+  value: T;
+  /** The file the value lives in: relative references inside it resolve against this file. */
+  file: string;
+  /** `file#pointer` of the last reference followed, when there was one. */
+  ref?: string;
+}
+
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+export class Resolver {
+  private readonly files = new Map<string, unknown>();
+  private readonly cache = new Map<string, Deref>();
+
+  constructor(rootFile: string, rootValue: unknown) {
+    this.files.set(resolvePath(rootFile), rootValue);
+    this.rootFile = rootFile;
+  }
+
+  readonly rootFile: string;
+
+  /** Follow `$ref`s from `value` (which lives in `file`) until a value that is not a reference. */
+  deref<T = unknown>(value: unknown, file: string): Deref<T> {
+    if (!isObject(value) || typeof value.$ref !== 'string') return { value: value as T, file };
+    let current: unknown = value;
+    let currentFile = file;
+    let ref: string | undefined;
+    const seen = new Set<string>();
+    while (isObject(current) && typeof current.$ref === 'string') {
+      const target = this.target(current.$ref, currentFile, current);
+      if (seen.has(target.key)) {
+        throw new OpenApiLoadError(currentFile, locationOf(current)?.line, `circular $ref ${JSON.stringify(current.$ref)} refers only to itself`);
+      }
+      seen.add(target.key);
+      ref = target.key;
+      current = target.value;
+      currentFile = target.file;
+    }
+    return { value: current as T, file: currentFile, ref };
+  }
+
+  /** The canonical `file#pointer` a `$ref` string names, without loading anything. */
+  refKey(ref: string, file: string): string {
+    const hash = ref.indexOf('#');
+    const filePart = hash < 0 ? ref : ref.slice(0, hash);
+    const fragment = hash < 0 ? '' : ref.slice(hash + 1);
+    const targetFile = filePart ? this.filePath(filePart, file) : resolvePath(file);
+    return `${targetFile}#${fragment}`;
+  }
+
+  private filePath(filePart: string, file: string): string {
+    let decoded = filePart;
+    try {
+      decoded = decodeURI(filePart);
+    } catch {
+      /* keep it as written */
+    }
+    if (decoded.startsWith('file://')) decoded = decoded.slice('file://'.length);
+    return isAbsolute(decoded) ? decoded : resolvePath(dirname(file), decoded);
+  }
+
+  private target(ref: string, file: string, holder: object): { key: string; value: unknown; file: string } {
+    const key = this.refKey(ref, file);
+    const cached = this.cache.get(key);
+    if (cached) return { key, value: cached.value, file: cached.file };
+    const hash = ref.indexOf('#');
+    const filePart = hash < 0 ? ref : ref.slice(0, hash);
+    const fragment = hash < 0 ? '' : ref.slice(hash + 1);
+    const line = locationOf(holder)?.line;
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(filePart) && !filePart.startsWith('file://')) {
+      throw new OpenApiLoadError(file, line, `cannot resolve $ref ${JSON.stringify(ref)}: remote references are not supported`);
+    }
+    const targetFile = filePart ? this.filePath(filePart, file) : resolvePath(file);
+    let root = this.files.get(targetFile);
+    if (root === undefined) {
+      try {
+        root = readSpecFile(targetFile).root;
+      } catch (err) {
+        if (err instanceof OpenApiLoadError && err.file === targetFile && err.line !== undefined) throw err;
+        const why = err instanceof OpenApiLoadError ? err.reason : (err as Error).message;
+        throw new OpenApiLoadError(file, line, `cannot resolve $ref ${JSON.stringify(ref)}: ${targetFile}: ${why}`);
+      }
+      this.files.set(targetFile, root);
+    }
+    let value: unknown = root;
+    if (fragment !== '' && fragment !== '/') {
+      if (!fragment.startsWith('/')) {
+        throw new OpenApiLoadError(file, line, `cannot resolve $ref ${JSON.stringify(ref)}: the fragment is not a JSON pointer`);
+      }
+      for (const raw of fragment.slice(1).split('/')) {
+        const token = decodePointerToken(raw);
+        if (Array.isArray(value) && /^\d+$/.test(token) && Number(token) < value.length) value = value[Number(token)];
+        else if (isObject(value) && Object.prototype.hasOwnProperty.call(value, token)) value = value[token];
+        else throw new OpenApiLoadError(file, line, `cannot resolve $ref ${JSON.stringify(ref)}: no ${JSON.stringify(token)} there`);
+      }
+    }
+    // A target that is itself a reference is resolved against its own file.
+    this.cache.set(key, { value, file: targetFile });
+    return { key, value, file: targetFile };
+  }
+}
+
+export function decodePointerToken(raw: string): string {
+  let token = raw;
+  if (token.includes('%')) {
+    try {
+      token = decodeURIComponent(token);
+    } catch {
+      /* keep it as written */
+    }
+  }
+  return token.replace(/~1/g, '/').replace(/~0/g, '~');
+}
+
+/** The last segment of a reference key: `…#/components/schemas/Pet` → `Pet`. */
+export function refName(key: string | undefined): string | undefined {
+  if (!key) return undefined;
+  const hash = key.indexOf('#');
+  const fragment = hash < 0 ? '' : key.slice(hash + 1);
+  if (!fragment) return key.slice(key.lastIndexOf('/') + 1);
+  return decodePointerToken(fragment.slice(fragment.lastIndexOf('/') + 1));
+}
