@@ -22,8 +22,10 @@ export function formatMs(ms: number | null): string {
   return String(Math.round(ms * 10) / 10);
 }
 
-/** A duration in ms as `90s`, `5m`, `1h30m`, `2d`. */
+/** A duration in ms as `250ms`, `45s`, `5m`, `1h30m`, `2d`. */
 export function formatDuration(ms: number): string {
+  // Short windows (a demo, a test run) have sub-second buckets: "0s" would say nothing.
+  if (ms < 1000) return `${Math.max(1, Math.round(ms))}ms`;
   const seconds = Math.round(ms / 1000);
   if (seconds < 60) return `${seconds}s`;
   const minutes = Math.round(seconds / 60);

@@ -517,3 +517,10 @@ describe('renderJson and renderDiffReport', () => {
     expect(() => renderDiffReport(report, 'pdf' as DiffReportFormat)).toThrow(/unknown diff report format "pdf"/);
   });
 });
+
+describe('formatDuration', () => {
+  test('sub-second buckets are shown in ms, longer ones in s, m, h and d', () => {
+    const { formatDuration } = jest.requireActual<typeof import('../../diff-reader/report/format')>('../../diff-reader/report/format');
+    expect([0.4, 2, 250, 999, 1000, 45000, 300000, 5400000, 3 * 86400000].map(formatDuration)).toEqual(['1ms', '2ms', '250ms', '999ms', '1s', '45s', '5m', '1h30m', '3d']);
+  });
+});
