@@ -15,6 +15,15 @@ export class TcpRelay {
     private readonly targetPort: number,
   ) {}
 
+  /** A started relay in front of the server a URL names, and the same URL pointing through it. */
+  static async inFront(url: string): Promise<{ relay: TcpRelay; url: string }> {
+    const target = new URL(url);
+    const relay = new TcpRelay(target.hostname, Number(target.port));
+    await relay.start();
+    target.port = String(relay.port);
+    return { relay, url: target.toString().replace(/\/$/, url.endsWith('/') ? '/' : '') };
+  }
+
   async start(port = 0): Promise<void> {
     const server = createServer((client) => {
       const upstream = connect(this.targetPort, this.targetHost);

@@ -88,11 +88,8 @@ describe.each([
 describe('comparison writer', () => {
   test('batches off the request path; an unreachable store drops and counts comparisons, never throws', async () => {
     const database = await createTestDatabase();
-    const url = new URL(database.url);
-    const relay = new TcpRelay(url.hostname, Number(url.port));
-    await relay.start();
-    url.port = String(relay.port);
-    const db = new PostgresDatabase({ url: url.toString() });
+    const { relay, url: relayedUrl } = await TcpRelay.inFront(database.url);
+    const db = new PostgresDatabase({ url: relayedUrl });
     await migrate(db);
     const store = new SqlComparisonStore(db);
     const dropped: Record<string, number> = {};

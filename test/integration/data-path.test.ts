@@ -6,6 +6,7 @@ import { inRollout } from '../../core/bucketing';
 import { routeConfig, testConfig, upstreamConfig } from '../helpers/config';
 import { startProxyHarness, type ProxyHarness } from '../helpers/proxy-harness';
 import { rawExchange } from '../helpers/raw-http';
+import { eventually } from '../helpers/eventually';
 import { startUpstream, unusedPort, type TestUpstream } from '../helpers/upstream';
 
 interface Reply {
@@ -347,7 +348,7 @@ describe('failures', () => {
         resolve();
       }, 150);
     });
-    await waitFor(() => legacy.requests.length === 1 && legacy.requests[0]!.body.length > 0);
+    await eventually(() => legacy.requests.length === 1 && legacy.requests[0]!.body.length > 0, 3000, 20);
     await new Promise((r) => setTimeout(r, 200));
     expect(legacy.requests[0]!.complete).toBe(false);
     expect(legacy.requests[0]!.body.length).toBeLessThan(1024 * 1024);
@@ -382,11 +383,3 @@ describe('failures', () => {
     expect(response.indexOf('"/one"')).toBeLessThan(response.indexOf('"/two"'));
   });
 });
-
-async function waitFor(condition: () => boolean, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

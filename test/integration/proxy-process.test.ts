@@ -3,6 +3,7 @@ import { Agent, request } from 'undici';
 import { inRollout } from '../../core/bucketing';
 import { adminCall, type AdminReply } from '../helpers/admin-call';
 import { createTestDatabase } from '../helpers/postgres';
+import { eventually } from '../helpers/eventually';
 import { TcpRelay } from '../helpers/tcp-relay';
 import { startUpstream, unusedPort, type TestUpstream } from '../helpers/upstream';
 import { ADMIN_TOKEN, CLI, proxyYaml, runCli, startProxyProcess, tempDir, writeConfig, type ProxyProcess } from '../helpers/proxy-process';
@@ -301,19 +302,16 @@ describe('two proxy processes sharing one PostgreSQL database', () => {
 describe('the state store becoming unreachable under a running proxy', () => {
   test('the proxy keeps serving with the last state, /readyz says not ready, and recovers', async () => {
     const database = await createTestDatabase();
-    const url = new URL(database.url);
-    const relay = new TcpRelay(url.hostname, Number(url.port));
-    await relay.start();
-    url.port = String(relay.port);
+    const { relay, url: relayedUrl } = await TcpRelay.inFront(database.url);
     const legacy = await startUpstream('legacy');
     const orders = await startUpstream('orders');
     const dir = tempDir('strangler-outage-');
-    const file = writeConfig(dir.path, proxyYaml({ legacyUrl: legacy.url, ordersUrl: orders.url, stateUrl: url.toString() }));
+    const file = writeConfig(dir.path, proxyYaml({ legacyUrl: legacy.url, ordersUrl: orders.url, stateUrl: relayedUrl }));
     const proxy = await startProxyProcess(file);
     try {
       await admin(proxy, 'PUT', '/routes/orders', { percent: 100, reason: 'before the outage' });
       await relay.cut();
-      await waitUntil(async () => (await admin(proxy, 'GET', '/readyz')).status === 503);
+      await eventually(async () => (await admin(proxy, 'GET', '/readyz')).status === 503, 5000, 50);
       expect((await admin(proxy, 'GET', '/readyz')).json).toMatchObject({ ready: false, reason: expect.stringContaining('state store unreachable') });
       for (let i = 0; i < 20; i++) expect(await servedBy(proxy, `user-${i}`)).toBe('orders');
       const refused = await admin(proxy, 'PUT', '/routes/orders', { percent: 10, reason: 'during the outage' });
@@ -322,7 +320,7 @@ describe('the state store becoming unreachable under a running proxy', () => {
       expect(await servedBy(proxy, 'user-1')).toBe('orders');
       expect(proxy.logs.some((line) => line.includes('state store unreachable'))).toBe(true);
       await relay.restore();
-      await waitUntil(async () => (await admin(proxy, 'GET', '/readyz')).status === 200);
+      await eventually(async () => (await admin(proxy, 'GET', '/readyz')).status === 200, 5000, 50);
       expect((await admin(proxy, 'GET', '/routes/orders')).json).toMatchObject({ percent: 100 });
     } finally {
       await proxy.stop();
@@ -334,14 +332,6 @@ describe('the state store becoming unreachable under a running proxy', () => {
     }
   }, 60000);
 });
-
-async function waitUntil(condition: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 function n2(percent: number): boolean {
   return percent % 20 === 0;

@@ -3,6 +3,7 @@ import type { ShadowConfig } from '../../core/config/types';
 import type { ShadowExchange } from '../../proxy/shadow';
 import { routeConfig, testConfig, upstreamConfig } from '../helpers/config';
 import { startProxyHarness, type ProxyHarness } from '../helpers/proxy-harness';
+import { eventually } from '../helpers/eventually';
 import { startUpstream, type TestUpstream } from '../helpers/upstream';
 
 const SHADOW: ShadowConfig = {
@@ -29,14 +30,6 @@ function get(url: string, headers: Record<string, string> = {}, method = 'GET', 
     req.on('error', reject);
     req.end(body);
   });
-}
-
-async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 describe('shadow traffic: legacy serves, a copy goes to the new service', () => {
@@ -90,7 +83,7 @@ describe('shadow traffic: legacy serves, a copy goes to the new service', () => 
     expect(JSON.parse(reply.body)).toEqual({ servedBy: 'legacy', url: '/api/orders/sleep' });
     expect(reply.ms).toBeLessThan(500);
     expect(exchanges).toHaveLength(0);
-    await waitFor(() => exchanges.length === 1);
+    await eventually(() => exchanges.length === 1, 5000, 10);
     const exchange = exchanges[0]!;
     expect(exchange).toMatchObject({ requestId: 'shadow-1', method: 'GET', target: '/api/orders/sleep' });
     expect(exchange.legacy.status).toBe(200);
@@ -101,7 +94,7 @@ describe('shadow traffic: legacy serves, a copy goes to the new service', () => 
 
   test('the copy carries x-strangler-shadow: 1, the same x-request-id and the new service as Host', async () => {
     await get(`${proxy.url}/api/orders/7`, { 'x-request-id': 'shadow-2', host: 'shop.example.com' });
-    await waitFor(() => slow.requests.length === 1 && exchanges.length === 1);
+    await eventually(() => slow.requests.length === 1 && exchanges.length === 1, 5000, 10);
     const copy = slow.requests[0]!;
     expect(copy.headers['x-strangler-shadow']).toBe('1');
     expect(copy.headers['x-request-id']).toBe('shadow-2');
@@ -113,14 +106,14 @@ describe('shadow traffic: legacy serves, a copy goes to the new service', () => 
   test('a new service that resets the connection: the client still gets legacy; the exchange records the error', async () => {
     const reply = await get(`${proxy.url}/api/reset`);
     expect(JSON.parse(reply.body).servedBy).toBe('legacy');
-    await waitFor(() => exchanges.length === 1);
+    await eventually(() => exchanges.length === 1, 5000, 10);
     expect(exchanges[0]!.candidate).toEqual({ error: expect.stringMatching(/^new service failed/), ms: expect.any(Number) });
   });
 
   test('a request body is copied as it streams past, and a too-large one is skipped and counted', async () => {
     const reply = await get(`${proxy.url}/api/orders`, { 'content-type': 'application/json' }, 'POST', '{"item":42}');
     expect(JSON.parse(reply.body).servedBy).toBe('legacy');
-    await waitFor(() => exchanges.length === 1);
+    await eventually(() => exchanges.length === 1, 5000, 10);
     expect(slow.requests[0]!.body.toString()).toBe('{"item":42}');
     expect(legacy.requests[0]!.body.toString()).toBe('{"item":42}');
     const big = 'x'.repeat(SHADOW.maxBodyBytes + 1);
@@ -134,12 +127,12 @@ describe('shadow traffic: legacy serves, a copy goes to the new service', () => 
     const replies = await Promise.all(Array.from({ length: 5 }, (_, i) => get(`${proxy.url}/api/limited/sleep-${i}`)));
     expect(replies.every((r) => r.status === 200 && JSON.parse(r.body).servedBy === 'legacy')).toBe(true);
     expect(await proxy.registry.metrics()).toMatch(/strangler_shadow_dropped_total\{route="limited",reason="max-in-flight"\} 3/);
-    await waitFor(() => exchanges.length === 2, 5000);
+    await eventually(() => exchanges.length === 2, 5000, 10);
   });
 
   test('noiseSample: legacy is asked a second time for safe requests', async () => {
     await get(`${proxy.url}/api/noisy`);
-    await waitFor(() => exchanges.length === 1);
+    await eventually(() => exchanges.length === 1, 5000, 10);
     expect(exchanges[0]!.secondary?.status).toBe(200);
     expect(legacy.requests.filter((r) => r.headers['x-strangler-shadow'] === '1')).toHaveLength(1);
   });
@@ -150,7 +143,7 @@ describe('shadow traffic: legacy serves, a copy goes to the new service', () => 
     const legacyServed = replies.filter((r) => JSON.parse(r.body).servedBy === 'legacy').length;
     expect(legacyServed).toBeGreaterThan(0);
     expect(legacyServed).toBeLessThan(20);
-    await waitFor(() => exchanges.length === legacyServed);
+    await eventually(() => exchanges.length === legacyServed, 5000, 10);
     await new Promise((r) => setTimeout(r, 100));
     expect(exchanges).toHaveLength(legacyServed);
   });

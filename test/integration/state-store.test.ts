@@ -7,6 +7,7 @@ import { PostgresDatabase } from '../../core/db/postgres';
 import { LiveRouteState } from '../../rollout/live-state';
 import { SqlStateStore } from '../../rollout/sql-state-store';
 import { createTestDatabase } from '../helpers/postgres';
+import { eventually } from '../helpers/eventually';
 import { TcpRelay } from '../helpers/tcp-relay';
 
 const ROUTES = [
@@ -100,7 +101,7 @@ describe.each([
     let heard = 0;
     const unwatch = await store.watch(() => heard++);
     await store.change('orders', { percent: 30, actor: 'a', reason: 'watch' });
-    await waitFor(() => heard > 0);
+    await eventually(() => heard > 0, 3000, 10);
     await unwatch();
   });
 });
@@ -130,7 +131,7 @@ describe('PostgreSQL: replicas sharing one database', () => {
     await Promise.all(views.map((v) => v.start()));
     const started = Date.now();
     await stores[0]!.change('orders', { percent: 60, actor: 'a', reason: 'r' });
-    await waitFor(() => views.every((v) => v.get('orders')?.percent === 60), 1000);
+    await eventually(() => views.every((v) => v.get('orders')?.percent === 60), 1000, 10);
     expect(Date.now() - started).toBeLessThan(1000);
     await Promise.all(views.map((v) => v.stop()));
   });
@@ -139,11 +140,8 @@ describe('PostgreSQL: replicas sharing one database', () => {
 describe('PostgreSQL: the store becoming unreachable', () => {
   test('the live state keeps the last state, reports not ready, and recovers', async () => {
     const database = await createTestDatabase();
-    const url = new URL(database.url);
-    const relay = new TcpRelay(url.hostname, Number(url.port));
-    await relay.start();
-    url.port = String(relay.port);
-    const store = new SqlStateStore(new PostgresDatabase({ url: url.toString() }));
+    const { relay, url: relayedUrl } = await TcpRelay.inFront(database.url);
+    const store = new SqlStateStore(new PostgresDatabase({ url: relayedUrl }));
     const errors: string[] = [];
     const view = new LiveRouteState({ store, pollMs: 100, onError: (err) => errors.push(err.message) });
     try {
@@ -151,13 +149,13 @@ describe('PostgreSQL: the store becoming unreachable', () => {
       await view.start();
       expect(view.ready).toBe(true);
       await relay.cut();
-      await waitFor(() => !view.ready, 5000);
+      await eventually(() => !view.ready, 5000, 10);
       expect(view.get('orders')).toMatchObject({ stage: 'canary', percent: 10 });
       expect(errors.length).toBeGreaterThan(0);
       await relay.restore();
-      await waitFor(() => view.ready, 5000);
+      await eventually(() => view.ready, 5000, 10);
       await store.change('orders', { percent: 40, actor: 'a', reason: 'after outage' });
-      await waitFor(() => view.get('orders')?.percent === 40, 2000);
+      await eventually(() => view.get('orders')?.percent === 40, 2000, 10);
     } finally {
       await view.stop();
       await store.close();
@@ -166,11 +164,3 @@ describe('PostgreSQL: the store becoming unreachable', () => {
     }
   });
 });
-
-async function waitFor(condition: () => boolean, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

@@ -16,6 +16,7 @@ import { inRollout } from '../../core/bucketing';
 import { adminCall, type AdminReply } from '../helpers/admin-call';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres';
 import { CLI, tempDir } from '../helpers/proxy-process';
+import { eventually } from '../helpers/eventually';
 import { TcpRelay } from '../helpers/tcp-relay';
 import { startUnleash, type UnleashHandle } from '../helpers/unleash';
 import { startUpstream, unusedPort, type TestUpstream } from '../helpers/upstream';
@@ -100,15 +101,6 @@ async function servedBy(proxy: RunningProxy, user: string): Promise<string> {
   return ((await response.json()) as { servedBy: string }).servedBy;
 }
 
-async function eventually(check: () => Promise<boolean> | boolean, timeoutMs = 3000): Promise<number> {
-  const started = Date.now();
-  while (!(await check())) {
-    if (Date.now() - started > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  return Date.now() - started;
-}
-
 const USERS = Array.from({ length: 200 }, (_, i) => (i % 5 === 0 ? `jörg-${i}` : `user-${i}`));
 
 describe('rollout through Unleash: create, set, get round-trip, and changes made in Unleash', () => {
@@ -172,7 +164,7 @@ describe('rollout through Unleash: create, set, get round-trip, and changes made
   test('a change made in Unleash itself reaches the proxy within a refresh interval and shows in status', async () => {
     const strategyId = (await unleash.admin.getFlag('strangler.orders')).environments.find((e) => e.name === 'development')!.strategies[0]!.id;
     await unleash.admin.setRollout('strangler.orders', strategyId, 60);
-    const took = await eventually(async () => (await admin(proxy, 'GET', '/routes/orders')).json.percent === 60);
+    const took = await eventually(async () => (await admin(proxy, 'GET', '/routes/orders')).json.percent === 60, 3000, 25);
     // One refresh interval, plus Unleash's own delay in serving a change to clients (0.35-0.9 s measured here).
     expect(took).toBeLessThan(REFRESH_MS + 1500);
     for (const user of USERS.slice(0, 50)) expect(await servedBy(proxy, user)).toBe(inRollout(user, 'strangler.orders', 60) ? 'orders' : 'legacy');
@@ -292,11 +284,9 @@ describe('failure behaviour', () => {
   });
 
   test('Unleash unreachable later: the last known flags stay, readiness says degraded, and it recovers', async () => {
-    const target = new URL(unleash.url);
-    const relay = new TcpRelay(target.hostname, Number(target.port));
-    await relay.start();
+    const { relay, url: relayedUrl } = await TcpRelay.inFront(unleash.url);
     const { logger, lines } = capturedLogger();
-    const provider = unleashProvider(config({ url: `http://127.0.0.1:${relay.port}` }).flags as UnleashFlagsConfig, config().routes, logger);
+    const provider = unleashProvider(config({ url: relayedUrl }).flags as UnleashFlagsConfig, config().routes, logger);
     try {
       await provider.start();
       const before = provider.view.get('orders');
