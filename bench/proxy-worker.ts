@@ -23,6 +23,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { getHeapSpaceStatistics } from 'node:v8';
 import type { Duplex } from 'node:stream';
 import type { ComparisonQuery, ComparisonRecord, ComparisonStore } from '../core/comparison';
 import type { RouteConfig, ShadowConfig, StranglerConfig, UpstreamConfig } from '../core/config/types';
@@ -354,6 +355,7 @@ function guard(args: string[]): void {
 function memoryMb(): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [key, bytes] of Object.entries(process.memoryUsage())) out[key] = Math.round(bytes / 104857.6) / 10;
+  for (const space of getHeapSpaceStatistics()) out[space.space_name] = Math.round(space.space_size / 104857.6) / 10;
   return out;
 }
 

@@ -6,6 +6,7 @@
  *   node dist/bench/proxy.js --seconds 5 --rounds 3 --connections 50 --only strangler,nginx
  *   node dist/bench/proxy.js --only strangler --rounds 1 --cpu-prof /tmp/prof   # + top self-time functions
  *   node dist/bench/proxy.js --only strangler-legacy,strangler-shadow,nginx      # what shadow traffic costs
+ *   node dist/bench/proxy.js --only strangler --plain-node                       # without bin/strangler's settings
  *
  * Contenders (each proxy in its own process, so its CPU is read from /proc/PID/stat):
  *   direct            wrk straight to the upstream (the ceiling; no proxy)
@@ -18,6 +19,10 @@
  *   http-proxy        node:http + http-proxy, keep-alive agent, an 'error' listener
  *   reply-from        fastify + @fastify/reply-from (undici), pass-through content-type parser
  *   nginx             1 worker, split_clients on $http_x_user_id 50/50 over two keep-alive upstreams
+ *
+ * Node contenders (peers too, for a fair comparison) start with the memory settings of bin/strangler, the
+ * launcher behind the `strangler` command (--max-semi-space-size, MALLOC_ARENA_MAX), read from that script;
+ * --plain-node starts them as plain `node` instead.
  *
  * Upstream: ONE nginx process, 1 worker, listening on two ports and answering with `return 200` a fixed
  * ~310-byte order document (application/json). Both ports send the SAME JSON document (same members and
@@ -67,7 +72,7 @@ const SHADOW_PAIR = ['strangler-legacy', 'strangler-shadow'] as const;
 const STRANGLERS: readonly Name[] = ['strangler', 'strangler-legacy', 'strangler-shadow'];
 const USAGE =
   'usage: node dist/bench/proxy.js [--seconds N] [--rounds N] [--connections N] [--warmup N] [--paced RPS] ' +
-  `[--only ${CONTENDERS.join(',')}] [--cpu-prof DIR]`;
+  `[--only ${CONTENDERS.join(',')}] [--cpu-prof DIR] [--plain-node]`;
 
 // ---------------------------------------------------------------------------------------------------------
 // Options
@@ -81,6 +86,8 @@ interface Options {
   paced: number;
   only: Name[];
   cpuProf: string | undefined;
+  /** Node contenders run as `node worker.js`, without bin/strangler's memory settings. */
+  plainNode: boolean;
 }
 
 class UsageError extends Error {}
@@ -103,7 +110,7 @@ function contenderList(text: string): Name[] {
 }
 
 function parseArgs(argv: string[]): Options | 'help' {
-  const options: Options = { seconds: 5, rounds: 3, connections: 50, warmup: 2, paced: 2000, only: [...CONTENDERS], cpuProf: undefined };
+  const options: Options = { seconds: 5, rounds: 3, connections: 50, warmup: 2, paced: 2000, only: [...CONTENDERS], cpuProf: undefined, plainNode: false };
   for (let i = 0; i < argv.length; i++) {
     let flag = argv[i]!;
     let inline: string | undefined;
@@ -139,6 +146,10 @@ function parseArgs(argv: string[]): Options | 'help' {
         break;
       case '--only':
         options.only = contenderList(value());
+        break;
+      case '--plain-node':
+        if (inline !== undefined) throw new UsageError('--plain-node takes no value');
+        options.plainNode = true;
         break;
       case '--cpu-prof': {
         const dir = value();
@@ -418,6 +429,32 @@ interface ShadowStats {
   stored: { records: number; batches: number; prunes: number };
 }
 
+/** How Node contenders are started: bin/strangler's settings, or plain `node`. */
+interface NodeLaunch {
+  nodeArgs: string[];
+  env: NodeJS.ProcessEnv;
+  label: string;
+}
+
+/**
+ * bin/strangler's memory settings, read from the launcher itself so the bench measures what the
+ * `strangler` command runs with. Every Node contender (peers too) gets them, so the comparison stays fair.
+ */
+function nodeLaunch(plain: boolean): NodeLaunch {
+  const { MALLOC_ARENA_MAX: _inherited, ...env } = process.env;
+  if (plain) return { nodeArgs: [], env, label: 'plain node (--plain-node)' };
+  const file = join(__dirname, '..', '..', 'bin', 'strangler');
+  const text = readFileSync(file, 'utf8');
+  const semi = /exec node (--max-semi-space-size=\d+) "\$main"/.exec(text);
+  const arenas = /MALLOC_ARENA_MAX=\$\{MALLOC_ARENA_MAX:-(\d+)\}/.exec(text);
+  if (!semi || !arenas) throw new Error(`${file}: expected "exec node --max-semi-space-size=N" and "MALLOC_ARENA_MAX=\${MALLOC_ARENA_MAX:-N}"`);
+  return {
+    nodeArgs: [semi[1]!],
+    env: { ...env, MALLOC_ARENA_MAX: arenas[1]! },
+    label: `bin/strangler's settings: ${semi[1]}, MALLOC_ARENA_MAX=${arenas[1]}`,
+  };
+}
+
 class Bench {
   private readonly dir = mkdtempSync(join(tmpdir(), TEMP_PREFIX));
   private readonly procs: Proc[] = [];
@@ -428,6 +465,7 @@ class Bench {
   constructor(
     private readonly tools: { nginx: string; wrk: string },
     private readonly pin: Pin | undefined,
+    private readonly launch: NodeLaunch,
   ) {
     this.guard = spawn(process.execPath, [this.workerJs, 'guard', this.dir], { stdio: ['pipe', 'ignore', 'inherit'] });
   }
@@ -446,8 +484,8 @@ class Bench {
 
   /** A proxy from bench/proxy-worker.ts; resolves once it printed its port. */
   async startWorker(name: string, args: string[], nodeArgs: string[] = [], role: Role = 'rest'): Promise<Proc> {
-    const [command, argv] = pinned(this.pin, role, process.execPath, [...nodeArgs, this.workerJs, name, ...args]);
-    const child = spawn(command, argv, { stdio: ['pipe', 'pipe', 'inherit'] });
+    const [command, argv] = pinned(this.pin, role, process.execPath, [...this.launch.nodeArgs, ...nodeArgs, this.workerJs, name, ...args]);
+    const child = spawn(command, argv, { stdio: ['pipe', 'pipe', 'inherit'], env: this.launch.env });
     const lines = createInterface({ input: child.stdout! });
     const proc: Proc = {
       name,
@@ -1149,7 +1187,7 @@ function contender(name: Name, proc: Proc): Contender {
   return { name, port: proc.port, pids: proc.pids, proc };
 }
 
-async function run(bench: Bench, tools: { nginx: string; wrk: string }, options: Options, pin: Pin | undefined): Promise<void> {
+async function run(bench: Bench, tools: { nginx: string; wrk: string }, options: Options, pin: Pin | undefined, launch: NodeLaunch): Promise<void> {
   const names = options.only;
   const started = Date.now();
   const script = join(bench.tempDir, 'users.lua');
@@ -1167,7 +1205,7 @@ async function run(bench: Bench, tools: { nginx: string; wrk: string }, options:
       `wrk ${versionOf(tools.wrk, ['-v'], /wrk (\S+)/)}, ${cpus().length} cores; ` +
       `wrk -t1 -c${options.connections} --latency, ${options.seconds} s × ${options.rounds} rounds, warm-up ${options.warmup} s` +
       (pacedNames.length ? `; paced ${pacedNames.join(', ')} at ${fmt(pace.targetRps, 0)} req/s (random wait, mean ${pace.delayMs} ms per connection)` : '') +
-      `; ~${Math.round(estimate)} s`,
+      `; ~${Math.round(estimate)} s; Node contenders: ${launch.label}`,
   );
   console.log(
     `machine before start: ${noise.machinePct.toFixed(0)}% of one core busy${noise.top.length ? ` (${noise.top.join(', ')})` : ''}` +
@@ -1271,7 +1309,14 @@ async function run(bench: Bench, tools: { nginx: string; wrk: string }, options:
   }
   for (const [name, stats] of Object.entries(workerStats)) {
     const m = stats.memory;
-    if (m) console.log(`${name} memory after load (MB): rss ${m.rss}, heapTotal ${m.heapTotal}, heapUsed ${m.heapUsed}, external ${m.external}, arrayBuffers ${m.arrayBuffers}`);
+    if (!m) continue;
+    const spaces = Object.entries(m)
+      .filter(([key, mb]) => key.endsWith('_space') && mb > 0)
+      .map(([key, mb]) => `${key.slice(0, -'_space'.length)} ${mb}`);
+    console.log(
+      `${name} memory after load (MB): rss ${m.rss}, heapTotal ${m.heapTotal}, heapUsed ${m.heapUsed}, external ${m.external}, arrayBuffers ${m.arrayBuffers}` +
+        (spaces.length ? `; heap spaces: ${spaces.join(', ')}` : ''),
+    );
   }
   if (pacedNames.length) {
     console.log(`\npaced at ${fmt(pace.targetRps, 0)} req/s (wrk delay(): exponential wait, mean ${pace.delayMs} ms per connection), medians of ${options.rounds} round(s):`);
@@ -1343,7 +1388,7 @@ async function run(bench: Bench, tools: { nginx: string; wrk: string }, options:
       bench: 'proxy',
       node: process.version,
       cores: cpus().length,
-      options: { seconds: options.seconds, rounds: options.rounds, connections: options.connections, warmup: options.warmup, paced: options.paced, wrkThreads: 1 },
+      options: { seconds: options.seconds, rounds: options.rounds, connections: options.connections, warmup: options.warmup, paced: options.paced, wrkThreads: 1, nodeLaunch: launch.label },
       upstream: `nginx, 1 worker, 2 ports, return 200 with the same order JSON serialised two ways (${LEGACY_BODY.length} and ${NEW_BODY.length} bytes)`,
       contenders: contendersJson,
       ratios,
@@ -1369,9 +1414,10 @@ async function main(): Promise<void> {
     console.log(USAGE);
     return;
   }
+  const launch = nodeLaunch(options.plainNode);
   const tools = ensureTools();
   const pin = options.cpuProf ? pinning() : undefined;
-  const bench = new Bench(tools, pin);
+  const bench = new Bench(tools, pin, launch);
   process.on('exit', () => bench.killAll());
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.once(signal, () => {
@@ -1380,7 +1426,7 @@ async function main(): Promise<void> {
     });
   }
   try {
-    await run(bench, tools, options, pin);
+    await run(bench, tools, options, pin, launch);
   } finally {
     await bench.cleanup();
   }

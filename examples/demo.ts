@@ -16,7 +16,7 @@ async function demo(): Promise<void> {
   const config = loadConfig(configFile);
   const proxy = await startProxy(config, createLogger('strangler', process.env.STRANGLER_LOG_LEVEL ?? 'warn'));
   const proxyUrl = `http://127.0.0.1:${proxy.proxyAddress.port}`;
-  const cli = 'node dist/cli/main.js';
+  const cli = 'bin/strangler';
   const admin = '--config examples/strangler.yaml';
   process.stdout.write(
     [

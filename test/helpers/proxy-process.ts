@@ -1,9 +1,11 @@
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 export const CLI = resolve(__dirname, '../../dist/cli/main.js');
+/** bin/strangler: the launcher package.json names as the `strangler` binary (runs CLI with memory settings). */
+export const LAUNCHER = resolve(__dirname, '../../bin/strangler');
 export const ADMIN_TOKEN = 'process-test-token';
 
 export interface ProxyProcess {
@@ -44,10 +46,15 @@ export function proxyYaml(options: { legacyUrl: string; ordersUrl: string; state
   ].join('\n');
 }
 
-/** Starts `strangler proxy --config FILE` as a child process and waits until it listens. */
-export async function startProxyProcess(configFile: string, timeoutMs = 20000): Promise<ProxyProcess> {
-  const child = spawn(process.execPath, [CLI, 'proxy', '--config', configFile], {
-    env: { ...process.env, TEST_ADMIN_TOKEN: ADMIN_TOKEN, NODE_OPTIONS: '' },
+/**
+ * Starts `strangler proxy --config FILE` as a child process and waits until it listens: `node dist/cli/main.js`,
+ * or with `launcher` through bin/strangler (which execs node, so the child's PID is node's).
+ */
+export async function startProxyProcess(configFile: string, timeoutMs = 20000, options: { launcher?: boolean } = {}): Promise<ProxyProcess> {
+  const { MALLOC_ARENA_MAX: _inherited, ...env } = process.env;
+  const [command, args] = options.launcher ? [LAUNCHER, []] : [process.execPath, [CLI]];
+  const child = spawn(command, [...args, 'proxy', '--config', configFile], {
+    env: { ...env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}`, TEST_ADMIN_TOKEN: ADMIN_TOKEN, NODE_OPTIONS: '' },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   const logs: string[] = [];

@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { Agent, request } from 'undici';
 import { inRollout } from '../../core/bucketing';
 import { adminCall, type AdminReply } from '../helpers/admin-call';
@@ -192,9 +193,12 @@ describe('strangler proxy lifecycle', () => {
     dir.remove();
   });
 
-  test('SIGTERM: stop accepting, finish in-flight requests, exit 0; state survives a restart', async () => {
+  test('SIGTERM through bin/strangler: stop accepting, finish in-flight requests, exit 0; state survives a restart', async () => {
     const file = writeConfig(dir.path, proxyYaml({ legacyUrl: legacy.url, ordersUrl: legacy.url, stateUrl: 'embedded:./state' }));
-    const proxy = await startProxyProcess(file);
+    const proxy = await startProxyProcess(file, 20000, { launcher: true });
+    // The launcher exec'd node with its memory settings: the signal below goes straight to the proxy.
+    expect(readFileSync(`/proc/${proxy.child.pid}/cmdline`, 'utf8').split('\0')).toEqual(expect.arrayContaining(['--max-semi-space-size=2', 'proxy']));
+    expect(readFileSync(`/proc/${proxy.child.pid}/environ`, 'utf8').split('\0')).toContain('MALLOC_ARENA_MAX=2');
     await admin(proxy, 'PUT', '/routes/orders', { percent: 45, reason: 'before restart' });
     const inFlight = fetch(`${proxy.proxyUrl}/slow`).then(async (r) => ({ status: r.status, body: await r.text() }));
     await new Promise((r) => setTimeout(r, 200));
@@ -278,7 +282,8 @@ describe('two proxy processes sharing one PostgreSQL database', () => {
       };
       const workers = Array.from({ length: 8 }, (_, n) => worker(n % 2 === 0 ? a : b, n));
       for (const percent of [10, 90, 0, 50, 100, 25]) {
-        await admin(n2(percent) ? b : a, 'PUT', '/routes/orders', { percent, reason: `load step ${percent}` });
+        const step = await admin(n2(percent) ? b : a, 'PUT', '/routes/orders', { percent, reason: `load step ${percent}` });
+        expect({ percent, status: step.status, body: step.json }).toMatchObject({ percent, status: 200, body: { percent } });
         await new Promise((r) => setTimeout(r, 150));
       }
       stop = true;
