@@ -17,12 +17,15 @@ import { checkRequestBodies } from './rules/request-body';
 import { checkResponses } from './rules/responses';
 import { checkSecurity } from './rules/security';
 import type { CleanCache } from './schema-diff';
+import { applySeverityLevels } from './severity-levels';
 import { levelRank, type Change, type DiffOptions } from './types';
+import { versioningViolation } from './versioning';
 
 export { OpenApiLoadError } from './load';
 export { levelOf, isCheckId, allCheckIds } from './checks';
 export type { Change, DiffOptions, Level } from './types';
 export { levelRank } from './types';
+export { readSeverityLevels, parseSeverityLevels, SeverityLevelsError, type SeverityLevels } from './severity-levels';
 
 export function diffOpenApi(baseFile: string, revisionFile: string, options: DiffOptions = {}): Change[] {
   return diffSpecs(loadSpec(baseFile), loadSpec(revisionFile), options);
@@ -38,7 +41,10 @@ export function diffSpecs(base: Spec, revision: Spec, options: DiffOptions = {})
   checkResponses(ctx, clean);
   checkSecurity(ctx);
   checkMetadata(ctx);
-  return sortChanges(ctx.changes);
+  // The versioning policy judges the result at its configured levels, so it runs last.
+  const violation = versioningViolation(applySeverityLevels(ctx.changes, options.severityLevels), base.info.version, revision.info.version);
+  if (violation) ctx.emit(violation.id, violation.text, { node: revision.info, file: revision.file });
+  return sortChanges(applySeverityLevels(ctx.changes, options.severityLevels));
 }
 
 export function sortChanges(changes: Change[]): Change[] {

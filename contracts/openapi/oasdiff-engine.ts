@@ -98,6 +98,7 @@ export function diffWithOasdiff(baseFile: string, revisionFile: string, options:
   const args = [...found.prefix, 'changelog', baseFile, revisionFile, '--format', 'json'];
   if (options.deprecationDaysBeta) args.push('--deprecation-days-beta', String(options.deprecationDaysBeta));
   if (options.deprecationDaysStable) args.push('--deprecation-days-stable', String(options.deprecationDaysStable));
+  if (options.severityLevelsFile) args.push('--severity-levels', options.severityLevelsFile);
   let stdout: string;
   try {
     stdout = execFileSync(found.command, args, { env, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, timeout: 300_000, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -33,4 +33,8 @@ export interface DiffOptions {
   deprecationDaysStable?: number;
   /** "Today" for the sunset rules (tests pin it); default: the current date. */
   now?: Date;
+  /** oasdiff's `--severity-levels`: a level per check id (`none` drops it); see severity-levels.ts. */
+  severityLevels?: ReadonlyMap<string, Level | 'none'>;
+  /** The file `severityLevels` was read from; `--engine oasdiff` hands it to oasdiff as is. */
+  severityLevelsFile?: string;
 }

@@ -45,9 +45,18 @@ describe('openapi-diff command', () => {
   it('prints JSON as {"changes": [...]}', () => {
     const { out } = run({ ...pair('param-max-decreased'), format: 'json' });
     const parsed = JSON.parse(out) as { changes: Array<Record<string, string>> };
-    expect(parsed.changes).toHaveLength(1);
+    expect(parsed.changes).toHaveLength(2);
     expect(parsed.changes[0]).toMatchObject({ id: 'request-parameter-max-decreased', level: 'ERR', operation: 'GET', path: '/pets' });
     expect(parsed.changes[0]!.source).toMatch(/param-max-decreased\/revision\.yaml:\d+$/);
+    // Both specs say 1.0.0: the versioning policy's notice, outside any operation, pointing at `info`.
+    expect(parsed.changes[1]).toEqual({
+      id: 'api-version-not-bumped',
+      level: 'INFO',
+      operation: '',
+      path: '',
+      source: expect.stringMatching(/param-max-decreased\/revision\.yaml:\d+$/),
+      text: "a breaking change was detected but the version was not bumped, still '1.0.0'",
+    });
   });
 
   it('prints GitHub annotations', () => {

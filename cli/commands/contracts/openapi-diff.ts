@@ -4,7 +4,7 @@
  * level exists, 0 otherwise; 2 when a spec cannot be read (the one-line error names the file and line).
  */
 import type { Argv, CommandModule } from 'yargs';
-import { diffOpenApi, levelRank, OpenApiLoadError, type Change, type DiffOptions, type Level } from '../../../contracts/openapi';
+import { diffOpenApi, levelRank, OpenApiLoadError, readSeverityLevels, SeverityLevelsError, type Change, type DiffOptions, type Level } from '../../../contracts/openapi';
 import { formatChanges, OPENAPI_DIFF_FORMATS, type OpenApiDiffFormat } from '../../../contracts/openapi/format';
 import { diffWithOasdiff, OasdiffFailedError, OasdiffNotFoundError } from '../../../contracts/openapi/oasdiff-engine';
 import { CliError } from '../../output';
@@ -20,6 +20,7 @@ export interface OpenApiDiffArgs {
   engine: OpenApiDiffEngine;
   deprecationDaysBeta: number;
   deprecationDaysStable: number;
+  severityLevels?: string;
 }
 
 /** Exit code for a set of changes: 1 when one is at or above `failOn`, else 0. */
@@ -40,8 +41,10 @@ export const openApiDiffCommand: CommandModule<object, OpenApiDiffArgs> = {
       .option('engine', { choices: OPENAPI_DIFF_ENGINES, default: 'native' as OpenApiDiffEngine, describe: 'native, or oasdiff (a binary on PATH or through npx)' })
       .option('deprecation-days-beta', { type: 'number', default: 0, describe: 'Sunset grace period for beta operations; > 0 makes x-sunset mandatory when deprecating' })
       .option('deprecation-days-stable', { type: 'number', default: 0, describe: 'Sunset grace period for stable operations; > 0 makes x-sunset mandatory when deprecating' })
+      .option('severity-levels', { type: 'string', describe: 'oasdiff severity-levels file: "<check-id> err|warn|info|none" per line' })
       .example('$0 contracts openapi-diff main.yaml pr.yaml --fail-on ERR', 'fail the build on breaking changes')
-      .example('$0 contracts openapi-diff main.yaml pr.yaml --format markdown', 'a pull-request comment') as never,
+      .example('$0 contracts openapi-diff main.yaml pr.yaml --format markdown', 'a pull-request comment')
+      .example('$0 contracts openapi-diff main.yaml pr.yaml --severity-levels levels.txt --fail-on ERR', 'with api-major-version-not-bumped raised to err: breaking changes need a major version') as never,
   handler: (args) => {
     for (const [flag, value] of [
       ['--deprecation-days-beta', args.deprecationDaysBeta],
@@ -50,6 +53,16 @@ export const openApiDiffCommand: CommandModule<object, OpenApiDiffArgs> = {
       if (!Number.isInteger(value) || value < 0) throw new CliError(`${flag} expects a whole number of days (0 or more), got ${String(value)}`, 2);
     }
     const options: DiffOptions = { deprecationDaysBeta: args.deprecationDaysBeta, deprecationDaysStable: args.deprecationDaysStable };
+    if (args.severityLevels !== undefined) {
+      if (args.severityLevels === '') throw new CliError('--severity-levels expects a file', 2);
+      try {
+        options.severityLevels = readSeverityLevels(args.severityLevels);
+      } catch (err) {
+        if (err instanceof SeverityLevelsError) throw new CliError(err.message, 2);
+        throw err;
+      }
+      options.severityLevelsFile = args.severityLevels;
+    }
     let changes: Change[];
     try {
       changes = args.engine === 'oasdiff' ? diffWithOasdiff(args.base, args.revision, options) : diffOpenApi(args.base, args.revision, options);

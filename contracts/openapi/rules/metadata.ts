@@ -1,7 +1,7 @@
 /**
  * Descriptive metadata: operation ids (a changed id is reported as removed, like oasdiff: generated clients
- * lose the old method name), operation tags, schemas removed from `components.schemas`, and `info.version`
- * going down.
+ * lose the old method name), operation tags and schemas removed from `components.schemas`. `info.version`
+ * is judged by the versioning policy (versioning.ts), after every rule.
  */
 import { q, type DiffContext } from '../context';
 import { matchedOperations } from './common';
@@ -22,21 +22,4 @@ export function checkMetadata(ctx: DiffContext): void {
       ctx.emit('api-schema-removed', `the schema ${q(name)} was removed from components`, { node: schemas ?? ctx.revision.root, file: ctx.revision.file });
     }
   }
-  const bv = ctx.base.info.version;
-  const rv = ctx.revision.info.version;
-  if (typeof bv === 'string' && typeof rv === 'string' && compareVersions(rv, bv) < 0) {
-    ctx.emit('api-version-decreased', `the API version decreased from ${q(bv)} to ${q(rv)}`, { node: ctx.revision.info, file: ctx.revision.file });
-  }
-}
-
-/** Semver-ish comparison; undefined ordering (not numbers) compares as equal. */
-function compareVersions(a: string, b: string): number {
-  const pa = /^v?(\d+)(?:\.(\d+))?(?:\.(\d+))?/.exec(a.trim());
-  const pb = /^v?(\d+)(?:\.(\d+))?(?:\.(\d+))?/.exec(b.trim());
-  if (!pa || !pb) return 0;
-  for (let i = 1; i <= 3; i++) {
-    const d = Number(pa[i] ?? 0) - Number(pb[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
 }
