@@ -226,12 +226,17 @@ export class UnleashFlagProvider implements FlagProvider {
     // No bootstrap is handed to the client (the last known flags live here), so every `changed` is Unleash's answer.
     client.on(UnleashEvents.Changed, () => {
       if (this.client !== client) return;
-      this.clientHasFlags = true;
       this.unauthorized = undefined;
       this.unreachableSince = undefined;
       this.retryDelayMs = flags.refreshMs;
       if (this.source !== 'unleash') logger.info({ flags: this.options.routes.map((r) => r.flag) }, 'flags synchronised with Unleash');
       this.takeFeatures(client, 'unleash');
+    });
+    // unleash-client emits `changed` before it marks itself ready (a tick later); until then its isEnabled
+    // answers the fallback (false) for everyone, so the client decides only from `ready` on.
+    client.on(UnleashEvents.Ready, () => {
+      if (this.client !== client) return;
+      this.clientHasFlags = true;
       settle();
     });
     client.on(UnleashEvents.Unchanged, () => {

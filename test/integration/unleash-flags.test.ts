@@ -230,7 +230,9 @@ describe('parity: the embedded provider and the Unleash provider send every user
         if (percent !== 17) await unleash.admin.setRollout(route.flag, strategyId, percent);
         await eventually(() => provider.view.get('parity')?.percent === percent);
         const mismatches = ids.filter((id) => provider.view.inRollout(route, id, percent) !== embedded.inRollout(route, id, percent));
-        expect([percent, mismatches.slice(0, 5)]).toEqual([percent, []]);
+        // On a mismatch, show both answers and the flag as the provider holds it.
+        const seen = mismatches.slice(0, 5).map((id) => `${id}: unleash ${provider.view.inRollout(route, id, percent)}, embedded ${embedded.inRollout(route, id, percent)}`);
+        expect([percent, seen, mismatches.length ? JSON.stringify(await provider.exportFlags()) : '']).toEqual([percent, [], '']);
       }
     } finally {
       await provider.stop();
