@@ -1,27 +1,37 @@
 #!/usr/bin/env node
-import yargs from 'yargs';
+import yargs, { type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { ConfigError, StranglerError } from '../core/errors';
-import { configCommand } from './commands/config';
-import { contractsCommand } from './commands/contracts';
-import { diffCommand } from './commands/diff';
-import { flagsCommand } from './commands/flags';
-import { proxyCommand } from './commands/proxy';
-import { rolloutCommand } from './commands/rollout';
-import { statusCommand } from './commands/status';
 import { CliError, oneLine } from './output';
+
+/* eslint-disable @typescript-eslint/no-require-imports */
+/**
+ * Each top-level command, loaded on demand: `strangler proxy` then carries neither the contract engines
+ * (ajv, yaml specs, pact) nor the diff reports in its memory. In help order.
+ */
+export const COMMAND_LOADERS: Record<string, () => CommandModule<object, never>> = {
+  proxy: () => (require('./commands/proxy') as typeof import('./commands/proxy')).proxyCommand as never,
+  config: () => (require('./commands/config') as typeof import('./commands/config')).configCommand as never,
+  status: () => (require('./commands/status') as typeof import('./commands/status')).statusCommand as never,
+  rollout: () => (require('./commands/rollout') as typeof import('./commands/rollout')).rolloutCommand as never,
+  flags: () => (require('./commands/flags') as typeof import('./commands/flags')).flagsCommand as never,
+  diff: () => (require('./commands/diff') as typeof import('./commands/diff')).diffCommand as never,
+  contracts: () => (require('./commands/contracts') as typeof import('./commands/contracts')).contractsCommand as never,
+};
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+/** The command named on the command line when it is one of ours; otherwise (help, typos) all of them. */
+function commandsFor(argv: string[]): Array<CommandModule<object, never>> {
+  const first = argv.find((arg) => !arg.startsWith('-'));
+  const only = first !== undefined && Object.hasOwn(COMMAND_LOADERS, first) ? COMMAND_LOADERS[first] : undefined;
+  return only ? [only()] : Object.values(COMMAND_LOADERS).map((load) => load());
+}
 
 export async function main(argv: string[]): Promise<void> {
   await yargs(argv)
     .scriptName('strangler')
     .usage('$0 <command> [options]\n\nMove a live monolith to new services one route at a time.')
-    .command(proxyCommand as never)
-    .command(configCommand)
-    .command(statusCommand as never)
-    .command(rolloutCommand)
-    .command(flagsCommand)
-    .command(diffCommand)
-    .command(contractsCommand)
+    .command(commandsFor(argv))
     .demandCommand(1, 'give a command: proxy, config, status, rollout, flags, diff or contracts')
     .strict()
     .recommendCommands()

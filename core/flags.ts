@@ -29,5 +29,7 @@ export interface FlagProvider {
   history(route: string, limit: number): Promise<RouteHistoryEntry[]>;
   /** Current flags in Unleash's client features format (`{version, features}`), for bootstrap files. */
   exportFlags(): Promise<unknown>;
+  /** Replaces the credentials the provider reads flags with (Unleash's client token); absent when there are none. */
+  setClientToken?(token: string): void;
   stop(): Promise<void>;
 }

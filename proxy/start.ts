@@ -3,7 +3,6 @@ import type { StranglerConfig } from '../core/config/types';
 import { createLogger, type Logger } from '../core/logging';
 import { createMetricsRegistry } from '../core/metrics';
 import { createFlagProvider } from '../rollout/flags/open';
-import { UnleashFlagProvider } from '../rollout/flags/unleash';
 import { openStateStore } from '../rollout/open-store';
 import { buildAdminApi } from './admin';
 import { ProxyMetrics } from './metrics';
@@ -41,7 +40,7 @@ export async function startProxy(config: StranglerConfig, logger: Logger = creat
     flags,
     registry,
     isDraining: () => draining,
-    setFlagsClientToken: flags instanceof UnleashFlagProvider ? (token) => flags.setClientToken(token) : undefined,
+    setFlagsClientToken: flags.setClientToken ? (token) => flags.setClientToken?.(token) : undefined,
     comparisons: { store: comparisons, flush: () => shadow.writer.flush() },
   });
   let proxyAddress: AddressInfo;

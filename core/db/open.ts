@@ -1,16 +1,19 @@
 import { resolve } from 'node:path';
 import { StranglerError } from '../errors';
 import type { Database } from './database';
-import { EmbeddedDatabase } from './embedded';
-import { PostgresDatabase } from './postgres';
 
 export const EMBEDDED_PREFIX = 'embedded:';
 
-/** Opens `embedded:<folder>` (PGlite) or `postgres://…`; relative folders resolve against `baseDir`. */
+/**
+ * Opens `embedded:<folder>` (PGlite) or `postgres://…`; relative folders resolve against `baseDir`. Each
+ * driver is loaded only when its URL names it (a postgres:// proxy never loads PGlite).
+ */
 export async function openDatabase(url: string, baseDir = process.cwd()): Promise<Database> {
   if (url.startsWith(EMBEDDED_PREFIX)) {
     const folder = resolve(baseDir, url.slice(EMBEDDED_PREFIX.length));
     try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { EmbeddedDatabase } = require('./embedded') as typeof import('./embedded');
       return await EmbeddedDatabase.open(folder);
     } catch (err) {
       if (err instanceof StranglerError) throw err;
@@ -18,8 +21,9 @@ export async function openDatabase(url: string, baseDir = process.cwd()): Promis
     }
   }
   if (/^postgres(ql)?:\/\//.test(url)) {
-    const db = new PostgresDatabase({ url });
-    return db;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { PostgresDatabase } = require('./postgres') as typeof import('./postgres');
+    return new PostgresDatabase({ url });
   }
   throw new StranglerError('STRANGLER_ERR_STATE_URL', `state.url must be embedded:<folder> or postgres://…, got "${url}"`);
 }
