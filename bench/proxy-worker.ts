@@ -4,7 +4,7 @@
  *
  *   node dist/bench/proxy-worker.js strangler         <legacyOrigin> <newOrigin>   # orders: canary 50 %
  *   node dist/bench/proxy-worker.js strangler-legacy  <legacyOrigin> <newOrigin>   # orders: legacy, shadow off
- *   node dist/bench/proxy-worker.js strangler-shadow  <legacyOrigin> <newOrigin>   # orders: shadow, 100 % GET
+ *   node dist/bench/proxy-worker.js strangler-shadow  <legacyOrigin> <newOrigin> [sample]  # orders: shadow, GET (sample 1)
  *   node dist/bench/proxy-worker.js http-proxy <upstreamOrigin>
  *   node dist/bench/proxy-worker.js reply-from <upstreamOrigin>
  *   node dist/bench/proxy-worker.js guard      <tempDir>
@@ -99,7 +99,7 @@ export const BENCH_SHADOW: ShadowConfig = {
 };
 
 /** The bench's strangler.yaml: the measured route is `orders` (see OrdersVariant). */
-export function benchConfig(legacyOrigin: string, newOrigin: string, variant: OrdersVariant = 'canary'): StranglerConfig {
+export function benchConfig(legacyOrigin: string, newOrigin: string, variant: OrdersVariant = 'canary', shadowSample = 1): StranglerConfig {
   const ordersMatch = { path: '/api/orders', methods: ['GET', 'POST', 'PUT'] };
   const orders =
     variant === 'canary'
@@ -110,7 +110,7 @@ export function benchConfig(legacyOrigin: string, newOrigin: string, variant: Or
           percent: 0,
           stickiness: { kind: 'header', name: 'x-user-id' },
           match: ordersMatch,
-          shadow: BENCH_SHADOW,
+          shadow: { ...BENCH_SHADOW, sample: shadowSample },
         });
   return {
     file: 'bench.yaml',
@@ -179,7 +179,9 @@ async function startStrangler(args: string[], variant: OrdersVariant): Promise<R
   const { ProxyMetrics } = require('../proxy/metrics') as typeof import('../proxy/metrics');
   const { Registry } = require('prom-client') as typeof import('prom-client');
   const pino = require('pino') as typeof import('pino');
-  const config = benchConfig(origin(args[0]), origin(args[1]), variant);
+  const sample = args[2] === undefined ? 1 : Number(args[2]);
+  if (!(sample > 0 && sample <= 1)) fail(`shadow sample must be above 0 and at most 1, got ${JSON.stringify(args[2])}`);
+  const config = benchConfig(origin(args[0]), origin(args[1]), variant, sample);
   const state = new FixedRouteState();
   for (const r of config.routes) state.set(r.name, r.stage, r.percent);
   const registry = new Registry();
