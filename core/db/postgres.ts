@@ -37,16 +37,18 @@ export class PostgresDatabase implements Database {
 
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     const client: PoolClient = await this.pool.connect();
+    // A connection whose ROLLBACK failed may still be inside the transaction: it is destroyed, not pooled.
+    let broken: Error | undefined;
     try {
       await client.query('BEGIN');
       const result = await fn(clientQueryable(client));
       await client.query('COMMIT');
       return result;
     } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
       throw err;
     } finally {
-      client.release();
+      client.release(broken);
     }
   }
 
