@@ -40,7 +40,7 @@ export async function startProxy(config: StranglerConfig, logger: Logger = creat
     flags,
     registry,
     isDraining: () => draining,
-    setFlagsClientToken: flags.setClientToken ? (token) => flags.setClientToken?.(token) : undefined,
+    setFlagsClientToken: flags.setClientToken?.bind(flags),
     comparisons: { store: comparisons, flush: () => shadow.writer.flush() },
   });
   let proxyAddress: AddressInfo;

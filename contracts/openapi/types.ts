@@ -1,4 +1,5 @@
 /** Shared shapes of the OpenAPI diff: one change as oasdiff reports it, and the options of a run. */
+import type { SeverityLevels } from './severity-levels';
 
 export type Level = 'ERR' | 'WARN' | 'INFO';
 
@@ -34,7 +35,7 @@ export interface DiffOptions {
   /** "Today" for the sunset rules (tests pin it); default: the current date. */
   now?: Date;
   /** oasdiff's `--severity-levels`: a level per check id (`none` drops it); see severity-levels.ts. */
-  severityLevels?: ReadonlyMap<string, Level | 'none'>;
+  severityLevels?: SeverityLevels;
   /** The file `severityLevels` was read from; `--engine oasdiff` hands it to oasdiff as is. */
   severityLevelsFile?: string;
 }

@@ -150,6 +150,7 @@ describe('severity levels (oasdiff --severity-levels)', () => {
     const bad = join(dir, 'bad-levels.txt');
     writeFileSync(bad, 'api-version-not-bumped err\napi-version-decreased loud\n');
     expect(() => run({ severityLevels: bad })).toThrow(new CliError(`${bad}:2: level must be err, warn, info or none, got "loud"`, 2));
+    expect(() => run({ severityLevels: '' })).toThrow(new CliError('--severity-levels expects a file', 2));
     expect(() => run({ severityLevels: join(dir, 'missing.txt') })).toThrow(new CliError(`${join(dir, 'missing.txt')}: cannot read severity levels: ENOENT`, 2));
   });
 });
