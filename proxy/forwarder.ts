@@ -1,7 +1,7 @@
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
-import type { Dispatcher } from 'undici';
 import { sendProxyError } from './error-response';
+import type { ExchangeController, ExchangeHandler } from './http1';
 import type { UpstreamErrorReason } from './metrics';
 import { upstreamRequestHeaders } from './request-headers';
 import { clientResponseHeaders, trailerObject } from './response-headers';
@@ -38,18 +38,17 @@ export function forward(request: ForwardRequest): void {
   upstream.pool.dispatch(
     {
       path: request.path,
-      method: req.method as Dispatcher.HttpMethod,
+      method: req.method ?? 'GET',
       headers: upstreamRequestHeaders(req, upstream, request.requestId, request.requestIdFromClient),
       body: hasBody ? (request.body ?? req) : null,
-      headersTimeout: upstream.timeoutMs,
-      bodyTimeout: upstream.timeoutMs,
+      timeoutMs: upstream.timeoutMs,
     },
     handler,
   );
 }
 
-class ForwardHandler implements Dispatcher.DispatchHandler {
-  private controller: Dispatcher.DispatchController | undefined;
+class ForwardHandler implements ExchangeHandler {
+  private controller: ExchangeController | undefined;
   private status = 0;
   private done = false;
   private waitingForDrain = false;
@@ -58,25 +57,19 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     request.res.on('close', this.onClientClose);
   }
 
-  onRequestStart(controller: Dispatcher.DispatchController): void {
+  onRequestStart(controller: ExchangeController): void {
     this.controller = controller;
     if (this.request.res.destroyed) controller.abort(new Error('client closed the connection'));
   }
 
-  onResponseStart(
-    _controller: Dispatcher.DispatchController,
-    statusCode: number,
-    headers: IncomingHttpHeaders,
-    statusMessage?: string,
-  ): void {
-    if (statusCode < 200) return;
+  onResponseStart(_controller: ExchangeController, statusCode: number, headers: string[], statusMessage: string): void {
     this.status = statusCode;
     const { res, requestId, closing } = this.request;
     this.request.tap?.start(statusCode, headers);
     res.writeHead(statusCode, statusMessage || undefined, clientResponseHeaders(headers, requestId, closing));
   }
 
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+  onResponseData(controller: ExchangeController, chunk: Buffer): void {
     this.request.tap?.data(chunk);
     if (this.request.res.write(chunk) || this.waitingForDrain) return;
     this.waitingForDrain = true;
@@ -84,7 +77,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     this.request.res.once('drain', this.onDrain);
   }
 
-  onResponseEnd(_controller: Dispatcher.DispatchController, trailers: IncomingHttpHeaders): void {
+  onResponseEnd(_controller: ExchangeController, trailers: string[]): void {
     const { res } = this.request;
     const trailerValues = trailerObject(trailers);
     if (trailerValues) res.addTrailers(trailerValues);
@@ -93,7 +86,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     this.finish();
   }
 
-  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+  onResponseError(_controller: ExchangeController, err: Error): void {
     const { res, req } = this.request;
     if (this.done) return;
     this.request.tap?.fail();
@@ -147,9 +140,9 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
 function classify(err: Error): UpstreamErrorReason {
   const code = (err as NodeJS.ErrnoException).code;
   switch (code) {
-    case 'UND_ERR_HEADERS_TIMEOUT':
-    case 'UND_ERR_BODY_TIMEOUT':
-    case 'UND_ERR_CONNECT_TIMEOUT':
+    case 'UPSTREAM_HEADERS_TIMEOUT':
+    case 'UPSTREAM_BODY_TIMEOUT':
+    case 'UPSTREAM_CONNECT_TIMEOUT':
     case 'ETIMEDOUT':
       return 'timeout';
     case 'ECONNREFUSED':

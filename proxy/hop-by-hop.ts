@@ -8,7 +8,7 @@ const HOP_BY_HOP = new Set([
   'te',
   'transfer-encoding',
   'upgrade',
-  // undici refuses `expect`; the server answered 100-continue already.
+  // The proxy's server answered 100-continue already; the upstream gets the body without asking.
   'expect',
 ]);
 

@@ -1,11 +1,12 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { pipeline, type Readable, Transform } from 'node:stream';
-import type { Dispatcher } from 'undici';
 import type { RouteConfig, ShadowConfig } from '../core/config/types';
 import type { ComparisonInput } from '../diff-reader/comparator';
 import type { HttpSnapshot } from '../diff-reader/engine';
 import type { RouteState } from '../core/state';
 import { BodyCapture } from './body-capture';
+import type { ExchangeOptions } from './http1';
+import { headersFromRaw } from './response-headers';
 import { upstreamRequestHeaders } from './request-headers';
 import type { ShadowMetrics } from './shadow-metrics';
 import type { Side } from './splitter';
@@ -18,7 +19,8 @@ export type ShadowExchange = ComparisonInput;
 
 /** What the forwarder reports about the response legacy sends the client. */
 export interface ResponseTap {
-  start(status: number, headers: IncomingHttpHeaders): void;
+  /** `headers`: the upstream's flat [name, value, …] list. */
+  start(status: number, headers: string[]): void;
   data(chunk: Buffer): void;
   end(): void;
   fail(): void;
@@ -79,7 +81,7 @@ class ShadowCopy {
   private readonly requestBody: BodyCapture;
   private readonly legacyBody: BodyCapture;
   private legacyStatus = 0;
-  private legacyHeaders: IncomingHttpHeaders = {};
+  private legacyHeaders: string[] = [];
   private legacy: ResponseSnapshot | undefined;
   private candidate: ShadowExchange['candidate'] | undefined;
   private secondary: ResponseSnapshot | undefined;
@@ -159,11 +161,10 @@ class ShadowCopy {
       upstream,
       {
         path: this.path,
-        method: this.method as Dispatcher.HttpMethod,
+        method: this.method,
         headers,
         body: body ?? null,
-        headersTimeout: upstream.timeoutMs,
-        bodyTimeout: upstream.timeoutMs,
+        timeoutMs: upstream.timeoutMs,
       },
       this.shadow.maxBodyBytes,
     );
@@ -174,7 +175,7 @@ class ShadowCopy {
 
   private legacyDone(): void {
     if (this.legacyBody.overflowed) return this.fail('body-too-large');
-    this.legacy = { status: this.legacyStatus, headers: this.legacyHeaders, body: this.legacyBody.bytes, ms: performance.now() - this.started };
+    this.legacy = { status: this.legacyStatus, headers: headersFromRaw(this.legacyHeaders), body: this.legacyBody.bytes, ms: performance.now() - this.started };
     this.partDone();
   }
 
@@ -205,18 +206,15 @@ class ShadowCopy {
 type Answer = { status: number; headers: IncomingHttpHeaders; body: Buffer } | { error: string };
 
 /** One request through the upstream's pool, its response read whole up to `maxBytes`. */
-function requestOnce(upstream: Upstream, options: Dispatcher.DispatchOptions, maxBytes: number): Promise<Answer> {
+function requestOnce(upstream: Upstream, options: ExchangeOptions, maxBytes: number): Promise<Answer> {
   return new Promise((resolve) => {
     const capture = new BodyCapture(maxBytes);
     let status = 0;
     let headers: IncomingHttpHeaders = {};
     upstream.pool.dispatch(options, {
-      // undici tells the handler API apart by this method.
-      onRequestStart() {},
-      onResponseStart(_controller, statusCode, responseHeaders) {
-        if (statusCode < 200) return;
+      onResponseStart(_controller, statusCode, rawHeaders) {
         status = statusCode;
-        headers = responseHeaders;
+        headers = headersFromRaw(rawHeaders);
       },
       onResponseData(controller, chunk) {
         capture.add(chunk);
@@ -234,9 +232,9 @@ function requestOnce(upstream: Upstream, options: Dispatcher.DispatchOptions, ma
 
 function describeError(err: NodeJS.ErrnoException, upstream: Upstream): string {
   switch (err.code) {
-    case 'UND_ERR_HEADERS_TIMEOUT':
-    case 'UND_ERR_BODY_TIMEOUT':
-    case 'UND_ERR_CONNECT_TIMEOUT':
+    case 'UPSTREAM_HEADERS_TIMEOUT':
+    case 'UPSTREAM_BODY_TIMEOUT':
+    case 'UPSTREAM_CONNECT_TIMEOUT':
       return `new service did not answer within ${upstream.timeoutMs} ms`;
     case 'ECONNREFUSED':
       return 'new service refused the connection';

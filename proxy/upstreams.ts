@@ -1,11 +1,5 @@
-import type { Pool as PoolType } from 'undici';
 import type { UpstreamConfig } from '../core/config/types';
-
-// Only the Pool: the whole undici entry point costs the proxy ~9 MB of RSS for fetch, cache, mocks…
-// (undici has no exports map; the dependency is pinned to 7.x in package.json for this path.)
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const Pool = require('undici/lib/dispatcher/pool') as typeof PoolType;
-type Pool = PoolType;
+import { UpstreamPool } from './http1';
 
 export interface Upstream {
   name: string;
@@ -14,7 +8,7 @@ export interface Upstream {
   host: string;
   timeoutMs: number;
   preserveHost: boolean;
-  pool: Pool;
+  pool: UpstreamPool;
 }
 
 /** One keep-alive pool per upstream. */
@@ -28,11 +22,10 @@ export function createUpstreams(configs: Record<string, UpstreamConfig>): Map<st
       host: url.host,
       timeoutMs: config.timeoutMs,
       preserveHost: config.preserveHost,
-      pool: new Pool(url.origin, {
+      pool: new UpstreamPool(url.origin, {
         connections: config.connections,
-        pipelining: 1,
-        connect: { timeout: Math.min(config.timeoutMs, 10000) },
-        keepAliveTimeout: 4000,
+        connectTimeoutMs: Math.min(config.timeoutMs, 10000),
+        idleTimeoutMs: 4000,
       }),
     });
   }

@@ -1,0 +1,266 @@
+import type { Socket } from 'node:net';
+import type { Exchange } from './exchange';
+import { createResponseParser, type NativeParser } from './native-parser';
+import { writeRequest } from './request-writer';
+import { UpstreamError } from './types';
+
+/** What a connection needs from its pool. */
+export interface ConnectionOwner {
+  /** The connection can take another exchange. */
+  release(connection: UpstreamConnection): void;
+  /** The connection closed; it is gone from the pool. */
+  closed(connection: UpstreamConnection): void;
+  /** Send an exchange again on another connection (a reused connection closed before answering). */
+  retry(exchange: Exchange): void;
+  readonly describe: string;
+}
+
+export interface ConnectionTimeouts {
+  connectMs: number;
+  /** How long an idle connection is kept; an upstream's `Keep-Alive: timeout=N` can shorten it. */
+  idleMs: number;
+}
+
+/** Errors that mean "the connection was gone", as opposed to an upstream that failed to answer in time. */
+const CONNECTION_LOST = new Set(['ECONNRESET', 'EPIPE', 'UPSTREAM_CLOSED', 'ERR_STREAM_DESTROYED']);
+
+/**
+ * One keep-alive connection to an upstream, carrying one exchange at a time. Bytes after a complete
+ * response (which no request asked for) poison the connection: it is closed, never reused, so an answer
+ * can never reach the wrong request.
+ */
+export class UpstreamConnection {
+  private exchange: Exchange | undefined;
+  /** Exchanges this connection completed (more than 0: it is a reused connection). */
+  private served = 0;
+  private readonly parser: NativeParser;
+  private pendingHeaders: string[] = [];
+  private informational = false;
+  private completed = false;
+  private poisoned = false;
+  private paused = false;
+  private idleMs: number;
+
+  constructor(
+    private readonly owner: ConnectionOwner,
+    private readonly socket: Socket,
+    private readonly timeouts: ConnectionTimeouts,
+  ) {
+    this.idleMs = timeouts.idleMs;
+    this.parser = createResponseParser(this);
+    socket.setNoDelay(true);
+    socket.setTimeout(timeouts.connectMs);
+    socket.on('connect', this.onConnect);
+    socket.on('data', this.onData);
+    socket.on('end', this.onEnd);
+    socket.on('error', this.onError);
+    socket.on('close', this.onClose);
+    socket.on('timeout', this.onTimeout);
+  }
+
+  start(exchange: Exchange): void {
+    this.exchange = exchange;
+    exchange.connection = this;
+    if (!this.socket.connecting) this.socket.setTimeout(exchange.options.timeoutMs);
+    writeRequest(this.socket, exchange, (error) => this.failExchange(error));
+  }
+
+  /** The exchange was aborted by its handler: close the connection under it. */
+  abandon(exchange: Exchange): void {
+    if (this.exchange !== exchange) return;
+    this.detach(exchange);
+    this.destroy();
+  }
+
+  /** Backpressure from the client: a slow reader is not the upstream's fault, so no body timeout meanwhile. */
+  pauseReading(): void {
+    this.paused = true;
+    this.socket.pause();
+    this.socket.setTimeout(0);
+  }
+
+  resumeReading(): void {
+    this.paused = false;
+    this.socket.resume();
+    if (this.exchange) this.socket.setTimeout(this.exchange.options.timeoutMs);
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  get usable(): boolean {
+    return !this.socket.destroyed;
+  }
+
+  // -- parser events (called from inside parser.execute) ------------------------------------------------
+
+  messageBegin(): void {
+    const exchange = this.exchange;
+    if (!exchange || this.completed) this.poisoned = true;
+    else exchange.answered = true;
+  }
+
+  headers(raw: string[]): void {
+    for (let i = 0; i < raw.length; i++) this.pendingHeaders.push(raw[i]!);
+  }
+
+  headersComplete(raw: string[] | undefined, statusCode: number, statusMessage: string, keepAlive: boolean): number {
+    if (raw === undefined) {
+      raw = this.pendingHeaders;
+      this.pendingHeaders = [];
+    }
+    const exchange = this.exchange;
+    if (!exchange || this.poisoned) {
+      this.poisoned = true;
+      return 1;
+    }
+    if (statusCode < 200) {
+      if (statusCode === 101) {
+        this.poisoned = true;
+        this.failExchange(new UpstreamError('UPSTREAM_PROTOCOL_ERROR', `${this.owner.describe} switched protocols on a plain request`));
+        return 1;
+      }
+      this.informational = true;
+      return 1;
+    }
+    exchange.responseStarted = true;
+    exchange.keepAlive = keepAlive;
+    if (keepAlive) this.readKeepAliveHint(raw);
+    exchange.handler.onResponseStart(exchange, statusCode, raw, statusMessage);
+    return exchange.options.method === 'HEAD' || statusCode === 204 || statusCode === 304 ? 1 : 0;
+  }
+
+  body(chunk: Buffer): void {
+    const exchange = this.exchange;
+    if (exchange && !exchange.settled) exchange.handler.onResponseData(exchange, chunk);
+  }
+
+  messageComplete(): void {
+    if (this.informational) {
+      this.informational = false;
+      return;
+    }
+    const exchange = this.exchange;
+    if (!exchange) return;
+    const trailers = this.pendingHeaders;
+    if (trailers.length > 0) this.pendingHeaders = [];
+    this.completed = true;
+    exchange.end(trailers);
+  }
+
+  // -- socket events ----------------------------------------------------------------------------------
+
+  private readonly onConnect = (): void => {
+    this.socket.setTimeout(this.exchange ? this.exchange.options.timeoutMs : this.idleMs);
+  };
+
+  private readonly onData = (chunk: Buffer): void => {
+    let result: number | Error;
+    try {
+      result = this.parser.execute(chunk);
+    } catch (error) {
+      // A handler threw (say, writeHead refusing a header): that exchange fails, the proxy carries on.
+      this.failExchange(error as Error);
+      this.destroy();
+      return;
+    }
+    if (typeof result !== 'number') {
+      this.failExchange(new UpstreamError('UPSTREAM_PROTOCOL_ERROR', `${this.owner.describe} sent an invalid response (${(result as NodeJS.ErrnoException).code ?? result.message})`));
+      this.destroy();
+      return;
+    }
+    if (this.poisoned) {
+      this.failExchange(new UpstreamError('UPSTREAM_PROTOCOL_ERROR', `${this.owner.describe} sent bytes no request asked for`));
+      this.destroy();
+    } else if (this.completed) {
+      this.finishExchange();
+    }
+  };
+
+  private readonly onEnd = (): void => {
+    // A response delimited by the connection closing ends here.
+    const result = this.parser.finish();
+    if (this.completed) this.finishExchange();
+    else if (result instanceof Error) this.failExchange(new UpstreamError('UPSTREAM_PROTOCOL_ERROR', `${this.owner.describe} sent an incomplete response`));
+    else this.failExchange(new UpstreamError('UPSTREAM_CLOSED', `${this.owner.describe} closed the connection`));
+    this.destroy();
+  };
+
+  private readonly onError = (error: Error): void => {
+    this.failExchange(error);
+  };
+
+  private readonly onClose = (): void => {
+    this.failExchange(new UpstreamError('UPSTREAM_CLOSED', `${this.owner.describe} closed the connection`));
+    this.owner.closed(this);
+    this.parser.close();
+  };
+
+  private readonly onTimeout = (): void => {
+    const exchange = this.exchange;
+    if (!exchange) {
+      this.destroy(); // idle past the keep-alive time
+      return;
+    }
+    const error = this.socket.connecting
+      ? new UpstreamError('UPSTREAM_CONNECT_TIMEOUT', `${this.owner.describe}: no connection within ${this.timeouts.connectMs} ms`)
+      : exchange.responseStarted
+        ? new UpstreamError('UPSTREAM_BODY_TIMEOUT', `${this.owner.describe}: response body stalled for ${exchange.options.timeoutMs} ms`)
+        : new UpstreamError('UPSTREAM_HEADERS_TIMEOUT', `${this.owner.describe}: no response within ${exchange.options.timeoutMs} ms`);
+    this.failExchange(error);
+    this.destroy();
+  };
+
+  // -- exchange bookkeeping -----------------------------------------------------------------------------
+
+  /** The response is complete: hand the connection back, or close it when it cannot carry another. */
+  private finishExchange(): void {
+    const exchange = this.exchange!;
+    this.detach(exchange);
+    this.served++;
+    if (!exchange.keepAlive || !exchange.uploadDone || this.idleMs <= 0 || this.socket.destroyed) {
+      exchange.stopUpload?.();
+      this.destroy();
+      return;
+    }
+    if (this.paused) {
+      this.paused = false;
+      this.socket.resume();
+    }
+    this.socket.setTimeout(this.idleMs);
+    this.owner.release(this);
+  }
+
+  private failExchange(error: Error): void {
+    const exchange = this.exchange;
+    if (!exchange) return;
+    this.detach(exchange);
+    this.destroy();
+    const code = (error as NodeJS.ErrnoException).code;
+    if (this.served > 0 && !exchange.answered && !exchange.retried && exchange.replayable && code !== undefined && CONNECTION_LOST.has(code)) {
+      // The upstream closed a kept-alive connection as this request went out (its idle timeout): it never
+      // saw the request, so send it once more on a fresh connection.
+      exchange.retried = true;
+      this.owner.retry(exchange);
+      return;
+    }
+    exchange.fail(error);
+  }
+
+  private detach(exchange: Exchange): void {
+    this.exchange = undefined;
+    this.completed = false;
+    exchange.connection = undefined;
+  }
+
+  /** `Keep-Alive: timeout=N`: stop reusing the connection a second before the upstream drops it. */
+  private readKeepAliveHint(raw: string[]): void {
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i]!;
+      if (name.length !== 10 || name.toLowerCase() !== 'keep-alive') continue;
+      const match = /(?:^|[,;\s])timeout\s*=\s*(\d+)/i.exec(raw[i + 1]!);
+      if (match) this.idleMs = Math.min(this.timeouts.idleMs, Number(match[1]) * 1000 - 1000);
+    }
+  }
+}

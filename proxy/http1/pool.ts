@@ -1,0 +1,128 @@
+import { connect as connectTcp, type Socket } from 'node:net';
+import { connect as connectTls } from 'node:tls';
+import { isIP } from 'node:net';
+import { UpstreamConnection, type ConnectionOwner } from './connection';
+import { Exchange, type ExchangeQueue } from './exchange';
+import { UpstreamError, type ExchangeHandler, type ExchangeOptions } from './types';
+
+export interface UpstreamPoolOptions {
+  /** Most connections open at once; further exchanges wait in order. */
+  connections: number;
+  connectTimeoutMs: number;
+  /** How long an idle connection is kept open. */
+  idleTimeoutMs: number;
+}
+
+/**
+ * HTTP/1.1 keep-alive connections to one origin (http or https), one exchange per connection at a
+ * time, on Node's native HTTP parser. Idle connections are reused most-recent first, so a quiet period
+ * lets the others time out.
+ */
+export class UpstreamPool implements ConnectionOwner, ExchangeQueue {
+  readonly describe: string;
+  private readonly idle: UpstreamConnection[] = [];
+  private readonly waiting: Exchange[] = [];
+  private readonly open = new Set<UpstreamConnection>();
+  private readonly host: string;
+  private readonly port: number;
+  private readonly tls: boolean;
+  private closing: Promise<void> | undefined;
+  private drained: (() => void) | undefined;
+
+  constructor(
+    origin: string,
+    private readonly options: UpstreamPoolOptions,
+  ) {
+    const url = new URL(origin);
+    this.tls = url.protocol === 'https:';
+    this.host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+    this.port = Number(url.port) || (this.tls ? 443 : 80);
+    this.describe = `upstream ${url.host}`;
+  }
+
+  /** Connections open now (busy and idle). */
+  get size(): number {
+    return this.open.size;
+  }
+
+  dispatch(options: ExchangeOptions, handler: ExchangeHandler): void {
+    const exchange = new Exchange(this, options, handler);
+    handler.onRequestStart?.(exchange);
+    if (!exchange.settled) this.assign(exchange);
+  }
+
+  /** Closes every connection; exchanges still running or waiting fail with UPSTREAM_POOL_CLOSED. */
+  destroy(): Promise<void> {
+    this.closing ??= new Promise<void>((resolve) => {
+      const error = new UpstreamError('UPSTREAM_POOL_CLOSED', `${this.describe}: the proxy is shutting down`);
+      for (const exchange of this.waiting.splice(0)) exchange.fail(error);
+      this.idle.length = 0;
+      if (this.open.size === 0) return resolve();
+      this.drained = resolve;
+      for (const connection of this.open) connection.destroy();
+    });
+    return this.closing;
+  }
+
+  release(connection: UpstreamConnection): void {
+    const next = this.waiting.shift();
+    if (next) connection.start(next);
+    else if (this.closing) connection.destroy();
+    else this.idle.push(connection);
+  }
+
+  closed(connection: UpstreamConnection): void {
+    this.open.delete(connection);
+    const at = this.idle.indexOf(connection);
+    if (at >= 0) this.idle.splice(at, 1);
+    if (this.closing) {
+      if (this.open.size === 0) this.drained?.();
+      return;
+    }
+    const next = this.waiting[0];
+    if (next && this.open.size < this.options.connections) {
+      this.waiting.shift();
+      this.connect().start(next);
+    }
+  }
+
+  retry(exchange: Exchange): void {
+    if (this.closing) exchange.fail(new UpstreamError('UPSTREAM_POOL_CLOSED', `${this.describe}: the proxy is shutting down`));
+    else if (this.open.size < this.options.connections) this.connect().start(exchange);
+    else this.waiting.unshift(exchange);
+  }
+
+  unqueue(exchange: Exchange): void {
+    const at = this.waiting.indexOf(exchange);
+    if (at >= 0) this.waiting.splice(at, 1);
+  }
+
+  private assign(exchange: Exchange): void {
+    if (this.closing) {
+      exchange.fail(new UpstreamError('UPSTREAM_POOL_CLOSED', `${this.describe}: the proxy is shutting down`));
+      return;
+    }
+    let idle = this.idle.pop();
+    while (idle && !idle.usable) idle = this.idle.pop();
+    if (idle) idle.start(exchange);
+    else if (this.open.size < this.options.connections) this.connect().start(exchange);
+    else this.waiting.push(exchange);
+  }
+
+  private connect(): UpstreamConnection {
+    const socket: Socket = this.tls
+      ? connectTls({
+          host: this.host,
+          port: this.port,
+          ALPNProtocols: ['http/1.1'],
+          ...(isIP(this.host) ? {} : { servername: this.host }),
+        })
+      : connectTcp({ host: this.host, port: this.port });
+    const connection = new UpstreamConnection(this, socket, {
+      connectMs: this.options.connectTimeoutMs,
+      idleMs: this.options.idleTimeoutMs,
+    });
+    this.open.add(connection);
+    return connection;
+  }
+}

@@ -1,0 +1,52 @@
+import type { Readable } from 'node:stream';
+
+export interface ExchangeOptions {
+  method: string;
+  /** Path plus query, as sent on the request line. */
+  path: string;
+  /** Flat [name, value, …] list, Host included; never hop-by-hop headers. */
+  headers: string[];
+  /**
+   * null: no body. A Buffer: sent whole with a Content-Length, and can be sent again on a fresh
+   * connection. A stream: sent as it arrives (chunked unless `headers` has a Content-Length).
+   */
+  body: Buffer | Readable | null;
+  /** Longest wait for the response head, and between two reads of the response body. */
+  timeoutMs: number;
+}
+
+/** Handed to every handler callback: what the handler may do to its exchange. */
+export interface ExchangeController {
+  /** Cancels the exchange (closing its connection); the handler then gets onResponseError(reason). */
+  abort(reason: Error): void;
+  /** Stops reading the response body (backpressure) until resume(). */
+  pause(): void;
+  resume(): void;
+}
+
+/** Exactly one of onResponseEnd and onResponseError ends every exchange. */
+export interface ExchangeHandler {
+  onRequestStart?(controller: ExchangeController): void;
+  onResponseStart(controller: ExchangeController, statusCode: number, rawHeaders: string[], statusMessage: string): void;
+  onResponseData(controller: ExchangeController, chunk: Buffer): void;
+  onResponseEnd(controller: ExchangeController, rawTrailers: string[]): void;
+  onResponseError(controller: ExchangeController, error: Error): void;
+}
+
+export type UpstreamErrorCode =
+  | 'UPSTREAM_CONNECT_TIMEOUT'
+  | 'UPSTREAM_HEADERS_TIMEOUT'
+  | 'UPSTREAM_BODY_TIMEOUT'
+  | 'UPSTREAM_CLOSED'
+  | 'UPSTREAM_PROTOCOL_ERROR'
+  | 'UPSTREAM_POOL_CLOSED';
+
+export class UpstreamError extends Error {
+  constructor(
+    readonly code: UpstreamErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'UpstreamError';
+  }
+}
