@@ -12,6 +12,8 @@ export interface ConnectionOwner {
   closed(connection: UpstreamConnection): void;
   /** Send an exchange again on another connection (a reused connection closed before answering). */
   retry(exchange: Exchange): void;
+  /** A timeout this short is in use: check timeouts often enough for it. */
+  useTimeout(ms: number): void;
   readonly describe: string;
 }
 
@@ -40,6 +42,9 @@ export class UpstreamConnection {
   private poisoned = false;
   private paused = false;
   private idleMs: number;
+  private readonly createdAt = performance.now();
+  /** Last sign of life: a byte in or out for the running exchange, or when the connection became idle. */
+  private activeAt = this.createdAt;
 
   constructor(
     private readonly owner: ConnectionOwner,
@@ -49,20 +54,44 @@ export class UpstreamConnection {
     this.idleMs = timeouts.idleMs;
     this.parser = createResponseParser(this);
     socket.setNoDelay(true);
-    socket.setTimeout(timeouts.connectMs);
-    socket.on('connect', this.onConnect);
+    socket.on('connect', this.touch);
     socket.on('data', this.onData);
     socket.on('end', this.onEnd);
     socket.on('error', this.onError);
     socket.on('close', this.onClose);
-    socket.on('timeout', this.onTimeout);
   }
 
   start(exchange: Exchange): void {
     this.exchange = exchange;
     exchange.connection = this;
-    if (!this.socket.connecting) this.socket.setTimeout(exchange.options.timeoutMs);
-    writeRequest(this.socket, exchange, (error) => this.failExchange(error));
+    this.activeAt = performance.now();
+    writeRequest(this.socket, exchange, this.touch, (error) => this.failExchange(error));
+  }
+
+  /**
+   * Called by the pool's sweep (not one timer per request: a Node timer per exchange costs two objects
+   * and a timer-list update on every request). A timeout fires up to one sweep interval late.
+   */
+  checkTimeout(now: number): void {
+    const exchange = this.exchange;
+    if (!exchange) {
+      if (now - this.activeAt > this.idleMs) this.destroy(); // idle past the keep-alive time
+      return;
+    }
+    if (this.paused) return;
+    let error: UpstreamError;
+    if (this.socket.connecting) {
+      if (now - this.createdAt <= this.timeouts.connectMs) return;
+      error = new UpstreamError('UPSTREAM_CONNECT_TIMEOUT', `${this.owner.describe}: no connection within ${this.timeouts.connectMs} ms`);
+    } else {
+      const timeoutMs = exchange.options.timeoutMs;
+      if (now - this.activeAt <= timeoutMs) return;
+      error = exchange.responseStarted
+        ? new UpstreamError('UPSTREAM_BODY_TIMEOUT', `${this.owner.describe}: response body stalled for ${timeoutMs} ms`)
+        : new UpstreamError('UPSTREAM_HEADERS_TIMEOUT', `${this.owner.describe}: no response within ${timeoutMs} ms`);
+    }
+    this.failExchange(error);
+    this.destroy();
   }
 
   /** The exchange was aborted by its handler: close the connection under it. */
@@ -76,13 +105,12 @@ export class UpstreamConnection {
   pauseReading(): void {
     this.paused = true;
     this.socket.pause();
-    this.socket.setTimeout(0);
   }
 
   resumeReading(): void {
     this.paused = false;
+    this.activeAt = performance.now();
     this.socket.resume();
-    if (this.exchange) this.socket.setTimeout(this.exchange.options.timeoutMs);
   }
 
   destroy(): void {
@@ -151,11 +179,12 @@ export class UpstreamConnection {
 
   // -- socket events ----------------------------------------------------------------------------------
 
-  private readonly onConnect = (): void => {
-    this.socket.setTimeout(this.exchange ? this.exchange.options.timeoutMs : this.idleMs);
+  private readonly touch = (): void => {
+    this.activeAt = performance.now();
   };
 
   private readonly onData = (chunk: Buffer): void => {
+    this.activeAt = performance.now();
     let result: number | Error;
     try {
       result = this.parser.execute(chunk);
@@ -197,21 +226,6 @@ export class UpstreamConnection {
     this.parser.close();
   };
 
-  private readonly onTimeout = (): void => {
-    const exchange = this.exchange;
-    if (!exchange) {
-      this.destroy(); // idle past the keep-alive time
-      return;
-    }
-    const error = this.socket.connecting
-      ? new UpstreamError('UPSTREAM_CONNECT_TIMEOUT', `${this.owner.describe}: no connection within ${this.timeouts.connectMs} ms`)
-      : exchange.responseStarted
-        ? new UpstreamError('UPSTREAM_BODY_TIMEOUT', `${this.owner.describe}: response body stalled for ${exchange.options.timeoutMs} ms`)
-        : new UpstreamError('UPSTREAM_HEADERS_TIMEOUT', `${this.owner.describe}: no response within ${exchange.options.timeoutMs} ms`);
-    this.failExchange(error);
-    this.destroy();
-  };
-
   // -- exchange bookkeeping -----------------------------------------------------------------------------
 
   /** The response is complete: hand the connection back, or close it when it cannot carry another. */
@@ -228,7 +242,7 @@ export class UpstreamConnection {
       this.paused = false;
       this.socket.resume();
     }
-    this.socket.setTimeout(this.idleMs);
+    this.activeAt = performance.now();
     this.owner.release(this);
   }
 
@@ -260,7 +274,9 @@ export class UpstreamConnection {
       const name = raw[i]!;
       if (name.length !== 10 || name.toLowerCase() !== 'keep-alive') continue;
       const match = /(?:^|[,;\s])timeout\s*=\s*(\d+)/i.exec(raw[i + 1]!);
-      if (match) this.idleMs = Math.min(this.timeouts.idleMs, Number(match[1]) * 1000 - 1000);
+      if (!match) continue;
+      this.idleMs = Math.min(this.timeouts.idleMs, Number(match[1]) * 1000 - 1000);
+      if (this.idleMs > 0) this.owner.useTimeout(this.idleMs);
     }
   }
 }

@@ -28,6 +28,8 @@ export class UpstreamPool implements ConnectionOwner, ExchangeQueue {
   private readonly tls: boolean;
   private closing: Promise<void> | undefined;
   private drained: (() => void) | undefined;
+  private sweep: NodeJS.Timeout | undefined;
+  private sweepMs: number;
 
   constructor(
     origin: string,
@@ -38,6 +40,7 @@ export class UpstreamPool implements ConnectionOwner, ExchangeQueue {
     this.host = url.hostname.replace(/^\[(.*)\]$/, '$1');
     this.port = Number(url.port) || (this.tls ? 443 : 80);
     this.describe = `upstream ${url.host}`;
+    this.sweepMs = sweepInterval(Math.min(options.connectTimeoutMs, options.idleTimeoutMs));
   }
 
   /** Connections open now (busy and idle). */
@@ -46,6 +49,7 @@ export class UpstreamPool implements ConnectionOwner, ExchangeQueue {
   }
 
   dispatch(options: ExchangeOptions, handler: ExchangeHandler): void {
+    if (options.timeoutMs < this.sweepMs * 4) this.useTimeout(options.timeoutMs);
     const exchange = new Exchange(this, options, handler);
     handler.onRequestStart?.(exchange);
     if (!exchange.settled) this.assign(exchange);
@@ -71,8 +75,17 @@ export class UpstreamPool implements ConnectionOwner, ExchangeQueue {
     else this.idle.push(connection);
   }
 
+  useTimeout(ms: number): void {
+    const interval = sweepInterval(ms);
+    if (interval >= this.sweepMs) return;
+    this.sweepMs = interval;
+    this.stopSweep();
+    if (this.open.size > 0) this.startSweep();
+  }
+
   closed(connection: UpstreamConnection): void {
     this.open.delete(connection);
+    if (this.open.size === 0) this.stopSweep();
     const at = this.idle.indexOf(connection);
     if (at >= 0) this.idle.splice(at, 1);
     if (this.closing) {
@@ -123,6 +136,25 @@ export class UpstreamPool implements ConnectionOwner, ExchangeQueue {
       idleMs: this.options.idleTimeoutMs,
     });
     this.open.add(connection);
+    if (!this.sweep) this.startSweep();
     return connection;
   }
+
+  private startSweep(): void {
+    this.sweep = setInterval(() => {
+      const now = performance.now();
+      for (const connection of this.open) connection.checkTimeout(now);
+    }, this.sweepMs);
+    this.sweep.unref();
+  }
+
+  private stopSweep(): void {
+    if (this.sweep) clearInterval(this.sweep);
+    this.sweep = undefined;
+  }
+}
+
+/** Timeouts are checked a quarter of the shortest one apart (so at most 25 % late), between 5 ms and 1 s. */
+function sweepInterval(shortestTimeoutMs: number): number {
+  return Math.min(1000, Math.max(5, Math.floor(shortestTimeoutMs / 4)));
 }

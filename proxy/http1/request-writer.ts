@@ -7,9 +7,10 @@ const LAST_CHUNK = '0\r\n\r\n';
 
 /**
  * Writes the request line, headers and body. A streamed body is read at the pace the socket takes it
- * (backpressure both ways); `exchange.stopUpload` detaches it when the exchange ends first.
+ * (backpressure both ways), calling `touch` as it goes (an upload in progress is not a silent upstream);
+ * `exchange.stopUpload` detaches it when the exchange ends first.
  */
-export function writeRequest(socket: Socket, exchange: Exchange, onUploadFailed: (error: Error) => void): void {
+export function writeRequest(socket: Socket, exchange: Exchange, touch: () => void, onUploadFailed: (error: Error) => void): void {
   const { method, path, headers, body } = exchange.options;
   let head = `${method} ${path} HTTP/1.1\r\n`;
   for (let i = 0; i < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
@@ -29,11 +30,12 @@ export function writeRequest(socket: Socket, exchange: Exchange, onUploadFailed:
   }
   const chunked = !hasContentLength(headers);
   socket.write(chunked ? `${head}transfer-encoding: chunked\r\n\r\n` : head + CRLF, 'latin1');
-  streamBody(socket, body, chunked, exchange, onUploadFailed);
+  streamBody(socket, body, chunked, exchange, touch, onUploadFailed);
 }
 
-function streamBody(socket: Socket, body: Readable, chunked: boolean, exchange: Exchange, onUploadFailed: (error: Error) => void): void {
+function streamBody(socket: Socket, body: Readable, chunked: boolean, exchange: Exchange, touch: () => void, onUploadFailed: (error: Error) => void): void {
   const onData = (chunk: Buffer): void => {
+    touch();
     let flushed: boolean;
     if (chunked) {
       if (chunk.length === 0) return;
@@ -51,6 +53,7 @@ function streamBody(socket: Socket, body: Readable, chunked: boolean, exchange: 
     }
   };
   const onDrain = (): void => {
+    touch();
     body.resume();
   };
   const onEnd = (): void => {
