@@ -1,11 +1,11 @@
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { pipeline, type Readable, Transform } from 'node:stream';
 import type { RouteConfig, ShadowConfig } from '../core/config/types';
 import type { ComparisonInput } from '../diff-reader/comparator';
 import type { HttpSnapshot } from '../diff-reader/engine';
 import type { RouteState } from '../core/state';
 import { BodyCapture } from './body-capture';
-import type { ExchangeOptions } from './http1';
+import type { ExchangeController, ExchangeHandler } from './http1';
 import { headersFromRaw } from './response-headers';
 import { upstreamRequestHeaders } from './request-headers';
 import type { ShadowMetrics } from './shadow-metrics';
@@ -30,8 +30,10 @@ export interface ResponseTap {
 export interface ShadowStart {
   tap: ResponseTap;
   /** The client's request body, passing through a copy; the forwarder sends this instead of the request. */
-  body?: Readable;
+  body: Readable | undefined;
 }
+
+type Answer = ResponseSnapshot | { error: string; ms: number };
 
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -67,31 +69,37 @@ export class ShadowTee {
       return undefined;
     }
     this.inFlight++;
-    const copy = new ShadowCopy(req, route, shadow, legacy, candidate, path, requestId, this.metrics, (exchange) => {
-      this.inFlight--;
-      if (exchange) this.onExchange(exchange);
-    });
-    return { tap: copy.legacyTap, ...(copy.body ? { body: copy.body } : {}) };
+    return new ShadowCopy(this, req, route, shadow, legacy, candidate, path, requestId);
+  }
+
+  /** A copy is over: compared (an exchange) or abandoned (undefined, already counted as a drop). */
+  finished(exchange: ShadowExchange | undefined): void {
+    this.inFlight--;
+    if (exchange) this.onExchange(exchange);
+  }
+
+  drop(route: string, reason: 'legacy-failed' | 'body-too-large'): void {
+    this.metrics.drop(route, reason);
   }
 }
 
-class ShadowCopy {
+/** One shadowed request: taps legacy's response, sends the copy (and the noise sample), then hands over. */
+class ShadowCopy implements ShadowStart, ResponseTap {
   private readonly started = performance.now();
   private readonly at = new Date();
-  private readonly requestBody: BodyCapture;
   private readonly legacyBody: BodyCapture;
   private legacyStatus = 0;
   private legacyHeaders: string[] = [];
   private legacy: ResponseSnapshot | undefined;
-  private candidate: ShadowExchange['candidate'] | undefined;
+  private candidate: Answer | undefined;
   private secondary: ResponseSnapshot | undefined;
   private waitingFor = 2;
   private settled = false;
   private readonly method: string;
-  readonly legacyTap: ResponseTap;
   readonly body: Readable | undefined;
 
   constructor(
+    private readonly owner: ShadowTee,
     private readonly req: IncomingMessage,
     private readonly route: RouteConfig,
     private readonly shadow: ShadowConfig,
@@ -99,21 +107,9 @@ class ShadowCopy {
     private readonly candidateUpstream: Upstream,
     private readonly path: string,
     private readonly requestId: string,
-    private readonly metrics: ShadowMetrics,
-    private readonly done: (exchange: ShadowExchange | undefined) => void,
   ) {
     this.method = req.method ?? 'GET';
-    this.requestBody = new BodyCapture(shadow.maxBodyBytes);
     this.legacyBody = new BodyCapture(shadow.maxBodyBytes);
-    this.legacyTap = {
-      start: (status, headers) => {
-        this.legacyStatus = status;
-        this.legacyHeaders = headers;
-      },
-      data: (chunk) => this.legacyBody.add(chunk),
-      end: () => this.legacyDone(),
-      fail: () => this.fail('legacy-failed'),
-    };
     const hasBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
     if (!hasBody) {
       this.body = undefined;
@@ -121,68 +117,76 @@ class ShadowCopy {
       return;
     }
     // A pass-through copy, read at the pace legacy's upload sets: nothing is read before the forwarder reads.
-    const capture = this.requestBody;
-    const tee = new Transform({
+    const capture = new BodyCapture(shadow.maxBodyBytes);
+    const passThrough = new Transform({
       transform(chunk: Buffer, _encoding, callback) {
         capture.add(chunk);
         callback(null, chunk);
       },
     });
-    this.body = tee;
-    pipeline(req, tee, (err) => {
-      if (err) this.fail('legacy-failed');
-      else if (capture.overflowed) this.fail('body-too-large');
+    this.body = passThrough;
+    pipeline(req, passThrough, (err) => {
+      if (err) this.abandon('legacy-failed');
+      else if (capture.overflowed) this.abandon('body-too-large');
       else this.sendCopies(capture.bytes);
     });
+  }
+
+  get tap(): ResponseTap {
+    return this;
+  }
+
+  // -- ResponseTap: legacy's response as it streams to the client ----------------------------------------
+
+  start(status: number, headers: string[]): void {
+    this.legacyStatus = status;
+    this.legacyHeaders = headers;
+  }
+
+  data(chunk: Buffer): void {
+    this.legacyBody.add(chunk);
+  }
+
+  end(): void {
+    if (this.legacyBody.overflowed) return this.abandon('body-too-large');
+    this.legacy = { status: this.legacyStatus, headers: headersFromRaw(this.legacyHeaders), body: this.legacyBody.bytes, ms: performance.now() - this.started };
+    this.partDone();
+  }
+
+  fail(): void {
+    this.abandon('legacy-failed');
+  }
+
+  // -- the copies ---------------------------------------------------------------------------------------
+
+  answered(answer: Answer, secondary: boolean): void {
+    if (!secondary) this.candidate = answer;
+    else if ('status' in answer) this.secondary = answer;
+    this.partDone();
   }
 
   private sendCopies(body: Buffer | undefined): void {
     if (this.settled) return;
     const withSecondary = SAFE.has(this.method) && Math.random() < this.shadow.noiseSample;
     if (withSecondary) this.waitingFor++;
-    void this.send(this.candidateUpstream, body).then((answer) => {
-      this.candidate = answer;
-      this.partDone();
-    });
-    if (withSecondary) {
-      void this.send(this.legacyUpstream, body).then((answer) => {
-        if ('status' in answer) this.secondary = answer;
-        this.partDone();
-      });
-    }
+    this.send(this.candidateUpstream, body, false);
+    if (withSecondary) this.send(this.legacyUpstream, body, true);
   }
 
-  private async send(upstream: Upstream, body: Buffer | undefined): Promise<ResponseSnapshot | { error: string; ms: number }> {
-    const started = performance.now();
+  private send(upstream: Upstream, body: Buffer | undefined, secondary: boolean): void {
     const headers = upstreamRequestHeaders(this.req, upstream, this.requestId, true);
     headers.push('x-strangler-shadow', '1');
     if (!this.req.headers['x-request-id']) headers.push('x-request-id', this.requestId);
-    const answer = await requestOnce(
-      upstream,
-      {
-        path: this.path,
-        method: this.method,
-        headers,
-        body: body ?? null,
-        timeoutMs: upstream.timeoutMs,
-      },
-      this.shadow.maxBodyBytes,
+    upstream.pool.dispatch(
+      { path: this.path, method: this.method, headers, body: body ?? null, timeoutMs: upstream.timeoutMs },
+      new CopyRequest(this, upstream, secondary, this.shadow.maxBodyBytes),
     );
-    const ms = performance.now() - started;
-    if ('error' in answer) return { error: answer.error, ms };
-    return { status: answer.status, headers: answer.headers, body: answer.body, ms };
-  }
-
-  private legacyDone(): void {
-    if (this.legacyBody.overflowed) return this.fail('body-too-large');
-    this.legacy = { status: this.legacyStatus, headers: headersFromRaw(this.legacyHeaders), body: this.legacyBody.bytes, ms: performance.now() - this.started };
-    this.partDone();
   }
 
   private partDone(): void {
     if (this.settled || --this.waitingFor > 0) return;
     this.settled = true;
-    this.done({
+    this.owner.finished({
       route: this.route,
       shadow: this.shadow,
       requestId: this.requestId,
@@ -195,39 +199,50 @@ class ShadowCopy {
     });
   }
 
-  private fail(reason: 'legacy-failed' | 'body-too-large'): void {
+  private abandon(reason: 'legacy-failed' | 'body-too-large'): void {
     if (this.settled) return;
     this.settled = true;
-    this.metrics.drop(this.route.name, reason);
-    this.done(undefined);
+    this.owner.drop(this.route.name, reason);
+    this.owner.finished(undefined);
   }
 }
 
-type Answer = { status: number; headers: IncomingHttpHeaders; body: Buffer } | { error: string };
+/** One copy sent to an upstream, its response read whole up to shadow.maxBodyBytes. */
+class CopyRequest implements ExchangeHandler {
+  private readonly started = performance.now();
+  private readonly capture: BodyCapture;
+  private status = 0;
+  private rawHeaders: string[] = [];
 
-/** One request through the upstream's pool, its response read whole up to `maxBytes`. */
-function requestOnce(upstream: Upstream, options: ExchangeOptions, maxBytes: number): Promise<Answer> {
-  return new Promise((resolve) => {
-    const capture = new BodyCapture(maxBytes);
-    let status = 0;
-    let headers: IncomingHttpHeaders = {};
-    upstream.pool.dispatch(options, {
-      onResponseStart(_controller, statusCode, rawHeaders) {
-        status = statusCode;
-        headers = headersFromRaw(rawHeaders);
-      },
-      onResponseData(controller, chunk) {
-        capture.add(chunk);
-        if (capture.overflowed) controller.abort(new Error(`response body larger than shadow.maxBodyBytes (${maxBytes})`));
-      },
-      onResponseEnd() {
-        resolve({ status, headers, body: capture.bytes });
-      },
-      onResponseError(_controller, err) {
-        resolve({ error: capture.overflowed ? err.message : describeError(err as NodeJS.ErrnoException, upstream) });
-      },
-    });
-  });
+  constructor(
+    private readonly copy: ShadowCopy,
+    private readonly upstream: Upstream,
+    private readonly secondary: boolean,
+    private readonly maxBytes: number,
+  ) {
+    this.capture = new BodyCapture(maxBytes);
+  }
+
+  onResponseStart(_controller: ExchangeController, statusCode: number, rawHeaders: string[]): void {
+    this.status = statusCode;
+    this.rawHeaders = rawHeaders;
+  }
+
+  onResponseData(controller: ExchangeController, chunk: Buffer): void {
+    this.capture.add(chunk);
+    if (this.capture.overflowed) controller.abort(new Error(`response body larger than shadow.maxBodyBytes (${this.maxBytes})`));
+  }
+
+  onResponseEnd(): void {
+    const ms = performance.now() - this.started;
+    this.copy.answered({ status: this.status, headers: headersFromRaw(this.rawHeaders), body: this.capture.bytes, ms }, this.secondary);
+  }
+
+  onResponseError(_controller: ExchangeController, err: Error): void {
+    const ms = performance.now() - this.started;
+    const error = this.capture.overflowed ? err.message : describeError(err as NodeJS.ErrnoException, this.upstream);
+    this.copy.answered({ error, ms }, this.secondary);
+  }
 }
 
 function describeError(err: NodeJS.ErrnoException, upstream: Upstream): string {
