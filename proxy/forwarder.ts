@@ -3,7 +3,6 @@ import type { Readable } from 'node:stream';
 import { sendProxyError } from './error-response';
 import type { ExchangeController, ExchangeHandler } from './http1';
 import type { UpstreamErrorReason } from './metrics';
-import { upstreamRequestHeaders } from './request-headers';
 import { clientResponseHeaders, trailerObject } from './response-headers';
 import type { ResponseTap } from './shadow';
 import type { Upstream } from './upstreams';
@@ -15,6 +14,8 @@ export interface ForwardRequest {
   req: IncomingMessage;
   res: ServerResponse;
   upstream: Upstream;
+  /** What upstreamRequestHeaders made for this request and upstream. */
+  headers: string[];
   /** Normalised path plus query. */
   path: string;
   route: string;
@@ -39,7 +40,7 @@ export function forward(request: ForwardRequest): void {
     {
       path: request.path,
       method: req.method ?? 'GET',
-      headers: upstreamRequestHeaders(req, upstream, request.requestId, request.requestIdFromClient),
+      headers: request.headers,
       body: hasBody ? (request.body ?? req) : null,
       timeoutMs: upstream.timeoutMs,
     },

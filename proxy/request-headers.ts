@@ -51,3 +51,22 @@ export function upstreamRequestHeaders(
   out.push('host', upstream.preserveHost && host ? host : upstream.host);
   return out;
 }
+
+/**
+ * The same list for another upstream (a shadow copy): a copy of `headers` (made by upstreamRequestHeaders
+ * for the upstream that serves the client) with the Host that `upstream` gets.
+ */
+export function withUpstreamHost(headers: string[], req: IncomingMessage, upstream: Upstream): string[] {
+  const out = headers.slice();
+  for (let i = out.length - 2; i >= 0; i -= 2) {
+    if (out[i] !== 'host') continue;
+    out[i + 1] = upstream.preserveHost ? (lastHost(req.rawHeaders) ?? upstream.host) : upstream.host;
+    break;
+  }
+  return out;
+}
+
+function lastHost(raw: string[]): string | undefined {
+  for (let i = raw.length - 2; i >= 0; i -= 2) if (raw[i]!.toLowerCase() === 'host') return raw[i + 1];
+  return undefined;
+}

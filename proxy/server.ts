@@ -11,6 +11,7 @@ import { sendProxyError } from './error-response';
 import { forward } from './forwarder';
 import { type ProxyMetrics, UNMATCHED_ROUTE } from './metrics';
 import { normaliseTarget } from './path';
+import { upstreamRequestHeaders } from './request-headers';
 import { RouteTable } from './route-table';
 import { chooseSide, type Side } from './splitter';
 import { closeUpstreams, createUpstreams, type Upstream } from './upstreams';
@@ -113,9 +114,10 @@ export class ProxyServer {
     const decision = this.decide(req, target.path, target.query);
     const routeMetrics = this.options.metrics.forRoute(decision.routeName, decision.side);
     const path = target.path + target.query;
+    const headers = upstreamRequestHeaders(req, decision.upstream, requestId, requestIdFromClient);
     const shadow =
       this.shadow && decision.route && decision.state
-        ? this.shadow.maybeStart(req, decision.route, decision.state, decision.side, decision.upstream, path, requestId)
+        ? this.shadow.maybeStart(req, decision.route, decision.state, decision.side, decision.upstream, path, requestId, headers)
         : undefined;
     this.inFlight++;
     forward({
@@ -124,6 +126,7 @@ export class ProxyServer {
       req,
       res,
       upstream: decision.upstream,
+      headers,
       path,
       route: decision.routeName,
       side: decision.side,

@@ -7,7 +7,7 @@ import type { RouteState } from '../core/state';
 import { BodyCapture } from './body-capture';
 import type { ExchangeController, ExchangeHandler } from './http1';
 import { headersFromRaw } from './response-headers';
-import { upstreamRequestHeaders } from './request-headers';
+import { withUpstreamHost } from './request-headers';
 import type { ShadowMetrics } from './shadow-metrics';
 import type { Side } from './splitter';
 import type { Upstream } from './upstreams';
@@ -52,7 +52,16 @@ export class ShadowTee {
   ) {}
 
   /** Starts a copy when the route is shadowed; returns the tap for legacy's response, or undefined. */
-  maybeStart(req: IncomingMessage, route: RouteConfig, state: RouteState, side: Side, legacy: Upstream, path: string, requestId: string): ShadowStart | undefined {
+  maybeStart(
+    req: IncomingMessage,
+    route: RouteConfig,
+    state: RouteState,
+    side: Side,
+    legacy: Upstream,
+    path: string,
+    requestId: string,
+    legacyHeaders: string[],
+  ): ShadowStart | undefined {
     const shadow = route.shadow;
     if (!shadow || !route.service || side !== 'legacy') return undefined;
     if (state.stage !== 'shadow' && !(state.stage === 'canary' && shadow.onCanary)) return undefined;
@@ -69,7 +78,7 @@ export class ShadowTee {
       return undefined;
     }
     this.inFlight++;
-    return new ShadowCopy(this, req, route, shadow, legacy, candidate, path, requestId);
+    return new ShadowCopy(this, req, route, shadow, legacy, candidate, path, requestId, legacyHeaders);
   }
 
   /** A copy is over: compared (an exchange) or abandoned (undefined, already counted as a drop). */
@@ -107,6 +116,8 @@ class ShadowCopy implements ShadowStart, ResponseTap {
     private readonly candidateUpstream: Upstream,
     private readonly path: string,
     private readonly requestId: string,
+    /** The headers legacy gets (x-request-id included): the copies send the same, with their own Host. */
+    private readonly upstreamHeaders: string[],
   ) {
     this.method = req.method ?? 'GET';
     this.legacyBody = new BodyCapture(shadow.maxBodyBytes);
@@ -174,9 +185,8 @@ class ShadowCopy implements ShadowStart, ResponseTap {
   }
 
   private send(upstream: Upstream, body: Buffer | undefined, secondary: boolean): void {
-    const headers = upstreamRequestHeaders(this.req, upstream, this.requestId, true);
+    const headers = withUpstreamHost(this.upstreamHeaders, this.req, upstream);
     headers.push('x-strangler-shadow', '1');
-    if (!this.req.headers['x-request-id']) headers.push('x-request-id', this.requestId);
     upstream.pool.dispatch(
       { path: this.path, method: this.method, headers, body: body ?? null, timeoutMs: upstream.timeoutMs },
       new CopyRequest(this, upstream, secondary, this.shadow.maxBodyBytes),

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { connectionTokens, isHopByHop } from '../../proxy/hop-by-hop';
-import { upstreamRequestHeaders } from '../../proxy/request-headers';
+import { upstreamRequestHeaders, withUpstreamHost } from '../../proxy/request-headers';
 import { clientResponseHeaders, headersFromRaw, trailerObject } from '../../proxy/response-headers';
 import type { Upstream } from '../../proxy/upstreams';
 
@@ -213,6 +213,27 @@ describe('upstreamRequestHeaders', () => {
     const copy = [...raw];
     upstreamRequestHeaders(fakeReq(raw), upstream(), 'r', false);
     expect(raw).toEqual(copy);
+  });
+});
+
+describe('withUpstreamHost (the headers a shadow copy sends)', () => {
+  test("a copy of legacy's list with the other upstream's Host; everything else, x-request-id included, the same", () => {
+    const req = fakeReq(['Host', 'shop.example', 'Accept', '*/*']);
+    const legacyHeaders = upstreamRequestHeaders(req, upstream(), 'rid', false);
+    const before = [...legacyHeaders];
+    const copy = withUpstreamHost(legacyHeaders, req, upstream({ host: 'orders.internal:4000' }));
+    expect(legacyHeaders).toEqual(before);
+    expect(valuesOf(copy, 'host')).toEqual(['orders.internal:4000']);
+    expect(pairs(copy).filter(([n]) => n !== 'host')).toEqual(pairs(legacyHeaders).filter(([n]) => n !== 'host'));
+    expect(valuesOf(copy, 'x-request-id')).toEqual(['rid']);
+  });
+
+  test("preserveHost on the copy's upstream sends the client's Host", () => {
+    const req = fakeReq(['host', 'shop.example:8443']);
+    const legacyHeaders = upstreamRequestHeaders(req, upstream(), 'rid', false);
+    expect(valuesOf(withUpstreamHost(legacyHeaders, req, upstream({ preserveHost: true, host: 'orders.internal' })), 'host')).toEqual(['shop.example:8443']);
+    const noHost = fakeReq([]);
+    expect(valuesOf(withUpstreamHost(upstreamRequestHeaders(noHost, upstream(), 'r', false), noHost, upstream({ preserveHost: true, host: 'orders.internal' })), 'host')).toEqual(['orders.internal']);
   });
 });
 
