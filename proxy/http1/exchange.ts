@@ -1,4 +1,3 @@
-import type { Readable } from 'node:stream';
 import type { UpstreamConnection } from './connection';
 import type { ExchangeController, ExchangeHandler, ExchangeOptions } from './types';
 
@@ -36,11 +35,6 @@ export class Exchange implements ExchangeController {
   get replayable(): boolean {
     const body = this.options.body;
     return (body === null || Buffer.isBuffer(body)) && REPLAYABLE_METHODS.has(this.options.method);
-  }
-
-  get streamedBody(): Readable | undefined {
-    const body = this.options.body;
-    return body === null || Buffer.isBuffer(body) ? undefined : body;
   }
 
   abort(reason: Error): void {
