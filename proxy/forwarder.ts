@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import { sendProxyError } from './error-response';
 import type { ExchangeController, ExchangeHandler } from './http1';
 import type { UpstreamErrorReason } from './metrics';
+import { requestHasBody } from './request-headers';
 import { clientResponseHeaders, trailerObject } from './response-headers';
 import type { ResponseTap } from './shadow';
 import type { Upstream } from './upstreams';
@@ -34,14 +35,13 @@ export interface ForwardRequest {
 /** Streams one request to its upstream and the response back, never buffering either body. */
 export function forward(request: ForwardRequest): void {
   const { req, upstream } = request;
-  const hasBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
   const handler = new ForwardHandler(request);
   upstream.pool.dispatch(
     {
       path: request.path,
       method: req.method ?? 'GET',
       headers: request.headers,
-      body: hasBody ? (request.body ?? req) : null,
+      body: requestHasBody(req) ? (request.body ?? req) : null,
       timeoutMs: upstream.timeoutMs,
     },
     handler,

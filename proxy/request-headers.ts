@@ -48,8 +48,18 @@ export function upstreamRequestHeaders(
   if (!hasProto) out.push('x-forwarded-proto', (req.socket as TLSSocket).encrypted ? 'https' : 'http');
   if (!hasForwardedHost && host) out.push('x-forwarded-host', host);
   if (!requestIdFromClient) out.push('x-request-id', requestId);
-  out.push('host', upstream.preserveHost && host ? host : upstream.host);
+  out.push('host', hostFor(upstream, host));
   return out;
+}
+
+/** A request comes with a body when it says so: Transfer-Encoding, or a Content-Length other than 0. */
+export function requestHasBody(req: IncomingMessage): boolean {
+  return req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
+}
+
+/** The Host an upstream gets: the client's own with preserveHost (when it sent one), else the upstream's. */
+function hostFor(upstream: Upstream, clientHost: string | undefined): string {
+  return upstream.preserveHost && clientHost ? clientHost : upstream.host;
 }
 
 /**
@@ -60,7 +70,7 @@ export function withUpstreamHost(headers: string[], req: IncomingMessage, upstre
   const out = headers.slice();
   for (let i = out.length - 2; i >= 0; i -= 2) {
     if (out[i] !== 'host') continue;
-    out[i + 1] = upstream.preserveHost ? (lastHost(req.rawHeaders) ?? upstream.host) : upstream.host;
+    out[i + 1] = hostFor(upstream, upstream.preserveHost ? lastHost(req.rawHeaders) : undefined);
     break;
   }
   return out;

@@ -7,7 +7,7 @@ import type { RouteState } from '../core/state';
 import { BodyCapture } from './body-capture';
 import type { ExchangeController, ExchangeHandler } from './http1';
 import { headersFromRaw } from './response-headers';
-import { withUpstreamHost } from './request-headers';
+import { requestHasBody, withUpstreamHost } from './request-headers';
 import type { ShadowMetrics } from './shadow-metrics';
 import type { Side } from './splitter';
 import type { Upstream } from './upstreams';
@@ -121,8 +121,7 @@ class ShadowCopy implements ShadowStart, ResponseTap {
   ) {
     this.method = req.method ?? 'GET';
     this.legacyBody = new BodyCapture(shadow.maxBodyBytes);
-    const hasBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
-    if (!hasBody) {
+    if (!requestHasBody(req)) {
       this.body = undefined;
       this.sendCopies(undefined);
       return;

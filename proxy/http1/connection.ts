@@ -91,7 +91,6 @@ export class UpstreamConnection {
         : new UpstreamError('UPSTREAM_HEADERS_TIMEOUT', `${this.owner.describe}: no response within ${timeoutMs} ms`);
     }
     this.failExchange(error);
-    this.destroy();
   }
 
   /** The exchange was aborted by its handler: close the connection under it. */
@@ -191,17 +190,14 @@ export class UpstreamConnection {
     } catch (error) {
       // A handler threw (say, writeHead refusing a header): that exchange fails, the proxy carries on.
       this.failExchange(error as Error);
-      this.destroy();
       return;
     }
     if (typeof result !== 'number') {
       this.failExchange(new UpstreamError('UPSTREAM_PROTOCOL_ERROR', `${this.owner.describe} sent an invalid response (${(result as NodeJS.ErrnoException).code ?? result.message})`));
-      this.destroy();
       return;
     }
     if (this.poisoned) {
       this.failExchange(new UpstreamError('UPSTREAM_PROTOCOL_ERROR', `${this.owner.describe} sent bytes no request asked for`));
-      this.destroy();
     } else if (this.completed) {
       this.finishExchange();
     }
@@ -246,11 +242,12 @@ export class UpstreamConnection {
     this.owner.release(this);
   }
 
+  /** Closes the connection and fails its exchange, if one is running (or sends it again, see below). */
   private failExchange(error: Error): void {
+    this.destroy();
     const exchange = this.exchange;
     if (!exchange) return;
     this.detach(exchange);
-    this.destroy();
     const code = (error as NodeJS.ErrnoException).code;
     if (this.served > 0 && !exchange.answered && !exchange.retried && exchange.replayable && code !== undefined && CONNECTION_LOST.has(code)) {
       // The upstream closed a kept-alive connection as this request went out (its idle timeout): it never

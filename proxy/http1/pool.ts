@@ -49,7 +49,7 @@ export class UpstreamPool implements ConnectionOwner, ExchangeQueue {
   }
 
   dispatch(options: ExchangeOptions, handler: ExchangeHandler): void {
-    if (options.timeoutMs < this.sweepMs * 4) this.useTimeout(options.timeoutMs);
+    this.useTimeout(options.timeoutMs);
     const exchange = new Exchange(this, options, handler);
     handler.onRequestStart?.(exchange);
     if (!exchange.settled) this.assign(exchange);
@@ -58,7 +58,7 @@ export class UpstreamPool implements ConnectionOwner, ExchangeQueue {
   /** Closes every connection; exchanges still running or waiting fail with UPSTREAM_POOL_CLOSED. */
   destroy(): Promise<void> {
     this.closing ??= new Promise<void>((resolve) => {
-      const error = new UpstreamError('UPSTREAM_POOL_CLOSED', `${this.describe}: the proxy is shutting down`);
+      const error = this.shuttingDown();
       for (const exchange of this.waiting.splice(0)) exchange.fail(error);
       this.idle.length = 0;
       if (this.open.size === 0) return resolve();
@@ -100,7 +100,7 @@ export class UpstreamPool implements ConnectionOwner, ExchangeQueue {
   }
 
   retry(exchange: Exchange): void {
-    if (this.closing) exchange.fail(new UpstreamError('UPSTREAM_POOL_CLOSED', `${this.describe}: the proxy is shutting down`));
+    if (this.closing) exchange.fail(this.shuttingDown());
     else if (this.open.size < this.options.connections) this.connect().start(exchange);
     else this.waiting.unshift(exchange);
   }
@@ -112,7 +112,7 @@ export class UpstreamPool implements ConnectionOwner, ExchangeQueue {
 
   private assign(exchange: Exchange): void {
     if (this.closing) {
-      exchange.fail(new UpstreamError('UPSTREAM_POOL_CLOSED', `${this.describe}: the proxy is shutting down`));
+      exchange.fail(this.shuttingDown());
       return;
     }
     let idle = this.idle.pop();
@@ -120,6 +120,10 @@ export class UpstreamPool implements ConnectionOwner, ExchangeQueue {
     if (idle) idle.start(exchange);
     else if (this.open.size < this.options.connections) this.connect().start(exchange);
     else this.waiting.push(exchange);
+  }
+
+  private shuttingDown(): UpstreamError {
+    return new UpstreamError('UPSTREAM_POOL_CLOSED', `${this.describe}: the proxy is shutting down`);
   }
 
   private connect(): UpstreamConnection {
