@@ -204,18 +204,7 @@ class JsonParser {
       const value = this.value(depth + 1);
       if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
       else out[key] = value;
-      this.skip();
-      const c = this.text.charCodeAt(this.pos);
-      if (c === 44) {
-        this.pos++;
-        this.skip();
-        continue;
-      }
-      if (c === 125) {
-        this.pos++;
-        return out;
-      }
-      this.fail(`invalid JSON: expected ',' or '}', found ${this.describe()}`);
+      if (!this.another(125, "',' or '}'")) return out;
     }
   }
 
@@ -230,19 +219,24 @@ class JsonParser {
     }
     for (;;) {
       out.push(this.value(depth + 1));
-      this.skip();
-      const c = this.text.charCodeAt(this.pos);
-      if (c === 44) {
-        this.pos++;
-        this.skip();
-        continue;
-      }
-      if (c === 93) {
-        this.pos++;
-        return out;
-      }
-      this.fail(`invalid JSON: expected ',' or ']', found ${this.describe()}`);
+      if (!this.another(93, "',' or ']'")) return out;
     }
+  }
+
+  /** After a member or element: true past a ',' (another follows), false past the closing bracket. */
+  private another(close: number, expected: string): boolean {
+    this.skip();
+    const c = this.text.charCodeAt(this.pos);
+    if (c === 44) {
+      this.pos++;
+      this.skip();
+      return true;
+    }
+    if (c === close) {
+      this.pos++;
+      return false;
+    }
+    return this.fail(`invalid JSON: expected ${expected}, found ${this.describe()}`);
   }
 
   private string(): string {
