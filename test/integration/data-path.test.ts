@@ -7,6 +7,7 @@ import { routeConfig, testConfig, upstreamConfig } from '../helpers/config';
 import { startProxyHarness, type ProxyHarness } from '../helpers/proxy-harness';
 import { rawExchange } from '../helpers/raw-http';
 import { eventually } from '../helpers/eventually';
+import { unacceptingListener, type UnacceptingListener } from '../helpers/unaccepting-listener';
 import { startUpstream, unusedPort, type TestUpstream } from '../helpers/upstream';
 
 interface Reply {
@@ -295,6 +296,7 @@ describe('streaming, trailers and upgrades', () => {
 describe('failures', () => {
   let legacy: TestUpstream;
   let slow: TestUpstream;
+  let unaccepting: UnacceptingListener;
   let proxy: ProxyHarness;
 
   beforeAll(async () => {
@@ -302,6 +304,8 @@ describe('failures', () => {
     slow = await startUpstream('slow', (_req, res) => {
       setTimeout(() => res.end('late'), 1500).unref();
     });
+    unaccepting = await unacceptingListener();
+    await unaccepting.fill();
     const deadPort = await unusedPort();
     proxy = await startProxyHarness(
       testConfig(
@@ -309,8 +313,10 @@ describe('failures', () => {
           upstreamConfig('legacy', legacy.url),
           upstreamConfig('dead', `http://127.0.0.1:${deadPort}`),
           upstreamConfig('slow', slow.url, { timeoutMs: 300 }),
+          upstreamConfig('unaccepting', `http://127.0.0.1:${unaccepting.port}`, { timeoutMs: 300 }),
         ],
         [
+          routeConfig('hung', '/hung', { stage: 'live', service: 'unaccepting' }),
           routeConfig('down', '/down', { stage: 'live', service: 'dead' }),
           routeConfig('slow', '/slow', { stage: 'live', service: 'slow' }),
         ],
@@ -322,6 +328,7 @@ describe('failures', () => {
     await proxy.close();
     await legacy.close();
     await slow.close();
+    await unaccepting.close();
   });
 
   test('upstream refusing the connection → 502 with a JSON body', async () => {
@@ -335,6 +342,13 @@ describe('failures', () => {
     expect(reply.status).toBe(504);
     expect(json(reply)).toMatchObject({ error: expect.stringContaining('300 ms'), route: 'slow', target: 'new', upstream: 'slow' });
     expect(json(reply).requestId).toBe(reply.headers['x-request-id']);
+  });
+
+  test('a connect that never completes → 504 after the upstream timeoutMs, counted as a timeout', async () => {
+    const reply = await send(`${proxy.url}/hung/1`);
+    expect(reply.status).toBe(504);
+    expect(json(reply)).toMatchObject({ error: expect.stringContaining('300 ms'), route: 'hung', target: 'new', upstream: 'unaccepting' });
+    expect(await proxy.registry.metrics()).toMatch(/strangler_upstream_errors_total\{route="hung",target="new",reason="timeout"\} 1/);
   });
 
   test('a client aborting mid-upload cancels the upstream request; the upstream never sees a complete body', async () => {

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { createServer as createTlsServer } from 'node:tls';
 import { PassThrough, Readable } from 'node:stream';
 import { UpstreamPool, type ExchangeController, type ExchangeOptions } from '../../proxy/http1';
+import { eventually } from '../helpers/eventually';
+import { unacceptingListener } from '../helpers/unaccepting-listener';
 
 /**
  * The proxy's HTTP/1.1 client against scripted upstreams on loopback: plain TCP servers that answer with
@@ -205,8 +207,9 @@ describe('UpstreamPool: keep-alive and limits', () => {
     const p = pool(up);
     await send(p);
     expect(p.size).toBe(1);
-    await sleep(1300);
-    expect(p.size).toBe(0);
+    // Closed after ~1 s idle (the hint less a second), long before the pool's own 4 s.
+    const closedAfter = await eventually(() => p.size === 0, 3000, 20);
+    expect(closedAfter).toBeGreaterThanOrEqual(900);
     const once = await upstream((socket) => socket.write(ok('no reuse', 'Keep-Alive: timeout=1\r\n')));
     const q = pool(once);
     await send(q);
@@ -219,8 +222,8 @@ describe('UpstreamPool: keep-alive and limits', () => {
     const p = pool(up, { idleTimeoutMs: 150 });
     await send(p);
     expect(p.size).toBe(1);
-    await sleep(400);
-    expect(p.size).toBe(0);
+    const closedAfter = await eventually(() => p.size === 0, 3000, 10);
+    expect(closedAfter).toBeGreaterThanOrEqual(140);
   });
 });
 
@@ -476,6 +479,25 @@ describe('UpstreamPool: timeouts, aborts and shutdown', () => {
     const p = new UpstreamPool(origin, { connections: 1, connectTimeoutMs: 1000, idleTimeoutMs: 1000 });
     pools.push(p);
     expect((await send(p)).error?.code).toBe('ECONNREFUSED');
+  });
+
+  test('a connect that hangs → UPSTREAM_CONNECT_TIMEOUT after connectTimeoutMs, not the exchange timeoutMs', async () => {
+    const listener = await unacceptingListener();
+    try {
+      await listener.fill();
+      const p = new UpstreamPool(`http://127.0.0.1:${listener.port}`, { connections: 1, connectTimeoutMs: 300, idleTimeoutMs: 4000 });
+      pools.push(p);
+      const started = performance.now();
+      const reply = await send(p, { timeoutMs: 10000 });
+      const elapsed = performance.now() - started;
+      expect(reply.error?.code).toBe('UPSTREAM_CONNECT_TIMEOUT');
+      expect(reply.error?.message).toContain('no connection within 300 ms');
+      expect(elapsed).toBeGreaterThanOrEqual(290);
+      expect(elapsed).toBeLessThan(2000);
+      await eventually(() => p.size === 0, 1000, 10); // the hung socket is closed, not kept
+    } finally {
+      await listener.close();
+    }
   });
 });
 
