@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { sendProxyError } from './error-response';
-import type { ExchangeController, ExchangeHandler } from './http1';
+import { tlsFailure, type ExchangeController, type ExchangeHandler } from './http1';
 import type { UpstreamErrorReason } from './metrics';
 import { requestHasBody } from './request-headers';
 import { clientResponseHeaders, trailerObject } from './response-headers';
@@ -109,7 +109,7 @@ class ForwardHandler implements ExchangeHandler {
       res,
       status,
       {
-        error: describe(reason, this.request.upstream),
+        error: describe(reason, this.request.upstream, err),
         route: this.request.route,
         target: this.request.side,
         upstream: this.request.upstream.name,
@@ -147,6 +147,7 @@ function classify(err: Error): UpstreamErrorReason {
     case 'ETIMEDOUT':
       return 'timeout';
     case 'ECONNREFUSED':
+    case 'UPSTREAM_TLS_ERROR':
     case 'ENOTFOUND':
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
@@ -157,11 +158,12 @@ function classify(err: Error): UpstreamErrorReason {
   }
 }
 
-function describe(reason: UpstreamErrorReason, upstream: Upstream): string {
+function describe(reason: UpstreamErrorReason, upstream: Upstream, err: Error): string {
   switch (reason) {
     case 'timeout':
       return `upstream ${upstream.name} did not answer within ${upstream.timeoutMs} ms`;
     case 'connect-error':
+      if ((err as NodeJS.ErrnoException).code === 'UPSTREAM_TLS_ERROR') return `upstream ${upstream.name} failed the TLS handshake (${tlsFailure(err)})`;
       return `upstream ${upstream.name} refused the connection`;
     default:
       return `upstream ${upstream.name} closed the connection without a complete response`;

@@ -5,7 +5,7 @@ import type { ComparisonInput } from '../diff-reader/comparator';
 import type { HttpSnapshot } from '../diff-reader/engine';
 import type { RouteState } from '../core/state';
 import { BodyCapture } from './body-capture';
-import type { ExchangeController, ExchangeHandler } from './http1';
+import { tlsFailure, type ExchangeController, type ExchangeHandler } from './http1';
 import { headersFromRaw } from './response-headers';
 import { requestHasBody, withUpstreamHost } from './request-headers';
 import type { ShadowMetrics } from './shadow-metrics';
@@ -262,6 +262,8 @@ function describeError(err: NodeJS.ErrnoException, upstream: Upstream): string {
       return `new service did not answer within ${upstream.timeoutMs} ms`;
     case 'ECONNREFUSED':
       return 'new service refused the connection';
+    case 'UPSTREAM_TLS_ERROR':
+      return `new service failed the TLS handshake (${tlsFailure(err)})`;
     default:
       return `new service failed: ${err.code ?? err.message}`;
   }

@@ -1,4 +1,6 @@
 import type { UpstreamConfig } from '../core/config/types';
+import { upstreamSecureContext } from '../core/config/tls-files';
+import { StranglerError } from '../core/errors';
 import { UpstreamPool } from './http1';
 
 export interface Upstream {
@@ -26,10 +28,21 @@ export function createUpstreams(configs: Record<string, UpstreamConfig>): Map<st
         connections: config.connections,
         connectTimeoutMs: Math.min(config.timeoutMs, 10000),
         idleTimeoutMs: 4000,
+        ...(config.tls?.servername ? { servername: config.tls.servername } : {}),
+        ...(config.tls && (config.tls.ca || config.tls.cert) ? { secureContext: secureContextFor(config) } : {}),
       }),
     });
   }
   return upstreams;
+}
+
+/** The files were checked when the config was loaded; this reads them again, so a change since is reported. */
+function secureContextFor(config: UpstreamConfig): ReturnType<typeof upstreamSecureContext> {
+  try {
+    return upstreamSecureContext(config.tls!);
+  } catch (err) {
+    throw new StranglerError('STRANGLER_ERR_CONFIG', `upstreams.${config.name}.tls: ${(err as Error).message}`);
+  }
 }
 
 export async function closeUpstreams(upstreams: Map<string, Upstream>): Promise<void> {

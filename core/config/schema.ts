@@ -1,6 +1,13 @@
-/** The rules of strangler.yaml: a located YAML tree in, `StranglerConfig` with defaults applied (or issues) out. */
+/**
+ * The rules of strangler.yaml: a located YAML tree in, `StranglerConfig` with defaults applied (or issues)
+ * out. The only files it reads are the PEM files an upstream's `tls` block names (relative to the config's
+ * folder), so a missing or wrong one is reported with its line.
+ */
+import { isIP } from 'node:net';
+import { dirname, resolve } from 'node:path';
 import type { ConfigIssue } from '../errors';
 import { redactUrl } from './redact';
+import { readPemFile, upstreamSecureContext, type PemKind } from './tls-files';
 import {
   STAGES,
   type AdminConfig,
@@ -16,6 +23,7 @@ import {
   type StickinessSource,
   type StranglerConfig,
   type UpstreamConfig,
+  type UpstreamTlsConfig,
 } from './types';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -196,6 +204,19 @@ class Checker {
     };
   }
 
+  /** A path to a PEM file, resolved against the config file's folder; the file is read and checked. */
+  pemFile(kind: PemKind): Read<string> {
+    return this.text(`a path to a PEM file (${kind})`, (value) => {
+      const path = resolve(dirname(this.file), value);
+      try {
+        readPemFile(path, kind);
+      } catch (err) {
+        return (err as Error).message;
+      }
+      return { value: path };
+    }, false);
+  }
+
   boolean(): Read<boolean> {
     return (node, path) => {
       if (node.kind === 'scalar' && typeof node.value === 'boolean') return node.value;
@@ -254,7 +275,9 @@ const ADMIN_KEYS = ['host', 'port', 'token'];
 const STATE_KEYS = ['url', 'pollMs'];
 const FLAGS_KEYS = ['provider', 'url', 'clientToken', 'adminToken', 'environment', 'project', 'appName', 'refreshMs', 'bootstrap'];
 const UNLEASH_ONLY_KEYS = FLAGS_KEYS.filter((key) => key !== 'provider');
-const UPSTREAM_KEYS = ['url', 'timeoutMs', 'connections', 'preserveHost'];
+const UPSTREAM_KEYS = ['url', 'timeoutMs', 'connections', 'preserveHost', 'tls'];
+const UPSTREAM_TLS_KEYS = ['ca', 'cert', 'key', 'servername'];
+const DNS_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 const ROUTE_KEYS = [
   'name',
   'match',
@@ -436,7 +459,44 @@ function readUpstream(ck: Checker, f: Fields, name: string): UpstreamConfig | un
   const timeoutMs = f.get('timeoutMs', ck.integer(1, 600000)) ?? 30000;
   const connections = f.get('connections', ck.integer(1, 10000)) ?? 128;
   const preserveHost = f.get('preserveHost', ck.boolean()) ?? false;
-  return url === undefined ? undefined : { name, url, timeoutMs, connections, preserveHost };
+  if (!f.has('tls')) return url === undefined ? undefined : { name, url, timeoutMs, connections, preserveHost };
+  const tlsFields = f.get('tls', ck.mapping(UPSTREAM_TLS_KEYS));
+  if (url !== undefined && !url.toLowerCase().startsWith('https:')) {
+    ck.report(tlsFields?.node.line ?? f.node.line, f.at('tls'), `applies to https:// upstreams only (url is ${ck.quote(f.value('url')!, url)})`);
+    return undefined;
+  }
+  const tls = tlsFields && readUpstreamTls(ck, tlsFields);
+  return url === undefined || tls === undefined ? undefined : { name, url, timeoutMs, connections, preserveHost, tls };
+}
+
+function readUpstreamTls(ck: Checker, f: Fields): UpstreamTlsConfig | undefined {
+  const before = ck.issues.length;
+  const tls: UpstreamTlsConfig = {};
+  const ca = f.get('ca', ck.pemFile('certificates'));
+  const cert = f.get('cert', ck.pemFile('certificates'));
+  const key = f.get('key', ck.pemFile('private key'));
+  const servername = f.get(
+    'servername',
+    ck.text('a DNS name', (value) => (isIP(value) ? 'must be a DNS name (SNI carries no IP addresses)' : DNS_NAME.test(value) ? { value } : 'must be a DNS name such as orders.internal')),
+  );
+  if (f.has('cert') !== f.has('key')) {
+    const [given, missing] = f.has('cert') ? ['cert', 'key'] : ['key', 'cert'];
+    ck.report(f.node.line, f.at(missing), `is required with tls.${given} (a client certificate needs its private key, and the key its certificate)`);
+  }
+  if (ca !== undefined) tls.ca = ca;
+  if (cert !== undefined) tls.cert = cert;
+  if (key !== undefined) tls.key = key;
+  if (servername !== undefined) tls.servername = servername;
+  if (ck.issues.length > before) return undefined;
+  if (cert !== undefined && key !== undefined) {
+    try {
+      upstreamSecureContext(tls);
+    } catch (err) {
+      const keyNode = f.value('key')!;
+      return ck.report(keyNode.line, f.at('key'), (err as Error).message);
+    }
+  }
+  return tls;
 }
 
 function upstreamUrl(ck: Checker): Read<string> {

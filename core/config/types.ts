@@ -63,6 +63,20 @@ export interface UpstreamConfig {
   connections: number;
   /** Send the client's Host header instead of the upstream's own. */
   preserveHost: boolean;
+  /** https:// upstreams: whom to trust, the client certificate, the name to verify. */
+  tls?: UpstreamTlsConfig;
+}
+
+/** File paths are absolute (resolved against the config file's folder when loaded). */
+export interface UpstreamTlsConfig {
+  /** PEM file of the CA certificates trusted for this upstream, replacing Node's bundled list. */
+  ca?: string;
+  /** PEM client certificate for mutual TLS (with `key`). */
+  cert?: string;
+  /** PEM private key of `cert`, unencrypted. */
+  key?: string;
+  /** Name sent as SNI and checked against the upstream's certificate, instead of the url's host. */
+  servername?: string;
 }
 
 export interface RouteMatch {

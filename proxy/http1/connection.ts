@@ -18,9 +18,12 @@ export interface ConnectionOwner {
 }
 
 export interface ConnectionTimeouts {
+  /** Until the connection is established: TCP connected and, for https, the TLS handshake done. */
   connectMs: number;
   /** How long an idle connection is kept; an upstream's `Keep-Alive: timeout=N` can shorten it. */
   idleMs: number;
+  /** An https connection: established at 'secureConnect'; errors before that are TLS errors. */
+  tls: boolean;
 }
 
 /** Errors that mean "the connection was gone", as opposed to an upstream that failed to answer in time. */
@@ -42,6 +45,7 @@ export class UpstreamConnection {
   private poisoned = false;
   private paused = false;
   private idleMs: number;
+  private established = false;
   private readonly createdAt = performance.now();
   /** Last sign of life: a byte in or out for the running exchange, or when the connection became idle. */
   private activeAt = this.createdAt;
@@ -54,7 +58,7 @@ export class UpstreamConnection {
     this.idleMs = timeouts.idleMs;
     this.parser = createResponseParser(this);
     socket.setNoDelay(true);
-    socket.on('connect', this.touch);
+    socket.on(timeouts.tls ? 'secureConnect' : 'connect', this.onEstablished);
     socket.on('data', this.onData);
     socket.on('end', this.onEnd);
     socket.on('error', this.onError);
@@ -80,7 +84,7 @@ export class UpstreamConnection {
     }
     if (this.paused) return;
     let error: UpstreamError;
-    if (this.socket.connecting) {
+    if (!this.established) {
       if (now - this.createdAt <= this.timeouts.connectMs) return;
       error = new UpstreamError('UPSTREAM_CONNECT_TIMEOUT', `${this.owner.describe}: no connection within ${this.timeouts.connectMs} ms`);
     } else {
@@ -182,6 +186,11 @@ export class UpstreamConnection {
     this.activeAt = performance.now();
   };
 
+  private readonly onEstablished = (): void => {
+    this.established = true;
+    this.activeAt = performance.now();
+  };
+
   private readonly onData = (chunk: Buffer): void => {
     this.activeAt = performance.now();
     let result: number | Error;
@@ -213,6 +222,15 @@ export class UpstreamConnection {
   };
 
   private readonly onError = (error: Error): void => {
+    const code = (error as NodeJS.ErrnoException).code;
+    // Connected, but the handshake failed (an untrusted or mismatched certificate, a plain-HTTP port, …), or
+    // the server's TLS alert came after it: with TLS 1.3 a refused client certificate arrives as an alert
+    // once the client already considers the handshake done.
+    if (this.timeouts.tls && ((!this.established && !this.socket.connecting) || code?.startsWith('ERR_SSL_'))) {
+      const reason = code && !error.message.includes(code) ? `${error.message} (${code})` : error.message;
+      this.failExchange(new UpstreamError('UPSTREAM_TLS_ERROR', `${this.owner.describe}: TLS handshake failed: ${reason}`, { cause: error }));
+      return;
+    }
     this.failExchange(error);
   };
 

@@ -1,2 +1,2 @@
 export { UpstreamPool, type UpstreamPoolOptions } from './pool';
-export { UpstreamError, type ExchangeController, type ExchangeHandler, type ExchangeOptions, type UpstreamErrorCode } from './types';
+export { UpstreamError, tlsFailure, type ExchangeController, type ExchangeHandler, type ExchangeOptions, type UpstreamErrorCode } from './types';

@@ -1,5 +1,5 @@
 import { connect as connectTcp, type Socket } from 'node:net';
-import { connect as connectTls } from 'node:tls';
+import { connect as connectTls, type SecureContext } from 'node:tls';
 import { isIP } from 'node:net';
 import { UpstreamConnection, type ConnectionOwner } from './connection';
 import { Exchange, type ExchangeQueue } from './exchange';
@@ -11,6 +11,10 @@ export interface UpstreamPoolOptions {
   connectTimeoutMs: number;
   /** How long an idle connection is kept open. */
   idleTimeoutMs: number;
+  /** https only: trusted CAs and client certificate (default: Node's CA list, no client certificate). */
+  secureContext?: SecureContext;
+  /** https only: the name sent as SNI and verified in the certificate (default: the origin's host name). */
+  servername?: string;
 }
 
 /**
@@ -26,6 +30,8 @@ export class UpstreamPool implements ConnectionOwner, ExchangeQueue {
   private readonly host: string;
   private readonly port: number;
   private readonly tls: boolean;
+  /** SNI and certificate name; none for an IP address (SNI carries host names only). */
+  private readonly servername: string | undefined;
   private closing: Promise<void> | undefined;
   private drained: (() => void) | undefined;
   private sweep: NodeJS.Timeout | undefined;
@@ -39,6 +45,7 @@ export class UpstreamPool implements ConnectionOwner, ExchangeQueue {
     this.tls = url.protocol === 'https:';
     this.host = url.hostname.replace(/^\[(.*)\]$/, '$1');
     this.port = Number(url.port) || (this.tls ? 443 : 80);
+    this.servername = options.servername ?? (isIP(this.host) ? undefined : this.host);
     this.describe = `upstream ${url.host}`;
     this.sweepMs = sweepInterval(Math.min(options.connectTimeoutMs, options.idleTimeoutMs));
   }
@@ -132,12 +139,14 @@ export class UpstreamPool implements ConnectionOwner, ExchangeQueue {
           host: this.host,
           port: this.port,
           ALPNProtocols: ['http/1.1'],
-          ...(isIP(this.host) ? {} : { servername: this.host }),
+          ...(this.servername === undefined ? {} : { servername: this.servername }),
+          ...(this.options.secureContext ? { secureContext: this.options.secureContext } : {}),
         })
       : connectTcp({ host: this.host, port: this.port });
     const connection = new UpstreamConnection(this, socket, {
       connectMs: this.options.connectTimeoutMs,
       idleMs: this.options.idleTimeoutMs,
+      tls: this.tls,
     });
     this.open.add(connection);
     if (!this.sweep) this.startSweep();

@@ -39,14 +39,22 @@ export type UpstreamErrorCode =
   | 'UPSTREAM_BODY_TIMEOUT'
   | 'UPSTREAM_CLOSED'
   | 'UPSTREAM_PROTOCOL_ERROR'
+  | 'UPSTREAM_TLS_ERROR'
   | 'UPSTREAM_POOL_CLOSED';
 
 export class UpstreamError extends Error {
   constructor(
     readonly code: UpstreamErrorCode,
     message: string,
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
     this.name = 'UpstreamError';
   }
+}
+
+/** What failed an UPSTREAM_TLS_ERROR handshake: its error code (DEPTH_ZERO_SELF_SIGNED_CERT, ERR_TLS_CERT_ALTNAME_INVALID, …), else its message. */
+export function tlsFailure(err: Error): string {
+  const cause = err.cause as NodeJS.ErrnoException | undefined;
+  return cause?.code ?? cause?.message ?? err.message;
 }

@@ -520,7 +520,9 @@ describe('UpstreamPool: https upstreams', () => {
       const p = new UpstreamPool(`https://localhost:${(server.address() as AddressInfo).port}`, { connections: 1, connectTimeoutMs: 2000, idleTimeoutMs: 1000 });
       pools.push(p);
       const reply = await send(p);
-      expect(reply.error?.code).toBe('DEPTH_ZERO_SELF_SIGNED_CERT');
+      expect(reply.error?.code).toBe('UPSTREAM_TLS_ERROR');
+      expect(reply.error?.message).toMatch(/TLS handshake failed: self[- ]signed certificate \(DEPTH_ZERO_SELF_SIGNED_CERT\)/);
+      expect((reply.error?.cause as NodeJS.ErrnoException).code).toBe('DEPTH_ZERO_SELF_SIGNED_CERT');
       expect(servernames).toEqual(['localhost']);
       await new Promise<void>((resolve) => server.close(() => resolve()));
     } finally {

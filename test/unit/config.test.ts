@@ -309,7 +309,7 @@ describe('parseConfig: one message per mistake, with its line', () => {
     expect(
       messagesOf(`${BASE}  billing: { url: http://127.0.0.1:5000, timeout: 5 }\nflags: { provider: launchdarkly, sdkKey: x }\n`),
     ).toEqual([
-      'strangler.yaml:5 upstreams.billing: unknown key "timeout" (expected one of: url, timeoutMs, connections, preserveHost)',
+      'strangler.yaml:5 upstreams.billing: unknown key "timeout" (expected one of: url, timeoutMs, connections, preserveHost, tls)',
       'strangler.yaml:6 flags: unknown key "sdkKey" (expected one of: provider, url, clientToken, adminToken, environment, project, appName, refreshMs, bootstrap)',
       'strangler.yaml:6 flags.provider: must be one of embedded, unleash, got "launchdarkly"',
     ]);
