@@ -17,7 +17,7 @@ export interface ConnectionOwner {
   readonly describe: string;
 }
 
-export interface ConnectionTimeouts {
+export interface ConnectionSettings {
   /** Until the connection is established: TCP connected and, for https, the TLS handshake done. */
   connectMs: number;
   /** How long an idle connection is kept; an upstream's `Keep-Alive: timeout=N` can shorten it. */
@@ -53,12 +53,12 @@ export class UpstreamConnection {
   constructor(
     private readonly owner: ConnectionOwner,
     private readonly socket: Socket,
-    private readonly timeouts: ConnectionTimeouts,
+    private readonly settings: ConnectionSettings,
   ) {
-    this.idleMs = timeouts.idleMs;
+    this.idleMs = settings.idleMs;
     this.parser = createResponseParser(this);
     socket.setNoDelay(true);
-    socket.on(timeouts.tls ? 'secureConnect' : 'connect', this.onEstablished);
+    socket.on(settings.tls ? 'secureConnect' : 'connect', this.onEstablished);
     socket.on('data', this.onData);
     socket.on('end', this.onEnd);
     socket.on('error', this.onError);
@@ -85,8 +85,8 @@ export class UpstreamConnection {
     if (this.paused) return;
     let error: UpstreamError;
     if (!this.established) {
-      if (now - this.createdAt <= this.timeouts.connectMs) return;
-      error = new UpstreamError('UPSTREAM_CONNECT_TIMEOUT', `${this.owner.describe}: no connection within ${this.timeouts.connectMs} ms`);
+      if (now - this.createdAt <= this.settings.connectMs) return;
+      error = new UpstreamError('UPSTREAM_CONNECT_TIMEOUT', `${this.owner.describe}: no connection within ${this.settings.connectMs} ms`);
     } else {
       const timeoutMs = exchange.options.timeoutMs;
       if (now - this.activeAt <= timeoutMs) return;
@@ -226,7 +226,7 @@ export class UpstreamConnection {
     // Connected, but the handshake failed (an untrusted or mismatched certificate, a plain-HTTP port, …), or
     // the server's TLS alert came after it: with TLS 1.3 a refused client certificate arrives as an alert
     // once the client already considers the handshake done.
-    if (this.timeouts.tls && ((!this.established && !this.socket.connecting) || code?.startsWith('ERR_SSL_'))) {
+    if (this.settings.tls && ((!this.established && !this.socket.connecting) || code?.startsWith('ERR_SSL_'))) {
       const reason = code && !error.message.includes(code) ? `${error.message} (${code})` : error.message;
       this.failExchange(new UpstreamError('UPSTREAM_TLS_ERROR', `${this.owner.describe}: TLS handshake failed: ${reason}`, { cause: error }));
       return;
@@ -290,7 +290,7 @@ export class UpstreamConnection {
       if (name.length !== 10 || name.toLowerCase() !== 'keep-alive') continue;
       const match = /(?:^|[,;\s])timeout\s*=\s*(\d+)/i.exec(raw[i + 1]!);
       if (!match) continue;
-      this.idleMs = Math.min(this.timeouts.idleMs, Number(match[1]) * 1000 - 1000);
+      this.idleMs = Math.min(this.settings.idleMs, Number(match[1]) * 1000 - 1000);
       if (this.idleMs > 0) this.owner.useTimeout(this.idleMs);
     }
   }
