@@ -197,7 +197,7 @@ describe('strangler proxy lifecycle', () => {
     const file = writeConfig(dir.path, proxyYaml({ legacyUrl: legacy.url, ordersUrl: legacy.url, stateUrl: 'embedded:./state' }));
     const proxy = await startProxyProcess(file, 20000, { launcher: true });
     // The launcher exec'd node with its memory settings: the signal below goes straight to the proxy.
-    expect(readFileSync(`/proc/${proxy.child.pid}/cmdline`, 'utf8').split('\0')).toEqual(expect.arrayContaining(['--max-semi-space-size=2', 'proxy']));
+    expect(readFileSync(`/proc/${proxy.child.pid}/cmdline`, 'utf8').split('\0')).toEqual(expect.arrayContaining(['--max-semi-space-size=4', 'proxy']));
     expect(readFileSync(`/proc/${proxy.child.pid}/environ`, 'utf8').split('\0')).toContain('MALLOC_ARENA_MAX=2');
     await admin(proxy, 'PUT', '/routes/orders', { percent: 45, reason: 'before restart' });
     const inFlight = fetch(`${proxy.proxyUrl}/slow`).then(async (r) => ({ status: r.status, body: await r.text() }));

@@ -41,12 +41,12 @@ describe('bin/strangler (the `strangler` binary)', () => {
     expect(bad.stderr).toBe(direct.stderr);
   });
 
-  test('starts node with a 2 MB semi-space and two malloc arenas, arguments passed through unchanged', () => {
+  test('starts node with a 4 MB semi-space and two malloc arenas, arguments passed through unchanged', () => {
     const out = launch(['rollout', 'set', 'orders', '25', '--reason', 'two words; and "quotes"'], {}, capturingNode());
     expect(out.status).toBe(0);
     expect(out.stdout.split('\n').slice(0, -1)).toEqual([
       'MALLOC_ARENA_MAX=2',
-      '--max-semi-space-size=2',
+      '--max-semi-space-size=4',
       MAIN,
       'rollout',
       'set',
