@@ -54,10 +54,9 @@ export function upstreamSecureContext(files: UpstreamTlsConfig): SecureContext {
   const ca = files.ca === undefined ? undefined : readPemFile(files.ca, 'certificates');
   const cert = files.cert === undefined ? undefined : readPemFile(files.cert, 'certificates');
   const key = files.key === undefined ? undefined : readPemFile(files.key, 'private key');
-  try {
-    return createSecureContext({ ca, cert, key });
-  } catch (err) {
-    if (cert && key) throw new Error(`${files.key}: the private key does not belong to the certificate in ${files.cert}`);
-    throw err;
+  // The first certificate of a chain file is the client's own.
+  if (cert && key && !new X509Certificate(cert).checkPrivateKey(createPrivateKey(key))) {
+    throw new Error(`${files.key}: the private key does not belong to the certificate in ${files.cert}`);
   }
+  return createSecureContext({ ca, cert, key });
 }

@@ -224,9 +224,10 @@ export class UpstreamConnection {
   private readonly onError = (error: Error): void => {
     const code = (error as NodeJS.ErrnoException).code;
     // Connected, but the handshake failed (an untrusted or mismatched certificate, a plain-HTTP port, …), or
-    // the server's TLS alert came after it: with TLS 1.3 a refused client certificate arrives as an alert
-    // once the client already considers the handshake done.
-    if (this.settings.tls && ((!this.established && !this.socket.connecting) || code?.startsWith('ERR_SSL_'))) {
+    // the server's TLS alert came just after it: with TLS 1.3 a refused client certificate arrives as an
+    // alert once the client already considers the handshake done, before any answer on the connection.
+    const handshakeAlert = code?.startsWith('ERR_SSL_') === true && this.served === 0 && this.exchange?.answered !== true;
+    if (this.settings.tls && ((!this.established && !this.socket.connecting) || handshakeAlert)) {
       const reason = code && !error.message.includes(code) ? `${error.message} (${code})` : error.message;
       this.failExchange(new UpstreamError('UPSTREAM_TLS_ERROR', `${this.owner.describe}: TLS handshake failed: ${reason}`, { cause: error }));
       return;
