@@ -139,6 +139,7 @@ export class ProxyServer {
         if (--this.inFlight === 0 && this.drained) this.drained();
       },
     });
+    shadow?.legacyDispatched();
   }
 
   private decide(req: IncomingMessage, path: string, query: string): Decision {

@@ -1,41 +1,44 @@
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, type Registry } from 'prom-client';
 import type { ComparisonResult } from '../core/comparison';
+import { type CounterChild, type HistogramChild, HotCounter, HotHistogram } from '../core/hot-metrics';
 
 interface RouteChildren {
-  results: Map<ComparisonResult, Counter.Internal>;
-  legacy: Histogram.Internal<string>;
-  candidate: Histogram.Internal<string>;
+  results: Map<ComparisonResult, CounterChild>;
+  legacy: HistogramChild;
+  candidate: HistogramChild;
 }
 
 export type ShadowDropReason = 'max-in-flight' | 'body-too-large' | 'legacy-failed' | 'queue-full' | 'store-error';
 
-/** Rare compared with requests (a sample, off the request path): prom-client's label lookups are fine here. */
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** At sample 1 every shadowed request is compared, so comparisons and latencies use the request path's hot metrics. */
 export class ShadowMetrics {
-  private readonly comparisons: Counter<'route' | 'result'>;
+  private readonly comparisons: HotCounter;
   private readonly dropped: Counter<'route' | 'reason'>;
-  private readonly latency: Histogram<'route' | 'target'>;
+  private readonly latency: HotHistogram;
   private readonly routes = new Map<string, RouteChildren>();
 
   constructor(registry: Registry) {
-    this.comparisons = new Counter({
-      name: 'strangler_shadow_comparisons_total',
-      help: 'Shadow comparisons of legacy and the new service: match, mismatch, noise, error.',
-      labelNames: ['route', 'result'],
-      registers: [registry],
-    });
+    this.comparisons = new HotCounter(
+      'strangler_shadow_comparisons_total',
+      'Shadow comparisons of legacy and the new service: match, mismatch, noise, error.',
+      ['route', 'result'],
+      registry,
+    );
     this.dropped = new Counter({
       name: 'strangler_shadow_dropped_total',
       help: 'Shadow copies or comparisons given up: max-in-flight, body-too-large, legacy-failed, queue-full, store-error.',
       labelNames: ['route', 'reason'],
       registers: [registry],
     });
-    this.latency = new Histogram({
-      name: 'strangler_shadow_latency_seconds',
-      help: 'Response time of the same requests on legacy and on the new service (shadowed requests only).',
-      labelNames: ['route', 'target'],
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-      registers: [registry],
-    });
+    this.latency = new HotHistogram(
+      'strangler_shadow_latency_seconds',
+      'Response time of the same requests on legacy and on the new service (shadowed requests only).',
+      ['route', 'target'],
+      LATENCY_BUCKETS,
+      registry,
+    );
   }
 
   compared(route: string, result: ComparisonResult, legacyMs: number, candidateMs: number | undefined): void {

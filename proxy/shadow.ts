@@ -31,6 +31,11 @@ export interface ShadowStart {
   tap: ResponseTap;
   /** The client's request body, passing through a copy; the forwarder sends this instead of the request. */
   body: Readable | undefined;
+  /**
+   * Call once legacy's request is dispatched: a request without a body is copied now, so the copy is
+   * written after legacy's request, never before it (with a body, the copy goes when the body is whole).
+   */
+  legacyDispatched(): void;
 }
 
 type Answer = ResponseSnapshot | { error: string; ms: number };
@@ -123,7 +128,6 @@ class ShadowCopy implements ShadowStart, ResponseTap {
     this.legacyBody = new BodyCapture(shadow.maxBodyBytes);
     if (!requestHasBody(req)) {
       this.body = undefined;
-      this.sendCopies(undefined);
       return;
     }
     // A pass-through copy, read at the pace legacy's upload sets: nothing is read before the forwarder reads.
@@ -144,6 +148,10 @@ class ShadowCopy implements ShadowStart, ResponseTap {
 
   get tap(): ResponseTap {
     return this;
+  }
+
+  legacyDispatched(): void {
+    if (!this.body) this.sendCopies(undefined);
   }
 
   // -- ResponseTap: legacy's response as it streams to the client ----------------------------------------

@@ -7,6 +7,7 @@ import { startLegacyMonolith } from '../../examples/legacy-monolith';
 import { startOrdersService } from '../../examples/orders-service';
 import { startProxy, type RunningProxy } from '../../proxy/start';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres';
+import { eventually } from '../helpers/eventually';
 import { CLI, tempDir } from '../helpers/proxy-process';
 
 const TOKEN = 'diff-e2e-admin-token';
@@ -78,6 +79,26 @@ describe('the demo services in shadow: one real difference, one noisy timestamp'
     expect(byPath.get('$.total')).toMatchObject({ count: 15, kinds: ['type'] });
     expect(byPath.get('$.generatedAt')).toMatchObject({ count: 0, noise: 30 });
     expect(byPath.has('$.servedBy')).toBe(false);
+  });
+
+  test('metrics: comparisons by result and legacy-vs-new latency histograms, on the admin port', async () => {
+    const scrape = async (): Promise<string> => {
+      const response = await fetch(`http://127.0.0.1:${proxy.adminAddress.port}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      expect(response.status).toBe(200);
+      return response.text();
+    };
+    let text = '';
+    await eventually(async () => (text = await scrape()).includes('strangler_shadow_comparisons_total{route="orders",result="mismatch"} 30'));
+    expect(text).toContain('# TYPE strangler_shadow_comparisons_total counter');
+    expect(text).not.toMatch(/strangler_shadow_comparisons_total\{route="orders",result="(match|noise|error)"\}/);
+    expect(text).toContain('# TYPE strangler_shadow_latency_seconds histogram');
+    for (const target of ['legacy', 'new']) {
+      expect(text).toContain(`strangler_shadow_latency_seconds_count{route="orders",target="${target}"} 30`);
+      expect(text).toContain(`strangler_shadow_latency_seconds_bucket{route="orders",target="${target}",le="+Inf"} 30`);
+      const sum = Number(new RegExp(`strangler_shadow_latency_seconds_sum\\{route="orders",target="${target}"\\} (\\S+)`).exec(text)?.[1]);
+      expect(sum).toBeGreaterThan(0);
+      expect(sum).toBeLessThan(30);
+    }
   });
 
   test('diff show prints one comparison in full, with the noise apart', async () => {

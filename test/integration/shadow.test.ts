@@ -103,6 +103,26 @@ describe('shadow traffic: legacy serves, a copy goes to the new service', () => 
     expect(legacy.requests[0]!.headers['x-strangler-shadow']).toBeUndefined();
   });
 
+  test("the copy is written after legacy's request, never before it", async () => {
+    const arrivals: string[] = [];
+    const onLegacy = (): number => arrivals.push('legacy');
+    const onNew = (): number => arrivals.push('new');
+    legacy.server.prependListener('request', onLegacy);
+    slow.server.prependListener('request', onNew);
+    try {
+      for (let i = 0; i < 10; i++) {
+        arrivals.length = 0;
+        await get(`${proxy.url}/api/orders/order-${i}`);
+        await eventually(() => arrivals.length === 2, 5000, 5);
+        expect(arrivals).toEqual(['legacy', 'new']);
+      }
+      await eventually(() => exchanges.length === 10, 5000, 5);
+    } finally {
+      legacy.server.off('request', onLegacy);
+      slow.server.off('request', onNew);
+    }
+  });
+
   test('a new service that resets the connection: the client still gets legacy; the exchange records the error', async () => {
     const reply = await get(`${proxy.url}/api/reset`);
     expect(JSON.parse(reply.body).servedBy).toBe('legacy');
