@@ -25,7 +25,7 @@ import { basename, dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { getHeapSpaceStatistics } from 'node:v8';
 import type { Duplex } from 'node:stream';
-import type { ComparisonQuery, ComparisonRecord, ComparisonStore } from '../core/comparison';
+import { DEFAULT_NOISE_THRESHOLDS, type ComparisonQuery, type ComparisonRecord, type ComparisonStore } from '../core/comparison';
 import type { RouteConfig, ShadowConfig, StranglerConfig, UpstreamConfig } from '../core/config/types';
 import { FixedRouteState } from '../rollout/fixed-state';
 
@@ -89,6 +89,7 @@ export const BENCH_SHADOW: ShadowConfig = {
   sample: 1,
   methods: ['GET', 'HEAD'],
   noiseSample: 0,
+  noiseThresholds: { ...DEFAULT_NOISE_THRESHOLDS },
   ignore: [],
   maxBodyBytes: 1024 * 1024,
   maxInFlight: 1024,

@@ -17,6 +17,17 @@ export interface FieldDifference {
 
 export type ComparisonResult = 'match' | 'mismatch' | 'noise' | 'error';
 
+/**
+ * When a field counts as noise (Diffy's thresholds): legacy disagreed with itself there in at least
+ * `relative` of the cases (a share, 0–1) and at least `absolute` times.
+ */
+export interface NoiseThresholds {
+  relative: number;
+  absolute: number;
+}
+
+export const DEFAULT_NOISE_THRESHOLDS: Readonly<NoiseThresholds> = { relative: 0.2, absolute: 3 };
+
 export interface ComparisonRecord {
   requestId: string;
   route: string;

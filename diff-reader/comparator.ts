@@ -43,7 +43,7 @@ export class Comparator {
       };
     }
     const options = this.optionsFor(input.route, input.shadow);
-    const model = this.modelFor(input.route.name);
+    const model = this.modelFor(input.route.name, input.shadow);
     const primaryVsCandidate = compareResponses(input.legacy, candidate, options);
     const primaryVsSecondary = input.secondary ? compareResponses(input.legacy, input.secondary, options) : undefined;
     model.observe(primaryVsCandidate, primaryVsSecondary);
@@ -67,6 +67,7 @@ export class Comparator {
   /** Compiles a route's diff options now, so a bad option stops the start instead of the first comparison. */
   prepare(route: RouteConfig, shadow: ShadowConfig): void {
     this.optionsFor(route, shadow);
+    this.modelFor(route.name, shadow);
   }
 
   /** Per-path raw and noise counts learned for a route (Diffy's view), for reports. */
@@ -89,10 +90,10 @@ export class Comparator {
     return compiled;
   }
 
-  private modelFor(route: string): NoiseModel {
+  private modelFor(route: string, shadow: ShadowConfig): NoiseModel {
     let model = this.models.get(route);
     if (!model) {
-      model = new NoiseModel();
+      model = new NoiseModel({ relativeThreshold: shadow.noiseThresholds.relative, absoluteThreshold: shadow.noiseThresholds.absolute });
       this.models.set(route, model);
     }
     return model;

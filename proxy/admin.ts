@@ -41,6 +41,7 @@ const OPEN_PATHS = new Set(['/healthz']);
 export function buildAdminApi(options: AdminOptions): FastifyInstance {
   const app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
   const routesByName = new Map(options.routes.map((r) => [r.name, r]));
+  const noiseThresholds = Object.fromEntries(options.routes.flatMap((r) => (r.shadow ? [[r.name, r.shadow.noiseThresholds]] : [])));
   const expected = Buffer.from(`Bearer ${options.token}`);
 
   app.addHook('onRequest', async (request, reply) => {
@@ -108,10 +109,10 @@ export function buildAdminApi(options: AdminOptions): FastifyInstance {
     if (sinceDate && Number.isNaN(sinceDate.getTime())) return reply.code(400).send({ error: `since: must be an ISO-8601 time, got ${JSON.stringify(since)}`, field: 'since' });
     if (route !== undefined && !routesByName.has(route)) return unknownRoute(reply, route);
     const comparisons = options.comparisons;
-    if (!comparisons) return buildDiffReport([], { generatedAt: new Date(), ...(route ? { route } : {}) });
+    if (!comparisons) return buildDiffReport([], { generatedAt: new Date(), noiseThresholds, ...(route ? { route } : {}) });
     await comparisons.flush();
     const records = await storeCall(() => comparisons.store.query({ ...(route ? { route } : {}), ...(sinceDate ? { since: sinceDate } : {}) }));
-    return buildDiffReport(records, { generatedAt: new Date(), ...(route ? { route } : {}), ...(sinceDate ? { since: sinceDate } : {}) });
+    return buildDiffReport(records, { generatedAt: new Date(), noiseThresholds, ...(route ? { route } : {}), ...(sinceDate ? { since: sinceDate } : {}) });
   });
 
   app.get('/comparisons/:requestId', async (request: FastifyRequest<{ Params: { requestId: string } }>, reply) => {

@@ -5,6 +5,7 @@
  */
 import { isIP } from 'node:net';
 import { dirname, resolve } from 'node:path';
+import { DEFAULT_NOISE_THRESHOLDS, type NoiseThresholds } from '../comparison';
 import type { ConfigIssue } from '../errors';
 import { redactUrl } from './redact';
 import { readPemFile, upstreamSecureContext, type PemKind } from './tls-files';
@@ -300,12 +301,14 @@ const SHADOW_KEYS = [
   'maxBodyBytes',
   'maxInFlight',
   'noiseSample',
+  'noiseThresholds',
   'unordered',
   'numericTolerance',
   'timestampToleranceMs',
   'headers',
   'onCanary',
 ];
+const NOISE_THRESHOLD_KEYS = ['relative', 'absolute'];
 const FALLBACK_KEYS = ['on', 'methods'];
 const DEPRECATED_KEYS = ['sunset', 'link'];
 const FALLBACK_ON = ['connect-error', 'timeout', '5xx'] as const;
@@ -695,13 +698,14 @@ function readShadow(ck: Checker, f: Fields): ShadowConfig | undefined {
     maxBodyBytes: f.get('maxBodyBytes', ck.integer(0, 104857600)),
     maxInFlight: f.get('maxInFlight', ck.integer(1, 100000)),
     noiseSample: f.get('noiseSample', ck.number(0, 1)),
+    noiseThresholds: optionalBlock(ck, f, 'noiseThresholds', NOISE_THRESHOLD_KEYS, readNoiseThresholds),
     unordered: f.has('unordered') ? f.get('unordered', unorderedSetting(ck, jsonPath)) : false,
     numericTolerance: f.get('numericTolerance', ck.number(0, Number.MAX_SAFE_INTEGER)),
     timestampToleranceMs: f.get('timestampToleranceMs', ck.integer(0, 86400000)),
     headers: f.has('headers') ? f.get('headers', ck.list('header names such as [content-type]', headerName)) : ['content-type'],
     onCanary: f.get('onCanary', ck.boolean()),
   };
-  if (!shadow.methods || !shadow.ignore || shadow.unordered === undefined || !shadow.headers) return undefined;
+  if (!shadow.methods || !shadow.ignore || shadow.unordered === undefined || !shadow.headers || !shadow.noiseThresholds.ok) return undefined;
   const config: ShadowConfig = {
     sample: shadow.sample ?? 1,
     methods: shadow.methods,
@@ -709,6 +713,7 @@ function readShadow(ck: Checker, f: Fields): ShadowConfig | undefined {
     maxBodyBytes: shadow.maxBodyBytes ?? 1048576,
     maxInFlight: shadow.maxInFlight ?? 64,
     noiseSample: shadow.noiseSample ?? 0.1,
+    noiseThresholds: shadow.noiseThresholds.value ?? { ...DEFAULT_NOISE_THRESHOLDS },
     unordered: shadow.unordered,
     numericTolerance: shadow.numericTolerance ?? 0,
     headers: shadow.headers,
@@ -732,6 +737,14 @@ function unorderedSetting(ck: Checker, jsonPath: Read<string>): Read<boolean | s
 function ignoreList(ck: Checker, item: Read<string>): Read<string[]> {
   const nonEmpty = ck.list('JSON paths such as [$.meta.generatedAt]', item);
   return (node, path) => (node.kind === 'seq' && node.items.length === 0 ? [] : nonEmpty(node, path));
+}
+
+function readNoiseThresholds(ck: Checker, f: Fields): NoiseThresholds | undefined {
+  const before = ck.issues.length;
+  const relative = f.get('relative', ck.number(0, 1));
+  const absolute = f.get('absolute', ck.integer(0, 1000000));
+  if (ck.issues.length > before) return undefined;
+  return { relative: relative ?? DEFAULT_NOISE_THRESHOLDS.relative, absolute: absolute ?? DEFAULT_NOISE_THRESHOLDS.absolute };
 }
 
 function readFallback(ck: Checker, f: Fields): FallbackConfig | undefined {

@@ -1,4 +1,5 @@
 /** The validated, defaults-applied form of strangler.yaml. */
+import type { NoiseThresholds } from '../comparison';
 
 export const STAGES = ['legacy', 'shadow', 'canary', 'live', 'retired'] as const;
 export type Stage = (typeof STAGES)[number];
@@ -98,6 +99,8 @@ export interface ShadowConfig {
   maxInFlight: number;
   /** Share of shadowed safe requests sent to legacy a second time, to learn which fields are noise. */
   noiseSample: number;
+  /** When a field is noise: in the learned model (per process) and in diff reports. */
+  noiseThresholds: NoiseThresholds;
   /** Arrays compared as multisets: all (`true`) or those at these JSON paths. */
   unordered: boolean | string[];
   /** Numbers closer than this are equal. */

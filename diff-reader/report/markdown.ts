@@ -50,6 +50,9 @@ export function codeSpan(text: string, inTable: boolean): string {
   return `${fence}${padding}${body}${padding}${fence}`;
 }
 
+/** Request ids are shown whole up to this width (a UUID is 36): `strangler diff show` takes them. */
+const REQUEST_ID_WIDTH = 40;
+
 function value(text: string | null): string {
   return text === null ? '*(absent)*' : codeSpan(exampleValue(text, VALUE_WIDTH), true);
 }
@@ -89,17 +92,18 @@ function differencesTable(route: RouteReport, maxFields: number): string[] {
   const lines = [
     '**Top differences**',
     '',
-    '| Field | Count | Share | Noise | Example legacy → new |',
-    '| --- | ---: | ---: | ---: | --- |',
+    '| Field | Count | Share | Noise | Example legacy → new | Request |',
+    '| --- | ---: | ---: | ---: | --- | --- |',
   ];
   for (const field of route.fields.slice(0, maxFields)) {
     const example = field.examples[0];
     const shown = example
       ? `${value(example.legacy)} → ${value(example.candidate)}${example.noise ? ' _(noise)_' : ''}`
       : '';
+    const request = example ? codeSpan(truncate(example.requestId, REQUEST_ID_WIDTH), true) : '';
     lines.push(
       `| ${codeSpan(field.path, true)} | ${formatCount(field.count)} | ${formatPercent(field.share)} | ` +
-        `${formatCount(field.noise)} | ${shown} |`,
+        `${formatCount(field.noise)} | ${shown} | ${request} |`,
     );
   }
   const hidden = route.fields.length - maxFields;

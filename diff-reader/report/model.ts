@@ -9,9 +9,14 @@
  * - A field's `count` is the number of comparisons in which that templated path had a real difference (a path
  *   listed twice in one comparison, e.g. two array elements under `$.items[*]`, counts once), so `share` ≤ 1;
  *   `noise` is the same for differences explained as noise (Diffy's raw versus noise).
+ * - Noise is decided again over the whole report, the way Diffy does it: a path that was explained as noise
+ *   in at least `relative` of the comparisons where it differed, and at least `absolute` times, is noisy, and
+ *   its remaining differences count as noise too (those seen before the proxy's model had learned it, or in
+ *   requests without a second legacy answer). A mismatch whose every difference is on noisy paths becomes noise.
  * - Absent values are `null`, never undefined, so the JSON form always has the same keys.
  */
-import type { ComparisonRecord, ComparisonResult, DifferenceKind, FieldDifference } from '../../core/comparison';
+import { DEFAULT_NOISE_THRESHOLDS, type ComparisonRecord, type ComparisonResult, type DifferenceKind, type FieldDifference, type NoiseThresholds } from '../../core/comparison';
+import { ancestorsOf } from '../engine/noise';
 
 export interface DiffReportOptions {
   generatedAt: Date;
@@ -23,6 +28,8 @@ export interface DiffReportOptions {
   examplesPerField?: number;
   /** Time buckets of the mismatch-rate chart (default 24). */
   buckets?: number;
+  /** Per route name (the route's shadow.noiseThresholds); DEFAULT_NOISE_THRESHOLDS for routes not listed. */
+  noiseThresholds?: Readonly<Record<string, NoiseThresholds>>;
 }
 
 export const DEFAULT_EXAMPLES_PER_FIELD = 3;
@@ -67,6 +74,8 @@ export interface FieldReport {
   share: number;
   /** Comparisons in which this path differed but was explained as noise. */
   noise: number;
+  /** Noisy by the route's thresholds over this report: every difference here counts as noise. */
+  noisy: boolean;
   /** Kinds of real differences seen (noise kinds when there were none), sorted. */
   kinds: DifferenceKind[];
   /** The most recent examples (newest first); real differences, or noise ones for a noise-only field. */
@@ -98,6 +107,8 @@ export interface ErrorReason {
 
 export interface RouteReport {
   route: string;
+  /** The thresholds that decided which fields are noisy. */
+  noiseThresholds: NoiseThresholds;
   counts: OutcomeCounts;
   rates: OutcomeRates;
   /** Every path that differed (for real or as noise): count desc, then path. */
@@ -241,7 +252,7 @@ function tallyFields(newestFirstRecords: readonly ComparisonRecord[], examplesPe
   return tallies;
 }
 
-function fieldReports(newestFirstRecords: readonly ComparisonRecord[], examplesPerField: number): FieldReport[] {
+function fieldReports(newestFirstRecords: readonly ComparisonRecord[], examplesPerField: number, noisy: ReadonlySet<string>): FieldReport[] {
   const comparisons = newestFirstRecords.length;
   return [...tallyFields(newestFirstRecords, examplesPerField).values()]
     .map((tally): FieldReport => {
@@ -251,11 +262,52 @@ function fieldReports(newestFirstRecords: readonly ComparisonRecord[], examplesP
         count: tally.count,
         share: comparisons === 0 ? 0 : tally.count / comparisons,
         noise: tally.noise,
+        noisy: isCovered(tally.path, noisy),
         kinds: [...(real ? tally.kinds : tally.noiseKinds)].sort(compareStrings),
         examples: real ? tally.examples : tally.noiseExamples,
       };
     })
     .sort((a, b) => b.count - a.count || compareStrings(a.path, b.path));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Noise, decided over the report
+
+function isCovered(path: string, paths: ReadonlySet<string>): boolean {
+  if (paths.size === 0) return false;
+  if (paths.has(path)) return true;
+  for (const ancestor of ancestorsOf(path)) if (paths.has(ancestor)) return true;
+  return false;
+}
+
+/** Paths explained as noise in ≥ `relative` of the comparisons where they differed, and ≥ `absolute` times. */
+function noisyPaths(records: readonly ComparisonRecord[], thresholds: NoiseThresholds): Set<string> {
+  const counts = new Map<string, { real: number; noise: number }>();
+  const countOf = (path: string): { real: number; noise: number } => {
+    let count = counts.get(path);
+    if (!count) counts.set(path, (count = { real: 0, noise: 0 }));
+    return count;
+  };
+  for (const record of records) {
+    for (const difference of firstPerPath(record.differences)) countOf(difference.path).real++;
+    for (const difference of firstPerPath(record.noise)) countOf(difference.path).noise++;
+  }
+  const noisy = new Set<string>();
+  for (const [path, { real, noise }] of counts) {
+    if (noise > 0 && noise >= thresholds.absolute && noise / (real + noise) >= thresholds.relative) noisy.add(path);
+  }
+  return noisy;
+}
+
+/** The records with differences on noisy paths moved to noise; a mismatch left without differences is noise. */
+function withLearnedNoise(records: readonly ComparisonRecord[], noisy: ReadonlySet<string>): ComparisonRecord[] {
+  if (noisy.size === 0) return [...records];
+  return records.map((record) => {
+    if (record.result !== 'mismatch' || !record.differences.some((d) => isCovered(d.path, noisy))) return record;
+    const differences = record.differences.filter((d) => !isCovered(d.path, noisy));
+    const noise = [...record.noise, ...record.differences.filter((d) => isCovered(d.path, noisy))];
+    return { ...record, result: differences.length === 0 ? 'noise' : 'mismatch', differences, noise };
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -326,14 +378,17 @@ function routeReport(
   records: ComparisonRecord[],
   window: Window | null,
   examplesPerField: number,
+  noiseThresholds: NoiseThresholds,
+  noisy: ReadonlySet<string>,
 ): RouteReport {
   const counts = countOutcomes(records);
   const candidateMs = records.flatMap((record) => (record.candidateMs === undefined ? [] : [record.candidateMs]));
   return {
     route,
+    noiseThresholds: { ...noiseThresholds },
     counts,
     rates: ratesOf(counts),
-    fields: fieldReports([...records].sort(newestFirst), examplesPerField),
+    fields: fieldReports([...records].sort(newestFirst), examplesPerField, noisy),
     latency: {
       legacy: latencySummary(records.map((record) => record.legacyMs)),
       candidate: latencySummary(candidateMs),
@@ -370,7 +425,13 @@ export function buildDiffReport(records: readonly ComparisonRecord[], options: D
     list.push(record);
     byRoute.set(record.route, list);
   }
-  const totals = countOutcomes(selected);
+  const routes = [...byRoute.keys()].sort(compareStrings).map((route) => {
+    const thresholds = noiseThresholdsOf(options.noiseThresholds?.[route], route);
+    const noisy = noisyPaths(byRoute.get(route) ?? [], thresholds);
+    const records = withLearnedNoise(byRoute.get(route) ?? [], noisy);
+    return { report: routeReport(route, records, window, examplesPerField, thresholds, noisy), records };
+  });
+  const totals = countOutcomes(routes.flatMap((route) => route.records));
   return {
     generatedAt: options.generatedAt.toISOString(),
     filter: { route: options.route ?? null, since: options.since?.toISOString() ?? null },
@@ -380,8 +441,14 @@ export function buildDiffReport(records: readonly ComparisonRecord[], options: D
       bucketMs: window?.bucketMs ?? 0,
     },
     totals: { counts: totals, rates: ratesOf(totals) },
-    routes: [...byRoute.keys()]
-      .sort(compareStrings)
-      .map((route) => routeReport(route, byRoute.get(route) ?? [], window, examplesPerField)),
+    routes: routes.map((route) => route.report),
   };
+}
+
+function noiseThresholdsOf(given: NoiseThresholds | undefined, route: string): NoiseThresholds {
+  if (given === undefined) return DEFAULT_NOISE_THRESHOLDS;
+  if (!(given.relative >= 0 && given.relative <= 1) || !Number.isInteger(given.absolute) || given.absolute < 0) {
+    throw new RangeError(`buildDiffReport: noiseThresholds of route "${route}" must be { relative: 0…1, absolute: integer ≥ 0 }, got ${JSON.stringify(given)}`);
+  }
+  return given;
 }

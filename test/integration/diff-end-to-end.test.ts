@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import { parseConfig } from '../../core/config';
@@ -11,6 +11,7 @@ import { eventually } from '../helpers/eventually';
 import { CLI, tempDir } from '../helpers/proxy-process';
 
 const TOKEN = 'diff-e2e-admin-token';
+const DEMO_CONFIG = join(__dirname, '../../examples/strangler.yaml');
 
 function cli(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -23,7 +24,7 @@ function cli(args: string[]): Promise<{ status: number | null; stdout: string; s
   });
 }
 
-describe('the demo services in shadow: one real difference, one noisy timestamp', () => {
+describe('the demo in shadow (its own strangler.yaml): one real difference, one noisy timestamp', () => {
   let database: TestDatabase;
   let proxy: RunningProxy;
   let stops: Array<() => void>;
@@ -35,23 +36,19 @@ describe('the demo services in shadow: one real difference, one noisy timestamp'
     const legacy = await startLegacyMonolith(0);
     const orders = await startOrdersService(0);
     stops = [() => legacy.server.close(), () => orders.server.close()];
+    // The demo's own strangler.yaml (shadow, noiseSample 0.5), its state pointed at the test database.
     const file = join(dir.path, 'strangler.yaml');
-    const yaml = [
-      'listen: { host: 127.0.0.1, port: 0 }',
-      `admin: { port: 0, token: ${TOKEN} }`,
-      `state: { url: "${database.url}" }`,
-      'upstreams:',
-      `  legacy: { url: "${legacy.url}" }`,
-      `  orders: { url: "${orders.url}" }`,
-      'routes:',
-      '  - name: orders',
-      '    match: { path: /api/orders }',
-      '    service: orders',
-      '    stage: shadow',
-      '    shadow: { sample: 1, noiseSample: 1, ignore: [$.servedBy] }',
-    ].join('\n');
+    const yaml = readFileSync(DEMO_CONFIG, 'utf8').replace('embedded:./.strangler', database.url);
+    expect(yaml).toContain(database.url);
     writeFileSync(file, yaml);
-    proxy = await startProxy(parseConfig(yaml, file, {}), pino({ level: 'silent' }));
+    const env = {
+      STRANGLER_DEMO_PORT: '0',
+      STRANGLER_DEMO_ADMIN_PORT: '0',
+      STRANGLER_ADMIN_TOKEN: TOKEN,
+      STRANGLER_DEMO_LEGACY_PORT: String(new URL(legacy.url).port),
+      STRANGLER_DEMO_ORDERS_PORT: String(new URL(orders.url).port),
+    };
+    proxy = await startProxy(parseConfig(yaml, file, env), pino({ level: 'silent' }));
     flags = ['--admin', `http://127.0.0.1:${proxy.adminAddress.port}`, '--token', TOKEN];
     for (let i = 0; i < 15; i++) {
       for (const path of ['/api/orders', '/api/orders/1']) {
@@ -102,9 +99,9 @@ describe('the demo services in shadow: one real difference, one noisy timestamp'
   });
 
   test('diff show prints one comparison in full, with the noise apart', async () => {
-    const shown = await cli(['diff', 'show', 'e2e-3-13', ...flags]);
+    const shown = await cli(['diff', 'show', 'e2e-14-13', ...flags]);
     expect(shown.stderr).toBe('');
-    expect(shown.stdout).toContain('request:  e2e-3-13  GET /api/orders/1');
+    expect(shown.stdout).toContain('request:  e2e-14-13  GET /api/orders/1');
     expect(shown.stdout).toContain('result:   mismatch');
     expect(shown.stdout).toMatch(/differences:\n {2}\$\.total {2}type\n {4}legacy: 42\.5\n {4}new: {4}"42\.50"/);
     expect(shown.stdout).toMatch(/noise \(legacy differs from itself here\):\n {2}\$\.generatedAt {2}changed/);
@@ -115,7 +112,8 @@ describe('the demo services in shadow: one real difference, one noisy timestamp'
 
   test('markdown and html reports, and bad flags', async () => {
     const markdown = await cli(['diff', 'report', '--format', 'markdown', ...flags]);
-    expect(markdown.stdout).toContain('| `$.orders[*].total` |');
+    expect(markdown.stdout).toMatch(/^\| `\$\.orders\[\*\]\.total` \| 15 \| 50\.0 % \| 0 \| `\d+(\.\d+)?` → `"\d+\.\d\d"` \| `e2e-14-11` \|$/m);
+    expect(markdown.stdout).toMatch(/^\| `\$\.generatedAt` \| 0 \| 0 % \| 30 \| .* _\(noise\)_ \| `e2e-\d+-\d+` \|$/m);
     const out = join(dir.path, 'report.html');
     const html = await cli(['diff', 'report', '--format', 'html', '--out', out, ...flags]);
     expect(html.stdout).toBe(`${out}: html report, 1 routes\n`);

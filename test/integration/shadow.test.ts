@@ -1,4 +1,5 @@
 import { request as httpRequest } from 'node:http';
+import { DEFAULT_NOISE_THRESHOLDS } from '../../core/comparison';
 import type { ShadowConfig } from '../../core/config/types';
 import type { ShadowExchange } from '../../proxy/shadow';
 import { routeConfig, testConfig, upstreamConfig } from '../helpers/config';
@@ -13,6 +14,7 @@ const SHADOW: ShadowConfig = {
   maxBodyBytes: 64 * 1024,
   maxInFlight: 64,
   noiseSample: 0,
+  noiseThresholds: { ...DEFAULT_NOISE_THRESHOLDS },
   unordered: false,
   numericTolerance: 0,
   headers: ['content-type'],

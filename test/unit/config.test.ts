@@ -99,7 +99,7 @@ describe('parseConfig: the DESIGN.md example', () => {
           stickiness: { kind: 'header', name: 'x-user-id' },
           stickyFallback: 'random',
           flag: 'strangler.orders',
-          shadow: { sample: 1, methods: ['GET'], ignore: ['$.meta.generatedAt'], maxBodyBytes: 1048576, maxInFlight: 64, noiseSample: 0.1, unordered: false, numericTolerance: 0, headers: ['content-type'], onCanary: false },
+          shadow: { sample: 1, methods: ['GET'], ignore: ['$.meta.generatedAt'], maxBodyBytes: 1048576, maxInFlight: 64, noiseSample: 0.1, noiseThresholds: { relative: 0.2, absolute: 3 }, unordered: false, numericTolerance: 0, headers: ['content-type'], onCanary: false },
           fallback: { on: ['connect-error', '5xx'], methods: ['GET', 'HEAD'] },
         },
         {
@@ -139,7 +139,7 @@ describe('parseConfig: the DESIGN.md example', () => {
     fallback: {}
 `);
     expect(r.match).toEqual({ path: '/api/orders' });
-    expect(r.shadow).toEqual({ sample: 1, methods: ['GET', 'HEAD'], ignore: [], maxBodyBytes: 1048576, maxInFlight: 64, noiseSample: 0.1, unordered: false, numericTolerance: 0, headers: ['content-type'], onCanary: false });
+    expect(r.shadow).toEqual({ sample: 1, methods: ['GET', 'HEAD'], ignore: [], maxBodyBytes: 1048576, maxInFlight: 64, noiseSample: 0.1, noiseThresholds: { relative: 0.2, absolute: 3 }, unordered: false, numericTolerance: 0, headers: ['content-type'], onCanary: false });
     expect(r.fallback).toEqual({ on: ['connect-error'], methods: ['GET', 'HEAD'] });
   });
 
@@ -974,7 +974,7 @@ describe('shadow comparison settings', () => {
 
   it('reads every setting', () => {
     const config = parseConfig(
-      route('{ sample: 0.5, maxInFlight: 8, noiseSample: 0.25, unordered: [$.items], numericTolerance: 0.01, timestampToleranceMs: 1000, headers: [Content-Type, ETag], onCanary: true }'),
+      route('{ sample: 0.5, maxInFlight: 8, noiseSample: 0.25, noiseThresholds: { relative: 0.5, absolute: 10 }, unordered: [$.items], numericTolerance: 0.01, timestampToleranceMs: 1000, headers: [Content-Type, ETag], onCanary: true }'),
       FILE,
       ENV,
     );
@@ -985,6 +985,7 @@ describe('shadow comparison settings', () => {
       maxBodyBytes: 1048576,
       maxInFlight: 8,
       noiseSample: 0.25,
+      noiseThresholds: { relative: 0.5, absolute: 10 },
       unordered: ['$.items'],
       numericTolerance: 0.01,
       timestampToleranceMs: 1000,
@@ -992,6 +993,18 @@ describe('shadow comparison settings', () => {
       onCanary: true,
     });
     expect(parseConfig(route('{ unordered: true }'), FILE, ENV).routes[0]!.shadow!.unordered).toBe(true);
+    expect(parseConfig(route('{ noiseThresholds: { absolute: 1 } }'), FILE, ENV).routes[0]!.shadow!.noiseThresholds).toEqual({ relative: 0.2, absolute: 1 });
+  });
+
+  it('noiseThresholds: a share and a count, each named when wrong', () => {
+    expect(messagesOf(route('{ noiseThresholds: { relative: 20, absolute: 2.5 } }'))).toEqual([
+      'strangler.yaml:9 routes[0].shadow.noiseThresholds.relative: must be a number from 0 to 1, got 20',
+      'strangler.yaml:9 routes[0].shadow.noiseThresholds.absolute: must be an integer from 0 to 1000000, got 2.5',
+    ]);
+    expect(messagesOf(route('{ noiseThresholds: { share: 0.5 } }'))).toEqual([
+      'strangler.yaml:9 routes[0].shadow.noiseThresholds: unknown key "share" (expected one of: relative, absolute)',
+    ]);
+    expect(messagesOf(route('{ noiseThresholds: 0.2 }'))).toEqual([expect.stringMatching(/^strangler\.yaml:9 routes\[0\]\.shadow\.noiseThresholds: must be a mapping/)]);
   });
 
   it('names each bad setting with what was expected', () => {

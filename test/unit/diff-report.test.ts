@@ -244,6 +244,7 @@ describe('buildDiffReport', () => {
     expect(none.routes).toEqual([
       {
         route: 'nope',
+        noiseThresholds: { relative: 0.2, absolute: 3 },
         counts: { comparisons: 0, match: 0, mismatch: 0, noise: 0, error: 0 },
         rates: { match: 0, mismatch: 0, noise: 0, error: 0 },
         fields: [],
@@ -284,6 +285,63 @@ describe('buildDiffReport', () => {
       buildDiffReport([...input].reverse(), { generatedAt: GENERATED_AT }),
     );
     expect(JSON.parse(JSON.stringify(input))).toEqual(copy);
+  });
+});
+
+describe('buildDiffReport: noise decided over the whole report (Diffy)', () => {
+  const clock = (n: number): FieldDifference => ({ path: '$.generatedAt', kind: 'changed', legacy: `"t${n}"`, candidate: `"t${n + 1}"` });
+  const total: FieldDifference = { path: '$.total', kind: 'type', legacy: '42.5', candidate: '"42.50"' };
+  // c0, c1: before the proxy had learned $.generatedAt (or without a second legacy answer): raw differences.
+  // c2–c6: explained as noise at compare time. $.total differs for real in c1 and c6.
+  function learning(): ComparisonRecord[] {
+    return [
+      record('c0', 'clock', minutes(0), 'mismatch', 1, 1, { differences: [clock(0)] }),
+      record('c1', 'clock', minutes(1), 'mismatch', 1, 1, { differences: [clock(1), total] }),
+      ...[2, 3, 4, 5].map((n) => record(`c${n}`, 'clock', minutes(n), 'noise', 1, 1, { noise: [clock(n)] })),
+      record('c6', 'clock', minutes(6), 'mismatch', 1, 1, { differences: [total], noise: [clock(6)] }),
+    ];
+  }
+
+  test('a path mostly explained as noise is noisy: its earlier raw differences count as noise, and so do mismatches left without differences', () => {
+    const route = buildDiffReport(learning(), { generatedAt: GENERATED_AT }).routes[0]!;
+    expect(route.noiseThresholds).toEqual({ relative: 0.2, absolute: 3 });
+    expect(route.counts).toEqual({ comparisons: 7, match: 0, mismatch: 2, noise: 5, error: 0 });
+    expect(route.fields.map(({ path, count, noise, noisy }) => ({ path, count, noise, noisy }))).toEqual([
+      { path: '$.total', count: 2, noise: 0, noisy: false },
+      { path: '$.generatedAt', count: 0, noise: 7, noisy: true },
+    ]);
+    expect(route.fields[1]!.examples.map((e) => [e.requestId, e.noise])).toEqual([['c6', true], ['c5', true], ['c4', true]]);
+    expect(route.timeline.reduce((sum, bucket) => sum + bucket.mismatches, 0)).toBe(2);
+  });
+
+  test('below either threshold the raw differences stay real', () => {
+    const counts = (relative: number, absolute: number): unknown =>
+      buildDiffReport(learning(), { generatedAt: GENERATED_AT, noiseThresholds: { clock: { relative, absolute } } }).routes[0]!.counts;
+    expect(counts(0.2, 6)).toMatchObject({ mismatch: 3, noise: 4 }); // explained as noise 5 times, fewer than 6
+    expect(counts(0.8, 3)).toMatchObject({ mismatch: 3, noise: 4 }); // 5 of the 7 comparisons where it differed: 71 % < 80 %
+    expect(counts(0.7, 5)).toMatchObject({ mismatch: 2, noise: 5 });
+    const other = buildDiffReport(learning(), { generatedAt: GENERATED_AT, noiseThresholds: { orders: { relative: 0, absolute: 0 } } });
+    expect(other.routes[0]!.noiseThresholds).toEqual({ relative: 0.2, absolute: 3 }); // another route's thresholds
+  });
+
+  test("a noisy ancestor covers the paths below it; totals add up the routes' reclassified outcomes", () => {
+    const meta = (n: number): FieldDifference => ({ path: '$.meta', kind: 'changed', legacy: `{"v":${n}}`, candidate: `{"v":${n + 1}}` });
+    const records = [
+      ...[0, 1, 2].map((n) => record(`m${n}`, 'meta', minutes(n), 'noise', 1, 1, { noise: [meta(n)] })),
+      record('m3', 'meta', minutes(3), 'mismatch', 1, 1, { differences: [{ path: '$.meta.at', kind: 'changed', legacy: '1', candidate: '2' }] }),
+      ...learning(),
+    ];
+    const report = buildDiffReport(records, { generatedAt: GENERATED_AT });
+    const route = report.routes.find((r) => r.route === 'meta')!;
+    expect(route.counts).toMatchObject({ comparisons: 4, mismatch: 0, noise: 4 });
+    expect(route.fields.find((f) => f.path === '$.meta.at')).toMatchObject({ count: 0, noise: 1, noisy: true });
+    expect(report.totals.counts).toEqual({ comparisons: 11, match: 0, mismatch: 2, noise: 9, error: 0 });
+  });
+
+  test('bad thresholds are refused, naming the route', () => {
+    expect(() => buildDiffReport(learning(), { generatedAt: GENERATED_AT, noiseThresholds: { clock: { relative: 2, absolute: 3 } } })).toThrow(
+      'buildDiffReport: noiseThresholds of route "clock" must be { relative: 0…1, absolute: integer ≥ 0 }, got {"relative":2,"absolute":3}',
+    );
   });
 });
 
@@ -396,12 +454,12 @@ describe('renderMarkdown', () => {
     expect(markdown).toContain('Latency p50 / p99: legacy 50 / 100 ms, new 11 / 200 ms');
     expect(markdown).toContain(
       [
-        '| Field | Count | Share | Noise | Example legacy → new |',
-        '| --- | ---: | ---: | ---: | --- |',
-        '| `$.items[*].price` | 2 | 20.0 % | 1 | `5` → `"6"` |',
-        '| `header.content-type` | 1 | 10.0 % | 0 | *(absent)* → `"text/plain"` |',
-        '| `status` | 1 | 10.0 % | 0 | `200` → `500` |',
-        '| `$.meta.ts` | 0 | 0 % | 2 | `"c"` → `"d"` _(noise)_ |',
+        '| Field | Count | Share | Noise | Example legacy → new | Request |',
+        '| --- | ---: | ---: | ---: | --- | --- |',
+        '| `$.items[*].price` | 2 | 20.0 % | 1 | `5` → `"6"` | `o2` |',
+        '| `header.content-type` | 1 | 10.0 % | 0 | *(absent)* → `"text/plain"` | `o2` |',
+        '| `status` | 1 | 10.0 % | 0 | `200` → `500` | `o1` |',
+        '| `$.meta.ts` | 0 | 0 % | 2 | `"c"` → `"d"` _(noise)_ | `o3` |',
       ].join('\n'),
     );
     expect(markdown).toContain('Errors: `timeout` ×2, `(no reason given)` ×1');
@@ -411,9 +469,9 @@ describe('renderMarkdown', () => {
   test('escapes pipes in table cells and fences backticks in code spans', () => {
     const markdown = renderMarkdown(hostileReport());
     const row = markdown.split('\n').find((line) => line.startsWith('| `$.note`'))!;
-    expect(row).toBe('| `$.note` | 1 | 50.0 % | 0 | `"a\\|b"` → ```"``x`"``` |');
-    // GFM splits a row on unescaped pipes only: still five cells
-    expect(row.split(/(?<!\\)\|/).length).toBe(7);
+    expect(row).toBe('| `$.note` | 1 | 50.0 % | 0 | `"a\\|b"` → ```"``x`"``` | `h1` |');
+    // GFM splits a row on unescaped pipes only: still six cells
+    expect(row.split(/(?<!\\)\|/).length).toBe(8);
     expect(markdown).toContain('`"\\u001b[31mred\\u001b[0m"` → `"line1\\u000aline2"`');
     expect(markdown).not.toMatch(/\u001b/);
     // HTML from traffic only ever appears inside code spans

@@ -1,0 +1,90 @@
+import { DEFAULT_NOISE_THRESHOLDS } from '../../core/comparison';
+import type { ShadowConfig } from '../../core/config/types';
+import { Comparator, type ComparisonInput } from '../../diff-reader/comparator';
+import { routeConfig } from '../helpers/config';
+
+const SHADOW: ShadowConfig = {
+  sample: 1,
+  methods: ['GET'],
+  ignore: [],
+  maxBodyBytes: 65536,
+  maxInFlight: 8,
+  noiseSample: 0.5,
+  noiseThresholds: { ...DEFAULT_NOISE_THRESHOLDS },
+  unordered: false,
+  numericTolerance: 0,
+  headers: ['content-type'],
+  onCanary: false,
+};
+const AT = new Date('2026-03-01T12:00:00.000Z');
+const JSON_TYPE = { 'content-type': 'application/json' };
+
+function answer(body: unknown, status = 200, ms = 1.234): { status: number; headers: Record<string, string>; body: Buffer; ms: number } {
+  return { status, headers: JSON_TYPE, body: Buffer.from(JSON.stringify(body)), ms };
+}
+
+function input(requestId: string, legacy: unknown, candidate: unknown, secondary?: unknown, shadow: ShadowConfig = SHADOW): ComparisonInput {
+  return {
+    route: routeConfig('orders', '/api/orders', { stage: 'shadow', shadow }),
+    shadow,
+    requestId,
+    method: 'GET',
+    target: '/api/orders/7?x=1',
+    at: AT,
+    legacy: answer(legacy),
+    candidate: answer(candidate, 200, 5.678),
+    ...(secondary === undefined ? {} : { secondary: answer(secondary) }),
+  };
+}
+
+describe('Comparator: exchanges into comparison records', () => {
+  test('a match: the record names the request, both statuses and latencies (ms, two decimals)', () => {
+    expect(new Comparator().compare(input('r1', { id: 7, total: 1.5 }, { total: 1.5, id: 7 }))).toEqual({
+      requestId: 'r1',
+      route: 'orders',
+      method: 'GET',
+      target: '/api/orders/7?x=1',
+      at: '2026-03-01T12:00:00.000Z',
+      result: 'match',
+      legacyStatus: 200,
+      candidateStatus: 200,
+      legacyMs: 1.23,
+      candidateMs: 5.68,
+      differences: [],
+      noise: [],
+    });
+  });
+
+  test('a mismatch lists the differences at templated paths', () => {
+    const record = new Comparator().compare(input('r2', { items: [{ price: 1 }, { price: 2 }] }, { items: [{ price: 1 }, { price: 3 }] }));
+    expect(record.result).toBe('mismatch');
+    expect(record.differences).toEqual([{ path: '$.items[*].price', kind: 'changed', legacy: '2', candidate: '3' }]);
+  });
+
+  test('a new service that failed: result error with the reason, no candidate status', () => {
+    const exchange: ComparisonInput = { ...input('r3', {}, {}), candidate: { error: 'new service refused the connection', ms: 0.5 } };
+    const record = new Comparator().compare(exchange);
+    expect(record).toMatchObject({ result: 'error', error: 'new service refused the connection', legacyStatus: 200, candidateMs: 0.5 });
+    expect(record.candidateStatus).toBeUndefined();
+  });
+
+  test('noise: a field where the second legacy answer differs too is noise for that request', () => {
+    const record = new Comparator().compare(input('r4', { id: 1, at: 't1' }, { id: 1, at: 't2' }, { id: 1, at: 't3' }));
+    expect(record.result).toBe('noise');
+    expect(record.noise.map((d) => d.path)).toEqual(['$.at']);
+  });
+
+  test("the route's noiseThresholds decide when the learned model calls a field noise in requests without a second answer", () => {
+    const learnsAfter = (shadow: ShadowConfig): number => {
+      const comparator = new Comparator();
+      for (let n = 1; n <= 5; n++) {
+        comparator.compare(input(`s${n}`, { at: n }, { at: n + 100 }, { at: n + 200 }, shadow));
+        if (comparator.compare(input(`p${n}`, { at: n }, { at: n + 100 }, undefined, shadow)).result === 'noise') return n;
+      }
+      return -1;
+    };
+    expect(learnsAfter(SHADOW)).toBe(3); // default: at least 3 times
+    expect(learnsAfter({ ...SHADOW, noiseThresholds: { relative: 0.2, absolute: 1 } })).toBe(1);
+    expect(learnsAfter({ ...SHADOW, noiseThresholds: { relative: 0.2, absolute: 6 } })).toBe(-1);
+  });
+});
