@@ -48,7 +48,8 @@ const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
  * until every answer is in. Bounded by shadow.maxInFlight and shadow.maxBodyBytes.
  */
 export class ShadowTee {
-  private inFlight = 0;
+  /** Copies under way per route: each route's shadow.maxInFlight bounds its own copies only. */
+  private readonly inFlight = new Map<string, number>();
 
   constructor(
     private readonly upstreams: Map<string, Upstream>,
@@ -74,7 +75,8 @@ export class ShadowTee {
     if (!shadow.methods.includes(method) || !(Math.random() < shadow.sample)) return undefined;
     const candidate = this.upstreams.get(route.service);
     if (!candidate) return undefined;
-    if (this.inFlight >= shadow.maxInFlight) {
+    const inFlight = this.inFlight.get(route.name) ?? 0;
+    if (inFlight >= shadow.maxInFlight) {
       this.metrics.drop(route.name, 'max-in-flight');
       return undefined;
     }
@@ -82,13 +84,13 @@ export class ShadowTee {
       this.metrics.drop(route.name, 'body-too-large');
       return undefined;
     }
-    this.inFlight++;
+    this.inFlight.set(route.name, inFlight + 1);
     return new ShadowCopy(this, req, route, shadow, legacy, candidate, path, requestId, legacyHeaders);
   }
 
-  /** A copy is over: compared (an exchange) or abandoned (undefined, already counted as a drop). */
-  finished(exchange: ShadowExchange | undefined): void {
-    this.inFlight--;
+  /** A copy of the route's is over: compared (an exchange) or abandoned (undefined, already counted as a drop). */
+  finished(route: string, exchange: ShadowExchange | undefined): void {
+    this.inFlight.set(route, (this.inFlight.get(route) ?? 1) - 1);
     if (exchange) this.onExchange(exchange);
   }
 
@@ -203,7 +205,7 @@ class ShadowCopy implements ShadowStart, ResponseTap {
   private partDone(): void {
     if (this.settled || --this.waitingFor > 0) return;
     this.settled = true;
-    this.owner.finished({
+    this.owner.finished(this.route.name, {
       route: this.route,
       shadow: this.shadow,
       requestId: this.requestId,
@@ -220,7 +222,7 @@ class ShadowCopy implements ShadowStart, ResponseTap {
     if (this.settled) return;
     this.settled = true;
     this.owner.drop(this.route.name, reason);
-    this.owner.finished(undefined);
+    this.owner.finished(this.route.name, undefined);
   }
 }
 

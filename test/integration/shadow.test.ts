@@ -145,11 +145,17 @@ describe('shadow traffic: legacy serves, a copy goes to the new service', () => 
     expect(await proxy.registry.metrics()).toMatch(/strangler_shadow_dropped_total\{route="orders",reason="body-too-large"\} 1/);
   });
 
-  test('at most maxInFlight copies at once: the rest are dropped and counted, clients unaffected', async () => {
+  test("at most maxInFlight copies of a route at once: the rest are dropped and counted, clients unaffected; other routes' copies do not count", async () => {
+    // Two copies of `orders` (maxInFlight 64) under way first: they must not use up `limited`'s 2.
+    await Promise.all([get(`${proxy.url}/api/orders/sleep-a`), get(`${proxy.url}/api/orders/sleep-b`)]);
+    await eventually(() => slow.requests.length === 2, 5000, 5);
     const replies = await Promise.all(Array.from({ length: 5 }, (_, i) => get(`${proxy.url}/api/limited/sleep-${i}`)));
     expect(replies.every((r) => r.status === 200 && JSON.parse(r.body).servedBy === 'legacy')).toBe(true);
-    expect(await proxy.registry.metrics()).toMatch(/strangler_shadow_dropped_total\{route="limited",reason="max-in-flight"\} 3/);
-    await eventually(() => exchanges.length === 2, 5000, 10);
+    const metrics = await proxy.registry.metrics();
+    expect(metrics).toMatch(/strangler_shadow_dropped_total\{route="limited",reason="max-in-flight"\} 3/);
+    expect(metrics).not.toMatch(/strangler_shadow_dropped_total\{route="orders",reason="max-in-flight"\}/);
+    await eventually(() => exchanges.length === 4, 5000, 10);
+    expect(exchanges.map((e) => e.route.name).sort()).toEqual(['limited', 'limited', 'orders', 'orders']);
   });
 
   test('noiseSample: legacy is asked a second time for safe requests', async () => {
