@@ -36,10 +36,21 @@ export interface RouteSummary {
 }
 
 const OPEN_PATHS = new Set(['/healthz']);
+const BODY_LIMIT = 64 * 1024;
+const JSON_OBJECT = 'a JSON object {stage?, percent?, reason} with Content-Type: application/json';
+
+/** fastify's body-parser failures, said the way the route validators say theirs: field `body`, what was expected. */
+const BODY_ERRORS: Readonly<Record<string, { status: number; error: string }>> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, error: `body is not valid JSON: must be ${JSON_OBJECT}` },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, error: `body is empty: must be ${JSON_OBJECT}` },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 400, error: `body has an unsupported content type: must be ${JSON_OBJECT}` },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, error: 'body does not match its Content-Length' },
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, error: `body is larger than ${BODY_LIMIT / 1024} KiB` },
+};
 
 /** The admin API (its own port, loopback by default): route state, history, metrics, health. */
 export function buildAdminApi(options: AdminOptions): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
+  const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT });
   const routesByName = new Map(options.routes.map((r) => [r.name, r]));
   const noiseThresholds = Object.fromEntries(options.routes.flatMap((r) => (r.shadow ? [[r.name, r.shadow.noiseThresholds]] : [])));
   const expected = Buffer.from(`Bearer ${options.token}`);
@@ -53,7 +64,9 @@ export function buildAdminApi(options: AdminOptions): FastifyInstance {
     }
   });
 
-  app.setErrorHandler((err: Error & { statusCode?: number }, _request, reply) => {
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _request, reply) => {
+    const bodyError = err.code === undefined ? undefined : BODY_ERRORS[err.code];
+    if (bodyError) return reply.code(bodyError.status).send({ error: bodyError.error, field: 'body' });
     const code = err instanceof StatusError ? err.status : err.statusCode;
     const status = code && code >= 400 && code < 600 ? code : 500;
     void reply.code(status).send({ error: status === 500 ? `internal error: ${err.message}` : err.message });

@@ -1,10 +1,21 @@
+import type { AddressInfo } from 'node:net';
 import type { CommandModule } from 'yargs';
 import { loadConfig } from '../../core/config';
+import type { StranglerConfig } from '../../core/config/types';
 import { createLogger } from '../../core/logging';
 import { startProxy } from '../../proxy/start';
 
 interface ProxyArgs {
   config: string;
+  json: boolean;
+}
+
+function origin(address: AddressInfo): string {
+  return `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+}
+
+function stateKind(config: StranglerConfig): string {
+  return config.state.url.startsWith('embedded:') ? 'embedded' : 'postgres';
 }
 
 export const proxyCommand: CommandModule<object, ProxyArgs> = {
@@ -13,22 +24,31 @@ export const proxyCommand: CommandModule<object, ProxyArgs> = {
   builder: (yargs) =>
     yargs
       .option('config', { type: 'string', default: 'strangler.yaml', describe: 'Configuration file' })
-      .example('$0 proxy --config strangler.yaml', 'SIGTERM/SIGINT: stop accepting, finish in-flight requests, exit 0') as never,
+      .option('json', { type: 'boolean', default: false, describe: 'Print the listening and stopped lines as JSON (logs are JSON on stderr either way)' })
+      .example('$0 proxy --config strangler.yaml', 'SIGTERM/SIGINT: stop accepting, finish in-flight requests, exit 0')
+      .example('$0 proxy --config strangler.yaml --json', 'one JSON line on stdout when listening (ports, state, flags), one when stopped') as never,
   handler: async (args) => {
     const config = loadConfig(args.config);
     const logger = createLogger('strangler');
     const proxy = await startProxy(config, logger);
-    await new Promise<void>((resolve) => {
-      const stop = (signal: string): void => {
-        logger.info({ signal }, 'stopping: finishing in-flight requests');
+    const listening = { proxy: origin(proxy.proxyAddress), admin: origin(proxy.adminAddress), state: stateKind(config), flags: config.flags.provider, pid: process.pid };
+    process.stdout.write(
+      args.json
+        ? `${JSON.stringify({ event: 'listening', ...listening })}\n`
+        : `strangler proxy listening on ${listening.proxy} (admin ${listening.admin}, state ${listening.state}, flags ${listening.flags}); SIGTERM or Ctrl-C stops it\n`,
+    );
+    const signal = await new Promise<string>((resolve) => {
+      const stop = (received: string): void => {
+        logger.info({ signal: received }, 'stopping: finishing in-flight requests');
         process.off('SIGTERM', stop);
         process.off('SIGINT', stop);
-        resolve();
+        resolve(received);
       };
       process.on('SIGTERM', stop);
       process.on('SIGINT', stop);
     });
     await proxy.stop();
     logger.info('stopped');
+    process.stdout.write(args.json ? `${JSON.stringify({ event: 'stopped', signal })}\n` : `strangler proxy stopped (${signal})\n`);
   },
 };

@@ -13,6 +13,8 @@ export interface ProxyProcess {
   adminUrl: string;
   child: ChildProcessWithoutNullStreams;
   logs: string[];
+  /** What the process printed on stdout so far (the listening and stopped lines). */
+  stdout(): string;
   /** Resolves with the exit code once the process has exited. */
   exited: Promise<number | null>;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
@@ -50,14 +52,16 @@ export function proxyYaml(options: { legacyUrl: string; ordersUrl: string; state
  * Starts `strangler proxy --config FILE` as a child process and waits until it listens: `node dist/cli/main.js`,
  * or with `launcher` through bin/strangler (which execs node, so the child's PID is node's).
  */
-export async function startProxyProcess(configFile: string, timeoutMs = 20000, options: { launcher?: boolean } = {}): Promise<ProxyProcess> {
+export async function startProxyProcess(configFile: string, timeoutMs = 20000, options: { launcher?: boolean; json?: boolean } = {}): Promise<ProxyProcess> {
   const { MALLOC_ARENA_MAX: _inherited, ...env } = process.env;
   const [command, args] = options.launcher ? [LAUNCHER, []] : [process.execPath, [CLI]];
-  const child = spawn(command, [...args, 'proxy', '--config', configFile], {
+  const child = spawn(command, [...args, 'proxy', '--config', configFile, ...(options.json ? ['--json'] : [])], {
     env: { ...env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}`, TEST_ADMIN_TOKEN: ADMIN_TOKEN, NODE_OPTIONS: '' },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   const logs: string[] = [];
+  let stdout = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
   const addresses = await new Promise<{ proxy: string; admin: string }>((resolveAddresses, reject) => {
     const timer = setTimeout(() => reject(new Error(`proxy did not start in ${timeoutMs} ms:\n${logs.join('\n')}`)), timeoutMs);
@@ -86,6 +90,7 @@ export async function startProxyProcess(configFile: string, timeoutMs = 20000, o
     adminUrl: `http://${addresses.admin}`,
     child,
     logs,
+    stdout: () => stdout,
     exited,
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       if (child.exitCode === null) child.kill(signal);

@@ -151,9 +151,9 @@ describe('verifying against a real provider', () => {
     expect(result.interactions.find((i) => i.description === 'a request for order 7')?.mismatches).toContain('status: expected 200 but was 404');
   });
 
-  test('the CLI command prints JSON and sets exit code 1 on a failed verification', async () => {
+  test('the CLI command prints JSON (--json, the same as --format json) and sets exit code 1 on a failed verification', async () => {
     provider = await startOrdersProvider({ renameStatus: true });
-    const { output, exitCode } = await runCli(['pact-verify', '--provider', 'orders', '--provider-url', provider.url, '--pacts', pactDir, '--states-url', provider.statesUrl, '--format', 'json']);
+    const { output, exitCode } = await runCli(['pact-verify', '--provider', 'orders', '--provider-url', provider.url, '--pacts', pactDir, '--states-url', provider.statesUrl, '--json']);
     expect(exitCode).toBe(1);
     const json = JSON.parse(output) as VerifyPactsResult;
     expect(json.ok).toBe(false);

@@ -73,6 +73,19 @@ describe('strangler proxy on embedded state (PGlite), driven through the admin A
       expect([body, reply.status, reply.json.field]).toEqual([body, status, field]);
       expect(typeof reply.json.error).toBe('string');
     }
+    const expected = 'a JSON object {stage?, percent?, reason} with Content-Type: application/json';
+    const raw: Array<[string | undefined, string, number, string]> = [
+      ['application/json', '{"percent": 10, "reason": ', 400, `body is not valid JSON: must be ${expected}`],
+      ['application/json', '', 400, `body is empty: must be ${expected}`],
+      ['application/x-www-form-urlencoded', 'percent=10&reason=x', 400, `body has an unsupported content type: must be ${expected}`],
+      ['text/plain', '{"percent": 10, "reason": "x"}', 400, 'body must be a JSON object {stage?, percent?, reason}'],
+      [undefined, '', 400, 'body must be a JSON object {stage?, percent?, reason}'],
+      ['application/json', JSON.stringify({ percent: 10, reason: 'x'.repeat(70 * 1024) }), 413, 'body is larger than 64 KiB'],
+    ];
+    for (const [type, body, status, error] of raw) {
+      const response = await fetch(`${proxy.adminUrl}/routes/orders`, { method: 'PUT', headers: { ...auth, ...(type ? { 'content-type': type } : {}) }, body });
+      expect([type, status, await response.json()]).toEqual([type, response.status, { error, field: 'body' }]);
+    }
     expect((await admin(proxy, 'PUT', '/routes/nope', { percent: 1, reason: 'x' })).status).toBe(404);
     expect((await admin(proxy, 'GET', '/routes/nope')).status).toBe(404);
     const route = await admin(proxy, 'GET', '/routes/orders');
@@ -207,12 +220,20 @@ describe('strangler proxy lifecycle', () => {
     await expect(fetch(`${proxy.proxyUrl}/fast`, { headers: { connection: 'close' } })).rejects.toThrow();
     expect(await inFlight).toEqual({ status: 200, body: '{"servedBy":"legacy"}' });
     expect(await proxy.exited).toBe(0);
-    const again = await startProxyProcess(file);
+    expect(proxy.stdout()).toBe(
+      `strangler proxy listening on ${proxy.proxyUrl} (admin ${proxy.adminUrl}, state embedded, flags embedded); SIGTERM or Ctrl-C stops it\n` +
+        'strangler proxy stopped (SIGTERM)\n',
+    );
+    const again = await startProxyProcess(file, 20000, { json: true });
     try {
       expect((await admin(again, 'GET', '/routes/orders')).json).toMatchObject({ stage: 'canary', percent: 45 });
     } finally {
       expect(await again.stop('SIGINT')).toBe(0);
     }
+    expect(again.stdout().trimEnd().split('\n').map((line) => JSON.parse(line) as unknown)).toEqual([
+      { event: 'listening', proxy: again.proxyUrl, admin: again.adminUrl, state: 'embedded', flags: 'embedded', pid: again.child.pid },
+      { event: 'stopped', signal: 'SIGINT' },
+    ]);
   }, 60000);
 
   test('a second proxy on the same embedded folder is refused; an unreachable PostgreSQL is one clear line', async () => {

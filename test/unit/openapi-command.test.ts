@@ -42,8 +42,9 @@ describe('openapi-diff command', () => {
     expect(run({ ...pair('no-changes'), failOn: 'WARN' }).code).toBe(0);
   });
 
-  it('prints JSON as {"changes": [...]}', () => {
+  it('prints JSON as {"changes": [...]}; --json is --format json', () => {
     const { out } = run({ ...pair('param-max-decreased'), format: 'json' });
+    expect(run({ ...pair('param-max-decreased'), json: true }).out).toBe(out);
     const parsed = JSON.parse(out) as { changes: Array<Record<string, string>> };
     expect(parsed.changes).toHaveLength(2);
     expect(parsed.changes[0]).toMatchObject({ id: 'request-parameter-max-decreased', level: 'ERR', operation: 'GET', path: '/pets' });

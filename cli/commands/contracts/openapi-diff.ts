@@ -16,6 +16,7 @@ export interface OpenApiDiffArgs {
   base: string;
   revision: string;
   format: OpenApiDiffFormat;
+  json?: boolean;
   failOn?: 'ERR' | 'WARN';
   engine: OpenApiDiffEngine;
   deprecationDaysBeta: number;
@@ -37,6 +38,7 @@ export const openApiDiffCommand: CommandModule<object, OpenApiDiffArgs> = {
       .positional('base', { type: 'string', demandOption: true, describe: 'The spec clients use today' })
       .positional('revision', { type: 'string', demandOption: true, describe: 'The spec about to ship' })
       .option('format', { choices: OPENAPI_DIFF_FORMATS, default: 'text' as OpenApiDiffFormat, describe: 'text, markdown (PR comment), json, githubactions (annotations), junit (XML)' })
+      .option('json', { type: 'boolean', describe: 'Same as --format json' })
       .option('fail-on', { choices: ['ERR', 'WARN'] as const, describe: 'Exit 1 when a change at or above this level exists' })
       .option('engine', { choices: OPENAPI_DIFF_ENGINES, default: 'native' as OpenApiDiffEngine, describe: 'native, or oasdiff (a binary on PATH or through npx)' })
       .option('deprecation-days-beta', { type: 'number', default: 0, describe: 'Sunset grace period for beta operations; > 0 makes x-sunset mandatory when deprecating' })
@@ -71,7 +73,7 @@ export const openApiDiffCommand: CommandModule<object, OpenApiDiffArgs> = {
       if (err instanceof OasdiffNotFoundError || err instanceof OasdiffFailedError) throw new CliError(err.message, 2);
       throw err;
     }
-    process.stdout.write(formatChanges(changes, args.format, args.failOn));
+    process.stdout.write(formatChanges(changes, args.json ? 'json' : args.format, args.failOn));
     process.exitCode = exitCodeFor(changes, args.failOn);
   },
 };

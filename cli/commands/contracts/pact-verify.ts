@@ -9,6 +9,7 @@ export interface PactVerifyArgs {
   pacts: string[];
   statesUrl?: string;
   format: PactVerifyFormat;
+  json?: boolean;
   logLevel: PactLogLevel;
 }
 
@@ -23,6 +24,7 @@ export const pactVerifyCommand: CommandModule<object, PactVerifyArgs> = {
       .option('pacts', { type: 'string', array: true, demandOption: true, describe: 'Pact file or directory of pact files (*.json); repeatable' })
       .option('states-url', { type: 'string', describe: 'Receives POST {state, params, action} to set up each provider state' })
       .option('format', { choices: PACT_VERIFY_FORMATS, default: 'text' as PactVerifyFormat, describe: 'text (one line per interaction) or json' })
+      .option('json', { type: 'boolean', describe: 'Same as --format json' })
       .option('log-level', { choices: PACT_LOG_LEVELS, default: 'error' as PactLogLevel, describe: "The verifier's log level; info and below also print its own report on stderr" })
       .example('$0 contracts pact-verify --provider orders --provider-url http://127.0.0.1:4000 --pacts ./pacts', '')
       .example('$0 contracts pact-verify --provider orders --provider-url http://127.0.0.1:8080 --pacts ./pacts --states-url http://127.0.0.1:4000/_pact/states', 'through the proxy, with provider states') as never,
@@ -41,7 +43,7 @@ export const pactVerifyCommand: CommandModule<object, PactVerifyArgs> = {
       if (err instanceof PactVerifyError) throw new CliError(err.message, 1);
       throw err;
     }
-    process.stdout.write(formatPactVerification(result, args.format));
+    process.stdout.write(formatPactVerification(result, args.json ? 'json' : args.format));
     if (!result.ok) process.exitCode = 1;
   },
 };
