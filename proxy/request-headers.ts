@@ -1,23 +1,26 @@
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { connectionTokens, isHopByHop } from './hop-by-hop';
+import type { TrustedProxies } from './trusted-proxies';
 import type { Upstream } from './upstreams';
 
 /**
  * The headers sent upstream, as a flat [name, value, …] list: the client's headers minus hop-by-hop
- * ones, X-Forwarded-For appended to, X-Forwarded-Proto/-Host set when an edge in front has not, and
- * x-request-id added when the client sent none.
+ * ones, X-Forwarded-For appended to, X-Forwarded-Proto/-Host set to what strangler saw (kept as they came
+ * only from a trusted proxy in front), and x-request-id added when the client sent none.
  */
 export function upstreamRequestHeaders(
   req: IncomingMessage,
   upstream: Upstream,
   requestId: string,
   requestIdFromClient: boolean,
+  trusted: TrustedProxies,
 ): string[] {
   const raw = req.rawHeaders;
   const listed = connectionTokens(req.headers.connection);
   const out: string[] = [];
   let forwardedFor: string | undefined;
+  let forwarded: string[] | undefined;
   let hasProto = false;
   let hasForwardedHost = false;
   let host: string | undefined;
@@ -35,21 +38,37 @@ export function upstreamRequestHeaders(
         continue;
       case 'x-forwarded-proto':
         hasProto = true;
-        break;
+        (forwarded ??= []).push(name, value);
+        continue;
       case 'x-forwarded-host':
         hasForwardedHost = true;
-        break;
+        (forwarded ??= []).push(name, value);
+        continue;
     }
     out.push(name, value);
   }
   const clientIp = req.socket.remoteAddress;
   const chain = clientIp ? (forwardedFor ? `${forwardedFor}, ${clientIp}` : clientIp) : forwardedFor;
   if (chain) out.push('x-forwarded-for', chain);
+  if (forwarded && trusted.has(clientIp)) {
+    for (let i = 0; i < forwarded.length; i++) out.push(forwarded[i]!);
+  } else {
+    hasProto = hasForwardedHost = false;
+  }
   if (!hasProto) out.push('x-forwarded-proto', (req.socket as TLSSocket).encrypted ? 'https' : 'http');
   if (!hasForwardedHost && host) out.push('x-forwarded-host', host);
   if (!requestIdFromClient) out.push('x-request-id', requestId);
   out.push('host', hostFor(upstream, host));
   return out;
+}
+
+/** WebSocket upgrades go through http-proxy, which appends to the request's own headers: the same rule there. */
+export function dropUntrustedForwarded(req: IncomingMessage, trusted: TrustedProxies): void {
+  if (trusted.has(req.socket.remoteAddress)) return;
+  delete req.headers['x-forwarded-proto'];
+  delete req.headers['x-forwarded-port'];
+  if (req.headers.host) req.headers['x-forwarded-host'] = req.headers.host;
+  else delete req.headers['x-forwarded-host'];
 }
 
 /** A request comes with a body when it says so: Transfer-Encoding, or a Content-Length other than 0. */

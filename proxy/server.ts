@@ -11,7 +11,8 @@ import { sendProxyError } from './error-response';
 import { forward } from './forwarder';
 import { type ProxyMetrics, UNMATCHED_ROUTE } from './metrics';
 import { normaliseTarget } from './path';
-import { upstreamRequestHeaders } from './request-headers';
+import { dropUntrustedForwarded, upstreamRequestHeaders } from './request-headers';
+import { TrustedProxies } from './trusted-proxies';
 import { RouteTable } from './route-table';
 import { chooseSide, type Side } from './splitter';
 import { closeUpstreams, createUpstreams, type Upstream } from './upstreams';
@@ -44,6 +45,7 @@ export class ProxyServer {
   private readonly legacy: Upstream;
   private readonly websockets: WebSocketForwarder;
   private readonly shadow: ShadowTee | undefined;
+  private readonly trustedProxies: TrustedProxies;
   private inFlight = 0;
   private closing = false;
   private drained: (() => void) | undefined;
@@ -54,6 +56,7 @@ export class ProxyServer {
     this.upstreams = createUpstreams(config.upstreams);
     this.legacy = this.upstreams.get('legacy')!;
     this.websockets = new WebSocketForwarder(options.logger);
+    this.trustedProxies = new TrustedProxies(config.listen.trustedProxies);
     if (options.shadow && config.routes.some((r) => r.shadow)) {
       this.shadow = new ShadowTee(this.upstreams, options.shadow.metrics, options.shadow.onExchange);
     }
@@ -114,7 +117,7 @@ export class ProxyServer {
     const decision = this.decide(req, target.path, target.query);
     const routeMetrics = this.options.metrics.forRoute(decision.routeName, decision.side);
     const path = target.path + target.query;
-    const headers = upstreamRequestHeaders(req, decision.upstream, requestId, requestIdFromClient);
+    const headers = upstreamRequestHeaders(req, decision.upstream, requestId, requestIdFromClient, this.trustedProxies);
     const shadow =
       this.shadow && decision.route && decision.state
         ? this.shadow.maybeStart(req, decision.route, decision.state, decision.side, decision.upstream, path, requestId, headers)
@@ -167,6 +170,7 @@ export class ProxyServer {
     if (!req.headers['x-request-id']) req.headers['x-request-id'] = randomUUID();
     const decision = this.decide(req, target.path, target.query);
     req.url = target.path + target.query;
+    dropUntrustedForwarded(req, this.trustedProxies);
     this.websockets.forward(req, socket, head, decision.upstream);
   }
 }

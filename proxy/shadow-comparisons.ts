@@ -31,7 +31,7 @@ export function startShadowComparisons(config: StranglerConfig, store: Compariso
   const writer = new ComparisonWriter({
     store,
     retain: RETAIN_COMPARISONS,
-    onDrop: (reason, count) => metrics.drop('_all', reason, count),
+    onDrop: (reason, route, count) => metrics.drop(route, reason, count),
   });
   const onExchange = (exchange: ShadowExchange): void => {
     setImmediate(() => {

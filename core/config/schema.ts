@@ -7,6 +7,7 @@ import { isIP } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { DEFAULT_NOISE_THRESHOLDS, type NoiseThresholds } from '../comparison';
 import type { ConfigIssue } from '../errors';
+import { parseIpRange } from '../ip-range';
 import { redactUrl } from './redact';
 import { readPemFile, upstreamSecureContext, type PemKind } from './tls-files';
 import {
@@ -271,7 +272,7 @@ class Fields {
 // The sections of strangler.yaml.
 
 const TOP_KEYS = ['listen', 'admin', 'state', 'flags', 'upstreams', 'routes'];
-const LISTEN_KEYS = ['host', 'port', 'maxHeaderBytes', 'drainTimeoutMs'];
+const LISTEN_KEYS = ['host', 'port', 'maxHeaderBytes', 'drainTimeoutMs', 'trustedProxies'];
 const ADMIN_KEYS = ['host', 'port', 'token'];
 const STATE_KEYS = ['url', 'pollMs'];
 const FLAGS_KEYS = ['provider', 'url', 'clientToken', 'adminToken', 'environment', 'project', 'appName', 'refreshMs', 'bootstrap'];
@@ -350,7 +351,14 @@ function readListen(ck: Checker, f: Fields | undefined): ListenConfig | undefine
     port: f.get('port', ck.integer(0, 65535)) ?? 8080,
     maxHeaderBytes: f.get('maxHeaderBytes', ck.integer(1024, 1048576)) ?? 16384,
     drainTimeoutMs: f.get('drainTimeoutMs', ck.integer(0, 3600000)) ?? 10000,
+    trustedProxies: f.get('trustedProxies', ck.list('IP addresses or CIDR ranges such as [10.0.0.0/8]', proxyRange(ck))) ?? [],
   };
+}
+
+function proxyRange(ck: Checker): Read<string> {
+  return ck.text('an IP address or CIDR range', (value) =>
+    parseIpRange(value) ? { value } : 'must be an IP address or a CIDR range such as 10.0.0.0/8 or fd00::/8',
+  );
 }
 
 function readAdmin(ck: Checker, f: Fields | undefined, listen: ListenConfig | undefined): AdminConfig | undefined {

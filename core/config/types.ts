@@ -14,6 +14,8 @@ export interface ListenConfig {
   maxHeaderBytes: number;
   /** How long a graceful stop waits for in-flight requests before closing them. */
   drainTimeoutMs: number;
+  /** IPs and CIDR ranges of proxies in front whose X-Forwarded-Proto/-Host are kept; from others they are replaced. */
+  trustedProxies: string[];
 }
 
 export interface AdminConfig {

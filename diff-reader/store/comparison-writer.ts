@@ -10,8 +10,8 @@ export interface ComparisonWriterOptions {
   maxQueue?: number;
   /** Comparisons kept in the store; older ones are pruned after writes. */
   retain?: number;
-  /** Called for every comparison not stored: `queue-full` or `store-error`. */
-  onDrop?: (reason: 'queue-full' | 'store-error', count: number) => void;
+  /** Called for comparisons not stored, per route: `queue-full` or `store-error`. */
+  onDrop?: (reason: 'queue-full' | 'store-error', route: string, count: number) => void;
 }
 
 const PRUNE_EVERY_WRITES = 20;
@@ -30,7 +30,7 @@ export class ComparisonWriter {
 
   add(record: ComparisonRecord): void {
     if (this.queue.length >= (this.options.maxQueue ?? 10000)) {
-      this.options.onDrop?.('queue-full', 1);
+      this.options.onDrop?.('queue-full', record.route, 1);
       return;
     }
     this.queue.push(record);
@@ -58,7 +58,11 @@ export class ComparisonWriter {
       await this.options.store.write(batch);
       if (++this.writes % PRUNE_EVERY_WRITES === 1 && this.options.retain) await this.options.store.prune(this.options.retain);
     } catch {
-      this.options.onDrop?.('store-error', batch.length);
+      const onDrop = this.options.onDrop;
+      if (!onDrop) return;
+      const byRoute = new Map<string, number>();
+      for (const record of batch) byRoute.set(record.route, (byRoute.get(record.route) ?? 0) + 1);
+      for (const [route, count] of byRoute) onDrop('store-error', route, count);
     }
   }
 }

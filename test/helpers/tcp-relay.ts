@@ -36,7 +36,13 @@ export class TcpRelay {
       client.on('close', () => upstream.destroy());
       upstream.on('close', () => client.destroy());
     });
-    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
     this.port = (server.address() as { port: number }).port;
     this.server = server;
   }
@@ -48,8 +54,9 @@ export class TcpRelay {
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
+  /** Accepts again on the same port; a relay that is not cut stays as it is. */
   restore(): Promise<void> {
-    return this.start(this.port);
+    return this.server ? Promise.resolve() : this.start(this.port);
   }
 
   close(): Promise<void> {

@@ -86,14 +86,15 @@ describe.each([
 });
 
 describe('comparison writer', () => {
-  test('batches off the request path; an unreachable store drops and counts comparisons, never throws', async () => {
+  test('batches off the request path; an unreachable store drops and counts comparisons per route, never throws', async () => {
     const database = await createTestDatabase();
     const { relay, url: relayedUrl } = await TcpRelay.inFront(database.url);
     const db = new PostgresDatabase({ url: relayedUrl });
     await migrate(db);
     const store = new SqlComparisonStore(db);
     const dropped: Record<string, number> = {};
-    const writer = new ComparisonWriter({ store, batchSize: 50, flushMs: 20, maxQueue: 100, retain: 1000, onDrop: (reason, n) => (dropped[reason] = (dropped[reason] ?? 0) + n) });
+    const onDrop = (reason: string, route: string, n: number): void => void (dropped[`${reason} ${route}`] = (dropped[`${reason} ${route}`] ?? 0) + n);
+    const writer = new ComparisonWriter({ store, batchSize: 50, flushMs: 20, maxQueue: 100, retain: 1000, onDrop });
     try {
       for (let i = 0; i < 120; i++) writer.add(record(i));
       await writer.flush();
@@ -101,10 +102,11 @@ describe('comparison writer', () => {
       await relay.cut();
       for (let i = 200; i < 240; i++) writer.add(record(i));
       await writer.flush();
-      expect(dropped['store-error']).toBe(40);
+      expect(dropped).toEqual({ 'store-error orders': 20, 'store-error users': 20 });
       for (let i = 300; i < 600; i++) writer.add(record(i));
       // 50 went into a write at once, 100 wait in the queue, the other 150 found it full.
-      expect(dropped['queue-full']).toBe(150);
+      expect(dropped['queue-full orders']! + dropped['queue-full users']!).toBe(150);
+      expect(dropped['queue-full orders']).toBe(75);
       await writer.flush();
       await relay.restore();
       writer.add(record(500));
@@ -113,6 +115,25 @@ describe('comparison writer', () => {
     } finally {
       await db.close();
       await relay.close();
+      await database.drop();
+    }
+  });
+
+  test('retention: the first write and every 20th after it prune the store to the newest `retain`', async () => {
+    const database = await createTestDatabase();
+    const db = new PostgresDatabase({ url: database.url });
+    try {
+      await migrate(db);
+      const store = new SqlComparisonStore(db);
+      const writer = new ComparisonWriter({ store, batchSize: 1, retain: 5 });
+      for (let i = 0; i < 25; i++) {
+        writer.add(record(i));
+        await writer.flush();
+      }
+      // Write 1 kept req-0; write 21 (req-20) pruned to req-16…req-20; writes 22–25 added req-21…req-24.
+      expect((await store.query({})).map((r) => r.requestId)).toEqual(Array.from({ length: 9 }, (_, i) => `req-${i + 16}`));
+    } finally {
+      await db.close();
       await database.drop();
     }
   });

@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
 import { inRollout } from '../../core/bucketing';
+import type { RejectReason } from '../../proxy/metrics';
 import { routeConfig, testConfig, upstreamConfig } from '../helpers/config';
 import { startProxyHarness, type ProxyHarness } from '../helpers/proxy-harness';
 import { rawExchange } from '../helpers/raw-http';
@@ -370,21 +371,64 @@ describe('failures', () => {
     expect(text).toMatch(/strangler_upstream_errors_total\{route="_unmatched",target="legacy",reason="client-abort"\} 1/);
   });
 
-  const malformed: Array<[string, number, string]> = [
-    ['Content-Length with Transfer-Encoding (smuggling)', 400, 'POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n'],
-    ['two different Content-Length values', 400, 'POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 5\r\n\r\nabcde'],
-    ['a NUL byte in a header value', 400, 'GET /x HTTP/1.1\r\nHost: a\r\nX-Bad: a\u0000b\r\n\r\n'],
-    ['a bare LF line ending', 400, 'GET /x HTTP/1.1\nHost: a\nX-A: b\n\n'],
-    ['a space before the colon', 400, 'GET /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n'],
-    ['an oversized header block', 431, `GET /x HTTP/1.1\r\nHost: a\r\nX-Big: ${'a'.repeat(20000)}\r\n\r\n`],
+  // Node's parser (llhttp) names the rule each payload breaks; proxy/client-errors.ts echoes that code.
+  const malformed: Array<[string, number, string, RejectReason, string, string]> = [
+    ['Content-Length with Transfer-Encoding (smuggling)', 400, 'Bad Request', 'bad-request', 'malformed request (HPE_INVALID_TRANSFER_ENCODING)', 'POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n'],
+    ['two different Content-Length values', 400, 'Bad Request', 'bad-request', 'malformed request (HPE_UNEXPECTED_CONTENT_LENGTH)', 'POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 5\r\n\r\nabcde'],
+    ['a NUL byte in a header value', 400, 'Bad Request', 'bad-request', 'malformed request (HPE_INVALID_HEADER_TOKEN)', 'GET /x HTTP/1.1\r\nHost: a\r\nX-Bad: a\u0000b\r\n\r\n'],
+    ['a bare LF line ending', 400, 'Bad Request', 'bad-request', 'malformed request (HPE_INVALID_VERSION)', 'GET /x HTTP/1.1\nHost: a\nX-A: b\n\n'],
+    ['a space before the colon', 400, 'Bad Request', 'bad-request', 'malformed request (HPE_INVALID_HEADER_TOKEN)', 'GET /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n'],
+    ['an oversized header block', 431, 'Request Header Fields Too Large', 'header-too-large', 'request headers too large', `GET /x HTTP/1.1\r\nHost: a\r\nX-Big: ${'a'.repeat(20000)}\r\n\r\n`],
   ];
 
-  test.each(malformed)('%s → %i and nothing reaches an upstream', async (_name, status, payload) => {
+  /** Every sample of a counter in the harness registry, keyed by its label set. */
+  async function counterSamples(name: string): Promise<Map<string, number>> {
+    const metric = proxy.registry.getSingleMetric(name);
+    if (!metric) throw new Error(`metric ${name} is not registered`);
+    const samples = new Map<string, number>();
+    for (const { labels, value } of (await metric.get()).values) samples.set(JSON.stringify(labels), value);
+    return samples;
+  }
+
+  /** strangler_rejected_requests_total for every reason (a Record, so a new reason fails to compile here). */
+  async function rejectedByReason(): Promise<Record<RejectReason, number>> {
+    const samples = await counterSamples('strangler_rejected_requests_total');
+    const counts: Record<RejectReason, number> = { 'bad-request': 0, 'header-too-large': 0, 'bad-path': 0, timeout: 0 };
+    for (const reason of Object.keys(counts) as RejectReason[]) counts[reason] = samples.get(JSON.stringify({ reason })) ?? 0;
+    return counts;
+  }
+
+  test.each(malformed)('%s → %i %s (%s), exact body, and nothing reaches an upstream', async (_name, status, statusText, reason, error, payload) => {
     legacy.requests.length = 0;
+    slow.requests.length = 0;
+    const rejectedBefore = await rejectedByReason();
+    const routedBefore = await counterSamples('strangler_requests_total');
+
     const response = await rawExchange(proxy.port, payload);
-    expect(response.slice(0, 12)).toBe(`HTTP/1.1 ${status}`);
-    expect(response).toContain('"error"');
+
+    // Exactly one response (a smuggled second request must not get its own), then the connection closes.
+    expect(response.match(/HTTP\/1\.1 \d{3}/g)).toHaveLength(1);
+    const split = response.indexOf('\r\n\r\n');
+    expect(split).toBeGreaterThan(0);
+    const [statusLine, ...headerLines] = response.slice(0, split).split('\r\n');
+    const body = response.slice(split + 4);
+    expect(statusLine).toBe(`HTTP/1.1 ${status} ${statusText}`);
+    const headers = new Map(headerLines.map((line): [string, string] => {
+      const colon = line.indexOf(':');
+      return [line.slice(0, colon).toLowerCase(), line.slice(colon + 1).trim()];
+    }));
+    expect(headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(headers.get('connection')).toBe('close');
+    expect(headers.get('content-length')).toBe(String(Buffer.byteLength(body)));
+    expect(JSON.parse(body)).toEqual({ error });
+
     expect(legacy.requests).toHaveLength(0);
+    expect(slow.requests).toHaveLength(0);
+    // The proxy routed nothing: no request counted against any route or target.
+    expect(await counterSamples('strangler_requests_total')).toEqual(routedBefore);
+
+    const expected = { ...rejectedBefore, [reason]: rejectedBefore[reason] + 1 };
+    expect(await rejectedByReason()).toEqual(expected);
   });
 
   test('keep-alive and pipelined requests are answered in order on one connection', async () => {

@@ -117,6 +117,17 @@ describe('the demo in shadow (its own strangler.yaml): one real difference, one 
     const out = join(dir.path, 'report.html');
     const html = await cli(['diff', 'report', '--format', 'html', '--out', out, ...flags]);
     expect(html.stdout).toBe(`${out}: html report, 1 routes\n`);
+    // the file itself: the whole page, with the route's numbers in it
+    const page = readFileSync(out, 'utf8');
+    expect(page.startsWith('<!doctype html>\n')).toBe(true);
+    expect(page.endsWith('</html>\n')).toBe(true);
+    expect(page).toContain('<title>Shadow diff report</title>');
+    expect(page).toContain('<section class="route" id="route-1" data-route="orders">');
+    expect(page).toContain('<span data-route="orders" data-metric="comparisons" data-value="30">30</span>');
+    expect(page).toContain('<span data-route="orders" data-metric="mismatch-rate" data-value="1">100 %</span>');
+    expect(page).toContain('<span data-route="orders" data-metric="field-count" data-field="$.total" data-value="15">15</span>');
+    expect(page).toContain('<span data-route="orders" data-metric="field-share" data-field="$.orders[*].total" data-value="0.5">50.0 %</span>');
+    expect(page).toContain('<span data-route="orders" data-metric="field-noise" data-field="$.generatedAt" data-value="30">30</span>');
     const since = await cli(['diff', 'report', '--since', 'yesterday', ...flags]);
     expect(since.status).toBe(1);
     expect(since.stderr).toBe('strangler: --since: must be a duration such as 30m, 1h, 7d or an ISO-8601 time, got "yesterday"\n');
@@ -124,5 +135,84 @@ describe('the demo in shadow (its own strangler.yaml): one real difference, one 
     expect(route.stderr).toBe('strangler: GET /diff/report?route=nope failed (404): unknown route "nope"\n');
     const recent = JSON.parse((await cli(['diff', 'report', '--since', '1h', '--json', ...flags])).stdout) as { routes: Array<{ counts: { comparisons: number } }> };
     expect(recent.routes[0]!.counts.comparisons).toBe(30);
+  });
+
+  test('--route, --format text, --out FILE, and --since filtering through the CLI', async () => {
+    type Report = {
+      filter: { route: string | null; since: string | null };
+      totals: { counts: { comparisons: number } };
+      routes: Array<{ route: string; counts: { comparisons: number; match: number; mismatch: number; noise: number; error: number } }>;
+    };
+    const json = async (...args: string[]): Promise<Report> => {
+      const run = await cli(['diff', 'report', '--format', 'json', ...args, ...flags]);
+      expect(run.stderr).toBe('');
+      expect(run.status).toBe(0);
+      return JSON.parse(run.stdout) as Report;
+    };
+
+    // --route orders: an existing route, named in the filter, with all 30 comparisons
+    const orders = await json('--route', 'orders');
+    expect(orders.filter).toEqual({ route: 'orders', since: null });
+    expect(orders.routes.map((r) => r.route)).toEqual(['orders']);
+    expect(orders.routes[0]!.counts).toEqual({ comparisons: 30, match: 0, mismatch: 30, noise: 0, error: 0 });
+
+    // --format text through the CLI: the summary, the outcome line and the field table
+    const text = await cli(['diff', 'report', '--route', 'orders', '--format', 'text', ...flags]);
+    expect(text.status).toBe(0);
+    expect(text.stderr).toBe('');
+    const lines = text.stdout.split('\n');
+    expect(lines[0]).toMatch(/^Shadow diff report, generated \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(lines).toContain('Filter: route orders');
+    expect(text.stdout).toMatch(/^ROUTE +COMPARISONS +MATCH +MISMATCH +NOISE +ERROR +VERDICT$/m);
+    expect(text.stdout).toMatch(/^orders +30 +0 % +100 % +0 % +0 % +FAIL 100 % mismatches$/m);
+    expect(lines).toContain('orders  FAIL 100 % mismatches');
+    expect(lines).toContain('  30 comparisons: 0 match, 30 mismatch, 0 noise, 0 error');
+    expect(text.stdout).toMatch(/^ {2}legacy +\d+(\.\d)? +\d+(\.\d)? +30$/m);
+    expect(text.stdout).toMatch(/^ {2}new +\d+(\.\d)? +\d+(\.\d)? +30$/m);
+    const fieldRows = lines.filter((line) => /^ {2}\$\./.test(line));
+    expect(fieldRows).toHaveLength(3);
+    expect(fieldRows[0]).toMatch(/^ {2}\$\.orders\[\*\]\.total +15 +50\.0 % +0 +type +\d+(\.\d+)? → "\d+\.\d\d" +\(e2e-14-11\)$/);
+    expect(fieldRows[1]).toMatch(/^ {2}\$\.total +15 +50\.0 % +0 +type +42\.5 → "42\.50" +\(e2e-14-13\)$/);
+    expect(fieldRows[2]).toMatch(/^ {2}\$\.generatedAt +0 +0 % +30 +changed +.+ → .+ +\(e2e-\d+-\d+, noise\)$/);
+
+    // --out FILE: the file holds the report, stdout only says where it went
+    const out = join(dir.path, 'report.txt');
+    const written = await cli(['diff', 'report', '--route', 'orders', '--format', 'text', '--out', out, ...flags]);
+    expect(written.stderr).toBe('');
+    expect(written.stdout).toBe(`${out}: text report, 1 routes\n`);
+    const file = readFileSync(out, 'utf8');
+    // the same report as on stdout, but for the generation time (and the window, which ends then)
+    const stable = (report: string): string => report.replace(/^Shadow diff report, generated .*$/m, '').replace(/^Window .*$/m, '');
+    expect(file).toMatch(/^Shadow diff report, generated \S+\n/);
+    expect(file.endsWith('\n')).toBe(true);
+    expect(stable(file)).toBe(stable(text.stdout));
+
+    // --since: a time after every comparison selects none; a time among them selects exactly those at or after it
+    const future = new Date(Date.now() + 3_600_000).toISOString();
+    const none = await json('--since', future);
+    expect(none.filter).toEqual({ route: null, since: future });
+    expect(none.totals.counts.comparisons).toBe(0);
+    expect(none.routes).toEqual([]);
+    const noneOnRoute = await json('--since', future, '--route', 'orders');
+    expect(noneOnRoute.routes.map((r) => [r.route, r.counts.comparisons])).toEqual([['orders', 0]]);
+    const hour = await json('--since', '1h');
+    expect(hour.totals.counts.comparisons).toBe(30);
+
+    const times: number[] = [];
+    for (let i = 0; i < 15; i++) {
+      for (const length of [11, 13]) {
+        const response = await fetch(`http://127.0.0.1:${proxy.adminAddress.port}/comparisons/e2e-${i}-${length}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+        expect(response.status).toBe(200);
+        times.push(Date.parse(((await response.json()) as { at: string }).at));
+      }
+    }
+    times.sort((a, b) => a - b);
+    const middle = times[15]!;
+    const atOrAfter = times.filter((time) => time >= middle).length;
+    expect(atOrAfter).toBeGreaterThan(0);
+    expect(atOrAfter).toBeLessThan(30); // 30 requests one after another are not all in one millisecond
+    const some = await json('--since', new Date(middle).toISOString());
+    expect(some.totals.counts.comparisons).toBe(atOrAfter);
+    expect(some.routes[0]!.counts).toMatchObject({ comparisons: atOrAfter, mismatch: atOrAfter });
   });
 });

@@ -80,7 +80,7 @@ describe('parseConfig: the DESIGN.md example', () => {
     const config = parseConfig(DESIGN_EXAMPLE, FILE, ENV);
     expect(config).toEqual({
       file: FILE,
-      listen: { host: '0.0.0.0', port: 8080, maxHeaderBytes: 16384, drainTimeoutMs: 10000 },
+      listen: { host: '0.0.0.0', port: 8080, maxHeaderBytes: 16384, drainTimeoutMs: 10000, trustedProxies: [] },
       admin: { host: '127.0.0.1', port: 9090, token: TOKEN },
       state: { url: 'embedded:./.strangler', pollMs: 500 },
       flags: { provider: 'embedded' },
@@ -123,7 +123,7 @@ describe('parseConfig: the DESIGN.md example', () => {
 
   it('fills in the defaults of the smallest valid file', () => {
     const config = parseConfig(BASE, FILE, ENV);
-    expect(config.listen).toEqual({ host: '0.0.0.0', port: 8080, maxHeaderBytes: 16384, drainTimeoutMs: 10000 });
+    expect(config.listen).toEqual({ host: '0.0.0.0', port: 8080, maxHeaderBytes: 16384, drainTimeoutMs: 10000, trustedProxies: [] });
     expect(config.admin).toEqual({ host: '127.0.0.1', port: 9090, token: TOKEN });
     expect(config.state).toEqual({ url: 'embedded:./.strangler', pollMs: 500 });
     expect(config.flags).toEqual({ provider: 'embedded' });
@@ -150,6 +150,7 @@ describe('parseConfig: the DESIGN.md example', () => {
   port: 0
   maxHeaderBytes: 32768
   drainTimeoutMs: 0
+  trustedProxies: [10.0.0.0/8, 192.0.2.7, 'fd00::/8']
 admin:
   host: 0.0.0.0
   port: 0
@@ -191,7 +192,7 @@ routes:
       {},
     );
     expect(config.file).toBe('conf/prod.yaml');
-    expect(config.listen).toEqual({ host: '127.0.0.1', port: 0, maxHeaderBytes: 32768, drainTimeoutMs: 0 });
+    expect(config.listen).toEqual({ host: '127.0.0.1', port: 0, maxHeaderBytes: 32768, drainTimeoutMs: 0, trustedProxies: ['10.0.0.0/8', '192.0.2.7', 'fd00::/8'] });
     expect(config.admin).toEqual({ host: '0.0.0.0', port: 0, token: 'abcdefgh' });
     expect(config.state).toEqual({ url: 'postgres://strangler:pw@db.internal:5432/strangler', pollMs: 50 });
     expect(config.upstreams.legacy).toEqual({
@@ -559,6 +560,125 @@ routes:
     expect(messageOf(`listen: { port: 8080 }\n${BASE.replace('{ token:', '{ port: 8080, token:')}`)).toBe(
       'strangler.yaml:2 admin.port: must differ from listen.port',
     );
+  });
+
+  /** BASE with the orders upstream written as a block, its extra fields from line 6 on. */
+  const upstreamWith = (fields: string): string =>
+    BASE.replace('  orders: { url: http://127.0.0.1:4000 }\n', `  orders:\n    url: http://127.0.0.1:4000\n${fields}`);
+
+  it.each([
+    ['0', 'got 0'],
+    ['600001', 'got 600001'],
+    ['-5', 'got -5'],
+    ['1.5', 'got 1.5'],
+    ['"1000"', 'got "1000"'],
+    ['30s', 'got "30s"'],
+    ['[1000]', 'got a list'],
+  ])('rejects an upstream timeoutMs out of range or not an integer: timeoutMs: %s', (value, got) => {
+    expect(messageOf(upstreamWith(`    timeoutMs: ${value}\n`))).toBe(
+      `strangler.yaml:6 upstreams.orders.timeoutMs: must be an integer from 1 to 600000, ${got}`,
+    );
+  });
+
+  it.each([
+    ['0', 'got 0'],
+    ['10001', 'got 10001'],
+    ['2.5', 'got 2.5'],
+    ['"64"', 'got "64"'],
+    ['unlimited', 'got "unlimited"'],
+  ])('rejects an upstream connections out of range or not an integer: connections: %s', (value, got) => {
+    expect(messageOf(upstreamWith(`    connections: ${value}\n`))).toBe(
+      `strangler.yaml:6 upstreams.orders.connections: must be an integer from 1 to 10000, ${got}`,
+    );
+  });
+
+  it.each([
+    ['yes', 'got "yes"'],
+    ['"true"', 'got "true"'],
+    ['1', 'got 1'],
+    ['[true]', 'got a list'],
+    ['', 'got null'],
+  ])('rejects a preserveHost that is not a boolean: preserveHost: %s', (value, got) => {
+    expect(messageOf(upstreamWith(`    preserveHost:${value ? ` ${value}` : ''}\n`))).toBe(
+      `strangler.yaml:6 upstreams.orders.preserveHost: must be true or false, ${got}`,
+    );
+  });
+
+  it('reports each bad upstream field on its own line, in order, and on an inline upstream on its line', () => {
+    expect(messagesOf(upstreamWith('    timeoutMs: 0\n    connections: 0\n    preserveHost: no\n'))).toEqual([
+      'strangler.yaml:6 upstreams.orders.timeoutMs: must be an integer from 1 to 600000, got 0',
+      'strangler.yaml:7 upstreams.orders.connections: must be an integer from 1 to 10000, got 0',
+      'strangler.yaml:8 upstreams.orders.preserveHost: must be true or false, got "no"',
+    ]);
+    expect(messagesOf(`${BASE}  billing: { url: http://127.0.0.1:5000, timeoutMs: 2.5, connections: 10001, preserveHost: "false" }\n`)).toEqual([
+      'strangler.yaml:5 upstreams.billing.timeoutMs: must be an integer from 1 to 600000, got 2.5',
+      'strangler.yaml:5 upstreams.billing.connections: must be an integer from 1 to 10000, got 10001',
+      'strangler.yaml:5 upstreams.billing.preserveHost: must be true or false, got "false"',
+    ]);
+  });
+
+  it.each([
+    ['sticky', 'got "sticky"'],
+    ['Legacy', 'got "Legacy"'],
+    ['new', 'got "new"'],
+    ['true', 'got true'],
+    ['[legacy]', 'got a list'],
+  ])('rejects a stickyFallback other than random or legacy: stickyFallback: %s', (value, got) => {
+    expect(
+      messageOf(`${BASE}routes:
+  - name: orders
+    match: { path: /api/orders }
+    service: orders
+    stickiness: header:x-user-id
+    stickyFallback: ${value}
+`),
+    ).toBe(`strangler.yaml:10 routes[0].stickyFallback: must be one of random, legacy, ${got}`);
+  });
+
+  it.each([
+    ['-1', 'got -1'],
+    ['3600001', 'got 3600001'],
+    ['1.5', 'got 1.5'],
+    ['"5000"', 'got "5000"'],
+    ['10s', 'got "10s"'],
+  ])('rejects a listen drainTimeoutMs out of range or not an integer: drainTimeoutMs: %s', (value, got) => {
+    expect(messageOf(`${BASE}listen:\n  port: 8080\n  drainTimeoutMs: ${value}\n`)).toBe(
+      `strangler.yaml:7 listen.drainTimeoutMs: must be an integer from 0 to 3600000, ${got}`,
+    );
+  });
+
+  it.each([
+    ['[10.0.0.0/33]', '[0]', 'got "10.0.0.0/33"'],
+    ['[lb.internal]', '[0]', 'got "lb.internal"'],
+    ['[10.0.0.1, "fd00::/129"]', '[1]', 'got "fd00::/129"'],
+    ['[10.0.0.0/x]', '[0]', 'got "10.0.0.0/x"'],
+  ])('rejects the listen trustedProxies %s', (value, index, got) => {
+    expect(messageOf(`${BASE}listen:\n  port: 8080\n  trustedProxies: ${value}\n`)).toBe(
+      `strangler.yaml:7 listen.trustedProxies${index}: must be an IP address or a CIDR range such as 10.0.0.0/8 or fd00::/8, ${got}`,
+    );
+  });
+
+  it('rejects listen trustedProxies that is not a list', () => {
+    expect(messageOf(`${BASE}listen:\n  port: 8080\n  trustedProxies: 10.0.0.0/8\n`)).toBe(
+      'strangler.yaml:7 listen.trustedProxies: must be a non-empty list of IP addresses or CIDR ranges such as [10.0.0.0/8], got "10.0.0.0/8"',
+    );
+  });
+
+  it.each([
+    ['8080', 'got 8080'],
+    ['true', 'got true'],
+    ['[127.0.0.1]', 'got a list'],
+    ['{}', 'got an empty mapping'],
+    ['', 'got null'],
+  ])('rejects an admin host that is not a string: host: %s', (value, got) => {
+    expect(
+      messageOf(`admin:
+  token: \${STRANGLER_ADMIN_TOKEN}
+  host:${value ? ` ${value}` : ''}
+upstreams:
+  legacy: { url: http://127.0.0.1:3000 }
+`),
+    ).toBe(`strangler.yaml:3 admin.host: must be a host name or IP address, ${got}`);
   });
 
   it('rejects wrong shapes', () => {

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { connectionTokens, isHopByHop } from '../../proxy/hop-by-hop';
-import { upstreamRequestHeaders, withUpstreamHost } from '../../proxy/request-headers';
+import { dropUntrustedForwarded, upstreamRequestHeaders as headersFor, withUpstreamHost } from '../../proxy/request-headers';
+import { TrustedProxies } from '../../proxy/trusted-proxies';
 import { clientResponseHeaders, headersFromRaw, trailerObject } from '../../proxy/response-headers';
 import type { Upstream } from '../../proxy/upstreams';
 
@@ -17,6 +18,13 @@ function fakeReq(raw: string[], options: { remoteAddress?: string; encrypted?: b
   }
   const socket = { remoteAddress: 'remoteAddress' in options ? options.remoteAddress : '10.0.0.1', encrypted: options.encrypted };
   return { rawHeaders: raw, headers, socket } as unknown as IncomingMessage;
+}
+
+const NOBODY = new TrustedProxies([]);
+
+/** The headers for a request from a peer that is not a trusted proxy (unless `trusted` says otherwise). */
+function upstreamRequestHeaders(req: IncomingMessage, to: Upstream, requestId: string, fromClient: boolean, trusted = NOBODY): string[] {
+  return headersFor(req, to, requestId, fromClient, trusted);
 }
 
 function upstream(extra: Partial<Upstream> = {}): Upstream {
@@ -117,13 +125,37 @@ describe('upstreamRequestHeaders', () => {
   });
 
   describe('X-Forwarded-Proto / X-Forwarded-Host', () => {
-    test('are preserved when an edge in front set them, and not added again', () => {
-      const req = fakeReq(['Host', 'internal:8080', 'X-Forwarded-Proto', 'https', 'X-Forwarded-Host', 'shop.example.com']);
-      const out = upstreamRequestHeaders(req, upstream(), 'r', false);
-      expect(valuesOf(out, 'x-forwarded-proto')).toEqual(['https']);
-      expect(valuesOf(out, 'x-forwarded-host')).toEqual(['shop.example.com']);
-      expect(pairs(out)).toContainEqual(['X-Forwarded-Proto', 'https']);
-      expect(pairs(out)).toContainEqual(['X-Forwarded-Host', 'shop.example.com']);
+    test('are preserved when a trusted proxy in front set them, and not added again', () => {
+      const trusted = new TrustedProxies(['10.0.0.0/8', 'fd00::/8', '192.0.2.7']);
+      for (const remoteAddress of ['10.1.2.3', '::ffff:10.9.9.9', 'fd00::1', '192.0.2.7']) {
+        const req = fakeReq(['Host', 'internal:8080', 'X-Forwarded-Proto', 'https', 'X-Forwarded-Host', 'shop.example.com'], { remoteAddress });
+        const out = upstreamRequestHeaders(req, upstream(), 'r', false, trusted);
+        expect([remoteAddress, valuesOf(out, 'x-forwarded-proto'), valuesOf(out, 'x-forwarded-host')]).toEqual([remoteAddress, ['https'], ['shop.example.com']]);
+        expect(pairs(out)).toContainEqual(['X-Forwarded-Proto', 'https']);
+        expect(pairs(out)).toContainEqual(['X-Forwarded-Host', 'shop.example.com']);
+      }
+    });
+
+    test('from anyone else they are replaced by what strangler saw: a client cannot claim https', () => {
+      const trusted = new TrustedProxies(['10.0.0.0/8', '192.0.2.7']);
+      for (const [remoteAddress, proxies] of [['203.0.113.5', trusted], ['192.0.2.8', trusted], ['10.1.2.3', NOBODY]] as const) {
+        const req = fakeReq(['Host', 'shop.example', 'X-Forwarded-Proto', 'https', 'x-forwarded-host', 'evil.example'], { remoteAddress });
+        const out = upstreamRequestHeaders(req, upstream(), 'r', false, proxies);
+        expect([remoteAddress, valuesOf(out, 'x-forwarded-proto'), valuesOf(out, 'x-forwarded-host')]).toEqual([remoteAddress, ['http'], ['shop.example']]);
+        expect(valuesOf(out, 'x-forwarded-for')).toEqual([remoteAddress]);
+      }
+    });
+
+    test('WebSocket upgrades: the same rule on the request http-proxy forwards', () => {
+      const trusted = new TrustedProxies(['10.0.0.0/8']);
+      const upgrade = (remoteAddress: string): IncomingHttpHeaders => {
+        const req = fakeReq([], { remoteAddress });
+        req.headers = { host: 'shop.example', 'x-forwarded-proto': 'https', 'x-forwarded-port': '443', 'x-forwarded-host': 'evil.example' };
+        dropUntrustedForwarded(req, trusted);
+        return req.headers;
+      };
+      expect(upgrade('203.0.113.5')).toEqual({ host: 'shop.example', 'x-forwarded-host': 'shop.example' });
+      expect(upgrade('10.0.0.9')).toEqual({ host: 'shop.example', 'x-forwarded-proto': 'https', 'x-forwarded-port': '443', 'x-forwarded-host': 'evil.example' });
     });
 
     test('proto is https on a TLS socket, http otherwise', () => {
