@@ -23,6 +23,11 @@ export function table(header: string[], rows: string[][]): string[] {
   return [line(header), ...rows.map(line)];
 }
 
+/** `1 route`, `2 routes`. */
+export function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
 export function oneLine(message: string): string {
   return message.replace(/\s*\n\s*/g, '; ');
 }

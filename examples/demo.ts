@@ -8,25 +8,38 @@ import { startOrdersService } from './orders-service';
 
 /** `npm start`: the legacy monolith, the new orders service and strangler in front, on embedded state. */
 async function demo(): Promise<void> {
+  // Caught from the start: a stop asked for while starting, or right after the banner, still stops cleanly.
+  const stopAsked = new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
   const legacyPort = Number(process.env.STRANGLER_DEMO_LEGACY_PORT ?? 3000);
   const ordersPort = Number(process.env.STRANGLER_DEMO_ORDERS_PORT ?? 4000);
   const legacy = await startLegacyMonolith(legacyPort);
-  const orders = await startOrdersService(ordersPort);
+  const ordersService = await startOrdersService(ordersPort);
   const configFile = resolve(__dirname, '../../examples/strangler.yaml');
   const config = loadConfig(configFile);
   const proxy = await startProxy(config, createLogger('strangler', process.env.STRANGLER_LOG_LEVEL ?? 'warn'));
   const proxyUrl = `http://127.0.0.1:${proxy.proxyAddress.port}`;
+  const adminUrl = `http://127.0.0.1:${proxy.adminAddress.port}`;
   const cli = 'bin/strangler';
-  const admin = '--config examples/strangler.yaml';
+  // With the admin port moved by the environment, the printed commands say where it is (the token stays in the file).
+  const admin = `${process.env.STRANGLER_DEMO_ADMIN_PORT ? `--admin ${adminUrl} ` : ''}--config examples/strangler.yaml`;
+  const orders = await routeState(adminUrl, config.admin.token, 'orders');
   process.stdout.write(
     [
       '',
-      `strangler demo — legacy monolith ${legacy.url}, new orders service ${orders.url}`,
+      `strangler demo — legacy monolith ${legacy.url}, new orders service ${ordersService.url}`,
       '',
       `  proxy:     ${proxyUrl}`,
-      `  admin API: http://127.0.0.1:${proxy.adminAddress.port}  (token in examples/strangler.yaml)`,
+      `  admin API: ${adminUrl}  (token in examples/strangler.yaml)`,
       '',
-      '/api/orders is in shadow: legacy answers, a copy goes to the new service, the answers are compared.',
+      ...(orders.stage === 'shadow' && orders.version === 1
+        ? ['/api/orders is in shadow: legacy answers, a copy goes to the new service, the answers are compared.']
+        : [
+            `/api/orders is in ${orders.stage} ${orders.percent}% (version ${orders.version}): the state of an earlier run, kept in examples/.strangler.`,
+            'Remove that folder while the demo is stopped to start over in shadow.',
+          ]),
       `  for i in $(seq 20); do curl -s ${proxyUrl}/api/orders/1 > /dev/null; curl -s ${proxyUrl}/api/orders > /dev/null; done`,
       `  ${cli} diff report ${admin}`,
       `  ${cli} diff report --format html --out diff-report.html ${admin}`,
@@ -41,13 +54,16 @@ async function demo(): Promise<void> {
       '',
     ].join('\n'),
   );
-  const stop = async (): Promise<void> => {
-    await proxy.stop();
-    legacy.server.close();
-    orders.server.close();
-  };
-  process.once('SIGINT', () => void stop());
-  process.once('SIGTERM', () => void stop());
+  await stopAsked;
+  await proxy.stop();
+  legacy.server.close();
+  ordersService.server.close();
+}
+
+async function routeState(adminUrl: string, token: string, route: string): Promise<{ stage: string; percent: number; version: number }> {
+  const response = await fetch(`${adminUrl}/routes/${route}`, { headers: { authorization: `Bearer ${token}` } });
+  if (!response.ok) throw new Error(`GET /routes/${route} answered ${response.status}`);
+  return (await response.json()) as { stage: string; percent: number; version: number };
 }
 
 demo().catch((err: unknown) => {

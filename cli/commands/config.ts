@@ -1,7 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { redactConfig, validateConfigFile } from '../../core/config';
 import { formatConfigIssue } from '../../core/errors';
-import { printJson, printLines } from '../output';
+import { count, printJson, printLines } from '../output';
 
 interface ValidateArgs {
   file: string;
@@ -20,7 +20,7 @@ const validateCommand: CommandModule<object, ValidateArgs> = {
     const result = validateConfigFile(args.file);
     if (result.ok) {
       if (args.json) printJson({ ok: true, config: redactConfig(result.config) });
-      else printLines([`${args.file}: ok (${result.config.routes.length} routes, ${Object.keys(result.config.upstreams).length} upstreams)`]);
+      else printLines([`${args.file}: ok (${count(result.config.routes.length, 'route')}, ${count(Object.keys(result.config.upstreams).length, 'upstream')})`]);
       return;
     }
     if (args.json) printJson({ ok: false, issues: result.issues });

@@ -2,7 +2,7 @@ import type { Argv, CommandModule } from 'yargs';
 import type { ComparisonRecord } from '../../core/comparison';
 import { DIFF_REPORT_FORMATS, renderDiffReport, type DiffReport, type DiffReportFormat } from '../../diff-reader/report';
 import { adminRequest, resolveAdminTarget } from '../admin-client';
-import { printJson, printLines } from '../output';
+import { count, printJson, printLines } from '../output';
 import { parseSince } from '../since';
 import { writeWhole } from '../write-whole';
 import { withAdminFlags, type AdminArgs } from './common';
@@ -43,7 +43,7 @@ const reportCommand: CommandModule<object, ReportArgs> = {
       return;
     }
     writeWhole(args.out, text);
-    printLines([`${args.out}: ${format} report, ${report.routes.length} routes`]);
+    printLines([`${args.out}: ${format} report, ${count(report.routes.length, 'route')}`]);
   },
 };
 

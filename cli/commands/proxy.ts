@@ -30,14 +30,9 @@ export const proxyCommand: CommandModule<object, ProxyArgs> = {
   handler: async (args) => {
     const config = loadConfig(args.config);
     const logger = createLogger('strangler');
-    const proxy = await startProxy(config, logger);
-    const listening = { proxy: origin(proxy.proxyAddress), admin: origin(proxy.adminAddress), state: stateKind(config), flags: config.flags.provider, pid: process.pid };
-    process.stdout.write(
-      args.json
-        ? `${JSON.stringify({ event: 'listening', ...listening })}\n`
-        : `strangler proxy listening on ${listening.proxy} (admin ${listening.admin}, state ${listening.state}, flags ${listening.flags}); SIGTERM or Ctrl-C stops it\n`,
-    );
-    const signal = await new Promise<string>((resolve) => {
+    // The signals are caught from the start: a stop asked for while starting (or right after the listening
+    // line, by whoever reads it) waits for the start to finish, then drains.
+    const stopped = new Promise<string>((resolve) => {
       const stop = (received: string): void => {
         logger.info({ signal: received }, 'stopping: finishing in-flight requests');
         process.off('SIGTERM', stop);
@@ -47,6 +42,14 @@ export const proxyCommand: CommandModule<object, ProxyArgs> = {
       process.on('SIGTERM', stop);
       process.on('SIGINT', stop);
     });
+    const proxy = await startProxy(config, logger);
+    const listening = { proxy: origin(proxy.proxyAddress), admin: origin(proxy.adminAddress), state: stateKind(config), flags: config.flags.provider, pid: process.pid };
+    process.stdout.write(
+      args.json
+        ? `${JSON.stringify({ event: 'listening', ...listening })}\n`
+        : `strangler proxy listening on ${listening.proxy} (admin ${listening.admin}, state ${listening.state}, flags ${listening.flags}); SIGTERM or Ctrl-C stops it\n`,
+    );
+    const signal = await stopped;
     await proxy.stop();
     logger.info('stopped');
     process.stdout.write(args.json ? `${JSON.stringify({ event: 'stopped', signal })}\n` : `strangler proxy stopped (${signal})\n`);

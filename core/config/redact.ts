@@ -3,13 +3,31 @@ import type { StranglerConfig } from './types';
 
 const MASK = '***';
 
-/** `scheme://user:secret@host` → `scheme://user:***@host`; anything else is returned unchanged. */
+/** Query parameters that carry secrets (libpq's `password`/`sslpassword`, tokens, API keys); `sslkey` is a path. */
+const SECRET_PARAMETER = /pass|pwd|token|secret|api[_-]?key|auth/i;
+
+/**
+ * `scheme://user:secret@host` → `scheme://user:***@host`, and `?password=secret` → `?password=***` (pg reads
+ * a password from the query too); anything else is returned unchanged.
+ */
 export function redactUrl(url: string): string {
   // The authority runs to the first "/", "?" or "#"; its last "@" ends the userinfo.
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^/?#]*)@/i, (whole, scheme: string, userinfo: string) => {
+  const masked = url.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^/?#]*)@/i, (whole, scheme: string, userinfo: string) => {
     const colon = userinfo.indexOf(':');
     return colon < 0 ? whole : `${scheme}${userinfo.slice(0, colon)}:${MASK}@`;
   });
+  const query = masked.indexOf('?');
+  if (query < 0) return masked;
+  const fragment = masked.indexOf('#', query);
+  const end = fragment < 0 ? masked.length : fragment;
+  const parameters = masked
+    .slice(query + 1, end)
+    .split('&')
+    .map((parameter) => {
+      const equals = parameter.indexOf('=');
+      return equals > 0 && SECRET_PARAMETER.test(parameter.slice(0, equals)) ? `${parameter.slice(0, equals)}=${MASK}` : parameter;
+    });
+  return `${masked.slice(0, query + 1)}${parameters.join('&')}${masked.slice(end)}`;
 }
 
 /** A deep copy safe to print or log: the admin token and the passwords in URLs are masked. */

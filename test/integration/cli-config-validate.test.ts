@@ -25,6 +25,7 @@ const GOOD_YAML = [
 const SECRETS = {
   adminToken: 'admin-token-from-env-s3cr3t',
   pgPassword: 'pg-pa55word-s3cr3t',
+  pgQueryPassword: 'pg-query-pa55word-s3cr3t',
   unleashClientToken: 'default:development.client-s3cr3t-token',
   unleashAdminToken: '*:*.unleash-admin-s3cr3t-token',
   unleashUrlPassword: 'unleash-basic-s3cr3t',
@@ -33,7 +34,7 @@ const SECRETS = {
 
 const SECRET_YAML = [
   'admin: { token: ${VALIDATE_ADMIN_TOKEN} }',
-  `state: { url: "postgres://strangler:${SECRETS.pgPassword}@db.internal:5432/strangler", pollMs: 250 }`,
+  `state: { url: "postgres://strangler:${SECRETS.pgPassword}@db.internal:5432/strangler?sslmode=require&sslpassword=${SECRETS.pgQueryPassword}", pollMs: 250 }`,
   'flags:',
   '  provider: unleash',
   `  url: "http://ops:${SECRETS.unleashUrlPassword}@unleash.internal:4242/api"`,
@@ -186,7 +187,7 @@ describe('strangler config validate', () => {
     expect(parsed.ok).toBe(true);
     expect(parsed.config).toMatchObject({
       admin: { token: '***' },
-      state: { url: 'postgres://strangler:***@db.internal:5432/strangler', pollMs: 250 },
+      state: { url: 'postgres://strangler:***@db.internal:5432/strangler?sslmode=require&sslpassword=***', pollMs: 250 },
       flags: {
         provider: 'unleash',
         url: 'http://ops:***@unleash.internal:4242',
@@ -200,7 +201,7 @@ describe('strangler config validate', () => {
     });
     // The text form names only the file and the counts.
     const text = runCli(['config', 'validate', file], SECRET_ENV);
-    expect(text).toEqual({ status: 0, stdout: `${file}: ok (0 routes, 1 upstreams)\n`, stderr: '' });
+    expect(text).toEqual({ status: 0, stdout: `${file}: ok (0 routes, 1 upstream)\n`, stderr: '' });
   });
 
   test('--json on a bad file with secrets: the issues never echo a secret either', () => {

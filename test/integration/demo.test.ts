@@ -116,7 +116,8 @@ describe('the demo (npm start)', () => {
         `strangler demo — legacy monolith http://127.0.0.1:${ports.legacy}, new orders service http://127.0.0.1:${ports.orders}`,
         `  admin API: http://127.0.0.1:${ports.admin}  (token in examples/strangler.yaml)`,
         `  for i in $(seq 20); do curl -s ${url}/api/orders/1 > /dev/null; curl -s ${url}/api/orders > /dev/null; done`,
-        '  bin/strangler rollout set orders 25 --stage canary --reason "demo canary" --config examples/strangler.yaml',
+        `  bin/strangler rollout set orders 25 --stage canary --reason "demo canary" --admin http://127.0.0.1:${ports.admin} --config examples/strangler.yaml`,
+        '/api/orders is in shadow: legacy answers, a copy goes to the new service, the answers are compared.',
         `  for u in ada grace linus margaret; do curl -s -H "x-user-id: $u" ${url}/api/orders | head -c 40; echo; done`,
       ]),
     );
@@ -185,5 +186,18 @@ describe('the demo (npm start)', () => {
     }
     // The embedded store was closed: its pid file is gone.
     expect(existsSync(join(root.path, 'examples/.strangler/strangler.pid'))).toBe(false);
-  }, 15000);
+
+    // Started again on the same folder, it says the route is where the earlier run left it, not "in shadow".
+    const again = await startDemo(root.path, env);
+    try {
+      expect(again.stdout).toContain(
+        '/api/orders is in canary 25% (version 2): the state of an earlier run, kept in examples/.strangler.\n' +
+          'Remove that folder while the demo is stopped to start over in shadow.\n',
+      );
+      expect(again.stdout).not.toContain('/api/orders is in shadow');
+    } finally {
+      again.child.kill('SIGTERM');
+      expect({ exit: await again.exited, stderr: again.stderr }).toEqual({ exit: { code: 0, signal: null }, stderr: '' });
+    }
+  }, 30000);
 });

@@ -116,7 +116,7 @@ describe('the demo in shadow (its own strangler.yaml): one real difference, one 
     expect(markdown.stdout).toMatch(/^\| `\$\.generatedAt` \| 0 \| 0 % \| 30 \| .* _\(noise\)_ \| `e2e-\d+-\d+` \|$/m);
     const out = join(dir.path, 'report.html');
     const html = await cli(['diff', 'report', '--format', 'html', '--out', out, ...flags]);
-    expect(html.stdout).toBe(`${out}: html report, 1 routes\n`);
+    expect(html.stdout).toBe(`${out}: html report, 1 route\n`);
     // the file itself: the whole page, with the route's numbers in it
     const page = readFileSync(out, 'utf8');
     expect(page.startsWith('<!doctype html>\n')).toBe(true);
@@ -131,6 +131,8 @@ describe('the demo in shadow (its own strangler.yaml): one real difference, one 
     const since = await cli(['diff', 'report', '--since', 'yesterday', ...flags]);
     expect(since.status).toBe(1);
     expect(since.stderr).toBe('strangler: --since: must be a duration such as 30m, 1h, 7d or an ISO-8601 time, got "yesterday"\n');
+    const direct = await fetch(`http://127.0.0.1:${proxy.adminAddress.port}/diff/report?since=2025-02-30`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect([direct.status, await direct.json()]).toEqual([400, { error: 'since: must be an ISO-8601 time, got "2025-02-30"', field: 'since' }]);
     const route = await cli(['diff', 'report', '--route', 'nope', ...flags]);
     expect(route.stderr).toBe('strangler: GET /diff/report?route=nope failed (404): unknown route "nope"\n');
     const recent = JSON.parse((await cli(['diff', 'report', '--since', '1h', '--json', ...flags])).stdout) as { routes: Array<{ counts: { comparisons: number } }> };
@@ -179,7 +181,7 @@ describe('the demo in shadow (its own strangler.yaml): one real difference, one 
     const out = join(dir.path, 'report.txt');
     const written = await cli(['diff', 'report', '--route', 'orders', '--format', 'text', '--out', out, ...flags]);
     expect(written.stderr).toBe('');
-    expect(written.stdout).toBe(`${out}: text report, 1 routes\n`);
+    expect(written.stdout).toBe(`${out}: text report, 1 route\n`);
     const file = readFileSync(out, 'utf8');
     // the same report as on stdout, but for the generation time (and the window, which ends then)
     const stable = (report: string): string => report.replace(/^Shadow diff report, generated .*$/m, '').replace(/^Window .*$/m, '');

@@ -236,6 +236,21 @@ describe('strangler proxy lifecycle', () => {
     ]);
   }, 60000);
 
+  test('a SIGTERM the moment it says it listens still drains and exits 0 (the signals are caught from the start)', async () => {
+    const database = await createTestDatabase();
+    try {
+      const file = writeConfig(dir.path, proxyYaml({ legacyUrl: legacy.url, ordersUrl: legacy.url, stateUrl: database.url }), 'race.yaml');
+      for (let run = 0; run < 3; run++) {
+        const proxy = await startProxyProcess(file);
+        proxy.child.kill('SIGTERM');
+        expect([run, await proxy.exited]).toEqual([run, 0]);
+        expect(proxy.stdout()).toMatch(/^strangler proxy listening on .*\nstrangler proxy stopped \(SIGTERM\)\n$/);
+      }
+    } finally {
+      await database.drop();
+    }
+  }, 30000);
+
   test('a second proxy on the same embedded folder is refused; an unreachable PostgreSQL is one clear line', async () => {
     const file = writeConfig(dir.path, proxyYaml({ legacyUrl: legacy.url, ordersUrl: legacy.url, stateUrl: 'embedded:./shared-state' }), 'shared.yaml');
     const first = await startProxyProcess(file);

@@ -1010,6 +1010,13 @@ describe('redactConfig', () => {
     expect(redactUrl('embedded:./.strangler')).toBe('embedded:./.strangler');
     expect(redactUrl('http://a:b@c@d/e@f')).toBe('http://a:***@d/e@f');
   });
+
+  it('redactUrl masks secrets in the query string too (pg reads password= from it)', () => {
+    expect(redactUrl('postgres://strangler@db/strangler?password=hunter2')).toBe('postgres://strangler@db/strangler?password=***');
+    expect(redactUrl('postgres://u:p@db/s?sslmode=require&sslpassword=x&sslkey=/k.pem#f')).toBe('postgres://u:***@db/s?sslmode=require&sslpassword=***&sslkey=/k.pem#f');
+    expect(redactUrl('https://unleash/api?token=abc&api_key=def&apiKey=ghi&page=2')).toBe('https://unleash/api?token=***&api_key=***&apiKey=***&page=2');
+    expect(redactUrl('http://h/x?q=password')).toBe('http://h/x?q=password');
+  });
 });
 
 describe('validateConfigText', () => {
