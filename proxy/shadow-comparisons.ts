@@ -7,9 +7,6 @@ import { ComparisonWriter } from '../diff-reader/store/comparison-writer';
 import type { ShadowExchange } from './shadow';
 import type { ShadowMetrics } from './shadow-metrics';
 
-/** Comparisons kept in the store; older ones are pruned. */
-const RETAIN_COMPARISONS = 100000;
-
 export interface ShadowComparisons {
   metrics: ShadowMetrics;
   onExchange: (exchange: ShadowExchange) => void;
@@ -30,7 +27,7 @@ export function startShadowComparisons(config: StranglerConfig, store: Compariso
   });
   const writer = new ComparisonWriter({
     store,
-    retain: RETAIN_COMPARISONS,
+    retain: config.state.keepComparisons,
     onDrop: (reason, route, count) => metrics.drop(route, reason, count),
   });
   const onExchange = (exchange: ShadowExchange): void => {

@@ -274,7 +274,7 @@ class Fields {
 const TOP_KEYS = ['listen', 'admin', 'state', 'flags', 'upstreams', 'routes'];
 const LISTEN_KEYS = ['host', 'port', 'maxHeaderBytes', 'drainTimeoutMs', 'trustedProxies'];
 const ADMIN_KEYS = ['host', 'port', 'token'];
-const STATE_KEYS = ['url', 'pollMs'];
+const STATE_KEYS = ['url', 'pollMs', 'keepComparisons'];
 const FLAGS_KEYS = ['provider', 'url', 'clientToken', 'adminToken', 'environment', 'project', 'appName', 'refreshMs', 'bootstrap'];
 const UNLEASH_ONLY_KEYS = FLAGS_KEYS.filter((key) => key !== 'provider');
 const UPSTREAM_KEYS = ['url', 'timeoutMs', 'connections', 'preserveHost', 'tls'];
@@ -347,12 +347,19 @@ export function validateConfig(root: ConfigNode, file: string): ConfigResult {
 function readListen(ck: Checker, f: Fields | undefined): ListenConfig | undefined {
   if (!f) return undefined;
   return {
-    host: f.get('host', ck.string('a host name or IP address')) ?? '0.0.0.0',
+    host: f.get('host', hostName(ck)) ?? '0.0.0.0',
     port: f.get('port', ck.integer(0, 65535)) ?? 8080,
     maxHeaderBytes: f.get('maxHeaderBytes', ck.integer(1024, 1048576)) ?? 16384,
     drainTimeoutMs: f.get('drainTimeoutMs', ck.integer(0, 3600000)) ?? 10000,
     trustedProxies: f.get('trustedProxies', ck.list('IP addresses or CIDR ranges such as [10.0.0.0/8]', proxyRange(ck))) ?? [],
   };
+}
+
+/** Where to listen: an IP address or a name that resolves to one. */
+function hostName(ck: Checker): Read<string> {
+  return ck.text('a host name or IP address', (value) =>
+    isIP(value) || DNS_NAME.test(value) ? { value } : 'must be a host name or IP address such as 127.0.0.1, 0.0.0.0 or ::',
+  );
 }
 
 function proxyRange(ck: Checker): Read<string> {
@@ -363,7 +370,7 @@ function proxyRange(ck: Checker): Read<string> {
 
 function readAdmin(ck: Checker, f: Fields | undefined, listen: ListenConfig | undefined): AdminConfig | undefined {
   if (!f) return undefined;
-  const host = f.get('host', ck.string('a host name or IP address')) ?? '127.0.0.1';
+  const host = f.get('host', hostName(ck)) ?? '127.0.0.1';
   const port = f.get('port', ck.integer(0, 65535)) ?? 9090;
   // The token is a secret: its value is never echoed, not even when written in the file.
   const token = f.require('token', readToken(ck), `a string of at least ${MIN_TOKEN_LENGTH} characters`);
@@ -400,6 +407,7 @@ function readState(ck: Checker, f: Fields | undefined): StateConfig | undefined 
   return {
     url: f.get('url', url) ?? `${EMBEDDED}./.strangler`,
     pollMs: f.get('pollMs', ck.integer(50, 60000)) ?? 500,
+    keepComparisons: f.get('keepComparisons', ck.integer(100, 100000000)) ?? 100000,
   };
 }
 

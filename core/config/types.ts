@@ -30,6 +30,8 @@ export interface StateConfig {
   url: string;
   /** How often the proxy re-reads the store as a fallback to LISTEN/NOTIFY. */
   pollMs: number;
+  /** Shadow comparisons kept in the store; older ones are pruned as new ones are written. */
+  keepComparisons: number;
 }
 
 /** Route state lives in strangler's own state store. */

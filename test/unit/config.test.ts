@@ -82,7 +82,7 @@ describe('parseConfig: the DESIGN.md example', () => {
       file: FILE,
       listen: { host: '0.0.0.0', port: 8080, maxHeaderBytes: 16384, drainTimeoutMs: 10000, trustedProxies: [] },
       admin: { host: '127.0.0.1', port: 9090, token: TOKEN },
-      state: { url: 'embedded:./.strangler', pollMs: 500 },
+      state: { url: 'embedded:./.strangler', pollMs: 500, keepComparisons: 100000 },
       flags: { provider: 'embedded' },
       upstreams: {
         legacy: { name: 'legacy', url: 'http://127.0.0.1:3000', timeoutMs: 30000, connections: 128, preserveHost: false },
@@ -125,7 +125,7 @@ describe('parseConfig: the DESIGN.md example', () => {
     const config = parseConfig(BASE, FILE, ENV);
     expect(config.listen).toEqual({ host: '0.0.0.0', port: 8080, maxHeaderBytes: 16384, drainTimeoutMs: 10000, trustedProxies: [] });
     expect(config.admin).toEqual({ host: '127.0.0.1', port: 9090, token: TOKEN });
-    expect(config.state).toEqual({ url: 'embedded:./.strangler', pollMs: 500 });
+    expect(config.state).toEqual({ url: 'embedded:./.strangler', pollMs: 500, keepComparisons: 100000 });
     expect(config.flags).toEqual({ provider: 'embedded' });
     expect(config.routes).toEqual([]);
   });
@@ -158,6 +158,7 @@ admin:
 state:
   url: postgres://strangler:pw@db.internal:5432/strangler
   pollMs: 50
+  keepComparisons: 5000
 flags:
   provider: embedded
 upstreams:
@@ -194,7 +195,7 @@ routes:
     expect(config.file).toBe('conf/prod.yaml');
     expect(config.listen).toEqual({ host: '127.0.0.1', port: 0, maxHeaderBytes: 32768, drainTimeoutMs: 0, trustedProxies: ['10.0.0.0/8', '192.0.2.7', 'fd00::/8'] });
     expect(config.admin).toEqual({ host: '0.0.0.0', port: 0, token: 'abcdefgh' });
-    expect(config.state).toEqual({ url: 'postgres://strangler:pw@db.internal:5432/strangler', pollMs: 50 });
+    expect(config.state).toEqual({ url: 'postgres://strangler:pw@db.internal:5432/strangler', pollMs: 50, keepComparisons: 5000 });
     expect(config.upstreams.legacy).toEqual({
       name: 'legacy',
       url: 'https://legacy.internal',
@@ -233,6 +234,7 @@ describe('parseConfig: one message per mistake, with its line', () => {
   });
 
   it('rejects maxHeaderBytes and pollMs out of range', () => {
+    expect(messagesOf(`${BASE}state: { keepComparisons: 99 }\n`)).toEqual(['strangler.yaml:5 state.keepComparisons: must be an integer from 100 to 100000000, got 99']);
     expect(messagesOf(`${BASE}listen: { maxHeaderBytes: 512 }\nstate: { pollMs: 10 }\n`)).toEqual([
       'strangler.yaml:5 listen.maxHeaderBytes: must be an integer from 1024 to 1048576, got 512',
       'strangler.yaml:6 state.pollMs: must be an integer from 50 to 60000, got 10',
@@ -681,6 +683,16 @@ upstreams:
     ).toBe(`strangler.yaml:3 admin.host: must be a host name or IP address, ${got}`);
   });
 
+  it.each([['""'], ['"not a host"'], ['"http://127.0.0.1"'], ['"127.0.0.1:9090"']])('rejects a listen or admin host that names no host: %s', (value) => {
+    const expected = `must be a host name or IP address such as 127.0.0.1, 0.0.0.0 or ::, got ${value}`;
+    expect(messagesOf(`${BASE}listen: { host: ${value} }\n`)).toEqual([`strangler.yaml:5 listen.host: ${expected}`]);
+    expect(messagesOf(BASE.replace('admin: {', `admin: { host: ${value},`))).toEqual([`strangler.yaml:1 admin.host: ${expected}`]);
+  });
+
+  it.each([['127.0.0.1'], ['0.0.0.0'], ['"::"'], ['"::1"'], ['localhost'], ['proxy.internal']])('accepts the listen host %s', (value) => {
+    expect(parseConfig(`${BASE}listen: { host: ${value} }\n`, FILE, ENV).listen.host).toBe(value.replace(/"/g, ''));
+  });
+
   it('rejects wrong shapes', () => {
     expect(messagesOf(`${BASE}listen: [8080]\nroutes: { name: x }\n`)).toEqual([
       'strangler.yaml:5 listen: must be a mapping, got a list',
@@ -799,7 +811,7 @@ upstreams:
     shadow: { ignore: ["$\${NOT_A_VAR}.id", $$\${X}] }
 `);
     expect(r.shadow?.ignore).toEqual(['${NOT_A_VAR}.id', '$${X}']);
-    expect(parseConfig(`${BASE}listen: { host: a$\${b} }\n`, FILE, ENV).listen.host).toBe('a${b}');
+    expect(parseConfig(`admin: { token: tok3n-$\${b} }\nupstreams:\n  legacy: { url: http://127.0.0.1:3000 }\n`, FILE, ENV).admin.token).toBe('tok3n-${b}');
   });
 
   it('reports malformed references', () => {
