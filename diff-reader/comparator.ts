@@ -70,11 +70,6 @@ export class Comparator {
     this.modelFor(route.name, shadow);
   }
 
-  /** Per-path raw and noise counts learned for a route (Diffy's view), for reports. */
-  noise(route: string): ReturnType<NoiseModel['snapshot']> | undefined {
-    return this.models.get(route)?.snapshot();
-  }
-
   private optionsFor(route: RouteConfig, shadow: ShadowConfig): CompiledDiffOptions {
     let compiled = this.options.get(route.name);
     if (!compiled) {

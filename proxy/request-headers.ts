@@ -62,13 +62,25 @@ export function upstreamRequestHeaders(
   return out;
 }
 
-/** WebSocket upgrades go through http-proxy, which appends to the request's own headers: the same rule there. */
-export function dropUntrustedForwarded(req: IncomingMessage, trusted: TrustedProxies): void {
+/**
+ * An Upgrade request as http-proxy will forward it (it sends the request's own headers): hop-by-hop headers
+ * and those named in Connection removed, except Connection and Upgrade themselves, which the handshake
+ * needs; X-Forwarded-Proto/-Port/-Host from a peer that is not a trusted proxy replaced (http-proxy then
+ * appends what it saw).
+ */
+export function prepareUpgradeHeaders(req: IncomingMessage, trusted: TrustedProxies): void {
+  const headers = req.headers;
+  const listed = connectionTokens(headers.connection);
+  for (const name of Object.keys(headers)) {
+    if (name === 'connection' || name === 'upgrade') continue;
+    if (isHopByHop(name) || listed?.has(name)) delete headers[name];
+  }
+  headers.connection = 'Upgrade';
   if (trusted.has(req.socket.remoteAddress)) return;
-  delete req.headers['x-forwarded-proto'];
-  delete req.headers['x-forwarded-port'];
-  if (req.headers.host) req.headers['x-forwarded-host'] = req.headers.host;
-  else delete req.headers['x-forwarded-host'];
+  delete headers['x-forwarded-proto'];
+  delete headers['x-forwarded-port'];
+  if (headers.host) headers['x-forwarded-host'] = headers.host;
+  else delete headers['x-forwarded-host'];
 }
 
 /** A request comes with a body when it says so: Transfer-Encoding, or a Content-Length other than 0. */

@@ -11,7 +11,7 @@ import { sendProxyError } from './error-response';
 import { forward } from './forwarder';
 import { type ProxyMetrics, UNMATCHED_ROUTE } from './metrics';
 import { normaliseTarget } from './path';
-import { dropUntrustedForwarded, upstreamRequestHeaders } from './request-headers';
+import { prepareUpgradeHeaders, upstreamRequestHeaders } from './request-headers';
 import { TrustedProxies } from './trusted-proxies';
 import { RouteTable } from './route-table';
 import { chooseSide, type Side } from './splitter';
@@ -170,7 +170,7 @@ export class ProxyServer {
     if (!req.headers['x-request-id']) req.headers['x-request-id'] = randomUUID();
     const decision = this.decide(req, target.path, target.query);
     req.url = target.path + target.query;
-    dropUntrustedForwarded(req, this.trustedProxies);
+    prepareUpgradeHeaders(req, this.trustedProxies);
     this.websockets.forward(req, socket, head, decision.upstream);
   }
 }

@@ -27,8 +27,10 @@ export class WebSocketForwarder {
       if (target && 'destroy' in target) (target as Duplex).destroy();
     });
     // http-proxy pipes the two sockets but does not tear one down when the other is destroyed.
-    proxy.on('proxyReqWs', (proxyReq, _req, clientSocket: Socket) => {
-      proxyReq.on('upgrade', (_res: IncomingMessage, upstreamSocket: Socket) => {
+    proxy.on('proxyReqWs', (proxyReq, req: IncomingMessage, clientSocket: Socket) => {
+      // Registered before http-proxy's own listener, which writes the 101 head from these headers.
+      proxyReq.on('upgrade', (res: IncomingMessage, upstreamSocket: Socket) => {
+        if (res.headers['x-request-id'] === undefined) res.headers['x-request-id'] = req.headers['x-request-id'];
         this.sockets.add(upstreamSocket);
         upstreamSocket.once('close', () => {
           this.sockets.delete(upstreamSocket);

@@ -1,6 +1,7 @@
-import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { inRollout } from '../../core/bucketing';
 import type { RejectReason } from '../../proxy/metrics';
@@ -171,13 +172,12 @@ describe('data path against real upstreams on loopback', () => {
   });
 });
 
-describe('streaming, trailers and upgrades', () => {
+describe('streaming and trailers', () => {
   let upstream: Server;
   let upstreamUrl: string;
   let releaseSecondChunk: () => void = () => undefined;
   let firstRequestChunkSeen: () => void = () => undefined;
   let proxy: ProxyHarness;
-  let wss: WebSocketServer;
 
   beforeAll(async () => {
     upstream = createServer((req, res) => {
@@ -211,20 +211,13 @@ describe('streaming, trailers and upgrades', () => {
       }
       res.end('ok');
     });
-    wss = new WebSocketServer({ server: upstream });
-    wss.on('connection', (socket, req) => {
-      socket.on('message', (data) => socket.send(`echo:${data.toString()}:${req.headers['x-forwarded-for'] ? 'xff' : 'no-xff'}`));
-    });
     await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
     upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
-    proxy = await startProxyHarness(
-      testConfig([upstreamConfig('legacy', upstreamUrl), upstreamConfig('orders', upstreamUrl)], [routeConfig('ws', '/ws', { stage: 'live' })]),
-    );
+    proxy = await startProxyHarness(testConfig([upstreamConfig('legacy', upstreamUrl), upstreamConfig('orders', upstreamUrl)], []));
   });
 
   afterAll(async () => {
     await proxy.close();
-    wss.close();
     upstream.closeAllConnections();
     await new Promise<void>((resolve) => upstream.close(() => resolve()));
   });
@@ -281,16 +274,204 @@ describe('streaming, trailers and upgrades', () => {
     const text = await proxy.registry.metrics();
     expect(text).toMatch(/strangler_upstream_errors_total\{route="_unmatched",target="legacy",reason="reset"\} 1/);
   });
+});
 
-  test('WebSocket upgrades go to the chosen target', async () => {
-    const client = new WebSocket(`ws://127.0.0.1:${proxy.port}/ws/chat`);
-    const answer = await new Promise<string>((resolve, reject) => {
-      client.on('open', () => client.send('hello'));
-      client.on('message', (data) => resolve(data.toString()));
-      client.on('error', reject);
+/** What a WebSocket upstream saw of one request: its target and headers as they arrived. */
+interface SeenRequest {
+  url: string;
+  headers: IncomingHttpHeaders;
+}
+
+interface WsUpstream {
+  url: string;
+  /** Every Upgrade request that reached this upstream (recorded before the handshake is answered). */
+  upgrades: SeenRequest[];
+  /** Every plain (non-Upgrade) request: there should be none. */
+  plain: SeenRequest[];
+  reset(): void;
+  close(): Promise<void>;
+}
+
+/** A WebSocket server on loopback that answers every text frame with `<name>:<frame>`, so a reply names its upstream. */
+async function startWsUpstream(name: string): Promise<WsUpstream> {
+  const upgrades: SeenRequest[] = [];
+  const plain: SeenRequest[] = [];
+  const server = createServer((req, res) => {
+    plain.push({ url: req.url ?? '', headers: req.headers });
+    res.writeHead(426, { connection: 'close' }).end();
+  });
+  const wss = new WebSocketServer({ noServer: true });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    upgrades.push({ url: req.url ?? '', headers: req.headers });
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      ws.on('message', (data) => ws.send(`${name}:${data.toString()}`));
     });
-    client.close();
-    expect(answer).toBe('echo:hello:xff');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    upgrades,
+    plain,
+    reset: () => {
+      upgrades.length = 0;
+      plain.length = 0;
+    },
+    close: async () => {
+      for (const client of wss.clients) client.terminate();
+      wss.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** Opens a WebSocket through the proxy, sends one text frame, returns the first frame back, then closes cleanly. */
+async function wsRoundTrip(port: number, path: string, message: string, headers: Record<string, string> = {}): Promise<string> {
+  const client = new WebSocket(`ws://127.0.0.1:${port}${path}`, { headers });
+  const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+  try {
+    return await new Promise<string>((resolve, reject) => {
+      client.on('error', reject);
+      client.once('open', () => client.send(message));
+      client.once('message', (data) => resolve(data.toString()));
+    });
+  } finally {
+    if (client.readyState === WebSocket.OPEN) client.close(1000);
+    else if (client.readyState !== WebSocket.CLOSED) client.terminate();
+    await closed;
+  }
+}
+
+describe('WebSocket upgrades go to the chosen target', () => {
+  let legacy: WsUpstream;
+  let orders: WsUpstream;
+  let proxy: ProxyHarness;
+  const canary = routeConfig('ws-canary', '/ws/canary', {
+    stage: 'canary',
+    percent: 50,
+    stickiness: { kind: 'header', name: 'x-user-id' },
+    stickyFallback: 'legacy',
+  });
+
+  beforeAll(async () => {
+    legacy = await startWsUpstream('legacy');
+    orders = await startWsUpstream('orders');
+    proxy = await startProxyHarness(
+      testConfig(
+        [upstreamConfig('legacy', legacy.url), upstreamConfig('orders', orders.url)],
+        [routeConfig('ws-live', '/ws/live', { stage: 'live', percent: 100 }), routeConfig('ws-old', '/ws/old', { stage: 'legacy', service: 'orders' }), canary],
+      ),
+    );
+  });
+
+  afterAll(async () => {
+    await proxy.close();
+    await legacy.close();
+    await orders.close();
+  });
+
+  beforeEach(() => {
+    legacy.reset();
+    orders.reset();
+  });
+
+  const upstreams = (): Record<'legacy' | 'orders', WsUpstream> => ({ legacy, orders });
+
+  /** Exactly one upgrade reached `side` (returned), and nothing at all reached the other upstream. */
+  function onlyUpgradeAt(side: 'legacy' | 'orders'): SeenRequest {
+    const chosen = upstreams()[side];
+    const other = upstreams()[side === 'legacy' ? 'orders' : 'legacy'];
+    expect(chosen.upgrades).toHaveLength(1);
+    expect(chosen.plain).toHaveLength(0);
+    expect(other.upgrades).toHaveLength(0);
+    expect(other.plain).toHaveLength(0);
+    return chosen.upgrades[0]!;
+  }
+
+  test('a live route upgrades to the new service; a legacy-stage route and an unmatched path upgrade to legacy; frames round-trip', async () => {
+    const cases: Array<[string, 'legacy' | 'orders']> = [
+      ['/ws/live/chat?room=1', 'orders'],
+      ['/ws/old/chat', 'legacy'],
+      ['/elsewhere/socket', 'legacy'],
+    ];
+    for (const [path, side] of cases) {
+      legacy.reset();
+      orders.reset();
+      expect(await wsRoundTrip(proxy.port, path, `hello ${path}`)).toBe(`${side}:hello ${path}`);
+      expect(onlyUpgradeAt(side).url).toBe(path);
+    }
+  });
+
+  test('sticky header canary: each user upgrades to the side Unleash bucketing gives it, and only there', async () => {
+    const users = [...Array.from({ length: 12 }, (_, i) => `user-${i}`), 'jörg-7'];
+    const sides = new Set<'legacy' | 'orders'>();
+    for (const user of users) {
+      const expected = inRollout(user, canary.flag, canary.percent) ? 'orders' : 'legacy';
+      sides.add(expected);
+      for (let i = 0; i < 2; i++) {
+        legacy.reset();
+        orders.reset();
+        expect(await wsRoundTrip(proxy.port, '/ws/canary/feed', `hi ${user}`, { 'x-user-id': user })).toBe(`${expected}:hi ${user}`);
+        expect(onlyUpgradeAt(expected).headers['x-user-id']).toBe(user);
+      }
+    }
+    // The users must exercise both sides, or this test would not show the split at all.
+    expect([...sides].sort()).toEqual(['legacy', 'orders']);
+
+    // Without the sticky header: stickyFallback legacy.
+    legacy.reset();
+    orders.reset();
+    expect(await wsRoundTrip(proxy.port, '/ws/canary/feed', 'anon')).toBe('legacy:anon');
+    onlyUpgradeAt('legacy');
+  });
+
+  test("the chosen upstream's upgrade carries the proxy's X-Forwarded-For, an x-request-id and its own Host", async () => {
+    expect(await wsRoundTrip(proxy.port, '/ws/live/a', 'one')).toBe('orders:one');
+    const generated = onlyUpgradeAt('orders').headers;
+    expect(generated['x-forwarded-for']).toBe('127.0.0.1');
+    expect(generated['x-request-id']).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(generated.host).toBe(new URL(orders.url).host);
+
+    orders.reset();
+    const given = { 'x-request-id': 'ws-req-1', 'x-forwarded-for': '203.0.113.9' };
+    expect(await wsRoundTrip(proxy.port, '/ws/old/b', 'two', given)).toBe('legacy:two');
+    const kept = onlyUpgradeAt('legacy').headers;
+    expect(kept['x-request-id']).toBe('ws-req-1');
+    expect(kept['x-forwarded-for']).toMatch(/^203\.0\.113\.9, ?127\.0\.0\.1$/);
+    expect(kept.host).toBe(new URL(legacy.url).host);
+  });
+
+  test('hop-by-hop headers stay on the client hop; the 101 returns the x-request-id the upstream got', async () => {
+    const client = new WebSocket(`ws://127.0.0.1:${proxy.port}/ws/live/d`, {
+      headers: { 'proxy-authorization': 'Basic abc', te: 'gzip', 'keep-alive': 'timeout=5', 'x-app': 'kept' },
+    });
+    const upgraded = new Promise<IncomingMessage>((resolve) => client.once('upgrade', resolve));
+    const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+    const reply = await new Promise<string>((resolve, reject) => {
+      client.on('error', reject);
+      client.once('open', () => client.send('four'));
+      client.once('message', (data) => resolve(data.toString()));
+    });
+    client.close(1000);
+    await closed;
+    expect(reply).toBe('orders:four');
+    const seen = onlyUpgradeAt('orders').headers;
+    expect([seen['proxy-authorization'], seen.te, seen['keep-alive'], seen['x-app']]).toEqual([undefined, undefined, undefined, 'kept']);
+    expect(seen.upgrade).toBe('websocket');
+    expect((await upgraded).headers['x-request-id']).toBe(seen['x-request-id']);
+    expect(seen['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  test("from an untrusted peer, a client's own X-Forwarded-Proto/-Port/-Host do not reach the upstream on a plain-http upgrade", async () => {
+    const claimed = { 'x-forwarded-proto': 'https', 'x-forwarded-port': '443', 'x-forwarded-host': 'evil.example' };
+    expect(await wsRoundTrip(proxy.port, '/ws/live/c', 'three', claimed)).toBe('orders:three');
+    const seen = onlyUpgradeAt('orders').headers;
+    const tokens = (value: string | string[] | undefined): string[] => String(value ?? '').split(',').map((t) => t.trim());
+    expect(seen['x-forwarded-proto']).toBeDefined();
+    expect(tokens(seen['x-forwarded-proto'])).not.toContain('https');
+    expect(tokens(seen['x-forwarded-proto'])).not.toContain('wss');
+    expect(tokens(seen['x-forwarded-port'])).not.toContain('443');
+    expect(seen['x-forwarded-host']).toBe(`127.0.0.1:${proxy.port}`);
   });
 });
 

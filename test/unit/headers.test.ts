@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { connectionTokens, isHopByHop } from '../../proxy/hop-by-hop';
-import { dropUntrustedForwarded, upstreamRequestHeaders as headersFor, withUpstreamHost } from '../../proxy/request-headers';
+import { prepareUpgradeHeaders, upstreamRequestHeaders as headersFor, withUpstreamHost } from '../../proxy/request-headers';
 import { TrustedProxies } from '../../proxy/trusted-proxies';
 import { clientResponseHeaders, headersFromRaw, trailerObject } from '../../proxy/response-headers';
 import type { Upstream } from '../../proxy/upstreams';
@@ -150,12 +150,28 @@ describe('upstreamRequestHeaders', () => {
       const trusted = new TrustedProxies(['10.0.0.0/8']);
       const upgrade = (remoteAddress: string): IncomingHttpHeaders => {
         const req = fakeReq([], { remoteAddress });
-        req.headers = { host: 'shop.example', 'x-forwarded-proto': 'https', 'x-forwarded-port': '443', 'x-forwarded-host': 'evil.example' };
-        dropUntrustedForwarded(req, trusted);
+        req.headers = { host: 'shop.example', connection: 'Upgrade', upgrade: 'websocket', 'x-forwarded-proto': 'https', 'x-forwarded-port': '443', 'x-forwarded-host': 'evil.example' };
+        prepareUpgradeHeaders(req, trusted);
         return req.headers;
       };
-      expect(upgrade('203.0.113.5')).toEqual({ host: 'shop.example', 'x-forwarded-host': 'shop.example' });
-      expect(upgrade('10.0.0.9')).toEqual({ host: 'shop.example', 'x-forwarded-proto': 'https', 'x-forwarded-port': '443', 'x-forwarded-host': 'evil.example' });
+      expect(upgrade('203.0.113.5')).toEqual({ host: 'shop.example', connection: 'Upgrade', upgrade: 'websocket', 'x-forwarded-host': 'shop.example' });
+      expect(upgrade('10.0.0.9')).toEqual({ host: 'shop.example', connection: 'Upgrade', upgrade: 'websocket', 'x-forwarded-proto': 'https', 'x-forwarded-port': '443', 'x-forwarded-host': 'evil.example' });
+    });
+
+    test('WebSocket upgrades: hop-by-hop headers and those named in Connection are not forwarded, Connection and Upgrade are', () => {
+      const req = fakeReq([], { remoteAddress: '10.0.0.9' });
+      req.headers = {
+        host: 'shop.example',
+        connection: 'Upgrade, X-Trace-Hop',
+        upgrade: 'websocket',
+        'proxy-authorization': 'Basic abc',
+        te: 'gzip',
+        'keep-alive': 'timeout=5',
+        'x-trace-hop': '1',
+        'sec-websocket-key': 'k',
+      };
+      prepareUpgradeHeaders(req, new TrustedProxies(['10.0.0.0/8']));
+      expect(req.headers).toEqual({ host: 'shop.example', connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-key': 'k' });
     });
 
     test('proto is https on a TLS socket, http otherwise', () => {
