@@ -89,9 +89,13 @@ export class ShadowTee {
   }
 
   /** A copy of the route's is over: compared (an exchange) or abandoned (undefined, already counted as a drop). */
-  finished(route: string, exchange: ShadowExchange | undefined): void {
-    this.inFlight.set(route, (this.inFlight.get(route) ?? 1) - 1);
+  finished(exchange: ShadowExchange | undefined): void {
     if (exchange) this.onExchange(exchange);
+  }
+
+  /** A copy of the route's has nothing under way any more: its maxInFlight slot is free. */
+  release(route: string): void {
+    this.inFlight.set(route, (this.inFlight.get(route) ?? 1) - 1);
   }
 
   drop(route: string, reason: 'legacy-failed' | 'body-too-large'): void {
@@ -111,6 +115,9 @@ class ShadowCopy implements ShadowStart, ResponseTap {
   private secondary: ResponseSnapshot | undefined;
   private waitingFor = 2;
   private settled = false;
+  /** Copies sent and not answered yet: an abandoned copy keeps its maxInFlight slot until they are. */
+  private unanswered = 0;
+  private released = false;
   private readonly method: string;
   readonly body: Readable | undefined;
 
@@ -180,9 +187,11 @@ class ShadowCopy implements ShadowStart, ResponseTap {
   // -- the copies ---------------------------------------------------------------------------------------
 
   answered(answer: Answer, secondary: boolean): void {
+    this.unanswered--;
     if (!secondary) this.candidate = answer;
     else if ('status' in answer) this.secondary = answer;
     this.partDone();
+    this.releaseWhenIdle();
   }
 
   private sendCopies(body: Buffer | undefined): void {
@@ -194,6 +203,7 @@ class ShadowCopy implements ShadowStart, ResponseTap {
   }
 
   private send(upstream: Upstream, body: Buffer | undefined, secondary: boolean): void {
+    this.unanswered++;
     const headers = withUpstreamHost(this.upstreamHeaders, this.req, upstream);
     headers.push('x-strangler-shadow', '1');
     upstream.pool.dispatch(
@@ -205,7 +215,7 @@ class ShadowCopy implements ShadowStart, ResponseTap {
   private partDone(): void {
     if (this.settled || --this.waitingFor > 0) return;
     this.settled = true;
-    this.owner.finished(this.route.name, {
+    this.owner.finished({
       route: this.route,
       shadow: this.shadow,
       requestId: this.requestId,
@@ -216,13 +226,21 @@ class ShadowCopy implements ShadowStart, ResponseTap {
       candidate: this.candidate!,
       ...(this.secondary ? { secondary: this.secondary } : {}),
     });
+    this.releaseWhenIdle();
   }
 
   private abandon(reason: 'legacy-failed' | 'body-too-large'): void {
     if (this.settled) return;
     this.settled = true;
     this.owner.drop(this.route.name, reason);
-    this.owner.finished(this.route.name, undefined);
+    this.owner.finished(undefined);
+    this.releaseWhenIdle();
+  }
+
+  private releaseWhenIdle(): void {
+    if (this.released || !this.settled || this.unanswered > 0) return;
+    this.released = true;
+    this.owner.release(this.route.name);
   }
 }
 

@@ -1,11 +1,12 @@
-import { request as httpRequest } from 'node:http';
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { DEFAULT_NOISE_THRESHOLDS } from '../../core/comparison';
-import type { ShadowConfig } from '../../core/config/types';
+import { parseConfig } from '../../core/config';
+import type { RouteConfig, ShadowConfig } from '../../core/config/types';
 import type { ShadowExchange } from '../../proxy/shadow';
 import { routeConfig, testConfig, upstreamConfig } from '../helpers/config';
 import { startProxyHarness, type ProxyHarness } from '../helpers/proxy-harness';
 import { eventually } from '../helpers/eventually';
-import { startUpstream, type TestUpstream } from '../helpers/upstream';
+import { startUpstream, type RecordedRequest, type TestUpstream } from '../helpers/upstream';
 
 const SHADOW: ShadowConfig = {
   sample: 1,
@@ -21,28 +22,119 @@ const SHADOW: ShadowConfig = {
   onCanary: false,
 };
 
-function get(url: string, headers: Record<string, string> = {}, method = 'GET', body?: string): Promise<{ status: number; body: string; ms: number }> {
+/**
+ * The shadow block as parseConfig fills it in when strangler.yaml gives only `noiseSample: 0` (no second
+ * request to legacy): the default methods, sample, limits… exactly as a user who leaves them out gets them.
+ */
+function defaultShadowConfig(): ShadowConfig {
+  const config = parseConfig(
+    `admin: { token: shadow-test-admin-token }
+upstreams:
+  legacy: { url: http://127.0.0.1:3000 }
+  sink: { url: http://127.0.0.1:4000 }
+routes:
+  - name: defaults
+    match: { path: /api/defaults }
+    service: sink
+    stage: shadow
+    shadow: { noiseSample: 0 }
+`,
+    'strangler.yaml',
+    {},
+  );
+  return config.routes[0]!.shadow!;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** The legacy body of every /api/big/… response: larger than that route's shadow.maxBodyBytes. */
+const BIG_RESPONSE = 'y'.repeat(5000);
+
+interface Reply {
+  status: number;
+  body: string;
+  ms: number;
+  headers: IncomingHttpHeaders;
+}
+
+function get(url: string, headers: Record<string, string> = {}, method = 'GET', body?: string): Promise<Reply> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
     const req = httpRequest(url, { method, headers, agent: false }, (res) => {
       let text = '';
       res.on('data', (c: Buffer) => (text += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text, ms: performance.now() - started }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text, ms: performance.now() - started, headers: res.headers }));
     });
     req.on('error', reject);
     req.end(body);
   });
 }
 
+/** A POST whose body is written in chunks with no Content-Length, so it goes out as Transfer-Encoding: chunked. */
+function chunkedUpload(url: string, chunks: Buffer[]): Promise<Reply> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, agent: false }, (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => (text += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text, ms: performance.now() - started, headers: res.headers }));
+    });
+    req.on('error', reject);
+    for (const chunk of chunks) req.write(chunk);
+    req.end();
+  });
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/**
+ * The shadowed latencies are no slower than the same requests with shadow off. Medians of alternating
+ * samples shrug off a one-off stall of a loaded machine, and the 100 ms slack dwarfs a copy's own cost;
+ * a client held up by its copy would wait out the new service (2 s) on every shadowed request.
+ */
+function expectNotSlowerThanUnshadowed(shadowedMs: number[], unshadowedMs: number[]): void {
+  const unshadowed = median(unshadowedMs);
+  expect(median(shadowedMs)).toBeLessThanOrEqual(Math.max(3 * unshadowed, unshadowed + 100));
+}
+
 describe('shadow traffic: legacy serves, a copy goes to the new service', () => {
   let legacy: TestUpstream;
   let slow: TestUpstream;
   let broken: TestUpstream;
+  /** The new service of the selection and edge-case routes: one connection, so its copies are answered in order. */
+  let sink: TestUpstream;
   let proxy: ProxyHarness;
   const exchanges: ShadowExchange[] = [];
+  let fences = 0;
+  /** Set when legacy's /api/failing/hang response is cut off before it ended. */
+  let hangCutOff = false;
 
   beforeAll(async () => {
     legacy = await startUpstream('legacy', (req, res) => {
+      const url = req.url ?? '';
+      if (url === '/api/failing/legacy-reset') {
+        req.socket.destroy();
+        return;
+      }
+      if (url.startsWith('/api/big/') || url.startsWith('/api/big-slow/')) {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.end(BIG_RESPONSE);
+        return;
+      }
+      if (url === '/api/failing/hang') {
+        // Starts the response, then holds it open until the connection goes.
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.write('partial');
+        const timer = setTimeout(() => res.end('rest'), 5000).unref();
+        res.on('close', () => {
+          clearTimeout(timer);
+          if (!res.writableEnded) hangCutOff = true;
+        });
+        return;
+      }
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ servedBy: 'legacy', url: req.url }));
     });
@@ -53,15 +145,35 @@ describe('shadow traffic: legacy serves, a copy goes to the new service', () => 
       }, req.url?.includes('sleep') ? 2000 : 0).unref();
     });
     broken = await startUpstream('broken', (req) => req.socket.destroy());
+    sink = await startUpstream('sink');
+    const toSink = (shadow: ShadowConfig): Partial<RouteConfig> => ({ stage: 'shadow', service: 'sink', shadow });
     proxy = await startProxyHarness(
       testConfig(
-        [upstreamConfig('legacy', legacy.url), upstreamConfig('slow', slow.url, { timeoutMs: 5000 }), upstreamConfig('broken', broken.url)],
+        [
+          upstreamConfig('legacy', legacy.url),
+          upstreamConfig('slow', slow.url, { timeoutMs: 5000 }),
+          upstreamConfig('broken', broken.url),
+          upstreamConfig('sink', sink.url, { connections: 1 }),
+        ],
         [
           routeConfig('orders', '/api/orders', { stage: 'shadow', service: 'slow', shadow: SHADOW }),
           routeConfig('limited', '/api/limited', { stage: 'shadow', service: 'slow', shadow: { ...SHADOW, maxInFlight: 2 } }),
           routeConfig('reset', '/api/reset', { stage: 'shadow', service: 'broken', shadow: SHADOW }),
           routeConfig('noisy', '/api/noisy', { stage: 'shadow', service: 'slow', shadow: { ...SHADOW, noiseSample: 1 } }),
           routeConfig('canary', '/api/canary', { stage: 'canary', percent: 50, service: 'slow', stickiness: { kind: 'header', name: 'x-user-id' }, shadow: { ...SHADOW, onCanary: true } }),
+          routeConfig('fence', '/api/fence', toSink(SHADOW)),
+          routeConfig('sampled', '/api/sampled', toSink({ ...SHADOW, sample: 0.5, maxInFlight: 1000 })),
+          routeConfig('unsampled', '/api/unsampled', toSink({ ...SHADOW, sample: 0 })),
+          routeConfig('get-only', '/api/get-only', toSink({ ...SHADOW, methods: ['GET'] })),
+          routeConfig('defaults', '/api/defaults', toSink(defaultShadowConfig())),
+          routeConfig('canary-plain', '/api/canary-plain', { ...toSink(SHADOW), stage: 'canary', percent: 50, stickiness: { kind: 'header', name: 'x-user-id' } }),
+          routeConfig('legacy-stage', '/api/legacy-stage', { ...toSink(SHADOW), stage: 'legacy' }),
+          routeConfig('live-stage', '/api/live-stage', { ...toSink(SHADOW), stage: 'live' }),
+          routeConfig('uploads', '/api/uploads', toSink({ ...SHADOW, maxBodyBytes: 1024 })),
+          routeConfig('big', '/api/big', toSink({ ...SHADOW, maxBodyBytes: 1024 })),
+          routeConfig('big-slow', '/api/big-slow', { stage: 'shadow', service: 'slow', shadow: { ...SHADOW, maxBodyBytes: 1024, maxInFlight: 1 } }),
+          routeConfig('failing', '/api/failing', toSink(SHADOW)),
+          routeConfig('ids', '/api/ids', toSink(SHADOW)),
         ],
       ),
       (exchange) => exchanges.push(exchange),
@@ -70,28 +182,81 @@ describe('shadow traffic: legacy serves, a copy goes to the new service', () => 
 
   afterAll(async () => {
     await proxy.close();
-    await Promise.all([legacy.close(), slow.close(), broken.close()]);
+    await Promise.all([legacy.close(), slow.close(), broken.close(), sink.close()]);
   });
 
   beforeEach(() => {
     exchanges.length = 0;
     legacy.requests.length = 0;
     slow.requests.length = 0;
+    sink.requests.length = 0;
   });
 
-  test('a new service that sleeps 2 s does not delay the client, which gets legacy at legacy speed', async () => {
-    const reply = await get(`${proxy.url}/api/orders/sleep`, { 'x-request-id': 'shadow-1' });
+  /** strangler_shadow_dropped_total for a route and reason (0 before the first); counters only grow across the suite. */
+  async function dropped(route: string, reason: string): Promise<number> {
+    const prefix = `strangler_shadow_dropped_total{route="${route}",reason="${reason}"} `;
+    const line = (await proxy.registry.metrics()).split('\n').find((l) => l.startsWith(prefix));
+    return line ? Number(line.slice(prefix.length)) : 0;
+  }
+
+  /**
+   * A deterministic fence for copies to `sink`: its one connection answers copies in the order they were
+   * sent, so once the fence's own exchange is in, every copy sent before it has been answered and handed
+   * over (or discarded). Call after the replies to the requests under test are in.
+   */
+  async function fence(): Promise<void> {
+    const id = `fence-${++fences}`;
+    const reply = await get(`${proxy.url}/api/fence/${id}`, { 'x-request-id': id });
     expect(reply.status).toBe(200);
-    expect(JSON.parse(reply.body)).toEqual({ servedBy: 'legacy', url: '/api/orders/sleep' });
-    expect(reply.ms).toBeLessThan(500);
+    await eventually(() => exchanges.some((e) => e.requestId === id), 5000, 5);
+  }
+
+  /** One route's exchanges; the copies an upstream got under a path prefix. */
+  const exchangesOf = (route: string): ShadowExchange[] => exchanges.filter((e) => e.route.name === route);
+  const copiesTo = (upstream: TestUpstream, prefix: string): RecordedRequest[] =>
+    upstream.requests.filter((r) => r.headers['x-strangler-shadow'] === '1' && r.url.startsWith(prefix));
+
+  /**
+   * The client's latency for `path` with its route at stage legacy (no copy) and at stage shadow, taken in
+   * turn so that a busy machine slows both alike. The shadowed requests carry x-request-id `${idPrefix}-<i>`.
+   */
+  async function latencyWithoutAndWithShadow(route: string, path: string, rounds: number, idPrefix: string): Promise<{ unshadowed: Reply[]; shadowed: Reply[] }> {
+    const unshadowed: Reply[] = [];
+    const shadowed: Reply[] = [];
+    try {
+      for (let i = 0; i < rounds; i++) {
+        proxy.state.set(route, 'legacy', 0);
+        unshadowed.push(await get(`${proxy.url}${path}`));
+        proxy.state.set(route, 'shadow', 0);
+        shadowed.push(await get(`${proxy.url}${path}`, { 'x-request-id': `${idPrefix}-${i}` }));
+      }
+    } finally {
+      proxy.state.set(route, 'shadow', 0);
+    }
+    return { unshadowed, shadowed };
+  }
+
+  test('a new service that sleeps 2 s does not delay the client, which gets legacy at legacy speed', async () => {
+    const { unshadowed, shadowed } = await latencyWithoutAndWithShadow('orders', '/api/orders/sleep', 7, 'shadow-1');
     expect(exchanges).toHaveLength(0);
-    await eventually(() => exchanges.length === 1, 5000, 10);
-    const exchange = exchanges[0]!;
-    expect(exchange).toMatchObject({ requestId: 'shadow-1', method: 'GET', target: '/api/orders/sleep' });
-    expect(exchange.legacy.status).toBe(200);
-    expect(JSON.parse(exchange.legacy.body.toString())).toEqual({ servedBy: 'legacy', url: '/api/orders/sleep' });
-    expect('status' in exchange.candidate && JSON.parse(exchange.candidate.body.toString())).toEqual({ servedBy: 'slow', url: '/api/orders/sleep' });
-    expect(exchange.candidate.ms).toBeGreaterThanOrEqual(1900);
+    for (const reply of [...unshadowed, ...shadowed]) {
+      expect(reply.status).toBe(200);
+      expect(JSON.parse(reply.body)).toEqual({ servedBy: 'legacy', url: '/api/orders/sleep' });
+    }
+    expectNotSlowerThanUnshadowed(
+      shadowed.map((r) => r.ms),
+      unshadowed.map((r) => r.ms),
+    );
+    await eventually(() => exchanges.length === 7, 5000, 10);
+    // Only the requests made at stage shadow were copied.
+    expect(copiesTo(slow, '/api/orders/sleep').map((r) => r.headers['x-request-id']).sort()).toEqual(shadowed.map((_, i) => `shadow-1-${i}`));
+    for (const exchange of exchanges) {
+      expect(exchange).toMatchObject({ requestId: expect.stringMatching(/^shadow-1-\d$/), method: 'GET', target: '/api/orders/sleep' });
+      expect(exchange.legacy.status).toBe(200);
+      expect(JSON.parse(exchange.legacy.body.toString())).toEqual({ servedBy: 'legacy', url: '/api/orders/sleep' });
+      expect('status' in exchange.candidate && JSON.parse(exchange.candidate.body.toString())).toEqual({ servedBy: 'slow', url: '/api/orders/sleep' });
+      expect(exchange.candidate.ms).toBeGreaterThanOrEqual(1900);
+    }
   });
 
   test('the copy carries x-strangler-shadow: 1, the same x-request-id and the new service as Host', async () => {
@@ -126,10 +291,20 @@ describe('shadow traffic: legacy serves, a copy goes to the new service', () => 
   });
 
   test('a new service that resets the connection: the client still gets legacy; the exchange records the error', async () => {
-    const reply = await get(`${proxy.url}/api/reset`);
-    expect(JSON.parse(reply.body).servedBy).toBe('legacy');
-    await eventually(() => exchanges.length === 1, 5000, 10);
-    expect(exchanges[0]!.candidate).toEqual({ error: expect.stringMatching(/^new service failed/), ms: expect.any(Number) });
+    const { unshadowed, shadowed } = await latencyWithoutAndWithShadow('reset', '/api/reset', 7, 'reset');
+    for (const reply of [...unshadowed, ...shadowed]) {
+      expect(reply.status).toBe(200);
+      expect(JSON.parse(reply.body).servedBy).toBe('legacy');
+    }
+    expectNotSlowerThanUnshadowed(
+      shadowed.map((r) => r.ms),
+      unshadowed.map((r) => r.ms),
+    );
+    await eventually(() => exchanges.length === 7, 5000, 10);
+    expect(exchanges.map((e) => e.requestId).sort()).toEqual(shadowed.map((_, i) => `reset-${i}`));
+    for (const exchange of exchanges) {
+      expect(exchange.candidate).toEqual({ error: expect.stringMatching(/^new service failed/), ms: expect.any(Number) });
+    }
   });
 
   test('a request body is copied as it streams past, and a too-large one is skipped and counted', async () => {
@@ -174,5 +349,208 @@ describe('shadow traffic: legacy serves, a copy goes to the new service', () => 
     await eventually(() => exchanges.length === legacyServed, 5000, 10);
     await new Promise((r) => setTimeout(r, 100));
     expect(exchanges).toHaveLength(legacyServed);
+  });
+
+  // -- which requests are copied ------------------------------------------------------------------------
+
+  test('sample 0.5: about half the requests are copied (binomial bound), and every client gets legacy', async () => {
+    const total = 200;
+    const replies: Reply[] = [];
+    for (let batch = 0; batch < total; batch += 20) {
+      const ids = Array.from({ length: 20 }, (_, i) => `sampled-${batch + i}`);
+      replies.push(...(await Promise.all(ids.map((id) => get(`${proxy.url}/api/sampled/${id}`, { 'x-request-id': id })))));
+    }
+    expect(replies).toHaveLength(total);
+    for (const [i, reply] of replies.entries()) {
+      expect(reply.status).toBe(200);
+      expect(JSON.parse(reply.body)).toEqual({ servedBy: 'legacy', url: `/api/sampled/sampled-${i}` });
+    }
+    expect(legacy.requests.filter((r) => r.url.startsWith('/api/sampled/'))).toHaveLength(total);
+    await fence();
+    const copies = copiesTo(sink, '/api/sampled/');
+    // Binomial(200, 0.5): mean 100, sd ≈ 7; outside 60–140 is a 5.6 sd event.
+    expect(copies.length).toBeGreaterThanOrEqual(60);
+    expect(copies.length).toBeLessThanOrEqual(140);
+    const copiedIds = copies.map((r) => r.headers['x-request-id']);
+    expect(new Set(copiedIds).size).toBe(copies.length);
+    for (const copy of copies) expect(copy.url).toBe(`/api/sampled/${String(copy.headers['x-request-id'])}`);
+    expect(exchangesOf('sampled').map((e) => e.requestId).sort()).toEqual([...copiedIds].sort());
+    expect(await dropped('sampled', 'max-in-flight')).toBe(0);
+  });
+
+  test('sample 0: no request is copied', async () => {
+    const replies = await Promise.all(Array.from({ length: 30 }, (_, i) => get(`${proxy.url}/api/unsampled/${i}`)));
+    expect(replies.every((r) => r.status === 200 && JSON.parse(r.body).servedBy === 'legacy')).toBe(true);
+    await fence();
+    expect(sink.requests.filter((r) => r.url.startsWith('/api/unsampled'))).toHaveLength(0);
+    expect(exchangesOf('unsampled')).toHaveLength(0);
+  });
+
+  test('a method not in shadow.methods is served by legacy but not copied', async () => {
+    const deleted = await get(`${proxy.url}/api/get-only/1`, {}, 'DELETE');
+    const put = await get(`${proxy.url}/api/get-only/1`, { 'content-type': 'application/json' }, 'PUT', '{"item":1}');
+    const got = await get(`${proxy.url}/api/get-only/1`, { 'x-request-id': 'get-only-get' });
+    for (const reply of [deleted, put, got]) {
+      expect(reply.status).toBe(200);
+      expect(JSON.parse(reply.body).servedBy).toBe('legacy');
+    }
+    expect(legacy.requests.map((r) => r.method)).toEqual(['DELETE', 'PUT', 'GET']);
+    expect(legacy.requests[1]!.body.toString()).toBe('{"item":1}');
+    await fence();
+    // Only the GET, the one method listed, reached the new service.
+    expect(sink.requests.filter((r) => r.url.startsWith('/api/get-only')).map((r) => [r.method, r.headers['x-strangler-shadow']])).toEqual([['GET', '1']]);
+    expect(exchangesOf('get-only').map((e) => [e.method, e.requestId])).toEqual([['GET', 'get-only-get']]);
+  });
+
+  test("shadow.methods left out (parseConfig's default, GET and HEAD): a POST is not copied, GET and HEAD are", async () => {
+    const defaults = defaultShadowConfig();
+    expect(defaults.methods).not.toContain('POST');
+    const posted = await get(`${proxy.url}/api/defaults/orders`, { 'content-type': 'application/json' }, 'POST', '{"item":2}');
+    expect(JSON.parse(posted.body).servedBy).toBe('legacy');
+    expect(legacy.requests[0]!.body.toString()).toBe('{"item":2}');
+    const got = await get(`${proxy.url}/api/defaults/orders`, { 'x-request-id': 'defaults-get' });
+    const head = await get(`${proxy.url}/api/defaults/orders`, { 'x-request-id': 'defaults-head' }, 'HEAD');
+    expect([got.status, head.status]).toEqual([200, 200]);
+    await fence();
+    expect(sink.requests.filter((r) => r.url.startsWith('/api/defaults')).map((r) => r.method)).toEqual(['GET', 'HEAD']);
+    expect(exchangesOf('defaults').map((e) => [e.method, e.requestId])).toEqual([
+      ['GET', 'defaults-get'],
+      ['HEAD', 'defaults-head'],
+    ]);
+  });
+
+  test('canary without onCanary copies nothing, not even the legacy-served share; stages legacy and live copy nothing', async () => {
+    const users = Array.from({ length: 20 }, (_, i) => `user-${i}`);
+    const canary = await Promise.all(users.map((u) => get(`${proxy.url}/api/canary-plain`, { 'x-user-id': u })));
+    const legacyServed = canary.filter((r) => JSON.parse(r.body).servedBy === 'legacy').length;
+    expect(legacyServed).toBeGreaterThan(0);
+    expect(legacyServed).toBeLessThan(20);
+    const atLegacy = await Promise.all(Array.from({ length: 10 }, (_, i) => get(`${proxy.url}/api/legacy-stage/${i}`)));
+    const atLive = await Promise.all(Array.from({ length: 10 }, (_, i) => get(`${proxy.url}/api/live-stage/${i}`)));
+    expect(atLegacy.every((r) => JSON.parse(r.body).servedBy === 'legacy')).toBe(true);
+    expect(atLive.every((r) => JSON.parse(r.body).servedBy === 'sink')).toBe(true);
+    await fence();
+    const toSink = sink.requests.filter((r) => !r.url.startsWith('/api/fence'));
+    // The new service saw only the requests it served itself (the canary's new share and live), no copy.
+    expect(toSink.filter((r) => r.headers['x-strangler-shadow'] !== undefined)).toHaveLength(0);
+    expect(toSink.filter((r) => r.url === '/api/canary-plain')).toHaveLength(20 - legacyServed);
+    expect(toSink.filter((r) => r.url.startsWith('/api/live-stage/'))).toHaveLength(10);
+    expect(toSink.filter((r) => r.url.startsWith('/api/legacy-stage'))).toHaveLength(0);
+    expect(legacy.requests.filter((r) => r.headers['x-strangler-shadow'] !== undefined)).toHaveLength(0);
+    expect(exchanges.filter((e) => e.route.name !== 'fence')).toHaveLength(0);
+  });
+
+  // -- bodies and copies that cannot be compared --------------------------------------------------------
+
+  test('a chunked upload (no Content-Length) bigger than maxBodyBytes reaches legacy whole; the copy is skipped and counted', async () => {
+    const before = await dropped('uploads', 'body-too-large');
+    const chunks = [Buffer.alloc(700, 'a'), Buffer.alloc(700, 'b'), Buffer.alloc(700, 'c')];
+    const reply = await chunkedUpload(`${proxy.url}/api/uploads/file`, chunks);
+    expect(reply.status).toBe(200);
+    expect(JSON.parse(reply.body).servedBy).toBe('legacy');
+    const received = legacy.requests[0]!;
+    expect(received.headers['content-length']).toBeUndefined();
+    expect(received.headers['transfer-encoding']).toBe('chunked');
+    expect(received.complete).toBe(true);
+    expect(received.body.equals(Buffer.concat(chunks))).toBe(true);
+    await eventually(async () => (await dropped('uploads', 'body-too-large')) >= before + 1, 5000, 5);
+    await fence();
+    expect(sink.requests.filter((r) => r.url.startsWith('/api/uploads'))).toHaveLength(0);
+    expect(exchangesOf('uploads')).toHaveLength(0);
+    expect(await dropped('uploads', 'body-too-large')).toBe(before + 1);
+  });
+
+  test("legacy's response bigger than maxBodyBytes reaches the client whole; the comparison is abandoned and counted", async () => {
+    const before = await dropped('big', 'body-too-large');
+    const reply = await get(`${proxy.url}/api/big/report`, { 'x-request-id': 'big-1' });
+    expect(reply.status).toBe(200);
+    expect(reply.body).toBe(BIG_RESPONSE);
+    expect(await dropped('big', 'body-too-large')).toBe(before + 1);
+    // The copy (a GET, sent as soon as legacy's request was) is answered before the fence's; its answer is discarded.
+    await fence();
+    expect(exchangesOf('big')).toHaveLength(0);
+    expect(await dropped('big', 'body-too-large')).toBe(before + 1);
+  });
+
+  test('an abandoned copy keeps its maxInFlight slot until the new service has answered it', async () => {
+    const before = await dropped('big-slow', 'max-in-flight');
+    // Legacy's answer is too big to compare: abandoned at once, but its copy waits 2 s on the new service.
+    expect((await get(`${proxy.url}/api/big-slow/sleep-1`)).body).toBe(BIG_RESPONSE);
+    await eventually(() => slow.requests.some((r) => r.url === '/api/big-slow/sleep-1'), 5000, 5);
+    expect((await get(`${proxy.url}/api/big-slow/second`)).body).toBe(BIG_RESPONSE);
+    expect(await dropped('big-slow', 'max-in-flight')).toBe(before + 1);
+    // Once the new service has answered, the slot is free again.
+    await eventually(async () => {
+      await get(`${proxy.url}/api/big-slow/third`);
+      return slow.requests.some((r) => r.url === '/api/big-slow/third');
+    }, 5000, 100);
+    expect(slow.requests.map((r) => r.url)).not.toContain('/api/big-slow/second');
+    expect(exchangesOf('big-slow')).toHaveLength(0);
+  });
+
+  test('legacy resets the connection: the client gets a 502, the copy is dropped as legacy-failed, no exchange', async () => {
+    const before = await dropped('failing', 'legacy-failed');
+    const reply = await get(`${proxy.url}/api/failing/legacy-reset`, { 'x-request-id': 'legacy-reset' });
+    expect(reply.status).toBe(502);
+    await eventually(async () => (await dropped('failing', 'legacy-failed')) >= before + 1, 5000, 5);
+    await fence();
+    expect(exchangesOf('failing')).toHaveLength(0);
+    expect(await dropped('failing', 'legacy-failed')).toBe(before + 1);
+  });
+
+  test("the client aborts mid-response: legacy's response is cut, the copy is dropped as legacy-failed, no exchange", async () => {
+    const before = await dropped('failing', 'legacy-failed');
+    hangCutOff = false;
+    await new Promise<void>((resolve, reject) => {
+      const req = httpRequest(`${proxy.url}/api/failing/hang`, { agent: false, headers: { 'x-request-id': 'client-abort' } }, (res) => {
+        res.on('error', () => undefined);
+        res.once('data', () => {
+          req.destroy();
+          resolve();
+        });
+      });
+      req.on('error', (err) => (req.destroyed ? undefined : reject(err)));
+      req.end();
+    });
+    await eventually(async () => (await dropped('failing', 'legacy-failed')) >= before + 1, 5000, 5);
+    await eventually(() => hangCutOff, 5000, 5);
+    await fence();
+    expect(exchangesOf('failing')).toHaveLength(0);
+    expect(await dropped('failing', 'legacy-failed')).toBe(before + 1);
+  });
+
+  test('the client aborts mid-upload: the copy is never sent, it is dropped once as legacy-failed', async () => {
+    const before = await dropped('failing', 'legacy-failed');
+    const req = httpRequest(`${proxy.url}/api/failing/upload`, { method: 'POST', agent: false, headers: { 'content-type': 'application/octet-stream' } });
+    req.on('error', () => undefined);
+    req.write(Buffer.alloc(512, 'u'));
+    await eventually(() => legacy.requests.some((r) => r.url === '/api/failing/upload'), 5000, 5);
+    req.destroy();
+    await eventually(async () => (await dropped('failing', 'legacy-failed')) >= before + 1, 5000, 5);
+    await fence();
+    expect(legacy.requests.find((r) => r.url === '/api/failing/upload')!.complete).toBe(false);
+    expect(sink.requests.filter((r) => r.url.startsWith('/api/failing'))).toHaveLength(0);
+    expect(exchangesOf('failing')).toHaveLength(0);
+    // The upload failing and legacy's exchange failing with it are one drop, not two.
+    expect(await dropped('failing', 'legacy-failed')).toBe(before + 1);
+  });
+
+  test('a client without x-request-id: the copy carries the same generated UUID legacy got', async () => {
+    const reply = await get(`${proxy.url}/api/ids/7`);
+    expect(reply.status).toBe(200);
+    await fence();
+    const atLegacy = legacy.requests.filter((r) => r.url === '/api/ids/7');
+    const copies = copiesTo(sink, '/api/ids/7');
+    expect(atLegacy).toHaveLength(1);
+    expect(copies).toHaveLength(1);
+    const id = atLegacy[0]!.headers['x-request-id'];
+    expect(id).toMatch(UUID);
+    expect(copies[0]!.headers['x-request-id']).toBe(id);
+    // One x-request-id each, not the generated one next to another.
+    for (const recorded of [atLegacy[0]!, copies[0]!]) {
+      expect(recorded.rawHeaders.filter((_, i) => i % 2 === 0 && recorded.rawHeaders[i]!.toLowerCase() === 'x-request-id')).toHaveLength(1);
+    }
+    expect(reply.headers['x-request-id']).toBe(id);
+    expect(exchangesOf('ids').map((e) => e.requestId)).toEqual([id]);
   });
 });
