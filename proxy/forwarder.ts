@@ -30,7 +30,21 @@ export interface ForwardRequest {
   tap?: ResponseTap;
   /** Read the request body from here instead of the request (a shadow copy passes it through). */
   body?: Readable;
+  /** Extra response headers for the client (a deprecated route's Deprecation, Sunset, Link). */
+  responseHeaders?: readonly string[];
+  /** When the new service fails this way before answering, the request goes to legacy instead. */
+  fallback?: Fallback;
 }
+
+export type FallbackReason = 'connect-error' | 'timeout' | '5xx';
+
+export interface Fallback {
+  on: readonly FallbackReason[];
+  /** Sends the request to legacy; the failed exchange reports nothing itself. */
+  retry(reason: FallbackReason): void;
+}
+
+const FELL_BACK = new Error('answered by legacy instead (fallback)');
 
 /** Streams one request to its upstream and the response back, never buffering either body. */
 export function forward(request: ForwardRequest): void {
@@ -63,11 +77,14 @@ class ForwardHandler implements ExchangeHandler {
     if (this.request.res.destroyed) controller.abort(new Error('client closed the connection'));
   }
 
-  onResponseStart(_controller: ExchangeController, statusCode: number, headers: string[], statusMessage: string): void {
+  onResponseStart(controller: ExchangeController, statusCode: number, headers: string[], statusMessage: string): void {
+    if (statusCode >= 500 && this.fallsBackOn('5xx')) return this.fallBack('5xx', controller);
     this.status = statusCode;
-    const { res, requestId, closing } = this.request;
+    const { res, requestId, closing, responseHeaders } = this.request;
     this.request.tap?.start(statusCode, headers);
-    res.writeHead(statusCode, statusMessage || undefined, clientResponseHeaders(headers, requestId, closing));
+    const out = clientResponseHeaders(headers, requestId, closing);
+    if (responseHeaders) for (const item of responseHeaders) out.push(item);
+    res.writeHead(statusCode, statusMessage || undefined, out);
   }
 
   onResponseData(controller: ExchangeController, chunk: Buffer): void {
@@ -97,6 +114,7 @@ class ForwardHandler implements ExchangeHandler {
       return;
     }
     const reason = classify(err);
+    if (!res.headersSent && (reason === 'connect-error' || reason === 'timeout') && this.fallsBackOn(reason)) return this.fallBack(reason);
     if (res.headersSent) {
       // The client already has a status line: cut the response so it cannot mistake it for complete.
       res.destroy(err);
@@ -118,6 +136,19 @@ class ForwardHandler implements ExchangeHandler {
       req.readableEnded === false,
     );
     this.finish(reason);
+  }
+
+  private fallsBackOn(reason: FallbackReason): boolean {
+    const fallback = this.request.fallback;
+    return fallback !== undefined && fallback.on.includes(reason) && !this.request.res.headersSent && !this.request.res.destroyed;
+  }
+
+  /** Nothing reached the client yet: this exchange ends quietly (its answer discarded) and legacy answers. */
+  private fallBack(reason: FallbackReason, controller?: ExchangeController): void {
+    this.done = true;
+    this.request.res.off('close', this.onClientClose);
+    controller?.abort(FELL_BACK);
+    this.request.fallback!.retry(reason);
   }
 
   private readonly onDrain = (): void => {

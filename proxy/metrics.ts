@@ -42,6 +42,7 @@ export class ProxyMetrics {
   readonly duration: HotHistogram;
   readonly upstreamErrors: Counter<'route' | 'target' | 'reason'>;
   readonly rejected: Counter<'reason'>;
+  readonly fallbacks: Counter<'route' | 'reason'>;
   private readonly children = new Map<string, { legacy?: RouteSideMetrics; new?: RouteSideMetrics }>();
 
   constructor(registry: Registry, routeNames: string[], state: RouteStateView) {
@@ -62,6 +63,12 @@ export class ProxyMetrics {
       name: 'strangler_upstream_errors_total',
       help: 'Upstream failures: connect-error, timeout, reset (died mid-response), client-abort.',
       labelNames: ['route', 'target', 'reason'],
+      registers: [registry],
+    });
+    this.fallbacks = new Counter({
+      name: 'strangler_fallbacks_total',
+      help: 'Requests the new service failed before answering (connect-error, timeout, 5xx) and legacy answered instead.',
+      labelNames: ['route', 'reason'],
       registers: [registry],
     });
     this.rejected = new Counter({

@@ -42,8 +42,8 @@ export function validateRouteChange(body: unknown, route: RouteConfig, current: 
       error: `route ${route.name} would be in stage ${nextStage}, where ${percent}% has no meaning: use stage canary to send ${percent}% to the new service`,
     };
   }
-  if (!route.service && nextStage !== 'legacy') {
-    return { ok: false, status: 409, field: 'stage', error: `route ${route.name} has no new service (no "service" in the configuration): it can only stay in stage legacy` };
+  if (!route.service && nextStage !== 'legacy' && nextStage !== 'retired') {
+    return { ok: false, status: 409, field: 'stage', error: `route ${route.name} has no new service (no "service" in the configuration): its stage can only be legacy or retired` };
   }
   return {
     ok: true,

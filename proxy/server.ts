@@ -8,10 +8,11 @@ import type { RouteStateView } from '../core/route-state-view';
 import type { RouteState } from '../core/state';
 import { answerClientError } from './client-errors';
 import { sendProxyError } from './error-response';
-import { forward } from './forwarder';
+import { deprecationHeaders } from './deprecation';
+import { type Fallback, forward, type ForwardRequest } from './forwarder';
 import { type ProxyMetrics, UNMATCHED_ROUTE } from './metrics';
 import { normaliseTarget } from './path';
-import { prepareUpgradeHeaders, upstreamRequestHeaders } from './request-headers';
+import { prepareUpgradeHeaders, requestHasBody, upstreamRequestHeaders } from './request-headers';
 import { TrustedProxies } from './trusted-proxies';
 import { RouteTable } from './route-table';
 import { chooseSide, type Side } from './splitter';
@@ -35,7 +36,12 @@ interface Decision {
   routeName: string;
   side: Side;
   upstream: Upstream;
+  /** A route without a new service, retired: answered 410 by the proxy. */
+  gone?: boolean;
 }
+
+/** Stages in which the new service serves and legacy is still there to fall back on. */
+const FALLBACK_STAGES = new Set(['canary', 'live']);
 
 /** The data path: a plain node:http server whose request handler is a short list of steps. */
 export class ProxyServer {
@@ -46,6 +52,8 @@ export class ProxyServer {
   private readonly websockets: WebSocketForwarder;
   private readonly shadow: ShadowTee | undefined;
   private readonly trustedProxies: TrustedProxies;
+  /** Deprecation, Sunset and Link headers per deprecated route. */
+  private readonly deprecation = new Map<string, string[]>();
   private inFlight = 0;
   private closing = false;
   private drained: (() => void) | undefined;
@@ -57,6 +65,7 @@ export class ProxyServer {
     this.legacy = this.upstreams.get('legacy')!;
     this.websockets = new WebSocketForwarder(options.logger);
     this.trustedProxies = new TrustedProxies(config.listen.trustedProxies);
+    for (const route of config.routes) if (route.deprecated) this.deprecation.set(route.name, deprecationHeaders(route.deprecated));
     if (options.shadow && config.routes.some((r) => r.shadow)) {
       this.shadow = new ShadowTee(this.upstreams, options.shadow.metrics, options.shadow.onExchange);
     }
@@ -116,6 +125,8 @@ export class ProxyServer {
     }
     const decision = this.decide(req, target.path, target.query);
     const routeMetrics = this.options.metrics.forRoute(decision.routeName, decision.side);
+    const responseHeaders = this.deprecation.get(decision.routeName);
+    if (decision.gone) return this.answerGone(req, res, decision, requestId, started, responseHeaders);
     const path = target.path + target.query;
     const headers = upstreamRequestHeaders(req, decision.upstream, requestId, requestIdFromClient, this.trustedProxies);
     const shadow =
@@ -123,7 +134,7 @@ export class ProxyServer {
         ? this.shadow.maybeStart(req, decision.route, decision.state, decision.side, decision.upstream, path, requestId, headers)
         : undefined;
     this.inFlight++;
-    forward({
+    const request: ForwardRequest = {
       tap: shadow?.tap,
       body: shadow?.body,
       req,
@@ -141,14 +152,66 @@ export class ProxyServer {
         if (error) routeMetrics.upstreamError(error);
         if (--this.inFlight === 0 && this.drained) this.drained();
       },
-    });
+      // Always present (maybe undefined): one object shape for every request keeps the forwarder monomorphic.
+      responseHeaders,
+      fallback: undefined,
+    };
+    if (decision.side === 'new') request.fallback = this.fallbackFor(decision, request, started);
+    forward(request);
     shadow?.legacyDispatched();
+  }
+
+  /**
+   * Legacy takes over when the new service fails before answering (route.fallback), for requests without a
+   * body (it was streamed to the new service and is gone) in canary and live.
+   */
+  private fallbackFor(decision: Decision, failed: ForwardRequest, started: number): Fallback | undefined {
+    const { route, state } = decision;
+    const settings = route?.fallback;
+    if (!route || !settings || decision.side !== 'new' || !state || !FALLBACK_STAGES.has(state.stage)) return undefined;
+    const { req } = failed;
+    if (!settings.methods.includes(req.method ?? 'GET') || requestHasBody(req)) return undefined;
+    return {
+      on: settings.on,
+      retry: (reason) => {
+        this.options.metrics.fallbacks.labels(route.name, reason).inc();
+        if (reason !== '5xx') this.options.metrics.forRoute(route.name, 'new').upstreamError(reason);
+        const legacy = this.upstreamFor(route.legacy);
+        const legacyMetrics = this.options.metrics.forRoute(route.name, 'legacy');
+        forward({
+          ...failed,
+          upstream: legacy,
+          side: 'legacy',
+          headers: upstreamRequestHeaders(req, legacy, failed.requestId, failed.requestIdFromClient, this.trustedProxies),
+          fallback: undefined,
+          onDone: (status, error) => {
+            legacyMetrics.observe(status, (performance.now() - started) / 1000);
+            if (error) legacyMetrics.upstreamError(error);
+            if (--this.inFlight === 0 && this.drained) this.drained();
+          },
+        });
+      },
+    };
+  }
+
+  /** A retired route without a new service: 410, with its deprecation headers and successor. */
+  private answerGone(req: IncomingMessage, res: ServerResponse, decision: Decision, requestId: string, started: number, headers: readonly string[] | undefined): void {
+    const successor = decision.route?.deprecated?.link;
+    sendProxyError(
+      res,
+      410,
+      { error: `route ${decision.routeName} is retired`, route: decision.routeName, target: 'none', requestId, ...(successor ? { successor } : {}) },
+      !req.complete,
+      headers,
+    );
+    this.options.metrics.forRoute(decision.routeName, 'legacy').observe(410, (performance.now() - started) / 1000);
   }
 
   private decide(req: IncomingMessage, path: string, query: string): Decision {
     const route = this.table.match(path, req.method ?? 'GET');
     if (!route || !route.service) {
-      return { route, state: undefined, routeName: route?.name ?? UNMATCHED_ROUTE, side: 'legacy', upstream: this.upstreamFor(route?.legacy) };
+      const stage = route ? (this.options.state.get(route.name)?.stage ?? route.stage) : undefined;
+      return { route, state: undefined, routeName: route?.name ?? UNMATCHED_ROUTE, side: 'legacy', upstream: this.upstreamFor(route?.legacy), gone: stage === 'retired' };
     }
     const state = this.options.state.get(route.name);
     // No state known (flags not loaded yet): legacy, the side that was serving before strangler.
@@ -169,6 +232,10 @@ export class ProxyServer {
     }
     if (!req.headers['x-request-id']) req.headers['x-request-id'] = randomUUID();
     const decision = this.decide(req, target.path, target.query);
+    if (decision.gone) {
+      socket.end(`HTTP/1.1 410 Gone\r\nConnection: close\r\nContent-Length: 0\r\nx-request-id: ${req.headers['x-request-id']}\r\n\r\n`);
+      return;
+    }
     req.url = target.path + target.query;
     prepareUpgradeHeaders(req, this.trustedProxies);
     this.websockets.forward(req, socket, head, decision.upstream);

@@ -7,7 +7,6 @@ import { openStateStore } from '../rollout/open-store';
 import { buildAdminApi } from './admin';
 import { ProxyMetrics } from './metrics';
 import { ProxyServer } from './server';
-import { settingsNotApplied } from './settings-not-applied';
 import { startShadowComparisons } from './shadow-comparisons';
 import { ShadowMetrics } from './shadow-metrics';
 import { SqlComparisonStore } from '../diff-reader/store/sql-comparison-store';
@@ -59,7 +58,6 @@ export async function startProxy(config: StranglerConfig, logger: Logger = creat
     { proxy: `${proxyAddress.address}:${proxyAddress.port}`, admin: `${adminAddress.address}:${adminAddress.port}`, state: store.kind, flags: flags.kind },
     'strangler proxy listening',
   );
-  for (const note of settingsNotApplied(config)) logger.warn(note);
   return {
     proxyAddress,
     adminAddress,

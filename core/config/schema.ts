@@ -311,7 +311,7 @@ const SHADOW_KEYS = [
 ];
 const NOISE_THRESHOLD_KEYS = ['relative', 'absolute'];
 const FALLBACK_KEYS = ['on', 'methods'];
-const DEPRECATED_KEYS = ['sunset', 'link'];
+const DEPRECATED_KEYS = ['sunset', 'since', 'link'];
 const FALLBACK_ON = ['connect-error', 'timeout', '5xx'] as const;
 const STICKY_SOURCES: readonly StickinessSource[] = ['header', 'cookie', 'query'];
 const EMBEDDED = 'embedded:';
@@ -776,6 +776,7 @@ function readDeprecated(ck: Checker, f: Fields): DeprecationConfig | undefined {
   const expected = 'an ISO-8601 date-time with a timezone, such as 2027-06-01T00:00:00Z';
   const dateTime = ck.text(expected, (value) => (isDateTime(value) ? { value } : `must be ${expected}`));
   const sunset = f.require('sunset', dateTime, expected);
+  const since = f.get('since', dateTime);
   const link = f.get(
     'link',
     ck.text('a path or URL', (value) =>
@@ -784,8 +785,8 @@ function readDeprecated(ck: Checker, f: Fields): DeprecationConfig | undefined {
         : 'must be a path starting with "/" or an http:// or https:// URL',
     ),
   );
-  if (sunset === undefined || (f.has('link') && link === undefined)) return undefined;
-  return link === undefined ? { sunset } : { sunset, link };
+  if (sunset === undefined || (f.has('link') && link === undefined) || (f.has('since') && since === undefined)) return undefined;
+  return { sunset, ...(since === undefined ? {} : { since }), ...(link === undefined ? {} : { link }) };
 }
 
 function isDateTime(value: string): boolean {

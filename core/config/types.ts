@@ -123,8 +123,11 @@ export interface FallbackConfig {
 }
 
 export interface DeprecationConfig {
-  /** ISO-8601 date-time. */
+  /** ISO-8601 date-time: when the route stops being served (the Sunset header). */
   sunset: string;
+  /** ISO-8601 date-time: when the deprecation took effect (the Deprecation header's date). */
+  since?: string;
+  /** Path or URL of the successor (a Link with rel="successor-version"). */
   link?: string;
 }
 

@@ -187,7 +187,7 @@ routes:
     match: { path: /a/c, methods: [POST] }
     service: orders-v2
     stickiness: query:uid
-    deprecated: { sunset: "2027-06-01T12:30:00.5+02:00" }
+    deprecated: { sunset: "2027-06-01T12:30:00.5+02:00", since: 2026-12-01T00:00:00Z }
 `,
       'conf/prod.yaml',
       {},
@@ -215,7 +215,7 @@ routes:
     expect(byCookie).toMatchObject({ match: { path: '/a/b' }, stickiness: { kind: 'cookie', name: 'sid' } });
     expect(byQuery).toMatchObject({
       stickiness: { kind: 'query', name: 'uid' },
-      deprecated: { sunset: '2027-06-01T12:30:00.5+02:00' },
+      deprecated: { sunset: '2027-06-01T12:30:00.5+02:00', since: '2026-12-01T00:00:00Z' },
     });
   });
 });
@@ -498,13 +498,14 @@ upstreams:
   - name: gone
     match: { path: /gone }
     stage: canary
-    deprecated: { sunset: 2027-02-30T00:00:00Z, link: "javascript:x" }
+    deprecated: { sunset: 2027-02-30T00:00:00Z, since: yesterday, link: "javascript:x" }
 `),
     ).toEqual([
       'strangler.yaml:6 routes[0].service: is required unless the route is deprecated (the upstream of the new service)',
       'strangler.yaml:10 routes[1].service: must be a different upstream from legacy',
       'strangler.yaml:13 routes[2].stage: must be legacy or retired for a route without service, got "canary"',
       'strangler.yaml:14 routes[2].deprecated.sunset: must be an ISO-8601 date-time with a timezone, such as 2027-06-01T00:00:00Z, got "2027-02-30T00:00:00Z"',
+      'strangler.yaml:14 routes[2].deprecated.since: must be an ISO-8601 date-time with a timezone, such as 2027-06-01T00:00:00Z, got "yesterday"',
       'strangler.yaml:14 routes[2].deprecated.link: must be a path starting with "/" or an http:// or https:// URL, got "javascript:x"',
     ]);
   });

@@ -174,12 +174,20 @@ describe('validateRouteChange: 409s', () => {
     expect(validateRouteChange({ stage: 'legacy', percent: 100, reason: 'x' }, route, undefined)).toMatchObject({ ok: false, status: 409 });
   });
 
-  test.each<[Stage]>([['shadow'], ['canary'], ['live'], ['retired']])('a route without service cannot move to %s', (stage) => {
+  test.each<[Stage]>([['shadow'], ['canary'], ['live']])('a route without service cannot move to %s', (stage) => {
     expect(validateRouteChange({ stage, reason: 'x' }, deprecatedOnly, undefined)).toEqual({
       ok: false,
       status: 409,
       field: 'stage',
-      error: 'route old-reports has no new service (no "service" in the configuration): it can only stay in stage legacy',
+      error: 'route old-reports has no new service (no "service" in the configuration): its stage can only be legacy or retired',
+    });
+  });
+
+  test('a route without service can be retired (the proxy answers 410 for it)', () => {
+    expect(validateRouteChange({ stage: 'retired', reason: 'sunset passed' }, deprecatedOnly, undefined)).toEqual({
+      ok: true,
+      create: false,
+      change: { stage: 'retired', percent: 100, reason: 'sunset passed', actor: 'admin-api' },
     });
   });
 

@@ -1,0 +1,198 @@
+import { request as httpRequest } from 'node:http';
+import type { RouteConfig } from '../../core/config/types';
+import { routeConfig, testConfig, upstreamConfig } from '../helpers/config';
+import { startProxyHarness, type ProxyHarness } from '../helpers/proxy-harness';
+import { rawExchange } from '../helpers/raw-http';
+import { startUpstream, unusedPort, type TestUpstream } from '../helpers/upstream';
+
+interface Reply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+function send(url: string, method = 'GET', headers: Record<string, string> = {}, body?: string): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method, headers, agent: false }, (res) => {
+      let text = '';
+      res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const ALL_REASONS: RouteConfig['fallback'] = { on: ['connect-error', 'timeout', '5xx'], methods: ['GET', 'HEAD'] };
+
+describe('fallback: legacy answers when the new service fails before answering', () => {
+  let legacy: TestUpstream;
+  let orders: TestUpstream;
+  let proxy: ProxyHarness;
+
+  beforeAll(async () => {
+    legacy = await startUpstream('legacy');
+    orders = await startUpstream('orders', (req, res) => {
+      if (req.url?.includes('fail')) return void res.writeHead(503, { 'content-type': 'text/plain' }).end('new service down');
+      if (req.url?.includes('slow')) return void setTimeout(() => res.writeHead(200).end('late'), 1000).unref();
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ servedBy: 'orders', url: req.url }));
+    });
+    const deadUrl = `http://127.0.0.1:${await unusedPort()}`;
+    proxy = await startProxyHarness(
+      testConfig(
+        [upstreamConfig('legacy', legacy.url), upstreamConfig('orders', orders.url, { timeoutMs: 200 }), upstreamConfig('down', deadUrl)],
+        [
+          routeConfig('live-fb', '/api/live', { stage: 'live', percent: 100, fallback: ALL_REASONS }),
+          routeConfig('canary-fb', '/api/canary', { stage: 'canary', percent: 100, fallback: ALL_REASONS }),
+          routeConfig('down-fb', '/api/down', { stage: 'live', percent: 100, service: 'down', fallback: { on: ['connect-error'], methods: ['GET'] } }),
+          routeConfig('connect-only', '/api/connect-only', { stage: 'live', percent: 100, fallback: { on: ['connect-error'], methods: ['GET'] } }),
+          routeConfig('no-fb', '/api/no-fb', { stage: 'live', percent: 100 }),
+          routeConfig('retired-svc', '/api/retired', { stage: 'retired', percent: 100, fallback: ALL_REASONS }),
+        ],
+      ),
+    );
+  });
+
+  afterAll(async () => {
+    await proxy.close();
+    await Promise.all([legacy.close(), orders.close()]);
+  });
+
+  beforeEach(() => {
+    legacy.requests.length = 0;
+    orders.requests.length = 0;
+  });
+
+  const metric = async (name: string, labels: string): Promise<number> => {
+    const line = (await proxy.registry.metrics()).split('\n').find((l) => l.startsWith(`${name}{${labels}}`));
+    return line ? Number(line.split(' ').pop()) : 0;
+  };
+
+  test.each([
+    ['5xx', '/api/live/fail', 'live-fb'],
+    ['5xx', '/api/canary/fail', 'canary-fb'],
+    ['timeout', '/api/live/slow', 'live-fb'],
+    ['connect-error', '/api/down/x', 'down-fb'],
+  ])('%s on %s: the client gets legacy, counted as a fallback', async (reason, path, route) => {
+    const before = { fallbacks: await metric('strangler_fallbacks_total', `route="${route}",reason="${reason}"`), legacy: await metric('strangler_requests_total', `route="${route}",target="legacy",code="200"`) };
+    const reply = await send(`${proxy.url}${path}`, 'GET', { 'x-request-id': `fb-${reason}` });
+    expect([reply.status, JSON.parse(reply.body)]).toEqual([200, { servedBy: 'legacy', method: 'GET', url: path }]);
+    expect(reply.headers['x-request-id']).toBe(`fb-${reason}`);
+    expect(legacy.requests.map((r) => [r.url, r.headers['x-request-id']])).toEqual([[path, `fb-${reason}`]]);
+    expect(await metric('strangler_fallbacks_total', `route="${route}",reason="${reason}"`)).toBe(before.fallbacks + 1);
+    expect(await metric('strangler_requests_total', `route="${route}",target="legacy",code="200"`)).toBe(before.legacy + 1);
+    // The failed attempt is not a request of its own: no 5xx, 502 or 504 is counted for the new service.
+    expect(await proxy.registry.metrics()).not.toMatch(new RegExp(`strangler_requests_total\\{route="${route}",target="new",code="5\\d\\d"\\}`));
+  });
+
+  test('a timeout or a refused connection is also an upstream error of the new service', async () => {
+    const before = await metric('strangler_upstream_errors_total', 'route="down-fb",target="new",reason="connect-error"');
+    await send(`${proxy.url}/api/down/y`);
+    expect(await metric('strangler_upstream_errors_total', 'route="down-fb",target="new",reason="connect-error"')).toBe(before + 1);
+  });
+
+  test('HEAD falls back too, and a healthy new service keeps answering', async () => {
+    expect((await send(`${proxy.url}/api/live/fail`, 'HEAD')).status).toBe(200);
+    expect(legacy.requests.map((r) => r.method)).toEqual(['HEAD']);
+    const ok = await send(`${proxy.url}/api/live/ok`);
+    expect(JSON.parse(ok.body)).toEqual({ servedBy: 'orders', url: '/api/live/ok' });
+  });
+
+  test('no fallback: a method not listed, a request with a body, a reason not listed, no fallback block, stage retired', async () => {
+    const cases: Array<[string, string, string | undefined, number]> = [
+      ['POST', '/api/live/fail', undefined, 503],
+      ['GET', '/api/live/fail', 'a body', 503],
+      ['GET', '/api/connect-only/fail', undefined, 503],
+      ['GET', '/api/connect-only/slow', undefined, 504],
+      ['GET', '/api/no-fb/fail', undefined, 503],
+      ['GET', '/api/retired/fail', undefined, 503],
+    ];
+    for (const [method, path, body, status] of cases) {
+      const reply = await send(`${proxy.url}${path}`, method, body ? { 'content-type': 'text/plain', 'content-length': String(body.length) } : {}, body);
+      expect([method, path, reply.status]).toEqual([method, path, status]);
+    }
+    expect(legacy.requests).toHaveLength(0);
+  });
+
+  test('canary: only the share on the new service can fall back; legacy-served requests go to legacy once', async () => {
+    proxy.state.set('canary-fb', 'canary', 0);
+    try {
+      expect(JSON.parse((await send(`${proxy.url}/api/canary/fail`)).body).servedBy).toBe('legacy');
+      expect(orders.requests).toHaveLength(0);
+      expect(legacy.requests).toHaveLength(1);
+    } finally {
+      proxy.state.set('canary-fb', 'canary', 100);
+    }
+  });
+});
+
+describe('deprecated and retired routes', () => {
+  let legacy: TestUpstream;
+  let proxy: ProxyHarness;
+  const deprecated = { sunset: '2027-06-01T00:00:00Z', since: '2026-12-01T00:00:00Z', link: '/v2/reports' };
+
+  beforeAll(async () => {
+    legacy = await startUpstream('legacy');
+    proxy = await startProxyHarness(
+      testConfig(
+        [upstreamConfig('legacy', legacy.url), upstreamConfig('orders', legacy.url)],
+        [
+          routeConfig('reports-v1', '/v1/reports', { service: undefined, deprecated }),
+          routeConfig('reports-v0', '/v0/reports', { service: undefined, stage: 'retired', percent: 100, deprecated: { sunset: '2026-01-01T00:00:00Z', link: '/v2/reports' } }),
+          routeConfig('exports', '/exports', { service: undefined }),
+        ],
+      ),
+    );
+  });
+
+  afterAll(async () => {
+    await proxy.close();
+    await legacy.close();
+  });
+
+  beforeEach(() => {
+    legacy.requests.length = 0;
+  });
+
+  test('a deprecated route is served with Deprecation, Sunset and a Link to its successor', async () => {
+    const reply = await send(`${proxy.url}/v1/reports/monthly`);
+    expect(reply.status).toBe(200);
+    expect(JSON.parse(reply.body).servedBy).toBe('legacy');
+    expect(reply.headers.deprecation).toBe(`@${Date.UTC(2026, 11, 1) / 1000}`);
+    expect(reply.headers.sunset).toBe('Tue, 01 Jun 2027 00:00:00 GMT');
+    expect(reply.headers.link).toBe('</v2/reports>; rel="successor-version"');
+    const other = await send(`${proxy.url}/exports/x`);
+    expect([other.headers.deprecation, other.headers.sunset, other.headers.link]).toEqual([undefined, undefined, undefined]);
+  });
+
+  test('a retired route without a new service: 410 from the proxy, nothing reaches legacy', async () => {
+    const reply = await send(`${proxy.url}/v0/reports/monthly`, 'GET', { 'x-request-id': 'gone-1' });
+    expect(reply.status).toBe(410);
+    expect(JSON.parse(reply.body)).toEqual({ error: 'route reports-v0 is retired', route: 'reports-v0', target: 'none', requestId: 'gone-1', successor: '/v2/reports' });
+    expect(reply.headers.deprecation).toBe('true');
+    expect(reply.headers.sunset).toBe('Thu, 01 Jan 2026 00:00:00 GMT');
+    expect(reply.headers.link).toBe('</v2/reports>; rel="successor-version"');
+    const upload = await send(`${proxy.url}/v0/reports`, 'POST', { 'content-type': 'application/json' }, '{"a":1}');
+    expect(upload.status).toBe(410);
+    expect(legacy.requests).toHaveLength(0);
+    expect(await proxy.registry.metrics()).toContain('strangler_requests_total{route="reports-v0",target="legacy",code="410"} 2');
+  });
+
+  test('a WebSocket upgrade to a retired route gets 410 too', async () => {
+    const answer = await rawExchange(proxy.port, 'GET /v0/reports/live HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nx-request-id: ws-gone\r\n\r\n');
+    expect(answer).toMatch(/^HTTP\/1\.1 410 Gone\r\n/);
+    expect(answer).toContain('x-request-id: ws-gone');
+    expect(legacy.requests).toHaveLength(0);
+  });
+
+  test('retiring and un-retiring a route takes effect on the next request', async () => {
+    proxy.state.set('exports', 'retired', 100);
+    try {
+      expect((await send(`${proxy.url}/exports/a`)).status).toBe(410);
+    } finally {
+      proxy.state.set('exports', 'legacy', 0);
+    }
+    expect((await send(`${proxy.url}/exports/a`)).status).toBe(200);
+    expect(legacy.requests.map((r) => r.url)).toEqual(['/exports/a']);
+  });
+});
