@@ -114,7 +114,7 @@ class ForwardHandler implements ExchangeHandler {
       return;
     }
     const reason = classify(err);
-    if (!res.headersSent && (reason === 'connect-error' || reason === 'timeout') && this.fallsBackOn(reason)) return this.fallBack(reason);
+    if ((reason === 'connect-error' || reason === 'timeout') && this.fallsBackOn(reason)) return this.fallBack(reason);
     if (res.headersSent) {
       // The client already has a status line: cut the response so it cannot mistake it for complete.
       res.destroy(err);

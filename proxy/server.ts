@@ -10,7 +10,7 @@ import { answerClientError } from './client-errors';
 import { sendProxyError } from './error-response';
 import { deprecationHeaders } from './deprecation';
 import { type Fallback, forward, type ForwardRequest } from './forwarder';
-import { type ProxyMetrics, UNMATCHED_ROUTE } from './metrics';
+import { type ProxyMetrics, type RouteSideMetrics, UNMATCHED_ROUTE } from './metrics';
 import { normaliseTarget } from './path';
 import { prepareUpgradeHeaders, requestHasBody, upstreamRequestHeaders } from './request-headers';
 import { TrustedProxies } from './trusted-proxies';
@@ -126,7 +126,7 @@ export class ProxyServer {
     const decision = this.decide(req, target.path, target.query);
     const routeMetrics = this.options.metrics.forRoute(decision.routeName, decision.side);
     const responseHeaders = this.deprecation.get(decision.routeName);
-    if (decision.gone) return this.answerGone(req, res, decision, requestId, started, responseHeaders);
+    if (decision.gone) return this.answerGone(req, res, decision, requestId, started, routeMetrics, responseHeaders);
     const path = target.path + target.query;
     const headers = upstreamRequestHeaders(req, decision.upstream, requestId, requestIdFromClient, this.trustedProxies);
     const shadow =
@@ -147,55 +147,63 @@ export class ProxyServer {
       requestId,
       requestIdFromClient,
       closing: this.closing,
-      onDone: (status, error) => {
-        routeMetrics.observe(status, (performance.now() - started) / 1000);
-        if (error) routeMetrics.upstreamError(error);
-        if (--this.inFlight === 0 && this.drained) this.drained();
-      },
+      onDone: this.finishedRequest(routeMetrics, started),
       // Always present (maybe undefined): one object shape for every request keeps the forwarder monomorphic.
       responseHeaders,
       fallback: undefined,
     };
-    if (decision.side === 'new') request.fallback = this.fallbackFor(decision, request, started);
+    if (decision.side === 'new') request.fallback = this.fallbackFor(decision, request, routeMetrics, started);
     forward(request);
     shadow?.legacyDispatched();
   }
 
+  /** A request's end, on the side that answered it: its metrics, and one less in flight for a drain to wait on. */
+  private finishedRequest(metrics: RouteSideMetrics, started: number): ForwardRequest['onDone'] {
+    return (status, error) => {
+      metrics.observe(status, (performance.now() - started) / 1000);
+      if (error) metrics.upstreamError(error);
+      if (--this.inFlight === 0 && this.drained) this.drained();
+    };
+  }
+
   /**
    * Legacy takes over when the new service fails before answering (route.fallback), for requests without a
-   * body (it was streamed to the new service and is gone) in canary and live.
+   * body (it was streamed to the new service and is gone) in canary and live. `newMetrics`: the new side's.
    */
-  private fallbackFor(decision: Decision, failed: ForwardRequest, started: number): Fallback | undefined {
+  private fallbackFor(decision: Decision, failed: ForwardRequest, newMetrics: RouteSideMetrics, started: number): Fallback | undefined {
     const { route, state } = decision;
     const settings = route?.fallback;
-    if (!route || !settings || decision.side !== 'new' || !state || !FALLBACK_STAGES.has(state.stage)) return undefined;
+    if (!route || !settings || !state || !FALLBACK_STAGES.has(state.stage)) return undefined;
     const { req } = failed;
     if (!settings.methods.includes(req.method ?? 'GET') || requestHasBody(req)) return undefined;
     return {
       on: settings.on,
       retry: (reason) => {
         this.options.metrics.fallbacks.labels(route.name, reason).inc();
-        if (reason !== '5xx') this.options.metrics.forRoute(route.name, 'new').upstreamError(reason);
+        if (reason !== '5xx') newMetrics.upstreamError(reason);
         const legacy = this.upstreamFor(route.legacy);
-        const legacyMetrics = this.options.metrics.forRoute(route.name, 'legacy');
         forward({
           ...failed,
           upstream: legacy,
           side: 'legacy',
           headers: upstreamRequestHeaders(req, legacy, failed.requestId, failed.requestIdFromClient, this.trustedProxies),
           fallback: undefined,
-          onDone: (status, error) => {
-            legacyMetrics.observe(status, (performance.now() - started) / 1000);
-            if (error) legacyMetrics.upstreamError(error);
-            if (--this.inFlight === 0 && this.drained) this.drained();
-          },
+          onDone: this.finishedRequest(this.options.metrics.forRoute(route.name, 'legacy'), started),
         });
       },
     };
   }
 
   /** A retired route without a new service: 410, with its deprecation headers and successor. */
-  private answerGone(req: IncomingMessage, res: ServerResponse, decision: Decision, requestId: string, started: number, headers: readonly string[] | undefined): void {
+  private answerGone(
+    req: IncomingMessage,
+    res: ServerResponse,
+    decision: Decision,
+    requestId: string,
+    started: number,
+    metrics: RouteSideMetrics,
+    headers: readonly string[] | undefined,
+  ): void {
     const successor = decision.route?.deprecated?.link;
     sendProxyError(
       res,
@@ -204,7 +212,7 @@ export class ProxyServer {
       !req.complete,
       headers,
     );
-    this.options.metrics.forRoute(decision.routeName, 'legacy').observe(410, (performance.now() - started) / 1000);
+    metrics.observe(410, (performance.now() - started) / 1000);
   }
 
   private decide(req: IncomingMessage, path: string, query: string): Decision {

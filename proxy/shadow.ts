@@ -88,9 +88,9 @@ export class ShadowTee {
     return new ShadowCopy(this, req, route, shadow, legacy, candidate, path, requestId, legacyHeaders);
   }
 
-  /** A copy of the route's is over: compared (an exchange) or abandoned (undefined, already counted as a drop). */
-  finished(exchange: ShadowExchange | undefined): void {
-    if (exchange) this.onExchange(exchange);
+  /** A copy is complete: legacy's answer and the new service's (an abandoned one hands nothing over). */
+  finished(exchange: ShadowExchange): void {
+    this.onExchange(exchange);
   }
 
   /** A copy of the route's has nothing under way any more: its maxInFlight slot is free. */
@@ -233,7 +233,6 @@ class ShadowCopy implements ShadowStart, ResponseTap {
     if (this.settled) return;
     this.settled = true;
     this.owner.drop(this.route.name, reason);
-    this.owner.finished(undefined);
     this.releaseWhenIdle();
   }
 

@@ -14,6 +14,9 @@ import { SqlComparisonStore } from '../diff-reader/store/sql-comparison-store';
 export interface RunningProxy {
   proxyAddress: AddressInfo;
   adminAddress: AddressInfo;
+  /** The state store in use (`embedded` or `postgres`) and the flag provider (`embedded` or `unleash`). */
+  state: string;
+  flags: string;
   /** Graceful stop: stop accepting, finish in-flight requests, close the store. */
   stop(): Promise<void>;
 }
@@ -61,6 +64,8 @@ export async function startProxy(config: StranglerConfig, logger: Logger = creat
   return {
     proxyAddress,
     adminAddress,
+    state: store.kind,
+    flags: flags.kind,
     async stop() {
       draining = true;
       await proxy.close();

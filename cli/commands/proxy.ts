@@ -1,7 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { CommandModule } from 'yargs';
 import { loadConfig } from '../../core/config';
-import type { StranglerConfig } from '../../core/config/types';
 import { createLogger } from '../../core/logging';
 import { startProxy } from '../../proxy/start';
 
@@ -12,10 +11,6 @@ interface ProxyArgs {
 
 function origin(address: AddressInfo): string {
   return `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
-}
-
-function stateKind(config: StranglerConfig): string {
-  return config.state.url.startsWith('embedded:') ? 'embedded' : 'postgres';
 }
 
 export const proxyCommand: CommandModule<object, ProxyArgs> = {
@@ -43,7 +38,7 @@ export const proxyCommand: CommandModule<object, ProxyArgs> = {
       process.on('SIGINT', stop);
     });
     const proxy = await startProxy(config, logger);
-    const listening = { proxy: origin(proxy.proxyAddress), admin: origin(proxy.adminAddress), state: stateKind(config), flags: config.flags.provider, pid: process.pid };
+    const listening = { proxy: origin(proxy.proxyAddress), admin: origin(proxy.adminAddress), state: proxy.state, flags: proxy.flags, pid: process.pid };
     process.stdout.write(
       args.json
         ? `${JSON.stringify({ event: 'listening', ...listening })}\n`

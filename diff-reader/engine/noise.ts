@@ -165,7 +165,9 @@ function distinctPaths(differences: readonly FieldDifference[]): Set<string> {
   return paths;
 }
 
-function coveredBy(path: string, paths: ReadonlySet<string>): boolean {
+/** Is this path, or one of its ancestors, among `paths`? */
+export function coveredBy(path: string, paths: ReadonlySet<string>): boolean {
+  if (paths.size === 0) return false;
   if (paths.has(path)) return true;
   for (const ancestor of ancestorsOf(path)) if (paths.has(ancestor)) return true;
   return false;

@@ -16,7 +16,7 @@
  * - Absent values are `null`, never undefined, so the JSON form always has the same keys.
  */
 import { DEFAULT_NOISE_THRESHOLDS, type ComparisonRecord, type ComparisonResult, type DifferenceKind, type FieldDifference, type NoiseThresholds } from '../../core/comparison';
-import { ancestorsOf } from '../engine/noise';
+import { coveredBy } from '../engine/noise';
 
 export interface DiffReportOptions {
   generatedAt: Date;
@@ -262,7 +262,7 @@ function fieldReports(newestFirstRecords: readonly ComparisonRecord[], examplesP
         count: tally.count,
         share: comparisons === 0 ? 0 : tally.count / comparisons,
         noise: tally.noise,
-        noisy: isCovered(tally.path, noisy),
+        noisy: coveredBy(tally.path, noisy),
         kinds: [...(real ? tally.kinds : tally.noiseKinds)].sort(compareStrings),
         examples: real ? tally.examples : tally.noiseExamples,
       };
@@ -272,13 +272,6 @@ function fieldReports(newestFirstRecords: readonly ComparisonRecord[], examplesP
 
 // ---------------------------------------------------------------------------------------------------------
 // Noise, decided over the report
-
-function isCovered(path: string, paths: ReadonlySet<string>): boolean {
-  if (paths.size === 0) return false;
-  if (paths.has(path)) return true;
-  for (const ancestor of ancestorsOf(path)) if (paths.has(ancestor)) return true;
-  return false;
-}
 
 /** Paths explained as noise in ≥ `relative` of the comparisons where they differed, and ≥ `absolute` times. */
 function noisyPaths(records: readonly ComparisonRecord[], thresholds: NoiseThresholds): Set<string> {
@@ -303,10 +296,12 @@ function noisyPaths(records: readonly ComparisonRecord[], thresholds: NoiseThres
 function withLearnedNoise(records: readonly ComparisonRecord[], noisy: ReadonlySet<string>): ComparisonRecord[] {
   if (noisy.size === 0) return [...records];
   return records.map((record) => {
-    if (record.result !== 'mismatch' || !record.differences.some((d) => isCovered(d.path, noisy))) return record;
-    const differences = record.differences.filter((d) => !isCovered(d.path, noisy));
-    const noise = [...record.noise, ...record.differences.filter((d) => isCovered(d.path, noisy))];
-    return { ...record, result: differences.length === 0 ? 'noise' : 'mismatch', differences, noise };
+    if (record.result !== 'mismatch') return record;
+    const differences: FieldDifference[] = [];
+    const learned: FieldDifference[] = [];
+    for (const difference of record.differences) (coveredBy(difference.path, noisy) ? learned : differences).push(difference);
+    if (learned.length === 0) return record;
+    return { ...record, result: differences.length === 0 ? 'noise' : 'mismatch', differences, noise: [...record.noise, ...learned] };
   });
 }
 
