@@ -5,6 +5,7 @@
  *   node dist/bench/proxy-worker.js strangler         <legacyOrigin> <newOrigin>   # orders: canary 50 %
  *   node dist/bench/proxy-worker.js strangler-legacy  <legacyOrigin> <newOrigin>   # orders: legacy, shadow off
  *   node dist/bench/proxy-worker.js strangler-shadow  <legacyOrigin> <newOrigin> [sample]  # orders: shadow, GET (sample 1)
+ *   node dist/bench/proxy-worker.js strangler-copy    <legacyOrigin> <newOrigin> [sample]  # the same copies, not compared
  *   node dist/bench/proxy-worker.js http-proxy <upstreamOrigin>
  *   node dist/bench/proxy-worker.js reply-from <upstreamOrigin>
  *   node dist/bench/proxy-worker.js guard      <tempDir>
@@ -175,7 +176,11 @@ async function countsBy(registry: import('prom-client').Registry, metric: string
   return out;
 }
 
-async function startStrangler(args: string[], variant: OrdersVariant): Promise<Running> {
+/**
+ * `compare: false` (strangler-copy) sends and reads the copies exactly as strangler-shadow does, then drops
+ * each finished exchange uncompared: the difference between the two is what the comparison costs.
+ */
+async function startStrangler(args: string[], variant: OrdersVariant, compare = true): Promise<Running> {
   const { ProxyServer } = require('../proxy/server') as typeof import('../proxy/server');
   const { ProxyMetrics } = require('../proxy/metrics') as typeof import('../proxy/metrics');
   const { Registry } = require('prom-client') as typeof import('prom-client');
@@ -218,7 +223,7 @@ async function startStrangler(args: string[], variant: OrdersVariant): Promise<R
         metrics: comparisons.metrics,
         onExchange: (exchange) => {
           exchanges++;
-          comparisons.onExchange(exchange);
+          if (compare) comparisons.onExchange(exchange);
         },
       },
     };
@@ -226,7 +231,7 @@ async function startStrangler(args: string[], variant: OrdersVariant): Promise<R
       async stats() {
         const compared = await countsBy(registry, 'strangler_shadow_comparisons_total', 'result');
         return {
-          /** Copies finished (legacy and new both answered) and handed to the comparator. */
+          /** Copies finished (legacy and new both answered); handed to the comparator unless `compare` is false. */
           exchanges,
           comparisons: Object.values(compared).reduce((a, b) => a + b, 0),
           byResult: compared,
@@ -369,6 +374,7 @@ async function main(): Promise<void> {
     strangler: (a) => startStrangler(a, 'canary'),
     'strangler-legacy': (a) => startStrangler(a, 'legacy'),
     'strangler-shadow': (a) => startStrangler(a, 'shadow'),
+    'strangler-copy': (a) => startStrangler(a, 'shadow', false),
     'http-proxy': startHttpProxy,
     'reply-from': startReplyFrom,
   };

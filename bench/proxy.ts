@@ -8,6 +8,7 @@
  *   node dist/bench/proxy.js --only strangler-legacy,strangler-shadow,nginx      # what shadow traffic costs
  *   node dist/bench/proxy.js --only strangler --plain-node                       # without bin/strangler's settings
  *   node dist/bench/proxy.js --only strangler-legacy,strangler-shadow --shadow-sample 0.25   # cost at a lower sample
+ *   node dist/bench/proxy.js --only strangler-legacy,strangler-copy,strangler-shadow  # the copy vs the comparison
  *
  * Contenders (each proxy in its own process, so its CPU is read from /proc/PID/stat):
  *   direct            wrk straight to the upstream (the ceiling; no proxy)
@@ -17,6 +18,8 @@
  *   strangler-shadow  the same, `/api/orders` in stage shadow: all to legacy, and every GET copied to the new
  *                     service and compared by the real diff engine in-process (startShadowComparisons, as in
  *                     production; the comparison store is an in-memory no-op standing in for the database)
+ *   strangler-copy    the same as strangler-shadow, but each finished exchange is dropped uncompared: what the
+ *                     second HTTP exchange alone costs (send, read, capture), without the diff
  *   http-proxy        node:http + http-proxy, keep-alive agent, an 'error' listener
  *   reply-from        fastify + @fastify/reply-from (undici), pass-through content-type parser
  *   nginx             1 worker, split_clients on $http_x_user_id 50/50 over two keep-alive upstreams
@@ -61,16 +64,16 @@ import { delimiter, join, relative } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
 import { TEMP_PREFIX } from './proxy-worker';
 
-const CONTENDERS = ['direct', 'strangler', 'strangler-legacy', 'strangler-shadow', 'http-proxy', 'reply-from', 'nginx'] as const;
+const CONTENDERS = ['direct', 'strangler', 'strangler-legacy', 'strangler-copy', 'strangler-shadow', 'http-proxy', 'reply-from', 'nginx'] as const;
 type Name = (typeof CONTENDERS)[number];
 /** Contenders everything else is compared with. */
 const ANCHORS = ['nginx', 'http-proxy', 'reply-from'] as const;
 const HOST = '127.0.0.1';
 const GOALS = { cpuUsPerRequest: 100, rpsVsNginx: 0.5, rssMb: 80, shadowCpuRatio: 1.5 };
-/** Shadow off and on (the same route, stage legacy vs stage shadow); these two also run paced. */
-const SHADOW_PAIR = ['strangler-legacy', 'strangler-shadow'] as const;
+/** Shadow off, copies only, and shadow on (the same route, stage legacy vs stage shadow); these also run paced. */
+const SHADOW_SET = ['strangler-legacy', 'strangler-copy', 'strangler-shadow'] as const;
 /** Strangler workers: profiled with --cpu-prof. */
-const STRANGLERS: readonly Name[] = ['strangler', 'strangler-legacy', 'strangler-shadow'];
+const STRANGLERS: readonly Name[] = ['strangler', 'strangler-legacy', 'strangler-copy', 'strangler-shadow'];
 const USAGE =
   'usage: node dist/bench/proxy.js [--seconds N] [--rounds N] [--connections N] [--warmup N] [--paced RPS] ' +
   `[--only ${CONTENDERS.join(',')}] [--cpu-prof DIR] [--plain-node] [--shadow-sample S]`;
@@ -1018,6 +1021,19 @@ interface ShadowCost {
   worker: ShadowStats | null;
   /** comparisons ÷ requests of the shadow worker: ≈ 1 when every GET was copied and compared. */
   comparedShare: number | null;
+  /** strangler-copy, when it ran: the same copies, not compared. */
+  copyOnly: CopyOnlyCost | null;
+}
+
+/** The copy's own cost (strangler-copy vs strangler-legacy) and the comparison's (strangler-shadow − strangler-copy). */
+interface CopyOnlyCost {
+  cpuUsPerRequest: number | null;
+  cpuRatio: number | null;
+  comparisonUsPerRequest: number | null;
+  paced: null | { cpuUsPerRequest: number | null; cpuRatio: number | null; comparisonUsPerRequest: number | null };
+  /** Exchanges the copy worker finished (both answers in) over the whole run, and requests it served. */
+  exchanges: number | null;
+  requests: number | null;
 }
 
 const signed = (n: number, digits: number): string => `${n >= 0 ? '+' : '−'}${Math.abs(n).toFixed(digits)}`;
@@ -1051,8 +1067,7 @@ function shadowCost(s: Record<string, Summary>, paced: Record<string, Summary>, 
     };
   }
   const worker = stats['strangler-shadow']?.shadow ?? null;
-  const byTarget = stats['strangler-shadow']?.byTarget;
-  const requests = byTarget ? Object.values(byTarget).reduce((a, b) => a + b, 0) : null;
+  const requests = servedBy(stats['strangler-shadow']);
   return {
     sample,
     cpuRatio,
@@ -1065,6 +1080,34 @@ function shadowCost(s: Record<string, Summary>, paced: Record<string, Summary>, 
     requests,
     worker,
     comparedShare: worker && requests ? round(worker.comparisons / requests, 4) : null,
+    copyOnly: copyOnlyCost(off, on, s['strangler-copy'], pOff, pOn, paced['strangler-copy'], stats['strangler-copy']),
+  };
+}
+
+function servedBy(stats: WorkerStats | undefined): number | null {
+  return stats?.byTarget ? Object.values(stats.byTarget).reduce((a, b) => a + b, 0) : null;
+}
+
+const minus = (a: number | null, b: number | null): number | null => (a === null || b === null ? null : round(a - b, 1));
+const cpu = (x: Summary | undefined): number | null => (x?.cpuUsPerRequest == null ? null : round(x.cpuUsPerRequest, 1));
+
+function copyOnlyCost(
+  off: Summary,
+  on: Summary,
+  copy: Summary | undefined,
+  pOff: Summary | undefined,
+  pOn: Summary | undefined,
+  pCopy: Summary | undefined,
+  stats: WorkerStats | undefined,
+): CopyOnlyCost | null {
+  if (!copy) return null;
+  return {
+    cpuUsPerRequest: cpu(copy),
+    cpuRatio: ratio(copy.cpuUsPerRequest, off.cpuUsPerRequest),
+    comparisonUsPerRequest: minus(cpu(on), cpu(copy)),
+    paced: pCopy && pOff ? { cpuUsPerRequest: cpu(pCopy), cpuRatio: ratio(pCopy.cpuUsPerRequest, pOff.cpuUsPerRequest), comparisonUsPerRequest: minus(cpu(pOn), cpu(pCopy)) } : null,
+    exchanges: stats?.shadow?.exchanges ?? null,
+    requests: servedBy(stats),
   };
 }
 
@@ -1108,6 +1151,15 @@ function printShadowCost(c: ShadowCost, offStats: WorkerStats | undefined): void
   );
   if (w.lastFailure) console.log(`  last comparison failure: ${w.lastFailure.trim()}`);
   if (offStats?.shadow) console.log(`  strangler-legacy (shadow off) compared ${count(offStats.shadow.comparisons)} (expected 0)`);
+  const k = c.copyOnly;
+  if (k) {
+    console.log(
+      `  ${padEnd('info', 8)} the copy alone (strangler-copy: the same copies sent and read, not compared): ${fmt(k.cpuRatio, 2)}× (${fmt(k.cpuUsPerRequest)} µs/req) at full load` +
+        (k.paced ? `, ${fmt(k.paced.cpuRatio, 2)}× (${fmt(k.paced.cpuUsPerRequest)} µs/req) paced` : '') +
+        `; the comparison adds ${fmt(k.comparisonUsPerRequest)} µs/req at full load${k.paced ? `, ${fmt(k.paced.comparisonUsPerRequest)} paced` : ''}` +
+        `; exchanges finished ${k.exchanges === null ? '?' : count(k.exchanges)} of ${k.requests === null ? '?' : count(k.requests)} requests`,
+    );
+  }
   const mismatched = w.comparisons - (w.byResult.match ?? 0);
   if (mismatched > 0) console.log(`  WARNING: ${count(mismatched)} comparisons were not "match": the upstreams' answers are meant to be equal JSON`);
   if (c.comparedShare !== null && c.comparedShare < c.sample * 0.99 - 0.01) {
@@ -1211,7 +1263,7 @@ async function run(bench: Bench, tools: { nginx: string; wrk: string }, options:
   const script = join(bench.tempDir, 'users.lua');
   writeFileSync(script, WRK_SCRIPT);
   // Paced runs: the shadow pair again, at a fixed load well below saturation, for the client p99 comparison.
-  const pacedNames = options.paced > 0 ? SHADOW_PAIR.filter((n) => names.includes(n)) : [];
+  const pacedNames = options.paced > 0 ? SHADOW_SET.filter((n) => names.includes(n)) : [];
   const pace = pacing(options.connections, options.paced || 1);
   const pacedLua = join(bench.tempDir, 'paced.lua');
   writeFileSync(pacedLua, pacedScript(pace.delayMs));
@@ -1245,6 +1297,7 @@ async function run(bench: Bench, tools: { nginx: string; wrk: string }, options:
           return { name, port: legacyPort, pids: [] };
         case 'strangler':
         case 'strangler-legacy':
+        case 'strangler-copy':
         case 'strangler-shadow':
           // Profiled workers take turns on the pinned proxy core: only one is under load at a time.
           return contender(name, await bench.startWorker(name, [legacyOrigin, newOrigin, String(options.shadowSample)], profileArgs, 'proxy'));
