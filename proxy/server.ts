@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { RouteConfig, StranglerConfig } from '../core/config/types';
@@ -8,7 +8,7 @@ import type { RouteStateView } from '../core/route-state-view';
 import type { RouteState } from '../core/state';
 import { answerClientError } from './client-errors';
 import { sendProxyError } from './error-response';
-import { deprecationHeaders } from './deprecation';
+import { deprecationHeaders, retiredRedirect } from './deprecation';
 import { type Fallback, forward, type ForwardRequest } from './forwarder';
 import { type ProxyMetrics, type RouteSideMetrics, UNMATCHED_ROUTE } from './metrics';
 import { normaliseTarget } from './path';
@@ -126,7 +126,7 @@ export class ProxyServer {
     const decision = this.decide(req, target.path, target.query);
     const routeMetrics = this.options.metrics.forRoute(decision.routeName, decision.side);
     const responseHeaders = this.deprecation.get(decision.routeName);
-    if (decision.gone) return this.answerGone(req, res, decision, requestId, started, routeMetrics, responseHeaders);
+    if (decision.gone) return this.answerGone(req, res, decision, target.query, requestId, started, routeMetrics, responseHeaders);
     const path = target.path + target.query;
     const headers = upstreamRequestHeaders(req, decision.upstream, requestId, requestIdFromClient, this.trustedProxies);
     const shadow =
@@ -194,16 +194,27 @@ export class ProxyServer {
     };
   }
 
-  /** A retired route without a new service: 410, with its deprecation headers and successor. */
+  /** A retired route without a new service: 410 (or `deprecated.redirect`), with its deprecation headers and successor. */
   private answerGone(
     req: IncomingMessage,
     res: ServerResponse,
     decision: Decision,
+    query: string,
     requestId: string,
     started: number,
     metrics: RouteSideMetrics,
     headers: readonly string[] | undefined,
   ): void {
+    const redirect = retiredRedirect(decision.route?.deprecated, query);
+    if (redirect) {
+      const out = ['location', redirect.location, 'content-length', '0', 'x-request-id', requestId];
+      if (!req.complete) out.push('connection', 'close');
+      if (headers) for (const item of headers) out.push(item);
+      res.writeHead(redirect.status, out);
+      res.end();
+      metrics.observe(redirect.status, (performance.now() - started) / 1000);
+      return;
+    }
     const successor = decision.route?.deprecated?.link;
     sendProxyError(
       res,
@@ -241,7 +252,10 @@ export class ProxyServer {
     if (!req.headers['x-request-id']) req.headers['x-request-id'] = randomUUID();
     const decision = this.decide(req, target.path, target.query);
     if (decision.gone) {
-      socket.end(`HTTP/1.1 410 Gone\r\nConnection: close\r\nContent-Length: 0\r\nx-request-id: ${req.headers['x-request-id']}\r\n\r\n`);
+      const redirect = retiredRedirect(decision.route?.deprecated, target.query);
+      const status = redirect?.status ?? 410;
+      const location = redirect ? `Location: ${redirect.location}\r\n` : '';
+      socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\n${location}Content-Length: 0\r\nx-request-id: ${req.headers['x-request-id']}\r\n\r\n`);
       return;
     }
     req.url = target.path + target.query;

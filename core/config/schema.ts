@@ -196,6 +196,14 @@ class Checker {
     };
   }
 
+  integerOf<T extends number>(values: readonly T[], what: string): Read<T> {
+    return (node, path) => {
+      const value = this.numeric(node);
+      if (value === undefined || !(values as readonly number[]).includes(value)) return this.reject(node, path, `must be one of ${values.join(', ')} (${what})`);
+      return value as T;
+    };
+  }
+
   number(min: number, max: number): Read<number> {
     return (node, path) => {
       const value = this.numeric(node);
@@ -311,7 +319,8 @@ const SHADOW_KEYS = [
 ];
 const NOISE_THRESHOLD_KEYS = ['relative', 'absolute'];
 const FALLBACK_KEYS = ['on', 'methods'];
-const DEPRECATED_KEYS = ['sunset', 'since', 'link'];
+const DEPRECATED_KEYS = ['sunset', 'since', 'link', 'redirect'];
+const REDIRECT_STATUSES = [301, 302, 307, 308] as const;
 const FALLBACK_ON = ['connect-error', 'timeout', '5xx'] as const;
 const STICKY_SOURCES: readonly StickinessSource[] = ['header', 'cookie', 'query'];
 const EMBEDDED = 'embedded:';
@@ -780,13 +789,19 @@ function readDeprecated(ck: Checker, f: Fields): DeprecationConfig | undefined {
   const link = f.get(
     'link',
     ck.text('a path or URL', (value) =>
-      /^\/(?!\/)/.test(value) || /^https?:\/\/[^/]/i.test(value)
-        ? { value }
-        : 'must be a path starting with "/" or an http:// or https:// URL',
+      // Spaces and control characters cannot go into the Link and Location headers.
+      /[\s\x00-\x1f\x7f]/.test(value)
+        ? 'must not contain spaces or control characters'
+        : /^\/(?!\/)/.test(value) || /^https?:\/\/[^/]/i.test(value)
+          ? { value }
+          : 'must be a path starting with "/" or an http:// or https:// URL',
     ),
   );
+  const redirect = f.get('redirect', ck.integerOf(REDIRECT_STATUSES, 'the redirect to link once the route is retired'));
+  if (redirect !== undefined && !f.has('link')) ck.report(f.value('redirect')!.line, f.at('redirect'), 'needs link: the path or URL to redirect to');
   if (sunset === undefined || (f.has('link') && link === undefined) || (f.has('since') && since === undefined)) return undefined;
-  return { sunset, ...(since === undefined ? {} : { since }), ...(link === undefined ? {} : { link }) };
+  if (f.has('redirect') && (redirect === undefined || link === undefined)) return undefined;
+  return { sunset, ...(since === undefined ? {} : { since }), ...(link === undefined ? {} : { link }), ...(redirect === undefined ? {} : { redirect }) };
 }
 
 function isDateTime(value: string): boolean {

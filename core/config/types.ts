@@ -129,7 +129,11 @@ export interface DeprecationConfig {
   since?: string;
   /** Path or URL of the successor (a Link with rel="successor-version"). */
   link?: string;
+  /** Once the route is retired (and has no new service): answer with this redirect to `link` instead of 410. */
+  redirect?: RedirectStatus;
 }
+
+export type RedirectStatus = 301 | 302 | 307 | 308;
 
 export interface RouteConfig {
   name: string;

@@ -140,6 +140,8 @@ describe('deprecated and retired routes', () => {
           routeConfig('reports-v1', '/v1/reports', { service: undefined, deprecated }),
           routeConfig('reports-v0', '/v0/reports', { service: undefined, stage: 'retired', percent: 100, deprecated: { sunset: '2026-01-01T00:00:00Z', link: '/v2/reports' } }),
           routeConfig('exports', '/exports', { service: undefined }),
+          routeConfig('reports-v00', '/v00/reports', { service: undefined, stage: 'retired', percent: 100, deprecated: { sunset: '2025-01-01T00:00:00Z', link: '/v2/reports', redirect: 308 } }),
+          routeConfig('old-search', '/search', { service: undefined, stage: 'retired', percent: 100, deprecated: { sunset: '2025-01-01T00:00:00Z', link: 'https://search.example.com/?v=2', redirect: 301 } }),
         ],
       ),
     );
@@ -182,6 +184,32 @@ describe('deprecated and retired routes', () => {
     const answer = await rawExchange(proxy.port, 'GET /v0/reports/live HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nx-request-id: ws-gone\r\n\r\n');
     expect(answer).toMatch(/^HTTP\/1\.1 410 Gone\r\n/);
     expect(answer).toContain('x-request-id: ws-gone');
+    expect(legacy.requests).toHaveLength(0);
+  });
+
+  test('deprecated.redirect: a retired route redirects to its successor instead of 410, keeping the query', async () => {
+    const reply = await send(`${proxy.url}/v00/reports/monthly?year=2026&q=a%20b`, 'GET', { 'x-request-id': 'moved-1' });
+    expect(reply.status).toBe(308);
+    expect(reply.headers.location).toBe('/v2/reports?year=2026&q=a%20b');
+    expect(reply.headers['x-request-id']).toBe('moved-1');
+    expect(reply.headers.sunset).toBe('Wed, 01 Jan 2025 00:00:00 GMT');
+    expect(reply.headers.link).toBe('</v2/reports>; rel="successor-version"');
+    expect(reply.body).toBe('');
+    // A successor URL with a query of its own is used as it is.
+    const external = await send(`${proxy.url}/search?q=x`, 'POST', { 'content-type': 'application/json' }, '{"q":"x"}');
+    expect(external.status).toBe(301);
+    expect(external.headers.location).toBe('https://search.example.com/?v=2');
+    expect(legacy.requests).toHaveLength(0);
+    const metrics = await proxy.registry.metrics();
+    expect(metrics).toContain('strangler_requests_total{route="reports-v00",target="legacy",code="308"} 1');
+    expect(metrics).toContain('strangler_requests_total{route="old-search",target="legacy",code="301"} 1');
+  });
+
+  test('a WebSocket upgrade to a redirecting retired route gets the redirect', async () => {
+    const answer = await rawExchange(proxy.port, 'GET /v00/reports/live?x=1 HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nx-request-id: ws-moved\r\n\r\n');
+    expect(answer).toMatch(/^HTTP\/1\.1 308 Permanent Redirect\r\n/);
+    expect(answer).toContain('\r\nLocation: /v2/reports?x=1\r\n');
+    expect(answer).toContain('x-request-id: ws-moved');
     expect(legacy.requests).toHaveLength(0);
   });
 

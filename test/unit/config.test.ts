@@ -526,6 +526,29 @@ upstreams:
     ]);
   });
 
+  it('checks deprecated.redirect: a redirect status, with a link to go to; a link without spaces or control characters', () => {
+    expect(
+      messagesOf(`${BASE}routes:
+  - name: a
+    match: { path: /a }
+    deprecated: { sunset: 2027-06-01T00:00:00Z, link: /v2/a, redirect: 303 }
+  - name: b
+    match: { path: /b }
+    deprecated: { sunset: 2027-06-01T00:00:00Z, redirect: 308 }
+  - name: c
+    match: { path: /c }
+    deprecated: { sunset: 2027-06-01T00:00:00Z, link: "/v2/c\\r\\nset-cookie: x=1", redirect: "308" }
+`),
+    ).toEqual([
+      'strangler.yaml:8 routes[0].deprecated.redirect: must be one of 301, 302, 307, 308 (the redirect to link once the route is retired), got 303',
+      'strangler.yaml:11 routes[1].deprecated.redirect: needs link: the path or URL to redirect to',
+      'strangler.yaml:14 routes[2].deprecated.link: must not contain spaces or control characters, got "/v2/c\\r\\nset-cookie: x=1"',
+      'strangler.yaml:14 routes[2].deprecated.redirect: must be one of 301, 302, 307, 308 (the redirect to link once the route is retired), got "308"',
+    ]);
+    const config = parseConfig(`${BASE}routes:\n  - name: a\n    match: { path: /a }\n    stage: retired\n    deprecated: { sunset: 2027-06-01T00:00:00Z, link: "https://api.example.com/v2/a", redirect: 301 }\n`, FILE, ENV);
+    expect(config.routes[0]?.deprecated).toEqual({ sunset: '2027-06-01T00:00:00Z', link: 'https://api.example.com/v2/a', redirect: 301 });
+  });
+
   it('checks shadow and fallback blocks', () => {
     expect(
       messagesOf(`${BASE}routes:
