@@ -6,6 +6,8 @@
  *   node dist/bench/proxy-worker.js strangler-legacy  <legacyOrigin> <newOrigin>   # orders: legacy, shadow off
  *   node dist/bench/proxy-worker.js strangler-shadow  <legacyOrigin> <newOrigin> [sample]  # orders: shadow, GET (sample 1)
  *   node dist/bench/proxy-worker.js strangler-copy    <legacyOrigin> <newOrigin> [sample]  # the same copies, not compared
+ * strangler-shadow takes a 4th argument, the comparison store: `none` (default, DiscardingComparisonStore),
+ * or a state URL (`embedded:<folder>` for PGlite, `postgres://…`) whose real SqlComparisonStore is written.
  *   node dist/bench/proxy-worker.js http-proxy <upstreamOrigin>
  *   node dist/bench/proxy-worker.js reply-from <upstreamOrigin>
  *   node dist/bench/proxy-worker.js guard      <tempDir>
@@ -145,6 +147,8 @@ class DiscardingComparisonStore implements ComparisonStore {
   batches = 0;
   prunes = 0;
 
+  constructor(readonly kind = 'no-op') {}
+
   async write(batch: ComparisonRecord[]): Promise<void> {
     this.records += batch.length;
     this.batches++;
@@ -162,6 +166,36 @@ class DiscardingComparisonStore implements ComparisonStore {
     this.prunes++;
     return 0;
   }
+}
+
+/** The real store (PGlite or PostgreSQL) behind the writer, counted like the discarding one. */
+class CountingComparisonStore extends DiscardingComparisonStore {
+  constructor(
+    private readonly inner: ComparisonStore,
+    kind: string,
+  ) {
+    super(kind);
+  }
+
+  override async write(batch: ComparisonRecord[]): Promise<void> {
+    await this.inner.write(batch);
+    await super.write(batch);
+  }
+
+  override async prune(keep: number): Promise<number> {
+    this.prunes++;
+    return this.inner.prune(keep);
+  }
+}
+
+/** `none`: the discarding store; otherwise the SqlComparisonStore of that state URL, and how to close it. */
+async function comparisonStore(url: string, config: StranglerConfig): Promise<{ store: DiscardingComparisonStore; close: () => Promise<void> }> {
+  if (url === 'none') return { store: new DiscardingComparisonStore(), close: async () => undefined };
+  const { openStateStore } = require('../rollout/open-store') as typeof import('../rollout/open-store');
+  const { SqlComparisonStore } = require('../diff-reader/store/sql-comparison-store') as typeof import('../diff-reader/store/sql-comparison-store');
+  const { store: state, database } = await openStateStore({ ...config, state: { ...config.state, url } });
+  const kind = url.startsWith('embedded:') ? 'PGlite' : 'PostgreSQL';
+  return { store: new CountingComparisonStore(new SqlComparisonStore(database), kind), close: () => state.close() };
 }
 
 /** Sums a prom-client counter's values by one label. */
@@ -198,11 +232,14 @@ async function startStrangler(args: string[], variant: OrdersVariant, compare = 
   // the database replaced by DiscardingComparisonStore. Only the variants whose route has a shadow block;
   // `legacy` gets it too, so it differs from `shadow` in the route's stage alone.
   let shadow: { stats: () => Promise<unknown> } | undefined;
+  let closeStore = async (): Promise<void> => undefined;
   let options: ConstructorParameters<typeof ProxyServer>[0] = { config, state, metrics, logger };
   if (variant !== 'canary') {
     const { startShadowComparisons } = require('../proxy/shadow-comparisons') as typeof import('../proxy/shadow-comparisons');
     const { ShadowMetrics } = require('../proxy/shadow-metrics') as typeof import('../proxy/shadow-metrics');
-    const store = new DiscardingComparisonStore();
+    const opened = await comparisonStore(compare && variant === 'shadow' ? (args[3] ?? 'none') : 'none', config);
+    const store = opened.store;
+    closeStore = opened.close;
     // Comparison failures are logged at warn and nothing else: count those lines.
     let failed = 0;
     let lastFailure: string | undefined;
@@ -238,7 +275,7 @@ async function startStrangler(args: string[], variant: OrdersVariant, compare = 
           dropped: await countsBy(registry, 'strangler_shadow_dropped_total', 'reason'),
           failed,
           ...(lastFailure ? { lastFailure } : {}),
-          stored: { records: store.records, batches: store.batches, prunes: store.prunes },
+          stored: { kind: store.kind, records: store.records, batches: store.batches, prunes: store.prunes },
         };
       },
     };
@@ -247,7 +284,7 @@ async function startStrangler(args: string[], variant: OrdersVariant, compare = 
   const address = await server.listen();
   return {
     port: address.port,
-    close: () => server.close(),
+    close: () => server.close().finally(closeStore),
     async stats() {
       const byTarget: Record<string, number> = {};
       const byCode: Record<string, number> = {};

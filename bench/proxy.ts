@@ -9,6 +9,7 @@
  *   node dist/bench/proxy.js --only strangler --plain-node                       # without bin/strangler's settings
  *   node dist/bench/proxy.js --only strangler-legacy,strangler-shadow --shadow-sample 0.25   # cost at a lower sample
  *   node dist/bench/proxy.js --only strangler-legacy,strangler-copy,strangler-shadow  # the copy vs the comparison
+ *   node dist/bench/proxy.js --only strangler-legacy,strangler-shadow --shadow-store embedded   # comparisons into PGlite
  *
  * Contenders (each proxy in its own process, so its CPU is read from /proc/PID/stat):
  *   direct            wrk straight to the upstream (the ceiling; no proxy)
@@ -17,7 +18,9 @@
  *   strangler-legacy  the same, `/api/orders` in stage legacy (shadow block present, shadow off): all to legacy
  *   strangler-shadow  the same, `/api/orders` in stage shadow: all to legacy, and every GET copied to the new
  *                     service and compared by the real diff engine in-process (startShadowComparisons, as in
- *                     production; the comparison store is an in-memory no-op standing in for the database)
+ *                     production; the comparison store is an in-memory no-op standing in for the database,
+ *                     unless --shadow-store names a real one: `embedded` (PGlite in the temp dir) or a
+ *                     postgres:// URL, written through the same SqlComparisonStore as `strangler proxy`)
  *   strangler-copy    the same as strangler-shadow, but each finished exchange is dropped uncompared: what the
  *                     second HTTP exchange alone costs (send, read, capture), without the diff
  *   http-proxy        node:http + http-proxy, keep-alive agent, an 'error' listener
@@ -63,6 +66,7 @@ import { cpus, tmpdir } from 'node:os';
 import { delimiter, join, relative } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
 import { TEMP_PREFIX } from './proxy-worker';
+import { redactUrl } from '../core/config/redact';
 
 const CONTENDERS = ['direct', 'strangler', 'strangler-legacy', 'strangler-copy', 'strangler-shadow', 'http-proxy', 'reply-from', 'nginx'] as const;
 type Name = (typeof CONTENDERS)[number];
@@ -76,7 +80,7 @@ const SHADOW_SET = ['strangler-legacy', 'strangler-copy', 'strangler-shadow'] as
 const STRANGLERS: readonly Name[] = ['strangler', 'strangler-legacy', 'strangler-copy', 'strangler-shadow'];
 const USAGE =
   'usage: node dist/bench/proxy.js [--seconds N] [--rounds N] [--connections N] [--warmup N] [--paced RPS] ' +
-  `[--only ${CONTENDERS.join(',')}] [--cpu-prof DIR] [--plain-node] [--shadow-sample S]`;
+  `[--only ${CONTENDERS.join(',')}] [--cpu-prof DIR] [--plain-node] [--shadow-sample S] [--shadow-store none|embedded|postgres://…]`;
 
 // ---------------------------------------------------------------------------------------------------------
 // Options
@@ -94,6 +98,8 @@ interface Options {
   plainNode: boolean;
   /** strangler-shadow's shadow.sample (the goal is stated for 1: every GET copied). */
   shadowSample: number;
+  /** Where strangler-shadow writes its comparisons: `none` (discarded), `embedded` (PGlite) or a postgres:// URL. */
+  shadowStore: string;
 }
 
 class UsageError extends Error {}
@@ -116,7 +122,7 @@ function contenderList(text: string): Name[] {
 }
 
 function parseArgs(argv: string[]): Options | 'help' {
-  const options: Options = { seconds: 5, rounds: 3, connections: 50, warmup: 2, paced: 2000, only: [...CONTENDERS], cpuProf: undefined, plainNode: false, shadowSample: 1 };
+  const options: Options = { seconds: 5, rounds: 3, connections: 50, warmup: 2, paced: 2000, only: [...CONTENDERS], cpuProf: undefined, plainNode: false, shadowSample: 1, shadowStore: 'none' };
   for (let i = 0; i < argv.length; i++) {
     let flag = argv[i]!;
     let inline: string | undefined;
@@ -158,6 +164,14 @@ function parseArgs(argv: string[]): Options | 'help' {
         const sample = /^(0(\.\d+)?|1(\.0+)?)$/.test(text) ? Number(text) : NaN;
         if (!(sample > 0 && sample <= 1)) throw new UsageError(`--shadow-sample expects a number above 0 and at most 1, got ${JSON.stringify(text)}`);
         options.shadowSample = sample;
+        break;
+      }
+      case '--shadow-store': {
+        const store = value();
+        if (store !== 'none' && store !== 'embedded' && !/^postgres(ql)?:\/\/./.test(store)) {
+          throw new UsageError(`--shadow-store expects none, embedded or a postgres:// URL, got ${JSON.stringify(store)}`);
+        }
+        options.shadowStore = store;
         break;
       }
       case '--plain-node':
@@ -439,7 +453,7 @@ interface ShadowStats {
   failed: number;
   lastFailure?: string;
   /** What reached the (discarding) comparison store. */
-  stored: { records: number; batches: number; prunes: number };
+  stored: { kind?: string; records: number; batches: number; prunes: number };
 }
 
 /** How Node contenders are started: bin/strangler's settings, or plain `node`. */
@@ -474,6 +488,11 @@ class Bench {
   private readonly guard: ChildProcess;
   private readonly workerJs = join(__dirname, 'proxy-worker.js');
   private cleaned = false;
+
+  /** A --shadow-store value as the worker takes it: `embedded` becomes a PGlite folder in the temp dir. */
+  stateUrl(store: string): string {
+    return store === 'embedded' ? `embedded:${join(this.dir, 'pglite')}` : store;
+  }
 
   constructor(
     private readonly tools: { nginx: string; wrk: string },
@@ -1147,7 +1166,7 @@ function printShadowCost(c: ShadowCost, offStats: WorkerStats | undefined): void
     `  strangler-shadow compared ${count(w.comparisons)} of ${c.requests === null ? '?' : count(c.requests)} requests (${c.comparedShare === null ? '–' : (c.comparedShare * 100).toFixed(2)} %; whole run incl. warm-up, checks, paced): ` +
       `${results}${extra.map(([k, v]) => `, ${k} ${count(v)}`).join('')}; exchanges handed over ${count(w.exchanges)}; ` +
       `dropped ${dropped.length ? dropped.map(([k, v]) => `${k} ${count(v)}`).join(', ') : 'none'}; comparisons failed ${w.failed}; ` +
-      `store (no-op) got ${count(w.stored.records)} records in ${count(w.stored.batches)} batches`,
+      `store (${w.stored.kind ?? 'no-op'}) got ${count(w.stored.records)} records in ${count(w.stored.batches)} batches`,
   );
   if (w.lastFailure) console.log(`  last comparison failure: ${w.lastFailure.trim()}`);
   if (offStats?.shadow) console.log(`  strangler-legacy (shadow off) compared ${count(offStats.shadow.comparisons)} (expected 0)`);
@@ -1300,7 +1319,7 @@ async function run(bench: Bench, tools: { nginx: string; wrk: string }, options:
         case 'strangler-copy':
         case 'strangler-shadow':
           // Profiled workers take turns on the pinned proxy core: only one is under load at a time.
-          return contender(name, await bench.startWorker(name, [legacyOrigin, newOrigin, String(options.shadowSample)], profileArgs, 'proxy'));
+          return contender(name, await bench.startWorker(name, [legacyOrigin, newOrigin, String(options.shadowSample), bench.stateUrl(options.shadowStore)], profileArgs, 'proxy'));
         case 'http-proxy':
         case 'reply-from':
           return contender(name, await bench.startWorker(name, [legacyOrigin]));
@@ -1459,7 +1478,7 @@ async function run(bench: Bench, tools: { nginx: string; wrk: string }, options:
       bench: 'proxy',
       node: process.version,
       cores: cpus().length,
-      options: { seconds: options.seconds, rounds: options.rounds, connections: options.connections, warmup: options.warmup, paced: options.paced, wrkThreads: 1, nodeLaunch: launch.label, shadowSample: options.shadowSample },
+      options: { seconds: options.seconds, rounds: options.rounds, connections: options.connections, warmup: options.warmup, paced: options.paced, wrkThreads: 1, nodeLaunch: launch.label, shadowSample: options.shadowSample, shadowStore: redactUrl(options.shadowStore) },
       upstream: `nginx, 1 worker, 2 ports, return 200 with the same order JSON serialised two ways (${LEGACY_BODY.length} and ${NEW_BODY.length} bytes)`,
       contenders: contendersJson,
       ratios,
