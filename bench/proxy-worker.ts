@@ -6,11 +6,11 @@
  *   node dist/bench/proxy-worker.js strangler-legacy  <legacyOrigin> <newOrigin>   # orders: legacy, shadow off
  *   node dist/bench/proxy-worker.js strangler-shadow  <legacyOrigin> <newOrigin> [sample]  # orders: shadow, GET (sample 1)
  *   node dist/bench/proxy-worker.js strangler-copy    <legacyOrigin> <newOrigin> [sample]  # the same copies, not compared
- * strangler-shadow takes a 4th argument, the comparison store: `none` (default, DiscardingComparisonStore),
- * or a state URL (`embedded:<folder>` for PGlite, `postgres://…`) whose real SqlComparisonStore is written.
  *   node dist/bench/proxy-worker.js http-proxy <upstreamOrigin>
  *   node dist/bench/proxy-worker.js reply-from <upstreamOrigin>
  *   node dist/bench/proxy-worker.js guard      <tempDir>
+ * strangler-shadow takes a 4th argument, the comparison store: `none` (default, DiscardingComparisonStore),
+ * or a state URL (`embedded:<folder>` for PGlite, `postgres://…`) whose real SqlComparisonStore is written.
  *
  * A proxy prints one JSON line `{"port":N,"pid":P}` once it listens on 127.0.0.1, answers a `stats` line on
  * stdin with one JSON line, and exits on stdin EOF (so it never outlives the bench). Each mode loads only
@@ -183,8 +183,9 @@ class CountingComparisonStore extends DiscardingComparisonStore {
   }
 
   override async prune(keep: number): Promise<number> {
-    this.prunes++;
-    return this.inner.prune(keep);
+    const deleted = await this.inner.prune(keep);
+    await super.prune(keep);
+    return deleted;
   }
 }
 

@@ -452,7 +452,7 @@ interface ShadowStats {
   /** Comparisons that threw (logged at warn). */
   failed: number;
   lastFailure?: string;
-  /** What reached the (discarding) comparison store. */
+  /** What reached the comparison store (`kind`: no-op unless --shadow-store named a real one). */
   stored: { kind?: string; records: number; batches: number; prunes: number };
 }
 
@@ -1057,6 +1057,9 @@ interface CopyOnlyCost {
 
 const signed = (n: number, digits: number): string => `${n >= 0 ? '+' : '−'}${Math.abs(n).toFixed(digits)}`;
 const count = (n: number): string => n.toLocaleString('en-US');
+const minus = (a: number | null, b: number | null): number | null => (a === null || b === null ? null : round(a - b, 1));
+/** CPU µs/request, one decimal (null when it could not be read). */
+const cpu = (x: Summary | undefined): number | null => (x?.cpuUsPerRequest == null ? null : round(x.cpuUsPerRequest, 1));
 
 function shadowCost(s: Record<string, Summary>, paced: Record<string, Summary>, stats: Record<string, WorkerStats>, targetRps: number, sample: number): ShadowCost | undefined {
   const off = s['strangler-legacy'];
@@ -1073,7 +1076,7 @@ function shadowCost(s: Record<string, Summary>, paced: Record<string, Summary>, 
       targetRps: round(targetRps, 0),
       rps: { off: round(pOff.rps, 0), shadow: round(pOn.rps, 0) },
       cpuRatio: ratio(pOn.cpuUsPerRequest, pOff.cpuUsPerRequest),
-      cpuUsPerRequest: { off: pOff.cpuUsPerRequest === null ? null : round(pOff.cpuUsPerRequest, 1), shadow: pOn.cpuUsPerRequest === null ? null : round(pOn.cpuUsPerRequest, 1) },
+      cpuUsPerRequest: { off: cpu(pOff), shadow: cpu(pOn) },
       p99Ms: {
         off: round(pOff.p99Ms, 3),
         shadow: round(pOn.p99Ms, 3),
@@ -1092,7 +1095,7 @@ function shadowCost(s: Record<string, Summary>, paced: Record<string, Summary>, 
     cpuRatio,
     cpuRatioGoal: GOALS.shadowCpuRatio,
     met: cpuRatio === null || sample !== 1 ? null : cpuRatio <= GOALS.shadowCpuRatio,
-    cpuUsPerRequest: { off: off.cpuUsPerRequest === null ? null : round(off.cpuUsPerRequest, 1), shadow: on.cpuUsPerRequest === null ? null : round(on.cpuUsPerRequest, 1) },
+    cpuUsPerRequest: { off: cpu(off), shadow: cpu(on) },
     rps: { off: round(off.rps, 0), shadow: round(on.rps, 0) },
     paced: pacedCost,
     p99FullLoadMs: { off: round(off.p99Ms, 3), shadow: round(on.p99Ms, 3), deltaMs: round(on.p99Ms - off.p99Ms, 3) },
@@ -1106,9 +1109,6 @@ function shadowCost(s: Record<string, Summary>, paced: Record<string, Summary>, 
 function servedBy(stats: WorkerStats | undefined): number | null {
   return stats?.byTarget ? Object.values(stats.byTarget).reduce((a, b) => a + b, 0) : null;
 }
-
-const minus = (a: number | null, b: number | null): number | null => (a === null || b === null ? null : round(a - b, 1));
-const cpu = (x: Summary | undefined): number | null => (x?.cpuUsPerRequest == null ? null : round(x.cpuUsPerRequest, 1));
 
 function copyOnlyCost(
   off: Summary,
@@ -1440,7 +1440,7 @@ async function run(bench: Bench, tools: { nginx: string; wrk: string }, options:
     const x = summary[n]!;
     contendersJson[n] = {
       rps: round(x.rps, 0),
-      cpuUsPerRequest: x.cpuUsPerRequest === null ? null : round(x.cpuUsPerRequest, 1),
+      cpuUsPerRequest: cpu(x),
       sysPct: x.sysPct === null ? null : round(x.sysPct, 0),
       readSyscallsPerRequest: x.readsPerRequest === null ? null : round(x.readsPerRequest, 2),
       writeSyscallsPerRequest: x.writesPerRequest === null ? null : round(x.writesPerRequest, 2),
@@ -1464,7 +1464,7 @@ async function run(bench: Bench, tools: { nginx: string; wrk: string }, options:
     const x = pacedSummary[n]!;
     pacedJson[n] = {
       rps: round(x.rps, 0),
-      cpuUsPerRequest: x.cpuUsPerRequest === null ? null : round(x.cpuUsPerRequest, 1),
+      cpuUsPerRequest: cpu(x),
       p50Ms: round(x.p50Ms, 3),
       p99Ms: round(x.p99Ms, 3),
       errors: x.errors,

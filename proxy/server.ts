@@ -36,7 +36,7 @@ interface Decision {
   routeName: string;
   side: Side;
   upstream: Upstream;
-  /** A route without a new service, retired: answered 410 by the proxy. */
+  /** A route without a new service, retired: answered by the proxy (410, or deprecated.redirect). */
   gone?: boolean;
 }
 
@@ -212,18 +212,17 @@ export class ProxyServer {
       if (headers) for (const item of headers) out.push(item);
       res.writeHead(redirect.status, out);
       res.end();
-      metrics.observe(redirect.status, (performance.now() - started) / 1000);
-      return;
+    } else {
+      const successor = decision.route?.deprecated?.link;
+      sendProxyError(
+        res,
+        410,
+        { error: `route ${decision.routeName} is retired`, route: decision.routeName, target: 'none', requestId, ...(successor ? { successor } : {}) },
+        !req.complete,
+        headers,
+      );
     }
-    const successor = decision.route?.deprecated?.link;
-    sendProxyError(
-      res,
-      410,
-      { error: `route ${decision.routeName} is retired`, route: decision.routeName, target: 'none', requestId, ...(successor ? { successor } : {}) },
-      !req.complete,
-      headers,
-    );
-    metrics.observe(410, (performance.now() - started) / 1000);
+    metrics.observe(redirect?.status ?? 410, (performance.now() - started) / 1000);
   }
 
   private decide(req: IncomingMessage, path: string, query: string): Decision {
