@@ -1,0 +1,22 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+
+/** bench/proxy refuses bad flags with one line and exit 2, before it starts or installs anything. */
+describe('bench/proxy usage errors', () => {
+  const bench = join(__dirname, '..', '..', 'dist', 'bench', 'proxy.js');
+  const run = (...args: string[]): { status: number | null; stderr: string; stdout: string } => {
+    const result = spawnSync(process.execPath, [bench, ...args], { encoding: 'utf8', timeout: 20000 });
+    return { status: result.status, stderr: result.stderr, stdout: result.stdout };
+  };
+
+  test.each([
+    [['--shadow-store', 'mysql://db/x'], 'bench:proxy: --shadow-store expects none, embedded or a postgres:// URL, got "mysql://db/x"'],
+    [['--shadow-store', 'postgres://'], 'bench:proxy: --shadow-store expects none, embedded or a postgres:// URL, got "postgres://"'],
+    [['--only', 'strangler-copies'], 'bench:proxy: --only: unknown contender "strangler-copies" (known: direct, strangler, strangler-legacy, strangler-copy, strangler-shadow, http-proxy, reply-from, nginx)'],
+  ])('%j', (args, message) => {
+    const { status, stderr, stdout } = run(...args);
+    expect(status).toBe(2);
+    expect(stderr.trim()).toBe(message);
+    expect(stdout).toBe('');
+  });
+});
