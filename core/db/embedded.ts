@@ -1,58 +1,157 @@
 import { mkdirSync } from 'node:fs';
-import { PGlite } from '@electric-sql/pglite';
+import { Worker } from 'node:worker_threads';
+import { StranglerError } from '../errors';
 import { lockFolder } from './folder-lock';
 import type { Database, Queryable, QueryResult, SqlParam } from './database';
+import { embeddedWorkerMain, type WorkerError, type WorkerReply, type WorkerRequest, type WorkerStartData } from './embedded-worker';
 
-/** PGlite (PostgreSQL in WASM) persisted to a folder: one session, owned by this process. */
+/** A request before its id is assigned (Omit over each member of the union). */
+type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
+type Request = WithoutId<WorkerRequest>;
+
+interface Pending {
+  resolve(rows: unknown[] | undefined): void;
+  reject(err: Error): void;
+}
+
+const OPEN_REPLY_ID = 0;
+
+/**
+ * PGlite (PostgreSQL in WASM) persisted to a folder: one session, owned by this process.
+ *
+ * PGlite runs in a worker thread. On the caller's thread it would hold the event loop for every
+ * statement (about 3 ms for a 200-row insert), and every proxied request waiting behind it would pay
+ * that in latency. Here the caller's thread only copies parameters and rows across.
+ */
 export class EmbeddedDatabase implements Database {
   readonly kind = 'embedded' as const;
+  private readonly pending = new Map<number, Pending>();
+  private readonly listeners = new Map<number, (payload: string) => void>();
+  private nextId = OPEN_REPLY_ID + 1;
+  private failure: Error | undefined;
+  private closing = false;
 
   private constructor(
-    private readonly db: PGlite,
+    private readonly worker: Worker,
+    private readonly folder: string,
     private readonly unlock: () => void,
-  ) {}
+  ) {
+    worker.on('message', (reply: WorkerReply) => this.receive(reply));
+    worker.on('error', (err) => this.fail(err));
+    worker.on('exit', (code) => {
+      if (!this.closing) this.fail(new Error(`the embedded database's worker thread exited with code ${code}`));
+    });
+  }
 
   static async open(folder: string): Promise<EmbeddedDatabase> {
     mkdirSync(folder, { recursive: true });
     const unlock = lockFolder(folder);
+    const start: WorkerStartData = { pglite: require.resolve('@electric-sql/pglite'), folder };
+    const worker = new Worker(`(${embeddedWorkerMain.toString()})()`, { eval: true, workerData: start });
+    const database = new EmbeddedDatabase(worker, folder, unlock);
     try {
-      return new EmbeddedDatabase(await PGlite.create(folder), unlock);
+      await database.await(OPEN_REPLY_ID);
+      return database;
     } catch (err) {
+      database.closing = true;
+      await worker.terminate();
       unlock();
       throw err;
     }
   }
 
   async query<Row>(sql: string, params: SqlParam[] = []): Promise<QueryResult<Row>> {
-    const result = await this.db.query<Row>(sql, params);
-    return { rows: result.rows };
+    return { rows: (await this.call({ op: 'query', sql, params })) as Row[] };
   }
 
   async exec(sql: string): Promise<void> {
-    await this.db.exec(sql);
+    await this.call({ op: 'exec', sql });
   }
 
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-    return this.db.transaction(async (tx) =>
-      fn({
-        async query<Row>(sql: string, params: SqlParam[] = []) {
-          const result = await tx.query<Row>(sql, params);
-          return { rows: result.rows };
-        },
-      }),
-    );
+    const tx = this.nextId;
+    await this.call({ op: 'begin' });
+    let result: T;
+    try {
+      result = await fn({
+        query: async <Row>(sql: string, params: SqlParam[] = []) => ({
+          rows: (await this.call({ op: 'query', sql, params, tx })) as Row[],
+        }),
+      });
+    } catch (err) {
+      await this.call({ op: 'end', tx, commit: false }).catch(() => undefined);
+      throw err;
+    }
+    await this.call({ op: 'end', tx, commit: true });
+    return result;
   }
 
   async listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>> {
-    const unsubscribe = await this.db.listen(channel, onPayload);
-    return unsubscribe;
+    const subscription = this.nextId;
+    this.listeners.set(subscription, onPayload);
+    try {
+      await this.call({ op: 'listen', channel });
+    } catch (err) {
+      this.listeners.delete(subscription);
+      throw err;
+    }
+    return async () => {
+      if (!this.listeners.delete(subscription) || this.failure) return;
+      await this.call({ op: 'unlisten', subscription });
+    };
   }
 
   async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
     try {
-      await this.db.close();
+      if (!this.failure) await this.call({ op: 'close' });
     } finally {
+      await this.worker.terminate();
       this.unlock();
     }
   }
+
+  private call(request: Request): Promise<unknown[] | undefined> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.nextId++;
+    const reply = this.await(id);
+    this.worker.postMessage({ ...request, id } as WorkerRequest);
+    return reply;
+  }
+
+  private await(id: number): Promise<unknown[] | undefined> {
+    // The worker keeps the process alive only while an answer is awaited, as PGlite in-process would.
+    if (this.pending.size === 0) this.worker.ref();
+    return new Promise((resolve, reject) => this.pending.set(id, { resolve, reject }));
+  }
+
+  private receive(reply: WorkerReply): void {
+    if ('notify' in reply) {
+      this.listeners.get(reply.notify)?.(reply.payload);
+      return;
+    }
+    const waiting = this.pending.get(reply.id);
+    if (!waiting) return;
+    this.settled(reply.id);
+    if (reply.ok) waiting.resolve(reply.rows);
+    else waiting.reject(asError(reply.error));
+  }
+
+  private settled(id: number): void {
+    this.pending.delete(id);
+    if (this.pending.size === 0) this.worker.unref();
+  }
+
+  private fail(cause: Error): void {
+    this.failure ??= new StranglerError('STRANGLER_ERR_STATE_FAILED', `embedded state ${this.folder} failed: ${cause.message}`);
+    for (const [id, waiting] of this.pending) {
+      this.settled(id);
+      waiting.reject(this.failure);
+    }
+  }
+}
+
+function asError(error: WorkerError): Error {
+  return Object.assign(new Error(error.message), error.fields);
 }

@@ -1,0 +1,141 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Worker } from 'node:worker_threads';
+import { EmbeddedDatabase } from '../../core/db/embedded';
+
+const COMPILED = resolve(__dirname, '../../dist/core/db/embedded.js');
+
+describe('embedded database (PGlite in a worker thread)', () => {
+  let folder: string;
+  let db: EmbeddedDatabase;
+
+  beforeAll(async () => {
+    folder = mkdtempSync(join(tmpdir(), 'strangler-embedded-'));
+    db = await EmbeddedDatabase.open(folder);
+    await db.exec('CREATE TABLE items (id int PRIMARY KEY, name text NOT NULL, at timestamptz, tags text[])');
+  }, 60000);
+
+  afterAll(async () => {
+    await db.close();
+    rmSync(folder, { recursive: true, force: true });
+  });
+
+  test('parameters and rows keep their types across the thread boundary', async () => {
+    const at = new Date('2026-01-02T03:04:05.678Z');
+    await db.query('INSERT INTO items VALUES ($1, $2, $3, $4)', [1, 'one', at, ['a', 'b']]);
+    const { rows } = await db.query<{ id: number; name: string; at: Date; tags: string[] }>('SELECT * FROM items WHERE id = $1', [1]);
+    expect(rows).toEqual([{ id: 1, name: 'one', at, tags: ['a', 'b'] }]);
+    expect(Object.prototype.toString.call(rows[0].at)).toBe('[object Date]');
+  });
+
+  test('a failed statement rejects with PostgreSQL error fields (code, constraint)', async () => {
+    await db.query('INSERT INTO items (id, name) VALUES (2, $1)', ['two']);
+    const error = await db.query('INSERT INTO items (id, name) VALUES (2, $1)', ['again']).catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(Error);
+    expect(error).toMatchObject({ code: '23505', constraint: 'items_pkey', message: expect.stringContaining('duplicate key') });
+  });
+
+  test('a transaction commits what fn did and returns its value', async () => {
+    const value = await db.transaction(async (tx) => {
+      await tx.query('INSERT INTO items (id, name) VALUES (10, $1)', ['ten']);
+      return (await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM items WHERE id = 10')).rows[0].n;
+    });
+    expect(value).toBe(1);
+    expect((await db.query('SELECT name FROM items WHERE id = 10')).rows).toEqual([{ name: 'ten' }]);
+  });
+
+  test('a transaction whose fn throws is rolled back and the error reaches the caller', async () => {
+    const thrown = new Error('changed my mind');
+    await expect(
+      db.transaction(async (tx) => {
+        await tx.query('INSERT INTO items (id, name) VALUES (11, $1)', ['eleven']);
+        throw thrown;
+      }),
+    ).rejects.toBe(thrown);
+    expect((await db.query('SELECT * FROM items WHERE id = 11')).rows).toEqual([]);
+  });
+
+  test('a statement outside a transaction waits for it instead of joining it', async () => {
+    let committed = false;
+    let outside: Promise<number> | undefined;
+    await db.transaction(async (tx) => {
+      await tx.query('INSERT INTO items (id, name) VALUES (12, $1)', ['twelve']);
+      outside = db.query<{ n: number }>('SELECT count(*)::int AS n FROM items WHERE id = 12').then((result) => {
+        expect(committed).toBe(true);
+        return result.rows[0].n;
+      });
+      await tx.query('SELECT 1');
+    });
+    committed = true;
+    // Queued behind the session's transaction, the outer statement sees the committed row.
+    await expect(outside).resolves.toBe(1);
+  });
+
+  test('NOTIFY reaches listeners; after unsubscribing it does not', async () => {
+    const payloads: string[] = [];
+    const unsubscribe = await db.listen('items_changed', (payload) => payloads.push(payload));
+    await db.query("SELECT pg_notify('items_changed', 'first')");
+    expect(payloads).toEqual(['first']);
+    await unsubscribe();
+    await db.query("SELECT pg_notify('items_changed', 'second')");
+    await db.query('SELECT 1');
+    expect(payloads).toEqual(['first']);
+  });
+
+  test('a long statement does not hold the caller’s event loop', async () => {
+    const gaps: number[] = [];
+    let last = performance.now();
+    const ticker = setInterval(() => {
+      const now = performance.now();
+      gaps.push(now - last);
+      last = now;
+    }, 1);
+    const started = performance.now();
+    await db.query('SELECT count(*) FROM generate_series(1, 2000000)');
+    const elapsed = performance.now() - started;
+    clearInterval(ticker);
+    // In-process, the whole statement would be one gap as long as the statement.
+    expect(gaps.length).toBeGreaterThan(5);
+    expect(Math.max(...gaps)).toBeLessThan(elapsed / 2);
+  });
+});
+
+describe('embedded database failures', () => {
+  test('when the worker thread dies, waiting and later statements fail with one clear error and close still frees the folder', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'strangler-embedded-'));
+    const db = await EmbeddedDatabase.open(folder);
+    try {
+      // The only fault injected here: nothing a caller does can kill the thread otherwise.
+      const worker = (db as unknown as { worker: Worker }).worker;
+      const waiting = db.query('SELECT count(*) FROM generate_series(1, 2000000)');
+      await worker.terminate();
+      const expected = { code: 'STRANGLER_ERR_STATE_FAILED', message: expect.stringContaining(`embedded state ${folder} failed`) };
+      await expect(waiting).rejects.toMatchObject(expected);
+      await expect(db.query('SELECT 1')).rejects.toMatchObject(expected);
+      await db.close();
+      expect(existsSync(join(folder, 'strangler.pid'))).toBe(false);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  }, 60000);
+
+  test('an open database does not keep the process alive once nothing is awaited', () => {
+    const folder = mkdtempSync(join(tmpdir(), 'strangler-embedded-'));
+    try {
+      const script = `
+        const { EmbeddedDatabase } = require(${JSON.stringify(COMPILED)});
+        EmbeddedDatabase.open(${JSON.stringify(folder)})
+          .then((db) => db.query('SELECT 41 + 1 AS answer'))
+          .then(({ rows }) => console.log(JSON.stringify(rows)));
+      `;
+      const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30000 });
+      expect(child.stderr).toBe('');
+      expect(child.stdout.trim()).toBe('[{"answer":42}]');
+      expect(child.status).toBe(0);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  }, 60000);
+});
