@@ -29,6 +29,9 @@ export function startShadowComparisons(config: StranglerConfig, store: Compariso
     store,
     retain: config.state.keepComparisons,
     onDrop: (reason, route, count) => metrics.drop(route, reason, count),
+    onStoreDown: (err) => logger.warn({ err: err.message }, 'comparison store unreachable: comparisons are dropped (counted as store-error) until it is back'),
+    onStoreUp: (dropped) => logger.info({ dropped }, 'comparison store reachable again'),
+    onPruneError: (err) => logger.warn({ err: err.message }, 'pruning old comparisons failed; the next prune tries again'),
   });
   const onExchange = (exchange: ShadowExchange): void => {
     setImmediate(() => {

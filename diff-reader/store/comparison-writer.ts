@@ -12,6 +12,12 @@ export interface ComparisonWriterOptions {
   retain?: number;
   /** Called for comparisons not stored, per route: `queue-full` or `store-error`. */
   onDrop?: (reason: 'queue-full' | 'store-error', route: string, count: number) => void;
+  /** Called when a write fails after the last one succeeded (once per outage, not per batch). */
+  onStoreDown?: (err: Error) => void;
+  /** Called when a write succeeds again after an outage, with the comparisons lost during it. */
+  onStoreUp?: (droppedDuringOutage: number) => void;
+  /** Called when pruning fails; the batch itself was written, and the next prune catches up. */
+  onPruneError?: (err: Error) => void;
 }
 
 const PRUNE_EVERY_WRITES = 20;
@@ -25,6 +31,8 @@ export class ComparisonWriter {
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> | undefined;
   private writes = 0;
+  /** Comparisons lost since the store went down; undefined while it is up. */
+  private droppedDuringOutage: number | undefined;
 
   constructor(private readonly options: ComparisonWriterOptions) {}
 
@@ -56,13 +64,29 @@ export class ComparisonWriter {
   private async write(batch: ComparisonRecord[]): Promise<void> {
     try {
       await this.options.store.write(batch);
-      if (++this.writes % PRUNE_EVERY_WRITES === 1 && this.options.retain) await this.options.store.prune(this.options.retain);
-    } catch {
-      const onDrop = this.options.onDrop;
-      if (!onDrop) return;
-      const byRoute = new Map<string, number>();
-      for (const record of batch) byRoute.set(record.route, (byRoute.get(record.route) ?? 0) + 1);
-      for (const [route, count] of byRoute) onDrop('store-error', route, count);
+    } catch (err) {
+      this.dropped(batch, err as Error);
+      return;
     }
+    if (this.droppedDuringOutage !== undefined) {
+      this.options.onStoreUp?.(this.droppedDuringOutage);
+      this.droppedDuringOutage = undefined;
+    }
+    if (++this.writes % PRUNE_EVERY_WRITES === 1 && this.options.retain) {
+      await this.options.store.prune(this.options.retain).catch((err: Error) => this.options.onPruneError?.(err));
+    }
+  }
+
+  private dropped(batch: ComparisonRecord[], err: Error): void {
+    if (this.droppedDuringOutage === undefined) {
+      this.droppedDuringOutage = 0;
+      this.options.onStoreDown?.(err);
+    }
+    this.droppedDuringOutage += batch.length;
+    const onDrop = this.options.onDrop;
+    if (!onDrop) return;
+    const byRoute = new Map<string, number>();
+    for (const record of batch) byRoute.set(record.route, (byRoute.get(record.route) ?? 0) + 1);
+    for (const [route, count] of byRoute) onDrop('store-error', route, count);
   }
 }

@@ -94,7 +94,17 @@ describe('comparison writer', () => {
     const store = new SqlComparisonStore(db);
     const dropped: Record<string, number> = {};
     const onDrop = (reason: string, route: string, n: number): void => void (dropped[`${reason} ${route}`] = (dropped[`${reason} ${route}`] ?? 0) + n);
-    const writer = new ComparisonWriter({ store, batchSize: 50, flushMs: 20, maxQueue: 100, retain: 1000, onDrop });
+    const outages: string[] = [];
+    const writer = new ComparisonWriter({
+      store,
+      batchSize: 50,
+      flushMs: 20,
+      maxQueue: 100,
+      retain: 1000,
+      onDrop,
+      onStoreDown: (err) => outages.push(`down: ${err instanceof Error}`),
+      onStoreUp: (lost) => outages.push(`up after ${lost} lost`),
+    });
     try {
       for (let i = 0; i < 120; i++) writer.add(record(i));
       await writer.flush();
@@ -112,6 +122,8 @@ describe('comparison writer', () => {
       writer.add(record(500));
       await writer.flush();
       expect(await store.get('req-500')).toBeDefined();
+      // One outage: reported once when it began and once when it ended, with every failed write's comparisons.
+      expect(outages).toEqual([`down: true`, `up after ${40 + 50 + 100} lost`]);
     } finally {
       await db.close();
       await relay.close();
@@ -132,6 +144,40 @@ describe('comparison writer', () => {
       }
       // Write 1 kept req-0; write 21 (req-20) pruned to req-16…req-20; writes 22–25 added req-21…req-24.
       expect((await store.query({})).map((r) => r.requestId)).toEqual(Array.from({ length: 9 }, (_, i) => `req-${i + 16}`));
+    } finally {
+      await db.close();
+      await database.drop();
+    }
+  });
+
+  test('a failed prune is reported on its own: the batch it followed is stored, not counted as dropped', async () => {
+    const database = await createTestDatabase();
+    const db = new PostgresDatabase({ url: database.url });
+    try {
+      await migrate(db);
+      await db.exec(`
+        CREATE FUNCTION refuse_deletes() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'deletes refused'; END $$;
+        CREATE TRIGGER refuse_deletes BEFORE DELETE ON strangler_comparisons FOR EACH STATEMENT EXECUTE FUNCTION refuse_deletes();
+      `);
+      const store = new SqlComparisonStore(db);
+      const dropped: string[] = [];
+      const pruneErrors: string[] = [];
+      const writer = new ComparisonWriter({
+        store,
+        batchSize: 1,
+        retain: 5,
+        onDrop: (reason, route, n) => dropped.push(`${reason} ${route} ${n}`),
+        onStoreDown: (err) => dropped.push(`down: ${err.message}`),
+        onPruneError: (err) => pruneErrors.push(err.message),
+      });
+      for (let i = 0; i < 25; i++) {
+        writer.add(record(i));
+        await writer.flush();
+      }
+      expect((await store.query({})).length).toBe(25);
+      expect(dropped).toEqual([]);
+      // Writes 1 and 21 prune.
+      expect(pruneErrors).toEqual(['deletes refused', 'deletes refused']);
     } finally {
       await db.close();
       await database.drop();
