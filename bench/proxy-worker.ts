@@ -166,6 +166,10 @@ class DiscardingComparisonStore implements ComparisonStore {
     this.prunes++;
     return 0;
   }
+
+  async prunedThrough(): Promise<Date | undefined> {
+    return undefined;
+  }
 }
 
 /** The real store (PGlite or PostgreSQL) behind the writer, counted like the discarding one. */

@@ -57,6 +57,9 @@ export interface ComparisonQuery {
   limit?: number;
 }
 
+/** The most comparisons a report reads (the newest); it says when it left older ones out. */
+export const MAX_REPORT_COMPARISONS = 200000;
+
 /** Where comparisons are kept: the state store's database (PGlite or PostgreSQL). */
 export interface ComparisonStore {
   write(batch: ComparisonRecord[]): Promise<void>;
@@ -64,4 +67,6 @@ export interface ComparisonStore {
   get(requestId: string): Promise<ComparisonRecord | undefined>;
   /** Deletes the oldest comparisons beyond `keep`; returns how many were deleted. */
   prune(keep: number): Promise<number>;
+  /** The arrival time of the newest comparison ever pruned; undefined when none was. */
+  prunedThrough(): Promise<Date | undefined>;
 }

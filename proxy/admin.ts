@@ -3,7 +3,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { Registry } from 'prom-client';
 import type { RouteConfig } from '../core/config/types';
 import { StatusError } from '../core/errors';
-import type { ComparisonStore } from '../core/comparison';
+import { MAX_REPORT_COMPARISONS, type ComparisonRecord, type ComparisonStore } from '../core/comparison';
 import type { FlagProvider } from '../core/flags';
 import { parseIsoTime } from '../core/iso-time';
 import { buildDiffReport } from '../diff-reader/report';
@@ -125,8 +125,21 @@ export function buildAdminApi(options: AdminOptions): FastifyInstance {
     const comparisons = options.comparisons;
     if (!comparisons) return buildDiffReport([], { generatedAt: new Date(), noiseThresholds, ...(route ? { route } : {}) });
     await comparisons.flush();
-    const records = await storeCall(() => comparisons.store.query({ ...(route ? { route } : {}), ...(sinceDate ? { since: sinceDate } : {}) }));
-    return buildDiffReport(records, { generatedAt: new Date(), noiseThresholds, ...(route ? { route } : {}), ...(sinceDate ? { since: sinceDate } : {}) });
+    const { store } = comparisons;
+    const [records, prunedThrough] = await storeCall(() =>
+      Promise.all([
+        store.query({ ...(route ? { route } : {}), ...(sinceDate ? { since: sinceDate } : {}), limit: MAX_REPORT_COMPARISONS }),
+        store.prunedThrough(),
+      ]),
+    );
+    const omittedThrough = latest(prunedThrough, records.length >= MAX_REPORT_COMPARISONS ? oldestArrival(records) : undefined);
+    return buildDiffReport(records, {
+      generatedAt: new Date(),
+      noiseThresholds,
+      ...(route ? { route } : {}),
+      ...(sinceDate ? { since: sinceDate } : {}),
+      ...(omittedThrough ? { omittedThrough } : {}),
+    });
   });
 
   app.get('/comparisons/:requestId', async (request: FastifyRequest<{ Params: { requestId: string } }>, reply) => {
@@ -169,4 +182,19 @@ function summary(route: RouteConfig, state: RouteState | undefined): RouteSummar
     stickiness: route.stickiness.kind === 'random' ? 'random' : `${route.stickiness.kind}:${route.stickiness.name}`,
     flag: route.flag,
   };
+}
+
+function latest(a: Date | undefined, b: Date | undefined): Date | undefined {
+  if (!a || !b) return a ?? b;
+  return a.getTime() >= b.getTime() ? a : b;
+}
+
+/** When the read hit its limit, the ones left out arrived no later than the oldest it returned. */
+function oldestArrival(records: readonly ComparisonRecord[]): Date | undefined {
+  let oldest: number | undefined;
+  for (const record of records) {
+    const time = Date.parse(record.at);
+    if (!Number.isNaN(time) && (oldest === undefined || time < oldest)) oldest = time;
+  }
+  return oldest === undefined ? undefined : new Date(oldest);
 }

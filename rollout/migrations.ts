@@ -52,6 +52,16 @@ export const MIGRATIONS: ReadonlyArray<{ id: number; name: string; sql: string }
       CREATE INDEX strangler_comparisons_request ON strangler_comparisons (request_id)
     `,
   },
+  {
+    id: 3,
+    name: 'how far comparisons were pruned',
+    sql: `
+      CREATE TABLE strangler_comparisons_pruned (
+        single  boolean PRIMARY KEY DEFAULT true CHECK (single),
+        through timestamptz NOT NULL
+      )
+    `,
+  },
 ];
 
 /** Serialised by an advisory lock so replicas starting together do not race. */

@@ -16,6 +16,7 @@ import {
   formatDuration,
   formatMs,
   formatPercent,
+  omittedNote,
   routeVerdict,
   truncate,
   verdictOf,
@@ -89,6 +90,7 @@ code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "Liber
 .verdict { font-size: 14px; font-weight: 600; white-space: nowrap; }
 .verdict .badge { display: inline-block; color: #fff; border-radius: 4px; padding: 0 6px; font-size: 11.5px;
   letter-spacing: .04em; line-height: 18px; vertical-align: 1px; }
+.omitted { color: var(--warn); font-weight: 600; }
 .verdict.fail { color: var(--fail); } .verdict.pass { color: var(--pass); } .verdict.warn { color: var(--warn); }
 .verdict.empty { color: var(--muted); }
 .verdict.fail .badge { background: var(--fail); } .verdict.pass .badge { background: var(--pass); }
@@ -414,6 +416,7 @@ function pageHeader(report: DiffReport, title: string): string {
     `<h1>${escapeHtml(title)} ${verdictBadge(verdictOf(counts))}</h1>`,
     `<p class="meta">${facts.join(' · ')} · ${metric('total', 'routes', report.routes.length, formatCount(report.routes.length))} ` +
       `route${report.routes.length === 1 ? '' : 's'}</p>`,
+    report.window.omittedThrough === null ? '' : `<p class="omitted">${escapeHtml(omittedNote(report.window.omittedThrough))}</p>`,
     outcomeCards('total', counts, rates),
     report.routes.length > 1 ? routesTable(report) : '',
     '</header>',

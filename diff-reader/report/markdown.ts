@@ -10,6 +10,7 @@ import {
   formatCount,
   formatMs,
   formatPercent,
+  omittedNote,
   printable,
   routeVerdict,
   truncate,
@@ -129,7 +130,9 @@ function heading(report: DiffReport): string[] {
   const facts = [`generated ${report.generatedAt}`];
   if (report.window.from && report.window.to) facts.push(`window ${report.window.from} → ${report.window.to}`);
   facts.push(`${formatCount(report.totals.counts.comparisons)} comparisons`);
-  return ['## Shadow diff report', '', facts.join(' · ')];
+  const lines = ['## Shadow diff report', '', facts.join(' · ')];
+  if (report.window.omittedThrough !== null) lines.push('', `> ⚠️ ${omittedNote(report.window.omittedThrough)}`);
+  return lines;
 }
 
 /**

@@ -30,6 +30,11 @@ export interface DiffReportOptions {
   buckets?: number;
   /** Per route name (the route's shadow.noiseThresholds); DEFAULT_NOISE_THRESHOLDS for routes not listed. */
   noiseThresholds?: Readonly<Record<string, NoiseThresholds>>;
+  /**
+   * Comparisons up to this time are missing from `records`: retention pruned them
+   * (ComparisonStore.prunedThrough), or the store read only its newest rows.
+   */
+  omittedThrough?: Date;
 }
 
 export const DEFAULT_EXAMPLES_PER_FIELD = 3;
@@ -126,6 +131,11 @@ export interface ReportWindow {
   to: string | null;
   /** Width of one time bucket in milliseconds (0 for a single-instant or empty window). */
   bucketMs: number;
+  /**
+   * ISO-8601; set when comparisons this report would otherwise count are missing (every one up to this
+   * time; those before `since` do not matter): the counts then start after it. Null otherwise.
+   */
+  omittedThrough: string | null;
 }
 
 export interface DiffReport {
@@ -434,10 +444,19 @@ export function buildDiffReport(records: readonly ComparisonRecord[], options: D
       from: window ? new Date(window.from).toISOString() : null,
       to: window ? new Date(window.to).toISOString() : null,
       bucketMs: window?.bucketMs ?? 0,
+      omittedThrough: omittedWithin(options),
     },
     totals: { counts: totals, rates: ratesOf(totals) },
     routes: routes.map((route) => route.report),
   };
+}
+
+/** `omittedThrough` when the report's filter would have counted the missing comparisons, else null. */
+function omittedWithin(options: DiffReportOptions): string | null {
+  const through = options.omittedThrough;
+  if (through === undefined || Number.isNaN(through.getTime())) return null;
+  if (options.since !== undefined && options.since.getTime() > through.getTime()) return null;
+  return through.toISOString();
 }
 
 function noiseThresholdsOf(given: NoiseThresholds | undefined, route: string): NoiseThresholds {

@@ -10,6 +10,7 @@ import {
   formatDuration,
   formatMs,
   formatPercent,
+  omittedNote,
   printable,
   routeVerdict,
   truncate,
@@ -33,6 +34,7 @@ const plain: Paint = (text) => text;
 interface Palette {
   bold: Paint;
   dim: Paint;
+  warn: Paint;
   verdict: (verdict: Verdict) => Paint;
 }
 
@@ -41,9 +43,9 @@ function ansi(code: string): Paint {
 }
 
 function palette(color: boolean): Palette {
-  if (!color) return { bold: plain, dim: plain, verdict: () => plain };
+  if (!color) return { bold: plain, dim: plain, warn: plain, verdict: () => plain };
   const byKind = { pass: ansi('32'), fail: ansi('31'), warn: ansi('33'), empty: ansi('2') };
-  return { bold: ansi('1'), dim: ansi('2'), verdict: (verdict) => byKind[verdict.kind] };
+  return { bold: ansi('1'), dim: ansi('2'), warn: byKind.warn, verdict: (verdict) => byKind[verdict.kind] };
 }
 
 const VERDICT_WORD = { pass: 'PASS', fail: 'FAIL', warn: 'WARN', empty: '----' } as const;
@@ -99,6 +101,7 @@ function header(report: DiffReport, paints: Palette): string[] {
     const width = window.bucketMs > 0 ? `, ${buckets} buckets of ${formatDuration(window.bucketMs)}` : '';
     lines.push(`Window ${window.from} → ${window.to}${width}`);
   }
+  if (window.omittedThrough !== null) lines.push(paints.warn(omittedNote(window.omittedThrough)));
   const filters = [
     report.filter.route === null ? '' : `route ${printable(report.filter.route)}`,
     report.filter.since === null ? '' : `since ${report.filter.since}`,

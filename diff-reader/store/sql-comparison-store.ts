@@ -1,4 +1,4 @@
-import type { ComparisonQuery, ComparisonRecord, ComparisonStore, FieldDifference } from '../../core/comparison';
+import { MAX_REPORT_COMPARISONS, type ComparisonQuery, type ComparisonRecord, type ComparisonStore, type FieldDifference } from '../../core/comparison';
 import type { Database } from '../../core/db/database';
 
 interface ComparisonRow {
@@ -18,7 +18,7 @@ interface ComparisonRow {
 }
 
 const COLUMNS = 'request_id, route, method, target, at, result, legacy_status, candidate_status, legacy_ms, candidate_ms, differences, noise, error';
-const MAX_QUERY_ROWS = 200000;
+const MAX_QUERY_ROWS = MAX_REPORT_COMPARISONS;
 
 /** Comparisons in the state store's database (the schema comes with the state store's migrations). */
 export class SqlComparisonStore implements ComparisonStore {
@@ -84,15 +84,25 @@ export class SqlComparisonStore implements ComparisonStore {
    * store then keeps a few fewer than `keep` until newer writes push the gap out.
    */
   async prune(keep: number): Promise<number> {
+    // How far pruning reached is kept, so a report can say which part of its window it no longer has.
     const { rows } = await this.db.query<{ deleted: string | number }>(
       `WITH doomed AS (
          DELETE FROM strangler_comparisons
          WHERE id <= (SELECT max(id) FROM strangler_comparisons) - $1
-         RETURNING 1)
+         RETURNING at),
+       reached AS (
+         INSERT INTO strangler_comparisons_pruned (through)
+         SELECT max(at) FROM doomed HAVING count(*) > 0
+         ON CONFLICT (single) DO UPDATE SET through = greatest(strangler_comparisons_pruned.through, excluded.through))
        SELECT count(*) AS deleted FROM doomed`,
       [keep],
     );
     return Number(rows[0]?.deleted ?? 0);
+  }
+
+  async prunedThrough(): Promise<Date | undefined> {
+    const { rows } = await this.db.query<{ through: Date | string }>('SELECT through FROM strangler_comparisons_pruned');
+    return rows[0] ? new Date(rows[0].through) : undefined;
   }
 }
 

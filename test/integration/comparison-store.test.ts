@@ -78,10 +78,16 @@ describe.each([
     expect(newest.map((r) => r.requestId)).toEqual(['req-27', 'req-28', 'req-29']);
   });
 
-  test('prune keeps the newest N', async () => {
+  test('prune keeps the newest N and remembers the newest arrival time it deleted', async () => {
+    expect(await store.prunedThrough()).toBeUndefined();
     expect(await store.prune(10)).toBe(20);
     expect((await store.query({})).map((r) => r.requestId)).toEqual(Array.from({ length: 10 }, (_, i) => `req-${i + 20}`));
+    expect(await store.prunedThrough()).toEqual(new Date(record(19).at));
     expect(await store.prune(10)).toBe(0);
+    // Nothing deleted: the mark stays where it was.
+    expect(await store.prunedThrough()).toEqual(new Date(record(19).at));
+    expect(await store.prune(4)).toBe(6);
+    expect(await store.prunedThrough()).toEqual(new Date(record(25).at));
   });
 });
 

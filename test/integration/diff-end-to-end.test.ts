@@ -6,6 +6,8 @@ import { parseConfig } from '../../core/config';
 import { startLegacyMonolith } from '../../examples/legacy-monolith';
 import { startOrdersService } from '../../examples/orders-service';
 import { startProxy, type RunningProxy } from '../../proxy/start';
+import { PostgresDatabase } from '../../core/db/postgres';
+import { SqlComparisonStore } from '../../diff-reader/store/sql-comparison-store';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres';
 import { eventually } from '../helpers/eventually';
 import { CLI, tempDir } from '../helpers/proxy-process';
@@ -216,5 +218,33 @@ describe('the demo in shadow (its own strangler.yaml): one real difference, one 
     const some = await json('--since', new Date(middle).toISOString());
     expect(some.totals.counts.comparisons).toBe(atOrAfter);
     expect(some.routes[0]!.counts).toMatchObject({ comparisons: atOrAfter, mismatch: atOrAfter });
+  });
+
+  // Last: it prunes the comparisons the tests above count.
+  test('after retention pruned comparisons, the report says which part of its window is missing', async () => {
+    // A report flushes what the proxy has queued, so all 30 are in the store before pruning.
+    await fetch(`http://127.0.0.1:${proxy.adminAddress.port}/diff/report`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    const db = new PostgresDatabase({ url: database.url });
+    let through: string;
+    try {
+      const store = new SqlComparisonStore(db);
+      expect(await store.prune(10)).toBe(20);
+      through = (await store.prunedThrough())!.toISOString();
+    } finally {
+      await db.close();
+    }
+
+    const run = await cli(['diff', 'report', '--format', 'json', ...flags]);
+    expect(run.stderr).toBe('');
+    const report = JSON.parse(run.stdout) as { window: { omittedThrough: string | null }; totals: { counts: { comparisons: number } } };
+    expect(report.totals.counts.comparisons).toBe(10);
+    expect(report.window.omittedThrough).toBe(through);
+    const text = await cli(['diff', 'report', '--format', 'text', ...flags]);
+    expect(text.stdout.split('\n')).toContain(
+      `Not counted: comparisons up to ${through} (pruned by state.keepComparisons, or older than the newest 200,000 a report reads)`,
+    );
+    // A window that starts after the pruned ones misses nothing.
+    const later = await cli(['diff', 'report', '--format', 'json', '--since', new Date(Date.parse(through) + 1).toISOString(), ...flags]);
+    expect((JSON.parse(later.stdout) as { window: { omittedThrough: string | null } }).window.omittedThrough).toBeNull();
   });
 });

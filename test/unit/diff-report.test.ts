@@ -205,7 +205,7 @@ describe('buildDiffReport', () => {
 
   test('mismatch rate over time: buckets between the first and the last comparison, the same for every route', () => {
     const report = build();
-    expect(report.window).toEqual({ from: minutes(0), to: minutes(90), bucketMs: 30 * 60_000 });
+    expect(report.window).toEqual({ from: minutes(0), to: minutes(90), bucketMs: 30 * 60_000, omittedThrough: null });
     expect(route(report, 'orders').timeline).toEqual([
       { start: minutes(0), end: minutes(30), comparisons: 3, mismatches: 2, mismatchRate: 2 / 3 },
       { start: minutes(30), end: minutes(60), comparisons: 3, mismatches: 0, mismatchRate: 0 },
@@ -222,7 +222,7 @@ describe('buildDiffReport', () => {
   test('since: only comparisons at or after it, buckets from since to generatedAt', () => {
     const report = build({ since: new Date(minutes(30)) });
     expect(report.filter.since).toBe(minutes(30));
-    expect(report.window).toEqual({ from: minutes(30), to: minutes(120), bucketMs: 30 * 60_000 });
+    expect(report.window).toEqual({ from: minutes(30), to: minutes(120), bucketMs: 30 * 60_000, omittedThrough: null });
     const orders = route(report, 'orders');
     expect(orders.counts).toEqual({ comparisons: 7, match: 3, mismatch: 0, noise: 1, error: 3 });
     expect(orders.timeline.map((bucket) => [bucket.start, bucket.comparisons])).toEqual([
@@ -238,7 +238,7 @@ describe('buildDiffReport', () => {
     expect(users.filter.route).toBe('users');
     expect(users.routes.map((entry) => entry.route)).toEqual(['users']);
     expect(users.totals.counts.comparisons).toBe(2);
-    expect(users.window).toEqual({ from: minutes(5), to: minutes(55), bucketMs: (50 * 60_000) / 3 });
+    expect(users.window).toEqual({ from: minutes(5), to: minutes(55), bucketMs: (50 * 60_000) / 3, omittedThrough: null });
 
     const none = build({ route: 'nope' });
     expect(none.routes).toEqual([
@@ -253,7 +253,7 @@ describe('buildDiffReport', () => {
         errors: [],
       },
     ]);
-    expect(none.window).toEqual({ from: null, to: null, bucketMs: 0 });
+    expect(none.window).toEqual({ from: null, to: null, bucketMs: 0, omittedThrough: null });
   });
 
   test('empty input: no routes, zero totals, no window', () => {
@@ -261,7 +261,7 @@ describe('buildDiffReport', () => {
     expect(report).toEqual({
       generatedAt: GENERATED_AT.toISOString(),
       filter: { route: null, since: null },
-      window: { from: null, to: null, bucketMs: 0 },
+      window: { from: null, to: null, bucketMs: 0, omittedThrough: null },
       totals: {
         counts: { comparisons: 0, match: 0, mismatch: 0, noise: 0, error: 0 },
         rates: { match: 0, mismatch: 0, noise: 0, error: 0 },
@@ -272,7 +272,7 @@ describe('buildDiffReport', () => {
 
   test('all comparisons at one instant: a single bucket', () => {
     const report = buildDiffReport([record('a', 'r', minutes(0), 'mismatch', 1, 1)], { generatedAt: GENERATED_AT });
-    expect(report.window).toEqual({ from: minutes(0), to: minutes(0), bucketMs: 0 });
+    expect(report.window).toEqual({ from: minutes(0), to: minutes(0), bucketMs: 0, omittedThrough: null });
     expect(report.routes[0].timeline).toEqual([
       { start: minutes(0), end: minutes(0), comparisons: 1, mismatches: 1, mismatchRate: 1 },
     ]);
@@ -285,6 +285,33 @@ describe('buildDiffReport', () => {
       buildDiffReport([...input].reverse(), { generatedAt: GENERATED_AT }),
     );
     expect(JSON.parse(JSON.stringify(input))).toEqual(copy);
+  });
+});
+
+describe('buildDiffReport: comparisons missing from its window', () => {
+  const NOTE = `Not counted: comparisons up to ${minutes(20)} (pruned by state.keepComparisons, or older than the newest 200,000 a report reads)`;
+
+  test('without since, pruned comparisons are always missing from the report', () => {
+    expect(build({ omittedThrough: new Date(minutes(20)) }).window.omittedThrough).toBe(minutes(20));
+  });
+
+  test('with since, only when the missing ones fall at or after it', () => {
+    expect(build({ since: new Date(minutes(10)), omittedThrough: new Date(minutes(20)) }).window.omittedThrough).toBe(minutes(20));
+    expect(build({ since: new Date(minutes(20)), omittedThrough: new Date(minutes(20)) }).window.omittedThrough).toBe(minutes(20));
+    expect(build({ since: new Date(minutes(21)), omittedThrough: new Date(minutes(20)) }).window.omittedThrough).toBeNull();
+  });
+
+  test('an invalid date is ignored rather than printed', () => {
+    expect(build({ omittedThrough: new Date(Number.NaN) }).window.omittedThrough).toBeNull();
+  });
+
+  test('every format says so, next to the window; none does when nothing is missing', () => {
+    const report = build({ omittedThrough: new Date(minutes(20)) });
+    expect(renderText(report).split('\n').slice(0, 3)).toContain(NOTE);
+    expect(renderMarkdown(report)).toContain(`\n> ⚠️ ${NOTE}\n`);
+    expect(renderHtml(report)).toContain(`<p class="omitted">${NOTE}</p>`);
+    expect(JSON.parse(renderJson(report)).window.omittedThrough).toBe(minutes(20));
+    for (const rendered of [renderText(build()), renderMarkdown(build()), renderHtml(build())]) expect(rendered).not.toContain('Not counted');
   });
 });
 
