@@ -32,6 +32,11 @@ export class UpstreamPool implements ConnectionOwner, ExchangeQueue {
   private readonly tls: boolean;
   /** SNI and certificate name; none for an IP address (SNI carries host names only). */
   private readonly servername: string | undefined;
+  /**
+   * The newest TLS session ticket from this upstream: a new connection offers it to resume the session
+   * (one round trip and no certificate exchange or verification, instead of a full handshake).
+   */
+  private tlsSession: Buffer | undefined;
   private closing: Promise<void> | undefined;
   private drained: (() => void) | undefined;
   private sweep: NodeJS.Timeout | undefined;
@@ -134,15 +139,7 @@ export class UpstreamPool implements ConnectionOwner, ExchangeQueue {
   }
 
   private connect(): UpstreamConnection {
-    const socket: Socket = this.tls
-      ? connectTls({
-          host: this.host,
-          port: this.port,
-          ALPNProtocols: ['http/1.1'],
-          ...(this.servername === undefined ? {} : { servername: this.servername }),
-          ...(this.options.secureContext ? { secureContext: this.options.secureContext } : {}),
-        })
-      : connectTcp({ host: this.host, port: this.port });
+    const socket: Socket = this.tls ? this.connectTls() : connectTcp({ host: this.host, port: this.port });
     const connection = new UpstreamConnection(this, socket, {
       connectMs: this.options.connectTimeoutMs,
       idleMs: this.options.idleTimeoutMs,
@@ -151,6 +148,19 @@ export class UpstreamPool implements ConnectionOwner, ExchangeQueue {
     this.open.add(connection);
     if (!this.sweep) this.startSweep();
     return connection;
+  }
+
+  private connectTls(): Socket {
+    const socket = connectTls({
+      host: this.host,
+      port: this.port,
+      ALPNProtocols: ['http/1.1'],
+      ...(this.servername === undefined ? {} : { servername: this.servername }),
+      ...(this.options.secureContext ? { secureContext: this.options.secureContext } : {}),
+      ...(this.tlsSession ? { session: this.tlsSession } : {}),
+    });
+    socket.on('session', (session: Buffer) => (this.tlsSession = session));
+    return socket;
   }
 
   private startSweep(): void {

@@ -43,7 +43,9 @@ beforeAll(async () => {
     (req, res) => {
       const socket = req.socket as TLSSocket;
       res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ sni: socket.servername, client: socket.getPeerCertificate().subject?.CN, host: req.headers.host }));
+      // `/close` answers with Connection: close, so the proxy's next request needs a new TLS connection.
+      if (req.url?.endsWith('/close')) res.setHeader('connection', 'close');
+      res.end(JSON.stringify({ sni: socket.servername, client: socket.getPeerCertificate().subject?.CN, host: req.headers.host, resumed: socket.isSessionReused() }));
     },
   );
   upstream.on('tlsClientError', () => undefined);
@@ -79,7 +81,20 @@ describe('https upstreams with a tls block', () => {
   test('trusting the private CA, verifying the configured name and presenting the client certificate', async () => {
     const reply = await get('/trusted/orders/7');
     expect(reply.status).toBe(200);
-    expect(JSON.parse(reply.body)).toEqual({ sni: 'orders.internal', client: 'strangler-proxy', host: expect.stringMatching(/^127\.0\.0\.1:\d+$/) });
+    expect(JSON.parse(reply.body)).toEqual({ sni: 'orders.internal', client: 'strangler-proxy', host: expect.stringMatching(/^127\.0\.0\.1:\d+$/), resumed: false });
+  });
+
+  test('a new connection to the upstream resumes the TLS session instead of a full handshake', async () => {
+    const replies: Array<{ client: string; resumed: boolean }> = [];
+    for (let i = 0; i < 3; i++) {
+      const reply = await get('/trusted/orders/close');
+      expect(reply.status).toBe(200);
+      replies.push(JSON.parse(reply.body) as { client: string; resumed: boolean });
+    }
+    // Each answer closed its connection; the next one offered the session ticket and the upstream took it.
+    expect(replies.slice(1).map((reply) => reply.resumed)).toEqual([true, true]);
+    // The client certificate still identifies the proxy on a resumed session.
+    expect(replies.map((reply) => reply.client)).toEqual(['strangler-proxy', 'strangler-proxy', 'strangler-proxy']);
   });
 
   test.each([
