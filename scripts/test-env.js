@@ -8,8 +8,7 @@
  * 1. Finds Debian's PostgreSQL server binaries under /usr/lib/postgresql/<version>/bin (highest version);
  *    installs the `postgresql` package with apt-get when they are missing and we are root.
  *    Debian's own default cluster (15/main on port 5432) is never used.
- * 2. Creates a cluster in a fresh temp dir and starts it on a free loopback port. Layout of the temp dir
- *    (test/helpers/postgres.ts relies on it):
+ * 2. Creates a cluster in a fresh temp dir and starts it on a free loopback port. Layout of the temp dir:
  *      <tmp>/data/          the cluster (STRANGLER_TEST_PG_DATA)
  *      <tmp>/postgres.log   the server log
  *      <tmp>/.s.PGSQL.<port> the unix socket
