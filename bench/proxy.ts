@@ -65,6 +65,7 @@ import { connect, createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { delimiter, join, relative } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
+import { nodeLaunch, type NodeLaunch } from './node-launch';
 import { TEMP_PREFIX } from './proxy-worker';
 import { redactUrl } from '../core/config/redact';
 
@@ -454,32 +455,6 @@ interface ShadowStats {
   lastFailure?: string;
   /** What reached the comparison store (`kind`: no-op unless --shadow-store named a real one). */
   stored: { kind?: string; records: number; batches: number; prunes: number };
-}
-
-/** How Node contenders are started: bin/strangler's settings, or plain `node`. */
-interface NodeLaunch {
-  nodeArgs: string[];
-  env: NodeJS.ProcessEnv;
-  label: string;
-}
-
-/**
- * bin/strangler's memory settings, read from the launcher itself so the bench measures what the
- * `strangler` command runs with. Every Node contender (peers too) gets them, so the comparison stays fair.
- */
-function nodeLaunch(plain: boolean): NodeLaunch {
-  const { MALLOC_ARENA_MAX: _inherited, ...env } = process.env;
-  if (plain) return { nodeArgs: [], env, label: 'plain node (--plain-node)' };
-  const file = join(__dirname, '..', '..', 'bin', 'strangler');
-  const text = readFileSync(file, 'utf8');
-  const semi = /exec node (--max-semi-space-size=\d+) "\$main"/.exec(text);
-  const arenas = /MALLOC_ARENA_MAX=\$\{MALLOC_ARENA_MAX:-(\d+)\}/.exec(text);
-  if (!semi || !arenas) throw new Error(`${file}: expected "exec node --max-semi-space-size=N" and "MALLOC_ARENA_MAX=\${MALLOC_ARENA_MAX:-N}"`);
-  return {
-    nodeArgs: [semi[1]!],
-    env: { ...env, MALLOC_ARENA_MAX: arenas[1]! },
-    label: `bin/strangler's settings: ${semi[1]}, MALLOC_ARENA_MAX=${arenas[1]}`,
-  };
 }
 
 class Bench {

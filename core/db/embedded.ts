@@ -1,4 +1,6 @@
-import { mkdirSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { StranglerError } from '../errors';
 import { lockFolder } from './folder-lock';
@@ -47,6 +49,7 @@ export class EmbeddedDatabase implements Database {
     mkdirSync(folder, { recursive: true });
     const unlock = lockFolder(folder);
     const start: WorkerStartData = { pglite: require.resolve('@electric-sql/pglite'), folder };
+    await createInChildProcess(start);
     const worker = new Worker(`(${embeddedWorkerMain.toString()})()`, { eval: true, workerData: start });
     const database = new EmbeddedDatabase(worker, folder, unlock);
     try {
@@ -154,4 +157,32 @@ export class EmbeddedDatabase implements Database {
 
 function asError(error: WorkerError): Error {
   return Object.assign(new Error(error.message), error.fields);
+}
+
+/** The file PostgreSQL writes into every data directory it creates. */
+const DATA_DIR_MARKER = 'PG_VERSION';
+
+/**
+ * Creates a new data directory in a short-lived child process. PGlite's first start (initdb) grows its
+ * WebAssembly memory to ~0.8 GB, which it never gives back: done in the worker, a proxy started on a fresh
+ * folder (every container start with an empty volume) would hold that for its whole life instead of the
+ * ~0.3 GB of opening an existing one. The child builds it beside the folder and the entries are moved in
+ * with the marker last, so a half-made directory is never opened. If the child cannot do it, the worker
+ * creates the directory itself and reports any real error.
+ */
+async function createInChildProcess(start: WorkerStartData): Promise<void> {
+  if (existsSync(join(start.folder, DATA_DIR_MARKER))) return;
+  const staging = `${start.folder}.creating-${process.pid}`;
+  rmSync(staging, { recursive: true, force: true });
+  const script = `require(${JSON.stringify(start.pglite)}).PGlite.create(${JSON.stringify(staging)}).then((db) => db.close())`;
+  try {
+    await new Promise<void>((resolve, reject) => execFile(process.execPath, ['-e', script], { timeout: 120_000 }, (err) => (err ? reject(err) : resolve())));
+    if (!existsSync(join(staging, DATA_DIR_MARKER))) return;
+    const entries = readdirSync(staging).filter((entry) => entry !== DATA_DIR_MARKER);
+    for (const entry of [...entries, DATA_DIR_MARKER]) renameSync(join(staging, entry), join(start.folder, entry));
+  } catch {
+    // The worker creates the directory instead.
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
 }

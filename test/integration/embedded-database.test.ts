@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Worker } from 'node:worker_threads';
@@ -118,6 +118,42 @@ describe('embedded database failures', () => {
       expect(existsSync(join(folder, 'strangler.pid'))).toBe(false);
     } finally {
       rmSync(folder, { recursive: true, force: true });
+    }
+  }, 60000);
+
+  test('a new folder is created whole and nothing is left beside it; reopened, it is the same database', async () => {
+    const parent = mkdtempSync(join(tmpdir(), 'strangler-embedded-'));
+    const folder = join(parent, 'state');
+    try {
+      const db = await EmbeddedDatabase.open(folder);
+      await db.query('CREATE TABLE t (n int)');
+      await db.close();
+      expect(readdirSync(folder)).toEqual(expect.arrayContaining(['PG_VERSION', 'base', 'global', 'pg_wal']));
+      expect(readdirSync(parent)).toEqual(['state']);
+      const again = await EmbeddedDatabase.open(folder);
+      expect((await again.query("SELECT to_regclass('t') IS NOT NULL AS here")).rows).toEqual([{ here: true }]);
+      await again.close();
+    } finally {
+      rmSync(parent, { recursive: true, force: true });
+    }
+  }, 60000);
+
+  test('when the child process cannot start, the worker creates the folder itself', async () => {
+    const parent = mkdtempSync(join(tmpdir(), 'strangler-embedded-'));
+    const folder = join(parent, 'state');
+    const nodeOptions = process.env.NODE_OPTIONS;
+    // A real fault for the child only: node refuses to start with a --require it cannot find.
+    process.env.NODE_OPTIONS = `${nodeOptions ?? ''} --require ${join(parent, 'missing.js')}`;
+    try {
+      const db = await EmbeddedDatabase.open(folder);
+      expect((await db.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+      await db.close();
+      expect(existsSync(join(folder, 'PG_VERSION'))).toBe(true);
+      expect(readdirSync(parent)).toEqual(['state']);
+    } finally {
+      if (nodeOptions === undefined) delete process.env.NODE_OPTIONS;
+      else process.env.NODE_OPTIONS = nodeOptions;
+      rmSync(parent, { recursive: true, force: true });
     }
   }, 60000);
 
