@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { StranglerError } from '../errors';
 import { lockFolder } from './folder-lock';
@@ -48,16 +48,18 @@ export class EmbeddedDatabase implements Database {
   static async open(folder: string): Promise<EmbeddedDatabase> {
     mkdirSync(folder, { recursive: true });
     const unlock = lockFolder(folder);
-    const start: WorkerStartData = { pglite: require.resolve('@electric-sql/pglite'), folder };
-    await createInChildProcess(start);
-    const worker = new Worker(`(${embeddedWorkerMain.toString()})()`, { eval: true, workerData: start });
-    const database = new EmbeddedDatabase(worker, folder, unlock);
+    let database: EmbeddedDatabase | undefined;
     try {
+      const start: WorkerStartData = { pglite: require.resolve('@electric-sql/pglite'), folder };
+      await createInChildProcess(start);
+      database = new EmbeddedDatabase(new Worker(`(${embeddedWorkerMain.toString()})()`, { eval: true, workerData: start }), folder, unlock);
       await database.await(OPEN_REPLY_ID);
       return database;
     } catch (err) {
-      database.closing = true;
-      await worker.terminate();
+      if (database) {
+        database.closing = true;
+        await database.worker.terminate();
+      }
       unlock();
       throw err;
     }
@@ -172,8 +174,12 @@ const DATA_DIR_MARKER = 'PG_VERSION';
  */
 async function createInChildProcess(start: WorkerStartData): Promise<void> {
   if (existsSync(join(start.folder, DATA_DIR_MARKER))) return;
-  const staging = `${start.folder}.creating-${process.pid}`;
-  rmSync(staging, { recursive: true, force: true });
+  // The caller holds the folder's lock, so staging folders of earlier, interrupted starts are abandoned.
+  const stagingPrefix = `${basename(start.folder)}.creating-`;
+  for (const entry of readdirSync(dirname(start.folder))) {
+    if (entry.startsWith(stagingPrefix)) rmSync(join(dirname(start.folder), entry), { recursive: true, force: true });
+  }
+  const staging = join(dirname(start.folder), `${stagingPrefix}${process.pid}`);
   const script = `require(${JSON.stringify(start.pglite)}).PGlite.create(${JSON.stringify(staging)}).then((db) => db.close())`;
   try {
     await new Promise<void>((resolve, reject) => execFile(process.execPath, ['-e', script], { timeout: 120_000 }, (err) => (err ? reject(err) : resolve())));

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Worker } from 'node:worker_threads';
@@ -121,9 +121,11 @@ describe('embedded database failures', () => {
     }
   }, 60000);
 
-  test('a new folder is created whole and nothing is left beside it; reopened, it is the same database', async () => {
+  test('a new folder is created whole and nothing is left beside it, not even an interrupted start; reopened, it is the same database', async () => {
     const parent = mkdtempSync(join(tmpdir(), 'strangler-embedded-'));
     const folder = join(parent, 'state');
+    // What an earlier first start, killed while creating, leaves beside the folder.
+    mkdirSync(join(parent, 'state.creating-4242', 'base'), { recursive: true });
     try {
       const db = await EmbeddedDatabase.open(folder);
       await db.query('CREATE TABLE t (n int)');
