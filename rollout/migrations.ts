@@ -62,6 +62,14 @@ export const MIGRATIONS: ReadonlyArray<{ id: number; name: string; sql: string }
       )
     `,
   },
+  {
+    id: 4,
+    name: 'matches stored a batch to a row',
+    sql: `
+      ALTER TABLE strangler_comparisons ADD COLUMN comparisons integer NOT NULL DEFAULT 1;
+      ALTER TABLE strangler_comparisons ADD COLUMN match_list text
+    `,
+  },
 ];
 
 /** Serialised by an advisory lock so replicas starting together do not race. */

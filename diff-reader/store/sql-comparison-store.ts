@@ -1,7 +1,9 @@
 import { MAX_REPORT_COMPARISONS, type ComparisonQuery, type ComparisonRecord, type ComparisonStore, type FieldDifference } from '../../core/comparison';
 import type { Database } from '../../core/db/database';
+import { decodeMatches, encodeMatches, isPlainMatch, newestArrival } from './match-list';
 
 interface ComparisonRow {
+  id: string | number;
   request_id: string;
   route: string;
   method: string;
@@ -15,36 +17,59 @@ interface ComparisonRow {
   differences: FieldDifference[] | string;
   noise: FieldDifference[] | string;
   error: string | null;
+  /** The matches of a batch row (see match-list.ts); null for a row of one comparison. */
+  match_list: string | null;
 }
 
 const COLUMNS = 'request_id, route, method, target, at, result, legacy_status, candidate_status, legacy_ms, candidate_ms, differences, noise, error';
+const READ_COLUMNS = `id, ${COLUMNS}, match_list`;
 const MAX_QUERY_ROWS = MAX_REPORT_COMPARISONS;
 
-/** Comparisons in the state store's database (the schema comes with the state store's migrations). */
+/**
+ * Comparisons in the state store's database (the schema comes with the state store's migrations). A row
+ * holds one comparison, or, for plain matches, a batch of one route's matches (`comparisons` of them, in
+ * `match_list`; `at` is the newest one's arrival). Readers see comparisons either way.
+ */
 export class SqlComparisonStore implements ComparisonStore {
   constructor(private readonly db: Database) {}
 
   async write(batch: ComparisonRecord[]): Promise<void> {
     if (batch.length === 0) return;
-    // One statement per batch: unnest keeps it to 13 parameters whatever the batch size.
+    const singles = batch.filter((record) => !isPlainMatch(record));
+    const matchesByRoute = new Map<string, ComparisonRecord[]>();
+    for (const record of batch) {
+      if (!isPlainMatch(record)) continue;
+      const list = matchesByRoute.get(record.route) ?? [];
+      list.push(record);
+      matchesByRoute.set(record.route, list);
+    }
+    const matchRows = [...matchesByRoute];
+    // One statement per batch: unnest keeps it to 17 parameters whatever the batch size.
     await this.db.query(
-      `INSERT INTO strangler_comparisons (${COLUMNS})
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[],
-                            $7::int[], $8::int[], $9::real[], $10::real[], $11::jsonb[], $12::jsonb[], $13::text[])`,
+      `INSERT INTO strangler_comparisons (${COLUMNS}, comparisons, match_list)
+       SELECT *, 1, NULL::text FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[],
+                            $7::int[], $8::int[], $9::real[], $10::real[], $11::jsonb[], $12::jsonb[], $13::text[])
+       UNION ALL
+       SELECT '', route, '', '', at, 'match', 0, NULL, 0, NULL, '[]'::jsonb, '[]'::jsonb, NULL, n, list
+       FROM unnest($14::text[], $15::timestamptz[], $16::int[], $17::text[]) AS batches(route, at, n, list)`,
       [
-        batch.map((r) => r.requestId),
-        batch.map((r) => r.route),
-        batch.map((r) => r.method),
-        batch.map((r) => r.target),
-        batch.map((r) => r.at),
-        batch.map((r) => r.result),
-        batch.map((r) => r.legacyStatus),
-        batch.map((r) => r.candidateStatus ?? null) as number[],
-        batch.map((r) => r.legacyMs),
-        batch.map((r) => r.candidateMs ?? null) as number[],
-        batch.map((r) => JSON.stringify(r.differences)),
-        batch.map((r) => JSON.stringify(r.noise)),
-        batch.map((r) => r.error ?? null) as string[],
+        singles.map((r) => r.requestId),
+        singles.map((r) => r.route),
+        singles.map((r) => r.method),
+        singles.map((r) => r.target),
+        singles.map((r) => r.at),
+        singles.map((r) => r.result),
+        singles.map((r) => r.legacyStatus),
+        singles.map((r) => r.candidateStatus ?? null) as number[],
+        singles.map((r) => r.legacyMs),
+        singles.map((r) => r.candidateMs ?? null) as number[],
+        singles.map((r) => JSON.stringify(r.differences)),
+        singles.map((r) => JSON.stringify(r.noise)),
+        singles.map((r) => r.error ?? null) as string[],
+        matchRows.map(([route]) => route),
+        matchRows.map(([, matches]) => newestArrival(matches).toISOString()),
+        matchRows.map(([, matches]) => matches.length),
+        matchRows.map(([, matches]) => encodeMatches(matches)),
       ],
     );
   }
@@ -60,41 +85,67 @@ export class SqlComparisonStore implements ComparisonStore {
       params.push(query.since);
       conditions.push(`at >= $${params.length}`);
     }
-    params.push(Math.min(query.limit ?? MAX_QUERY_ROWS, MAX_QUERY_ROWS));
+    const limit = Math.min(query.limit ?? MAX_QUERY_ROWS, MAX_QUERY_ROWS);
+    // Every row holds at least one comparison, so `limit` rows always hold the newest `limit` comparisons.
+    params.push(limit);
     const where = conditions.length ? `WHERE ${conditions.join(' AND ')}` : '';
     const { rows } = await this.db.query<ComparisonRow>(
-      `SELECT ${COLUMNS} FROM (SELECT * FROM strangler_comparisons ${where} ORDER BY id DESC LIMIT $${params.length}) newest ORDER BY at, request_id`,
+      `SELECT ${READ_COLUMNS} FROM strangler_comparisons ${where} ORDER BY id DESC LIMIT $${params.length}`,
       params,
     );
-    return rows.map(toRecord);
+    const since = query.since?.getTime();
+    // Ids follow writes, not arrivals (a batch's matches are one row, written after its other comparisons),
+    // so the newest `limit` are chosen by arrival: every row whose newest arrival can still make the cut.
+    const found: ComparisonRecord[] = [];
+    let cutoff = Number.NEGATIVE_INFINITY;
+    for (const row of rows) {
+      if (new Date(row.at).getTime() < cutoff) continue;
+      for (const record of recordsOf(row)) {
+        if (since === undefined || Date.parse(record.at) >= since) found.push(record);
+      }
+      if (cutoff === Number.NEGATIVE_INFINITY && found.length >= limit) cutoff = Date.parse(oldestFirst(found)[found.length - limit]!.at);
+    }
+    return oldestFirst(found).slice(-limit);
   }
 
   async get(requestId: string): Promise<ComparisonRecord | undefined> {
+    // A single row through the request_id index, or a batch of matches naming it (the JSON string of the id).
     const { rows } = await this.db.query<ComparisonRow>(
-      `SELECT ${COLUMNS} FROM strangler_comparisons WHERE request_id = $1 ORDER BY id DESC LIMIT 1`,
-      [requestId],
+      `(SELECT ${READ_COLUMNS} FROM strangler_comparisons WHERE request_id = $1 AND match_list IS NULL ORDER BY id DESC LIMIT 1)
+       UNION ALL
+       (SELECT ${READ_COLUMNS} FROM strangler_comparisons WHERE match_list IS NOT NULL AND strpos(match_list, $2) > 0)
+       ORDER BY id DESC`,
+      [requestId, JSON.stringify(requestId)],
     );
-    return rows[0] ? toRecord(rows[0]) : undefined;
+    for (const row of rows) {
+      const found = recordsOf(row).reverse().find((record) => record.requestId === requestId);
+      if (found) return found;
+    }
+    return undefined;
   }
 
   /**
-   * Deletes all but the newest `keep` comparisons. Ids come from one sequence, so the newest `keep` are
-   * those above max(id) − keep: found through the primary key's last entry instead of stepping over `keep`
-   * index entries (2.5× faster at keep 100,000 on PGlite). A failed write leaves a gap in the ids, so the
-   * store then keeps a few fewer than `keep` until newer writes push the gap out.
+   * Deletes the oldest rows while the newer ones still hold at least `keep` comparisons (a batch of matches
+   * goes whole, so up to one batch more is kept). The boundary is found walking the primary key down from
+   * the newest row, adding up comparisons, so the walk stops there instead of reading the table.
    */
   async prune(keep: number): Promise<number> {
     // How far pruning reached is kept, so a report can say which part of its window it no longer has.
     const { rows } = await this.db.query<{ deleted: string | number }>(
-      `WITH doomed AS (
+      `WITH boundary AS (
+         SELECT id FROM (
+           SELECT id, sum(comparisons) OVER (ORDER BY id DESC ROWS UNBOUNDED PRECEDING) AS newer
+           FROM strangler_comparisons) walked
+         WHERE newer >= $1 ORDER BY id DESC LIMIT 1),
+       doomed AS (
          DELETE FROM strangler_comparisons
-         WHERE id <= (SELECT max(id) FROM strangler_comparisons) - $1
-         RETURNING at),
+         WHERE id < (SELECT id FROM boundary)
+         RETURNING at, comparisons),
        reached AS (
          INSERT INTO strangler_comparisons_pruned (through)
          SELECT max(at) FROM doomed HAVING count(*) > 0
          ON CONFLICT (single) DO UPDATE SET through = greatest(strangler_comparisons_pruned.through, excluded.through))
-       SELECT count(*) AS deleted FROM doomed`,
+       SELECT coalesce(sum(comparisons), 0) AS deleted FROM doomed`,
       [keep],
     );
     return Number(rows[0]?.deleted ?? 0);
@@ -104,6 +155,15 @@ export class SqlComparisonStore implements ComparisonStore {
     const { rows } = await this.db.query<{ through: Date | string }>('SELECT through FROM strangler_comparisons_pruned');
     return rows[0] ? new Date(rows[0].through) : undefined;
   }
+}
+
+function recordsOf(row: ComparisonRow): ComparisonRecord[] {
+  return row.match_list === null ? [toRecord(row)] : decodeMatches(row.route, row.match_list);
+}
+
+/** Oldest first, then by request id: the order a reader gets. */
+function oldestFirst(records: ComparisonRecord[]): ComparisonRecord[] {
+  return records.sort((a, b) => Date.parse(a.at) - Date.parse(b.at) || (a.requestId < b.requestId ? -1 : a.requestId > b.requestId ? 1 : 0));
 }
 
 function toRecord(row: ComparisonRow): ComparisonRecord {

@@ -78,16 +78,33 @@ describe.each([
     expect(newest.map((r) => r.requestId)).toEqual(['req-27', 'req-28', 'req-29']);
   });
 
-  test('prune keeps the newest N and remembers the newest arrival time it deleted', async () => {
+  test('plain matches are stored a batch per route to a row; readers still get each one', async () => {
+    // The 30 written above: 10 mismatches and 1 error one to a row, the 19 matches in one row per route.
+    const { rows } = await db.query<{ rows: number; lists: number; comparisons: number }>(
+      'SELECT count(*)::int AS rows, count(match_list)::int AS lists, sum(comparisons)::int AS comparisons FROM strangler_comparisons',
+    );
+    expect(rows[0]).toEqual({ rows: 13, lists: 2, comparisons: 30 });
+    expect(await store.get('req-1')).toEqual(record(1));
+    expect(await store.get('req-29')).toEqual(record(29));
+    expect((await store.query({})).map((r) => r.requestId)).toEqual(Array.from({ length: 30 }, (_, i) => `req-${i}`));
+  });
+
+  test('prune keeps at least the newest N comparisons, a batch whole, and remembers the newest arrival it deleted', async () => {
+    await db.query('DELETE FROM strangler_comparisons');
     expect(await store.prunedThrough()).toBeUndefined();
+    for (const first of [0, 10, 20]) await store.write(Array.from({ length: 10 }, (_, i) => record(first + i)));
+    // The last batch alone holds 10: req-21, 24, 27 (mismatches), then its matches.
     expect(await store.prune(10)).toBe(20);
     expect((await store.query({})).map((r) => r.requestId)).toEqual(Array.from({ length: 10 }, (_, i) => `req-${i + 20}`));
     expect(await store.prunedThrough()).toEqual(new Date(record(19).at));
     expect(await store.prune(10)).toBe(0);
     // Nothing deleted: the mark stays where it was.
     expect(await store.prunedThrough()).toEqual(new Date(record(19).at));
-    expect(await store.prune(4)).toBe(6);
-    expect(await store.prunedThrough()).toEqual(new Date(record(25).at));
+    // The newest rows are the last batch's matches (orders: req-23, 25, 29; users: req-20, 22, 26, 28):
+    // together they hold at least 4, so only the batch's mismatches, written before them, go.
+    expect(await store.prune(4)).toBe(3);
+    expect((await store.query({})).map((r) => r.requestId)).toEqual(['req-20', 'req-22', 'req-23', 'req-25', 'req-26', 'req-28', 'req-29']);
+    expect(await store.prunedThrough()).toEqual(new Date(record(27).at));
   });
 });
 
