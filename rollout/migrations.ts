@@ -70,6 +70,17 @@ export const MIGRATIONS: ReadonlyArray<{ id: number; name: string; sql: string }
       ALTER TABLE strangler_comparisons ADD COLUMN match_list text
     `,
   },
+  {
+    id: 5,
+    name: 'running count of comparisons, for retention',
+    sql: `
+      ALTER TABLE strangler_comparisons ADD COLUMN upto bigint;
+      UPDATE strangler_comparisons SET upto = running.upto
+        FROM (SELECT id, sum(comparisons) OVER (ORDER BY id) AS upto FROM strangler_comparisons) running
+        WHERE running.id = strangler_comparisons.id;
+      CREATE INDEX strangler_comparisons_upto ON strangler_comparisons (upto)
+    `,
+  },
 ];
 
 /** Serialised by an advisory lock so replicas starting together do not race. */

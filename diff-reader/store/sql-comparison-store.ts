@@ -44,14 +44,22 @@ export class SqlComparisonStore implements ComparisonStore {
       matchesByRoute.set(record.route, list);
     }
     const matchRows = [...matchesByRoute];
-    // One statement per batch: unnest keeps it to 17 parameters whatever the batch size.
+    // One statement per batch: unnest keeps it to 17 parameters whatever the batch size. `upto` numbers
+    // the comparisons written so far (each row's last), which is what retention counts.
     await this.db.query(
-      `INSERT INTO strangler_comparisons (${COLUMNS}, comparisons, match_list)
-       SELECT *, 1, NULL::text FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[],
-                            $7::int[], $8::int[], $9::real[], $10::real[], $11::jsonb[], $12::jsonb[], $13::text[])
-       UNION ALL
-       SELECT '', route, '', '', at, 'match', 0, NULL, 0, NULL, '[]'::jsonb, '[]'::jsonb, NULL, n, list
-       FROM unnest($14::text[], $15::timestamptz[], $16::int[], $17::text[]) AS batches(route, at, n, list)`,
+      `WITH written AS (
+         SELECT single.*, 1 AS n, NULL::text AS list, single.ord AS position
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::int[], $8::int[],
+                     $9::real[], $10::real[], $11::jsonb[], $12::jsonb[], $13::text[])
+              WITH ORDINALITY AS single(request_id, route, method, target, at, result, legacy_status, candidate_status,
+                                        legacy_ms, candidate_ms, differences, noise, error, ord)
+         UNION ALL
+         SELECT '', batch.route, '', '', batch.at, 'match', 0, NULL, 0, NULL, '[]'::jsonb, '[]'::jsonb, NULL, batch.ord,
+                batch.n, batch.list, cardinality($1::text[]) + batch.ord
+         FROM unnest($14::text[], $15::timestamptz[], $16::int[], $17::text[]) WITH ORDINALITY AS batch(route, at, n, list, ord)),
+       before AS (SELECT coalesce((SELECT upto FROM strangler_comparisons ORDER BY id DESC LIMIT 1), 0) AS upto)
+       INSERT INTO strangler_comparisons (${COLUMNS}, comparisons, match_list, upto)
+       SELECT ${COLUMNS}, n, list, before.upto + sum(n) OVER (ORDER BY position) FROM written, before ORDER BY position`,
       [
         singles.map((r) => r.requestId),
         singles.map((r) => r.route),
@@ -126,20 +134,19 @@ export class SqlComparisonStore implements ComparisonStore {
 
   /**
    * Deletes the oldest rows while the newer ones still hold at least `keep` comparisons (a batch of matches
-   * goes whole, so up to one batch more is kept). The boundary is found walking the primary key down from
-   * the newest row, adding up comparisons, so the walk stops there instead of reading the table.
+   * goes whole, so up to one batch more is kept). `upto` counts comparisons through each row, so the
+   * boundary is one index lookup whatever the table holds.
    */
   async prune(keep: number): Promise<number> {
     // How far pruning reached is kept, so a report can say which part of its window it no longer has.
     const { rows } = await this.db.query<{ deleted: string | number }>(
       `WITH boundary AS (
-         SELECT id FROM (
-           SELECT id, sum(comparisons) OVER (ORDER BY id DESC ROWS UNBOUNDED PRECEDING) AS newer
-           FROM strangler_comparisons) walked
-         WHERE newer >= $1 ORDER BY id DESC LIMIT 1),
+         SELECT id FROM strangler_comparisons
+         WHERE upto <= (SELECT upto FROM strangler_comparisons ORDER BY id DESC LIMIT 1) - $1
+         ORDER BY upto DESC LIMIT 1),
        doomed AS (
          DELETE FROM strangler_comparisons
-         WHERE id < (SELECT id FROM boundary)
+         WHERE id <= (SELECT id FROM boundary)
          RETURNING at, comparisons),
        reached AS (
          INSERT INTO strangler_comparisons_pruned (through)

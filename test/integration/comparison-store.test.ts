@@ -7,7 +7,7 @@ import { EmbeddedDatabase } from '../../core/db/embedded';
 import { PostgresDatabase } from '../../core/db/postgres';
 import { ComparisonWriter } from '../../diff-reader/store/comparison-writer';
 import { SqlComparisonStore } from '../../diff-reader/store/sql-comparison-store';
-import { migrate } from '../../rollout/migrations';
+import { MIGRATIONS, migrate } from '../../rollout/migrations';
 import { createTestDatabase } from '../helpers/postgres';
 import { TcpRelay } from '../helpers/tcp-relay';
 
@@ -105,6 +105,36 @@ describe.each([
     expect(await store.prune(4)).toBe(3);
     expect((await store.query({})).map((r) => r.requestId)).toEqual(['req-20', 'req-22', 'req-23', 'req-25', 'req-26', 'req-28', 'req-29']);
     expect(await store.prunedThrough()).toEqual(new Date(record(27).at));
+  });
+});
+
+describe('comparison store upgrade', () => {
+  test('comparisons stored before the running count existed are counted by the migration, so retention reaches them', async () => {
+    const database = await createTestDatabase();
+    const db = new PostgresDatabase({ url: database.url });
+    try {
+      // The schema as migrations 1–4 left it, with comparisons written then (no running count).
+      await db.exec('CREATE TABLE strangler_migrations (id integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())');
+      for (const migration of MIGRATIONS.filter((m) => m.id <= 4)) {
+        await db.exec(migration.sql);
+        await db.query('INSERT INTO strangler_migrations (id, name) VALUES ($1, $2)', [migration.id, migration.name]);
+      }
+      for (let n = 0; n < 5; n++) {
+        await db.query(
+          `INSERT INTO strangler_comparisons (request_id, route, method, target, at, result, legacy_status, legacy_ms, differences, noise)
+           VALUES ($1, 'orders', 'GET', '/', $2, 'mismatch', 200, 1, '[]', '[]')`,
+          [`old-${n}`, record(n).at],
+        );
+      }
+      await migrate(db);
+      const store = new SqlComparisonStore(db);
+      await store.write([record(10), record(11)]);
+      expect(await store.prune(4)).toBe(3);
+      expect((await store.query({})).map((r) => r.requestId)).toEqual(['old-3', 'old-4', 'req-10', 'req-11']);
+    } finally {
+      await db.close();
+      await database.drop();
+    }
   });
 });
 
