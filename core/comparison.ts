@@ -63,6 +63,7 @@ export const MAX_REPORT_COMPARISONS = 200000;
 /** Where comparisons are kept: the state store's database (PGlite or PostgreSQL). */
 export interface ComparisonStore {
   write(batch: ComparisonRecord[]): Promise<void>;
+  /** The newest `limit` matching comparisons, oldest first (by arrival, then request id). */
   query(query: ComparisonQuery): Promise<ComparisonRecord[]>;
   get(requestId: string): Promise<ComparisonRecord | undefined>;
   /** Deletes the oldest comparisons beyond `keep`; returns how many were deleted. */

@@ -3,7 +3,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { Registry } from 'prom-client';
 import type { RouteConfig } from '../core/config/types';
 import { StatusError } from '../core/errors';
-import { MAX_REPORT_COMPARISONS, type ComparisonRecord, type ComparisonStore } from '../core/comparison';
+import { MAX_REPORT_COMPARISONS, type ComparisonStore } from '../core/comparison';
 import type { FlagProvider } from '../core/flags';
 import { parseIsoTime } from '../core/iso-time';
 import { buildDiffReport } from '../diff-reader/report';
@@ -132,7 +132,9 @@ export function buildAdminApi(options: AdminOptions): FastifyInstance {
         store.prunedThrough(),
       ]),
     );
-    const omittedThrough = latest(prunedThrough, records.length >= MAX_REPORT_COMPARISONS ? oldestArrival(records) : undefined);
+    // When the read hit its limit, the ones it left out arrived no later than the oldest it returned.
+    const oldestReadAtLimit = records.length >= MAX_REPORT_COMPARISONS ? new Date(records[0]!.at) : undefined;
+    const omittedThrough = latest(prunedThrough, oldestReadAtLimit);
     return buildDiffReport(records, {
       generatedAt: new Date(),
       noiseThresholds,
@@ -187,14 +189,4 @@ function summary(route: RouteConfig, state: RouteState | undefined): RouteSummar
 function latest(a: Date | undefined, b: Date | undefined): Date | undefined {
   if (!a || !b) return a ?? b;
   return a.getTime() >= b.getTime() ? a : b;
-}
-
-/** When the read hit its limit, the ones left out arrived no later than the oldest it returned. */
-function oldestArrival(records: readonly ComparisonRecord[]): Date | undefined {
-  let oldest: number | undefined;
-  for (const record of records) {
-    const time = Date.parse(record.at);
-    if (!Number.isNaN(time) && (oldest === undefined || time < oldest)) oldest = time;
-  }
-  return oldest === undefined ? undefined : new Date(oldest);
 }

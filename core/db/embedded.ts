@@ -74,8 +74,8 @@ export class EmbeddedDatabase implements Database {
   }
 
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-    const tx = this.nextId;
-    await this.call({ op: 'begin' });
+    const tx = this.nextId++;
+    await this.call({ op: 'begin' }, tx);
     let result: T;
     try {
       result = await fn({
@@ -92,10 +92,10 @@ export class EmbeddedDatabase implements Database {
   }
 
   async listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>> {
-    const subscription = this.nextId;
+    const subscription = this.nextId++;
     this.listeners.set(subscription, onPayload);
     try {
-      await this.call({ op: 'listen', channel });
+      await this.call({ op: 'listen', channel }, subscription);
     } catch (err) {
       this.listeners.delete(subscription);
       throw err;
@@ -117,9 +117,9 @@ export class EmbeddedDatabase implements Database {
     }
   }
 
-  private call(request: Request): Promise<unknown[] | undefined> {
+  /** Sends `request` under `id` (a transaction's or subscription's own id, when the caller needs it). */
+  private call(request: Request, id = this.nextId++): Promise<unknown[] | undefined> {
     if (this.failure) return Promise.reject(this.failure);
-    const id = this.nextId++;
     const reply = this.await(id);
     this.worker.postMessage({ ...request, id } as WorkerRequest);
     return reply;

@@ -35,10 +35,13 @@ export class SqlComparisonStore implements ComparisonStore {
 
   async write(batch: ComparisonRecord[]): Promise<void> {
     if (batch.length === 0) return;
-    const singles = batch.filter((record) => !isPlainMatch(record));
+    const singles: ComparisonRecord[] = [];
     const matchesByRoute = new Map<string, ComparisonRecord[]>();
     for (const record of batch) {
-      if (!isPlainMatch(record)) continue;
+      if (!isPlainMatch(record)) {
+        singles.push(record);
+        continue;
+      }
       const list = matchesByRoute.get(record.route) ?? [];
       list.push(record);
       matchesByRoute.set(record.route, list);
