@@ -20,3 +20,13 @@ describe('bench/proxy usage errors', () => {
     expect(stdout).toBe('');
   });
 });
+
+describe('bench/embedded-state usage errors', () => {
+  test('it takes no options: one line naming them, exit 2, nothing measured', () => {
+    const bench = join(__dirname, '..', '..', 'dist', 'bench', 'embedded-state.js');
+    const result = spawnSync(process.execPath, [bench, '--seconds', '3'], { encoding: 'utf8', timeout: 20000 });
+    expect(result.status).toBe(2);
+    expect(result.stderr.trim()).toBe('bench/embedded-state: takes no options, got "--seconds 3"');
+    expect(result.stdout).toBe('');
+  });
+});
