@@ -28,7 +28,7 @@ import { basename, dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { getHeapSpaceStatistics } from 'node:v8';
 import type { Duplex } from 'node:stream';
-import { DEFAULT_NOISE_THRESHOLDS, type ComparisonQuery, type ComparisonRecord, type ComparisonStore } from '../core/comparison';
+import { DEFAULT_NOISE_THRESHOLDS, type ComparisonQuery, type ComparisonRecord, type ComparisonStore, type ComparisonTally } from '../core/comparison';
 import type { RouteConfig, ShadowConfig, StranglerConfig, UpstreamConfig } from '../core/config/types';
 import { FixedRouteState } from '../rollout/fixed-state';
 
@@ -120,7 +120,7 @@ export function benchConfig(legacyOrigin: string, newOrigin: string, variant: Or
     file: 'bench.yaml',
     listen: { host: '127.0.0.1', port: 0, maxHeaderBytes: 16384, drainTimeoutMs: 1000, trustedProxies: [] },
     admin: { host: '127.0.0.1', port: 0, token: 'bench-admin-token' },
-    state: { url: 'embedded:./.strangler-bench', pollMs: 1000, keepComparisons: 100000 },
+    state: { url: 'embedded:./.strangler-bench', pollMs: 1000, keepComparisons: 100000, keepCountsDays: 30 },
     flags: { provider: 'embedded' },
     upstreams: {
       legacy: upstream('legacy', legacyOrigin),
@@ -167,6 +167,16 @@ class DiscardingComparisonStore implements ComparisonStore {
     return 0;
   }
 
+  async writeCounts(_tally: ComparisonTally): Promise<void> {}
+
+  async readCounts(): Promise<ComparisonTally> {
+    return { counts: [], latency: [] };
+  }
+
+  async pruneCounts(_before: Date): Promise<number> {
+    return 0;
+  }
+
   async prunedThrough(): Promise<Date | undefined> {
     return undefined;
   }
@@ -190,6 +200,14 @@ class CountingComparisonStore extends DiscardingComparisonStore {
     const deleted = await this.inner.prune(keep);
     await super.prune(keep);
     return deleted;
+  }
+
+  override async writeCounts(tally: ComparisonTally): Promise<void> {
+    await this.inner.writeCounts(tally);
+  }
+
+  override async pruneCounts(before: Date): Promise<number> {
+    return this.inner.pruneCounts(before);
   }
 }
 

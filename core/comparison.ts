@@ -1,4 +1,5 @@
 /** One shadow comparison: what legacy and the new service answered to the same request, and how they differ. */
+import type { LatencyBuckets } from './latency-sketch';
 
 export type DifferenceKind = 'added' | 'removed' | 'changed' | 'type';
 
@@ -55,10 +56,61 @@ export interface ComparisonQuery {
   /** Only comparisons at or after this time. */
   since?: Date;
   limit?: number;
+  /** Only comparisons with something to show: differences, noise or an error (no plain matches). */
+  differing?: boolean;
 }
 
-/** The most comparisons a report reads (the newest); it says when it left older ones out. */
-export const MAX_REPORT_COMPARISONS = 200000;
+/** A templated path that differed in a comparison, with every kind of difference seen there. */
+export interface PathKinds {
+  path: string;
+  /** Sorted. */
+  kinds: DifferenceKind[];
+}
+
+/**
+ * How many comparisons of one route, in one minute, had the same outcome at the same paths: what reports
+ * count from, exactly, however many comparisons there were (Diffy keeps counters the same way).
+ */
+export interface ComparisonCount {
+  route: string;
+  /** ISO-8601 start of the minute the comparisons arrived in. */
+  minute: string;
+  result: ComparisonResult;
+  /** The paths with real differences, each once, sorted by path. */
+  differences: PathKinds[];
+  /** The paths with differences explained as noise, each once, sorted by path. */
+  noise: PathKinds[];
+  /** Why the comparisons could not be made (result `error`); null otherwise. */
+  error: string | null;
+  comparisons: number;
+}
+
+export type LatencySide = 'legacy' | 'candidate';
+
+/** One side's latencies of one route in one minute, as a LatencySketch's buckets. */
+export interface LatencyCount {
+  route: string;
+  minute: string;
+  side: LatencySide;
+  buckets: LatencyBuckets;
+}
+
+export interface ComparisonTally {
+  counts: ComparisonCount[];
+  latency: LatencyCount[];
+}
+
+export interface CountQuery {
+  route?: string;
+  /** Only minutes starting at or after this time. */
+  since?: Date;
+}
+
+/** The most comparisons a report reads for its examples (the newest with differences, noise or an error). */
+export const MAX_EXAMPLE_COMPARISONS = 5000;
+
+/** The most comparisons `query` returns. */
+export const MAX_QUERY_COMPARISONS = 200000;
 
 /** Where comparisons are kept: the state store's database (PGlite or PostgreSQL). */
 export interface ComparisonStore {
@@ -68,6 +120,12 @@ export interface ComparisonStore {
   get(requestId: string): Promise<ComparisonRecord | undefined>;
   /** Deletes the oldest comparisons beyond `keep`; returns how many were deleted. */
   prune(keep: number): Promise<number>;
-  /** The arrival time of the newest comparison ever pruned; undefined when none was. */
+  /** Adds to the counts (several proxies may write the same minutes: they add up). */
+  writeCounts(tally: ComparisonTally): Promise<void>;
+  /** The counts of the matching minutes, summed over writers. */
+  readCounts(query: CountQuery): Promise<ComparisonTally>;
+  /** Deletes the counts of minutes before `before`; returns how many count rows were deleted. */
+  pruneCounts(before: Date): Promise<number>;
+  /** The end of the newest minute whose counts were pruned; undefined when none were. */
   prunedThrough(): Promise<Date | undefined>;
 }

@@ -3,10 +3,10 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { Registry } from 'prom-client';
 import type { RouteConfig } from '../core/config/types';
 import { StatusError } from '../core/errors';
-import { MAX_REPORT_COMPARISONS, type ComparisonStore } from '../core/comparison';
+import { MAX_EXAMPLE_COMPARISONS, type ComparisonStore } from '../core/comparison';
 import type { FlagProvider } from '../core/flags';
 import { parseIsoTime } from '../core/iso-time';
-import { buildDiffReport } from '../diff-reader/report';
+import { buildDiffReport, buildReportFromCounts } from '../diff-reader/report';
 import { storeCall } from '../core/store-call';
 import type { RouteState } from '../core/state';
 import { validateRouteChange } from './route-change';
@@ -126,16 +126,11 @@ export function buildAdminApi(options: AdminOptions): FastifyInstance {
     if (!comparisons) return buildDiffReport([], { generatedAt: new Date(), noiseThresholds, ...(route ? { route } : {}) });
     await comparisons.flush();
     const { store } = comparisons;
-    const [records, prunedThrough] = await storeCall(() =>
-      Promise.all([
-        store.query({ ...(route ? { route } : {}), ...(sinceDate ? { since: sinceDate } : {}), limit: MAX_REPORT_COMPARISONS }),
-        store.prunedThrough(),
-      ]),
+    const filter = { ...(route ? { route } : {}), ...(sinceDate ? { since: sinceDate } : {}) };
+    const [tally, examples, omittedThrough] = await storeCall(() =>
+      Promise.all([store.readCounts(filter), store.query({ ...filter, differing: true, limit: MAX_EXAMPLE_COMPARISONS }), store.prunedThrough()]),
     );
-    // When the read hit its limit, the ones it left out arrived no later than the oldest it returned.
-    const oldestReadAtLimit = records.length >= MAX_REPORT_COMPARISONS ? new Date(records[0]!.at) : undefined;
-    const omittedThrough = latest(prunedThrough, oldestReadAtLimit);
-    return buildDiffReport(records, {
+    return buildReportFromCounts({ ...tally, examples }, {
       generatedAt: new Date(),
       noiseThresholds,
       ...(route ? { route } : {}),
@@ -184,9 +179,4 @@ function summary(route: RouteConfig, state: RouteState | undefined): RouteSummar
     stickiness: route.stickiness.kind === 'random' ? 'random' : `${route.stickiness.kind}:${route.stickiness.name}`,
     flag: route.flag,
   };
-}
-
-function latest(a: Date | undefined, b: Date | undefined): Date | undefined {
-  if (!a || !b) return a ?? b;
-  return a.getTime() >= b.getTime() ? a : b;
 }

@@ -28,10 +28,12 @@ export function startShadowComparisons(config: StranglerConfig, store: Compariso
   const writer = new ComparisonWriter({
     store,
     retain: config.state.keepComparisons,
+    keepCountsDays: config.state.keepCountsDays,
     onDrop: (reason, route, count) => metrics.drop(route, reason, count),
     onStoreDown: (err) => logger.warn({ err: err.message }, 'comparison store unreachable: comparisons are dropped (counted as store-error) until it is back'),
     onStoreUp: (dropped) => logger.info({ dropped }, 'comparison store reachable again'),
     onPruneError: (err) => logger.warn({ err: err.message }, 'pruning old comparisons failed; the next prune tries again'),
+    onCountsLost: (comparisons, err) => logger.error({ comparisons, err: err.message }, 'comparison counts could not be written and too many are held: these are lost to reports'),
   });
   const onExchange = (exchange: ShadowExchange): void => {
     setImmediate(() => {

@@ -81,6 +81,33 @@ export const MIGRATIONS: ReadonlyArray<{ id: number; name: string; sql: string }
       CREATE INDEX strangler_comparisons_upto ON strangler_comparisons (upto)
     `,
   },
+  {
+    id: 6,
+    name: 'comparison counts per minute',
+    // Comparisons stored before this have no counts: the pruned mark says reports no longer count them.
+    sql: `
+      CREATE TABLE strangler_comparison_counts (
+        route       text NOT NULL,
+        minute      timestamptz NOT NULL,
+        result      text NOT NULL CHECK (result IN ('match','mismatch','noise','error')),
+        differences text NOT NULL,
+        noise       text NOT NULL,
+        error       text,
+        comparisons bigint NOT NULL
+      );
+      CREATE INDEX strangler_comparison_counts_minute ON strangler_comparison_counts (minute);
+      CREATE TABLE strangler_comparison_latency (
+        route   text NOT NULL,
+        minute  timestamptz NOT NULL,
+        side    text NOT NULL CHECK (side IN ('legacy','candidate')),
+        buckets text NOT NULL
+      );
+      CREATE INDEX strangler_comparison_latency_minute ON strangler_comparison_latency (minute);
+      DELETE FROM strangler_comparisons_pruned;
+      INSERT INTO strangler_comparisons_pruned (through)
+        SELECT date_trunc('minute', max(at)) + interval '1 minute' FROM strangler_comparisons HAVING count(*) > 0
+    `,
+  },
 ];
 
 /** Serialised by an advisory lock so replicas starting together do not race. */

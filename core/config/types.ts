@@ -30,8 +30,10 @@ export interface StateConfig {
   url: string;
   /** How often the proxy re-reads the store as a fallback to LISTEN/NOTIFY. */
   pollMs: number;
-  /** Shadow comparisons kept in the store; older ones are pruned as new ones are written. */
+  /** Shadow comparisons kept in the store (for examples and `diff show`); older ones are pruned as new ones are written. */
   keepComparisons: number;
+  /** Days of per-minute comparison counts kept (what diff reports count from). */
+  keepCountsDays: number;
 }
 
 /** Route state lives in strangler's own state store. */

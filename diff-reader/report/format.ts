@@ -1,5 +1,4 @@
 /** Number and value formatting shared by the report renderers: the same numbers read the same everywhere. */
-import { MAX_REPORT_COMPARISONS } from '../../core/comparison';
 import type { OutcomeCounts, RouteReport } from './model';
 
 /** `4.2 %`; never rounds a non-zero rate to `0.0 %` or a rate below 1 to `100.0 %`. */
@@ -26,8 +25,7 @@ export function formatMs(ms: number | null): string {
 /** What a report whose window lost its oldest comparisons says about it (DiffReport.window.omittedThrough). */
 export function omittedNote(omittedThrough: string): string {
   return (
-    `Not counted: comparisons up to ${omittedThrough} (pruned by state.keepComparisons, ` +
-    `or older than the newest ${formatCount(MAX_REPORT_COMPARISONS)} a report reads)`
+    `Not counted: comparisons before ${omittedThrough} (their counts are older than state.keepCountsDays)`
   );
 }
 

@@ -8,7 +8,7 @@ import { renderMarkdown, type MarkdownOptions } from './markdown';
 import type { DiffReport } from './model';
 import { renderText, type TextOptions } from './text';
 
-export { buildDiffReport, nearestRank, DEFAULT_BUCKETS, DEFAULT_EXAMPLES_PER_FIELD } from './model';
+export { buildDiffReport, buildReportFromCounts, DEFAULT_BUCKETS, DEFAULT_EXAMPLES_PER_FIELD } from './model';
 export type {
   DiffReport,
   DiffReportOptions,
@@ -18,6 +18,7 @@ export type {
   LatencySummary,
   OutcomeCounts,
   OutcomeRates,
+  ReportInput,
   ReportWindow,
   RouteReport,
   TimeBucket,

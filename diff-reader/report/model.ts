@@ -1,8 +1,10 @@
 /**
  * The diff report model: what engineers read to decide whether a route's new service answers like legacy.
  *
- * buildDiffReport() turns shadow comparisons into one DiffReport; the renderers (text, markdown, html, json)
- * only format it. Pure: no I/O, no clock (the caller passes generatedAt), deterministic ordering.
+ * buildReportFromCounts() turns per-minute comparison counts, latency sketches and the newest differing
+ * comparisons (for examples) into one DiffReport; buildDiffReport() does the same from comparisons in memory.
+ * The renderers (text, markdown, html, json) only format it. Pure: no I/O, no clock (the caller passes
+ * generatedAt), deterministic ordering.
  *
  * Conventions:
  * - Rates are fractions in [0, 1] of the route's comparisons; match + mismatch + noise + error rates sum to 1.
@@ -13,14 +15,29 @@
  *   in at least `relative` of the comparisons where it differed, and at least `absolute` times, is noisy, and
  *   its remaining differences count as noise too (those seen before the proxy's model had learned it, or in
  *   requests without a second legacy answer). A mismatch whose every difference is on noisy paths becomes noise.
+ * - Counts are exact, whatever the traffic; time is counted by whole minutes (a `since` inside a minute counts
+ *   that whole minute, and the window then starts at the minute), latency percentiles are within 1 %.
+ * - Examples come from the comparisons kept (state.keepComparisons); counts outlive them (state.keepCountsDays).
  * - Absent values are `null`, never undefined, so the JSON form always has the same keys.
  */
-import { DEFAULT_NOISE_THRESHOLDS, type ComparisonRecord, type ComparisonResult, type DifferenceKind, type FieldDifference, type NoiseThresholds } from '../../core/comparison';
+import {
+  DEFAULT_NOISE_THRESHOLDS,
+  type ComparisonCount,
+  type ComparisonRecord,
+  type ComparisonTally,
+  type DifferenceKind,
+  type FieldDifference,
+  type LatencyCount,
+  type NoiseThresholds,
+  type PathKinds,
+} from '../../core/comparison';
+import { LatencySketch } from '../../core/latency-sketch';
+import { MINUTE_MS, tallyComparisons } from '../counts';
 import { coveredBy } from '../engine/noise';
 
 export interface DiffReportOptions {
   generatedAt: Date;
-  /** Only comparisons at or after this time; also the start of the time buckets (which then end at generatedAt). */
+  /** Only comparisons from the minute this falls in; also the start of the time buckets (which then end at generatedAt). */
   since?: Date;
   /** Only this route (exact name). The report then always has that route, even with no comparisons. */
   route?: string;
@@ -30,10 +47,7 @@ export interface DiffReportOptions {
   buckets?: number;
   /** Per route name (the route's shadow.noiseThresholds); DEFAULT_NOISE_THRESHOLDS for routes not listed. */
   noiseThresholds?: Readonly<Record<string, NoiseThresholds>>;
-  /**
-   * Comparisons up to this time are missing from `records`: retention pruned them
-   * (ComparisonStore.prunedThrough), or the store read only its newest rows.
-   */
+  /** Counts before this time are missing: retention pruned them (ComparisonStore.prunedThrough). */
   omittedThrough?: Date;
 }
 
@@ -83,20 +97,23 @@ export interface FieldReport {
   noisy: boolean;
   /** Kinds of real differences seen (noise kinds when there were none), sorted. */
   kinds: DifferenceKind[];
-  /** The most recent examples (newest first); real differences, or noise ones for a noise-only field. */
+  /**
+   * The most recent examples (newest first) among the comparisons kept; real differences, or noise ones for a
+   * noise-only field. Empty when the comparisons that showed this field are no longer kept.
+   */
   examples: FieldExample[];
 }
 
 export interface LatencySummary {
   /** How many values the percentiles come from. */
   samples: number;
-  /** Milliseconds, nearest-rank percentiles of the exact values; null without samples. */
+  /** Milliseconds, nearest-rank percentiles within 1 % (a LatencySketch); null without samples. */
   p50: number | null;
   p99: number | null;
 }
 
 export interface TimeBucket {
-  /** ISO-8601 start (inclusive) and end (exclusive, except the last bucket's, which is inclusive). */
+  /** ISO-8601 start (inclusive) and end (exclusive), on whole minutes (the last end may be the report's time). */
   start: string;
   end: string;
   comparisons: number;
@@ -126,14 +143,14 @@ export interface RouteReport {
 }
 
 export interface ReportWindow {
-  /** ISO-8601; null when there is no comparison and no `since`. */
+  /** ISO-8601, `from` on a whole minute; null when there is no comparison and no `since`. */
   from: string | null;
   to: string | null;
-  /** Width of one time bucket in milliseconds (0 for a single-instant or empty window). */
+  /** Width of one time bucket in milliseconds, whole minutes (0 for an empty window); the last may be shorter. */
   bucketMs: number;
   /**
-   * ISO-8601; set when comparisons this report would otherwise count are missing (every one up to this
-   * time; those before `since` do not matter): the counts then start after it. Null otherwise.
+   * ISO-8601; set when counts this report would otherwise include are missing (every minute before this
+   * time; those before `since` do not matter): the counts then start at it. Null otherwise.
    */
   omittedThrough: string | null;
 }
@@ -147,22 +164,16 @@ export interface DiffReport {
   routes: RouteReport[];
 }
 
+/** What a report is built from: the counts of its window, and the newest differing comparisons for examples. */
+export interface ReportInput extends ComparisonTally {
+  /** Comparisons with differences, noise or an error, any order; only their examples are used. */
+  examples: readonly ComparisonRecord[];
+}
+
 const UNKNOWN_ERROR = '(no reason given)';
 
 // ---------------------------------------------------------------------------------------------------------
 // Small pure helpers
-
-/** Nearest-rank percentile of sorted values: the value at rank ceil(p/100 · n). Null for no values. */
-export function nearestRank(sorted: readonly number[], percentile: number): number | null {
-  if (sorted.length === 0) return null;
-  const rank = Math.max(1, Math.ceil((percentile / 100) * sorted.length));
-  return sorted[Math.min(rank, sorted.length) - 1];
-}
-
-function latencySummary(values: number[]): LatencySummary {
-  const sorted = values.filter((value) => Number.isFinite(value)).sort((a, b) => a - b);
-  return { samples: sorted.length, p50: nearestRank(sorted, 50), p99: nearestRank(sorted, 99) };
-}
 
 function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
@@ -172,17 +183,20 @@ function timeOf(record: ComparisonRecord): number {
   return Date.parse(record.at);
 }
 
+function floorToMinute(time: number): number {
+  return Math.floor(time / MINUTE_MS) * MINUTE_MS;
+}
+
 function emptyCounts(): OutcomeCounts {
   return { comparisons: 0, match: 0, mismatch: 0, noise: 0, error: 0 };
 }
 
-function countOutcomes(records: readonly ComparisonRecord[]): OutcomeCounts {
-  const counts = emptyCounts();
-  for (const record of records) {
-    counts.comparisons++;
-    counts[record.result satisfies ComparisonResult]++;
+function addOutcomes(into: OutcomeCounts, counts: readonly ComparisonCount[]): OutcomeCounts {
+  for (const count of counts) {
+    into.comparisons += count.comparisons;
+    into[count.result] += count.comparisons;
   }
-  return counts;
+  return into;
 }
 
 function ratesOf(counts: OutcomeCounts): OutcomeRates {
@@ -200,6 +214,63 @@ function newestFirst(a: ComparisonRecord, b: ComparisonRecord): number {
     return tb - ta;
   }
   return compareStrings(a.requestId, b.requestId);
+}
+
+function mergePathKinds(a: readonly PathKinds[], b: readonly PathKinds[]): PathKinds[] {
+  const kinds = new Map<string, Set<DifferenceKind>>();
+  for (const entry of [...a, ...b]) {
+    const seen = kinds.get(entry.path) ?? new Set<DifferenceKind>();
+    for (const kind of entry.kinds) seen.add(kind);
+    kinds.set(entry.path, seen);
+  }
+  return [...kinds].sort(([x], [y]) => compareStrings(x, y)).map(([path, seen]) => ({ path, kinds: [...seen].sort(compareStrings) }));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Noise, decided over the report
+
+/** Paths explained as noise in ≥ `relative` of the comparisons where they differed, and ≥ `absolute` times. */
+function noisyPaths(counts: readonly ComparisonCount[], thresholds: NoiseThresholds): Set<string> {
+  const tallies = new Map<string, { real: number; noise: number }>();
+  const tallyOf = (path: string): { real: number; noise: number } => {
+    let tally = tallies.get(path);
+    if (!tally) tallies.set(path, (tally = { real: 0, noise: 0 }));
+    return tally;
+  };
+  for (const count of counts) {
+    for (const { path } of count.differences) tallyOf(path).real += count.comparisons;
+    for (const { path } of count.noise) tallyOf(path).noise += count.comparisons;
+  }
+  const noisy = new Set<string>();
+  for (const [path, { real, noise }] of tallies) {
+    if (noise > 0 && noise >= thresholds.absolute && noise / (real + noise) >= thresholds.relative) noisy.add(path);
+  }
+  return noisy;
+}
+
+/** Counts with differences on noisy paths moved to noise; a mismatch left without differences is noise. */
+function countsWithLearnedNoise(counts: readonly ComparisonCount[], noisy: ReadonlySet<string>): ComparisonCount[] {
+  if (noisy.size === 0) return [...counts];
+  return counts.map((count) => {
+    if (count.result !== 'mismatch') return count;
+    const differences = count.differences.filter((entry) => !coveredBy(entry.path, noisy));
+    if (differences.length === count.differences.length) return count;
+    const learned = count.differences.filter((entry) => coveredBy(entry.path, noisy));
+    return { ...count, result: differences.length === 0 ? 'noise' : 'mismatch', differences, noise: mergePathKinds(count.noise, learned) };
+  });
+}
+
+/** The same move for the example comparisons, so their differences sit where the counts put them. */
+function recordsWithLearnedNoise(records: readonly ComparisonRecord[], noisy: ReadonlySet<string>): ComparisonRecord[] {
+  if (noisy.size === 0) return [...records];
+  return records.map((record) => {
+    if (record.result !== 'mismatch') return record;
+    const differences: FieldDifference[] = [];
+    const learned: FieldDifference[] = [];
+    for (const difference of record.differences) (coveredBy(difference.path, noisy) ? learned : differences).push(difference);
+    if (learned.length === 0) return record;
+    return { ...record, result: differences.length === 0 ? 'noise' : 'mismatch', differences, noise: [...record.noise, ...learned] };
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -235,7 +306,7 @@ function firstPerPath(differences: readonly FieldDifference[]): FieldDifference[
   return [...seen.values()];
 }
 
-function tallyFields(newestFirstRecords: readonly ComparisonRecord[], examplesPerField: number): Map<string, FieldTally> {
+function tallyFields(counts: readonly ComparisonCount[]): Map<string, FieldTally> {
   const tallies = new Map<string, FieldTally>();
   const tallyOf = (path: string): FieldTally => {
     let tally = tallies.get(path);
@@ -245,26 +316,38 @@ function tallyFields(newestFirstRecords: readonly ComparisonRecord[], examplesPe
     }
     return tally;
   };
-  for (const record of newestFirstRecords) {
-    for (const difference of record.differences) tallyOf(difference.path).kinds.add(difference.kind);
-    for (const difference of record.noise) tallyOf(difference.path).noiseKinds.add(difference.kind);
-    for (const difference of firstPerPath(record.differences)) {
-      const tally = tallyOf(difference.path);
-      tally.count++;
-      if (tally.examples.length < examplesPerField) tally.examples.push(example(record, difference, false));
+  for (const count of counts) {
+    for (const entry of count.differences) {
+      const tally = tallyOf(entry.path);
+      tally.count += count.comparisons;
+      for (const kind of entry.kinds) tally.kinds.add(kind);
     }
-    for (const difference of firstPerPath(record.noise)) {
-      const tally = tallyOf(difference.path);
-      tally.noise++;
-      if (tally.noiseExamples.length < examplesPerField) tally.noiseExamples.push(example(record, difference, true));
+    for (const entry of count.noise) {
+      const tally = tallyOf(entry.path);
+      tally.noise += count.comparisons;
+      for (const kind of entry.kinds) tally.noiseKinds.add(kind);
     }
   }
   return tallies;
 }
 
-function fieldReports(newestFirstRecords: readonly ComparisonRecord[], examplesPerField: number, noisy: ReadonlySet<string>): FieldReport[] {
-  const comparisons = newestFirstRecords.length;
-  return [...tallyFields(newestFirstRecords, examplesPerField).values()]
+function addExamples(tallies: Map<string, FieldTally>, newestFirstRecords: readonly ComparisonRecord[], examplesPerField: number): void {
+  for (const record of newestFirstRecords) {
+    for (const difference of firstPerPath(record.differences)) {
+      const tally = tallies.get(difference.path);
+      if (tally && tally.examples.length < examplesPerField) tally.examples.push(example(record, difference, false));
+    }
+    for (const difference of firstPerPath(record.noise)) {
+      const tally = tallies.get(difference.path);
+      if (tally && tally.noiseExamples.length < examplesPerField) tally.noiseExamples.push(example(record, difference, true));
+    }
+  }
+}
+
+function fieldReports(counts: readonly ComparisonCount[], comparisons: number, newestFirstRecords: readonly ComparisonRecord[], examplesPerField: number, noisy: ReadonlySet<string>): FieldReport[] {
+  const tallies = tallyFields(counts);
+  addExamples(tallies, newestFirstRecords, examplesPerField);
+  return [...tallies.values()]
     .map((tally): FieldReport => {
       const real = tally.count > 0;
       return {
@@ -281,41 +364,6 @@ function fieldReports(newestFirstRecords: readonly ComparisonRecord[], examplesP
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Noise, decided over the report
-
-/** Paths explained as noise in ≥ `relative` of the comparisons where they differed, and ≥ `absolute` times. */
-function noisyPaths(records: readonly ComparisonRecord[], thresholds: NoiseThresholds): Set<string> {
-  const counts = new Map<string, { real: number; noise: number }>();
-  const countOf = (path: string): { real: number; noise: number } => {
-    let count = counts.get(path);
-    if (!count) counts.set(path, (count = { real: 0, noise: 0 }));
-    return count;
-  };
-  for (const record of records) {
-    for (const difference of firstPerPath(record.differences)) countOf(difference.path).real++;
-    for (const difference of firstPerPath(record.noise)) countOf(difference.path).noise++;
-  }
-  const noisy = new Set<string>();
-  for (const [path, { real, noise }] of counts) {
-    if (noise > 0 && noise >= thresholds.absolute && noise / (real + noise) >= thresholds.relative) noisy.add(path);
-  }
-  return noisy;
-}
-
-/** The records with differences on noisy paths moved to noise; a mismatch left without differences is noise. */
-function withLearnedNoise(records: readonly ComparisonRecord[], noisy: ReadonlySet<string>): ComparisonRecord[] {
-  if (noisy.size === 0) return [...records];
-  return records.map((record) => {
-    if (record.result !== 'mismatch') return record;
-    const differences: FieldDifference[] = [];
-    const learned: FieldDifference[] = [];
-    for (const difference of record.differences) (coveredBy(difference.path, noisy) ? learned : differences).push(difference);
-    if (learned.length === 0) return record;
-    return { ...record, result: differences.length === 0 ? 'noise' : 'mismatch', differences, noise: [...record.noise, ...learned] };
-  });
-}
-
-// ---------------------------------------------------------------------------------------------------------
 // Time window and buckets
 
 interface Window {
@@ -325,38 +373,36 @@ interface Window {
   bucketMs: number;
 }
 
-function timeWindow(records: readonly ComparisonRecord[], options: DiffReportOptions, buckets: number): Window | null {
+/** Buckets of whole minutes, as few as fit `wanted` over the window (the last may be shorter). */
+function timeWindow(counts: readonly ComparisonCount[], options: DiffReportOptions, wanted: number): Window | null {
+  let from: number;
+  let to: number;
   if (options.since) {
-    const from = options.since.getTime();
-    const to = Math.max(from, options.generatedAt.getTime());
-    return to === from ? { from, to, buckets: 1, bucketMs: 0 } : { from, to, buckets, bucketMs: (to - from) / buckets };
+    from = floorToMinute(options.since.getTime());
+    to = Math.max(from, options.generatedAt.getTime());
+  } else {
+    const minutes = counts.map((count) => Date.parse(count.minute)).filter((time) => !Number.isNaN(time));
+    if (minutes.length === 0) return null;
+    from = Math.min(...minutes);
+    to = Math.max(...minutes) + MINUTE_MS;
   }
-  const times = records.map(timeOf).filter((time) => !Number.isNaN(time));
-  if (times.length === 0) return null;
-  const from = Math.min(...times);
-  const to = Math.max(...times);
-  return to === from ? { from, to, buckets: 1, bucketMs: 0 } : { from, to, buckets, bucketMs: (to - from) / buckets };
+  const bucketMs = Math.max(1, Math.ceil((to - from) / wanted / MINUTE_MS)) * MINUTE_MS;
+  return { from, to, bucketMs, buckets: Math.max(1, Math.ceil((to - from) / bucketMs)) };
 }
 
-function bucketIndex(window: Window, time: number): number {
-  if (window.bucketMs === 0) return 0;
-  const index = Math.floor((time - window.from) / window.bucketMs);
-  return Math.min(window.buckets - 1, Math.max(0, index));
-}
-
-function timeline(records: readonly ComparisonRecord[], window: Window | null): TimeBucket[] {
+function timeline(counts: readonly ComparisonCount[], window: Window | null): TimeBucket[] {
   if (!window) return [];
-  const counts = Array.from({ length: window.buckets }, () => ({ comparisons: 0, mismatches: 0 }));
-  for (const record of records) {
-    const time = timeOf(record);
+  const buckets = Array.from({ length: window.buckets }, () => ({ comparisons: 0, mismatches: 0 }));
+  for (const count of counts) {
+    const time = Date.parse(count.minute);
     if (Number.isNaN(time)) continue;
-    const bucket = counts[bucketIndex(window, time)];
-    bucket.comparisons++;
-    if (record.result === 'mismatch') bucket.mismatches++;
+    const index = Math.min(window.buckets - 1, Math.max(0, Math.floor((time - window.from) / window.bucketMs)));
+    buckets[index].comparisons += count.comparisons;
+    if (count.result === 'mismatch') buckets[index].mismatches += count.comparisons;
   }
-  return counts.map((bucket, index) => ({
+  return buckets.map((bucket, index) => ({
     start: new Date(window.from + index * window.bucketMs).toISOString(),
-    end: new Date(index === window.buckets - 1 ? window.to : window.from + (index + 1) * window.bucketMs).toISOString(),
+    end: new Date(Math.min(window.to, window.from + (index + 1) * window.bucketMs)).toISOString(),
     comparisons: bucket.comparisons,
     mismatches: bucket.mismatches,
     mismatchRate: bucket.comparisons === 0 ? null : bucket.mismatches / bucket.comparisons,
@@ -366,41 +412,46 @@ function timeline(records: readonly ComparisonRecord[], window: Window | null): 
 // ---------------------------------------------------------------------------------------------------------
 // Routes and the report
 
-function errorReasons(records: readonly ComparisonRecord[]): ErrorReason[] {
-  const counts = new Map<string, number>();
-  for (const record of records) {
-    if (record.result !== 'error') continue;
-    const reason = record.error?.trim() || UNKNOWN_ERROR;
-    counts.set(reason, (counts.get(reason) ?? 0) + 1);
+function errorReasons(counts: readonly ComparisonCount[]): ErrorReason[] {
+  const reasons = new Map<string, number>();
+  for (const count of counts) {
+    if (count.result !== 'error') continue;
+    const reason = count.error?.trim() || UNKNOWN_ERROR;
+    reasons.set(reason, (reasons.get(reason) ?? 0) + count.comparisons);
   }
-  return [...counts]
+  return [...reasons]
     .map(([reason, count]) => ({ reason, count }))
     .sort((a, b) => b.count - a.count || compareStrings(a.reason, b.reason));
 }
 
-function routeReport(
-  route: string,
-  records: ComparisonRecord[],
-  window: Window | null,
-  examplesPerField: number,
-  noiseThresholds: NoiseThresholds,
-  noisy: ReadonlySet<string>,
-): RouteReport {
-  const counts = countOutcomes(records);
-  const candidateMs = records.flatMap((record) => (record.candidateMs === undefined ? [] : [record.candidateMs]));
-  return {
+function latencySummary(latency: readonly LatencyCount[], side: LatencyCount['side']): LatencySummary {
+  const sketch = new LatencySketch();
+  for (const entry of latency) if (entry.side === side) sketch.addBuckets(entry.buckets);
+  return { samples: sketch.samples, p50: sketch.percentile(50), p99: sketch.percentile(99) };
+}
+
+interface RouteInput {
+  counts: ComparisonCount[];
+  latency: LatencyCount[];
+  examples: ComparisonRecord[];
+}
+
+function routeReport(route: string, input: RouteInput, window: Window | null, examplesPerField: number, noiseThresholds: NoiseThresholds): { report: RouteReport; counts: ComparisonCount[] } {
+  const noisy = noisyPaths(input.counts, noiseThresholds);
+  const counts = countsWithLearnedNoise(input.counts, noisy);
+  const examples = recordsWithLearnedNoise(input.examples, noisy).sort(newestFirst);
+  const outcomes = addOutcomes(emptyCounts(), counts);
+  const report: RouteReport = {
     route,
     noiseThresholds: { ...noiseThresholds },
-    counts,
-    rates: ratesOf(counts),
-    fields: fieldReports([...records].sort(newestFirst), examplesPerField, noisy),
-    latency: {
-      legacy: latencySummary(records.map((record) => record.legacyMs)),
-      candidate: latencySummary(candidateMs),
-    },
-    timeline: timeline(records, window),
-    errors: errorReasons(records),
+    counts: outcomes,
+    rates: ratesOf(outcomes),
+    fields: fieldReports(counts, outcomes.comparisons, examples, examplesPerField, noisy),
+    latency: { legacy: latencySummary(input.latency, 'legacy'), candidate: latencySummary(input.latency, 'candidate') },
+    timeline: timeline(counts, window),
+    errors: errorReasons(counts),
   };
+  return { report, counts };
 }
 
 function integerOption(value: number | undefined, fallback: number, name: string, min: number): number {
@@ -411,32 +462,31 @@ function integerOption(value: number | undefined, fallback: number, name: string
   return value;
 }
 
-/** Builds the report from comparisons (any order). */
-export function buildDiffReport(records: readonly ComparisonRecord[], options: DiffReportOptions): DiffReport {
+/** Builds the report from counts, latency sketches and example comparisons (any order). */
+export function buildReportFromCounts(input: ReportInput, options: DiffReportOptions): DiffReport {
   const examplesPerField = integerOption(options.examplesPerField, DEFAULT_EXAMPLES_PER_FIELD, 'examplesPerField', 0);
   const buckets = integerOption(options.buckets, DEFAULT_BUCKETS, 'buckets', 1);
-  const since = options.since?.getTime();
-  const selected = records.filter(
-    (record) =>
-      (options.route === undefined || record.route === options.route) &&
-      (since === undefined || timeOf(record) >= since),
-  );
-  const window = timeWindow(selected, options, buckets);
+  const since = options.since === undefined ? undefined : floorToMinute(options.since.getTime());
+  const wanted = (route: string, time: number): boolean => (options.route === undefined || route === options.route) && (since === undefined || time >= since);
+  const counts = input.counts.filter((count) => wanted(count.route, Date.parse(count.minute)));
+  const window = timeWindow(counts, options, buckets);
 
-  const byRoute = new Map<string, ComparisonRecord[]>();
-  if (options.route !== undefined) byRoute.set(options.route, []);
-  for (const record of selected) {
-    const list = byRoute.get(record.route) ?? [];
-    list.push(record);
-    byRoute.set(record.route, list);
-  }
-  const routes = [...byRoute.keys()].sort(compareStrings).map((route) => {
-    const thresholds = noiseThresholdsOf(options.noiseThresholds?.[route], route);
-    const noisy = noisyPaths(byRoute.get(route) ?? [], thresholds);
-    const records = withLearnedNoise(byRoute.get(route) ?? [], noisy);
-    return { report: routeReport(route, records, window, examplesPerField, thresholds, noisy), records };
-  });
-  const totals = countOutcomes(routes.flatMap((route) => route.records));
+  const byRoute = new Map<string, RouteInput>();
+  const routeInput = (route: string): RouteInput => {
+    let entry = byRoute.get(route);
+    if (!entry) byRoute.set(route, (entry = { counts: [], latency: [], examples: [] }));
+    return entry;
+  };
+  if (options.route !== undefined) routeInput(options.route);
+  for (const count of counts) routeInput(count.route).counts.push(count);
+  for (const latency of input.latency) if (byRoute.has(latency.route) && wanted(latency.route, Date.parse(latency.minute))) routeInput(latency.route).latency.push(latency);
+  for (const record of input.examples) if (byRoute.has(record.route) && wanted(record.route, timeOf(record))) routeInput(record.route).examples.push(record);
+
+  const routes = [...byRoute.keys()].sort(compareStrings).map((route) =>
+    routeReport(route, byRoute.get(route)!, window, examplesPerField, noiseThresholdsOf(options.noiseThresholds?.[route], route)),
+  );
+  const totals = emptyCounts();
+  for (const route of routes) addOutcomes(totals, route.counts);
   return {
     generatedAt: options.generatedAt.toISOString(),
     filter: { route: options.route ?? null, since: options.since?.toISOString() ?? null },
@@ -451,11 +501,16 @@ export function buildDiffReport(records: readonly ComparisonRecord[], options: D
   };
 }
 
+/** Builds the report from comparisons in memory (any order): they are counted, and are their own examples. */
+export function buildDiffReport(records: readonly ComparisonRecord[], options: DiffReportOptions): DiffReport {
+  return buildReportFromCounts({ ...tallyComparisons(records), examples: records }, options);
+}
+
 /** `omittedThrough` when the report's filter would have counted the missing comparisons, else null. */
 function omittedWithin(options: DiffReportOptions): string | null {
   const through = options.omittedThrough;
   if (through === undefined || Number.isNaN(through.getTime())) return null;
-  if (options.since !== undefined && options.since.getTime() > through.getTime()) return null;
+  if (options.since !== undefined && floorToMinute(options.since.getTime()) >= through.getTime()) return null;
   return through.toISOString();
 }
 

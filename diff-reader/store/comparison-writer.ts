@@ -1,4 +1,5 @@
-import type { ComparisonRecord, ComparisonStore } from '../../core/comparison';
+import type { ComparisonRecord, ComparisonStore, ComparisonTally } from '../../core/comparison';
+import { ComparisonTallier } from '../counts';
 
 export interface ComparisonWriterOptions {
   store: ComparisonStore;
@@ -16,17 +17,32 @@ export interface ComparisonWriterOptions {
   onStoreDown?: (err: Error) => void;
   /** Called when a write succeeds again after an outage, with the comparisons lost during it. */
   onStoreUp?: (droppedDuringOutage: number) => void;
-  /** Called when pruning fails; the batch itself was written, and the next prune catches up. */
+  /** Called when pruning fails; what was written stays written, and the next prune catches up. */
   onPruneError?: (err: Error) => void;
+  /** Counts are written this often (and by flush()); they are held in memory meanwhile. */
+  countsFlushMs?: number;
+  /** Counts of minutes older than this many days are pruned. */
+  keepCountsDays?: number;
+  /** Counts held while the store is away beyond this many distinct entries are given up. */
+  maxHeldCounts?: number;
+  /** Called when counts could not be written and were given up (more than maxHeldCounts held). */
+  onCountsLost?: (comparisons: number, err: Error) => void;
 }
 
 const PRUNE_EVERY_WRITES = 20;
+const PRUNE_COUNTS_EVERY_WRITES = 60;
+const DAY_MS = 86_400_000;
 
 /**
- * Writes comparisons in batches, off the request path. A slow or unreachable store costs comparisons
- * (dropped and counted), never requests.
+ * Writes comparisons in batches, off the request path, and counts every comparison per minute (what reports
+ * count from). A slow or unreachable store costs stored comparisons (dropped and counted), never requests;
+ * counts wait in memory until the store is back.
  */
 export class ComparisonWriter {
+  private readonly tallier = new ComparisonTallier();
+  private countsTimer: NodeJS.Timeout | undefined;
+  private writingCounts: Promise<void> | undefined;
+  private countWrites = 0;
   private queue: ComparisonRecord[] = [];
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> | undefined;
@@ -37,20 +53,29 @@ export class ComparisonWriter {
   constructor(private readonly options: ComparisonWriterOptions) {}
 
   add(record: ComparisonRecord): void {
+    this.tallier.add(record);
+    if (!this.countsTimer) {
+      this.countsTimer = setTimeout(() => void this.flushCounts(), this.options.countsFlushMs ?? 10_000);
+      this.countsTimer.unref();
+    }
     if (this.queue.length >= (this.options.maxQueue ?? 10000)) {
       this.options.onDrop?.('queue-full', record.route, 1);
       return;
     }
     this.queue.push(record);
-    if (this.queue.length >= (this.options.batchSize ?? 200)) void this.flush();
+    if (this.queue.length >= (this.options.batchSize ?? 200)) void this.flushComparisons();
     else if (!this.timer) {
-      this.timer = setTimeout(() => void this.flush(), this.options.flushMs ?? 250);
+      this.timer = setTimeout(() => void this.flushComparisons(), this.options.flushMs ?? 250);
       this.timer.unref();
     }
   }
 
-  /** Writes what is queued; resolves when it is written (or dropped). */
+  /** Writes what is queued and counted; resolves when it is written (or dropped). */
   async flush(): Promise<void> {
+    await Promise.all([this.flushComparisons(), this.flushCounts()]);
+  }
+
+  private async flushComparisons(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     while (this.writing) await this.writing;
@@ -74,6 +99,41 @@ export class ComparisonWriter {
     }
     if (++this.writes % PRUNE_EVERY_WRITES === 1 && this.options.retain) {
       await this.options.store.prune(this.options.retain).catch((err: Error) => this.options.onPruneError?.(err));
+    }
+  }
+
+  private async flushCounts(): Promise<void> {
+    if (this.countsTimer) clearTimeout(this.countsTimer);
+    this.countsTimer = undefined;
+    while (this.writingCounts) await this.writingCounts;
+    if (this.tallier.size === 0) return;
+    this.writingCounts = this.writeCounts(this.tallier.drain()).finally(() => (this.writingCounts = undefined));
+    await this.writingCounts;
+  }
+
+  private async writeCounts(tally: ComparisonTally): Promise<void> {
+    try {
+      await this.options.store.writeCounts(tally);
+    } catch (err) {
+      this.keepCounts(tally, err as Error);
+      return;
+    }
+    const keepDays = this.options.keepCountsDays;
+    if (keepDays && ++this.countWrites % PRUNE_COUNTS_EVERY_WRITES === 1) {
+      await this.options.store.pruneCounts(new Date(Date.now() - keepDays * DAY_MS)).catch((err: Error) => this.options.onPruneError?.(err));
+    }
+  }
+
+  /** Counts not written wait for the next write, unless too many are held already. */
+  private keepCounts(tally: ComparisonTally, err: Error): void {
+    if (this.tallier.size + tally.counts.length + tally.latency.length <= (this.options.maxHeldCounts ?? 50_000)) {
+      this.tallier.restore(tally);
+    } else {
+      this.options.onCountsLost?.(tally.counts.reduce((sum, count) => sum + count.comparisons, 0), err);
+    }
+    if (!this.countsTimer && this.tallier.size > 0) {
+      this.countsTimer = setTimeout(() => void this.flushCounts(), this.options.countsFlushMs ?? 10_000);
+      this.countsTimer.unref();
     }
   }
 

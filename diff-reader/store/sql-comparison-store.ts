@@ -1,4 +1,15 @@
-import { MAX_REPORT_COMPARISONS, type ComparisonQuery, type ComparisonRecord, type ComparisonStore, type FieldDifference } from '../../core/comparison';
+import {
+  MAX_QUERY_COMPARISONS,
+  type ComparisonCount,
+  type ComparisonQuery,
+  type ComparisonRecord,
+  type ComparisonStore,
+  type ComparisonTally,
+  type CountQuery,
+  type FieldDifference,
+  type LatencyCount,
+  type PathKinds,
+} from '../../core/comparison';
 import type { Database } from '../../core/db/database';
 import { decodeMatches, encodeMatches, isPlainMatch, newestArrival } from './match-list';
 
@@ -21,9 +32,26 @@ interface ComparisonRow {
   match_list: string | null;
 }
 
+interface CountRow {
+  route: string;
+  minute: Date | string;
+  result: ComparisonCount['result'];
+  differences: string;
+  noise: string;
+  error: string | null;
+  comparisons: string | number;
+}
+
+interface LatencyRow {
+  route: string;
+  minute: Date | string;
+  side: LatencyCount['side'];
+  buckets: string;
+}
+
 const COLUMNS = 'request_id, route, method, target, at, result, legacy_status, candidate_status, legacy_ms, candidate_ms, differences, noise, error';
 const READ_COLUMNS = `id, ${COLUMNS}, match_list`;
-const MAX_QUERY_ROWS = MAX_REPORT_COMPARISONS;
+const MAX_QUERY_ROWS = MAX_QUERY_COMPARISONS;
 
 /**
  * Comparisons in the state store's database (the schema comes with the state store's migrations). A row
@@ -96,6 +124,7 @@ export class SqlComparisonStore implements ComparisonStore {
       params.push(query.since);
       conditions.push(`at >= $${params.length}`);
     }
+    if (query.differing) conditions.push(`match_list IS NULL AND (result <> 'match' OR noise <> '[]'::jsonb)`);
     const limit = Math.min(query.limit ?? MAX_QUERY_ROWS, MAX_QUERY_ROWS);
     // Every row holds at least one comparison, so `limit` rows always hold the newest `limit` comparisons.
     params.push(limit);
@@ -141,7 +170,6 @@ export class SqlComparisonStore implements ComparisonStore {
    * boundary is one index lookup whatever the table holds.
    */
   async prune(keep: number): Promise<number> {
-    // How far pruning reached is kept, so a report can say which part of its window it no longer has.
     const { rows } = await this.db.query<{ deleted: string | number }>(
       `WITH boundary AS (
          SELECT id FROM strangler_comparisons
@@ -150,13 +178,91 @@ export class SqlComparisonStore implements ComparisonStore {
        doomed AS (
          DELETE FROM strangler_comparisons
          WHERE id <= (SELECT id FROM boundary)
-         RETURNING at, comparisons),
-       reached AS (
-         INSERT INTO strangler_comparisons_pruned (through)
-         SELECT max(at) FROM doomed HAVING count(*) > 0
-         ON CONFLICT (single) DO UPDATE SET through = greatest(strangler_comparisons_pruned.through, excluded.through))
+         RETURNING comparisons)
        SELECT coalesce(sum(comparisons), 0) AS deleted FROM doomed`,
       [keep],
+    );
+    return Number(rows[0]?.deleted ?? 0);
+  }
+
+  async writeCounts(tally: ComparisonTally): Promise<void> {
+    if (tally.counts.length === 0 && tally.latency.length === 0) return;
+    const { counts, latency } = tally;
+    await this.db.query(
+      `WITH counted AS (
+         INSERT INTO strangler_comparison_counts (route, minute, result, differences, noise, error, comparisons)
+         SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[]))
+       INSERT INTO strangler_comparison_latency (route, minute, side, buckets)
+       SELECT * FROM unnest($8::text[], $9::timestamptz[], $10::text[], $11::text[])`,
+      [
+        counts.map((c) => c.route),
+        counts.map((c) => c.minute),
+        counts.map((c) => c.result),
+        counts.map((c) => JSON.stringify(c.differences)),
+        counts.map((c) => JSON.stringify(c.noise)),
+        counts.map((c) => c.error) as string[],
+        counts.map((c) => c.comparisons),
+        latency.map((l) => l.route),
+        latency.map((l) => l.minute),
+        latency.map((l) => l.side),
+        latency.map((l) => JSON.stringify(l.buckets)),
+      ],
+    );
+  }
+
+  async readCounts(query: CountQuery): Promise<ComparisonTally> {
+    const conditions: string[] = [];
+    const params: Array<string | Date> = [];
+    if (query.route) {
+      params.push(query.route);
+      conditions.push(`route = $${params.length}`);
+    }
+    if (query.since) {
+      params.push(query.since);
+      conditions.push(`minute >= date_trunc('minute', $${params.length}::timestamptz)`);
+    }
+    const where = conditions.length ? `WHERE ${conditions.join(' AND ')}` : '';
+    const [counted, timed] = await Promise.all([
+      this.db.query<CountRow>(
+        `SELECT route, minute, result, differences, noise, error, sum(comparisons) AS comparisons
+         FROM strangler_comparison_counts ${where}
+         GROUP BY route, minute, result, differences, noise, error
+         ORDER BY minute, route, result, differences, noise, error`,
+        params,
+      ),
+      this.db.query<LatencyRow>(`SELECT route, minute, side, buckets FROM strangler_comparison_latency ${where} ORDER BY minute, route, side`, params),
+    ]);
+    return {
+      counts: counted.rows.map(
+        (row): ComparisonCount => ({
+          route: row.route,
+          minute: new Date(row.minute).toISOString(),
+          result: row.result,
+          differences: JSON.parse(row.differences) as PathKinds[],
+          noise: JSON.parse(row.noise) as PathKinds[],
+          error: row.error,
+          comparisons: Number(row.comparisons),
+        }),
+      ),
+      latency: timed.rows.map(
+        (row): LatencyCount => ({ route: row.route, minute: new Date(row.minute).toISOString(), side: row.side, buckets: JSON.parse(row.buckets) as LatencyCount['buckets'] }),
+      ),
+    };
+  }
+
+  /** Counts are kept by age; how far they were pruned is kept too, so a report can say what it no longer counts. */
+  async pruneCounts(before: Date): Promise<number> {
+    const { rows } = await this.db.query<{ deleted: string | number }>(
+      `WITH counted AS (
+         DELETE FROM strangler_comparison_counts WHERE minute < date_trunc('minute', $1::timestamptz) RETURNING minute),
+       timed AS (
+         DELETE FROM strangler_comparison_latency WHERE minute < date_trunc('minute', $1::timestamptz) RETURNING minute),
+       reached AS (
+         INSERT INTO strangler_comparisons_pruned (through)
+         SELECT max(minute) + interval '1 minute' FROM (SELECT minute FROM counted UNION ALL SELECT minute FROM timed) gone HAVING count(*) > 0
+         ON CONFLICT (single) DO UPDATE SET through = greatest(strangler_comparisons_pruned.through, excluded.through))
+       SELECT count(*) AS deleted FROM counted`,
+      [before],
     );
     return Number(rows[0]?.deleted ?? 0);
   }

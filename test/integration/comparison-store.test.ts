@@ -5,6 +5,8 @@ import type { ComparisonRecord } from '../../core/comparison';
 import type { Database } from '../../core/db/database';
 import { EmbeddedDatabase } from '../../core/db/embedded';
 import { PostgresDatabase } from '../../core/db/postgres';
+import { LatencySketch } from '../../core/latency-sketch';
+import { tallyComparisons } from '../../diff-reader/counts';
 import { ComparisonWriter } from '../../diff-reader/store/comparison-writer';
 import { SqlComparisonStore } from '../../diff-reader/store/sql-comparison-store';
 import { MIGRATIONS, migrate } from '../../rollout/migrations';
@@ -89,22 +91,79 @@ describe.each([
     expect((await store.query({})).map((r) => r.requestId)).toEqual(Array.from({ length: 30 }, (_, i) => `req-${i}`));
   });
 
-  test('prune keeps at least the newest N comparisons, a batch whole, and remembers the newest arrival it deleted', async () => {
+  test('query({ differing }) leaves plain matches out: what reports take examples from', async () => {
+    const differing = await store.query({ differing: true });
+    expect(differing.map((r) => r.requestId)).toEqual(['req-0', 'req-3', 'req-4', 'req-6', 'req-9', 'req-12', 'req-15', 'req-18', 'req-21', 'req-24', 'req-27']);
+    expect((await store.query({ differing: true, route: 'orders', limit: 2 })).map((r) => r.requestId)).toEqual(['req-21', 'req-27']);
+  });
+
+  test('prune keeps at least the newest N comparisons, a batch whole', async () => {
     await db.query('DELETE FROM strangler_comparisons');
-    expect(await store.prunedThrough()).toBeUndefined();
     for (const first of [0, 10, 20]) await store.write(Array.from({ length: 10 }, (_, i) => record(first + i)));
     // The last batch alone holds 10: req-21, 24, 27 (mismatches), then its matches.
     expect(await store.prune(10)).toBe(20);
     expect((await store.query({})).map((r) => r.requestId)).toEqual(Array.from({ length: 10 }, (_, i) => `req-${i + 20}`));
-    expect(await store.prunedThrough()).toEqual(new Date(record(19).at));
     expect(await store.prune(10)).toBe(0);
-    // Nothing deleted: the mark stays where it was.
-    expect(await store.prunedThrough()).toEqual(new Date(record(19).at));
     // The newest rows are the last batch's matches (orders: req-23, 25, 29; users: req-20, 22, 26, 28):
     // together they hold at least 4, so only the batch's mismatches, written before them, go.
     expect(await store.prune(4)).toBe(3);
     expect((await store.query({})).map((r) => r.requestId)).toEqual(['req-20', 'req-22', 'req-23', 'req-25', 'req-26', 'req-28', 'req-29']);
-    expect(await store.prunedThrough()).toEqual(new Date(record(27).at));
+  });
+
+  test('counts from several writes of the same minutes add up; route and since filter by whole minutes', async () => {
+    const minute = (m: number): string => new Date(Date.UTC(2026, 10, 24, 11, m)).toISOString();
+    const at = (m: number, s: number): string => new Date(Date.UTC(2026, 10, 24, 11, m, s)).toISOString();
+    const price = [{ path: '$.items[*].price', kind: 'changed' as const, legacy: '1', candidate: '2' }];
+    const first = tallyComparisons([
+      record(1, { at: at(0, 5) }),
+      record(3, { at: at(0, 50), result: 'mismatch', differences: price, legacyMs: 40 }),
+      record(5, { at: at(1, 0), route: 'orders' }),
+      record(2, { at: at(1, 30), result: 'error', error: 'new service refused the connection', candidateMs: undefined }),
+    ]);
+    // A second proxy, the same minutes: the counts add up instead of replacing each other.
+    const second = tallyComparisons([record(7, { at: at(0, 59) }), record(9, { at: at(0, 1), result: 'mismatch', differences: price })]);
+    await store.writeCounts(first);
+    await store.writeCounts(second);
+    await store.writeCounts({ counts: [], latency: [] });
+
+    const all = await store.readCounts({});
+    const mine = all.counts.filter((count) => count.minute >= minute(0));
+    expect(mine).toEqual([
+      { route: 'orders', minute: minute(0), result: 'match', differences: [], noise: [], error: null, comparisons: 2 },
+      { route: 'orders', minute: minute(0), result: 'mismatch', differences: [{ path: '$.items[*].price', kinds: ['changed'] }], noise: [], error: null, comparisons: 2 },
+      { route: 'orders', minute: minute(1), result: 'match', differences: [], noise: [], error: null, comparisons: 1 },
+      { route: 'users', minute: minute(1), result: 'error', differences: [], noise: [], error: 'new service refused the connection', comparisons: 1 },
+    ]);
+    // Latency: one sketch per route, minute and side and write; merged, they hold every sample.
+    const ordersMinute0 = new LatencySketch();
+    for (const entry of all.latency) if (entry.route === 'orders' && entry.minute === minute(0) && entry.side === 'legacy') ordersMinute0.addBuckets(entry.buckets);
+    expect(ordersMinute0.samples).toBe(4);
+    expect(Math.abs(ordersMinute0.percentile(100)! - 40)).toBeLessThanOrEqual(0.4);
+    expect(all.latency.filter((entry) => entry.route === 'users' && entry.side === 'candidate')).toEqual([]);
+
+    expect((await store.readCounts({ route: 'users' })).counts.map((count) => count.result)).toEqual(['error']);
+    // since inside minute 1 counts the whole of minute 1.
+    const since = await store.readCounts({ since: new Date(at(1, 45)) });
+    expect(since.counts.map((count) => [count.route, count.minute, count.comparisons])).toEqual([
+      ['orders', minute(1), 1],
+      ['users', minute(1), 1],
+    ]);
+    expect(new Set(since.latency.map((entry) => entry.minute))).toEqual(new Set([minute(1)]));
+  });
+
+  test('pruneCounts deletes whole minutes before a time and remembers where counting now starts', async () => {
+    expect(await store.prunedThrough()).toBeUndefined();
+    const at = (m: number): string => new Date(Date.UTC(2026, 10, 24, 12, m, 10)).toISOString();
+    await store.writeCounts(tallyComparisons([record(1, { at: at(0) }), record(2, { at: at(1) }), record(3, { at: at(2) })]));
+    // 12:02:30 cuts before minute 12:02 (a minute is not cut in two).
+    expect(await store.pruneCounts(new Date(Date.UTC(2026, 10, 24, 12, 2, 30)))).toBeGreaterThanOrEqual(2);
+    expect(await store.prunedThrough()).toEqual(new Date(Date.UTC(2026, 10, 24, 12, 2)));
+    const left = await store.readCounts({});
+    expect(left.counts.map((count) => count.minute)).toEqual([new Date(Date.UTC(2026, 10, 24, 12, 2)).toISOString()]);
+    expect(left.latency.every((entry) => entry.minute === new Date(Date.UTC(2026, 10, 24, 12, 2)).toISOString())).toBe(true);
+    // Nothing deleted: the mark stays where it was.
+    expect(await store.pruneCounts(new Date(Date.UTC(2026, 10, 24, 12, 1)))).toBe(0);
+    expect(await store.prunedThrough()).toEqual(new Date(Date.UTC(2026, 10, 24, 12, 2)));
   });
 });
 
@@ -128,6 +187,8 @@ describe('comparison store upgrade', () => {
       }
       await migrate(db);
       const store = new SqlComparisonStore(db);
+      // They have no counts: reports say they are not counted (through the end of the newest one's minute).
+      expect(await store.prunedThrough()).toEqual(new Date(Date.UTC(2026, 10, 24, 10, 1)));
       await store.write([record(10), record(11)]);
       expect(await store.prune(4)).toBe(3);
       expect((await store.query({})).map((r) => r.requestId)).toEqual(['old-3', 'old-4', 'req-10', 'req-11']);
@@ -177,9 +238,63 @@ describe('comparison writer', () => {
       expect(await store.get('req-500')).toBeDefined();
       // One outage: reported once when it began and once when it ended, with every failed write's comparisons.
       expect(outages).toEqual([`down: true`, `up after ${40 + 50 + 100} lost`]);
+      // Counts waited in memory through the outage: every comparison is counted, stored or not.
+      const { counts } = await store.readCounts({});
+      expect(counts.reduce((sum, count) => sum + count.comparisons, 0)).toBe(120 + 40 + 300 + 1);
     } finally {
       await db.close();
       await relay.close();
+      await database.drop();
+    }
+  });
+
+  test('counts are written every countsFlushMs on their own; held counts beyond maxHeldCounts are given up and reported', async () => {
+    const database = await createTestDatabase();
+    const { relay, url: relayedUrl } = await TcpRelay.inFront(database.url);
+    const db = new PostgresDatabase({ url: relayedUrl });
+    await migrate(db);
+    const store = new SqlComparisonStore(db);
+    const lost: number[] = [];
+    const writer = new ComparisonWriter({ store, countsFlushMs: 30, maxHeldCounts: 6, onCountsLost: (comparisons) => lost.push(comparisons) });
+    const total = async (): Promise<number> => (await store.readCounts({})).counts.reduce((sum, count) => sum + count.comparisons, 0);
+    try {
+      for (let i = 0; i < 10; i++) writer.add(record(i));
+      const deadline = Date.now() + 5000;
+      while ((await total()) < 10 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(await total()).toBe(10);
+
+      await relay.cut();
+      // Minute 10:00 of two routes, mismatch and match: 4 counts and 4 latency sketches, more than 6.
+      for (let i = 10; i < 20; i++) writer.add(record(i));
+      await writer.flush();
+      expect(lost).toEqual([10]);
+      await relay.restore();
+      writer.add(record(20));
+      await writer.flush();
+      expect(await total()).toBe(11);
+    } finally {
+      await db.close();
+      await relay.close();
+      await database.drop();
+    }
+  });
+
+  test('count retention: the first counts write prunes minutes older than keepCountsDays', async () => {
+    const database = await createTestDatabase();
+    const db = new PostgresDatabase({ url: database.url });
+    try {
+      await migrate(db);
+      const store = new SqlComparisonStore(db);
+      const writer = new ComparisonWriter({ store, keepCountsDays: 2 });
+      const now = Date.now();
+      writer.add(record(1, { at: new Date(now - 3 * 86_400_000).toISOString() }));
+      writer.add(record(2, { at: new Date(now).toISOString() }));
+      await writer.flush();
+      const { counts } = await store.readCounts({});
+      expect(counts.map((count) => count.route)).toEqual(['users']);
+      expect((await store.prunedThrough())!.getTime()).toBe(Math.floor((now - 3 * 86_400_000) / 60_000) * 60_000 + 60_000);
+    } finally {
+      await db.close();
       await database.drop();
     }
   });

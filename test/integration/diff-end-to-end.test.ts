@@ -7,6 +7,7 @@ import { startLegacyMonolith } from '../../examples/legacy-monolith';
 import { startOrdersService } from '../../examples/orders-service';
 import { startProxy, type RunningProxy } from '../../proxy/start';
 import { PostgresDatabase } from '../../core/db/postgres';
+import type { DiffReportJson } from '../../diff-reader/report';
 import { SqlComparisonStore } from '../../diff-reader/store/sql-comparison-store';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres';
 import { eventually } from '../helpers/eventually';
@@ -144,6 +145,7 @@ describe('the demo in shadow (its own strangler.yaml): one real difference, one 
   test('--route, --format text, --out FILE, and --since filtering through the CLI', async () => {
     type Report = {
       filter: { route: string | null; since: string | null };
+      window: { from: string | null };
       totals: { counts: { comparisons: number } };
       routes: Array<{ route: string; counts: { comparisons: number; match: number; mismatch: number; noise: number; error: number } }>;
     };
@@ -211,40 +213,48 @@ describe('the demo in shadow (its own strangler.yaml): one real difference, one 
       }
     }
     times.sort((a, b) => a - b);
+    // Reports count by whole minutes: a since inside a minute counts that whole minute, and says so.
     const middle = times[15]!;
-    const atOrAfter = times.filter((time) => time >= middle).length;
-    expect(atOrAfter).toBeGreaterThan(0);
-    expect(atOrAfter).toBeLessThan(30); // 30 requests one after another are not all in one millisecond
+    const minuteOfMiddle = Math.floor(middle / 60_000) * 60_000;
+    const fromThatMinute = times.filter((time) => time >= minuteOfMiddle).length;
     const some = await json('--since', new Date(middle).toISOString());
-    expect(some.totals.counts.comparisons).toBe(atOrAfter);
-    expect(some.routes[0]!.counts).toMatchObject({ comparisons: atOrAfter, mismatch: atOrAfter });
+    expect(some.window.from).toBe(new Date(minuteOfMiddle).toISOString());
+    expect(some.totals.counts.comparisons).toBe(fromThatMinute);
+    expect(some.routes[0]!.counts).toMatchObject({ comparisons: fromThatMinute, mismatch: fromThatMinute });
   });
 
-  // Last: it prunes the comparisons the tests above count.
-  test('after retention pruned comparisons, the report says which part of its window is missing', async () => {
+  // Last: it prunes what the tests above count.
+  test('counts outlive the comparisons kept; once counts are pruned, the report says which part of its window is missing', async () => {
     // A report flushes what the proxy has queued, so all 30 are in the store before pruning.
     await fetch(`http://127.0.0.1:${proxy.adminAddress.port}/diff/report`, { headers: { authorization: `Bearer ${TOKEN}` } });
     const db = new PostgresDatabase({ url: database.url });
-    let through: string;
+    const store = new SqlComparisonStore(db);
+    const report = async (...extra: string[]): Promise<DiffReportJson> => {
+      const run = await cli(['diff', 'report', '--format', 'json', ...extra, ...flags]);
+      expect(run.stderr).toBe('');
+      return JSON.parse(run.stdout) as DiffReportJson;
+    };
     try {
-      const store = new SqlComparisonStore(db);
       expect(await store.prune(10)).toBe(20);
-      through = (await store.prunedThrough())!.toISOString();
+      const kept = new Set((await store.query({})).map((record) => record.requestId));
+      const afterRowPrune = await report();
+      expect(afterRowPrune.totals.counts.comparisons).toBe(30);
+      expect(afterRowPrune.window.omittedThrough).toBeNull();
+      const examples = afterRowPrune.routes.flatMap((route) => route.fields.flatMap((field) => field.examples.map((example) => example.requestId)));
+      expect(examples.length).toBeGreaterThan(0);
+      expect(examples.filter((id) => !kept.has(id))).toEqual([]);
+
+      expect(await store.pruneCounts(new Date(Date.now() + 60_000))).toBeGreaterThan(0);
+      const through = (await store.prunedThrough())!.toISOString();
+      const afterCountPrune = await report();
+      expect(afterCountPrune.totals.counts.comparisons).toBe(0);
+      expect(afterCountPrune.window.omittedThrough).toBe(through);
+      const text = await cli(['diff', 'report', '--format', 'text', ...flags]);
+      expect(text.stdout.split('\n')).toContain(`Not counted: comparisons before ${through} (their counts are older than state.keepCountsDays)`);
+      // A window that starts after the pruned minutes misses nothing.
+      expect((await report('--since', through)).window.omittedThrough).toBeNull();
     } finally {
       await db.close();
     }
-
-    const run = await cli(['diff', 'report', '--format', 'json', ...flags]);
-    expect(run.stderr).toBe('');
-    const report = JSON.parse(run.stdout) as { window: { omittedThrough: string | null }; totals: { counts: { comparisons: number } } };
-    expect(report.totals.counts.comparisons).toBe(10);
-    expect(report.window.omittedThrough).toBe(through);
-    const text = await cli(['diff', 'report', '--format', 'text', ...flags]);
-    expect(text.stdout.split('\n')).toContain(
-      `Not counted: comparisons up to ${through} (pruned by state.keepComparisons, or older than the newest 200,000 a report reads)`,
-    );
-    // A window that starts after the pruned ones misses nothing.
-    const later = await cli(['diff', 'report', '--format', 'json', '--since', new Date(Date.parse(through) + 1).toISOString(), ...flags]);
-    expect((JSON.parse(later.stdout) as { window: { omittedThrough: string | null } }).window.omittedThrough).toBeNull();
   });
 });

@@ -1,10 +1,10 @@
 import type { ComparisonRecord, ComparisonResult, FieldDifference } from '../../core/comparison';
+import { LATENCY_RELATIVE_ACCURACY } from '../../core/latency-sketch';
 import {
   DIFF_REPORT_FORMAT,
   buildDiffReport,
   codeSpan,
   escapeHtml,
-  nearestRank,
   renderDiffReport,
   renderHtml,
   renderJson,
@@ -13,6 +13,7 @@ import {
   type DiffReport,
   type DiffReportFormat,
 } from '../../diff-reader/report';
+import { formatMs } from '../../diff-reader/report/format';
 
 // ---------------------------------------------------------------------------------------------------------
 // Hand-built comparisons
@@ -111,20 +112,6 @@ function route(report: DiffReport, name: string) {
 // ---------------------------------------------------------------------------------------------------------
 // The model
 
-describe('nearestRank', () => {
-  test('is the value at rank ceil(p/100 · n) of the sorted values', () => {
-    const hundred = Array.from({ length: 100 }, (_, index) => index + 1);
-    expect(nearestRank(hundred, 50)).toBe(50);
-    expect(nearestRank(hundred, 99)).toBe(99);
-    expect(nearestRank([5, 7, 9, 11, 13, 15, 200], 50)).toBe(11);
-    expect(nearestRank([5, 7, 9, 11, 13, 15, 200], 99)).toBe(200);
-    expect(nearestRank([42], 50)).toBe(42);
-    expect(nearestRank([42], 99)).toBe(42);
-    expect(nearestRank([1, 2], 0)).toBe(1);
-    expect(nearestRank([], 50)).toBeNull();
-  });
-});
-
 describe('buildDiffReport', () => {
   test('counts and rates per route and in total; routes sorted by name', () => {
     const report = build();
@@ -185,14 +172,23 @@ describe('buildDiffReport', () => {
     expect(() => buildDiffReport(many, { generatedAt: GENERATED_AT, buckets: 0 })).toThrow(/buckets/);
   });
 
-  test('latency p50/p99 per side, nearest-rank on the exact values; no candidate latency for errors', () => {
+  test('latency p50/p99 per side, nearest rank within 1 %; no candidate latency for errors', () => {
+    const within = (actual: number | null, exact: number): void => {
+      expect(actual).not.toBeNull();
+      expect(Math.abs(actual! - exact)).toBeLessThanOrEqual(exact * LATENCY_RELATIVE_ACCURACY);
+    };
     const orders = route(build(), 'orders');
-    expect(orders.latency.legacy).toEqual({ samples: 10, p50: 50, p99: 100 });
-    expect(orders.latency.candidate).toEqual({ samples: 7, p50: 11, p99: 200 });
-    expect(route(build(), 'users').latency).toEqual({
-      legacy: { samples: 2, p50: 3, p99: 5 },
-      candidate: { samples: 2, p50: 4, p99: 6 },
-    });
+    expect([orders.latency.legacy.samples, orders.latency.candidate.samples]).toEqual([10, 7]);
+    within(orders.latency.legacy.p50, 50);
+    within(orders.latency.legacy.p99, 100);
+    within(orders.latency.candidate.p50, 11);
+    within(orders.latency.candidate.p99, 200);
+    const users = route(build(), 'users').latency;
+    expect([users.legacy.samples, users.candidate.samples]).toEqual([2, 2]);
+    within(users.legacy.p50, 3);
+    within(users.legacy.p99, 5);
+    within(users.candidate.p50, 4);
+    within(users.candidate.p99, 6);
   });
 
   test('error reasons with counts, count desc then reason', () => {
@@ -203,23 +199,40 @@ describe('buildDiffReport', () => {
     expect(route(build(), 'users').errors).toEqual([]);
   });
 
-  test('mismatch rate over time: buckets between the first and the last comparison, the same for every route', () => {
+  test('mismatch rate over time: whole-minute buckets from the first comparison\'s minute to the end of the last one\'s, the same for every route', () => {
     const report = build();
-    expect(report.window).toEqual({ from: minutes(0), to: minutes(90), bucketMs: 30 * 60_000, omittedThrough: null });
+    // 91 minutes in 3 buckets: 31 minutes each, the last one 29.
+    expect(report.window).toEqual({ from: minutes(0), to: minutes(91), bucketMs: 31 * 60_000, omittedThrough: null });
     expect(route(report, 'orders').timeline).toEqual([
-      { start: minutes(0), end: minutes(30), comparisons: 3, mismatches: 2, mismatchRate: 2 / 3 },
-      { start: minutes(30), end: minutes(60), comparisons: 3, mismatches: 0, mismatchRate: 0 },
-      { start: minutes(60), end: minutes(90), comparisons: 4, mismatches: 0, mismatchRate: 0 }, // last end inclusive
+      { start: minutes(0), end: minutes(31), comparisons: 4, mismatches: 2, mismatchRate: 2 / 4 },
+      { start: minutes(31), end: minutes(62), comparisons: 3, mismatches: 0, mismatchRate: 0 },
+      { start: minutes(62), end: minutes(91), comparisons: 3, mismatches: 0, mismatchRate: 0 },
     ]);
     expect(route(report, 'users').timeline.map((bucket) => [bucket.comparisons, bucket.mismatchRate])).toEqual([
       [1, 0],
       [1, 0],
       [0, null],
     ]);
-    expect(route(buildDiffReport(fixture(), { generatedAt: GENERATED_AT }), 'orders').timeline).toHaveLength(24);
+    // 24 buckets wanted, but none is shorter than a minute: 91 minutes make 23 buckets of 4 minutes.
+    const fine = route(buildDiffReport(fixture(), { generatedAt: GENERATED_AT }), 'orders').timeline;
+    expect(fine).toHaveLength(23);
+    expect(fine.at(-1)).toMatchObject({ start: minutes(88), end: minutes(91), comparisons: 1 });
   });
 
-  test('since: only comparisons at or after it, buckets from since to generatedAt', () => {
+  test('comparisons inside one minute count together, at that minute', () => {
+    const at = (seconds: number): string => new Date(T0 + seconds * 1000).toISOString();
+    const report = buildDiffReport(
+      [record('a', 'r', at(1), 'match', 1, 1), record('b', 'r', at(59.999), 'mismatch', 1, 1), record('c', 'r', at(60), 'match', 1, 1)],
+      { generatedAt: GENERATED_AT, buckets: 2 },
+    );
+    expect(report.window).toEqual({ from: minutes(0), to: minutes(2), bucketMs: 60_000, omittedThrough: null });
+    expect(report.routes[0].timeline.map((bucket) => [bucket.start, bucket.comparisons, bucket.mismatches])).toEqual([
+      [minutes(0), 2, 1],
+      [minutes(1), 1, 0],
+    ]);
+  });
+
+  test('since: only comparisons from its minute on, buckets from that minute to generatedAt', () => {
     const report = build({ since: new Date(minutes(30)) });
     expect(report.filter.since).toBe(minutes(30));
     expect(report.window).toEqual({ from: minutes(30), to: minutes(120), bucketMs: 30 * 60_000, omittedThrough: null });
@@ -231,6 +244,12 @@ describe('buildDiffReport', () => {
       [minutes(90), 1],
     ]);
     expect(route(report, 'users').counts.comparisons).toBe(1);
+
+    // Inside a minute, the whole minute counts, and the window says where it starts.
+    const inside = build({ since: new Date(T0 + 30 * 60_000 + 25_000) });
+    expect(inside.filter.since).toBe(new Date(T0 + 30 * 60_000 + 25_000).toISOString());
+    expect(inside.window.from).toBe(minutes(30));
+    expect(route(inside, 'orders').counts.comparisons).toBe(7);
   });
 
   test('route filter: only that route, and present even without comparisons', () => {
@@ -238,7 +257,7 @@ describe('buildDiffReport', () => {
     expect(users.filter.route).toBe('users');
     expect(users.routes.map((entry) => entry.route)).toEqual(['users']);
     expect(users.totals.counts.comparisons).toBe(2);
-    expect(users.window).toEqual({ from: minutes(5), to: minutes(55), bucketMs: (50 * 60_000) / 3, omittedThrough: null });
+    expect(users.window).toEqual({ from: minutes(5), to: minutes(56), bucketMs: 17 * 60_000, omittedThrough: null });
 
     const none = build({ route: 'nope' });
     expect(none.routes).toEqual([
@@ -270,11 +289,11 @@ describe('buildDiffReport', () => {
     });
   });
 
-  test('all comparisons at one instant: a single bucket', () => {
+  test('all comparisons at one instant: a single bucket of that minute', () => {
     const report = buildDiffReport([record('a', 'r', minutes(0), 'mismatch', 1, 1)], { generatedAt: GENERATED_AT });
-    expect(report.window).toEqual({ from: minutes(0), to: minutes(0), bucketMs: 0, omittedThrough: null });
+    expect(report.window).toEqual({ from: minutes(0), to: minutes(1), bucketMs: 60_000, omittedThrough: null });
     expect(report.routes[0].timeline).toEqual([
-      { start: minutes(0), end: minutes(0), comparisons: 1, mismatches: 1, mismatchRate: 1 },
+      { start: minutes(0), end: minutes(1), comparisons: 1, mismatches: 1, mismatchRate: 1 },
     ]);
   });
 
@@ -289,16 +308,16 @@ describe('buildDiffReport', () => {
 });
 
 describe('buildDiffReport: comparisons missing from its window', () => {
-  const NOTE = `Not counted: comparisons up to ${minutes(20)} (pruned by state.keepComparisons, or older than the newest 200,000 a report reads)`;
+  const NOTE = `Not counted: comparisons before ${minutes(20)} (their counts are older than state.keepCountsDays)`;
 
   test('without since, pruned comparisons are always missing from the report', () => {
     expect(build({ omittedThrough: new Date(minutes(20)) }).window.omittedThrough).toBe(minutes(20));
   });
 
-  test('with since, only when the missing ones fall at or after it', () => {
+  test('with since, only when the missing minutes fall inside its window', () => {
     expect(build({ since: new Date(minutes(10)), omittedThrough: new Date(minutes(20)) }).window.omittedThrough).toBe(minutes(20));
-    expect(build({ since: new Date(minutes(20)), omittedThrough: new Date(minutes(20)) }).window.omittedThrough).toBe(minutes(20));
-    expect(build({ since: new Date(minutes(21)), omittedThrough: new Date(minutes(20)) }).window.omittedThrough).toBeNull();
+    expect(build({ since: new Date(T0 + 19 * 60_000 + 30_000), omittedThrough: new Date(minutes(20)) }).window.omittedThrough).toBe(minutes(20));
+    expect(build({ since: new Date(minutes(20)), omittedThrough: new Date(minutes(20)) }).window.omittedThrough).toBeNull();
   });
 
   test('an invalid date is ignored rather than printed', () => {
@@ -436,8 +455,10 @@ describe('renderText', () => {
   });
 
   test('latency and errors', () => {
-    expect(text).toMatch(/^ {2}legacy +50 +100 +10$/m);
-    expect(text).toMatch(/^ {2}new +11 +200 +7$/m);
+    const { legacy, candidate } = route(build(), 'orders').latency;
+    expect(formatMs(legacy.p50)).toBe('49.9'); // 50 within the sketch's 1 %, one decimal
+    expect(text).toContain(`  legacy      ${formatMs(legacy.p50)}  ${formatMs(legacy.p99)}       10\n`);
+    expect(text).toContain(`  new         ${formatMs(candidate.p50)}  ${formatMs(candidate.p99)}        7\n`);
     expect(text).toMatch(/^ {2}timeout +2$/m);
     expect(text).toMatch(/^ {2}\(no reason given\) +1$/m);
   });
@@ -478,7 +499,8 @@ describe('renderMarkdown', () => {
     );
     expect(markdown).toContain('### `orders`\n\n❌ 20.0 % mismatches · 10 comparisons');
     expect(markdown).toContain('### `users`\n\n✅ no mismatches · 2 comparisons');
-    expect(markdown).toContain('Latency p50 / p99: legacy 50 / 100 ms, new 11 / 200 ms');
+    const { legacy, candidate } = route(build(), 'orders').latency;
+    expect(markdown).toContain(`Latency p50 / p99: legacy ${formatMs(legacy.p50)} / ${formatMs(legacy.p99)} ms, new ${formatMs(candidate.p50)} / ${formatMs(candidate.p99)} ms`);
     expect(markdown).toContain(
       [
         '| Field | Count | Share | Noise | Example legacy → new | Request |',
@@ -555,7 +577,9 @@ describe('renderHtml', () => {
     const html = renderHtml(build());
     expect(html).toContain('<span data-route="orders" data-metric="mismatch-rate" data-value="0.2">20.0 %</span>');
     expect(html).toContain('<span data-route="orders" data-metric="comparisons" data-value="10">10</span>');
-    expect(html).toContain('<span data-route="orders" data-metric="latency-new-p99" data-value="200">200</span>');
+    const p99 = route(build(), 'orders').latency.candidate.p99!;
+    expect(Math.abs(p99 - 200)).toBeLessThanOrEqual(2);
+    expect(html).toContain(`<span data-route="orders" data-metric="latency-new-p99" data-value="${p99}">${formatMs(p99)}</span>`);
     expect(html).toContain('<span data-scope="total" data-metric="mismatch" data-value="2">2</span>');
     expect(html).toContain(
       `<span data-route="orders" data-metric="field-count" data-field="${PRICE}" data-value="2">2</span>`,

@@ -1,0 +1,99 @@
+import type { ComparisonCount, ComparisonRecord, ComparisonTally, DifferenceKind, FieldDifference, LatencySide, PathKinds } from '../core/comparison';
+import { LatencySketch } from '../core/latency-sketch';
+
+export const MINUTE_MS = 60_000;
+
+/** The ISO-8601 start of the minute `time` falls in. */
+export function minuteOf(time: number): string {
+  return new Date(Math.floor(time / MINUTE_MS) * MINUTE_MS).toISOString();
+}
+
+/** Each path once, with every kind seen there, sorted by path. */
+export function pathKinds(differences: readonly FieldDifference[]): PathKinds[] {
+  if (differences.length === 0) return [];
+  const kinds = new Map<string, Set<DifferenceKind>>();
+  for (const difference of differences) {
+    let seen = kinds.get(difference.path);
+    if (!seen) kinds.set(difference.path, (seen = new Set()));
+    seen.add(difference.kind);
+  }
+  return [...kinds]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([path, seen]) => ({ path, kinds: [...seen].sort() }));
+}
+
+interface LatencyEntry {
+  route: string;
+  minute: string;
+  side: LatencySide;
+  sketch: LatencySketch;
+}
+
+/**
+ * Folds comparisons into per-minute counts and latency sketches. Its size grows with routes × minutes ×
+ * distinct outcomes, not with traffic, so it can hold comparisons while the store is away.
+ */
+export class ComparisonTallier {
+  private counts = new Map<string, ComparisonCount>();
+  private latency = new Map<string, LatencyEntry>();
+
+  /** Distinct counts and sketches held. */
+  get size(): number {
+    return this.counts.size + this.latency.size;
+  }
+
+  add(record: ComparisonRecord): void {
+    const time = Date.parse(record.at);
+    if (Number.isNaN(time)) return;
+    const minute = minuteOf(time);
+    const differences = pathKinds(record.differences);
+    const noise = pathKinds(record.noise);
+    const error = record.result === 'error' ? (record.error ?? '') : null;
+    this.addCount({ route: record.route, minute, result: record.result, differences, noise, error, comparisons: 1 });
+    this.sketchOf(record.route, minute, 'legacy').add(record.legacyMs);
+    if (record.candidateMs !== undefined) this.sketchOf(record.route, minute, 'candidate').add(record.candidateMs);
+  }
+
+  /** Adds counts already tallied (a write that failed goes back in). */
+  restore(tally: ComparisonTally): void {
+    for (const count of tally.counts) this.addCount({ ...count });
+    for (const latency of tally.latency) this.sketchOf(latency.route, latency.minute, latency.side).addBuckets(latency.buckets);
+  }
+
+  /** What is held, in a stable order; the tallier is empty afterwards. */
+  drain(): ComparisonTally {
+    const tally: ComparisonTally = {
+      counts: [...this.counts.values()],
+      latency: [...this.latency.values()].map(({ route, minute, side, sketch }) => ({ route, minute, side, buckets: sketch.buckets() })),
+    };
+    this.counts = new Map();
+    this.latency = new Map();
+    return tally;
+  }
+
+  private addCount(count: ComparisonCount): void {
+    const key = countKey(count);
+    const held = this.counts.get(key);
+    if (held) held.comparisons += count.comparisons;
+    else this.counts.set(key, count);
+  }
+
+  private sketchOf(route: string, minute: string, side: LatencySide): LatencySketch {
+    const key = `${route}\u0000${minute}\u0000${side}`;
+    let entry = this.latency.get(key);
+    if (!entry) this.latency.set(key, (entry = { route, minute, side, sketch: new LatencySketch() }));
+    return entry.sketch;
+  }
+}
+
+/** Counts with the same key add up. */
+export function countKey(count: ComparisonCount): string {
+  return JSON.stringify([count.route, count.minute, count.result, count.differences, count.noise, count.error]);
+}
+
+/** The counts and latencies of a set of comparisons. */
+export function tallyComparisons(records: readonly ComparisonRecord[]): ComparisonTally {
+  const tallier = new ComparisonTallier();
+  for (const record of records) tallier.add(record);
+  return tallier.drain();
+}
