@@ -36,6 +36,8 @@ interface LatencyEntry {
 export class ComparisonTallier {
   private counts = new Map<string, ComparisonCount>();
   private latency = new Map<string, LatencyEntry>();
+  private lastMinuteStart = Number.NaN;
+  private lastMinute = '';
 
   /** Distinct counts and sketches held. */
   get size(): number {
@@ -45,7 +47,7 @@ export class ComparisonTallier {
   add(record: ComparisonRecord): void {
     const time = Date.parse(record.at);
     if (Number.isNaN(time)) return;
-    const minute = minuteOf(time);
+    const minute = this.minuteOf(time);
     const differences = pathKinds(record.differences);
     const noise = pathKinds(record.noise);
     const error = record.result === 'error' ? (record.error ?? '') : null;
@@ -69,6 +71,16 @@ export class ComparisonTallier {
     this.counts = new Map();
     this.latency = new Map();
     return tally;
+  }
+
+  /** minuteOf, remembering the last one: comparisons arrive minute after minute. */
+  private minuteOf(time: number): string {
+    const start = Math.floor(time / MINUTE_MS) * MINUTE_MS;
+    if (start !== this.lastMinuteStart) {
+      this.lastMinuteStart = start;
+      this.lastMinute = new Date(start).toISOString();
+    }
+    return this.lastMinute;
   }
 
   private addCount(count: ComparisonCount): void {

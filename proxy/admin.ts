@@ -20,7 +20,7 @@ export interface AdminOptions {
   /** Replaces the Unleash client token without a restart (after a 401/403). */
   setFlagsClientToken?: (token: string) => void;
   /** Shadow comparisons, for diff reports. */
-  comparisons?: { store: ComparisonStore; flush(): Promise<void> };
+  comparisons?: { store: ComparisonStore; flush(): Promise<void>; keepsMatches: boolean };
 }
 
 export interface RouteSummary {
@@ -143,7 +143,10 @@ export function buildAdminApi(options: AdminOptions): FastifyInstance {
     const comparisons = options.comparisons;
     if (comparisons) await comparisons.flush();
     const record = comparisons ? await storeCall(() => comparisons.store.get(request.params.requestId)) : undefined;
-    if (!record) return reply.code(404).send({ error: `no comparison for request id "${request.params.requestId}"` });
+    if (!record) {
+      const why = comparisons && !comparisons.keepsMatches ? ' (plain matches are counted, not kept, unless state.keepMatches is true)' : '';
+      return reply.code(404).send({ error: `no comparison for request id "${request.params.requestId}"${why}` });
+    }
     return record;
   });
 

@@ -29,6 +29,7 @@ export function startShadowComparisons(config: StranglerConfig, store: Compariso
     store,
     retain: config.state.keepComparisons,
     keepCountsDays: config.state.keepCountsDays,
+    storeMatches: config.state.keepMatches,
     onDrop: (reason, route, count) => metrics.drop(route, reason, count),
     onStoreDown: (err) => logger.warn({ err: err.message }, 'comparison store unreachable: comparisons are dropped (counted as store-error) until it is back'),
     onStoreUp: (dropped) => logger.info({ dropped }, 'comparison store reachable again'),

@@ -44,7 +44,7 @@ export async function startProxy(config: StranglerConfig, logger: Logger = creat
     registry,
     isDraining: () => draining,
     setFlagsClientToken: flags.setClientToken?.bind(flags),
-    comparisons: { store: comparisons, flush: () => shadow.writer.flush() },
+    comparisons: { store: comparisons, flush: () => shadow.writer.flush(), keepsMatches: config.state.keepMatches },
   });
   let proxyAddress: AddressInfo;
   try {

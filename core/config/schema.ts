@@ -282,7 +282,7 @@ class Fields {
 const TOP_KEYS = ['listen', 'admin', 'state', 'flags', 'upstreams', 'routes'];
 const LISTEN_KEYS = ['host', 'port', 'maxHeaderBytes', 'drainTimeoutMs', 'trustedProxies'];
 const ADMIN_KEYS = ['host', 'port', 'token'];
-const STATE_KEYS = ['url', 'pollMs', 'keepComparisons', 'keepCountsDays'];
+const STATE_KEYS = ['url', 'pollMs', 'keepComparisons', 'keepCountsDays', 'keepMatches'];
 const FLAGS_KEYS = ['provider', 'url', 'clientToken', 'adminToken', 'environment', 'project', 'appName', 'refreshMs', 'bootstrap'];
 const UNLEASH_ONLY_KEYS = FLAGS_KEYS.filter((key) => key !== 'provider');
 const UPSTREAM_KEYS = ['url', 'timeoutMs', 'connections', 'preserveHost', 'tls'];
@@ -418,6 +418,7 @@ function readState(ck: Checker, f: Fields | undefined): StateConfig | undefined 
     pollMs: f.get('pollMs', ck.integer(50, 60000)) ?? 500,
     keepComparisons: f.get('keepComparisons', ck.integer(100, 100000000)) ?? 100000,
     keepCountsDays: f.get('keepCountsDays', ck.integer(1, 3650)) ?? 30,
+    keepMatches: f.get('keepMatches', ck.boolean()) ?? false,
   };
 }
 

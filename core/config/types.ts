@@ -34,6 +34,8 @@ export interface StateConfig {
   keepComparisons: number;
   /** Days of per-minute comparison counts kept (what diff reports count from). */
   keepCountsDays: number;
+  /** Store plain matches as well as the comparisons with something to show (they are always counted). */
+  keepMatches: boolean;
 }
 
 /** Route state lives in strangler's own state store. */

@@ -1,5 +1,6 @@
 import type { ComparisonRecord, ComparisonStore, ComparisonTally } from '../../core/comparison';
 import { ComparisonTallier } from '../counts';
+import { isPlainMatch } from './match-list';
 
 export interface ComparisonWriterOptions {
   store: ComparisonStore;
@@ -11,6 +12,8 @@ export interface ComparisonWriterOptions {
   maxQueue?: number;
   /** Comparisons kept in the store; older ones are pruned after writes. */
   retain?: number;
+  /** Store plain matches too (default: they are only counted, as most comparisons on a healthy route are matches). */
+  storeMatches?: boolean;
   /** Called for comparisons not stored, per route: `queue-full` or `store-error`. */
   onDrop?: (reason: 'queue-full' | 'store-error', route: string, count: number) => void;
   /** Called when a write fails after the last one succeeded (once per outage, not per batch). */
@@ -34,8 +37,8 @@ const PRUNE_COUNTS_EVERY_WRITES = 60;
 const DAY_MS = 86_400_000;
 
 /**
- * Writes comparisons in batches, off the request path, and counts every comparison per minute (what reports
- * count from). A slow or unreachable store costs stored comparisons (dropped and counted), never requests;
+ * Counts every comparison per minute (what reports count from) and writes the comparisons worth showing
+ * (differences, noise, errors; plain matches too with storeMatches) in batches, off the request path. A slow or unreachable store costs stored comparisons (dropped and counted), never requests;
  * counts wait in memory until the store is back.
  */
 export class ComparisonWriter {
@@ -58,6 +61,7 @@ export class ComparisonWriter {
       this.countsTimer = setTimeout(() => void this.flushCounts(), this.options.countsFlushMs ?? 10_000);
       this.countsTimer.unref();
     }
+    if (!this.options.storeMatches && isPlainMatch(record)) return;
     if (this.queue.length >= (this.options.maxQueue ?? 10000)) {
       this.options.onDrop?.('queue-full', record.route, 1);
       return;

@@ -25,7 +25,7 @@ export function testConfig(upstreams: UpstreamConfig[], routes: RouteConfig[], e
     file: 'test.yaml',
     listen: { host: '127.0.0.1', port: 0, maxHeaderBytes: 16384, drainTimeoutMs: 5000, trustedProxies: [] },
     admin: { host: '127.0.0.1', port: 0, token: 'test-admin-token' },
-    state: { url: 'embedded:./.strangler-test', pollMs: 200, keepComparisons: 100000, keepCountsDays: 30 },
+    state: { url: 'embedded:./.strangler-test', pollMs: 200, keepComparisons: 100000, keepCountsDays: 30, keepMatches: false },
     flags: { provider: 'embedded' },
     upstreams: Object.fromEntries(upstreams.map((u) => [u.name, u])),
     routes,

@@ -83,7 +83,7 @@ describe('strangler config validate', () => {
         file: good,
         listen: { host: '127.0.0.1', port: 8181, maxHeaderBytes: 16384, drainTimeoutMs: 10000, trustedProxies: [] },
         admin: { host: '127.0.0.1', port: 9191, token: '***' },
-        state: { url: 'embedded:./.strangler', pollMs: 500, keepComparisons: 100000, keepCountsDays: 30 },
+        state: { url: 'embedded:./.strangler', pollMs: 500, keepComparisons: 100000, keepCountsDays: 30, keepMatches: false },
         flags: { provider: 'embedded' },
         upstreams: {
           legacy: { name: 'legacy', url: 'http://127.0.0.1:3000', timeoutMs: 30000, connections: 128, preserveHost: false },
@@ -187,7 +187,7 @@ describe('strangler config validate', () => {
     expect(parsed.ok).toBe(true);
     expect(parsed.config).toMatchObject({
       admin: { token: '***' },
-      state: { url: 'postgres://strangler:***@db.internal:5432/strangler?sslmode=require&sslpassword=***', pollMs: 250, keepComparisons: 100000, keepCountsDays: 30 },
+      state: { url: 'postgres://strangler:***@db.internal:5432/strangler?sslmode=require&sslpassword=***', pollMs: 250, keepComparisons: 100000, keepCountsDays: 30, keepMatches: false },
       flags: {
         provider: 'unleash',
         url: 'http://ops:***@unleash.internal:4242',

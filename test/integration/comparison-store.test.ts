@@ -215,6 +215,7 @@ describe('comparison writer', () => {
       flushMs: 20,
       maxQueue: 100,
       retain: 1000,
+      storeMatches: true,
       onDrop,
       onStoreDown: (err) => outages.push(`down: ${err instanceof Error}`),
       onStoreUp: (lost) => outages.push(`up after ${lost} lost`),
@@ -279,6 +280,30 @@ describe('comparison writer', () => {
     }
   });
 
+  test('by default plain matches are counted and not stored; everything with something to show is stored', async () => {
+    const database = await createTestDatabase();
+    const db = new PostgresDatabase({ url: database.url });
+    try {
+      await migrate(db);
+      const store = new SqlComparisonStore(db);
+      const writer = new ComparisonWriter({ store });
+      const noisyMatch = record(1, { noise: [{ path: '$.meta.ts', kind: 'changed', legacy: '"a"', candidate: '"b"' }] });
+      for (const comparison of [record(0), record(1), record(2), record(3), noisyMatch]) writer.add(comparison);
+      await writer.flush();
+      // record(0) and record(3) are mismatches; the noisy match has something to show.
+      expect((await store.query({})).map((r) => [r.requestId, r.result, r.noise.length])).toEqual([
+        ['req-0', 'mismatch', 0],
+        ['req-1', 'match', 1],
+        ['req-3', 'mismatch', 0],
+      ]);
+      const { counts } = await store.readCounts({});
+      expect(counts.reduce((sum, count) => sum + count.comparisons, 0)).toBe(5);
+    } finally {
+      await db.close();
+      await database.drop();
+    }
+  });
+
   test('count retention: the first counts write prunes minutes older than keepCountsDays', async () => {
     const database = await createTestDatabase();
     const db = new PostgresDatabase({ url: database.url });
@@ -305,7 +330,7 @@ describe('comparison writer', () => {
     try {
       await migrate(db);
       const store = new SqlComparisonStore(db);
-      const writer = new ComparisonWriter({ store, batchSize: 1, retain: 5 });
+      const writer = new ComparisonWriter({ store, batchSize: 1, retain: 5, storeMatches: true });
       for (let i = 0; i < 25; i++) {
         writer.add(record(i));
         await writer.flush();
@@ -334,6 +359,7 @@ describe('comparison writer', () => {
         store,
         batchSize: 1,
         retain: 5,
+        storeMatches: true,
         onDrop: (reason, route, n) => dropped.push(`${reason} ${route} ${n}`),
         onStoreDown: (err) => dropped.push(`down: ${err.message}`),
         onPruneError: (err) => pruneErrors.push(err.message),

@@ -110,7 +110,7 @@ describe('the demo in shadow (its own strangler.yaml): one real difference, one 
     expect(shown.stdout).toMatch(/noise \(legacy differs from itself here\):\n {2}\$\.generatedAt {2}changed/);
     const missing = await cli(['diff', 'show', 'nope', ...flags]);
     expect(missing.status).toBe(1);
-    expect(missing.stderr).toBe('strangler: GET /comparisons/nope failed (404): no comparison for request id "nope"\n');
+    expect(missing.stderr).toBe('strangler: GET /comparisons/nope failed (404): no comparison for request id "nope" (plain matches are counted, not kept, unless state.keepMatches is true)\n');
   });
 
   test('markdown and html reports, and bad flags', async () => {

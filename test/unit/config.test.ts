@@ -82,7 +82,7 @@ describe('parseConfig: the DESIGN.md example', () => {
       file: FILE,
       listen: { host: '0.0.0.0', port: 8080, maxHeaderBytes: 16384, drainTimeoutMs: 10000, trustedProxies: [] },
       admin: { host: '127.0.0.1', port: 9090, token: TOKEN },
-      state: { url: 'embedded:./.strangler', pollMs: 500, keepComparisons: 100000, keepCountsDays: 30 },
+      state: { url: 'embedded:./.strangler', pollMs: 500, keepComparisons: 100000, keepCountsDays: 30, keepMatches: false },
       flags: { provider: 'embedded' },
       upstreams: {
         legacy: { name: 'legacy', url: 'http://127.0.0.1:3000', timeoutMs: 30000, connections: 128, preserveHost: false },
@@ -125,7 +125,7 @@ describe('parseConfig: the DESIGN.md example', () => {
     const config = parseConfig(BASE, FILE, ENV);
     expect(config.listen).toEqual({ host: '0.0.0.0', port: 8080, maxHeaderBytes: 16384, drainTimeoutMs: 10000, trustedProxies: [] });
     expect(config.admin).toEqual({ host: '127.0.0.1', port: 9090, token: TOKEN });
-    expect(config.state).toEqual({ url: 'embedded:./.strangler', pollMs: 500, keepComparisons: 100000, keepCountsDays: 30 });
+    expect(config.state).toEqual({ url: 'embedded:./.strangler', pollMs: 500, keepComparisons: 100000, keepCountsDays: 30, keepMatches: false });
     expect(config.flags).toEqual({ provider: 'embedded' });
     expect(config.routes).toEqual([]);
   });
@@ -195,7 +195,7 @@ routes:
     expect(config.file).toBe('conf/prod.yaml');
     expect(config.listen).toEqual({ host: '127.0.0.1', port: 0, maxHeaderBytes: 32768, drainTimeoutMs: 0, trustedProxies: ['10.0.0.0/8', '192.0.2.7', 'fd00::/8'] });
     expect(config.admin).toEqual({ host: '0.0.0.0', port: 0, token: 'abcdefgh' });
-    expect(config.state).toEqual({ url: 'postgres://strangler:pw@db.internal:5432/strangler', pollMs: 50, keepComparisons: 5000, keepCountsDays: 30 });
+    expect(config.state).toEqual({ url: 'postgres://strangler:pw@db.internal:5432/strangler', pollMs: 50, keepComparisons: 5000, keepCountsDays: 30, keepMatches: false });
     expect(config.upstreams.legacy).toEqual({
       name: 'legacy',
       url: 'https://legacy.internal',
@@ -237,6 +237,7 @@ describe('parseConfig: one message per mistake, with its line', () => {
     expect(messagesOf(`${BASE}state: { keepComparisons: 99 }\n`)).toEqual(['strangler.yaml:5 state.keepComparisons: must be an integer from 100 to 100000000, got 99']);
     expect(messagesOf(`${BASE}state: { keepCountsDays: 0 }\n`)).toEqual(['strangler.yaml:5 state.keepCountsDays: must be an integer from 1 to 3650, got 0']);
     expect(messagesOf(`${BASE}state: { keepCountsDays: 1.5 }\n`)).toEqual(['strangler.yaml:5 state.keepCountsDays: must be an integer from 1 to 3650, got 1.5']);
+    expect(messagesOf(`${BASE}state: { keepMatches: yes-please }\n`)).toEqual([expect.stringMatching(/^strangler\.yaml:5 state\.keepMatches: must be (true or false|a boolean)/)]);
     expect(messagesOf(`${BASE}listen: { maxHeaderBytes: 512 }\nstate: { pollMs: 10 }\n`)).toEqual([
       'strangler.yaml:5 listen.maxHeaderBytes: must be an integer from 1024 to 1048576, got 512',
       'strangler.yaml:6 state.pollMs: must be an integer from 50 to 60000, got 10',
