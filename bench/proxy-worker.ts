@@ -146,6 +146,8 @@ class DiscardingComparisonStore implements ComparisonStore {
   records = 0;
   batches = 0;
   prunes = 0;
+  counted = 0;
+  countWrites = 0;
 
   constructor(readonly kind = 'no-op') {}
 
@@ -167,7 +169,10 @@ class DiscardingComparisonStore implements ComparisonStore {
     return 0;
   }
 
-  async writeCounts(_tally: ComparisonTally): Promise<void> {}
+  async writeCounts(tally: ComparisonTally): Promise<void> {
+    this.counted += tally.counts.reduce((sum, count) => sum + count.comparisons, 0);
+    this.countWrites++;
+  }
 
   async readCounts(): Promise<ComparisonTally> {
     return { counts: [], latency: [] };
@@ -204,6 +209,7 @@ class CountingComparisonStore extends DiscardingComparisonStore {
 
   override async writeCounts(tally: ComparisonTally): Promise<void> {
     await this.inner.writeCounts(tally);
+    await super.writeCounts(tally);
   }
 
   override async pruneCounts(before: Date): Promise<number> {
@@ -289,6 +295,7 @@ async function startStrangler(args: string[], variant: OrdersVariant, compare = 
     };
     shadow = {
       async stats() {
+        await comparisons.writer.flush();
         const compared = await countsBy(registry, 'strangler_shadow_comparisons_total', 'result');
         return {
           /** Copies finished (legacy and new both answered); handed to the comparator unless `compare` is false. */
@@ -298,7 +305,7 @@ async function startStrangler(args: string[], variant: OrdersVariant, compare = 
           dropped: await countsBy(registry, 'strangler_shadow_dropped_total', 'reason'),
           failed,
           ...(lastFailure ? { lastFailure } : {}),
-          stored: { kind: store.kind, records: store.records, batches: store.batches, prunes: store.prunes },
+          stored: { kind: store.kind, records: store.records, batches: store.batches, prunes: store.prunes, counted: store.counted, countWrites: store.countWrites },
         };
       },
     };

@@ -454,7 +454,7 @@ interface ShadowStats {
   failed: number;
   lastFailure?: string;
   /** What reached the comparison store (`kind`: no-op unless --shadow-store named a real one). */
-  stored: { kind?: string; records: number; batches: number; prunes: number };
+  stored: { kind?: string; records: number; batches: number; prunes: number; counted?: number; countWrites?: number };
 }
 
 class Bench {
@@ -1141,7 +1141,7 @@ function printShadowCost(c: ShadowCost, offStats: WorkerStats | undefined): void
     `  strangler-shadow compared ${count(w.comparisons)} of ${c.requests === null ? '?' : count(c.requests)} requests (${c.comparedShare === null ? '–' : (c.comparedShare * 100).toFixed(2)} %; whole run incl. warm-up, checks, paced): ` +
       `${results}${extra.map(([k, v]) => `, ${k} ${count(v)}`).join('')}; exchanges handed over ${count(w.exchanges)}; ` +
       `dropped ${dropped.length ? dropped.map(([k, v]) => `${k} ${count(v)}`).join(', ') : 'none'}; comparisons failed ${w.failed}; ` +
-      `store (${w.stored.kind ?? 'no-op'}) got ${count(w.stored.records)} records in ${count(w.stored.batches)} batches`,
+      `store (${w.stored.kind ?? 'no-op'}) got ${count(w.stored.records)} records in ${count(w.stored.batches)} batches and counts of ${count(w.stored.counted ?? 0)} comparisons in ${count(w.stored.countWrites ?? 0)} writes (plain matches are counted, not stored)`,
   );
   if (w.lastFailure) console.log(`  last comparison failure: ${w.lastFailure.trim()}`);
   if (offStats?.shadow) console.log(`  strangler-legacy (shadow off) compared ${count(offStats.shadow.comparisons)} (expected 0)`);
