@@ -166,7 +166,7 @@ function latencyTable(route: RouteReport): string {
     `<td class="n">${metric(scope, `latency-${side}-p99`, summary.p99, formatMs(summary.p99))}</td>` +
     `<td class="n">${formatCount(summary.samples)}</td></tr>`;
   return [
-    '<figure><figcaption>Latency (ms, nearest-rank percentiles)</figcaption>',
+    '<figure><figcaption>Latency (ms, nearest-rank percentiles within 1 %)</figcaption>',
     '<table class="latency"><thead><tr><th></th><th class="n">p50</th><th class="n">p99</th><th class="n">samples</th></tr></thead><tbody>',
     row('legacy', 'legacy', route.latency.legacy),
     row('new', 'new', route.latency.candidate),
