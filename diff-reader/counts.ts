@@ -62,14 +62,20 @@ export class ComparisonTallier {
     for (const latency of tally.latency) this.sketchOf(latency.route, latency.minute, latency.side).addBuckets(latency.buckets);
   }
 
-  /** What is held, in a stable order; the tallier is empty afterwards. */
-  drain(): ComparisonTally {
-    const tally: ComparisonTally = {
-      counts: [...this.counts.values()],
-      latency: [...this.latency.values()].map(({ route, minute, side, sketch }) => ({ route, minute, side, buckets: sketch.buckets() })),
-    };
-    this.counts = new Map();
-    this.latency = new Map();
+  /** What is held (of minutes starting before `before`, when given), in a stable order; it is held no longer. */
+  drain(before?: number): ComparisonTally {
+    const taken = (minute: string): boolean => before === undefined || Date.parse(minute) < before;
+    const tally: ComparisonTally = { counts: [], latency: [] };
+    for (const [key, count] of this.counts) {
+      if (!taken(count.minute)) continue;
+      tally.counts.push(count);
+      this.counts.delete(key);
+    }
+    for (const [key, { route, minute, side, sketch }] of this.latency) {
+      if (!taken(minute)) continue;
+      tally.latency.push({ route, minute, side, buckets: sketch.buckets() });
+      this.latency.delete(key);
+    }
     return tally;
   }
 

@@ -1,5 +1,5 @@
 import type { ComparisonRecord, ComparisonStore, ComparisonTally } from '../../core/comparison';
-import { ComparisonTallier } from '../counts';
+import { ComparisonTallier, MINUTE_MS } from '../counts';
 import { isPlainMatch } from './match-list';
 
 export interface ComparisonWriterOptions {
@@ -22,7 +22,10 @@ export interface ComparisonWriterOptions {
   onStoreUp?: (droppedDuringOutage: number) => void;
   /** Called when pruning fails; what was written stays written, and the next prune catches up. */
   onPruneError?: (err: Error) => void;
-  /** Counts are written this often (and by flush()); they are held in memory meanwhile. */
+  /**
+   * How often finished minutes' counts are written (the minute under way waits for its end, so a minute is
+   * mostly one row per outcome); flush() writes everything. Held in memory meanwhile.
+   */
   countsFlushMs?: number;
   /** Counts of minutes older than this many days are pruned. */
   keepCountsDays?: number;
@@ -35,6 +38,11 @@ export interface ComparisonWriterOptions {
 const PRUNE_EVERY_WRITES = 20;
 const PRUNE_COUNTS_EVERY_WRITES = 60;
 const DAY_MS = 86_400_000;
+
+/** The start of the current minute: counts of minutes before it are final. */
+function finishedMinutes(): number {
+  return Math.floor(Date.now() / MINUTE_MS) * MINUTE_MS;
+}
 
 /**
  * Counts every comparison per minute (what reports count from) and writes the comparisons worth showing
@@ -57,10 +65,7 @@ export class ComparisonWriter {
 
   add(record: ComparisonRecord): void {
     this.tallier.add(record);
-    if (!this.countsTimer) {
-      this.countsTimer = setTimeout(() => void this.flushCounts(), this.options.countsFlushMs ?? 10_000);
-      this.countsTimer.unref();
-    }
+    this.timeHeldCounts();
     if (!this.options.storeMatches && isPlainMatch(record)) return;
     if (this.queue.length >= (this.options.maxQueue ?? 10000)) {
       this.options.onDrop?.('queue-full', record.route, 1);
@@ -106,13 +111,23 @@ export class ComparisonWriter {
     }
   }
 
-  private async flushCounts(): Promise<void> {
+  /** Writes the counts of minutes before `before` (all without it); a minute still held is timed again. */
+  private async flushCounts(before?: number): Promise<void> {
     if (this.countsTimer) clearTimeout(this.countsTimer);
     this.countsTimer = undefined;
     while (this.writingCounts) await this.writingCounts;
-    if (this.tallier.size === 0) return;
-    this.writingCounts = this.writeCounts(this.tallier.drain()).finally(() => (this.writingCounts = undefined));
-    await this.writingCounts;
+    const tally = this.tallier.drain(before);
+    if (tally.counts.length > 0 || tally.latency.length > 0) {
+      this.writingCounts = this.writeCounts(tally).finally(() => (this.writingCounts = undefined));
+      await this.writingCounts;
+    }
+    this.timeHeldCounts();
+  }
+
+  private timeHeldCounts(): void {
+    if (this.countsTimer || this.tallier.size === 0) return;
+    this.countsTimer = setTimeout(() => void this.flushCounts(finishedMinutes()), this.options.countsFlushMs ?? 10_000);
+    this.countsTimer.unref();
   }
 
   private async writeCounts(tally: ComparisonTally): Promise<void> {
@@ -134,10 +149,6 @@ export class ComparisonWriter {
       this.tallier.restore(tally);
     } else {
       this.options.onCountsLost?.(tally.counts.reduce((sum, count) => sum + count.comparisons, 0), err);
-    }
-    if (!this.countsTimer && this.tallier.size > 0) {
-      this.countsTimer = setTimeout(() => void this.flushCounts(), this.options.countsFlushMs ?? 10_000);
-      this.countsTimer.unref();
     }
   }
 

@@ -249,7 +249,7 @@ describe('comparison writer', () => {
     }
   });
 
-  test('counts are written every countsFlushMs on their own; held counts beyond maxHeldCounts are given up and reported', async () => {
+  test('finished minutes are written every countsFlushMs, the minute under way by flush(); held counts beyond maxHeldCounts are given up and reported', async () => {
     const database = await createTestDatabase();
     const { relay, url: relayedUrl } = await TcpRelay.inFront(database.url);
     const db = new PostgresDatabase({ url: relayedUrl });
@@ -258,11 +258,18 @@ describe('comparison writer', () => {
     const lost: number[] = [];
     const writer = new ComparisonWriter({ store, countsFlushMs: 30, maxHeldCounts: 6, onCountsLost: (comparisons) => lost.push(comparisons) });
     const total = async (): Promise<number> => (await store.readCounts({})).counts.reduce((sum, count) => sum + count.comparisons, 0);
+    const minutesAgo = (minutes: number): string => new Date(Date.now() - minutes * 60_000).toISOString();
     try {
-      for (let i = 0; i < 10; i++) writer.add(record(i));
+      for (let i = 0; i < 10; i++) writer.add(record(i, { at: minutesAgo(2) }));
+      writer.add(record(99, { at: minutesAgo(-1) })); // a minute not finished yet, whenever the test runs
       const deadline = Date.now() + 5000;
       while ((await total()) < 10 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
       expect(await total()).toBe(10);
+      // The minute under way waits for its end (several timer periods here), unless flushed.
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      expect(await total()).toBe(10);
+      await writer.flush();
+      expect(await total()).toBe(11);
 
       await relay.cut();
       // Minute 10:00 of two routes, mismatch and match: 4 counts and 4 latency sketches, more than 6.
@@ -272,7 +279,7 @@ describe('comparison writer', () => {
       await relay.restore();
       writer.add(record(20));
       await writer.flush();
-      expect(await total()).toBe(11);
+      expect(await total()).toBe(12);
     } finally {
       await db.close();
       await relay.close();
