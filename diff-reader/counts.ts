@@ -3,13 +3,18 @@ import { LatencySketch } from '../core/latency-sketch';
 
 export const MINUTE_MS = 60_000;
 
+/** The start (epoch ms) of the minute `time` falls in. */
+export function minuteStart(time: number): number {
+  return Math.floor(time / MINUTE_MS) * MINUTE_MS;
+}
+
 /** The ISO-8601 start of the minute `time` falls in. */
 export function minuteOf(time: number): string {
-  return new Date(Math.floor(time / MINUTE_MS) * MINUTE_MS).toISOString();
+  return new Date(minuteStart(time)).toISOString();
 }
 
 /** Each path once, with every kind seen there, sorted by path. */
-export function pathKinds(differences: readonly FieldDifference[]): PathKinds[] {
+export function pathKinds(differences: ReadonlyArray<Pick<FieldDifference, 'path' | 'kind'>>): PathKinds[] {
   if (differences.length === 0) return [];
   const kinds = new Map<string, Set<DifferenceKind>>();
   for (const difference of differences) {
@@ -20,6 +25,11 @@ export function pathKinds(differences: readonly FieldDifference[]): PathKinds[] 
   return [...kinds]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([path, seen]) => ({ path, kinds: [...seen].sort() }));
+}
+
+/** The paths of both lists, each once, with the kinds seen there in either, sorted by path. */
+export function mergePathKinds(a: readonly PathKinds[], b: readonly PathKinds[]): PathKinds[] {
+  return pathKinds([...a, ...b].flatMap(({ path, kinds }) => kinds.map((kind) => ({ path, kind }))));
 }
 
 interface LatencyEntry {
@@ -81,7 +91,7 @@ export class ComparisonTallier {
 
   /** minuteOf, remembering the last one: comparisons arrive minute after minute. */
   private minuteOf(time: number): string {
-    const start = Math.floor(time / MINUTE_MS) * MINUTE_MS;
+    const start = minuteStart(time);
     if (start !== this.lastMinuteStart) {
       this.lastMinuteStart = start;
       this.lastMinute = new Date(start).toISOString();

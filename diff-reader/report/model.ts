@@ -29,10 +29,9 @@ import {
   type FieldDifference,
   type LatencyCount,
   type NoiseThresholds,
-  type PathKinds,
 } from '../../core/comparison';
 import { LatencySketch } from '../../core/latency-sketch';
-import { MINUTE_MS, tallyComparisons } from '../counts';
+import { MINUTE_MS, mergePathKinds, minuteStart, tallyComparisons } from '../counts';
 import { coveredBy } from '../engine/noise';
 
 export interface DiffReportOptions {
@@ -183,10 +182,6 @@ function timeOf(record: ComparisonRecord): number {
   return Date.parse(record.at);
 }
 
-function floorToMinute(time: number): number {
-  return Math.floor(time / MINUTE_MS) * MINUTE_MS;
-}
-
 function emptyCounts(): OutcomeCounts {
   return { comparisons: 0, match: 0, mismatch: 0, noise: 0, error: 0 };
 }
@@ -214,16 +209,6 @@ function newestFirst(a: ComparisonRecord, b: ComparisonRecord): number {
     return tb - ta;
   }
   return compareStrings(a.requestId, b.requestId);
-}
-
-function mergePathKinds(a: readonly PathKinds[], b: readonly PathKinds[]): PathKinds[] {
-  const kinds = new Map<string, Set<DifferenceKind>>();
-  for (const entry of [...a, ...b]) {
-    const seen = kinds.get(entry.path) ?? new Set<DifferenceKind>();
-    for (const kind of entry.kinds) seen.add(kind);
-    kinds.set(entry.path, seen);
-  }
-  return [...kinds].sort(([x], [y]) => compareStrings(x, y)).map(([path, seen]) => ({ path, kinds: [...seen].sort(compareStrings) }));
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -378,7 +363,7 @@ function timeWindow(counts: readonly ComparisonCount[], options: DiffReportOptio
   let from: number;
   let to: number;
   if (options.since) {
-    from = floorToMinute(options.since.getTime());
+    from = minuteStart(options.since.getTime());
     to = Math.max(from, options.generatedAt.getTime());
   } else {
     const minutes = counts.map((count) => Date.parse(count.minute)).filter((time) => !Number.isNaN(time));
@@ -466,7 +451,7 @@ function integerOption(value: number | undefined, fallback: number, name: string
 export function buildReportFromCounts(input: ReportInput, options: DiffReportOptions): DiffReport {
   const examplesPerField = integerOption(options.examplesPerField, DEFAULT_EXAMPLES_PER_FIELD, 'examplesPerField', 0);
   const buckets = integerOption(options.buckets, DEFAULT_BUCKETS, 'buckets', 1);
-  const since = options.since === undefined ? undefined : floorToMinute(options.since.getTime());
+  const since = options.since === undefined ? undefined : minuteStart(options.since.getTime());
   const wanted = (route: string, time: number): boolean => (options.route === undefined || route === options.route) && (since === undefined || time >= since);
   const counts = input.counts.filter((count) => wanted(count.route, Date.parse(count.minute)));
   const window = timeWindow(counts, options, buckets);
@@ -510,7 +495,7 @@ export function buildDiffReport(records: readonly ComparisonRecord[], options: D
 function omittedWithin(options: DiffReportOptions): string | null {
   const through = options.omittedThrough;
   if (through === undefined || Number.isNaN(through.getTime())) return null;
-  if (options.since !== undefined && floorToMinute(options.since.getTime()) >= through.getTime()) return null;
+  if (options.since !== undefined && minuteStart(options.since.getTime()) >= through.getTime()) return null;
   return through.toISOString();
 }
 

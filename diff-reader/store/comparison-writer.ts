@@ -1,5 +1,5 @@
 import type { ComparisonRecord, ComparisonStore, ComparisonTally } from '../../core/comparison';
-import { ComparisonTallier, MINUTE_MS } from '../counts';
+import { ComparisonTallier, minuteStart } from '../counts';
 import { isPlainMatch } from './match-list';
 
 export interface ComparisonWriterOptions {
@@ -41,13 +41,14 @@ const DAY_MS = 86_400_000;
 
 /** The start of the current minute: counts of minutes before it are final. */
 function finishedMinutes(): number {
-  return Math.floor(Date.now() / MINUTE_MS) * MINUTE_MS;
+  return minuteStart(Date.now());
 }
 
 /**
  * Counts every comparison per minute (what reports count from) and writes the comparisons worth showing
- * (differences, noise, errors; plain matches too with storeMatches) in batches, off the request path. A slow or unreachable store costs stored comparisons (dropped and counted), never requests;
- * counts wait in memory until the store is back.
+ * (differences, noise, errors; plain matches too with storeMatches) in batches, off the request path. A slow
+ * or unreachable store costs stored comparisons (dropped and counted), never requests; counts wait in memory
+ * until the store is back.
  */
 export class ComparisonWriter {
   private readonly tallier = new ComparisonTallier();
