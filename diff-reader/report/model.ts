@@ -366,10 +366,17 @@ function timeWindow(counts: readonly ComparisonCount[], options: DiffReportOptio
     from = minuteStart(options.since.getTime());
     to = Math.max(from, options.generatedAt.getTime());
   } else {
-    const minutes = counts.map((count) => Date.parse(count.minute)).filter((time) => !Number.isNaN(time));
-    if (minutes.length === 0) return null;
-    from = Math.min(...minutes);
-    to = Math.max(...minutes) + MINUTE_MS;
+    // A loop, not Math.min(...minutes): a month of counts is more arguments than a call takes.
+    from = Number.POSITIVE_INFINITY;
+    let last = Number.NEGATIVE_INFINITY;
+    for (const count of counts) {
+      const time = Date.parse(count.minute);
+      if (Number.isNaN(time)) continue;
+      from = Math.min(from, time);
+      last = Math.max(last, time);
+    }
+    if (from === Number.POSITIVE_INFINITY) return null;
+    to = last + MINUTE_MS;
   }
   const bucketMs = Math.max(1, Math.ceil((to - from) / wanted / MINUTE_MS)) * MINUTE_MS;
   return { from, to, bucketMs, buckets: Math.max(1, Math.ceil((to - from) / bucketMs)) };

@@ -96,6 +96,22 @@ describe('comparison counts', () => {
     expect(fromCounts.routes[0]!.counts.comparisons).toBe(records.filter((r) => Date.parse(r.at) >= T0 + 600_000).length);
   });
 
+  test('a report over more counts than a function call takes arguments (a month of minutes, several outcomes)', () => {
+    const counts = Array.from({ length: 200_000 }, (_, index) => ({
+      route: 'orders',
+      minute: new Date(T0 + Math.floor(index / 4) * 60_000).toISOString(),
+      result: (['match', 'mismatch', 'noise', 'error'] as const)[index % 4],
+      differences: [],
+      noise: [],
+      error: null,
+      comparisons: 1,
+    }));
+    const report = buildReportFromCounts({ counts, latency: [], examples: [] }, { generatedAt: new Date(T0), buckets: 10 });
+    expect(report.window.from).toBe(new Date(T0).toISOString());
+    expect(report.window.to).toBe(new Date(T0 + 50_000 * 60_000).toISOString());
+    expect(report.routes[0]!.counts).toEqual({ comparisons: 200_000, match: 50_000, mismatch: 50_000, noise: 50_000, error: 50_000 });
+  });
+
   test('examples come from the comparisons given; a field whose comparisons are no longer kept has counts and no examples', () => {
     const records = [record(1, 1, { result: 'mismatch', differences: [price('1', '2')] }), record(2, 2, { result: 'mismatch', differences: [{ path: 'status', kind: 'changed', legacy: '200', candidate: '500' }] })];
     const report = buildReportFromCounts({ ...tallyComparisons(records), examples: [records[1]!] }, { generatedAt: new Date(T0 + 60_000) });
