@@ -295,7 +295,7 @@ async function startStrangler(args: string[], variant: OrdersVariant, compare = 
     };
     shadow = {
       async stats() {
-        await comparisons.writer.flush();
+        await comparisons.flush();
         const compared = await countsBy(registry, 'strangler_shadow_comparisons_total', 'result');
         return {
           /** Copies finished (legacy and new both answered); handed to the comparator unless `compare` is false. */

@@ -44,7 +44,7 @@ export async function startProxy(config: StranglerConfig, logger: Logger = creat
     registry,
     isDraining: () => draining,
     setFlagsClientToken: flags.setClientToken?.bind(flags),
-    comparisons: { store: comparisons, flush: () => shadow.writer.flush(), keepsMatches: config.state.keepMatches },
+    comparisons: { store: comparisons, flush: () => shadow.flush(), keepsMatches: config.state.keepMatches },
   });
   let proxyAddress: AddressInfo;
   try {
@@ -69,7 +69,7 @@ export async function startProxy(config: StranglerConfig, logger: Logger = creat
     async stop() {
       draining = true;
       await proxy.close();
-      await shadow.writer.flush();
+      await shadow.flush();
       await admin.close();
       await flags.stop();
       await store.close();

@@ -1,7 +1,26 @@
-import type { RouteConfig, StranglerConfig, UpstreamConfig } from '../../core/config/types';
+import { DEFAULT_NOISE_THRESHOLDS } from '../../core/comparison';
+import type { RouteConfig, ShadowConfig, StranglerConfig, UpstreamConfig } from '../../core/config/types';
 
 export function upstreamConfig(name: string, url: string, extra: Partial<UpstreamConfig> = {}): UpstreamConfig {
   return { name, url, timeoutMs: 2000, connections: 16, preserveHost: false, ...extra };
+}
+
+/** A route's shadow block, every field given: sample 1, GET only, no second legacy request, `extra` on top. */
+export function shadowConfig(extra: Partial<ShadowConfig> = {}): ShadowConfig {
+  return {
+    sample: 1,
+    methods: ['GET'],
+    ignore: [],
+    maxBodyBytes: 65536,
+    maxInFlight: 8,
+    noiseSample: 0,
+    noiseThresholds: { ...DEFAULT_NOISE_THRESHOLDS },
+    unordered: false,
+    numericTolerance: 0,
+    headers: [],
+    onCanary: false,
+    ...extra,
+  };
 }
 
 export function routeConfig(name: string, path: string, extra: Partial<RouteConfig> = {}): RouteConfig {

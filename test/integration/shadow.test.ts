@@ -1,26 +1,13 @@
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { DEFAULT_NOISE_THRESHOLDS } from '../../core/comparison';
 import { parseConfig } from '../../core/config';
 import type { RouteConfig, ShadowConfig } from '../../core/config/types';
 import type { ShadowExchange } from '../../proxy/shadow';
-import { routeConfig, testConfig, upstreamConfig } from '../helpers/config';
+import { routeConfig, shadowConfig, testConfig, upstreamConfig } from '../helpers/config';
 import { startProxyHarness, type ProxyHarness } from '../helpers/proxy-harness';
 import { eventually } from '../helpers/eventually';
 import { startUpstream, type RecordedRequest, type TestUpstream } from '../helpers/upstream';
 
-const SHADOW: ShadowConfig = {
-  sample: 1,
-  methods: ['GET', 'HEAD', 'POST'],
-  ignore: [],
-  maxBodyBytes: 64 * 1024,
-  maxInFlight: 64,
-  noiseSample: 0,
-  noiseThresholds: { ...DEFAULT_NOISE_THRESHOLDS },
-  unordered: false,
-  numericTolerance: 0,
-  headers: ['content-type'],
-  onCanary: false,
-};
+const SHADOW = shadowConfig({ methods: ['GET', 'HEAD', 'POST'], maxBodyBytes: 64 * 1024, maxInFlight: 64, headers: ['content-type'] });
 
 /**
  * The shadow block as parseConfig fills it in when strangler.yaml gives only `noiseSample: 0` (no second

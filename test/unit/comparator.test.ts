@@ -1,21 +1,8 @@
-import { DEFAULT_NOISE_THRESHOLDS } from '../../core/comparison';
 import type { ShadowConfig } from '../../core/config/types';
 import { Comparator, type ComparisonInput } from '../../diff-reader/comparator';
-import { routeConfig } from '../helpers/config';
+import { routeConfig, shadowConfig } from '../helpers/config';
 
-const SHADOW: ShadowConfig = {
-  sample: 1,
-  methods: ['GET'],
-  ignore: [],
-  maxBodyBytes: 65536,
-  maxInFlight: 8,
-  noiseSample: 0.5,
-  noiseThresholds: { ...DEFAULT_NOISE_THRESHOLDS },
-  unordered: false,
-  numericTolerance: 0,
-  headers: ['content-type'],
-  onCanary: false,
-};
+const SHADOW = shadowConfig({ noiseSample: 0.5, headers: ['content-type'] });
 const AT = new Date('2026-03-01T12:00:00.000Z');
 const JSON_TYPE = { 'content-type': 'application/json' };
 

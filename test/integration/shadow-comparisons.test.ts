@@ -1,0 +1,71 @@
+import { Registry } from 'prom-client';
+import pino from 'pino';
+import { PostgresDatabase } from '../../core/db/postgres';
+import { SqlComparisonStore } from '../../diff-reader/store/sql-comparison-store';
+import type { ShadowExchange } from '../../proxy/shadow';
+import { COMPARE_BATCH, COMPARE_EVERY_MS, startShadowComparisons } from '../../proxy/shadow-comparisons';
+import { ShadowMetrics } from '../../proxy/shadow-metrics';
+import { migrate } from '../../rollout/migrations';
+import { routeConfig, shadowConfig, testConfig, upstreamConfig } from '../helpers/config';
+import { createTestDatabase } from '../helpers/postgres';
+
+const SHADOW = shadowConfig();
+const ROUTE = routeConfig('orders', '/api/orders', { stage: 'shadow', shadow: SHADOW });
+const CONFIG = testConfig([upstreamConfig('legacy', 'http://127.0.0.1:1'), upstreamConfig('orders', 'http://127.0.0.1:2')], [ROUTE]);
+
+function exchange(n: number, candidateTotal: number): ShadowExchange {
+  const answer = (total: number): ShadowExchange['legacy'] => ({
+    status: 200,
+    headers: { 'content-type': 'application/json' },
+    body: Buffer.from(JSON.stringify({ id: n, total })),
+    ms: 1,
+  });
+  return { route: ROUTE, shadow: SHADOW, requestId: `req-${n}`, method: 'GET', target: `/api/orders/${n}`, at: new Date(), legacy: answer(10), candidate: answer(candidateTotal) };
+}
+
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('shadow comparisons: finished exchanges are compared together, off the request path', () => {
+  test('a busy turn is compared at its end, a quiet one within COMPARE_EVERY_MS, and flush() compares what waits', async () => {
+    const database = await createTestDatabase();
+    const db = new PostgresDatabase({ url: database.url });
+    try {
+      await migrate(db);
+      const store = new SqlComparisonStore(db);
+      const registry = new Registry();
+      const comparisons = startShadowComparisons(CONFIG, store, new ShadowMetrics(registry), pino({ level: 'silent' }));
+      const compared = async (): Promise<number> => {
+        const metric = registry.getSingleMetric('strangler_shadow_comparisons_total');
+        return (await metric!.get()).values.reduce((sum, value) => sum + value.value, 0);
+      };
+
+      // Never compared on the caller's stack: the copy's response handler hands over and returns.
+      comparisons.onExchange(exchange(1, 10));
+      expect(await compared()).toBe(0);
+      // A quiet turn (fewer than COMPARE_BATCH): it waits for the others finishing within COMPARE_EVERY_MS.
+      await turn();
+      expect(await compared()).toBe(0);
+      await sleep(COMPARE_EVERY_MS * 3);
+      expect(await compared()).toBe(1);
+
+      // A busy turn is compared at its end.
+      for (let n = 2; n < 2 + COMPARE_BATCH; n++) comparisons.onExchange(exchange(n, n % 2 ? 10 : 11));
+      await turn();
+      expect(await compared()).toBe(1 + COMPARE_BATCH);
+
+      // flush() (a report, a graceful stop) compares what still waits before writing it.
+      comparisons.onExchange(exchange(100, 12));
+      await comparisons.flush();
+      expect(await store.get('req-100')).toMatchObject({ result: 'mismatch', differences: [{ path: '$.total', kind: 'changed' }] });
+      const { counts } = await store.readCounts({});
+      expect(counts.reduce((sum, count) => sum + count.comparisons, 0)).toBe(2 + COMPARE_BATCH);
+      // Nothing is compared twice once the timer armed for it fires.
+      await sleep(COMPARE_EVERY_MS * 3);
+      expect(await compared()).toBe(2 + COMPARE_BATCH);
+    } finally {
+      await db.close();
+      await database.drop();
+    }
+  });
+});
