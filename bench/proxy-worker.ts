@@ -185,6 +185,14 @@ class DiscardingComparisonStore implements ComparisonStore {
   async prunedThrough(): Promise<Date | undefined> {
     return undefined;
   }
+
+  async compactCounts(_before: Date, _maxHours: number): Promise<number> {
+    return 0;
+  }
+
+  async compactedThrough(): Promise<Date | undefined> {
+    return undefined;
+  }
 }
 
 /** The real store (PGlite or PostgreSQL) behind the writer, counted like the discarding one. */
@@ -214,6 +222,10 @@ class CountingComparisonStore extends DiscardingComparisonStore {
 
   override async pruneCounts(before: Date): Promise<number> {
     return this.inner.pruneCounts(before);
+  }
+
+  override async compactCounts(before: Date, maxHours: number): Promise<number> {
+    return this.inner.compactCounts(before, maxHours);
   }
 }
 

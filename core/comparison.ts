@@ -102,7 +102,7 @@ export interface ComparisonTally {
 
 export interface CountQuery {
   route?: string;
-  /** Only minutes starting at or after this time. */
+  /** Only counts from the minute this falls in, or from its hour where counts are kept by the hour. */
   since?: Date;
 }
 
@@ -124,8 +124,15 @@ export interface ComparisonStore {
   writeCounts(tally: ComparisonTally): Promise<void>;
   /** The counts of the matching minutes, summed over writers. */
   readCounts(query: CountQuery): Promise<ComparisonTally>;
-  /** Deletes the counts of minutes before `before`; returns how many count rows were deleted. */
+  /** Deletes the counts of whole hours before `before`; returns how many count rows were deleted. */
   pruneCounts(before: Date): Promise<number>;
-  /** The end of the newest minute whose counts were pruned; undefined when none were. */
+  /** Counts before this time were pruned; undefined when none were. */
   prunedThrough(): Promise<Date | undefined>;
+  /**
+   * Merges the counts of whole hours before `before` into one row per hour and outcome (latency: per hour and
+   * side), at most `maxHours` hours per call, continuing where the last call stopped; returns the hours merged.
+   */
+  compactCounts(before: Date, maxHours: number): Promise<number>;
+  /** Counts before this time are kept by the hour (compactCounts); undefined when none were merged. */
+  compactedThrough(): Promise<Date | undefined>;
 }

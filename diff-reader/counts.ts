@@ -8,6 +8,21 @@ export function minuteStart(time: number): number {
   return Math.floor(time / MINUTE_MS) * MINUTE_MS;
 }
 
+export const HOUR_MS = 3_600_000;
+
+/** The start (epoch ms) of the hour `time` falls in (UTC). */
+export function hourStart(time: number): number {
+  return Math.floor(time / HOUR_MS) * HOUR_MS;
+}
+
+/**
+ * Where counting starts for a `since`: its minute, or its hour when counts there are kept by the hour (before
+ * `compactedThrough`), since an hour's row cannot be split.
+ */
+export function countingStart(since: number, compactedThrough: number | undefined): number {
+  return compactedThrough !== undefined && since < compactedThrough ? hourStart(since) : minuteStart(since);
+}
+
 /** The ISO-8601 start of the minute `time` falls in. */
 export function minuteOf(time: number): string {
   return new Date(minuteStart(time)).toISOString();

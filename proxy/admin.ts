@@ -127,8 +127,13 @@ export function buildAdminApi(options: AdminOptions): FastifyInstance {
     await comparisons.flush();
     const { store } = comparisons;
     const filter = { ...(route ? { route } : {}), ...(sinceDate ? { since: sinceDate } : {}) };
-    const [tally, examples, omittedThrough] = await storeCall(() =>
-      Promise.all([store.readCounts(filter), store.query({ ...filter, differing: true, limit: MAX_EXAMPLE_COMPARISONS }), store.prunedThrough()]),
+    const [tally, examples, omittedThrough, compactedThrough] = await storeCall(() =>
+      Promise.all([
+        store.readCounts(filter),
+        store.query({ ...filter, differing: true, limit: MAX_EXAMPLE_COMPARISONS }),
+        store.prunedThrough(),
+        store.compactedThrough(),
+      ]),
     );
     return buildReportFromCounts({ ...tally, examples }, {
       generatedAt: new Date(),
@@ -136,6 +141,7 @@ export function buildAdminApi(options: AdminOptions): FastifyInstance {
       ...(route ? { route } : {}),
       ...(sinceDate ? { since: sinceDate } : {}),
       ...(omittedThrough ? { omittedThrough } : {}),
+      ...(compactedThrough ? { compactedThrough } : {}),
     });
   });
 

@@ -41,6 +41,7 @@ export function startShadowComparisons(config: StranglerConfig, store: Compariso
     onStoreDown: (err) => logger.warn({ err: err.message }, 'comparison store unreachable: comparisons are dropped (counted as store-error) until it is back'),
     onStoreUp: (dropped) => logger.info({ dropped }, 'comparison store reachable again'),
     onPruneError: (err) => logger.warn({ err: err.message }, 'pruning old comparisons failed; the next prune tries again'),
+    onCompactError: (err) => logger.warn({ err: err.message }, 'merging day-old comparison counts by the hour failed; the next run tries the same hours again'),
     onCountsLost: (comparisons, err) => logger.error({ comparisons, err: err.message }, 'comparison counts could not be written and too many are held: these are lost to reports'),
   });
   const compareOne = (exchange: ShadowExchange): void => {

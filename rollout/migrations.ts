@@ -108,6 +108,16 @@ export const MIGRATIONS: ReadonlyArray<{ id: number; name: string; sql: string }
         SELECT date_trunc('minute', max(at)) + interval '1 minute' FROM strangler_comparisons HAVING count(*) > 0
     `,
   },
+  {
+    id: 7,
+    name: 'comparison counts merged by the hour once a day old',
+    sql: `
+      CREATE TABLE strangler_comparison_counts_compacted (
+        single  boolean PRIMARY KEY DEFAULT true CHECK (single),
+        through timestamptz NOT NULL
+      )
+    `,
+  },
 ];
 
 /** Serialised by an advisory lock so replicas starting together do not race. */

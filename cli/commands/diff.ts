@@ -24,7 +24,7 @@ const reportCommand: CommandModule<object, ReportArgs> = {
   builder: (yargs) =>
     withAdminFlags(yargs)
       .option('route', { type: 'string', describe: 'Only this route' })
-      .option('since', { type: 'string', describe: 'Only comparisons since: 30m, 1h, 7d or an ISO-8601 time (counted by whole minutes, from the one it falls in)' })
+      .option('since', { type: 'string', describe: 'Only comparisons since: 30m, 1h, 7d or an ISO-8601 time (counted by whole minutes from the one it falls in; by whole hours where counts are over a day old)' })
       .option('format', { choices: DIFF_REPORT_FORMATS, default: 'text' as DiffReportFormat, describe: 'text, markdown (PR comment), html (one file, charts), json' })
       .option('out', { type: 'string', describe: 'Write to this file (whole, or not at all) instead of stdout' })
       .example('$0 diff report --since 1h', 'the last hour in the terminal')

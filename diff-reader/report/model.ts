@@ -16,7 +16,9 @@
  *   its remaining differences count as noise too (those seen before the proxy's model had learned it, or in
  *   requests without a second legacy answer). A mismatch whose every difference is on noisy paths becomes noise.
  * - Counts are exact, whatever the traffic; time is counted by whole minutes (a `since` inside a minute counts
- *   that whole minute, and the window then starts at the minute), latency percentiles are within 1 %.
+ *   that whole minute, and the window then starts at the minute), and by whole hours where counts are kept by
+ *   the hour (before `compactedThrough`: there, time buckets are whole hours too); latency percentiles are
+ *   within 1 %.
  * - Examples come from the comparisons kept (state.keepComparisons); counts outlive them (state.keepCountsDays).
  * - Absent values are `null`, never undefined, so the JSON form always has the same keys.
  */
@@ -31,7 +33,7 @@ import {
   type NoiseThresholds,
 } from '../../core/comparison';
 import { LatencySketch } from '../../core/latency-sketch';
-import { MINUTE_MS, mergePathKinds, minuteStart, tallyComparisons } from '../counts';
+import { countingStart, HOUR_MS, hourStart, MINUTE_MS, mergePathKinds, tallyComparisons } from '../counts';
 import { coveredBy } from '../engine/noise';
 
 export interface DiffReportOptions {
@@ -48,6 +50,8 @@ export interface DiffReportOptions {
   noiseThresholds?: Readonly<Record<string, NoiseThresholds>>;
   /** Counts before this time are missing: retention pruned them (ComparisonStore.prunedThrough). */
   omittedThrough?: Date;
+  /** Counts before this time are kept by the hour (ComparisonStore.compactedThrough). */
+  compactedThrough?: Date;
 }
 
 export const DEFAULT_EXAMPLES_PER_FIELD = 3;
@@ -142,10 +146,10 @@ export interface RouteReport {
 }
 
 export interface ReportWindow {
-  /** ISO-8601, `from` on a whole minute; null when there is no comparison and no `since`. */
+  /** ISO-8601, `from` on a whole minute (an hour where counts are kept by the hour); null when there is no comparison and no `since`. */
   from: string | null;
   to: string | null;
-  /** Width of one time bucket in milliseconds, whole minutes (0 for an empty window); the last may be shorter. */
+  /** Width of one time bucket in milliseconds, whole minutes or hours (0 for an empty window); the last may be shorter. */
   bucketMs: number;
   /**
    * ISO-8601; set when counts this report would otherwise include are missing (every minute before this
@@ -358,12 +362,13 @@ interface Window {
   bucketMs: number;
 }
 
-/** Buckets of whole minutes, as few as fit `wanted` over the window (the last may be shorter). */
+/** Buckets of whole minutes (hours where counts are kept by the hour), as few as fit `wanted` over the window (the last may be shorter). */
 function timeWindow(counts: readonly ComparisonCount[], options: DiffReportOptions, wanted: number): Window | null {
+  const compacted = validTime(options.compactedThrough);
   let from: number;
   let to: number;
   if (options.since) {
-    from = minuteStart(options.since.getTime());
+    from = countingStart(options.since.getTime(), compacted);
     to = Math.max(from, options.generatedAt.getTime());
   } else {
     // A loop, not Math.min(...minutes): a month of counts is more arguments than a call takes.
@@ -377,8 +382,11 @@ function timeWindow(counts: readonly ComparisonCount[], options: DiffReportOptio
     }
     if (from === Number.POSITIVE_INFINITY) return null;
     to = last + MINUTE_MS;
+    if (compacted !== undefined && from < compacted) from = hourStart(from);
   }
-  const bucketMs = Math.max(1, Math.ceil((to - from) / wanted / MINUTE_MS)) * MINUTE_MS;
+  // An hour's row falls in one bucket: where the window has them, buckets are whole hours from an hour's start.
+  const unit = compacted !== undefined && from < compacted ? HOUR_MS : MINUTE_MS;
+  const bucketMs = Math.max(1, Math.ceil((to - from) / wanted / unit)) * unit;
   return { from, to, bucketMs, buckets: Math.max(1, Math.ceil((to - from) / bucketMs)) };
 }
 
@@ -458,7 +466,7 @@ function integerOption(value: number | undefined, fallback: number, name: string
 export function buildReportFromCounts(input: ReportInput, options: DiffReportOptions): DiffReport {
   const examplesPerField = integerOption(options.examplesPerField, DEFAULT_EXAMPLES_PER_FIELD, 'examplesPerField', 0);
   const buckets = integerOption(options.buckets, DEFAULT_BUCKETS, 'buckets', 1);
-  const since = options.since === undefined ? undefined : minuteStart(options.since.getTime());
+  const since = options.since === undefined ? undefined : countingStart(options.since.getTime(), validTime(options.compactedThrough));
   const wanted = (route: string, time: number): boolean => (options.route === undefined || route === options.route) && (since === undefined || time >= since);
   const counts = input.counts.filter((count) => wanted(count.route, Date.parse(count.minute)));
   const window = timeWindow(counts, options, buckets);
@@ -502,8 +510,12 @@ export function buildDiffReport(records: readonly ComparisonRecord[], options: D
 function omittedWithin(options: DiffReportOptions): string | null {
   const through = options.omittedThrough;
   if (through === undefined || Number.isNaN(through.getTime())) return null;
-  if (options.since !== undefined && minuteStart(options.since.getTime()) >= through.getTime()) return null;
+  if (options.since !== undefined && countingStart(options.since.getTime(), validTime(options.compactedThrough)) >= through.getTime()) return null;
   return through.toISOString();
+}
+
+function validTime(time: Date | undefined): number | undefined {
+  return time === undefined || Number.isNaN(time.getTime()) ? undefined : time.getTime();
 }
 
 function noiseThresholdsOf(given: NoiseThresholds | undefined, route: string): NoiseThresholds {

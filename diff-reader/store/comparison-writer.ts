@@ -29,6 +29,10 @@ export interface ComparisonWriterOptions {
   countsFlushMs?: number;
   /** Counts of minutes older than this many days are pruned. */
   keepCountsDays?: number;
+  /** Counts of whole hours older than this are merged into one row per hour (default one day). */
+  compactCountsAfterMs?: number;
+  /** Called when merging old counts by the hour fails; the next run takes the same hours again. */
+  onCompactError?: (err: Error) => void;
   /** Counts held while the store is away beyond this many distinct entries are given up. */
   maxHeldCounts?: number;
   /** Called when counts could not be written and were given up (more than maxHeldCounts held). */
@@ -37,6 +41,9 @@ export interface ComparisonWriterOptions {
 
 const PRUNE_EVERY_WRITES = 20;
 const PRUNE_COUNTS_EVERY_WRITES = 60;
+/** About every 5 minutes at the default countsFlushMs: one new hour is due per hour, and a backlog goes 6 at a time. */
+const COMPACT_COUNTS_EVERY_WRITES = 30;
+const COMPACT_HOURS_PER_RUN = 6;
 const DAY_MS = 86_400_000;
 
 /** The start of the current minute: counts of minutes before it are final. */
@@ -138,9 +145,15 @@ export class ComparisonWriter {
       this.keepCounts(tally, err as Error);
       return;
     }
+    const writes = ++this.countWrites;
     const keepDays = this.options.keepCountsDays;
-    if (keepDays && ++this.countWrites % PRUNE_COUNTS_EVERY_WRITES === 1) {
+    if (keepDays && writes % PRUNE_COUNTS_EVERY_WRITES === 1) {
       await this.options.store.pruneCounts(new Date(Date.now() - keepDays * DAY_MS)).catch((err: Error) => this.options.onPruneError?.(err));
+    }
+    if (writes % COMPACT_COUNTS_EVERY_WRITES === 1) {
+      // A report over days reads an hour's row instead of 60 minutes' (times proxies): 20× fewer rows over 30 days.
+      const before = new Date(Date.now() - (this.options.compactCountsAfterMs ?? DAY_MS));
+      await this.options.store.compactCounts(before, COMPACT_HOURS_PER_RUN).catch((err: Error) => this.options.onCompactError?.(err));
     }
   }
 

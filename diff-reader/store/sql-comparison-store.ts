@@ -11,6 +11,8 @@ import {
   type PathKinds,
 } from '../../core/comparison';
 import type { Database } from '../../core/db/database';
+import { LatencySketch } from '../../core/latency-sketch';
+import { HOUR_MS, hourStart } from '../counts';
 import { decodeMatches, encodeMatches, isPlainMatch, newestArrival } from './match-list';
 
 interface ComparisonRow {
@@ -219,7 +221,12 @@ export class SqlComparisonStore implements ComparisonStore {
     }
     if (query.since) {
       params.push(query.since);
-      conditions.push(`minute >= date_trunc('minute', $${params.length}::timestamptz)`);
+      const since = `$${params.length}::timestamptz`;
+      // Where counts are kept by the hour, the hour `since` falls in is counted whole (see countingStart).
+      conditions.push(
+        `minute >= CASE WHEN ${since} < coalesce((SELECT through FROM strangler_comparison_counts_compacted), '-infinity')
+                        THEN ${hourOf(since)} ELSE date_trunc('minute', ${since}) END`,
+      );
     }
     const where = conditions.length ? `WHERE ${conditions.join(' AND ')}` : '';
     const [counted, timed] = await Promise.all([
@@ -250,16 +257,17 @@ export class SqlComparisonStore implements ComparisonStore {
     };
   }
 
-  /** Counts are kept by age; how far they were pruned is kept too, so a report can say what it no longer counts. */
+  /** Counts are kept by age, by whole hours (an hour's merged row cannot be split); how far is kept too. */
   async pruneCounts(before: Date): Promise<number> {
     const { rows } = await this.db.query<{ deleted: string | number }>(
-      `WITH counted AS (
-         DELETE FROM strangler_comparison_counts WHERE minute < date_trunc('minute', $1::timestamptz) RETURNING minute),
+      `WITH bound AS (SELECT ${hourOf('$1::timestamptz')} AS at),
+       counted AS (
+         DELETE FROM strangler_comparison_counts WHERE minute < (SELECT at FROM bound) RETURNING minute),
        timed AS (
-         DELETE FROM strangler_comparison_latency WHERE minute < date_trunc('minute', $1::timestamptz) RETURNING minute),
+         DELETE FROM strangler_comparison_latency WHERE minute < (SELECT at FROM bound) RETURNING minute),
        reached AS (
          INSERT INTO strangler_comparisons_pruned (through)
-         SELECT max(minute) + interval '1 minute' FROM (SELECT minute FROM counted UNION ALL SELECT minute FROM timed) gone HAVING count(*) > 0
+         SELECT (SELECT at FROM bound) FROM (SELECT minute FROM counted UNION ALL SELECT minute FROM timed) gone HAVING count(*) > 0
          ON CONFLICT (single) DO UPDATE SET through = greatest(strangler_comparisons_pruned.through, excluded.through))
        SELECT count(*) AS deleted FROM counted`,
       [before],
@@ -271,6 +279,70 @@ export class SqlComparisonStore implements ComparisonStore {
     const { rows } = await this.db.query<{ through: Date | string }>('SELECT through FROM strangler_comparisons_pruned');
     return rows[0] ? new Date(rows[0].through) : undefined;
   }
+
+  /**
+   * One transaction: the hours' rows are deleted and their sums inserted, so a crash loses nothing and readers
+   * see either. Proxies compacting the same hours at once are safe: each merges only the rows it deleted.
+   */
+  async compactCounts(before: Date, maxHours: number): Promise<number> {
+    return this.db.transaction(async (tx) => {
+      const { rows } = await tx.query<{ start: Date | string | null; bound: Date | string }>(
+        `SELECT coalesce(
+                  (SELECT through FROM strangler_comparison_counts_compacted),
+                  ${hourOf('least((SELECT min(minute) FROM strangler_comparison_counts), (SELECT min(minute) FROM strangler_comparison_latency))')}
+                ) AS start,
+                ${hourOf('$1::timestamptz')} AS bound`,
+        [before],
+      );
+      if (rows[0]?.start === null || rows[0]?.start === undefined) return 0;
+      const start = new Date(rows[0].start).getTime();
+      const end = Math.min(new Date(rows[0].bound).getTime(), start + maxHours * HOUR_MS);
+      if (end <= start) return 0;
+      const range: [Date, Date] = [new Date(start), new Date(end)];
+      await tx.query(
+        `WITH gone AS (DELETE FROM strangler_comparison_counts WHERE minute >= $1 AND minute < $2 RETURNING *)
+         INSERT INTO strangler_comparison_counts (route, minute, result, differences, noise, error, comparisons)
+         SELECT route, ${hourOf('minute')}, result, differences, noise, error, sum(comparisons) FROM gone
+         GROUP BY 1, 2, 3, 4, 5, 6`,
+        range,
+      );
+      // Sketches merge by adding bucket counts: done here rather than in SQL, where PGlite's JSON is ~100× slower.
+      const timed = await tx.query<LatencyRow>('DELETE FROM strangler_comparison_latency WHERE minute >= $1 AND minute < $2 RETURNING route, minute, side, buckets', range);
+      const hours = new Map<string, { route: string; hour: Date; side: LatencyCount['side']; sketch: LatencySketch }>();
+      for (const row of timed.rows) {
+        const hour = new Date(hourStart(new Date(row.minute).getTime()));
+        const key = `${row.route}\u0000${hour.getTime()}\u0000${row.side}`;
+        let merged = hours.get(key);
+        if (!merged) hours.set(key, (merged = { route: row.route, hour, side: row.side, sketch: new LatencySketch() }));
+        merged.sketch.addBuckets(JSON.parse(row.buckets) as LatencyCount['buckets']);
+      }
+      const merged = [...hours.values()];
+      if (merged.length > 0) {
+        await tx.query('INSERT INTO strangler_comparison_latency (route, minute, side, buckets) SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[])', [
+          merged.map((m) => m.route),
+          merged.map((m) => m.hour.toISOString()),
+          merged.map((m) => m.side),
+          merged.map((m) => JSON.stringify(m.sketch.buckets())),
+        ]);
+      }
+      await tx.query(
+        `INSERT INTO strangler_comparison_counts_compacted (through) VALUES ($1)
+         ON CONFLICT (single) DO UPDATE SET through = greatest(strangler_comparison_counts_compacted.through, excluded.through)`,
+        [range[1]],
+      );
+      return (end - start) / HOUR_MS;
+    });
+  }
+
+  async compactedThrough(): Promise<Date | undefined> {
+    const { rows } = await this.db.query<{ through: Date | string }>('SELECT through FROM strangler_comparison_counts_compacted');
+    return rows[0] ? new Date(rows[0].through) : undefined;
+  }
+}
+
+/** SQL: the start of the (UTC) hour of a timestamptz expression, whatever the session's time zone. */
+function hourOf(expression: string): string {
+  return `date_bin('1 hour', ${expression}, TIMESTAMPTZ '2000-01-01 00:00:00+00')`;
 }
 
 function recordsOf(row: ComparisonRow): ComparisonRecord[] {

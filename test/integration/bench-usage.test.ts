@@ -30,3 +30,17 @@ describe('bench/embedded-state usage errors', () => {
     expect(result.stdout).toBe('');
   });
 });
+
+describe('bench/diff-report usage errors', () => {
+  const bench = join(__dirname, '..', '..', 'dist', 'bench', 'diff-report.js');
+  test.each([
+    [['--days', '1'], 'bench/diff-report: --days expects an integer from 2 to 90, got "1"'],
+    [['--proxies'], 'bench/diff-report: --proxies expects an integer from 1 to 8, got ""'],
+    [['--hours', '3'], 'bench/diff-report: unknown option "--hours"; usage: node dist/bench/diff-report.js [--days 2-90] [--proxies 1-8] [--routes 1-20]'],
+  ])('%j: one line, exit 2, nothing seeded', (args, message) => {
+    const result = spawnSync(process.execPath, [bench, ...args], { encoding: 'utf8', timeout: 20000 });
+    expect(result.status).toBe(2);
+    expect(result.stderr.trim()).toBe(message);
+    expect(result.stdout).toBe('');
+  });
+});

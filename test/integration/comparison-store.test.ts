@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ComparisonRecord } from '../../core/comparison';
+import type { ComparisonRecord, ComparisonTally } from '../../core/comparison';
 import type { Database } from '../../core/db/database';
 import { EmbeddedDatabase } from '../../core/db/embedded';
 import { PostgresDatabase } from '../../core/db/postgres';
@@ -151,21 +151,90 @@ describe.each([
     expect(new Set(since.latency.map((entry) => entry.minute))).toEqual(new Set([minute(1)]));
   });
 
-  test('pruneCounts deletes whole minutes before a time and remembers where counting now starts', async () => {
+  test('pruneCounts deletes whole hours before a time (a merged hour cannot be split) and remembers where counting now starts', async () => {
     expect(await store.prunedThrough()).toBeUndefined();
-    const at = (m: number): string => new Date(Date.UTC(2026, 10, 24, 12, m, 10)).toISOString();
-    await store.writeCounts(tallyComparisons([record(1, { at: at(0) }), record(2, { at: at(1) }), record(3, { at: at(2) })]));
-    // 12:02:30 cuts before minute 12:02 (a minute is not cut in two).
-    expect(await store.pruneCounts(new Date(Date.UTC(2026, 10, 24, 12, 2, 30)))).toBeGreaterThanOrEqual(2);
-    expect(await store.prunedThrough()).toEqual(new Date(Date.UTC(2026, 10, 24, 12, 2)));
+    const at = (h: number, m: number): string => new Date(Date.UTC(2026, 10, 24, h, m, 10)).toISOString();
+    await store.writeCounts(tallyComparisons([record(1, { at: at(11, 59) }), record(2, { at: at(12, 0) }), record(3, { at: at(13, 1) })]));
+    // 13:02:30 cuts before 13:00 (the earlier tests' counts, at 10:00, go too).
+    expect(await store.pruneCounts(new Date(Date.UTC(2026, 10, 24, 13, 2, 30)))).toBeGreaterThanOrEqual(2);
+    expect(await store.prunedThrough()).toEqual(new Date(Date.UTC(2026, 10, 24, 13)));
     const left = await store.readCounts({});
-    expect(left.counts.map((count) => count.minute)).toEqual([new Date(Date.UTC(2026, 10, 24, 12, 2)).toISOString()]);
-    expect(left.latency.every((entry) => entry.minute === new Date(Date.UTC(2026, 10, 24, 12, 2)).toISOString())).toBe(true);
+    expect(left.counts.map((count) => count.minute)).toEqual([at(13, 1).replace(':10.000Z', ':00.000Z')]);
+    expect(left.latency.every((entry) => entry.minute === left.counts[0]!.minute)).toBe(true);
     // Nothing deleted: the mark stays where it was.
-    expect(await store.pruneCounts(new Date(Date.UTC(2026, 10, 24, 12, 1)))).toBe(0);
-    expect(await store.prunedThrough()).toEqual(new Date(Date.UTC(2026, 10, 24, 12, 2)));
+    expect(await store.pruneCounts(new Date(Date.UTC(2026, 10, 24, 12, 30)))).toBe(0);
+    expect(await store.prunedThrough()).toEqual(new Date(Date.UTC(2026, 10, 24, 13)));
+    await store.pruneCounts(new Date(Date.UTC(2030, 0, 1)));
+  });
+
+  const clearCounts = (): Promise<void> =>
+    db.exec('DELETE FROM strangler_comparison_counts; DELETE FROM strangler_comparison_latency; DELETE FROM strangler_comparison_counts_compacted');
+
+  test('compactCounts merges whole hours into one row per hour and outcome, a few hours a call, and loses nothing', async () => {
+    await clearCounts();
+    const hour = (h: number, m = 0, s = 0): Date => new Date(Date.UTC(2026, 10, 20, h, m, s));
+    // Two "proxies" wrote the same minutes; hours 8 and 9 are due, hour 10 is not.
+    const comparisons = [8, 9, 10].flatMap((h) => [0, 1, 59].flatMap((m) => [0, 1, 2, 3].map((n) => record(n, { at: hour(h, m, 5).toISOString(), legacyMs: 1 + n + m, candidateMs: 2 + h }))));
+    const before = await sumsOf(tallyComparisons(comparisons));
+    await store.writeCounts(tallyComparisons(comparisons.slice(0, 20)));
+    await store.writeCounts(tallyComparisons(comparisons.slice(20)));
+    expect(await store.compactedThrough()).toBeUndefined();
+
+    expect(await store.compactCounts(hour(10, 30), 1)).toBe(1); // at most 1 hour: hour 8
+    expect(await store.compactedThrough()).toEqual(hour(9));
+    expect(await store.compactCounts(hour(10, 30), 6)).toBe(1); // hour 9; hour 10 is not whole before 10:30
+    expect(await store.compactCounts(hour(10, 30), 6)).toBe(0);
+    expect(await store.compactedThrough()).toEqual(hour(10));
+
+    const after = await store.readCounts({});
+    expect(await sumsOf(after)).toEqual(before);
+    const minutesOf = (h: number): Set<string> => new Set(after.counts.filter((c) => Date.parse(c.minute) >= hour(h).getTime() && Date.parse(c.minute) < hour(h + 1).getTime()).map((c) => c.minute));
+    expect(minutesOf(8)).toEqual(new Set([hour(8).toISOString()]));
+    expect(minutesOf(9)).toEqual(new Set([hour(9).toISOString()]));
+    expect(minutesOf(10).size).toBe(3);
+    // One latency row per hour and side for the merged hours (2 routes × 2 sides).
+    expect(after.latency.filter((l) => l.minute === hour(8).toISOString())).toHaveLength(4);
+
+    // A since inside a merged hour counts that hour whole; after the mark, whole minutes as before.
+    const inside = await store.readCounts({ since: hour(9, 30) });
+    expect(inside.counts.reduce((sum, c) => sum + c.comparisons, 0)).toBe(24);
+    const later = await store.readCounts({ since: hour(10, 0, 30) });
+    expect(later.counts.reduce((sum, c) => sum + c.comparisons, 0)).toBe(12);
+    await store.pruneCounts(new Date(Date.UTC(2030, 0, 1)));
+  });
+
+  test('compactCounts from two proxies at once counts every comparison once', async () => {
+    await clearCounts();
+    const at = (h: number, m: number): string => new Date(Date.UTC(2026, 10, 21, h, m, 5)).toISOString();
+    const comparisons = Array.from({ length: 120 }, (_, i) => record(i, { at: at(6 + Math.floor(i / 60), i % 60) }));
+    await store.writeCounts(tallyComparisons(comparisons));
+    const before = await sumsOf(await store.readCounts({}));
+    await Promise.all([store.compactCounts(new Date(Date.UTC(2026, 10, 21, 9)), 6), store.compactCounts(new Date(Date.UTC(2026, 10, 21, 9)), 6)]);
+    const after = await store.readCounts({});
+    expect(await sumsOf(after)).toEqual(before);
+    expect(after.counts.every((c) => c.minute.endsWith(':00:00.000Z'))).toBe(true);
+    await store.pruneCounts(new Date(Date.UTC(2030, 0, 1)));
   });
 });
+
+/** What a report takes from counts, whatever their rows: comparisons per route and outcome, latency percentiles. */
+async function sumsOf(tally: ComparisonTally): Promise<Record<string, number | null>> {
+  const sums: Record<string, number | null> = {};
+  for (const count of tally.counts) {
+    const key = `${count.route} ${count.result} ${JSON.stringify(count.differences)}`;
+    sums[key] = (sums[key] ?? 0) + count.comparisons;
+  }
+  for (const side of ['legacy', 'candidate'] as const) {
+    for (const route of ['orders', 'users']) {
+      const sketch = new LatencySketch();
+      for (const entry of tally.latency) if (entry.side === side && entry.route === route) sketch.addBuckets(entry.buckets);
+      sums[`${route} ${side} p50`] = sketch.percentile(50);
+      sums[`${route} ${side} p99`] = sketch.percentile(99);
+      sums[`${route} ${side} n`] = sketch.samples;
+    }
+  }
+  return sums;
+}
 
 describe('comparison store upgrade', () => {
   test('comparisons stored before the running count existed are counted by the migration, so retention reaches them', async () => {
@@ -311,7 +380,7 @@ describe('comparison writer', () => {
     }
   });
 
-  test('count retention: the first counts write prunes minutes older than keepCountsDays', async () => {
+  test('count retention: the first counts write prunes whole hours older than keepCountsDays', async () => {
     const database = await createTestDatabase();
     const db = new PostgresDatabase({ url: database.url });
     try {
@@ -324,7 +393,40 @@ describe('comparison writer', () => {
       await writer.flush();
       const { counts } = await store.readCounts({});
       expect(counts.map((count) => count.route)).toEqual(['users']);
-      expect((await store.prunedThrough())!.getTime()).toBe(Math.floor((now - 3 * 86_400_000) / 60_000) * 60_000 + 60_000);
+      // Whole hours: everything before the hour that `now - 2 days` falls in.
+      expect((await store.prunedThrough())!.getTime()).toBe(Math.floor((now - 2 * 86_400_000) / 3_600_000) * 3_600_000);
+    } finally {
+      await db.close();
+      await database.drop();
+    }
+  });
+
+  test('the first counts write, and every 30th, merges day-old counts by the hour, 6 hours at a time', async () => {
+    const database = await createTestDatabase();
+    const db = new PostgresDatabase({ url: database.url });
+    try {
+      await migrate(db);
+      const store = new SqlComparisonStore(db);
+      const failures: string[] = [];
+      const writer = new ComparisonWriter({ store, onCompactError: (err) => failures.push(err.message) });
+      const twoDaysAgo = Date.now() - 2 * 86_400_000;
+      const hour = Math.floor(twoDaysAgo / 3_600_000) * 3_600_000;
+      for (let n = 0; n < 6; n++) writer.add(record(n, { at: new Date(hour + n * 60_000).toISOString() }));
+      await writer.flush();
+      expect(failures).toEqual([]);
+      expect((await store.compactedThrough())!.getTime()).toBe(hour + 6 * 3_600_000);
+      const { counts } = await store.readCounts({});
+      expect(new Set(counts.map((count) => count.minute))).toEqual(new Set([new Date(hour).toISOString()]));
+      expect(counts.reduce((sum, count) => sum + count.comparisons, 0)).toBe(6);
+
+      // A failed run is reported, and what it would have merged stays as it was.
+      await db.exec('DROP TABLE strangler_comparison_counts_compacted');
+      const failing = new ComparisonWriter({ store, onCompactError: (err) => failures.push(err.message) });
+      failing.add(record(7, { at: new Date(hour + 7 * 3_600_000).toISOString() }));
+      await failing.flush();
+      expect(failures).toHaveLength(1);
+      expect(failures[0]).toMatch(/strangler_comparison_counts_compacted/);
+      expect((await store.readCounts({})).counts.reduce((sum, count) => sum + count.comparisons, 0)).toBe(7);
     } finally {
       await db.close();
       await database.drop();

@@ -96,6 +96,38 @@ describe('comparison counts', () => {
     expect(fromCounts.routes[0]!.counts.comparisons).toBe(records.filter((r) => Date.parse(r.at) >= T0 + 600_000).length);
   });
 
+  test('counts kept by the hour give the report of the minutes they merged; time there is counted by whole hours', () => {
+    // Four hours from 10:00, a comparison every 37 s, some mismatches; hours before 12:00 are merged.
+    const records = Array.from({ length: 389 }, (_, n) => record(n, n * 37, n % 5 === 0 ? { result: 'mismatch', differences: [price('1', String(n))] } : {}));
+    const mark = new Date(T0 + 2 * 3_600_000);
+    const raw = tallyComparisons(records);
+    const merged = new ComparisonTallier();
+    const hourOf = (minute: string): string => (Date.parse(minute) < mark.getTime() ? new Date(Math.floor(Date.parse(minute) / 3_600_000) * 3_600_000).toISOString() : minute);
+    merged.restore({ counts: raw.counts.map((c) => ({ ...c, minute: hourOf(c.minute) })), latency: raw.latency.map((l) => ({ ...l, minute: hourOf(l.minute) })) });
+    const compacted = merged.drain();
+    expect(compacted.counts.length).toBeLessThan(raw.counts.length);
+    const examples = records.filter((r) => r.result !== 'match');
+    const report = (tally: typeof raw, since?: number) =>
+      buildReportFromCounts({ ...tally, examples }, { generatedAt: new Date(T0 + 4 * 3_600_000), compactedThrough: mark, buckets: 12, ...(since === undefined ? {} : { since: new Date(since) }) });
+
+    // Whole report: buckets are whole hours from an hour's start, so an hour's row lands where its minutes did.
+    const whole = report(compacted);
+    expect(whole).toEqual(report(raw));
+    expect(whole.window.from).toBe(new Date(T0).toISOString());
+    expect(whole.window.bucketMs % 3_600_000).toBe(0);
+    expect(whole.routes[0]!.counts.comparisons).toBe(389);
+    // A since inside a merged hour counts that hour whole, and the window says so.
+    const inside = report(compacted, T0 + 90 * 60_000);
+    expect(inside).toEqual(report(raw, T0 + 90 * 60_000));
+    expect(inside.window.from).toBe(new Date(T0 + 3_600_000).toISOString());
+    expect(inside.routes[0]!.counts.comparisons).toBe(records.filter((r) => Date.parse(r.at) >= T0 + 3_600_000).length);
+    // After the mark, whole minutes as before.
+    const after = report(compacted, T0 + 150 * 60_000 + 5_000);
+    expect(after.window.from).toBe(new Date(T0 + 150 * 60_000).toISOString());
+    expect(after.window.bucketMs % 3_600_000).not.toBe(0);
+    expect(after.routes[0]!.counts.comparisons).toBe(records.filter((r) => Date.parse(r.at) >= T0 + 150 * 60_000).length);
+  });
+
   test('a report over more counts than a function call takes arguments (a month of minutes, several outcomes)', () => {
     const counts = Array.from({ length: 200_000 }, (_, index) => ({
       route: 'orders',

@@ -1,0 +1,212 @@
+/**
+ * What a long diff report costs the proxy that serves it: reading a route's comparison counts from the
+ * embedded store (PGlite) and building the report, for windows of 1 day, 7 days and --days, with counts kept
+ * per minute (as written) and kept by the hour once a day old (compactCounts, as the proxy's writer does),
+ * side by side in one run.
+ *
+ *   npm run build && node dist/bench/diff-report.js                  # 30 days, 2 proxies, 1 route: ~2 min
+ *   node dist/bench/diff-report.js --days 7 --proxies 1 --routes 3
+ *
+ * Seeded like a busy route: every minute, each proxy wrote a match, a mismatch and a noise count per route
+ * and a latency sketch per side (~230 buckets, latencies over 1–100 ms). Each report runs in its own fresh
+ * node process with bin/strangler's memory settings, which opens the store, then reads and builds as the
+ * admin API's /diff/report does (readCounts + buildReportFromCounts); RSS growth = RSS after the report −
+ * RSS after opening the store. The compaction is timed too (all the hours due, 6 per call). Ends with one
+ * JSON line. Bad usage: one-line error, exit 2.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ComparisonCount, LatencyCount } from '../core/comparison';
+import { EmbeddedDatabase } from '../core/db/embedded';
+import { LatencySketch } from '../core/latency-sketch';
+import { SqlComparisonStore } from '../diff-reader/store/sql-comparison-store';
+import { migrate } from '../rollout/migrations';
+import { nodeLaunch } from './node-launch';
+
+const USAGE = 'usage: node dist/bench/diff-report.js [--days 2-90] [--proxies 1-8] [--routes 1-20]';
+const DAY_MS = 86_400_000;
+
+interface Options {
+  days: number;
+  proxies: number;
+  routes: number;
+}
+
+class UsageError extends Error {}
+
+function parseOptions(argv: string[]): Options {
+  const options: Options = { days: 30, proxies: 2, routes: 1 };
+  const limits: Record<keyof Options, [number, number]> = { days: [2, 90], proxies: [1, 8], routes: [1, 20] };
+  for (let i = 0; i < argv.length; i += 2) {
+    const flag = argv[i]!;
+    const name = flag.replace(/^--/, '') as keyof Options;
+    if (!flag.startsWith('--') || !(name in limits)) throw new UsageError(`unknown option ${JSON.stringify(flag)}; ${USAGE}`);
+    const text = argv[i + 1] ?? '';
+    const value = /^\d+$/.test(text) ? Number(text) : NaN;
+    const [min, max] = limits[name];
+    if (!(value >= min && value <= max)) throw new UsageError(`${flag} expects an integer from ${min} to ${max}, got ${JSON.stringify(text)}`);
+    options[name] = value;
+  }
+  return options;
+}
+
+/** Writes `days` of counts ending at the current minute, a day per write per proxy, as the writers would. */
+async function seed(store: SqlComparisonStore, options: Options, now: number): Promise<number> {
+  const sketch = new LatencySketch();
+  for (let i = 0; i < 2000; i++) sketch.add(Math.exp((i / 2000) * Math.log(100)) * (1 + ((i * 7919) % 13) / 100));
+  const buckets = sketch.buckets();
+  const first = Math.floor(now / 60_000) * 60_000 - options.days * DAY_MS;
+  let rows = 0;
+  for (let day = 0; day < options.days; day++) {
+    for (let proxy = 0; proxy < options.proxies; proxy++) {
+      const counts: ComparisonCount[] = [];
+      const latency: LatencyCount[] = [];
+      for (let m = 0; m < 1440; m++) {
+        const minute = new Date(first + (day * 1440 + m) * 60_000).toISOString();
+        for (let r = 0; r < options.routes; r++) {
+          const route = `route-${r}`;
+          counts.push(
+            { route, minute, result: 'match', differences: [], noise: [], error: null, comparisons: 900 },
+            { route, minute, result: 'mismatch', differences: [{ path: '$.items[*].price', kinds: ['changed'] }], noise: [], error: null, comparisons: 30 },
+            { route, minute, result: 'noise', differences: [], noise: [{ path: '$.meta.generatedAt', kinds: ['changed'] }], error: null, comparisons: 70 },
+          );
+          latency.push({ route, minute, side: 'legacy', buckets }, { route, minute, side: 'candidate', buckets });
+        }
+      }
+      await store.writeCounts({ counts, latency });
+      rows += counts.length + latency.length;
+    }
+  }
+  return rows;
+}
+
+interface ReportRun {
+  from: string;
+  ms: number;
+  rows: number;
+  rssGrowthMb: number;
+  comparisons: number;
+}
+
+/** One report in a fresh process: open, read the counts of `route` since `since`, build, measure. */
+function reportRun(folder: string, since: Date): ReportRun {
+  const dist = join(__dirname, '..');
+  const program = `(async () => {
+    const { EmbeddedDatabase } = require(${JSON.stringify(join(dist, 'core/db/embedded'))});
+    const { SqlComparisonStore } = require(${JSON.stringify(join(dist, 'diff-reader/store/sql-comparison-store'))});
+    const { buildReportFromCounts } = require(${JSON.stringify(join(dist, 'diff-reader/report'))});
+    const db = await EmbeddedDatabase.open(${JSON.stringify(folder)});
+    const store = new SqlComparisonStore(db);
+    await store.compactedThrough();
+    const opened = process.memoryUsage().rss;
+    const started = performance.now();
+    const since = new Date(${since.getTime()});
+    const [tally, compactedThrough] = await Promise.all([store.readCounts({ route: 'route-0', since }), store.compactedThrough()]);
+    const report = buildReportFromCounts({ ...tally, examples: [] }, { generatedAt: new Date(), route: 'route-0', since, ...(compactedThrough ? { compactedThrough } : {}) });
+    const ms = performance.now() - started;
+    const rss = process.memoryUsage().rss;
+    await db.close();
+    console.log(JSON.stringify({ from: report.window.from, ms, rows: tally.counts.length + tally.latency.length, rssGrowthMb: (rss - opened) / 1e6, comparisons: report.totals.counts.comparisons }));
+  })().catch((err) => { console.error(err.message); process.exit(1); });`;
+  const launch = nodeLaunch(false);
+  const child = spawnSync(process.execPath, [...launch.nodeArgs, '-e', program], { env: launch.env, encoding: 'utf8', timeout: 600_000 });
+  if (child.status !== 0) throw new Error(`bench/diff-report: a report failed: ${child.stderr.trim() || child.error?.message || `exit ${child.status}`}`);
+  return JSON.parse(child.stdout.trim().split('\n').pop()!) as ReportRun;
+}
+
+async function withStore<T>(folder: string, fn: (store: SqlComparisonStore) => Promise<T>): Promise<T> {
+  const db = await EmbeddedDatabase.open(folder);
+  try {
+    await migrate(db);
+    return await fn(new SqlComparisonStore(db));
+  } finally {
+    await db.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  const folder = join(mkdtempSync(join(tmpdir(), 'strangler-bench-report-')), 'state');
+  try {
+    const now = Date.now();
+    const seedStarted = performance.now();
+    const rows = await withStore(folder, (store) => seed(store, options, now));
+    const seedMs = performance.now() - seedStarted;
+    const windows = [...new Set([1, 7, options.days])].filter((days) => days <= options.days);
+    const sinceOf = (days: number): Date => new Date(now - days * DAY_MS);
+    const perMinute = windows.map((days) => reportRun(folder, sinceOf(days)));
+    const compaction = await withStore(folder, async (store) => {
+      const started = performance.now();
+      let hours = 0;
+      let calls = 0;
+      let slowestMs = 0;
+      for (;;) {
+        const callStarted = performance.now();
+        const merged = await store.compactCounts(new Date(Date.now() - DAY_MS), 6);
+        slowestMs = Math.max(slowestMs, performance.now() - callStarted);
+        calls++;
+        if (merged === 0) break;
+        hours += merged;
+      }
+      return { hours, calls, ms: performance.now() - started, slowestMs };
+    });
+    const byHour = windows.map((days) => reportRun(folder, sinceOf(days)));
+
+    console.log(
+      `bench:diff-report — node ${process.version}, embedded store (PGlite), ${nodeLaunch(false).label}; ${options.days} days × ${options.proxies} proxies × ${options.routes} route(s): ` +
+        `${rows.toLocaleString('en-US')} count rows seeded in ${(seedMs / 1000).toFixed(1)} s; one report of route-0 per fresh process`,
+    );
+    console.log(`compacted ${compaction.hours} hours in ${compaction.calls - 1} calls of ≤ 6: ${(compaction.ms / 1000).toFixed(1)} s in all, slowest call ${compaction.slowestMs.toFixed(0)} ms`);
+    const header = ['window', 'rows per minute', 'rows by hour', 'ms per minute', 'ms by hour', 'time ÷', 'RSS+ MB per minute', 'RSS+ MB by hour', 'RSS ÷'];
+    console.log(header.map((h, i) => (i === 0 ? h.padEnd(7) : h.padStart(h.length + 1))).join(''));
+    windows.forEach((days, i) => {
+      const before = perMinute[i]!;
+      const after = byHour[i]!;
+      const cells = [
+        `${days}d`.padEnd(7),
+        before.rows.toLocaleString('en-US'),
+        after.rows.toLocaleString('en-US'),
+        before.ms.toFixed(0),
+        after.ms.toFixed(0),
+        `${(before.ms / after.ms).toFixed(1)}×`,
+        before.rssGrowthMb.toFixed(0),
+        after.rssGrowthMb.toFixed(0),
+        `${(before.rssGrowthMb / Math.max(1, after.rssGrowthMb)).toFixed(1)}×`,
+      ];
+      console.log(cells.map((cell, c) => (c === 0 ? cell : cell.padStart(header[c]!.length + 1))).join(''));
+    });
+    // By the hour, a window that starts inside a merged hour counts that hour whole (and says so in window.from).
+    windows.forEach((days, i) => {
+      const before = perMinute[i]!;
+      const after = byHour[i]!;
+      const same = before.comparisons === after.comparisons;
+      console.log(
+        `${days}d counted ${before.comparisons.toLocaleString('en-US')} comparisons from ${before.from} per minute, ` +
+          `${after.comparisons.toLocaleString('en-US')} from ${after.from} by the hour${same ? '' : ' (the whole first hour)'}`,
+      );
+    });
+    console.log(
+      JSON.stringify({
+        bench: 'diff-report',
+        node: process.version,
+        options,
+        seededRows: rows,
+        compaction,
+        reports: windows.map((days, i) => ({ days, perMinute: perMinute[i], byHour: byHour[i] })),
+      }),
+    );
+  } finally {
+    rmSync(join(folder, '..'), { recursive: true, force: true });
+  }
+}
+
+main().catch((err: Error) => {
+  if (err instanceof UsageError) {
+    console.error(`bench/diff-report: ${err.message}`);
+    process.exit(2);
+  }
+  console.error(err.message);
+  process.exit(1);
+});
