@@ -363,13 +363,12 @@ interface Window {
 }
 
 /** Buckets of whole minutes (hours where counts are kept by the hour), as few as fit `wanted` over the window (the last may be shorter). */
-function timeWindow(counts: readonly ComparisonCount[], options: DiffReportOptions, wanted: number): Window | null {
-  const compacted = validTime(options.compactedThrough);
+function timeWindow(counts: readonly ComparisonCount[], since: number | undefined, generatedAt: Date, compacted: number | undefined, wanted: number): Window | null {
   let from: number;
   let to: number;
-  if (options.since) {
-    from = countingStart(options.since.getTime(), compacted);
-    to = Math.max(from, options.generatedAt.getTime());
+  if (since !== undefined) {
+    from = since;
+    to = Math.max(from, generatedAt.getTime());
   } else {
     // A loop, not Math.min(...minutes): a month of counts is more arguments than a call takes.
     from = Number.POSITIVE_INFINITY;
@@ -466,10 +465,12 @@ function integerOption(value: number | undefined, fallback: number, name: string
 export function buildReportFromCounts(input: ReportInput, options: DiffReportOptions): DiffReport {
   const examplesPerField = integerOption(options.examplesPerField, DEFAULT_EXAMPLES_PER_FIELD, 'examplesPerField', 0);
   const buckets = integerOption(options.buckets, DEFAULT_BUCKETS, 'buckets', 1);
-  const since = options.since === undefined ? undefined : countingStart(options.since.getTime(), validTime(options.compactedThrough));
+  const compacted = validTime(options.compactedThrough);
+  // Where counting starts: the minute `since` falls in, or its hour where counts are kept by the hour.
+  const since = options.since === undefined ? undefined : countingStart(options.since.getTime(), compacted);
   const wanted = (route: string, time: number): boolean => (options.route === undefined || route === options.route) && (since === undefined || time >= since);
   const counts = input.counts.filter((count) => wanted(count.route, Date.parse(count.minute)));
-  const window = timeWindow(counts, options, buckets);
+  const window = timeWindow(counts, since, options.generatedAt, compacted, buckets);
 
   const byRoute = new Map<string, RouteInput>();
   const routeInput = (route: string): RouteInput => {
@@ -494,7 +495,7 @@ export function buildReportFromCounts(input: ReportInput, options: DiffReportOpt
       from: window ? new Date(window.from).toISOString() : null,
       to: window ? new Date(window.to).toISOString() : null,
       bucketMs: window?.bucketMs ?? 0,
-      omittedThrough: omittedWithin(options),
+      omittedThrough: omittedWithin(validTime(options.omittedThrough), since),
     },
     totals: { counts: totals, rates: ratesOf(totals) },
     routes: routes.map((route) => route.report),
@@ -506,14 +507,13 @@ export function buildDiffReport(records: readonly ComparisonRecord[], options: D
   return buildReportFromCounts({ ...tallyComparisons(records), examples: records }, options);
 }
 
-/** `omittedThrough` when the report's filter would have counted the missing comparisons, else null. */
-function omittedWithin(options: DiffReportOptions): string | null {
-  const through = options.omittedThrough;
-  if (through === undefined || Number.isNaN(through.getTime())) return null;
-  if (options.since !== undefined && countingStart(options.since.getTime(), validTime(options.compactedThrough)) >= through.getTime()) return null;
-  return through.toISOString();
+/** `omittedThrough` when the report's counting start (if any) would have counted the missing comparisons, else null. */
+function omittedWithin(through: number | undefined, since: number | undefined): string | null {
+  if (through === undefined || (since !== undefined && since >= through)) return null;
+  return new Date(through).toISOString();
 }
 
+/** Epoch ms of a given, valid date; undefined otherwise (an invalid date is ignored rather than printed). */
 function validTime(time: Date | undefined): number | undefined {
   return time === undefined || Number.isNaN(time.getTime()) ? undefined : time.getTime();
 }
