@@ -1,4 +1,4 @@
-import type { ComparisonCount, ComparisonRecord, ComparisonTally, DifferenceKind, FieldDifference, LatencySide, PathKinds } from '../core/comparison';
+import type { ComparisonCount, ComparisonRecord, ComparisonTally, DifferenceKind, FieldDifference, LatencyCount, LatencySide, PathKinds } from '../core/comparison';
 import { LatencySketch } from '../core/latency-sketch';
 
 export const MINUTE_MS = 60_000;
@@ -84,7 +84,12 @@ export class ComparisonTallier {
   /** Adds counts already tallied (a write that failed goes back in). */
   restore(tally: ComparisonTally): void {
     for (const count of tally.counts) this.addCount({ ...count });
-    for (const latency of tally.latency) this.sketchOf(latency.route, latency.minute, latency.side).addBuckets(latency.buckets);
+    for (const latency of tally.latency) this.addLatency(latency);
+  }
+
+  /** Merges a latency sketch into the one held for its route, minute and side. */
+  addLatency({ route, minute, side, buckets }: LatencyCount): void {
+    this.sketchOf(route, minute, side).addBuckets(buckets);
   }
 
   /** What is held (of minutes starting before `before`, when given), in a stable order; it is held no longer. */

@@ -10,9 +10,8 @@ import {
   type LatencyCount,
   type PathKinds,
 } from '../../core/comparison';
-import type { Database } from '../../core/db/database';
-import { LatencySketch } from '../../core/latency-sketch';
-import { HOUR_MS, hourStart } from '../counts';
+import type { Database, Queryable } from '../../core/db/database';
+import { ComparisonTallier, HOUR_MS, hourStart } from '../counts';
 import { decodeMatches, encodeMatches, isPlainMatch, newestArrival } from './match-list';
 
 interface ComparisonRow {
@@ -188,28 +187,7 @@ export class SqlComparisonStore implements ComparisonStore {
   }
 
   async writeCounts(tally: ComparisonTally): Promise<void> {
-    if (tally.counts.length === 0 && tally.latency.length === 0) return;
-    const { counts, latency } = tally;
-    await this.db.query(
-      `WITH counted AS (
-         INSERT INTO strangler_comparison_counts (route, minute, result, differences, noise, error, comparisons)
-         SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[]))
-       INSERT INTO strangler_comparison_latency (route, minute, side, buckets)
-       SELECT * FROM unnest($8::text[], $9::timestamptz[], $10::text[], $11::text[])`,
-      [
-        counts.map((c) => c.route),
-        counts.map((c) => c.minute),
-        counts.map((c) => c.result),
-        counts.map((c) => JSON.stringify(c.differences)),
-        counts.map((c) => JSON.stringify(c.noise)),
-        counts.map((c) => c.error) as string[],
-        counts.map((c) => c.comparisons),
-        latency.map((l) => l.route),
-        latency.map((l) => l.minute),
-        latency.map((l) => l.side),
-        latency.map((l) => JSON.stringify(l.buckets)),
-      ],
-    );
+    await insertTally(this.db, tally);
   }
 
   async readCounts(query: CountQuery): Promise<ComparisonTally> {
@@ -239,22 +217,7 @@ export class SqlComparisonStore implements ComparisonStore {
       ),
       this.db.query<LatencyRow>(`SELECT route, minute, side, buckets FROM strangler_comparison_latency ${where} ORDER BY minute, route, side`, params),
     ]);
-    return {
-      counts: counted.rows.map(
-        (row): ComparisonCount => ({
-          route: row.route,
-          minute: new Date(row.minute).toISOString(),
-          result: row.result,
-          differences: JSON.parse(row.differences) as PathKinds[],
-          noise: JSON.parse(row.noise) as PathKinds[],
-          error: row.error,
-          comparisons: Number(row.comparisons),
-        }),
-      ),
-      latency: timed.rows.map(
-        (row): LatencyCount => ({ route: row.route, minute: new Date(row.minute).toISOString(), side: row.side, buckets: JSON.parse(row.buckets) as LatencyCount['buckets'] }),
-      ),
-    };
+    return { counts: counted.rows.map((row) => toCount(row)), latency: timed.rows.map((row) => toLatency(row)) };
   }
 
   /** Counts are kept by age, by whole hours (an hour's merged row cannot be split); how far is kept too. */
@@ -276,8 +239,7 @@ export class SqlComparisonStore implements ComparisonStore {
   }
 
   async prunedThrough(): Promise<Date | undefined> {
-    const { rows } = await this.db.query<{ through: Date | string }>('SELECT through FROM strangler_comparisons_pruned');
-    return rows[0] ? new Date(rows[0].through) : undefined;
+    return this.mark('strangler_comparisons_pruned');
   }
 
   /**
@@ -306,25 +268,13 @@ export class SqlComparisonStore implements ComparisonStore {
          GROUP BY 1, 2, 3, 4, 5, 6`,
         range,
       );
-      // Sketches merge by adding bucket counts: done here rather than in SQL, where PGlite's JSON is ~100× slower.
-      const timed = await tx.query<LatencyRow>('DELETE FROM strangler_comparison_latency WHERE minute >= $1 AND minute < $2 RETURNING route, minute, side, buckets', range);
-      const hours = new Map<string, { route: string; hour: Date; side: LatencyCount['side']; sketch: LatencySketch }>();
-      for (const row of timed.rows) {
-        const hour = new Date(hourStart(new Date(row.minute).getTime()));
-        const key = `${row.route}\u0000${hour.getTime()}\u0000${row.side}`;
-        let merged = hours.get(key);
-        if (!merged) hours.set(key, (merged = { route: row.route, hour, side: row.side, sketch: new LatencySketch() }));
-        merged.sketch.addBuckets(JSON.parse(row.buckets) as LatencyCount['buckets']);
-      }
-      const merged = [...hours.values()];
-      if (merged.length > 0) {
-        await tx.query('INSERT INTO strangler_comparison_latency (route, minute, side, buckets) SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[])', [
-          merged.map((m) => m.route),
-          merged.map((m) => m.hour.toISOString()),
-          merged.map((m) => m.side),
-          merged.map((m) => JSON.stringify(m.sketch.buckets())),
-        ]);
-      }
+      // Sketches are merged by the tallier, at their hour's start: in JS, as summing JSON buckets in PGlite's
+      // SQL is ~100× slower (counts stay in SQL, off the proxy's thread).
+      const timed = await tx.query<LatencyRow>('DELETE FROM strangler_comparison_latency WHERE minute >= $1 AND minute < $2 RETURNING *', range);
+      const hours = new ComparisonTallier();
+      // One row at a time: parsed buckets die young instead of all surviving into the old generation.
+      for (const row of timed.rows) hours.addLatency(toLatency(row, hourStart));
+      await insertTally(tx, hours.drain());
       await tx.query(
         `INSERT INTO strangler_comparison_counts_compacted (through) VALUES ($1)
          ON CONFLICT (single) DO UPDATE SET through = greatest(strangler_comparison_counts_compacted.through, excluded.through)`,
@@ -335,9 +285,61 @@ export class SqlComparisonStore implements ComparisonStore {
   }
 
   async compactedThrough(): Promise<Date | undefined> {
-    const { rows } = await this.db.query<{ through: Date | string }>('SELECT through FROM strangler_comparison_counts_compacted');
+    return this.mark('strangler_comparison_counts_compacted');
+  }
+
+  /** A one-row mark table's time; undefined while it has no row. */
+  private async mark(table: string): Promise<Date | undefined> {
+    const { rows } = await this.db.query<{ through: Date | string }>(`SELECT through FROM ${table}`);
     return rows[0] ? new Date(rows[0].through) : undefined;
   }
+}
+
+/** One statement for both tables: unnest keeps it to 11 parameters whatever the tally's size. */
+async function insertTally(db: Queryable, { counts, latency }: ComparisonTally): Promise<void> {
+  if (counts.length === 0 && latency.length === 0) return;
+  await db.query(
+    `WITH counted AS (
+       INSERT INTO strangler_comparison_counts (route, minute, result, differences, noise, error, comparisons)
+       SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[]))
+     INSERT INTO strangler_comparison_latency (route, minute, side, buckets)
+     SELECT * FROM unnest($8::text[], $9::timestamptz[], $10::text[], $11::text[])`,
+    [
+      counts.map((c) => c.route),
+      counts.map((c) => c.minute),
+      counts.map((c) => c.result),
+      counts.map((c) => JSON.stringify(c.differences)),
+      counts.map((c) => JSON.stringify(c.noise)),
+      counts.map((c) => c.error) as string[],
+      counts.map((c) => c.comparisons),
+      latency.map((l) => l.route),
+      latency.map((l) => l.minute),
+      latency.map((l) => l.side),
+      latency.map((l) => JSON.stringify(l.buckets)),
+    ],
+  );
+}
+
+/** The ISO time of a row's minute, or of the period `periodStart` puts it in. */
+function minuteOfRow(minute: Date | string, periodStart?: (time: number) => number): string {
+  const time = new Date(minute).getTime();
+  return new Date(periodStart ? periodStart(time) : time).toISOString();
+}
+
+function toCount(row: CountRow): ComparisonCount {
+  return {
+    route: row.route,
+    minute: minuteOfRow(row.minute),
+    result: row.result,
+    differences: JSON.parse(row.differences) as PathKinds[],
+    noise: JSON.parse(row.noise) as PathKinds[],
+    error: row.error,
+    comparisons: Number(row.comparisons),
+  };
+}
+
+function toLatency(row: LatencyRow, periodStart?: (time: number) => number): LatencyCount {
+  return { route: row.route, minute: minuteOfRow(row.minute, periodStart), side: row.side, buckets: JSON.parse(row.buckets) as LatencyCount['buckets'] };
 }
 
 /** SQL: the start of the (UTC) hour of a timestamptz expression, whatever the session's time zone. */
