@@ -3,6 +3,7 @@
  *
  * - postgresUrlFromEnv(): the server's URL (database `postgres`).
  * - createTestDatabase(): a database of one's own, so parallel jest workers never share one.
+ * - withMigratedDatabase(): one of those, migrated, for the time `work` runs; closed and dropped after.
  *
  * The server is shared by every test file running at once: to test "the store became unreachable", put a
  * TcpRelay (tcp-relay.ts) in front of your own database and cut it, never stop the server. (Stopping it
@@ -10,6 +11,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
+import { PostgresDatabase } from '../../core/db/postgres';
+import { migrate } from '../../rollout/migrations';
 
 export function postgresUrlFromEnv(): string {
   const url = process.env.STRANGLER_TEST_PG_URL;
@@ -46,4 +49,17 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       await withAdminClient((client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
     },
   };
+}
+
+/** Runs `work` on a database of its own with the state store's migrations applied; closes and drops it after. */
+export async function withMigratedDatabase<T>(work: (db: PostgresDatabase) => Promise<T>): Promise<T> {
+  const database = await createTestDatabase();
+  const db = new PostgresDatabase({ url: database.url });
+  try {
+    await migrate(db);
+    return await work(db);
+  } finally {
+    await db.close();
+    await database.drop();
+  }
 }

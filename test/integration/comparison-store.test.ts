@@ -10,7 +10,7 @@ import { tallyComparisons } from '../../diff-reader/counts';
 import { ComparisonWriter } from '../../diff-reader/store/comparison-writer';
 import { SqlComparisonStore } from '../../diff-reader/store/sql-comparison-store';
 import { MIGRATIONS, migrate } from '../../rollout/migrations';
-import { createTestDatabase } from '../helpers/postgres';
+import { createTestDatabase, withMigratedDatabase } from '../helpers/postgres';
 import { TcpRelay } from '../helpers/tcp-relay';
 
 function record(n: number, extra: Partial<ComparisonRecord> = {}): ComparisonRecord {
@@ -357,10 +357,7 @@ describe('comparison writer', () => {
   });
 
   test('by default plain matches are counted and not stored; everything with something to show is stored', async () => {
-    const database = await createTestDatabase();
-    const db = new PostgresDatabase({ url: database.url });
-    try {
-      await migrate(db);
+    await withMigratedDatabase(async (db) => {
       const store = new SqlComparisonStore(db);
       const writer = new ComparisonWriter({ store });
       const noisyMatch = record(1, { noise: [{ path: '$.meta.ts', kind: 'changed', legacy: '"a"', candidate: '"b"' }] });
@@ -374,17 +371,11 @@ describe('comparison writer', () => {
       ]);
       const { counts } = await store.readCounts({});
       expect(counts.reduce((sum, count) => sum + count.comparisons, 0)).toBe(5);
-    } finally {
-      await db.close();
-      await database.drop();
-    }
+    });
   });
 
   test('count retention: the first counts write prunes whole hours older than keepCountsDays', async () => {
-    const database = await createTestDatabase();
-    const db = new PostgresDatabase({ url: database.url });
-    try {
-      await migrate(db);
+    await withMigratedDatabase(async (db) => {
       const store = new SqlComparisonStore(db);
       const writer = new ComparisonWriter({ store, keepCountsDays: 2 });
       const now = Date.now();
@@ -395,17 +386,11 @@ describe('comparison writer', () => {
       expect(counts.map((count) => count.route)).toEqual(['users']);
       // Whole hours: everything before the hour that `now - 2 days` falls in.
       expect((await store.prunedThrough())!.getTime()).toBe(Math.floor((now - 2 * 86_400_000) / 3_600_000) * 3_600_000);
-    } finally {
-      await db.close();
-      await database.drop();
-    }
+    });
   });
 
   test('the first counts write, and every 30th, merges day-old counts by the hour, 6 hours at a time', async () => {
-    const database = await createTestDatabase();
-    const db = new PostgresDatabase({ url: database.url });
-    try {
-      await migrate(db);
+    await withMigratedDatabase(async (db) => {
       const store = new SqlComparisonStore(db);
       const failures: string[] = [];
       const writer = new ComparisonWriter({ store, onCompactError: (err) => failures.push(err.message) });
@@ -427,17 +412,11 @@ describe('comparison writer', () => {
       expect(failures).toHaveLength(1);
       expect(failures[0]).toMatch(/strangler_comparison_counts_compacted/);
       expect((await store.readCounts({})).counts.reduce((sum, count) => sum + count.comparisons, 0)).toBe(7);
-    } finally {
-      await db.close();
-      await database.drop();
-    }
+    });
   });
 
   test('retention: the first write and every 20th after it prune the store to the newest `retain`', async () => {
-    const database = await createTestDatabase();
-    const db = new PostgresDatabase({ url: database.url });
-    try {
-      await migrate(db);
+    await withMigratedDatabase(async (db) => {
       const store = new SqlComparisonStore(db);
       const writer = new ComparisonWriter({ store, batchSize: 1, retain: 5, storeMatches: true });
       for (let i = 0; i < 25; i++) {
@@ -446,17 +425,11 @@ describe('comparison writer', () => {
       }
       // Write 1 kept req-0; write 21 (req-20) pruned to req-16…req-20; writes 22–25 added req-21…req-24.
       expect((await store.query({})).map((r) => r.requestId)).toEqual(Array.from({ length: 9 }, (_, i) => `req-${i + 16}`));
-    } finally {
-      await db.close();
-      await database.drop();
-    }
+    });
   });
 
   test('a failed prune is reported on its own: the batch it followed is stored, not counted as dropped', async () => {
-    const database = await createTestDatabase();
-    const db = new PostgresDatabase({ url: database.url });
-    try {
-      await migrate(db);
+    await withMigratedDatabase(async (db) => {
       await db.exec(`
         CREATE FUNCTION refuse_deletes() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'deletes refused'; END $$;
         CREATE TRIGGER refuse_deletes BEFORE DELETE ON strangler_comparisons FOR EACH STATEMENT EXECUTE FUNCTION refuse_deletes();
@@ -481,9 +454,6 @@ describe('comparison writer', () => {
       expect(dropped).toEqual([]);
       // Writes 1 and 21 prune.
       expect(pruneErrors).toEqual(['deletes refused', 'deletes refused']);
-    } finally {
-      await db.close();
-      await database.drop();
-    }
+    });
   });
 });

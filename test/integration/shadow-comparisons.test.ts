@@ -1,13 +1,11 @@
 import { Registry } from 'prom-client';
 import pino from 'pino';
-import { PostgresDatabase } from '../../core/db/postgres';
 import { SqlComparisonStore } from '../../diff-reader/store/sql-comparison-store';
 import type { ShadowExchange } from '../../proxy/shadow';
 import { COMPARE_BATCH, COMPARE_EVERY_MS, startShadowComparisons } from '../../proxy/shadow-comparisons';
 import { ShadowMetrics } from '../../proxy/shadow-metrics';
-import { migrate } from '../../rollout/migrations';
 import { routeConfig, shadowConfig, testConfig, upstreamConfig } from '../helpers/config';
-import { createTestDatabase } from '../helpers/postgres';
+import { withMigratedDatabase } from '../helpers/postgres';
 
 const SHADOW = shadowConfig();
 const ROUTE = routeConfig('orders', '/api/orders', { stage: 'shadow', shadow: SHADOW });
@@ -28,10 +26,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 describe('shadow comparisons: finished exchanges are compared together, off the request path', () => {
   test('a busy turn is compared at its end, a quiet one within COMPARE_EVERY_MS, and flush() compares what waits', async () => {
-    const database = await createTestDatabase();
-    const db = new PostgresDatabase({ url: database.url });
-    try {
-      await migrate(db);
+    await withMigratedDatabase(async (db) => {
       const store = new SqlComparisonStore(db);
       const registry = new Registry();
       const comparisons = startShadowComparisons(CONFIG, store, new ShadowMetrics(registry), pino({ level: 'silent' }));
@@ -63,9 +58,6 @@ describe('shadow comparisons: finished exchanges are compared together, off the 
       // Nothing is compared twice once the timer armed for it fires.
       await sleep(COMPARE_EVERY_MS * 3);
       expect(await compared()).toBe(2 + COMPARE_BATCH);
-    } finally {
-      await db.close();
-      await database.drop();
-    }
+    });
   });
 });
