@@ -53,6 +53,9 @@
  * are close to Poisson; the wait is not part of the latency), where "unchanged within noise" means:
  * Δ of the median p99s ≤ the round-to-round spread (max − min) of the shadow-off p99s.
  * The shadow worker's stats prove the copies happened: exchanges compared, results, drops, records stored.
+ * With strangler-copy in the run, the copy's CPU is split into kernel (stime: its extra send and receive)
+ * and user time, and the bench prints the floor: the ratio left if the copy's own JS cost nothing,
+ * (off + the copy's extra kernel time + the comparison) ÷ off.
  *
  * Needs `nginx` and `wrk` (Debian packages); installs them with apt-get when missing and running as root.
  * Every child process exits with the bench (stdin EOF, or a guard process that kills nginx); everything
@@ -765,6 +768,7 @@ interface Sample extends WrkResult {
   cpuUs: number | null;
   /** Share of that CPU spent in the kernel (stime), %. */
   sysPct: number | null;
+  sysUs: number | null;
   /** read- and write-type system calls of the proxy per request. */
   readsPerRequest: number | null;
   writesPerRequest: number | null;
@@ -817,6 +821,7 @@ async function measure(
     ...result,
     cpuUs: direct ? null : usPer(proxyTicks),
     sysPct: direct ? null : ((proxy1.sys - proxy0.sys) / Math.max(1, proxyTicks)) * 100,
+    sysUs: direct ? null : usPer(proxy1.sys - proxy0.sys),
     readsPerRequest: direct ? null : (proxy1.reads - proxy0.reads) / n,
     writesPerRequest: direct ? null : (proxy1.writes - proxy0.writes) / n,
     upstreamCpuUs: usPer(upTicks),
@@ -837,6 +842,8 @@ interface Summary {
   rps: number;
   cpuUsPerRequest: number | null;
   sysPct: number | null;
+  /** Kernel CPU µs per request (median of the rounds'). */
+  sysUsPerRequest: number | null;
   readsPerRequest: number | null;
   writesPerRequest: number | null;
   p50Ms: number;
@@ -859,6 +866,7 @@ function summarise(samples: Sample[]): Summary {
     rps: pick((s) => s.rps),
     cpuUsPerRequest: nullable((s) => s.cpuUs),
     sysPct: nullable((s) => s.sysPct),
+    sysUsPerRequest: nullable((s) => s.sysUs),
     readsPerRequest: nullable((s) => s.readsPerRequest),
     writesPerRequest: nullable((s) => s.writesPerRequest),
     p50Ms: pick((s) => s.p50Ms),
@@ -1025,6 +1033,17 @@ interface CopyOnlyCost {
   cpuRatio: number | null;
   comparisonUsPerRequest: number | null;
   paced: null | { cpuUsPerRequest: number | null; cpuRatio: number | null; comparisonUsPerRequest: number | null };
+  /**
+   * Where the copy's CPU goes at full load: kernel (the extra send and receive) and user time, off vs copy,
+   * and the read/write syscalls per request. `floorRatio` is the shadow ratio that would remain if the copy's
+   * own user-space work cost nothing: (off + the copy's extra kernel time + the comparison) ÷ off.
+   */
+  split: null | {
+    kernelUsPerRequest: { off: number; copy: number };
+    userUsPerRequest: { off: number; copy: number };
+    syscallsPerRequest: { off: number; copy: number } | null;
+    floorRatio: number | null;
+  };
   /** Exchanges the copy worker finished (both answers in) over the whole run, and requests it served. */
   exchanges: number | null;
   requests: number | null;
@@ -1095,13 +1114,28 @@ function copyOnlyCost(
   stats: WorkerStats | undefined,
 ): CopyOnlyCost | null {
   if (!copy) return null;
+  const comparison = minus(cpu(on), cpu(copy));
   return {
     cpuUsPerRequest: cpu(copy),
     cpuRatio: ratio(copy.cpuUsPerRequest, off.cpuUsPerRequest),
-    comparisonUsPerRequest: minus(cpu(on), cpu(copy)),
+    comparisonUsPerRequest: comparison,
+    split: copySplit(off, copy, comparison),
     paced: pCopy && pOff ? { cpuUsPerRequest: cpu(pCopy), cpuRatio: ratio(pCopy.cpuUsPerRequest, pOff.cpuUsPerRequest), comparisonUsPerRequest: minus(cpu(pOn), cpu(pCopy)) } : null,
     exchanges: stats?.shadow?.exchanges ?? null,
     requests: servedBy(stats),
+  };
+}
+
+function copySplit(off: Summary, copy: Summary, comparisonUs: number | null): CopyOnlyCost['split'] {
+  const [offCpu, copyCpu, offSys, copySys] = [off.cpuUsPerRequest, copy.cpuUsPerRequest, off.sysUsPerRequest, copy.sysUsPerRequest];
+  if (offCpu === null || copyCpu === null || offSys === null || copySys === null) return null;
+  const syscalls = (x: Summary): number | null => (x.readsPerRequest === null || x.writesPerRequest === null ? null : round(x.readsPerRequest + x.writesPerRequest, 2));
+  const [offCalls, copyCalls] = [syscalls(off), syscalls(copy)];
+  return {
+    kernelUsPerRequest: { off: round(offSys, 1), copy: round(copySys, 1) },
+    userUsPerRequest: { off: round(offCpu - offSys, 1), copy: round(copyCpu - copySys, 1) },
+    syscallsPerRequest: offCalls === null || copyCalls === null ? null : { off: offCalls, copy: copyCalls },
+    floorRatio: comparisonUs === null ? null : ratio(offCpu + (copySys - offSys) + comparisonUs, offCpu),
   };
 }
 
@@ -1153,6 +1187,15 @@ function printShadowCost(c: ShadowCost, offStats: WorkerStats | undefined): void
         `; the comparison adds ${fmt(k.comparisonUsPerRequest)} µs/req at full load${k.paced ? `, ${fmt(k.paced.comparisonUsPerRequest)} paced` : ''}` +
         `; exchanges finished ${k.exchanges === null ? '?' : count(k.exchanges)} of ${k.requests === null ? '?' : count(k.requests)} requests`,
     );
+    const x = k.split;
+    if (x) {
+      const calls = x.syscallsPerRequest ? `, read+write syscalls ${fmt(x.syscallsPerRequest.copy, 2)} vs ${fmt(x.syscallsPerRequest.off, 2)} per request` : '';
+      console.log(
+        `  ${padEnd('info', 8)} where the copy's CPU goes, full load: kernel ${fmt(x.kernelUsPerRequest.copy)} vs ${fmt(x.kernelUsPerRequest.off)} µs/req, ` +
+          `user ${fmt(x.userUsPerRequest.copy)} vs ${fmt(x.userUsPerRequest.off)} µs/req (copy vs off)${calls}; ` +
+          `the copy's extra kernel time plus the comparison alone make ${fmt(x.floorRatio, 2)}×, the floor if the copy's own JS cost nothing`,
+      );
+    }
   }
   const mismatched = w.comparisons - (w.byResult.match ?? 0);
   if (mismatched > 0) console.log(`  WARNING: ${count(mismatched)} comparisons were not "match": the upstreams' answers are meant to be equal JSON`);

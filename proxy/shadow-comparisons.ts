@@ -80,21 +80,25 @@ class ComparisonBatch {
   constructor(private readonly compareOne: (exchange: ShadowExchange) => void) {}
 
   add(exchange: ShadowExchange): void {
-    this.waiting.push(exchange);
-    this.turnEnd ??= setImmediate(() => {
-      this.turnEnd = undefined;
-      if (this.waiting.length >= COMPARE_BATCH) this.compareWaiting();
-      else if (!this.timer) {
-        this.timer = setTimeout(() => this.compareWaiting(), COMPARE_EVERY_MS);
-        // A forgotten stop loses what waits, as the writer's own timer does; it does not hold the process.
-        this.timer.unref();
-      }
-    });
+    // One timer or one immediate per batch, not one immediate per exchange: at a quiet proxy each
+    // immediate is an extra, otherwise idle, turn of the event loop.
+    if (this.waiting.push(exchange) === COMPARE_BATCH) {
+      this.turnEnd = setImmediate(() => {
+        this.turnEnd = undefined;
+        this.compareWaiting();
+      });
+    } else if (!this.timer && !this.turnEnd) {
+      this.timer = setTimeout(() => this.compareWaiting(), COMPARE_EVERY_MS);
+      // A forgotten stop loses what waits, as the writer's own timer does; it does not hold the process.
+      this.timer.unref();
+    }
   }
 
   compareWaiting(): void {
     if (this.timer) clearTimeout(this.timer);
+    if (this.turnEnd) clearImmediate(this.turnEnd);
     this.timer = undefined;
+    this.turnEnd = undefined;
     const exchanges = this.waiting;
     this.waiting = [];
     for (const exchange of exchanges) this.compareOne(exchange);

@@ -25,7 +25,7 @@ const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve)
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('shadow comparisons: finished exchanges are compared together, off the request path', () => {
-  test('a busy turn is compared at its end, a quiet one within COMPARE_EVERY_MS, and flush() compares what waits', async () => {
+  test('a busy turn is compared at its end, a quiet one within COMPARE_EVERY_MS, a trickle once COMPARE_BATCH wait, and flush() compares what waits', async () => {
     await withMigratedDatabase(async (db) => {
       const store = new SqlComparisonStore(db);
       const registry = new Registry();
@@ -49,15 +49,25 @@ describe('shadow comparisons: finished exchanges are compared together, off the 
       await turn();
       expect(await compared()).toBe(1 + COMPARE_BATCH);
 
+      // Exchanges trickling in one a turn wait, until COMPARE_BATCH do: those go at that turn's end.
+      for (let n = 0; n < COMPARE_BATCH - 1; n++) {
+        comparisons.onExchange(exchange(50 + n, 10));
+        await turn();
+      }
+      expect(await compared()).toBe(1 + COMPARE_BATCH);
+      comparisons.onExchange(exchange(50 + COMPARE_BATCH, 10));
+      await turn();
+      expect(await compared()).toBe(1 + 2 * COMPARE_BATCH);
+
       // flush() (a report, a graceful stop) compares what still waits before writing it.
       comparisons.onExchange(exchange(100, 12));
       await comparisons.flush();
       expect(await store.get('req-100')).toMatchObject({ result: 'mismatch', differences: [{ path: '$.total', kind: 'changed' }] });
       const { counts } = await store.readCounts({});
-      expect(counts.reduce((sum, count) => sum + count.comparisons, 0)).toBe(2 + COMPARE_BATCH);
+      expect(counts.reduce((sum, count) => sum + count.comparisons, 0)).toBe(2 + 2 * COMPARE_BATCH);
       // Nothing is compared twice once the timer armed for it fires.
       await sleep(COMPARE_EVERY_MS * 3);
-      expect(await compared()).toBe(2 + COMPARE_BATCH);
+      expect(await compared()).toBe(2 + 2 * COMPARE_BATCH);
     });
   });
 });
