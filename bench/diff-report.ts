@@ -107,8 +107,11 @@ function reportRun(folder: string, since: Date): ReportRun {
     const report = buildReportFromCounts({ ...tally, examples: [] }, { generatedAt: new Date(), route: 'route-0', since, ...(compactedThrough ? { compactedThrough } : {}) });
     const ms = performance.now() - started;
     const rss = process.memoryUsage().rss;
+    // Rows the report read: latency comes back merged per side, so both tables are counted here, after timing.
+    const counted = (table) => db.query('SELECT count(*) AS n FROM ' + table + " WHERE route = 'route-0' AND minute >= $1", [report.window.from]).then((r) => Number(r.rows[0].n));
+    const rows = (await counted('strangler_comparison_counts')) + (await counted('strangler_comparison_latency'));
     await db.close();
-    console.log(JSON.stringify({ from: report.window.from, ms, rows: tally.counts.length + tally.latency.length, rssGrowthMb: (rss - opened) / 1e6, comparisons: report.totals.counts.comparisons }));
+    console.log(JSON.stringify({ from: report.window.from, ms, rows, rssGrowthMb: (rss - opened) / 1e6, comparisons: report.totals.counts.comparisons }));
   })().catch((err) => { console.error(err.message); process.exit(1); });`;
   const launch = nodeLaunch(false);
   const child = spawnSync(process.execPath, [...launch.nodeArgs, '-e', program], { env: launch.env, encoding: 'utf8', timeout: 600_000 });

@@ -122,7 +122,10 @@ export interface ComparisonStore {
   prune(keep: number): Promise<number>;
   /** Adds to the counts (several proxies may write the same minutes: they add up). */
   writeCounts(tally: ComparisonTally): Promise<void>;
-  /** The counts of the matching minutes, summed over writers. */
+  /**
+   * The counts of the matching minutes, summed over writers, per minute; their latency merged into one
+   * sketch per route and side (its `minute`: the earliest minute merged in).
+   */
   readCounts(query: CountQuery): Promise<ComparisonTally>;
   /** Deletes the counts of whole hours before `before`; returns how many count rows were deleted. */
   pruneCounts(before: Date): Promise<number>;

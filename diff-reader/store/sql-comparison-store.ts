@@ -8,9 +8,11 @@ import {
   type CountQuery,
   type FieldDifference,
   type LatencyCount,
+  type LatencySide,
   type PathKinds,
 } from '../../core/comparison';
 import type { Database, Queryable } from '../../core/db/database';
+import { LatencySketch, type LatencyBuckets } from '../../core/latency-sketch';
 import { ComparisonTallier, HOUR_MS, hourStart } from '../counts';
 import { decodeMatches, encodeMatches, isPlainMatch, newestArrival } from './match-list';
 
@@ -42,6 +44,9 @@ interface CountRow {
   error: string | null;
   comparisons: string | number;
 }
+
+/** Latency rows fetched at a time by readCounts. */
+const LATENCY_PAGE = 500;
 
 interface LatencyRow {
   route: string;
@@ -207,7 +212,7 @@ export class SqlComparisonStore implements ComparisonStore {
       );
     }
     const where = conditions.length ? `WHERE ${conditions.join(' AND ')}` : '';
-    const [counted, timed] = await Promise.all([
+    const [counted, latency] = await Promise.all([
       this.db.query<CountRow>(
         `SELECT route, minute, result, differences, noise, error, sum(comparisons) AS comparisons
          FROM strangler_comparison_counts ${where}
@@ -215,9 +220,36 @@ export class SqlComparisonStore implements ComparisonStore {
          ORDER BY minute, route, result, differences, noise, error`,
         params,
       ),
-      this.db.query<LatencyRow>(`SELECT route, minute, side, buckets FROM strangler_comparison_latency ${where} ORDER BY minute, route, side`, params),
+      this.mergedLatency(where, params),
     ]);
-    return { counts: counted.rows.map((row) => toCount(row)), latency: timed.rows.map((row) => toLatency(row)) };
+    return { counts: counted.rows.map((row) => toCount(row)), latency };
+  }
+
+  /**
+   * The latency rows of the matching minutes merged into one sketch per route and side, read LATENCY_PAGE
+   * rows at a time: a day of a busy route is thousands of sketches (~230 buckets each), and holding them
+   * all at once took ~150 MB in the proxy serving the report (bench/diff-report).
+   */
+  private async mergedLatency(where: string, params: Array<string | Date>): Promise<LatencyCount[]> {
+    const merged = new Map<string, { route: string; side: LatencySide; first: number; sketch: LatencySketch }>();
+    await this.db.transaction(async (tx) => {
+      await tx.query(`DECLARE strangler_latency NO SCROLL CURSOR FOR SELECT route, minute, side, buckets FROM strangler_comparison_latency ${where}`, params);
+      for (;;) {
+        const { rows } = await tx.query<LatencyRow>(`FETCH ${LATENCY_PAGE} FROM strangler_latency`);
+        for (const row of rows) {
+          const key = `${row.side} ${row.route}`;
+          const minute = new Date(row.minute).getTime();
+          let entry = merged.get(key);
+          if (!entry) merged.set(key, (entry = { route: row.route, side: row.side, first: minute, sketch: new LatencySketch() }));
+          entry.first = Math.min(entry.first, minute);
+          entry.sketch.addBuckets(JSON.parse(row.buckets) as LatencyBuckets);
+        }
+        if (rows.length < LATENCY_PAGE) break;
+      }
+    });
+    return [...merged.values()]
+      .sort((a, b) => (a.route === b.route ? (a.side < b.side ? -1 : 1) : a.route < b.route ? -1 : 1))
+      .map(({ route, side, first, sketch }) => ({ route, minute: new Date(first).toISOString(), side, buckets: sketch.buckets() }));
   }
 
   /** Counts are kept by age, by whole hours (an hour's merged row cannot be split); how far is kept too. */

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ComparisonRecord, ComparisonTally } from '../../core/comparison';
+import type { ComparisonRecord, ComparisonTally, LatencyCount } from '../../core/comparison';
 import type { Database } from '../../core/db/database';
 import { EmbeddedDatabase } from '../../core/db/embedded';
 import { PostgresDatabase } from '../../core/db/postgres';
@@ -134,12 +134,17 @@ describe.each([
       { route: 'orders', minute: minute(1), result: 'match', differences: [], noise: [], error: null, comparisons: 1 },
       { route: 'users', minute: minute(1), result: 'error', differences: [], noise: [], error: 'new service refused the connection', comparisons: 1 },
     ]);
-    // Latency: one sketch per route, minute and side and write; merged, they hold every sample.
-    const ordersMinute0 = new LatencySketch();
-    for (const entry of all.latency) if (entry.route === 'orders' && entry.minute === minute(0) && entry.side === 'legacy') ordersMinute0.addBuckets(entry.buckets);
-    expect(ordersMinute0.samples).toBe(4);
-    expect(Math.abs(ordersMinute0.percentile(100)! - 40)).toBeLessThanOrEqual(0.4);
-    expect(all.latency.filter((entry) => entry.route === 'users' && entry.side === 'candidate')).toEqual([]);
+    // Latency: one sketch per route and side, merged over the minutes read and every write's rows.
+    const window = await store.readCounts({ since: new Date(minute(0)) });
+    expect(window.latency.map((entry) => [entry.route, entry.side, entry.minute])).toEqual([
+      ['orders', 'candidate', minute(0)],
+      ['orders', 'legacy', minute(0)],
+      ['users', 'legacy', minute(1)],
+    ]);
+    const ordersLegacy = new LatencySketch();
+    ordersLegacy.addBuckets(window.latency[1]!.buckets);
+    expect(ordersLegacy.samples).toBe(5);
+    expect(Math.abs(ordersLegacy.percentile(100)! - 40)).toBeLessThanOrEqual(0.4);
 
     expect((await store.readCounts({ route: 'users' })).counts.map((count) => count.result)).toEqual(['error']);
     // since inside minute 1 counts the whole of minute 1.
@@ -192,8 +197,12 @@ describe.each([
     expect(minutesOf(8)).toEqual(new Set([hour(8).toISOString()]));
     expect(minutesOf(9)).toEqual(new Set([hour(9).toISOString()]));
     expect(minutesOf(10).size).toBe(3);
-    // One latency row per hour and side for the merged hours (2 routes × 2 sides).
-    expect(after.latency.filter((l) => l.minute === hour(8).toISOString())).toHaveLength(4);
+    // One latency row per hour and side for the merged hours (2 routes × 2 sides), the minutes' rows for hour 10.
+    const latencyRows = async (from: Date, to: Date): Promise<number> =>
+      Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM strangler_comparison_latency WHERE minute >= $1 AND minute < $2', [from, to])).rows[0]!.n);
+    expect(await latencyRows(hour(8), hour(9))).toBe(4);
+    expect(await latencyRows(hour(9), hour(10))).toBe(4);
+    expect(await latencyRows(hour(10), hour(11))).toBe(3 * 2 * 2); // 3 minutes × 2 routes × 2 sides, unmerged
 
     // A since inside a merged hour counts that hour whole; after the mark, whole minutes as before.
     const inside = await store.readCounts({ since: hour(9, 30) });
@@ -201,6 +210,26 @@ describe.each([
     const later = await store.readCounts({ since: hour(10, 0, 30) });
     expect(later.counts.reduce((sum, c) => sum + c.comparisons, 0)).toBe(12);
     await store.pruneCounts(new Date(Date.UTC(2030, 0, 1)));
+  });
+
+  test('readCounts merges latency over more rows than it fetches at a time, every sample once', async () => {
+    await clearCounts();
+    const minute = (m: number): string => new Date(Date.UTC(2026, 10, 21, 0, m)).toISOString();
+    // 3 writes × 400 minutes × 2 sides: 2,400 rows, each one sample in its own bucket.
+    for (let write = 0; write < 3; write++) {
+      const latency = Array.from({ length: 400 }, (_, m) => m).flatMap((m): LatencyCount[] => [
+        { route: 'orders', minute: minute(m), side: 'legacy', buckets: [[m, 1]] },
+        { route: 'orders', minute: minute(m), side: 'candidate', buckets: [[1000 + write, 1]] },
+      ]);
+      await store.writeCounts({ counts: [], latency });
+    }
+    const { latency } = await store.readCounts({ since: new Date(minute(100)) });
+    expect(latency.map((entry) => [entry.side, entry.minute])).toEqual([
+      ['candidate', minute(100)],
+      ['legacy', minute(100)],
+    ]);
+    expect(latency[0]!.buckets).toEqual([[1000, 300], [1001, 300], [1002, 300]]);
+    expect(latency[1]!.buckets).toEqual(Array.from({ length: 300 }, (_, i) => [100 + i, 3]));
   });
 
   test('compactCounts from two proxies at once counts every comparison once', async () => {
