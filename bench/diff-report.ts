@@ -8,7 +8,8 @@
  *   node dist/bench/diff-report.js --days 7 --proxies 1 --routes 3
  *
  * Seeded like a busy route: every minute, each proxy wrote a match, a mismatch and a noise count per route
- * and a latency sketch per side (~230 buckets, latencies over 1–100 ms). Each report runs in its own fresh
+ * and a latency sketch per side (~230 buckets, latencies over 1–100 ms); the proxies' writes of a minute add
+ * up in one row per outcome and side, as in production (the seeding time shows what those upserts cost). Each report runs in its own fresh
  * node process with bin/strangler's memory settings, which opens the store, then reads and builds as the
  * admin API's /diff/report does (readCounts + buildReportFromCounts); RSS growth = RSS after the report −
  * RSS after opening the store. The compaction is timed too (all the hours due, 6 per call). Ends with one
@@ -159,7 +160,7 @@ async function main(): Promise<void> {
 
     console.log(
       `bench:diff-report — node ${process.version}, embedded store (PGlite), ${nodeLaunch(false).label}; ${options.days} days × ${options.proxies} proxies × ${options.routes} route(s): ` +
-        `${rows.toLocaleString('en-US')} count rows seeded in ${(seedMs / 1000).toFixed(1)} s; one report of route-0 per fresh process`,
+        `${rows.toLocaleString('en-US')} count and latency rows written in ${(seedMs / 1000).toFixed(1)} s (the proxies' rows of a minute add up to one per outcome and side); one report of route-0 per fresh process`,
     );
     console.log(`compacted ${compaction.hours} hours in ${compaction.calls - 1} calls of ≤ 6: ${(compaction.ms / 1000).toFixed(1)} s in all, slowest call ${compaction.slowestMs.toFixed(0)} ms`);
     const header = ['window', 'rows per minute', 'rows by hour', 'ms per minute', 'ms by hour', 'time ÷', 'RSS+ MB per minute', 'RSS+ MB by hour', 'RSS ÷'];

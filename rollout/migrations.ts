@@ -118,6 +118,42 @@ export const MIGRATIONS: ReadonlyArray<{ id: number; name: string; sql: string }
       )
     `,
   },
+  {
+    id: 8,
+    name: 'one comparison count row per minute and outcome, however many proxies write it',
+    sql: `
+      CREATE FUNCTION strangler_merge_buckets(a text, b text) RETURNS text LANGUAGE sql IMMUTABLE AS $merge$
+        SELECT coalesce('[' || string_agg('[' || bucket || ',' || total || ']', ',' ORDER BY bucket) || ']', '[]')
+        FROM (SELECT (pair->>0)::integer AS bucket, sum((pair->>1)::bigint) AS total
+              FROM (SELECT json_array_elements(a::json) AS pair UNION ALL SELECT json_array_elements(b::json)) pairs
+              GROUP BY 1) merged
+      $merge$;
+      WITH gone AS (
+        DELETE FROM strangler_comparison_counts c
+        USING (SELECT DISTINCT route, minute FROM strangler_comparison_counts
+               GROUP BY route, minute, result, differences, noise, error HAVING count(*) > 1) dup
+        WHERE c.route = dup.route AND c.minute = dup.minute
+        RETURNING c.*)
+      INSERT INTO strangler_comparison_counts (route, minute, result, differences, noise, error, comparisons)
+        SELECT route, minute, result, differences, noise, error, sum(comparisons) FROM gone
+        GROUP BY route, minute, result, differences, noise, error;
+      WITH gone AS (
+        DELETE FROM strangler_comparison_latency l
+        USING (SELECT route, minute, side FROM strangler_comparison_latency GROUP BY route, minute, side HAVING count(*) > 1) dup
+        WHERE l.route = dup.route AND l.minute = dup.minute AND l.side = dup.side
+        RETURNING l.*),
+      pairs AS (
+        SELECT route, minute, side, (pair->>0)::integer AS bucket, sum((pair->>1)::bigint) AS total
+        FROM gone, json_array_elements(gone.buckets::json) pair
+        GROUP BY route, minute, side, bucket)
+      INSERT INTO strangler_comparison_latency (route, minute, side, buckets)
+        SELECT route, minute, side, '[' || string_agg('[' || bucket || ',' || total || ']', ',' ORDER BY bucket) || ']' FROM pairs
+        GROUP BY route, minute, side;
+      CREATE UNIQUE INDEX strangler_comparison_counts_key
+        ON strangler_comparison_counts (route, minute, result, md5(differences), md5(noise), coalesce(md5(error), ''));
+      CREATE UNIQUE INDEX strangler_comparison_latency_key ON strangler_comparison_latency (route, minute, side)
+    `,
+  },
 ];
 
 /** Serialised by an advisory lock so replicas starting together do not race. */

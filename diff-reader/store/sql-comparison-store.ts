@@ -13,7 +13,7 @@ import {
 } from '../../core/comparison';
 import type { Database, Queryable } from '../../core/db/database';
 import { LatencySketch, type LatencyBuckets } from '../../core/latency-sketch';
-import { ComparisonTallier, HOUR_MS, hourStart } from '../counts';
+import { ComparisonTallier, countKey, HOUR_MS, hourStart } from '../counts';
 import { decodeMatches, encodeMatches, isPlainMatch, newestArrival } from './match-list';
 
 interface ComparisonRow {
@@ -297,7 +297,8 @@ export class SqlComparisonStore implements ComparisonStore {
         `WITH gone AS (DELETE FROM strangler_comparison_counts WHERE minute >= $1 AND minute < $2 RETURNING *)
          INSERT INTO strangler_comparison_counts (route, minute, result, differences, noise, error, comparisons)
          SELECT route, ${hourOf('minute')}, result, differences, noise, error, sum(comparisons) FROM gone
-         GROUP BY 1, 2, 3, 4, 5, 6`,
+         GROUP BY 1, 2, 3, 4, 5, 6
+         ${ADD_TO_COUNT}`,
         range,
       );
       // Sketches are merged by the tallier, at their hour's start: in JS, as summing JSON buckets in PGlite's
@@ -327,15 +328,25 @@ export class SqlComparisonStore implements ComparisonStore {
   }
 }
 
+/**
+ * A minute's (or merged hour's) count row is one per outcome, whatever the number of proxies or writes
+ * (unique index of migration 8): a later write adds to it. Latency sketches merge the same way, in SQL.
+ */
+const ADD_TO_COUNT = `ON CONFLICT (route, minute, result, md5(differences), md5(noise), coalesce(md5(error), ''))
+  DO UPDATE SET comparisons = strangler_comparison_counts.comparisons + excluded.comparisons`;
+
 /** One statement for both tables: unnest keeps it to 11 parameters whatever the tally's size. */
-async function insertTally(db: Queryable, { counts, latency }: ComparisonTally): Promise<void> {
-  if (counts.length === 0 && latency.length === 0) return;
+async function insertTally(db: Queryable, tally: ComparisonTally): Promise<void> {
+  if (tally.counts.length === 0 && tally.latency.length === 0) return;
+  const { counts, latency } = inKeyOrder(tally);
   await db.query(
     `WITH counted AS (
        INSERT INTO strangler_comparison_counts (route, minute, result, differences, noise, error, comparisons)
-       SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[]))
+       SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[])
+       ${ADD_TO_COUNT})
      INSERT INTO strangler_comparison_latency (route, minute, side, buckets)
-     SELECT * FROM unnest($8::text[], $9::timestamptz[], $10::text[], $11::text[])`,
+     SELECT * FROM unnest($8::text[], $9::timestamptz[], $10::text[], $11::text[])
+     ON CONFLICT (route, minute, side) DO UPDATE SET buckets = strangler_merge_buckets(strangler_comparison_latency.buckets, excluded.buckets)`,
     [
       counts.map((c) => c.route),
       counts.map((c) => c.minute),
@@ -350,6 +361,26 @@ async function insertTally(db: Queryable, { counts, latency }: ComparisonTally):
       latency.map((l) => JSON.stringify(l.buckets)),
     ],
   );
+}
+
+/**
+ * Each row's key once (an upsert cannot change one row twice in a statement), in the same order for every
+ * writer: proxies upserting the same minutes at once then wait for each other instead of deadlocking.
+ */
+function inKeyOrder(tally: ComparisonTally): ComparisonTally {
+  const tallier = new ComparisonTallier();
+  const iso = (minute: string): string => new Date(minute).toISOString();
+  tallier.restore({
+    counts: tally.counts.map((count) => ({ ...count, minute: iso(count.minute) })),
+    latency: tally.latency.map((latency) => ({ ...latency, minute: iso(latency.minute) })),
+  });
+  const merged = tallier.drain();
+  const byKey = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+  const countKeys = new Map(merged.counts.map((count) => [count, countKey(count)]));
+  merged.counts.sort((a, b) => byKey(countKeys.get(a)!, countKeys.get(b)!));
+  const latencyKey = (l: LatencyCount): string => `${l.route}\u0000${Date.parse(l.minute)}\u0000${l.side}`;
+  merged.latency.sort((a, b) => byKey(latencyKey(a), latencyKey(b)));
+  return merged;
 }
 
 /** The ISO time of a row's minute, or of the period `periodStart` puts it in. */

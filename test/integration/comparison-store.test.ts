@@ -13,6 +13,34 @@ import { MIGRATIONS, migrate } from '../../rollout/migrations';
 import { createTestDatabase, withMigratedDatabase } from '../helpers/postgres';
 import { TcpRelay } from '../helpers/tcp-relay';
 
+/** A database of the test's own; closing it removes it. */
+async function openPostgres(): Promise<Database> {
+  const database = await createTestDatabase();
+  const db = new PostgresDatabase({ url: database.url });
+  const close = db.close.bind(db);
+  db.close = async () => {
+    await close();
+    await database.drop();
+  };
+  return db;
+}
+
+async function openEmbedded(): Promise<Database> {
+  const folder = mkdtempSync(join(tmpdir(), 'strangler-cmp-'));
+  const db = await EmbeddedDatabase.open(folder);
+  const close = db.close.bind(db);
+  db.close = async () => {
+    await close();
+    rmSync(folder, { recursive: true, force: true });
+  };
+  return db;
+}
+
+const STORES: Array<[string, () => Promise<Database>]> = [
+  ['PostgreSQL', openPostgres],
+  ['embedded PGlite', openEmbedded],
+];
+
 function record(n: number, extra: Partial<ComparisonRecord> = {}): ComparisonRecord {
   return {
     requestId: `req-${n}`,
@@ -31,22 +59,7 @@ function record(n: number, extra: Partial<ComparisonRecord> = {}): ComparisonRec
   };
 }
 
-describe.each([
-  ['PostgreSQL', async () => new PostgresDatabase({ url: (await createTestDatabase()).url })],
-  [
-    'embedded PGlite',
-    async () => {
-      const folder = mkdtempSync(join(tmpdir(), 'strangler-cmp-'));
-      const db = await EmbeddedDatabase.open(folder);
-      const close = db.close.bind(db);
-      db.close = async () => {
-        await close();
-        rmSync(folder, { recursive: true, force: true });
-      };
-      return db;
-    },
-  ],
-])('comparison store on %s', (_name, open: () => Promise<Database>) => {
+describe.each(STORES)('comparison store on %s', (_name, open: () => Promise<Database>) => {
   let db: Database;
   let store: SqlComparisonStore;
 
@@ -134,6 +147,12 @@ describe.each([
       { route: 'orders', minute: minute(1), result: 'match', differences: [], noise: [], error: null, comparisons: 1 },
       { route: 'users', minute: minute(1), result: 'error', differences: [], noise: [], error: 'new service refused the connection', comparisons: 1 },
     ]);
+    // One row per minute and outcome, and per minute and side, in the tables however many writes.
+    const rowsOf = async (table: string): Promise<number> =>
+      Number((await db.query<{ n: string }>(`SELECT count(*) AS n FROM ${table} WHERE route = 'orders' AND minute = $1`, [minute(0)])).rows[0]!.n);
+    expect(await rowsOf('strangler_comparison_counts')).toBe(2);
+    expect(await rowsOf('strangler_comparison_latency')).toBe(2);
+
     // Latency: one sketch per route and side, merged over the minutes read and every write's rows.
     const window = await store.readCounts({ since: new Date(minute(0)) });
     expect(window.latency.map((entry) => [entry.route, entry.side, entry.minute])).toEqual([
@@ -232,6 +251,32 @@ describe.each([
     expect(latency[1]!.buckets).toEqual(Array.from({ length: 300 }, (_, i) => [100 + i, 3]));
   });
 
+  test('proxies writing the same minutes at once add to one row per outcome and one sketch per side', async () => {
+    await clearCounts();
+    const at = (s: number): string => new Date(Date.UTC(2026, 10, 22, 9, 0, s)).toISOString();
+    const proxy = (offset: number): ComparisonTally =>
+      tallyComparisons(Array.from({ length: 10 }, (_, n) => record(n, { at: at(n), route: 'orders', legacyMs: 10 + offset + n, candidateMs: 20 + n, result: 'match', differences: [] })));
+    await Promise.all([store.writeCounts(proxy(0)), store.writeCounts(proxy(100)), store.writeCounts(proxy(200))]);
+    const rows = await db.query<{ side: string; buckets: string }>('SELECT side, buckets FROM strangler_comparison_latency ORDER BY side');
+    expect(rows.rows.map((row) => row.side)).toEqual(['candidate', 'legacy']);
+    const legacy = new LatencySketch();
+    legacy.addBuckets(JSON.parse(rows.rows[1]!.buckets) as LatencyCount['buckets']);
+    expect(legacy.samples).toBe(30);
+    expect(legacy.percentile(100)).toBeCloseTo(219, -1);
+    const { counts } = await store.readCounts({});
+    expect(counts.map((count) => [count.result, count.comparisons])).toEqual([['match', 30]]);
+    expect(Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM strangler_comparison_counts')).rows[0]!.n)).toBe(1);
+
+    // One write naming a row twice (the same minute spelled two ways) adds both.
+    const twice = (minute: string): ComparisonTally => ({
+      counts: [{ route: 'orders', minute, result: 'match', differences: [], noise: [], error: null, comparisons: 5 }],
+      latency: [{ route: 'orders', minute, side: 'legacy', buckets: [[1, 1]] }],
+    });
+    const spellings = [twice('2026-11-22T09:00:00.000Z'), twice('2026-11-22T09:00:00Z')];
+    await store.writeCounts({ counts: spellings.flatMap((t) => t.counts), latency: spellings.flatMap((t) => t.latency) });
+    expect((await store.readCounts({})).counts.map((count) => count.comparisons)).toEqual([40]);
+  });
+
   test('compactCounts from two proxies at once counts every comparison once', async () => {
     await clearCounts();
     const at = (h: number, m: number): string => new Date(Date.UTC(2026, 10, 21, h, m, 5)).toISOString();
@@ -293,6 +338,57 @@ describe('comparison store upgrade', () => {
     } finally {
       await db.close();
       await database.drop();
+    }
+  });
+});
+
+describe.each(STORES)('comparison counts upgrade on %s', (_name, open: () => Promise<Database>) => {
+  test('rows that several proxies wrote for one minute are merged into one per outcome and side, and later writes add to them', async () => {
+    const db = await open();
+    try {
+      await db.exec('CREATE TABLE strangler_migrations (id integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())');
+      for (const migration of MIGRATIONS.filter((m) => m.id <= 7)) {
+        await db.exec(migration.sql);
+        await db.query('INSERT INTO strangler_migrations (id, name) VALUES ($1, $2)', [migration.id, migration.name]);
+      }
+      const minute = (m: number): string => new Date(Date.UTC(2026, 10, 23, 8, m)).toISOString();
+      const count = (m: number, result: string, error: string | null, n: number): Promise<unknown> =>
+        db.query(`INSERT INTO strangler_comparison_counts (route, minute, result, differences, noise, error, comparisons) VALUES ('orders', $1, $2, '[]', '[]', $3, $4)`, [minute(m), result, error, n]);
+      const latency = (m: number, buckets: string): Promise<unknown> =>
+        db.query(`INSERT INTO strangler_comparison_latency (route, minute, side, buckets) VALUES ('orders', $1, 'legacy', $2)`, [minute(m), buckets]);
+      // Two proxies wrote minute 0 (a match and an error each); one wrote minute 1.
+      for (const n of [3, 4]) {
+        await count(0, 'match', null, n);
+        await count(0, 'error', 'new service refused the connection', 1);
+      }
+      await count(1, 'match', null, 5);
+      await latency(0, '[[1,2],[3,4]]');
+      await latency(0, '[[3,1],[5,7]]');
+      await latency(1, '[[9,9]]');
+
+      await migrate(db);
+      const rows = async (table: string): Promise<Array<Record<string, unknown>>> =>
+        (await db.query(`SELECT * FROM ${table} ORDER BY minute, ${table.endsWith('latency') ? 'side' : 'result'}`)).rows.map((row) => ({ ...row, minute: new Date(row.minute as string).toISOString() }));
+      expect((await rows('strangler_comparison_counts')).map((row) => [row.minute, row.result, row.error, Number(row.comparisons)])).toEqual([
+        [minute(0), 'error', 'new service refused the connection', 2],
+        [minute(0), 'match', null, 7],
+        [minute(1), 'match', null, 5],
+      ]);
+      expect((await rows('strangler_comparison_latency')).map((row) => [row.minute, JSON.parse(row.buckets as string)])).toEqual([
+        [minute(0), [[1, 2], [3, 5], [5, 7]]],
+        [minute(1), [[9, 9]]],
+      ]);
+
+      // A later write of minute 0 adds to its rows.
+      const store = new SqlComparisonStore(db);
+      await store.writeCounts({
+        counts: [{ route: 'orders', minute: minute(0), result: 'match', differences: [], noise: [], error: null, comparisons: 10 }],
+        latency: [{ route: 'orders', minute: minute(0), side: 'legacy', buckets: [[5, 1], [6, 1]] }],
+      });
+      expect((await rows('strangler_comparison_counts')).map((row) => Number(row.comparisons))).toEqual([2, 17, 5]);
+      expect(JSON.parse((await rows('strangler_comparison_latency'))[0]!.buckets as string)).toEqual([[1, 2], [3, 5], [5, 8], [6, 1]]);
+    } finally {
+      await db.close();
     }
   });
 });
