@@ -100,6 +100,12 @@ export interface ComparisonTally {
   latency: LatencyCount[];
 }
 
+/** What readCounts returns: the tally, and the compaction mark read in the same snapshot as its rows. */
+export interface CountsRead extends ComparisonTally {
+  /** Counts before this were kept by the hour when the rows were read (see compactCounts). */
+  compactedThrough?: Date;
+}
+
 export interface CountQuery {
   route?: string;
   /** Only counts from the minute this falls in, or from its hour where counts are kept by the hour. */
@@ -124,9 +130,10 @@ export interface ComparisonStore {
   writeCounts(tally: ComparisonTally): Promise<void>;
   /**
    * The counts of the matching minutes, summed over writers, per minute; their latency merged into one
-   * sketch per route and side (its `minute`: the earliest minute merged in).
+   * sketch per route and side (its `minute`: the earliest minute merged in); all in one snapshot with the
+   * compaction mark, which comes back with them.
    */
-  readCounts(query: CountQuery): Promise<ComparisonTally>;
+  readCounts(query: CountQuery): Promise<CountsRead>;
   /** Deletes the counts of whole hours before `before`; returns how many count rows were deleted. */
   pruneCounts(before: Date): Promise<number>;
   /** Counts before this time were pruned; undefined when none were. */

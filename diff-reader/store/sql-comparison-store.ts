@@ -6,6 +6,7 @@ import {
   type ComparisonStore,
   type ComparisonTally,
   type CountQuery,
+  type CountsRead,
   type FieldDifference,
   type LatencyCount,
   type LatencySide,
@@ -13,7 +14,7 @@ import {
 } from '../../core/comparison';
 import type { Database, Queryable } from '../../core/db/database';
 import { LatencySketch, type LatencyBuckets } from '../../core/latency-sketch';
-import { ComparisonTallier, countKey, HOUR_MS, hourStart } from '../counts';
+import { ComparisonTallier, countingStart, countKey, HOUR_MS, hourStart } from '../counts';
 import { decodeMatches, encodeMatches, isPlainMatch, newestArrival } from './match-list';
 
 interface ComparisonRow {
@@ -195,61 +196,36 @@ export class SqlComparisonStore implements ComparisonStore {
     await insertTally(this.db, tally);
   }
 
-  async readCounts(query: CountQuery): Promise<ComparisonTally> {
-    const conditions: string[] = [];
-    const params: Array<string | Date> = [];
-    if (query.route) {
-      params.push(query.route);
-      conditions.push(`route = $${params.length}`);
-    }
-    if (query.since) {
-      params.push(query.since);
-      const since = `$${params.length}::timestamptz`;
-      // Where counts are kept by the hour, the hour `since` falls in is counted whole (see countingStart).
-      conditions.push(
-        `minute >= CASE WHEN ${since} < coalesce((SELECT through FROM strangler_comparison_counts_compacted), '-infinity')
-                        THEN ${hourOf(since)} ELSE date_trunc('minute', ${since}) END`,
-      );
-    }
-    const where = conditions.length ? `WHERE ${conditions.join(' AND ')}` : '';
-    const [counted, latency] = await Promise.all([
-      this.db.query<CountRow>(
-        `SELECT route, minute, result, differences, noise, error, sum(comparisons) AS comparisons
+  /**
+   * One snapshot (repeatable read): the compaction mark and the rows it applies to are read together, so a
+   * compaction committing meanwhile cannot leave a report flooring `since` by one rule and reading by another.
+   */
+  async readCounts(query: CountQuery): Promise<CountsRead> {
+    return this.db.transaction(async (tx) => {
+      await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
+      const compactedThrough = await markIn(tx, COMPACTED_MARK);
+      const conditions: string[] = [];
+      const params: Array<string | Date> = [];
+      if (query.route) {
+        params.push(query.route);
+        conditions.push(`route = $${params.length}`);
+      }
+      if (query.since) {
+        // Where counts are kept by the hour, the hour `since` falls in is counted whole.
+        params.push(new Date(countingStart(query.since.getTime(), compactedThrough?.getTime())));
+        conditions.push(`minute >= $${params.length}`);
+      }
+      const where = conditions.length ? `WHERE ${conditions.join(' AND ')}` : '';
+      const counted = await tx.query<CountRow>(
+        // One row per minute and outcome already (unique since migration 8): nothing to sum.
+        `SELECT route, minute, result, differences, noise, error, comparisons
          FROM strangler_comparison_counts ${where}
-         GROUP BY route, minute, result, differences, noise, error
          ORDER BY minute, route, result, differences, noise, error`,
         params,
-      ),
-      this.mergedLatency(where, params),
-    ]);
-    return { counts: counted.rows.map((row) => toCount(row)), latency };
-  }
-
-  /**
-   * The latency rows of the matching minutes merged into one sketch per route and side, read LATENCY_PAGE
-   * rows at a time: a day of a busy route is thousands of sketches (~230 buckets each), and holding them
-   * all at once took ~150 MB in the proxy serving the report (bench/diff-report).
-   */
-  private async mergedLatency(where: string, params: Array<string | Date>): Promise<LatencyCount[]> {
-    const merged = new Map<string, { route: string; side: LatencySide; first: number; sketch: LatencySketch }>();
-    await this.db.transaction(async (tx) => {
-      await tx.query(`DECLARE strangler_latency NO SCROLL CURSOR FOR SELECT route, minute, side, buckets FROM strangler_comparison_latency ${where}`, params);
-      for (;;) {
-        const { rows } = await tx.query<LatencyRow>(`FETCH ${LATENCY_PAGE} FROM strangler_latency`);
-        for (const row of rows) {
-          const key = `${row.side} ${row.route}`;
-          const minute = new Date(row.minute).getTime();
-          let entry = merged.get(key);
-          if (!entry) merged.set(key, (entry = { route: row.route, side: row.side, first: minute, sketch: new LatencySketch() }));
-          entry.first = Math.min(entry.first, minute);
-          entry.sketch.addBuckets(JSON.parse(row.buckets) as LatencyBuckets);
-        }
-        if (rows.length < LATENCY_PAGE) break;
-      }
+      );
+      const latency = await mergedLatency(tx, where, params);
+      return { counts: counted.rows.map((row) => toCount(row)), latency, ...(compactedThrough ? { compactedThrough } : {}) };
     });
-    return [...merged.values()]
-      .sort((a, b) => (a.route === b.route ? (a.side < b.side ? -1 : 1) : a.route < b.route ? -1 : 1))
-      .map(({ route, side, first, sketch }) => ({ route, minute: new Date(first).toISOString(), side, buckets: sketch.buckets() }));
   }
 
   /** Counts are kept by age, by whole hours (an hour's merged row cannot be split); how far is kept too. */
@@ -271,7 +247,7 @@ export class SqlComparisonStore implements ComparisonStore {
   }
 
   async prunedThrough(): Promise<Date | undefined> {
-    return this.mark('strangler_comparisons_pruned');
+    return markIn(this.db, 'strangler_comparisons_pruned');
   }
 
   /**
@@ -282,7 +258,7 @@ export class SqlComparisonStore implements ComparisonStore {
     return this.db.transaction(async (tx) => {
       const { rows } = await tx.query<{ start: Date | string | null; bound: Date | string }>(
         `SELECT coalesce(
-                  (SELECT through FROM strangler_comparison_counts_compacted),
+                  (SELECT through FROM ${COMPACTED_MARK}),
                   ${hourOf('least((SELECT min(minute) FROM strangler_comparison_counts), (SELECT min(minute) FROM strangler_comparison_latency))')}
                 ) AS start,
                 ${hourOf('$1::timestamptz')} AS bound`,
@@ -318,14 +294,42 @@ export class SqlComparisonStore implements ComparisonStore {
   }
 
   async compactedThrough(): Promise<Date | undefined> {
-    return this.mark('strangler_comparison_counts_compacted');
+    return markIn(this.db, COMPACTED_MARK);
   }
+}
 
-  /** A one-row mark table's time; undefined while it has no row. */
-  private async mark(table: string): Promise<Date | undefined> {
-    const { rows } = await this.db.query<{ through: Date | string }>(`SELECT through FROM ${table}`);
-    return rows[0] ? new Date(rows[0].through) : undefined;
+const COMPACTED_MARK = 'strangler_comparison_counts_compacted';
+
+/** A one-row mark table's time; undefined while it has no row. */
+async function markIn(db: Queryable, table: string): Promise<Date | undefined> {
+  const { rows } = await db.query<{ through: Date | string }>(`SELECT through FROM ${table}`);
+  return rows[0] ? new Date(rows[0].through) : undefined;
+}
+
+/**
+ * The latency rows of the matching minutes merged into one sketch per route and side, read LATENCY_PAGE
+ * rows at a time (in `tx`, a transaction): a day of a busy route is thousands of sketches (~230 buckets
+ * each), and holding them all at once took ~150 MB in the proxy serving the report (bench/diff-report).
+ */
+async function mergedLatency(tx: Queryable, where: string, params: Array<string | Date>): Promise<LatencyCount[]> {
+  const merged = new Map<string, { route: string; side: LatencySide; first: number; sketch: LatencySketch }>();
+  await tx.query(`DECLARE strangler_latency NO SCROLL CURSOR FOR SELECT route, minute, side, buckets FROM strangler_comparison_latency ${where}`, params);
+  for (;;) {
+    const { rows } = await tx.query<LatencyRow>(`FETCH ${LATENCY_PAGE} FROM strangler_latency`);
+    for (const row of rows) {
+      const key = `${row.side} ${row.route}`;
+      const minute = new Date(row.minute).getTime();
+      let entry = merged.get(key);
+      if (!entry) merged.set(key, (entry = { route: row.route, side: row.side, first: minute, sketch: new LatencySketch() }));
+      entry.first = Math.min(entry.first, minute);
+      entry.sketch.addBuckets(JSON.parse(row.buckets) as LatencyBuckets);
+    }
+    if (rows.length < LATENCY_PAGE) break;
   }
+  await tx.query('CLOSE strangler_latency');
+  return [...merged.values()]
+    .sort((a, b) => (a.route === b.route ? (a.side < b.side ? -1 : 1) : a.route < b.route ? -1 : 1))
+    .map(({ route, side, first, sketch }) => ({ route, minute: new Date(first).toISOString(), side, buckets: sketch.buckets() }));
 }
 
 /**
