@@ -100,10 +100,12 @@ export interface ComparisonTally {
   latency: LatencyCount[];
 }
 
-/** What readCounts returns: the tally, and the compaction mark read in the same snapshot as its rows. */
+/** What readCounts returns: the tally, and the compaction and prune marks read in the same snapshot. */
 export interface CountsRead extends ComparisonTally {
   /** Counts before this were kept by the hour when the rows were read (see compactCounts). */
   compactedThrough?: Date;
+  /** Counts before this were pruned when the rows were read (see pruneCounts). */
+  prunedThrough?: Date;
 }
 
 export interface CountQuery {
@@ -131,7 +133,7 @@ export interface ComparisonStore {
   /**
    * The counts of the matching minutes, summed over writers, per minute; their latency merged into one
    * sketch per route and side (its `minute`: the earliest minute merged in); all in one snapshot with the
-   * compaction mark, which comes back with them.
+   * compaction and prune marks, which come back with them.
    */
   readCounts(query: CountQuery): Promise<CountsRead>;
   /** Deletes the counts of whole hours before `before`; returns how many count rows were deleted. */

@@ -127,8 +127,8 @@ export function buildAdminApi(options: AdminOptions): FastifyInstance {
     await comparisons.flush();
     const { store } = comparisons;
     const filter = { ...(route ? { route } : {}), ...(sinceDate ? { since: sinceDate } : {}) };
-    const [{ compactedThrough, ...tally }, examples, omittedThrough] = await storeCall(() =>
-      Promise.all([store.readCounts(filter), store.query({ ...filter, differing: true, limit: MAX_EXAMPLE_COMPARISONS }), store.prunedThrough()]),
+    const [{ compactedThrough, prunedThrough: omittedThrough, ...tally }, examples] = await storeCall(() =>
+      Promise.all([store.readCounts(filter), store.query({ ...filter, differing: true, limit: MAX_EXAMPLE_COMPARISONS })]),
     );
     return buildReportFromCounts({ ...tally, examples }, {
       generatedAt: new Date(),

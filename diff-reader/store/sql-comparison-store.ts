@@ -197,13 +197,15 @@ export class SqlComparisonStore implements ComparisonStore {
   }
 
   /**
-   * One snapshot (repeatable read): the compaction mark and the rows it applies to are read together, so a
-   * compaction committing meanwhile cannot leave a report flooring `since` by one rule and reading by another.
+   * One snapshot (repeatable read): the compaction and prune marks and the rows they apply to are read
+   * together, so a compaction committing meanwhile cannot leave a report flooring `since` by one rule and
+   * reading by another, nor a prune make it misstate what was not counted.
    */
   async readCounts(query: CountQuery): Promise<CountsRead> {
     return this.db.transaction(async (tx) => {
       await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
       const compactedThrough = await markIn(tx, COMPACTED_MARK);
+      const prunedThrough = await markIn(tx, PRUNED_MARK);
       const conditions: string[] = [];
       const params: Array<string | Date> = [];
       if (query.route) {
@@ -224,7 +226,12 @@ export class SqlComparisonStore implements ComparisonStore {
         params,
       );
       const latency = await mergedLatency(tx, where, params);
-      return { counts: counted.rows.map((row) => toCount(row)), latency, ...(compactedThrough ? { compactedThrough } : {}) };
+      return {
+        counts: counted.rows.map((row) => toCount(row)),
+        latency,
+        ...(compactedThrough ? { compactedThrough } : {}),
+        ...(prunedThrough ? { prunedThrough } : {}),
+      };
     });
   }
 
@@ -247,7 +254,7 @@ export class SqlComparisonStore implements ComparisonStore {
   }
 
   async prunedThrough(): Promise<Date | undefined> {
-    return markIn(this.db, 'strangler_comparisons_pruned');
+    return markIn(this.db, PRUNED_MARK);
   }
 
   /**
@@ -299,6 +306,7 @@ export class SqlComparisonStore implements ComparisonStore {
 }
 
 const COMPACTED_MARK = 'strangler_comparison_counts_compacted';
+const PRUNED_MARK = 'strangler_comparisons_pruned';
 
 /** A one-row mark table's time; undefined while it has no row. */
 async function markIn(db: Queryable, table: string): Promise<Date | undefined> {

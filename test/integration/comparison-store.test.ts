@@ -177,11 +177,13 @@ describe.each(STORES)('comparison store on %s', (_name, open: () => Promise<Data
 
   test('pruneCounts deletes whole hours before a time (a merged hour cannot be split) and remembers where counting now starts', async () => {
     expect(await store.prunedThrough()).toBeUndefined();
+    expect((await store.readCounts({})).prunedThrough).toBeUndefined();
     const at = (h: number, m: number): string => new Date(Date.UTC(2026, 10, 24, h, m, 10)).toISOString();
     await store.writeCounts(tallyComparisons([record(1, { at: at(11, 59) }), record(2, { at: at(12, 0) }), record(3, { at: at(13, 1) })]));
     // 13:02:30 cuts before 13:00 (the earlier tests' counts, at 10:00, go too).
     expect(await store.pruneCounts(new Date(Date.UTC(2026, 10, 24, 13, 2, 30)))).toBeGreaterThanOrEqual(2);
     expect(await store.prunedThrough()).toEqual(new Date(Date.UTC(2026, 10, 24, 13)));
+    expect((await store.readCounts({})).prunedThrough).toEqual(new Date(Date.UTC(2026, 10, 24, 13))); // with the rows, one snapshot
     const left = await store.readCounts({});
     expect(left.counts.map((count) => count.minute)).toEqual([at(13, 1).replace(':10.000Z', ':00.000Z')]);
     expect(left.latency.every((entry) => entry.minute === left.counts[0]!.minute)).toBe(true);
