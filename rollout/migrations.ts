@@ -122,10 +122,10 @@ export const MIGRATIONS: ReadonlyArray<{ id: number; name: string; sql: string }
     id: 8,
     name: 'one comparison count row per minute and outcome, however many proxies write it',
     sql: `
-      CREATE FUNCTION strangler_merge_buckets(a text, b text) RETURNS text LANGUAGE sql IMMUTABLE AS $merge$
+      CREATE FUNCTION strangler_merge_buckets(VARIADIC lists text[]) RETURNS text LANGUAGE sql IMMUTABLE AS $merge$
         SELECT coalesce('[' || string_agg('[' || bucket || ',' || total || ']', ',' ORDER BY bucket) || ']', '[]')
         FROM (SELECT (pair->>0)::integer AS bucket, sum((pair->>1)::bigint) AS total
-              FROM (SELECT json_array_elements(a::json) AS pair UNION ALL SELECT json_array_elements(b::json)) pairs
+              FROM unnest(lists) list, json_array_elements(list::json) pair
               GROUP BY 1) merged
       $merge$;
       WITH gone AS (
@@ -141,13 +141,9 @@ export const MIGRATIONS: ReadonlyArray<{ id: number; name: string; sql: string }
         DELETE FROM strangler_comparison_latency l
         USING (SELECT route, minute, side FROM strangler_comparison_latency GROUP BY route, minute, side HAVING count(*) > 1) dup
         WHERE l.route = dup.route AND l.minute = dup.minute AND l.side = dup.side
-        RETURNING l.*),
-      pairs AS (
-        SELECT route, minute, side, (pair->>0)::integer AS bucket, sum((pair->>1)::bigint) AS total
-        FROM gone, json_array_elements(gone.buckets::json) pair
-        GROUP BY route, minute, side, bucket)
+        RETURNING l.*)
       INSERT INTO strangler_comparison_latency (route, minute, side, buckets)
-        SELECT route, minute, side, '[' || string_agg('[' || bucket || ',' || total || ']', ',' ORDER BY bucket) || ']' FROM pairs
+        SELECT route, minute, side, strangler_merge_buckets(VARIADIC array_agg(buckets)) FROM gone
         GROUP BY route, minute, side;
       CREATE UNIQUE INDEX strangler_comparison_counts_key
         ON strangler_comparison_counts (route, minute, result, md5(differences), md5(noise), coalesce(md5(error), ''));

@@ -292,8 +292,8 @@ export class SqlComparisonStore implements ComparisonStore {
       for (const row of timed.rows) hours.addLatency(toLatency(row, hourStart));
       await insertTally(tx, hours.drain());
       await tx.query(
-        `INSERT INTO strangler_comparison_counts_compacted (through) VALUES ($1)
-         ON CONFLICT (single) DO UPDATE SET through = greatest(strangler_comparison_counts_compacted.through, excluded.through)`,
+        `INSERT INTO ${COMPACTED_MARK} (through) VALUES ($1)
+         ON CONFLICT (single) DO UPDATE SET through = greatest(${COMPACTED_MARK}.through, excluded.through)`,
         [range[1]],
       );
       return (end - start) / HOUR_MS;
@@ -390,7 +390,7 @@ function inKeyOrder(tally: ComparisonTally): ComparisonTally {
   const byKey = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
   const countKeys = new Map(merged.counts.map((count) => [count, countKey(count)]));
   merged.counts.sort((a, b) => byKey(countKeys.get(a)!, countKeys.get(b)!));
-  const latencyKey = (l: LatencyCount): string => `${l.route}\u0000${Date.parse(l.minute)}\u0000${l.side}`;
+  const latencyKey = (l: LatencyCount): string => `${l.route}\u0000${l.minute}\u0000${l.side}`;
   merged.latency.sort((a, b) => byKey(latencyKey(a), latencyKey(b)));
   return merged;
 }
