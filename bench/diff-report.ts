@@ -1,16 +1,18 @@
 /**
  * What a long diff report costs the proxy that serves it: reading a route's comparison counts from the
- * embedded store (PGlite) and building the report, for windows of 1 day, 7 days and --days, with counts kept
+ * state store (the embedded PGlite, or PostgreSQL with --store postgres://…) and building the report, for windows of 1 day, 7 days and --days, with counts kept
  * per minute (as written) and kept by the hour once a day old (compactCounts, as the proxy's writer does),
  * side by side in one run.
  *
  *   npm run build && node dist/bench/diff-report.js                  # 30 days, 2 proxies, 1 route: ~2 min
  *   node dist/bench/diff-report.js --days 7 --proxies 1 --routes 3
+ *   node dist/bench/diff-report.js --store postgres://user@host/db   # a fleet's store: a fresh database is
+ *                                                   # created beside db on that server, and dropped after
  *
  * Seeded like a busy route: every minute, each proxy wrote a match, a mismatch and a noise count per route
  * and a latency sketch per side (~230 buckets, latencies over 1–100 ms); the proxies' writes of a minute add
  * up in one row per outcome and side, as in production (the seeding time shows what those upserts cost). Each report runs in its own fresh
- * node process with bin/strangler's memory settings, which opens the store, then reads and builds as the
+ * node process with bin/strangler's memory settings, which opens the store (openDatabase, as the proxy does), then reads and builds as the
  * admin API's /diff/report does (readCounts + buildReportFromCounts); RSS growth = RSS after the report −
  * RSS after opening the store. The compaction is timed too (all the hours due, 6 per call). Ends with one
  * JSON line. Bad usage: one-line error, exit 2.
@@ -19,32 +21,46 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
 import type { ComparisonCount, LatencyCount } from '../core/comparison';
-import { EmbeddedDatabase } from '../core/db/embedded';
+import { EMBEDDED_PREFIX, openDatabase } from '../core/db/open';
+import { quoteIdent } from '../core/db/postgres';
 import { LatencySketch } from '../core/latency-sketch';
 import { SqlComparisonStore } from '../diff-reader/store/sql-comparison-store';
+import { redactUrl } from '../core/config/redact';
 import { migrate } from '../rollout/migrations';
 import { nodeLaunch } from './node-launch';
 
-const USAGE = 'usage: node dist/bench/diff-report.js [--days 2-90] [--proxies 1-8] [--routes 1-20]';
+const USAGE = 'usage: node dist/bench/diff-report.js [--days 2-90] [--proxies 1-8] [--routes 1-20] [--store embedded|postgres://…]';
 const DAY_MS = 86_400_000;
 
-interface Options {
+interface Sizes {
   days: number;
   proxies: number;
   routes: number;
 }
 
+interface Options extends Sizes {
+  /** `embedded` (PGlite in a temp folder) or the URL of a PostgreSQL server to create the bench's database on. */
+  store: string;
+}
+
 class UsageError extends Error {}
 
 function parseOptions(argv: string[]): Options {
-  const options: Options = { days: 30, proxies: 2, routes: 1 };
-  const limits: Record<keyof Options, [number, number]> = { days: [2, 90], proxies: [1, 8], routes: [1, 20] };
+  const options: Options = { days: 30, proxies: 2, routes: 1, store: 'embedded' };
+  const limits: Record<keyof Sizes, [number, number]> = { days: [2, 90], proxies: [1, 8], routes: [1, 20] };
   for (let i = 0; i < argv.length; i += 2) {
     const flag = argv[i]!;
-    const name = flag.replace(/^--/, '') as keyof Options;
-    if (!flag.startsWith('--') || !(name in limits)) throw new UsageError(`unknown option ${JSON.stringify(flag)}; ${USAGE}`);
     const text = argv[i + 1] ?? '';
+    if (flag === '--store') {
+      if (text !== 'embedded' && !/^postgres(ql)?:\/\/./.test(text)) throw new UsageError(`--store expects embedded or a postgres:// URL, got ${JSON.stringify(text)}`);
+      options.store = text;
+      continue;
+    }
+    const name = flag.replace(/^--/, '') as keyof Sizes;
+    if (!flag.startsWith('--') || !(name in limits)) throw new UsageError(`unknown option ${JSON.stringify(flag)}; ${USAGE}`);
     const value = /^\d+$/.test(text) ? Number(text) : NaN;
     const [min, max] = limits[name];
     if (!(value >= min && value <= max)) throw new UsageError(`${flag} expects an integer from ${min} to ${max}, got ${JSON.stringify(text)}`);
@@ -92,19 +108,19 @@ interface ReportRun {
 }
 
 /** One report in a fresh process: open, read the counts of `route` since `since`, build, measure. */
-function reportRun(folder: string, since: Date): ReportRun {
+function reportRun(url: string, since: Date): ReportRun {
   const dist = join(__dirname, '..');
   const program = `(async () => {
-    const { EmbeddedDatabase } = require(${JSON.stringify(join(dist, 'core/db/embedded'))});
+    const { openDatabase } = require(${JSON.stringify(join(dist, 'core/db/open'))});
     const { SqlComparisonStore } = require(${JSON.stringify(join(dist, 'diff-reader/store/sql-comparison-store'))});
     const { buildReportFromCounts } = require(${JSON.stringify(join(dist, 'diff-reader/report'))});
-    const db = await EmbeddedDatabase.open(${JSON.stringify(folder)});
+    const db = await openDatabase(${JSON.stringify(url)});
     const store = new SqlComparisonStore(db);
     await store.compactedThrough();
     const opened = process.memoryUsage().rss;
     const started = performance.now();
     const since = new Date(${since.getTime()});
-    const { compactedThrough, ...tally } = await store.readCounts({ route: 'route-0', since });
+    const { compactedThrough, prunedThrough, ...tally } = await store.readCounts({ route: 'route-0', since });
     const report = buildReportFromCounts({ ...tally, examples: [] }, { generatedAt: new Date(), route: 'route-0', since, ...(compactedThrough ? { compactedThrough } : {}) });
     const ms = performance.now() - started;
     const rss = process.memoryUsage().rss;
@@ -120,8 +136,50 @@ function reportRun(folder: string, since: Date): ReportRun {
   return JSON.parse(child.stdout.trim().split('\n').pop()!) as ReportRun;
 }
 
-async function withStore<T>(folder: string, fn: (store: SqlComparisonStore) => Promise<T>): Promise<T> {
-  const db = await EmbeddedDatabase.open(folder);
+/** The bench's own state store: a URL openDatabase takes, what to call it, and how to remove it after. */
+interface BenchStore {
+  url: string;
+  label: string;
+  remove(): Promise<void>;
+}
+
+async function onServer<T>(serverUrl: string, work: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: serverUrl, connectionTimeoutMillis: 5000 });
+  try {
+    await client.connect();
+  } catch (err) {
+    throw new UsageError(`--store: cannot connect to ${redactUrl(serverUrl)}: ${(err as Error).message}`);
+  }
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** `embedded`: PGlite in a temp folder. A postgres:// URL: a fresh database on that server (never the one named). */
+async function createStore(option: string): Promise<BenchStore> {
+  if (option === 'embedded') {
+    const dir = mkdtempSync(join(tmpdir(), 'strangler-bench-report-'));
+    return { url: `${EMBEDDED_PREFIX}${join(dir, 'state')}`, label: 'embedded store (PGlite)', remove: async () => rmSync(dir, { recursive: true, force: true }) };
+  }
+  const name = `strangler_bench_report_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const version = await onServer(option, async (client) => {
+    const row = await client.query<{ server_version: string }>('SHOW server_version');
+    await client.query(`CREATE DATABASE ${quoteIdent(name)}`);
+    return row.rows[0]!.server_version;
+  });
+  const url = new URL(option);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    label: `PostgreSQL ${version.split(' ')[0]} at ${url.hostname}:${url.port || '5432'}`,
+    remove: () => onServer(option, (client) => client.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`)).then(() => undefined),
+  };
+}
+
+async function withStore<T>(url: string, fn: (store: SqlComparisonStore) => Promise<T>): Promise<T> {
+  const db = await openDatabase(url);
   try {
     await migrate(db);
     return await fn(new SqlComparisonStore(db));
@@ -132,16 +190,16 @@ async function withStore<T>(folder: string, fn: (store: SqlComparisonStore) => P
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
-  const folder = join(mkdtempSync(join(tmpdir(), 'strangler-bench-report-')), 'state');
+  const target = await createStore(options.store);
   try {
     const now = Date.now();
     const seedStarted = performance.now();
-    const rows = await withStore(folder, (store) => seed(store, options, now));
+    const rows = await withStore(target.url, (store) => seed(store, options, now));
     const seedMs = performance.now() - seedStarted;
     const windows = [...new Set([1, 7, options.days])].filter((days) => days <= options.days);
     const sinceOf = (days: number): Date => new Date(now - days * DAY_MS);
-    const perMinute = windows.map((days) => reportRun(folder, sinceOf(days)));
-    const compaction = await withStore(folder, async (store) => {
+    const perMinute = windows.map((days) => reportRun(target.url, sinceOf(days)));
+    const compaction = await withStore(target.url, async (store) => {
       const started = performance.now();
       let hours = 0;
       let calls = 0;
@@ -156,10 +214,10 @@ async function main(): Promise<void> {
       }
       return { hours, calls, ms: performance.now() - started, slowestMs };
     });
-    const byHour = windows.map((days) => reportRun(folder, sinceOf(days)));
+    const byHour = windows.map((days) => reportRun(target.url, sinceOf(days)));
 
     console.log(
-      `bench:diff-report — node ${process.version}, embedded store (PGlite), ${nodeLaunch(false).label}; ${options.days} days × ${options.proxies} proxies × ${options.routes} route(s): ` +
+      `bench:diff-report — node ${process.version}, ${target.label}, ${nodeLaunch(false).label}; ${options.days} days × ${options.proxies} proxies × ${options.routes} route(s): ` +
         `${rows.toLocaleString('en-US')} count and latency rows written in ${(seedMs / 1000).toFixed(1)} s (the proxies' rows of a minute add up to one per outcome and side); one report of route-0 per fresh process`,
     );
     console.log(`compacted ${compaction.hours} hours in ${compaction.calls - 1} calls of ≤ 6: ${(compaction.ms / 1000).toFixed(1)} s in all, slowest call ${compaction.slowestMs.toFixed(0)} ms`);
@@ -195,14 +253,15 @@ async function main(): Promise<void> {
       JSON.stringify({
         bench: 'diff-report',
         node: process.version,
-        options,
+        options: { ...options, store: redactUrl(options.store) },
+        storeKind: options.store === 'embedded' ? 'embedded' : 'postgres',
         seededRows: rows,
         compaction,
         reports: windows.map((days, i) => ({ days, perMinute: perMinute[i], byHour: byHour[i] })),
       }),
     );
   } finally {
-    rmSync(join(folder, '..'), { recursive: true, force: true });
+    await target.remove();
   }
 }
 

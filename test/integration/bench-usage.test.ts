@@ -36,7 +36,11 @@ describe('bench/diff-report usage errors', () => {
   test.each([
     [['--days', '1'], 'bench/diff-report: --days expects an integer from 2 to 90, got "1"'],
     [['--proxies'], 'bench/diff-report: --proxies expects an integer from 1 to 8, got ""'],
-    [['--hours', '3'], 'bench/diff-report: unknown option "--hours"; usage: node dist/bench/diff-report.js [--days 2-90] [--proxies 1-8] [--routes 1-20]'],
+    [['--hours', '3'], 'bench/diff-report: unknown option "--hours"; usage: node dist/bench/diff-report.js [--days 2-90] [--proxies 1-8] [--routes 1-20] [--store embedded|postgres://…]'],
+    [['--store', 'mysql://db/x'], 'bench/diff-report: --store expects embedded or a postgres:// URL, got "mysql://db/x"'],
+    [['--store'], 'bench/diff-report: --store expects embedded or a postgres:// URL, got ""'],
+    // Nothing listens on port 1: refused at once; the password stays out of the message.
+    [['--store', 'postgres://bench:secret@127.0.0.1:1/x'], 'bench/diff-report: --store: cannot connect to postgres://bench:***@127.0.0.1:1/x: connect ECONNREFUSED 127.0.0.1:1'],
   ])('%j: one line, exit 2, nothing seeded', (args, message) => {
     const result = spawnSync(process.execPath, [bench, ...args], { encoding: 'utf8', timeout: 20000 });
     expect(result.status).toBe(2);
