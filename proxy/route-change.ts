@@ -1,4 +1,5 @@
 import { STAGES, type RouteConfig, type Stage } from '../core/config/types';
+import { impliedPercent, percentFitsStage } from '../core/stage-percent';
 import type { RouteChange, RouteState } from '../core/state';
 
 export type CheckedChange =
@@ -59,13 +60,4 @@ export function validateRouteChange(body: unknown, route: RouteConfig, current: 
 
 function bad(field: string, error: string): CheckedChange {
   return { ok: false, status: 400, field, error };
-}
-
-/** Outside canary the percentage is implied by the stage: 0 for legacy and shadow, 100 for live and retired. */
-function percentFitsStage(stage: Stage, percent: number): boolean {
-  return stage === 'canary' || percent === impliedPercent(stage);
-}
-
-function impliedPercent(stage: Exclude<Stage, 'canary'>): number {
-  return stage === 'live' || stage === 'retired' ? 100 : 0;
 }

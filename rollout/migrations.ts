@@ -150,6 +150,24 @@ export const MIGRATIONS: ReadonlyArray<{ id: number; name: string; sql: string }
       CREATE UNIQUE INDEX strangler_comparison_latency_key ON strangler_comparison_latency (route, minute, side)
     `,
   },
+  {
+    id: 9,
+    name: 'outside canary the stage sets the percentage',
+    // Configurations used to be taken with any percentage in any stage (retired at 0 %, shadow at 25 %). Traffic
+    // never followed it, but status showed it, and a later move to canary kept it: such rows are set to what
+    // their stage implies, with a history entry saying why.
+    sql: `
+      WITH fixed AS (
+        UPDATE strangler_routes r
+        SET percent = CASE WHEN r.stage IN ('live', 'retired') THEN 100 ELSE 0 END, version = r.version + 1, updated_at = now()
+        FROM strangler_routes stored
+        WHERE stored.route = r.route AND r.stage <> 'canary'
+          AND r.percent <> CASE WHEN r.stage IN ('live', 'retired') THEN 100 ELSE 0 END
+        RETURNING r.route, r.stage, stored.percent AS from_percent, r.percent AS to_percent)
+      INSERT INTO strangler_route_history (route, actor, reason, from_stage, from_percent, to_stage, to_percent)
+        SELECT route, 'upgrade', 'outside canary the stage sets the percentage', stage, from_percent, stage, to_percent FROM fixed
+    `,
+  },
 ];
 
 /** Serialised by an advisory lock so replicas starting together do not race. */

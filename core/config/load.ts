@@ -35,7 +35,7 @@ export function validateConfigText(text: string, file: string, env: NodeJS.Proce
   const { text: masked, restore } = protectReferences(text);
   const lines = new LineCounter();
   const doc = parseDocument(masked, { lineCounter: lines, uniqueKeys: false, prettyErrors: false });
-  const reader = new TreeReader(doc, file, (offset) => lines.linePos(offset).line, restore);
+  const reader = new TreeReader(doc, file, (offset) => lines.linePos(offset).line, restore, text.split('\n'));
 
   const syntax = reader.syntaxIssues();
   if (syntax.length) return { ok: false, issues: syntax };
@@ -60,6 +60,15 @@ function readConfigFile(file: string): string {
   }
 }
 
+/**
+ * `ignore: [$.items[*].etag]` is a YAML error whose message (about flow sequences) does not say why: the
+ * path's own brackets end the list. Such a line gets the fix appended.
+ */
+function bracketedPathHint(line: string): string {
+  const path = /\[[^\n"']*?(\$[\w.*]*\[[^\]]*\][^,\]\s]*)/.exec(line);
+  return path ? ` (JSON paths with [ ] inside a [ ] list must be quoted, such as "${path[1]}")` : '';
+}
+
 function byLine(issues: ConfigIssue[]): ConfigIssue[] {
   return [...issues].sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
 }
@@ -74,6 +83,7 @@ class TreeReader {
     private readonly file: string,
     private readonly lineAt: (offset: number) => number,
     private readonly restore: (text: string) => string,
+    private readonly sourceLines: readonly string[],
   ) {}
 
   /** YAML errors and warnings, one per line: a single slip often cascades into several on the same line. */
@@ -82,7 +92,7 @@ class TreeReader {
     for (const problem of [...this.doc.errors, ...this.doc.warnings]) {
       const line = this.lineAt(problem.pos[0]);
       if (issues.some((issue) => issue.line === line)) continue;
-      const message = `invalid YAML: ${this.restore(problem.message.split('\n')[0] ?? '')}`;
+      const message = `invalid YAML: ${this.restore(problem.message.split('\n')[0] ?? '')}${bracketedPathHint(this.sourceLines[line - 1] ?? '')}`;
       issues.push({ file: this.file, line, path: '', message });
     }
     return byLine(issues);

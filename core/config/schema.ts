@@ -8,6 +8,7 @@ import { dirname, resolve } from 'node:path';
 import { DEFAULT_NOISE_THRESHOLDS, type NoiseThresholds } from '../comparison';
 import type { ConfigIssue } from '../errors';
 import { parseIpRange } from '../ip-range';
+import { impliedPercent, percentFitsStage } from '../stage-percent';
 import { redactUrl } from './redact';
 import { readPemFile, upstreamSecureContext, type PemKind } from './tls-files';
 import {
@@ -593,7 +594,17 @@ function readRoute(
   if (!f.has('service') && stageNode && stage !== 'legacy' && stage !== 'retired') {
     ck.reject(stageNode, f.at('stage'), 'must be legacy or retired for a route without service');
   }
-  const percent = f.get('percent', ck.integer(0, 100)) ?? 0;
+  const givenPercent = f.get('percent', ck.integer(0, 100));
+  const implied = stage === 'canary' ? 0 : impliedPercent(stage);
+  const percentNode = f.value('percent');
+  if (givenPercent !== undefined && percentNode && !percentFitsStage(stage, givenPercent)) {
+    ck.reject(
+      percentNode,
+      f.at('percent'),
+      `must be ${implied} in stage ${stage}, or left out (outside canary the stage sets the percentage; use stage: canary to send a share to the new service)`,
+    );
+  }
+  const percent = givenPercent ?? implied;
   const sticky = f.get('stickiness', stickiness(ck)) ?? { kind: 'random' };
   const stickyFallback = f.get('stickyFallback', ck.oneOf(['random', 'legacy'] as const)) ?? 'random';
   const flag = f.get('flag', flagName(ck));

@@ -5,6 +5,7 @@ import type { Database } from '../../core/db/database';
 import { EmbeddedDatabase } from '../../core/db/embedded';
 import { PostgresDatabase } from '../../core/db/postgres';
 import { LiveRouteState } from '../../rollout/live-state';
+import { MIGRATIONS } from '../../rollout/migrations';
 import { SqlStateStore } from '../../rollout/sql-state-store';
 import { createTestDatabase } from '../helpers/postgres';
 import { eventually } from '../helpers/eventually';
@@ -104,6 +105,56 @@ describe.each([
     await eventually(() => heard > 0, 3000, 10);
     await unwatch();
   });
+});
+
+describe.each([
+  ['PostgreSQL', postgresBackend],
+  ['embedded PGlite', embeddedBackend],
+])('route state upgrade on %s', (_name, makeBackend) => {
+  test('percentages stored against their stage (from configurations that used to be taken) are set to what the stage implies, with history', async () => {
+    const backend = await makeBackend();
+    const db = await backend.open();
+    try {
+      await db.exec('CREATE TABLE strangler_migrations (id integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())');
+      for (const migration of MIGRATIONS.filter((m) => m.id <= 8)) {
+        await db.exec(migration.sql);
+        await db.query('INSERT INTO strangler_migrations (id, name) VALUES ($1, $2)', [migration.id, migration.name]);
+      }
+      const stored: Array<[string, string, number]> = [
+        ['gone', 'retired', 0],
+        ['orders', 'shadow', 25],
+        ['users', 'canary', 40],
+        ['cart', 'live', 100],
+        ['search', 'legacy', 30],
+      ];
+      for (const [route, stage, percent] of stored) {
+        await db.query('INSERT INTO strangler_routes (route, stage, percent) VALUES ($1, $2, $3)', [route, stage, percent]);
+      }
+
+      const store = new SqlStateStore(db);
+      await store.init([]);
+      const states = new Map((await store.list()).map((state) => [state.route, state]));
+      expect([...states.values()].map(({ route, stage, percent, version }) => ({ route, stage, percent, version }))).toEqual([
+        { route: 'cart', stage: 'live', percent: 100, version: 1 },
+        { route: 'gone', stage: 'retired', percent: 100, version: 2 },
+        { route: 'orders', stage: 'shadow', percent: 0, version: 2 },
+        { route: 'search', stage: 'legacy', percent: 0, version: 2 },
+        { route: 'users', stage: 'canary', percent: 40, version: 1 },
+      ]);
+      expect((await store.history('gone', 10))[0]).toMatchObject({
+        actor: 'upgrade',
+        reason: 'outside canary the stage sets the percentage',
+        from: { stage: 'retired', percent: 0 },
+        to: { stage: 'retired', percent: 100 },
+      });
+      expect((await store.history('orders', 10))[0]).toMatchObject({ actor: 'upgrade', from: { stage: 'shadow', percent: 25 }, to: { stage: 'shadow', percent: 0 } });
+      expect(await store.history('users', 10)).toEqual([]);
+      expect(await store.history('cart', 10)).toEqual([]);
+    } finally {
+      await db.close();
+      await backend.cleanup();
+    }
+  }, 60000);
 });
 
 describe('PostgreSQL: replicas sharing one database', () => {

@@ -255,6 +255,43 @@ describe('parseConfig: one message per mistake, with its line', () => {
     ).toBe('strangler.yaml:9 routes[0].percent: must be an integer from 0 to 100, got 101');
   });
 
+  describe('outside canary the stage sets the percentage', () => {
+    const route = (lines: string): string => `${BASE}routes:\n  - name: orders\n    match: { path: /api/orders }\n    service: orders\n${lines}`;
+
+    it.each([
+      ['legacy', 0],
+      ['shadow', 0],
+      ['live', 100],
+      ['retired', 100],
+      ['canary', 0],
+    ])('stage %s without percent: %i %%', (stage, percent) => {
+      expect(parseConfig(route(`    stage: ${stage}\n`), FILE, ENV).routes[0]).toMatchObject({ stage, percent });
+    });
+
+    it('takes the implied percentage written out, and any percentage in canary', () => {
+      expect(parseConfig(route('    stage: retired\n    percent: 100\n'), FILE, ENV).routes[0]).toMatchObject({ stage: 'retired', percent: 100 });
+      expect(parseConfig(route('    stage: shadow\n    percent: 0\n'), FILE, ENV).routes[0]).toMatchObject({ stage: 'shadow', percent: 0 });
+      expect(parseConfig(route('    stage: canary\n    percent: 30\n'), FILE, ENV).routes[0]).toMatchObject({ stage: 'canary', percent: 30 });
+    });
+
+    it.each([
+      ['legacy', 30, 0, 10],
+      ['shadow', 25, 0, 10],
+      ['live', 50, 100, 10],
+      ['retired', 0, 100, 10],
+    ])('refuses stage %s with percent %i, naming the line', (stage, given, implied, line) => {
+      expect(messageOf(route(`    stage: ${stage}\n    percent: ${given}\n`))).toBe(
+        `strangler.yaml:${line} routes[0].percent: must be ${implied} in stage ${stage}, or left out (outside canary the stage sets the percentage; use stage: canary to send a share to the new service), got ${given}`,
+      );
+    });
+
+    it('a percentage without a stage is refused too: the stage is legacy', () => {
+      expect(messageOf(route('    percent: 25\n'))).toBe(
+        'strangler.yaml:9 routes[0].percent: must be 0 in stage legacy, or left out (outside canary the stage sets the percentage; use stage: canary to send a share to the new service), got 25',
+      );
+    });
+  });
+
   it('rejects percent 12.5', () => {
     expect(
       messageOf(`${BASE}routes:
@@ -749,6 +786,17 @@ describe('parseConfig: YAML problems', () => {
     );
   });
 
+  it('says how to fix a JSON path whose brackets end a [ ] list', () => {
+    const shadow = (ignore: string): string => `${BASE}routes:\n  - name: orders\n    match: { path: /api/orders }\n    service: orders\n    shadow: { ignore: ${ignore} }\n`;
+    expect(messageOf(shadow('[$.meta.generatedAt, $.items[*].etag]'))).toBe(
+      'strangler.yaml:9: invalid YAML: Missing , or : between flow sequence items (JSON paths with [ ] inside a [ ] list must be quoted, such as "$.items[*].etag")',
+    );
+    expect(messageOf(shadow('[$.items[0]]'))).toMatch(/\(JSON paths with \[ \] inside a \[ \] list must be quoted, such as "\$\.items\[0\]"\)$/);
+    expect(parseConfig(shadow('[$.meta.generatedAt, "$.items[*].etag"]'), FILE, ENV).routes[0]!.shadow!.ignore).toHaveLength(2);
+    // Other syntax errors get no such hint.
+    expect(messageOf(`${BASE}listen:\n\tport: 8080\n`)).not.toMatch(/quoted/);
+  });
+
   it('reports a duplicate key on its second occurrence', () => {
     expect(
       messageOf(`admin:
@@ -855,6 +903,7 @@ routes:
   - name: orders
     match: { path: /api/orders }
     service: orders
+    stage: canary
     percent: \${ORDERS_PERCENT}
     shadow: { sample: \${SAMPLE} }
 `,
