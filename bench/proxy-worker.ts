@@ -164,6 +164,10 @@ class DiscardingComparisonStore implements ComparisonStore {
     return undefined;
   }
 
+  async startingWith(_prefix: string, _limit: number): Promise<ComparisonRecord[]> {
+    return [];
+  }
+
   async prune(_keep: number): Promise<number> {
     this.prunes++;
     return 0;

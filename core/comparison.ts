@@ -126,6 +126,8 @@ export interface ComparisonStore {
   /** The newest `limit` matching comparisons, oldest first (by arrival, then request id). */
   query(query: ComparisonQuery): Promise<ComparisonRecord[]>;
   get(requestId: string): Promise<ComparisonRecord | undefined>;
+  /** The newest comparison of each request id that starts with `prefix`, newest first, up to `limit` ids. */
+  startingWith(prefix: string, limit: number): Promise<ComparisonRecord[]>;
   /** Deletes the oldest comparisons beyond `keep`; returns how many were deleted. */
   prune(keep: number): Promise<number>;
   /** Adds to the counts (several proxies may write the same minutes: they add up). */

@@ -11,6 +11,11 @@ import { storeCall } from '../core/store-call';
 import type { RouteState } from '../core/state';
 import { validateRouteChange } from './route-change';
 
+/** The shortest start of a request id `GET /comparisons/:id` looks up (the first group of a UUID). */
+const MIN_ID_PREFIX = 8;
+/** Request ids named when a start is ambiguous. */
+const AMBIGUOUS_SHOWN = 5;
+
 export interface AdminOptions {
   token: string;
   routes: RouteConfig[];
@@ -142,11 +147,22 @@ export function buildAdminApi(options: AdminOptions): FastifyInstance {
 
   app.get('/comparisons/:requestId', async (request: FastifyRequest<{ Params: { requestId: string } }>, reply) => {
     const comparisons = options.comparisons;
+    const id = request.params.requestId;
     if (comparisons) await comparisons.flush();
-    const record = comparisons ? await storeCall(() => comparisons.store.get(request.params.requestId)) : undefined;
+    let record = comparisons ? await storeCall(() => comparisons.store.get(id)) : undefined;
+    if (!record && comparisons && id.length >= MIN_ID_PREFIX) {
+      // Reports print request ids shortened: the start of one is enough when no other id starts that way.
+      const found = await storeCall(() => comparisons.store.startingWith(id, AMBIGUOUS_SHOWN + 1));
+      if (found.length > 1) {
+        const ids = found.slice(0, AMBIGUOUS_SHOWN).map((r) => r.requestId);
+        const more = found.length > AMBIGUOUS_SHOWN ? ', …' : '';
+        return reply.code(409).send({ error: `request id "${id}" is ambiguous: ${ids.join(', ')}${more} start with it; give more of it` });
+      }
+      record = found[0];
+    }
     if (!record) {
       const why = comparisons && !comparisons.keepsMatches ? ' (plain matches are counted, not kept, unless state.keepMatches is true)' : '';
-      return reply.code(404).send({ error: `no comparison for request id "${request.params.requestId}"${why}` });
+      return reply.code(404).send({ error: `no comparison for request id "${id}"${why}` });
     }
     return record;
   });

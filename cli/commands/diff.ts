@@ -52,11 +52,14 @@ const showCommand: CommandModule<object, ShowArgs> = {
   describe: 'One comparison in full: both statuses, latencies, every difference and what was noise',
   builder: (yargs) =>
     withAdminFlags(yargs)
-      .positional('requestId', { type: 'string', demandOption: true, describe: 'The x-request-id of the request' })
-      .example('$0 diff show 3f2c…', '') as never,
+      .positional('requestId', { type: 'string', demandOption: true, describe: 'The x-request-id of the request, or its first 8 or more characters' })
+      .example('$0 diff show 3f2c9a7e-1b2d-4c5e-9f01-23456789abcd', '')
+      .example('$0 diff show 3f2c9a7e-1b2d-4c5e-9f01…', 'as a text report prints it') as never,
   handler: async (args) => {
     const target = resolveAdminTarget(args);
-    const record = await adminRequest<ComparisonRecord>(target, 'GET', `/comparisons/${encodeURIComponent(args.requestId)}`);
+    // A shortened id copied from a text report ends with its ellipsis.
+    const requestId = args.requestId.endsWith('…') ? args.requestId.slice(0, -1) : args.requestId;
+    const record = await adminRequest<ComparisonRecord>(target, 'GET', `/comparisons/${encodeURIComponent(requestId)}`);
     if (args.json) return printJson(record);
     printLines(describeComparison(record));
   },

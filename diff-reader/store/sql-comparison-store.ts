@@ -171,6 +171,26 @@ export class SqlComparisonStore implements ComparisonStore {
     return undefined;
   }
 
+  async startingWith(prefix: string, limit: number): Promise<ComparisonRecord[]> {
+    // A batch of matches holds each entry as ["<request id>", …]: `["` plus the JSON-escaped prefix finds ids only.
+    const inList = '["' + JSON.stringify(prefix).slice(1, -1);
+    const { rows } = await this.db.query<ComparisonRow>(
+      `(SELECT ${READ_COLUMNS} FROM strangler_comparisons WHERE match_list IS NULL AND request_id LIKE $1 ORDER BY id DESC LIMIT $3)
+       UNION ALL
+       (SELECT ${READ_COLUMNS} FROM strangler_comparisons WHERE match_list IS NOT NULL AND strpos(match_list, $2) > 0 ORDER BY id DESC LIMIT $3)
+       ORDER BY id DESC`,
+      [prefix.replace(/[\\%_]/g, (c) => `\\${c}`) + '%', inList, limit],
+    );
+    const newest = new Map<string, ComparisonRecord>();
+    for (const row of rows) {
+      for (const record of recordsOf(row).reverse()) {
+        if (newest.size >= limit) break;
+        if (record.requestId.startsWith(prefix) && !newest.has(record.requestId)) newest.set(record.requestId, record);
+      }
+    }
+    return [...newest.values()];
+  }
+
   /**
    * Deletes the oldest rows while the newer ones still hold at least `keep` comparisons (a batch of matches
    * goes whole, so up to one batch more is kept). `upto` counts comparisons through each row, so the

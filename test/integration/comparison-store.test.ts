@@ -315,6 +315,35 @@ async function sumsOf(tally: ComparisonTally): Promise<Record<string, number | n
   return sums;
 }
 
+describe.each(STORES)('comparisons found by the start of their request id on %s', (_name, open: () => Promise<Database>) => {
+  test('the newest comparison per id, single rows and batches of matches alike; LIKE and JSON characters are taken literally', async () => {
+    const db = await open();
+    try {
+      await migrate(db);
+      const store = new SqlComparisonStore(db);
+      const mismatch = (requestId: string, second: number): ComparisonRecord => ({ ...record(3), requestId, at: new Date(Date.UTC(2026, 10, 24, 10, 0, second)).toISOString() });
+      const match = (requestId: string, second: number): ComparisonRecord => ({ ...record(1), requestId, at: new Date(Date.UTC(2026, 10, 24, 10, 0, second)).toISOString() });
+      await store.write([mismatch('abc-0001-x', 1), mismatch('abc-0001-y', 2), match('abc-0002-m', 3), match('zzz"quote-1', 4), mismatch('a%c_0001', 5)]);
+      await store.write([{ ...mismatch('abc-0003', 6), legacyStatus: 500 }]);
+      await store.write([{ ...mismatch('abc-0003', 7), legacyStatus: 503 }]);
+
+      const ids = async (prefix: string, limit = 10): Promise<string[]> => (await store.startingWith(prefix, limit)).map((r) => r.requestId);
+      expect(await ids('abc-0001')).toEqual(['abc-0001-y', 'abc-0001-x']);
+      expect(await store.startingWith('abc-0002', 10)).toEqual([match('abc-0002-m', 3)]);
+      expect(await ids('zzz"quo')).toEqual(['zzz"quote-1']);
+      // % and _ are not wildcards: without escaping, "a%c_" would find every abc-… too.
+      expect(await ids('a%c_')).toEqual(['a%c_0001']);
+      expect(await ids('abc-')).toEqual(['abc-0003', 'abc-0002-m', 'abc-0001-y', 'abc-0001-x']);
+      expect(await ids('abc-', 2)).toEqual(['abc-0003', 'abc-0002-m']);
+      // An id written twice: its newest comparison.
+      expect((await store.startingWith('abc-0003', 10)).map((r) => r.legacyStatus)).toEqual([503]);
+      expect(await ids('nothing-')).toEqual([]);
+    } finally {
+      await db.close();
+    }
+  }, 60000);
+});
+
 describe('comparison store upgrade', () => {
   test('comparisons stored before the running count existed are counted by the migration, so retention reaches them', async () => {
     const database = await createTestDatabase();

@@ -108,6 +108,12 @@ describe('the demo in shadow (its own strangler.yaml): one real difference, one 
     expect(shown.stdout).toContain('result:   mismatch');
     expect(shown.stdout).toMatch(/differences:\n {2}\$\.total {2}type\n {4}legacy: 42\.5\n {4}new: {4}"42\.50"/);
     expect(shown.stdout).toMatch(/noise \(legacy differs from itself here\):\n {2}\$\.generatedAt {2}changed/);
+    // As a text report prints it, shortened: a unique start of the id, with its ellipsis.
+    const copied = await cli(['diff', 'show', 'e2e-14-13…', ...flags]);
+    expect(copied.stdout).toBe(shown.stdout);
+    const ambiguous = await cli(['diff', 'show', 'e2e-14-1', ...flags]);
+    expect(ambiguous.status).toBe(1);
+    expect(ambiguous.stderr).toMatch(/^strangler: GET \/comparisons\/e2e-14-1 failed \(409\): request id "e2e-14-1" is ambiguous: e2e-14-1\d, e2e-14-1\d start with it; give more of it\n$/);
     const missing = await cli(['diff', 'show', 'nope', ...flags]);
     expect(missing.status).toBe(1);
     expect(missing.stderr).toBe('strangler: GET /comparisons/nope failed (404): no comparison for request id "nope" (plain matches are counted, not kept, unless state.keepMatches is true)\n');
