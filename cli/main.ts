@@ -39,7 +39,8 @@ export async function main(argv: string[]): Promise<void> {
     .alias('h', 'help')
     .version()
     .fail((message, err) => {
-      if (err) throw err;
+      // yargs' own errors (a flag without its value, a coerce that refused one) are usage errors too.
+      if (err && err.name !== 'YError') throw err;
       process.stderr.write(`strangler: ${oneLine(message)} (see --help)\n`);
       process.exit(2);
     })

@@ -28,6 +28,7 @@ export function count(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
+/** A message on one line: its lines joined by `; `, a line ending in `:` by a space (yargs' `Invalid values:`). */
 export function oneLine(message: string): string {
-  return message.replace(/\s*\n\s*/g, '; ');
+  return message.replace(/:\s*\n\s*/g, ': ').replace(/\s*\n\s*/g, '; ');
 }

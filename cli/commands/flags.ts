@@ -1,6 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import { adminRequest, resolveAdminTarget } from '../admin-client';
-import { printJson, printLines } from '../output';
+import { count, printJson, printLines } from '../output';
 import { writeWhole } from '../write-whole';
 import { withAdminFlags, type AdminArgs } from './common';
 
@@ -21,7 +21,7 @@ const exportCommand: CommandModule<object, ExportArgs> = {
     if (!args.out) return printJson(flags);
     writeWhole(args.out, JSON.stringify(flags, null, 2) + '\n');
     if (args.json) printJson({ out: args.out, features: flags.features.length });
-    else printLines([`${args.out}: ${flags.features.length} flags`]);
+    else printLines([`${args.out}: ${count(flags.features.length, 'flag')}`]);
   },
 };
 

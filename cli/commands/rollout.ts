@@ -5,7 +5,7 @@ import type { RouteHistoryEntry } from '../../core/state';
 import type { RouteSummary } from '../../proxy/admin';
 import { adminRequest, resolveAdminTarget } from '../admin-client';
 import { CliError, printJson, printLines, table } from '../output';
-import { withAdminFlags, type AdminArgs } from './common';
+import { numberFlag, withAdminFlags, type AdminArgs } from './common';
 
 interface RouteArgs extends AdminArgs {
   route: string;
@@ -81,10 +81,9 @@ const historyCommand: CommandModule<object, HistoryArgs> = {
   builder: (yargs) =>
     withAdminFlags(yargs)
       .positional('route', { type: 'string', demandOption: true })
-      .option('limit', { type: 'number', default: 50, describe: 'Newest N changes' })
+      .option('limit', numberFlag('--limit', 'Newest N changes', 50, { what: 'an integer', min: 1, max: 10000, integer: true }))
       .example('$0 rollout history orders --limit 10', '') as never,
   handler: async (args) => {
-    if (!Number.isInteger(args.limit) || args.limit < 1 || args.limit > 10000) throw new CliError(`--limit: must be an integer from 1 to 10000, got ${args.limit}`);
     const target = resolveAdminTarget(args);
     const result = await adminRequest<{ route: string; history: RouteHistoryEntry[] }>(
       target,

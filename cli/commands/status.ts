@@ -1,9 +1,9 @@
 import type { CommandModule } from 'yargs';
 import type { RouteSummary } from '../../proxy/admin';
-import { adminRequest, resolveAdminTarget } from '../admin-client';
-import { CliError, printJson, printLines, table } from '../output';
+import { adminRequest, resolveAdminTarget, type AdminTarget } from '../admin-client';
+import { printJson, printLines, table } from '../output';
 import { trafficBetween, type RouteTraffic } from '../traffic';
-import { withAdminFlags, type AdminArgs } from './common';
+import { numberFlag, withAdminFlags, type AdminArgs } from './common';
 
 interface StatusArgs extends AdminArgs {
   window: number;
@@ -14,23 +14,16 @@ export const statusCommand: CommandModule<object, StatusArgs> = {
   describe: 'Each route: stage, percent, requests/s and error rate per target',
   builder: (yargs) =>
     withAdminFlags(yargs)
-      .option('window', { type: 'number', default: 1, describe: 'Seconds between the two metric scrapes rates are computed over' })
+      .option('window', numberFlag('--window', 'Seconds between the two metric scrapes rates are computed over; 0: stage and percent only', 1, { what: 'a number of seconds', min: 0, max: 300 }))
       .example('$0 status', 'stage, percent and live traffic of every route')
       .example('$0 status --json --window 5', 'the same as JSON, rates over 5 s') as never,
   handler: async (args) => {
-    if (!(args.window >= 0 && args.window <= 300)) throw new CliError(`--window: must be a number of seconds from 0 to 300, got ${args.window}`);
     const target = resolveAdminTarget(args);
-    const before = await adminRequest<string>(target, 'GET', '/metrics');
-    // Progress goes to stderr, so --json output stays clean.
-    if (args.window > 0) process.stderr.write(`measuring traffic for ${args.window} s…\n`);
-    await new Promise((resolve) => setTimeout(resolve, args.window * 1000));
-    const [after, routes] = await Promise.all([
-      adminRequest<string>(target, 'GET', '/metrics'),
-      adminRequest<{ routes: RouteSummary[] }>(target, 'GET', '/routes'),
-    ]);
-    const traffic = trafficBetween(before, after, args.window);
-    const rows = routes.routes.map((route) => ({ ...route, traffic: traffic.get(route.name) ?? {} }));
-    if (args.json) return printJson({ windowSeconds: args.window, routes: rows, unmatched: traffic.get('_unmatched') ?? {} });
+    const traffic = args.window > 0 ? await measureTraffic(target, args.window) : undefined;
+    const routes = await adminRequest<{ routes: RouteSummary[] }>(target, 'GET', '/routes');
+    // Without a window nothing was measured: traffic is null, not zero.
+    const rows = routes.routes.map((route) => ({ ...route, traffic: traffic ? traffic.get(route.name) ?? {} : null }));
+    if (args.json) return printJson({ windowSeconds: args.window, routes: rows, unmatched: traffic ? traffic.get('_unmatched') ?? {} : null });
     printLines(
       table(
         ['ROUTE', 'STAGE', 'PERCENT', 'LEGACY REQ/S', 'LEGACY ERR', 'NEW REQ/S', 'NEW ERR'],
@@ -40,7 +33,16 @@ export const statusCommand: CommandModule<object, StatusArgs> = {
   },
 };
 
-function sideCells(traffic: RouteTraffic, side: string): [string, string] {
+async function measureTraffic(target: AdminTarget, seconds: number): Promise<Map<string, RouteTraffic>> {
+  const before = await adminRequest<string>(target, 'GET', '/metrics');
+  // Progress goes to stderr, so --json output stays clean.
+  process.stderr.write(`measuring traffic for ${seconds} s…\n`);
+  await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+  return trafficBetween(before, await adminRequest<string>(target, 'GET', '/metrics'), seconds);
+}
+
+function sideCells(traffic: RouteTraffic | null, side: string): [string, string] {
+  if (!traffic) return ['-', '-'];
   const t = traffic[side];
   if (!t) return ['0.0', '-'];
   return [t.requestsPerSecond.toFixed(1), t.requests > 0 ? `${(t.errorRate * 100).toFixed(1)}%` : '-'];

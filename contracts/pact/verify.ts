@@ -50,7 +50,7 @@ export interface VerifyPactsResult {
   notes: string[];
 }
 
-/** The provider could not be reached, or the verifier itself failed: not a contract failure. */
+/** The provider could not be reached, or the verifier itself failed: not a contract failure (the CLI exits 2). */
 export class PactVerifyError extends StranglerError {
   constructor(code: string, message: string) {
     super(code, message);

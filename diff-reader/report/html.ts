@@ -11,9 +11,9 @@
  * field-count, field-share, field-noise; per time bucket (with `data-bucket`) bucket-mismatch-rate.
  */
 import {
+  bucketsOf,
   displayLength,
   formatCount,
-  formatDuration,
   formatMs,
   formatPercent,
   omittedNote,
@@ -252,7 +252,7 @@ function timelineChart(route: RouteReport, report: DiffReport): string {
   parts.push(
     `<line x1="${margin.left}" x2="${width - margin.right}" y1="${round(y(0))}" y2="${round(y(0))}" stroke="#8a94a0"/>`,
     `<text x="${margin.left + plotW / 2}" y="${height - 6}" text-anchor="middle">time (UTC)` +
-      `${report.window.bucketMs > 0 ? `, ${buckets.length} buckets of ${formatDuration(report.window.bucketMs)}` : ''}</text>`,
+      `${report.window.bucketMs > 0 ? `, ${bucketsOf(buckets.length, report.window.bucketMs)}` : ''}</text>`,
     `<text transform="translate(12 ${margin.top + plotH / 2}) rotate(-90)" text-anchor="middle">mismatch rate</text>`,
   );
   return [

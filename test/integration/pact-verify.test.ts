@@ -206,6 +206,12 @@ describe('bad input: one-line errors, before any verifier runs', () => {
     expect(error).toBeInstanceOf(CliError);
     expect(error).toMatchObject({ exitCode: 2, message: '--provider-url: not an http(s) URL: "nope"' });
   });
+
+  test('a provider that does not answer is exit code 2 too: nothing was verified, no pact was broken', async () => {
+    const error = await runCli(['pact-verify', '--provider', 'orders', '--provider-url', 'http://127.0.0.1:1', '--pacts', pactDir]).catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(CliError);
+    expect(error).toMatchObject({ exitCode: 2, message: '--provider-url http://127.0.0.1:1/: cannot connect (ECONNREFUSED)' });
+  });
 });
 
 /** Runs the command through yargs as `strangler contracts` would, capturing stdout and the exit code. */

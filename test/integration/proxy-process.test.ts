@@ -132,9 +132,14 @@ describe('strangler proxy on embedded state (PGlite), driven through the admin A
     expect(total).toBe(50);
     expect(traffic.legacy!.errorRate).toBe(0);
     expect(traffic.legacy!.requestsPerSecond).toBeGreaterThan(0);
+    // --window 0: stage and percent only, at once; traffic was not measured, so it is "-" and null, not 0.
     const table = runCli(['status', '--window', '0', ...cliFlags]);
+    expect(table.stderr).toBe('');
     expect(table.stdout.split('\n')[0]).toMatch(/^ROUTE\s+STAGE\s+PERCENT\s+LEGACY REQ\/S\s+LEGACY ERR\s+NEW REQ\/S\s+NEW ERR$/);
-    expect(table.stdout).toMatch(/orders\s+canary\s+30%/);
+    expect(table.stdout).toMatch(/^orders\s+canary\s+30%\s+-\s+-\s+-\s+-$/m);
+    const unmeasured = JSON.parse(runCli(['status', '--window', '0', '--json', ...cliFlags]).stdout) as { windowSeconds: number; routes: Array<{ traffic: unknown }>; unmatched: unknown };
+    expect(unmeasured).toMatchObject({ windowSeconds: 0, unmatched: null });
+    expect(unmeasured.routes[0]!.traffic).toBeNull();
   });
 
   test('CLI errors are one line on stderr with a non-zero exit, and change nothing', async () => {
@@ -148,7 +153,11 @@ describe('strangler proxy on embedded state (PGlite), driven through the admin A
       [['rollout', 'get', 'orders', '--admin', proxy.adminUrl, '--token', 'wrong-token-value'], /^strangler: the admin API at .* refused the token \(401\)/],
       [['rollout', 'get', 'orders', '--admin', deadAdmin, '--token', 'x'], /^strangler: cannot reach the admin API at http:\/\/127\.0\.0\.1:\d+: ECONNREFUSED/],
       [['rollout', 'get', 'orders'], /^strangler: no admin API address/],
-      [['rollout', 'set', 'orders', '20', '--stage', 'beta', '--reason', 'x', ...cliFlags], /^strangler: Invalid values:.*stage.*beta/],
+      [['rollout', 'set', 'orders', '20', '--stage', 'beta', '--reason', 'x', ...cliFlags], /^strangler: Invalid values: Argument: stage, Given: "beta", Choices: /],
+      // Number flags echo what was typed (not NaN) and are usage errors (exit 2).
+      [['status', '--window', 'abc', ...cliFlags], /^strangler: --window: must be a number of seconds, from 0 to 300, got "abc" \(see --help\)\n$/],
+      [['rollout', 'history', 'orders', '--limit', '2.5', ...cliFlags], /^strangler: --limit: must be an integer, from 1 to 10000, got "2\.5" \(see --help\)\n$/],
+      [['status', '--window', ...cliFlags], /^strangler: Not enough arguments following: window \(see --help\)\n$/],
       [['rollout', 'frobnicate'], /^strangler: Unknown argument: frobnicate \(see --help\)\n$/],
     ];
     for (const [args, pattern] of cases) {

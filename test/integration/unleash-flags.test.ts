@@ -180,7 +180,7 @@ describe('rollout through Unleash: create, set, get round-trip, and changes made
   test('flags export writes a bootstrap file in Unleash format, whole', async () => {
     const out = await cli(['flags', 'export', '--out', bootstrapFile(), ...flags]);
     expect(out.stderr).toBe('');
-    expect(out.stdout).toBe(`${bootstrapFile()}: 1 flags\n`);
+    expect(out.stdout).toBe(`${bootstrapFile()}: 1 flag\n`);
     const written = JSON.parse(readFileSync(bootstrapFile(), 'utf8')) as { version: number; features: Array<{ name: string; enabled: boolean; strategies: Array<{ parameters: Record<string, string> }> }> };
     expect(written.version).toBe(2);
     expect(written.features).toEqual([

@@ -295,6 +295,8 @@ describe('buildDiffReport', () => {
     expect(report.routes[0].timeline).toEqual([
       { start: minutes(0), end: minutes(1), comparisons: 1, mismatches: 1, mismatchRate: 1 },
     ]);
+    expect(renderText(report)).toContain(`Window ${minutes(0)} → ${minutes(1)}, 1 bucket of 1m`);
+    expect(renderHtml(report)).toContain(', 1 bucket of 1m</text>');
   });
 
   test('is pure: the same input gives an equal report and the input is untouched', () => {

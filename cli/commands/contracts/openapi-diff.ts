@@ -8,6 +8,9 @@ import { diffOpenApi, levelRank, OpenApiLoadError, readSeverityLevels, SeverityL
 import { formatChanges, OPENAPI_DIFF_FORMATS, type OpenApiDiffFormat } from '../../../contracts/openapi/format';
 import { diffWithOasdiff, OasdiffFailedError, OasdiffNotFoundError } from '../../../contracts/openapi/oasdiff-engine';
 import { CliError } from '../../output';
+import { numberFlag, type NumberRule } from '../common';
+
+const DAYS: NumberRule = { what: 'a whole number of days', min: 0, integer: true };
 
 export const OPENAPI_DIFF_ENGINES = ['native', 'oasdiff'] as const;
 export type OpenApiDiffEngine = (typeof OPENAPI_DIFF_ENGINES)[number];
@@ -41,19 +44,13 @@ export const openApiDiffCommand: CommandModule<object, OpenApiDiffArgs> = {
       .option('json', { type: 'boolean', describe: 'Same as --format json' })
       .option('fail-on', { choices: ['ERR', 'WARN'] as const, describe: 'Exit 1 when a change at or above this level exists' })
       .option('engine', { choices: OPENAPI_DIFF_ENGINES, default: 'native' as OpenApiDiffEngine, describe: 'native, or oasdiff (a binary on PATH or through npx)' })
-      .option('deprecation-days-beta', { type: 'number', default: 0, describe: 'Sunset grace period for beta operations; > 0 makes x-sunset mandatory when deprecating' })
-      .option('deprecation-days-stable', { type: 'number', default: 0, describe: 'Sunset grace period for stable operations; > 0 makes x-sunset mandatory when deprecating' })
+      .option('deprecation-days-beta', numberFlag('--deprecation-days-beta', 'Sunset grace period for beta operations in days; above 0, x-sunset is mandatory when deprecating', 0, DAYS))
+      .option('deprecation-days-stable', numberFlag('--deprecation-days-stable', 'Sunset grace period for stable operations in days; above 0, x-sunset is mandatory when deprecating', 0, DAYS))
       .option('severity-levels', { type: 'string', describe: 'oasdiff severity-levels file: "<check-id> err|warn|info|none" per line' })
       .example('$0 contracts openapi-diff main.yaml pr.yaml --fail-on ERR', 'fail the build on breaking changes')
       .example('$0 contracts openapi-diff main.yaml pr.yaml --format markdown', 'a pull-request comment')
       .example('$0 contracts openapi-diff main.yaml pr.yaml --severity-levels levels.txt --fail-on ERR', 'with api-major-version-not-bumped raised to err: breaking changes need a major version') as never,
   handler: (args) => {
-    for (const [flag, value] of [
-      ['--deprecation-days-beta', args.deprecationDaysBeta],
-      ['--deprecation-days-stable', args.deprecationDaysStable],
-    ] as const) {
-      if (!Number.isInteger(value) || value < 0) throw new CliError(`${flag} expects a whole number of days (0 or more), got ${String(value)}`, 2);
-    }
     const options: DiffOptions = { deprecationDaysBeta: args.deprecationDaysBeta, deprecationDaysStable: args.deprecationDaysStable };
     if (args.severityLevels !== undefined) {
       if (args.severityLevels === '') throw new CliError('--severity-levels expects a file', 2);

@@ -39,8 +39,8 @@ export const pactVerifyCommand: CommandModule<object, PactVerifyArgs> = {
         logLevel: args.logLevel,
       });
     } catch (err) {
-      if (err instanceof PactInputError) throw new CliError(err.message, 2);
-      if (err instanceof PactVerifyError) throw new CliError(err.message, 1);
+      // Exit 1 is kept for pacts the provider breaks: a CI step must tell that from "nothing was verified".
+      if (err instanceof PactInputError || err instanceof PactVerifyError) throw new CliError(err.message, 2);
       throw err;
     }
     process.stdout.write(formatPactVerification(result, args.json ? 'json' : args.format));
