@@ -6,6 +6,9 @@
 import { performance } from 'node:perf_hooks';
 import { normalizedStrategyValue } from 'unleash-client/lib/strategy/util';
 import { inRollout } from '../core/bucketing';
+import { benchArgs } from './bench-args';
+
+benchArgs('bucketing', 'usage: node dist/bench/bucketing.js (no options)', {});
 
 const CALLS = 1_000_000;
 const WARMUP = 200_000;

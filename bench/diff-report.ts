@@ -53,6 +53,10 @@ function parseOptions(argv: string[]): Options {
   const limits: Record<keyof Sizes, [number, number]> = { days: [2, 90], proxies: [1, 8], routes: [1, 20] };
   for (let i = 0; i < argv.length; i += 2) {
     const flag = argv[i]!;
+    if (flag === '--help' || flag === '-h') {
+      console.log(USAGE);
+      process.exit(0);
+    }
     const text = argv[i + 1] ?? '';
     if (flag === '--store') {
       if (text !== 'embedded' && !/^postgres(ql)?:\/\/./.test(text)) throw new UsageError(`--store expects embedded or a postgres:// URL, got ${JSON.stringify(text)}`);

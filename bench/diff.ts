@@ -22,17 +22,18 @@
  */
 import { performance } from 'node:perf_hooks';
 import { compareResponses, compileDiffOptions, type HttpSnapshot } from '../diff-reader/engine';
+import { benchArgs } from './bench-args';
 
 const GOAL_PER_SECOND = 50_000;
 const PAIRS = 512;
 const ROUND_MS = 500;
 
-function parseSeconds(argv: string[]): number {
-  const i = argv.indexOf('--seconds');
-  if (i < 0) return 3;
-  const value = Number(argv[i + 1]);
+function parseSeconds(): number {
+  const text = benchArgs('diff', 'usage: node dist/bench/diff.js [--seconds S]', { values: ['--seconds'] }).get('--seconds');
+  if (text === undefined) return 3;
+  const value = Number(text);
   if (!Number.isFinite(value) || value <= 0 || value > 600) {
-    console.error(`bench/diff: --seconds expects a number of seconds between 0 and 600, got ${argv[i + 1] ?? 'nothing'}`);
+    console.error(`bench/diff: --seconds expects a number of seconds between 0 and 600, got ${JSON.stringify(text)}`);
     process.exit(2);
   }
   return value;
@@ -187,7 +188,7 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-const seconds = parseSeconds(process.argv.slice(2));
+const seconds = parseSeconds();
 
 // Warm-up, and a calibration: how many calls fill one round.
 const perRound = contenders.map((c) => {

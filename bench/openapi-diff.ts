@@ -15,16 +15,19 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { stringify } from 'yaml';
 import { diffOpenApi } from '../contracts/openapi';
+import { benchArgs } from './bench-args';
 
 const GOAL_SECONDS = 2;
 const TARGET_BYTES = 5 * 1024 * 1024;
 
+const ARGS = benchArgs('openapi-diff', 'usage: node dist/bench/openapi-diff.js [--runs 1-50] [--yaml]', { values: ['--runs'], switches: ['--yaml'] });
+
 function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name);
-  if (i < 0) return fallback;
-  const v = Number(process.argv[i + 1]);
+  const text = ARGS.get(name);
+  if (text === undefined) return fallback;
+  const v = Number(text);
   if (!Number.isInteger(v) || v < 1 || v > 50) {
-    console.error(`bench/openapi-diff: ${name} expects a whole number from 1 to 50`);
+    console.error(`bench/openapi-diff: ${name} expects a whole number from 1 to 50, got ${JSON.stringify(text)}`);
     process.exit(2);
   }
   return v;
@@ -87,7 +90,7 @@ function generate(paths: number, schemas: number, revision: boolean): Obj {
 }
 
 function main(): void {
-  const yaml = process.argv.includes('--yaml');
+  const yaml = ARGS.has('--yaml');
   const runs = arg('--runs', 3);
   const dir = mkdtempSync(join(tmpdir(), 'openapi-bench-'));
   try {

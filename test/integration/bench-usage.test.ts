@@ -48,3 +48,30 @@ describe('bench/diff-report usage errors', () => {
     expect(result.stdout).toBe('');
   });
 });
+
+describe('bench/diff, bench/bucketing and bench/openapi-diff usage', () => {
+  const run = (script: string, ...args: string[]): { status: number | null; stderr: string; stdout: string } => {
+    const result = spawnSync(process.execPath, [join(__dirname, '..', '..', 'dist', 'bench', script), ...args], { encoding: 'utf8', timeout: 20000 });
+    return { status: result.status, stderr: result.stderr, stdout: result.stdout };
+  };
+
+  test.each([
+    [['diff.js', '--bogus'], 'bench/diff: unknown option "--bogus"; usage: node dist/bench/diff.js [--seconds S]'],
+    [['diff.js', '--seconds'], 'bench/diff: --seconds needs a value; usage: node dist/bench/diff.js [--seconds S]'],
+    [['diff.js', '--seconds', 'abc'], 'bench/diff: --seconds expects a number of seconds between 0 and 600, got "abc"'],
+    [['bucketing.js', '--calls', '5'], 'bench/bucketing: unknown option "--calls"; usage: node dist/bench/bucketing.js (no options)'],
+    [['openapi-diff.js', '--yml'], 'bench/openapi-diff: unknown option "--yml"; usage: node dist/bench/openapi-diff.js [--runs 1-50] [--yaml]'],
+    [['openapi-diff.js', '--runs', '0'], 'bench/openapi-diff: --runs expects a whole number from 1 to 50, got "0"'],
+  ])('%j: one line, exit 2, nothing measured', ([script, ...args], message) => {
+    const { status, stderr, stdout } = run(script!, ...args);
+    expect(status).toBe(2);
+    expect(stderr.trim()).toBe(message);
+    expect(stdout).toBe('');
+  });
+
+  test.each([['diff.js'], ['bucketing.js'], ['openapi-diff.js'], ['diff-report.js']])('%s --help prints its usage and measures nothing', (script) => {
+    const { status, stdout } = run(script, '--help');
+    expect(status).toBe(0);
+    expect(stdout).toMatch(new RegExp(`^usage: node dist/bench/${script.replace('.', '\\.')} `));
+  });
+});
