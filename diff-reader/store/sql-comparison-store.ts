@@ -156,36 +156,35 @@ export class SqlComparisonStore implements ComparisonStore {
   }
 
   async get(requestId: string): Promise<ComparisonRecord | undefined> {
-    // A single row through the request_id index, or a batch of matches naming it (the JSON string of the id).
-    const { rows } = await this.db.query<ComparisonRow>(
-      `(SELECT ${READ_COLUMNS} FROM strangler_comparisons WHERE request_id = $1 AND match_list IS NULL ORDER BY id DESC LIMIT 1)
-       UNION ALL
-       (SELECT ${READ_COLUMNS} FROM strangler_comparisons WHERE match_list IS NOT NULL AND strpos(match_list, $2) > 0)
-       ORDER BY id DESC`,
-      [requestId, JSON.stringify(requestId)],
-    );
-    for (const row of rows) {
-      const found = recordsOf(row).reverse().find((record) => record.requestId === requestId);
-      if (found) return found;
-    }
-    return undefined;
+    return (await this.newestByRequestId(requestId, 'exact', 1))[0];
   }
 
   async startingWith(prefix: string, limit: number): Promise<ComparisonRecord[]> {
-    // A batch of matches holds each entry as ["<request id>", …]: `["` plus the JSON-escaped prefix finds ids only.
-    const inList = '["' + JSON.stringify(prefix).slice(1, -1);
+    return this.newestByRequestId(prefix, 'prefix', limit);
+  }
+
+  /**
+   * The newest comparison of each request id equal to (or starting with) `id`, newest first, up to `limit`
+   * ids: single rows through request_id (its index, for an exact id), batches of matches by their text. A
+   * batch holds each entry as ["<request id>", …], and a `"` inside a JSON string is escaped, so `["` plus the
+   * JSON-escaped id (and its closing `"` when exact) finds only entries with that id.
+   */
+  private async newestByRequestId(id: string, match: 'exact' | 'prefix', limit: number): Promise<ComparisonRecord[]> {
+    const exact = match === 'exact';
+    const inList = '["' + JSON.stringify(id).slice(1, exact ? undefined : -1);
     const { rows } = await this.db.query<ComparisonRow>(
-      `(SELECT ${READ_COLUMNS} FROM strangler_comparisons WHERE match_list IS NULL AND request_id LIKE $1 ORDER BY id DESC LIMIT $3)
+      `(SELECT ${READ_COLUMNS} FROM strangler_comparisons WHERE match_list IS NULL AND request_id ${exact ? '=' : 'LIKE'} $1 ORDER BY id DESC LIMIT $3)
        UNION ALL
        (SELECT ${READ_COLUMNS} FROM strangler_comparisons WHERE match_list IS NOT NULL AND strpos(match_list, $2) > 0 ORDER BY id DESC LIMIT $3)
        ORDER BY id DESC`,
-      [prefix.replace(/[\\%_]/g, (c) => `\\${c}`) + '%', inList, limit],
+      [exact ? id : id.replace(/[\\%_]/g, (c) => `\\${c}`) + '%', inList, limit],
     );
     const newest = new Map<string, ComparisonRecord>();
     for (const row of rows) {
       for (const record of recordsOf(row).reverse()) {
         if (newest.size >= limit) break;
-        if (record.requestId.startsWith(prefix) && !newest.has(record.requestId)) newest.set(record.requestId, record);
+        const named = exact ? record.requestId === id : record.requestId.startsWith(id);
+        if (named && !newest.has(record.requestId)) newest.set(record.requestId, record);
       }
     }
     return [...newest.values()];

@@ -338,6 +338,10 @@ describe.each(STORES)('comparisons found by the start of their request id on %s'
       // An id written twice: its newest comparison.
       expect((await store.startingWith('abc-0003', 10)).map((r) => r.legacyStatus)).toEqual([503]);
       expect(await ids('nothing-')).toEqual([]);
+      // get takes the whole id only, in batches of matches too.
+      expect(await store.get('zzz"quote-1')).toEqual(match('zzz"quote-1', 4));
+      expect(await store.get('abc-0002')).toBeUndefined();
+      expect(await store.get('abc-0001')).toBeUndefined();
     } finally {
       await db.close();
     }
