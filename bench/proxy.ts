@@ -218,7 +218,7 @@ function ensureTools(): { nginx: string; wrk: string } {
   const missing = ['nginx', 'wrk'].filter((c) => !which(c));
   if (missing.length > 0) {
     if (process.getuid?.() !== 0) throw new Error(`${missing.join(' and ')} not found; install them: sudo apt-get install -y nginx wrk`);
-    process.stderr.write(`bench:proxy: installing ${missing.join(' and ')} (apt-get install -y nginx wrk) …\n`);
+    process.stderr.write(`bench/proxy: installing ${missing.join(' and ')} (apt-get install -y nginx wrk) …\n`);
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
     const install = (): number | null =>
       spawnSync('apt-get', ['install', '-y', 'nginx', 'wrk'], { stdio: ['ignore', 2, 2], env }).status;
@@ -1308,7 +1308,7 @@ async function run(bench: Bench, tools: { nginx: string; wrk: string }, options:
   const noise = await busyOthers(bench.ourPids);
   const estimate = names.length * (options.warmup + options.rounds * (options.seconds + 0.4)) + pacedNames.length * options.rounds * (options.seconds + 0.4) + 5;
   console.log(
-    `bench:proxy — node ${process.version}, nginx ${versionOf(tools.nginx, ['-v'], /nginx\/([\d.]+)/)}, ` +
+    `bench/proxy — node ${process.version}, nginx ${versionOf(tools.nginx, ['-v'], /nginx\/([\d.]+)/)}, ` +
       `wrk ${versionOf(tools.wrk, ['-v'], /wrk (\S+)/)}, ${cpus().length} cores; ` +
       `wrk -t1 -c${options.connections} --latency, ${options.seconds} s × ${options.rounds} rounds, warm-up ${options.warmup} s` +
       (pacedNames.length ? `; paced ${pacedNames.join(', ')} at ${fmt(pace.targetRps, 0)} req/s (random wait, mean ${pace.delayMs} ms per connection)` : '') +
@@ -1515,7 +1515,7 @@ async function main(): Promise<void> {
     options = parseArgs(process.argv.slice(2));
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
-    process.stderr.write(`bench:proxy: ${err.message}\n`);
+    process.stderr.write(`bench/proxy: ${err.message}\n`);
     process.exit(2);
   }
   if (options === 'help') {
@@ -1529,7 +1529,7 @@ async function main(): Promise<void> {
   process.on('exit', () => bench.killAll());
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.once(signal, () => {
-      process.stderr.write(`bench:proxy: ${signal}, stopping\n`);
+      process.stderr.write(`bench/proxy: ${signal}, stopping\n`);
       bench.cleanup().finally(() => process.exit(128 + (signal === 'SIGINT' ? 2 : signal === 'SIGTERM' ? 15 : 1)));
     });
   }
@@ -1541,6 +1541,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: Error) => {
-  process.stderr.write(`bench:proxy: ${err.message}\n`);
+  process.stderr.write(`bench/proxy: ${err.message}\n`);
   process.exit(1);
 });

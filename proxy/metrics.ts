@@ -8,6 +8,8 @@ export const UNMATCHED_ROUTE = '_unmatched';
 
 export type UpstreamErrorReason = 'connect-error' | 'timeout' | 'reset' | 'client-abort';
 export type RejectReason = 'bad-request' | 'header-too-large' | 'bad-path' | 'timeout';
+/** The `target` label: the side that answered, or `none` when the proxy answered itself (a retired route's 410 or redirect). */
+export type MetricTarget = Side | 'none';
 
 const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -18,7 +20,7 @@ export class RouteSideMetrics {
   constructor(
     private readonly metrics: ProxyMetrics,
     readonly route: string,
-    readonly side: Side,
+    readonly side: MetricTarget,
     private readonly duration: HistogramChild,
   ) {}
 
@@ -43,12 +45,12 @@ export class ProxyMetrics {
   readonly upstreamErrors: Counter<'route' | 'target' | 'reason'>;
   readonly rejected: Counter<'reason'>;
   readonly fallbacks: Counter<'route' | 'reason'>;
-  private readonly children = new Map<string, { legacy?: RouteSideMetrics; new?: RouteSideMetrics }>();
+  private readonly children = new Map<string, Partial<Record<MetricTarget, RouteSideMetrics>>>();
 
   constructor(registry: Registry, routeNames: string[], state: RouteStateView) {
     this.requests = new HotCounter(
       'strangler_requests_total',
-      'Requests proxied, by route, target side (legacy|new) and response status code.',
+      'Requests proxied, by route, target side (legacy|new, none: answered by the proxy itself) and response status code.',
       ['route', 'target', 'code'],
       registry,
     );
@@ -91,7 +93,7 @@ export class ProxyMetrics {
     });
   }
 
-  forRoute(route: string, side: Side): RouteSideMetrics {
+  forRoute(route: string, side: MetricTarget): RouteSideMetrics {
     let sides = this.children.get(route);
     if (!sides) {
       sides = {};

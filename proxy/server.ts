@@ -124,7 +124,7 @@ export class ProxyServer {
       return;
     }
     const decision = this.decide(req, target.path, target.query);
-    const routeMetrics = this.options.metrics.forRoute(decision.routeName, decision.side);
+    const routeMetrics = this.options.metrics.forRoute(decision.routeName, decision.gone ? 'none' : decision.side);
     const responseHeaders = this.deprecation.get(decision.routeName);
     if (decision.gone) return this.answerGone(req, res, decision, target.query, requestId, started, routeMetrics, responseHeaders);
     const path = target.path + target.query;

@@ -11,7 +11,7 @@ interface StatusArgs extends AdminArgs {
 
 export const statusCommand: CommandModule<object, StatusArgs> = {
   command: 'status',
-  describe: 'Each route: stage, percent, requests/s and error rate per target',
+  describe: 'Each route: stage, percent, requests/s and error rate per target, and requests/s a retired route still gets',
   builder: (yargs) =>
     withAdminFlags(yargs)
       .option('window', numberFlag('--window', 'Seconds between the two metric scrapes rates are computed over; 0: stage and percent only', 1, { what: 'a number of seconds', min: 0, max: 300 }))
@@ -24,14 +24,25 @@ export const statusCommand: CommandModule<object, StatusArgs> = {
     // Without a window nothing was measured: traffic is null, not zero.
     const rows = routes.routes.map((route) => ({ ...route, traffic: traffic ? traffic.get(route.name) ?? {} : null }));
     if (args.json) return printJson({ windowSeconds: args.window, routes: rows, unmatched: traffic ? traffic.get('_unmatched') ?? {} : null });
-    printLines(
-      table(
-        ['ROUTE', 'STAGE', 'PERCENT', 'LEGACY REQ/S', 'LEGACY ERR', 'NEW REQ/S', 'NEW ERR'],
-        rows.map((r) => [r.name, r.stage, `${r.percent}%`, ...sideCells(r.traffic, 'legacy'), ...sideCells(r.traffic, 'new')]),
-      ),
-    );
+    printLines(statusTable(rows));
   },
 };
+
+export interface StatusRow {
+  name: string;
+  stage: string;
+  percent: number;
+  /** null: not measured (`--window 0`). */
+  traffic: RouteTraffic | null;
+}
+
+/** The text table; RETIRED REQ/S is what the proxy answered itself (metric target `none`): a retired route's 410s and redirects. */
+export function statusTable(rows: StatusRow[]): string[] {
+  return table(
+    ['ROUTE', 'STAGE', 'PERCENT', 'LEGACY REQ/S', 'LEGACY ERR', 'NEW REQ/S', 'NEW ERR', 'RETIRED REQ/S'],
+    rows.map((r) => [r.name, r.stage, `${r.percent}%`, ...sideCells(r.traffic, 'legacy'), ...sideCells(r.traffic, 'new'), sideCells(r.traffic, 'none')[0]]),
+  );
+}
 
 async function measureTraffic(target: AdminTarget, seconds: number): Promise<Map<string, RouteTraffic>> {
   const before = await adminRequest<string>(target, 'GET', '/metrics');

@@ -10,9 +10,9 @@ describe('bench/proxy usage errors', () => {
   };
 
   test.each([
-    [['--shadow-store', 'mysql://db/x'], 'bench:proxy: --shadow-store expects none, embedded or a postgres:// URL, got "mysql://db/x"'],
-    [['--shadow-store', 'postgres://'], 'bench:proxy: --shadow-store expects none, embedded or a postgres:// URL, got "postgres://"'],
-    [['--only', 'strangler-copies'], 'bench:proxy: --only: unknown contender "strangler-copies" (known: direct, strangler, strangler-legacy, strangler-copy, strangler-shadow, http-proxy, reply-from, nginx)'],
+    [['--shadow-store', 'mysql://db/x'], 'bench/proxy: --shadow-store expects none, embedded or a postgres:// URL, got "mysql://db/x"'],
+    [['--shadow-store', 'postgres://'], 'bench/proxy: --shadow-store expects none, embedded or a postgres:// URL, got "postgres://"'],
+    [['--only', 'strangler-copies'], 'bench/proxy: --only: unknown contender "strangler-copies" (known: direct, strangler, strangler-legacy, strangler-copy, strangler-shadow, http-proxy, reply-from, nginx)'],
   ])('%j', (args, message) => {
     const { status, stderr, stdout } = run(...args);
     expect(status).toBe(2);

@@ -1,4 +1,6 @@
 import { request as httpRequest } from 'node:http';
+import { statusTable } from '../../cli/commands/status';
+import { trafficBetween } from '../../cli/traffic';
 import type { RouteConfig } from '../../core/config/types';
 import { routeConfig, testConfig, upstreamConfig } from '../helpers/config';
 import { startProxyHarness, type ProxyHarness } from '../helpers/proxy-harness';
@@ -168,6 +170,7 @@ describe('deprecated and retired routes', () => {
   });
 
   test('a retired route without a new service: 410 from the proxy, nothing reaches legacy', async () => {
+    const metricsBefore = await proxy.registry.metrics();
     const reply = await send(`${proxy.url}/v0/reports/monthly`, 'GET', { 'x-request-id': 'gone-1' });
     expect(reply.status).toBe(410);
     expect(JSON.parse(reply.body)).toEqual({ error: 'route reports-v0 is retired', route: 'reports-v0', target: 'none', requestId: 'gone-1', successor: '/v2/reports' });
@@ -177,7 +180,14 @@ describe('deprecated and retired routes', () => {
     const upload = await send(`${proxy.url}/v0/reports`, 'POST', { 'content-type': 'application/json' }, '{"a":1}');
     expect(upload.status).toBe(410);
     expect(legacy.requests).toHaveLength(0);
-    expect(await proxy.registry.metrics()).toContain('strangler_requests_total{route="reports-v0",target="legacy",code="410"} 2');
+    const metricsAfter = await proxy.registry.metrics();
+    expect(metricsAfter).toContain('strangler_requests_total{route="reports-v0",target="none",code="410"} 2');
+    // status counts them apart from legacy and new: the callers a retired route still has.
+    const traffic = trafficBetween(metricsBefore, metricsAfter, 2).get('reports-v0')!;
+    expect(traffic).toEqual({ none: { requests: 2, errors: 0, errorRate: 0, requestsPerSecond: 1 } });
+    const [header, row] = statusTable([{ name: 'reports-v0', stage: 'retired', percent: 100, traffic }]);
+    expect(header).toMatch(/NEW ERR\s+RETIRED REQ\/S$/);
+    expect(row).toMatch(/^reports-v0\s+retired\s+100%\s+0\.0\s+-\s+0\.0\s+-\s+1\.0$/);
   });
 
   test('a WebSocket upgrade to a retired route gets 410 too', async () => {
@@ -201,8 +211,8 @@ describe('deprecated and retired routes', () => {
     expect(external.headers.location).toBe('https://search.example.com/?v=2');
     expect(legacy.requests).toHaveLength(0);
     const metrics = await proxy.registry.metrics();
-    expect(metrics).toContain('strangler_requests_total{route="reports-v00",target="legacy",code="308"} 1');
-    expect(metrics).toContain('strangler_requests_total{route="old-search",target="legacy",code="301"} 1');
+    expect(metrics).toContain('strangler_requests_total{route="reports-v00",target="none",code="308"} 1');
+    expect(metrics).toContain('strangler_requests_total{route="old-search",target="none",code="301"} 1');
   });
 
   test('a WebSocket upgrade to a redirecting retired route gets the redirect', async () => {

@@ -57,8 +57,7 @@ describe('parsePrometheusText', () => {
     expect(sample!.labels.a).toBe('line1\nline2');
   });
 
-  // BUG (cli/prom-text.ts): `\n` is replaced before `\\`, so an escaped backslash followed by "n"
-  // (the exposition of the two characters `\` `n`) turns into a backslash and a newline.
+  // Escapes are undone in one pass: undoing `\n` before `\\` would turn `\\n` into a backslash and a newline.
   test('an escaped backslash followed by "n" stays a backslash and an "n"', () => {
     // Exposition text `m{dir="C:\\new"} 1` is the label value `C:\new`.
     const [sample] = parsePrometheusText('m{dir="C:\\\\new"} 1');
