@@ -216,7 +216,10 @@ function timelineChart(route: RouteReport, report: DiffReport): string {
   const plotH = height - margin.top - margin.bottom;
   const yMax = niceMaximum(Math.max(0, ...buckets.map((bucket) => bucket.mismatchRate ?? 0)));
   const y = (rate: number): number => margin.top + plotH - (rate / yMax) * plotH;
-  const step = plotW / buckets.length;
+  // Bars sit on a time axis: a bucket cut to the window is drawn as narrow as it is.
+  const t0 = Date.parse(buckets[0].start);
+  const spanMs = Date.parse(buckets[buckets.length - 1].end) - t0;
+  const xOf = (iso: string, index: number): number => margin.left + (spanMs > 0 ? ((Date.parse(iso) - t0) / spanMs) * plotW : (index / buckets.length) * plotW);
   const parts: string[] = [];
   for (const tick of [0, yMax / 2, yMax]) {
     parts.push(
@@ -225,7 +228,9 @@ function timelineChart(route: RouteReport, report: DiffReport): string {
     );
   }
   buckets.forEach((bucket, index) => {
-    const x = margin.left + index * step + step * 0.1;
+    const left = xOf(bucket.start, index);
+    const step = xOf(bucket.end, index + 1) - left;
+    const x = left + step * 0.1;
     const barW = Math.max(1, step * 0.8);
     const attributes =
       `${scopeAttributes({ route: route.route })} data-metric="bucket-mismatch-rate" data-bucket="${index}" ` +
@@ -240,7 +245,6 @@ function timelineChart(route: RouteReport, report: DiffReport): string {
     const fill = bucket.mismatches > 0 ? COLORS.real : COLORS.pass;
     parts.push(`<rect ${attributes} x="${round(x)}" y="${round(y(0) - barH)}" width="${round(barW)}" height="${round(barH)}" fill="${fill}">${title}</rect>`);
   });
-  const spanMs = Date.parse(buckets[buckets.length - 1].end) - Date.parse(buckets[0].start);
   const labels: [number, string, string][] = [
     [margin.left, 'start', buckets[0].start],
     [margin.left + plotW / 2, 'middle', new Date((Date.parse(buckets[0].start) + Date.parse(buckets[buckets.length - 1].end)) / 2).toISOString()],

@@ -149,7 +149,10 @@ export interface ReportWindow {
   /** ISO-8601, `from` on a whole minute (an hour where counts are kept by the hour); null when there is no comparison and no `since`. */
   from: string | null;
   to: string | null;
-  /** Width of one time bucket in milliseconds, whole minutes or hours (0 for an empty window); the last may be shorter. */
+  /**
+   * Width of one time bucket in milliseconds (0 for an empty window): 1, 2, 5, 10, 15 or 30 minutes, 1, 2, 3, 4,
+   * 6, 8 or 12 hours, 1 or 2 days, or whole weeks, on the UTC clock; the first and last bucket are cut to the window.
+   */
   bucketMs: number;
   /**
    * ISO-8601; set when counts this report would otherwise include are missing (every minute before this
@@ -360,9 +363,23 @@ interface Window {
   to: number;
   buckets: number;
   bucketMs: number;
+  /** Where the first bucket would start if it were whole: a multiple of bucketMs on the UTC clock (Mondays for weeks). */
+  firstEdge: number;
 }
 
-/** Buckets of whole minutes (hours where counts are kept by the hour), as few as fit `wanted` over the window (the last may be shorter). */
+const DAY_MS = 24 * HOUR_MS;
+const WEEK_MS = 7 * DAY_MS;
+/** 1970-01-05T00:00Z, a Monday: weeks are aligned to it, not to the epoch's Thursday. */
+const MONDAY_MS = 4 * DAY_MS;
+/** Bucket widths a reader takes in at a glance; past the last, whole weeks. */
+const NICE_WIDTHS = [1, 2, 5, 10, 15, 30].map((m) => m * MINUTE_MS).concat([1, 2, 3, 4, 6, 8, 12, 24, 48].map((h) => h * HOUR_MS));
+
+/**
+ * Buckets of a nice width (5m, 15m, 1h, 6h, 1d, …) on the clock, so they read as "every 15 minutes from
+ * :00"; the first and last are cut to the window. The narrowest width of which `wanted` cover the
+ * window, and never narrower than a minute (an hour where counts are kept by the hour, so an hour's row
+ * falls in one bucket).
+ */
 function timeWindow(counts: readonly ComparisonCount[], since: number | undefined, generatedAt: Date, compacted: number | undefined, wanted: number): Window | null {
   let from: number;
   let to: number;
@@ -383,10 +400,21 @@ function timeWindow(counts: readonly ComparisonCount[], since: number | undefine
     to = last + MINUTE_MS;
     if (compacted !== undefined && from < compacted) from = hourStart(from);
   }
-  // An hour's row falls in one bucket: where the window has them, buckets are whole hours from an hour's start.
   const unit = compacted !== undefined && from < compacted ? HOUR_MS : MINUTE_MS;
-  const bucketMs = Math.max(1, Math.ceil((to - from) / wanted / unit)) * unit;
-  return { from, to, bucketMs, buckets: Math.max(1, Math.ceil((to - from) / bucketMs)) };
+  if (wanted === 1) {
+    const bucketMs = Math.max(unit, Math.ceil((to - from) / unit) * unit);
+    return { from, to, bucketMs, buckets: 1, firstEdge: from };
+  }
+  // `wanted` widths cover the span; cut at both ends, that can be one bucket more (25 hours for `--since 24h`).
+  const fits = (width: number): boolean => width >= unit && Math.ceil((to - from) / width) <= wanted;
+  const width = NICE_WIDTHS.find(fits);
+  if (width !== undefined) return alignedWindow(from, to, width, 0);
+  return alignedWindow(from, to, Math.max(1, Math.ceil((to - from) / wanted / WEEK_MS)) * WEEK_MS, MONDAY_MS);
+}
+
+function alignedWindow(from: number, to: number, bucketMs: number, origin: number): Window {
+  const firstEdge = origin + Math.floor((from - origin) / bucketMs) * bucketMs;
+  return { from, to, bucketMs, firstEdge, buckets: Math.max(1, Math.ceil((to - firstEdge) / bucketMs)) };
 }
 
 function timeline(counts: readonly ComparisonCount[], window: Window | null): TimeBucket[] {
@@ -395,13 +423,13 @@ function timeline(counts: readonly ComparisonCount[], window: Window | null): Ti
   for (const count of counts) {
     const time = Date.parse(count.minute);
     if (Number.isNaN(time)) continue;
-    const index = Math.min(window.buckets - 1, Math.max(0, Math.floor((time - window.from) / window.bucketMs)));
+    const index = Math.min(window.buckets - 1, Math.max(0, Math.floor((time - window.firstEdge) / window.bucketMs)));
     buckets[index].comparisons += count.comparisons;
     if (count.result === 'mismatch') buckets[index].mismatches += count.comparisons;
   }
   return buckets.map((bucket, index) => ({
-    start: new Date(window.from + index * window.bucketMs).toISOString(),
-    end: new Date(Math.min(window.to, window.from + (index + 1) * window.bucketMs)).toISOString(),
+    start: new Date(Math.max(window.from, window.firstEdge + index * window.bucketMs)).toISOString(),
+    end: new Date(Math.min(window.to, window.firstEdge + (index + 1) * window.bucketMs)).toISOString(),
     comparisons: bucket.comparisons,
     mismatches: bucket.mismatches,
     mismatchRate: bucket.comparisons === 0 ? null : bucket.mismatches / bucket.comparisons,

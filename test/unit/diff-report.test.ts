@@ -100,7 +100,7 @@ function fixture(): ComparisonRecord[] {
 const GENERATED_AT = new Date('2025-06-01T12:00:00.000Z');
 
 function build(options: Partial<Parameters<typeof buildDiffReport>[1]> = {}): DiffReport {
-  return buildDiffReport(fixture(), { generatedAt: GENERATED_AT, buckets: 3, ...options });
+  return buildDiffReport(fixture(), { generatedAt: GENERATED_AT, buckets: 4, ...options });
 }
 
 function route(report: DiffReport, name: string) {
@@ -199,24 +199,59 @@ describe('buildDiffReport', () => {
     expect(route(build(), 'users').errors).toEqual([]);
   });
 
-  test('mismatch rate over time: whole-minute buckets from the first comparison\'s minute to the end of the last one\'s, the same for every route', () => {
+  test('mismatch rate over time: buckets of a nice width on the clock, from the first comparison\'s minute to the end of the last one\'s, the same for every route', () => {
     const report = build();
-    // 91 minutes in 3 buckets: 31 minutes each, the last one 29.
-    expect(report.window).toEqual({ from: minutes(0), to: minutes(91), bucketMs: 31 * 60_000, omittedThrough: null });
+    // 91 minutes in 4 buckets: 15 minutes would take 7, so 30 minutes from 10:00, the last one cut to 1.
+    expect(report.window).toEqual({ from: minutes(0), to: minutes(91), bucketMs: 30 * 60_000, omittedThrough: null });
     expect(route(report, 'orders').timeline).toEqual([
-      { start: minutes(0), end: minutes(31), comparisons: 4, mismatches: 2, mismatchRate: 2 / 4 },
-      { start: minutes(31), end: minutes(62), comparisons: 3, mismatches: 0, mismatchRate: 0 },
-      { start: minutes(62), end: minutes(91), comparisons: 3, mismatches: 0, mismatchRate: 0 },
+      { start: minutes(0), end: minutes(30), comparisons: 3, mismatches: 2, mismatchRate: 2 / 3 },
+      { start: minutes(30), end: minutes(60), comparisons: 3, mismatches: 0, mismatchRate: 0 },
+      { start: minutes(60), end: minutes(90), comparisons: 3, mismatches: 0, mismatchRate: 0 },
+      { start: minutes(90), end: minutes(91), comparisons: 1, mismatches: 0, mismatchRate: 0 },
     ]);
     expect(route(report, 'users').timeline.map((bucket) => [bucket.comparisons, bucket.mismatchRate])).toEqual([
       [1, 0],
       [1, 0],
       [0, null],
+      [0, null],
     ]);
-    // 24 buckets wanted, but none is shorter than a minute: 91 minutes make 23 buckets of 4 minutes.
+    // 24 buckets wanted (the default): 2 minutes would make 46, so 19 buckets of 5 minutes.
     const fine = route(buildDiffReport(fixture(), { generatedAt: GENERATED_AT }), 'orders').timeline;
-    expect(fine).toHaveLength(23);
-    expect(fine.at(-1)).toMatchObject({ start: minutes(88), end: minutes(91), comparisons: 1 });
+    expect(fine).toHaveLength(19);
+    expect(fine.at(-1)).toMatchObject({ start: minutes(90), end: minutes(91), comparisons: 1 });
+    expect(renderText(buildDiffReport(fixture(), { generatedAt: GENERATED_AT }))).toContain(`Window ${minutes(0)} → ${minutes(91)}, 19 buckets of 5m`);
+  });
+
+  test('a window that starts off the clock: the first bucket is cut to it, the rest start on the width\'s marks', () => {
+    const at = (iso: string, id: string, result: ComparisonResult = 'match') => record(id, 'r', iso, result, 1, 1);
+    const records = [at('2025-06-01T10:07:00Z', 'a', 'mismatch'), at('2025-06-01T10:14:00Z', 'b'), at('2025-06-01T10:15:00Z', 'c', 'mismatch'), at('2025-06-01T10:59:00Z', 'd')];
+    const report = buildDiffReport(records, { generatedAt: GENERATED_AT, buckets: 4 });
+    expect(report.window).toEqual({ from: '2025-06-01T10:07:00.000Z', to: '2025-06-01T11:00:00.000Z', bucketMs: 15 * 60_000, omittedThrough: null });
+    expect(report.routes[0]!.timeline.map((bucket) => [bucket.start, bucket.end, bucket.comparisons, bucket.mismatches])).toEqual([
+      ['2025-06-01T10:07:00.000Z', '2025-06-01T10:15:00.000Z', 2, 1],
+      ['2025-06-01T10:15:00.000Z', '2025-06-01T10:30:00.000Z', 1, 1],
+      ['2025-06-01T10:30:00.000Z', '2025-06-01T10:45:00.000Z', 0, 0],
+      ['2025-06-01T10:45:00.000Z', '2025-06-01T11:00:00.000Z', 1, 0],
+    ]);
+  });
+
+  test('bucket widths over longer windows: hours, days, then whole weeks from a Monday', () => {
+    const widthFor = (since: string, buckets = 24): [number, string, string] => {
+      const report = buildDiffReport([], { generatedAt: new Date('2026-03-31T13:20:00Z'), since: new Date(since), buckets });
+      const timeline = buildDiffReport([record('x', 'r', since, 'match', 1, 1)], { generatedAt: new Date('2026-03-31T13:20:00Z'), since: new Date(since), buckets }).routes[0]!.timeline;
+      expect(timeline).toHaveLength(Math.ceil((Date.parse(report.window.to!) - Date.parse(timeline[1]?.start ?? report.window.to!)) / report.window.bucketMs) + 1);
+      return [report.window.bucketMs / 3_600_000, timeline[0]!.start, timeline[1]?.start ?? '-'];
+    };
+    expect(widthFor('2026-03-31T12:20:00Z')).toEqual([5 / 60, '2026-03-31T12:20:00.000Z', '2026-03-31T12:25:00.000Z']);
+    // A day off the clock: 24 hours, in 25 buckets (both ends cut).
+    expect(widthFor('2026-03-30T13:20:00Z')).toEqual([1, '2026-03-30T13:20:00.000Z', '2026-03-30T14:00:00.000Z']);
+    // 7 days: 6 hours would take 28, 8 hours take 21 (on 00:00, 08:00, 16:00 UTC).
+    expect(widthFor('2026-03-24T13:20:00Z')).toEqual([8, '2026-03-24T13:20:00.000Z', '2026-03-24T16:00:00.000Z']);
+    expect(widthFor('2026-03-01T13:20:00Z')).toEqual([48, '2026-03-01T13:20:00.000Z', '2026-03-02T00:00:00.000Z']);
+    // A year: whole weeks, starting on Mondays (2025-04-07 is one).
+    expect(widthFor('2025-03-31T13:20:00Z')).toEqual([3 * 168, '2025-03-31T13:20:00.000Z', '2025-04-07T00:00:00.000Z']);
+    // One bucket wanted: the whole window.
+    expect(widthFor('2026-03-31T12:20:00Z', 1)).toEqual([1, '2026-03-31T12:20:00.000Z', '-']);
   });
 
   test('comparisons inside one minute count together, at that minute', () => {
@@ -257,7 +292,7 @@ describe('buildDiffReport', () => {
     expect(users.filter.route).toBe('users');
     expect(users.routes.map((entry) => entry.route)).toEqual(['users']);
     expect(users.totals.counts.comparisons).toBe(2);
-    expect(users.window).toEqual({ from: minutes(5), to: minutes(56), bucketMs: 17 * 60_000, omittedThrough: null });
+    expect(users.window).toEqual({ from: minutes(5), to: minutes(56), bucketMs: 15 * 60_000, omittedThrough: null });
 
     const none = build({ route: 'nope' });
     expect(none.routes).toEqual([
