@@ -29,14 +29,13 @@ export function omittedNote(omittedThrough: string): string {
   );
 }
 
-/** A duration in ms as `250ms`, `45s`, `5m`, `1h30m`, `2d`. */
 /** `1 bucket of 1m`, `24 buckets of 5m`: the time buckets a chart or header names. */
 export function bucketsOf(count: number, bucketMs: number): string {
   return `${count} bucket${count === 1 ? '' : 's'} of ${formatDuration(bucketMs)}`;
 }
 
+/** A duration in ms as `250ms`, `45s`, `5m`, `1h30m`, `2d`; never `0s` for a short but non-zero one. */
 export function formatDuration(ms: number): string {
-  // Short windows (a demo, a test run) have sub-second buckets: "0s" would say nothing.
   if (ms < 1000) return `${Math.max(1, Math.round(ms))}ms`;
   const seconds = Math.round(ms / 1000);
   if (seconds < 60) return `${seconds}s`;

@@ -22,6 +22,8 @@ import {
   verdictOf,
   type Verdict,
 } from './format';
+import { MINUTE_MS } from '../counts';
+import { markAtOrBefore, niceStep } from './clock';
 import type { DiffReport, FieldExample, FieldReport, OutcomeCounts, OutcomeRates, RouteReport, TimeBucket } from './model';
 
 export interface HtmlOptions {
@@ -195,6 +197,24 @@ function timeLabel(iso: string, spanMs: number): string {
   return spanMs <= 2 * 86_400_000 ? iso.slice(11, 16) : `${iso.slice(5, 10)} ${iso.slice(11, 16)}`;
 }
 
+/**
+ * Time-axis labels on the clock's round marks (12:00, 14:00, … or 03-02 00:00, …), up to 5 of them; a
+ * window too short for two marks is labelled at its ends. [time, text-anchor, label].
+ */
+export function timeTicks(start: number, spanMs: number): [number, 'start' | 'middle' | 'end', string][] {
+  const label = (time: number): string => timeLabel(new Date(time).toISOString(), spanMs);
+  const step = niceStep(spanMs, 5, MINUTE_MS);
+  const marks: number[] = [];
+  for (let mark = markAtOrBefore(start, step); mark <= start + spanMs; mark += step.ms) if (mark >= start) marks.push(mark);
+  if (marks.length < 2) return [[start, 'start', label(start)], [start + spanMs, 'end', label(start + spanMs)]];
+  // A mark at an edge (within 3 % of the axis, ~15 px) is anchored inward, so its label is not cut off.
+  const anchor = (mark: number): 'start' | 'middle' | 'end' => {
+    const along = (mark - start) / spanMs;
+    return along < 0.03 ? 'start' : along > 0.97 ? 'end' : 'middle';
+  };
+  return marks.map((mark) => [mark, anchor(mark), label(mark)]);
+}
+
 function round(value: number): string {
   return String(Math.round(value * 10) / 10);
 }
@@ -245,13 +265,12 @@ function timelineChart(route: RouteReport, report: DiffReport): string {
     const fill = bucket.mismatches > 0 ? COLORS.real : COLORS.pass;
     parts.push(`<rect ${attributes} x="${round(x)}" y="${round(y(0) - barH)}" width="${round(barW)}" height="${round(barH)}" fill="${fill}">${title}</rect>`);
   });
-  const labels: [number, string, string][] = [
-    [margin.left, 'start', buckets[0].start],
-    [margin.left + plotW / 2, 'middle', new Date((Date.parse(buckets[0].start) + Date.parse(buckets[buckets.length - 1].end)) / 2).toISOString()],
-    [width - margin.right, 'end', buckets[buckets.length - 1].end],
-  ];
-  for (const [x, anchor, iso] of labels) {
-    parts.push(`<text x="${round(x)}" y="${height - margin.bottom + 16}" text-anchor="${anchor}">${escapeHtml(timeLabel(iso, spanMs))}</text>`);
+  for (const [at, anchor, label] of timeTicks(t0, spanMs)) {
+    const x = xOf(new Date(at).toISOString(), 0);
+    parts.push(
+      `<line x1="${round(x)}" x2="${round(x)}" y1="${round(y(0))}" y2="${round(y(0) + 4)}" stroke="#8a94a0"/>`,
+      `<text class="tick" x="${round(x)}" y="${height - margin.bottom + 16}" text-anchor="${anchor}">${escapeHtml(label)}</text>`,
+    );
   }
   parts.push(
     `<line x1="${margin.left}" x2="${width - margin.right}" y1="${round(y(0))}" y2="${round(y(0))}" stroke="#8a94a0"/>`,

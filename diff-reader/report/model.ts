@@ -35,6 +35,7 @@ import {
 import { LatencySketch } from '../../core/latency-sketch';
 import { countingStart, HOUR_MS, hourStart, MINUTE_MS, mergePathKinds, tallyComparisons } from '../counts';
 import { coveredBy } from '../engine/noise';
+import { markAtOrBefore, niceStep } from './clock';
 
 export interface DiffReportOptions {
   generatedAt: Date;
@@ -367,13 +368,6 @@ interface Window {
   firstEdge: number;
 }
 
-const DAY_MS = 24 * HOUR_MS;
-const WEEK_MS = 7 * DAY_MS;
-/** 1970-01-05T00:00Z, a Monday: weeks are aligned to it, not to the epoch's Thursday. */
-const MONDAY_MS = 4 * DAY_MS;
-/** Bucket widths a reader takes in at a glance; past the last, whole weeks. */
-const NICE_WIDTHS = [1, 2, 5, 10, 15, 30].map((m) => m * MINUTE_MS).concat([1, 2, 3, 4, 6, 8, 12, 24, 48].map((h) => h * HOUR_MS));
-
 /**
  * Buckets of a nice width (5m, 15m, 1h, 6h, 1d, …) on the clock, so they read as "every 15 minutes from
  * :00"; the first and last are cut to the window. The narrowest width of which `wanted` cover the
@@ -406,15 +400,9 @@ function timeWindow(counts: readonly ComparisonCount[], since: number | undefine
     return { from, to, bucketMs, buckets: 1, firstEdge: from };
   }
   // `wanted` widths cover the span; cut at both ends, that can be one bucket more (25 hours for `--since 24h`).
-  const fits = (width: number): boolean => width >= unit && Math.ceil((to - from) / width) <= wanted;
-  const width = NICE_WIDTHS.find(fits);
-  if (width !== undefined) return alignedWindow(from, to, width, 0);
-  return alignedWindow(from, to, Math.max(1, Math.ceil((to - from) / wanted / WEEK_MS)) * WEEK_MS, MONDAY_MS);
-}
-
-function alignedWindow(from: number, to: number, bucketMs: number, origin: number): Window {
-  const firstEdge = origin + Math.floor((from - origin) / bucketMs) * bucketMs;
-  return { from, to, bucketMs, firstEdge, buckets: Math.max(1, Math.ceil((to - firstEdge) / bucketMs)) };
+  const step = niceStep(to - from, wanted, unit);
+  const firstEdge = markAtOrBefore(from, step);
+  return { from, to, bucketMs: step.ms, firstEdge, buckets: Math.max(1, Math.ceil((to - firstEdge) / step.ms)) };
 }
 
 function timeline(counts: readonly ComparisonCount[], window: Window | null): TimeBucket[] {

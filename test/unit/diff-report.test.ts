@@ -14,6 +14,7 @@ import {
   type DiffReportFormat,
 } from '../../diff-reader/report';
 import { formatMs } from '../../diff-reader/report/format';
+import { timeTicks } from '../../diff-reader/report/html';
 
 // ---------------------------------------------------------------------------------------------------------
 // Hand-built comparisons
@@ -623,6 +624,26 @@ describe('renderHtml', () => {
     );
     expect(html).toContain('data-metric="bucket-mismatch-rate" data-bucket="2" data-value="0"');
     expect(html).toMatch(/data-route="users" data-metric="bucket-mismatch-rate" data-bucket="2" data-value=""/);
+  });
+
+  test('the timeline draws buckets on a time axis, labelled at the clock\'s round marks', () => {
+    // 91 minutes from 10:00 in buckets of 30 minutes: the last (1 minute) is a thirtieth as wide as the others.
+    const html = renderHtml(build());
+    const widths = [...html.matchAll(/data-route="orders" data-metric="bucket-mismatch-rate" data-bucket="\d" [^>]*width="([\d.]+)"/g)].map((m) => Number(m[1]));
+    expect(widths).toHaveLength(4);
+    expect(widths[0]).toBeCloseTo(widths[1]!, 0);
+    expect(widths[3]! * 30).toBeCloseTo(widths[0]!, -1);
+    // Both routes' charts share the window, so the same four labels twice.
+    const ticks = [...html.matchAll(/<text class="tick"[^>]*text-anchor="(\w+)">([^<]*)</g)].map((m) => `${m[2]} ${m[1]}`);
+    expect(ticks).toEqual(['10:00 start', '10:30 middle', '11:00 middle', '11:30 end', '10:00 start', '10:30 middle', '11:00 middle', '11:30 end']);
+  });
+
+  test('time-axis ticks: up to 5 round marks, dates on windows over 2 days, the ends when no two marks fit', () => {
+    const at = (iso: string): number => Date.parse(iso);
+    const labels = (from: string, to: string) => timeTicks(at(from), at(to) - at(from)).map(([, anchor, label]) => `${label} ${anchor}`);
+    expect(labels('2026-03-31T10:07:00Z', '2026-03-31T17:47:00Z')).toEqual(['12:00 middle', '14:00 middle', '16:00 middle']);
+    expect(labels('2026-03-24T13:20:00Z', '2026-03-31T13:20:00Z')).toEqual(['03-26 00:00 middle', '03-28 00:00 middle', '03-30 00:00 middle']);
+    expect(labels('2026-03-31T10:07:00Z', '2026-03-31T10:08:00Z')).toEqual(['10:07 start', '10:08 end']);
   });
 
   test('escapes every text from traffic, in text and in attributes', () => {
