@@ -2,7 +2,7 @@
 import yargs, { type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { ConfigError, StranglerError } from '../core/errors';
-import { CliError, oneLine } from './output';
+import { CliError, oneLine, withoutCamelCaseTwins } from './output';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 /**
@@ -41,7 +41,7 @@ export async function main(argv: string[]): Promise<void> {
     .fail((message, err) => {
       // yargs' own errors (a flag without its value, a coerce that refused one) are usage errors too.
       if (err && err.name !== 'YError') throw err;
-      process.stderr.write(`strangler: ${oneLine(message)} (see --help)\n`);
+      process.stderr.write(`strangler: ${oneLine(withoutCamelCaseTwins(message))} (see --help)\n`);
       process.exit(2);
     })
     .parseAsync();

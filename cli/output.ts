@@ -32,3 +32,17 @@ export function count(n: number, noun: string): string {
 export function oneLine(message: string): string {
   return message.replace(/:\s*\n\s*/g, ': ').replace(/\s*\n\s*/g, '; ');
 }
+
+/**
+ * yargs names an unknown dashed flag twice, as typed and camel-cased (`Unknown arguments: fail-level, failLevel`):
+ * each is named once, as typed.
+ */
+export function withoutCamelCaseTwins(message: string): string {
+  const match = /^Unknown arguments?: (.*)$/s.exec(message);
+  if (!match) return message;
+  const names = match[1]!.split(', ');
+  const camel = (name: string): string => name.replace(/-+([^-])/g, (_, c: string) => c.toUpperCase());
+  const dashed = new Set(names.filter((name) => name.includes('-')).map(camel));
+  const kept = names.filter((name) => name.includes('-') || !dashed.has(name));
+  return `Unknown argument${kept.length === 1 ? '' : 's'}: ${kept.join(', ')}`;
+}

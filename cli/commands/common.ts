@@ -37,6 +37,6 @@ export function readNumberFlag(flag: string, text: unknown, rule: NumberRule): n
   const raw = typeof text === 'number' ? String(text) : typeof text === 'string' ? text.trim() : JSON.stringify(text);
   const value = /^[+-]?(\d+(\.\d*)?|\.\d+)$/.test(raw) ? Number(raw) : Number.NaN;
   if (Number.isFinite(value) && (!rule.integer || Number.isInteger(value)) && value >= rule.min && (rule.max === undefined || value <= rule.max)) return value;
-  const range = rule.max === undefined ? `${rule.min} or more` : `from ${rule.min} to ${rule.max}`;
-  throw new CliError(`${flag}: must be ${rule.what}, ${range}, got ${typeof text === 'string' ? JSON.stringify(text) : raw}`, 2);
+  const range = rule.max === undefined ? `, ${rule.min} or more` : ` from ${rule.min} to ${rule.max}`;
+  throw new CliError(`${flag}: must be ${rule.what}${range}, got ${typeof text === 'string' ? JSON.stringify(text) : raw}`, 2);
 }

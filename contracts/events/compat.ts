@@ -11,10 +11,23 @@ import { basename } from 'node:path';
 import { eventKey, eventLabel, compareEventSchemas, type EventSchema, type EventSchemaSet } from './load';
 import { ROOT_PATH, indexPath, itemsPath, mapValuesPath, propertyPath } from './json-path';
 import { EVENT_RULES, type EventChange, type EventRuleId } from './rules';
+import { compileEventSchema } from './validate';
 import { CONSTRAINT_KEYWORDS, UNCHECKED_KEYWORDS, mayBe, viewOf, type ConstraintKeyword, type Schema, type SchemaDocument, type SchemaView } from './schema-view';
 
-/** Compares two sets of event schemas (see `diffEventSchemas`); two single files are compared with each other. */
+/**
+ * Compares two sets of event schemas (see `diffEventSchemas`); two single files are compared with each other.
+ * Every schema on both sides is compiled first, as `events-validate` does: one that is not a valid schema
+ * (a dangling or remote `$ref`, `"type": "objekt"`, an unsupported `$schema`) is an `EventContractError`,
+ * never a change.
+ */
 export function diffEventSchemaSets(base: EventSchemaSet, revision: EventSchemaSet): EventChange[] {
+  // The walk first: where it meets a bad `$ref` its error names the path; compiling then finds the rest.
+  const changes = changesBetween(base, revision);
+  for (const schema of [...base.schemas, ...revision.schemas]) compileEventSchema(schema);
+  return changes;
+}
+
+function changesBetween(base: EventSchemaSet, revision: EventSchemaSet): EventChange[] {
   if (base.kind === 'file' && revision.kind === 'file') return diffEventSchemas(base.schemas[0]!, revision.schemas[0]!);
 
   const baseByKey = new Map(base.schemas.map((s) => [eventKey(s.event, s.version), s]));

@@ -132,10 +132,20 @@ export function buildSpec(file: string, rootValue: unknown): Spec {
   const root = rootValue;
   const version = root.openapi;
   if (typeof version !== 'string' || !/^3\.[01]\b/.test(version)) {
-    const why = root.swagger !== undefined ? 'Swagger 2.0 is not supported, only OpenAPI 3.0 and 3.1' : typeof version === 'string' ? `unsupported openapi version ${JSON.stringify(version)} (3.0 or 3.1 expected)` : 'not an OpenAPI 3.x document (no "openapi" field)';
+    const why =
+      root.swagger !== undefined
+        ? 'Swagger 2.0 is not supported, only OpenAPI 3.0 and 3.1'
+        : typeof version === 'string'
+          ? `unsupported openapi version ${JSON.stringify(version)} (3.0 or 3.1 expected)`
+          : version === undefined
+            ? 'not an OpenAPI 3.x document (no "openapi" field)'
+            : typeof version === 'number'
+              ? '"openapi" must be a string such as "3.0.3", got a number: quote it (YAML reads an unquoted 3.0 as a number)'
+              : `"openapi" must be a string such as "3.0.3", got ${JSON.stringify(version)}`;
     throw new OpenApiLoadError(file, locationOf(root)?.line ?? 1, why);
   }
   const resolver = new Resolver(file, root);
+  resolver.checkRefs(root, file);
   const components = isObject(root.components) ? root.components : {};
   const security = Array.isArray(root.security) ? parseSecurity(root.security) : undefined;
   const spec: Spec = {

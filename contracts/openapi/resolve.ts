@@ -50,6 +50,48 @@ export class Resolver {
     return { value: current as T, file: currentFile, ref };
   }
 
+  /**
+   * Resolves every `$ref` in `value` and in what they lead to, as oasdiff's loader does: a dangling one is an
+   * input error even in a component nothing uses or an endpoint only one side has, where the diff never
+   * looks. Literal data (`example`, `examples`' values, `default`, `enum`, `const`, `x-…`) is not searched.
+   */
+  checkRefs(value: unknown, file: string): void {
+    const visited = new Set<object>();
+    const followed = new Set<string>();
+    const stack: Array<{ node: unknown; file: string; names: boolean; depth: number }> = [{ node: value, file, names: false, depth: 0 }];
+    while (stack.length > 0) {
+      const { node, file: inFile, names, depth } = stack.pop()!;
+      // YAML aliases can make a parsed file cyclic (`A: &a {properties: {self: *a}}`); no spec nests this deep.
+      if (depth > MAX_DEPTH) continue;
+      if (Array.isArray(node)) {
+        for (const item of node) if (item !== null && typeof item === 'object') stack.push({ node: item, file: inFile, names: false, depth: depth + 1 });
+        continue;
+      }
+      const record = node as Record<string, unknown>;
+      if (!names && typeof record.$ref === 'string' && !followed.has(`${inFile}#${record.$ref}`)) {
+        // Each reference once per file: a big spec names the same few schemas thousands of times.
+        followed.add(`${inFile}#${record.$ref}`);
+        const target = this.target(record.$ref, inFile, record);
+        // A parsed file is a tree: only references lead back to where the walk has been.
+        if (target.value !== null && typeof target.value === 'object' && !visited.has(target.value)) {
+          visited.add(target.value);
+          stack.push({ node: target.value, file: target.file, names: false, depth: depth + 1 });
+        }
+      }
+      for (const key in record) {
+        const child = record[key];
+        if (child === null || typeof child !== 'object') continue;
+        // Under a map of names (properties, schemas, paths, …) a key is a name, not a keyword.
+        if (!names && (LITERAL_KEYWORDS.has(key) || key.startsWith('x-'))) continue;
+        if (!names && key === 'examples') {
+          if (isObject(child)) for (const example of Object.values(child)) if (isObject(example)) stack.push({ node: withoutValue(example), file: inFile, names: false, depth: depth + 1 });
+          continue;
+        }
+        stack.push({ node: child, file: inFile, names: !names && NAME_MAPS.has(key), depth: depth + 1 });
+      }
+    }
+  }
+
   /** The canonical `file#pointer` a `$ref` string names, without loading anything. */
   refKey(ref: string, file: string): string {
     const hash = ref.indexOf('#');
@@ -109,6 +151,22 @@ export class Resolver {
     this.cache.set(key, { value, file: targetFile });
     return { key, value, file: targetFile };
   }
+}
+
+const MAX_DEPTH = 1000;
+/** Keywords whose value is data, where a `$ref` key is just a key. */
+const LITERAL_KEYWORDS = new Set(['example', 'default', 'enum', 'const']);
+/** Keywords whose value maps names to schemas or objects: its keys are names, never keywords. */
+const NAME_MAPS = new Set([
+  'properties', 'patternProperties', '$defs', 'definitions', 'dependentSchemas',
+  'paths', 'webhooks', 'schemas', 'responses', 'parameters', 'requestBodies', 'headers', 'securitySchemes', 'links', 'callbacks', 'pathItems', 'content', 'encoding', 'variables', 'mapping',
+]);
+
+/** An Example Object without its `value` (data); its `$ref`, when it is one, is still followed. */
+function withoutValue(example: Record<string, unknown>): Record<string, unknown> {
+  if (!('value' in example)) return example;
+  const { value: _value, ...rest } = example;
+  return rest;
 }
 
 export function decodePointerToken(raw: string): string {

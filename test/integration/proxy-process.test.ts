@@ -155,8 +155,8 @@ describe('strangler proxy on embedded state (PGlite), driven through the admin A
       [['rollout', 'get', 'orders'], /^strangler: no admin API address/],
       [['rollout', 'set', 'orders', '20', '--stage', 'beta', '--reason', 'x', ...cliFlags], /^strangler: Invalid values: Argument: stage, Given: "beta", Choices: /],
       // Number flags echo what was typed (not NaN) and are usage errors (exit 2).
-      [['status', '--window', 'abc', ...cliFlags], /^strangler: --window: must be a number of seconds, from 0 to 300, got "abc" \(see --help\)\n$/],
-      [['rollout', 'history', 'orders', '--limit', '2.5', ...cliFlags], /^strangler: --limit: must be an integer, from 1 to 10000, got "2\.5" \(see --help\)\n$/],
+      [['status', '--window', 'abc', ...cliFlags], /^strangler: --window: must be a number of seconds from 0 to 300, got "abc" \(see --help\)\n$/],
+      [['rollout', 'history', 'orders', '--limit', '2.5', ...cliFlags], /^strangler: --limit: must be an integer from 1 to 10000, got "2\.5" \(see --help\)\n$/],
       [['status', '--window', ...cliFlags], /^strangler: Not enough arguments following: window \(see --help\)\n$/],
       [['rollout', 'frobnicate'], /^strangler: Unknown argument: frobnicate \(see --help\)\n$/],
     ];

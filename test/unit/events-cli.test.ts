@@ -1,7 +1,9 @@
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import yargs from 'yargs';
 import { eventsDiffCommand, eventsValidateCommand } from '../../cli/commands/contracts/events';
 import { CliError } from '../../cli/output';
+import { tempDir } from '../helpers/proxy-process';
 
 const FIXTURES = join(__dirname, '../fixtures/events');
 const rule = (name: string, side: 'base' | 'revision'): string => join(FIXTURES, 'rules', name, `${side}.json`);
@@ -84,6 +86,34 @@ describe('strangler contracts events-diff', () => {
     const remote = join(FIXTURES, 'bad/remote-ref.json');
     expect((await run('events-diff', remote, remote)).exitCode).toBe(2);
     expect((await run('events-diff', join(FIXTURES, 'nope'), remote)).error!.message).toBe(`${join(FIXTURES, 'nope')}: cannot read: no such file or directory`);
+  });
+
+  test('a schema that is not valid is an input error on either side, even where nothing changed, not a change', async () => {
+    const good = rule('property-removed', 'base');
+    const invalid = join(FIXTURES, 'bad/invalid-schema.json');
+    const draft04 = join(FIXTURES, 'bad/unknown-dialect.json');
+    const cases: Array<[string, string, string]> = [
+      [good, invalid, `${invalid}: invalid schema at #/properties/id/type: must be equal to one of the allowed values`],
+      [invalid, good, `${invalid}: invalid schema at #/properties/id/type: must be equal to one of the allowed values`],
+      [draft04, draft04, `${draft04}: $schema "http://json-schema.org/draft-04/schema#" is not supported: use draft-07 or 2020-12 (also draft-06, 2019-09)`],
+    ];
+    for (const [base, revision, message] of cases) {
+      const result = await run('events-diff', base, revision);
+      expect([result.exitCode, result.error?.message, result.stdout]).toEqual([2, message, '']);
+    }
+    // A dangling $ref in a property the revision adds: the walk never enters it, compiling finds it.
+    const dir = tempDir('strangler-events-');
+    try {
+      const body = (extra: Record<string, unknown>) => JSON.stringify({ title: 'order-placed', type: 'object', properties: { id: { type: 'string' }, ...extra } });
+      writeFileSync(join(dir.path, 'base.json'), body({}));
+      writeFileSync(join(dir.path, 'revision.json'), body({ note: { $ref: '#/definitions/Nope' } }));
+      const result = await run('events-diff', join(dir.path, 'base.json'), join(dir.path, 'revision.json'));
+      expect(result.exitCode).toBe(2);
+      expect(result.error!.message).toMatch(/revision\.json: invalid schema: can't resolve reference #\/definitions\/Nope/);
+      expect(result.stdout).toBe('');
+    } finally {
+      dir.remove();
+    }
   });
 
   test('a bad --fail-on or --format is refused by the parser', async () => {

@@ -80,6 +80,57 @@ describe('load', () => {
   });
 });
 
+describe('every $ref is checked up front, as oasdiff loads a spec', () => {
+  const empty = (): string => write('empty.yaml', MINIMAL());
+
+  it('a dangling $ref in an endpoint only the revision has, or in a component nothing uses, is an input error', () => {
+    const added = write(
+      'added-endpoint.yaml',
+      MINIMAL().replace('paths: {}\n', "paths:\n  /a:\n    get:\n      responses:\n        '200':\n          description: ok\n          content:\n            application/json:\n              schema: {$ref: '#/components/schemas/Nope'}\n"),
+    );
+    expect(loadError(() => diffOpenApi(empty(), added)).message).toBe(`${added}:11: cannot resolve $ref "#/components/schemas/Nope": no "components" there`);
+    const unused = write('unused-component.yaml', MINIMAL('components:\n  schemas:\n    Pet:\n      type: object\n      properties:\n        owner: {$ref: "#/components/schemas/Owner"}\n'));
+    expect(loadError(() => diffOpenApi(unused, empty())).message).toBe(`${unused}:9: cannot resolve $ref "#/components/schemas/Owner": no "Owner" there`);
+    const otherFile = write('other-file.yaml', MINIMAL('components:\n  schemas:\n    Pet: {$ref: "./missing.yaml#/Pet"}\n'));
+    expect(loadError(() => diffOpenApi(empty(), otherFile)).message).toMatch(new RegExp(`^${otherFile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:6: cannot resolve \\$ref "\\./missing\\.yaml#/Pet": .*missing\\.yaml: no such file$`));
+  });
+
+  it('a $ref key in data (examples, defaults, enums, extensions) or a property named $ref is not a reference', () => {
+    const data = write(
+      'data.yaml',
+      MINIMAL(
+        [
+          'components:',
+          '  schemas:',
+          '    Doc:',
+          '      type: object',
+          '      properties:',
+          '        $ref: {type: string}',
+          '      example: {$ref: "#/nowhere"}',
+          '      default: {$ref: "#/nowhere"}',
+          '      enum: [{$ref: "#/nowhere"}]',
+          '      x-note: {$ref: "#/nowhere"}',
+          '  examples:',
+          '    Sample:',
+          '      value: {$ref: "#/nowhere"}',
+          '',
+        ].join('\n'),
+      ),
+    );
+    expect(diffOpenApi(data, data)).toEqual([]);
+  });
+
+  it('a YAML alias that makes the document cyclic is walked without looping', () => {
+    const cyclic = write('cyclic.yaml', MINIMAL('components:\n  schemas:\n    A: &a\n      type: object\n      properties:\n        self: *a\n'));
+    expect(diffOpenApi(cyclic, cyclic)).toEqual([]);
+  });
+
+  it('an unquoted openapi version says to quote it', () => {
+    const number = write('number.yaml', "openapi: 3.0\ninfo: {title: t, version: '1'}\npaths: {}\n");
+    expect(loadError(() => loadSpec(number)).message).toBe(`${number}:1: "openapi" must be a string such as "3.0.3", got a number: quote it (YAML reads an unquoted 3.0 as a number)`);
+  });
+});
+
 describe('resolve', () => {
   const pathSpec = (schemaRef: string, extra = ''): string =>
     `openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    get:\n      responses:\n        '200':\n          description: ok\n          content:\n            application/json:\n              schema:\n                $ref: '${schemaRef}'\n${extra}`;
