@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { ADMIN_API_HEADER } from '../core/admin-api';
 import { loadConfig } from '../core/config';
 import { ConfigError } from '../core/errors';
 import { CliError } from './output';
@@ -38,6 +39,9 @@ export function resolveAdminTarget(flags: AdminFlags, env: NodeJS.ProcessEnv = p
   return { url: url.replace(/\/+$/, ''), token };
 }
 
+/** How long the CLI waits for an answer from the admin API. */
+const ANSWER_TIMEOUT_MS = 10_000;
+
 /** Calls the admin API; every failure becomes a one-line CliError. */
 export async function adminRequest<T>(target: AdminTarget, method: 'GET' | 'PUT', path: string, body?: unknown): Promise<T> {
   let response: Response;
@@ -46,11 +50,22 @@ export async function adminRequest<T>(target: AdminTarget, method: 'GET' | 'PUT'
       method,
       headers: { authorization: `Bearer ${target.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(10000),
+      signal: AbortSignal.timeout(ANSWER_TIMEOUT_MS),
     });
   } catch (err) {
+    if ((err as Error).name === 'TimeoutError') {
+      const applied = method === 'PUT' ? ': the change may have been applied, check with "strangler rollout get"' : '';
+      throw new CliError(`the admin API at ${target.url} did not answer ${method} ${path} within ${ANSWER_TIMEOUT_MS / 1000} s${applied}`);
+    }
     const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
     throw new CliError(`cannot reach the admin API at ${target.url}: ${cause} (is "strangler proxy" running?)`);
+  }
+  if (response.headers.get(ADMIN_API_HEADER) === null) {
+    await response.body?.cancel();
+    throw new CliError(
+      `${target.url} is not a strangler admin API: it answered ${method} ${path} (${response.status}) without the ${ADMIN_API_HEADER} header; ` +
+        'is --admin the proxy\'s own port instead of admin.port?',
+    );
   }
   const text = await response.text();
   if (response.status === 401) throw new CliError(`the admin API at ${target.url} refused the token (401): check --token or STRANGLER_ADMIN_TOKEN`);

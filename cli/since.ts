@@ -8,5 +8,5 @@ export function parseSince(text: string, now = new Date()): Date {
   const duration = /^(\d+(?:\.\d+)?)([smhd])$/.exec(text.trim());
   const time = duration ? new Date(now.getTime() - Number(duration[1]) * UNITS[duration[2]!]!) : parseIsoTime(text);
   if (time && !Number.isNaN(time.getTime())) return time;
-  throw new CliError(`--since: must be a duration such as 30m, 1h, 7d or an ISO-8601 time, got ${JSON.stringify(text)}`);
+  throw new CliError(`--since: must be a duration such as 30m, 1h, 7d or an ISO-8601 time, got ${JSON.stringify(text)}`, 2);
 }

@@ -1,11 +1,13 @@
 import { timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
+import { ADMIN_API_HEADER } from '../core/admin-api';
 import type { RouteConfig } from '../core/config/types';
 import { StatusError } from '../core/errors';
 import { MAX_EXAMPLE_COMPARISONS, type ComparisonStore } from '../core/comparison';
 import type { FlagProvider } from '../core/flags';
 import { parseIsoTime } from '../core/iso-time';
+import { hourStart } from '../diff-reader/counts';
 import { buildDiffReport, buildReportFromCounts } from '../diff-reader/report';
 import { storeCall } from '../core/store-call';
 import type { RouteState } from '../core/state';
@@ -60,6 +62,11 @@ export function buildAdminApi(options: AdminOptions): FastifyInstance {
   const routesByName = new Map(options.routes.map((r) => [r.name, r]));
   const noiseThresholds = Object.fromEntries(options.routes.flatMap((r) => (r.shadow ? [[r.name, r.shadow.noiseThresholds]] : [])));
   const expected = Buffer.from(`Bearer ${options.token}`);
+
+  app.addHook('onSend', async (_request, reply, payload) => {
+    reply.header(ADMIN_API_HEADER, '1');
+    return payload;
+  });
 
   app.addHook('onRequest', async (request, reply) => {
     if (OPEN_PATHS.has(request.url.split('?')[0]!)) return;
@@ -132,8 +139,11 @@ export function buildAdminApi(options: AdminOptions): FastifyInstance {
     await comparisons.flush();
     const { store } = comparisons;
     const filter = { ...(route ? { route } : {}), ...(sinceDate ? { since: sinceDate } : {}) };
+    // Counting starts at the minute (or merged hour) `since` falls in, so examples are read from its hour on;
+    // the report keeps those its counts cover, so no counted mismatch is left without its example.
+    const examplesSince = sinceDate ? { since: new Date(hourStart(sinceDate.getTime())) } : {};
     const [{ compactedThrough, prunedThrough: omittedThrough, ...tally }, examples] = await storeCall(() =>
-      Promise.all([store.readCounts(filter), store.query({ ...filter, differing: true, limit: MAX_EXAMPLE_COMPARISONS })]),
+      Promise.all([store.readCounts(filter), store.query({ ...filter, ...examplesSince, differing: true, limit: MAX_EXAMPLE_COMPARISONS })]),
     );
     return buildReportFromCounts({ ...tally, examples }, {
       generatedAt: new Date(),
@@ -161,7 +171,12 @@ export function buildAdminApi(options: AdminOptions): FastifyInstance {
       record = found[0];
     }
     if (!record) {
-      const why = comparisons && !comparisons.keepsMatches ? ' (plain matches are counted, not kept, unless state.keepMatches is true)' : '';
+      const why =
+        id.length < MIN_ID_PREFIX
+          ? ` (the start of an id needs at least ${MIN_ID_PREFIX} characters)`
+          : comparisons && !comparisons.keepsMatches
+            ? ' (plain matches are counted, not kept, unless state.keepMatches is true)'
+            : '';
       return reply.code(404).send({ error: `no comparison for request id "${id}"${why}` });
     }
     return record;

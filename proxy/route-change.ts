@@ -7,6 +7,9 @@ export type CheckedChange =
   | { ok: false; status: 400 | 409; field?: string; error: string };
 
 const FIELDS = new Set(['stage', 'percent', 'reason', 'actor', 'create']);
+const MAX_REASON = 1000;
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
 /** Validates a `PUT /routes/:name` body: `{stage?, percent?, reason, actor?}`. */
 export function validateRouteChange(body: unknown, route: RouteConfig, current: RouteState | undefined): CheckedChange {
@@ -28,8 +31,12 @@ export function validateRouteChange(body: unknown, route: RouteConfig, current: 
   if (typeof reason !== 'string' || reason.trim() === '') {
     return bad('reason', 'reason: required, a non-empty string saying why');
   }
-  if (actor !== undefined && (typeof actor !== 'string' || actor.trim() === '' || actor.length > 200)) {
-    return bad('actor', 'actor: must be a non-empty string of at most 200 characters');
+  // The history prints one change per line: a line break or other control character inside would break it.
+  if (CONTROL.test(reason.trim()) || reason.trim().length > MAX_REASON) {
+    return bad('reason', `reason: must be one line of at most ${MAX_REASON} characters, without control characters such as line breaks`);
+  }
+  if (actor !== undefined && (typeof actor !== 'string' || actor.trim() === '' || actor.length > 200 || CONTROL.test(actor.trim()))) {
+    return bad('actor', 'actor: must be a non-empty string of at most 200 characters, without control characters');
   }
   if (stage === undefined && percent === undefined) {
     return bad('body', 'nothing to change: give stage, percent or both');

@@ -2,7 +2,7 @@ import type { Argv, CommandModule } from 'yargs';
 import type { ComparisonRecord } from '../../core/comparison';
 import { DIFF_REPORT_FORMATS, renderDiffReport, type DiffReport, type DiffReportFormat } from '../../diff-reader/report';
 import { adminRequest, resolveAdminTarget } from '../admin-client';
-import { count, printJson, printLines } from '../output';
+import { CliError, count, printJson, printLines } from '../output';
 import { parseSince } from '../since';
 import { writeWhole } from '../write-whole';
 import { withAdminFlags, type AdminArgs } from './common';
@@ -59,6 +59,7 @@ const showCommand: CommandModule<object, ShowArgs> = {
     const target = resolveAdminTarget(args);
     // A shortened id copied from a text report ends with its ellipsis.
     const requestId = args.requestId.endsWith('…') ? args.requestId.slice(0, -1) : args.requestId;
+    if (requestId.trim() === '') throw new CliError(`REQUEST_ID: must be a request id (x-request-id), or its first 8 or more characters, got ${JSON.stringify(args.requestId)}`, 2);
     const record = await adminRequest<ComparisonRecord>(target, 'GET', `/comparisons/${encodeURIComponent(requestId)}`);
     if (args.json) return printJson(record);
     printLines(describeComparison(record));

@@ -36,7 +36,7 @@ const setCommand: CommandModule<object, SetArgs> = {
       .example('$0 rollout set orders 100 --stage live --reason "cut-over"', 'all traffic to the new service') as never,
   handler: async (args) => {
     const percent = parsePercent(args.percent);
-    if (!args.reason || args.reason.trim() === '') throw new CliError('--reason: required, say why the route changes (it is recorded in the history)');
+    if (!args.reason || args.reason.trim() === '') throw new CliError('--reason: required, say why the route changes (it is recorded in the history)', 2);
     const target = resolveAdminTarget(args);
     const body = {
       percent,
@@ -113,7 +113,7 @@ export const rolloutCommand: CommandModule = {
 };
 
 function parsePercent(text: string): number {
-  if (!/^\d{1,3}$/.test(text) || Number(text) > 100) throw new CliError(`PERCENT: must be an integer from 0 to 100, got "${text}"`);
+  if (!/^\d{1,3}$/.test(text) || Number(text) > 100) throw new CliError(`PERCENT: must be an integer from 0 to 100, got "${text}"`, 2);
   return Number(text);
 }
 

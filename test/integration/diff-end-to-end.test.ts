@@ -116,7 +116,10 @@ describe('the demo in shadow (its own strangler.yaml): one real difference, one 
     expect(ambiguous.stderr).toMatch(/^strangler: GET \/comparisons\/e2e-14-1 failed \(409\): request id "e2e-14-1" is ambiguous: e2e-14-1\d, e2e-14-1\d start with it; give more of it\n$/);
     const missing = await cli(['diff', 'show', 'nope', ...flags]);
     expect(missing.status).toBe(1);
-    expect(missing.stderr).toBe('strangler: GET /comparisons/nope failed (404): no comparison for request id "nope" (plain matches are counted, not kept, unless state.keepMatches is true)\n');
+    expect(missing.stderr).toBe('strangler: GET /comparisons/nope failed (404): no comparison for request id "nope" (the start of an id needs at least 8 characters)\n');
+    const unknown = await cli(['diff', 'show', 'nope-nope-nope', ...flags]);
+    expect(unknown.status).toBe(1);
+    expect(unknown.stderr).toBe('strangler: GET /comparisons/nope-nope-nope failed (404): no comparison for request id "nope-nope-nope" (plain matches are counted, not kept, unless state.keepMatches is true)\n');
   });
 
   test('markdown and html reports, and bad flags', async () => {
@@ -138,7 +141,7 @@ describe('the demo in shadow (its own strangler.yaml): one real difference, one 
     expect(page).toContain('<span data-route="orders" data-metric="field-share" data-field="$.orders[*].total" data-value="0.5">50.0 %</span>');
     expect(page).toContain('<span data-route="orders" data-metric="field-noise" data-field="$.generatedAt" data-value="30">30</span>');
     const since = await cli(['diff', 'report', '--since', 'yesterday', ...flags]);
-    expect(since.status).toBe(1);
+    expect(since.status).toBe(2);
     expect(since.stderr).toBe('strangler: --since: must be a duration such as 30m, 1h, 7d or an ISO-8601 time, got "yesterday"\n');
     const direct = await fetch(`http://127.0.0.1:${proxy.adminAddress.port}/diff/report?since=2025-02-30`, { headers: { authorization: `Bearer ${TOKEN}` } });
     expect([direct.status, await direct.json()]).toEqual([400, { error: 'since: must be an ISO-8601 time, got "2025-02-30"', field: 'since' }]);
@@ -153,7 +156,7 @@ describe('the demo in shadow (its own strangler.yaml): one real difference, one 
       filter: { route: string | null; since: string | null };
       window: { from: string | null };
       totals: { counts: { comparisons: number } };
-      routes: Array<{ route: string; counts: { comparisons: number; match: number; mismatch: number; noise: number; error: number } }>;
+      routes: Array<{ route: string; counts: { comparisons: number; match: number; mismatch: number; noise: number; error: number }; fields: Array<{ examples: Array<{ requestId: string }> }> }>;
     };
     const json = async (...args: string[]): Promise<Report> => {
       const run = await cli(['diff', 'report', '--format', 'json', ...args, ...flags]);
@@ -227,6 +230,10 @@ describe('the demo in shadow (its own strangler.yaml): one real difference, one 
     expect(some.window.from).toBe(new Date(minuteOfMiddle).toISOString());
     expect(some.totals.counts.comparisons).toBe(fromThatMinute);
     expect(some.routes[0]!.counts).toMatchObject({ comparisons: fromThatMinute, mismatch: fromThatMinute });
+    // Just after the last comparison: its minute is counted, and its mismatch has its example too.
+    const afterLast = await json('--since', new Date(times.at(-1)! + 1).toISOString());
+    expect(afterLast.routes[0]!.counts.mismatch).toBeGreaterThan(0);
+    expect(afterLast.routes[0]!.fields.flatMap((field) => field.examples).length).toBeGreaterThan(0);
   });
 
   // Last: it prunes what the tests above count.

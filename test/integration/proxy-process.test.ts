@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'undici';
 import { inRollout } from '../../core/bucketing';
@@ -145,29 +145,53 @@ describe('strangler proxy on embedded state (PGlite), driven through the admin A
   test('CLI errors are one line on stderr with a non-zero exit, and change nothing', async () => {
     const deadAdmin = `http://127.0.0.1:${await unusedPort()}`;
     const empty = tempDir('strangler-cwd-');
-    const cases: Array<[string[], RegExp]> = [
-      [['rollout', 'set', 'orders', '101', '--reason', 'x', ...cliFlags], /^strangler: PERCENT: must be an integer from 0 to 100, got "101"\n$/],
-      [['rollout', 'set', 'orders', '20', ...cliFlags], /^strangler: --reason: required/],
-      [['rollout', 'set', 'nope', '20', '--reason', 'x', ...cliFlags], /^strangler: PUT \/routes\/nope failed \(404\): unknown route "nope"\n$/],
-      [['rollout', 'set', 'orders', '20', '--stage', 'legacy', '--reason', 'x', ...cliFlags], /^strangler: .*\(409\): route orders would be in stage legacy/],
-      [['rollout', 'get', 'orders', '--admin', proxy.adminUrl, '--token', 'wrong-token-value'], /^strangler: the admin API at .* refused the token \(401\)/],
-      [['rollout', 'get', 'orders', '--admin', deadAdmin, '--token', 'x'], /^strangler: cannot reach the admin API at http:\/\/127\.0\.0\.1:\d+: ECONNREFUSED/],
-      [['rollout', 'get', 'orders'], /^strangler: no admin API address/],
-      [['rollout', 'set', 'orders', '20', '--stage', 'beta', '--reason', 'x', ...cliFlags], /^strangler: Invalid values: Argument: stage, Given: "beta", Choices: /],
+    // [argv, stderr, exit code]: 2 for usage errors, 1 for everything else.
+    const cases: Array<[string[], RegExp, number]> = [
+      [['rollout', 'set', 'orders', '101', '--reason', 'x', ...cliFlags], /^strangler: PERCENT: must be an integer from 0 to 100, got "101"\n$/, 2],
+      [['rollout', 'set', 'orders', '20', ...cliFlags], /^strangler: --reason: required/, 2],
+      [['rollout', 'set', 'orders', '20', '--reason', '  ', ...cliFlags], /^strangler: --reason: required/, 2],
+      [['rollout', 'set', 'orders', '20', '--reason', 'line1\nline2', ...cliFlags], /^strangler: PUT \/routes\/orders failed \(400\): reason: must be one line of at most 1000 characters, without control characters such as line breaks\n$/, 1],
+      [['rollout', 'set', 'nope', '20', '--reason', 'x', ...cliFlags], /^strangler: PUT \/routes\/nope failed \(404\): unknown route "nope"\n$/, 1],
+      [['rollout', 'set', 'orders', '20', '--stage', 'legacy', '--reason', 'x', ...cliFlags], /^strangler: .*\(409\): route orders would be in stage legacy/, 1],
+      [['rollout', 'get', 'orders', '--admin', proxy.adminUrl, '--token', 'wrong-token-value'], /^strangler: the admin API at .* refused the token \(401\)/, 1],
+      [['rollout', 'get', 'orders', '--admin', deadAdmin, '--token', 'x'], /^strangler: cannot reach the admin API at http:\/\/127\.0\.0\.1:\d+: ECONNREFUSED/, 1],
+      [['rollout', 'get', 'orders'], /^strangler: no admin API address/, 1],
+      [['rollout', 'set', 'orders', '20', '--stage', 'beta', '--reason', 'x', ...cliFlags], /^strangler: Invalid values: Argument: stage, Given: "beta", Choices: /, 2],
       // Number flags echo what was typed (not NaN) and are usage errors (exit 2).
-      [['status', '--window', 'abc', ...cliFlags], /^strangler: --window: must be a number of seconds from 0 to 300, got "abc" \(see --help\)\n$/],
-      [['rollout', 'history', 'orders', '--limit', '2.5', ...cliFlags], /^strangler: --limit: must be an integer from 1 to 10000, got "2\.5" \(see --help\)\n$/],
-      [['status', '--window', ...cliFlags], /^strangler: Not enough arguments following: window \(see --help\)\n$/],
-      [['rollout', 'frobnicate'], /^strangler: Unknown argument: frobnicate \(see --help\)\n$/],
+      [['status', '--window', 'abc', ...cliFlags], /^strangler: --window: must be a number of seconds from 0 to 300, got "abc" \(see --help\)\n$/, 2],
+      [['rollout', 'history', 'orders', '--limit', '2.5', ...cliFlags], /^strangler: --limit: must be an integer from 1 to 10000, got "2\.5" \(see --help\)\n$/, 2],
+      [['status', '--window', ...cliFlags], /^strangler: Not enough arguments following: window \(see --help\)\n$/, 2],
+      [['rollout', 'frobnicate'], /^strangler: Unknown argument: frobnicate \(see --help\)\n$/, 2],
+      [['diff', 'report', '--since', '2x', ...cliFlags], /^strangler: --since: must be a duration such as 30m, 1h, 7d or an ISO-8601 time, got "2x"\n$/, 2],
+      [['diff', 'show', '', ...cliFlags], /^strangler: REQUEST_ID: must be a request id \(x-request-id\), or its first 8 or more characters, got ""\n$/, 2],
     ];
-    for (const [args, pattern] of cases) {
+    for (const [args, pattern, exitCode] of cases) {
       const result = runCli(args, {}, empty.path);
-      expect([args.join(' '), result.status === 0]).toEqual([args.join(' '), false]);
+      expect([args.join(' '), result.status]).toEqual([args.join(' '), exitCode]);
       expect(result.stderr).toMatch(pattern);
       expect(result.stderr.trim().split('\n')).toHaveLength(1);
       expect(result.stdout).toBe('');
     }
     empty.remove();
+    expect((await admin(proxy, 'GET', '/routes/orders')).json).toMatchObject({ percent: 30, version: 2 });
+  });
+
+  test('--admin pointed at the proxy\'s own port: the monolith answers, and the CLI refuses its answer', async () => {
+    // Asynchronously: the monolith runs in this process, so a blocking spawnSync would keep it from answering.
+    const run = (args: string[]) =>
+      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        execFile(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH } }, (error, stdout, stderr) => resolve({ code: error ? (error.code as number) : 0, stdout, stderr }));
+      });
+    const before = legacy.requests.length;
+    const get = await run(['rollout', 'get', 'orders', '--admin', proxy.proxyUrl, '--token', ADMIN_TOKEN]);
+    expect(get).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `strangler: ${proxy.proxyUrl} is not a strangler admin API: it answered GET /routes/orders (200) without the x-strangler-admin header; is --admin the proxy's own port instead of admin.port?\n`,
+    });
+    const set = await run(['rollout', 'set', 'orders', '20', '--reason', 'x', '--admin', proxy.proxyUrl, '--token', ADMIN_TOKEN]);
+    expect([set.code, set.stdout, set.stderr]).toEqual([1, '', expect.stringMatching(/^strangler: \S+ is not a strangler admin API: it answered PUT \/routes\/orders \(200\)/)]);
+    expect(legacy.requests.length).toBe(before + 2);
     expect((await admin(proxy, 'GET', '/routes/orders')).json).toMatchObject({ percent: 30, version: 2 });
   });
 

@@ -13,7 +13,8 @@ function current(stage: Stage, percent: number): RouteState {
 const STAGE_ERROR = (got: string) => `stage: must be one of legacy, shadow, canary, live, retired, got ${got}`;
 const PERCENT_ERROR = (got: string) => `percent: must be an integer from 0 to 100, got ${got}`;
 const REASON_ERROR = 'reason: required, a non-empty string saying why';
-const ACTOR_ERROR = 'actor: must be a non-empty string of at most 200 characters';
+const ACTOR_ERROR = 'actor: must be a non-empty string of at most 200 characters, without control characters';
+const REASON_LINE_ERROR = 'reason: must be one line of at most 1000 characters, without control characters such as line breaks';
 const BODY_ERROR = 'body must be a JSON object {stage?, percent?, reason}';
 
 describe('validateRouteChange: 400s', () => {
@@ -106,8 +107,24 @@ describe('validateRouteChange: 400s', () => {
     ['blank', '   '],
     ['201 characters', 'a'.repeat(201)],
     ['an object', { name: 'alice' }],
+    ['with a line break', 'alice\nbob'],
   ])('actor %s', (_label, actor) => {
     expect(validateRouteChange({ stage: 'live', reason: 'go', actor }, route, undefined)).toEqual({ ok: false, status: 400, field: 'actor', error: ACTOR_ERROR });
+  });
+
+  test.each<[string, string]>([
+    ['a line break', 'line1\nline2'],
+    ['a carriage return', 'line1\rline2'],
+    ['a tab', 'a\tb'],
+    ['an escape sequence', 'red \u001b[31m'],
+    ['a Unicode line separator', 'a\u2028b'],
+    ['1001 characters', 'a'.repeat(1001)],
+  ])('reason with %s: the history prints one change per line', (_label, reason) => {
+    expect(validateRouteChange({ stage: 'live', reason }, route, undefined)).toEqual({ ok: false, status: 400, field: 'reason', error: REASON_LINE_ERROR });
+  });
+
+  test('a long reason of one line, with non-ASCII text, is fine', () => {
+    expect(validateRouteChange({ stage: 'live', reason: `déploiement — ${'x'.repeat(980)}` }, route, undefined)).toMatchObject({ ok: true });
   });
 
   test('reason is checked before actor', () => {

@@ -87,7 +87,7 @@ describe('parseSince: an ISO-8601 time', () => {
   });
 });
 
-describe('parseSince: anything else is one CliError (exit code 1) naming the text', () => {
+describe('parseSince: anything else is one CliError (exit code 2: a usage error) naming the text', () => {
   test.each([
     ['yesterday', 'a word'],
     ['', 'nothing'],
@@ -120,7 +120,7 @@ describe('parseSince: anything else is one CliError (exit code 1) naming the tex
   ])('%j: %s', (text) => {
     const error = rejection(text);
     expect(error.message).toBe(message(text));
-    expect(error.exitCode).toBe(1);
+    expect(error.exitCode).toBe(2);
   });
 
   test('the exact one-line message the CLI prints after "strangler: "', () => {
