@@ -206,9 +206,12 @@ export class ProxyServer {
     headers: readonly string[] | undefined,
   ): void {
     const redirect = retiredRedirect(decision.route?.deprecated, query);
+    // An unread request body would be taken for the next request: close then. A bodyless request (not yet
+    // `complete` here, as its end is parsed after this handler runs) keeps its connection.
+    const unreadBody = requestHasBody(req) && !req.complete;
     if (redirect) {
       const out = ['location', redirect.location, 'content-length', '0', 'x-request-id', requestId];
-      if (!req.complete) out.push('connection', 'close');
+      if (unreadBody) out.push('connection', 'close');
       if (headers) for (const item of headers) out.push(item);
       res.writeHead(redirect.status, out);
       res.end();
@@ -218,7 +221,7 @@ export class ProxyServer {
         res,
         410,
         { error: `route ${decision.routeName} is retired`, route: decision.routeName, target: 'none', requestId, ...(successor ? { successor } : {}) },
-        !req.complete,
+        unreadBody,
         headers,
       );
     }

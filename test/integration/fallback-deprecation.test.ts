@@ -190,6 +190,17 @@ describe('deprecated and retired routes', () => {
     expect(row).toMatch(/^reports-v0\s+retired\s+100%\s+0\.0\s+-\s+0\.0\s+-\s+1\.0$/);
   });
 
+  test('a 410 keeps the caller\'s connection unless a request body is left unread', async () => {
+    // Two bodyless requests on one connection: both answered, nothing closes it.
+    const twice = await rawExchange(proxy.port, 'GET /v0/reports/a HTTP/1.1\r\nHost: x\r\n\r\nGET /v0/reports/b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    expect(twice.match(/HTTP\/1\.1 410 Gone\r\n/g)).toHaveLength(2);
+    expect(twice.split('HTTP/1.1 410')[1]).not.toMatch(/\r\nconnection: close\r\n/i);
+    // With a body the proxy does not read, the connection closes after the answer.
+    const upload = await rawExchange(proxy.port, 'POST /v0/reports HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n');
+    expect(upload).toMatch(/^HTTP\/1\.1 410 Gone\r\n[\s\S]*\r\nconnection: close\r\n/i);
+    expect(legacy.requests).toHaveLength(0);
+  });
+
   test('a WebSocket upgrade to a retired route gets 410 too', async () => {
     const answer = await rawExchange(proxy.port, 'GET /v0/reports/live HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nx-request-id: ws-gone\r\n\r\n');
     expect(answer).toMatch(/^HTTP\/1\.1 410 Gone\r\n/);
