@@ -9,6 +9,7 @@ export function minuteStart(time: number): number {
 }
 
 export const HOUR_MS = 3_600_000;
+export const DAY_MS = 24 * HOUR_MS;
 
 /** The start (epoch ms) of the hour `time` falls in (UTC). */
 export function hourStart(time: number): number {

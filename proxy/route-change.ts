@@ -32,7 +32,8 @@ export function validateRouteChange(body: unknown, route: RouteConfig, current: 
     return bad('reason', 'reason: required, a non-empty string saying why');
   }
   // The history prints one change per line: a line break or other control character inside would break it.
-  if (CONTROL.test(reason.trim()) || reason.trim().length > MAX_REASON) {
+  const why = reason.trim();
+  if (CONTROL.test(why) || why.length > MAX_REASON) {
     return bad('reason', `reason: must be one line of at most ${MAX_REASON} characters, without control characters such as line breaks`);
   }
   if (actor !== undefined && (typeof actor !== 'string' || actor.trim() === '' || actor.length > 200 || CONTROL.test(actor.trim()))) {
@@ -59,7 +60,7 @@ export function validateRouteChange(body: unknown, route: RouteConfig, current: 
     change: {
       stage: stage as Stage | undefined,
       percent: (percent as number | undefined) ?? (stage === undefined || nextStage === 'canary' ? undefined : impliedPercent(nextStage)),
-      reason: reason.trim(),
+      reason: why,
       actor: typeof actor === 'string' ? actor.trim() : 'admin-api',
     },
   };

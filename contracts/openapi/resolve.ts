@@ -57,7 +57,6 @@ export class Resolver {
    */
   checkRefs(value: unknown, file: string): void {
     const visited = new Set<object>();
-    const followed = new Set<string>();
     const stack: Array<{ node: unknown; file: string; names: boolean; depth: number }> = [{ node: value, file, names: false, depth: 0 }];
     while (stack.length > 0) {
       const { node, file: inFile, names, depth } = stack.pop()!;
@@ -68,9 +67,7 @@ export class Resolver {
         continue;
       }
       const record = node as Record<string, unknown>;
-      if (!names && typeof record.$ref === 'string' && !followed.has(`${inFile}#${record.$ref}`)) {
-        // Each reference once per file: a big spec names the same few schemas thousands of times.
-        followed.add(`${inFile}#${record.$ref}`);
+      if (!names && typeof record.$ref === 'string') {
         const target = this.target(record.$ref, inFile, record);
         // A parsed file is a tree: only references lead back to where the walk has been.
         if (target.value !== null && typeof target.value === 'object' && !visited.has(target.value)) {

@@ -1,7 +1,6 @@
 /** Time steps that read at a glance (5m, 15m, 1h, 8h, 1d, …) on the UTC clock: report buckets and chart ticks. */
-import { HOUR_MS, MINUTE_MS } from '../counts';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../counts';
 
-const DAY_MS = 24 * HOUR_MS;
 const WEEK_MS = 7 * DAY_MS;
 /** 1970-01-05T00:00Z, a Monday: weeks are aligned to it, not to the epoch's Thursday. */
 const MONDAY_MS = 4 * DAY_MS;

@@ -22,7 +22,7 @@ import {
   verdictOf,
   type Verdict,
 } from './format';
-import { MINUTE_MS } from '../counts';
+import { DAY_MS, MINUTE_MS } from '../counts';
 import { markAtOrBefore, niceStep } from './clock';
 import type { DiffReport, FieldExample, FieldReport, OutcomeCounts, OutcomeRates, RouteReport, TimeBucket } from './model';
 
@@ -194,7 +194,7 @@ function axisPercent(rate: number): string {
 
 /** `HH:MM` within two days, `MM-DD HH:MM` beyond; always UTC. */
 function timeLabel(iso: string, spanMs: number): string {
-  return spanMs <= 2 * 86_400_000 ? iso.slice(11, 16) : `${iso.slice(5, 10)} ${iso.slice(11, 16)}`;
+  return spanMs <= 2 * DAY_MS ? iso.slice(11, 16) : `${iso.slice(5, 10)} ${iso.slice(11, 16)}`;
 }
 
 /**
@@ -239,7 +239,7 @@ function timelineChart(route: RouteReport, report: DiffReport): string {
   // Bars sit on a time axis: a bucket cut to the window is drawn as narrow as it is.
   const t0 = Date.parse(buckets[0].start);
   const spanMs = Date.parse(buckets[buckets.length - 1].end) - t0;
-  const xOf = (iso: string, index: number): number => margin.left + (spanMs > 0 ? ((Date.parse(iso) - t0) / spanMs) * plotW : (index / buckets.length) * plotW);
+  const xOf = (time: number, index: number): number => margin.left + (spanMs > 0 ? ((time - t0) / spanMs) * plotW : (index / buckets.length) * plotW);
   const parts: string[] = [];
   for (const tick of [0, yMax / 2, yMax]) {
     parts.push(
@@ -248,8 +248,8 @@ function timelineChart(route: RouteReport, report: DiffReport): string {
     );
   }
   buckets.forEach((bucket, index) => {
-    const left = xOf(bucket.start, index);
-    const step = xOf(bucket.end, index + 1) - left;
+    const left = xOf(Date.parse(bucket.start), index);
+    const step = xOf(Date.parse(bucket.end), index + 1) - left;
     const x = left + step * 0.1;
     const barW = Math.max(1, step * 0.8);
     const attributes =
@@ -266,7 +266,7 @@ function timelineChart(route: RouteReport, report: DiffReport): string {
     parts.push(`<rect ${attributes} x="${round(x)}" y="${round(y(0) - barH)}" width="${round(barW)}" height="${round(barH)}" fill="${fill}">${title}</rect>`);
   });
   for (const [at, anchor, label] of timeTicks(t0, spanMs)) {
-    const x = xOf(new Date(at).toISOString(), 0);
+    const x = xOf(at, 0);
     parts.push(
       `<line x1="${round(x)}" x2="${round(x)}" y1="${round(y(0))}" y2="${round(y(0) + 4)}" stroke="#8a94a0"/>`,
       `<text class="tick" x="${round(x)}" y="${height - margin.bottom + 16}" text-anchor="${anchor}">${escapeHtml(label)}</text>`,

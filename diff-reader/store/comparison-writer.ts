@@ -1,5 +1,5 @@
 import type { ComparisonRecord, ComparisonStore, ComparisonTally } from '../../core/comparison';
-import { ComparisonTallier, minuteStart } from '../counts';
+import { ComparisonTallier, DAY_MS, minuteStart } from '../counts';
 import { isPlainMatch } from './match-list';
 
 export interface ComparisonWriterOptions {
@@ -44,7 +44,6 @@ const PRUNE_COUNTS_EVERY_WRITES = 60;
 /** About every 5 minutes at the default countsFlushMs: one new hour is due per hour, and a backlog goes 6 at a time. */
 const COMPACT_COUNTS_EVERY_WRITES = 30;
 const COMPACT_HOURS_PER_RUN = 6;
-const DAY_MS = 86_400_000;
 
 /** The start of the current minute: counts of minutes before it are final. */
 function finishedMinutes(): number {
