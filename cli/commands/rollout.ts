@@ -30,7 +30,7 @@ const setCommand: CommandModule<object, SetArgs> = {
       .positional('route', { type: 'string', demandOption: true, describe: 'Route name' })
       .positional('percent', { type: 'string', demandOption: true, describe: 'Integer 0..100' })
       .option('stage', { choices: STAGES, describe: 'Also move the route to this stage' })
-      .option('reason', { type: 'string', describe: 'Why (recorded in the history; required)' })
+      .option('reason', { type: 'string', describe: 'Why (recorded in the history; required; one line of at most 1000 characters)' })
       .option('create', { type: 'boolean', default: false, describe: 'With flags from Unleash: create the flag and its flexibleRollout strategy when missing' })
       .example('$0 rollout set orders 25 --reason "error rate flat for 24h"', 'send 25% of orders users to the new service')
       .example('$0 rollout set orders 100 --stage live --reason "cut-over"', 'all traffic to the new service') as never,
