@@ -16,10 +16,11 @@ export function printLines(lines: string[]): void {
   process.stdout.write(lines.join('\n') + '\n');
 }
 
-/** Left-aligned columns, two spaces apart. */
-export function table(header: string[], rows: string[][]): string[] {
+/** Columns two spaces apart, left-aligned except the `numeric` ones (header included), which align right. */
+export function table(header: string[], rows: string[][], numeric: ReadonlySet<number> = new Set()): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const cell = (c: string, i: number): string => (numeric.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!));
+  const line = (cells: string[]): string => cells.map(cell).join('  ').trimEnd();
   return [line(header), ...rows.map(line)];
 }
 

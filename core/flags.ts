@@ -1,6 +1,6 @@
 import type { RouteConfig } from './config/types';
 import type { RouteStateView } from './route-state-view';
-import type { RouteChange, RouteHistoryEntry, RouteState } from './state';
+import type { ChangeResult, RouteChange, RouteHistoryEntry } from './state';
 
 export interface ChangeOptions {
   /** Create what the change needs in the provider (an Unleash flag and its strategy) when missing. */
@@ -24,8 +24,8 @@ export interface FlagProvider {
   health(): FlagsHealth;
   /** Re-reads the source now (after a change made through this process). */
   refresh(): Promise<void>;
-  /** Applies a change and records it in the audit history. */
-  change(route: RouteConfig, change: RouteChange, options?: ChangeOptions): Promise<RouteState>;
+  /** Applies a change and records it in the audit history; one that changes nothing is neither written nor recorded. */
+  change(route: RouteConfig, change: RouteChange, options?: ChangeOptions): Promise<ChangeResult>;
   history(route: string, limit: number): Promise<RouteHistoryEntry[]>;
   /** Current flags in Unleash's client features format (`{version, features}`), for bootstrap files. */
   exportFlags(): Promise<unknown>;

@@ -17,6 +17,12 @@ export interface RouteChange {
   reason: string;
 }
 
+/** What a change did. `changed` is false when the route already had that stage and percent: nothing was written or recorded. */
+export interface ChangeResult {
+  state: RouteState;
+  changed: boolean;
+}
+
 export interface RouteHistoryEntry {
   id: number;
   route: string;
@@ -39,8 +45,11 @@ export interface StateStore {
   init(routes: InitialRouteState[]): Promise<void>;
   list(): Promise<RouteState[]>;
   get(route: string): Promise<RouteState | undefined>;
-  /** Applies a change and records it in the history; undefined when the route is unknown. */
-  change(route: string, change: RouteChange): Promise<RouteState | undefined>;
+  /**
+   * Applies a change and records it in the history; undefined when the route is unknown. A change to the
+   * stage and percent the route already has writes nothing (no version, no history entry, no notification).
+   */
+  change(route: string, change: RouteChange): Promise<ChangeResult | undefined>;
   history(route: string, limit?: number): Promise<RouteHistoryEntry[]>;
   /** Records a change made elsewhere (an Unleash flag) in the audit history only. */
   record(entry: Omit<RouteHistoryEntry, 'id' | 'at'>): Promise<void>;

@@ -43,6 +43,9 @@ export interface RouteSummary {
   flag: string;
 }
 
+/** The answer to `PUT /routes/:name`: `changed` false when the route already had that stage and percent (nothing recorded). */
+export type RouteChangeAnswer = RouteSummary & { changed: boolean };
+
 const OPEN_PATHS = new Set(['/healthz']);
 const BODY_LIMIT = 64 * 1024;
 const JSON_OBJECT = 'a JSON object {stage?, percent?, reason} with Content-Type: application/json';
@@ -113,8 +116,9 @@ export function buildAdminApi(options: AdminOptions): FastifyInstance {
     const current = options.flags.view.get(route.name);
     const checked = validateRouteChange(request.body, route, current);
     if (!checked.ok) return reply.code(checked.status).send({ error: checked.error, field: checked.field });
-    const updated = await options.flags.change(route, checked.change, { create: checked.create });
-    return summary(route, updated);
+    const result = await options.flags.change(route, checked.change, { create: checked.create });
+    const answer: RouteChangeAnswer = { ...summary(route, result.state), changed: result.changed };
+    return answer;
   });
 
   app.get('/routes/:name/history', async (request: FastifyRequest<{ Params: { name: string }; Querystring: { limit?: string } }>, reply) => {

@@ -1,6 +1,6 @@
 import type { Stage } from '../core/config/types';
 import type { Database, Queryable } from '../core/db/database';
-import type { InitialRouteState, RouteChange, RouteHistoryEntry, RouteState, StateStore } from '../core/state';
+import type { ChangeResult, InitialRouteState, RouteChange, RouteHistoryEntry, RouteState, StateStore } from '../core/state';
 import { migrate } from './migrations';
 
 export const STATE_CHANNEL = 'strangler_route_state';
@@ -63,7 +63,7 @@ export class SqlStateStore implements StateStore {
     return rows[0] ? toRouteState(rows[0]) : undefined;
   }
 
-  async change(route: string, change: RouteChange): Promise<RouteState | undefined> {
+  async change(route: string, change: RouteChange): Promise<ChangeResult | undefined> {
     return this.db.transaction(async (tx) => {
       const current = await tx.query<RouteRow>(
         'SELECT route, stage, percent, version, updated_at FROM strangler_routes WHERE route = $1 FOR UPDATE',
@@ -72,6 +72,7 @@ export class SqlStateStore implements StateStore {
       const before = current.rows[0];
       if (!before) return undefined;
       const to = { stage: change.stage ?? before.stage, percent: change.percent ?? before.percent };
+      if (to.stage === before.stage && to.percent === before.percent) return { state: toRouteState(before), changed: false };
       const updated = await tx.query<RouteRow>(
         `UPDATE strangler_routes SET stage = $2, percent = $3, version = version + 1, updated_at = now()
          WHERE route = $1 RETURNING route, stage, percent, version, updated_at`,
@@ -79,7 +80,7 @@ export class SqlStateStore implements StateStore {
       );
       await insertHistory(tx, route, change.actor, change.reason, before, to);
       await tx.query(`SELECT pg_notify('${STATE_CHANNEL}', $1)`, [route]);
-      return toRouteState(updated.rows[0]!);
+      return { state: toRouteState(updated.rows[0]!), changed: true };
     });
   }
 

@@ -2,7 +2,7 @@ import { userInfo } from 'node:os';
 import type { Argv, CommandModule } from 'yargs';
 import { STAGES, type Stage } from '../../core/config/types';
 import type { RouteHistoryEntry } from '../../core/state';
-import type { RouteSummary } from '../../proxy/admin';
+import type { RouteChangeAnswer, RouteSummary } from '../../proxy/admin';
 import { adminRequest, resolveAdminTarget } from '../admin-client';
 import { CliError, printJson, printLines, table } from '../output';
 import { numberFlag, withAdminFlags, type AdminArgs } from './common';
@@ -45,9 +45,11 @@ const setCommand: CommandModule<object, SetArgs> = {
       ...(args.stage ? { stage: args.stage } : {}),
       ...(args.create ? { create: true } : {}),
     };
-    const updated = await adminRequest<RouteSummary>(target, 'PUT', `/routes/${encodeURIComponent(args.route)}`, body);
+    const updated = await adminRequest<RouteChangeAnswer>(target, 'PUT', `/routes/${encodeURIComponent(args.route)}`, body);
     if (args.json) return printJson(updated);
-    printLines([`${updated.name}: ${updated.stage} ${updated.percent}% (version ${updated.version})`]);
+    const state = `${updated.stage} ${updated.percent}% (version ${updated.version})`;
+    // An answer from before `changed` existed counts as a change.
+    printLines([updated.changed === false ? `${updated.name}: already ${state}; nothing changed, nothing recorded` : `${updated.name}: ${state}`]);
   },
 };
 

@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
 import type { RouteSummary } from '../../proxy/admin';
+import { UNMATCHED_ROUTE } from '../../proxy/metrics';
 import { adminRequest, resolveAdminTarget, type AdminTarget } from '../admin-client';
 import { printJson, printLines, table } from '../output';
 import { trafficBetween, type RouteTraffic } from '../traffic';
@@ -23,8 +24,9 @@ export const statusCommand: CommandModule<object, StatusArgs> = {
     const routes = await adminRequest<{ routes: RouteSummary[] }>(target, 'GET', '/routes');
     // Without a window nothing was measured: traffic is null, not zero.
     const rows = routes.routes.map((route) => ({ ...route, traffic: traffic ? traffic.get(route.name) ?? {} : null }));
-    if (args.json) return printJson({ windowSeconds: args.window, routes: rows, unmatched: traffic ? traffic.get('_unmatched') ?? {} : null });
-    printLines(statusTable(rows));
+    const unmatched = traffic ? traffic.get(UNMATCHED_ROUTE) ?? {} : null;
+    if (args.json) return printJson({ windowSeconds: args.window, routes: rows, unmatched });
+    printLines(statusTable(rows, unmatched));
   },
 };
 
@@ -36,12 +38,23 @@ export interface StatusRow {
   traffic: RouteTraffic | null;
 }
 
-/** The text table; RETIRED REQ/S is what the proxy answered itself (metric target `none`): a retired route's 410s and redirects. */
-export function statusTable(rows: StatusRow[]): string[] {
-  return table(
-    ['ROUTE', 'STAGE', 'PERCENT', 'LEGACY REQ/S', 'LEGACY ERR', 'NEW REQ/S', 'NEW ERR', 'RETIRED REQ/S'],
-    rows.map((r) => [r.name, r.stage, `${r.percent}%`, ...sideCells(r.traffic, 'legacy'), ...sideCells(r.traffic, 'new'), sideCells(r.traffic, 'none')[0]]),
-  );
+/** Stands for the requests no route matched (they go to legacy); parentheses, which no route name may contain. */
+export const UNMATCHED_ROW = '(no route)';
+
+/**
+ * The text table; RETIRED REQ/S is what the proxy answered itself (metric target `none`): a retired route's
+ * 410s and redirects. When traffic was measured, a last row shows the requests no route matched.
+ */
+export function statusTable(rows: StatusRow[], unmatched: RouteTraffic | null = null): string[] {
+  const cells = rows.map((r) => [r.name, r.stage, `${r.percent}%`, ...trafficCells(r.traffic)]);
+  if (unmatched) cells.push([UNMATCHED_ROW, '-', '-', ...trafficCells(unmatched)]);
+  return table(['ROUTE', 'STAGE', 'PERCENT', 'LEGACY REQ/S', 'LEGACY ERR', 'NEW REQ/S', 'NEW ERR', 'RETIRED REQ/S'], cells, NUMERIC_COLUMNS);
+}
+
+const NUMERIC_COLUMNS = new Set([2, 3, 4, 5, 6, 7]);
+
+function trafficCells(traffic: RouteTraffic | null): string[] {
+  return [...sideCells(traffic, 'legacy'), ...sideCells(traffic, 'new'), sideCells(traffic, 'none')[0]];
 }
 
 async function measureTraffic(target: AdminTarget, seconds: number): Promise<Map<string, RouteTraffic>> {

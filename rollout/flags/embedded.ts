@@ -3,7 +3,7 @@ import { StatusError } from '../../core/errors';
 import { storeCall } from '../../core/store-call';
 import type { FlagProvider, FlagsHealth } from '../../core/flags';
 import type { Logger } from '../../core/logging';
-import type { RouteChange, RouteHistoryEntry, RouteState, StateStore } from '../../core/state';
+import type { ChangeResult, RouteChange, RouteHistoryEntry, StateStore } from '../../core/state';
 import { LiveRouteState } from '../live-state';
 import { toUnleashFeature } from './unleash-mapping';
 
@@ -45,11 +45,11 @@ export class EmbeddedFlagProvider implements FlagProvider {
     return this.view.refresh();
   }
 
-  async change(route: RouteConfig, change: RouteChange): Promise<RouteState> {
-    const updated = await storeCall(() => this.store.change(route.name, change));
-    if (!updated) throw new StatusError(404, 'STRANGLER_ERR_UNKNOWN_ROUTE', `unknown route "${route.name}"`);
-    await this.view.refresh();
-    return updated;
+  async change(route: RouteConfig, change: RouteChange): Promise<ChangeResult> {
+    const result = await storeCall(() => this.store.change(route.name, change));
+    if (!result) throw new StatusError(404, 'STRANGLER_ERR_UNKNOWN_ROUTE', `unknown route "${route.name}"`);
+    if (result.changed) await this.view.refresh();
+    return result;
   }
 
   history(route: string, limit: number): Promise<RouteHistoryEntry[]> {

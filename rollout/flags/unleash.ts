@@ -9,7 +9,7 @@ import { StatusError, StranglerError } from '../../core/errors';
 import type { ChangeOptions, FlagProvider, FlagsHealth } from '../../core/flags';
 import type { Logger } from '../../core/logging';
 import type { RouteStateView } from '../../core/route-state-view';
-import type { RouteChange, RouteHistoryEntry, RouteState, StateStore } from '../../core/state';
+import type { ChangeResult, RouteChange, RouteHistoryEntry, RouteState, StateStore } from '../../core/state';
 import { storeCall } from '../../core/store-call';
 import { UnleashAdminApi } from './unleash-admin';
 import {
@@ -130,19 +130,23 @@ export class UnleashFlagProvider implements FlagProvider {
     if (this.unauthorized) this.recreateClient();
   }
 
-  async change(route: RouteConfig, change: RouteChange, options: ChangeOptions = {}): Promise<RouteState> {
+  async change(route: RouteConfig, change: RouteChange, options: ChangeOptions = {}): Promise<ChangeResult> {
     if (!this.admin) {
       throw new StatusError(409, 'STRANGLER_ERR_NO_ADMIN_TOKEN', 'flags.adminToken is not configured: change the flag in Unleash itself, or give strangler an admin token');
     }
     const before = this.states.get(route.name) ?? { route: route.name, stage: 'legacy' as const, percent: 0, version: 0, updatedAt: '' };
     const target: StageAndPercent = { stage: change.stage ?? before.stage, percent: change.percent ?? before.percent };
-    await this.writeFlag(this.admin, route, target, options.create === true);
-    await storeCall(() =>
-      this.options.store.record({ route: route.name, actor: change.actor, reason: change.reason, from: { stage: before.stage, percent: before.percent }, to: target }),
-    );
+    const changed = await this.writeFlag(this.admin, route, target, options.create === true);
+    const known = this.states.get(route.name);
+    if (!changed && known && known.stage === target.stage && known.percent === target.percent) return { state: known, changed };
+    if (changed) {
+      await storeCall(() =>
+        this.options.store.record({ route: route.name, actor: change.actor, reason: change.reason, from: { stage: before.stage, percent: before.percent }, to: target }),
+      );
+    }
     // Long enough for a poll already under way, and for Unleash's own delay in serving the change.
     this.pending.set(route.name, { state: target, until: Date.now() + this.options.flags.refreshMs * 2 + 1500 });
-    return this.setState(route, target);
+    return { state: this.setState(route, target), changed };
   }
 
   history(route: string, limit: number): Promise<RouteHistoryEntry[]> {
@@ -171,7 +175,8 @@ export class UnleashFlagProvider implements FlagProvider {
     return client.isEnabled(route.flag, stickinessField(route) === 'sessionId' ? { sessionId: value } : { userId: value });
   }
 
-  private async writeFlag(admin: UnleashAdminApi, route: RouteConfig, target: StageAndPercent, create: boolean): Promise<void> {
+  /** Returns false when Unleash already holds exactly that (enabled state and every strategy parameter): nothing is written. */
+  private async writeFlag(admin: UnleashAdminApi, route: RouteConfig, target: StageAndPercent, create: boolean): Promise<boolean> {
     const { project, environment } = this.options.flags;
     let feature = await admin.getFeature(route.flag);
     if (!feature) {
@@ -190,6 +195,8 @@ export class UnleashFlagProvider implements FlagProvider {
         throw new StatusError(409, 'STRANGLER_ERR_FLAG_STRATEGY', `flag "${route.flag}" has no ${ROLLOUT_STRATEGY} strategy in ${environment} (pass --create to add one)`);
       }
       await admin.addStrategy(route.flag, { name: ROLLOUT_STRATEGY, parameters });
+    } else if (env.enabled === enabledFor(target.stage) && Object.entries(parameters).every(([key, value]) => strategy.parameters?.[key] === value)) {
+      return false;
     } else {
       await admin.patchStrategy(
         route.flag,
@@ -198,6 +205,7 @@ export class UnleashFlagProvider implements FlagProvider {
       );
     }
     if (env.enabled !== enabledFor(target.stage)) await admin.setEnabled(route.flag, enabledFor(target.stage));
+    return true;
   }
 
   /** `onFirstAnswer` runs once, when Unleash first answers (flags, or a refusal of the token). */

@@ -99,7 +99,7 @@ describe('strangler proxy on embedded state (PGlite), driven through the admin A
     const set = runCli(['rollout', 'set', 'orders', '30', '--reason', 'canary start', '--json', ...cliFlags]);
     expect(set.stderr).toBe('');
     expect(set.status).toBe(0);
-    expect(JSON.parse(set.stdout)).toMatchObject({ name: 'orders', stage: 'canary', percent: 30, version: 2 });
+    expect(JSON.parse(set.stdout)).toMatchObject({ name: 'orders', stage: 'canary', percent: 30, version: 2, changed: true });
     for (const user of users) {
       expect([user, await servedBy(proxy, user)]).toEqual([user, inRollout(user, 'strangler.orders', 30) ? 'orders' : 'legacy']);
     }
@@ -112,6 +112,12 @@ describe('strangler proxy on embedded state (PGlite), driven through the admin A
     expect(entries[0]).toMatchObject({ actor: expect.stringMatching(/^cli:/), reason: 'canary start', from: { stage: 'canary', percent: 0 }, to: { stage: 'canary', percent: 30 } });
     const text = runCli(['rollout', 'history', 'orders', ...cliFlags]).stdout;
     expect(text).toMatch(/canary 0%\s+canary 30%\s+canary start/);
+    // The same again changes nothing and says so: exit 0, no new version, nothing in the history.
+    const again = runCli(['rollout', 'set', 'orders', '30', '--reason', 'canary start, again', ...cliFlags]);
+    expect(again).toMatchObject({ status: 0, stdout: 'orders: already canary 30% (version 2); nothing changed, nothing recorded\n', stderr: '' });
+    expect(JSON.parse(runCli(['rollout', 'set', 'orders', '30', '--stage', 'canary', '--reason', 'x', '--json', ...cliFlags]).stdout)).toMatchObject({ version: 2, changed: false });
+    const after = (JSON.parse(runCli(['rollout', 'history', 'orders', '--json', ...cliFlags]).stdout) as { history: unknown[] }).history;
+    expect(after).toEqual(entries);
   });
 
   test('status shows stage, percent and per-target traffic from the metrics', async () => {

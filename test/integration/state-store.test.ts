@@ -71,7 +71,7 @@ describe.each([
   test('a change bumps the version and is recorded with time, actor, reason, from and to', async () => {
     const before = Date.now();
     const updated = await store.change('orders', { percent: 25, actor: 'cli:ops', reason: 'error rate flat' });
-    expect(updated).toMatchObject({ route: 'orders', stage: 'canary', percent: 25, version: 2 });
+    expect(updated).toMatchObject({ changed: true, state: { route: 'orders', stage: 'canary', percent: 25, version: 2 } });
     const [latest] = await store.history('orders', 1);
     expect(latest).toMatchObject({
       route: 'orders',
@@ -82,6 +82,21 @@ describe.each([
     });
     expect(Date.parse(latest!.at)).toBeGreaterThanOrEqual(before - 5000);
     expect(await store.change('nope', { percent: 1, actor: 'a', reason: 'r' })).toBeUndefined();
+  });
+
+  test('a change to the state the route already has writes nothing: no version, no history, no notification', async () => {
+    let heard = 0;
+    const unwatch = await store.watch(() => heard++);
+    const same = await store.change('orders', { stage: 'canary', percent: 25, actor: 'cli:ops', reason: 'again' });
+    expect(same).toMatchObject({ changed: false, state: { stage: 'canary', percent: 25, version: 2 } });
+    expect(await store.get('orders')).toMatchObject({ version: 2 });
+    expect((await store.history('orders', 1))[0]).toMatchObject({ reason: 'error rate flat' });
+    // A real change after it is heard, so the silence before it is not the watcher being slow.
+    await store.change('orders', { percent: 26, actor: 'a', reason: 'then a change' });
+    await eventually(() => heard > 0, 3000, 10);
+    expect(heard).toBe(1);
+    await store.change('orders', { percent: 25, actor: 'a', reason: 'back' });
+    await unwatch();
   });
 
   test('the configuration is only the initial state: a restart keeps what operators changed', async () => {
@@ -95,7 +110,7 @@ describe.each([
   test('the database refuses an impossible state even if a caller skips validation', async () => {
     await expect(store.change('orders', { percent: 101, actor: 'a', reason: 'r' })).rejects.toThrow();
     await expect(store.change('orders', { stage: 'beta' as never, actor: 'a', reason: 'r' })).rejects.toThrow();
-    expect(await store.get('orders')).toMatchObject({ percent: 25, version: 2 });
+    expect(await store.get('orders')).toMatchObject({ percent: 25, version: 4 });
   });
 
   test('watchers hear about changes', async () => {

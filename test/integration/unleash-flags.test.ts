@@ -141,6 +141,11 @@ describe('rollout through Unleash: create, set, get round-trip, and changes made
     expect(JSON.parse(get.stdout)).toMatchObject({ stage: 'canary', percent: 25 });
     const history = JSON.parse((await cli(['rollout', 'history', 'orders', '--json', ...flags])).stdout) as { history: Array<Record<string, unknown>> };
     expect(history.history[0]).toMatchObject({ actor: expect.stringMatching(/^cli:/), reason: 'start canary', from: { stage: 'legacy', percent: 0 }, to: { stage: 'canary', percent: 25 } });
+    // What Unleash already holds is not written again nor recorded.
+    const again = await cli(['rollout', 'set', 'orders', '25', '--reason', 'again', '--json', ...flags]);
+    expect(JSON.parse(again.stdout)).toMatchObject({ stage: 'canary', percent: 25, changed: false, version: JSON.parse(get.stdout).version });
+    const after = JSON.parse((await cli(['rollout', 'history', 'orders', '--json', ...flags])).stdout) as { history: unknown[] };
+    expect(after.history).toEqual(history.history);
   });
 
   test.each([

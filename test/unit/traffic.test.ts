@@ -1,5 +1,6 @@
 import { Counter, Histogram, Registry } from 'prom-client';
 import { parsePrometheusText } from '../../cli/prom-text';
+import { statusTable } from '../../cli/commands/status';
 import { trafficBetween } from '../../cli/traffic';
 
 describe('parsePrometheusText', () => {
@@ -225,5 +226,36 @@ describe('counter resets between the two scrapes', () => {
     const after = 'strangler_requests_total{route="orders",target="new",code="200"} 30\nstrangler_requests_total{route="orders",target="new",code="503"} 10\n';
     const traffic = trafficBetween(before, after, 2).get('orders')!.new!;
     expect(traffic).toEqual({ requests: 40, errors: 10, requestsPerSecond: 20, errorRate: 0.25 });
+  });
+});
+
+describe('the status table', () => {
+  const before = 'strangler_requests_total{route="orders",target="legacy",code="200"} 0\nstrangler_requests_total{route="_unmatched",target="legacy",code="200"} 0\n';
+  const after =
+    'strangler_requests_total{route="orders",target="legacy",code="200"} 1250\nstrangler_requests_total{route="orders",target="new",code="500"} 3\n' +
+    'strangler_requests_total{route="_unmatched",target="legacy",code="200"} 18\nstrangler_requests_total{route="_unmatched",target="legacy",code="502"} 2\n';
+
+  test('numbers align right; a last row shows the requests no route matched', () => {
+    const traffic = trafficBetween(before, after, 10);
+    const lines = statusTable(
+      [
+        { name: 'orders', stage: 'canary', percent: 5, traffic: traffic.get('orders')! },
+        { name: 'users', stage: 'legacy', percent: 100, traffic: traffic.get('users') ?? {} },
+      ],
+      traffic.get('_unmatched')!,
+    );
+    expect(lines).toEqual([
+      'ROUTE       STAGE   PERCENT  LEGACY REQ/S  LEGACY ERR  NEW REQ/S  NEW ERR  RETIRED REQ/S',
+      'orders      canary       5%         125.0        0.0%        0.3   100.0%            0.0',
+      'users       legacy     100%           0.0           -        0.0        -            0.0',
+      '(no route)  -             -           2.0       10.0%        0.0        -            0.0',
+    ]);
+  });
+
+  test('without a measurement (--window 0) there is no unmatched row and traffic is "-"', () => {
+    expect(statusTable([{ name: 'orders', stage: 'live', percent: 100, traffic: null }])).toEqual([
+      'ROUTE   STAGE  PERCENT  LEGACY REQ/S  LEGACY ERR  NEW REQ/S  NEW ERR  RETIRED REQ/S',
+      'orders  live      100%             -           -          -        -              -',
+    ]);
   });
 });
