@@ -17,7 +17,7 @@ export class EmbeddedFlagProvider implements FlagProvider {
     private readonly store: StateStore,
     private readonly routes: RouteConfig[],
     pollMs: number,
-    logger: Logger,
+    private readonly logger: Logger,
   ) {
     this.view = new LiveRouteState({
       store,
@@ -33,8 +33,21 @@ export class EmbeddedFlagProvider implements FlagProvider {
     });
   }
 
-  start(): Promise<void> {
-    return this.view.start();
+  async start(): Promise<void> {
+    await this.view.start();
+    this.sayWhereStateDiffers();
+  }
+
+  /** The configuration's stage is the initial state only: when the store says otherwise, the log says which applies. */
+  private sayWhereStateDiffers(): void {
+    for (const route of this.routes) {
+      const stored = this.view.get(route.name);
+      if (!stored || (stored.stage === route.stage && stored.percent === route.percent)) continue;
+      this.logger.info(
+        { route: route.name, applied: `${stored.stage} ${stored.percent}%`, version: stored.version, configured: `${route.stage} ${route.percent}%` },
+        'route state from the state store, not the configuration (its stage and percent are the initial state only; strangler rollout set changes it)',
+      );
+    }
   }
 
   health(): FlagsHealth {

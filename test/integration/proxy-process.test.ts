@@ -266,6 +266,9 @@ describe('strangler proxy lifecycle', () => {
     const again = await startProxyProcess(file, 20000, { json: true });
     try {
       expect((await admin(again, 'GET', '/routes/orders')).json).toMatchObject({ stage: 'canary', percent: 45 });
+      // The log says the stored state applies, not the configuration's.
+      const said = again.logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((entry) => entry.route === 'orders' && entry.applied);
+      expect(said).toEqual([expect.objectContaining({ applied: 'canary 45%', configured: 'canary 0%', version: 2, msg: expect.stringMatching(/^route state from the state store, not the configuration/) })]);
     } finally {
       expect(await again.stop('SIGINT')).toBe(0);
     }

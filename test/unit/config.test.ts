@@ -462,7 +462,9 @@ upstreams:
     ['http://127.0.0.1:3000/api', 'must be an http:// or https:// origin such as http://127.0.0.1:3000, without path, query or fragment, got "http://127.0.0.1:3000/api"'],
     ['http://127.0.0.1:3000/?a=1', 'must be an http:// or https:// origin such as http://127.0.0.1:3000, without path, query or fragment, got "http://127.0.0.1:3000/?a=1"'],
     ['ftp://files', 'must be an http:// or https:// origin such as http://127.0.0.1:3000, got "ftp://files"'],
-    ['http://host:99999', 'must be an http:// or https:// origin such as http://127.0.0.1:3000, got "http://host:99999"'],
+    ['http://host:99999', 'must be an http:// or https:// origin such as http://127.0.0.1:3000: port 99999 is not from 1 to 65535, got "http://host:99999"'],
+    ['http://[::1]:70000/', 'must be an http:// or https:// origin such as http://127.0.0.1:3000: port 70000 is not from 1 to 65535, got "http://[::1]:70000/"'],
+    ['https://svc:0', 'must be an http:// or https:// origin such as http://127.0.0.1:3000: port 0 is not from 1 to 65535, got "https://svc:0"'],
   ])('rejects the upstream url %s', (url, message) => {
     expect(messageOf(`admin: { token: abcdefghij }\nupstreams:\n  legacy: { url: "${url}" }\n`)).toBe(
       `strangler.yaml:3 upstreams.legacy.url: ${message}`,
