@@ -1,11 +1,13 @@
 import type { DeprecationConfig, RedirectStatus } from '../core/config/types';
 
 /**
- * The response headers of a deprecated route: Deprecation (RFC 9745: `@<epoch seconds>` from `since`;
- * the draft's `true` without it), Sunset (RFC 8594, an HTTP-date) and a Link to the successor.
+ * The response headers of a deprecated route: Deprecation (RFC 9745: `@<epoch seconds>` from `since`; the
+ * RFC has no form without a date, so none without `since`), Sunset (RFC 8594, an HTTP-date) and a Link to
+ * the successor.
  */
 export function deprecationHeaders(deprecated: DeprecationConfig): string[] {
-  const headers = ['deprecation', deprecated.since ? `@${Math.floor(Date.parse(deprecated.since) / 1000)}` : 'true', 'sunset', new Date(deprecated.sunset).toUTCString()];
+  const headers = deprecated.since ? ['deprecation', `@${Math.floor(Date.parse(deprecated.since) / 1000)}`] : [];
+  headers.push('sunset', new Date(deprecated.sunset).toUTCString());
   if (deprecated.link) headers.push('link', `<${deprecated.link}>; rel="successor-version"`);
   return headers;
 }

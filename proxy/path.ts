@@ -1,6 +1,7 @@
 /**
  * Request-target normalisation: dot-segments must never let a request cross a route prefix
- * (`/api/orders/../admin` is `/api/admin`, matched and forwarded as such).
+ * (`/api/orders/../admin` is `/api/admin`, matched and forwarded as such), nor may an encoding the
+ * monolith decodes (`/api/%6Frders` is `/api/orders`, RFC 3986 §6.2.2.2).
  */
 
 export interface RequestTarget {
@@ -9,8 +10,10 @@ export interface RequestTarget {
   query: string;
 }
 
-/** Returns undefined when the target is not acceptable (escapes the root, ambiguous encodings). */
+/** Returns undefined when the target is not acceptable (escapes the root, ambiguous encodings, a fragment). */
 export function normaliseTarget(url: string): RequestTarget | undefined {
+  // A request target has no fragment (RFC 9112 §3.2); servers that strip one would read another path than the one matched.
+  if (url.includes('#')) return undefined;
   let target = url;
   if (target.charCodeAt(0) !== 47 /* / */) {
     const absolute = absoluteFormPath(target);
@@ -21,8 +24,15 @@ export function normaliseTarget(url: string): RequestTarget | undefined {
   const rawPath = q === -1 ? target : target.slice(0, q);
   const query = q === -1 ? '' : target.slice(q);
   if (!needsNormalising(rawPath)) return { path: rawPath, query };
-  const path = resolveDotSegments(rawPath);
+  const path = resolveDotSegments(rawPath.includes('%') ? rawPath.replace(ENCODED_UNRESERVED, decodeOne) : rawPath);
   return path === undefined ? undefined : { path, query };
+}
+
+/** A percent-encoded unreserved character (letters, digits, `-`, `.`, `_`, `~`): the same as the character itself. */
+const ENCODED_UNRESERVED = /%(?:2[dDeE]|3[0-9]|[46][1-9a-fA-F]|[57][0-9aA]|5[fF]|7[eE])/g;
+
+function decodeOne(escape: string): string {
+  return String.fromCharCode(parseInt(escape.slice(1), 16));
 }
 
 function needsNormalising(path: string): boolean {

@@ -5,9 +5,16 @@ import type { TrustedProxies } from './trusted-proxies';
 import type { Upstream } from './upstreams';
 
 /**
+ * What a proxy in front says about the client's connection (scheme, port, address, prefix): frameworks
+ * believe them (Spring reads Forwarded, Rack X-Forwarded-Ssl), so they pass only from a trusted proxy.
+ */
+const PROXY_CLAIMS = new Set(['forwarded', 'x-forwarded-ssl', 'x-forwarded-port', 'x-forwarded-scheme', 'x-forwarded-prefix', 'x-real-ip', 'x-url-scheme', 'front-end-https']);
+
+/**
  * The headers sent upstream, as a flat [name, value, …] list: the client's headers minus hop-by-hop
  * ones, X-Forwarded-For appended to, X-Forwarded-Proto/-Host set to what strangler saw (kept as they came
- * only from a trusted proxy in front), and x-request-id added when the client sent none.
+ * only from a trusted proxy in front, as are Forwarded and the other PROXY_CLAIMS, dropped otherwise),
+ * and x-request-id added when the client sent none.
  */
 export function upstreamRequestHeaders(
   req: IncomingMessage,
@@ -31,7 +38,8 @@ export function upstreamRequestHeaders(
     if (isHopByHop(lower) || listed?.has(lower)) continue;
     switch (lower) {
       case 'host':
-        host = value;
+        // Node's req.headers.host is the first of several: the same one here.
+        host ??= value;
         continue;
       case 'x-forwarded-for':
         forwardedFor = forwardedFor ? `${forwardedFor}, ${value}` : value;
@@ -44,6 +52,10 @@ export function upstreamRequestHeaders(
         hasForwardedHost = true;
         (forwarded ??= []).push(name, value);
         continue;
+    }
+    if (PROXY_CLAIMS.has(lower)) {
+      (forwarded ??= []).push(name, value);
+      continue;
     }
     out.push(name, value);
   }
@@ -79,6 +91,7 @@ export function prepareUpgradeHeaders(req: IncomingMessage, trusted: TrustedProx
   if (trusted.has(req.socket.remoteAddress)) return;
   delete headers['x-forwarded-proto'];
   delete headers['x-forwarded-port'];
+  for (const name of PROXY_CLAIMS) delete headers[name];
   if (headers.host) headers['x-forwarded-host'] = headers.host;
   else delete headers['x-forwarded-host'];
 }

@@ -9,14 +9,18 @@ export class RouteTable {
   }
 
   match(path: string, method: string): RouteConfig | undefined {
+    // Servlet containers drop `;params` from every segment: `/api/orders;jsessionid=1/7` is `/api/orders/7` there.
+    const matched = path.includes(';') ? path.replace(PATH_PARAMETERS, '') : path;
     for (const route of this.routes) {
-      if (!prefixMatches(route.match.path, path)) continue;
+      if (!prefixMatches(route.match.path, matched)) continue;
       if (route.match.methods && !route.match.methods.includes(method)) continue;
       return route;
     }
     return undefined;
   }
 }
+
+const PATH_PARAMETERS = /;[^/]*/g;
 
 function prefixMatches(prefix: string, path: string): boolean {
   if (prefix === '/') return true;

@@ -88,6 +88,17 @@ describe('data path against real upstreams on loopback', () => {
     expect(json(into)).toMatchObject({ servedBy: 'orders', url: '/api/orders/7' });
   });
 
+  test('encodings and path parameters the monolith would read as a route cannot get past it', async () => {
+    // %6F is "o": the same path (RFC 3986 §6.2.2.2), matched and forwarded decoded.
+    expect(json(await send(`${proxy.url}/api/%6Frders/7`))).toMatchObject({ servedBy: 'orders', url: '/api/orders/7' });
+    // A servlet container drops ";jsessionid=1": the route matches; the path is forwarded as sent.
+    expect(json(await send(`${proxy.url}/api/orders;jsessionid=1/7`))).toMatchObject({ servedBy: 'orders', url: '/api/orders;jsessionid=1/7' });
+    const before = legacy.requests.length + orders.requests.length;
+    const fragment = await rawExchange(proxy.port, 'GET /api/orders#x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    expect(fragment).toMatch(/^HTTP\/1\.1 400/);
+    expect(legacy.requests.length + orders.requests.length).toBe(before);
+  });
+
   test('a path that climbs above the root is refused and reaches no upstream', async () => {
     const response = await rawExchange(proxy.port, 'GET /../../etc/passwd HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
     expect(response).toMatch(/^HTTP\/1\.1 400/);

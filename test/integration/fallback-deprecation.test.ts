@@ -174,7 +174,8 @@ describe('deprecated and retired routes', () => {
     const reply = await send(`${proxy.url}/v0/reports/monthly`, 'GET', { 'x-request-id': 'gone-1' });
     expect(reply.status).toBe(410);
     expect(JSON.parse(reply.body)).toEqual({ error: 'route reports-v0 is retired', route: 'reports-v0', target: 'none', requestId: 'gone-1', successor: '/v2/reports' });
-    expect(reply.headers.deprecation).toBe('true');
+    // No `since`: RFC 9745's Deprecation is a date, so there is none (the draft's `true` is not valid).
+    expect(reply.headers.deprecation).toBeUndefined();
     expect(reply.headers.sunset).toBe('Thu, 01 Jan 2026 00:00:00 GMT');
     expect(reply.headers.link).toBe('</v2/reports>; rel="successor-version"');
     const upload = await send(`${proxy.url}/v0/reports`, 'POST', { 'content-type': 'application/json' }, '{"a":1}');

@@ -146,16 +146,42 @@ describe('upstreamRequestHeaders', () => {
       }
     });
 
+    test('Forwarded, X-Forwarded-Ssl/-Port/-Scheme/-Prefix, X-Real-IP pass from a trusted proxy only', () => {
+      const claims = ['Forwarded', 'for=1.2.3.4;proto=https', 'X-Forwarded-Ssl', 'on', 'X-Forwarded-Port', '443', 'X-Forwarded-Scheme', 'https', 'X-Forwarded-Prefix', '/admin', 'X-Real-IP', '1.2.3.4', 'Front-End-Https', 'on', 'X-Url-Scheme', 'https'];
+      const trusted = new TrustedProxies(['10.0.0.0/8']);
+      const from = (remoteAddress: string): string[] => upstreamRequestHeaders(fakeReq(['Host', 'shop.example', ...claims, 'X-App', 'kept'], { remoteAddress }), upstream(), 'r', false, trusted);
+      const untrusted = from('203.0.113.5');
+      for (let i = 0; i < claims.length; i += 2) expect([claims[i], valuesOf(untrusted, claims[i]!.toLowerCase())]).toEqual([claims[i], []]);
+      expect(valuesOf(untrusted, 'x-app')).toEqual(['kept']);
+      const fromProxy = pairs(from('10.0.0.9'));
+      for (let i = 0; i < claims.length; i += 2) expect(fromProxy).toContainEqual([claims[i], claims[i + 1]]);
+    });
+
+    test('of two Host headers the first counts, as in node (req.headers.host)', () => {
+      const out = upstreamRequestHeaders(fakeReq(['Host', 'a.example', 'Host', 'b.example']), upstream(), 'r', false);
+      expect(valuesOf(out, 'x-forwarded-host')).toEqual(['a.example']);
+      expect(valuesOf(out, 'host')).toEqual(['orders:4000']);
+    });
+
     test('WebSocket upgrades: the same rule on the request http-proxy forwards', () => {
       const trusted = new TrustedProxies(['10.0.0.0/8']);
       const upgrade = (remoteAddress: string): IncomingHttpHeaders => {
         const req = fakeReq([], { remoteAddress });
-        req.headers = { host: 'shop.example', connection: 'Upgrade', upgrade: 'websocket', 'x-forwarded-proto': 'https', 'x-forwarded-port': '443', 'x-forwarded-host': 'evil.example' };
+        req.headers = { host: 'shop.example', connection: 'Upgrade', upgrade: 'websocket', 'x-forwarded-proto': 'https', 'x-forwarded-port': '443', 'x-forwarded-host': 'evil.example', forwarded: 'proto=https', 'x-forwarded-ssl': 'on' };
         prepareUpgradeHeaders(req, trusted);
         return req.headers;
       };
       expect(upgrade('203.0.113.5')).toEqual({ host: 'shop.example', connection: 'Upgrade', upgrade: 'websocket', 'x-forwarded-host': 'shop.example' });
-      expect(upgrade('10.0.0.9')).toEqual({ host: 'shop.example', connection: 'Upgrade', upgrade: 'websocket', 'x-forwarded-proto': 'https', 'x-forwarded-port': '443', 'x-forwarded-host': 'evil.example' });
+      expect(upgrade('10.0.0.9')).toEqual({
+        host: 'shop.example',
+        connection: 'Upgrade',
+        upgrade: 'websocket',
+        'x-forwarded-proto': 'https',
+        'x-forwarded-port': '443',
+        'x-forwarded-host': 'evil.example',
+        forwarded: 'proto=https',
+        'x-forwarded-ssl': 'on',
+      });
     });
 
     test('WebSocket upgrades: hop-by-hop headers and those named in Connection are not forwarded, Connection and Upgrade are', () => {

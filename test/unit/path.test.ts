@@ -15,8 +15,15 @@ describe('normaliseTarget', () => {
       expect(normaliseTarget(url)).toEqual({ path, query: '' });
     });
 
-    test('a percent-encoded path with no dots is kept byte for byte', () => {
-      expect(normaliseTarget('/a%20b/c%41')).toEqual({ path: '/a%20b/c%41', query: '' });
+    test('an encoded unreserved character is decoded (RFC 3986 §6.2.2.2); other encodings are kept byte for byte', () => {
+      expect(normaliseTarget('/a%20b/c%41')).toEqual({ path: '/a%20b/cA', query: '' });
+      expect(normaliseTarget('/api/%6Frders/%37%2D%5f%7E%2F%3F%25')).toEqual({ path: '/api/orders/7-_~%2F%3F%25', query: '' });
+      expect(normaliseTarget('/v1/%72eports?x=%72')).toEqual({ path: '/v1/reports', query: '?x=%72' });
+    });
+
+    test('a fragment makes the target unacceptable (a server that strips it would read another path)', () => {
+      expect(normaliseTarget('/v1/reports#frag')).toBeUndefined();
+      expect(normaliseTarget('/v1/x?y=1#frag')).toBeUndefined();
     });
 
     test('a segment that only looks like dots once double-encoded stays opaque', () => {
@@ -100,11 +107,11 @@ describe('normaliseTarget', () => {
     });
 
     test('other encodings in normalised segments are kept as they were', () => {
-      expect(normaliseTarget('/a%20b/./c%41')).toEqual({ path: '/a%20b/c%41', query: '' });
+      expect(normaliseTarget('/a%20b/./c%3B')).toEqual({ path: '/a%20b/c%3B', query: '' });
     });
 
     test('a segment with %2e plus other characters is not a dot-segment', () => {
-      expect(normaliseTarget('/a/%2ebashrc')).toEqual({ path: '/a/%2ebashrc', query: '' });
+      expect(normaliseTarget('/a/%2ebashrc')).toEqual({ path: '/a/.bashrc', query: '' });
     });
   });
 

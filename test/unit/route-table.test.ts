@@ -65,6 +65,19 @@ describe('RouteTable', () => {
     );
   });
 
+  describe('path parameters', () => {
+    const table = new RouteTable([routeConfig('orders', '/api/orders'), routeConfig('api', '/api')]);
+
+    test.each([
+      ['/api/orders;jsessionid=1/7', 'orders'],
+      ['/api/orders;x', 'orders'],
+      ['/api;v=2/orders/7', 'orders'],
+      ['/api/ordersx;y/7', 'api'],
+    ])('%s matches as a servlet container reads it (%s)', (path, name) => {
+      expect(table.match(path, 'GET')?.name).toBe(name);
+    });
+  });
+
   describe('/ as a catch-all', () => {
     const table = new RouteTable([routeConfig('everything', '/'), routeConfig('orders', '/api/orders')]);
 
