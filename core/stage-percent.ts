@@ -11,3 +11,9 @@ export function impliedPercent(stage: Exclude<Stage, 'canary'>): number {
 export function percentFitsStage(stage: Stage, percent: number): boolean {
   return stage === 'canary' || percent === impliedPercent(stage);
 }
+
+/** Why a route cannot be at `percent` in `stage`, or undefined when it can. */
+export function stagePercentConflict(route: string, stage: Stage, percent: number): string | undefined {
+  if (percentFitsStage(stage, percent)) return undefined;
+  return `route ${route} would be in stage ${stage}, where ${percent}% has no meaning: use stage canary to send ${percent}% to the new service`;
+}

@@ -21,6 +21,8 @@ export interface RouteChange {
 export interface ChangeResult {
   state: RouteState;
   changed: boolean;
+  /** The change applied, but something around it failed (its history entry could not be written). */
+  warning?: string;
 }
 
 export interface RouteHistoryEntry {

@@ -43,8 +43,11 @@ export interface RouteSummary {
   flag: string;
 }
 
-/** The answer to `PUT /routes/:name`: `changed` false when the route already had that stage and percent (nothing recorded). */
-export type RouteChangeAnswer = RouteSummary & { changed: boolean };
+/**
+ * The answer to `PUT /routes/:name`: `changed` false when the route already had that stage and percent
+ * (nothing recorded); `warning` when the change applied but something around it failed.
+ */
+export type RouteChangeAnswer = RouteSummary & { changed: boolean; warning?: string };
 
 const OPEN_PATHS = new Set(['/healthz']);
 const BODY_LIMIT = 64 * 1024;
@@ -117,7 +120,7 @@ export function buildAdminApi(options: AdminOptions): FastifyInstance {
     const checked = validateRouteChange(request.body, route, current);
     if (!checked.ok) return reply.code(checked.status).send({ error: checked.error, field: checked.field });
     const result = await options.flags.change(route, checked.change, { create: checked.create });
-    const answer: RouteChangeAnswer = { ...summary(route, result.state), changed: result.changed };
+    const answer: RouteChangeAnswer = { ...summary(route, result.state), changed: result.changed, ...(result.warning ? { warning: result.warning } : {}) };
     return answer;
   });
 

@@ -1,5 +1,5 @@
 import { STAGES, type RouteConfig, type Stage } from '../core/config/types';
-import { impliedPercent, percentFitsStage } from '../core/stage-percent';
+import { impliedPercent, stagePercentConflict } from '../core/stage-percent';
 import type { RouteChange, RouteState } from '../core/state';
 
 export type CheckedChange =
@@ -43,14 +43,8 @@ export function validateRouteChange(body: unknown, route: RouteConfig, current: 
     return bad('body', 'nothing to change: give stage, percent or both');
   }
   const nextStage = (stage as Stage | undefined) ?? current?.stage ?? route.stage;
-  if (percent !== undefined && !percentFitsStage(nextStage, percent as number)) {
-    return {
-      ok: false,
-      status: 409,
-      field: 'percent',
-      error: `route ${route.name} would be in stage ${nextStage}, where ${percent}% has no meaning: use stage canary to send ${percent}% to the new service`,
-    };
-  }
+  const conflict = percent === undefined ? undefined : stagePercentConflict(route.name, nextStage, percent as number);
+  if (conflict) return { ok: false, status: 409, field: 'percent', error: conflict };
   if (!route.service && nextStage !== 'legacy' && nextStage !== 'retired') {
     return { ok: false, status: 409, field: 'stage', error: `route ${route.name} has no new service (no "service" in the configuration): its stage can only be legacy or retired` };
   }

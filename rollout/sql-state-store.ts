@@ -2,6 +2,8 @@ import type { Stage } from '../core/config/types';
 import type { Database, Queryable } from '../core/db/database';
 import type { ChangeResult, InitialRouteState, RouteChange, RouteHistoryEntry, RouteState, StateStore } from '../core/state';
 import { migrate } from './migrations';
+import { StatusError } from '../core/errors';
+import { stagePercentConflict } from '../core/stage-percent';
 
 export const STATE_CHANNEL = 'strangler_route_state';
 
@@ -73,6 +75,9 @@ export class SqlStateStore implements StateStore {
       if (!before) return undefined;
       const to = { stage: change.stage ?? before.stage, percent: change.percent ?? before.percent };
       if (to.stage === before.stage && to.percent === before.percent) return { state: toRouteState(before), changed: false };
+      // The caller checked against the state it had read; another replica may have changed the stage since.
+      const conflict = stagePercentConflict(route, to.stage, to.percent);
+      if (conflict) throw new StatusError(409, 'STRANGLER_ERR_STATE_CONFLICT', conflict);
       const updated = await tx.query<RouteRow>(
         `UPDATE strangler_routes SET stage = $2, percent = $3, version = version + 1, updated_at = now()
          WHERE route = $1 RETURNING route, stage, percent, version, updated_at`,

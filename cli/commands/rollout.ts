@@ -46,6 +46,7 @@ const setCommand: CommandModule<object, SetArgs> = {
       ...(args.create ? { create: true } : {}),
     };
     const updated = await adminRequest<RouteChangeAnswer>(target, 'PUT', `/routes/${encodeURIComponent(args.route)}`, body);
+    if (updated.warning) process.stderr.write(`strangler: warning: ${updated.warning}\n`);
     if (args.json) return printJson(updated);
     const state = `${updated.stage} ${updated.percent}% (version ${updated.version})`;
     // An answer from before `changed` existed counts as a change.

@@ -20,6 +20,8 @@ export const ROLLOUT_STRATEGY = 'flexibleRollout';
 export interface UnleashStrategy {
   id?: string;
   name: string;
+  /** Admin API only: a disabled strategy is not served to clients. */
+  disabled?: boolean;
   parameters?: Record<string, unknown>;
   constraints?: unknown[];
 }

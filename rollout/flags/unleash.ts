@@ -10,6 +10,7 @@ import type { ChangeOptions, FlagProvider, FlagsHealth } from '../../core/flags'
 import type { Logger } from '../../core/logging';
 import type { RouteStateView } from '../../core/route-state-view';
 import type { ChangeResult, RouteChange, RouteHistoryEntry, RouteState, StateStore } from '../../core/state';
+import { stagePercentConflict } from '../../core/stage-percent';
 import { storeCall } from '../../core/store-call';
 import { UnleashAdminApi } from './unleash-admin';
 import {
@@ -54,6 +55,10 @@ export class UnleashFlagProvider implements FlagProvider {
   private source: 'none' | 'bootstrap' | 'unleash' = 'none';
   private unauthorized: string | undefined;
   private unreachableSince: Date | undefined;
+  /** Flags of routes that Unleash's last answer did not have: those routes go to legacy. */
+  private missingFlags: string[] = [];
+  /** What the last failed poll said (refused connection, or the status Unleash answered with). */
+  private lastFailure: string | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private recheckTimer: NodeJS.Timeout | undefined;
   private retryDelayMs: number;
@@ -79,7 +84,7 @@ export class UnleashFlagProvider implements FlagProvider {
     };
     this.errors = new Counter({
       name: 'strangler_flags_errors_total',
-      help: 'Failures reading flags from Unleash: unauthorized (401/403, polling stops until fixed), unreachable, other.',
+      help: 'Failures reading flags from Unleash: unauthorized (401/403, polling stops until fixed), unreachable (no connection), http-error (404, 429 or 5xx: unleash-client backs off).',
       labelNames: ['reason'],
       registers: [registry],
     });
@@ -115,9 +120,11 @@ export class UnleashFlagProvider implements FlagProvider {
     if (this.unauthorized) {
       return { ready: false, reason: `${this.unauthorized}; retrying every ${Math.round(this.retryDelayMs / 1000)} s (PUT /flags/client-token replaces the token)` };
     }
-    if (this.source === 'none') return { ready: false, reason: 'no flags from Unleash yet and no bootstrap file: every route goes to legacy' };
-    if (this.source === 'bootstrap') return { ready: true, reason: 'serving flags from the bootstrap file: Unleash not reached yet' };
-    if (this.unreachableSince) return { ready: true, reason: `Unleash unreachable since ${this.unreachableSince.toISOString()}: serving the last known flags` };
+    const last = this.lastFailure ? ` (last poll: ${this.lastFailure})` : '';
+    if (this.source === 'none') return { ready: false, reason: `no flags from Unleash yet and no bootstrap file: every route goes to legacy${last}` };
+    if (this.source === 'bootstrap') return { ready: true, reason: `serving flags from the bootstrap file: Unleash not reached yet${last}` };
+    if (this.unreachableSince) return { ready: true, reason: `Unleash unreachable since ${this.unreachableSince.toISOString()}: serving the last known flags${last}` };
+    if (this.missingFlags.length > 0) return { ready: true, reason: `no flag ${this.missingFlags.join(', ')} in Unleash (project ${this.options.flags.project}, environment ${this.options.flags.environment}): those routes go to legacy` };
     return { ready: true };
   }
 
@@ -134,19 +141,22 @@ export class UnleashFlagProvider implements FlagProvider {
     if (!this.admin) {
       throw new StatusError(409, 'STRANGLER_ERR_NO_ADMIN_TOKEN', 'flags.adminToken is not configured: change the flag in Unleash itself, or give strangler an admin token');
     }
-    const before = this.states.get(route.name) ?? { route: route.name, stage: 'legacy' as const, percent: 0, version: 0, updatedAt: '' };
-    const target: StageAndPercent = { stage: change.stage ?? before.stage, percent: change.percent ?? before.percent };
-    const changed = await this.writeFlag(this.admin, route, target, options.create === true);
+    const { before, target, changed } = await this.writeFlag(this.admin, route, change, options.create === true);
     const known = this.states.get(route.name);
     if (!changed && known && known.stage === target.stage && known.percent === target.percent) return { state: known, changed };
+    let warning: string | undefined;
     if (changed) {
-      await storeCall(() =>
-        this.options.store.record({ route: route.name, actor: change.actor, reason: change.reason, from: { stage: before.stage, percent: before.percent }, to: target }),
-      );
+      try {
+        await this.options.store.record({ route: route.name, actor: change.actor, reason: change.reason, from: { stage: before.stage, percent: before.percent }, to: target });
+      } catch (err) {
+        // Unleash holds the change already: saying "nothing changed" would be false, and a retry would find nothing to change.
+        warning = `the change is applied in Unleash, but its history entry could not be written (state store: ${(err as Error).message})`;
+        this.options.logger.error({ route: route.name, actor: change.actor, reason: change.reason, from: before, to: target, err: (err as Error).message }, 'route change applied in Unleash; history entry lost');
+      }
     }
     // Long enough for a poll already under way, and for Unleash's own delay in serving the change.
     this.pending.set(route.name, { state: target, until: Date.now() + this.options.flags.refreshMs * 2 + 1500 });
-    return { state: this.setState(route, target), changed };
+    return { state: this.setState(route, target), changed, ...(warning ? { warning } : {}) };
   }
 
   history(route: string, limit: number): Promise<RouteHistoryEntry[]> {
@@ -175,8 +185,12 @@ export class UnleashFlagProvider implements FlagProvider {
     return client.isEnabled(route.flag, stickinessField(route) === 'sessionId' ? { sessionId: value } : { userId: value });
   }
 
-  /** Returns false when Unleash already holds exactly that (enabled state and every strategy parameter): nothing is written. */
-  private async writeFlag(admin: UnleashAdminApi, route: RouteConfig, target: StageAndPercent, create: boolean): Promise<boolean> {
+  /**
+   * Applies `change` to the flag as Unleash holds it now (not as the last poll saw it, nor before any poll):
+   * `before` is read from the flag itself. `changed` is false when Unleash already holds exactly the target
+   * (enabled state and every strategy parameter): then nothing is written.
+   */
+  private async writeFlag(admin: UnleashAdminApi, route: RouteConfig, change: RouteChange, create: boolean): Promise<{ before: StageAndPercent; target: StageAndPercent; changed: boolean }> {
     const { project, environment } = this.options.flags;
     let feature = await admin.getFeature(route.flag);
     if (!feature) {
@@ -188,15 +202,21 @@ export class UnleashFlagProvider implements FlagProvider {
     }
     const env = feature?.environments.find((e) => e.name === environment);
     if (!env) throw new StatusError(409, 'STRANGLER_ERR_UNLEASH_ENVIRONMENT', `flag "${route.flag}" has no environment "${environment}" in Unleash project ${project}`);
+    // Disabled strategies are listed by the Admin API, but clients never see them.
+    const live = env.strategies.filter((s) => s.disabled !== true);
+    const before = stateFromFeature({ name: route.flag, enabled: env.enabled, strategies: live });
+    const target: StageAndPercent = { stage: change.stage ?? before.stage, percent: change.percent ?? before.percent };
+    const conflict = stagePercentConflict(route.name, target.stage, target.percent);
+    if (conflict) throw new StatusError(409, 'STRANGLER_ERR_STATE_CONFLICT', conflict);
     const parameters = rolloutParameters(route, target);
-    const strategy = env.strategies.find((s) => s.name === ROLLOUT_STRATEGY);
+    const strategy = live.find((s) => s.name === ROLLOUT_STRATEGY);
     if (!strategy) {
       if (!create) {
         throw new StatusError(409, 'STRANGLER_ERR_FLAG_STRATEGY', `flag "${route.flag}" has no ${ROLLOUT_STRATEGY} strategy in ${environment} (pass --create to add one)`);
       }
       await admin.addStrategy(route.flag, { name: ROLLOUT_STRATEGY, parameters });
     } else if (env.enabled === enabledFor(target.stage) && Object.entries(parameters).every(([key, value]) => strategy.parameters?.[key] === value)) {
-      return false;
+      return { before, target, changed: false };
     } else {
       await admin.patchStrategy(
         route.flag,
@@ -205,7 +225,7 @@ export class UnleashFlagProvider implements FlagProvider {
       );
     }
     if (env.enabled !== enabledFor(target.stage)) await admin.setEnabled(route.flag, enabledFor(target.stage));
-    return true;
+    return { before, target, changed: true };
   }
 
   /** `onFirstAnswer` runs once, when Unleash first answers (flags, or a refusal of the token). */
@@ -236,6 +256,7 @@ export class UnleashFlagProvider implements FlagProvider {
       if (this.client !== client) return;
       this.unauthorized = undefined;
       this.unreachableSince = undefined;
+      this.lastFailure = undefined;
       this.retryDelayMs = flags.refreshMs;
       if (this.source !== 'unleash') logger.info({ flags: this.options.routes.map((r) => r.flag) }, 'flags synchronised with Unleash');
       this.takeFeatures(client, 'unleash');
@@ -248,7 +269,9 @@ export class UnleashFlagProvider implements FlagProvider {
       settle();
     });
     client.on(UnleashEvents.Unchanged, () => {
-      if (this.client === client) this.unreachableSince = undefined;
+      if (this.client !== client) return;
+      this.unreachableSince = undefined;
+      this.lastFailure = undefined;
     });
     client.on(UnleashEvents.Error, (err: Error) => {
       if (this.client !== client || this.stopped) return;
@@ -258,12 +281,22 @@ export class UnleashFlagProvider implements FlagProvider {
         settle();
         return;
       }
-      this.errors.labels('unreachable').inc();
-      if (!this.unreachableSince) logger.warn({ err: err.message }, 'Unleash unreachable: serving the last known flags');
-      this.unreachableSince ??= new Date();
+      this.pollFailed('unreachable', err.message);
     });
-    // isEnabled before the first data warns on every call; health() already says so once.
-    client.on(UnleashEvents.Warn, () => undefined);
+    client.on(UnleashEvents.Warn, (message: unknown) => {
+      if (this.client !== client || this.stopped) return;
+      // 404, 429 and 5xx come as warnings (unleash-client backs off and polls on): as stale as no answer at all.
+      // Other warnings (isEnabled before the first data, on every call) say nothing health() does not.
+      const status = /responded (?:[A-Z_]+ \()?(\d{3})\b/.exec(String(message))?.[1];
+      if (status) this.pollFailed('http-error', `${status} from ${flags.url}/api/client/features${status === '404' ? ': check flags.url' : ''}`);
+    });
+  }
+
+  private pollFailed(reason: 'unreachable' | 'http-error', what: string): void {
+    this.errors.labels(reason).inc();
+    if (!this.unreachableSince) this.options.logger.warn({ err: what }, 'Unleash unreachable: serving the last known flags');
+    this.unreachableSince ??= new Date();
+    this.lastFailure = what;
   }
 
   private onUnauthorized(status: number): void {
@@ -301,6 +334,7 @@ export class UnleashFlagProvider implements FlagProvider {
   private applyFeatures(features: UnleashFeature[], from: 'bootstrap' | 'unleash'): void {
     if (from === 'unleash' || this.source === 'none') this.source = from;
     const byName = new Map(features.map((f) => [f.name, f]));
+    if (from === 'unleash') this.noteMissingFlags(byName);
     for (const route of this.options.routes) {
       const next = stateFromFeature(byName.get(route.flag));
       const pending = this.pending.get(route.name);
@@ -318,6 +352,19 @@ export class UnleashFlagProvider implements FlagProvider {
         this.options.logger.info({ route: route.name, from: `${before.stage} ${before.percent}%`, to: `${next.stage} ${next.percent}%`, source: from }, 'route state changed in Unleash');
       }
     }
+  }
+
+  /** A flag name with a typo is otherwise silent: its route just stays on legacy. */
+  private noteMissingFlags(byName: Map<string, UnleashFeature>): void {
+    const missing = this.options.routes.filter((route) => !byName.has(route.flag)).map((route) => route.flag);
+    const fresh = missing.filter((flag) => !this.missingFlags.includes(flag));
+    this.missingFlags = missing;
+    if (fresh.length === 0) return;
+    const { project, environment } = this.options.flags;
+    this.options.logger.warn(
+      { flags: fresh, project, environment },
+      'no such flag in Unleash: the route goes to legacy until it exists (strangler rollout set ROUTE PERCENT --create makes it)',
+    );
   }
 
   /** Unleash says something else than a change made here: if it still does when the wait is over, it wins. */

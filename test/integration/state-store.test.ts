@@ -99,6 +99,15 @@ describe.each([
     await unwatch();
   });
 
+  test('a percent is checked against the stage the store holds, not the one the caller last read', async () => {
+    // users is in legacy (another replica may have put it there a moment ago); a caller that last read it in canary sends a percent alone.
+    await expect(store.change('users', { percent: 30, actor: 'b', reason: 'stale' })).rejects.toMatchObject({
+      status: 409,
+      message: 'route users would be in stage legacy, where 30% has no meaning: use stage canary to send 30% to the new service',
+    });
+    expect(await store.get('users')).toMatchObject({ stage: 'legacy', percent: 0 });
+  });
+
   test('the configuration is only the initial state: a restart keeps what operators changed', async () => {
     await store.change('users', { stage: 'live', percent: 100, actor: 'cli:ops', reason: 'cut-over' });
     await store.init([...ROUTES, { route: 'reports', stage: 'legacy', percent: 0 }]);

@@ -17,6 +17,7 @@ import { adminCall, type AdminReply } from '../helpers/admin-call';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres';
 import { CLI, tempDir } from '../helpers/proxy-process';
 import { eventually } from '../helpers/eventually';
+import { HttpFaultRelay } from '../helpers/http-fault-relay';
 import { TcpRelay } from '../helpers/tcp-relay';
 import { startUnleash, type UnleashHandle } from '../helpers/unleash';
 import { startUpstream, unusedPort, type TestUpstream } from '../helpers/upstream';
@@ -309,6 +310,91 @@ describe('failure behaviour', () => {
     } finally {
       await provider.stop();
       await relay.close();
+    }
+  });
+
+  test('Unleash answering 503 is as stale as no answer: degraded, counted, and it recovers', async () => {
+    const relay = await HttpFaultRelay.inFront(unleash.url);
+    const registry = new Registry();
+    const provider = unleashProvider(config({ url: relay.url }).flags as UnleashFlagsConfig, config().routes, pino({ level: 'silent' }), registry);
+    try {
+      await provider.start();
+      expect(provider.health()).toEqual({ ready: true });
+      relay.failing = (path) => (path.startsWith('/api/client/') ? 503 : undefined);
+      await eventually(() => provider.health().reason !== undefined);
+      expect(provider.health()).toMatchObject({ ready: true, reason: expect.stringMatching(/^Unleash unreachable since .*\(last poll: 503 from http:\/\/127\.0\.0\.1:\d+\/api\/client\/features\)$/) });
+      expect(await registry.metrics()).toMatch(/strangler_flags_errors_total\{reason="http-error"\} [1-9]/);
+      expect(await registry.metrics()).toContain('strangler_flags_ready 0');
+      relay.failing = () => undefined;
+      // unleash-client backs off after an error answer: up to 11 refresh intervals.
+      await eventually(() => provider.health().reason === undefined, 10000);
+    } finally {
+      await provider.stop();
+      await relay.close();
+    }
+  });
+
+  test('a flags.url where Unleash does not answer (404) is named at start', async () => {
+    const relay = await HttpFaultRelay.inFront(unleash.url);
+    relay.failing = (path) => (path.startsWith('/api/client/') ? 404 : undefined);
+    const provider = unleashProvider(config({ url: relay.url }).flags as UnleashFlagsConfig, config().routes);
+    try {
+      await provider.start();
+      await eventually(() => /404 from .*: check flags\.url\)$/.test(provider.health().reason ?? ''));
+      expect(provider.health()).toMatchObject({ ready: false, reason: expect.stringMatching(/^no flags from Unleash yet and no bootstrap file: every route goes to legacy \(last poll: 404 from /) });
+    } finally {
+      await provider.stop();
+      await relay.close();
+    }
+  });
+
+  test('a route whose flag Unleash does not have goes to legacy, and the log and readiness say so', async () => {
+    const { logger, lines } = capturedLogger();
+    const routes = config({ routes: ['  - name: nope', '    match: { path: /api/nope }', '    service: orders', '    stickiness: header:x-user-id'].join('\n') }).routes;
+    const provider = unleashProvider(config().flags as UnleashFlagsConfig, routes, logger);
+    try {
+      await provider.start();
+      expect(provider.health()).toEqual({ ready: true, reason: 'no flag strangler.nope in Unleash (project default, environment development): those routes go to legacy' });
+      expect(provider.view.get('nope')).toMatchObject({ stage: 'legacy', percent: 0 });
+      await new Promise((r) => setTimeout(r, REFRESH_MS * 3));
+      expect(lines().filter((l) => l.includes('no such flag in Unleash') && l.includes('strangler.nope'))).toHaveLength(1);
+    } finally {
+      await provider.stop();
+    }
+  });
+
+  test('a change before any poll got through applies to the flag as Unleash holds it; a lost history entry is a warning, not "nothing changed"', async () => {
+    const route = config({ routes: ['  - name: early', '    match: { path: /api/early }', '    service: orders', '    stickiness: header:x-user-id'].join('\n') }).routes[0]!;
+    await unleash.admin.createFlag(route.flag);
+    await unleash.admin.addFlexibleRollout(route.flag, { rollout: 20, stickiness: 'userId', groupId: route.flag });
+    await unleash.admin.enable(route.flag);
+    const relay = await HttpFaultRelay.inFront(unleash.url);
+    relay.failing = (path) => (path.startsWith('/api/client/') ? 503 : undefined);
+    const { relay: pgRelay, url: pgUrl } = await TcpRelay.inFront(database.url);
+    const store = new SqlStateStore(new PostgresDatabase({ url: pgUrl }));
+    const provider = new UnleashFlagProvider({ flags: config({ url: relay.url }).flags as UnleashFlagsConfig, routes: [route], store, registry: new Registry(), logger: pino({ level: 'silent' }), baseDir: dir.path });
+    const env = async () => (await unleash.admin.getFlag(route.flag)).environments.find((e) => e.name === 'development')!;
+    try {
+      await provider.start();
+      expect(provider.health().ready).toBe(false);
+      // Unleash holds canary 20%: a percent alone keeps that stage (it used to be taken for legacy, and the flag turned off).
+      expect(await provider.change(route, { percent: 30, actor: 'test', reason: 'more' })).toMatchObject({ changed: true, state: { stage: 'canary', percent: 30 } });
+      expect(await env()).toMatchObject({ enabled: true, strategies: [expect.objectContaining({ parameters: expect.objectContaining({ rollout: '30', stranglerStage: 'canary' }) })] });
+      expect((await provider.history('early', 1))[0]).toMatchObject({ from: { stage: 'canary', percent: 20 }, to: { stage: 'canary', percent: 30 } });
+      // The flag turned off in Unleash: the route is in legacy there, where a percent means nothing.
+      await unleash.admin.disable(route.flag);
+      await expect(provider.change(route, { percent: 40, actor: 'test', reason: 'x' })).rejects.toThrow(/^route early would be in stage legacy, where 40% has no meaning/);
+      await unleash.admin.enable(route.flag);
+      // The history store is gone: the change is still made in Unleash, and the answer says the entry is lost.
+      await pgRelay.cut();
+      const lost = await provider.change(route, { percent: 45, actor: 'test', reason: 'store down' });
+      expect(lost).toMatchObject({ changed: true, state: { percent: 45 }, warning: expect.stringMatching(/^the change is applied in Unleash, but its history entry could not be written/) });
+      expect((await env()).strategies[0]!.parameters).toMatchObject({ rollout: '45' });
+    } finally {
+      await provider.stop();
+      await store.close().catch(() => undefined);
+      await relay.close();
+      await pgRelay.close();
     }
   });
 
