@@ -73,6 +73,9 @@ export class ProxyServer {
       { maxHeaderSize: config.listen.maxHeaderBytes, requireHostHeader: true, insecureHTTPParser: false },
       (req, res) => this.handle(req, res),
     );
+    this.server.keepAliveTimeout = config.listen.keepAliveTimeoutMs;
+    // Node's headersTimeout must stay above keepAliveTimeout, or an idle connection's next request can be cut.
+    this.server.headersTimeout = Math.max(this.server.headersTimeout, config.listen.keepAliveTimeoutMs + 1000);
     this.server.on('clientError', (err: Error, socket: Duplex) => {
       const reason = answerClientError(err, socket);
       if (reason) options.metrics.rejected.labels(reason).inc();

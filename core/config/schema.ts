@@ -281,7 +281,7 @@ class Fields {
 // The sections of strangler.yaml.
 
 const TOP_KEYS = ['listen', 'admin', 'state', 'flags', 'upstreams', 'routes'];
-const LISTEN_KEYS = ['host', 'port', 'maxHeaderBytes', 'drainTimeoutMs', 'trustedProxies'];
+const LISTEN_KEYS = ['host', 'port', 'maxHeaderBytes', 'drainTimeoutMs', 'keepAliveTimeoutMs', 'trustedProxies'];
 const ADMIN_KEYS = ['host', 'port', 'token'];
 const STATE_KEYS = ['url', 'pollMs', 'keepComparisons', 'keepCountsDays', 'keepMatches'];
 const FLAGS_KEYS = ['provider', 'url', 'clientToken', 'adminToken', 'environment', 'project', 'appName', 'refreshMs', 'bootstrap'];
@@ -361,6 +361,7 @@ function readListen(ck: Checker, f: Fields | undefined): ListenConfig | undefine
     port: f.get('port', ck.integer(0, 65535)) ?? 8080,
     maxHeaderBytes: f.get('maxHeaderBytes', ck.integer(1024, 1048576)) ?? 16384,
     drainTimeoutMs: f.get('drainTimeoutMs', ck.integer(0, 3600000)) ?? 10000,
+    keepAliveTimeoutMs: f.get('keepAliveTimeoutMs', ck.integer(1000, 3600000)) ?? 75000,
     trustedProxies: f.get('trustedProxies', ck.list('IP addresses or CIDR ranges such as [10.0.0.0/8]', proxyRange(ck))) ?? [],
   };
 }

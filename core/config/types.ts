@@ -14,6 +14,11 @@ export interface ListenConfig {
   maxHeaderBytes: number;
   /** How long a graceful stop waits for in-flight requests before closing them. */
   drainTimeoutMs: number;
+  /**
+   * How long an idle client connection stays open. Longer than the load balancer's own idle timeout (60 s on
+   * an AWS ALB), or it reuses a connection the proxy has just closed and answers 502.
+   */
+  keepAliveTimeoutMs: number;
   /** IPs and CIDR ranges of proxies in front whose X-Forwarded-Proto/-Host are kept; from others they are replaced. */
   trustedProxies: string[];
 }

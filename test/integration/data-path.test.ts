@@ -1,6 +1,6 @@
 import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { inRollout } from '../../core/bucketing';
@@ -105,6 +105,28 @@ describe('data path against real upstreams on loopback', () => {
     expect(response).toContain('request path is not acceptable');
     expect(legacy.requests).toHaveLength(0);
     expect(orders.requests).toHaveLength(0);
+  });
+
+  test('an idle client connection stays open for listen.keepAliveTimeoutMs, then the proxy closes it', async () => {
+    const base = testConfig([upstreamConfig('legacy', legacy.url)], []);
+    const local = await startProxyHarness({ ...base, listen: { ...base.listen, keepAliveTimeoutMs: 1500 } });
+    try {
+      const socket = connect(local.port, '127.0.0.1');
+      let answer = '';
+      socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+      const closed = new Promise<number>((resolve) => socket.on('close', () => resolve(performance.now())));
+      socket.write('GET /idle HTTP/1.1\r\nHost: x\r\n\r\n');
+      await eventually(() => answer.includes('\r\n\r\n'));
+      const answeredAt = performance.now();
+      expect(answer).toMatch(/^HTTP\/1\.1 200 /);
+      expect(answer).toMatch(/\r\nkeep-alive: timeout=1\r\n/i);
+      // Node's own default would close it after 5 s; the configured 1.5 s applies (plus node's timer slack).
+      const idleMs = (await closed) - answeredAt;
+      expect(idleMs).toBeGreaterThan(1000);
+      expect(idleMs).toBeLessThan(4500);
+    } finally {
+      await local.close();
+    }
   });
 
   test('X-Forwarded-* are appended or set, Host is the upstream, hop-by-hop headers are stripped both ways', async () => {
