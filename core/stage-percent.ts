@@ -1,5 +1,19 @@
 import type { Stage } from './config/types';
 
+export interface StageAndPercent {
+  stage: Stage;
+  percent: number;
+}
+
+export function sameState(a: StageAndPercent, b: StageAndPercent): boolean {
+  return a.stage === b.stage && a.percent === b.percent;
+}
+
+/** The stage and percent `before` has once `change` is applied: what it leaves out stays as it was. */
+export function afterChange(before: StageAndPercent, change: Partial<StageAndPercent>): StageAndPercent {
+  return { stage: change.stage ?? before.stage, percent: change.percent ?? before.percent };
+}
+
 /**
  * Outside canary the stage sets the share of traffic the new service gets: 0 % in legacy and shadow,
  * 100 % in live and retired. Only canary takes a percentage of its own.

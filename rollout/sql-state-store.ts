@@ -3,7 +3,7 @@ import type { Database, Queryable } from '../core/db/database';
 import type { ChangeResult, InitialRouteState, RouteChange, RouteHistoryEntry, RouteState, StateStore } from '../core/state';
 import { migrate } from './migrations';
 import { StatusError } from '../core/errors';
-import { stagePercentConflict } from '../core/stage-percent';
+import { afterChange, sameState, stagePercentConflict } from '../core/stage-percent';
 
 export const STATE_CHANNEL = 'strangler_route_state';
 
@@ -73,8 +73,8 @@ export class SqlStateStore implements StateStore {
       );
       const before = current.rows[0];
       if (!before) return undefined;
-      const to = { stage: change.stage ?? before.stage, percent: change.percent ?? before.percent };
-      if (to.stage === before.stage && to.percent === before.percent) return { state: toRouteState(before), changed: false };
+      const to = afterChange(before, change);
+      if (sameState(to, before)) return { state: toRouteState(before), changed: false };
       // The caller checked against the state it had read; another replica may have changed the stage since.
       const conflict = stagePercentConflict(route, to.stage, to.percent);
       if (conflict) throw new StatusError(409, 'STRANGLER_ERR_STATE_CONFLICT', conflict);

@@ -534,18 +534,17 @@ function readUpstreamTls(ck: Checker, f: Fields): UpstreamTlsConfig | undefined 
 function upstreamUrl(ck: Checker): Read<string> {
   const origin = 'an http:// or https:// origin such as http://127.0.0.1:3000';
   return ck.text(origin, (value) => {
-    const parts = /^https?:\/\/[^/?#]+(.*)$/i.exec(value);
-    const port = parts ? originPort(value) : undefined;
+    const parts = /^https?:\/\/([^/?#]+)(.*)$/i.exec(value);
+    const port = parts ? originPort(parts[1]!) : undefined;
     if (port !== undefined && !(Number(port) >= 1 && Number(port) <= 65535)) return `must be ${origin}: port ${port} is not from 1 to 65535`;
     if (!parts || !URL.canParse(value)) return `must be ${origin}`;
-    if (parts[1] !== '' && parts[1] !== '/') return `must be ${origin}, without path, query or fragment`;
+    if (parts[2] !== '' && parts[2] !== '/') return `must be ${origin}, without path, query or fragment`;
     return { value: value.endsWith('/') ? value.slice(0, -1) : value };
   });
 }
 
-/** The port written in an http(s) URL's authority (after any user info and IPv6 brackets), as typed. */
-function originPort(url: string): string | undefined {
-  const authority = /^https?:\/\/([^/?#]*)/i.exec(url)?.[1] ?? '';
+/** The port written in a URL's authority (after any user info and IPv6 brackets), as typed. */
+function originPort(authority: string): string | undefined {
   const host = authority.slice(authority.lastIndexOf('@') + 1);
   return /^(?:\[[^\]]*\]|[^:]*):(\d+)$/.exec(host)?.[1];
 }

@@ -1,5 +1,6 @@
 import type { RouteConfig } from '../../core/config/types';
 import { StatusError } from '../../core/errors';
+import { sameState } from '../../core/stage-percent';
 import { storeCall } from '../../core/store-call';
 import type { FlagProvider, FlagsHealth } from '../../core/flags';
 import type { Logger } from '../../core/logging';
@@ -42,7 +43,7 @@ export class EmbeddedFlagProvider implements FlagProvider {
   private sayWhereStateDiffers(): void {
     for (const route of this.routes) {
       const stored = this.view.get(route.name);
-      if (!stored || (stored.stage === route.stage && stored.percent === route.percent)) continue;
+      if (!stored || sameState(stored, route)) continue;
       this.logger.info(
         { route: route.name, applied: `${stored.stage} ${stored.percent}%`, version: stored.version, configured: `${route.stage} ${route.percent}%` },
         'route state from the state store, not the configuration (its stage and percent are the initial state only; strangler rollout set changes it)',

@@ -13,6 +13,7 @@
  * disabling it makes it legacy (or shadow, if that is what the parameter says).
  */
 import type { RouteConfig, Stage } from '../../core/config/types';
+import type { StageAndPercent } from '../../core/stage-percent';
 
 export const STAGE_PARAMETER = 'stranglerStage';
 export const ROLLOUT_STRATEGY = 'flexibleRollout';
@@ -36,10 +37,7 @@ export interface UnleashFeature {
   strategies?: UnleashStrategy[];
 }
 
-export interface StageAndPercent {
-  stage: Stage;
-  percent: number;
-}
+export type { StageAndPercent };
 
 /** The Unleash context field that carries the route's sticky value. */
 export function stickinessField(route: RouteConfig): 'userId' | 'sessionId' | 'random' {

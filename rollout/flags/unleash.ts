@@ -10,7 +10,7 @@ import type { ChangeOptions, FlagProvider, FlagsHealth } from '../../core/flags'
 import type { Logger } from '../../core/logging';
 import type { RouteStateView } from '../../core/route-state-view';
 import type { ChangeResult, RouteChange, RouteHistoryEntry, RouteState, StateStore } from '../../core/state';
-import { stagePercentConflict } from '../../core/stage-percent';
+import { afterChange, sameState, stagePercentConflict } from '../../core/stage-percent';
 import { storeCall } from '../../core/store-call';
 import { UnleashAdminApi } from './unleash-admin';
 import {
@@ -143,7 +143,7 @@ export class UnleashFlagProvider implements FlagProvider {
     }
     const { before, target, changed } = await this.writeFlag(this.admin, route, change, options.create === true);
     const known = this.states.get(route.name);
-    if (!changed && known && known.stage === target.stage && known.percent === target.percent) return { state: known, changed };
+    if (!changed && known && sameState(known, target)) return { state: known, changed };
     let warning: string | undefined;
     if (changed) {
       try {
@@ -205,7 +205,7 @@ export class UnleashFlagProvider implements FlagProvider {
     // Disabled strategies are listed by the Admin API, but clients never see them.
     const live = env.strategies.filter((s) => s.disabled !== true);
     const before = stateFromFeature({ name: route.flag, enabled: env.enabled, strategies: live });
-    const target: StageAndPercent = { stage: change.stage ?? before.stage, percent: change.percent ?? before.percent };
+    const target = afterChange(before, change);
     const conflict = stagePercentConflict(route.name, target.stage, target.percent);
     if (conflict) throw new StatusError(409, 'STRANGLER_ERR_STATE_CONFLICT', conflict);
     const parameters = rolloutParameters(route, target);
@@ -414,8 +414,4 @@ function destroyClient(client: Unleash): void {
 function isFeature(value: unknown): value is UnleashFeature {
   const f = value as UnleashFeature | null;
   return typeof f === 'object' && f !== null && typeof f.name === 'string' && typeof f.enabled === 'boolean';
-}
-
-function sameState(a: StageAndPercent, b: StageAndPercent): boolean {
-  return a.stage === b.stage && a.percent === b.percent;
 }
