@@ -1,6 +1,13 @@
 import type { RouteConfig } from './config/types';
 import type { RouteState } from './state';
 
+/** What an Unleash strategy may look at in a request. */
+export interface FlagRequest {
+  /** The route's sticky value (user or session id); undefined when the request has none, or stickiness is random. */
+  stickyValue: string | undefined;
+  remoteAddress: string | undefined;
+}
+
 /** What the data path reads on every request: the latest known state, never a network call. */
 export interface RouteStateView {
   get(route: string): RouteState | undefined;
@@ -9,6 +16,11 @@ export interface RouteStateView {
    * Unleash's flexibleRollout bucketing, whichever provider holds the flags.
    */
   inRollout(route: RouteConfig, stickyValue: string, percent: number): boolean;
+  /**
+   * For a state with a `flagRule`: whether the flag's own strategies let this request in. Only a provider
+   * whose states can carry a rule (Unleash) has it.
+   */
+  inFlagRule?(route: RouteConfig, request: FlagRequest, percent: number): boolean;
   /** False while the state cannot be trusted to be current; the view keeps serving what it has. */
   readonly ready: boolean;
 }

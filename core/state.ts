@@ -8,6 +8,12 @@ export interface RouteState {
   /** Increases with every change; lets readers tell a newer state from an older one. */
   version: number;
   updatedAt: string;
+  /**
+   * Set when the route's Unleash flag has strategies strangler does not manage (a userWithId, constraints,
+   * several strategies): unleash-client decides each request, and `percent` is only the share the managed
+   * flexibleRollout lets in. Says what else decides, as Unleash shows it.
+   */
+  flagRule?: string;
 }
 
 export interface RouteChange {

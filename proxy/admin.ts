@@ -41,6 +41,8 @@ export interface RouteSummary {
   legacy: string;
   stickiness: string;
   flag: string;
+  /** Set when unleash-client decides each request (the flag has strategies strangler does not manage); `percent` is then the least share. */
+  flagRule: string | null;
 }
 
 /**
@@ -208,11 +210,16 @@ function unknownRoute(reply: FastifyReply, name: string): FastifyReply {
   return reply.code(404).send({ error: `unknown route "${name}"` });
 }
 
+/**
+ * Says what traffic does: a route with a service and no known state (no flags from Unleash yet) goes to
+ * legacy, whatever its configured stage; a route without one follows its configured stage.
+ */
 function summary(route: RouteConfig, state: RouteState | undefined): RouteSummary {
+  const unknown = route.service ? { stage: 'legacy' as const, percent: 0 } : { stage: route.stage, percent: route.percent };
   return {
     name: route.name,
-    stage: state?.stage ?? route.stage,
-    percent: state?.percent ?? route.percent,
+    stage: state?.stage ?? unknown.stage,
+    percent: state?.percent ?? unknown.percent,
     version: state?.version ?? 0,
     updatedAt: state?.updatedAt ?? '',
     match: route.match,
@@ -220,5 +227,6 @@ function summary(route: RouteConfig, state: RouteState | undefined): RouteSummar
     legacy: route.legacy,
     stickiness: route.stickiness.kind === 'random' ? 'random' : `${route.stickiness.kind}:${route.stickiness.name}`,
     flag: route.flag,
+    flagRule: state?.flagRule ?? null,
   };
 }

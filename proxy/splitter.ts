@@ -19,6 +19,7 @@ export function chooseSide(route: RouteConfig, state: RouteState, req: IncomingM
     case 'retired':
       return 'new';
     case 'canary':
+      if (state.flagRule !== undefined && view.inFlagRule) return flagRuleSide(route, state.percent, req, query, view.inFlagRule.bind(view));
       return canarySide(route, state.percent, req, query, view);
   }
 }
@@ -30,6 +31,12 @@ function canarySide(route: RouteConfig, percent: number, req: IncomingMessage, q
   const value = stickyValue(route.stickiness, req, query);
   if (value === undefined) return route.stickyFallback === 'legacy' ? 'legacy' : randomSide(percent);
   return view.inRollout(route, value, percent) ? 'new' : 'legacy';
+}
+
+/** The flag's strategies decide, even at 0 % (a userWithId for QA) and without a sticky value (a constraint on the address). */
+function flagRuleSide(route: RouteConfig, percent: number, req: IncomingMessage, query: string, inFlagRule: NonNullable<RouteStateView['inFlagRule']>): Side {
+  const value = route.stickiness.kind === 'random' ? undefined : stickyValue(route.stickiness, req, query);
+  return inFlagRule(route, { stickyValue: value, remoteAddress: req.socket.remoteAddress }, percent) ? 'new' : 'legacy';
 }
 
 function randomSide(percent: number): Side {

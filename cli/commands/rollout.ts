@@ -5,6 +5,7 @@ import type { RouteHistoryEntry } from '../../core/state';
 import type { RouteChangeAnswer, RouteSummary } from '../../proxy/admin';
 import { adminRequest, resolveAdminTarget } from '../admin-client';
 import { CliError, printJson, printLines, table } from '../output';
+import { shareText } from '../route-share';
 import { numberFlag, withAdminFlags, type AdminArgs } from './common';
 
 interface RouteArgs extends AdminArgs {
@@ -48,7 +49,7 @@ const setCommand: CommandModule<object, SetArgs> = {
     const updated = await adminRequest<RouteChangeAnswer>(target, 'PUT', `/routes/${encodeURIComponent(args.route)}`, body);
     if (updated.warning) process.stderr.write(`strangler: warning: ${updated.warning}\n`);
     if (args.json) return printJson(updated);
-    const state = `${updated.stage} ${updated.percent}% (version ${updated.version})`;
+    const state = `${updated.stage} ${shareText(updated)} (version ${updated.version})`;
     // An answer from before `changed` existed counts as a change.
     printLines([updated.changed === false ? `${updated.name}: already ${state}; nothing changed, nothing recorded` : `${updated.name}: ${state}`]);
   },
@@ -68,7 +69,7 @@ const getCommand: CommandModule<object, RouteArgs> = {
     printLines([
       `route:      ${route.name}`,
       `stage:      ${route.stage}`,
-      `percent:    ${route.percent}%`,
+      `percent:    ${shareText(route)}${route.flagRule ? ` (unleash-client decides each request: ${route.flagRule})` : ''}`,
       `match:      ${route.match.path}${route.match.methods ? ` [${route.match.methods.join(', ')}]` : ''}`,
       `service:    ${route.service ?? '-'} (legacy: ${route.legacy})`,
       `stickiness: ${route.stickiness}`,

@@ -3,6 +3,7 @@ import type { RouteSummary } from '../../proxy/admin';
 import { UNMATCHED_ROUTE } from '../../proxy/metrics';
 import { adminRequest, resolveAdminTarget, type AdminTarget } from '../admin-client';
 import { printJson, printLines, table } from '../output';
+import { flagRuleLine, shareText } from '../route-share';
 import { trafficBetween, type RouteTraffic } from '../traffic';
 import { numberFlag, withAdminFlags, type AdminArgs } from './common';
 
@@ -34,6 +35,7 @@ export interface StatusRow {
   name: string;
   stage: string;
   percent: number;
+  flagRule?: string | null;
   /** null: not measured (`--window 0`). */
   traffic: RouteTraffic | null;
 }
@@ -43,12 +45,15 @@ export const UNMATCHED_ROW = '(no route)';
 
 /**
  * The text table; RETIRED REQ/S is what the proxy answered itself (metric target `none`): a retired route's
- * 410s and redirects. When traffic was measured, a last row shows the requests no route matched.
+ * 410s and redirects. When traffic was measured, a last row shows the requests no route matched. Routes whose
+ * Unleash flag decides each request show their least share (`≥10%`), and a line under the table says why.
  */
 export function statusTable(rows: StatusRow[], unmatched: RouteTraffic | null = null): string[] {
-  const cells = rows.map((r) => [r.name, r.stage, `${r.percent}%`, ...trafficCells(r.traffic)]);
+  const cells = rows.map((r) => [r.name, r.stage, shareText(r), ...trafficCells(r.traffic)]);
   if (unmatched) cells.push([UNMATCHED_ROW, '-', '-', ...trafficCells(unmatched)]);
-  return table(['ROUTE', 'STAGE', 'PERCENT', 'LEGACY REQ/S', 'LEGACY ERR', 'NEW REQ/S', 'NEW ERR', 'RETIRED REQ/S'], cells, NUMERIC_COLUMNS);
+  const lines = table(['ROUTE', 'STAGE', 'PERCENT', 'LEGACY REQ/S', 'LEGACY ERR', 'NEW REQ/S', 'NEW ERR', 'RETIRED REQ/S'], cells, NUMERIC_COLUMNS);
+  const rules = rows.map(flagRuleLine).filter((line): line is string => line !== undefined);
+  return rules.length > 0 ? [...lines, '', ...rules] : lines;
 }
 
 const NUMERIC_COLUMNS = new Set([2, 3, 4, 5, 6, 7]);

@@ -10,6 +10,8 @@ export interface AdminEnvironment {
 export interface AdminFeature {
   name: string;
   environments: AdminEnvironment[];
+  /** Parent flags (Unleash 5.7+). */
+  dependencies?: unknown[];
 }
 
 export interface UnleashAdminOptions {

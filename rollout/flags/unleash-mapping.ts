@@ -11,6 +11,11 @@
  * Other Unleash clients reading the flag see exactly who is on the new service. A change made in
  * Unleash wins over the parameter: enabling the flag makes the route canary (or live at 100 %),
  * disabling it makes it legacy (or shadow, if that is what the parameter says).
+ *
+ * strangler manages one flexibleRollout without constraints or segments. A flag with more than that (a
+ * userWithId for QA, constraints, several strategies, a parent flag) cannot be told as a percentage: the
+ * route is then a canary with a `flagRule`, and unleash-client decides each request. Its percent is the
+ * share the managed strategy lets in, the least the new service gets.
  */
 import type { RouteConfig, Stage } from '../../core/config/types';
 import type { StageAndPercent } from '../../core/stage-percent';
@@ -25,6 +30,8 @@ export interface UnleashStrategy {
   disabled?: boolean;
   parameters?: Record<string, unknown>;
   constraints?: unknown[];
+  /** Segment ids: each adds its constraints. */
+  segments?: unknown[];
 }
 
 export interface UnleashFeature {
@@ -35,9 +42,16 @@ export interface UnleashFeature {
   description?: string;
   stale?: boolean;
   strategies?: UnleashStrategy[];
+  /** Parent flags this one depends on. */
+  dependencies?: unknown[];
 }
 
 export type { StageAndPercent };
+
+/** A route's state as a flag says it; `flagRule` describes the strategies when unleash-client must decide each request. */
+export interface FlagState extends StageAndPercent {
+  flagRule?: string;
+}
 
 /** The Unleash context field that carries the route's sticky value. */
 export function stickinessField(route: RouteConfig): 'userId' | 'sessionId' | 'random' {
@@ -64,16 +78,66 @@ export function enabledFor(stage: Stage): boolean {
   return stage === 'canary' || stage === 'live' || stage === 'retired';
 }
 
-export function stateFromFeature(feature: UnleashFeature | undefined): StageAndPercent {
+export function stateFromFeature(feature: UnleashFeature | undefined): FlagState {
   if (!feature) return { stage: 'legacy', percent: 0 };
-  const strategy = feature.strategies?.find((s) => s.name === ROLLOUT_STRATEGY);
-  const declared = strategy?.parameters?.[STAGE_PARAMETER];
+  const strategies = feature.strategies ?? [];
+  const managed = managedStrategy(strategies);
+  const declared = managed?.parameters?.[STAGE_PARAMETER];
   if (!feature.enabled) return { stage: declared === 'shadow' ? 'shadow' : 'legacy', percent: 0 };
-  // Enabled without a flexibleRollout strategy: Unleash's default strategy, everyone is in.
-  const rollout = strategy ? clampPercent(strategy.parameters?.rollout) : 100;
+  const managedShare = managed ? clampPercent(managed.parameters?.rollout) : 0;
+  const rule = flagRule(feature, managed, managedShare);
+  if (rule) return { stage: 'canary', percent: managedShare, flagRule: rule };
+  // No strategy, or Unleash's default strategy: everyone is in.
+  const rollout = managed && strategies.length === 1 ? managedShare : 100;
   if (rollout === 100 && (declared === 'retired' || declared === 'live')) return { stage: declared, percent: 100 };
   if (rollout === 100 && declared !== 'canary') return { stage: 'live', percent: 100 };
   return { stage: 'canary', percent: rollout };
+}
+
+/** The strategy strangler writes: the first flexibleRollout that no constraint or segment narrows. */
+export function managedStrategy<S extends UnleashStrategy>(strategies: readonly S[]): S | undefined {
+  return strategies.find((s) => s.name === ROLLOUT_STRATEGY && !narrowed(s));
+}
+
+/**
+ * Undefined when the share is exactly what the managed strategy says (or everyone is in); otherwise what
+ * else decides, as an engineer reads it in Unleash: `userWithId (2 users), flexibleRollout 10% with 1 constraint`.
+ */
+function flagRule(feature: UnleashFeature, managed: UnleashStrategy | undefined, managedShare: number): string | undefined {
+  const strategies = feature.strategies ?? [];
+  const parents = feature.dependencies ?? [];
+  if (parents.length === 0) {
+    const everyone = strategies.length === 0 || strategies.some((s) => s.name === 'default' && !narrowed(s)) || (managed !== undefined && managedShare === 100);
+    if (everyone || (strategies.length === 1 && strategies[0] === managed)) return undefined;
+  }
+  const parts = strategies.map(describeStrategy);
+  if (parents.length > 0) parts.push(`depends on ${parents.map(parentName).join(', ')}`);
+  return parts.join(', ');
+}
+
+function narrowed(strategy: UnleashStrategy): boolean {
+  return (strategy.constraints?.length ?? 0) > 0 || (strategy.segments?.length ?? 0) > 0;
+}
+
+function describeStrategy(strategy: UnleashStrategy): string {
+  let text = strategy.name;
+  if (strategy.name === ROLLOUT_STRATEGY) text += ` ${clampPercent(strategy.parameters?.rollout)}%`;
+  const userIds = strategy.parameters?.userIds;
+  if (strategy.name === 'userWithId' && typeof userIds === 'string') text += ` (${plural(userIds.split(',').filter((id) => id.trim() !== '').length, 'user')})`;
+  const conditions = [
+    strategy.constraints?.length ? plural(strategy.constraints.length, 'constraint') : '',
+    strategy.segments?.length ? plural(strategy.segments.length, 'segment') : '',
+  ].filter((c) => c !== '');
+  return conditions.length > 0 ? `${text} with ${conditions.join(' and ')}` : text;
+}
+
+function parentName(parent: unknown): string {
+  const name = (parent as { feature?: unknown } | null)?.feature;
+  return typeof name === 'string' ? name : 'another flag';
+}
+
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
 /** A flag as Unleash's client API would serve it, for bootstrap files made without an Unleash server. */

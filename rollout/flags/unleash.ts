@@ -8,7 +8,7 @@ import type { RouteConfig, UnleashFlagsConfig } from '../../core/config/types';
 import { StatusError, StranglerError } from '../../core/errors';
 import type { ChangeOptions, FlagProvider, FlagsHealth } from '../../core/flags';
 import type { Logger } from '../../core/logging';
-import type { RouteStateView } from '../../core/route-state-view';
+import type { FlagRequest, RouteStateView } from '../../core/route-state-view';
 import type { ChangeResult, RouteChange, RouteHistoryEntry, RouteState, StateStore } from '../../core/state';
 import { afterChange, sameState, stagePercentConflict } from '../../core/stage-percent';
 import { storeCall } from '../../core/store-call';
@@ -16,9 +16,11 @@ import { UnleashAdminApi } from './unleash-admin';
 import {
   ROLLOUT_STRATEGY,
   enabledFor,
+  managedStrategy,
   rolloutParameters,
   stateFromFeature,
   stickinessField,
+  type FlagState,
   type StageAndPercent,
   type UnleashFeature,
 } from './unleash-mapping';
@@ -63,7 +65,7 @@ export class UnleashFlagProvider implements FlagProvider {
   private recheckTimer: NodeJS.Timeout | undefined;
   private retryDelayMs: number;
   /** Changes made through this process, kept until Unleash's answers show them (a poll may be older). */
-  private readonly pending = new Map<string, { state: StageAndPercent; until: number }>();
+  private readonly pending = new Map<string, { state: FlagState; until: number }>();
   private stopped = false;
   private readonly errors: Counter<'reason'>;
 
@@ -78,6 +80,7 @@ export class UnleashFlagProvider implements FlagProvider {
     this.view = {
       get: (route) => this.states.get(route),
       inRollout: (route, value, percent) => this.inRollout(route, value, percent),
+      inFlagRule: (route, request, percent) => this.inFlagRule(route, request, percent),
       get ready() {
         return provider.health().ready;
       },
@@ -141,22 +144,22 @@ export class UnleashFlagProvider implements FlagProvider {
     if (!this.admin) {
       throw new StatusError(409, 'STRANGLER_ERR_NO_ADMIN_TOKEN', 'flags.adminToken is not configured: change the flag in Unleash itself, or give strangler an admin token');
     }
-    const { before, target, changed } = await this.writeFlag(this.admin, route, change, options.create === true);
+    const { before, target, after, changed } = await this.writeFlag(this.admin, route, change, options.create === true);
     const known = this.states.get(route.name);
-    if (!changed && known && sameState(known, target)) return { state: known, changed };
-    let warning: string | undefined;
+    const warnings = [servedOtherwise(route, target, after)].filter((w): w is string => w !== undefined);
+    if (!changed && known && sameFlagState(known, after)) return { state: known, changed, ...joinWarnings(warnings) };
     if (changed) {
       try {
-        await this.options.store.record({ route: route.name, actor: change.actor, reason: change.reason, from: { stage: before.stage, percent: before.percent }, to: target });
+        await this.options.store.record({ route: route.name, actor: change.actor, reason: change.reason, from: { stage: before.stage, percent: before.percent }, to: { stage: after.stage, percent: after.percent } });
       } catch (err) {
         // Unleash holds the change already: saying "nothing changed" would be false, and a retry would find nothing to change.
-        warning = `the change is applied in Unleash, but its history entry could not be written (state store: ${(err as Error).message})`;
-        this.options.logger.error({ route: route.name, actor: change.actor, reason: change.reason, from: before, to: target, err: (err as Error).message }, 'route change applied in Unleash; history entry lost');
+        warnings.push(`the change is applied in Unleash, but its history entry could not be written (state store: ${(err as Error).message})`);
+        this.options.logger.error({ route: route.name, actor: change.actor, reason: change.reason, from: before, to: after, err: (err as Error).message }, 'route change applied in Unleash; history entry lost');
       }
     }
     // Long enough for a poll already under way, and for Unleash's own delay in serving the change.
-    this.pending.set(route.name, { state: target, until: Date.now() + this.options.flags.refreshMs * 2 + 1500 });
-    return { state: this.setState(route, target), changed, ...(warning ? { warning } : {}) };
+    this.pending.set(route.name, { state: after, until: Date.now() + this.options.flags.refreshMs * 2 + 1500 });
+    return { state: this.setState(route, after), changed, ...joinWarnings(warnings) };
   }
 
   history(route: string, limit: number): Promise<RouteHistoryEntry[]> {
@@ -180,9 +183,21 @@ export class UnleashFlagProvider implements FlagProvider {
    * change made here has not come back from Unleash yet, the same bucketing decides in-process.
    */
   private inRollout(route: RouteConfig, value: string, percent: number): boolean {
-    const client = this.client;
-    if (!client || !this.clientHasFlags || this.pending.has(route.name)) return routeInRollout(route, value, percent);
-    return client.isEnabled(route.flag, stickinessField(route) === 'sessionId' ? { sessionId: value } : { userId: value });
+    const client = this.decidingClient(route);
+    if (!client) return routeInRollout(route, value, percent);
+    return client.isEnabled(route.flag, flagContext(route, { stickyValue: value, remoteAddress: undefined }));
+  }
+
+  /** Until unleash-client holds the flag as we know it, only the share the managed strategy lets in is certain. */
+  private inFlagRule(route: RouteConfig, request: FlagRequest, percent: number): boolean {
+    const client = this.decidingClient(route);
+    if (!client) return request.stickyValue !== undefined && routeInRollout(route, request.stickyValue, percent);
+    return client.isEnabled(route.flag, flagContext(route, request));
+  }
+
+  /** The client, when it holds the route's flag as we know it: it has had flags, and no change made here is on its way. */
+  private decidingClient(route: RouteConfig): Unleash | undefined {
+    return this.clientHasFlags && !this.pending.has(route.name) ? this.client : undefined;
   }
 
   /**
@@ -190,7 +205,12 @@ export class UnleashFlagProvider implements FlagProvider {
    * `before` is read from the flag itself. `changed` is false when Unleash already holds exactly the target
    * (enabled state and every strategy parameter): then nothing is written.
    */
-  private async writeFlag(admin: UnleashAdminApi, route: RouteConfig, change: RouteChange, create: boolean): Promise<{ before: StageAndPercent; target: StageAndPercent; changed: boolean }> {
+  private async writeFlag(
+    admin: UnleashAdminApi,
+    route: RouteConfig,
+    change: RouteChange,
+    create: boolean,
+  ): Promise<{ before: FlagState; target: StageAndPercent; after: FlagState; changed: boolean }> {
     const { project, environment } = this.options.flags;
     let feature = await admin.getFeature(route.flag);
     if (!feature) {
@@ -209,14 +229,16 @@ export class UnleashFlagProvider implements FlagProvider {
     const conflict = stagePercentConflict(route.name, target.stage, target.percent);
     if (conflict) throw new StatusError(409, 'STRANGLER_ERR_STATE_CONFLICT', conflict);
     const parameters = rolloutParameters(route, target);
-    const strategy = live.find((s) => s.name === ROLLOUT_STRATEGY);
+    const strategy = managedStrategy(live);
+    const others = live.filter((s) => s !== strategy);
+    const after = stateFromFeature({ name: route.flag, enabled: enabledFor(target.stage), strategies: [{ name: ROLLOUT_STRATEGY, parameters }, ...others], dependencies: feature?.dependencies });
     if (!strategy) {
       if (!create) {
-        throw new StatusError(409, 'STRANGLER_ERR_FLAG_STRATEGY', `flag "${route.flag}" has no ${ROLLOUT_STRATEGY} strategy in ${environment} (pass --create to add one)`);
+        throw new StatusError(409, 'STRANGLER_ERR_FLAG_STRATEGY', `flag "${route.flag}" has no ${ROLLOUT_STRATEGY} strategy without constraints or segments in ${environment} (pass --create to add one)`);
       }
       await admin.addStrategy(route.flag, { name: ROLLOUT_STRATEGY, parameters });
     } else if (env.enabled === enabledFor(target.stage) && Object.entries(parameters).every(([key, value]) => strategy.parameters?.[key] === value)) {
-      return { before, target, changed: false };
+      return { before, target, after, changed: false };
     } else {
       await admin.patchStrategy(
         route.flag,
@@ -225,7 +247,7 @@ export class UnleashFlagProvider implements FlagProvider {
       );
     }
     if (env.enabled !== enabledFor(target.stage)) await admin.setEnabled(route.flag, enabledFor(target.stage));
-    return { before, target, changed: true };
+    return { before, target, after, changed: true };
   }
 
   /** `onFirstAnswer` runs once, when Unleash first answers (flags, or a refusal of the token). */
@@ -346,10 +368,15 @@ export class UnleashFlagProvider implements FlagProvider {
         } else this.pending.delete(route.name);
       }
       const before = this.states.get(route.name);
-      if (before && sameState(before, next)) continue;
+      if (before && sameFlagState(before, next)) continue;
       this.setState(route, next);
       if (before) {
-        this.options.logger.info({ route: route.name, from: `${before.stage} ${before.percent}%`, to: `${next.stage} ${next.percent}%`, source: from }, 'route state changed in Unleash');
+        this.options.logger.info(
+          { route: route.name, from: describeState(before), to: describeState(next), source: from },
+          'route state changed in Unleash',
+        );
+      } else if (next.flagRule) {
+        this.options.logger.info({ route: route.name, state: describeState(next), source: from }, 'unleash-client decides this route per request: its flag has strategies strangler does not manage');
       }
     }
   }
@@ -377,7 +404,7 @@ export class UnleashFlagProvider implements FlagProvider {
     this.recheckTimer.unref();
   }
 
-  private setState(route: RouteConfig, next: StageAndPercent): RouteState {
+  private setState(route: RouteConfig, next: FlagState): RouteState {
     const before = this.states.get(route.name);
     const state: RouteState = { route: route.name, ...next, version: (before?.version ?? 0) + 1, updatedAt: new Date().toISOString() };
     this.states.set(route.name, state);
@@ -409,6 +436,34 @@ export class UnleashFlagProvider implements FlagProvider {
 function destroyClient(client: Unleash): void {
   client.destroy();
   (client as unknown as { repository?: EventEmitter }).repository?.on('error', () => undefined);
+}
+
+function flagContext(route: RouteConfig, request: FlagRequest): Record<string, string> {
+  const context: Record<string, string> = {};
+  if (request.stickyValue !== undefined) context[stickinessField(route) === 'sessionId' ? 'sessionId' : 'userId'] = request.stickyValue;
+  if (request.remoteAddress !== undefined) context.remoteAddress = request.remoteAddress;
+  return context;
+}
+
+function sameFlagState(a: FlagState, b: FlagState): boolean {
+  return sameState(a, b) && a.flagRule === b.flagRule;
+}
+
+function describeState(state: FlagState): string {
+  return state.flagRule ? `${state.stage} ≥${state.percent}% (unleash-client decides: ${state.flagRule})` : `${state.stage} ${state.percent}%`;
+}
+
+/** What an operator must hear when the flag's other strategies make Unleash serve something else than what was set. */
+function servedOtherwise(route: RouteConfig, target: StageAndPercent, after: FlagState): string | undefined {
+  if (after.flagRule) {
+    return `flag "${route.flag}" has strategies strangler does not manage (${after.flagRule}): unleash-client decides each request, and the new service gets at least ${after.percent}%`;
+  }
+  if (!sameState(target, after)) return `flag "${route.flag}" has other strategies that let everyone in: Unleash serves ${after.stage} ${after.percent}%, not ${target.stage} ${target.percent}%`;
+  return undefined;
+}
+
+function joinWarnings(warnings: string[]): { warning?: string } {
+  return warnings.length > 0 ? { warning: warnings.join('; ') } : {};
 }
 
 function isFeature(value: unknown): value is UnleashFeature {

@@ -211,6 +211,83 @@ describe('rollout through Unleash: create, set, get round-trip, and changes made
   });
 });
 
+describe('a flag with strategies strangler does not manage: unleash-client decides each request', () => {
+  const FLAG = 'strangler.qa-first';
+  let proxy: RunningProxy;
+  let flags: string[];
+
+  beforeAll(async () => {
+    // The usual "QA first" in Unleash: strangler's flexibleRollout at 0 %, plus a strategy for the testers by id.
+    await unleash.admin.createFlag(FLAG);
+    await unleash.admin.addFlexibleRollout(FLAG, { rollout: 0, stickiness: 'userId', extraParameters: { stranglerStage: 'canary' } });
+    await unleash.admin.addFlexibleRollout(FLAG, { rollout: 100, stickiness: 'userId', constraints: [{ contextName: 'userId', operator: 'IN', values: ['qa-1', 'qa-2'] }] });
+    await unleash.admin.enable(FLAG);
+    const routes = ['  - name: orders', '    match: { path: /api/orders }', '    service: orders', '    stickiness: header:x-user-id', `    flag: ${FLAG}`].join('\n');
+    proxy = await startProxy(config({ routes, appName: 'strangler-qa-first' }), pino({ level: 'silent' }));
+    flags = ['--admin', `http://127.0.0.1:${proxy.adminAddress.port}`, '--token', ADMIN];
+    // Unleash serves a new flag to clients a moment after it is made.
+    await eventually(async () => (await admin(proxy, 'GET', '/routes/orders')).json.flagRule !== null);
+  });
+
+  afterAll(async () => {
+    await proxy?.stop();
+  });
+
+  test('the testers reach the new service and nobody else does: not a cut-over to 100 %', async () => {
+    expect(await servedBy(proxy, 'qa-1')).toBe('orders');
+    expect(await servedBy(proxy, 'qa-2')).toBe('orders');
+    for (const user of USERS.slice(0, 40)) expect([user, await servedBy(proxy, user)]).toEqual([user, 'legacy']);
+    const anonymous = await fetch(`http://127.0.0.1:${proxy.proxyAddress.port}/api/orders`);
+    expect(((await anonymous.json()) as { servedBy: string }).servedBy).toBe('legacy');
+    const route = (await admin(proxy, 'GET', '/routes/orders')).json;
+    expect(route).toMatchObject({ stage: 'canary', percent: 0, flagRule: 'flexibleRollout 0%, flexibleRollout 100% with 1 constraint' });
+  });
+
+  test('status and rollout get show the least share and what decides', async () => {
+    const status = await cli(['status', '--window', '0', ...flags]);
+    expect(status.stdout).toMatch(/^orders +canary +≥0% /m);
+    expect(status.stdout).toContain('\norders: unleash-client decides each request (the flag\'s strategies: flexibleRollout 0%, flexibleRollout 100% with 1 constraint)\n');
+    const get = await cli(['rollout', 'get', 'orders', ...flags]);
+    expect(get.stdout).toContain('percent:    ≥0% (unleash-client decides each request: flexibleRollout 0%, flexibleRollout 100% with 1 constraint)\n');
+  });
+
+  test('rollout set changes only strangler\'s strategy, keeps the testers, and warns that the share is a least', async () => {
+    const set = await cli(['rollout', 'set', 'orders', '20', '--reason', 'widen', ...flags]);
+    expect(set.status).toBe(0);
+    expect(set.stderr).toBe(
+      `strangler: warning: flag "${FLAG}" has strategies strangler does not manage (flexibleRollout 20%, flexibleRollout 100% with 1 constraint): unleash-client decides each request, and the new service gets at least 20%\n`,
+    );
+    expect(set.stdout).toMatch(/^orders: canary ≥20% \(version \d+\)\n$/);
+    const env = (await unleash.admin.getFlag(FLAG)).environments.find((e) => e.name === 'development')!;
+    expect(env.strategies[1]!.constraints).toEqual([expect.objectContaining({ contextName: 'userId', values: ['qa-1', 'qa-2'] })]);
+    expect(env.strategies.map((s) => [s.name, s.parameters])).toEqual([
+      ['flexibleRollout', expect.objectContaining({ rollout: '20', stranglerStage: 'canary' })],
+      ['flexibleRollout', expect.objectContaining({ rollout: '100' })],
+    ]);
+    await eventually(async () => (await admin(proxy, 'GET', '/routes/orders')).json.percent === 20 && (await servedBy(proxy, 'qa-1')) === 'orders');
+    for (const user of USERS.slice(0, 40)) expect([user, await servedBy(proxy, user)]).toEqual([user, inRollout(user, FLAG, 20) ? 'orders' : 'legacy']);
+  });
+
+  test('a constraint on the client address is evaluated with the address the request came from', async () => {
+    await unleash.admin.addStrategy(FLAG, { name: 'default', parameters: {}, constraints: [{ contextName: 'remoteAddress', operator: 'IN', values: ['127.0.0.1'] }] });
+    await eventually(async () => String((await admin(proxy, 'GET', '/routes/orders')).json.flagRule).endsWith('default with 1 constraint'));
+    expect((await admin(proxy, 'GET', '/routes/orders')).json).toMatchObject({ stage: 'canary', percent: 20 });
+    // Every request here comes from 127.0.0.1: everyone is in, those without a user id too.
+    for (const user of USERS.slice(0, 20)) expect([user, await servedBy(proxy, user)]).toEqual([user, 'orders']);
+    const anonymous = await fetch(`http://127.0.0.1:${proxy.proxyAddress.port}/api/orders`);
+    expect(((await anonymous.json()) as { servedBy: string }).servedBy).toBe('orders');
+  });
+
+  test('switching the flag off sends everyone, testers too, to legacy', async () => {
+    const set = await cli(['rollout', 'set', 'orders', '0', '--stage', 'legacy', '--reason', 'stop', ...flags]);
+    expect(set.stderr).toBe('');
+    expect(set.stdout).toMatch(/^orders: legacy 0% /);
+    await eventually(async () => (await servedBy(proxy, 'qa-1')) === 'legacy');
+    for (const user of USERS.slice(0, 20)) expect([user, await servedBy(proxy, user)]).toEqual([user, 'legacy']);
+    expect((await admin(proxy, 'GET', '/routes/orders')).json).toMatchObject({ stage: 'legacy', percent: 0, flagRule: null });
+  });
+});
+
 describe('parity: the embedded provider and the Unleash provider send every user to the same side', () => {
   test('10,000 ids, ASCII and not, at three percentages', async () => {
     const route: RouteConfig = {
@@ -258,13 +335,16 @@ function unleashProvider(flags: UnleashFlagsConfig, routes: RouteConfig[], logge
 }
 
 describe('failure behaviour', () => {
-  test('Unleash unreachable at start and no bootstrap: everything to legacy, not ready', async () => {
-    const proxy = await startProxy(config({ url: `http://127.0.0.1:${await unusedPort()}` }), pino({ level: 'silent' }));
+  test('Unleash unreachable at start and no bootstrap: everything to legacy, not ready, and the route says legacy', async () => {
+    const routes = ['  - name: orders', '    match: { path: /api/orders }', '    service: orders', '    stickiness: header:x-user-id', '    stage: canary', '    percent: 50'].join('\n');
+    const proxy = await startProxy(config({ url: `http://127.0.0.1:${await unusedPort()}`, routes }), pino({ level: 'silent' }));
     try {
       const ready = await admin(proxy, 'GET', '/readyz');
       expect(ready.status).toBe(503);
       expect(ready.json).toMatchObject({ ready: false, provider: 'unleash', reason: expect.stringContaining('every route goes to legacy') });
       for (const user of USERS.slice(0, 30)) expect(await servedBy(proxy, user)).toBe('legacy');
+      // What traffic does, not the configuration's canary 50 %.
+      expect((await admin(proxy, 'GET', '/routes/orders')).json).toMatchObject({ stage: 'legacy', percent: 0, version: 0 });
     } finally {
       await proxy.stop();
     }

@@ -39,6 +39,32 @@ describe('route state ⇄ Unleash flag', () => {
     expect(stateFromFeature(feature(true))).toEqual({ stage: 'live', percent: 100 });
   });
 
+  describe('strategies strangler does not manage: unleash-client decides, the percent is the least share', () => {
+    const managed = { name: 'flexibleRollout', parameters: { rollout: '10', stickiness: 'userId', groupId: 'strangler.orders', stranglerStage: 'canary' }, constraints: [] };
+    const qa = { name: 'flexibleRollout', parameters: { rollout: '100', stickiness: 'userId' }, constraints: [{ contextName: 'userId', operator: 'IN', values: ['qa-1'] }] };
+    const flag = (strategies: UnleashFeature['strategies'], extra: Partial<UnleashFeature> = {}): UnleashFeature => ({ name: 'strangler.orders', enabled: true, strategies, ...extra });
+
+    test('only the testers: not a cut-over to live 100 %', () => {
+      expect(stateFromFeature(flag([qa]))).toEqual({ stage: 'canary', percent: 0, flagRule: 'flexibleRollout 100% with 1 constraint' });
+      expect(stateFromFeature(flag([{ name: 'userWithId', parameters: { userIds: 'qa-1, qa-2,' } }]))).toEqual({ stage: 'canary', percent: 0, flagRule: 'userWithId (2 users)' });
+      expect(stateFromFeature(flag([{ name: 'default', constraints: [{}], segments: [1, 2] }]))).toEqual({ stage: 'canary', percent: 0, flagRule: 'default with 1 constraint and 2 segments' });
+    });
+
+    test("strangler's share plus the testers: the managed strategy gives the percent, whatever its position", () => {
+      expect(stateFromFeature(flag([qa, managed]))).toEqual({ stage: 'canary', percent: 10, flagRule: 'flexibleRollout 100% with 1 constraint, flexibleRollout 10%' });
+    });
+
+    test('a parent flag decides too', () => {
+      expect(stateFromFeature(flag([managed], { dependencies: [{ feature: 'checkout.v2', enabled: true }] }))).toEqual({ stage: 'canary', percent: 10, flagRule: 'flexibleRollout 10%, depends on checkout.v2' });
+    });
+
+    test('anything that lets everyone in is everyone, and a disabled flag is nobody: no rule', () => {
+      expect(stateFromFeature(flag([qa, { name: 'default', parameters: {} }]))).toEqual({ stage: 'live', percent: 100 });
+      expect(stateFromFeature(flag([qa, { ...managed, parameters: { ...managed.parameters, rollout: '100', stranglerStage: 'live' } }]))).toEqual({ stage: 'live', percent: 100 });
+      expect(stateFromFeature(flag([qa, managed], { enabled: false }))).toEqual({ stage: 'legacy', percent: 0 });
+    });
+  });
+
   test('a missing flag or a nonsense rollout is read safely', () => {
     expect(stateFromFeature(undefined)).toEqual({ stage: 'legacy', percent: 0 });
     expect(stateFromFeature(feature(true, { rollout: 'abc' }))).toEqual({ stage: 'canary', percent: 0 });
