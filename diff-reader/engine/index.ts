@@ -6,7 +6,7 @@ export type { DecodeResult } from './decode';
 export { diffJson, jsonEqual } from './json-diff';
 export { compareResponses, describeBytes, headerValue, normaliseHeaderValue } from './compare';
 export type { HttpSnapshot } from './compare';
-export { classify, NoiseModel, ancestorsOf } from './noise';
+export { classify, explainedBy, NoiseModel } from './noise';
 export type { Classification, NoiseClass, NoiseModelOptions, NoisePathStats, NoiseSnapshot } from './noise';
 export { isTimeLikeKey, parseIsoTimestamp } from './tolerance';
 export { renderPath, renderValue, truncate } from './render';

@@ -4,10 +4,14 @@
  *   raw   = primary ≠ candidate at a templated path
  *   noise = primary ≠ secondary at that path (legacy disagreeing with itself)
  *
- * A difference between primary and candidate is noise when
- *   (a) its path, or an ancestor of it (`$.meta` for `$.meta.generatedAt`), also differs between the two
- *       legacy answers of THIS request; or
- *   (b) the `NoiseModel` has learned that path, or an ancestor, as noisy.
+ * A difference between primary and candidate is noise when legacy disagrees with itself at the same path
+ * in the same way (`explainedBy`):
+ *   (a) between the two legacy answers of THIS request; or
+ *   (b) as the `NoiseModel` has learned over many requests.
+ * "In the same way": a value legacy varies explains a changed value, not a field the new service drops;
+ * a field legacy sometimes leaves out explains an added or removed one, not a changed value. Noise at an
+ * ancestor explains nothing below it: legacy's `$.meta` being null now and then says nothing about
+ * `$.meta.count` when both sides have it.
  *
  * `NoiseModel` counts, over the comparisons that had a secondary (`samples`), per templated path the
  * number of comparisons with a raw difference there (`raw`) and with a noise difference there (`noise`);
@@ -18,7 +22,7 @@
  * only becomes noisy through noise seen in some request, the order of `observe` and `classify` for the
  * same request does not change that request's result.
  */
-import type { FieldDifference } from '../../core/comparison';
+import type { DifferenceKind, FieldDifference } from '../../core/comparison';
 import { StranglerError } from '../../core/errors';
 import { DIFF_OPTIONS_ERROR } from './options';
 
@@ -61,6 +65,8 @@ export interface NoiseSnapshot {
 interface Counts {
   raw: number;
   noise: number;
+  /** The ways legacy disagreed with itself at the path. */
+  noiseKinds: Set<DifferenceKind>;
 }
 
 export class NoiseModel {
@@ -100,24 +106,24 @@ export class NoiseModel {
       const c = this.entry(path);
       if (c !== undefined) c.raw++;
     }
-    for (const path of distinctPaths(primaryVsSecondary)) {
+    for (const [path, kinds] of kindsByPath(primaryVsSecondary)) {
       const c = this.entry(path);
-      if (c !== undefined) c.noise++;
+      if (c === undefined) continue;
+      c.noise++;
+      for (const kind of kinds) c.noiseKinds.add(kind);
     }
   }
 
-  /** Is this exact templated path noisy by the thresholds (ancestors not considered)? */
+  /** Is this templated path noisy by the thresholds, whatever the way legacy disagreed with itself there? */
   isPathNoisy(path: string): boolean {
     const c = this.counts.get(path);
     return c !== undefined && this.decide(c);
   }
 
-  /** Is this path, or one of its ancestors, noisy? */
-  isNoisy(path: string): boolean {
-    if (this.counts.size === 0) return false;
-    if (this.isPathNoisy(path)) return true;
-    for (const ancestor of ancestorsOf(path)) if (this.isPathNoisy(ancestor)) return true;
-    return false;
+  /** Is this difference from the new service explained by what the model learned at its path? */
+  explains(difference: Pick<FieldDifference, 'path' | 'kind'>): boolean {
+    const c = this.counts.get(difference.path);
+    return c !== undefined && this.decide(c) && explainedBy(difference.kind, c.noiseKinds);
   }
 
   snapshot(): NoiseSnapshot {
@@ -133,7 +139,7 @@ export class NoiseModel {
 
   private entry(path: string): Counts | undefined {
     let c = this.counts.get(path);
-    if (c === undefined && this.counts.size < this.maxPaths) this.counts.set(path, (c = { raw: 0, noise: 0 }));
+    if (c === undefined && this.counts.size < this.maxPaths) this.counts.set(path, (c = { raw: 0, noise: 0, noiseKinds: new Set() }));
     return c;
   }
 }
@@ -149,11 +155,12 @@ export function classify(
   model?: NoiseModel,
 ): Classification {
   if (primaryVsCandidate.length === 0) return { result: 'match', differences: [], noise: [] };
-  const local = primaryVsSecondary !== undefined && primaryVsSecondary.length > 0 ? distinctPaths(primaryVsSecondary) : undefined;
+  const local = primaryVsSecondary !== undefined && primaryVsSecondary.length > 0 ? kindsByPath(primaryVsSecondary) : undefined;
   const differences: FieldDifference[] = [];
   const noise: FieldDifference[] = [];
   for (const d of primaryVsCandidate) {
-    if ((local !== undefined && coveredBy(d.path, local)) || (model !== undefined && model.isNoisy(d.path))) noise.push(d);
+    const here = local?.get(d.path);
+    if ((here !== undefined && explainedBy(d.kind, here)) || (model !== undefined && model.explains(d))) noise.push(d);
     else differences.push(d);
   }
   return { result: differences.length === 0 ? 'noise' : 'mismatch', differences, noise };
@@ -165,41 +172,36 @@ function distinctPaths(differences: readonly FieldDifference[]): Set<string> {
   return paths;
 }
 
-/** Is this path, or one of its ancestors, among `paths`? */
-export function coveredBy(path: string, paths: ReadonlySet<string>): boolean {
-  if (paths.size === 0) return false;
-  if (paths.has(path)) return true;
-  for (const ancestor of ancestorsOf(path)) if (paths.has(ancestor)) return true;
-  return false;
+function kindsByPath(differences: readonly FieldDifference[]): Map<string, Set<DifferenceKind>> {
+  const byPath = new Map<string, Set<DifferenceKind>>();
+  for (const d of differences) {
+    let kinds = byPath.get(d.path);
+    if (kinds === undefined) byPath.set(d.path, (kinds = new Set()));
+    kinds.add(d.kind);
+  }
+  return byPath;
 }
 
 /**
- * Proper ancestors of a templated JSON path, nearest last: `$.a['b.c'][*].d` → `$`, `$.a`, `$.a['b.c']`,
- * `$.a['b.c'][*]`. Paths not starting with `$` (`status`, `header.x`, `body`) have none.
+ * Does legacy disagreeing with itself in these ways (`noiseKinds`, at the same path) explain a difference of
+ * `kind` from the new service? A value that varies explains a changed value (a type that varies, a changed
+ * value or type); a field that comes and goes explains an added or removed one. Nothing else: a field the
+ * new service drops, or returns as another type, is not excused by legacy's value varying.
  */
-export function ancestorsOf(path: string): string[] {
-  if (path.charCodeAt(0) !== 36 /* $ */ || path.length === 1) return [];
-  const out: string[] = [];
-  let i = 1;
-  while (i < path.length) {
-    out.push(path.slice(0, i));
-    const c = path[i];
-    if (c === '.') {
-      i++;
-      while (i < path.length && path[i] !== '.' && path[i] !== '[') i++;
-    } else if (c === '[') {
-      const q = path[i + 1];
-      if (q === "'" || q === '"') {
-        i += 2;
-        while (i < path.length && path[i] !== q) i += path[i] === '\\' ? 2 : 1;
-        i += 2; // closing quote and ]
-      } else {
-        const close = path.indexOf(']', i);
-        i = close < 0 ? path.length : close + 1;
-      }
-    } else {
-      return out; // not a path this engine renders; stop at what was understood
+export function explainedBy(kind: DifferenceKind, noiseKinds: Iterable<DifferenceKind>): boolean {
+  for (const noise of noiseKinds) {
+    switch (kind) {
+      case 'added':
+      case 'removed':
+        if (noise === 'added' || noise === 'removed') return true;
+        break;
+      case 'changed':
+        if (noise === 'changed' || noise === 'type') return true;
+        break;
+      case 'type':
+        if (noise === 'type') return true;
+        break;
     }
   }
-  return out;
+  return false;
 }

@@ -13,8 +13,10 @@
  *   `noise` is the same for differences explained as noise (Diffy's raw versus noise).
  * - Noise is decided again over the whole report, the way Diffy does it: a path that was explained as noise
  *   in at least `relative` of the comparisons where it differed, and at least `absolute` times, is noisy, and
- *   its remaining differences count as noise too (those seen before the proxy's model had learned it, or in
- *   requests without a second legacy answer). A mismatch whose every difference is on noisy paths becomes noise.
+ *   its remaining differences of the kinds noise explains there count as noise too (those seen before the
+ *   proxy's model had learned it, or in requests without a second legacy answer): a value that varies
+ *   explains changed values, not a field the new service drops (see `explainedBy`). A mismatch whose every
+ *   difference is explained that way becomes noise.
  * - Counts are exact, whatever the traffic; time is counted by whole minutes (a `since` inside a minute counts
  *   that whole minute, and the window then starts at the minute), and by whole hours where counts are kept by
  *   the hour (before `compactedThrough`: there, time buckets are whole hours too); latency percentiles are
@@ -28,13 +30,14 @@ import {
   type ComparisonRecord,
   type ComparisonTally,
   type DifferenceKind,
+  type PathKinds,
   type FieldDifference,
   type LatencyCount,
   type NoiseThresholds,
 } from '../../core/comparison';
 import { LatencySketch } from '../../core/latency-sketch';
 import { countingStart, HOUR_MS, hourStart, MINUTE_MS, mergePathKinds, tallyComparisons } from '../counts';
-import { coveredBy } from '../engine/noise';
+import { explainedBy } from '../engine/noise';
 import { markAtOrBefore, niceStep } from './clock';
 
 export interface DiffReportOptions {
@@ -97,7 +100,7 @@ export interface FieldReport {
   share: number;
   /** Comparisons in which this path differed but was explained as noise. */
   noise: number;
-  /** Noisy by the route's thresholds over this report: every difference here counts as noise. */
+  /** Noisy by the route's thresholds over this report: differences here of the kinds legacy varies in count as noise. */
   noisy: boolean;
   /** Kinds of real differences seen (noise kinds when there were none), sorted. */
   kinds: DifferenceKind[];
@@ -222,45 +225,62 @@ function newestFirst(a: ComparisonRecord, b: ComparisonRecord): number {
 // ---------------------------------------------------------------------------------------------------------
 // Noise, decided over the report
 
+/** Which paths are noisy, and the kinds of difference explained as noise there. */
+type NoisyPaths = ReadonlyMap<string, ReadonlySet<DifferenceKind>>;
+
 /** Paths explained as noise in ≥ `relative` of the comparisons where they differed, and ≥ `absolute` times. */
-function noisyPaths(counts: readonly ComparisonCount[], thresholds: NoiseThresholds): Set<string> {
-  const tallies = new Map<string, { real: number; noise: number }>();
-  const tallyOf = (path: string): { real: number; noise: number } => {
+function noisyPaths(counts: readonly ComparisonCount[], thresholds: NoiseThresholds): NoisyPaths {
+  const tallies = new Map<string, { real: number; noise: number; noiseKinds: Set<DifferenceKind> }>();
+  const tallyOf = (path: string): { real: number; noise: number; noiseKinds: Set<DifferenceKind> } => {
     let tally = tallies.get(path);
-    if (!tally) tallies.set(path, (tally = { real: 0, noise: 0 }));
+    if (!tally) tallies.set(path, (tally = { real: 0, noise: 0, noiseKinds: new Set() }));
     return tally;
   };
   for (const count of counts) {
     for (const { path } of count.differences) tallyOf(path).real += count.comparisons;
-    for (const { path } of count.noise) tallyOf(path).noise += count.comparisons;
+    for (const { path, kinds } of count.noise) {
+      const tally = tallyOf(path);
+      tally.noise += count.comparisons;
+      for (const kind of kinds) tally.noiseKinds.add(kind);
+    }
   }
-  const noisy = new Set<string>();
-  for (const [path, { real, noise }] of tallies) {
-    if (noise > 0 && noise >= thresholds.absolute && noise / (real + noise) >= thresholds.relative) noisy.add(path);
+  const noisy = new Map<string, ReadonlySet<DifferenceKind>>();
+  for (const [path, { real, noise, noiseKinds }] of tallies) {
+    if (noise > 0 && noise >= thresholds.absolute && noise / (real + noise) >= thresholds.relative) noisy.set(path, noiseKinds);
   }
   return noisy;
 }
 
-/** Counts with differences on noisy paths moved to noise; a mismatch left without differences is noise. */
-function countsWithLearnedNoise(counts: readonly ComparisonCount[], noisy: ReadonlySet<string>): ComparisonCount[] {
+function learnedNoise(noisy: NoisyPaths, path: string, kind: DifferenceKind): boolean {
+  const kinds = noisy.get(path);
+  return kinds !== undefined && explainedBy(kind, kinds);
+}
+
+/** Counts with the differences noise explains on noisy paths moved to noise; a mismatch left without differences is noise. */
+function countsWithLearnedNoise(counts: readonly ComparisonCount[], noisy: NoisyPaths): ComparisonCount[] {
   if (noisy.size === 0) return [...counts];
   return counts.map((count) => {
     if (count.result !== 'mismatch') return count;
-    const differences = count.differences.filter((entry) => !coveredBy(entry.path, noisy));
-    if (differences.length === count.differences.length) return count;
-    const learned = count.differences.filter((entry) => coveredBy(entry.path, noisy));
+    const differences: PathKinds[] = [];
+    const learned: PathKinds[] = [];
+    for (const entry of count.differences) {
+      const explained = entry.kinds.filter((kind) => learnedNoise(noisy, entry.path, kind));
+      if (explained.length > 0) learned.push({ path: entry.path, kinds: explained });
+      if (explained.length < entry.kinds.length) differences.push(explained.length === 0 ? entry : { path: entry.path, kinds: entry.kinds.filter((kind) => !explained.includes(kind)) });
+    }
+    if (learned.length === 0) return count;
     return { ...count, result: differences.length === 0 ? 'noise' : 'mismatch', differences, noise: mergePathKinds(count.noise, learned) };
   });
 }
 
 /** The same move for the example comparisons, so their differences sit where the counts put them. */
-function recordsWithLearnedNoise(records: readonly ComparisonRecord[], noisy: ReadonlySet<string>): ComparisonRecord[] {
+function recordsWithLearnedNoise(records: readonly ComparisonRecord[], noisy: NoisyPaths): ComparisonRecord[] {
   if (noisy.size === 0) return [...records];
   return records.map((record) => {
     if (record.result !== 'mismatch') return record;
     const differences: FieldDifference[] = [];
     const learned: FieldDifference[] = [];
-    for (const difference of record.differences) (coveredBy(difference.path, noisy) ? learned : differences).push(difference);
+    for (const difference of record.differences) (learnedNoise(noisy, difference.path, difference.kind) ? learned : differences).push(difference);
     if (learned.length === 0) return record;
     return { ...record, result: differences.length === 0 ? 'noise' : 'mismatch', differences, noise: [...record.noise, ...learned] };
   });
@@ -337,7 +357,7 @@ function addExamples(tallies: Map<string, FieldTally>, newestFirstRecords: reado
   }
 }
 
-function fieldReports(counts: readonly ComparisonCount[], comparisons: number, newestFirstRecords: readonly ComparisonRecord[], examplesPerField: number, noisy: ReadonlySet<string>): FieldReport[] {
+function fieldReports(counts: readonly ComparisonCount[], comparisons: number, newestFirstRecords: readonly ComparisonRecord[], examplesPerField: number, noisy: NoisyPaths): FieldReport[] {
   const tallies = tallyFields(counts);
   addExamples(tallies, newestFirstRecords, examplesPerField);
   return [...tallies.values()]
@@ -348,7 +368,7 @@ function fieldReports(counts: readonly ComparisonCount[], comparisons: number, n
         count: tally.count,
         share: comparisons === 0 ? 0 : tally.count / comparisons,
         noise: tally.noise,
-        noisy: coveredBy(tally.path, noisy),
+        noisy: noisy.has(tally.path),
         kinds: [...(real ? tally.kinds : tally.noiseKinds)].sort(compareStrings),
         examples: real ? tally.examples : tally.noiseExamples,
       };

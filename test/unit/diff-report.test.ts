@@ -408,18 +408,25 @@ describe('buildDiffReport: noise decided over the whole report (Diffy)', () => {
     expect(other.routes[0]!.noiseThresholds).toEqual({ relative: 0.2, absolute: 3 }); // another route's thresholds
   });
 
-  test("a noisy ancestor covers the paths below it; totals add up the routes' reclassified outcomes", () => {
-    const meta = (n: number): FieldDifference => ({ path: '$.meta', kind: 'changed', legacy: `{"v":${n}}`, candidate: `{"v":${n + 1}}` });
+  test("a noisy ancestor explains nothing below it, a varying value no dropped field; totals add up the routes' reclassified outcomes", () => {
+    const meta = (n: number): FieldDifference => ({ path: '$.meta', kind: 'type', legacy: `{"v":${n}}`, candidate: 'null' });
     const records = [
       ...[0, 1, 2].map((n) => record(`m${n}`, 'meta', minutes(n), 'noise', 1, 1, { noise: [meta(n)] })),
       record('m3', 'meta', minutes(3), 'mismatch', 1, 1, { differences: [{ path: '$.meta.at', kind: 'changed', legacy: '1', candidate: '2' }] }),
+      record('m4', 'meta', minutes(4), 'mismatch', 1, 1, { differences: [{ path: '$.meta', kind: 'type', legacy: '{}', candidate: 'null' }] }),
+      // $.generatedAt is noisy by its changed values (learning()): the new service leaving it out is not.
+      record('c7', 'clock', minutes(7), 'mismatch', 1, 1, { differences: [{ path: '$.generatedAt', kind: 'removed', legacy: '"t7"' }] }),
       ...learning(),
     ];
     const report = buildDiffReport(records, { generatedAt: GENERATED_AT });
     const route = report.routes.find((r) => r.route === 'meta')!;
-    expect(route.counts).toMatchObject({ comparisons: 4, mismatch: 0, noise: 4 });
-    expect(route.fields.find((f) => f.path === '$.meta.at')).toMatchObject({ count: 0, noise: 1, noisy: true });
-    expect(report.totals.counts).toEqual({ comparisons: 11, match: 0, mismatch: 2, noise: 9, error: 0 });
+    expect(route.counts).toMatchObject({ comparisons: 5, mismatch: 1, noise: 4 });
+    expect(route.fields.find((f) => f.path === '$.meta.at')).toMatchObject({ count: 1, noise: 0, noisy: false });
+    expect(route.fields.find((f) => f.path === '$.meta')).toMatchObject({ count: 0, noise: 4, noisy: true });
+    const clockRoute = report.routes.find((r) => r.route === 'clock')!;
+    expect(clockRoute.counts).toMatchObject({ comparisons: 8, mismatch: 3, noise: 5 });
+    expect(clockRoute.fields.find((f) => f.path === '$.generatedAt')).toMatchObject({ count: 1, noise: 7, noisy: true, kinds: ['removed'] });
+    expect(report.totals.counts).toEqual({ comparisons: 13, match: 0, mismatch: 4, noise: 9, error: 0 });
   });
 
   test('bad thresholds are refused, naming the route', () => {
