@@ -94,8 +94,60 @@ export function parseJsonBody(body: Buffer, contentType: string | readonly strin
   let text = body.toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   try {
-    return JSON.parse(text);
+    // 16 digits in a row is the least an integer beyond 2^53 needs; without them JSON.parse loses nothing.
+    return LONG_DIGIT_RUN.test(text) ? parseWithExactIntegers(text) : JSON.parse(text);
   } catch {
     return NOT_JSON;
   }
+}
+
+const LONG_DIGIT_RUN = /\d{16}/;
+const INTEGER_TOKEN = /^-?\d{16,}$/;
+/** Stands in for an integer while JSON.parse runs; the nonce keeps a string in a body from being taken for one. */
+const EXACT_MARK = `\u0000int${Math.random().toString(36).slice(2, 10)}:`;
+const EXACT_MARK_SOURCE = EXACT_MARK.replace('\u0000', '\\u0000');
+
+/**
+ * JSON.parse, except that integers a double cannot hold (ids beyond 2^53, such as Twitter-style ids, and
+ * 20-digit amounts) become bigints, so that 9007199254740993 and 9007199254740992 differ. Each such
+ * integer is put in a marked string first, turned into a bigint as JSON.parse revives it. Throws what
+ * JSON.parse throws.
+ */
+function parseWithExactIntegers(text: string): unknown {
+  let source = '';
+  let copied = 0;
+  let i = 0;
+  const n = text.length;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      i++;
+      while (i < n) {
+        const d = text.charCodeAt(i);
+        if (d === 0x5c /* \ */) i += 2;
+        else if (d === 0x22) break;
+        else i++;
+      }
+      i++;
+    } else if (c === 0x2d /* - */ || (c >= 0x30 && c <= 0x39)) {
+      const start = i;
+      i++;
+      while (i < n && isNumberCharacter(text.charCodeAt(i))) i++;
+      const token = text.slice(start, i);
+      if (INTEGER_TOKEN.test(token) && !Number.isSafeInteger(Number(token))) {
+        source += text.slice(copied, start) + '"' + EXACT_MARK_SOURCE + token + '"';
+        copied = i;
+      }
+    } else {
+      i++;
+    }
+  }
+  if (copied === 0) return JSON.parse(text);
+  return JSON.parse(source + text.slice(copied), (_key, value: unknown) =>
+    typeof value === 'string' && value.startsWith(EXACT_MARK) ? BigInt(value.slice(EXACT_MARK.length)) : value,
+  );
+}
+
+function isNumberCharacter(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || c === 0x2e /* . */ || c === 0x65 /* e */ || c === 0x45 /* E */ || c === 0x2b /* + */ || c === 0x2d /* - */;
 }

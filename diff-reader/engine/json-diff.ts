@@ -19,7 +19,7 @@ import type { DifferenceKind, FieldDifference } from '../../core/comparison';
 import { canonicalJson, deepEqual } from './equality';
 import { isIgnored, isUnorderedHere, stepIndex, stepKey, type CompiledDiffOptions, type PathState } from './options';
 import { ARRAY_SEGMENT, renderPath, renderValue } from './render';
-import { numbersClose, stringsClose } from './tolerance';
+import { integersClose, numbersClose, stringsClose } from './tolerance';
 
 const hasOwn = Object.prototype.hasOwnProperty;
 /** Leftover pairs tried with tolerance in an unordered array: at most this many on each side. */
@@ -73,6 +73,10 @@ class JsonDiffer {
   value(a: unknown, b: unknown, state: PathState, key: string | undefined, depth: number): void {
     if (a === b) return;
     const ta = typeof a;
+    if (ta === 'bigint' || typeof b === 'bigint') {
+      this.exactIntegers(a, b, key);
+      return;
+    }
     if (ta !== 'object' || typeof b !== 'object' || a === null || b === null) {
       if (ta === typeof b && a !== null && b !== null) {
         if (ta === 'number' ? numbersClose(a as number, b as number, key, this.options) : ta === 'string' && stringsClose(a as string, b as string, this.options)) return;
@@ -94,6 +98,20 @@ class JsonDiffer {
     if (!arrayA) this.objects(a as JsonRecord, b as JsonRecord, state, depth);
     else if (this.options.unorderedAll || (state !== undefined && isUnorderedHere(state))) this.unordered(a as unknown[], b as unknown[], state, key, depth);
     else this.ordered(a as unknown[], b as unknown[], state, key, depth);
+  }
+
+  /** Integers beyond 2^53 arrive as bigints (see parseJsonBody): to JSON they are numbers like any other. */
+  private exactIntegers(a: unknown, b: unknown, key: string | undefined): void {
+    const na = typeof a === 'bigint' || typeof a === 'number';
+    const nb = typeof b === 'bigint' || typeof b === 'number';
+    if (!na || !nb) {
+      this.report('type', a, b);
+      return;
+    }
+    const x = exactInteger(a as bigint | number);
+    const y = exactInteger(b as bigint | number);
+    if (x !== undefined && y !== undefined ? x === y || integersClose(x, y, this.options) : numbersClose(Number(a), Number(b), key, this.options)) return;
+    this.report('changed', a, b);
   }
 
   private objects(a: JsonRecord, b: JsonRecord, state: PathState, depth: number): void {
@@ -243,3 +261,7 @@ class JsonDiffer {
 }
 
 const PROBE: FieldDifference = { path: '', kind: 'changed' };
+
+function exactInteger(value: bigint | number): bigint | undefined {
+  return typeof value === 'bigint' ? value : Number.isInteger(value) ? BigInt(value) : undefined;
+}

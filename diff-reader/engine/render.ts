@@ -80,6 +80,8 @@ function write(value: unknown, w: Writer, depth: number): void {
     w.text += JSON.stringify(value.length > w.limit ? value.slice(0, w.limit + 1) : value);
   } else if (typeof value === 'number') {
     w.text += Number.isFinite(value) ? String(value) : 'null';
+  } else if (typeof value === 'bigint') {
+    w.text += String(value);
   } else if (typeof value === 'boolean') {
     w.text += value ? 'true' : 'false';
   } else if (depth >= RENDER_DEPTH) {

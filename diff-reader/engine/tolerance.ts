@@ -77,6 +77,17 @@ export function numbersClose(a: number, b: number, key: string | undefined, opti
   );
 }
 
+/**
+ * Two different integers, one beyond 2^53 (a bigint), equal under the numeric tolerance. Their distance is
+ * exact, and no floating-point slack is added: at 10^19 a few ULPs would be thousands. Never a timestamp.
+ */
+export function integersClose(a: bigint, b: bigint, options: CompiledDiffOptions): boolean {
+  const distance = Number(a > b ? a - b : b - a);
+  const magnitude = Math.max(Math.abs(Number(a)), Math.abs(Number(b)));
+  const tolerance = Math.max(options.absoluteTolerance, options.relativeTolerance * magnitude);
+  return tolerance > 0 && distance <= tolerance;
+}
+
 /** Two different strings equal as ISO-8601 timestamps under the timestamp tolerance. */
 export function stringsClose(a: string, b: string, options: CompiledDiffOptions): boolean {
   const ts = options.timestampToleranceMs;

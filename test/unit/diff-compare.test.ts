@@ -184,3 +184,42 @@ describe('non-JSON bodies, byte-wise', () => {
     expect(describeBytes(Buffer.from('abc'), 0, 200)).toBe('"3 bytes, from byte 0: abc"');
   });
 });
+
+describe('integers beyond 2^53 (ids, 20-digit amounts) are compared exactly', () => {
+  test('ids one apart and amounts that a double rounds alike are changed values, shown exactly', () => {
+    expect(compare(snap('{"id": 9007199254740993, "amount": 12345678901234567890}'), snap('{"id": 9007199254740992, "amount": 12345678901234567000}'))).toEqual([
+      { path: '$.id', kind: 'changed', legacy: '9007199254740993', candidate: '9007199254740992' },
+      { path: '$.amount', kind: 'changed', legacy: '12345678901234567890', candidate: '12345678901234567000' },
+    ]);
+  });
+
+  test('the same integer written the same way, or as another number of that value, is equal', () => {
+    expect(compare(snap('{"id": 9007199254740993}'), snap('{ "id":9007199254740993 }'))).toEqual([]);
+    expect(compare(snap('{"n": 100000000000000000000}'), snap('{"n": 1e20}'))).toEqual([]);
+    expect(compare(snap('{"ids": [18014398509481985, 18014398509481987]}'), snap('{"ids": [18014398509481987, 18014398509481985]}'), { unordered: true })).toEqual([]);
+    expect(compare(snap('{"ids": [18014398509481985]}'), snap('{"ids": [18014398509481984]}'), { unordered: true })).toEqual([
+      { path: '$.ids[*]', kind: 'removed', legacy: '18014398509481985' },
+      { path: '$.ids[*]', kind: 'added', candidate: '18014398509481984' },
+    ]);
+  });
+
+  test('numeric tolerance measures the exact distance, with no floating-point slack to hide a difference', () => {
+    expect(compare(snap('{"n": 12345678901234567890}'), snap('{"n": 12345678901234567891}'), { numericTolerance: 0.5 })).toEqual([
+      { path: '$.n', kind: 'changed', legacy: '12345678901234567890', candidate: '12345678901234567891' },
+    ]);
+    expect(compare(snap('{"n": 12345678901234567890}'), snap('{"n": 12345678901234567891}'), { numericTolerance: 1 })).toEqual([]);
+  });
+
+  test('digits inside strings stay strings; another type is a type difference', () => {
+    expect(compare(snap('{"id": "9007199254740993", "n": 9007199254740993}'), snap('{"id": "9007199254740993", "n": "9007199254740993"}'))).toEqual([
+      { path: '$.n', kind: 'type', legacy: '9007199254740993', candidate: '"9007199254740993"' },
+    ]);
+    expect(compare(snap('{"s": "a\\"12345678901234567890"}'), snap('{"s": "a\\"12345678901234567890"}'))).toEqual([]);
+  });
+
+  test('invalid JSON with long digit runs is still not JSON', () => {
+    expect(compare(snap('{"n": 12345678901234567890', { 'content-type': JSON_TYPE }), snap('{"n": 1}'))).toEqual([
+      expect.objectContaining({ path: 'body' }),
+    ]);
+  });
+});
