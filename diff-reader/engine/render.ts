@@ -23,9 +23,10 @@ export function renderPath(segments: PathSegments, length = segments.length): st
   return path;
 }
 
+/** Also a lone surrogate, written `\udxxx`: the path stays readable, and storable as JSON. */
 function quoteKey(key: string): string {
   // eslint-disable-next-line no-control-regex
-  return key.replace(/[\\'\u0000-\u001f\u2028\u2029]/g, (c) => {
+  return key.replace(/[\\'\u0000-\u001f\u2028\u2029]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, (c) => {
     switch (c) {
       case '\\':
         return '\\\\';

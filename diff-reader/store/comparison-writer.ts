@@ -14,8 +14,13 @@ export interface ComparisonWriterOptions {
   retain?: number;
   /** Store plain matches too (default: they are only counted, as most comparisons on a healthy route are matches). */
   storeMatches?: boolean;
-  /** Called for comparisons not stored, per route: `queue-full` or `store-error`. */
-  onDrop?: (reason: 'queue-full' | 'store-error', route: string, count: number) => void;
+  /**
+   * Called for comparisons not stored, per route: `queue-full`, `store-error` (the store failed), or
+   * `unstorable` (the store refused that comparison's data; the rest of its batch is written).
+   */
+  onDrop?: (reason: 'queue-full' | 'store-error' | 'unstorable', route: string, count: number) => void;
+  /** Called once per comparison the store refused as data (not an outage), with the store's error. */
+  onUnstorable?: (record: ComparisonRecord, err: Error) => void;
   /** Called when a write fails after the last one succeeded (once per outage, not per batch). */
   onStoreDown?: (err: Error) => void;
   /** Called when a write succeeds again after an outage, with the comparisons lost during it. */
@@ -106,7 +111,9 @@ export class ComparisonWriter {
     try {
       await this.options.store.write(batch);
     } catch (err) {
-      this.dropped(batch, err as Error);
+      if (isDataError(err) && batch.length > 1) await this.writeEach(batch);
+      else if (isDataError(err)) this.unstorable(batch[0]!, err as Error);
+      else this.dropped(batch, err as Error);
       return;
     }
     if (this.droppedDuringOutage !== undefined) {
@@ -116,6 +123,27 @@ export class ComparisonWriter {
     if (++this.writes % PRUNE_EVERY_WRITES === 1 && this.options.retain) {
       await this.options.store.prune(this.options.retain).catch((err: Error) => this.options.onPruneError?.(err));
     }
+  }
+
+  /** A batch the store refused as data: one comparison at a time, so only what it refuses is lost. */
+  private async writeEach(batch: ComparisonRecord[]): Promise<void> {
+    for (const [i, record] of batch.entries()) {
+      try {
+        await this.options.store.write([record]);
+      } catch (err) {
+        if (isDataError(err)) {
+          this.unstorable(record, err as Error);
+          continue;
+        }
+        this.dropped(batch.slice(i), err as Error);
+        return;
+      }
+    }
+  }
+
+  private unstorable(record: ComparisonRecord, err: Error): void {
+    this.options.onUnstorable?.(record, err);
+    this.options.onDrop?.('unstorable', record.route, 1);
   }
 
   /** Writes the counts of minutes before `before` (all without it); a minute still held is timed again. */
@@ -141,7 +169,9 @@ export class ComparisonWriter {
     try {
       await this.options.store.writeCounts(tally);
     } catch (err) {
-      this.keepCounts(tally, err as Error);
+      // Held counts the store refuses as data would be refused again at every write: given up, not held.
+      if (isDataError(err)) this.options.onCountsLost?.(comparisonsIn(tally), err as Error);
+      else this.keepCounts(tally, err as Error);
       return;
     }
     const writes = ++this.countWrites;
@@ -161,7 +191,7 @@ export class ComparisonWriter {
     if (this.tallier.size + tally.counts.length + tally.latency.length <= (this.options.maxHeldCounts ?? 50_000)) {
       this.tallier.restore(tally);
     } else {
-      this.options.onCountsLost?.(tally.counts.reduce((sum, count) => sum + count.comparisons, 0), err);
+      this.options.onCountsLost?.(comparisonsIn(tally), err);
     }
   }
 
@@ -177,4 +207,14 @@ export class ComparisonWriter {
     for (const record of batch) byRoute.set(record.route, (byRoute.get(record.route) ?? 0) + 1);
     for (const [route, count] of byRoute) onDrop('store-error', route, count);
   }
+}
+
+function comparisonsIn(tally: ComparisonTally): number {
+  return tally.counts.reduce((sum, count) => sum + count.comparisons, 0);
+}
+
+/** PostgreSQL's class 22, data exception: the statement's data was refused, the store itself is fine. */
+function isDataError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('22');
 }

@@ -12,6 +12,7 @@ import {
   type LatencySide,
   type PathKinds,
 } from '../../core/comparison';
+import { jsonForPostgres } from '../../core/db/json-for-postgres';
 import type { Database, Queryable } from '../../core/db/database';
 import { LatencySketch, type LatencyBuckets } from '../../core/latency-sketch';
 import { ComparisonTallier, countingStart, countKey, HOUR_MS, hourStart } from '../counts';
@@ -109,8 +110,8 @@ export class SqlComparisonStore implements ComparisonStore {
         singles.map((r) => r.candidateStatus ?? null) as number[],
         singles.map((r) => r.legacyMs),
         singles.map((r) => r.candidateMs ?? null) as number[],
-        singles.map((r) => JSON.stringify(r.differences)),
-        singles.map((r) => JSON.stringify(r.noise)),
+        singles.map((r) => jsonForPostgres(r.differences)),
+        singles.map((r) => jsonForPostgres(r.noise)),
         singles.map((r) => r.error ?? null) as string[],
         matchRows.map(([route]) => route),
         matchRows.map(([, matches]) => newestArrival(matches).toISOString()),
@@ -382,8 +383,8 @@ async function insertTally(db: Queryable, tally: ComparisonTally): Promise<void>
       counts.map((c) => c.route),
       counts.map((c) => c.minute),
       counts.map((c) => c.result),
-      counts.map((c) => JSON.stringify(c.differences)),
-      counts.map((c) => JSON.stringify(c.noise)),
+      counts.map((c) => jsonForPostgres(c.differences)),
+      counts.map((c) => jsonForPostgres(c.noise)),
       counts.map((c) => c.error) as string[],
       counts.map((c) => c.comparisons),
       latency.map((l) => l.route),

@@ -84,6 +84,17 @@ describe.each(STORES)('comparison store on %s', (_name, open: () => Promise<Data
     expect(await store.get('nope')).toBeUndefined();
   });
 
+  test('a lone surrogate or NUL in a path is stored as U+FFFD, not a refused batch', async () => {
+    const odd = record(900, { route: 'odd', result: 'mismatch', differences: [{ path: "$['k\ud800']", kind: 'changed', legacy: '1', candidate: '2' }], noise: [{ path: '$.a\u0000b', kind: 'changed', legacy: '1', candidate: '2' }] });
+    await store.write([odd, record(901, { route: 'odd' })]);
+    expect(await store.get('req-900')).toMatchObject({ differences: [{ path: "$['k\ufffd']" }], noise: [{ path: '$.a\ufffdb' }] });
+    expect(await store.get('req-901')).toEqual(record(901, { route: 'odd' }));
+    await store.writeCounts({ counts: [{ route: 'odd', minute: '2026-11-24T10:00:00.000Z', result: 'mismatch', differences: [{ path: "$['k\udc00']", kinds: ['changed'] }], noise: [], error: null, comparisons: 1 }], latency: [] });
+    expect((await store.readCounts({ route: 'odd' })).counts[0]!.differences).toEqual([{ path: "$['k\ufffd']", kinds: ['changed'] }]);
+    await db.query("DELETE FROM strangler_comparisons WHERE route = 'odd'");
+    await db.query("DELETE FROM strangler_comparison_counts WHERE route = 'odd'");
+  });
+
   test('query filters by route and time, oldest first, newest N when limited', async () => {
     const orders = await store.query({ route: 'orders' });
     expect(orders.map((r) => r.requestId)).toEqual(Array.from({ length: 15 }, (_, i) => `req-${i * 2 + 1}`));
@@ -432,6 +443,35 @@ describe.each(STORES)('comparison counts upgrade on %s', (_name, open: () => Pro
 });
 
 describe('comparison writer', () => {
+  test('a comparison the store refuses as data is dropped alone, counted as unstorable; the rest of its batch is written, and no outage is reported', async () => {
+    const db = await openEmbedded();
+    await migrate(db);
+    const store = new SqlComparisonStore(db);
+    const dropped: string[] = [];
+    const refused: string[] = [];
+    const outages: string[] = [];
+    const writer = new ComparisonWriter({
+      store,
+      batchSize: 100,
+      flushMs: 20,
+      storeMatches: true,
+      onDrop: (reason, route, n) => dropped.push(`${reason} ${route} ${n}`),
+      onUnstorable: (r, err) => refused.push(`${r.requestId}: ${err.message}`),
+      onStoreDown: () => outages.push('down'),
+    });
+    try {
+      for (let i = 0; i < 10; i++) writer.add(i === 3 ? record(i, { at: 'not a time' }) : record(i));
+      await writer.flush();
+      expect((await store.query({})).map((r) => r.requestId)).toEqual(['req-0', 'req-1', 'req-2', 'req-4', 'req-5', 'req-6', 'req-7', 'req-8', 'req-9']);
+      expect(dropped).toEqual(['unstorable orders 1']);
+      expect(refused).toEqual([expect.stringMatching(/^req-3: .*not a time/)]);
+      expect(outages).toEqual([]);
+    } finally {
+      await db.close();
+    }
+  });
+
+
   test('batches off the request path; an unreachable store drops and counts comparisons per route, never throws', async () => {
     const database = await createTestDatabase();
     const { relay, url: relayedUrl } = await TcpRelay.inFront(database.url);

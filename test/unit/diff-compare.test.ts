@@ -223,3 +223,7 @@ describe('integers beyond 2^53 (ids, 20-digit amounts) are compared exactly', ()
     ]);
   });
 });
+
+test('a key with a lone surrogate is written escaped in the path, readable and storable', () => {
+  expect(compare(snap('{"k\\ud800": 1}'), snap('{"k\\ud800": 2}'))).toEqual([{ path: "$['k\\ud800']", kind: 'changed', legacy: '1', candidate: '2' }]);
+});
