@@ -8,6 +8,7 @@ import { dirname, resolve } from 'node:path';
 import { DEFAULT_NOISE_THRESHOLDS, type NoiseThresholds } from '../comparison';
 import type { ConfigIssue } from '../errors';
 import { parseIpRange } from '../ip-range';
+import { pathPatternProblem } from '../json-path-pattern';
 import { impliedPercent, percentFitsStage } from '../stage-percent';
 import { redactUrl } from './redact';
 import { readPemFile, upstreamSecureContext, type PemKind } from './tls-files';
@@ -734,9 +735,11 @@ function flagName(ck: Checker): Read<string> {
 }
 
 function readShadow(ck: Checker, f: Fields): ShadowConfig | undefined {
-  const jsonPath = ck.text('a JSON path such as $.meta.generatedAt', (value) =>
-    value.startsWith('$') ? { value } : 'must be a JSON path starting with "$", such as $.meta.generatedAt',
-  );
+  const jsonPath = ck.text('a JSON path such as $.meta.generatedAt', (value) => {
+    if (!value.startsWith('$')) return 'must be a JSON path starting with "$", such as $.meta.generatedAt';
+    const problem = pathPatternProblem(value);
+    return problem === undefined ? { value } : `is not a JSON path strangler compares by: ${problem}`;
+  });
   const headerName = ck.text('a header name', (value) => (TOKEN.test(value) ? { value: value.toLowerCase() } : 'must be a header name'));
   const shadow = {
     sample: f.get('sample', ck.number(0, 1)),

@@ -2,15 +2,10 @@
  * Diff options: what the user writes (`DiffOptions`) and the compiled form the engine walks with
  * (`CompiledDiffOptions`). Compile once per route, reuse for every comparison.
  *
- * Path patterns (for `ignore` and `unordered`) are a JSONPath subset:
- *   `$`            the whole body (root)
- *   `.name`        object member `name` (any characters except `.` `[` `]` quotes and white space)
- *   `['name']`     object member, quoted with `'` or `"`; JSON-style escapes (`\'`, `\\`, `\n`, `\u00e9`)
- *   `[3]`          array element 3 (never applies inside an unordered array: elements there have no index)
- *   `[*]` / `.*`   wildcard: any member of an object or any element of an array (RFC 9535 semantics)
- * Not supported, rejected by `compileDiffOptions` with a message naming the pattern: recursive descent
- * (`$..id`), filters (`[?…]`), slices (`[1:3]`), unions (`[1,2]`), negative indices, paths not starting
- * with `$`. A report path such as `$.items[*].price` or `$['a b']` is always a valid pattern.
+ * Path patterns (for `ignore` and `unordered`) are the JSONPath subset of `core/json-path-pattern.ts`,
+ * rejected by `compileDiffOptions` with a message naming the pattern when outside it. An index (`[3]`)
+ * never applies inside an unordered array: elements there have no index. A report path such as
+ * `$.items[*].price` or `$['a b']` is always a valid pattern.
  *
  * Patterns compile into one trie (ignore and unordered flags on its nodes). The diff walks the trie in
  * step with the JSON: a "path state" is the list of trie nodes matching the current location, usually
@@ -18,6 +13,7 @@
  * nothing). No path string is ever built to decide whether a location is ignored.
  */
 import { StranglerError } from '../../core/errors';
+import { parsePathPattern as parseSteps, PathPatternError, type PathStep } from '../../core/json-path-pattern';
 
 export const DIFF_OPTIONS_ERROR = 'STRANGLER_ERR_DIFF_OPTIONS';
 
@@ -96,7 +92,7 @@ export interface CompiledDiffOptions {
   readonly maxDecodedBytes: number;
 }
 
-export type PathStep = { kind: 'key'; key: string } | { kind: 'index'; index: number } | { kind: 'wildcard' };
+export type { PathStep };
 
 const DEFAULT_HEADERS = ['content-type'];
 const HEADER_TOKEN = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
@@ -240,70 +236,12 @@ function insert(root: PathTrieNode, steps: PathStep[]): PathTrieNode {
  * (`ignore[2]`). Exported for tests and for tools that validate configuration early.
  */
 export function parsePathPattern(pattern: string, option = 'path'): PathStep[] {
-  const bad = (why: string): never => fail(`diff option ${option} ${JSON.stringify(pattern)}: ${why}`);
-  if (pattern.length === 0 || pattern[0] !== '$') bad('a path must start with $');
-  const steps: PathStep[] = [];
-  let i = 1;
-  while (i < pattern.length) {
-    const c = pattern[i];
-    if (c === '.') {
-      if (pattern[i + 1] === '.') bad('recursive descent ("..") is not supported; write the full path, e.g. $.items[*].id');
-      let j = i + 1;
-      while (j < pattern.length && pattern[j] !== '.' && pattern[j] !== '[') j++;
-      const name = pattern.slice(i + 1, j);
-      if (name === '') bad(`empty member name at offset ${i}`);
-      if (name === '*') steps.push({ kind: 'wildcard' });
-      else if (/[\]'"\s]/.test(name)) bad(`member name ${JSON.stringify(name)} needs brackets: ['…']`);
-      else steps.push({ kind: 'key', key: name });
-      i = j;
-    } else if (c === '[') {
-      const q = pattern[i + 1];
-      if (q === '*' && pattern[i + 2] === ']') {
-        steps.push({ kind: 'wildcard' });
-        i += 3;
-      } else if (q === "'" || q === '"') {
-        let j = i + 2;
-        let raw = '';
-        while (j < pattern.length && pattern[j] !== q) {
-          if (pattern[j] === '\\') {
-            const e = pattern[j + 1];
-            if (e === 'u') {
-              const hex = pattern.slice(j + 2, j + 6);
-              if (!/^[0-9a-fA-F]{4}$/.test(hex)) bad(`bad escape \\u${hex} at offset ${j}`);
-              raw += String.fromCharCode(parseInt(hex, 16));
-              j += 6;
-              continue;
-            }
-            const map: Record<string, string> = { "'": "'", '"': '"', '\\': '\\', '/': '/', n: '\n', r: '\r', t: '\t', b: '\b', f: '\f' };
-            if (e === undefined || !(e in map)) bad(`bad escape at offset ${j}`);
-            raw += map[e];
-            j += 2;
-          } else {
-            raw += pattern[j];
-            j++;
-          }
-        }
-        if (j >= pattern.length || pattern[j + 1] !== ']') bad(`unterminated ['…'] at offset ${i}`);
-        steps.push({ kind: 'key', key: raw });
-        i = j + 2;
-      } else {
-        const close = pattern.indexOf(']', i);
-        const inner = close < 0 ? pattern.slice(i + 1) : pattern.slice(i + 1, close);
-        if (close < 0) bad(`unterminated [ at offset ${i}`);
-        if (!/^\d+$/.test(inner) || (inner.length > 1 && inner[0] === '0') || inner.length > 9) {
-          if (inner.startsWith('?')) bad('filter expressions ([?…]) are not supported');
-          if (inner.includes(':')) bad('array slices ([a:b]) are not supported');
-          if (inner.includes(',')) bad('unions ([a,b]) are not supported');
-          bad(`unsupported selector [${inner}]; expected [*], [<index ≥ 0>] or ['name']`);
-        }
-        steps.push({ kind: 'index', index: Number(inner) });
-        i = close + 1;
-      }
-    } else {
-      bad(`unexpected ${JSON.stringify(c)} at offset ${i}; expected . or [`);
-    }
+  try {
+    return parseSteps(pattern);
+  } catch (err) {
+    if (err instanceof PathPatternError) fail(`diff option ${option} ${JSON.stringify(pattern)}: ${err.message}`);
+    throw err;
   }
-  return steps;
 }
 
 // ---- walking the trie (hot path) ----

@@ -609,6 +609,23 @@ upstreams:
     ]);
   });
 
+  it('rejects JSON paths outside the subset the diff compares by, with their line, as the proxy would at start', () => {
+    expect(
+      messagesOf(`${BASE}routes:
+  - name: orders
+    match: { path: /api/orders }
+    service: orders
+    shadow:
+      ignore: [$..id, "$.items[*"]
+      unordered: ["$.items[?(@.x)]"]
+`),
+    ).toEqual([
+      'strangler.yaml:10 routes[0].shadow.ignore[0]: is not a JSON path strangler compares by: recursive descent ("..") is not supported; write the full path, e.g. $.items[*].id, got "$..id"',
+      'strangler.yaml:10 routes[0].shadow.ignore[1]: is not a JSON path strangler compares by: unterminated [ at offset 7, got "$.items[*"',
+      'strangler.yaml:11 routes[0].shadow.unordered[0]: is not a JSON path strangler compares by: filter expressions ([?…]) are not supported, got "$.items[?(@.x)]"',
+    ]);
+  });
+
   it('rejects a bad route name, flag and state url', () => {
     expect(
       messagesOf(`${BASE}state: { url: "mysql://db" }
@@ -896,9 +913,9 @@ upstreams:
   - name: orders
     match: { path: /api/orders }
     service: orders
-    shadow: { ignore: ["$\${NOT_A_VAR}.id", $$\${X}] }
+    shadow: { ignore: ["$['$\${NOT_A_VAR}'].id", "$['$$\${X}']"] }
 `);
-    expect(r.shadow?.ignore).toEqual(['${NOT_A_VAR}.id', '$${X}']);
+    expect(r.shadow?.ignore).toEqual(["$['${NOT_A_VAR}'].id", "$['$${X}']"]);
     expect(parseConfig(`admin: { token: tok3n-$\${b} }\nupstreams:\n  legacy: { url: http://127.0.0.1:3000 }\n`, FILE, ENV).admin.token).toBe('tok3n-${b}');
   });
 
