@@ -16,6 +16,11 @@ export function formatCount(count: number): string {
   return String(count).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
 
+/** `1 comparison`, `1,234 comparisons`. */
+export function countOf(count: number, noun: string): string {
+  return `${formatCount(count)} ${noun}${count === 1 ? '' : 's'}`;
+}
+
 /** Milliseconds as `12` or `12.5` (at most one decimal); `–` for none. */
 export function formatMs(ms: number | null): string {
   if (ms === null) return '–';
@@ -60,9 +65,10 @@ export function verdictOf(counts: OutcomeCounts): Verdict {
   if (counts.mismatch > 0) {
     return { kind: 'fail', text: `${formatPercent(counts.mismatch / counts.comparisons)} mismatches` };
   }
-  if (counts.error > 0) {
-    return { kind: 'warn', text: `no mismatches, ${formatCount(counts.error)} error${counts.error === 1 ? '' : 's'}` };
-  }
+  const errors = countOf(counts.error, 'error');
+  // Every comparison failed: the new service was never compared, which is no pass.
+  if (counts.error === counts.comparisons) return { kind: 'fail', text: `nothing compared: ${errors}` };
+  if (counts.error > 0) return { kind: 'warn', text: `no mismatches, ${errors} (${formatPercent(counts.error / counts.comparisons)})` };
   return { kind: 'pass', text: 'no mismatches' };
 }
 

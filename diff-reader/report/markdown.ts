@@ -7,6 +7,7 @@
 import {
   VALUE_WIDTH,
   exampleValue,
+  countOf,
   formatCount,
   formatMs,
   formatPercent,
@@ -121,7 +122,7 @@ function errorLine(route: RouteReport): string[] {
 function routeSection(route: RouteReport, maxFields: number): string[] {
   const lines = ['', `### ${codeSpan(route.route, false)}`, '', verdictLine(routeVerdict(route))];
   if (route.counts.comparisons === 0) return lines;
-  lines[lines.length - 1] += ` · ${formatCount(route.counts.comparisons)} comparisons`;
+  lines[lines.length - 1] += ` · ${countOf(route.counts.comparisons, 'comparison')}`;
   lines.push('', latencyLine(route), '', ...differencesTable(route, maxFields), ...errorLine(route));
   return lines;
 }
@@ -129,7 +130,7 @@ function routeSection(route: RouteReport, maxFields: number): string[] {
 function heading(report: DiffReport): string[] {
   const facts = [`generated ${report.generatedAt}`];
   if (report.window.from && report.window.to) facts.push(`window ${report.window.from} → ${report.window.to}`);
-  facts.push(`${formatCount(report.totals.counts.comparisons)} comparisons`);
+  facts.push(countOf(report.totals.counts.comparisons, 'comparison'));
   const lines = ['## Shadow diff report', '', facts.join(' · ')];
   if (report.window.omittedThrough !== null) lines.push('', `> ⚠️ ${omittedNote(report.window.omittedThrough)}`);
   return lines;

@@ -7,6 +7,7 @@ import {
   bucketsOf,
   displayLength,
   exampleValue,
+  countOf,
   formatCount,
   formatMs,
   formatPercent,
@@ -140,7 +141,7 @@ function summary(report: DiffReport, paints: Palette): string[] {
 function outcomes(route: RouteReport): string {
   const { counts } = route;
   return (
-    `  ${formatCount(counts.comparisons)} comparisons: ${formatCount(counts.match)} match, ` +
+    `  ${countOf(counts.comparisons, 'comparison')}: ${formatCount(counts.match)} match, ` +
     `${formatCount(counts.mismatch)} mismatch, ${formatCount(counts.noise)} noise, ${formatCount(counts.error)} error`
   );
 }

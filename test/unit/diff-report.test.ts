@@ -13,7 +13,7 @@ import {
   type DiffReport,
   type DiffReportFormat,
 } from '../../diff-reader/report';
-import { formatMs } from '../../diff-reader/report/format';
+import { formatMs, routeVerdict } from '../../diff-reader/report/format';
 import { timeTicks } from '../../diff-reader/report/html';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -369,6 +369,22 @@ describe('buildDiffReport: comparisons missing from its window', () => {
     expect(renderHtml(report)).toContain(`<p class="omitted">${NOTE}</p>`);
     expect(JSON.parse(renderJson(report)).window.omittedThrough).toBe(minutes(20));
     for (const rendered of [renderText(build()), renderMarkdown(build()), renderHtml(build())]) expect(rendered).not.toContain('Not counted');
+  });
+});
+
+describe('verdicts', () => {
+  const verdicts = (records: ComparisonRecord[]): string[] => buildDiffReport(records, { generatedAt: GENERATED_AT }).routes.map((route) => `${route.route}: ${routeVerdict(route).kind} ${routeVerdict(route).text}`);
+
+  test('a route where every comparison failed compared nothing: a failure, not "no mismatches"', () => {
+    const down = [0, 1, 2].map((n) => record(`d${n}`, 'down', minutes(n), 'error', 1, undefined, { error: 'new service timed out' }));
+    const flaky = [record('f0', 'flaky', minutes(0), 'error', 1, undefined, { error: 'reset' }), ...[1, 2, 3].map((n) => record(`f${n}`, 'flaky', minutes(n), 'match', 1, 1))];
+    expect(verdicts([...down, ...flaky])).toEqual(['down: fail nothing compared: 3 errors', 'flaky: warn no mismatches, 1 error (25.0 %)']);
+  });
+
+  test('one comparison is said in the singular', () => {
+    const report = buildDiffReport([record('o1', 'one', minutes(0), 'match', 1, 1)], { generatedAt: GENERATED_AT });
+    expect(renderText(report)).toContain('  1 comparison: 1 match,');
+    expect(renderMarkdown(report)).toContain('· 1 comparison');
   });
 });
 
