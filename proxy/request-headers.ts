@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { connectionTokens, isHopByHop } from './hop-by-hop';
 import type { TrustedProxies } from './trusted-proxies';
@@ -75,25 +75,22 @@ export function upstreamRequestHeaders(
 }
 
 /**
- * An Upgrade request as http-proxy will forward it (it sends the request's own headers): hop-by-hop headers
- * and those named in Connection removed, except Connection and Upgrade themselves, which the handshake
- * needs; X-Forwarded-Proto/-Port/-Host from a peer that is not a trusted proxy replaced (http-proxy then
- * appends what it saw).
+ * The headers of an Upgrade request as http-proxy forwards it (it sends `req.headers`): the same as a
+ * plain request's (upstreamRequestHeaders: hop-by-hop ones dropped, X-Forwarded-* and the upstream's Host),
+ * plus the Connection and Upgrade the handshake needs. Repeated headers are joined as node joins them.
  */
-export function prepareUpgradeHeaders(req: IncomingMessage, trusted: TrustedProxies): void {
-  const headers = req.headers;
-  const listed = connectionTokens(headers.connection);
-  for (const name of Object.keys(headers)) {
-    if (name === 'connection' || name === 'upgrade') continue;
-    if (isHopByHop(name) || listed?.has(name)) delete headers[name];
+export function upgradeRequestHeaders(req: IncomingMessage, upstream: Upstream, requestId: string, requestIdFromClient: boolean, trusted: TrustedProxies): IncomingHttpHeaders {
+  const flat = upstreamRequestHeaders(req, upstream, requestId, requestIdFromClient, trusted);
+  const headers: Record<string, string> = {};
+  for (let i = 0; i < flat.length; i += 2) {
+    const name = flat[i]!.toLowerCase();
+    const value = flat[i + 1]!;
+    const earlier = headers[name];
+    headers[name] = earlier === undefined ? value : `${earlier}${name === 'cookie' ? '; ' : ', '}${value}`;
   }
   headers.connection = 'Upgrade';
-  if (trusted.has(req.socket.remoteAddress)) return;
-  delete headers['x-forwarded-proto'];
-  delete headers['x-forwarded-port'];
-  for (const name of PROXY_CLAIMS) delete headers[name];
-  if (headers.host) headers['x-forwarded-host'] = headers.host;
-  else delete headers['x-forwarded-host'];
+  if (req.headers.upgrade !== undefined) headers.upgrade = req.headers.upgrade;
+  return headers;
 }
 
 /** A request comes with a body when it says so: Transfer-Encoding, or a Content-Length other than 0. */

@@ -12,7 +12,7 @@ import { deprecationHeaders, retiredRedirect } from './deprecation';
 import { type Fallback, forward, type ForwardRequest } from './forwarder';
 import { type ProxyMetrics, type RouteSideMetrics, UNMATCHED_ROUTE } from './metrics';
 import { normaliseTarget } from './path';
-import { prepareUpgradeHeaders, requestHasBody, upstreamRequestHeaders } from './request-headers';
+import { requestHasBody, upgradeRequestHeaders, upstreamRequestHeaders } from './request-headers';
 import { TrustedProxies } from './trusted-proxies';
 import { RouteTable } from './route-table';
 import { chooseSide, type Side } from './splitter';
@@ -254,17 +254,30 @@ export class ProxyServer {
       socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
-    if (!req.headers['x-request-id']) req.headers['x-request-id'] = randomUUID();
+    const started = performance.now();
+    const fromClient = req.headers['x-request-id'];
+    const requestId = typeof fromClient === 'string' && fromClient !== '' ? fromClient : randomUUID();
     const decision = this.decide(req, target.path, target.query);
     if (decision.gone) {
       const redirect = retiredRedirect(decision.route?.deprecated, target.query);
       const status = redirect?.status ?? 410;
       const location = redirect ? `Location: ${redirect.location}\r\n` : '';
-      socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\n${location}Content-Length: 0\r\nx-request-id: ${req.headers['x-request-id']}\r\n\r\n`);
+      socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\n${location}Content-Length: 0\r\nx-request-id: ${requestId}\r\n\r\n`);
+      this.options.metrics.forRoute(decision.routeName, 'none').observe(status, (performance.now() - started) / 1000);
       return;
     }
     req.url = target.path + target.query;
-    prepareUpgradeHeaders(req, this.trustedProxies);
-    this.websockets.forward(req, socket, head, decision.upstream);
+    req.headers = upgradeRequestHeaders(req, decision.upstream, requestId, requestId === fromClient, this.trustedProxies);
+    const metrics = this.options.metrics.forRoute(decision.routeName, decision.side);
+    this.websockets.forward(req, socket, head, {
+      route: decision.routeName,
+      target: decision.side,
+      requestId,
+      upstream: decision.upstream,
+      onDone: (status, error) => {
+        metrics.observe(status, (performance.now() - started) / 1000);
+        if (error) metrics.upstreamError(error);
+      },
+    });
   }
 }

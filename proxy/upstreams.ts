@@ -1,3 +1,4 @@
+import type { SecureContext } from 'node:tls';
 import type { UpstreamConfig } from '../core/config/types';
 import { upstreamSecureContext } from '../core/config/tls-files';
 import { StranglerError } from '../core/errors';
@@ -11,6 +12,8 @@ export interface Upstream {
   timeoutMs: number;
   preserveHost: boolean;
   pool: UpstreamPool;
+  /** The `tls` block's trust, client certificate and name, for connections made outside the pool (WebSocket upgrades). */
+  tls?: { servername?: string; secureContext?: SecureContext };
 }
 
 /** One keep-alive pool per upstream. */
@@ -18,19 +21,18 @@ export function createUpstreams(configs: Record<string, UpstreamConfig>): Map<st
   const upstreams = new Map<string, Upstream>();
   for (const config of Object.values(configs)) {
     const url = new URL(config.url);
+    const tls = {
+      ...(config.tls?.servername ? { servername: config.tls.servername } : {}),
+      ...(config.tls && (config.tls.ca || config.tls.cert) ? { secureContext: secureContextFor(config) } : {}),
+    };
     upstreams.set(config.name, {
       name: config.name,
       origin: url.origin,
       host: url.host,
       timeoutMs: config.timeoutMs,
       preserveHost: config.preserveHost,
-      pool: new UpstreamPool(url.origin, {
-        connections: config.connections,
-        connectTimeoutMs: Math.min(config.timeoutMs, 10000),
-        idleTimeoutMs: 4000,
-        ...(config.tls?.servername ? { servername: config.tls.servername } : {}),
-        ...(config.tls && (config.tls.ca || config.tls.cert) ? { secureContext: secureContextFor(config) } : {}),
-      }),
+      pool: new UpstreamPool(url.origin, { connections: config.connections, connectTimeoutMs: Math.min(config.timeoutMs, 10000), idleTimeoutMs: 4000, ...tls }),
+      ...(Object.keys(tls).length > 0 ? { tls } : {}),
     });
   }
   return upstreams;

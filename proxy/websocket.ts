@@ -1,14 +1,38 @@
-import type { IncomingMessage } from 'node:http';
+import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type HttpProxy from 'http-proxy';
 import type { Logger } from '../core/logging';
+import type { UpstreamErrorReason } from './metrics';
 import type { Upstream } from './upstreams';
 
-/** WebSocket (and other Upgrade) requests, tunnelled with http-proxy to the chosen upstream. */
+/** How an upgrade ended: 101 (tunnel open), the status of an upstream that refused it, or the proxy's 502/504. */
+export type UpgradeDone = (status: number, error?: UpstreamErrorReason) => void;
+
+export interface UpgradeRequest {
+  route: string;
+  target: string;
+  requestId: string;
+  upstream: Upstream;
+  onDone: UpgradeDone;
+}
+
+/** One upgrade under way, found again from the client socket in http-proxy's events. */
+interface PendingUpgrade extends UpgradeRequest {
+  settled: boolean;
+  timer: NodeJS.Timeout | undefined;
+  upstreamRequest: ClientRequest | undefined;
+}
+
+/**
+ * WebSocket (and other Upgrade) requests, tunnelled with http-proxy to the chosen upstream: with the
+ * upstream's TLS settings (CA, client certificate, servername), a 502/504 JSON answer when the upstream
+ * cannot be reached or does not answer the handshake in its timeoutMs, and the outcome reported for metrics.
+ */
 export class WebSocketForwarder {
   private proxyServer: HttpProxy | undefined;
   private readonly sockets = new Set<Duplex>();
+  private readonly pending = new WeakMap<Duplex, PendingUpgrade>();
 
   constructor(private readonly logger: Logger) {}
 
@@ -20,17 +44,22 @@ export class WebSocketForwarder {
   private createProxy(): HttpProxy {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const httpProxy = require('http-proxy') as typeof HttpProxy;
-    const proxy = httpProxy.createProxyServer({ ws: true, xfwd: true });
-    // Without this listener http-proxy crashes the process on any upstream error.
-    proxy.on('error', (err, _req, target) => {
-      this.logger.warn({ err: err.message }, 'websocket upstream error');
-      if (target && 'destroy' in target) (target as Duplex).destroy();
-    });
-    // http-proxy pipes the two sockets but does not tear one down when the other is destroyed.
-    proxy.on('proxyReqWs', (proxyReq, req: IncomingMessage, clientSocket: Socket) => {
-      // Registered before http-proxy's own listener, which writes the 101 head from these headers.
+    // No xfwd: the forwarded headers are the ones plain requests get (upgradeRequestHeaders), not http-proxy's ws/wss ones.
+    const proxy = httpProxy.createProxyServer({ ws: true });
+    proxy.on('proxyReqWs', (proxyReq: ClientRequest, _req: IncomingMessage, clientSocket: Socket) => {
+      const upgrade = this.pending.get(clientSocket);
+      if (upgrade) upgrade.upstreamRequest = proxyReq;
+      // Registered before http-proxy's own listeners, which write the answer from these headers.
+      proxyReq.on('response', (res: IncomingMessage) => {
+        // A refused handshake: http-proxy pipes its body de-chunked, so the framing it came with would lie.
+        delete res.headers['transfer-encoding'];
+        res.headers.connection = 'close';
+        if (upgrade) this.settle(upgrade, res.statusCode ?? 502);
+      });
       proxyReq.on('upgrade', (res: IncomingMessage, upstreamSocket: Socket) => {
-        if (res.headers['x-request-id'] === undefined) res.headers['x-request-id'] = req.headers['x-request-id'];
+        if (res.headers['x-request-id'] === undefined && upgrade) res.headers['x-request-id'] = upgrade.requestId;
+        if (upgrade) this.settle(upgrade, 101);
+        // http-proxy pipes the two sockets but does not tear one down when the other is destroyed.
         this.sockets.add(upstreamSocket);
         upstreamSocket.once('close', () => {
           this.sockets.delete(upstreamSocket);
@@ -42,14 +71,69 @@ export class WebSocketForwarder {
     return proxy;
   }
 
-  forward(req: IncomingMessage, socket: Duplex, head: Buffer, upstream: Upstream): void {
+  forward(req: IncomingMessage, socket: Duplex, head: Buffer, request: UpgradeRequest): void {
+    const upgrade: PendingUpgrade = { ...request, settled: false, timer: undefined, upstreamRequest: undefined };
+    this.pending.set(socket, upgrade);
     this.sockets.add(socket);
-    socket.once('close', () => this.sockets.delete(socket));
-    this.proxy.ws(req, socket, head, { target: upstream.origin, changeOrigin: !upstream.preserveHost });
+    socket.once('close', () => {
+      this.sockets.delete(socket);
+      // The client left before any answer: counted as the plain path counts it.
+      if (!upgrade.settled) this.settle(upgrade, 499, 'client-abort');
+    });
+    upgrade.timer = setTimeout(() => this.fail(upgrade, socket, 504, 'timeout', `upstream ${request.upstream.name} did not answer the upgrade within ${request.upstream.timeoutMs} ms`), request.upstream.timeoutMs);
+    upgrade.timer.unref();
+    const { upstream } = request;
+    const options: HttpProxy.ServerOptions = { target: upstream.origin, changeOrigin: false };
+    // http-proxy builds each upstream request on this object: a fresh copy every time.
+    if (upstream.tls) options.ssl = { ...upstream.tls };
+    this.proxy.ws(req, socket, head, options, (err: Error) => {
+      if (upgrade.settled) {
+        this.logger.warn({ route: request.route, upstream: upstream.name, err: err.message }, 'websocket upstream error');
+        return;
+      }
+      const reason = (err as NodeJS.ErrnoException).code === 'ECONNRESET' && upgrade.upstreamRequest?.socket?.connecting === false ? 'reset' : 'connect-error';
+      this.fail(upgrade, socket, 502, reason, describeFailure(upstream, err));
+    });
   }
 
   close(): void {
     for (const socket of this.sockets) socket.destroy();
     this.proxyServer?.close();
   }
+
+  private settle(upgrade: PendingUpgrade, status: number, error?: UpstreamErrorReason): void {
+    if (upgrade.settled) return;
+    upgrade.settled = true;
+    if (upgrade.timer) clearTimeout(upgrade.timer);
+    upgrade.onDone(status, error);
+  }
+
+  /** Answers the client itself (http-proxy ends the socket after its error callback) and gives up the upstream request. */
+  private fail(upgrade: PendingUpgrade, socket: Duplex, status: 502 | 504, reason: UpstreamErrorReason, message: string): void {
+    if (upgrade.settled) return;
+    this.settle(upgrade, status, reason);
+    this.logger.warn({ route: upgrade.route, upstream: upgrade.upstream.name, requestId: upgrade.requestId, err: message }, 'websocket upgrade failed');
+    if (socket.writable) socket.end(errorAnswer(status, { error: message, route: upgrade.route, target: upgrade.target, upstream: upgrade.upstream.name, requestId: upgrade.requestId }));
+    upgrade.upstreamRequest?.destroy();
+  }
+}
+
+const STATUS_LINES = { 502: 'HTTP/1.1 502 Bad Gateway', 504: 'HTTP/1.1 504 Gateway Timeout' } as const;
+
+/** The JSON error a plain request gets (sendProxyError), written on the raw socket of an upgrade. */
+function errorAnswer(status: 502 | 504, body: { error: string; route: string; target: string; upstream: string; requestId: string }): string {
+  const payload = JSON.stringify(body);
+  return (
+    `${STATUS_LINES[status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(payload)}\r\n` +
+    `x-request-id: ${body.requestId}\r\ncache-control: no-store\r\nconnection: close\r\n\r\n${payload}`
+  );
+}
+
+function describeFailure(upstream: Upstream, err: Error): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || code === 'EAI_AGAIN') {
+    return `upstream ${upstream.name} refused the connection`;
+  }
+  if (upstream.origin.startsWith('https:') && code !== 'ECONNRESET') return `upstream ${upstream.name} failed the TLS handshake (${code ?? err.message})`;
+  return `upstream ${upstream.name} closed the connection without answering the upgrade (${code ?? err.message})`;
 }

@@ -566,6 +566,40 @@ describe('failures', () => {
     expect(await proxy.registry.metrics()).toMatch(/strangler_upstream_errors_total\{route="hung",target="new",reason="timeout"\} 1/);
   });
 
+  const upgradeRequest = (path: string, requestId: string): string =>
+    `GET ${path} HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nx-request-id: ${requestId}\r\n\r\n`;
+  const bodyOf = (answer: string): unknown => JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4));
+
+  test('a WebSocket upgrade to an upstream refusing the connection → 502 with the JSON body a plain request gets, counted', async () => {
+    const counted = async (): Promise<number[]> => {
+      const text = await proxy.registry.metrics();
+      const sample = (pattern: RegExp): number => Number(pattern.exec(text)?.[1] ?? 0);
+      return [sample(/strangler_requests_total\{route="down",target="new",code="502"\} (\d+)/), sample(/strangler_upstream_errors_total\{route="down",target="new",reason="connect-error"\} (\d+)/)];
+    };
+    const before = await counted();
+    const answer = await rawExchange(proxy.port, upgradeRequest('/down/ws', 'ws-502'));
+    expect(answer).toMatch(/^HTTP\/1\.1 502 Bad Gateway\r\n/);
+    expect(answer).toMatch(/\r\nconnection: close\r\n/);
+    expect(bodyOf(answer)).toEqual({ error: 'upstream dead refused the connection', route: 'down', target: 'new', upstream: 'dead', requestId: 'ws-502' });
+    expect(await counted()).toEqual(before.map((n) => n + 1));
+  });
+
+  test('a WebSocket handshake the upstream never answers → 504 after its timeoutMs', async () => {
+    const answer = await rawExchange(proxy.port, upgradeRequest('/hung/ws', 'ws-504'));
+    expect(answer).toMatch(/^HTTP\/1\.1 504 Gateway Timeout\r\n/);
+    expect(bodyOf(answer)).toMatchObject({ error: 'upstream unaccepting did not answer the upgrade within 300 ms', route: 'hung', requestId: 'ws-504' });
+    expect(await proxy.registry.metrics()).toMatch(/strangler_requests_total\{route="hung",target="new",code="504"\} \d+/);
+  });
+
+  test('an upstream answering an upgrade with a plain response: passed on framed by the connection closing, not a chunked header over a de-chunked body', async () => {
+    const answer = await rawExchange(proxy.port, upgradeRequest('/not-a-socket', 'ws-plain'));
+    expect(answer).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(answer.toLowerCase()).not.toContain('transfer-encoding');
+    expect(answer).toMatch(/\r\nconnection: close\r\n/);
+    expect(bodyOf(answer)).toMatchObject({ servedBy: 'legacy' });
+    expect(await proxy.registry.metrics()).toMatch(/strangler_requests_total\{route="_unmatched",target="legacy",code="200"\} \d+/);
+  });
+
   test('a client aborting mid-upload cancels the upstream request; the upstream never sees a complete body', async () => {
     legacy.requests.length = 0;
     await new Promise<void>((resolve) => {

@@ -3,6 +3,8 @@ import { request as httpRequest } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import { rawExchange } from '../helpers/raw-http';
+import { WebSocket, WebSocketServer } from 'ws';
 import { routeConfig, testConfig, upstreamConfig } from '../helpers/config';
 import { createTestPki, type TestPki } from '../helpers/pki';
 import { startProxyHarness, type ProxyHarness } from '../helpers/proxy-harness';
@@ -49,6 +51,12 @@ beforeAll(async () => {
     },
   );
   upstream.on('tlsClientError', () => undefined);
+  // WebSocket on the same upstream: each frame is answered with what the upstream saw of the connection.
+  const sockets = new WebSocketServer({ server: upstream });
+  sockets.on('connection', (ws, req) => {
+    const socket = req.socket as TLSSocket;
+    ws.on('message', () => ws.send(JSON.stringify({ sni: socket.servername, client: socket.getPeerCertificate().subject?.CN, host: req.headers.host })));
+  });
   await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
   const origin = `https://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
   legacy = await startUpstream('legacy');
@@ -110,5 +118,38 @@ describe('https upstreams with a tls block', () => {
     expect(body.error).toMatch(new RegExp(`^upstream ${path.slice(1)} failed the TLS handshake \\(`));
     expect(body.error).toMatch(failure);
     expect(await proxy.registry.metrics()).toContain(`strangler_upstream_errors_total{route="${path.slice(1)}",target="new",reason="connect-error"} 1`);
+  });
+});
+
+describe('WebSocket upgrades to an https upstream with a tls block', () => {
+  test('wss with the private CA, the configured name and the client certificate (mutual TLS)', async () => {
+    const client = new WebSocket(`${proxy.url.replace('http:', 'ws:')}/trusted/socket`);
+    try {
+      const reply = await new Promise<string>((resolve, reject) => {
+        client.on('error', reject);
+        client.once('open', () => client.send('who'));
+        client.once('message', (data) => resolve(data.toString()));
+      });
+      expect(JSON.parse(reply)).toEqual({ sni: 'orders.internal', client: 'strangler-proxy', host: expect.stringMatching(/^127\.0\.0\.1:\d+$/) });
+    } finally {
+      client.terminate();
+    }
+  });
+
+  test.each([
+    ['Node\'s CA list does not know the private CA', '/default-trust', /SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE/],
+    ['the certificate is not for the configured name', '/other-name', /ERR_TLS_CERT_ALTNAME_INVALID/],
+    ['only another CA is trusted', '/stranger-ca', /SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE/],
+  ])('%s → 502 naming the TLS failure', async (_case, path, failure) => {
+    const port = new URL(proxy.url).port;
+    const answer = await rawExchange(
+      Number(port),
+      `GET ${path}/socket HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`,
+    );
+    expect(answer).toMatch(/^HTTP\/1\.1 502 Bad Gateway\r\n/);
+    const body = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as { error: string; upstream: string };
+    expect(body.upstream).toBe(path.slice(1));
+    expect(body.error).toMatch(new RegExp(`^upstream ${path.slice(1)} failed the TLS handshake \\(`));
+    expect(body.error).toMatch(failure);
   });
 });

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { connectionTokens, isHopByHop } from '../../proxy/hop-by-hop';
-import { prepareUpgradeHeaders, upstreamRequestHeaders as headersFor, withUpstreamHost } from '../../proxy/request-headers';
+import { upgradeRequestHeaders, upstreamRequestHeaders as headersFor, withUpstreamHost } from '../../proxy/request-headers';
 import { TrustedProxies } from '../../proxy/trusted-proxies';
 import { clientResponseHeaders, headersFromRaw, trailerObject } from '../../proxy/response-headers';
 import type { Upstream } from '../../proxy/upstreams';
@@ -163,41 +163,47 @@ describe('upstreamRequestHeaders', () => {
       expect(valuesOf(out, 'host')).toEqual(['orders:4000']);
     });
 
-    test('WebSocket upgrades: the same rule on the request http-proxy forwards', () => {
+    test('WebSocket upgrades: the same forwarded headers as a plain request, with the Connection and Upgrade the handshake needs', () => {
       const trusted = new TrustedProxies(['10.0.0.0/8']);
-      const upgrade = (remoteAddress: string): IncomingHttpHeaders => {
-        const req = fakeReq([], { remoteAddress });
-        req.headers = { host: 'shop.example', connection: 'Upgrade', upgrade: 'websocket', 'x-forwarded-proto': 'https', 'x-forwarded-port': '443', 'x-forwarded-host': 'evil.example', forwarded: 'proto=https', 'x-forwarded-ssl': 'on' };
-        prepareUpgradeHeaders(req, trusted);
-        return req.headers;
-      };
-      expect(upgrade('203.0.113.5')).toEqual({ host: 'shop.example', connection: 'Upgrade', upgrade: 'websocket', 'x-forwarded-host': 'shop.example' });
-      expect(upgrade('10.0.0.9')).toEqual({
-        host: 'shop.example',
+      const raw = ['Host', 'shop.example', 'Connection', 'Upgrade', 'Upgrade', 'websocket', 'X-Forwarded-Proto', 'https', 'X-Forwarded-Port', '443', 'X-Forwarded-Host', 'evil.example', 'Forwarded', 'proto=https', 'X-Forwarded-Ssl', 'on', 'Sec-WebSocket-Key', 'k'];
+      const upgrade = (remoteAddress: string): IncomingHttpHeaders => upgradeRequestHeaders(fakeReq(raw, { remoteAddress }), upstream(), 'r-1', false, trusted);
+      expect(upgrade('203.0.113.5')).toEqual({
+        host: 'orders:4000',
         connection: 'Upgrade',
         upgrade: 'websocket',
+        'sec-websocket-key': 'k',
+        'x-forwarded-for': '203.0.113.5',
+        'x-forwarded-proto': 'http',
+        'x-forwarded-host': 'shop.example',
+        'x-request-id': 'r-1',
+      });
+      expect(upgrade('10.0.0.9')).toEqual({
+        host: 'orders:4000',
+        connection: 'Upgrade',
+        upgrade: 'websocket',
+        'sec-websocket-key': 'k',
+        'x-forwarded-for': '10.0.0.9',
         'x-forwarded-proto': 'https',
         'x-forwarded-port': '443',
         'x-forwarded-host': 'evil.example',
         forwarded: 'proto=https',
         'x-forwarded-ssl': 'on',
+        'x-request-id': 'r-1',
+      });
+      // Over TLS to the proxy: https, not wss; preserveHost keeps the client's Host.
+      expect(upgradeRequestHeaders(fakeReq(raw, { remoteAddress: '203.0.113.5', encrypted: true }), upstream({ preserveHost: true }), 'r-1', true, trusted)).toMatchObject({
+        host: 'shop.example',
+        'x-forwarded-proto': 'https',
       });
     });
 
-    test('WebSocket upgrades: hop-by-hop headers and those named in Connection are not forwarded, Connection and Upgrade are', () => {
-      const req = fakeReq([], { remoteAddress: '10.0.0.9' });
-      req.headers = {
-        host: 'shop.example',
-        connection: 'Upgrade, X-Trace-Hop',
-        upgrade: 'websocket',
-        'proxy-authorization': 'Basic abc',
-        te: 'gzip',
-        'keep-alive': 'timeout=5',
-        'x-trace-hop': '1',
-        'sec-websocket-key': 'k',
-      };
-      prepareUpgradeHeaders(req, new TrustedProxies(['10.0.0.0/8']));
-      expect(req.headers).toEqual({ host: 'shop.example', connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-key': 'k' });
+    test('WebSocket upgrades: hop-by-hop headers and those named in Connection are not forwarded; repeated ones are joined as node joins them', () => {
+      const req = fakeReq(
+        ['Host', 'shop.example', 'Connection', 'Upgrade, X-Trace-Hop', 'Upgrade', 'websocket', 'Proxy-Authorization', 'Basic abc', 'TE', 'gzip', 'Keep-Alive', 'timeout=5', 'X-Trace-Hop', '1', 'Cookie', 'a=1', 'Cookie', 'b=2', 'X-App', 'one', 'X-App', 'two'],
+        { remoteAddress: '10.0.0.9' },
+      );
+      const headers = upgradeRequestHeaders(req, upstream(), 'r', true, new TrustedProxies(['10.0.0.0/8']));
+      expect(headers).toEqual({ host: 'orders:4000', connection: 'Upgrade', upgrade: 'websocket', cookie: 'a=1; b=2', 'x-app': 'one, two', 'x-forwarded-for': '10.0.0.9', 'x-forwarded-proto': 'http', 'x-forwarded-host': 'shop.example' });
     });
 
     test('proto is https on a TLS socket, http otherwise', () => {
