@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse, STATUS_CODES } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
+import { createServer, type IncomingMessage, type Server, ServerResponse, STATUS_CODES } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { PassThrough, type Duplex, type Readable } from 'node:stream';
 import type { RouteConfig, StranglerConfig } from '../core/config/types';
 import type { Logger } from '../core/logging';
 import type { RouteStateView } from '../core/route-state-view';
@@ -115,7 +115,8 @@ export class ProxyServer {
     await closeUpstreams(this.upstreams);
   }
 
-  private handle(req: IncomingMessage, res: ServerResponse): void {
+  /** `upgradeBody`: the body of a request that came as an Upgrade (node's parser no longer reads it into `req`); such requests are not shadowed. */
+  private handle(req: IncomingMessage, res: ServerResponse, upgradeBody?: Readable): void {
     const started = performance.now();
     const clientRequestId = req.headers['x-request-id'];
     const requestIdFromClient = typeof clientRequestId === 'string' && clientRequestId.length > 0;
@@ -133,13 +134,13 @@ export class ProxyServer {
     const path = target.path + target.query;
     const headers = upstreamRequestHeaders(req, decision.upstream, requestId, requestIdFromClient, this.trustedProxies);
     const shadow =
-      this.shadow && decision.route && decision.state
+      this.shadow && decision.route && decision.state && !upgradeBody
         ? this.shadow.maybeStart(req, decision.route, decision.state, decision.side, decision.upstream, path, requestId, headers)
         : undefined;
     this.inFlight++;
     const request: ForwardRequest = {
       tap: shadow?.tap,
-      body: shadow?.body,
+      body: shadow?.body ?? upgradeBody,
       req,
       res,
       upstream: decision.upstream,
@@ -231,6 +232,46 @@ export class ProxyServer {
     metrics.observe(redirect?.status ?? 410, (performance.now() - started) / 1000);
   }
 
+  /**
+   * An Upgrade other than WebSocket (`h2c` from `curl --http2`, TLS upgrades): a server may ignore it
+   * (RFC 9110 §7.8), so it is answered as a plain request, on a connection closed afterwards (node's parser
+   * has let go of it). A Content-Length body is read from here; a chunked one gets a 501, not a wrong answer.
+   */
+  private ignoringUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (req.headers['transfer-encoding'] !== undefined) {
+      socket.end('HTTP/1.1 501 Not Implemented\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    const res = new ServerResponse(req);
+    res.shouldKeepAlive = false;
+    res.assignSocket(socket as Socket);
+    res.once('finish', () => {
+      res.detachSocket(socket as Socket);
+      socket.end();
+    });
+    // node's parser has ended `req` already: a Content-Length body is read from the socket here.
+    let remaining = Number(req.headers['content-length'] ?? 0);
+    if (remaining === 0) {
+      this.handle(req, res);
+      return;
+    }
+    const body = new PassThrough();
+    const feed = (chunk: Buffer): void => {
+      const part = chunk.subarray(0, remaining);
+      remaining -= part.length;
+      if (part.length > 0) body.write(part);
+      if (remaining > 0) return;
+      socket.off('data', feed);
+      body.end();
+    };
+    socket.on('data', feed);
+    socket.once('close', () => {
+      if (remaining > 0) body.destroy(new Error('the client request body ended early'));
+    });
+    feed(head);
+    this.handle(req, res, body);
+  }
+
   private decide(req: IncomingMessage, path: string, query: string): Decision {
     const route = this.table.match(path, req.method ?? 'GET');
     if (!route || !route.service) {
@@ -249,6 +290,10 @@ export class ProxyServer {
   }
 
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (!isWebSocketUpgrade(req)) {
+      this.ignoringUpgrade(req, socket, head);
+      return;
+    }
     const target = normaliseTarget(req.url ?? '/');
     if (!target || this.closing) {
       socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
@@ -280,4 +325,8 @@ export class ProxyServer {
       },
     });
   }
+}
+
+function isWebSocketUpgrade(req: IncomingMessage): boolean {
+  return req.method === 'GET' && (req.headers.upgrade ?? '').toLowerCase() === 'websocket';
 }

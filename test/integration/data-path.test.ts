@@ -600,6 +600,37 @@ describe('failures', () => {
     expect(await proxy.registry.metrics()).toMatch(/strangler_requests_total\{route="_unmatched",target="legacy",code="200"\} \d+/);
   });
 
+  test('an Upgrade other than WebSocket (curl --http2 on http://) is answered as a plain request, its body included', async () => {
+    const h2c = (method: string, extra: string, body: string): string =>
+      `${method} /h2c HTTP/1.1\r\nHost: shop.example\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n${extra}\r\n${body}`;
+    legacy.requests.length = 0;
+    const get = await rawExchange(proxy.port, h2c('GET', '', ''));
+    expect(get).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(get).toMatch(/\r\nConnection: close\r\n/i);
+    expect(get).toContain('{"servedBy":"legacy","method":"GET","url":"/h2c"}');
+    // The upstream gets a plain request: no Upgrade, no HTTP2-Settings.
+    expect(legacy.requests[0]!.headers).not.toHaveProperty('upgrade');
+    expect(legacy.requests[0]!.headers).not.toHaveProperty('http2-settings');
+
+    const socket = connect(proxy.port, '127.0.0.1');
+    const answer = new Promise<string>((resolve) => {
+      let text = '';
+      socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+      socket.on('close', () => resolve(text));
+    });
+    // The body arrives in two parts, the second after node has handed the connection over.
+    socket.write(h2c('POST', 'Content-Length: 6\r\n', 'a=1'));
+    await new Promise((r) => setTimeout(r, 50));
+    socket.write('&b=2'.slice(0, 3));
+    expect(await answer).toContain('{"servedBy":"legacy","method":"POST","url":"/h2c"}');
+    expect(legacy.requests[1]!.body.toString()).toBe('a=1&b=');
+    expect(legacy.requests[1]!.complete).toBe(true);
+
+    const chunked = await rawExchange(proxy.port, h2c('POST', 'Transfer-Encoding: chunked\r\n', '3\r\na=1\r\n0\r\n\r\n'));
+    expect(chunked).toMatch(/^HTTP\/1\.1 501 Not Implemented\r\n/);
+    expect(legacy.requests).toHaveLength(2);
+  });
+
   test('a client aborting mid-upload cancels the upstream request; the upstream never sees a complete body', async () => {
     legacy.requests.length = 0;
     await new Promise<void>((resolve) => {
