@@ -30,6 +30,7 @@ const reportCommand: CommandModule<object, ReportArgs> = {
       .example('$0 diff report --since 1h', 'the last hour in the terminal')
       .example('$0 diff report --format html --out diff-report.html', 'a self-contained HTML report with charts') as never,
   handler: async (args) => {
+    if (args.route !== undefined && args.route.trim() === '') throw new CliError('--route: must be a route name, got ""', 2);
     const since = args.since === undefined ? undefined : parseSince(args.since);
     const format: DiffReportFormat = args.json ? 'json' : args.format;
     const target = resolveAdminTarget(args);

@@ -411,7 +411,8 @@ function timeWindow(counts: readonly ComparisonCount[], since: number | undefine
       last = Math.max(last, time);
     }
     if (from === Number.POSITIVE_INFINITY) return null;
-    to = last + MINUTE_MS;
+    // The minute under way ends now, not in the future.
+    to = Math.min(last + MINUTE_MS, Math.max(generatedAt.getTime(), last + 1));
     if (compacted !== undefined && from < compacted) from = hourStart(from);
   }
   const unit = compacted !== undefined && from < compacted ? HOUR_MS : MINUTE_MS;

@@ -99,7 +99,7 @@ function header(report: DiffReport, paints: Palette): string[] {
   const { window } = report;
   if (window.from && window.to) {
     const buckets = report.routes[0]?.timeline.length ?? 0;
-    const width = window.bucketMs > 0 ? `, ${bucketsOf(buckets, window.bucketMs)}` : '';
+    const width = window.bucketMs > 0 && buckets > 0 ? `, ${bucketsOf(buckets, window.bucketMs)}` : '';
     lines.push(`Window ${window.from} → ${window.to}${width}`);
   }
   if (window.omittedThrough !== null) lines.push(paints.warn(omittedNote(window.omittedThrough)));

@@ -381,6 +381,13 @@ describe('verdicts', () => {
     expect(verdicts([...down, ...flaky])).toEqual(['down: fail nothing compared: 3 errors', 'flaky: warn no mismatches, 1 error (25.0 %)']);
   });
 
+  test('without --since the window ends at the report, not at the end of the minute under way', () => {
+    const now = new Date(Date.parse(minutes(3)) + 20_000);
+    const report = buildDiffReport([record('w0', 'orders', minutes(0), 'match', 1, 1), record('w3', 'orders', new Date(Date.parse(minutes(3)) + 5_000).toISOString(), 'match', 1, 1)], { generatedAt: now });
+    expect(report.window).toMatchObject({ from: minutes(0), to: now.toISOString() });
+    expect(renderText(buildDiffReport([], { generatedAt: now }))).not.toContain('0 buckets');
+  });
+
   test('one comparison is said in the singular', () => {
     const report = buildDiffReport([record('o1', 'one', minutes(0), 'match', 1, 1)], { generatedAt: GENERATED_AT });
     expect(renderText(report)).toContain('  1 comparison: 1 match,');

@@ -145,3 +145,11 @@ describe('parseSince: anything else is one CliError (exit code 2: a usage error)
     expect(rejection('1h\n2h').message).toBe('--since: must be a duration such as 30m, 1h, 7d or an ISO-8601 time, got "1h\\n2h"');
   });
 });
+
+describe('parseSince: times that cannot be meant', () => {
+  test('more than ten years back is refused (a typo such as 100000d); exactly ten years is not', () => {
+    expect(rejection('100000d').message).toBe('--since: "100000d" is more than ten years back (3650d)');
+    expect(rejection('3651d').exitCode).toBe(2);
+    expect(parseSince('3650d', NOW).toISOString()).toBe('2015-06-04T12:00:00.000Z');
+  });
+});
