@@ -215,13 +215,20 @@ class JsonDiffer {
     }
 
     this.stack.push(ARRAY_SEGMENT);
+    // The same element changed: compared inside, so `$.items[*].price` is reported, not item 1 dropped and another added.
+    const paired = pairLeftovers(a, restA, b, leftB);
+    for (const [i, j] of paired) {
+      if (this.full) break;
+      this.value(a[i], b[j], child, key, depth + 1);
+    }
     for (const i of restA) {
       if (this.full) break;
-      this.report('removed', a[i], undefined);
+      if (!paired.has(i)) this.report('removed', a[i], undefined);
     }
+    const pairedB = new Set(paired.values());
     for (const j of leftB) {
       if (this.full) break;
-      this.report('added', undefined, b[j]);
+      if (!pairedB.has(j)) this.report('added', undefined, b[j]);
     }
     this.stack.pop();
   }
@@ -264,4 +271,54 @@ const PROBE: FieldDifference = { path: '', kind: 'changed' };
 
 function exactInteger(value: bigint | number): bigint | undefined {
   return typeof value === 'bigint' ? value : Number.isInteger(value) ? BigInt(value) : undefined;
+}
+
+/** Members that name an element of a list, tried in this order when pairing leftovers of an unordered array. */
+const IDENTITY_KEYS = ['id', 'uuid', 'key', 'sku', 'code', 'name'];
+
+/**
+ * Leftover elements of an unordered array (no equal partner) that are the same element changed: objects
+ * with the same `id` (or uuid, key, sku, code, name), or the only leftover object on each side. Returns
+ * index in `a` → index in `b`. Beyond TOLERANT_PAIRING_LIMIT leftovers nothing is paired.
+ */
+function pairLeftovers(a: unknown[], restA: number[], b: unknown[], restB: number[]): Map<number, number> {
+  const pairs = new Map<number, number>();
+  if (restA.length === 0 || restB.length === 0 || restA.length > TOLERANT_PAIRING_LIMIT || restB.length > TOLERANT_PAIRING_LIMIT) return pairs;
+  const objectsA = restA.filter((i) => isPlainObject(a[i]));
+  const objectsB = restB.filter((j) => isPlainObject(b[j]));
+  if (objectsA.length === 0 || objectsB.length === 0) return pairs;
+  for (const name of IDENTITY_KEYS) {
+    const byIdentity = new Map<string, number>();
+    for (const j of objectsB) {
+      if (pairsHasValue(pairs, j)) continue;
+      const id = identity((b[j] as JsonRecord)[name]);
+      if (id !== undefined && !byIdentity.has(id)) byIdentity.set(id, j);
+    }
+    for (const i of objectsA) {
+      if (pairs.has(i)) continue;
+      const id = identity((a[i] as JsonRecord)[name]);
+      const j = id === undefined ? undefined : byIdentity.get(id);
+      if (j === undefined) continue;
+      pairs.set(i, j);
+      byIdentity.delete(id!);
+    }
+  }
+  if (pairs.size === 0 && objectsA.length === 1 && objectsB.length === 1) pairs.set(objectsA[0]!, objectsB[0]!);
+  return pairs;
+}
+
+function pairsHasValue(pairs: Map<number, number>, j: number): boolean {
+  for (const value of pairs.values()) if (value === j) return true;
+  return false;
+}
+
+function isPlainObject(value: unknown): value is JsonRecord {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A scalar member as a key for pairing (typed, so 1 and "1" differ); undefined for anything else. */
+function identity(value: unknown): string | undefined {
+  if (typeof value === 'string') return `s${value}`;
+  if (typeof value === 'number' || typeof value === 'bigint') return `n${String(value)}`;
+  return undefined;
 }

@@ -193,7 +193,8 @@ describe('unordered arrays', () => {
     const legacy = { groups: [{ name: 'a', members: [1, 2, 3] }, { name: 'b', members: [4, 5] }] };
     const candidate = { groups: [{ name: 'b', members: [5, 4] }, { name: 'a', members: [3, 1, 2] }] };
     expect(diff(legacy, candidate, { unordered: ['$.groups', '$.groups[*].members'] })).toEqual([]);
-    expect(diff(legacy, candidate, { unordered: ['$.groups'] }).map((x) => x.kind)).toEqual(['removed', 'removed', 'added', 'added']);
+    // Groups pair up by name; their members, ordered here, differ in place.
+    expect(diff(legacy, candidate, { unordered: ['$.groups'] }).map((x) => `${x.path} ${x.kind}`)).toEqual(Array(5).fill('$.groups[*].members[*] changed'));
   });
 
   test('the string "1" and the number 1 are different elements', () => {
@@ -207,7 +208,10 @@ describe('unordered arrays', () => {
     const legacy = { items: [{ id: 1, etag: 'a' }, { id: 2, etag: 'b' }] };
     const candidate = { items: [{ id: 2, etag: 'y' }, { id: 1, etag: 'x' }] };
     expect(diff(legacy, candidate, { unordered: ['$.items'], ignore: ['$.items[*].etag'] })).toEqual([]);
-    expect(diff(legacy, candidate, { unordered: ['$.items'] })).toHaveLength(4);
+    expect(diff(legacy, candidate, { unordered: ['$.items'] })).toEqual([
+      { path: '$.items[*].etag', kind: 'changed', legacy: '"a"', candidate: '"x"' },
+      { path: '$.items[*].etag', kind: 'changed', legacy: '"b"', candidate: '"y"' },
+    ]);
   });
 
   test('ignoring all elements of an unordered array', () => {
@@ -218,10 +222,22 @@ describe('unordered arrays', () => {
     const legacy = { prices: [{ id: 'a', p: 1.0 }, { id: 'b', p: 2.0 }] };
     const candidate = { prices: [{ id: 'b', p: 2.001 }, { id: 'a', p: 1.0 }] };
     expect(diff(legacy, candidate, { unordered: true, numericTolerance: 0.01 })).toEqual([]);
-    expect(diff(legacy, candidate, { unordered: true })).toEqual([
-      { path: '$.prices[*]', kind: 'removed', legacy: '{"id":"b","p":2}' },
-      { path: '$.prices[*]', kind: 'added', candidate: '{"id":"b","p":2.001}' },
+    expect(diff(legacy, candidate, { unordered: true })).toEqual([{ path: '$.prices[*].p', kind: 'changed', legacy: '2', candidate: '2.001' }]);
+  });
+
+  test('leftovers that are the same element changed pair up by id (or uuid, key, sku, code, name), or as the only ones left', () => {
+    const legacy = { items: [{ id: 1, price: 10 }, { id: 2, price: 20 }, { id: 3, price: 30 }] };
+    const candidate = { items: [{ id: 2, price: 20 }, { id: 1, price: 11 }, { id: 4, price: 40 }] };
+    expect(diff(legacy, candidate, { unordered: ['$.items'] })).toEqual([
+      { path: '$.items[*].price', kind: 'changed', legacy: '10', candidate: '11' },
+      { path: '$.items[*]', kind: 'removed', legacy: '{"id":3,"price":30}' },
+      { path: '$.items[*]', kind: 'added', candidate: '{"id":4,"price":40}' },
     ]);
+    expect(diff({ xs: [{ sku: 'a', n: 1 }, { v: 1 }] }, { xs: [{ v: 2 }, { sku: 'a', n: 1 }] }, { unordered: true })).toEqual([{ path: '$.xs[*].v', kind: 'changed', legacy: '1', candidate: '2' }]);
+    // Ids of another type do not pair by id; two leftovers on a side do not pair at all; scalars never pair.
+    expect(diff({ xs: [{ id: 1, n: 1 }, { id: 5 }] }, { xs: [{ id: '1', n: 1 }, { id: 6 }] }, { unordered: true }).map((x) => x.kind)).toEqual(['removed', 'removed', 'added', 'added']);
+    expect(diff({ xs: [{ id: 1, n: 1 }] }, { xs: [{ id: '1', n: 1 }] }, { unordered: true })).toEqual([{ path: '$.xs[*].id', kind: 'type', legacy: '1', candidate: '"1"' }]);
+    expect(diff({ xs: [1, 2] }, { xs: [1, 3] }, { unordered: true }).map((x) => x.kind)).toEqual(['removed', 'added']);
   });
 
   test('same order takes the fast path and still applies tolerance', () => {
