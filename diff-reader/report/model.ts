@@ -411,8 +411,9 @@ function timeWindow(counts: readonly ComparisonCount[], since: number | undefine
       last = Math.max(last, time);
     }
     if (from === Number.POSITIVE_INFINITY) return null;
-    // The minute under way ends now, not in the future.
-    to = Math.min(last + MINUTE_MS, Math.max(generatedAt.getTime(), last + 1));
+    // The minute under way ends now, not in the future (counts from a clock ahead of this one keep their whole minute).
+    const now = generatedAt.getTime();
+    to = now > last && now < last + MINUTE_MS ? now : last + MINUTE_MS;
     if (compacted !== undefined && from < compacted) from = hourStart(from);
   }
   const unit = compacted !== undefined && from < compacted ? HOUR_MS : MINUTE_MS;
