@@ -1,7 +1,7 @@
 /**
  * Additive-only compatibility of event schemas: BASE and REVISION walked side by side (properties, nested
  * objects, array `items` and tuples, map values, `required`, `type`, `enum` / `const`, validation keywords,
- * closing `additionalProperties`, local `$ref`s and `allOf`), every difference reported as an `EventChange` with a
+ * closing `additionalProperties`, local `$ref`s, `allOf`, `anyOf`/`oneOf` members), every difference reported as an `EventChange` with a
  * stable rule id (see `rules.ts` for the ids, levels and the direction checked).
  *
  * Recursive schemas (a `$ref` back into an enclosing definition) are walked once per cycle: a pair of
@@ -92,29 +92,51 @@ function showTypes(types: string[] | undefined): string {
 
 const MAX_DEPTH = 256;
 
+/** One anyOf/oneOf member: its schema, its position (0-based) and its types (undefined: any). */
+interface Member {
+  schema: Schema;
+  index: number;
+  types?: string[];
+}
+
+function memberLabel(m: Member): string {
+  return `#${m.index + 1} (${showTypes(m.types)})`;
+}
+
+function typesOverlap(a: string[] | undefined, b: string[] | undefined): boolean {
+  if (a === undefined || b === undefined) return true;
+  const numeric = (t: string): boolean => t === 'number' || t === 'integer';
+  return a.some((t) => b.includes(t) || (numeric(t) && b.some(numeric)));
+}
+
 const LOWER_BOUNDS = new Set<ConstraintKeyword>(['minimum', 'exclusiveMinimum', 'minLength', 'minItems', 'minProperties']);
 const UPPER_BOUNDS = new Set<ConstraintKeyword>(['maximum', 'exclusiveMaximum', 'maxLength', 'maxItems', 'maxProperties']);
 
+/** Node identities and the pairs being compared: shared by a walk and its probes, so cycles stop there too. */
+interface WalkState {
+  active: Set<string>;
+  ids: WeakMap<object, number>;
+  counter: number;
+}
+
 class Walk {
   readonly changes: EventChange[] = [];
-  private readonly active = new Set<string>();
-  private readonly ids = new WeakMap<object, number>();
 
   constructor(
     private readonly base: SchemaDocument,
     private readonly revision: SchemaDocument,
     private readonly event: string,
     private readonly version: number,
+    private readonly state: WalkState = { active: new Set(), ids: new WeakMap(), counter: 0 },
   ) {}
 
   private emit(id: EventRuleId, path: string, text: string): void {
     this.changes.push(change(id, this.event, this.version, path, text));
   }
 
-  private counter = 0;
   private idOf(node: object): number {
-    let id = this.ids.get(node);
-    if (id === undefined) this.ids.set(node, (id = ++this.counter));
+    let id = this.state.ids.get(node);
+    if (id === undefined) this.state.ids.set(node, (id = ++this.state.counter));
     return id;
   }
 
@@ -123,8 +145,9 @@ class Walk {
     const b = viewOf(baseSchema, this.base, path);
     const r = viewOf(revisionSchema, this.revision, path);
     const key = `${this.idOf(b.origin)}:${this.idOf(r.origin)}`;
-    if (this.active.has(key)) return; // a cycle: this pair is already being compared higher up
-    this.active.add(key);
+    const { active } = this.state;
+    if (active.has(key)) return; // a cycle: this pair is already being compared higher up
+    active.add(key);
     try {
       if (b.never || r.never) {
         if (r.never && !b.never) this.emit('event-property-type-changed', path, 'no value is accepted any more (the schema is false or its types exclude each other)');
@@ -133,11 +156,11 @@ class Walk {
       this.compareTypes(b, r, path);
       this.compareValues(b, r, path);
       this.compareConstraints(b, r, path);
-      this.compareUnchecked(b, r, path);
+      this.compareUnchecked(b, r, path, depth);
       if (mayBe(b, 'object') && mayBe(r, 'object')) this.compareObjects(b, r, path, depth);
       if (mayBe(b, 'array') && mayBe(r, 'array')) this.compareArrays(b, r, path, depth);
     } finally {
-      this.active.delete(key);
+      active.delete(key);
     }
   }
 
@@ -212,14 +235,70 @@ class Walk {
     }
   }
 
-  private compareUnchecked(b: SchemaView, r: SchemaView, path: string): void {
+  private compareUnchecked(b: SchemaView, r: SchemaView, path: string, depth: number): void {
     for (const keyword of UNCHECKED_KEYWORDS) {
       const before = b.unchecked[keyword];
       const after = r.unchecked[keyword];
       if (sameJson(before ?? null, after ?? null)) continue;
+      if ((keyword === 'anyOf' || keyword === 'oneOf') && this.compareMembers(keyword, before, after, path, depth)) continue;
       const what = before === undefined ? 'was added' : after === undefined ? 'was removed' : 'changed';
-      this.emit('event-unchecked-keyword-changed', path, `${keyword} ${what}: not compared in depth, review by hand`);
+      this.emit('event-unchecked-keyword-changed', path, `${keyword} ${what}: not compared, so it may break old events or consumers; review by hand`);
     }
+  }
+
+  /**
+   * anyOf / oneOf members, compared where that can be done soundly: identical members are matched, the rest
+   * paired by type when each has one type of its own, and each pair compared as any two schemas are. A member
+   * gone (old events that matched only it fail) is ERR; a member added, WARN (consumers must handle its
+   * values), except in a oneOf where its types overlap another member's: an old event may then match two
+   * members and fail. Returns false when the lists cannot be compared (not lists; members that pair no way).
+   */
+  private compareMembers(keyword: 'anyOf' | 'oneOf', before: unknown, after: unknown, path: string, depth: number): boolean {
+    if (before === undefined && Array.isArray(after)) {
+      this.emit('event-constraint-tightened', path, `${keyword} was added: old events must now match one of its members`);
+      return true;
+    }
+    if (after === undefined && Array.isArray(before)) {
+      this.emit('event-constraint-loosened', path, `${keyword} was removed: values its members excluded may appear`);
+      return true;
+    }
+    if (!Array.isArray(before) || !Array.isArray(after)) return false;
+    const asMember = (s: unknown): Schema | undefined => (typeof s === 'boolean' || (s !== null && typeof s === 'object' && !Array.isArray(s)) ? (s as Schema) : undefined);
+    const bm = before.map(asMember);
+    const rm = after.map(asMember);
+    if (bm.includes(undefined) || rm.includes(undefined)) return false;
+    const members = (list: Schema[], doc: SchemaDocument): Member[] => list.map((schema, index) => ({ schema, index, types: viewOf(schema, doc, path).types }));
+    let left = members(bm as Schema[], this.base);
+    let right = members(rm as Schema[], this.revision);
+    const pairs: Array<[Member, Member]> = [];
+    for (const m of left) {
+      const same = right.find((o) => sameJson(o.schema, m.schema));
+      if (!same) continue;
+      pairs.push([m, same]);
+      right = right.filter((o) => o !== same);
+    }
+    left = left.filter((m) => !pairs.some(([p]) => p === m));
+    // What is left is paired by its one type, when that type is that member's alone on both sides.
+    const single = (m: Member, side: Member[]): string | undefined => (m.types?.length === 1 && side.filter((o) => o.types?.length === 1 && o.types[0] === m.types![0]).length === 1 ? m.types[0] : undefined);
+    for (const m of [...left]) {
+      const t = single(m, left);
+      const o = t === undefined ? undefined : right.find((x) => single(x, right) === t);
+      if (!o) continue;
+      pairs.push([m, o]);
+      left = left.filter((x) => x !== m);
+      right = right.filter((x) => x !== o);
+    }
+    for (const [m, o] of pairs) this.compare(m.schema, o.schema, path, depth + 1);
+    for (const m of left) {
+      this.emit('event-composition-member-removed', path, `${keyword} member ${memberLabel(m)} was removed: old events that matched only it no longer validate`);
+    }
+    const known = [...pairs.map(([, o]) => o), ...right];
+    for (const m of right) {
+      const overlaps = keyword === 'oneOf' && known.some((o) => o !== m && typesOverlap(o.types, m.types));
+      if (overlaps) this.emit('event-unchecked-keyword-changed', path, `oneOf member ${memberLabel(m)} was added and may match what another member matches: old events matching two members fail; not compared, review by hand`);
+      else this.emit('event-composition-member-added', path, `${keyword} member ${memberLabel(m)} was added: consumers must handle its values`);
+    }
+    return true;
   }
 
   private compareObjects(b: SchemaView, r: SchemaView, path: string, depth: number): void {
@@ -244,8 +323,11 @@ class Walk {
         this.emit('event-required-property-added', at, `new required property "${name}": old events do not have it`);
       } else if (b.closed) {
         this.emit('event-property-added-to-closed-object', at, `new property "${name}" where additionalProperties is false: consumers validating with the old schema reject events that carry it`);
-      } else {
+      } else if (this.acceptsAll(b.additional ?? true, after, at, depth)) {
         this.emit('event-optional-property-added', at, `new optional property "${name}"`);
+      } else {
+        const old = b.additional === undefined ? 'any value' : 'any value additionalProperties allowed';
+        this.emit('event-property-added-to-open-object', at, `new property "${name}" in an open object: old events may already carry it with ${old}, and its schema does not accept them all`);
       }
     }
     // Names only listed in `required`, with no schema on either side.
@@ -267,6 +349,20 @@ class Walk {
     }
   }
 
+  /**
+   * Does `after` accept every value `before` accepted? A property added to an open object (or a tuple
+   * position past the old ones) may already be in old events, with any value the old content model let
+   * through: BACKWARD compatibility (the new schema reads old events) needs the new schema to take all of
+   * them. Confluent's schema registry refuses the opposite as PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL, and allows
+   * an empty schema or one covering a partially open model (additionalProperties as a schema).
+   * Judged by walking `before` against `after`: any ERR-level change there counts as no (conservative).
+   */
+  private acceptsAll(before: Schema, after: Schema, path: string, depth: number): boolean {
+    const probe = new Walk(this.base, this.revision, this.event, this.version, this.state);
+    probe.compare(before, after, path, depth + 1);
+    return !probe.changes.some((c) => c.level === 'ERR');
+  }
+
   private compareRequired(b: SchemaView, r: SchemaView, name: string, at: string): void {
     const before = b.required.has(name);
     const after = r.required.has(name);
@@ -281,7 +377,8 @@ class Walk {
       const at = indexPath(path, i);
       if (i < before.length && i < after.length) this.compare(before[i]!, after[i]!, at, depth + 1);
       else if (i < before.length) this.emit('event-property-removed', at, `tuple position ${i} was removed`);
-      else this.emit('event-optional-property-added', at, `new tuple position ${i}`);
+      else if (this.acceptsAll(b.items ?? true, after[i]!, at, depth)) this.emit('event-optional-property-added', at, `new tuple position ${i}`);
+      else this.emit('event-property-added-to-open-object', at, `new tuple position ${i}: old events may have a value there that its schema rejects`);
     }
     if (b.items !== undefined || r.items !== undefined) this.compare(b.items ?? true, r.items ?? true, itemsPath(path), depth + 1);
   }

@@ -7,7 +7,9 @@
  *                       consumers can replay the history (and read events from producers not yet upgraded);
  *   read (forward):     consumers built against BASE can read events written under REVISION: every property
  *                       they know is still there, with the type and values they know.
- * That is "additive-only": the only free change is a new optional property in an open object. A change that
+ * That is "additive-only": the only free change is a new optional property that old events cannot break: in
+ * an open object, old events may already carry that name with any value, so its schema must accept anything
+ * the old one let through there (an empty schema, or one covering the old `additionalProperties`). A change that
  * only widens what the new producer may write (a new enum value, a loosened constraint) is WARN: consumers
  * that validate with the old schema, or switch over known values, must be ready for it.
  */
@@ -29,19 +31,28 @@ export const EVENT_RULES = {
   'event-property-became-required': { level: 'ERR', description: 'An optional property became required: old events without it fail.' },
   'event-property-became-optional': { level: 'ERR', description: 'A required property became optional: consumers that rely on it find it missing.' },
   'event-required-property-added': { level: 'ERR', description: 'A new required property: old events do not have it.' },
+  'event-property-added-to-open-object': {
+    level: 'ERR',
+    description: 'A new property in an open object whose schema does not accept every value old events may carry under that name (Confluent: PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL).',
+  },
   'event-property-added-to-closed-object': { level: 'ERR', description: 'A new property where additionalProperties is false: consumers validating with the old schema reject events that carry it.' },
   'event-enum-value-removed': { level: 'ERR', description: 'An enum value is gone: old events carrying it fail.' },
   'event-enum-added': { level: 'ERR', description: 'Values are now restricted to an enum: old events may carry others.' },
   'event-const-changed': { level: 'ERR', description: 'A const was added or changed: old events carry another value.' },
   'event-additional-properties-closed': { level: 'ERR', description: 'additionalProperties: false now closes an open object: old events with extra properties fail.' },
   'event-constraint-tightened': { level: 'ERR', description: 'A validation keyword got stricter (minimum raised, maxLength lowered, pattern or format added or changed, …): old events may fail.' },
+  'event-composition-member-removed': { level: 'ERR', description: 'An anyOf/oneOf member is gone (or its type no longer pairs with one): old events that matched only it fail.' },
+  'event-unchecked-keyword-changed': {
+    level: 'ERR',
+    description: 'A keyword the walk does not compare (not, if/then/else, patternProperties, anyOf/oneOf members it cannot pair, …) changed: it may break old events or consumers, so it fails until reviewed.',
+  },
   'event-enum-value-added': { level: 'WARN', description: 'A new enum value: consumers must handle it.' },
   'event-enum-removed': { level: 'WARN', description: 'The enum restriction is gone: consumers may get any value.' },
   'event-const-removed': { level: 'WARN', description: 'The const is gone: consumers may get any value.' },
   'event-additional-properties-opened': { level: 'WARN', description: 'A closed object is open now: consumers validating with the old schema reject events with extra properties.' },
   'event-constraint-loosened': { level: 'WARN', description: 'A validation keyword got looser: consumers validating with the old schema may reject new events.' },
-  'event-unchecked-keyword-changed': { level: 'WARN', description: 'A keyword the walk does not follow (anyOf, oneOf, not, if/then/else, patternProperties, …) changed: review by hand.' },
-  'event-optional-property-added': { level: 'INFO', description: 'A new optional property in an open object.' },
+  'event-composition-member-added': { level: 'WARN', description: 'A new anyOf/oneOf member: consumers must handle its values.' },
+  'event-optional-property-added': { level: 'INFO', description: 'A new optional property whose schema accepts whatever old events carried under that name (an empty schema, or one covering the old additionalProperties).' },
   'event-schema-added': { level: 'INFO', description: 'A new event, or a new version of one.' },
 } as const satisfies Record<string, EventRule>;
 

@@ -1,4 +1,4 @@
-/** What every rule shares: the two specs, the options, "today", and `emit` (which keeps only oasdiff ids). */
+/** What every rule shares: the two specs, the options, "today", and `emit` (which accepts only oasdiff ids). */
 import { isAbsolute, relative } from 'node:path';
 import { isCheckId, levelOf } from './checks';
 import { locationOf } from './load';
@@ -32,9 +32,12 @@ export class DiffContext {
     this.deprecationDaysStable = options.deprecationDaysStable ?? 0;
   }
 
-  /** Record a change; ids that are not oasdiff's are dropped (so rules may compose ids freely), duplicates too. */
+  /**
+   * Record a change (duplicates are dropped). An id that is not in the catalogue is a bug in a rule, or an
+   * oasdiff id the catalogue lacks: it throws, so it shows up instead of vanishing from the report.
+   */
   emit(id: string, text: string, where: Where): void {
-    if (!isCheckId(id)) return;
+    if (!isCheckId(id)) throw new Error(`unknown oasdiff check id: ${id} (${text})`);
     const operation = where.operation ?? '';
     const path = where.path ?? '';
     const dedupe = `${id}\u0000${operation}\u0000${path}\u0000${text}`;

@@ -7,14 +7,17 @@
  * Ids are composed the way oasdiff names them: a prefix for where the node is (`request-body-` for the root
  * of a request body, `request-property-` below it; `response-body-`/`response-property-`;
  * `request-parameter-`/`request-parameter-property-`; `response-header-`), then the change
- * (`max-length-decreased`). `DiffContext.emit` keeps only ids oasdiff has, so a composed id that oasdiff does
- * not define (e.g. a response `max-decreased`, which is safe) is simply not reported. Nodes a request cannot
+ * (`max-length-decreased`). A composed id that oasdiff does not define (e.g. a response `enum-value-added` in a
+ * header) is not reported; for bounds, where that gap once hid breaking changes, only a safe change may lack an
+ * id (see `boundsCheck`). Nodes a request cannot
  * send (`readOnly`) use the `request-read-only-property-` prefix, nodes a response never carries
  * (`writeOnly`) the `response-write-only-property-` prefix, as oasdiff does.
  *
  * Cycles: a (base node, revision node) pair already on the walk is not entered again. A pair found clean
  * in the same kind of place is not walked twice (big specs share schemas across thousands of operations).
  */
+import { boundChanges } from './bounds';
+import { isCheckId } from './checks';
 import { q, type DiffContext } from './context';
 import type { Operation, SchemaRef } from './model';
 import { isObject, refName, type Resolver } from './resolve';
@@ -60,21 +63,10 @@ interface Node {
 
 const ANNOTATION_KEYS = new Set(['description', 'title', 'example', 'examples', 'externalDocs', '$comment', 'deprecated', 'readOnly', 'writeOnly', 'xml', '$id', '$schema', '$anchor']);
 
-const BOUNDS: ReadonlyArray<[keyword: string, idName: string]> = [
-  ['maximum', 'max'],
-  ['minimum', 'min'],
-  ['maxLength', 'max-length'],
-  ['minLength', 'min-length'],
-  ['maxItems', 'max-items'],
-  ['minItems', 'min-items'],
-  ['maxProperties', 'max-properties'],
-  ['minProperties', 'min-properties'],
-  ['exclusiveMaximum', 'exclusive-max'],
-  ['exclusiveMinimum', 'exclusive-min'],
-  ['maxContains', 'max-contains'],
-  ['minContains', 'min-contains'],
-  ['multipleOf', 'multiple-of'],
-];
+/** Places where oasdiff judges every bound change (body and property schemas of requests and responses). */
+const BOUND_PLACES = new Set(['request-body-', 'request-property-', 'response-body-', 'response-property-']);
+/** Roots of parameters and response headers: oasdiff judges bounds set or unset there, not every change. */
+const BOUND_SET_PLACES = new Set(['request-parameter-', 'response-header-']);
 
 const MAX_DEPTH = 96;
 
@@ -130,7 +122,13 @@ class Walker {
     return root ? `the ${this.site.label}` : `the property '${path}' of the ${this.site.label}`;
   }
 
+  /** A composed id oasdiff does not define (a change it does not report in that place) is left out. */
   private emit(id: string, text: string, node: unknown): void {
+    if (isCheckId(id)) this.report(id, text, node);
+  }
+
+  /** Records a change; an id missing from the catalogue throws (see DiffContext.emit). */
+  private report(id: string, text: string, node: unknown): void {
     this.emitted++;
     this.site.ctx.emitOp(id, this.site.op, text, node);
   }
@@ -332,14 +330,19 @@ class Walker {
     }
   }
 
+  /**
+   * A bound change whose id oasdiff does not define is a safe change there (a response maximum decreased) or
+   * sits where oasdiff does not judge bounds (read-only/write-only properties, inside object parameters and
+   * headers), and is not reported. A change that breaks callers in a place oasdiff judges must have an id:
+   * emitting it throws when the catalogue lacks it, rather than passing the change silently.
+   */
   private boundsCheck(b: Obj, r: Obj, p: string, subject: string): void {
-    for (const [kw, name] of BOUNDS) {
-      const bv = typeof b[kw] === 'number' ? (b[kw] as number) : undefined;
-      const rv = typeof r[kw] === 'number' ? (r[kw] as number) : undefined;
-      if (bv === rv) continue;
-      if (bv === undefined) this.emit(`${p}${name}-set`, `${subject} got a ${kw} of ${rv}`, r);
-      else if (rv === undefined) this.emit(`${p}${name}-unset`, `the ${kw} of ${subject} (${bv}) was removed`, r);
-      else this.emit(`${p}${name}-${rv > bv ? 'increased' : 'decreased'}`, `the ${kw} of ${subject} was ${rv > bv ? 'increased' : 'decreased'} from ${bv} to ${rv}`, r);
+    const { direction } = this.site;
+    for (const c of boundChanges(b, r, direction)) {
+      const id = `${p}${c.change}`;
+      const breaks = c.effect === 'incomparable' || c.effect === (direction === 'request' ? 'narrows' : 'widens');
+      const judged = BOUND_PLACES.has(p) || (BOUND_SET_PLACES.has(p) && /-(set|unset)$/.test(c.change));
+      if (isCheckId(id) || (breaks && judged)) this.report(id, c.text(subject), r);
     }
   }
 

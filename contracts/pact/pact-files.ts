@@ -27,10 +27,35 @@ export interface PactFile {
   interactions: PactInteraction[];
 }
 
+/** A message pact (V3 `messages`): events, not HTTP; `pact-verify` does not replay them. */
+export interface MessagePactFile {
+  file: string;
+  consumer: string;
+  provider: string;
+  messages: number;
+}
+
+export interface LoadedPacts {
+  /** The HTTP pacts for the provider. */
+  pacts: PactFile[];
+  /** One line per message pact for the provider, skipped. */
+  notes: string[];
+}
+
 const NOT_A_PACT = 'not a pact file (expected consumer, provider, interactions)';
 
 /** Reads and checks one pact file; throws `file: not a pact file (…)` for anything else. */
 export function readPactFile(file: string): PactFile {
+  const pact = readAnyPactFile(file);
+  if ('messages' in pact) throw new PactInputError(`${file}: a message pact (messages, no interactions): not verifiable over HTTP`);
+  return pact;
+}
+
+/**
+ * Like `readPactFile`, but a V3 message pact is returned as such instead of refused. With `forProvider`, a
+ * pact naming another provider is only checked for its consumer and provider (its interactions are not ours).
+ */
+export function readAnyPactFile(file: string, forProvider?: string): PactFile | MessagePactFile {
   let doc: unknown;
   try {
     doc = JSON.parse(readFileSync(file, 'utf8'));
@@ -42,6 +67,12 @@ export function readPactFile(file: string): PactFile {
   const consumer = nameOf(doc['consumer']);
   const provider = nameOf(doc['provider']);
   const interactions = doc['interactions'];
+  if (consumer !== undefined && provider !== undefined && forProvider !== undefined && provider !== forProvider) {
+    return { file, consumer, provider, interactions: [] };
+  }
+  if (consumer !== undefined && provider !== undefined && interactions === undefined && Array.isArray(doc['messages'])) {
+    return { file, consumer, provider, messages: doc['messages'].length };
+  }
   if (consumer === undefined || provider === undefined || !Array.isArray(interactions)) {
     throw new PactInputError(`${file}: ${NOT_A_PACT}`);
   }
@@ -65,9 +96,10 @@ export function readPactFile(file: string): PactFile {
 
 /**
  * Expands `--pacts` (files and directories; a directory gives its `*.json`, not recursing), reads every
- * one as a pact, and keeps those for `provider`. Every problem is a one-line `PactInputError`.
+ * one as a pact, and keeps those for `provider`. Message pacts (V3 `messages`) are not verified over HTTP:
+ * skipped, with a note when they are for `provider`. Every problem is a one-line `PactInputError`.
  */
-export function loadPacts(paths: string[], provider: string): PactFile[] {
+export function loadPacts(paths: string[], provider: string): LoadedPacts {
   if (paths.length === 0) throw new PactInputError('--pacts: give a pact file or a directory of pact files');
   const files: string[] = [];
   for (const path of paths) {
@@ -88,13 +120,19 @@ export function loadPacts(paths: string[], provider: string): PactFile[] {
     if (found.length === 0) throw new PactInputError(`${path}: no pact files (*.json) in this directory`);
     files.push(...found);
   }
-  const pacts = [...new Set(files)].map(readPactFile);
-  const mine = pacts.filter((pact) => pact.provider === provider);
+  const all = [...new Set(files)].map((file) => readAnyPactFile(file, provider));
+  const mine = all.filter((pact) => pact.provider === provider);
+  const http = mine.filter((pact): pact is PactFile => !('messages' in pact));
+  const messages = mine.filter((pact): pact is MessagePactFile => 'messages' in pact);
   if (mine.length === 0) {
-    const others = [...new Set(pacts.map((pact) => pact.provider))].join(', ');
+    const others = [...new Set(all.map((pact) => pact.provider))].join(', ');
     throw new PactInputError(`provider "${provider}" not found in any pact (the pacts are for: ${others})`);
   }
-  return mine;
+  if (http.length === 0) {
+    throw new PactInputError(`provider "${provider}" has only message pacts (${messages.map((pact) => pact.file).join(', ')}): they are not verified over HTTP`);
+  }
+  const notes = messages.map((pact) => `${pact.file}: a message pact (${pact.consumer} → ${pact.provider}, ${pact.messages} message(s)), not verified over HTTP`);
+  return { pacts: http, notes };
 }
 
 /** `--provider-url` and `--states-url` must be absolute http(s) URLs. */

@@ -59,12 +59,12 @@ export class PactVerifyError extends StranglerError {
 }
 
 /** Validates the inputs (throws `PactInputError`), then the checks that need no verifier. */
-export function preparePactVerification(options: VerifyPactsOptions): { pacts: PactFile[]; providerUrl: URL; statesUrl?: URL } {
+export function preparePactVerification(options: VerifyPactsOptions): { pacts: PactFile[]; notes: string[]; providerUrl: URL; statesUrl?: URL } {
   if (!options.provider) throw new PactInputError('--provider: give the provider name the pacts were written for');
   const providerUrl = checkHttpUrl('--provider-url', options.providerUrl);
   const statesUrl = options.statesUrl === undefined ? undefined : checkHttpUrl('--states-url', options.statesUrl);
-  const pacts = loadPacts(options.pacts, options.provider);
-  return { pacts, providerUrl, statesUrl };
+  const { pacts, notes } = loadPacts(options.pacts, options.provider);
+  return { pacts, notes, providerUrl, statesUrl };
 }
 
 /**
@@ -72,7 +72,7 @@ export function preparePactVerification(options: VerifyPactsOptions): { pacts: P
  * `@pact-foundation/pact`'s Verifier and returns one result per interaction.
  */
 export async function verifyPacts(options: VerifyPactsOptions): Promise<VerifyPactsResult> {
-  const { pacts, providerUrl, statesUrl } = preparePactVerification(options);
+  const { pacts, notes: skipped, providerUrl, statesUrl } = preparePactVerification(options);
   const timeoutMs = options.timeoutMs ?? 10_000;
   await checkReachable('--provider-url', providerUrl, timeoutMs);
   if (statesUrl) await checkReachable('--states-url', statesUrl, timeoutMs);
@@ -97,7 +97,7 @@ export async function verifyPacts(options: VerifyPactsOptions): Promise<VerifyPa
   const answer = await runChild(job, overallMs, options.logLevel ?? 'error');
 
   const result = interpret(answer, expected, options.providerUrl);
-  const notes = [...result.notes];
+  const notes = [...skipped, ...result.notes];
   const stateless = statesUrl === undefined ? expected.filter((interaction) => interaction.states.length > 0).length : 0;
   if (stateless > 0) notes.push(`${stateless} interaction(s) need a provider state and no --states-url was given: states were not set up`);
   return {

@@ -151,6 +151,23 @@ describe('verifying against a real provider', () => {
     expect(result.interactions.find((i) => i.description === 'a request for order 7')?.mismatches).toContain('status: expected 200 but was 404');
   });
 
+  test('message pacts beside the HTTP pacts are skipped: another provider\'s silently, the provider\'s own with a note', async () => {
+    const mixed = join(dir, 'mixed');
+    mkdirSync(mixed, { recursive: true });
+    writeFileSync(join(mixed, 'web-orders.json'), readFileSync(join(pactDir, 'web-orders.json')));
+    writeFileSync(join(mixed, 'billing-order-events.json'), JSON.stringify(messagePact('billing', 'order-events')));
+    provider = await startOrdersProvider();
+    const withOthers = await verifyPacts({ provider: 'orders', providerUrl: provider.url, pacts: [mixed], statesUrl: provider.statesUrl });
+    expect([withOthers.ok, withOthers.pacts, withOthers.notes]).toEqual([true, [join(mixed, 'web-orders.json')], []]);
+
+    const own = join(mixed, 'audit-orders.json');
+    writeFileSync(own, JSON.stringify(messagePact('audit', 'orders')));
+    const { output, exitCode } = await runCli(['pact-verify', '--provider', 'orders', '--provider-url', provider.url, '--pacts', mixed, '--states-url', provider.statesUrl]);
+    expect(exitCode).toBe(0);
+    expect(output.split('\n').filter((l) => l.startsWith('note: '))).toEqual([`note: ${own}: a message pact (audit → orders, 1 message(s)), not verified over HTTP`]);
+    expect(output).toContain(`orders at ${provider.url}: verified, 3 of 3 interaction(s) from web`);
+  });
+
   test('the CLI command prints JSON (--json, the same as --format json) and sets exit code 1 on a failed verification', async () => {
     provider = await startOrdersProvider({ renameStatus: true });
     const { output, exitCode } = await runCli(['pact-verify', '--provider', 'orders', '--provider-url', provider.url, '--pacts', pactDir, '--states-url', provider.statesUrl, '--json']);
@@ -193,6 +210,19 @@ describe('bad input: one-line errors, before any verifier runs', () => {
     await expectInputError({ ...base, provider: 'payments', pacts: [pactDir] }, 'provider "payments" not found in any pact (the pacts are for: billing, orders)');
   });
 
+  test('a provider named only by message pacts is an input error; another provider\'s pact is not checked beyond its names', async () => {
+    const only = join(dir, 'only-messages');
+    mkdirSync(only);
+    const events = join(only, 'billing-order-events.json');
+    writeFileSync(events, JSON.stringify(messagePact('billing', 'order-events')));
+    await expectInputError({ ...base, provider: 'order-events', pacts: [only] }, `provider "order-events" has only message pacts (${events}): they are not verified over HTTP`);
+    // A pact for someone else with an interaction this tool could not read does not stop verifying orders.
+    writeFileSync(join(only, 'odd-payments.json'), JSON.stringify({ consumer: { name: 'odd' }, provider: { name: 'payments' }, interactions: [{ type: 'Synchronous/Plugin' }] }));
+    writeFileSync(join(only, 'web-orders.json'), readFileSync(join(pactDir, 'web-orders.json')));
+    const error = await verifyPacts({ ...base, pacts: [only] }).catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(PactVerifyError); // got past loading: it is the provider that does not answer
+  });
+
   test('a provider that is not listening fails fast with one line', async () => {
     const started = Date.now();
     const error = await verifyPacts({ ...base, pacts: [pactDir] }).catch((err: unknown) => err);
@@ -213,6 +243,16 @@ describe('bad input: one-line errors, before any verifier runs', () => {
     expect(error).toMatchObject({ exitCode: 2, message: '--provider-url http://127.0.0.1:1/: cannot connect (ECONNREFUSED)' });
   });
 });
+
+/** A V3 message pact, as pact-js's MessageConsumerPact writes it. */
+function messagePact(consumer: string, provider: string): Record<string, unknown> {
+  return {
+    consumer: { name: consumer },
+    provider: { name: provider },
+    messages: [{ description: 'an order placed event', providerStates: [{ name: 'an order exists' }], contents: { id: '1' }, metaData: { contentType: 'application/json' } }],
+    metadata: { pactSpecification: { version: '3.0.0' } },
+  };
+}
 
 /** Runs the command through yargs as `strangler contracts` would, capturing stdout and the exit code. */
 async function runCli(argv: string[]): Promise<{ output: string; exitCode: number }> {

@@ -4,6 +4,7 @@ import { diffEventSchemaSets, diffEventSchemas } from '../../contracts/events/co
 import { EventContractError } from '../../contracts/events/errors';
 import { loadEventSchemas, type EventSchema } from '../../contracts/events/load';
 import { EVENT_RULES, hasChangeAtOrAbove, type EventChange } from '../../contracts/events/rules';
+import { compileEventSchema } from '../../contracts/events/validate';
 
 const FIXTURES = join(__dirname, '../fixtures/events');
 
@@ -69,7 +70,14 @@ describe('directory mode: events matched by name and version', () => {
   test('an added event, an added version, a removed event, a changed version', () => {
     const changes = diffFiles(join(FIXTURES, 'dirs/base'), join(FIXTURES, 'dirs/revision'));
     expect(changes).toEqual([
-      { id: 'event-optional-property-added', level: 'INFO', event: 'order-placed', version: 2, path: '$.channel', text: 'new optional property "channel"' },
+      {
+        id: 'event-property-added-to-open-object',
+        level: 'ERR',
+        event: 'order-placed',
+        version: 2,
+        path: '$.channel',
+        text: 'new property "channel" in an open object: old events may already carry it with any value, and its schema does not accept them all',
+      },
       { id: 'event-schema-added', level: 'INFO', event: 'order-placed', version: 3, path: '$', text: 'new version 3 of order-placed (base has v1, v2)' },
       {
         id: 'event-schema-removed',
@@ -87,7 +95,7 @@ describe('directory mode: events matched by name and version', () => {
     const changes = diffFiles(join(FIXTURES, 'dirs/base/order-placed.v2.schema.json'), join(FIXTURES, 'dirs/revision'));
     expect(changes.map((c) => [c.id, c.event, c.version])).toEqual([
       ['event-schema-added', 'order-placed', 1],
-      ['event-optional-property-added', 'order-placed', 2],
+      ['event-property-added-to-open-object', 'order-placed', 2],
       ['event-schema-added', 'order-placed', 3],
       ['event-schema-added', 'shipment-sent', 1],
     ]);
@@ -153,5 +161,112 @@ describe('the walk', () => {
     const body = { type: 'object', properties: { a: { $ref: '#/$defs/a~1b%20c' } }, $defs: { 'a/b c': { type: 'string' } } };
     const changed = { ...body, $defs: { 'a/b c': { type: 'number' } } };
     expect(diffEventSchemas(schema(body), schema(changed)).map((c) => c.path)).toEqual(['$.a']);
+  });
+});
+
+describe('a property added to an open object (BACKWARD: the new schema must read old events)', () => {
+  const ids = (base: Record<string, unknown>, revision: Record<string, unknown>): string[] => diffEventSchemas(schema(base), schema(revision)).map((c) => `${c.id} ${c.path}`);
+  const valid = (body: Record<string, unknown>, data: unknown): boolean => compileEventSchema(schema(body))(data) as boolean;
+
+  test('is ERR when an old event may carry the name with a value the new schema rejects', () => {
+    const base = { title: 'order-placed', type: 'object', properties: { id: { type: 'string' } } };
+    const revision = { ...base, properties: { ...base.properties, amount: { type: 'integer' } } };
+    const old = { id: '1', amount: '12.50' };
+    // The outcome the rule is about: an event valid under BASE no longer validates under REVISION.
+    expect([valid(base, old), valid(revision, old)]).toEqual([true, false]);
+    expect(ids(base, revision)).toEqual(['event-property-added-to-open-object $.amount']);
+    expect(hasChangeAtOrAbove(diffEventSchemas(schema(base), schema(revision)), 'ERR')).toBe(true);
+  });
+
+  test('is INFO when its schema accepts anything (Confluent: PROPERTY_WITH_EMPTY_SCHEMA_ADDED_TO_OPEN_CONTENT_MODEL)', () => {
+    const base = { type: 'object', properties: { id: { type: 'string' } } };
+    for (const added of [{}, true, { description: 'free text' }]) {
+      expect(ids(base, { ...base, properties: { ...base.properties, note: added } })).toEqual(['event-optional-property-added $.note']);
+    }
+  });
+
+  test('is INFO when additionalProperties already constrained it the same way or tighter, ERR when not', () => {
+    const base = { type: 'object', additionalProperties: { type: 'string', maxLength: 10 } };
+    const add = (note: Record<string, unknown>): Record<string, unknown> => ({ ...base, properties: { note } });
+    expect(ids(base, add({ type: 'string' }))).toEqual(['event-optional-property-added $.note']);
+    expect(ids(base, add({ type: 'string', maxLength: 10 }))).toEqual(['event-optional-property-added $.note']);
+    expect(ids(base, add({ type: 'string', maxLength: 5 }))).toEqual(['event-property-added-to-open-object $.note']);
+    expect(ids(base, add({ type: 'integer' }))).toEqual(['event-property-added-to-open-object $.note']);
+    // Checked against real validation: a 10-character note passes BASE, and fails the tighter revision.
+    expect([valid(base, { note: 'abcdefghij' }), valid(add({ type: 'string', maxLength: 5 }), { note: 'abcdefghij' })]).toEqual([true, false]);
+  });
+
+  test('a closed object keeps its own rule', () => {
+    const base = { type: 'object', additionalProperties: false, properties: { id: { type: 'string' } } };
+    expect(ids(base, { ...base, properties: { ...base.properties, note: {} } })).toEqual(['event-property-added-to-closed-object $.note']);
+  });
+
+  test('a tuple position past the old ones follows the same rule', () => {
+    const base = { $schema: 'https://json-schema.org/draft/2020-12/schema', type: 'object', properties: { point: { type: 'array', prefixItems: [{ type: 'number' }] } } };
+    const withThird = (third: Record<string, unknown>, items?: Record<string, unknown>): Record<string, unknown> => ({
+      ...base,
+      properties: { point: { type: 'array', prefixItems: [{ type: 'number' }, third], ...(items ? { items } : {}) } },
+    });
+    expect(ids(base, withThird({ type: 'string' }))).toEqual(['event-property-added-to-open-object $.point[1]']);
+    expect(ids(base, withThird({}))).toEqual(['event-optional-property-added $.point[1]']);
+  });
+
+  test('a recursive schema added to an open object terminates', () => {
+    const base = { type: 'object', properties: { id: { type: 'string' } }, $defs: { node: { type: 'object', properties: { next: { $ref: '#/$defs/node' } } } } };
+    const revision = { ...base, properties: { ...base.properties, head: { $ref: '#/$defs/node' } } };
+    expect(ids(base, revision)).toEqual(['event-property-added-to-open-object $.head']);
+  });
+});
+
+describe('anyOf / oneOf members', () => {
+  const diff = (base: Record<string, unknown>, revision: Record<string, unknown>): EventChange[] => diffEventSchemas(schema(base), schema(revision));
+  const ids = (base: Record<string, unknown>, revision: Record<string, unknown>): string[] => diff(base, revision).map((c) => `${c.level} ${c.id}`);
+  const valid = (body: Record<string, unknown>, data: unknown): boolean => compileEventSchema(schema(body))(data) as boolean;
+  const coupon = (members: unknown[]): Record<string, unknown> => ({ type: 'object', properties: { couponCode: { anyOf: members } } });
+
+  test('a member removed fails the default gate: old events with a null coupon no longer validate', () => {
+    const base = coupon([{ type: 'string' }, { type: 'null' }]);
+    const revision = coupon([{ type: 'string' }]);
+    expect([valid(base, { couponCode: null }), valid(revision, { couponCode: null })]).toEqual([true, false]);
+    expect(ids(base, revision)).toEqual(['ERR event-composition-member-removed']);
+    expect(hasChangeAtOrAbove(diff(base, revision), 'ERR')).toBe(true);
+  });
+
+  test('a member added is a warning; members reordered or re-referenced are no change', () => {
+    expect(ids(coupon([{ type: 'string' }]), coupon([{ type: 'string' }, { type: 'null' }]))).toEqual(['WARN event-composition-member-added']);
+    expect(ids(coupon([{ type: 'string' }, { type: 'null' }]), coupon([{ type: 'null' }, { type: 'string' }]))).toEqual([]);
+  });
+
+  test('members paired by type are compared in depth', () => {
+    expect(ids(coupon([{ type: 'string', maxLength: 20 }, { type: 'null' }]), coupon([{ type: 'string', maxLength: 10 }, { type: 'null' }]))).toEqual(['ERR event-constraint-tightened']);
+    expect(ids(coupon([{ type: 'string', enum: ['a'] }]), coupon([{ type: 'string', enum: ['a', 'b'] }]))).toEqual(['WARN event-enum-value-added']);
+  });
+
+  test('a oneOf member added that overlaps another is ERR: an old event may now match two', () => {
+    const pay = (members: unknown[]): Record<string, unknown> => ({ type: 'object', properties: { payment: { oneOf: members } } });
+    const card = { type: 'object', properties: { card: { type: 'string' } }, required: ['card'] };
+    const anyObject = { type: 'object' };
+    expect(valid(pay([card, anyObject]), { payment: { card: 'x' } })).toBe(false);
+    expect(ids(pay([card]), pay([card, anyObject]))).toEqual(['ERR event-unchecked-keyword-changed']);
+    expect(ids(pay([card]), pay([card, { type: 'string' }]))).toEqual(['WARN event-composition-member-added']);
+  });
+
+  test('anyOf added restricts values (ERR), removed loosens them (WARN)', () => {
+    const plain = { type: 'object', properties: { couponCode: { type: 'string' } } };
+    const restricted = { type: 'object', properties: { couponCode: { type: 'string', anyOf: [{ maxLength: 5 }, { pattern: '^X' }] } } };
+    expect(ids(plain, restricted)).toEqual(['ERR event-constraint-tightened']);
+    expect(ids(restricted, plain)).toEqual(['WARN event-constraint-loosened']);
+  });
+
+  test('members that cannot be paired are reported at ERR as not compared', () => {
+    const a = coupon([{ type: 'object', properties: { x: { type: 'string' } } }, { type: 'object', properties: { y: { type: 'string' } } }]);
+    const b = coupon([{ type: 'object', properties: { x: { type: 'integer' } } }, { type: 'object', properties: { y: { type: 'string' } } }]);
+    // One member unchanged, the other the only object left on each side: paired and compared in depth.
+    expect(diff(a, b).map((c) => `${c.id} ${c.path}`)).toEqual(['event-property-type-changed $.couponCode.x']);
+    // Both object members changed: nothing pairs them, so each old one counts as removed.
+    const c = coupon([{ type: 'object', properties: { x: { type: 'integer' } } }, { type: 'object', properties: { y: { type: 'integer' } } }]);
+    expect(ids(a, c)).toEqual(['ERR event-composition-member-removed', 'ERR event-composition-member-removed', 'WARN event-composition-member-added', 'WARN event-composition-member-added']);
+    const not = (s: unknown): Record<string, unknown> => ({ type: 'object', properties: { p: { not: s } } });
+    expect(ids(not({ type: 'null' }), not({ type: 'string' }))).toEqual(['ERR event-unchecked-keyword-changed']);
   });
 });
