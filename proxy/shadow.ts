@@ -291,7 +291,15 @@ function describeError(err: NodeJS.ErrnoException, upstream: Upstream): string {
       return 'new service refused the connection';
     case 'UPSTREAM_TLS_ERROR':
       return `new service failed the TLS handshake (${tlsFailure(err)})`;
+    case 'UPSTREAM_CLOSED':
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return 'new service closed the connection without a complete answer';
+    case 'UPSTREAM_PROTOCOL_ERROR':
+      return 'new service sent a malformed or incomplete answer';
+    case 'UPSTREAM_POOL_CLOSED':
+      return 'the proxy was stopping';
     default:
-      return `new service failed: ${err.code ?? err.message}`;
+      return `new service failed: ${err.message}`;
   }
 }

@@ -82,8 +82,8 @@ function compareBodies(legacy: HttpSnapshot, candidate: HttpSnapshot, options: C
     out.push({
       path: 'body',
       kind: 'changed',
-      legacy: 'error' in decodedA ? undecodable(decodedA.error, legacy.body, max) : describeBytes(decodedA.body, 0, max),
-      candidate: 'error' in decodedB ? undecodable(decodedB.error, candidate.body, max) : describeBytes(decodedB.body, 0, max),
+      legacy: 'error' in decodedA ? undecodable(decodedA.error, legacy.body, max) : describeBytes(decodedA.body, undefined, max),
+      candidate: 'error' in decodedB ? undecodable(decodedB.error, candidate.body, max) : describeBytes(decodedB.body, undefined, max),
     });
     return;
   }
@@ -122,20 +122,32 @@ function firstDifference(a: Buffer, b: Buffer): number {
 const EXCERPT_BYTES = 48;
 
 /**
- * JSON text (a string) describing a body for a byte-wise difference: its size and, from a little before
- * the first differing byte, a short excerpt — text when printable, hex otherwise.
- * E.g. `"1024 bytes, from byte 504: …Total: 17…"` or `"16 bytes, from byte 0: hex 1f8b0800…"`.
+ * JSON text (a string) describing a body for a byte-wise difference: its size, the first differing byte
+ * (`undefined`: the whole body is the difference) and, from a little before it, a short excerpt in whole
+ * characters — text when printable, hex otherwise.
+ * E.g. `"1024 bytes, first difference at byte 512: …Total: 17…"` or `"16 bytes: hex 1f8b0800…"`.
  */
-export function describeBytes(body: Buffer, firstDifferent: number, max: number): string {
+export function describeBytes(body: Buffer, firstDifferent: number | undefined, max: number): string {
   if (body.length === 0) return quote('0 bytes', max);
-  const start = Math.max(0, Math.min(firstDifferent, body.length) - 8);
-  const slice = body.subarray(start, start + EXCERPT_BYTES);
-  const more = start + EXCERPT_BYTES < body.length ? '…' : '';
+  let start = Math.max(0, Math.min(firstDifferent ?? 0, body.length) - 8);
+  let end = Math.min(body.length, start + EXCERPT_BYTES);
+  const text = isPrintable(body.subarray(start, end));
+  if (text) {
+    // Whole UTF-8 characters only: never start or stop inside one (that would show as U+FFFD).
+    while (start > 0 && isContinuationByte(body[start]!)) start--;
+    while (end < body.length && end > start && isContinuationByte(body[end]!)) end--;
+  }
+  const slice = body.subarray(start, end);
+  const more = end < body.length ? '…' : '';
   const lead = start > 0 ? '…' : '';
-  let excerpt: string;
-  if (isPrintable(slice)) excerpt = lead + slice.toString('utf8') + more;
-  else excerpt = 'hex ' + slice.subarray(0, 16).toString('hex') + (slice.length > 16 || more ? '…' : '');
-  return quote(`${body.length} bytes, from byte ${start}: ${excerpt}`, max);
+  const excerpt = text ? lead + slice.toString('utf8') + more : 'hex ' + slice.subarray(0, 16).toString('hex') + (slice.length > 16 || more ? '…' : '');
+  if (firstDifferent === undefined) return quote(`${body.length} bytes: ${excerpt}`, max);
+  const where = firstDifferent < body.length ? `first difference at byte ${firstDifferent}` : `the other body goes on after byte ${body.length}`;
+  return quote(`${body.length} bytes, ${where}: ${excerpt}`, max);
+}
+
+function isContinuationByte(byte: number): boolean {
+  return (byte & 0xc0) === 0x80;
 }
 
 function isPrintable(bytes: Buffer): boolean {

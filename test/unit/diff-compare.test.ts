@@ -124,7 +124,7 @@ describe('content-encoding', () => {
   test('a broken gzip body is reported as a body difference, not thrown', () => {
     const broken = snap(Buffer.from('this is not gzip'), gz);
     const ds = compare(snap(order), broken);
-    expect(ds).toEqual([{ path: 'body', kind: 'changed', legacy: expect.stringMatching(/^"115 bytes, from byte 0: \{\\"id\\":42/), candidate: expect.stringMatching(/^"undecodable body \(16 bytes\): gzip: .*header/) }]);
+    expect(ds).toEqual([{ path: 'body', kind: 'changed', legacy: expect.stringMatching(/^"115 bytes: \{\\"id\\":42/), candidate: expect.stringMatching(/^"undecodable body \(16 bytes\): gzip: .*header/) }]);
   });
 
   test('both sides broken the same way: equal bytes, nothing to report', () => {
@@ -155,33 +155,36 @@ describe('non-JSON bodies, byte-wise', () => {
     expect(d.path).toBe('body');
     expect(d.kind).toBe('changed');
     // first difference at byte 120 (the 7/8); the excerpt starts 8 bytes before it
-    expect(d.legacy).toBe(`"${a.length} bytes, from byte 112: …Total: 17</body></html>"`);
-    expect(d.candidate).toBe(`"${b.length} bytes, from byte 112: …Total: 18</body></html>"`);
+    expect(d.legacy).toBe(`"${a.length} bytes, first difference at byte 120: …Total: 17</body></html>"`);
+    expect(d.candidate).toBe(`"${b.length} bytes, first difference at byte 120: …Total: 18</body></html>"`);
   });
 
   test('binary: hex', () => {
     const a = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 1, 2, 3]);
     const b = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 1, 2, 4, 5]);
     const [d] = compare(snap(a, { 'content-type': 'image/png' }), snap(b, { 'content-type': 'image/png' }));
-    expect(d).toEqual({ path: 'body', kind: 'changed', legacy: '"8 bytes, from byte 0: hex 89504e4700010203"', candidate: '"9 bytes, from byte 0: hex 89504e470001020405"' });
+    expect(d).toEqual({ path: 'body', kind: 'changed', legacy: '"8 bytes, first difference at byte 7: hex 89504e4700010203"', candidate: '"9 bytes, first difference at byte 7: hex 89504e470001020405"' });
   });
 
   test('JSON against non-JSON (an HTML error page) is a body difference', () => {
     const ds = compare(snap(order), snap('<h1>502 Bad Gateway</h1>', { 'content-type': JSON_TYPE }));
     expect(ds.map((d) => d.path)).toEqual(['body']);
-    expect(ds[0].candidate).toMatch(/^"24 bytes, from byte 0: <h1>502/);
+    expect(ds[0].candidate).toMatch(/^"24 bytes, first difference at byte \d+: <h1>502/);
   });
 
   test('an empty body against a full one', () => {
     const [d] = compare(snap('', html), snap('hello', html));
-    expect(d).toEqual({ path: 'body', kind: 'changed', legacy: '"0 bytes"', candidate: '"5 bytes, from byte 0: hello"' });
+    expect(d).toEqual({ path: 'body', kind: 'changed', legacy: '"0 bytes"', candidate: '"5 bytes, first difference at byte 0: hello"' });
   });
 
   test('excerpts are truncated to maxValueLength', () => {
     const [d] = compare(snap('a'.repeat(5000), html), snap('b'.repeat(5000), html), { maxValueLength: 30 });
     expect(d.legacy).toHaveLength(30);
     expect(d.legacy!.endsWith('…')).toBe(true);
-    expect(describeBytes(Buffer.from('abc'), 0, 200)).toBe('"3 bytes, from byte 0: abc"');
+    expect(describeBytes(Buffer.from('abc'), 0, 200)).toBe('"3 bytes, first difference at byte 0: abc"');
+    // Never half a character: the excerpt starts on the ß, not inside it.
+    expect(describeBytes(Buffer.from('Grüße 😀 A'), 13, 200)).toBe('"14 bytes, first difference at byte 13: …ße 😀 A"');
+    expect(describeBytes(Buffer.from('abc'), 3, 200)).toBe('"3 bytes, the other body goes on after byte 3: abc"');
   });
 });
 
