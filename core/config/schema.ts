@@ -1,8 +1,9 @@
 /**
  * The rules of strangler.yaml: a located YAML tree in, `StranglerConfig` with defaults applied (or issues)
  * out. The only files it reads are the PEM files an upstream's `tls` block names (relative to the config's
- * folder), so a missing or wrong one is reported with its line.
+ * folder), so a missing or wrong one is reported with its line; flags.bootstrap is checked to exist.
  */
+import { statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { DEFAULT_NOISE_THRESHOLDS, type NoiseThresholds } from '../comparison';
@@ -229,6 +230,20 @@ class Checker {
     }, false);
   }
 
+  /** A path to a file that exists, relative to the config file's folder; kept as written. */
+  existingFile(what: string): Read<string> {
+    return this.text(what, (value) => {
+      const path = resolve(dirname(this.file), value);
+      try {
+        if (!statSync(path).isFile()) return `${path}: is not a file`;
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        return code === 'ENOENT' ? `${path}: no such file` : `${path}: cannot be read (${code ?? (err as Error).message})`;
+      }
+      return { value };
+    }, false);
+  }
+
   boolean(): Read<boolean> {
     return (node, path) => {
       if (node.kind === 'scalar' && typeof node.value === 'boolean') return node.value;
@@ -347,7 +362,7 @@ export function validateConfig(root: ConfigNode, file: string): ConfigResult {
   // References are checked against the names written, even if an upstream itself is invalid.
   const defined = upstreamsNode?.kind === 'map' ? upstreamsNode.entries.map((entry) => entry.key) : undefined;
   const routesNode = top.value('routes');
-  const routes = routesNode ? ck.read(routesNode, 'routes', (node) => readRoutes(ck, node, defined)) : [];
+  const routes = routesNode ? ck.read(routesNode, 'routes', (node) => readRoutes(ck, node, defined, flags?.provider === 'unleash')) : [];
 
   if (ck.issues.length || !listen || !admin || !state || !flags || !upstreams || !routes) {
     return { ok: false, issues: ck.issues };
@@ -450,7 +465,7 @@ function readFlags(ck: Checker, f: Fields | undefined): FlagsConfig | undefined 
     refreshMs: f.get('refreshMs', ck.integer(100, 3600000)) ?? 15000,
   };
   if (adminToken !== undefined) config.adminToken = adminToken;
-  const bootstrap = f.get('bootstrap', ck.string('a file path'));
+  const bootstrap = f.get('bootstrap', ck.existingFile('a path to a bootstrap file in Unleash\'s client features format'));
   if (bootstrap !== undefined) config.bootstrap = bootstrap;
   return url === undefined || clientToken === undefined ? undefined : config;
 }
@@ -558,15 +573,17 @@ interface Claimed {
   index: number;
   name?: string;
   match?: RouteMatch;
+  flag?: string;
 }
 
-function readRoutes(ck: Checker, node: ConfigNode, upstreams: string[] | undefined): RouteConfig[] | undefined {
+/** `unleash`: flags come from an Unleash server, where a flag is one route's state and names are URL-friendly. */
+function readRoutes(ck: Checker, node: ConfigNode, upstreams: string[] | undefined, unleash: boolean): RouteConfig[] | undefined {
   if (node.kind !== 'seq') return ck.reject(node, 'routes', 'must be a list of routes');
   const claimed: Claimed[] = [];
   const routes = node.items.map((item, index) => {
     const path = fieldPath('routes', index);
     const fields = ck.read(item, path, ck.mapping(ROUTE_KEYS));
-    return fields && readRoute(ck, fields, index, upstreams, claimed);
+    return fields && readRoute(ck, fields, index, upstreams, claimed, unleash);
   });
   return routes.every((route): route is RouteConfig => route !== undefined) ? routes : undefined;
 }
@@ -577,6 +594,7 @@ function readRoute(
   index: number,
   upstreams: string[] | undefined,
   claimed: Claimed[],
+  unleash: boolean,
 ): RouteConfig | undefined {
   const name = f.require('name', ck.name(), 'a name such as orders');
   const matchFields = f.require('match', ck.mapping(MATCH_KEYS), 'a mapping with path and optional methods');
@@ -617,7 +635,8 @@ function readRoute(
   const percent = givenPercent ?? implied;
   const sticky = f.get('stickiness', stickiness(ck)) ?? { kind: 'random' };
   const stickyFallback = f.get('stickyFallback', ck.oneOf(['random', 'legacy'] as const)) ?? 'random';
-  const flag = f.get('flag', flagName(ck));
+  const flag = f.get('flag', unleash ? unleashFlagName(ck) : flagName(ck));
+  if (unleash && name !== undefined) claimFlag(ck, f, mine, flag ?? `strangler.${name}`, claimed);
   const shadow = optionalBlock(ck, f, 'shadow', SHADOW_KEYS, readShadow);
   const fallback = optionalBlock(ck, f, 'fallback', FALLBACK_KEYS, readFallback);
   const deprecated = optionalBlock(ck, f, 'deprecated', DEPRECATED_KEYS, readDeprecated);
@@ -661,6 +680,20 @@ function claimName(ck: Checker, f: Fields, mine: Claimed, claimed: Claimed[]): v
   if (earlier && node) {
     ck.report(node.line, f.at('name'), `duplicates routes[${earlier.index}].name ${ck.quote(node, mine.name ?? '')}`);
   }
+}
+
+/**
+ * With Unleash a flag holds one route's state: two routes on one flag would move together, and `rollout set`
+ * on one would move the other. (The embedded store keeps state per route; there a shared flag only makes
+ * both routes bucket users alike, which can be the point.)
+ */
+function claimFlag(ck: Checker, f: Fields, mine: Claimed, flag: string, claimed: Claimed[]): void {
+  mine.flag = flag;
+  const earlier = claimed.find((other) => other !== mine && other.flag === flag);
+  if (!earlier) return;
+  const node = f.value('flag') ?? f.value('name');
+  const at = f.has('flag') ? f.at('flag') : f.at('name');
+  if (node) ck.report(node.line, at, `uses flag "${flag}" as routes[${earlier.index}] does: with Unleash each route needs its own flag (set flag: to tell them apart)`);
 }
 
 /** Same path and overlapping methods (a route without methods overlaps every other). */
@@ -724,6 +757,13 @@ function stickiness(ck: Checker): Read<Stickiness> {
     if (!TOKEN.test(name)) return `must be ${kind}:<name> with a non-empty token as the name (such as x-user-id)`;
     return { value: { kind, name: kind === 'header' ? name.toLowerCase() : name } };
   });
+}
+
+/** Unleash refuses names that are not URL-friendly (a ":" among them). */
+function unleashFlagName(ck: Checker): Read<string> {
+  return ck.text('an Unleash flag name', (value) =>
+    /^[A-Za-z0-9._-]+$/.test(value) ? { value } : 'must contain only letters, digits, ".", "_" and "-" (Unleash refuses other names)',
+  );
 }
 
 function flagName(ck: Checker): Read<string> {

@@ -1168,6 +1168,8 @@ describe('flags: provider unleash', () => {
   });
 
   it('takes every field, and redactConfig masks both tokens', () => {
+    const folder = mkdtempSync(join(tmpdir(), 'strangler-bootstrap-'));
+    writeFileSync(join(folder, 'flags.json'), '{"version": 2, "features": []}');
     const config = parseConfig(
       flags(
         [
@@ -1183,7 +1185,7 @@ describe('flags: provider unleash', () => {
           '',
         ].join('\n'),
       ),
-      FILE,
+      join(folder, 'strangler.yaml'),
       UNLEASH_ENV,
     );
     expect(config.flags).toMatchObject({ adminToken: '*:*.admin-secret-22', environment: 'production', project: 'migration', appName: 'edge-proxy', refreshMs: 5000, bootstrap: './flags.json' });
@@ -1191,6 +1193,20 @@ describe('flags: provider unleash', () => {
     expect(printed).not.toContain('client-secret-1');
     expect(printed).not.toContain('admin-secret-22');
     expect(printed).toContain('"clientToken":"***"');
+    rmSync(folder, { recursive: true, force: true });
+  });
+
+  it('with Unleash: a bootstrap file that is not there, a flag name Unleash refuses, and two routes on one flag are named with their line', () => {
+    const routes = ['routes:', '  - { name: orders, match: { path: /api/orders }, service: orders }', '  - { name: orders-v2, match: { path: /api/v2/orders }, service: orders, flag: strangler.orders }', '  - { name: team, match: { path: /team }, service: orders, flag: "team:orders" }', ''].join('\n');
+    const text = `${BASE}flags:\n  provider: unleash\n  url: http://127.0.0.1:4242\n  clientToken: \${UNLEASH_CLIENT_TOKEN}\n  bootstrap: ./missing.json\n${routes}`;
+    const messages = messagesOf(text, UNLEASH_ENV);
+    expect(messages).toEqual([
+      expect.stringMatching(/^strangler\.yaml:9 flags\.bootstrap: \/.*\/missing\.json: no such file$/),
+      'strangler.yaml:12 routes[1].flag: uses flag "strangler.orders" as routes[0] does: with Unleash each route needs its own flag (set flag: to tell them apart)',
+      'strangler.yaml:13 routes[2].flag: must contain only letters, digits, ".", "_" and "-" (Unleash refuses other names), got "team:orders"',
+    ]);
+    // The embedded store keeps state per route: there a shared flag only buckets users alike, and ":" is fine.
+    expect(() => parseConfig(`${BASE}${routes}`, FILE, ENV)).not.toThrow();
   });
 
   it('reports missing url and clientToken on the flags line, and bad values at theirs', () => {

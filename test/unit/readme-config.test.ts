@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { parseConfig } from '../../core/config';
@@ -34,7 +35,14 @@ describe('README configuration examples', () => {
   test.each(blocks.filter((block) => block !== full && /^[a-z]+:/.test(block)).map((block) => [block.split('\n')[0]!.trim(), block]))(
     'the top-level fragment %s loads beside the example',
     (_first, fragment) => {
-      expect(() => parseConfig(full! + fragment, 'README.md', ENV)).not.toThrow();
+      // Beside the files the examples name (flags.bootstrap), as a user's folder would have them.
+      const folder = mkdtempSync(join(tmpdir(), 'strangler-readme-'));
+      try {
+        writeFileSync(join(folder, 'flags-bootstrap.json'), '{"version": 2, "features": []}');
+        expect(() => parseConfig(full! + fragment, join(folder, 'strangler.yaml'), ENV)).not.toThrow();
+      } finally {
+        rmSync(folder, { recursive: true, force: true });
+      }
     },
   );
 
