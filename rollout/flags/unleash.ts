@@ -166,8 +166,31 @@ export class UnleashFlagProvider implements FlagProvider {
     return storeCall(() => this.options.store.history(route, limit));
   }
 
+  /**
+   * The flags as Unleash's client API serves them. With an admin token the routes' flags are read from
+   * Unleash at this moment, so an export right after `rollout set` has the change (the last poll can be a
+   * refresh interval old); the other flags, and everything without an admin token, come from the last poll.
+   */
   async exportFlags(): Promise<unknown> {
-    return { version: 2, features: this.lastFeatures };
+    if (!this.admin) return { version: 2, features: this.lastFeatures };
+    const admin = this.admin;
+    const flags = [...new Set(this.options.routes.map((route) => route.flag))];
+    const current = new Map<string, UnleashFeature>();
+    for (const flag of flags) {
+      const feature = await admin.getFeature(flag);
+      const env = feature?.environments.find((e) => e.name === this.options.flags.environment);
+      if (!feature || !env) continue;
+      const strategies = env.strategies
+        .filter((s) => s.disabled !== true)
+        .map(({ name, parameters, constraints, segments }) => ({ name, parameters: parameters ?? {}, constraints: constraints ?? [], ...(segments?.length ? { segments } : {}) }));
+      current.set(flag, { name: flag, enabled: env.enabled, strategies, ...(feature.dependencies?.length ? { dependencies: feature.dependencies } : {}) });
+    }
+    const features = this.lastFeatures.map((feature) => {
+      const now = current.get(feature.name);
+      current.delete(feature.name);
+      return now ? { ...feature, ...now } : feature;
+    });
+    return { version: 2, features: [...features, ...current.values()] };
   }
 
   async stop(): Promise<void> {

@@ -192,6 +192,13 @@ describe('rollout through Unleash: create, set, get round-trip, and changes made
     expect(written.features).toEqual([
       expect.objectContaining({ name: 'strangler.orders', enabled: true, strategies: [expect.objectContaining({ parameters: expect.objectContaining({ rollout: '60' }) })] }),
     ]);
+    // Right after a change, before any poll could show it: the export has it (read from Unleash itself).
+    expect((await cli(['rollout', 'set', 'orders', '65', '--reason', 'export right after', ...flags])).status).toBe(0);
+    await cli(['flags', 'export', '--out', bootstrapFile(), ...flags]);
+    const after = JSON.parse(readFileSync(bootstrapFile(), 'utf8')) as typeof written;
+    expect(after.features.map((f) => f.strategies[0]!.parameters.rollout)).toEqual(['65']);
+    expect((await cli(['rollout', 'set', 'orders', '60', '--reason', 'back to where the later tests expect it', ...flags])).status).toBe(0);
+    await eventually(async () => (await admin(proxy, 'GET', '/routes/orders')).json.percent === 60);
     const bad = await cli(['flags', 'export', '--out', join(dir.path, 'no-such-dir', 'x.json'), ...flags]);
     expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(/^strangler: --out .*x\.json: cannot write: ENOENT\n$/);
