@@ -175,6 +175,7 @@ function classify(err: Error): UpstreamErrorReason {
     case 'UPSTREAM_HEADERS_TIMEOUT':
     case 'UPSTREAM_BODY_TIMEOUT':
     case 'UPSTREAM_CONNECT_TIMEOUT':
+    case 'UPSTREAM_QUEUE_TIMEOUT':
     case 'ETIMEDOUT':
       return 'timeout';
     case 'ECONNREFUSED':
@@ -192,6 +193,9 @@ function classify(err: Error): UpstreamErrorReason {
 function describe(reason: UpstreamErrorReason, upstream: Upstream, err: Error): string {
   switch (reason) {
     case 'timeout':
+      if ((err as NodeJS.ErrnoException).code === 'UPSTREAM_QUEUE_TIMEOUT') {
+        return `upstream ${upstream.name} had no free connection within ${upstream.timeoutMs} ms (all its connections busy)`;
+      }
       return `upstream ${upstream.name} did not answer within ${upstream.timeoutMs} ms`;
     case 'connect-error':
       if ((err as NodeJS.ErrnoException).code === 'UPSTREAM_TLS_ERROR') return `upstream ${upstream.name} failed the TLS handshake (${tlsFailure(err)})`;

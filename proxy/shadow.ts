@@ -287,6 +287,8 @@ function describeError(err: NodeJS.ErrnoException, upstream: Upstream): string {
     case 'UPSTREAM_BODY_TIMEOUT':
     case 'UPSTREAM_CONNECT_TIMEOUT':
       return `new service did not answer within ${upstream.timeoutMs} ms`;
+    case 'UPSTREAM_QUEUE_TIMEOUT':
+      return `new service had no free connection within ${upstream.timeoutMs} ms`;
     case 'ECONNREFUSED':
       return 'new service refused the connection';
     case 'UPSTREAM_TLS_ERROR':

@@ -26,6 +26,8 @@ export class UpstreamPool implements ConnectionOwner, ExchangeQueue {
   readonly describe: string;
   private readonly idle: UpstreamConnection[] = [];
   private readonly waiting: Exchange[] = [];
+  /** When each waiting exchange was queued: it waits for a connection at most its own timeoutMs. */
+  private readonly queuedAt = new WeakMap<Exchange, number>();
   private readonly open = new Set<UpstreamConnection>();
   private readonly host: string;
   private readonly port: number;
@@ -131,7 +133,26 @@ export class UpstreamPool implements ConnectionOwner, ExchangeQueue {
     while (idle && !idle.usable) idle = this.idle.pop();
     if (idle) idle.start(exchange);
     else if (this.open.size < this.options.connections) this.connect().start(exchange);
-    else this.waiting.push(exchange);
+    else {
+      this.queuedAt.set(exchange, performance.now());
+      this.waiting.push(exchange);
+    }
+  }
+
+  /** Fails the exchanges that waited their whole timeoutMs for a connection (a slow upstream must not queue requests without end). */
+  private expireWaiting(now: number): void {
+    for (let i = 0; i < this.waiting.length; ) {
+      const exchange = this.waiting[i]!;
+      const since = this.queuedAt.get(exchange);
+      if (since === undefined || now - since < exchange.options.timeoutMs) {
+        i++;
+        continue;
+      }
+      this.waiting.splice(i, 1);
+      exchange.fail(
+        new UpstreamError('UPSTREAM_QUEUE_TIMEOUT', `${this.describe}: no free connection within ${exchange.options.timeoutMs} ms (all ${this.options.connections} busy)`),
+      );
+    }
   }
 
   private shuttingDown(): UpstreamError {
@@ -167,6 +188,7 @@ export class UpstreamPool implements ConnectionOwner, ExchangeQueue {
     this.sweep = setInterval(() => {
       const now = performance.now();
       for (const connection of this.open) connection.checkTimeout(now);
+      if (this.waiting.length > 0) this.expireWaiting(now);
     }, this.sweepMs);
     this.sweep.unref();
   }

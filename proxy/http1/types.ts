@@ -40,7 +40,9 @@ export type UpstreamErrorCode =
   | 'UPSTREAM_CLOSED'
   | 'UPSTREAM_PROTOCOL_ERROR'
   | 'UPSTREAM_TLS_ERROR'
-  | 'UPSTREAM_POOL_CLOSED';
+  | 'UPSTREAM_POOL_CLOSED'
+  /** Every connection stayed busy for the exchange's whole timeoutMs. */
+  | 'UPSTREAM_QUEUE_TIMEOUT';
 
 export class UpstreamError extends Error {
   constructor(

@@ -458,6 +458,22 @@ describe('UpstreamPool: timeouts, aborts and shutdown', () => {
     expect(up.received.map((r) => r.head.split(' ')[1])).toEqual(['/x']);
   });
 
+  test('an exchange waits for a busy pool at most its timeoutMs, then fails as a queue timeout; the running one is untouched', async () => {
+    const held: Array<() => void> = [];
+    const up = await upstream((socket) => held.push(() => socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok')));
+    const p = pool(up, { connections: 1 });
+    const running = send(p, { timeoutMs: 2000 });
+    const started = performance.now();
+    const waiting = await send(p, { path: '/queued', timeoutMs: 150 });
+    const waited = performance.now() - started;
+    expect(waiting.error?.code).toBe('UPSTREAM_QUEUE_TIMEOUT');
+    expect(waiting.error?.message).toMatch(/no free connection within 150 ms \(all 1 busy\)$/);
+    expect(waited).toBeGreaterThanOrEqual(140);
+    held.shift()!();
+    expect(await running).toMatchObject({ status: 200, body: 'ok' });
+    expect(up.received.map((r) => r.head.split(' ')[1])).toEqual(['/x']);
+  });
+
   test('destroy fails running and waiting exchanges, closes every connection, and refuses new ones', async () => {
     const up = await upstream(() => undefined);
     const p = pool(up, { connections: 1 });
