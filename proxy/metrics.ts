@@ -7,7 +7,7 @@ import type { Side } from './splitter';
 export const UNMATCHED_ROUTE = '_unmatched';
 
 export type UpstreamErrorReason = 'connect-error' | 'timeout' | 'reset' | 'client-abort';
-export type RejectReason = 'bad-request' | 'header-too-large' | 'bad-path' | 'timeout';
+export type RejectReason = 'bad-request' | 'header-too-large' | 'bad-path' | 'timeout' | 'transfer-coding';
 /** The `target` label: the side that answered, or `none` when the proxy answered itself (a retired route's 410 or redirect). */
 export type MetricTarget = Side | 'none';
 
@@ -75,7 +75,7 @@ export class ProxyMetrics {
     });
     this.rejected = new Counter({
       name: 'strangler_rejected_requests_total',
-      help: 'Requests refused before reaching any upstream (malformed, oversized headers, bad path).',
+      help: 'Requests refused before reaching any upstream (malformed, oversized headers, bad path, a transfer coding other than chunked).',
       labelNames: ['reason'],
       registers: [registry],
     });

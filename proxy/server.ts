@@ -127,6 +127,13 @@ export class ProxyServer {
       sendProxyError(res, 400, { error: 'request path is not acceptable', route: UNMATCHED_ROUTE, target: 'none', requestId }, true);
       return;
     }
+    const coding = unsupportedTransferCoding(req.headers['transfer-encoding']);
+    if (coding !== undefined) {
+      // Node de-chunks the body but cannot undo `gzip` under it: forwarded, the upstream would get bytes it cannot read (RFC 9112 §6.1: 501).
+      this.options.metrics.rejected.labels('transfer-coding').inc();
+      sendProxyError(res, 501, { error: `transfer coding ${JSON.stringify(coding)} is not supported: send the body chunked or with a Content-Length`, route: UNMATCHED_ROUTE, target: 'none', requestId }, true);
+      return;
+    }
     const decision = this.decide(req, target.path, target.query);
     const routeMetrics = this.options.metrics.forRoute(decision.routeName, decision.gone ? 'none' : decision.side);
     const responseHeaders = this.deprecation.get(decision.routeName);
@@ -329,4 +336,13 @@ export class ProxyServer {
 
 function isWebSocketUpgrade(req: IncomingMessage): boolean {
   return req.method === 'GET' && (req.headers.upgrade ?? '').toLowerCase() === 'websocket';
+}
+
+/** A transfer coding other than chunked (`gzip, chunked`), or undefined. */
+function unsupportedTransferCoding(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  return header
+    .split(',')
+    .map((coding) => coding.trim().toLowerCase())
+    .find((coding) => coding !== 'chunked' && coding !== '');
 }

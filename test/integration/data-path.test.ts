@@ -631,6 +631,15 @@ describe('failures', () => {
     expect(legacy.requests).toHaveLength(2);
   });
 
+  test('a transfer coding other than chunked (gzip, chunked) → 501, and nothing reaches an upstream', async () => {
+    legacy.requests.length = 0;
+    const answer = await rawExchange(proxy.port, 'POST /upload HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\nx-request-id: te-501\r\n\r\n3\r\nabc\r\n0\r\n\r\n');
+    expect(answer).toMatch(/^HTTP\/1\.1 501 Not Implemented\r\n/);
+    expect(bodyOf(answer)).toEqual({ error: 'transfer coding "gzip" is not supported: send the body chunked or with a Content-Length', route: '_unmatched', target: 'none', requestId: 'te-501' });
+    expect(legacy.requests).toHaveLength(0);
+    expect(await proxy.registry.metrics()).toMatch(/strangler_rejected_requests_total\{reason="transfer-coding"\} 1/);
+  });
+
   test('a client aborting mid-upload cancels the upstream request; the upstream never sees a complete body', async () => {
     legacy.requests.length = 0;
     await new Promise<void>((resolve) => {
@@ -672,7 +681,7 @@ describe('failures', () => {
   /** strangler_rejected_requests_total for every reason (a Record, so a new reason fails to compile here). */
   async function rejectedByReason(): Promise<Record<RejectReason, number>> {
     const samples = await counterSamples('strangler_rejected_requests_total');
-    const counts: Record<RejectReason, number> = { 'bad-request': 0, 'header-too-large': 0, 'bad-path': 0, timeout: 0 };
+    const counts: Record<RejectReason, number> = { 'bad-request': 0, 'header-too-large': 0, 'bad-path': 0, timeout: 0, 'transfer-coding': 0 };
     for (const reason of Object.keys(counts) as RejectReason[]) counts[reason] = samples.get(JSON.stringify({ reason })) ?? 0;
     return counts;
   }
