@@ -62,10 +62,30 @@ const showCommand: CommandModule<object, ShowArgs> = {
     const requestId = args.requestId.endsWith('…') ? args.requestId.slice(0, -1) : args.requestId;
     if (requestId.trim() === '') throw new CliError(`REQUEST_ID: must be a request id (x-request-id), or its first 8 or more characters, got ${JSON.stringify(args.requestId)}`, 2);
     const record = await adminRequest<ComparisonRecord>(target, 'GET', `/comparisons/${encodeURIComponent(requestId)}`);
-    if (args.json) return printJson(record);
+    if (args.json) return printJson(comparisonJson(record));
     printLines(describeComparison(record));
   },
 };
+
+/** `diff show --json`: every key always there (null when absent), in one order, as the report's JSON does. */
+export function comparisonJson(record: ComparisonRecord): Record<string, unknown> {
+  const difference = (d: ComparisonRecord['differences'][number]): Record<string, unknown> => ({ path: d.path, kind: d.kind, legacy: d.legacy ?? null, candidate: d.candidate ?? null });
+  return {
+    requestId: record.requestId,
+    route: record.route,
+    method: record.method,
+    target: record.target,
+    at: record.at,
+    result: record.result,
+    error: record.error ?? null,
+    legacyStatus: record.legacyStatus,
+    candidateStatus: record.candidateStatus ?? null,
+    legacyMs: record.legacyMs,
+    candidateMs: record.candidateMs ?? null,
+    differences: record.differences.map(difference),
+    noise: record.noise.map(difference),
+  };
+}
 
 export function describeComparison(record: ComparisonRecord): string[] {
   const lines = [
