@@ -287,7 +287,7 @@ export class ProxyServer {
     }
     const state = this.options.state.get(route.name);
     // No state known (flags not loaded yet): legacy, the side that was serving before strangler.
-    const side = state ? chooseSide(route, state, req, query, this.options.state) : 'legacy';
+    const side = state ? chooseSide(route, state, req, query, this.options.state, this.trustedProxies) : 'legacy';
     const upstream = side === 'new' ? this.upstreamFor(route.service) : this.upstreamFor(route.legacy);
     return { route, state, routeName: route.name, side, upstream };
   }

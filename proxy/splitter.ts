@@ -3,6 +3,7 @@ import type { RouteConfig } from '../core/config/types';
 import type { RouteStateView } from '../core/route-state-view';
 import type { RouteState } from '../core/state';
 import { stickyValue } from './sticky-key';
+import type { TrustedProxies } from './trusted-proxies';
 
 export type Side = 'legacy' | 'new';
 
@@ -10,7 +11,7 @@ export type Side = 'legacy' | 'new';
  * Which side serves this request. Canary splits exactly as Unleash's flexibleRollout does, so a user
  * lands on the same side whether the percentage comes from the embedded store or an Unleash server.
  */
-export function chooseSide(route: RouteConfig, state: RouteState, req: IncomingMessage, query: string, view: RouteStateView): Side {
+export function chooseSide(route: RouteConfig, state: RouteState, req: IncomingMessage, query: string, view: RouteStateView, trusted?: TrustedProxies): Side {
   switch (state.stage) {
     case 'legacy':
     case 'shadow':
@@ -19,7 +20,7 @@ export function chooseSide(route: RouteConfig, state: RouteState, req: IncomingM
     case 'retired':
       return 'new';
     case 'canary':
-      if (state.flagRule !== undefined && view.inFlagRule) return flagRuleSide(route, state.percent, req, query, view.inFlagRule.bind(view));
+      if (state.flagRule !== undefined && view.inFlagRule) return flagRuleSide(route, state.percent, req, query, view.inFlagRule.bind(view), trusted);
       return canarySide(route, state.percent, req, query, view);
   }
 }
@@ -34,9 +35,17 @@ function canarySide(route: RouteConfig, percent: number, req: IncomingMessage, q
 }
 
 /** The flag's strategies decide, even at 0 % (a userWithId for QA) and without a sticky value (a constraint on the address). */
-function flagRuleSide(route: RouteConfig, percent: number, req: IncomingMessage, query: string, inFlagRule: NonNullable<RouteStateView['inFlagRule']>): Side {
+function flagRuleSide(
+  route: RouteConfig,
+  percent: number,
+  req: IncomingMessage,
+  query: string,
+  inFlagRule: NonNullable<RouteStateView['inFlagRule']>,
+  trusted: TrustedProxies | undefined,
+): Side {
   const value = route.stickiness.kind === 'random' ? undefined : stickyValue(route.stickiness, req, query);
-  return inFlagRule(route, { stickyValue: value, remoteAddress: req.socket.remoteAddress }, percent) ? 'new' : 'legacy';
+  const remoteAddress = trusted ? trusted.clientAddress(req) : req.socket.remoteAddress;
+  return inFlagRule(route, { stickyValue: value, remoteAddress }, percent) ? 'new' : 'legacy';
 }
 
 function randomSide(percent: number): Side {

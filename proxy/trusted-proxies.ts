@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { BlockList, isIP } from 'node:net';
 import { parseIpRange } from '../core/ip-range';
 
@@ -18,6 +19,24 @@ export class TrustedProxies {
       if (range.prefix === undefined) this.list.addAddress(range.address, range.family);
       else this.list.addSubnet(range.address, range.prefix, range.family);
     }
+  }
+
+  /**
+   * The client's address: the socket's peer, or behind trusted proxies the nearest X-Forwarded-For entry
+   * that is not one of them (what nginx's realip module takes with `real_ip_recursive on`).
+   */
+  clientAddress(req: IncomingMessage): string | undefined {
+    let address = req.socket.remoteAddress;
+    if (!this.has(address)) return address;
+    const header = req.headers['x-forwarded-for'];
+    const hops = (Array.isArray(header) ? header.join(',') : header ?? '').split(',').map((hop) => hop.trim());
+    for (let i = hops.length - 1; i >= 0; i--) {
+      const hop = hops[i]!;
+      if (isIP(hop) === 0) return address;
+      address = hop;
+      if (!this.has(hop)) return hop;
+    }
+    return address;
   }
 
   has(ip: string | undefined): boolean {

@@ -398,3 +398,20 @@ describe('headersFromRaw', () => {
     expect(headersFromRaw([])).toEqual({});
   });
 });
+
+describe('TrustedProxies.clientAddress: the address Unleash constraints on remoteAddress see', () => {
+  const trusted = new TrustedProxies(['10.0.0.0/8']);
+  const from = (remoteAddress: string, xff?: string): string | undefined => trusted.clientAddress(fakeReq(xff === undefined ? [] : ['X-Forwarded-For', xff], { remoteAddress }));
+
+  test('a peer that is not a trusted proxy is the client, whatever it claims', () => {
+    expect(from('203.0.113.5', '198.51.100.1')).toBe('203.0.113.5');
+  });
+
+  test('behind trusted proxies: the nearest X-Forwarded-For entry that is not one of them', () => {
+    expect(from('10.0.0.2', '198.51.100.1, 203.0.113.5, 10.0.0.9')).toBe('203.0.113.5');
+    expect(from('10.0.0.2', '10.0.0.7')).toBe('10.0.0.7');
+    expect(from('10.0.0.2')).toBe('10.0.0.2');
+    // Garbage in the chain stops the walk at the last address that was sure.
+    expect(from('10.0.0.2', 'evil, 10.0.0.9')).toBe('10.0.0.9');
+  });
+});
