@@ -65,6 +65,17 @@ function resolveDotSegments(rawPath: string): string | undefined {
 }
 
 /** `http://host/path?q` → `/path?q`; anything else (`*`, authority-form) is not a path we route. */
+/**
+ * The authority of an absolute-form target (`http://shop.example:8080/x` → `shop.example:8080`, userinfo
+ * dropped); undefined for origin-form. RFC 9112 §3.2.2: it replaces the Host header.
+ */
+export function absoluteFormAuthority(target: string): string | undefined {
+  if (target.charCodeAt(0) === 47 /* / */) return undefined;
+  const authority = /^https?:\/\/([^/?#]*)/i.exec(target)?.[1];
+  if (!authority) return undefined;
+  return authority.slice(authority.lastIndexOf('@') + 1) || undefined;
+}
+
 function absoluteFormPath(target: string): string | undefined {
   const match = /^https?:\/\/[^/?#]*(.*)$/i.exec(target);
   if (!match) return undefined;

@@ -11,7 +11,7 @@ import { sendProxyError } from './error-response';
 import { deprecationHeaders, retiredRedirect } from './deprecation';
 import { type Fallback, forward, type ForwardRequest } from './forwarder';
 import { type ProxyMetrics, type RouteSideMetrics, UNMATCHED_ROUTE } from './metrics';
-import { normaliseTarget } from './path';
+import { absoluteFormAuthority, normaliseTarget } from './path';
 import { requestHasBody, upgradeRequestHeaders, upstreamRequestHeaders } from './request-headers';
 import { TrustedProxies } from './trusted-proxies';
 import { RouteTable } from './route-table';
@@ -127,6 +127,8 @@ export class ProxyServer {
       sendProxyError(res, 400, { error: 'request path is not acceptable', route: UNMATCHED_ROUTE, target: 'none', requestId }, true);
       return;
     }
+    const authority = absoluteFormAuthority(req.url ?? '/');
+    if (authority !== undefined) useAuthorityAsHost(req, authority);
     const coding = unsupportedTransferCoding(req.headers['transfer-encoding']);
     if (coding !== undefined) {
       // Node de-chunks the body but cannot undo `gzip` under it: forwarded, the upstream would get bytes it cannot read (RFC 9112 §6.1: 501).
@@ -345,4 +347,13 @@ function unsupportedTransferCoding(header: string | undefined): string | undefin
     .split(',')
     .map((coding) => coding.trim().toLowerCase())
     .find((coding) => coding !== 'chunked' && coding !== '');
+}
+
+/** An absolute-form target's authority is the request's Host (RFC 9112 §3.2.2), whatever Host header came with it. */
+function useAuthorityAsHost(req: IncomingMessage, authority: string): void {
+  req.headers.host = authority;
+  const raw = req.rawHeaders;
+  const at = raw.findIndex((name, i) => i % 2 === 0 && name.toLowerCase() === 'host');
+  if (at >= 0) raw[at + 1] = authority;
+  else raw.push('Host', authority);
 }

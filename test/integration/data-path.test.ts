@@ -631,6 +631,14 @@ describe('failures', () => {
     expect(legacy.requests).toHaveLength(2);
   });
 
+  test("an absolute-form target's authority is the Host (RFC 9112 §3.2.2), not the Host header sent with it", async () => {
+    legacy.requests.length = 0;
+    const answer = await rawExchange(proxy.port, 'GET http://user@shop.example:8081/absolute?q=1 HTTP/1.1\r\nHost: other.example\r\nConnection: close\r\n\r\n');
+    expect(answer).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(legacy.requests[0]).toMatchObject({ url: '/absolute?q=1' });
+    expect(legacy.requests[0]!.headers['x-forwarded-host']).toBe('shop.example:8081');
+  });
+
   test('a transfer coding other than chunked (gzip, chunked) → 501, and nothing reaches an upstream', async () => {
     legacy.requests.length = 0;
     const answer = await rawExchange(proxy.port, 'POST /upload HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\nx-request-id: te-501\r\n\r\n3\r\nabc\r\n0\r\n\r\n');
