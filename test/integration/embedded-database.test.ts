@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Worker } from 'node:worker_threads';
@@ -100,6 +100,23 @@ describe('embedded database (PGlite in a worker thread)', () => {
     expect(gaps.length).toBeGreaterThan(5);
     expect(Math.max(...gaps)).toBeLessThan(elapsed / 2);
   });
+});
+
+describe('embedded database folder lock', () => {
+  test('a second open of one folder in the same process is refused; a pid file left with our own pid (a container restarted as pid 1) is taken over', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'strangler-embedded-'));
+    try {
+      const db = await EmbeddedDatabase.open(folder);
+      await expect(EmbeddedDatabase.open(folder)).rejects.toMatchObject({ code: 'STRANGLER_ERR_STATE_LOCKED', message: `embedded state ${folder} is already open in this process: one embedded store per folder` });
+      expect((await db.query<{ one: number }>('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+      await db.close();
+      writeFileSync(join(folder, 'strangler.pid'), String(process.pid));
+      const again = await EmbeddedDatabase.open(folder);
+      await again.close();
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  }, 60000);
 });
 
 describe('embedded database failures', () => {
