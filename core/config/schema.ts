@@ -654,7 +654,8 @@ function readRoute(
     stickiness: sticky,
     stickyFallback,
     flag: flag ?? `strangler.${name}`,
-    ...(shadow.value ? { shadow: shadow.value } : {}),
+    // A route that can reach shadow (it has a service) can shadow: without a block, with the defaults.
+    ...(shadow.value ? { shadow: shadow.value } : service !== undefined ? { shadow: defaultShadowConfig() } : {}),
     ...(fallback.value ? { fallback: fallback.value } : {}),
     ...(deprecated.value ? { deprecated: deprecated.value } : {}),
   };
@@ -774,6 +775,23 @@ function flagName(ck: Checker): Read<string> {
   );
 }
 
+/** What `shadow: {}` means, and what a route with a service and no `shadow` block gets: stage shadow must copy. */
+function defaultShadowConfig(): ShadowConfig {
+  return {
+    sample: 1,
+    methods: ['GET', 'HEAD'],
+    ignore: [],
+    maxBodyBytes: 1048576,
+    maxInFlight: 64,
+    noiseSample: 0.1,
+    noiseThresholds: { ...DEFAULT_NOISE_THRESHOLDS },
+    unordered: false,
+    numericTolerance: 0,
+    headers: ['content-type'],
+    onCanary: false,
+  };
+}
+
 function readShadow(ck: Checker, f: Fields): ShadowConfig | undefined {
   const jsonPath = ck.text('a JSON path such as $.meta.generatedAt', (value) => {
     if (!value.startsWith('$')) return 'must be a JSON path starting with "$", such as $.meta.generatedAt';
@@ -796,18 +814,19 @@ function readShadow(ck: Checker, f: Fields): ShadowConfig | undefined {
     onCanary: f.get('onCanary', ck.boolean()),
   };
   if (!shadow.methods || !shadow.ignore || shadow.unordered === undefined || !shadow.headers || !shadow.noiseThresholds.ok) return undefined;
+  const defaults = defaultShadowConfig();
   const config: ShadowConfig = {
-    sample: shadow.sample ?? 1,
+    sample: shadow.sample ?? defaults.sample,
     methods: shadow.methods,
     ignore: shadow.ignore,
-    maxBodyBytes: shadow.maxBodyBytes ?? 1048576,
-    maxInFlight: shadow.maxInFlight ?? 64,
-    noiseSample: shadow.noiseSample ?? 0.1,
-    noiseThresholds: shadow.noiseThresholds.value ?? { ...DEFAULT_NOISE_THRESHOLDS },
+    maxBodyBytes: shadow.maxBodyBytes ?? defaults.maxBodyBytes,
+    maxInFlight: shadow.maxInFlight ?? defaults.maxInFlight,
+    noiseSample: shadow.noiseSample ?? defaults.noiseSample,
+    noiseThresholds: shadow.noiseThresholds.value ?? defaults.noiseThresholds,
     unordered: shadow.unordered,
-    numericTolerance: shadow.numericTolerance ?? 0,
+    numericTolerance: shadow.numericTolerance ?? defaults.numericTolerance,
     headers: shadow.headers,
-    onCanary: shadow.onCanary ?? false,
+    onCanary: shadow.onCanary ?? defaults.onCanary,
   };
   if (shadow.timestampToleranceMs !== undefined) config.timestampToleranceMs = shadow.timestampToleranceMs;
   return config;

@@ -100,6 +100,20 @@ describe('strangler config validate', () => {
             stickiness: { kind: 'header', name: 'x-user-id' },
             stickyFallback: 'random',
             flag: 'strangler.orders',
+            // No shadow block: the defaults, so that stage shadow copies.
+            shadow: {
+              sample: 1,
+              methods: ['GET', 'HEAD'],
+              ignore: [],
+              maxBodyBytes: 1048576,
+              maxInFlight: 64,
+              noiseSample: 0.1,
+              noiseThresholds: { relative: 0.2, absolute: 3 },
+              unordered: false,
+              numericTolerance: 0,
+              headers: ['content-type'],
+              onCanary: false,
+            },
           },
           {
             name: 'reports',

@@ -143,6 +143,28 @@ describe('parseConfig: the DESIGN.md example', () => {
     expect(r.fallback).toEqual({ on: ['connect-error'], methods: ['GET', 'HEAD'] });
   });
 
+  it('a route with a service and no shadow block shadows with the defaults (stage shadow must copy); one without a service has none', () => {
+    const r = route(`routes:
+  - name: orders
+    match: { path: /api/orders }
+    service: orders
+    stage: shadow
+`);
+    const defaults = route(`routes:
+  - name: orders
+    match: { path: /api/orders }
+    service: orders
+    shadow: {}
+`).shadow;
+    expect(r.shadow).toEqual(defaults);
+    expect(route(`routes:
+  - name: reports
+    match: { path: /v1/reports }
+    stage: retired
+    deprecated: { sunset: 2027-06-01T00:00:00Z }
+`).shadow).toBeUndefined();
+  });
+
   it('accepts every field written out, normalising methods, header names and trailing slashes', () => {
     const config = parseConfig(
       `listen:
