@@ -354,7 +354,11 @@ export function validateConfig(root: ConfigNode, file: string): ConfigResult {
   const listen = readListen(ck, block('listen', LISTEN_KEYS));
   const admin = readAdmin(ck, block('admin', ADMIN_KEYS), listen);
   const state = readState(ck, block('state', STATE_KEYS));
-  const flags = readFlags(ck, block('flags', FLAGS_KEYS));
+  const flagsFields = block('flags', FLAGS_KEYS);
+  const flags = readFlags(ck, flagsFields);
+  // As written, so the routes are checked for Unleash even when the flags block has problems of its own.
+  const providerNode = flagsFields?.value('provider');
+  const unleashFlags = flags ? flags.provider === 'unleash' : providerNode?.kind === 'scalar' && providerNode.value === 'unleash';
   const upstreamsNode = top.value('upstreams');
   const upstreams = upstreamsNode
     ? ck.read(upstreamsNode, 'upstreams', (node) => readUpstreams(ck, node))
@@ -362,7 +366,7 @@ export function validateConfig(root: ConfigNode, file: string): ConfigResult {
   // References are checked against the names written, even if an upstream itself is invalid.
   const defined = upstreamsNode?.kind === 'map' ? upstreamsNode.entries.map((entry) => entry.key) : undefined;
   const routesNode = top.value('routes');
-  const routes = routesNode ? ck.read(routesNode, 'routes', (node) => readRoutes(ck, node, defined, flags?.provider === 'unleash')) : [];
+  const routes = routesNode ? ck.read(routesNode, 'routes', (node) => readRoutes(ck, node, defined, unleashFlags)) : [];
 
   if (ck.issues.length || !listen || !admin || !state || !flags || !upstreams || !routes) {
     return { ok: false, issues: ck.issues };

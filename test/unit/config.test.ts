@@ -1227,6 +1227,10 @@ describe('flags: provider unleash', () => {
       'strangler.yaml:12 routes[1].flag: uses flag "strangler.orders" as routes[0] does: with Unleash each route needs its own flag (set flag: to tell them apart)',
       'strangler.yaml:13 routes[2].flag: must contain only letters, digits, ".", "_" and "-" (Unleash refuses other names), got "team:orders"',
     ]);
+    // A problem in the flags block itself does not hide the routes' problems.
+    const both = messagesOf(text.replace('  bootstrap: ./missing.json\n', '  bootstrap: ./missing.json\n  bogus: 1\n'), UNLEASH_ENV);
+    expect(both.filter((m) => m.includes('routes['))).toHaveLength(2);
+    expect(both.some((m) => m.includes('unknown key "bogus"'))).toBe(true);
     // The embedded store keeps state per route: there a shared flag only buckets users alike, and ":" is fine.
     expect(() => parseConfig(`${BASE}${routes}`, FILE, ENV)).not.toThrow();
   });
