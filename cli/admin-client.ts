@@ -7,6 +7,8 @@ import { CliError } from './output';
 export interface AdminTarget {
   url: string;
   token: string;
+  /** Where the token came from (`--token`, `STRANGLER_ADMIN_TOKEN`, or the config file): said when it is refused. */
+  tokenFrom?: string;
 }
 
 export interface AdminFlags {
@@ -19,24 +21,39 @@ const DEFAULT_CONFIG = 'strangler.yaml';
 
 /** Admin URL and token: flags, then STRANGLER_ADMIN_URL / STRANGLER_ADMIN_TOKEN, then the config file. */
 export function resolveAdminTarget(flags: AdminFlags, env: NodeJS.ProcessEnv = process.env): AdminTarget {
+  for (const [flag, value] of [['--admin', flags.admin], ['--token', flags.token], ['--config', flags.config]] as const) {
+    if (value !== undefined && value.trim() === '') throw new CliError(`${flag}: must not be empty`, 2);
+  }
   let url = flags.admin ?? env.STRANGLER_ADMIN_URL;
+  const urlFrom = flags.admin !== undefined ? '--admin' : env.STRANGLER_ADMIN_URL !== undefined ? 'STRANGLER_ADMIN_URL' : undefined;
   let token = flags.token ?? env.STRANGLER_ADMIN_TOKEN;
+  let tokenFrom = flags.token !== undefined ? '--token' : env.STRANGLER_ADMIN_TOKEN !== undefined ? 'STRANGLER_ADMIN_TOKEN' : undefined;
   const configFile = flags.config ?? (existsSync(DEFAULT_CONFIG) ? DEFAULT_CONFIG : undefined);
   if ((!url || !token) && configFile) {
     try {
       const config = loadConfig(configFile, env);
       const host = config.admin.host === '0.0.0.0' || config.admin.host === '::' ? '127.0.0.1' : config.admin.host;
       url ??= `http://${host.includes(':') ? `[${host}]` : host}:${config.admin.port}`;
-      token ??= config.admin.token;
+      if (token === undefined) {
+        token = config.admin.token;
+        tokenFrom = `${configFile} admin.token`;
+      }
     } catch (err) {
-      if (err instanceof ConfigError) throw new CliError(err.message.split('\n')[0]!);
+      if (err instanceof ConfigError) throw new CliError(firstIssue(err, configFile));
       throw err;
     }
   }
-  if (!url) throw new CliError('no admin API address: pass --admin URL, set STRANGLER_ADMIN_URL, or run where strangler.yaml is (or pass --config FILE)');
-  if (!token) throw new CliError('no admin token: pass --token, set STRANGLER_ADMIN_TOKEN, or give a config file with admin.token');
-  if (!/^https?:\/\//.test(url)) throw new CliError(`--admin: must be an http:// or https:// URL, got "${url}"`);
-  return { url: url.replace(/\/+$/, ''), token };
+  if (!url) throw new CliError('no admin API address: pass --admin URL, set STRANGLER_ADMIN_URL, or run where strangler.yaml is (or pass --config FILE)', 2);
+  if (!token) throw new CliError('no admin token: pass --token, set STRANGLER_ADMIN_TOKEN, or give a config file with admin.token', 2);
+  if (!/^https?:\/\//.test(url)) throw new CliError(`${urlFrom ?? '--admin'}: must be an http:// or https:// URL, got "${url}"`, 2);
+  return { url: url.replace(/\/+$/, ''), token, ...(tokenFrom ? { tokenFrom } : {}) };
+}
+
+/** One line: the config's first problem, and how many more there are. */
+function firstIssue(err: ConfigError, file: string): string {
+  const lines = err.message.split('\n').filter((line) => line.trim() !== '');
+  const more = lines.length - 1;
+  return more > 0 ? `${lines[0]} (and ${more} more: strangler config validate ${file})` : lines[0]!;
 }
 
 /** How long the CLI waits for an answer from the admin API. */
@@ -68,7 +85,10 @@ export async function adminRequest<T>(target: AdminTarget, method: 'GET' | 'PUT'
     );
   }
   const text = await response.text();
-  if (response.status === 401) throw new CliError(`the admin API at ${target.url} refused the token (401): check --token or STRANGLER_ADMIN_TOKEN`);
+  if (response.status === 401) {
+    const from = target.tokenFrom ? `the token from ${target.tokenFrom}` : 'the token';
+    throw new CliError(`the admin API at ${target.url} refused ${from} (401): check --token, STRANGLER_ADMIN_TOKEN (it wins over the config file) and admin.token`);
+  }
   if (!response.ok) {
     let message = text;
     try {

@@ -31,11 +31,9 @@ export function validateRouteChange(body: unknown, route: RouteConfig, current: 
   if (typeof reason !== 'string' || reason.trim() === '') {
     return bad('reason', 'reason: required, a non-empty string saying why');
   }
-  // The history prints one change per line: a line break or other control character inside would break it.
+  const problem = reasonProblem(reason);
+  if (problem) return bad('reason', `reason: ${problem}`);
   const why = reason.trim();
-  if (CONTROL.test(why) || why.length > MAX_REASON) {
-    return bad('reason', `reason: must be one line of at most ${MAX_REASON} characters, without control characters such as line breaks`);
-  }
   if (actor !== undefined && (typeof actor !== 'string' || actor.trim() === '' || actor.length > 200 || CONTROL.test(actor.trim()))) {
     return bad('actor', 'actor: must be a non-empty string of at most 200 characters, without control characters');
   }
@@ -62,4 +60,11 @@ export function validateRouteChange(body: unknown, route: RouteConfig, current: 
 
 function bad(field: string, error: string): CheckedChange {
   return { ok: false, status: 400, field, error };
+}
+
+/** Why a change's reason cannot be recorded, or undefined. The history prints one change per line: a line break inside would break it. */
+export function reasonProblem(reason: string): string | undefined {
+  const why = reason.trim();
+  if (CONTROL.test(why) || why.length > MAX_REASON) return `must be one line of at most ${MAX_REASON} characters, without control characters such as line breaks`;
+  return undefined;
 }

@@ -11,9 +11,9 @@ export interface AdminArgs {
 /** The flags every command that talks to a running proxy shares. */
 export function withAdminFlags<T>(yargs: Argv<T>): Argv<T & AdminArgs> {
   return yargs
-    .option('admin', { type: 'string', describe: 'Admin API URL (default: STRANGLER_ADMIN_URL or the config file)' })
-    .option('token', { type: 'string', describe: 'Admin token (default: STRANGLER_ADMIN_TOKEN or the config file)' })
-    .option('config', { type: 'string', describe: 'strangler.yaml with the admin address and token' })
+    .option('admin', { type: 'string', requiresArg: true, describe: 'Admin API URL (default: STRANGLER_ADMIN_URL or the config file)' })
+    .option('token', { type: 'string', requiresArg: true, describe: 'Admin token (default: STRANGLER_ADMIN_TOKEN or the config file)' })
+    .option('config', { type: 'string', requiresArg: true, describe: 'strangler.yaml with the admin address and token (default: ./strangler.yaml when it exists)' })
     .option('json', { type: 'boolean', default: false, describe: 'Print JSON' }) as Argv<T & AdminArgs>;
 }
 

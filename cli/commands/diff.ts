@@ -4,7 +4,7 @@ import { DIFF_REPORT_FORMATS, renderDiffReport, type DiffReport, type DiffReport
 import { adminRequest, resolveAdminTarget } from '../admin-client';
 import { CliError, count, printJson, printLines } from '../output';
 import { parseSince } from '../since';
-import { writeWhole } from '../write-whole';
+import { checkOut, writeWhole } from '../write-whole';
 import { withAdminFlags, type AdminArgs } from './common';
 
 interface ReportArgs extends AdminArgs {
@@ -23,14 +23,15 @@ const reportCommand: CommandModule<object, ReportArgs> = {
   describe: 'Shadow comparisons per route: mismatch and noise rates, top differing fields, examples, latency',
   builder: (yargs) =>
     withAdminFlags(yargs)
-      .option('route', { type: 'string', describe: 'Only this route' })
+      .option('route', { type: 'string', requiresArg: true, describe: 'Only this route' })
       .option('since', { type: 'string', describe: 'Only comparisons since: 30m, 1h, 7d or an ISO-8601 time (counted by whole minutes from the one it falls in; by whole hours where counts are over a day old)' })
       .option('format', { choices: DIFF_REPORT_FORMATS, default: 'text' as DiffReportFormat, describe: 'text, markdown (PR comment), html (one file, charts), json' })
-      .option('out', { type: 'string', describe: 'Write to this file (whole, or not at all) instead of stdout' })
+      .option('out', { type: 'string', requiresArg: true, describe: 'Write to this file (whole, or not at all) instead of stdout' })
       .example('$0 diff report --since 1h', 'the last hour in the terminal')
       .example('$0 diff report --format html --out diff-report.html', 'a self-contained HTML report with charts') as never,
   handler: async (args) => {
     if (args.route !== undefined && args.route.trim() === '') throw new CliError('--route: must be a route name, got ""', 2);
+    checkOut(args.out);
     const since = args.since === undefined ? undefined : parseSince(args.since);
     const format: DiffReportFormat = args.json ? 'json' : args.format;
     const target = resolveAdminTarget(args);

@@ -1,7 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { adminRequest, resolveAdminTarget } from '../admin-client';
 import { count, printJson, printLines } from '../output';
-import { writeWhole } from '../write-whole';
+import { checkOut, writeWhole } from '../write-whole';
 import { withAdminFlags, type AdminArgs } from './common';
 
 interface ExportArgs extends AdminArgs {
@@ -13,9 +13,10 @@ const exportCommand: CommandModule<object, ExportArgs> = {
   describe: "Write the flags the proxy applies in Unleash's bootstrap format (flags.bootstrap)",
   builder: (yargs) =>
     withAdminFlags(yargs)
-      .option('out', { type: 'string', describe: 'File to write (written whole, or not at all); stdout when absent' })
+      .option('out', { type: 'string', requiresArg: true, describe: 'File to write (written whole, or not at all); stdout when absent' })
       .example('$0 flags export --out flags-bootstrap.json', 'a bootstrap file for starting without Unleash') as never,
   handler: async (args) => {
+    checkOut(args.out);
     const target = resolveAdminTarget(args);
     const flags = await adminRequest<{ version: number; features: Array<{ name: string }> }>(target, 'GET', '/flags/export');
     if (!args.out) return printJson(flags);

@@ -18,7 +18,7 @@ export const proxyCommand: CommandModule<object, ProxyArgs> = {
   describe: 'Run the edge proxy and its admin API',
   builder: (yargs) =>
     yargs
-      .option('config', { type: 'string', default: 'strangler.yaml', describe: 'Configuration file' })
+      .option('config', { type: 'string', requiresArg: true, default: 'strangler.yaml', describe: 'Configuration file' })
       .option('json', { type: 'boolean', default: false, describe: 'Print the listening and stopped lines as JSON (logs are JSON on stderr either way)' })
       .example('$0 proxy --config strangler.yaml', 'SIGTERM/SIGINT: stop accepting, finish in-flight requests, exit 0')
       .example('$0 proxy --config strangler.yaml --json', 'one JSON line on stdout when listening (ports, state, flags), one when stopped') as never,

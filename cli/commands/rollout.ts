@@ -5,6 +5,7 @@ import type { RouteHistoryEntry } from '../../core/state';
 import type { RouteChangeAnswer, RouteSummary } from '../../proxy/admin';
 import { adminRequest, resolveAdminTarget } from '../admin-client';
 import { CliError, printJson, printLines, table } from '../output';
+import { reasonProblem } from '../../proxy/route-change';
 import { shareText } from '../route-share';
 import { numberFlag, withAdminFlags, type AdminArgs } from './common';
 
@@ -31,13 +32,15 @@ const setCommand: CommandModule<object, SetArgs> = {
       .positional('route', { type: 'string', demandOption: true, describe: 'Route name' })
       .positional('percent', { type: 'string', demandOption: true, describe: 'Integer 0..100' })
       .option('stage', { choices: STAGES, describe: 'Also move the route to this stage' })
-      .option('reason', { type: 'string', describe: 'Why (recorded in the history; required; one line of at most 1000 characters)' })
+      .option('reason', { type: 'string', requiresArg: true, describe: 'Why (recorded in the history; required; one line of at most 1000 characters)' })
       .option('create', { type: 'boolean', default: false, describe: 'With flags from Unleash: create the flag and its flexibleRollout strategy when missing' })
       .example('$0 rollout set orders 25 --reason "error rate flat for 24h"', 'send 25% of orders users to the new service')
       .example('$0 rollout set orders 100 --stage live --reason "cut-over"', 'all traffic to the new service') as never,
   handler: async (args) => {
     const percent = parsePercent(args.percent);
     if (!args.reason || args.reason.trim() === '') throw new CliError('--reason: required, say why the route changes (it is recorded in the history)', 2);
+    const problem = reasonProblem(args.reason);
+    if (problem) throw new CliError(`--reason: ${problem}`, 2);
     const target = resolveAdminTarget(args);
     const body = {
       percent,

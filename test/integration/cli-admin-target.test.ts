@@ -24,8 +24,9 @@ function expectRoute(result: CliResult): void {
   expect(JSON.parse(result.stdout)).toMatchObject({ name: 'orders', stage: 'canary', percent: 0, service: 'orders', legacy: 'legacy' });
 }
 
-function expectError(result: CliResult, stderr: string): void {
-  expect({ status: result.status, stdout: result.stdout, stderr: result.stderr }).toEqual({ status: 1, stdout: '', stderr });
+/** A usage problem (nothing to call, or a flag that cannot be used) exits 2; a call that failed exits 1. */
+function expectError(result: CliResult, stderr: string, status = 1): void {
+  expect({ status: result.status, stdout: result.stdout, stderr: result.stderr }).toEqual({ status, stdout: '', stderr });
 }
 
 describe('strangler CLI: admin API address and token', () => {
@@ -118,29 +119,34 @@ describe('strangler CLI: admin API address and token', () => {
 
   test('no token anywhere: one line naming the three places to give it, exit 1', () => {
     const noToken = 'strangler: no admin token: pass --token, set STRANGLER_ADMIN_TOKEN, or give a config file with admin.token\n';
-    expectError(runCli(['rollout', 'get', 'orders', '--admin', adminUrl], {}, empty), noToken);
-    expectError(runCli(['rollout', 'get', 'orders', '--json'], { STRANGLER_ADMIN_URL: adminUrl }, empty), noToken);
+    expectError(runCli(['rollout', 'get', 'orders', '--admin', adminUrl], {}, empty), noToken, 2);
+    expectError(runCli(['rollout', 'get', 'orders', '--json'], { STRANGLER_ADMIN_URL: adminUrl }, empty), noToken, 2);
     // An empty variable counts as unset.
-    expectError(runCli(['rollout', 'get', 'orders', '--admin', adminUrl], { STRANGLER_ADMIN_TOKEN: '' }, empty), noToken);
+    expectError(runCli(['rollout', 'get', 'orders', '--admin', adminUrl], { STRANGLER_ADMIN_TOKEN: '' }, empty), noToken, 2);
     expectError(
       runCli(['rollout', 'set', 'orders', '10', '--reason', 'no token', '--admin', adminUrl], {}, empty),
       noToken,
+      2,
     );
     expectError(
       runCli(['rollout', 'get', 'orders', '--token', TOKEN], {}, empty),
       'strangler: no admin API address: pass --admin URL, set STRANGLER_ADMIN_URL, or run where strangler.yaml is (or pass --config FILE)\n',
+      2,
     );
   });
 
   test('the token: --token beats STRANGLER_ADMIN_TOKEN, which beats the config file', () => {
-    const refused = `strangler: the admin API at ${adminUrl} refused the token (401): check --token or STRANGLER_ADMIN_TOKEN\n`;
+    // The refusal names where the token came from: an old STRANGLER_ADMIN_TOKEN silently beating --config is the classic.
+    const refused = (from: string): string =>
+      `strangler: the admin API at ${adminUrl} refused the token from ${from} (401): check --token, STRANGLER_ADMIN_TOKEN (it wins over the config file) and admin.token\n`;
     const wrongInFile = writeConfig(dir.path, cliOnlyYaml(`{ host: 127.0.0.1, port: ${adminPort}, token: "${WRONG_TOKEN}" }`), 'wrong-token.yaml');
     // Flag over environment, both ways round.
     expectRoute(runCli(['rollout', 'get', 'orders', '--json', '--admin', adminUrl, '--token', TOKEN], { STRANGLER_ADMIN_TOKEN: WRONG_TOKEN }, empty));
-    expectError(runCli(['rollout', 'get', 'orders', '--admin', adminUrl, '--token', WRONG_TOKEN], { STRANGLER_ADMIN_TOKEN: TOKEN }, empty), refused);
+    expectError(runCli(['rollout', 'get', 'orders', '--admin', adminUrl, '--token', WRONG_TOKEN], { STRANGLER_ADMIN_TOKEN: TOKEN }, empty), refused('--token'));
     // Environment over the file, both ways round (the address comes from the file each time).
     expectRoute(runCli(['rollout', 'get', 'orders', '--json', '--config', wrongInFile], { STRANGLER_ADMIN_TOKEN: TOKEN }, empty));
-    expectError(runCli(['rollout', 'get', 'orders', '--config', proxyConfig], { STRANGLER_ADMIN_TOKEN: WRONG_TOKEN }, empty), refused);
+    expectError(runCli(['rollout', 'get', 'orders', '--config', proxyConfig], { STRANGLER_ADMIN_TOKEN: WRONG_TOKEN }, empty), refused('STRANGLER_ADMIN_TOKEN'));
+    expectError(runCli(['rollout', 'get', 'orders', '--config', wrongInFile], {}, empty), refused(`${wrongInFile} admin.token`));
     // Flag over the file.
     expectRoute(runCli(['rollout', 'get', 'orders', '--json', '--config', wrongInFile, '--token', TOKEN], {}, empty));
   });
@@ -178,7 +184,7 @@ describe('strangler CLI: admin API address and token', () => {
     }
   });
 
-  test('a --config file that cannot be used, or an address that is not a URL: one line, exit 1', () => {
+  test('a --config file that cannot be used: one line, exit 1; an address that is not a URL or an empty flag: exit 2', () => {
     const missing = join(empty, 'missing.yaml');
     expectError(runCli(['rollout', 'get', 'orders', '--config', missing], {}, empty), `strangler: ${missing}: cannot read file: ENOENT: no such file or directory\n`);
     const unset = writeConfig(dir.path, cliOnlyYaml('{ port: 9090, token: ${ADMIN_TARGET_UNSET} }'), 'unset.yaml');
@@ -186,15 +192,22 @@ describe('strangler CLI: admin API address and token', () => {
       runCli(['rollout', 'get', 'orders', '--config', unset], {}, empty),
       `strangler: ${unset}:1 admin.token: environment variable ADMIN_TARGET_UNSET is not set\n`,
     );
-    // Only the first problem of the file is printed, on one line.
+    // The first problem of the file, on one line, and how many more there are.
     const twoProblems = writeConfig(dir.path, 'admin: { port: 99999, token: short }\nupstreams: {}\n', 'two-problems.yaml');
     expectError(
       runCli(['rollout', 'get', 'orders', '--config', twoProblems], {}, empty),
-      `strangler: ${twoProblems}:1 admin.port: must be an integer from 0 to 65535, got 99999\n`,
+      expect.stringMatching(new RegExp(`^strangler: ${twoProblems.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:1 admin\\.port: must be an integer from 0 to 65535, got 99999 \\(and \\d+ more: strangler config validate .*two-problems\\.yaml\\)\n$`)) as unknown as string,
     );
     expectError(
       runCli(['rollout', 'get', 'orders', '--admin', adminUrl.replace('http://', ''), '--token', TOKEN], {}, empty),
       `strangler: --admin: must be an http:// or https:// URL, got "${adminUrl.replace('http://', '')}"\n`,
+      2,
     );
+    expectError(
+      runCli(['rollout', 'get', 'orders', '--token', TOKEN], { STRANGLER_ADMIN_URL: 'localhost:9' }, empty),
+      'strangler: STRANGLER_ADMIN_URL: must be an http:// or https:// URL, got "localhost:9"\n',
+      2,
+    );
+    expectError(runCli(['rollout', 'get', 'orders', '--config', ''], {}, empty), 'strangler: --config: must not be empty\n', 2);
   });
 });

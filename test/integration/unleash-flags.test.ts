@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { Registry } from 'prom-client';
@@ -201,7 +201,13 @@ describe('rollout through Unleash: create, set, get round-trip, and changes made
     await eventually(async () => (await admin(proxy, 'GET', '/routes/orders')).json.percent === 60);
     const bad = await cli(['flags', 'export', '--out', join(dir.path, 'no-such-dir', 'x.json'), ...flags]);
     expect(bad.status).toBe(1);
-    expect(bad.stderr).toMatch(/^strangler: --out .*x\.json: cannot write: ENOENT\n$/);
+    expect(bad.stderr).toMatch(/^strangler: --out .*x\.json: cannot write: its folder does not exist \(ENOENT\)\n$/);
+    // A folder named as the file: refused, and no temporary file is left beside it.
+    const folder = await cli(['flags', 'export', '--out', dir.path, ...flags]);
+    expect([folder.status, folder.stderr]).toEqual([1, `strangler: --out ${dir.path}: cannot write: it is a folder (EISDIR)\n`]);
+    expect(readdirSync(dirname(dir.path)).filter((name) => name.startsWith(`${basename(dir.path)}.`) && name.endsWith('.tmp'))).toEqual([]);
+    const empty = await cli(['flags', 'export', '--out', '', ...flags]);
+    expect([empty.status, empty.stderr]).toEqual([2, 'strangler: --out: must be a file path, got ""\n']);
   });
 
   test('without an admin token, changes are refused with a clear message', async () => {
