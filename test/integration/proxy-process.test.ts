@@ -225,6 +225,9 @@ describe('strangler proxy on embedded state (PGlite), driven through the admin A
       expect(text).toContain(`# TYPE ${family}`);
     }
     expect(text).toContain('strangler_route_percent{route="orders"} 30');
+    // Process metrics under the names Node dashboards look for.
+    expect(text).toContain('# TYPE process_cpu_seconds_total counter');
+    expect(text).toContain('# TYPE nodejs_heap_size_used_bytes gauge');
   });
 });
 
