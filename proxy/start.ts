@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { StranglerConfig } from '../core/config/types';
+import { StranglerError } from '../core/errors';
 import { createLogger, type Logger } from '../core/logging';
 import { createMetricsRegistry } from '../core/metrics';
 import { createFlagProvider } from '../rollout/flags/open';
@@ -47,14 +48,16 @@ export async function startProxy(config: StranglerConfig, logger: Logger = creat
     comparisons: { store: comparisons, flush: () => shadow.flush(), keepsMatches: config.state.keepMatches },
   });
   let proxyAddress: AddressInfo;
+  let listening: 'admin' | 'listen' = 'admin';
   try {
     await admin.listen({ host: config.admin.host, port: config.admin.port });
+    listening = 'listen';
     proxyAddress = await proxy.listen();
   } catch (err) {
     await admin.close();
     await flags.stop();
     await store.close();
-    throw err;
+    throw listenFailure(err as NodeJS.ErrnoException, config, listening);
   }
   const adminAddress = admin.server.address() as AddressInfo;
   logger.info(
@@ -75,4 +78,19 @@ export async function startProxy(config: StranglerConfig, logger: Logger = creat
       await store.close();
     },
   };
+}
+
+/** A port that cannot be had, said as a config problem: the file, the block and what is wrong. */
+function listenFailure(err: NodeJS.ErrnoException, config: StranglerConfig, block: 'admin' | 'listen'): Error {
+  const { host, port } = config[block];
+  switch (err.code) {
+    case 'EADDRINUSE':
+      return new StranglerError('STRANGLER_ERR_LISTEN', `${config.file} ${block}.port: ${host}:${port} is in use by another process`);
+    case 'EACCES':
+      return new StranglerError('STRANGLER_ERR_LISTEN', `${config.file} ${block}.port: ${port} needs privileges this process lacks (ports below 1024)`);
+    case 'EADDRNOTAVAIL':
+      return new StranglerError('STRANGLER_ERR_LISTEN', `${config.file} ${block}.host: ${host} is not an address of this machine`);
+    default:
+      return err;
+  }
 }

@@ -316,6 +316,15 @@ describe('strangler proxy lifecycle', () => {
     const result = runCli(['proxy', '--config', unreachable], { TEST_ADMIN_TOKEN: ADMIN_TOKEN });
     expect(result.status).toBe(1);
     expect(result.stderr).toBe(`strangler: cannot open the state store postgres://strangler:***@127.0.0.1:${deadPort}/db: connect ECONNREFUSED 127.0.0.1:${deadPort}\n`);
+    // A port in use is a config problem: the file, the field, the address.
+    const taken = new URL(legacy.url).port;
+    const busy = writeConfig(
+      dir.path,
+      proxyYaml({ legacyUrl: legacy.url, ordersUrl: legacy.url, stateUrl: 'embedded:./busy-state' }).replace('admin: { host: 127.0.0.1, port: 0,', `admin: { host: 127.0.0.1, port: ${taken},`),
+      'busy.yaml',
+    );
+    const inUse = runCli(['proxy', '--config', busy], { TEST_ADMIN_TOKEN: ADMIN_TOKEN });
+    expect([inUse.status, inUse.stderr]).toEqual([1, `strangler: ${busy} admin.port: 127.0.0.1:${taken} is in use by another process\n`]);
   }, 60000);
 
   test('an invalid config file: one line per problem naming file, line and field; exit 1', async () => {
