@@ -1,9 +1,8 @@
 /**
  * The rules of strangler.yaml: a located YAML tree in, `StranglerConfig` with defaults applied (or issues)
  * out. The only files it reads are the PEM files an upstream's `tls` block names (relative to the config's
- * folder), so a missing or wrong one is reported with its line; flags.bootstrap is checked to exist.
+ * folder), and flags.bootstrap, so a missing or wrong one is reported with its line.
  */
-import { statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { DEFAULT_NOISE_THRESHOLDS, type NoiseThresholds } from '../comparison';
@@ -12,6 +11,7 @@ import { parseIpRange } from '../ip-range';
 import { pathPatternProblem } from '../json-path-pattern';
 import { impliedPercent, percentFitsStage } from '../stage-percent';
 import { redactUrl } from './redact';
+import { readBootstrapFeatures } from './bootstrap-file';
 import { readPemFile, upstreamSecureContext, type PemKind } from './tls-files';
 import {
   STAGES,
@@ -230,15 +230,14 @@ class Checker {
     }, false);
   }
 
-  /** A path to a file that exists, relative to the config file's folder; kept as written. */
-  existingFile(what: string): Read<string> {
-    return this.text(what, (value) => {
+  /** An Unleash bootstrap file, relative to the config file's folder, read and checked as the provider reads it; kept as written. */
+  bootstrapFile(): Read<string> {
+    return this.text('a path to an Unleash bootstrap file', (value) => {
       const path = resolve(dirname(this.file), value);
       try {
-        if (!statSync(path).isFile()) return `${path}: is not a file`;
+        readBootstrapFeatures(path);
       } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        return code === 'ENOENT' ? `${path}: no such file` : `${path}: cannot be read (${code ?? (err as Error).message})`;
+        return `${path}: ${(err as Error).message}`;
       }
       return { value };
     }, false);
@@ -469,7 +468,7 @@ function readFlags(ck: Checker, f: Fields | undefined): FlagsConfig | undefined 
     refreshMs: f.get('refreshMs', ck.integer(100, 3600000)) ?? 15000,
   };
   if (adminToken !== undefined) config.adminToken = adminToken;
-  const bootstrap = f.get('bootstrap', ck.existingFile('a path to a bootstrap file in Unleash\'s client features format'));
+  const bootstrap = f.get('bootstrap', ck.bootstrapFile());
   if (bootstrap !== undefined) config.bootstrap = bootstrap;
   return url === undefined || clientToken === undefined ? undefined : config;
 }

@@ -1,9 +1,9 @@
 import type { EventEmitter } from 'node:events';
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { InMemStorageProvider, Unleash, UnleashEvents } from 'unleash-client';
 import { routeInRollout } from '../../core/bucketing';
+import { readBootstrapFeatures } from '../../core/config/bootstrap-file';
 import type { RouteConfig, UnleashFlagsConfig } from '../../core/config/types';
 import { StatusError, StranglerError } from '../../core/errors';
 import type { ChangeOptions, FlagProvider, FlagsHealth } from '../../core/flags';
@@ -438,17 +438,11 @@ export class UnleashFlagProvider implements FlagProvider {
     const file = this.options.flags.bootstrap;
     if (!file) return undefined;
     const path = resolve(this.options.baseDir, file);
-    let parsed: unknown;
     try {
-      parsed = JSON.parse(readFileSync(path, 'utf8'));
+      return readBootstrapFeatures(path) as UnleashFeature[];
     } catch (err) {
       throw new StranglerError('STRANGLER_ERR_FLAGS_BOOTSTRAP', `flags.bootstrap ${path}: ${(err as Error).message}`);
     }
-    const features = Array.isArray(parsed) ? parsed : (parsed as { features?: unknown } | null)?.features;
-    if (!Array.isArray(features) || !features.every(isFeature)) {
-      throw new StranglerError('STRANGLER_ERR_FLAGS_BOOTSTRAP', `flags.bootstrap ${path}: expected Unleash's client features format {"version": 2, "features": [{"name", "enabled", "strategies"}]}`);
-    }
-    return features;
   }
 }
 
@@ -489,7 +483,3 @@ function joinWarnings(warnings: string[]): { warning?: string } {
   return warnings.length > 0 ? { warning: warnings.join('; ') } : {};
 }
 
-function isFeature(value: unknown): value is UnleashFeature {
-  const f = value as UnleashFeature | null;
-  return typeof f === 'object' && f !== null && typeof f.name === 'string' && typeof f.enabled === 'boolean';
-}

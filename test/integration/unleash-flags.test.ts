@@ -377,9 +377,14 @@ describe('failure behaviour', () => {
     }
   });
 
-  test('a bootstrap file that is not Unleash format stops the start with the file named', async () => {
+  test('a bootstrap file that is not Unleash format stops the start with the file named (config validate says so too)', async () => {
     writeFileSync(join(dir.path, 'bad-bootstrap.json'), '{"features": "nope"}');
-    await expect(startProxy(config({ bootstrap: 'bad-bootstrap.json' }), pino({ level: 'silent' }))).rejects.toThrow(
+    expect(() => config({ bootstrap: 'bad-bootstrap.json' })).toThrow(/flags\.bootstrap: .*bad-bootstrap\.json: expected Unleash's client features format/);
+    // Spoiled after the configuration was checked: the start reads it again.
+    writeFileSync(join(dir.path, 'bad-bootstrap.json'), '{"version": 2, "features": []}');
+    const checked = config({ bootstrap: 'bad-bootstrap.json' });
+    writeFileSync(join(dir.path, 'bad-bootstrap.json'), '{"features": "nope"}');
+    await expect(startProxy(checked, pino({ level: 'silent' }))).rejects.toThrow(
       /^flags\.bootstrap .*bad-bootstrap\.json: expected Unleash's client features format/,
     );
   });

@@ -1227,6 +1227,17 @@ describe('flags: provider unleash', () => {
       'strangler.yaml:12 routes[1].flag: uses flag "strangler.orders" as routes[0] does: with Unleash each route needs its own flag (set flag: to tell them apart)',
       'strangler.yaml:13 routes[2].flag: must contain only letters, digits, ".", "_" and "-" (Unleash refuses other names), got "team:orders"',
     ]);
+    // A file that is there but not a bootstrap file is refused as the proxy would refuse it at start.
+    const folder = mkdtempSync(join(tmpdir(), 'strangler-bootstrap-'));
+    try {
+      writeFileSync(join(folder, 'bad.json'), 'not json');
+      writeFileSync(join(folder, 'wrong.json'), '{"toggles": []}');
+      const checked = (name: string): string[] => messagesOf(text.replace('./missing.json', join(folder, name)).replace(/^routes:[\s\S]*$/m, ''), UNLEASH_ENV).map((m) => m.replace(folder, 'DIR'));
+      expect(checked('bad.json')[0]).toMatch(/^strangler\.yaml:9 flags\.bootstrap: DIR\/bad\.json: not JSON \(/);
+      expect(checked('wrong.json')[0]).toBe(`strangler.yaml:9 flags.bootstrap: DIR/wrong.json: expected Unleash's client features format {"version": 2, "features": [{"name", "enabled", "strategies"}]}`);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
     // A problem in the flags block itself does not hide the routes' problems.
     const both = messagesOf(text.replace('  bootstrap: ./missing.json\n', '  bootstrap: ./missing.json\n  bogus: 1\n'), UNLEASH_ENV);
     expect(both.filter((m) => m.includes('routes['))).toHaveLength(2);
