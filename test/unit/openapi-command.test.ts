@@ -2,6 +2,7 @@
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import yargs, { type CommandModule } from 'yargs';
 import { openApiDiffCommand, type OpenApiDiffArgs } from '../../cli/commands/contracts/openapi-diff';
 import { CliError } from '../../cli/output';
 import { mapOasdiffJson, findOasdiff, diffWithOasdiff, OasdiffNotFoundError } from '../../contracts/openapi/oasdiff-engine';
@@ -34,6 +35,25 @@ describe('openapi-diff command', () => {
   it('--fail-on ERR exits 1 on a breaking change, 0 without --fail-on', () => {
     expect(run({ ...pair('response-property-became-optional'), failOn: 'ERR' }).code).toBe(1);
     expect(run({ ...pair('response-property-became-optional') }).code).toBe(0);
+  });
+
+  it('--fail-on takes the level in any case, as events-diff and oasdiff do', async () => {
+    const before = process.exitCode;
+    const write = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    try {
+      const { base, revision } = pair('response-property-became-optional');
+      await yargs(['openapi-diff', base, revision, '--fail-on', 'err'])
+        .command(openApiDiffCommand as CommandModule)
+        .strict()
+        .fail((message, err) => {
+          throw err ?? new Error(message);
+        })
+        .parseAsync();
+      expect(process.exitCode).toBe(1);
+    } finally {
+      write.mockRestore();
+      process.exitCode = before;
+    }
   });
 
   it('--fail-on ERR exits 0 when only warnings; --fail-on WARN exits 1 then', () => {

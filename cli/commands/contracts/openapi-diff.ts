@@ -42,7 +42,12 @@ export const openApiDiffCommand: CommandModule<object, OpenApiDiffArgs> = {
       .positional('revision', { type: 'string', demandOption: true, describe: 'The spec about to ship' })
       .option('format', { choices: OPENAPI_DIFF_FORMATS, default: 'text' as OpenApiDiffFormat, describe: 'text, markdown (PR comment), json, githubactions (annotations), junit (XML)' })
       .option('json', { type: 'boolean', describe: 'Same as --format json' })
-      .option('fail-on', { choices: ['ERR', 'WARN'] as const, describe: 'Exit 1 when a change at or above this level exists' })
+      .option('fail-on', {
+        choices: ['ERR', 'WARN'] as const,
+        // As events-diff and oasdiff itself: err and ERR are the same level.
+        coerce: (value: string) => String(value).toUpperCase() as 'ERR' | 'WARN',
+        describe: 'Exit 1 when a change at or above this level exists',
+      })
       .option('engine', { choices: OPENAPI_DIFF_ENGINES, default: 'native' as OpenApiDiffEngine, describe: 'native, or oasdiff (a binary on PATH or through npx)' })
       .option('deprecation-days-beta', numberFlag('--deprecation-days-beta', 'Sunset grace period for beta operations in days; above 0, x-sunset is mandatory when deprecating', 0, DAYS))
       .option('deprecation-days-stable', numberFlag('--deprecation-days-stable', 'Sunset grace period for stable operations in days; above 0, x-sunset is mandatory when deprecating', 0, DAYS))
