@@ -4,7 +4,7 @@ import { UNMATCHED_ROUTE } from '../../proxy/metrics';
 import { adminRequest, resolveAdminTarget, type AdminTarget } from '../admin-client';
 import { printJson, printLines, table } from '../output';
 import { flagRuleLine, shareText } from '../route-share';
-import { trafficBetween, type RouteTraffic } from '../traffic';
+import { trafficBetween, type RouteTraffic, type TargetTraffic } from '../traffic';
 import { numberFlag, withAdminFlags, type AdminArgs } from './common';
 
 interface StatusArgs extends AdminArgs {
@@ -23,9 +23,9 @@ export const statusCommand: CommandModule<object, StatusArgs> = {
     const target = resolveAdminTarget(args);
     const traffic = args.window > 0 ? await measureTraffic(target, args.window) : undefined;
     const routes = await adminRequest<{ routes: RouteSummary[] }>(target, 'GET', '/routes');
-    // Without a window nothing was measured: traffic is null, not zero.
-    const rows = routes.routes.map((route) => ({ ...route, traffic: traffic ? traffic.get(route.name) ?? {} : null }));
-    const unmatched = traffic ? traffic.get(UNMATCHED_ROUTE) ?? {} : null;
+    // Without a window nothing was measured: traffic is null, not zero. Measured, every target is there, quiet ones at 0.
+    const rows = routes.routes.map((route) => ({ ...route, traffic: traffic ? everyTarget(traffic.get(route.name)) : null }));
+    const unmatched = traffic ? everyTarget(traffic.get(UNMATCHED_ROUTE)) : null;
     if (args.json) return printJson({ windowSeconds: args.window, routes: rows, unmatched });
     printLines(statusTable(rows, unmatched));
   },
@@ -75,4 +75,10 @@ function sideCells(traffic: RouteTraffic | null, side: string): [string, string]
   const t = traffic[side];
   if (!t) return ['0.0', '-'];
   return [t.requestsPerSecond.toFixed(1), t.requests > 0 ? `${(t.errorRate * 100).toFixed(1)}%` : '-'];
+}
+
+/** `legacy`, `new` and `none` always (a stable --json shape), plus any other target the metrics name. */
+function everyTarget(traffic: RouteTraffic | undefined): RouteTraffic {
+  const quiet = (): TargetTraffic => ({ requestsPerSecond: 0, errorRate: 0, requests: 0, errors: 0 });
+  return { legacy: quiet(), new: quiet(), none: quiet(), ...traffic };
 }

@@ -138,6 +138,9 @@ describe('strangler proxy on embedded state (PGlite), driven through the admin A
     expect(total).toBe(50);
     expect(traffic.legacy!.errorRate).toBe(0);
     expect(traffic.legacy!.requestsPerSecond).toBeGreaterThan(0);
+    // A stable shape: every target, quiet ones at 0 (a canary route never answers as none).
+    expect(Object.keys(traffic).sort()).toEqual(['legacy', 'new', 'none']);
+    expect(traffic.none).toEqual({ requestsPerSecond: 0, errorRate: 0, requests: 0, errors: 0 });
     // --window 0: stage and percent only, at once; traffic was not measured, so it is "-" and null, not 0.
     const table = runCli(['status', '--window', '0', ...cliFlags]);
     expect(table.stderr).toBe('');
