@@ -45,7 +45,9 @@ const reportCommand: CommandModule<object, ReportArgs> = {
       return;
     }
     writeWhole(args.out, text);
-    printLines([`${args.out}: ${format} report, ${count(report.routes.length, 'route')}`]);
+    // As flags export: with --json, what was written is said as JSON too.
+    if (args.json) printJson({ out: args.out, format, routes: report.routes.length });
+    else printLines([`${args.out}: ${format} report, ${count(report.routes.length, 'route')}`]);
   },
 };
 

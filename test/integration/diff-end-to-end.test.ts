@@ -204,6 +204,8 @@ describe('the demo in shadow (its own strangler.yaml): one real difference, one 
     const written = await cli(['diff', 'report', '--route', 'orders', '--format', 'text', '--out', out, ...flags]);
     expect(written.stderr).toBe('');
     expect(written.stdout).toBe(`${out}: text report, 1 route\n`);
+    const asJson = await cli(['diff', 'report', '--route', 'orders', '--json', '--out', `${out}.json`, ...flags]);
+    expect(JSON.parse(asJson.stdout)).toEqual({ out: `${out}.json`, format: 'json', routes: 1 });
     const file = readFileSync(out, 'utf8');
     // the same report as on stdout, but for the generation time (and the window, which ends then)
     const stable = (report: string): string => report.replace(/^Shadow diff report, generated .*$/m, '').replace(/^Window .*$/m, '');
