@@ -13,7 +13,7 @@ const validateCommand: CommandModule<object, ValidateArgs> = {
   describe: 'Check a strangler.yaml: every problem with its file, line and field',
   builder: (yargs) =>
     yargs
-      .positional('file', { type: 'string', demandOption: true })
+      .positional('file', { type: 'string', demandOption: true, describe: 'The configuration file to check (strangler.yaml)' })
       .option('json', { type: 'boolean', default: false, describe: 'Print JSON' })
       .example('$0 config validate strangler.yaml', '') as never,
   handler: (args) => {
@@ -32,6 +32,10 @@ const validateCommand: CommandModule<object, ValidateArgs> = {
 export const configCommand: CommandModule = {
   command: 'config',
   describe: 'Work with strangler.yaml',
-  builder: (yargs: Argv) => yargs.command(validateCommand as CommandModule).demandCommand(1, 'config: give a subcommand: validate'),
+  builder: (yargs: Argv) =>
+    yargs
+      .command(validateCommand as CommandModule)
+      .demandCommand(1, 'config: give a subcommand: validate')
+      .example('$0 config validate strangler.yaml', 'every problem, one line each, with its line number'),
   handler: () => undefined,
 };

@@ -13,6 +13,8 @@ export const contractsCommand: CommandModule = {
       .command(pactVerifyCommand as CommandModule)
       .command(eventsDiffCommand as CommandModule)
       .command(eventsValidateCommand as CommandModule)
-      .demandCommand(1, 'contracts: give a subcommand: openapi-diff, pact-verify, events-diff or events-validate'),
+      .demandCommand(1, 'contracts: give a subcommand: openapi-diff, pact-verify, events-diff or events-validate')
+      .example('$0 contracts openapi-diff main/openapi.yaml openapi.yaml --fail-on ERR', 'breaking API changes, with oasdiff ids')
+      .example('$0 contracts events-diff main/schemas/events schemas/events', 'event schema compatibility, both directions'),
   handler: () => undefined,
 };

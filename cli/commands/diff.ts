@@ -115,6 +115,8 @@ export const diffCommand: CommandModule = {
     yargs
       .command(reportCommand as CommandModule)
       .command(showCommand as CommandModule)
-      .demandCommand(1, 'diff: give a subcommand: report or show'),
+      .demandCommand(1, 'diff: give a subcommand: report or show')
+      .example('$0 diff report --since 1h', 'mismatch and noise rates, top fields, examples, latency')
+      .example('$0 diff show 3f2c9a7e', 'one comparison in full, by the start of its request id'),
   handler: () => undefined,
 };

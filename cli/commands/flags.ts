@@ -29,6 +29,10 @@ const exportCommand: CommandModule<object, ExportArgs> = {
 export const flagsCommand: CommandModule = {
   command: 'flags',
   describe: 'Work with the route flags (embedded store or Unleash)',
-  builder: (yargs: Argv) => yargs.command(exportCommand as CommandModule).demandCommand(1, 'flags: give a subcommand: export'),
+  builder: (yargs: Argv) =>
+    yargs
+      .command(exportCommand as CommandModule)
+      .demandCommand(1, 'flags: give a subcommand: export')
+      .example('$0 flags export --out flags-bootstrap.json', "the flags the proxy applies, in Unleash's bootstrap format"),
   handler: () => undefined,
 };

@@ -34,7 +34,8 @@ const setCommand: CommandModule<object, SetArgs> = {
       .option('stage', { choices: STAGES, describe: 'Also move the route to this stage' })
       .option('reason', { type: 'string', requiresArg: true, describe: 'Why (recorded in the history; required; one line of at most 1000 characters)' })
       .option('create', { type: 'boolean', default: false, describe: 'With flags from Unleash: create the flag and its flexibleRollout strategy when missing' })
-      .example('$0 rollout set orders 25 --reason "error rate flat for 24h"', 'send 25% of orders users to the new service')
+      .example('$0 rollout set orders 25 --stage canary --reason "error rate flat for 24h"', 'send 25% of orders users to the new service (from legacy or shadow)')
+      .example('$0 rollout set orders 50 --reason "no errors at 25%"', 'a canary already: only the percent changes')
       .example('$0 rollout set orders 100 --stage live --reason "cut-over"', 'all traffic to the new service') as never,
   handler: async (args) => {
     const percent = parsePercent(args.percent);
@@ -63,7 +64,7 @@ const getCommand: CommandModule<object, RouteArgs> = {
   describe: 'Show the current stage and percent of a route',
   builder: (yargs) =>
     withAdminFlags(yargs)
-      .positional('route', { type: 'string', demandOption: true })
+      .positional('route', { type: 'string', demandOption: true, describe: 'Route name (routes[].name in strangler.yaml)' })
       .example('$0 rollout get orders', '') as never,
   handler: async (args) => {
     const target = resolveAdminTarget(args);
@@ -87,7 +88,7 @@ const historyCommand: CommandModule<object, HistoryArgs> = {
   describe: 'Every change of a route: time, actor, reason, from → to',
   builder: (yargs) =>
     withAdminFlags(yargs)
-      .positional('route', { type: 'string', demandOption: true })
+      .positional('route', { type: 'string', demandOption: true, describe: 'Route name (routes[].name in strangler.yaml)' })
       .option('limit', numberFlag('--limit', 'Newest N changes', 50, { what: 'an integer', min: 1, max: 10000, integer: true }))
       .example('$0 rollout history orders --limit 10', '') as never,
   handler: async (args) => {
@@ -115,7 +116,10 @@ export const rolloutCommand: CommandModule = {
       .command(setCommand as CommandModule)
       .command(getCommand as CommandModule)
       .command(historyCommand as CommandModule)
-      .demandCommand(1, 'rollout: give a subcommand: set, get or history'),
+      .demandCommand(1, 'rollout: give a subcommand: set, get or history')
+      .example('$0 rollout set orders 25 --stage canary --reason "error rate flat for 24h"', 'a quarter of the users to the new service')
+      .example('$0 rollout get orders', 'where the route is now')
+      .example('$0 rollout history orders', 'who moved it, when and why'),
   handler: () => undefined,
 };
 

@@ -27,7 +27,7 @@ export const pactVerifyCommand: CommandModule<object, PactVerifyArgs> = {
       .option('json', { type: 'boolean', describe: 'Same as --format json' })
       .option('log-level', { choices: PACT_LOG_LEVELS, default: 'error' as PactLogLevel, describe: "The verifier's log level; info and below also print its own report on stderr" })
       .example('$0 contracts pact-verify --provider orders --provider-url http://127.0.0.1:4000 --pacts ./pacts', '')
-      .example('$0 contracts pact-verify --provider orders --provider-url http://127.0.0.1:8080 --pacts ./pacts --states-url http://127.0.0.1:4000/_pact/states', 'through the proxy, with provider states') as never,
+      .example('$0 contracts pact-verify --provider orders --provider-url http://127.0.0.1:8080 --pacts ./pacts --states-url http://127.0.0.1:4000/_pact/state', 'through the proxy, with provider states') as never,
   handler: async (args) => {
     let result;
     try {
