@@ -10,7 +10,7 @@ import { withAdminFlags, type AdminArgs } from './common';
 interface ReportArgs extends AdminArgs {
   route?: string;
   since?: string;
-  format: DiffReportFormat;
+  format?: DiffReportFormat;
   out?: string;
 }
 
@@ -25,7 +25,7 @@ const reportCommand: CommandModule<object, ReportArgs> = {
     withAdminFlags(yargs)
       .option('route', { type: 'string', requiresArg: true, describe: 'Only this route' })
       .option('since', { type: 'string', describe: 'Only comparisons since: 30m, 1h, 7d or an ISO-8601 time (counted by whole minutes from the one it falls in; by whole hours where counts are over a day old)' })
-      .option('format', { choices: DIFF_REPORT_FORMATS, default: 'text' as DiffReportFormat, describe: 'text, markdown (PR comment), html (one file, charts), json' })
+      .option('format', { choices: DIFF_REPORT_FORMATS, describe: 'text (the default), markdown (PR comment), html (one file, charts), json' })
       .option('out', { type: 'string', requiresArg: true, describe: 'Write to this file (whole, or not at all) instead of stdout' })
       .example('$0 diff report --since 1h', 'the last hour in the terminal')
       .example('$0 diff report --format html --out diff-report.html', 'a self-contained HTML report with charts') as never,
@@ -33,7 +33,8 @@ const reportCommand: CommandModule<object, ReportArgs> = {
     if (args.route !== undefined && args.route.trim() === '') throw new CliError('--route: must be a route name, got ""', 2);
     checkOut(args.out);
     const since = args.since === undefined ? undefined : parseSince(args.since);
-    const format: DiffReportFormat = args.json ? 'json' : args.format;
+    if (args.json && args.format !== undefined && args.format !== 'json') throw new CliError(`--json and --format ${args.format}: give one of them`, 2);
+    const format: DiffReportFormat = args.json ? 'json' : args.format ?? 'text';
     const target = resolveAdminTarget(args);
     const query = new URLSearchParams();
     if (args.route) query.set('route', args.route);

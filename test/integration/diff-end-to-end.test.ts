@@ -152,6 +152,8 @@ describe('the demo in shadow (its own strangler.yaml): one real difference, one 
     expect([direct.status, await direct.json()]).toEqual([400, { error: 'since: must be an ISO-8601 time, got "2025-02-30"', field: 'since' }]);
     const route = await cli(['diff', 'report', '--route', 'nope', ...flags]);
     expect(route.stderr).toBe('strangler: GET /diff/report?route=nope failed (404): unknown route "nope"\n');
+    const both = await cli(['diff', 'report', '--json', '--format', 'html', ...flags]);
+    expect([both.status, both.stderr]).toEqual([2, 'strangler: --json and --format html: give one of them\n']);
     const empty = await cli(['diff', 'report', '--route', '', ...flags]);
     expect([empty.status, empty.stderr]).toEqual([2, 'strangler: --route: must be a route name, got ""\n']);
     const typo = await cli(['diff', 'report', '--since', '100000d', ...flags]);
