@@ -44,8 +44,9 @@ async function demo(): Promise<void> {
       `  ${cli} diff report ${admin}`,
       `  ${cli} diff report --format html --out diff-report.html ${admin}`,
       '',
-      'Then move a quarter of the users of /api/orders to the new service (sticky by x-user-id):',
-      `  ${cli} rollout set orders 25 --stage canary --reason "demo canary" ${admin}`,
+      ...(orders.stage === 'canary' && orders.percent === 25
+        ? ['A quarter of the users of /api/orders already go to the new service (sticky by x-user-id); to shadow again:', `  ${cli} rollout set orders 0 --stage shadow --reason "demo again" ${admin}`]
+        : ['Then move a quarter of the users of /api/orders to the new service (sticky by x-user-id):', `  ${cli} rollout set orders 25 --stage canary --reason "demo canary" ${admin}`]),
       `  for u in ada grace linus margaret; do curl -s -H "x-user-id: $u" ${proxyUrl}/api/orders | head -c 40; echo; done`,
       `  ${cli} status ${admin}`,
       `  ${cli} rollout history orders ${admin}`,

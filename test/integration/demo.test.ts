@@ -195,6 +195,9 @@ describe('the demo (npm start)', () => {
           'Remove that folder while the demo is stopped to start over in shadow.\n',
       );
       expect(again.stdout).not.toContain('/api/orders is in shadow');
+      // The next steps follow: not the canary it already is, but the way back to shadow.
+      expect(again.stdout).toContain('to shadow again:\n  bin/strangler rollout set orders 0 --stage shadow --reason "demo again"');
+      expect(again.stdout).not.toContain('--stage canary');
     } finally {
       again.child.kill('SIGTERM');
       expect({ exit: await again.exited, stderr: again.stderr }).toEqual({ exit: { code: 0, signal: null }, stderr: '' });
