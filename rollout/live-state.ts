@@ -8,11 +8,16 @@ export interface LiveStateOptions {
   pollMs: number;
   onError?: (err: Error) => void;
   onChange?: (before: RouteState | undefined, after: RouteState) => void;
+  /** The store holds an older version than the one applied (a database restored from a backup, or a failover to a standby that was behind). */
+  onVersionBack?: (before: RouteState, after: RouteState) => void;
 }
 
 /**
  * Keeps the route state of the store in memory: re-read on every change notification and every
  * `pollMs`. A failed read keeps the last state and marks the view not ready until a read succeeds.
+ * The store is the authority: reads run one at a time, so each sees the store as it is now, and what it
+ * holds is applied even when its version is lower than the last one seen (a restored or failed-over
+ * database), instead of being ignored while every later change is refused in silence.
  */
 export class LiveRouteState implements RouteStateView {
   private states = new Map<string, RouteState>();
@@ -84,8 +89,13 @@ export class LiveRouteState implements RouteStateView {
 
   private apply(state: RouteState): void {
     const before = this.states.get(state.route);
-    if (before && before.version >= state.version) return;
+    if (before && sameRow(before, state)) return;
+    if (before && state.version < before.version) this.options.onVersionBack?.(before, state);
     this.states.set(state.route, state);
     this.options.onChange?.(before, state);
   }
+}
+
+function sameRow(a: RouteState, b: RouteState): boolean {
+  return a.version === b.version && a.stage === b.stage && a.percent === b.percent && a.updatedAt === b.updatedAt;
 }

@@ -27,6 +27,12 @@ export class EmbeddedFlagProvider implements FlagProvider {
         if (err.message !== this.lastStoreError) logger.error({ err: err.message }, 'state store unreachable; serving the last known state');
         this.lastStoreError = err.message;
       },
+      onVersionBack: (before, after) => {
+        logger.warn(
+          { route: after.route, applied: `${before.stage} ${before.percent}% (version ${before.version})`, stored: `${after.stage} ${after.percent}% (version ${after.version})` },
+          'the state store holds an older version of this route than the one applied (a restored database, or a failover to a standby that was behind): applying what it holds',
+        );
+      },
       onChange: (before, after) => {
         this.lastStoreError = '';
         if (before) logger.info({ route: after.route, from: `${before.stage} ${before.percent}%`, to: `${after.stage} ${after.percent}%` }, 'route state changed');

@@ -212,6 +212,37 @@ describe('PostgreSQL: replicas sharing one database', () => {
   });
 });
 
+describe('PostgreSQL: a database restored from an older backup', () => {
+  test('the live state applies what the store holds, says so, and later changes apply again', async () => {
+    const database = await createTestDatabase();
+    const db = new PostgresDatabase({ url: database.url });
+    const store = new SqlStateStore(db);
+    const wentBack: string[] = [];
+    const view = new LiveRouteState({ store, pollMs: 60000, onVersionBack: (before, after) => wentBack.push(`${before.version} → ${after.version}`) });
+    try {
+      await store.init(ROUTES);
+      await view.start();
+      await store.change('orders', { stage: 'live', percent: 100, actor: 'a', reason: 'cut-over' });
+      await store.change('orders', { stage: 'canary', percent: 50, actor: 'a', reason: 'half' });
+      await view.refresh();
+      expect(view.get('orders')).toMatchObject({ stage: 'canary', percent: 50, version: 3 });
+      // What pg_restore of a backup taken at version 1 leaves behind.
+      await db.query("UPDATE strangler_routes SET stage = 'canary', percent = 10, version = 1, updated_at = now() - interval '1 day' WHERE route = 'orders'");
+      await view.refresh();
+      expect(view.get('orders')).toMatchObject({ stage: 'canary', percent: 10, version: 1 });
+      expect(wentBack).toEqual(['3 → 1']);
+      // The emergency rollback made after the restore takes effect (before, the view kept version 3 and ignored it).
+      await store.change('orders', { stage: 'legacy', percent: 0, actor: 'a', reason: 'emergency rollback' });
+      await view.refresh();
+      expect(view.get('orders')).toMatchObject({ stage: 'legacy', percent: 0, version: 2 });
+    } finally {
+      await view.stop();
+      await store.close();
+      await database.drop();
+    }
+  });
+});
+
 describe('PostgreSQL: the store becoming unreachable', () => {
   test('the live state keeps the last state, reports not ready, and recovers', async () => {
     const database = await createTestDatabase();
