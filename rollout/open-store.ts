@@ -4,6 +4,7 @@ import { redactUrl } from '../core/config/redact';
 import type { Database } from '../core/db/database';
 import { openDatabase } from '../core/db/open';
 import { StranglerError } from '../core/errors';
+import type { Logger } from '../core/logging';
 import type { StateStore } from '../core/state';
 import { SqlStateStore } from './sql-state-store';
 
@@ -11,8 +12,12 @@ import { SqlStateStore } from './sql-state-store';
  * Opens the configured state store, applies migrations and seeds the routes it does not know yet.
  * `database` is the same connection, for the other tables that live beside the route state.
  */
-export async function openStateStore(config: StranglerConfig): Promise<{ store: StateStore; database: Database }> {
-  const db = await openDatabase(config.state.url, dirname(config.file));
+export async function openStateStore(config: StranglerConfig, logger?: Logger): Promise<{ store: StateStore; database: Database }> {
+  const db = await openDatabase(config.state.url, dirname(config.file), {
+    onListenError: (err) =>
+      logger?.warn({ err: err.message }, `state store notifications lost: reconnecting; meanwhile changes made through other replicas arrive by polling (every ${config.state.pollMs} ms)`),
+    onListenRestored: () => logger?.info('state store notifications back: re-reading the route state'),
+  });
   const store = new SqlStateStore(db);
   try {
     await store.init(config.routes.map((r) => ({ route: r.name, stage: r.stage, percent: r.percent })));

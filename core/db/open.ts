@@ -8,7 +8,13 @@ export const EMBEDDED_PREFIX = 'embedded:';
  * Opens `embedded:<folder>` (PGlite) or `postgres://…`; relative folders resolve against `baseDir`. Each
  * driver is loaded only when its URL names it (a postgres:// proxy never loads PGlite).
  */
-export async function openDatabase(url: string, baseDir = process.cwd()): Promise<Database> {
+export interface OpenDatabaseOptions {
+  /** PostgreSQL: its change notifications stopped (once per outage), and came back. */
+  onListenError?: (err: Error) => void;
+  onListenRestored?: () => void;
+}
+
+export async function openDatabase(url: string, baseDir = process.cwd(), options: OpenDatabaseOptions = {}): Promise<Database> {
   if (url.startsWith(EMBEDDED_PREFIX)) {
     const folder = resolve(baseDir, url.slice(EMBEDDED_PREFIX.length));
     try {
@@ -23,7 +29,7 @@ export async function openDatabase(url: string, baseDir = process.cwd()): Promis
   if (/^postgres(ql)?:\/\//.test(url)) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { PostgresDatabase } = require('./postgres') as typeof import('./postgres');
-    return new PostgresDatabase({ url });
+    return new PostgresDatabase({ url, ...options });
   }
   throw new StranglerError('STRANGLER_ERR_STATE_URL', `state.url must be embedded:<folder> or postgres://…, got "${url}"`);
 }

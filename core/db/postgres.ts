@@ -6,6 +6,8 @@ export interface PostgresOptions {
   maxConnections?: number;
   /** Called when the LISTEN connection drops; the database reconnects it on its own. */
   onListenError?: (err: Error) => void;
+  /** Called when a dropped LISTEN connection is back. */
+  onListenRestored?: () => void;
 }
 
 const LISTEN_RETRY_MS = 500;
@@ -52,10 +54,15 @@ export class PostgresDatabase implements Database {
     }
   }
 
+  /**
+   * LISTENs on `channel`; reconnects when the connection drops. Notifications sent while it was down are
+   * lost, so after a reconnect `onPayload('')` is called once: something may have changed meanwhile.
+   */
   async listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>> {
     let client: Client | undefined;
     let stopped = false;
     let retry: NodeJS.Timeout | undefined;
+    let dropped = false;
     const connect = async (): Promise<void> => {
       const next = new Client({ connectionString: this.options.url, connectionTimeoutMillis: 2000 });
       next.on('notification', (msg) => {
@@ -66,7 +73,14 @@ export class PostgresDatabase implements Database {
         await next.connect();
         await next.query(`LISTEN ${quoteIdent(channel)}`);
         if (stopped) await next.end();
-        else client = next;
+        else {
+          client = next;
+          if (dropped) {
+            dropped = false;
+            this.options.onListenRestored?.();
+            onPayload('');
+          }
+        }
       } catch (err) {
         next.end().catch(() => undefined);
         reconnect(err as Error);
@@ -74,7 +88,8 @@ export class PostgresDatabase implements Database {
     };
     const reconnect = (err: Error): void => {
       if (stopped || this.closed) return;
-      this.options.onListenError?.(err);
+      if (!dropped) this.options.onListenError?.(err);
+      dropped = true;
       client?.end().catch(() => undefined);
       client = undefined;
       if (!retry) {

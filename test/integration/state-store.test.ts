@@ -212,6 +212,31 @@ describe('PostgreSQL: replicas sharing one database', () => {
   });
 });
 
+describe('PostgreSQL: the LISTEN connection dropped', () => {
+  test('a change made while it reconnects is read once it is back, not a poll interval later; the drop and the return are reported', async () => {
+    const database = await createTestDatabase();
+    const events: string[] = [];
+    const watched = new SqlStateStore(new PostgresDatabase({ url: database.url, onListenError: () => events.push('lost'), onListenRestored: () => events.push('back') }));
+    const writer = new SqlStateStore(new PostgresDatabase({ url: database.url }));
+    const admin = new PostgresDatabase({ url: database.url });
+    const view = new LiveRouteState({ store: watched, pollMs: 60000 });
+    try {
+      await watched.init(ROUTES);
+      await view.start();
+      await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query ILIKE 'LISTEN%' AND pid <> pg_backend_pid()");
+      await writer.change('orders', { percent: 77, actor: 'a', reason: 'while the listener was away' });
+      await eventually(() => view.get('orders')?.percent === 77, 5000, 20);
+      expect(events).toEqual(['lost', 'back']);
+    } finally {
+      await view.stop();
+      await watched.close();
+      await writer.close();
+      await admin.close();
+      await database.drop();
+    }
+  });
+});
+
 describe('PostgreSQL: a database restored from an older backup', () => {
   test('the live state applies what the store holds, says so, and later changes apply again', async () => {
     const database = await createTestDatabase();
