@@ -171,19 +171,41 @@ export const MIGRATIONS: ReadonlyArray<{ id: number; name: string; sql: string }
 ];
 
 /** Serialised by an advisory lock so replicas starting together do not race. */
+/**
+ * Applies the migrations the database lacks, one process at a time (an advisory lock). A database that has
+ * them all needs no DDL, so replicas may run as a role that only reads and writes rows (the owner migrates
+ * once); when one is pending and the role cannot create, the error names it.
+ */
 export async function migrate(db: Database): Promise<void> {
   await db.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock(74210391)');
-    await tx.query(`CREATE TABLE IF NOT EXISTS strangler_migrations (
-      id integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+    const { rows: table } = await tx.query<{ present: boolean }>("SELECT to_regclass('strangler_migrations') IS NOT NULL AS present");
+    if (!table[0]?.present) {
+      await ddl(
+        () => tx.query(`CREATE TABLE IF NOT EXISTS strangler_migrations (id integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`),
+        'the table of applied migrations',
+      );
+    }
     const { rows } = await tx.query<{ id: number }>('SELECT id FROM strangler_migrations');
     const applied = new Set(rows.map((r) => Number(r.id)));
     for (const migration of MIGRATIONS) {
       if (applied.has(migration.id)) continue;
-      for (const statement of splitStatements(migration.sql)) await tx.query(statement);
+      await ddl(async () => {
+        for (const statement of splitStatements(migration.sql)) await tx.query(statement);
+      }, `migration ${migration.id} (${migration.name})`);
       await tx.query('INSERT INTO strangler_migrations (id, name) VALUES ($1, $2)', [migration.id, migration.name]);
     }
   });
+}
+
+/** Runs schema changes; a refusal for lack of rights (42501) says what needed them and who can do it. */
+async function ddl(run: () => Promise<unknown>, what: string): Promise<void> {
+  try {
+    await run();
+  } catch (err) {
+    if ((err as { code?: string }).code !== '42501') throw err;
+    throw new Error(`${(err as Error).message}: ${what} needs the right to create tables; start one proxy once as the database's owner, then replicas need only to read and write rows`);
+  }
 }
 
 function splitStatements(sql: string): string[] {

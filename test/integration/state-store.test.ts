@@ -7,7 +7,7 @@ import { PostgresDatabase } from '../../core/db/postgres';
 import { LiveRouteState } from '../../rollout/live-state';
 import { MIGRATIONS } from '../../rollout/migrations';
 import { SqlStateStore } from '../../rollout/sql-state-store';
-import { createTestDatabase } from '../helpers/postgres';
+import { createTestDatabase, postgresUrlFromEnv } from '../helpers/postgres';
 import { eventually } from '../helpers/eventually';
 import { TcpRelay } from '../helpers/tcp-relay';
 
@@ -209,6 +209,43 @@ describe('PostgreSQL: replicas sharing one database', () => {
     await eventually(() => views.every((v) => v.get('orders')?.percent === 60), 1000, 10);
     expect(Date.now() - started).toBeLessThan(1000);
     await Promise.all(views.map((v) => v.stop()));
+  });
+});
+
+describe('PostgreSQL: replicas as a role that only reads and writes rows', () => {
+  test('a migrated database needs no DDL at start; an unmigrated one says which migration needs the right to create tables', async () => {
+    const database = await createTestDatabase();
+    const fresh = await createTestDatabase();
+    const role = `app_${process.pid}_${Date.now() % 100000}`;
+    const owner = new PostgresDatabase({ url: database.url });
+    const asRole = (url: string): string => {
+      const u = new URL(url);
+      u.username = role;
+      u.password = '';
+      return u.toString();
+    };
+    const stores: SqlStateStore[] = [];
+    try {
+      await new SqlStateStore(owner).init(ROUTES);
+      await owner.query(`CREATE ROLE ${role} LOGIN`);
+      await owner.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ${role}`);
+      await owner.query(`GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO ${role}`);
+      const replica = new SqlStateStore(new PostgresDatabase({ url: asRole(database.url) }));
+      stores.push(replica);
+      await replica.init(ROUTES);
+      expect((await replica.change('orders', { percent: 30, actor: 'a', reason: 'rows only' }))?.state).toMatchObject({ percent: 30 });
+      const unmigrated = new SqlStateStore(new PostgresDatabase({ url: asRole(fresh.url) }));
+      stores.push(unmigrated);
+      await expect(unmigrated.init(ROUTES)).rejects.toThrow(/permission denied for schema public: the table of applied migrations needs the right to create tables; start one proxy once as the database's owner/);
+    } finally {
+      for (const store of stores) await store.close().catch(() => undefined);
+      await owner.close();
+      await database.drop();
+      await fresh.drop();
+      const admin = new PostgresDatabase({ url: postgresUrlFromEnv() });
+      await admin.query(`DROP ROLE IF EXISTS ${role}`).catch(() => undefined);
+      await admin.close();
+    }
   });
 });
 
