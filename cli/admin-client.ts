@@ -60,7 +60,7 @@ function firstIssue(err: ConfigError, file: string): string {
 const ANSWER_TIMEOUT_MS = 10_000;
 
 /** Calls the admin API; every failure becomes a one-line CliError. */
-export async function adminRequest<T>(target: AdminTarget, method: 'GET' | 'PUT', path: string, body?: unknown): Promise<T> {
+export async function adminRequest<T>(target: AdminTarget, method: 'GET' | 'PUT', path: string, body?: unknown, answersToo: readonly number[] = []): Promise<T> {
   let response: Response;
   try {
     response = await fetch(target.url + path, {
@@ -89,7 +89,7 @@ export async function adminRequest<T>(target: AdminTarget, method: 'GET' | 'PUT'
     const from = target.tokenFrom ? `the token from ${target.tokenFrom}` : 'the token';
     throw new CliError(`the admin API at ${target.url} refused ${from} (401): check --token, STRANGLER_ADMIN_TOKEN (it wins over the config file) and admin.token`);
   }
-  if (!response.ok) {
+  if (!response.ok && !answersToo.includes(response.status)) {
     let message = text;
     try {
       message = (JSON.parse(text) as { error?: string }).error ?? text;

@@ -23,11 +23,14 @@ export const statusCommand: CommandModule<object, StatusArgs> = {
     const target = resolveAdminTarget(args);
     const traffic = args.window > 0 ? await measureTraffic(target, args.window) : undefined;
     const routes = await adminRequest<{ routes: RouteSummary[] }>(target, 'GET', '/routes');
+    // A replica that cannot read its state store shows its last known state: it must say so.
+    const readiness = await adminRequest<Readiness>(target, 'GET', '/readyz', undefined, [503]);
     // Without a window nothing was measured: traffic is null, not zero. Measured, every target is there, quiet ones at 0.
     const rows = routes.routes.map((route) => ({ ...route, traffic: traffic ? everyTarget(traffic.get(route.name)) : null }));
     const unmatched = traffic ? everyTarget(traffic.get(UNMATCHED_ROUTE)) : null;
-    if (args.json) return printJson({ windowSeconds: args.window, routes: rows, unmatched });
-    printLines(statusTable(rows, unmatched));
+    if (args.json) return printJson({ windowSeconds: args.window, ready: readiness.ready, ...readinessNote(readiness), routes: rows, unmatched });
+    const note = readinessNote(readiness);
+    printLines([...statusTable(rows, unmatched), ...(note.reason ? ['', `this proxy is not ready: ${note.reason}`] : note.degraded ? ['', `degraded: ${note.degraded}`] : [])]);
   },
 };
 
@@ -81,4 +84,16 @@ function sideCells(traffic: RouteTraffic | null, side: string): [string, string]
 function everyTarget(traffic: RouteTraffic | undefined): RouteTraffic {
   const quiet = (): TargetTraffic => ({ requestsPerSecond: 0, errorRate: 0, requests: 0, errors: 0 });
   return { legacy: quiet(), new: quiet(), none: quiet(), ...traffic };
+}
+
+/** What /readyz answers. */
+interface Readiness {
+  ready: boolean;
+  reason?: string;
+  degraded?: string;
+}
+
+function readinessNote(readiness: Readiness): { reason?: string; degraded?: string } {
+  if (!readiness.ready) return { reason: readiness.reason ?? 'not ready' };
+  return readiness.degraded ? { degraded: readiness.degraded } : {};
 }

@@ -147,7 +147,8 @@ describe('strangler proxy on embedded state (PGlite), driven through the admin A
     expect(table.stdout.split('\n')[0]).toMatch(/^ROUTE\s+STAGE\s+PERCENT\s+LEGACY REQ\/S\s+LEGACY ERR\s+NEW REQ\/S\s+NEW ERR\s+RETIRED REQ\/S$/);
     expect(table.stdout).toMatch(/^orders\s+canary\s+30%\s+-\s+-\s+-\s+-\s+-$/m);
     const unmeasured = JSON.parse(runCli(['status', '--window', '0', '--json', ...cliFlags]).stdout) as { windowSeconds: number; routes: Array<{ traffic: unknown }>; unmatched: unknown };
-    expect(unmeasured).toMatchObject({ windowSeconds: 0, unmatched: null });
+    expect(unmeasured).toMatchObject({ windowSeconds: 0, ready: true, unmatched: null });
+    expect(table.stdout).not.toContain('not ready');
     expect(unmeasured.routes[0]!.traffic).toBeNull();
   });
 

@@ -358,6 +358,12 @@ describe('failure behaviour', () => {
       for (const user of USERS.slice(0, 30)) expect(await servedBy(proxy, user)).toBe('legacy');
       // What traffic does, not the configuration's canary 50 %.
       expect((await admin(proxy, 'GET', '/routes/orders')).json).toMatchObject({ stage: 'legacy', percent: 0, version: 0 });
+      // status says the replica is not ready, not only its last known state.
+      const target = ['--admin', `http://127.0.0.1:${proxy.adminAddress.port}`, '--token', ADMIN];
+      const status = await cli(['status', '--window', '0', ...target]);
+      expect(status.status).toBe(0);
+      expect(status.stdout).toMatch(/\n\nthis proxy is not ready: no flags from Unleash yet and no bootstrap file: every route goes to legacy/);
+      expect(JSON.parse((await cli(['status', '--window', '0', '--json', ...target])).stdout)).toMatchObject({ ready: false, reason: expect.stringContaining('no flags from Unleash yet') });
     } finally {
       await proxy.stop();
     }
