@@ -27,7 +27,27 @@ function commandsFor(argv: string[]): Array<CommandModule<object, never>> {
   return only ? [only()] : Object.values(COMMAND_LOADERS).map((load) => load());
 }
 
-export async function main(argv: string[]): Promise<void> {
+/**
+ * `--since -5m`, `--window -1`: yargs takes a value starting with "-" and a digit for short flags (`-5`, `-m`)
+ * and says "Unknown arguments: 5, m". Joined as `--since=-5m`, the flag's own check names it and says what it wants.
+ */
+export function joinDashValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const next = argv[i + 1];
+    if (/^--[a-z][a-z-]*$/.test(arg) && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
+}
+
+export async function main(rawArgv: string[]): Promise<void> {
+  const argv = joinDashValues(rawArgv);
   await yargs(argv)
     .scriptName('strangler')
     .usage('$0 <command> [options]\n\nMove a live monolith to new services one route at a time.')
