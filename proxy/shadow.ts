@@ -114,6 +114,8 @@ class ShadowCopy implements ShadowStart, ResponseTap {
   private candidate: Answer | undefined;
   private secondary: ResponseSnapshot | undefined;
   private waitingFor = 2;
+  /** Legacy's answer went past maxBodyBytes: the client got it whole, the comparison is an error saying so. */
+  private legacyTooLarge = false;
   private settled = false;
   /** Copies sent and not answered yet: an abandoned copy keeps its maxInFlight slot until they are. */
   private unanswered = 0;
@@ -175,8 +177,9 @@ class ShadowCopy implements ShadowStart, ResponseTap {
   }
 
   end(): void {
-    if (this.legacyBody.overflowed) return this.abandon('body-too-large');
-    this.legacy = { status: this.legacyStatus, headers: headersFromRaw(this.legacyHeaders), body: this.legacyBody.bytes, ms: performance.now() - this.started };
+    this.legacyTooLarge = this.legacyBody.overflowed;
+    const body = this.legacyTooLarge ? Buffer.alloc(0) : this.legacyBody.bytes;
+    this.legacy = { status: this.legacyStatus, headers: headersFromRaw(this.legacyHeaders), body, ms: performance.now() - this.started };
     this.partDone();
   }
 
@@ -223,7 +226,9 @@ class ShadowCopy implements ShadowStart, ResponseTap {
       target: this.path,
       at: this.at,
       legacy: this.legacy!,
-      candidate: this.candidate!,
+      candidate: this.legacyTooLarge
+        ? { error: `legacy's answer is larger than shadow.maxBodyBytes (${this.shadow.maxBodyBytes} bytes): not compared`, ms: this.candidate!.ms }
+        : this.candidate!,
       ...(this.secondary ? { secondary: this.secondary } : {}),
     });
     this.releaseWhenIdle();

@@ -447,21 +447,21 @@ describe('shadow traffic: legacy serves, a copy goes to the new service', () => 
     expect(await dropped('uploads', 'body-too-large')).toBe(before + 1);
   });
 
-  test("legacy's response bigger than maxBodyBytes reaches the client whole; the comparison is abandoned and counted", async () => {
+  test("legacy's response bigger than maxBodyBytes reaches the client whole; the comparison is an error saying why, so reports show it", async () => {
     const before = await dropped('big', 'body-too-large');
     const reply = await get(`${proxy.url}/api/big/report`, { 'x-request-id': 'big-1' });
     expect(reply.status).toBe(200);
     expect(reply.body).toBe(BIG_RESPONSE);
-    expect(await dropped('big', 'body-too-large')).toBe(before + 1);
-    // The copy (a GET, sent as soon as legacy's request was) is answered before the fence's; its answer is discarded.
     await fence();
-    expect(exchangesOf('big')).toHaveLength(0);
-    expect(await dropped('big', 'body-too-large')).toBe(before + 1);
+    expect(exchangesOf('big')).toEqual([
+      expect.objectContaining({ requestId: 'big-1', candidate: { error: expect.stringMatching(/^legacy's answer is larger than shadow\.maxBodyBytes \(\d+ bytes\): not compared$/), ms: expect.any(Number) } }),
+    ]);
+    expect(await dropped('big', 'body-too-large')).toBe(before);
   });
 
-  test('an abandoned copy keeps its maxInFlight slot until the new service has answered it', async () => {
+  test('a copy keeps its maxInFlight slot until the new service has answered it, even when nothing is left to compare', async () => {
     const before = await dropped('big-slow', 'max-in-flight');
-    // Legacy's answer is too big to compare: abandoned at once, but its copy waits 2 s on the new service.
+    // Legacy's answer is too big to compare, but its copy waits 2 s on the new service.
     expect((await get(`${proxy.url}/api/big-slow/sleep-1`)).body).toBe(BIG_RESPONSE);
     await eventually(() => slow.requests.some((r) => r.url === '/api/big-slow/sleep-1'), 5000, 5);
     expect((await get(`${proxy.url}/api/big-slow/second`)).body).toBe(BIG_RESPONSE);
@@ -472,7 +472,7 @@ describe('shadow traffic: legacy serves, a copy goes to the new service', () => 
       return slow.requests.some((r) => r.url === '/api/big-slow/third');
     }, 5000, 100);
     expect(slow.requests.map((r) => r.url)).not.toContain('/api/big-slow/second');
-    expect(exchangesOf('big-slow')).toHaveLength(0);
+    for (const exchange of exchangesOf('big-slow')) expect(exchange.candidate).toMatchObject({ error: expect.stringContaining('larger than shadow.maxBodyBytes') });
   });
 
   test('legacy resets the connection: the client gets a 502, the copy is dropped as legacy-failed, no exchange', async () => {
