@@ -108,7 +108,8 @@ class ForwardHandler implements ExchangeHandler {
     const { res, req } = this.request;
     if (this.done) return;
     this.request.tap?.fail();
-    if (res.destroyed || (req.destroyed && !res.headersSent)) {
+    // A client gone mid-upload. Not merely a destroyed request: node destroys one whose body has been read whole.
+    if (res.destroyed || (req.destroyed && !req.complete && !res.headersSent)) {
       this.status ||= CLIENT_CLOSED_REQUEST;
       this.finish('client-abort');
       return;

@@ -552,6 +552,17 @@ describe('failures', () => {
     expect(json(reply)).toEqual({ error: expect.stringContaining('refused'), route: 'down', target: 'new', upstream: 'dead', requestId: 'req-502' });
   });
 
+  test('a request with a body gets its 502 or 504 too, counted as the upstream failure, not as the client leaving', async () => {
+    const down = await send(`${proxy.url}/down/1`, { method: 'POST', body: 'x=1', headers: { 'x-request-id': 'post-502' } });
+    expect(down.status).toBe(502);
+    expect(json(down)).toMatchObject({ error: expect.stringContaining('refused'), route: 'down', requestId: 'post-502' });
+    const slowPost = await send(`${proxy.url}/slow`, { method: 'POST', body: 'x=1' });
+    expect(slowPost.status).toBe(504);
+    const text = await proxy.registry.metrics();
+    expect(text).not.toMatch(/strangler_requests_total\{route="(down|slow)",target="new",code="499"\}/);
+    expect(text).toMatch(/strangler_upstream_errors_total\{route="slow",target="new",reason="timeout"\} \d+/);
+  });
+
   test('upstream slower than timeoutMs → 504 with a JSON body', async () => {
     const reply = await send(`${proxy.url}/slow`);
     expect(reply.status).toBe(504);
