@@ -11,11 +11,17 @@ export interface TargetTraffic {
 export type RouteTraffic = Record<string, TargetTraffic>;
 
 const REQUESTS = 'strangler_requests_total';
+const FALLBACKS = 'strangler_fallbacks_total';
+const FAMILIES = new Set([REQUESTS, FALLBACKS]);
 
-/** Per route and target side: requests/s and error rate between two scrapes of /metrics. */
+/**
+ * Per route and target side: requests/s and error rate between two scrapes of /metrics. A request the new
+ * service failed and legacy answered instead (a fallback) counts on both sides: a failed request of the new
+ * service, and legacy's answer.
+ */
 export function trafficBetween(before: string, after: string, seconds: number): Map<string, RouteTraffic> {
-  const start = countsByRouteTarget(parsePrometheusText(before, new Set([REQUESTS])));
-  const end = countsByRouteTarget(parsePrometheusText(after, new Set([REQUESTS])));
+  const start = countsByRouteTarget(parsePrometheusText(before, FAMILIES));
+  const end = countsByRouteTarget(parsePrometheusText(after, FAMILIES));
   const result = new Map<string, RouteTraffic>();
   for (const [key, counts] of end) {
     const [route, target] = key.split('\u0000') as [string, string];
@@ -39,10 +45,11 @@ export function trafficBetween(before: string, after: string, seconds: number): 
 function countsByRouteTarget(samples: Sample[]): Map<string, { total: number; errors: number }> {
   const counts = new Map<string, { total: number; errors: number }>();
   for (const sample of samples) {
-    const key = `${sample.labels.route}\u0000${sample.labels.target}`;
+    const fallback = sample.name === FALLBACKS;
+    const key = `${sample.labels.route}\u0000${fallback ? 'new' : sample.labels.target}`;
     const entry = counts.get(key) ?? { total: 0, errors: 0 };
     entry.total += sample.value;
-    if (Number(sample.labels.code) >= 500) entry.errors += sample.value;
+    if (fallback || Number(sample.labels.code) >= 500) entry.errors += sample.value;
     counts.set(key, entry);
   }
   return counts;

@@ -6,7 +6,8 @@ import type { Side } from './splitter';
 /** Route label for requests that matched no route (route names cannot start with `_`). */
 export const UNMATCHED_ROUTE = '_unmatched';
 
-export type UpstreamErrorReason = 'connect-error' | 'timeout' | 'reset' | 'client-abort';
+/** `5xx`: an answer ≥ 500 that was not passed on (legacy answered instead: a fallback). */
+export type UpstreamErrorReason = 'connect-error' | 'timeout' | 'reset' | 'client-abort' | '5xx';
 export type RejectReason = 'bad-request' | 'header-too-large' | 'bad-path' | 'timeout' | 'transfer-coding';
 /** The `target` label: the side that answered, or `none` when the proxy answered itself (a retired route's 410 or redirect). */
 export type MetricTarget = Side | 'none';
@@ -63,7 +64,7 @@ export class ProxyMetrics {
     );
     this.upstreamErrors = new Counter({
       name: 'strangler_upstream_errors_total',
-      help: 'Upstream failures: connect-error, timeout, reset (died mid-response), client-abort.',
+      help: 'Upstream failures: connect-error, timeout, reset (died mid-response), client-abort, 5xx (an answer >= 500 replaced by a fallback to legacy).',
       labelNames: ['route', 'target', 'reason'],
       registers: [registry],
     });

@@ -165,7 +165,7 @@ export class ProxyServer {
       responseHeaders,
       fallback: undefined,
     };
-    if (decision.side === 'new') request.fallback = this.fallbackFor(decision, request, routeMetrics, started);
+    if (decision.side === 'new') request.fallback = this.fallbackFor(decision, request, routeMetrics);
     forward(request);
     shadow?.legacyDispatched();
   }
@@ -183,7 +183,7 @@ export class ProxyServer {
    * Legacy takes over when the new service fails before answering (route.fallback), for requests without a
    * body (it was streamed to the new service and is gone) in canary and live. `newMetrics`: the new side's.
    */
-  private fallbackFor(decision: Decision, failed: ForwardRequest, newMetrics: RouteSideMetrics, started: number): Fallback | undefined {
+  private fallbackFor(decision: Decision, failed: ForwardRequest, newMetrics: RouteSideMetrics): Fallback | undefined {
     const { route, state } = decision;
     const settings = route?.fallback;
     if (!route || !settings || !state || !FALLBACK_STAGES.has(state.stage)) return undefined;
@@ -193,7 +193,8 @@ export class ProxyServer {
       on: settings.on,
       retry: (reason) => {
         this.options.metrics.fallbacks.labels(route.name, reason).inc();
-        if (reason !== '5xx') newMetrics.upstreamError(reason);
+        // The client never sees the new service's failure: it must show here, or "new error rate" reads 0 during an outage.
+        newMetrics.upstreamError(reason);
         const legacy = this.upstreamFor(route.legacy);
         forward({
           ...failed,
@@ -201,7 +202,8 @@ export class ProxyServer {
           side: 'legacy',
           headers: upstreamRequestHeaders(req, legacy, failed.requestId, failed.requestIdFromClient, this.trustedProxies),
           fallback: undefined,
-          onDone: this.finishedRequest(this.options.metrics.forRoute(route.name, 'legacy'), started),
+          // Legacy's latency is legacy's own, from the retry: the new service's timeout is not legacy's.
+          onDone: this.finishedRequest(this.options.metrics.forRoute(route.name, 'legacy'), performance.now()),
         });
       },
     };

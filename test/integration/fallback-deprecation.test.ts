@@ -76,15 +76,29 @@ describe('fallback: legacy answers when the new service fails before answering',
     ['timeout', '/api/live/slow', 'live-fb'],
     ['connect-error', '/api/down/x', 'down-fb'],
   ])('%s on %s: the client gets legacy, counted as a fallback', async (reason, path, route) => {
-    const before = { fallbacks: await metric('strangler_fallbacks_total', `route="${route}",reason="${reason}"`), legacy: await metric('strangler_requests_total', `route="${route}",target="legacy",code="200"`) };
+    const before = {
+      fallbacks: await metric('strangler_fallbacks_total', `route="${route}",reason="${reason}"`),
+      legacy: await metric('strangler_requests_total', `route="${route}",target="legacy",code="200"`),
+      newErrors: await metric('strangler_upstream_errors_total', `route="${route}",target="new",reason="${reason}"`),
+    };
     const reply = await send(`${proxy.url}${path}`, 'GET', { 'x-request-id': `fb-${reason}` });
     expect([reply.status, JSON.parse(reply.body)]).toEqual([200, { servedBy: 'legacy', method: 'GET', url: path }]);
     expect(reply.headers['x-request-id']).toBe(`fb-${reason}`);
     expect(legacy.requests.map((r) => [r.url, r.headers['x-request-id']])).toEqual([[path, `fb-${reason}`]]);
     expect(await metric('strangler_fallbacks_total', `route="${route}",reason="${reason}"`)).toBe(before.fallbacks + 1);
     expect(await metric('strangler_requests_total', `route="${route}",target="legacy",code="200"`)).toBe(before.legacy + 1);
-    // The failed attempt is not a request of its own: no 5xx, 502 or 504 is counted for the new service.
+    // The failed attempt is not a request of its own: no 5xx, 502 or 504 is counted for the new service...
     expect(await proxy.registry.metrics()).not.toMatch(new RegExp(`strangler_requests_total\\{route="${route}",target="new",code="5\\d\\d"\\}`));
+    // ...but it is the new service's failure, 5xx included: an error-rate alert on the new service must see it.
+    expect(await metric('strangler_upstream_errors_total', `route="${route}",target="new",reason="${reason}"`)).toBe(before.newErrors + 1);
+  });
+
+  test("legacy's latency after a fallback is legacy's own, not the new service's timeout", async () => {
+    const sum = (): Promise<number> => metric('strangler_request_duration_seconds_sum', 'route="live-fb",target="legacy"');
+    const before = await sum();
+    expect((await send(`${proxy.url}/api/live/slow`)).status).toBe(200);
+    // The new service had 200 ms (timeoutMs) and used them all; legacy answers on loopback in a few.
+    expect((await sum()) - before).toBeLessThan(0.15);
   });
 
   test('a timeout or a refused connection is also an upstream error of the new service', async () => {

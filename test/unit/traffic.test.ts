@@ -135,6 +135,23 @@ describe('trafficBetween', () => {
     'strangler_requests_total{route="billing",target="new",code="503"} 2',
   ]);
 
+  test('a fallback is a failed request of the new service as well as legacy\'s answer', () => {
+    const traffic = trafficBetween(
+      scrape(['strangler_requests_total{route="live",target="new",code="200"} 10', 'strangler_requests_total{route="live",target="legacy",code="200"} 0']),
+      scrape([
+        'strangler_requests_total{route="live",target="new",code="200"} 10',
+        'strangler_requests_total{route="live",target="legacy",code="200"} 20',
+        'strangler_fallbacks_total{route="live",reason="5xx"} 15',
+        'strangler_fallbacks_total{route="live",reason="timeout"} 5',
+      ]),
+      10,
+    );
+    expect(traffic.get('live')).toEqual({
+      new: { requestsPerSecond: 2, errorRate: 1, requests: 20, errors: 20 },
+      legacy: { requestsPerSecond: 2, errorRate: 0, requests: 20, errors: 0 },
+    });
+  });
+
   test('requests/s and error rate (5xx share) per route and target', () => {
     const traffic = trafficBetween(before, after, 10);
     // orders/legacy: +180 ok, +10 404, +10 500 → 200 requests, 10 errors
