@@ -51,7 +51,8 @@ export interface RouteSummary {
  */
 export type RouteChangeAnswer = RouteSummary & { changed: boolean; warning?: string };
 
-const OPEN_PATHS = new Set(['/healthz']);
+/** Probes: a Kubernetes httpGet or a load balancer's health check cannot (and should not) carry the admin token. */
+const OPEN_PATHS = new Set(['/healthz', '/readyz']);
 const BODY_LIMIT = 64 * 1024;
 const JSON_OBJECT = 'a JSON object {stage?, percent?, reason} with Content-Type: application/json';
 

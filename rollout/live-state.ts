@@ -22,6 +22,7 @@ export interface LiveStateOptions {
 export class LiveRouteState implements RouteStateView {
   private states = new Map<string, RouteState>();
   private healthy = false;
+  private everRead = false;
   private timer: NodeJS.Timeout | undefined;
   private unwatch: (() => Promise<void>) | undefined;
   private refreshing: Promise<void> | undefined;
@@ -31,6 +32,11 @@ export class LiveRouteState implements RouteStateView {
 
   get ready(): boolean {
     return this.healthy;
+  }
+
+  /** The state has been read at least once (what it serves during an outage is the store's, not nothing). */
+  get loaded(): boolean {
+    return this.everRead;
   }
 
   get(route: string): RouteState | undefined {
@@ -81,6 +87,7 @@ export class LiveRouteState implements RouteStateView {
       const states = await this.options.store.list();
       for (const state of states) this.apply(state);
       this.healthy = true;
+      this.everRead = true;
     } catch (err) {
       this.healthy = false;
       this.options.onError?.(err as Error);

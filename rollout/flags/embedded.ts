@@ -1,3 +1,4 @@
+import { Gauge, type Registry } from 'prom-client';
 import type { RouteConfig } from '../../core/config/types';
 import { StatusError } from '../../core/errors';
 import { sameState } from '../../core/stage-percent';
@@ -19,6 +20,7 @@ export class EmbeddedFlagProvider implements FlagProvider {
     private readonly routes: RouteConfig[],
     pollMs: number,
     private readonly logger: Logger,
+    registry?: Registry,
   ) {
     this.view = new LiveRouteState({
       store,
@@ -38,6 +40,17 @@ export class EmbeddedFlagProvider implements FlagProvider {
         if (before) logger.info({ route: after.route, from: `${before.stage} ${before.percent}%`, to: `${after.stage} ${after.percent}%` }, 'route state changed');
       },
     });
+    const view = this.view;
+    if (registry) {
+      new Gauge({
+        name: 'strangler_state_store_up',
+        help: '1 while the state store answers the route state reads, else 0 (the proxy then serves the last known state).',
+        registers: [registry],
+        collect() {
+          this.set(view.ready ? 1 : 0);
+        },
+      });
+    }
   }
 
   async start(): Promise<void> {
@@ -57,8 +70,14 @@ export class EmbeddedFlagProvider implements FlagProvider {
     }
   }
 
+  /**
+   * A store outage after the state was read is degraded, not unready: every replica shares the store, so
+   * "not ready" would take all of them out of a load balancer at once while they route correctly.
+   */
   health(): FlagsHealth {
-    return this.view.ready ? { ready: true } : { ready: false, reason: 'state store unreachable; serving the last known state' };
+    if (this.view.ready) return { ready: true };
+    const reason = 'state store unreachable: serving the last known state; route changes are refused until it is back';
+    return this.view.loaded ? { ready: true, reason } : { ready: false, reason };
   }
 
   refresh(): Promise<void> {

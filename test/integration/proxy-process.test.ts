@@ -43,11 +43,12 @@ describe('strangler proxy on embedded state (PGlite), driven through the admin A
     dir.remove();
   });
 
-  test('healthz is open; everything else needs the bearer token', async () => {
+  test('the probes (healthz, readyz) are open; everything else needs the bearer token', async () => {
     expect((await admin(proxy, 'GET', '/healthz', undefined, {})).status).toBe(200);
+    expect((await admin(proxy, 'GET', '/readyz', undefined, {})).json).toEqual({ ready: true, provider: 'embedded' });
     const refused: Array<Record<string, string>> = [{}, { authorization: 'Bearer wrong-token-value' }, { authorization: ADMIN_TOKEN }];
     for (const headers of refused) {
-      for (const path of ['/routes', '/routes/orders', '/metrics', '/readyz', '/routes/orders/history']) {
+      for (const path of ['/routes', '/routes/orders', '/metrics', '/routes/orders/history']) {
         const reply = await admin(proxy, 'GET', path, undefined, headers);
         expect([path, reply.status]).toEqual([path, 401]);
       }
@@ -402,7 +403,7 @@ describe('two proxy processes sharing one PostgreSQL database', () => {
 });
 
 describe('the state store becoming unreachable under a running proxy', () => {
-  test('the proxy keeps serving with the last state, /readyz says not ready, and recovers', async () => {
+  test('the proxy keeps serving with the last state, /readyz stays ready but says degraded (every replica shares the store), and recovers', async () => {
     const database = await createTestDatabase();
     const { relay, url: relayedUrl } = await TcpRelay.inFront(database.url);
     const legacy = await startUpstream('legacy');
@@ -413,8 +414,10 @@ describe('the state store becoming unreachable under a running proxy', () => {
     try {
       await admin(proxy, 'PUT', '/routes/orders', { percent: 100, reason: 'before the outage' });
       await relay.cut();
-      await eventually(async () => (await admin(proxy, 'GET', '/readyz')).status === 503, 5000, 50);
-      expect((await admin(proxy, 'GET', '/readyz')).json).toMatchObject({ ready: false, reason: expect.stringContaining('state store unreachable') });
+      await eventually(async () => (await admin(proxy, 'GET', '/readyz')).json.degraded !== undefined, 5000, 50);
+      const ready = await admin(proxy, 'GET', '/readyz');
+      expect([ready.status, ready.json]).toEqual([200, { ready: true, provider: 'embedded', degraded: expect.stringContaining('state store unreachable') }]);
+      expect((await admin(proxy, 'GET', '/metrics')).text).toContain('strangler_state_store_up 0');
       for (let i = 0; i < 20; i++) expect(await servedBy(proxy, `user-${i}`)).toBe('orders');
       const refused = await admin(proxy, 'PUT', '/routes/orders', { percent: 10, reason: 'during the outage' });
       expect(refused.status).toBe(503);
@@ -422,7 +425,8 @@ describe('the state store becoming unreachable under a running proxy', () => {
       expect(await servedBy(proxy, 'user-1')).toBe('orders');
       expect(proxy.logs.some((line) => line.includes('state store unreachable'))).toBe(true);
       await relay.restore();
-      await eventually(async () => (await admin(proxy, 'GET', '/readyz')).status === 200, 5000, 50);
+      await eventually(async () => (await admin(proxy, 'GET', '/readyz')).json.degraded === undefined, 5000, 50);
+      expect((await admin(proxy, 'GET', '/metrics')).text).toContain('strangler_state_store_up 1');
       expect((await admin(proxy, 'GET', '/routes/orders')).json).toMatchObject({ percent: 100 });
     } finally {
       await proxy.stop();
