@@ -16,9 +16,10 @@ export function answerClientError(err: ParserError, socket: Duplex): RejectReaso
     socket.destroy();
     return undefined;
   }
-  // A response already under way on this connection cannot be followed by a second status line.
-  const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
-  if (inFlight?.headersSent) {
+  // A request being handled on this connection: its body was cut (the client left mid-upload), which that
+  // request counts as a client abort; a second status line, or a "malformed request" count, would be wrong.
+  const inFlight = (socket as Duplex & { _httpMessage?: unknown })._httpMessage;
+  if (inFlight || err.code === 'HPE_INVALID_EOF_STATE') {
     socket.destroy();
     return undefined;
   }

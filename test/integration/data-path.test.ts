@@ -676,6 +676,8 @@ describe('failures', () => {
     expect(legacy.requests[0]!.body.length).toBeLessThan(1024 * 1024);
     const text = await proxy.registry.metrics();
     expect(text).toMatch(/strangler_upstream_errors_total\{route="_unmatched",target="legacy",reason="client-abort"\} 1/);
+    // A client leaving mid-upload is not a malformed request: a smuggling alert must not fire on it.
+    expect(text).not.toMatch(/strangler_rejected_requests_total\{reason="bad-request"\} [1-9]/);
   });
 
   // Node's parser (llhttp) names the rule each payload breaks; proxy/client-errors.ts echoes that code.
