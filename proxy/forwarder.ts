@@ -25,7 +25,8 @@ export interface ForwardRequest {
   requestIdFromClient: boolean;
   /** The server is draining: tell the client to close the connection. */
   closing: boolean;
-  onDone: (status: number, error?: UpstreamErrorReason) => void;
+  /** The request's end: its status, what failed (if anything), and the request itself (for the failure log). */
+  onDone: (status: number, error: UpstreamErrorReason | undefined, request: ForwardRequest) => void;
   /** Sees legacy's response as it streams to the client (shadow comparisons). */
   tap?: ResponseTap;
   /** Read the request body from here instead of the request (a shadow copy passes it through). */
@@ -166,7 +167,7 @@ class ForwardHandler implements ExchangeHandler {
     if (this.done) return;
     this.done = true;
     this.request.res.off('close', this.onClientClose);
-    this.request.onDone(this.status || 502, error);
+    this.request.onDone(this.status || 502, error, this.request);
   }
 }
 

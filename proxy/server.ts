@@ -11,6 +11,7 @@ import { sendProxyError } from './error-response';
 import { deprecationHeaders, retiredRedirect } from './deprecation';
 import { type Fallback, forward, type ForwardRequest } from './forwarder';
 import { type ProxyMetrics, type RouteSideMetrics, UNMATCHED_ROUTE } from './metrics';
+import { UpstreamFailureLog } from './failure-log';
 import { absoluteFormAuthority, normaliseTarget } from './path';
 import { requestHasBody, upgradeRequestHeaders, upstreamRequestHeaders } from './request-headers';
 import { TrustedProxies } from './trusted-proxies';
@@ -52,6 +53,7 @@ export class ProxyServer {
   private readonly websockets: WebSocketForwarder;
   private readonly shadow: ShadowTee | undefined;
   private readonly trustedProxies: TrustedProxies;
+  private readonly failures: UpstreamFailureLog;
   /** Deprecation, Sunset and Link headers per deprecated route. */
   private readonly deprecation = new Map<string, string[]>();
   private inFlight = 0;
@@ -65,6 +67,7 @@ export class ProxyServer {
     this.legacy = this.upstreams.get('legacy')!;
     this.websockets = new WebSocketForwarder(options.logger);
     this.trustedProxies = new TrustedProxies(config.listen.trustedProxies);
+    this.failures = new UpstreamFailureLog(options.logger);
     for (const route of config.routes) if (route.deprecated) this.deprecation.set(route.name, deprecationHeaders(route.deprecated));
     if (options.shadow && config.routes.some((r) => r.shadow)) {
       this.shadow = new ShadowTee(this.upstreams, options.shadow.metrics, options.shadow.onExchange);
@@ -172,9 +175,14 @@ export class ProxyServer {
 
   /** A request's end, on the side that answered it: its metrics, and one less in flight for a drain to wait on. */
   private finishedRequest(metrics: RouteSideMetrics, started: number): ForwardRequest['onDone'] {
-    return (status, error) => {
+    return (status, error, request) => {
       metrics.observe(status, (performance.now() - started) / 1000);
-      if (error) metrics.upstreamError(error);
+      if (error) {
+        metrics.upstreamError(error);
+        if (error !== 'client-abort') {
+          this.failures.failed({ route: request.route, target: request.side, upstream: request.upstream.name, requestId: request.requestId, reason: error, status });
+        }
+      }
       if (--this.inFlight === 0 && this.drained) this.drained();
     };
   }
@@ -195,6 +203,7 @@ export class ProxyServer {
         this.options.metrics.fallbacks.labels(route.name, reason).inc();
         // The client never sees the new service's failure: it must show here, or "new error rate" reads 0 during an outage.
         newMetrics.upstreamError(reason);
+        this.failures.failed({ route: route.name, target: 'new', upstream: failed.upstream.name, requestId: failed.requestId, reason }, true);
         const legacy = this.upstreamFor(route.legacy);
         forward({
           ...failed,

@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import type { StranglerConfig } from '../../core/config/types';
@@ -14,6 +15,8 @@ export interface ProxyHarness {
   state: StaticRouteState;
   registry: Registry;
   server: ProxyServer;
+  /** The proxy's log lines, parsed (warn and above). */
+  logs: Array<Record<string, unknown>>;
   close(): Promise<void>;
 }
 
@@ -24,7 +27,14 @@ export async function startProxyHarness(config: StranglerConfig, onShadowExchang
   const registry = new Registry();
   const metrics = new ProxyMetrics(registry, config.routes.map((r) => r.name), state);
   const shadow = onShadowExchange ? { metrics: new ShadowMetrics(registry), onExchange: onShadowExchange } : undefined;
-  const server = new ProxyServer({ config, state, metrics, logger: pino({ level: 'silent' }), shadow });
+  const logs: Array<Record<string, unknown>> = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split('\n')) if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  const server = new ProxyServer({ config, state, metrics, logger: pino({ level: 'warn' }, sink), shadow });
   const address: AddressInfo = await server.listen();
   return {
     url: `http://127.0.0.1:${address.port}`,
@@ -32,6 +42,7 @@ export async function startProxyHarness(config: StranglerConfig, onShadowExchang
     state,
     registry,
     server,
+    logs,
     close: () => server.close(),
   };
 }

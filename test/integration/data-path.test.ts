@@ -563,6 +563,19 @@ describe('failures', () => {
     expect(text).toMatch(/strangler_upstream_errors_total\{route="slow",target="new",reason="timeout"\} \d+/);
   });
 
+  test('a failing upstream is logged with the request id a client would report, once, then summed up (not a line per request)', async () => {
+    const failures = (): Array<Record<string, unknown>> => proxy.logs.filter((line) => line.msg === 'upstream request failed' && line.route === 'down');
+    const before = failures().length;
+    await send(`${proxy.url}/down/logged`, { headers: { 'x-request-id': 'log-me' } });
+    for (let i = 0; i < 5; i++) await send(`${proxy.url}/down/again`);
+    const lines = failures().slice(before);
+    // The first failure of this route, side and reason in the interval is a line; the next ones wait for the next.
+    expect(lines.length).toBeLessThanOrEqual(1);
+    const all = failures();
+    expect(all[0]).toMatchObject({ level: 40, route: 'down', target: 'new', upstream: 'dead', reason: 'connect-error', status: 502 });
+    expect(typeof all[0]!.requestId).toBe('string');
+  });
+
   test('upstream slower than timeoutMs → 504 with a JSON body', async () => {
     const reply = await send(`${proxy.url}/slow`);
     expect(reply.status).toBe(504);
