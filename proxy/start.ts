@@ -71,6 +71,8 @@ export async function startProxy(config: StranglerConfig, logger: Logger = creat
     flags: flags.kind,
     async stop() {
       draining = true;
+      // /readyz answers 503 now; new connections are still served until the load balancer has noticed.
+      if (config.listen.shutdownDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.listen.shutdownDelayMs));
       await proxy.close();
       await shadow.flush();
       await admin.close();

@@ -19,6 +19,11 @@ export interface ListenConfig {
    * an AWS ALB), or it reuses a connection the proxy has just closed and answers 502.
    */
   keepAliveTimeoutMs: number;
+  /**
+   * On SIGTERM, how long to keep accepting with /readyz already 503 before the listener closes: the time a
+   * load balancer or Kubernetes needs to stop sending new connections (a preStop sleep, built in).
+   */
+  shutdownDelayMs: number;
   /** IPs and CIDR ranges of proxies in front whose X-Forwarded-Proto/-Host are kept; from others they are replaced. */
   trustedProxies: string[];
 }

@@ -289,6 +289,18 @@ describe('strangler proxy lifecycle', () => {
     ]);
   }, 60000);
 
+  test('listen.shutdownDelayMs: after SIGTERM, /readyz says draining at once while new connections are still served, then it stops', async () => {
+    const yaml = proxyYaml({ legacyUrl: legacy.url, ordersUrl: legacy.url, stateUrl: 'embedded:./delay-state' }).replace('drainTimeoutMs: 5000 }', 'drainTimeoutMs: 5000, shutdownDelayMs: 1500 }');
+    const proxy = await startProxyProcess(writeConfig(dir.path, yaml, 'delay.yaml'));
+    proxy.child.kill('SIGTERM');
+    await eventually(async () => (await fetch(`${proxy.adminUrl}/readyz`)).status === 503, 1000, 20);
+    expect(await (await fetch(`${proxy.adminUrl}/readyz`)).json()).toEqual({ ready: false, reason: 'draining' });
+    // A load balancer that has not noticed yet still gets answers.
+    const late = await fetch(`${proxy.proxyUrl}/fast`, { headers: { connection: 'close' } });
+    expect(late.status).toBe(200);
+    expect(await proxy.exited).toBe(0);
+  }, 30000);
+
   test('a SIGTERM the moment it says it listens still drains and exits 0 (the signals are caught from the start)', async () => {
     const database = await createTestDatabase();
     try {
