@@ -46,6 +46,8 @@ function countsByRouteTarget(samples: Sample[]): Map<string, { total: number; er
   const counts = new Map<string, { total: number; errors: number }>();
   for (const sample of samples) {
     const fallback = sample.name === FALLBACKS;
+    // Fallback series exist from the start at 0 (for alerts): a route without a new service has no new side.
+    if (fallback && sample.value === 0) continue;
     const key = `${sample.labels.route}\u0000${fallback ? 'new' : sample.labels.target}`;
     const entry = counts.get(key) ?? { total: 0, errors: 0 };
     entry.total += sample.value;

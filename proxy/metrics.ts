@@ -1,5 +1,6 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { type CounterChild, type HistogramChild, HotCounter, HotHistogram } from '../core/hot-metrics';
+import { STAGES } from '../core/config/types';
 import type { RouteStateView } from '../core/route-state-view';
 import type { Side } from './splitter';
 
@@ -11,6 +12,9 @@ export type UpstreamErrorReason = 'connect-error' | 'timeout' | 'reset' | 'clien
 export type RejectReason = 'bad-request' | 'header-too-large' | 'bad-path' | 'timeout' | 'transfer-coding';
 /** The `target` label: the side that answered, or `none` when the proxy answered itself (a retired route's 410 or redirect). */
 export type MetricTarget = Side | 'none';
+
+const FALLBACK_REASONS = ['connect-error', 'timeout', '5xx'] as const;
+const NEW_SIDE_ERRORS: readonly UpstreamErrorReason[] = ['connect-error', 'timeout', 'reset', '5xx'];
 
 const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -80,6 +84,20 @@ export class ProxyMetrics {
       labelNames: ['reason'],
       registers: [registry],
     });
+    this.seedFailureSeries(routeNames);
+    new Gauge({
+      name: 'strangler_route_stage',
+      help: 'The stage each route is in: 1 for its current stage, 0 for the others (percent alone cannot tell legacy from shadow).',
+      labelNames: ['route', 'stage'],
+      registers: [registry],
+      collect() {
+        for (const route of routeNames) {
+          const current = state.get(route);
+          if (!current) continue;
+          for (const stage of STAGES) this.set({ route, stage }, current.stage === stage ? 1 : 0);
+        }
+      },
+    });
     new Gauge({
       name: 'strangler_route_percent',
       help: 'Share of the route sent to the new service (0 in legacy and shadow, 100 in live and retired).',
@@ -92,6 +110,17 @@ export class ProxyMetrics {
         }
       },
     });
+  }
+
+  /**
+   * Every route's failure series exist from the start, at 0: an error-ratio alert then reads 0 after a
+   * restart, not "no data" until the first failure.
+   */
+  private seedFailureSeries(routeNames: readonly string[]): void {
+    for (const route of routeNames) {
+      for (const reason of FALLBACK_REASONS) this.fallbacks.labels(route, reason).inc(0);
+      for (const reason of NEW_SIDE_ERRORS) this.upstreamErrors.labels(route, 'new', reason).inc(0);
+    }
   }
 
   forRoute(route: string, side: MetricTarget): RouteSideMetrics {

@@ -233,6 +233,12 @@ describe('strangler proxy on embedded state (PGlite), driven through the admin A
       expect(text).toContain(`# TYPE ${family}`);
     }
     expect(text).toContain('strangler_route_percent{route="orders"} 30');
+    // The stage, which the percent alone cannot tell (legacy and shadow are both 0).
+    expect(text).toContain('strangler_route_stage{route="orders",stage="canary"} 1');
+    expect(text).toContain('strangler_route_stage{route="orders",stage="shadow"} 0');
+    // Failure series exist from the start at 0, so an error-ratio alert reads 0, not "no data".
+    expect(text).toContain('strangler_fallbacks_total{route="orders",reason="5xx"} 0');
+    expect(text).toContain('strangler_upstream_errors_total{route="orders",target="new",reason="timeout"} 0');
     // Process metrics under the names Node dashboards look for.
     expect(text).toContain('# TYPE process_cpu_seconds_total counter');
     expect(text).toContain('# TYPE nodejs_heap_size_used_bytes gauge');
