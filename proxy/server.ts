@@ -73,7 +73,8 @@ export class ProxyServer {
       this.shadow = new ShadowTee(this.upstreams, options.shadow.metrics, options.shadow.onExchange);
     }
     this.server = createServer(
-      { maxHeaderSize: config.listen.maxHeaderBytes, requireHostHeader: true, insecureHTTPParser: false },
+      // requireHostHeader off: node's own 400 for a missing Host would be counted nowhere; handle() answers it.
+      { maxHeaderSize: config.listen.maxHeaderBytes, requireHostHeader: false, insecureHTTPParser: false },
       (req, res) => this.handle(req, res),
     );
     this.server.keepAliveTimeout = config.listen.keepAliveTimeoutMs;
@@ -124,6 +125,12 @@ export class ProxyServer {
     const clientRequestId = req.headers['x-request-id'];
     const requestIdFromClient = typeof clientRequestId === 'string' && clientRequestId.length > 0;
     const requestId = requestIdFromClient ? (clientRequestId as string) : randomUUID();
+    if (req.headers.host === undefined && req.httpVersionMinor >= 1) {
+      // RFC 9112 §3.2: an HTTP/1.1 request without Host is a 400.
+      this.options.metrics.rejected.labels('bad-request').inc();
+      sendProxyError(res, 400, { error: 'request has no Host header', route: UNMATCHED_ROUTE, target: 'none', requestId }, true);
+      return;
+    }
     const target = normaliseTarget(req.url ?? '/');
     if (!target) {
       this.options.metrics.rejected.labels('bad-path').inc();
@@ -316,7 +323,8 @@ export class ProxyServer {
     }
     const target = normaliseTarget(req.url ?? '/');
     if (!target || this.closing) {
-      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      if (!target) this.options.metrics.rejected.labels('bad-path').inc();
+      socket.end(`HTTP/1.1 ${target ? '503 Service Unavailable' : '400 Bad Request'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       return;
     }
     const started = performance.now();
