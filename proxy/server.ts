@@ -99,6 +99,10 @@ export class ProxyServer {
     return this.server.address() as AddressInfo;
   }
 
+  get openTunnels(): number {
+    return this.websockets.openTunnels;
+  }
+
   get activeRequests(): number {
     return this.inFlight;
   }

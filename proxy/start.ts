@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { Gauge } from 'prom-client';
 import type { StranglerConfig } from '../core/config/types';
 import { StranglerError } from '../core/errors';
 import { createLogger, type Logger } from '../core/logging';
@@ -37,6 +38,22 @@ export async function startProxy(config: StranglerConfig, logger: Logger = creat
   const comparisons = new SqlComparisonStore(database);
   const shadow = startShadowComparisons(config, comparisons, new ShadowMetrics(registry), logger);
   const proxy = new ProxyServer({ config, state: flags.view, metrics, logger, shadow });
+  new Gauge({
+    name: 'strangler_requests_in_flight',
+    help: 'Requests being forwarded now (both sides): what a drain waits for.',
+    registers: [registry],
+    collect() {
+      this.set(proxy.activeRequests);
+    },
+  });
+  new Gauge({
+    name: 'strangler_websocket_tunnels',
+    help: 'WebSocket (and other Upgrade) tunnels open now; their handshakes are counted in strangler_requests_total (101).',
+    registers: [registry],
+    collect() {
+      this.set(proxy.openTunnels);
+    },
+  });
   let draining = false;
   const admin = buildAdminApi({
     token: config.admin.token,

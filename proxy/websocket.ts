@@ -33,6 +33,12 @@ export class WebSocketForwarder {
   private proxyServer: HttpProxy | undefined;
   private readonly sockets = new Set<Duplex>();
   private readonly pending = new WeakMap<Duplex, PendingUpgrade>();
+  private tunnels = 0;
+
+  /** WebSocket (and other Upgrade) tunnels open now. */
+  get openTunnels(): number {
+    return this.tunnels;
+  }
 
   constructor(private readonly logger: Logger) {}
 
@@ -61,7 +67,9 @@ export class WebSocketForwarder {
         if (upgrade) this.settle(upgrade, 101);
         // http-proxy pipes the two sockets but does not tear one down when the other is destroyed.
         this.sockets.add(upstreamSocket);
+        this.tunnels++;
         upstreamSocket.once('close', () => {
+          this.tunnels--;
           this.sockets.delete(upstreamSocket);
           clientSocket.destroy();
         });

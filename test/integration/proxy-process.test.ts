@@ -239,6 +239,8 @@ describe('strangler proxy on embedded state (PGlite), driven through the admin A
     // Failure series exist from the start at 0, so an error-ratio alert reads 0, not "no data".
     expect(text).toContain('strangler_fallbacks_total{route="orders",reason="5xx"} 0');
     expect(text).toContain('strangler_upstream_errors_total{route="orders",target="new",reason="timeout"} 0');
+    expect(text).toContain('# TYPE strangler_requests_in_flight gauge');
+    expect(text).toContain('strangler_websocket_tunnels 0');
     // Process metrics under the names Node dashboards look for.
     expect(text).toContain('# TYPE process_cpu_seconds_total counter');
     expect(text).toContain('# TYPE nodejs_heap_size_used_bytes gauge');
@@ -271,6 +273,8 @@ describe('strangler proxy lifecycle', () => {
     await admin(proxy, 'PUT', '/routes/orders', { percent: 45, reason: 'before restart' });
     const inFlight = fetch(`${proxy.proxyUrl}/slow`).then(async (r) => ({ status: r.status, body: await r.text() }));
     await new Promise((r) => setTimeout(r, 200));
+    // What a drain is about to wait for, as a dashboard sees it.
+    expect((await admin(proxy, 'GET', '/metrics')).text).toContain('strangler_requests_in_flight 1');
     proxy.child.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 100));
     await expect(fetch(`${proxy.proxyUrl}/fast`, { headers: { connection: 'close' } })).rejects.toThrow();
