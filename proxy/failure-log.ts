@@ -9,6 +9,8 @@ export interface UpstreamFailure {
   reason: UpstreamErrorReason;
   /** What the client got: 502, 504, or the status of the answer that was cut; none for a fallback (legacy answers). */
   status?: number;
+  /** What failed, when known (a WebSocket handshake's reason). */
+  detail?: string;
 }
 
 /**

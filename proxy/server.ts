@@ -269,7 +269,10 @@ export class ProxyServer {
    * has let go of it). A Content-Length body is read from here; a chunked one gets a 501, not a wrong answer.
    */
   private ignoringUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    // node took its own listeners off this socket when it handed it over: without one, a reset would crash the process.
+    socket.on('error', () => socket.destroy());
     if (req.headers['transfer-encoding'] !== undefined) {
+      this.options.metrics.rejected.labels('transfer-coding').inc();
       socket.end('HTTP/1.1 501 Not Implemented\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
@@ -287,18 +290,31 @@ export class ProxyServer {
       return;
     }
     const body = new PassThrough();
+    // The forwarder listens while it streams the body; a late end of the client must not crash after that.
+    body.on('error', () => undefined);
+    body.on('drain', () => socket.resume());
     const feed = (chunk: Buffer): void => {
       const part = chunk.subarray(0, remaining);
       remaining -= part.length;
-      if (part.length > 0) body.write(part);
+      // Backpressure: an upstream reading slowly must not have the whole body held in memory.
+      if (part.length > 0 && !body.write(part)) socket.pause();
       if (remaining > 0) return;
       socket.off('data', feed);
       body.end();
     };
+    const cut = (): void => {
+      if (remaining <= 0) return;
+      remaining = 0;
+      socket.off('data', feed);
+      // A client that stopped sending mid-body has left: its request is a client abort (the response is gone
+      // first), not an upstream failure nor a wait for the upstream.
+      res.destroy();
+      socket.destroy();
+      body.destroy(new Error('the client request body ended early'));
+    };
     socket.on('data', feed);
-    socket.once('close', () => {
-      if (remaining > 0) body.destroy(new Error('the client request body ended early'));
-    });
+    socket.once('end', cut);
+    socket.once('close', cut);
     feed(head);
     this.handle(req, res, body);
   }
@@ -351,9 +367,13 @@ export class ProxyServer {
       target: decision.side,
       requestId,
       upstream: decision.upstream,
-      onDone: (status, error) => {
+      onDone: (status, error, detail) => {
         metrics.observe(status, (performance.now() - started) / 1000);
-        if (error) metrics.upstreamError(error);
+        if (!error) return;
+        metrics.upstreamError(error);
+        if (error !== 'client-abort') {
+          this.failures.failed({ route: decision.routeName, target: decision.side, upstream: decision.upstream.name, requestId, reason: error, status, ...(detail ? { detail } : {}) });
+        }
       },
     });
   }

@@ -6,8 +6,8 @@ import type { Logger } from '../core/logging';
 import type { UpstreamErrorReason } from './metrics';
 import type { Upstream } from './upstreams';
 
-/** How an upgrade ended: 101 (tunnel open), the status of an upstream that refused it, or the proxy's 502/504. */
-export type UpgradeDone = (status: number, error?: UpstreamErrorReason) => void;
+/** How an upgrade ended: 101 (tunnel open), the status of an upstream that refused it, or the proxy's 502/504 (with what failed). */
+export type UpgradeDone = (status: number, error?: UpstreamErrorReason, detail?: string) => void;
 
 export interface UpgradeRequest {
   route: string;
@@ -20,6 +20,8 @@ export interface UpgradeRequest {
 /** One upgrade under way, found again from the client socket in http-proxy's events. */
 interface PendingUpgrade extends UpgradeRequest {
   settled: boolean;
+  /** Settled by the proxy's own 502/504: http-proxy's error for the request it then gives up is expected. */
+  failedHere: boolean;
   timer: NodeJS.Timeout | undefined;
   upstreamRequest: ClientRequest | undefined;
 }
@@ -63,6 +65,11 @@ export class WebSocketForwarder {
         if (upgrade) this.settle(upgrade, res.statusCode ?? 502);
       });
       proxyReq.on('upgrade', (res: IncomingMessage, upstreamSocket: Socket) => {
+        // The client left while the upstream was answering: nothing to tunnel to.
+        if (clientSocket.destroyed) {
+          upstreamSocket.destroy();
+          return;
+        }
         if (res.headers['x-request-id'] === undefined && upgrade) res.headers['x-request-id'] = upgrade.requestId;
         if (upgrade) this.settle(upgrade, 101);
         // http-proxy pipes the two sockets but does not tear one down when the other is destroyed.
@@ -80,13 +87,18 @@ export class WebSocketForwarder {
   }
 
   forward(req: IncomingMessage, socket: Duplex, head: Buffer, request: UpgradeRequest): void {
-    const upgrade: PendingUpgrade = { ...request, settled: false, timer: undefined, upstreamRequest: undefined };
+    const upgrade: PendingUpgrade = { ...request, settled: false, failedHere: false, timer: undefined, upstreamRequest: undefined };
     this.pending.set(socket, upgrade);
     this.sockets.add(socket);
+    // http-proxy listens for errors on the client socket only once the tunnel is open: before, a reset would crash the process.
+    socket.on('error', () => socket.destroy());
     socket.once('close', () => {
       this.sockets.delete(socket);
-      // The client left before any answer: counted as the plain path counts it.
-      if (!upgrade.settled) this.settle(upgrade, 499, 'client-abort');
+      // The client left before any answer: counted as the plain path counts it, and the upstream request given up.
+      if (!upgrade.settled) {
+        this.settle(upgrade, 499, 'client-abort');
+        upgrade.upstreamRequest?.destroy();
+      }
     });
     upgrade.timer = setTimeout(() => this.fail(upgrade, socket, 504, 'timeout', `upstream ${request.upstream.name} did not answer the upgrade within ${request.upstream.timeoutMs} ms`), request.upstream.timeoutMs);
     upgrade.timer.unref();
@@ -96,7 +108,8 @@ export class WebSocketForwarder {
     if (upstream.tls) options.ssl = { ...upstream.tls };
     this.proxy.ws(req, socket, head, options, (err: Error) => {
       if (upgrade.settled) {
-        this.logger.warn({ route: request.route, upstream: upstream.name, err: err.message }, 'websocket upstream error');
+        // After the tunnel opened, an upstream going away is how tunnels end; after a 502/504 here, expected.
+        if (!upgrade.failedHere) this.logger.debug({ route: request.route, upstream: upstream.name, err: err.message }, 'websocket tunnel closed by an error');
         return;
       }
       const reason = (err as NodeJS.ErrnoException).code === 'ECONNRESET' && upgrade.upstreamRequest?.socket?.connecting === false ? 'reset' : 'connect-error';
@@ -109,18 +122,19 @@ export class WebSocketForwarder {
     this.proxyServer?.close();
   }
 
-  private settle(upgrade: PendingUpgrade, status: number, error?: UpstreamErrorReason): void {
+  private settle(upgrade: PendingUpgrade, status: number, error?: UpstreamErrorReason, detail?: string): void {
     if (upgrade.settled) return;
     upgrade.settled = true;
     if (upgrade.timer) clearTimeout(upgrade.timer);
-    upgrade.onDone(status, error);
+    upgrade.onDone(status, error, detail);
   }
 
   /** Answers the client itself (http-proxy ends the socket after its error callback) and gives up the upstream request. */
   private fail(upgrade: PendingUpgrade, socket: Duplex, status: 502 | 504, reason: UpstreamErrorReason, message: string): void {
     if (upgrade.settled) return;
-    this.settle(upgrade, status, reason);
-    this.logger.warn({ route: upgrade.route, upstream: upgrade.upstream.name, requestId: upgrade.requestId, err: message }, 'websocket upgrade failed');
+    upgrade.failedHere = true;
+    // Logged by the caller, with plain requests' failures (one line per route, side and reason per interval).
+    this.settle(upgrade, status, reason, message);
     if (socket.writable) socket.end(errorAnswer(status, { error: message, route: upgrade.route, target: upgrade.target, upstream: upgrade.upstream.name, requestId: upgrade.requestId }));
     upgrade.upstreamRequest?.destroy();
   }

@@ -678,11 +678,12 @@ describe('failures', () => {
 
   test('a transfer coding other than chunked (gzip, chunked) → 501, and nothing reaches an upstream', async () => {
     legacy.requests.length = 0;
+    const before = (await rejectedByReason())['transfer-coding'];
     const answer = await rawExchange(proxy.port, 'POST /upload HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\nx-request-id: te-501\r\n\r\n3\r\nabc\r\n0\r\n\r\n');
     expect(answer).toMatch(/^HTTP\/1\.1 501 Not Implemented\r\n/);
     expect(bodyOf(answer)).toEqual({ error: 'transfer coding "gzip" is not supported: send the body chunked or with a Content-Length', route: '_unmatched', target: 'none', requestId: 'te-501' });
     expect(legacy.requests).toHaveLength(0);
-    expect(await proxy.registry.metrics()).toMatch(/strangler_rejected_requests_total\{reason="transfer-coding"\} 1/);
+    expect((await rejectedByReason())['transfer-coding']).toBe(before + 1);
   });
 
   test('a client aborting mid-upload cancels the upstream request; the upstream never sees a complete body', async () => {
@@ -775,5 +776,91 @@ describe('failures', () => {
     const statuses = response.match(/HTTP\/1\.1 200/g) ?? [];
     expect(statuses).toHaveLength(2);
     expect(response.indexOf('"/one"')).toBeLessThan(response.indexOf('"/two"'));
+  });
+});
+
+describe('clients that vanish on a handed-over connection do not take the proxy down', () => {
+  let upstream: Server;
+  let proxy: ProxyHarness;
+  const upstreamSockets: Duplex[] = [];
+
+  beforeAll(async () => {
+    upstream = createServer((req, res) => {
+      if (req.url === '/auth') {
+        res.statusCode = 401;
+        res.end('no');
+        return;
+      }
+      setTimeout(() => res.end('late'), 800).unref();
+    });
+    upstream.on('upgrade', (_req: IncomingMessage, socket: Duplex) => {
+      upstreamSockets.push(socket);
+      socket.on('error', () => undefined);
+      socket.on('end', () => socket.end());
+      setTimeout(() => socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n'), 300).unref();
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+    proxy = await startProxyHarness(testConfig([upstreamConfig('legacy', url)], []));
+  });
+
+  afterAll(async () => {
+    await proxy.close();
+    upstream.closeAllConnections();
+    await new Promise<void>((resolve) => upstream.close(() => resolve()));
+  });
+
+  /** Opens a connection, writes `payload`, then after `afterMs` ends (FIN) or resets it; resolves with what came back. */
+  function vanish(payload: string, how: 'end' | 'reset', afterMs: number): Promise<string> {
+    return new Promise((resolve) => {
+      let text = '';
+      const socket = connect(proxy.port, '127.0.0.1', () => {
+        socket.write(payload);
+        setTimeout(() => (how === 'reset' ? socket.resetAndDestroy() : socket.end()), afterMs);
+      });
+      socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+      socket.on('error', () => undefined);
+      socket.on('close', () => resolve(text));
+    });
+  }
+
+  const alive = async (): Promise<void> => {
+    const reply = await send(`${proxy.url}/auth`);
+    expect(reply.status).toBe(401);
+  };
+  const clientAborts = async (): Promise<number> => {
+    const line = (await proxy.registry.metrics()).split('\n').find((l) => l.startsWith('strangler_upstream_errors_total{route="_unmatched",target="legacy",reason="client-abort"}'));
+    return line ? Number(line.split(' ').pop()) : 0;
+  };
+  const h2c = (path: string, extra = ''): string => `POST ${path} HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n${extra}\r\n`;
+
+  test('h2c with a body the upstream refuses before reading it all, then the client closes: answered, no crash', async () => {
+    const answer = await vanish(h2c('/auth', 'Content-Length: 100000\r\n') + 'a'.repeat(1000), 'end', 200);
+    expect(answer).toMatch(/^HTTP\/1\.1 401 Unauthorized\r\n/);
+    await alive();
+  });
+
+  test('h2c: a client closing mid-body is a client abort at once, not a wait for the upstream; a reset too', async () => {
+    for (const how of ['end', 'reset'] as const) {
+      const before = await clientAborts();
+      await vanish(h2c('/slow', 'Content-Length: 100000\r\n') + 'a'.repeat(1000), how, 100);
+      await eventually(async () => (await clientAborts()) === before + 1, 3000, 20);
+      expect(proxy.server.activeRequests).toBe(0);
+    }
+    await alive();
+  });
+
+  test('h2c without a body: a client reset while the upstream is slow, no crash', async () => {
+    await vanish('GET /slow HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n\r\n', 'reset', 100);
+    await alive();
+  });
+
+  test('a WebSocket client resetting before the 101: no crash, a client abort, and the upstream connection closed, no tunnel left', async () => {
+    const sockets = upstreamSockets.length;
+    await vanish('GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n', 'reset', 100);
+    await eventually(() => upstreamSockets.length === sockets + 1 && upstreamSockets[sockets]!.destroyed, 3000, 20);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(proxy.server.openTunnels).toBe(0);
+    await alive();
   });
 });
