@@ -16,12 +16,17 @@ export function answerClientError(err: ParserError, socket: Duplex): RejectReaso
     socket.destroy();
     return undefined;
   }
-  // A request being handled on this connection: its body was cut (the client left mid-upload), which that
-  // request counts as a client abort; a second status line, or a "malformed request" count, would be wrong.
-  const inFlight = (socket as Duplex & { _httpMessage?: unknown })._httpMessage;
-  if (inFlight || err.code === 'HPE_INVALID_EOF_STATE') {
+  // The client left mid-body: the request being handled counts it as a client abort, not as malformed.
+  if (err.code === 'HPE_INVALID_EOF_STATE') {
     socket.destroy();
     return undefined;
+  }
+  // A request is being handled on this connection (a bad chunk in its body, or a malformed one pipelined
+  // behind it): no second status line can follow its answer, but the malformed bytes still count.
+  const inFlight = (socket as Duplex & { _httpMessage?: unknown })._httpMessage;
+  if (inFlight) {
+    socket.destroy();
+    return classify(err.code).reason;
   }
   const { status, reason } = classify(err.code);
   const body = JSON.stringify({ error: describe(status, err.code) });
