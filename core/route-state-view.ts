@@ -17,10 +17,11 @@ export interface RouteStateView {
    */
   inRollout(route: RouteConfig, stickyValue: string, percent: number): boolean;
   /**
-   * For a state with a `flagRule`: whether the flag's own strategies let this request in. Only a provider
-   * whose states can carry a rule (Unleash) has it.
+   * For a state with a `flagRule`: whether the flag's own strategies let this request in; undefined while
+   * they cannot be asked (then the managed share splits as a plain canary). Only a provider whose states can
+   * carry a rule (Unleash) has it.
    */
-  inFlagRule?(route: RouteConfig, request: FlagRequest, percent: number): boolean;
+  inFlagRule?(route: RouteConfig, request: FlagRequest, percent: number): boolean | undefined;
   /** False while the state cannot be trusted to be current; the view keeps serving what it has. */
   readonly ready: boolean;
 }

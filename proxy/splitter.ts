@@ -20,7 +20,7 @@ export function chooseSide(route: RouteConfig, state: RouteState, req: IncomingM
     case 'retired':
       return 'new';
     case 'canary':
-      if (state.flagRule !== undefined && view.inFlagRule) return flagRuleSide(route, state.percent, req, query, view.inFlagRule.bind(view), trusted);
+      if (state.flagRule !== undefined && view.inFlagRule) return flagRuleSide(route, state.percent, req, query, view, trusted);
       return canarySide(route, state.percent, req, query, view);
   }
 }
@@ -35,17 +35,13 @@ function canarySide(route: RouteConfig, percent: number, req: IncomingMessage, q
 }
 
 /** The flag's strategies decide, even at 0 % (a userWithId for QA) and without a sticky value (a constraint on the address). */
-function flagRuleSide(
-  route: RouteConfig,
-  percent: number,
-  req: IncomingMessage,
-  query: string,
-  inFlagRule: NonNullable<RouteStateView['inFlagRule']>,
-  trusted: TrustedProxies | undefined,
-): Side {
+function flagRuleSide(route: RouteConfig, percent: number, req: IncomingMessage, query: string, view: RouteStateView, trusted: TrustedProxies | undefined): Side {
   const value = route.stickiness.kind === 'random' ? undefined : stickyValue(route.stickiness, req, query);
   const remoteAddress = trusted ? trusted.clientAddress(req) : req.socket.remoteAddress;
-  return inFlagRule(route, { stickyValue: value, remoteAddress }, percent) ? 'new' : 'legacy';
+  const decided = view.inFlagRule!(route, { stickyValue: value, remoteAddress }, percent);
+  if (decided !== undefined) return decided ? 'new' : 'legacy';
+  // unleash-client cannot decide yet (no flags, or a change of ours on its way): the managed share, as a plain canary splits it.
+  return canarySide(route, percent, req, query, view);
 }
 
 function randomSide(percent: number): Side {

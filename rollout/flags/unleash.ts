@@ -211,11 +211,10 @@ export class UnleashFlagProvider implements FlagProvider {
     return client.isEnabled(route.flag, flagContext(route, { stickyValue: value, remoteAddress: undefined }));
   }
 
-  /** Until unleash-client holds the flag as we know it, only the share the managed strategy lets in is certain. */
-  private inFlagRule(route: RouteConfig, request: FlagRequest, percent: number): boolean {
+  /** Undefined until unleash-client holds the flag as we know it: then the managed share is split in-process. */
+  private inFlagRule(route: RouteConfig, request: FlagRequest, _percent: number): boolean | undefined {
     const client = this.decidingClient(route);
-    if (!client) return request.stickyValue !== undefined && routeInRollout(route, request.stickyValue, percent);
-    return client.isEnabled(route.flag, flagContext(route, request));
+    return client ? client.isEnabled(route.flag, flagContext(route, request)) : undefined;
   }
 
   /** The client, when it holds the route's flag as we know it: it has had flags, and no change made here is on its way. */

@@ -235,3 +235,30 @@ describe('chooseSide does not read route.stage/percent (state wins)', () => {
     expect(chooseSide(route, state('legacy', 0), req(), '', VIEW)).toBe('legacy');
   });
 });
+
+describe('a flag with strategies strangler does not manage (flagRule)', () => {
+  const withRule = (percent: number): RouteState => ({ ...state('canary', percent), flagRule: 'flexibleRollout 50%, userWithId (2 users)' });
+  const reqFrom = (headers: Record<string, string> = {}): IncomingMessage => ({ headers, socket: { remoteAddress: '203.0.113.5' } }) as unknown as IncomingMessage;
+
+  test('unleash-client decides each request, with the sticky value and the client address, even at 0 %', () => {
+    const seen: Array<[string | undefined, string | undefined]> = [];
+    const view = { ...VIEW, get: VIEW.get.bind(VIEW), inRollout: VIEW.inRollout, ready: true, inFlagRule: (_route: RouteConfig, request: { stickyValue: string | undefined; remoteAddress: string | undefined }) => (seen.push([request.stickyValue, request.remoteAddress]), request.stickyValue === 'qa-1') };
+    const route = routeConfig('orders', '/api/orders', { stickiness: { kind: 'header', name: 'x-user-id' } });
+    expect(chooseSide(route, withRule(0), reqFrom({ 'x-user-id': 'qa-1' }), '', view)).toBe('new');
+    expect(chooseSide(route, withRule(0), reqFrom({ 'x-user-id': 'ada' }), '', view)).toBe('legacy');
+    expect(seen).toEqual([['qa-1', '203.0.113.5'], ['ada', '203.0.113.5']]);
+  });
+
+  test('while unleash-client cannot decide, the managed share splits as a plain canary does (random stickiness included), not 0 %', () => {
+    const view = { ...VIEW, get: VIEW.get.bind(VIEW), inRollout: VIEW.inRollout, ready: true, inFlagRule: () => undefined };
+    const sticky = routeConfig('orders', '/api/orders', { stickiness: { kind: 'header', name: 'x-user-id' } });
+    for (const user of USERS.slice(0, 200)) {
+      expect(chooseSide(sticky, withRule(30), reqFrom({ 'x-user-id': user }), '', view)).toBe(inRollout(user, sticky.flag, 30) ? 'new' : 'legacy');
+    }
+    const random = routeConfig('orders', '/api/orders', { stickiness: { kind: 'random' } });
+    const sides = USERS.map(() => chooseSide(random, withRule(50), reqFrom(), '', view));
+    const share = sides.filter((side) => side === 'new').length / sides.length;
+    expect(share).toBeGreaterThan(0.4);
+    expect(share).toBeLessThan(0.6);
+  });
+});
