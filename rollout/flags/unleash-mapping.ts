@@ -32,6 +32,8 @@ export interface UnleashStrategy {
   constraints?: unknown[];
   /** Segment ids: each adds its constraints. */
   segments?: unknown[];
+  /** Strategy variants (kept as Unleash has them in exports). */
+  variants?: unknown[];
 }
 
 export interface UnleashFeature {

@@ -177,12 +177,19 @@ export class UnleashFlagProvider implements FlagProvider {
     const flags = [...new Set(this.options.routes.map((route) => route.flag))];
     const current = new Map<string, UnleashFeature>();
     for (const flag of flags) {
-      const feature = await admin.getFeature(flag);
+      // A flag that cannot be read now keeps what the last poll had: the export is never worse than before.
+      const feature = await admin.getFeature(flag).catch(() => undefined);
       const env = feature?.environments.find((e) => e.name === this.options.flags.environment);
       if (!feature || !env) continue;
       const strategies = env.strategies
         .filter((s) => s.disabled !== true)
-        .map(({ name, parameters, constraints, segments }) => ({ name, parameters: parameters ?? {}, constraints: constraints ?? [], ...(segments?.length ? { segments } : {}) }));
+        .map(({ name, parameters, constraints, segments, variants }) => ({
+          name,
+          parameters: parameters ?? {},
+          constraints: constraints ?? [],
+          ...(segments?.length ? { segments } : {}),
+          ...(variants?.length ? { variants } : {}),
+        }));
       current.set(flag, { name: flag, enabled: env.enabled, strategies, ...(feature.dependencies?.length ? { dependencies: feature.dependencies } : {}) });
     }
     const features = this.lastFeatures.map((feature) => {
@@ -246,14 +253,16 @@ export class UnleashFlagProvider implements FlagProvider {
     if (!env) throw new StatusError(409, 'STRANGLER_ERR_UNLEASH_ENVIRONMENT', `flag "${route.flag}" has no environment "${environment}" in Unleash project ${project}`);
     // Disabled strategies are listed by the Admin API, but clients never see them.
     const live = env.strategies.filter((s) => s.disabled !== true);
-    const before = stateFromFeature({ name: route.flag, enabled: env.enabled, strategies: live });
+    const before = stateFromFeature({ name: route.flag, enabled: env.enabled, strategies: live, dependencies: feature?.dependencies });
     const target = afterChange(before, change);
     const conflict = stagePercentConflict(route.name, target.stage, target.percent);
     if (conflict) throw new StatusError(409, 'STRANGLER_ERR_STATE_CONFLICT', conflict);
     const parameters = rolloutParameters(route, target);
     const strategy = managedStrategy(live);
-    const others = live.filter((s) => s !== strategy);
-    const after = stateFromFeature({ name: route.flag, enabled: enabledFor(target.stage), strategies: [{ name: ROLLOUT_STRATEGY, parameters }, ...others], dependencies: feature?.dependencies });
+    // In Unleash's own order (the managed strategy changed in place, or added last), so the rule text is the one the next poll reads.
+    const written = { name: ROLLOUT_STRATEGY, parameters };
+    const strategies = strategy ? live.map((s) => (s === strategy ? written : s)) : [...live, written];
+    const after = stateFromFeature({ name: route.flag, enabled: enabledFor(target.stage), strategies, dependencies: feature?.dependencies });
     if (!strategy) {
       if (!create) {
         throw new StatusError(409, 'STRANGLER_ERR_FLAG_STRATEGY', `flag "${route.flag}" has no ${ROLLOUT_STRATEGY} strategy without constraints or segments in ${environment} (pass --create to add one)`);
