@@ -111,10 +111,16 @@ export class ComparisonWriter {
     try {
       await this.options.store.write(batch);
     } catch (err) {
-      if (isDataError(err) && batch.length > 1) await this.writeEach(batch);
-      else if (isDataError(err)) this.unstorable(batch[0]!, err as Error);
-      else this.dropped(batch, err as Error);
-      return;
+      if (!isDataError(err)) {
+        this.dropped(batch, err as Error);
+        return;
+      }
+      // The store answered (it refused data, it is not down): the rest of the batch is written one by one.
+      if (batch.length > 1) {
+        if (!(await this.writeEach(batch))) return;
+      } else {
+        this.unstorable(batch[0]!, err as Error);
+      }
     }
     if (this.droppedDuringOutage !== undefined) {
       this.options.onStoreUp?.(this.droppedDuringOutage);
@@ -125,8 +131,8 @@ export class ComparisonWriter {
     }
   }
 
-  /** A batch the store refused as data: one comparison at a time, so only what it refuses is lost. */
-  private async writeEach(batch: ComparisonRecord[]): Promise<void> {
+  /** A batch the store refused as data: one comparison at a time, so only what it refuses is lost. False when the store went down meanwhile. */
+  private async writeEach(batch: ComparisonRecord[]): Promise<boolean> {
     for (const [i, record] of batch.entries()) {
       try {
         await this.options.store.write([record]);
@@ -136,9 +142,10 @@ export class ComparisonWriter {
           continue;
         }
         this.dropped(batch.slice(i), err as Error);
-        return;
+        return false;
       }
     }
+    return true;
   }
 
   private unstorable(record: ComparisonRecord, err: Error): void {

@@ -116,7 +116,11 @@ export class UpstreamPool implements ConnectionOwner, ExchangeQueue {
   retry(exchange: Exchange): void {
     if (this.closing) exchange.fail(this.shuttingDown());
     else if (this.open.size < this.options.connections) this.connect().start(exchange);
-    else this.waiting.unshift(exchange);
+    else {
+      // Its wait is bounded too (its first queueing, if any, counts).
+      if (!this.queuedAt.has(exchange)) this.queuedAt.set(exchange, performance.now());
+      this.waiting.unshift(exchange);
+    }
   }
 
   unqueue(exchange: Exchange): void {
