@@ -102,7 +102,8 @@ export function parseJsonBody(body: Buffer, contentType: string | readonly strin
 }
 
 const LONG_DIGIT_RUN = /\d{16}/;
-const INTEGER_TOKEN = /^-?\d{16,}$/;
+const NUMBER_TOKEN = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/;
+const SAFE_LIMIT = BigInt(Number.MAX_SAFE_INTEGER);
 /** Stands in for an integer while JSON.parse runs; the nonce keeps a string in a body from being taken for one. */
 const EXACT_MARK = `\u0000int${Math.random().toString(36).slice(2, 10)}:`;
 const EXACT_MARK_SOURCE = EXACT_MARK.replace('\u0000', '\\u0000');
@@ -133,9 +134,9 @@ function parseWithExactIntegers(text: string): unknown {
       const start = i;
       i++;
       while (i < n && isNumberCharacter(text.charCodeAt(i))) i++;
-      const token = text.slice(start, i);
-      if (INTEGER_TOKEN.test(token) && !Number.isSafeInteger(Number(token))) {
-        source += text.slice(copied, start) + '"' + EXACT_MARK_SOURCE + token + '"';
+      const exact = unsafeInteger(text.slice(start, i));
+      if (exact !== undefined) {
+        source += text.slice(copied, start) + '"' + EXACT_MARK_SOURCE + exact + '"';
         copied = i;
       }
     } else {
@@ -146,6 +147,26 @@ function parseWithExactIntegers(text: string): unknown {
   return JSON.parse(source + text.slice(copied), (_key, value: unknown) =>
     typeof value === 'string' && value.startsWith(EXACT_MARK) ? BigInt(value.slice(EXACT_MARK.length)) : value,
   );
+}
+
+/**
+ * The exact integer a number token stands for, as digits, when it is beyond 2^53; undefined otherwise (a
+ * safe integer, or a fraction: those stay doubles). `12345678901234567.0` and `1.2345678901234567E16` are
+ * the same integer as `12345678901234567`, as a serialiser writing BigDecimal may put it.
+ */
+function unsafeInteger(token: string): string | undefined {
+  const m = NUMBER_TOKEN.exec(token);
+  if (!m) return undefined;
+  let digits = (m[2]! + (m[3] ?? '')).replace(/^0+(?=\d)/, '');
+  let exponent = Number(m[4] ?? 0) - (m[3]?.length ?? 0);
+  while (exponent < 0 && digits.length > 1 && digits.endsWith('0')) {
+    digits = digits.slice(0, -1);
+    exponent++;
+  }
+  if (exponent < 0 || exponent > 400) return undefined;
+  const value = BigInt(digits) * 10n ** BigInt(exponent);
+  if (value <= SAFE_LIMIT) return undefined;
+  return `${m[1]}${value}`;
 }
 
 function isNumberCharacter(c: number): boolean {
