@@ -341,6 +341,13 @@ export class ProxyServer {
       this.ignoringUpgrade(req, socket, head);
       return;
     }
+    if (req.headers.host === undefined) {
+      this.options.metrics.rejected.labels('bad-request').inc();
+      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    const authority = absoluteFormAuthority(req.url ?? '/');
+    if (authority !== undefined) useAuthorityAsHost(req, authority);
     const target = normaliseTarget(req.url ?? '/');
     if (!target || this.closing) {
       if (!target) this.options.metrics.rejected.labels('bad-path').inc();

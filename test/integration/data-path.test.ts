@@ -685,8 +685,10 @@ describe('failures', () => {
     expect(await rawExchange(proxy.port, 'GET /x HTTP/1.0\r\n\r\n')).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
     const upgrade = await rawExchange(proxy.port, 'GET /../x HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n');
     expect(upgrade).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    const upgradeNoHost = await rawExchange(proxy.port, 'GET /ws HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n');
+    expect(upgradeNoHost).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
     const after = await rejectedByReason();
-    expect([after['bad-request'] - before['bad-request'], after['bad-path'] - before['bad-path']]).toEqual([1, 1]);
+    expect([after['bad-request'] - before['bad-request'], after['bad-path'] - before['bad-path']]).toEqual([2, 1]);
   });
 
   test('a transfer coding other than chunked (gzip, chunked) → 501, and nothing reaches an upstream', async () => {
