@@ -1,8 +1,12 @@
 /**
- * Additive-only compatibility of event schemas: BASE and REVISION walked side by side (properties, nested
- * objects, array `items` and tuples, map values, `required`, `type`, `enum` / `const`, validation keywords,
- * closing `additionalProperties`, local `$ref`s, `allOf`, `anyOf`/`oneOf` members), every difference reported as an `EventChange` with a
- * stable rule id (see `rules.ts` for the ids, levels and the direction checked).
+ * Compatibility of event schemas: BASE and REVISION walked side by side (properties, nested objects, array
+ * `items` and tuples, map values, `required`, `type`, `enum` / `const`, validation keywords, closing
+ * `additionalProperties`, local `$ref`s, `allOf`, `anyOf`/`oneOf` members), every difference reported as an
+ * `EventChange` with a stable rule id (see `rules.ts` for the ids, levels and the directions each breaks),
+ * then rated by the compatibility mode (`compatibility.ts`).
+ *
+ * Sets are matched by event and version; a version only the revision has is also compared with the latest
+ * earlier version of its event (all earlier ones under a `_TRANSITIVE` mode), as a schema registry does.
  *
  * Recursive schemas (a `$ref` back into an enclosing definition) are walked once per cycle: a pair of
  * nodes already being compared higher up the path is not entered again.
@@ -10,9 +14,20 @@
 import { basename } from 'node:path';
 import { eventKey, eventLabel, compareEventSchemas, type EventSchema, type EventSchemaSet } from './load';
 import { ROOT_PATH, indexPath, itemsPath, mapValuesPath, propertyPath } from './json-path';
-import { EVENT_RULES, type EventChange, type EventRuleId } from './rules';
+import { DEFAULT_COMPATIBILITY, isTransitive, rateChange, type CompatibilityMode, type FoundChange } from './compatibility';
+import { BREAKS_BACKWARD, BREAKS_BOTH, BREAKS_FORWARD, EVENT_RULES, type CompatibilityDirection, type EventChange, type EventRuleId } from './rules';
 import { compileEventSchema } from './validate';
 import { CONSTRAINT_KEYWORDS, UNCHECKED_KEYWORDS, mayBe, viewOf, type ConstraintKeyword, type Schema, type SchemaDocument, type SchemaView } from './schema-view';
+
+export interface EventDiffOptions {
+  /** Which directions must hold (and, with `compareVersions`, against the latest or every earlier version). FULL by default. */
+  compatibility?: CompatibilityMode;
+  /**
+   * Check a new version of an event against the earlier ones, as a schema registry's subject holds them all.
+   * Off by default: here a new version is the way to make a breaking change, its own contract.
+   */
+  compareVersions?: boolean;
+}
 
 /**
  * Compares two sets of event schemas (see `diffEventSchemas`); two single files are compared with each other.
@@ -20,48 +35,88 @@ import { CONSTRAINT_KEYWORDS, UNCHECKED_KEYWORDS, mayBe, viewOf, type Constraint
  * (a dangling or remote `$ref`, `"type": "objekt"`, an unsupported `$schema`) is an `EventContractError`,
  * never a change.
  */
-export function diffEventSchemaSets(base: EventSchemaSet, revision: EventSchemaSet): EventChange[] {
+export function diffEventSchemaSets(base: EventSchemaSet, revision: EventSchemaSet, options: EventDiffOptions = {}): EventChange[] {
+  const mode = options.compatibility ?? DEFAULT_COMPATIBILITY;
   // The walk first: where it meets a bad `$ref` its error names the path; compiling then finds the rest.
-  const changes = changesBetween(base, revision);
+  const found = changesBetween(base, revision, mode, options.compareVersions === true);
   for (const schema of [...base.schemas, ...revision.schemas]) compileEventSchema(schema);
-  return changes;
+  return found.map((f) => rateChange(f, mode));
 }
 
-function changesBetween(base: EventSchemaSet, revision: EventSchemaSet): EventChange[] {
-  if (base.kind === 'file' && revision.kind === 'file') return diffEventSchemas(base.schemas[0]!, revision.schemas[0]!);
+function changesBetween(base: EventSchemaSet, revision: EventSchemaSet, mode: CompatibilityMode, compareVersions: boolean): FoundChange[] {
+  if (base.kind === 'file' && revision.kind === 'file') return findChanges(base.schemas[0]!, revision.schemas[0]!);
 
   const baseByKey = new Map(base.schemas.map((s) => [eventKey(s.event, s.version), s]));
   const revisionByKey = new Map(revision.schemas.map((s) => [eventKey(s.event, s.version), s]));
   const all = [...base.schemas, ...revision.schemas.filter((s) => !baseByKey.has(eventKey(s.event, s.version)))].sort(compareEventSchemas);
 
-  const changes: EventChange[] = [];
+  const found: FoundChange[] = [];
   for (const schema of all) {
     const key = eventKey(schema.event, schema.version);
     const before = baseByKey.get(key);
     const after = revisionByKey.get(key);
-    if (before && after) changes.push(...diffEventSchemas(before, after));
+    if (before && after) found.push(...findChanges(before, after));
     else if (before) {
-      changes.push(change('event-schema-removed', before.event, before.version, ROOT_PATH, `${eventLabel(before.event, before.version)} was removed (${basename(before.file)}): its events can no longer be validated or replayed`));
+      const text = `${eventLabel(before.event, before.version)} was removed (${basename(before.file)}): its events can no longer be validated or replayed`;
+      found.push(ruled(change('event-schema-removed', { event: before.event, version: before.version }, ROOT_PATH, text)));
     } else if (after) {
-      const earlier = base.schemas.filter((s) => s.event === after.event).map((s) => s.version);
-      const text = earlier.length
-        ? `new version ${after.version} of ${after.event} (base has ${earlier.map((v) => `v${v}`).join(', ')})`
+      const inBase = base.schemas.filter((s) => s.event === after.event).map((s) => s.version);
+      const text = inBase.length
+        ? `new version ${after.version} of ${after.event} (base has ${inBase.map((v) => `v${v}`).join(', ')})`
         : `new event ${eventLabel(after.event, after.version)}`;
-      changes.push(change('event-schema-added', after.event, after.version, ROOT_PATH, text));
+      found.push(ruled(change('event-schema-added', after, ROOT_PATH, text)));
+      if (!compareVersions) continue;
+      const earlier = earlierVersions(after, base, revision);
+      for (const previous of isTransitive(mode) ? earlier : earlier.slice(-1)) found.push(...findChanges(previous, after, previous.version));
     }
   }
-  return changes;
+  return found;
 }
 
-/** Compares one event schema with its revision; changes are named after the revision's event and version. */
-export function diffEventSchemas(base: EventSchema, revision: EventSchema): EventChange[] {
-  const walk = new Walk({ file: base.file, root: base.schema }, { file: revision.file, root: revision.schema }, revision.event, revision.version);
+/**
+ * The versions of `schema`'s event below its own, oldest first, as a registry holds them: the revision's copy
+ * of a version where it has one (the state after the merge), else the base's.
+ */
+function earlierVersions(schema: EventSchema, base: EventSchemaSet, revision: EventSchemaSet): EventSchema[] {
+  const byVersion = new Map<number, EventSchema>();
+  for (const s of [...base.schemas, ...revision.schemas]) {
+    if (s.event === schema.event && s.version < schema.version) byVersion.set(s.version, s);
+  }
+  return [...byVersion.values()].sort(compareEventSchemas);
+}
+
+/**
+ * Compares one event schema with its revision; changes are named after the revision's event and version.
+ * Levels as `options.compatibility` rates them (FULL by default: every rule at its own level).
+ */
+export function diffEventSchemas(base: EventSchema, revision: EventSchema, options: EventDiffOptions = {}): EventChange[] {
+  const mode = options.compatibility ?? DEFAULT_COMPATIBILITY;
+  return findChanges(base, revision).map((f) => rateChange(f, mode));
+}
+
+/** `previousVersion`: set when `base` is an earlier version of the event, not the same version before. */
+function findChanges(base: EventSchema, revision: EventSchema, previousVersion?: number): FoundChange[] {
+  const subject: Subject = { event: revision.event, version: revision.version, previousVersion };
+  const walk = new Walk({ file: base.file, root: base.schema }, { file: revision.file, root: revision.schema }, subject);
   walk.compare(base.schema, revision.schema, ROOT_PATH, 0);
-  return walk.changes;
+  return walk.found;
 }
 
-function change(id: EventRuleId, event: string, version: number, path: string, text: string): EventChange {
-  return { id, level: EVENT_RULES[id].level, event, version, path, text };
+/** What the changes are named after: the revision's event and version, and the version it is compared with. */
+interface Subject {
+  event: string;
+  version: number;
+  previousVersion?: number;
+}
+
+function change(id: EventRuleId, subject: Subject, path: string, text: string): EventChange {
+  const { event, version, previousVersion } = subject;
+  return { id, level: EVENT_RULES[id].level, event, version, ...(previousVersion === undefined ? {} : { previousVersion }), path, text };
+}
+
+/** A change that breaks what its rule says it breaks. */
+function ruled(c: EventChange): FoundChange {
+  return { change: c, breaks: EVENT_RULES[c.id].breaks };
 }
 
 /** Deep equality of JSON values (object key order ignored). */
@@ -120,18 +175,18 @@ interface WalkState {
 }
 
 class Walk {
-  readonly changes: EventChange[] = [];
+  readonly found: FoundChange[] = [];
 
   constructor(
     private readonly base: SchemaDocument,
     private readonly revision: SchemaDocument,
-    private readonly event: string,
-    private readonly version: number,
+    private readonly subject: Subject,
     private readonly state: WalkState = { active: new Set(), ids: new WeakMap(), counter: 0 },
   ) {}
 
-  private emit(id: EventRuleId, path: string, text: string): void {
-    this.changes.push(change(id, this.event, this.version, path, text));
+  /** `breaks`: where the walk knows better than the rule's own directions (see `EVENT_RULES`). */
+  private emit(id: EventRuleId, path: string, text: string, breaks: readonly CompatibilityDirection[] = EVENT_RULES[id].breaks): void {
+    this.found.push({ change: change(id, this.subject, path, text), breaks });
   }
 
   private idOf(node: object): number {
@@ -150,7 +205,7 @@ class Walk {
     active.add(key);
     try {
       if (b.never || r.never) {
-        if (r.never && !b.never) this.emit('event-property-type-changed', path, 'no value is accepted any more (the schema is false or its types exclude each other)');
+        if (r.never && !b.never) this.emit('event-property-type-changed', path, 'no value is accepted any more (the schema is false or its types exclude each other)', BREAKS_BACKWARD);
         return;
       }
       this.compareTypes(b, r, path);
@@ -175,7 +230,7 @@ class Walk {
       : narrowed
         ? 'narrowed: old events of the other types no longer validate'
         : 'old events no longer validate, and consumers built on the old schema get types they do not expect';
-    this.emit('event-property-type-changed', path, `type changed from ${before} to ${after} (${why})`);
+    this.emit('event-property-type-changed', path, `type changed from ${before} to ${after} (${why})`, widened ? BREAKS_FORWARD : narrowed ? BREAKS_BACKWARD : BREAKS_BOTH);
   }
 
   private compareValues(b: SchemaView, r: SchemaView, path: string): void {
@@ -183,7 +238,7 @@ class Walk {
     const after = r.values;
     if (!before && !after) return;
     if (!before) {
-      if (after!.kind === 'const') this.emit('event-const-changed', path, `const ${show(after!.values[0])} was added: old events may carry other values`);
+      if (after!.kind === 'const') this.emit('event-const-changed', path, `const ${show(after!.values[0])} was added: old events may carry other values`, BREAKS_BACKWARD);
       else this.emit('event-enum-added', path, `values are now restricted to ${after!.values.map(show).join(', ')}: old events may carry others`);
       return;
     }
@@ -306,7 +361,8 @@ class Walk {
       const at = propertyPath(path, name);
       const after = r.properties.get(name);
       if (after === undefined && !r.required.has(name)) {
-        this.emit('event-property-removed', at, `property "${name}" was removed`);
+        // Where the revision no longer takes any value under that name, old events carrying it fail too.
+        this.emit('event-property-removed', at, `property "${name}" was removed`, r.closed || r.additional !== undefined ? BREAKS_BOTH : BREAKS_FORWARD);
         continue;
       }
       this.compareRequired(b, r, name, at);
@@ -320,20 +376,20 @@ class Walk {
         this.compareRequired(b, r, name, at);
         this.compare(true, after, at, depth + 1);
       } else if (r.required.has(name)) {
-        this.emit('event-required-property-added', at, `new required property "${name}": old events do not have it`);
+        this.emit('event-required-property-added', at, `new required property "${name}": old events do not have it`, this.limitsNewNames(b));
       } else if (b.closed) {
         this.emit('event-property-added-to-closed-object', at, `new property "${name}" where additionalProperties is false: consumers validating with the old schema reject events that carry it`);
       } else if (this.acceptsAll(b.additional ?? true, after, at, depth)) {
         this.emit('event-optional-property-added', at, `new optional property "${name}"`);
       } else {
         const old = b.additional === undefined ? 'any value' : 'any value additionalProperties allowed';
-        this.emit('event-property-added-to-open-object', at, `new property "${name}" in an open object: old events may already carry it with ${old}, and its schema does not accept them all`);
+        this.emit('event-property-added-to-open-object', at, `new property "${name}" in an open object: old events may already carry it with ${old}, and its schema does not accept them all`, this.limitsNewNames(b));
       }
     }
     // Names only listed in `required`, with no schema on either side.
     for (const name of r.required) {
       if (b.properties.has(name) || r.properties.has(name) || b.required.has(name)) continue;
-      this.emit('event-required-property-added', propertyPath(path, name), `new required property "${name}": old events do not have it`);
+      this.emit('event-required-property-added', propertyPath(path, name), `new required property "${name}": old events do not have it`, this.limitsNewNames(b));
     }
     for (const name of b.required) {
       if (b.properties.has(name) || r.properties.has(name)) continue;
@@ -358,9 +414,17 @@ class Walk {
    * Judged by walking `before` against `after`: any ERR-level change there counts as no (conservative).
    */
   private acceptsAll(before: Schema, after: Schema, path: string, depth: number): boolean {
-    const probe = new Walk(this.base, this.revision, this.event, this.version, this.state);
+    const probe = new Walk(this.base, this.revision, this.subject, this.state);
     probe.compare(before, after, path, depth + 1);
-    return !probe.changes.some((c) => c.level === 'ERR');
+    return !probe.found.some((f) => f.change.level === 'ERR');
+  }
+
+  /**
+   * The directions a new property breaks besides backward: forward too when BASE limits what other names may
+   * carry (closed, or an `additionalProperties` schema), as consumers validating with it may reject the value.
+   */
+  private limitsNewNames(b: SchemaView): readonly CompatibilityDirection[] {
+    return b.closed || b.additional !== undefined ? BREAKS_BOTH : BREAKS_BACKWARD;
   }
 
   private compareRequired(b: SchemaView, r: SchemaView, name: string, at: string): void {
@@ -376,9 +440,9 @@ class Walk {
     for (let i = 0; i < Math.max(before.length, after.length); i++) {
       const at = indexPath(path, i);
       if (i < before.length && i < after.length) this.compare(before[i]!, after[i]!, at, depth + 1);
-      else if (i < before.length) this.emit('event-property-removed', at, `tuple position ${i} was removed`);
+      else if (i < before.length) this.emit('event-property-removed', at, `tuple position ${i} was removed`, r.items === undefined ? BREAKS_FORWARD : BREAKS_BOTH);
       else if (this.acceptsAll(b.items ?? true, after[i]!, at, depth)) this.emit('event-optional-property-added', at, `new tuple position ${i}`);
-      else this.emit('event-property-added-to-open-object', at, `new tuple position ${i}: old events may have a value there that its schema rejects`);
+      else this.emit('event-property-added-to-open-object', at, `new tuple position ${i}: old events may have a value there that its schema rejects`, b.items === undefined ? BREAKS_BACKWARD : BREAKS_BOTH);
     }
     if (b.items !== undefined || r.items !== undefined) this.compare(b.items ?? true, r.items ?? true, itemsPath(path), depth + 1);
   }

@@ -2,7 +2,10 @@
  * Output of `events-diff` and `events-validate`: `text` (aligned table for a terminal), `json`
  * (`{"changes": [...]}` / `{"failures": [...]}`, the objects as the API returns them) and `markdown` (a
  * pull-request comment: a verdict heading and a table; names and paths in code spans, pipes escaped).
+ * The compatibility mode is shown when the caller names one (`{"compatibility": "BACKWARD", "changes": …}`,
+ * in the text summary, in the markdown heading); without it the output is what it was before modes existed.
  */
+import type { CompatibilityMode } from './compatibility';
 import { eventLabel } from './load';
 import { countByLevel, type EventChange, type EventChangeLevel } from './rules';
 import type { EventFailure, ValidationResult } from './validate';
@@ -44,31 +47,44 @@ function levelSummary(changes: readonly EventChange[]): string {
   return `${counts.ERR} ERR, ${counts.WARN} WARN, ${counts.INFO} INFO`;
 }
 
-export function renderEventChanges(changes: readonly EventChange[], format: EventOutputFormat): string {
-  if (format === 'json') return JSON.stringify({ changes }, null, 2) + '\n';
-  if (format === 'markdown') return changesMarkdown(changes);
-  if (changes.length === 0) return 'no changes\n';
-  const rows = changes.map((c) => [c.level, c.id, printable(eventLabel(c.event, c.version)), printable(c.path), printable(c.text)]);
-  return [...textTable(['LEVEL', 'RULE', 'EVENT', 'PATH', 'CHANGE'], rows), '', `${plural(changes.length, 'change')}: ${levelSummary(changes)}`].join('\n') + '\n';
+export interface RenderChangesOptions {
+  /** The mode the changes were rated under, to show; omitted, nothing is said about it. */
+  compatibility?: CompatibilityMode;
+}
+
+/** `v2`, or `v1 → v2` when a new version was compared with an earlier one. */
+function versionLabel(change: EventChange): string {
+  return change.previousVersion === undefined ? `v${change.version}` : `v${change.previousVersion} → v${change.version}`;
+}
+
+export function renderEventChanges(changes: readonly EventChange[], format: EventOutputFormat, options: RenderChangesOptions = {}): string {
+  const { compatibility } = options;
+  if (format === 'json') return JSON.stringify(compatibility === undefined ? { changes } : { compatibility, changes }, null, 2) + '\n';
+  if (format === 'markdown') return changesMarkdown(changes, compatibility);
+  const mode = compatibility === undefined ? '' : ` (compatibility: ${compatibility})`;
+  if (changes.length === 0) return `no changes${mode}\n`;
+  const rows = changes.map((c) => [c.level, c.id, printable(`${c.event} ${versionLabel(c)}`), printable(c.path), printable(c.text)]);
+  return [...textTable(['LEVEL', 'RULE', 'EVENT', 'PATH', 'CHANGE'], rows), '', `${plural(changes.length, 'change')}: ${levelSummary(changes)}${mode}`].join('\n') + '\n';
 }
 
 const SYMBOL: Record<EventChangeLevel, string> = { ERR: '❌', WARN: '⚠️', INFO: 'ℹ️' };
 
-function changesMarkdown(changes: readonly EventChange[]): string {
+function changesMarkdown(changes: readonly EventChange[], compatibility: CompatibilityMode | undefined): string {
   const counts = countByLevel(changes);
   const verdict = counts.ERR
     ? `❌ ${plural(counts.ERR, 'breaking change')}`
     : counts.WARN
       ? `⚠️ no breaking changes, ${plural(counts.WARN, 'warning')}`
       : '✅ no breaking changes';
-  const lines = [`### Event contracts: ${verdict}`, ''];
+  const mode = compatibility === undefined ? '' : ` (${compatibility})`;
+  const lines = [`### Event contracts${mode}: ${verdict}`, ''];
   if (changes.length === 0) {
     lines.push('No differences between the base and the revision schemas.');
     return lines.join('\n') + '\n';
   }
   lines.push(`${levelSummary(changes)}`, '', '| Level | Event | Path | Change | Rule |', '| --- | --- | --- | --- | --- |');
   for (const c of changes) {
-    lines.push(`| ${SYMBOL[c.level]} ${c.level} | ${codeSpan(c.event)} v${c.version} | ${codeSpan(c.path)} | ${markdownText(c.text)} | ${codeSpan(c.id)} |`);
+    lines.push(`| ${SYMBOL[c.level]} ${c.level} | ${codeSpan(c.event)} ${versionLabel(c)} | ${codeSpan(c.path)} | ${markdownText(c.text)} | ${codeSpan(c.id)} |`);
   }
   return lines.join('\n') + '\n';
 }

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import yargs from 'yargs';
-import { eventsDiffCommand, eventsValidateCommand } from '../../cli/commands/contracts/events';
+import { eventsDiffCommand, eventsValidateCommand, readCompatibilityFlag } from '../../cli/commands/contracts/events';
 import { CliError } from '../../cli/output';
 import { tempDir } from '../helpers/proxy-process';
 
@@ -28,6 +28,8 @@ async function run(...argv: string[]): Promise<Run> {
       .command(eventsValidateCommand)
       .strict()
       .fail((message, err) => {
+        // As cli/main.ts does: a coerce that refused a value (yargs wraps it in a YError) is a usage error, exit 2.
+        if (err?.name === 'YError') throw new CliError(message, 2);
         throw err ?? new Error(message);
       })
       .parseAsync();
@@ -68,6 +70,12 @@ describe('strangler contracts events-diff', () => {
     expect(result.stdout.split('\n')[0]).toBe('### Event contracts: ❌ 2 breaking changes');
     expect(result.stdout).toContain('| ❌ ERR | `payment-captured` v1 | `$` |');
     expect(result.stdout).toContain('| ❌ ERR | `order-placed` v2 | `$.channel` |');
+    // A new version is its own contract unless --compare-versions: v3 dropping fields is no breaking change here...
+    expect(result.stdout).not.toContain('v2 → v3');
+    // ...and is one as a registry subject would see it.
+    const compared = await run('events-diff', join(FIXTURES, 'dirs/base'), join(FIXTURES, 'dirs/revision'), '--format', 'markdown', '--compare-versions');
+    expect(compared.stdout.split('\n')[0]).toBe('### Event contracts: ❌ 4 breaking changes');
+    expect(compared.stdout).toContain('| ❌ ERR | `order-placed` v2 → v3 | `$.total` | property "total" was removed |');
   });
 
   test('--json is --format json', async () => {
@@ -121,6 +129,74 @@ describe('strangler contracts events-diff', () => {
     const args = ['events-diff', rule('property-removed', 'base'), rule('property-removed', 'revision')];
     await expect(run(...args, '--fail-on', 'INFO')).rejects.toThrow(/Invalid values/);
     await expect(run(...args, '--format', 'html')).rejects.toThrow(/Invalid values/);
+  });
+
+  test('--compatibility (any case) decides what fails the gate, and the output names it', async () => {
+    const args = ['events-diff', rule('property-removed', 'base'), rule('property-removed', 'revision')];
+    // A removed property breaks consumers on the old schema (forward), not replay (backward).
+    const backward = await run(...args, '--compatibility', 'backward', '--json');
+    expect(backward.exitCode).toBe(0);
+    expect(JSON.parse(backward.stdout)).toEqual({
+      compatibility: 'BACKWARD',
+      changes: [
+        {
+          id: 'event-property-removed',
+          level: 'INFO',
+          event: 'order-placed',
+          version: 1,
+          path: '$.customer.email',
+          text: 'property "email" was removed (not checked under BACKWARD: breaks forward compatibility only)',
+          ruleLevel: 'ERR',
+          breaks: ['forward'],
+        },
+      ],
+    });
+    const forward = await run(...args, '--compatibility', 'Forward');
+    expect(forward.exitCode).toBe(1);
+    expect(forward.stdout.trimEnd().split('\n').pop()).toBe('1 change: 1 ERR, 0 WARN, 0 INFO (compatibility: FORWARD)');
+    expect((await run(...args, '--compatibility', 'NONE', '--fail-on', 'WARN')).exitCode).toBe(0);
+    expect((await run(...args, '--compatibility', 'full_transitive')).exitCode).toBe(1);
+    const markdown = await run(...args, '--compatibility', 'BACKWARD', '--format', 'markdown');
+    expect(markdown.stdout.split('\n')[0]).toBe('### Event contracts (BACKWARD): ✅ no breaking changes');
+    // Named explicitly, the default is shown too; JSON readers can rely on the key that way.
+    expect(JSON.parse((await run(...args, '--compatibility', 'FULL', '--json')).stdout).compatibility).toBe('FULL');
+  });
+
+  test('--compare-versions: a new version is checked against the previous one, exit 1, and the location names both versions', async () => {
+    const versions = (name: string, side: string): string => join(FIXTURES, 'versions', name, side);
+    // Without it a new version is its own contract: breaking it is how a breaking change is made.
+    expect((await run('events-diff', versions('new-version-breaks', 'base'), versions('new-version-breaks', 'revision'))).exitCode).toBe(0);
+    const result = await run('events-diff', versions('new-version-breaks', 'base'), versions('new-version-breaks', 'revision'), '--compare-versions');
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toContain('ERR    event-property-type-changed  order-placed v1 → v2  $.orderId');
+    expect(result.stdout).toContain('ERR    event-property-removed       order-placed v1 → v2  $.amount   property "amount" was removed');
+    const json = JSON.parse((await run('events-diff', versions('new-version-breaks', 'base'), versions('new-version-breaks', 'revision'), '--json', '--compare-versions')).stdout);
+    expect(json.changes[2]).toMatchObject({ id: 'event-property-removed', event: 'order-placed', version: 2, previousVersion: 1, path: '$.amount' });
+
+    // v3 passes against v2, fails against v1: only the _TRANSITIVE modes compare it with v1.
+    const transitive = [versions('transitive', 'base'), versions('transitive', 'revision'), '--compare-versions'];
+    expect((await run('events-diff', ...transitive)).exitCode).toBe(0);
+    expect((await run('events-diff', ...transitive, '--compatibility', 'BACKWARD')).exitCode).toBe(0);
+    const all = await run('events-diff', ...transitive, '--compatibility', 'BACKWARD_TRANSITIVE', '--format', 'markdown');
+    expect(all.exitCode).toBe(1);
+    expect(all.stdout).toContain('| ❌ ERR | `order-placed` v1 → v3 | `$.amount` | minimum 0 was added: old events may no longer validate | `event-constraint-tightened` |');
+  });
+
+  test('a bad --compatibility is exit 2 with one line naming the flag and the choices', async () => {
+    const args = ['events-diff', rule('property-removed', 'base'), rule('property-removed', 'revision')];
+    const choices = 'BACKWARD, FORWARD, FULL, BACKWARD_TRANSITIVE, FORWARD_TRANSITIVE, FULL_TRANSITIVE, NONE (any case)';
+    for (const [given, shown] of [
+      ['fully', '"fully"'],
+      ['', '""'],
+    ]) {
+      const result = await run(...args, '--compatibility', given!);
+      expect([result.exitCode, result.error?.message, result.stdout]).toEqual([2, `--compatibility: must be one of ${choices}, got ${shown}`, '']);
+    }
+    // Given twice, yargs hands over both.
+    const twice = await run(...args, '--compatibility', 'FULL', '--compatibility', 'NONE');
+    expect([twice.exitCode, twice.error?.message]).toEqual([2, `--compatibility: must be one of ${choices}, got ["FULL","NONE"]`]);
+    // What the coerce throws for cli/main.ts to print: a CliError with exit code 2.
+    expect(() => readCompatibilityFlag('fully')).toThrow(expect.objectContaining({ exitCode: 2, message: `--compatibility: must be one of ${choices}, got "fully"` }));
   });
 
   test('the handler can be called directly', async () => {

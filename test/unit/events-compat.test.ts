@@ -67,7 +67,7 @@ describe('compatible revisions yield no ERR', () => {
 });
 
 describe('directory mode: events matched by name and version', () => {
-  test('an added event, an added version, a removed event, a changed version', () => {
+  test('an added event, an added version (its own contract: not compared with earlier versions unless asked), a removed event, a changed version', () => {
     const changes = diffFiles(join(FIXTURES, 'dirs/base'), join(FIXTURES, 'dirs/revision'));
     expect(changes).toEqual([
       {
@@ -93,11 +93,11 @@ describe('directory mode: events matched by name and version', () => {
 
   test('a file against a directory is matched by name and version too', () => {
     const changes = diffFiles(join(FIXTURES, 'dirs/base/order-placed.v2.schema.json'), join(FIXTURES, 'dirs/revision'));
-    expect(changes.map((c) => [c.id, c.event, c.version])).toEqual([
-      ['event-schema-added', 'order-placed', 1],
-      ['event-property-added-to-open-object', 'order-placed', 2],
-      ['event-schema-added', 'order-placed', 3],
-      ['event-schema-added', 'shipment-sent', 1],
+    expect(changes.map((c) => [c.id, c.event, c.version, c.previousVersion])).toEqual([
+      ['event-schema-added', 'order-placed', 1, undefined],
+      ['event-property-added-to-open-object', 'order-placed', 2, undefined],
+      ['event-schema-added', 'order-placed', 3, undefined],
+      ['event-schema-added', 'shipment-sent', 1, undefined],
     ]);
   });
 

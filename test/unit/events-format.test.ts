@@ -53,6 +53,24 @@ describe('events-diff output', () => {
     expect(renderEventChanges([], 'markdown')).toBe('### Event contracts: ✅ no breaking changes\n\nNo differences between the base and the revision schemas.\n');
   });
 
+  test('a new version compared with an earlier one names both versions', () => {
+    const versioned: EventChange[] = [
+      { id: 'event-property-removed', level: 'ERR', event: 'order-placed', version: 3, previousVersion: 1, path: '$.amount', text: 'property "amount" was removed' },
+    ];
+    expect(renderEventChanges(versioned, 'text').split('\n')[1]).toBe('ERR    event-property-removed  order-placed v1 → v3  $.amount  property "amount" was removed');
+    expect(renderEventChanges(versioned, 'markdown')).toContain('| ❌ ERR | `order-placed` v1 → v3 | `$.amount` |');
+    expect(JSON.parse(renderEventChanges(versioned, 'json')).changes[0].previousVersion).toBe(1);
+  });
+
+  test('the compatibility mode is shown when given, in all three formats', () => {
+    const options = { compatibility: 'BACKWARD_TRANSITIVE' as const };
+    expect(renderEventChanges(changes, 'text', options).trimEnd().split('\n').pop()).toBe('3 changes: 1 ERR, 1 WARN, 1 INFO (compatibility: BACKWARD_TRANSITIVE)');
+    expect(renderEventChanges([], 'text', options)).toBe('no changes (compatibility: BACKWARD_TRANSITIVE)\n');
+    expect(renderEventChanges(changes, 'markdown', options).split('\n')[0]).toBe('### Event contracts (BACKWARD_TRANSITIVE): ❌ 1 breaking change');
+    expect(renderEventChanges([], 'markdown', options).split('\n')[0]).toBe('### Event contracts (BACKWARD_TRANSITIVE): ✅ no breaking changes');
+    expect(JSON.parse(renderEventChanges(changes, 'json', options))).toEqual({ compatibility: 'BACKWARD_TRANSITIVE', changes });
+  });
+
   test('markdown never lets schema text become markup', () => {
     expect(codeSpan("$['a|`b']")).toBe("``$['a\\|`b']``");
     expect(markdownText('property "<img src=x>" *bold* [link](x) a|b')).toBe('property "\\<img src=x\\>" \\*bold\\* \\[link\\](x) a\\|b');

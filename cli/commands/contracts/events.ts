@@ -1,20 +1,24 @@
 /**
  * `strangler contracts events-diff BASE REVISION` and `strangler contracts events-validate SCHEMAS EVENTS`:
  * JSON Schema event contracts. Exit codes: 0 fine, 1 a change at or above --fail-on (diff) or any failure
- * (validate), 2 input that cannot be read (one line on stderr naming the file).
+ * (validate), 2 input that cannot be read (one line on stderr naming the file) or a bad flag value.
  */
 import type { CommandModule } from 'yargs';
 import {
+  COMPATIBILITY_MODES,
+  DEFAULT_COMPATIBILITY,
   EVENT_CHANGE_LEVELS,
   EVENT_OUTPUT_FORMATS,
   EventContractError,
   diffEventSchemaSets,
   hasChangeAtOrAbove,
   loadEventSchemas,
+  parseCompatibility,
   readSampleEvents,
   renderEventChanges,
   renderEventFailures,
   validateEvents,
+  type CompatibilityMode,
   type EventChangeLevel,
   type EventOutputFormat,
 } from '../../../contracts/events';
@@ -25,6 +29,9 @@ export interface EventsDiffArgs {
   revision: string;
   format: EventOutputFormat;
   failOn: EventChangeLevel;
+  /** Undefined when the flag is not given: FULL, and the output does not name a mode (as before modes). */
+  compatibility?: CompatibilityMode;
+  compareVersions?: boolean;
   json?: boolean;
 }
 
@@ -51,6 +58,13 @@ function write(text: string): void {
 
 const FAIL_ON_LEVELS = EVENT_CHANGE_LEVELS.filter((level) => level !== 'INFO');
 
+/** `--compatibility`, any case; anything else is exit 2 naming the flag. */
+export function readCompatibilityFlag(value: unknown): CompatibilityMode {
+  const mode = typeof value === 'string' ? parseCompatibility(value) : undefined;
+  if (mode === undefined) throw new CliError(`--compatibility: must be one of ${COMPATIBILITY_MODES.join(', ')} (any case), got ${JSON.stringify(value)}`, 2);
+  return mode;
+}
+
 export const eventsDiffCommand: CommandModule<object, EventsDiffArgs> = {
   command: 'events-diff <base> <revision>',
   describe: 'Breaking changes between two versions of JSON Schema event contracts (a schema file or a directory of them each)',
@@ -66,13 +80,25 @@ export const eventsDiffCommand: CommandModule<object, EventsDiffArgs> = {
         coerce: (value: string) => String(value).toUpperCase() as EventChangeLevel,
         describe: 'Exit 1 when a change is at or above this level',
       })
+      .option('compatibility', {
+        type: 'string',
+        requiresArg: true,
+        coerce: readCompatibilityFlag,
+        describe: `What must hold, as Confluent's schema registry names it: ${COMPATIBILITY_MODES.join(', ')} (default ${DEFAULT_COMPATIBILITY}). Changes that break only what the mode does not check are INFO`,
+      })
+      .option('compare-versions', {
+        type: 'boolean',
+        describe: 'Also check each new version of an event against the earlier ones (the latest; all under a _TRANSITIVE mode), as a schema registry subject. Off: a new version is the way to make a breaking change',
+      })
       .example('$0 contracts events-diff main/schemas/events pr/schemas/events', 'every event and version, matched by name and version')
-      .example('$0 contracts events-diff old/order-placed.json order-placed.json --format markdown', 'one schema against its revision, as a PR comment') as never,
+      .example('$0 contracts events-diff old/order-placed.json order-placed.json --format markdown', 'one schema against its revision, as a PR comment')
+      .example('$0 contracts events-diff main/schemas/events pr/schemas/events --compatibility backward_transitive --compare-versions', 'new versions read every older event, as a registry subject') as never,
   handler: (args) => {
     const base = readInput(() => loadEventSchemas(args.base));
     const revision = readInput(() => loadEventSchemas(args.revision));
-    const changes = readInput(() => diffEventSchemaSets(base, revision));
-    write(renderEventChanges(changes, args.json ? 'json' : args.format));
+    const { compatibility } = args;
+    const changes = readInput(() => diffEventSchemaSets(base, revision, { compatibility, compareVersions: args.compareVersions === true }));
+    write(renderEventChanges(changes, args.json ? 'json' : args.format, { compatibility }));
     if (hasChangeAtOrAbove(changes, args.failOn)) process.exitCode = 1;
   },
 };
