@@ -7,5 +7,5 @@ export { Comparator } from './diff-reader/comparator';
 export { compareResponses, compileDiffOptions, NoiseModel, classify } from './diff-reader/engine';
 export { buildDiffReport, renderDiffReport } from './diff-reader/report';
 export { diffOpenApi } from './contracts/openapi';
-export { diffEventSchemaSets, loadEventSchemas, validateEvents } from './contracts/events';
+export { diffEventSchemaSets, loadEventSchemas, validateEvents, type CompatibilityMode, type EventDiffOptions } from './contracts/events';
 export { verifyPacts } from './contracts/pact/verify';
