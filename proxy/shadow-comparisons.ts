@@ -48,7 +48,7 @@ export function startShadowComparisons(config: StranglerConfig, store: Compariso
   const compareOne = (exchange: ShadowExchange): void => {
     try {
       const record = comparator.compare(exchange);
-      metrics.compared(record.route, record.result, record.legacyMs, record.candidateMs);
+      metrics.compared(record.route, record.result, record.legacyMs, record.candidateMs, record.candidateStatus);
       writer.add(record);
     } catch (err) {
       logger.warn({ route: exchange.route.name, err: (err as Error).message }, 'shadow comparison failed');

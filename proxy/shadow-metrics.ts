@@ -4,6 +4,8 @@ import { type CounterChild, type HistogramChild, HotCounter, HotHistogram } from
 
 interface RouteChildren {
   results: Map<ComparisonResult, CounterChild>;
+  /** By the new service's status class (2xx … 5xx): in shadow, its 5xx are otherwise only "mismatch". */
+  statuses: Map<number, CounterChild>;
   legacy: HistogramChild;
   candidate: HistogramChild;
 }
@@ -15,6 +17,7 @@ const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 /** At sample 1 every shadowed request is compared, so comparisons and latencies use the request path's hot metrics. */
 export class ShadowMetrics {
   private readonly comparisons: HotCounter;
+  private readonly newAnswers: HotCounter;
   private readonly dropped: Counter<'route' | 'reason'>;
   private readonly latency: HotHistogram;
   private readonly routes = new Map<string, RouteChildren>();
@@ -32,6 +35,12 @@ export class ShadowMetrics {
       labelNames: ['route', 'reason'],
       registers: [registry],
     });
+    this.newAnswers = new HotCounter(
+      'strangler_shadow_new_answers_total',
+      "The new service's answers to shadow copies, by status class (2xx, 3xx, 4xx, 5xx): its 5xx in shadow, before any user sees them.",
+      ['route', 'class'],
+      registry,
+    );
     this.latency = new HotHistogram(
       'strangler_shadow_latency_seconds',
       'Response time of the same requests on legacy and on the new service (shadowed requests only).',
@@ -41,7 +50,7 @@ export class ShadowMetrics {
     );
   }
 
-  compared(route: string, result: ComparisonResult, legacyMs: number, candidateMs: number | undefined): void {
+  compared(route: string, result: ComparisonResult, legacyMs: number, candidateMs: number | undefined, candidateStatus?: number): void {
     const children = this.childrenFor(route);
     let counter = children.results.get(result);
     if (!counter) {
@@ -49,6 +58,15 @@ export class ShadowMetrics {
       children.results.set(result, counter);
     }
     counter.inc();
+    if (candidateStatus !== undefined) {
+      const statusClass = Math.floor(candidateStatus / 100);
+      let answers = children.statuses.get(statusClass);
+      if (!answers) {
+        answers = this.newAnswers.labels(route, `${statusClass}xx`);
+        children.statuses.set(statusClass, answers);
+      }
+      answers.inc();
+    }
     children.legacy.observe(legacyMs / 1000);
     if (candidateMs !== undefined) children.candidate.observe(candidateMs / 1000);
   }
@@ -57,7 +75,7 @@ export class ShadowMetrics {
   private childrenFor(route: string): RouteChildren {
     let children = this.routes.get(route);
     if (!children) {
-      children = { results: new Map(), legacy: this.latency.labels(route, 'legacy'), candidate: this.latency.labels(route, 'new') };
+      children = { results: new Map(), statuses: new Map(), legacy: this.latency.labels(route, 'legacy'), candidate: this.latency.labels(route, 'new') };
       this.routes.set(route, children);
     }
     return children;

@@ -91,6 +91,9 @@ describe('the demo in shadow (its own strangler.yaml): one real difference, one 
     await eventually(async () => (text = await scrape()).includes('strangler_shadow_comparisons_total{route="orders",result="mismatch"} 30'));
     expect(text).toContain('# TYPE strangler_shadow_comparisons_total counter');
     expect(text).not.toMatch(/strangler_shadow_comparisons_total\{route="orders",result="(match|noise|error)"\}/);
+    // The new service's answers by status class: all 30 were 200s here.
+    expect(text).toContain('strangler_shadow_new_answers_total{route="orders",class="2xx"} 30');
+    expect(text).not.toMatch(/strangler_shadow_new_answers_total\{route="orders",class="5xx"\}/);
     expect(text).toContain('# TYPE strangler_shadow_latency_seconds histogram');
     for (const target of ['legacy', 'new']) {
       expect(text).toContain(`strangler_shadow_latency_seconds_count{route="orders",target="${target}"} 30`);
