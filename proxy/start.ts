@@ -25,9 +25,9 @@ export interface RunningProxy {
 
 /** Opens the state store and the flag provider, starts the data path and the admin API. */
 export async function startProxy(config: StranglerConfig, logger: Logger = createLogger('strangler')): Promise<RunningProxy> {
-  const { store, database } = await openStateStore(config, logger);
+  const { store, database, notifications } = await openStateStore(config, logger);
   const registry = createMetricsRegistry();
-  const flags = createFlagProvider(config, store, registry, logger);
+  const flags = createFlagProvider(config, store, registry, logger, notifications);
   try {
     await flags.start();
   } catch (err) {

@@ -12,11 +12,22 @@ import { SqlStateStore } from './sql-state-store';
  * Opens the configured state store, applies migrations and seeds the routes it does not know yet.
  * `database` is the same connection, for the other tables that live beside the route state.
  */
-export async function openStateStore(config: StranglerConfig, logger?: Logger): Promise<{ store: StateStore; database: Database }> {
+/** Whether the store's change notifications (PostgreSQL LISTEN) are lost right now: changes then arrive by polling only. */
+export interface StoreNotifications {
+  lost: boolean;
+}
+
+export async function openStateStore(config: StranglerConfig, logger?: Logger): Promise<{ store: StateStore; database: Database; notifications: StoreNotifications }> {
+  const notifications: StoreNotifications = { lost: false };
   const db = await openDatabase(config.state.url, dirname(config.file), {
-    onListenError: (err) =>
-      logger?.warn({ err: err.message }, `state store notifications lost: reconnecting; meanwhile changes made through other replicas arrive by polling (every ${config.state.pollMs} ms)`),
-    onListenRestored: () => logger?.info('state store notifications back: re-reading the route state'),
+    onListenError: (err) => {
+      notifications.lost = true;
+      logger?.warn({ err: err.message }, `state store notifications lost: reconnecting; meanwhile changes made through other replicas arrive by polling (every ${config.state.pollMs} ms)`);
+    },
+    onListenRestored: () => {
+      notifications.lost = false;
+      logger?.info('state store notifications back: re-reading the route state');
+    },
   });
   const store = new SqlStateStore(db);
   try {
@@ -25,7 +36,7 @@ export async function openStateStore(config: StranglerConfig, logger?: Logger): 
     await store.close().catch(() => undefined);
     throw new StranglerError('STRANGLER_ERR_STATE_INIT', `cannot open the state store ${redactUrl(config.state.url)}: ${describe(err)}`);
   }
-  return { store, database: db };
+  return { store, database: db, notifications };
 }
 
 function describe(err: unknown): string {

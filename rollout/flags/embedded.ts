@@ -18,9 +18,11 @@ export class EmbeddedFlagProvider implements FlagProvider {
   constructor(
     private readonly store: StateStore,
     private readonly routes: RouteConfig[],
-    pollMs: number,
+    private readonly pollMs: number,
     private readonly logger: Logger,
     registry?: Registry,
+    /** PostgreSQL: whether its change notifications are lost right now (a degraded state: polling only). */
+    private readonly notifications?: { readonly lost: boolean },
   ) {
     this.view = new LiveRouteState({
       store,
@@ -75,7 +77,11 @@ export class EmbeddedFlagProvider implements FlagProvider {
    * "not ready" would take all of them out of a load balancer at once while they route correctly.
    */
   health(): FlagsHealth {
-    if (this.view.ready) return { ready: true };
+    if (this.view.ready) {
+      return this.notifications?.lost
+        ? { ready: true, reason: `state store notifications lost: changes made through other replicas arrive by polling (every ${this.pollMs} ms) until they are back` }
+        : { ready: true };
+    }
     const reason = 'state store unreachable: serving the last known state; route changes are refused until it is back';
     return this.view.loaded ? { ready: true, reason } : { ready: false, reason };
   }

@@ -4,10 +4,13 @@ import { join } from 'node:path';
 import type { Database } from '../../core/db/database';
 import { EmbeddedDatabase } from '../../core/db/embedded';
 import { PostgresDatabase } from '../../core/db/postgres';
+import pino from 'pino';
+import { EmbeddedFlagProvider } from '../../rollout/flags/embedded';
 import { LiveRouteState } from '../../rollout/live-state';
 import { MIGRATIONS } from '../../rollout/migrations';
 import { SqlStateStore } from '../../rollout/sql-state-store';
 import { createTestDatabase, postgresUrlFromEnv } from '../helpers/postgres';
+import { routeConfig } from '../helpers/config';
 import { eventually } from '../helpers/eventually';
 import { TcpRelay } from '../helpers/tcp-relay';
 
@@ -269,6 +272,28 @@ describe('PostgreSQL: the LISTEN connection dropped', () => {
       await watched.close();
       await writer.close();
       await admin.close();
+      await database.drop();
+    }
+  });
+});
+
+describe('PostgreSQL: readiness while change notifications are lost', () => {
+  test('ready, and degraded with why: changes from other replicas arrive by polling only', async () => {
+    const database = await createTestDatabase();
+    const store = new SqlStateStore(new PostgresDatabase({ url: database.url }));
+    const notifications = { lost: false };
+    const provider = new EmbeddedFlagProvider(store, [routeConfig('orders', '/api/orders'), routeConfig('users', '/api/users')], 500, pino({ level: 'silent' }), undefined, notifications);
+    try {
+      await store.init(ROUTES);
+      await provider.start();
+      expect(provider.health()).toEqual({ ready: true });
+      notifications.lost = true;
+      expect(provider.health()).toEqual({ ready: true, reason: 'state store notifications lost: changes made through other replicas arrive by polling (every 500 ms) until they are back' });
+      notifications.lost = false;
+      expect(provider.health()).toEqual({ ready: true });
+    } finally {
+      await provider.stop();
+      await store.close();
       await database.drop();
     }
   });
