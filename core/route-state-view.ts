@@ -21,7 +21,7 @@ export interface RouteStateView {
    * they cannot be asked (then the managed share splits as a plain canary). Only a provider whose states can
    * carry a rule (Unleash) has it.
    */
-  inFlagRule?(route: RouteConfig, request: FlagRequest, percent: number): boolean | undefined;
+  inFlagRule?(route: RouteConfig, request: FlagRequest): boolean | undefined;
   /** False while the state cannot be trusted to be current; the view keeps serving what it has. */
   readonly ready: boolean;
 }

@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import { STATUS_CODES, type ServerResponse } from 'node:http';
 
 export interface ProxyErrorBody {
   error: string;
@@ -12,6 +12,21 @@ export interface ProxyErrorBody {
 
 /** A JSON error answered by the proxy itself (502, 504, 400); closes the connection when asked. */
 export function sendProxyError(res: ServerResponse, status: number, body: ProxyErrorBody, close = false, extraHeaders: readonly string[] = []): void {
+  const { headers, payload } = proxyError(body, close);
+  for (const item of extraHeaders) headers.push(item);
+  res.writeHead(status, headers);
+  res.end(payload);
+}
+
+/** The same answer as raw bytes, for a connection node has handed over (an Upgrade): always closing it. */
+export function rawProxyError(status: number, body: ProxyErrorBody): string {
+  const { headers, payload } = proxyError(body, true);
+  let head = `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n`;
+  for (let i = 0; i < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
+  return `${head}\r\n${payload}`;
+}
+
+function proxyError(body: ProxyErrorBody, close: boolean): { headers: string[]; payload: string } {
   const payload = JSON.stringify(body);
   const headers: string[] = [
     'content-type', 'application/json; charset=utf-8',
@@ -20,7 +35,5 @@ export function sendProxyError(res: ServerResponse, status: number, body: ProxyE
     'cache-control', 'no-store',
   ];
   if (close) headers.push('connection', 'close');
-  for (const item of extraHeaders) headers.push(item);
-  res.writeHead(status, headers);
-  res.end(payload);
+  return { headers, payload };
 }

@@ -141,8 +141,7 @@ export class ProxyServer {
       sendProxyError(res, 400, { error: 'request path is not acceptable', route: UNMATCHED_ROUTE, target: 'none', requestId }, true);
       return;
     }
-    const authority = absoluteFormAuthority(req.url ?? '/');
-    if (authority !== undefined) useAuthorityAsHost(req, authority);
+    useAbsoluteFormHost(req);
     const coding = unsupportedTransferCoding(req.headers['transfer-encoding']);
     if (coding !== undefined) {
       // Node de-chunks the body but cannot undo `gzip` under it: forwarded, the upstream would get bytes it cannot read (RFC 9112 §6.1: 501).
@@ -346,8 +345,7 @@ export class ProxyServer {
       socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
-    const authority = absoluteFormAuthority(req.url ?? '/');
-    if (authority !== undefined) useAuthorityAsHost(req, authority);
+    useAbsoluteFormHost(req);
     const target = normaliseTarget(req.url ?? '/');
     if (!target || this.closing) {
       if (!target) this.options.metrics.rejected.labels('bad-path').inc();
@@ -400,7 +398,9 @@ function unsupportedTransferCoding(header: string | undefined): string | undefin
 }
 
 /** An absolute-form target's authority is the request's Host (RFC 9112 §3.2.2), whatever Host header came with it. */
-function useAuthorityAsHost(req: IncomingMessage, authority: string): void {
+function useAbsoluteFormHost(req: IncomingMessage): void {
+  const authority = absoluteFormAuthority(req.url ?? '/');
+  if (authority === undefined) return;
   req.headers.host = authority;
   const raw = req.rawHeaders;
   const at = raw.findIndex((name, i) => i % 2 === 0 && name.toLowerCase() === 'host');

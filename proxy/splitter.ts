@@ -38,7 +38,7 @@ function canarySide(route: RouteConfig, percent: number, req: IncomingMessage, q
 function flagRuleSide(route: RouteConfig, percent: number, req: IncomingMessage, query: string, view: RouteStateView, trusted: TrustedProxies | undefined): Side {
   const value = route.stickiness.kind === 'random' ? undefined : stickyValue(route.stickiness, req, query);
   const remoteAddress = trusted ? trusted.clientAddress(req) : req.socket.remoteAddress;
-  const decided = view.inFlagRule!(route, { stickyValue: value, remoteAddress }, percent);
+  const decided = view.inFlagRule!(route, { stickyValue: value, remoteAddress });
   if (decided !== undefined) return decided ? 'new' : 'legacy';
   // unleash-client cannot decide yet (no flags, or a change of ours on its way): the managed share, as a plain canary splits it.
   return canarySide(route, percent, req, query, view);

@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type HttpProxy from 'http-proxy';
 import type { Logger } from '../core/logging';
+import { rawProxyError } from './error-response';
 import type { UpstreamErrorReason } from './metrics';
 import type { Upstream } from './upstreams';
 
@@ -135,20 +136,9 @@ export class WebSocketForwarder {
     upgrade.failedHere = true;
     // Logged by the caller, with plain requests' failures (one line per route, side and reason per interval).
     this.settle(upgrade, status, reason, message);
-    if (socket.writable) socket.end(errorAnswer(status, { error: message, route: upgrade.route, target: upgrade.target, upstream: upgrade.upstream.name, requestId: upgrade.requestId }));
+    if (socket.writable) socket.end(rawProxyError(status, { error: message, route: upgrade.route, target: upgrade.target, upstream: upgrade.upstream.name, requestId: upgrade.requestId }));
     upgrade.upstreamRequest?.destroy();
   }
-}
-
-const STATUS_LINES = { 502: 'HTTP/1.1 502 Bad Gateway', 504: 'HTTP/1.1 504 Gateway Timeout' } as const;
-
-/** The JSON error a plain request gets (sendProxyError), written on the raw socket of an upgrade. */
-function errorAnswer(status: 502 | 504, body: { error: string; route: string; target: string; upstream: string; requestId: string }): string {
-  const payload = JSON.stringify(body);
-  return (
-    `${STATUS_LINES[status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(payload)}\r\n` +
-    `x-request-id: ${body.requestId}\r\ncache-control: no-store\r\nconnection: close\r\n\r\n${payload}`
-  );
 }
 
 function describeFailure(upstream: Upstream, err: Error): string {

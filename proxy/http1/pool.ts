@@ -116,11 +116,7 @@ export class UpstreamPool implements ConnectionOwner, ExchangeQueue {
   retry(exchange: Exchange): void {
     if (this.closing) exchange.fail(this.shuttingDown());
     else if (this.open.size < this.options.connections) this.connect().start(exchange);
-    else {
-      // Its wait is bounded too (its first queueing, if any, counts).
-      if (!this.queuedAt.has(exchange)) this.queuedAt.set(exchange, performance.now());
-      this.waiting.unshift(exchange);
-    }
+    else this.wait(exchange, true);
   }
 
   unqueue(exchange: Exchange): void {
@@ -137,10 +133,14 @@ export class UpstreamPool implements ConnectionOwner, ExchangeQueue {
     while (idle && !idle.usable) idle = this.idle.pop();
     if (idle) idle.start(exchange);
     else if (this.open.size < this.options.connections) this.connect().start(exchange);
-    else {
-      this.queuedAt.set(exchange, performance.now());
-      this.waiting.push(exchange);
-    }
+    else this.wait(exchange, false);
+  }
+
+  /** Queues an exchange for a free connection; its wait is bounded from its first queueing (a retry goes first). */
+  private wait(exchange: Exchange, first: boolean): void {
+    if (!this.queuedAt.has(exchange)) this.queuedAt.set(exchange, performance.now());
+    if (first) this.waiting.unshift(exchange);
+    else this.waiting.push(exchange);
   }
 
   /** Fails the exchanges that waited their whole timeoutMs for a connection (a slow upstream must not queue requests without end). */

@@ -14,6 +14,17 @@ export interface AdminFeature {
   dependencies?: unknown[];
 }
 
+/**
+ * The flag as clients in `environment` are served it: its enabled state and strategies (disabled ones, which
+ * the Admin API lists but clients never see, left out) and its parent flags; undefined without that environment.
+ */
+export function servedIn(feature: AdminFeature, environment: string): { enabled: boolean; strategies: AdminEnvironment['strategies']; dependencies?: unknown[] } | undefined {
+  const env = feature.environments.find((e) => e.name === environment);
+  if (!env) return undefined;
+  const strategies = env.strategies.filter((s) => s.disabled !== true);
+  return { enabled: env.enabled, strategies, ...(feature.dependencies?.length ? { dependencies: feature.dependencies } : {}) };
+}
+
 export interface UnleashAdminOptions {
   /** Base URL without `/api`. */
   url: string;

@@ -12,7 +12,7 @@ import type { FlagRequest, RouteStateView } from '../../core/route-state-view';
 import type { ChangeResult, RouteChange, RouteHistoryEntry, RouteState, StateStore } from '../../core/state';
 import { afterChange, sameState, stagePercentConflict } from '../../core/stage-percent';
 import { storeCall } from '../../core/store-call';
-import { UnleashAdminApi } from './unleash-admin';
+import { servedIn, UnleashAdminApi } from './unleash-admin';
 import {
   ROLLOUT_STRATEGY,
   enabledFor,
@@ -80,7 +80,7 @@ export class UnleashFlagProvider implements FlagProvider {
     this.view = {
       get: (route) => this.states.get(route),
       inRollout: (route, value, percent) => this.inRollout(route, value, percent),
-      inFlagRule: (route, request, percent) => this.inFlagRule(route, request, percent),
+      inFlagRule: (route, request) => this.inFlagRule(route, request),
       get ready() {
         return provider.health().ready;
       },
@@ -179,18 +179,16 @@ export class UnleashFlagProvider implements FlagProvider {
     for (const flag of flags) {
       // A flag that cannot be read now keeps what the last poll had: the export is never worse than before.
       const feature = await admin.getFeature(flag).catch(() => undefined);
-      const env = feature?.environments.find((e) => e.name === this.options.flags.environment);
-      if (!feature || !env) continue;
-      const strategies = env.strategies
-        .filter((s) => s.disabled !== true)
-        .map(({ name, parameters, constraints, segments, variants }) => ({
+      const served = feature && servedIn(feature, this.options.flags.environment);
+      if (!served) continue;
+      const strategies = served.strategies.map(({ name, parameters, constraints, segments, variants }) => ({
           name,
           parameters: parameters ?? {},
           constraints: constraints ?? [],
           ...(segments?.length ? { segments } : {}),
           ...(variants?.length ? { variants } : {}),
         }));
-      current.set(flag, { name: flag, enabled: env.enabled, strategies, ...(feature.dependencies?.length ? { dependencies: feature.dependencies } : {}) });
+      current.set(flag, { name: flag, enabled: served.enabled, strategies, ...(served.dependencies ? { dependencies: served.dependencies } : {}) });
     }
     const features = this.lastFeatures.map((feature) => {
       const now = current.get(feature.name);
@@ -219,7 +217,7 @@ export class UnleashFlagProvider implements FlagProvider {
   }
 
   /** Undefined until unleash-client holds the flag as we know it: then the managed share is split in-process. */
-  private inFlagRule(route: RouteConfig, request: FlagRequest, _percent: number): boolean | undefined {
+  private inFlagRule(route: RouteConfig, request: FlagRequest): boolean | undefined {
     const client = this.decidingClient(route);
     return client ? client.isEnabled(route.flag, flagContext(route, request)) : undefined;
   }
@@ -249,11 +247,10 @@ export class UnleashFlagProvider implements FlagProvider {
       await admin.createFeature(route.flag, `strangler route ${route.name} (${route.match.path})`);
       feature = await admin.getFeature(route.flag);
     }
-    const env = feature?.environments.find((e) => e.name === environment);
-    if (!env) throw new StatusError(409, 'STRANGLER_ERR_UNLEASH_ENVIRONMENT', `flag "${route.flag}" has no environment "${environment}" in Unleash project ${project}`);
-    // Disabled strategies are listed by the Admin API, but clients never see them.
-    const live = env.strategies.filter((s) => s.disabled !== true);
-    const before = stateFromFeature({ name: route.flag, enabled: env.enabled, strategies: live, dependencies: feature?.dependencies });
+    const served = feature && servedIn(feature, environment);
+    if (!served) throw new StatusError(409, 'STRANGLER_ERR_UNLEASH_ENVIRONMENT', `flag "${route.flag}" has no environment "${environment}" in Unleash project ${project}`);
+    const live = served.strategies;
+    const before = stateFromFeature({ name: route.flag, ...served });
     const target = afterChange(before, change);
     const conflict = stagePercentConflict(route.name, target.stage, target.percent);
     if (conflict) throw new StatusError(409, 'STRANGLER_ERR_STATE_CONFLICT', conflict);
@@ -262,13 +259,13 @@ export class UnleashFlagProvider implements FlagProvider {
     // In Unleash's own order (the managed strategy changed in place, or added last), so the rule text is the one the next poll reads.
     const written = { name: ROLLOUT_STRATEGY, parameters };
     const strategies = strategy ? live.map((s) => (s === strategy ? written : s)) : [...live, written];
-    const after = stateFromFeature({ name: route.flag, enabled: enabledFor(target.stage), strategies, dependencies: feature?.dependencies });
+    const after = stateFromFeature({ name: route.flag, enabled: enabledFor(target.stage), strategies, dependencies: served.dependencies });
     if (!strategy) {
       if (!create) {
         throw new StatusError(409, 'STRANGLER_ERR_FLAG_STRATEGY', `flag "${route.flag}" has no ${ROLLOUT_STRATEGY} strategy without constraints or segments in ${environment} (pass --create to add one)`);
       }
       await admin.addStrategy(route.flag, { name: ROLLOUT_STRATEGY, parameters });
-    } else if (env.enabled === enabledFor(target.stage) && Object.entries(parameters).every(([key, value]) => strategy.parameters?.[key] === value)) {
+    } else if (served.enabled === enabledFor(target.stage) && Object.entries(parameters).every(([key, value]) => strategy.parameters?.[key] === value)) {
       return { before, target, after, changed: false };
     } else {
       await admin.patchStrategy(
@@ -277,7 +274,7 @@ export class UnleashFlagProvider implements FlagProvider {
         Object.entries(parameters).map(([key, value]) => ({ op: 'add' as const, path: `/parameters/${key}`, value })),
       );
     }
-    if (env.enabled !== enabledFor(target.stage)) await admin.setEnabled(route.flag, enabledFor(target.stage));
+    if (served.enabled !== enabledFor(target.stage)) await admin.setEnabled(route.flag, enabledFor(target.stage));
     return { before, target, after, changed: true };
   }
 

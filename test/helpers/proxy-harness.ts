@@ -1,12 +1,11 @@
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { Registry } from 'prom-client';
 import type { StranglerConfig } from '../../core/config/types';
 import { ProxyMetrics } from '../../proxy/metrics';
 import { ProxyServer } from '../../proxy/server';
 import type { ShadowExchange } from '../../proxy/shadow';
 import { ShadowMetrics } from '../../proxy/shadow-metrics';
+import { capturedLogs } from './log-capture';
 import { StaticRouteState } from './static-state';
 
 export interface ProxyHarness {
@@ -27,14 +26,8 @@ export async function startProxyHarness(config: StranglerConfig, onShadowExchang
   const registry = new Registry();
   const metrics = new ProxyMetrics(registry, config.routes.map((r) => r.name), state);
   const shadow = onShadowExchange ? { metrics: new ShadowMetrics(registry), onExchange: onShadowExchange } : undefined;
-  const logs: Array<Record<string, unknown>> = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString().split('\n')) if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  const server = new ProxyServer({ config, state, metrics, logger: pino({ level: 'warn' }, sink), shadow });
+  const { logger, lines: logs } = capturedLogs('warn');
+  const server = new ProxyServer({ config, state, metrics, logger, shadow });
   const address: AddressInfo = await server.listen();
   return {
     url: `http://127.0.0.1:${address.port}`,

@@ -1,16 +1,9 @@
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { UpstreamFailureLog, type UpstreamFailure } from '../../proxy/failure-log';
+import { capturedLogs } from '../helpers/log-capture';
 
 function capture(): { log: UpstreamFailureLog; lines: Array<Record<string, unknown>> } {
-  const lines: Array<Record<string, unknown>> = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString().split('\n')) if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { log: new UpstreamFailureLog(pino({ level: 'warn' }, sink), 50), lines };
+  const { logger, lines } = capturedLogs('warn');
+  return { log: new UpstreamFailureLog(logger, 50), lines };
 }
 
 const failure = (requestId: string, reason: UpstreamFailure['reason'] = 'timeout'): UpstreamFailure => ({ route: 'orders', target: 'new', upstream: 'orders', requestId, reason, status: 504 });
