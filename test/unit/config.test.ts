@@ -767,6 +767,16 @@ routes:
   });
 
   it.each([
+    ['-1', 'got -1'],
+    ['600001', 'got 600001'],
+    ['5s', 'got "5s"'],
+  ])('rejects a listen shutdownDelayMs out of range or not an integer: shutdownDelayMs: %s', (value, got) => {
+    expect(messageOf(`${BASE}listen:\n  port: 8080\n  shutdownDelayMs: ${value}\n`)).toBe(
+      `strangler.yaml:7 listen.shutdownDelayMs: must be an integer from 0 to 600000, ${got}`,
+    );
+  });
+
+  it.each([
     ['[10.0.0.0/33]', '[0]', 'got "10.0.0.0/33"'],
     ['[lb.internal]', '[0]', 'got "lb.internal"'],
     ['[10.0.0.1, "fd00::/129"]', '[1]', 'got "fd00::/129"'],
