@@ -59,31 +59,30 @@ function firstIssue(err: ConfigError, file: string): string {
 /** How long the CLI waits for an answer from the admin API. */
 const ANSWER_TIMEOUT_MS = 10_000;
 
-/** Calls the admin API; every failure becomes a one-line CliError. */
+/** Admin URLs that answered the open probe as a strangler admin API (one probe per URL and process). */
+const confirmedAdminUrls = new Set<string>();
+
+/**
+ * Calls the admin API; every failure becomes a one-line CliError. The token is sent only to an address that
+ * first answered an open `GET /healthz` as a strangler admin API: `--admin` pointed at the proxy's own port
+ * would otherwise hand the token, and a PUT, to the monolith behind it.
+ */
 export async function adminRequest<T>(target: AdminTarget, method: 'GET' | 'PUT', path: string, body?: unknown, answersToo: readonly number[] = []): Promise<T> {
-  let response: Response;
-  try {
-    response = await fetch(target.url + path, {
-      method,
-      headers: { authorization: `Bearer ${target.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(ANSWER_TIMEOUT_MS),
-    });
-  } catch (err) {
-    if ((err as Error).name === 'TimeoutError') {
-      const applied = method === 'PUT' ? ': the change may have been applied, check with "strangler rollout get"' : '';
-      throw new CliError(`the admin API at ${target.url} did not answer ${method} ${path} within ${ANSWER_TIMEOUT_MS / 1000} s${applied}`);
+  if (!confirmedAdminUrls.has(target.url)) {
+    const probe = await send(target, 'GET', '/healthz', { headers: {} });
+    await probe.body?.cancel();
+    if (probe.headers.get(ADMIN_API_HEADER) === null) {
+      throw new CliError(
+        `${target.url} is not a strangler admin API: it answered GET /healthz (${probe.status}) without the ${ADMIN_API_HEADER} header, ` +
+          `so ${method} ${path} and the token were not sent; is --admin the proxy's own port instead of admin.port?`,
+      );
     }
-    const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-    throw new CliError(`cannot reach the admin API at ${target.url}: ${cause} (is "strangler proxy" running?)`);
+    confirmedAdminUrls.add(target.url);
   }
-  if (response.headers.get(ADMIN_API_HEADER) === null) {
-    await response.body?.cancel();
-    throw new CliError(
-      `${target.url} is not a strangler admin API: it answered ${method} ${path} (${response.status}) without the ${ADMIN_API_HEADER} header; ` +
-        'is --admin the proxy\'s own port instead of admin.port?',
-    );
-  }
+  const response = await send(target, method, path, {
+    headers: { authorization: `Bearer ${target.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const text = await response.text();
   if (response.status === 401) {
     const from = target.tokenFrom ? `the token from ${target.tokenFrom}` : 'the token';
@@ -100,4 +99,17 @@ export async function adminRequest<T>(target: AdminTarget, method: 'GET' | 'PUT'
   }
   if (path === '/metrics') return text as T;
   return JSON.parse(text) as T;
+}
+
+async function send(target: AdminTarget, method: 'GET' | 'PUT', path: string, init: { headers: Record<string, string>; body?: string }): Promise<Response> {
+  try {
+    return await fetch(target.url + path, { method, ...init, signal: AbortSignal.timeout(ANSWER_TIMEOUT_MS) });
+  } catch (err) {
+    if ((err as Error).name === 'TimeoutError') {
+      const applied = method === 'PUT' ? ': the change may have been applied, check with "strangler rollout get"' : '';
+      throw new CliError(`the admin API at ${target.url} did not answer ${method} ${path} within ${ANSWER_TIMEOUT_MS / 1000} s${applied}`);
+    }
+    const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+    throw new CliError(`cannot reach the admin API at ${target.url}: ${cause} (is "strangler proxy" running?)`);
+  }
 }

@@ -46,6 +46,24 @@ export function joinDashValues(argv: string[]): string[] {
   return out;
 }
 
+/**
+ * A flag given twice (`--stage canary --stage live`, or an alias that already carries `--config`): which value
+ * was meant is unknown, and yargs would hand the command an array. Repeatable flags (`array: true`) may repeat.
+ */
+export function refuseRepeatedFlags(argv: Record<string, unknown>, parserOptions: unknown): true {
+  // yargs' typings call the second argument "aliases"; at run time check() passes getOptions().
+  const options = parserOptions as { array?: string[]; alias?: Record<string, string[]> };
+  const repeatable = new Set((options.array ?? []).flatMap((name) => [name, ...(options.alias?.[name] ?? [])]));
+  for (const [name, value] of Object.entries(argv)) {
+    // camelCase twins of dashed flags carry the same value: the dashed name is reported.
+    if (name === '_' || name === '$0' || !Array.isArray(value) || repeatable.has(name) || /[A-Z]/.test(name)) continue;
+    const flag = name.length === 1 ? `-${name}` : `--${name}`;
+    const values = value.map((v) => JSON.stringify(String(v))).join(', ');
+    throw new CliError(`${flag}: given ${value.length} times (${values}); give it once`, 2);
+  }
+  return true;
+}
+
 export async function main(rawArgv: string[]): Promise<void> {
   const argv = joinDashValues(rawArgv);
   await yargs(argv)
@@ -59,6 +77,7 @@ export async function main(rawArgv: string[]): Promise<void> {
     .example('$0 diff report --since 1h --format html --out diff.html', 'what shadow traffic found, as a page with charts')
     .example('$0 contracts openapi-diff main.yaml pr.yaml --fail-on ERR', 'the CI gate for breaking API changes')
     .strict()
+    .check(refuseRepeatedFlags, true)
     .recommendCommands()
     .help()
     .alias('h', 'help')

@@ -163,6 +163,10 @@ describe('strangler proxy on embedded state (PGlite), driven through the admin A
       [['rollout', 'set', 'orders', '20', '--reason', '  ', ...cliFlags], /^strangler: --reason: required/, 2],
       [['rollout', 'set', 'orders', '20', '--reason', 'line1\nline2', ...cliFlags], /^strangler: --reason: must be one line of at most 1000 characters, without control characters such as line breaks\n$/, 2],
       [['rollout', 'set', 'nope', '20', '--reason', 'x', ...cliFlags], /^strangler: PUT \/routes\/nope failed \(404\): unknown route "nope"\n$/, 1],
+      [['rollout', 'set', 'orders', '20', '--stage', 'canary', '--stage', 'live', '--reason', 'x', ...cliFlags], /^strangler: --stage: given 2 times \("canary", "live"\); give it once\n$/, 2],
+      [['rollout', 'set', 'orders', '20', '--reason', 'x', '--reason', 'y', ...cliFlags], /^strangler: --reason: given 2 times \("x", "y"\); give it once\n$/, 2],
+      [['rollout', 'get', 'orders', ...cliFlags, '--token', 'another'], /^strangler: --token: given 2 times \(".+", "another"\); give it once\n$/, 2],
+      [['status', '--config', 'a.yaml', '--config', 'b.yaml', '--window', '0'], /^strangler: --config: given 2 times \("a.yaml", "b.yaml"\); give it once\n$/, 2],
       [['rollout', 'set', 'orders', '20', '--stage', 'legacy', '--reason', 'x', ...cliFlags], /^strangler: .*\(409\): route orders would be in stage legacy/, 1],
       [['rollout', 'get', 'orders', '--admin', proxy.adminUrl, '--token', 'wrong-token-value'], /^strangler: the admin API at .* refused the token from --token \(401\)/, 1],
       [['rollout', 'get', 'orders', '--admin', deadAdmin, '--token', 'x'], /^strangler: cannot reach the admin API at http:\/\/127\.0\.0\.1:\d+: ECONNREFUSED/, 1],
@@ -190,7 +194,7 @@ describe('strangler proxy on embedded state (PGlite), driven through the admin A
     expect((await admin(proxy, 'GET', '/routes/orders')).json).toMatchObject({ percent: 30, version: 2 });
   });
 
-  test('--admin pointed at the proxy\'s own port: the monolith answers, and the CLI refuses its answer', async () => {
+  test('--admin pointed at the proxy\'s own port: the CLI asks the monolith only an open GET /healthz, and sends it neither the token nor the change', async () => {
     // Asynchronously: the monolith runs in this process, so a blocking spawnSync would keep it from answering.
     const run = (args: string[]) =>
       new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
@@ -201,11 +205,17 @@ describe('strangler proxy on embedded state (PGlite), driven through the admin A
     expect(get).toEqual({
       code: 1,
       stdout: '',
-      stderr: `strangler: ${proxy.proxyUrl} is not a strangler admin API: it answered GET /routes/orders (200) without the x-strangler-admin header; is --admin the proxy's own port instead of admin.port?\n`,
+      stderr:
+        `strangler: ${proxy.proxyUrl} is not a strangler admin API: it answered GET /healthz (200) without the x-strangler-admin header, ` +
+        "so GET /routes/orders and the token were not sent; is --admin the proxy's own port instead of admin.port?\n",
     });
     const set = await run(['rollout', 'set', 'orders', '20', '--reason', 'x', '--admin', proxy.proxyUrl, '--token', ADMIN_TOKEN]);
-    expect([set.code, set.stdout, set.stderr]).toEqual([1, '', expect.stringMatching(/^strangler: \S+ is not a strangler admin API: it answered PUT \/routes\/orders \(200\)/)]);
-    expect(legacy.requests.length).toBe(before + 2);
+    expect([set.code, set.stdout, set.stderr]).toEqual([1, '', expect.stringMatching(/^strangler: \S+ is not a strangler admin API: it answered GET \/healthz \(200\) without the x-strangler-admin header, so PUT \/routes\/orders and the token were not sent;/)]);
+    const reached = legacy.requests.slice(before);
+    expect(reached.map((r) => [r.method, r.url, r.headers.authorization])).toEqual([
+      ['GET', '/healthz', undefined],
+      ['GET', '/healthz', undefined],
+    ]);
     expect((await admin(proxy, 'GET', '/routes/orders')).json).toMatchObject({ percent: 30, version: 2 });
   });
 
