@@ -181,6 +181,17 @@ describe('data path against real upstreams on loopback', () => {
         expect(json(await send(`${proxy.url}/api/sticky`, { headers: { 'x-user-id': user } })).servedBy).toBe(expected);
       }
     }
+    // Sent as UTF-8 bytes (curl, most clients): the side unleash-client gives the id itself, not its bytes read as Latin-1.
+    // At 30 %: each of these lands on the other side when its UTF-8 bytes are hashed as Latin-1 characters.
+    const accented = ['renée', 'björn', 'françois', 'josé', 'émile'];
+    const sides = new Set<string>();
+    for (const user of accented) {
+      const expected = inRollout(user, 'strangler.sticky', 30) ? 'orders' : 'legacy';
+      sides.add(expected);
+      const utf8Bytes = Buffer.from(user, 'utf8').toString('latin1');
+      expect([user, json(await send(`${proxy.url}/api/sticky`, { headers: { 'x-user-id': utf8Bytes } })).servedBy]).toEqual([user, expected]);
+    }
+    expect(sides.size).toBe(2);
     // Without the sticky value, stickyFallback: legacy.
     expect(json(await send(`${proxy.url}/api/sticky`)).servedBy).toBe('legacy');
   });

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { cookieValue, queryValue, stickyValue } from '../../proxy/sticky-key';
+import { cookieValue, queryValue, stickyValue, utf8Text } from '../../proxy/sticky-key';
 
 function req(headers: Record<string, string | string[] | undefined>): IncomingMessage {
   return { headers } as unknown as IncomingMessage;
@@ -215,5 +215,23 @@ describe('cookie values are not form-encoded', () => {
   test('a "+" in a cookie stays a "+" (base64 session ids), unlike in a query string', () => {
     expect(cookieValue('sid=ab+c/d==', 'sid')).toBe('ab+c/d==');
     expect(queryValue('?sid=ab+c', 'sid')).toBe('ab c');
+  });
+});
+
+describe('utf8Text: node:http gives header values and the URL one character per byte', () => {
+  const asReceived = (text: string) => Buffer.from(text, 'utf8').toString('latin1');
+
+  test('UTF-8 bytes are read as UTF-8, in headers, cookies and query values', () => {
+    expect(utf8Text(asReceived('renée'))).toBe('renée');
+    expect(utf8Text(asReceived('李雷'))).toBe('李雷');
+    expect(stickyValue({ kind: 'header', name: 'x-user-id' }, req({ 'x-user-id': asReceived('björn') }), '')).toBe('björn');
+    expect(cookieValue(`session=${asReceived('zoë')}`, 'session')).toBe('zoë');
+    expect(queryValue(`?user=${asReceived('søren')}`, 'user')).toBe('søren');
+  });
+
+  test('ASCII and bytes that are not UTF-8 stay as they came', () => {
+    expect(utf8Text('user-42')).toBe('user-42');
+    expect(utf8Text('jörg')).toBe('jörg'); // 0xF6 alone: a Latin-1 client's ö
+    expect(utf8Text('\u00c3')).toBe('\u00c3'); // a lead byte without its continuation
   });
 });
