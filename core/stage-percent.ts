@@ -26,8 +26,10 @@ export function percentFitsStage(stage: Stage, percent: number): boolean {
   return stage === 'canary' || percent === impliedPercent(stage);
 }
 
-/** Why a route cannot be at `percent` in `stage`, or undefined when it can. */
-export function stagePercentConflict(route: string, stage: Stage, percent: number): string | undefined {
+/** Why a route cannot be at `percent` in `stage`, or undefined when it can. Canary is offered only to a route with a new service. */
+export function stagePercentConflict(route: string, stage: Stage, percent: number, hasService = true): string | undefined {
   if (percentFitsStage(stage, percent)) return undefined;
-  return `route ${route} would be in stage ${stage}, where ${percent}% has no meaning: use stage canary to send ${percent}% to the new service`;
+  const lead = `route ${route} would be in stage ${stage}, where ${percent}% has no meaning`;
+  if (!hasService) return `${lead}: stage ${stage} is ${impliedPercent(stage as Exclude<Stage, 'canary'>)}% (the route has no new service: its stages are legacy at 0% and retired at 100%)`;
+  return `${lead}: use stage canary to send ${percent}% to the new service`;
 }

@@ -136,6 +136,7 @@ class ForwardHandler implements ExchangeHandler {
         requestId: this.request.requestId,
       },
       req.readableEnded === false,
+      this.request.responseHeaders,
     );
     this.finish(reason);
   }

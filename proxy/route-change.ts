@@ -41,7 +41,7 @@ export function validateRouteChange(body: unknown, route: RouteConfig, current: 
     return bad('body', 'nothing to change: give stage, percent or both');
   }
   const nextStage = (stage as Stage | undefined) ?? current?.stage ?? route.stage;
-  const conflict = percent === undefined ? undefined : stagePercentConflict(route.name, nextStage, percent as number);
+  const conflict = percent === undefined ? undefined : stagePercentConflict(route.name, nextStage, percent as number, route.service !== undefined);
   if (conflict) return { ok: false, status: 409, field: 'percent', error: conflict };
   if (!route.service && nextStage !== 'legacy' && nextStage !== 'retired') {
     return { ok: false, status: 409, field: 'stage', error: `route ${route.name} has no new service (no "service" in the configuration): its stage can only be legacy or retired` };

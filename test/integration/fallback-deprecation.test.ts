@@ -151,9 +151,10 @@ describe('deprecated and retired routes', () => {
     legacy = await startUpstream('legacy');
     proxy = await startProxyHarness(
       testConfig(
-        [upstreamConfig('legacy', legacy.url), upstreamConfig('orders', legacy.url)],
+        [upstreamConfig('legacy', legacy.url), upstreamConfig('orders', legacy.url), upstreamConfig('down', 'http://127.0.0.1:1')],
         [
           routeConfig('reports-v1', '/v1/reports', { service: undefined, deprecated }),
+          routeConfig('invoices-v1', '/v1/invoices', { service: 'down', stage: 'live', percent: 100, deprecated }),
           routeConfig('reports-v0', '/v0/reports', { service: undefined, stage: 'retired', percent: 100, deprecated: { sunset: '2026-01-01T00:00:00Z', link: '/v2/reports' } }),
           routeConfig('exports', '/exports', { service: undefined }),
           routeConfig('reports-v00', '/v00/reports', { service: undefined, stage: 'retired', percent: 100, deprecated: { sunset: '2025-01-01T00:00:00Z', link: '/v2/reports', redirect: 308 } }),
@@ -181,6 +182,17 @@ describe('deprecated and retired routes', () => {
     expect(reply.headers.link).toBe('</v2/reports>; rel="successor-version"');
     const other = await send(`${proxy.url}/exports/x`);
     expect([other.headers.deprecation, other.headers.sunset, other.headers.link]).toEqual([undefined, undefined, undefined]);
+  });
+
+  test('the proxy\'s own 502 on a deprecated route carries the same Deprecation, Sunset and Link', async () => {
+    const reply = await send(`${proxy.url}/v1/invoices/3`);
+    expect(reply.status).toBe(502);
+    expect(JSON.parse(reply.body)).toMatchObject({ route: 'invoices-v1', target: 'new', upstream: 'down' });
+    expect([reply.headers.deprecation, reply.headers.sunset, reply.headers.link]).toEqual([
+      `@${Date.UTC(2026, 11, 1) / 1000}`,
+      'Tue, 01 Jun 2027 00:00:00 GMT',
+      '</v2/reports>; rel="successor-version"',
+    ]);
   });
 
   test('a retired route without a new service: 410 from the proxy, nothing reaches legacy', async () => {

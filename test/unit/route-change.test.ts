@@ -168,6 +168,18 @@ describe('validateRouteChange: 409s', () => {
     });
   });
 
+  test('a route without a new service is not pointed at canary: the stage\'s own percent is named', () => {
+    const reports = routeConfig('reports-v0', '/v0/reports', { service: undefined, stage: 'legacy', percent: 0 });
+    expect(validateRouteChange({ stage: 'retired', percent: 0, reason: 'x' }, reports, undefined)).toEqual({
+      ok: false,
+      status: 409,
+      field: 'percent',
+      error: 'route reports-v0 would be in stage retired, where 0% has no meaning: stage retired is 100% (the route has no new service: its stages are legacy at 0% and retired at 100%)',
+    });
+    expect(validateRouteChange({ stage: 'legacy', percent: 100, reason: 'x' }, reports, undefined)).toMatchObject({ error: expect.stringMatching(/: stage legacy is 0% \(the route has no new service/) });
+    expect(validateRouteChange({ stage: 'retired', percent: 100, reason: 'x' }, reports, undefined)).toMatchObject({ ok: true });
+  });
+
   test('without a stored state the configured stage decides', () => {
     const liveRoute = routeConfig('orders', '/api/orders', { stage: 'live', percent: 100 });
     expect(validateRouteChange({ percent: 30, reason: 'x' }, liveRoute, undefined)).toMatchObject({ ok: false, status: 409, field: 'percent' });
