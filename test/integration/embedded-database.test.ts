@@ -1,9 +1,10 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { EmbeddedDatabase } from '../../core/db/embedded';
+import { lockFolder } from '../../core/db/folder-lock';
 
 const COMPILED = resolve(__dirname, '../../dist/core/db/embedded.js');
 
@@ -117,6 +118,61 @@ describe('embedded database folder lock', () => {
       rmSync(folder, { recursive: true, force: true });
     }
   }, 60000);
+});
+
+describe('embedded folder lock: who holds the pid file', () => {
+  const children: ChildProcess[] = [];
+  const startedAt = (pid: number) => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[19]!;
+  const sleeper = async (): Promise<number> => {
+    const child = spawn('sleep', ['30'], { stdio: 'ignore' });
+    children.push(child);
+    await new Promise((resolve) => child.once('spawn', resolve));
+    return child.pid!;
+  };
+  let folder: string;
+  beforeEach(() => {
+    folder = mkdtempSync(join(tmpdir(), 'strangler-lock-'));
+  });
+  afterEach(() => {
+    rmSync(folder, { recursive: true, force: true });
+  });
+  afterAll(() => {
+    for (const child of children) child.kill('SIGKILL');
+  });
+
+  test('the file records our pid and start time; a live owner with that start time is refused with the file to delete', async () => {
+    const release = lockFolder(folder);
+    expect(readFileSync(join(folder, 'strangler.pid'), 'utf8')).toBe(`${process.pid} ${startedAt(process.pid)}`);
+    release();
+    const pid = await sleeper();
+    writeFileSync(join(folder, 'strangler.pid'), `${pid} ${startedAt(pid)}`);
+    expect(() => lockFolder(folder)).toThrow(
+      `embedded state ${folder} is in use by process ${pid}: one process owns an embedded store (use a postgres:// state.url for several proxies); ` +
+        `if no strangler runs as process ${pid}, delete ${join(folder, 'strangler.pid')}`,
+    );
+    // A file from before start times were recorded: a live pid still holds the folder.
+    writeFileSync(join(folder, 'strangler.pid'), String(pid));
+    expect(() => lockFolder(folder)).toThrow(/is in use by process/);
+  });
+
+  test('a pid now given to an unrelated process (another start time) is stale and taken over', async () => {
+    const pid = await sleeper();
+    writeFileSync(join(folder, 'strangler.pid'), `${pid} 1`);
+    const release = lockFolder(folder);
+    expect(readFileSync(join(folder, 'strangler.pid'), 'utf8')).toBe(`${process.pid} ${startedAt(process.pid)}`);
+    release();
+  });
+
+  test('a killed proxy its parent has not reaped yet (a zombie) holds nothing', async () => {
+    // sh starts a child, then becomes `sleep`, which never reaps it: the child stays a zombie while sleep runs.
+    const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    children.push(parent);
+    const zombie = Number(await new Promise<string>((resolve) => parent.stdout!.once('data', (chunk: Buffer) => resolve(chunk.toString()))));
+    for (let i = 0; i < 100 && readFileSync(`/proc/${zombie}/stat`, 'utf8').split(') ')[1]![0] !== 'Z'; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(readFileSync(`/proc/${zombie}/stat`, 'utf8').split(') ')[1]![0]).toBe('Z');
+    writeFileSync(join(folder, 'strangler.pid'), `${zombie} ${startedAt(zombie)}`);
+    lockFolder(folder)();
+  });
 });
 
 describe('embedded database failures', () => {
