@@ -14,16 +14,28 @@ let uniqueCounter = 0;
  * levels it returns a unique marker: such deep elements never match by text and are reported as
  * removed/added.
  */
-export function canonicalJson(value: unknown, state: PathState, depthLeft: number, unorderedAll: boolean): string {
+export function canonicalJson(value: unknown, state: PathState, depthLeft: number, unorderedAll: boolean, cache?: WeakMap<object, string>): string {
   if (value === null || typeof value !== 'object') {
     return typeof value === 'string' ? JSON.stringify(value) : String(value);
   }
   if (depthLeft <= 0) return `\u0000deep#${++uniqueCounter}`;
+  if (cache === undefined) return containerText(value, state, depthLeft, unorderedAll, undefined);
+  let text = cache.get(value);
+  if (text === undefined) cache.set(value, (text = containerText(value, state, depthLeft, unorderedAll, cache)));
+  return text;
+}
+
+/**
+ * canonicalJson of an array or object. With a cache (texts by container, for one diff: a node of a parsed
+ * body has one location, so one state and depth), nested unordered arrays are not serialised again at
+ * every level above them.
+ */
+function containerText(value: object, state: PathState, depthLeft: number, unorderedAll: boolean, cache: WeakMap<object, string> | undefined): string {
   if (Array.isArray(value)) {
     if (unorderedAll || (state !== undefined && isUnorderedHere(state))) {
       const child = state === undefined ? undefined : stepIndex(state, -1);
       if (child !== undefined && isIgnored(child)) return '[]';
-      const texts = value.map((element) => canonicalJson(element, child, depthLeft - 1, unorderedAll));
+      const texts = value.map((element) => canonicalJson(element, child, depthLeft - 1, unorderedAll, cache));
       return '[' + texts.sort().join(',') + ']';
     }
     let text = '[';
@@ -34,7 +46,7 @@ export function canonicalJson(value: unknown, state: PathState, depthLeft: numbe
         continue;
       }
       if (i > 0) text += ',';
-      text += canonicalJson(value[i], child, depthLeft - 1, unorderedAll);
+      text += canonicalJson(value[i], child, depthLeft - 1, unorderedAll, cache);
     }
     return text + ']';
   }
@@ -48,7 +60,7 @@ export function canonicalJson(value: unknown, state: PathState, depthLeft: numbe
       child = stepKey(state, key);
       if (child !== undefined && isIgnored(child)) continue;
     }
-    text += (first ? '' : ',') + JSON.stringify(key) + ':' + canonicalJson(record[key], child, depthLeft - 1, unorderedAll);
+    text += (first ? '' : ',') + JSON.stringify(key) + ':' + canonicalJson(record[key], child, depthLeft - 1, unorderedAll, cache);
     first = false;
   }
   return text + '}';
