@@ -45,7 +45,11 @@ export class Comparator {
     const options = this.optionsFor(input.route, input.shadow);
     const model = this.modelFor(input.route.name, input.shadow);
     const primaryVsCandidate = compareResponses(input.legacy, candidate, options);
-    const primaryVsSecondary = input.secondary ? compareResponses(input.legacy, input.secondary, options) : undefined;
+    // Legacy answering its second request with another status (a 503 or 429 under the doubled load) says
+    // nothing about which fields vary: taken as a noise sample, it would excuse every difference, the new
+    // service's own 5xx included, and teach the model so for later requests.
+    const secondary = input.secondary !== undefined && input.secondary.status === input.legacy.status ? input.secondary : undefined;
+    const primaryVsSecondary = secondary ? compareResponses(input.legacy, secondary, options) : undefined;
     model.observe(primaryVsCandidate, primaryVsSecondary);
     const classified = classify(primaryVsCandidate, primaryVsSecondary, model);
     return {

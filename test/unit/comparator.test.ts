@@ -61,6 +61,23 @@ describe('Comparator: exchanges into comparison records', () => {
     expect(record.noise.map((d) => d.path)).toEqual(['$.at']);
   });
 
+  test('a second legacy answer with another status (503 under the doubled load) is no noise sample, now or later', () => {
+    const comparator = new Comparator();
+    const failingNew = (id: string, secondary?: { status: number; body: unknown }): ComparisonInput => ({
+      ...input(id, { id: 1, total: 5 }, {}),
+      candidate: answer({ error: 'boom' }, 500, 2),
+      ...(secondary ? { secondary: answer(secondary.body, secondary.status) } : {}),
+    });
+    for (let n = 0; n < 5; n++) {
+      const record = comparator.compare(failingNew(`e${n}`, { status: 503, body: { error: 'overloaded' } }));
+      expect([record.result, record.noise]).toEqual(['mismatch', []]);
+      expect(record.differences.map((d) => d.path)).toEqual(['status', '$.id', '$.total', '$.error']);
+    }
+    // Nothing was learned from them: the new service's 500 stays a mismatch where legacy agrees with itself or was not asked twice.
+    expect(comparator.compare(failingNew('e5', { status: 200, body: { id: 1, total: 5 } })).result).toBe('mismatch');
+    expect(comparator.compare(failingNew('e6')).result).toBe('mismatch');
+  });
+
   test("the route's noiseThresholds decide when the learned model calls a field noise in requests without a second answer", () => {
     const learnsAfter = (shadow: ShadowConfig): number => {
       const comparator = new Comparator();
