@@ -30,6 +30,11 @@ export function redactUrl(url: string): string {
   return `${masked.slice(0, query + 1)}${parameters.join('&')}${masked.slice(end)}`;
 }
 
+/** Every `scheme://user:secret@` inside a text (an error message quoting a URL) with its secret masked. */
+export function redactUrlsIn(text: string): string {
+  return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)([^/?#\s@:]*):[^/?#\s@]*@/gi, (_whole, scheme: string, user: string) => `${scheme}${user}:${MASK}@`);
+}
+
 /** A deep copy safe to print or log: the admin token and the passwords in URLs are masked. */
 export function redactConfig(config: StranglerConfig): unknown {
   const copy = structuredClone(config);

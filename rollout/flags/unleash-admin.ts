@@ -1,3 +1,4 @@
+import { redactUrl, redactUrlsIn } from '../../core/config/redact';
 import { StatusError } from '../../core/errors';
 import type { UnleashStrategy } from './unleash-mapping';
 
@@ -81,7 +82,7 @@ export class UnleashAdminApi {
       });
     } catch (err) {
       const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-      throw new StatusError(503, 'STRANGLER_ERR_UNLEASH_UNREACHABLE', `Unleash at ${this.options.url} is unreachable (${cause}); nothing changed`);
+      throw new StatusError(503, 'STRANGLER_ERR_UNLEASH_UNREACHABLE', `Unleash at ${redactUrl(this.options.url)} is unreachable (${redactUrlsIn(String(cause))}); nothing changed`);
     }
     const text = await response.text();
     if (allowed.includes(response.status)) return undefined;

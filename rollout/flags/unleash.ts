@@ -4,6 +4,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import { InMemStorageProvider, Unleash, UnleashEvents } from 'unleash-client';
 import { routeInRollout } from '../../core/bucketing';
 import { readBootstrapFeatures } from '../../core/config/bootstrap-file';
+import { redactUrl, redactUrlsIn } from '../../core/config/redact';
 import type { RouteConfig, UnleashFlagsConfig } from '../../core/config/types';
 import { StatusError, StranglerError } from '../../core/errors';
 import type { ChangeOptions, FlagProvider, FlagsHealth } from '../../core/flags';
@@ -331,14 +332,14 @@ export class UnleashFlagProvider implements FlagProvider {
         settle();
         return;
       }
-      this.pollFailed('unreachable', err.message);
+      this.pollFailed('unreachable', redactUrlsIn(err.message));
     });
     client.on(UnleashEvents.Warn, (message: unknown) => {
       if (this.client !== client || this.stopped) return;
       // 404, 429 and 5xx come as warnings (unleash-client backs off and polls on): as stale as no answer at all.
       // Other warnings (isEnabled before the first data, on every call) say nothing health() does not.
       const status = /responded (?:[A-Z_]+ \()?(\d{3})\b/.exec(String(message))?.[1];
-      if (status) this.pollFailed('http-error', `${status} from ${flags.url}/api/client/features${status === '404' ? ': check flags.url' : ''}`);
+      if (status) this.pollFailed('http-error', `${status} from ${redactUrl(flags.url)}/api/client/features${status === '404' ? ': check flags.url' : ''}`);
     });
   }
 
@@ -352,7 +353,7 @@ export class UnleashFlagProvider implements FlagProvider {
   private onUnauthorized(status: number): void {
     this.unauthorized = `Unleash refused the client token (${status}): unleash-client stopped polling`;
     this.errors.labels('unauthorized').inc();
-    this.options.logger.error({ status, url: this.options.flags.url }, `${this.unauthorized}; flags frozen until the token works`);
+    this.options.logger.error({ status, url: redactUrl(this.options.flags.url) }, `${this.unauthorized}; flags frozen until the token works`);
     this.scheduleRetry();
   }
 

@@ -417,16 +417,21 @@ describe('failure behaviour', () => {
     }
   });
 
-  test('Unleash answering 503 is as stale as no answer: degraded, counted, and it recovers', async () => {
+  test('Unleash answering 503 is as stale as no answer: degraded, counted, and it recovers; a password in flags.url is never shown', async () => {
     const relay = await HttpFaultRelay.inFront(unleash.url);
     const registry = new Registry();
-    const provider = unleashProvider(config({ url: relay.url }).flags as UnleashFlagsConfig, config().routes, pino({ level: 'silent' }), registry);
+    const { logger, lines } = capturedLogger();
+    // A password in the URL (basic auth of a proxy in front of Unleash) must not reach /readyz, status or the logs.
+    const url = relay.url.replace('http://', 'http://flagsuser:hunter2-pw@');
+    const provider = unleashProvider(config({ url }).flags as UnleashFlagsConfig, config().routes, logger, registry);
     try {
       await provider.start();
       expect(provider.health()).toEqual({ ready: true });
       relay.failing = (path) => (path.startsWith('/api/client/') ? 503 : undefined);
       await eventually(() => provider.health().reason !== undefined);
-      expect(provider.health()).toMatchObject({ ready: true, reason: expect.stringMatching(/^Unleash unreachable since .*\(last poll: 503 from http:\/\/127\.0\.0\.1:\d+\/api\/client\/features\)$/) });
+      expect(provider.health()).toMatchObject({ ready: true, reason: expect.stringMatching(/^Unleash unreachable since .*\(last poll: 503 from http:\/\/flagsuser:\*\*\*@127\.0\.0\.1:\d+\/api\/client\/features\)$/) });
+      expect(lines().some((line) => line.includes('Unleash unreachable'))).toBe(true);
+      expect(lines().filter((line) => line.includes('hunter2'))).toEqual([]);
       expect(await registry.metrics()).toMatch(/strangler_flags_errors_total\{reason="http-error"\} [1-9]/);
       expect(await registry.metrics()).toContain('strangler_flags_ready 0');
       relay.failing = () => undefined;
