@@ -5,7 +5,7 @@
  * Paths: `status`; `header.<lower-case name>`; `body` (non-JSON or undecodable bodies); `$…` (JSON bodies).
  */
 import type { FieldDifference } from '../../core/comparison';
-import { decodeBody, NOT_JSON, parseJsonBody } from './decode';
+import { decodeBody, isJsonContentType, NOT_JSON, parseJsonBody } from './decode';
 import { diffJson } from './json-diff';
 import type { CompiledDiffOptions } from './options';
 import { truncate } from './render';
@@ -51,6 +51,8 @@ export function headerValue(headers: HttpSnapshot['headers'], name: string): str
 export function normaliseHeaderValue(name: string, value: string): string {
   let v = value.trim().replace(/\s*([,;])\s*/g, '$1');
   if (name === 'content-type' || name === 'content-encoding') v = v.toLowerCase().replace(/charset="([^"]*)"/, 'charset=$1');
+  // JSON is UTF-8 (RFC 8259 defines no charset parameter): saying so changes nothing.
+  if (name === 'content-type' && isJsonContentType(v)) v = v.replace(/;charset=utf-?8(?=;|$)/, '');
   return v;
 }
 

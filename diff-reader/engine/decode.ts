@@ -2,6 +2,7 @@
  * Response bodies as the diff sees them: decoded by `content-encoding`, then parsed as JSON when they are.
  * Synchronous node:zlib; never throws for bad input (errors are values).
  */
+import { isUtf8 } from 'node:buffer';
 import { brotliDecompressSync, gunzipSync, inflateRawSync, inflateSync } from 'node:zlib';
 
 export type DecodeResult = { body: Buffer } | { error: string };
@@ -91,17 +92,45 @@ export const NOT_JSON: unique symbol = Symbol('not JSON');
  */
 export function parseJsonBody(body: Buffer, contentType: string | readonly string[] | undefined): unknown {
   if (body.length === 0 || (!isJsonContentType(contentType) && !looksLikeJson(body))) return NOT_JSON;
-  let text = body.toString('utf8');
+  let text = bodyText(body, contentType);
+  if (text === undefined) return NOT_JSON;
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   try {
-    // 16 digits in a row is the least an integer beyond 2^53 needs; without them JSON.parse loses nothing.
-    return LONG_DIGIT_RUN.test(text) ? parseWithExactIntegers(text) : JSON.parse(text);
+    return EXACT_NUMBERS_NEEDED.test(text) ? parseWithExactIntegers(text) : JSON.parse(text);
   } catch {
     return NOT_JSON;
   }
 }
 
-const LONG_DIGIT_RUN = /\d{16}/;
+/**
+ * The body as text, losing nothing: in its declared charset (`iso-8859-1`, `windows-1252`, …), else as
+ * UTF-8 when it is valid UTF-8, else one character per byte. A lossy UTF-8 decoding would turn Latin-1's
+ * `Zürich` and `Zärich` into the same `Z\ufffdrich`. Undefined for a charset this runtime cannot decode.
+ */
+function bodyText(body: Buffer, contentType: string | readonly string[] | undefined): string | undefined {
+  const charset = charsetOf(contentType);
+  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8' && charset !== 'us-ascii') {
+    try {
+      return new TextDecoder(charset, { fatal: true }).decode(body);
+    } catch {
+      return undefined;
+    }
+  }
+  return isUtf8(body) ? body.toString('utf8') : body.toString('latin1');
+}
+
+function charsetOf(contentType: string | readonly string[] | undefined): string | undefined {
+  const value = typeof contentType === 'string' ? contentType : contentType?.[0];
+  if (value === undefined || !value.includes('charset')) return undefined;
+  const m = /;\s*charset\s*=\s*"?([^";\s]+)"?/i.exec(value);
+  return m ? m[1]!.toLowerCase() : undefined;
+}
+
+/**
+ * Numbers a double cannot tell apart need 16 significant digits or more (`9007199254740993`,
+ * `9.007199254740993e15`), or overflow it (`1e400`); without any, JSON.parse loses nothing.
+ */
+const EXACT_NUMBERS_NEEDED = /\d(?:\.?\d){15}|[eE]\+?\d{3}/;
 const NUMBER_TOKEN = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/;
 const SAFE_LIMIT = BigInt(Number.MAX_SAFE_INTEGER);
 /** Stands in for an integer while JSON.parse runs; the nonce keeps a string in a body from being taken for one. */
@@ -144,9 +173,35 @@ function parseWithExactIntegers(text: string): unknown {
     }
   }
   if (copied === 0) return JSON.parse(text);
-  return JSON.parse(source + text.slice(copied), (_key, value: unknown) =>
-    typeof value === 'string' && value.startsWith(EXACT_MARK) ? BigInt(value.slice(EXACT_MARK.length)) : value,
-  );
+  return withBigints(JSON.parse(source + text.slice(copied)));
+}
+
+/**
+ * Turns the marked strings into bigints, walking with a stack of its own: a JSON.parse reviver recurses,
+ * and thousands of levels of nesting would overflow the call stack where JSON.parse itself does not.
+ */
+function withBigints(root: unknown): unknown {
+  const exact = (value: unknown): unknown => (typeof value === 'string' && value.startsWith(EXACT_MARK) ? BigInt(value.slice(EXACT_MARK.length)) : value);
+  const pending: unknown[] = [root];
+  while (pending.length > 0) {
+    const container = pending.pop();
+    if (typeof container !== 'object' || container === null) continue;
+    if (Array.isArray(container)) {
+      for (let i = 0; i < container.length; i++) {
+        const value: unknown = container[i];
+        if (typeof value === 'object') pending.push(value);
+        else container[i] = exact(value);
+      }
+    } else {
+      const record = container as Record<string, unknown>;
+      for (const key of Object.keys(record)) {
+        const value = record[key];
+        if (typeof value === 'object') pending.push(value);
+        else record[key] = exact(value);
+      }
+    }
+  }
+  return exact(root);
 }
 
 /**

@@ -45,8 +45,8 @@ export function parseIsoTimestamp(text: string): number | undefined {
   const second = m[6] === undefined ? 0 : +m[6];
   if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return undefined;
   const fraction = m[7] === undefined ? 0 : Number(`0.${m[7]}`) * 1000;
-  let ms = Date.UTC(year, month - 1, day, hour, minute, Math.min(second, 59)) + fraction;
-  if (new Date(Date.UTC(year, month - 1, day)).getUTCDate() !== day) return undefined; // 2024-02-30
+  let ms = utcMs(year, month - 1, day, hour, minute, Math.min(second, 59)) + fraction;
+  if (new Date(utcMs(year, month - 1, day, 0, 0, 0)).getUTCDate() !== day) return undefined; // 2024-02-30
   if (m[8] === undefined) {
     const offsetHours = +m[10];
     const offsetMinutes = +m[11];
@@ -96,4 +96,13 @@ export function stringsClose(a: string, b: string, options: CompiledDiffOptions)
   if (x === undefined) return false;
   const y = parseIsoTimestamp(b);
   return y !== undefined && Math.abs(x - y) <= ts;
+}
+
+/** 400 Gregorian years, leap days included: the calendar repeats after them. */
+const FOUR_CENTURIES_MS = 146_097 * 86_400_000;
+
+/** Date.UTC, except that years 0–99 stay years 0–99 (Date.UTC reads them as 1900–1999). */
+function utcMs(year: number, monthIndex: number, day: number, hour: number, minute: number, second: number): number {
+  if (year >= 100) return Date.UTC(year, monthIndex, day, hour, minute, second);
+  return Date.UTC(year + 400, monthIndex, day, hour, minute, second) - FOUR_CENTURIES_MS;
 }

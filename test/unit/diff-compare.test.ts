@@ -226,10 +226,52 @@ describe('integers beyond 2^53 (ids, 20-digit amounts) are compared exactly', ()
     expect(compare(snap('{"s": "a\\"12345678901234567890"}'), snap('{"s": "a\\"12345678901234567890"}'))).toEqual([]);
   });
 
+  test('16 significant digits around a decimal point, and numbers beyond a double, are exact too', () => {
+    expect(compare(snap('[9.007199254740993e15]'), snap('[9.007199254740992e15]'))).toEqual([{ path: '$[*]', kind: 'changed', legacy: '9007199254740993', candidate: '9007199254740992' }]);
+    expect(compare(snap('[9.007199254740993e15]'), snap('[9007199254740993]'))).toEqual([]);
+    expect(compare(snap('[1e400]'), snap('[2e400]'))).toEqual([expect.objectContaining({ path: '$[*]', kind: 'changed' })]);
+    expect(compare(snap('[-1e400]'), snap('[1e400]'))).toEqual([expect.objectContaining({ legacy: expect.stringMatching(/^-1000/), candidate: expect.stringMatching(/^1000/) })]);
+    expect(compare(snap('[1e400]'), snap('[10e399]'))).toEqual([]);
+  });
+
+  test('thousands of levels deep they stay exact, and white space alone is no difference', () => {
+    const nested = (levels: number, inner: string) => '['.repeat(levels) + inner + ']'.repeat(levels);
+    expect(compare(snap(nested(4000, '12345678901234567')), snap(nested(4000, ' 12345678901234567 ')))).toEqual([]);
+    expect(compare(snap(nested(4000, '12345678901234567')), snap(nested(4000, '12345678901234568')))).toEqual([expect.objectContaining({ kind: 'changed' })]);
+  });
+
   test('invalid JSON with long digit runs is still not JSON', () => {
     expect(compare(snap('{"n": 12345678901234567890', { 'content-type': JSON_TYPE }), snap('{"n": 1}'))).toEqual([
       expect.objectContaining({ path: 'body' }),
     ]);
+  });
+});
+
+describe('character sets: nothing is decoded lossily', () => {
+  const latin1 = (text: string) => Buffer.from(text, 'latin1');
+
+  test('Latin-1 bodies that differ in one letter differ, declared or not', () => {
+    for (const type of ['application/json', 'application/json; charset=iso-8859-1', 'application/json; charset=windows-1252']) {
+      expect(compare(snap(latin1('{"city":"Zürich"}'), { 'content-type': type }), snap(latin1('{"city":"Zärich"}'), { 'content-type': type }))).toEqual([
+        { path: '$.city', kind: 'changed', legacy: '"Zürich"', candidate: '"Zärich"' },
+      ]);
+    }
+  });
+
+  test('the same text in Latin-1 on one side and UTF-8 on the other is the same JSON', () => {
+    expect(compare(snap(latin1('{"city":"Zürich"}'), { 'content-type': 'application/json; charset=ISO-8859-1' }), snap('{"city":"Zürich"}'), { headers: [] })).toEqual([]);
+    expect(compare(snap(latin1('{"city":"Zürich"}'), { 'content-type': 'application/json' }), snap('{"city":"Zürich"}'), { headers: [] })).toEqual([]);
+  });
+
+  test('a charset the runtime cannot decode compares the bytes', () => {
+    const type = { 'content-type': 'application/json; charset=x-unknown' };
+    expect(compare(snap('{"a":1}', type), snap('{"a":2}', type))).toEqual([expect.objectContaining({ path: 'body' })]);
+  });
+
+  test('application/json with and without charset=utf-8 is the same content type (JSON is UTF-8)', () => {
+    expect(compare(snap(order, { 'content-type': 'application/json' }), snap(order, { 'content-type': 'application/json; charset=utf-8' }))).toEqual([]);
+    expect(compare(snap(order, { 'content-type': 'application/problem+json' }), snap(order, { 'content-type': 'application/problem+json;charset=UTF-8' }))).toEqual([]);
+    expect(compare(snap(order, { 'content-type': 'text/html' }), snap(order, { 'content-type': 'text/html; charset=utf-8' }))).toHaveLength(1);
   });
 });
 

@@ -317,6 +317,15 @@ describe('timestamp tolerance', () => {
     expect(diff({ a: '2024-05-01T10:00:00Z' }, { a: '2024-05-01T10:00:00+01:00' }, o)).toHaveLength(1);
   });
 
+  test('years 0000–0099 are those years, not 1900–1999 (the two-digit-year bug is a difference)', () => {
+    const o = { timestampToleranceMs: 1000 };
+    expect(diff({ a: '1950-06-01T00:00:00Z' }, { a: '0050-06-01T00:00:00Z' }, o)).toHaveLength(1);
+    expect(diff({ a: '0050-06-01T00:00:00Z' }, { a: '0050-06-01T00:00:00.5Z' }, o)).toEqual([]);
+    expect(diff({ a: '0000-02-29T00:00:00Z' }, { a: '0000-02-29T00:00:00.2Z' }, o)).toEqual([]); // year 0 is a leap year
+    expect(diff({ a: '0001-02-29T00:00:00Z' }, { a: '0001-02-29T00:00:00Z' }, { timestampToleranceMs: 0 })).toEqual([]);
+    expect(diff({ a: '0001-02-29T00:00:00Z' }, { a: '0001-03-01T00:00:00Z' }, o)).toHaveLength(1); // no such day: not a timestamp
+  });
+
   test('conservative: no zone, date only or invalid dates are not timestamps', () => {
     const o = { timestampToleranceMs: 86_400_000 };
     expect(diff({ a: '2024-05-01T10:00:00' }, { a: '2024-05-01T10:00:01' }, o)).toHaveLength(1);
