@@ -98,6 +98,27 @@ export class ShadowTee {
     this.inFlight.set(route, (this.inFlight.get(route) ?? 1) - 1);
   }
 
+  /** Copies still under way after legacy's answer ended, with the time each must be done by. */
+  private readonly overdue = new Map<ShadowCopy, number>();
+  private sweep: NodeJS.Timeout | undefined;
+
+  /** `copy` must finish by `deadline` (performance.now() time): one sweep a second for all of them, no timer each. */
+  watch(copy: ShadowCopy, deadline: number): void {
+    this.overdue.set(copy, deadline);
+    this.sweep ??= setInterval(() => {
+      const now = performance.now();
+      for (const [waiting, by] of this.overdue) if (now >= by) waiting.expire();
+      if (this.overdue.size === 0) {
+        clearInterval(this.sweep);
+        this.sweep = undefined;
+      }
+    }, 1000).unref();
+  }
+
+  unwatch(copy: ShadowCopy): void {
+    this.overdue.delete(copy);
+  }
+
   drop(route: string, reason: 'legacy-failed' | 'body-too-large'): void {
     this.metrics.drop(route, reason);
   }
@@ -122,6 +143,10 @@ class ShadowCopy implements ShadowStart, ResponseTap {
   private released = false;
   private readonly method: string;
   readonly body: Readable | undefined;
+  /** The request body has been read whole (or there is none): the copies can go. */
+  private bodyRead = true;
+  private stopWatchingSocket: (() => void) | undefined;
+  private readonly requests: CopyRequest[] = [];
 
   constructor(
     private readonly owner: ShadowTee,
@@ -150,7 +175,10 @@ class ShadowCopy implements ShadowStart, ResponseTap {
       },
     });
     this.body = passThrough;
+    this.bodyRead = false;
     pipeline(req, passThrough, (err) => {
+      this.bodyRead = true;
+      this.stopWatchingSocket?.();
       if (err) this.abandon('legacy-failed');
       else if (capture.overflowed) this.abandon('body-too-large');
       else this.sendCopies(capture.bytes);
@@ -180,7 +208,27 @@ class ShadowCopy implements ShadowStart, ResponseTap {
     this.legacyTooLarge = this.legacyBody.overflowed;
     const body = this.legacyTooLarge ? Buffer.alloc(0) : this.legacyBody.bytes;
     this.legacy = { status: this.legacyStatus, headers: headersFromRaw(this.legacyHeaders), body, ms: performance.now() - this.started };
+    if (!this.bodyRead) {
+      // Legacy answered before reading the whole upload (a 413, a 401): the forwarder reads no more of it, so
+      // the copy reads the rest itself (up to maxBodyBytes); otherwise the copy would wait, and hold its
+      // maxInFlight slot, forever. On the next turn: the forwarder lets go of the body (and may pause it)
+      // only after legacy's answer has ended.
+      const body = this.body!;
+      setImmediate(() => body.resume());
+      // node:http gives up a request once its answer has ended: a client that closes now ends nothing, and the
+      // body would wait for ever.
+      const socket = this.req.socket;
+      const closed = (): void => {
+        if (!this.bodyRead) this.abandon('legacy-failed');
+      };
+      if (socket.destroyed) closed();
+      else {
+        socket.once('close', closed);
+        this.stopWatchingSocket = () => socket.off('close', closed);
+      }
+    }
     this.partDone();
+    if (!this.released) this.owner.watch(this, performance.now() + this.candidateUpstream.timeoutMs);
   }
 
   fail(): void {
@@ -209,10 +257,23 @@ class ShadowCopy implements ShadowStart, ResponseTap {
     this.unanswered++;
     const headers = withUpstreamHost(this.upstreamHeaders, this.req, upstream);
     headers.push('x-strangler-shadow', '1');
-    upstream.pool.dispatch(
-      { path: this.path, method: this.method, headers, body: body ?? null, timeoutMs: upstream.timeoutMs },
-      new CopyRequest(this, upstream, secondary, this.shadow.maxBodyBytes),
-    );
+    const request = new CopyRequest(this, upstream, secondary, this.shadow.maxBodyBytes);
+    this.requests.push(request);
+    upstream.pool.dispatch({ path: this.path, method: this.method, headers, body: body ?? null, timeoutMs: upstream.timeoutMs }, request);
+  }
+
+  /**
+   * Still under way `timeoutMs` after legacy's answer ended: a new service that trickles its answer, or an
+   * endless stream (server-sent events), would otherwise hold the slot as long as it goes on.
+   */
+  expire(): void {
+    this.owner.unwatch(this);
+    const limit = this.candidateUpstream.timeoutMs;
+    if (!this.bodyRead) {
+      this.stopWatchingSocket?.();
+      this.abandon('legacy-failed');
+    }
+    for (const request of this.requests) request.cancel(`new service did not finish its answer within ${limit} ms of legacy's`);
   }
 
   private partDone(): void {
@@ -238,12 +299,15 @@ class ShadowCopy implements ShadowStart, ResponseTap {
     if (this.settled) return;
     this.settled = true;
     this.owner.drop(this.route.name, reason);
+    // Nothing is left to compare them with (the client left, legacy failed): copies still running stop.
+    for (const request of this.requests) request.cancel('shadow copy abandoned');
     this.releaseWhenIdle();
   }
 
   private releaseWhenIdle(): void {
     if (this.released || !this.settled || this.unanswered > 0) return;
     this.released = true;
+    this.owner.unwatch(this);
     this.owner.release(this.route.name);
   }
 }
@@ -254,6 +318,9 @@ class CopyRequest implements ExchangeHandler {
   private readonly capture: BodyCapture;
   private status = 0;
   private rawHeaders: string[] = [];
+  private controller: ExchangeController | undefined;
+  private cancelled: string | undefined;
+  private done = false;
 
   constructor(
     private readonly copy: ShadowCopy,
@@ -262,6 +329,18 @@ class CopyRequest implements ExchangeHandler {
     private readonly maxBytes: number,
   ) {
     this.capture = new BodyCapture(maxBytes);
+  }
+
+  onRequestStart(controller: ExchangeController): void {
+    this.controller = controller;
+    if (this.cancelled !== undefined) controller.abort(new Error(this.cancelled));
+  }
+
+  /** Stops the copy (once it has a connection; one still queued is cancelled when it gets one). */
+  cancel(reason: string): void {
+    if (this.done || this.cancelled !== undefined) return;
+    this.cancelled = reason;
+    this.controller?.abort(new Error(reason));
   }
 
   onResponseStart(_controller: ExchangeController, statusCode: number, rawHeaders: string[]): void {
@@ -275,13 +354,15 @@ class CopyRequest implements ExchangeHandler {
   }
 
   onResponseEnd(): void {
+    this.done = true;
     const ms = performance.now() - this.started;
     this.copy.answered({ status: this.status, headers: headersFromRaw(this.rawHeaders), body: this.capture.bytes, ms }, this.secondary);
   }
 
   onResponseError(_controller: ExchangeController, err: Error): void {
+    this.done = true;
     const ms = performance.now() - this.started;
-    const error = this.capture.overflowed ? err.message : describeError(err as NodeJS.ErrnoException, this.upstream);
+    const error = this.cancelled ?? (this.capture.overflowed ? err.message : describeError(err as NodeJS.ErrnoException, this.upstream));
     this.copy.answered({ error, ms }, this.secondary);
   }
 }

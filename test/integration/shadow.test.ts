@@ -1,4 +1,5 @@
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { Agent, createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { parseConfig } from '../../core/config';
 import type { RouteConfig, ShadowConfig } from '../../core/config/types';
 import type { ShadowExchange } from '../../proxy/shadow';
@@ -539,5 +540,144 @@ describe('shadow traffic: legacy serves, a copy goes to the new service', () => 
     }
     expect(reply.headers['x-request-id']).toBe(id);
     expect(exchangesOf('ids').map((e) => e.requestId)).toEqual([id]);
+  });
+});
+
+describe('shadow copies that would hold their maxInFlight slot for good', () => {
+  let legacy: Server;
+  let legacyUrl: string;
+  let sink: TestUpstream;
+  let trickle: Server;
+  let trickleUrl: string;
+  /** Connections the trickling new service has seen closed. */
+  let trickleClosed = 0;
+  let proxy: ProxyHarness;
+  const exchanges: ShadowExchange[] = [];
+
+  const listen = async (server: Server): Promise<string> => {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  };
+
+  beforeAll(async () => {
+    // Answers uploads with 413 before reading them, and /endless with a stream that never ends.
+    legacy = createServer((req, res) => {
+      if (req.url?.startsWith('/early/upload') || req.url?.startsWith('/early/closing')) return res.writeHead(413, { 'content-type': 'text/plain' }).end('too large');
+      if (req.url?.startsWith('/abandon/')) {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        const timer = setInterval(() => res.write('data: tick\n\n'), 50);
+        res.on('close', () => clearInterval(timer));
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+    });
+    legacyUrl = await listen(legacy);
+    sink = await startUpstream('sink');
+    // Sends its head, then a byte every 100 ms, for ever.
+    trickle = createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const timer = setInterval(() => res.write(' '), 100);
+      res.on('close', () => {
+        clearInterval(timer);
+        trickleClosed++;
+      });
+    });
+    trickleUrl = await listen(trickle);
+    const shadow = { ...SHADOW, maxInFlight: 2 };
+    proxy = await startProxyHarness(
+      testConfig(
+        [upstreamConfig('legacy', legacyUrl), upstreamConfig('sink', sink.url), upstreamConfig('trickle', trickleUrl, { timeoutMs: 1000 })],
+        [
+          routeConfig('early', '/early', { stage: 'shadow', service: 'sink', shadow: { ...shadow, maxBodyBytes: 1024 * 1024 } }),
+          routeConfig('trickled', '/trickled', { stage: 'shadow', service: 'trickle', shadow: { ...SHADOW, maxInFlight: 1 } }),
+          routeConfig('abandon', '/abandon', { stage: 'shadow', service: 'trickle', shadow: { ...SHADOW, maxInFlight: 1 } }),
+        ],
+      ),
+      (exchange) => exchanges.push(exchange),
+    );
+  });
+
+  afterAll(async () => {
+    await proxy.close();
+    legacy.closeAllConnections();
+    trickle.closeAllConnections();
+    await Promise.all([new Promise((r) => legacy.close(r)), new Promise((r) => trickle.close(r)), sink.close()]);
+  });
+
+  const maxInFlightDrops = async (route: string): Promise<number> => {
+    const prefix = `strangler_shadow_dropped_total{route="${route}",reason="max-in-flight"} `;
+    const line = (await proxy.registry.metrics()).split('\n').find((l) => l.startsWith(prefix));
+    return line ? Number(line.slice(prefix.length)) : 0;
+  };
+
+  test('chunked uploads legacy answers before reading them: the copies go whole or are dropped, and never keep their slots', async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const upload = (path: string, chunks: Buffer[], via: Agent | false) =>
+      new Promise<number>((resolve, reject) => {
+        const req = httpRequest(`${proxy.url}${path}`, { method: 'POST', agent: via, headers: { 'content-type': 'application/octet-stream' } }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        });
+        req.on('error', reject);
+        for (const chunk of chunks) req.write(chunk);
+        req.end();
+      });
+    // Larger than maxBodyBytes (1 MiB), sent chunked: known too large only once read to its end.
+    const large = Array.from({ length: 3 }, (_, i) => Buffer.alloc(400_000, 97 + i));
+    for (let i = 0; i < 3; i++) expect(await upload(`/early/upload-large-${i}`, large, false)).toBe(413);
+    for (let i = 0; i < 3; i++) expect(await upload(`/early/upload-large-kept-${i}`, large, agent)).toBe(413);
+    // Within maxBodyBytes: the copy reads what legacy left unread and goes whole.
+    const small = [Buffer.alloc(100_000, 'x'), Buffer.alloc(100_000, 'y')];
+    for (let i = 0; i < 3; i++) expect(await upload(`/early/upload-small-${i}`, small, agent)).toBe(413);
+    agent.destroy();
+    await eventually(() => sink.requests.filter((r) => r.url.startsWith('/early/upload-small') && r.complete).length === 3, 5000, 10);
+    for (const copy of sink.requests.filter((r) => r.url.startsWith('/early/upload-small'))) expect(copy.body.equals(Buffer.concat(small))).toBe(true);
+    expect(sink.requests.filter((r) => r.url.startsWith('/early/upload-large'))).toEqual([]);
+    // maxInFlight is 2: had any copy kept its slot, this one would be dropped.
+    expect((await get(`${proxy.url}/early/after`)).status).toBe(200);
+    await eventually(() => sink.requests.some((r) => r.url === '/early/after'), 5000, 10);
+    expect(await maxInFlightDrops('early')).toBe(0);
+  });
+
+  test('a new service that trickles its answer for ever: the copy ends timeoutMs after legacy\'s answer, as an error, and frees its slot', async () => {
+    const closedBefore = trickleClosed;
+    expect((await get(`${proxy.url}/trickled/1`, { 'x-request-id': 'trickled-1' })).status).toBe(200);
+    await eventually(() => exchanges.some((e) => e.requestId === 'trickled-1'), 5000, 20);
+    expect(exchanges.find((e) => e.requestId === 'trickled-1')!.candidate).toEqual({ error: "new service did not finish its answer within 1000 ms of legacy's", ms: expect.any(Number) });
+    await eventually(() => trickleClosed > closedBefore, 5000, 20);
+    expect((await get(`${proxy.url}/trickled/2`, { 'x-request-id': 'trickled-2' })).status).toBe(200);
+    await eventually(() => exchanges.some((e) => e.requestId === 'trickled-2'), 5000, 20);
+    expect(await maxInFlightDrops('trickled')).toBe(0);
+  });
+
+  test('a client that leaves an endless stream: its copy to the new service is stopped at once, and the slot is free', async () => {
+    const closedBefore = trickleClosed;
+    await new Promise<void>((resolve, reject) => {
+      const req = httpRequest(`${proxy.url}/abandon/1`, { agent: false }, (res) => {
+        res.on('error', () => undefined);
+        res.once('data', () => {
+          req.destroy();
+          resolve();
+        });
+      });
+      req.on('error', (err) => (req.destroyed ? undefined : reject(err)));
+      req.end();
+    });
+    // Well before the 1 s the sweep would take: the copy is cancelled with the client's request.
+    await eventually(() => trickleClosed > closedBefore, 900, 10);
+    const second = new Promise<void>((resolve) => {
+      const req = httpRequest(`${proxy.url}/abandon/2`, { agent: false }, (res) => {
+        res.on('error', () => undefined);
+        res.once('data', () => {
+          req.destroy();
+          resolve();
+        });
+      });
+      req.on('error', () => undefined);
+      req.end();
+    });
+    await second;
+    await eventually(() => trickleClosed > closedBefore + 1, 900, 10);
+    expect(await maxInFlightDrops('abandon')).toBe(0);
   });
 });
