@@ -72,6 +72,21 @@ function chunkedUpload(url: string, chunks: Buffer[]): Promise<Reply> {
   });
 }
 
+/** A client that reads the first bytes of its answer, then closes its connection. */
+function leaveAfterFirstBytes(url: string, headers: Record<string, string> = {}): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const req = httpRequest(url, { agent: false, headers }, (res) => {
+      res.on('error', () => undefined);
+      res.once('data', () => {
+        req.destroy();
+        resolve();
+      });
+    });
+    req.on('error', (err) => (req.destroyed ? undefined : reject(err)));
+    req.end();
+  });
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
@@ -489,17 +504,7 @@ describe('shadow traffic: legacy serves, a copy goes to the new service', () => 
   test("the client aborts mid-response: legacy's response is cut, the copy is dropped as legacy-failed, no exchange", async () => {
     const before = await dropped('failing', 'legacy-failed');
     hangCutOff = false;
-    await new Promise<void>((resolve, reject) => {
-      const req = httpRequest(`${proxy.url}/api/failing/hang`, { agent: false, headers: { 'x-request-id': 'client-abort' } }, (res) => {
-        res.on('error', () => undefined);
-        res.once('data', () => {
-          req.destroy();
-          resolve();
-        });
-      });
-      req.on('error', (err) => (req.destroyed ? undefined : reject(err)));
-      req.end();
-    });
+    await leaveAfterFirstBytes(`${proxy.url}/api/failing/hang`, { 'x-request-id': 'client-abort' });
     await eventually(async () => (await dropped('failing', 'legacy-failed')) >= before + 1, 5000, 5);
     await eventually(() => hangCutOff, 5000, 5);
     await fence();
@@ -652,31 +657,10 @@ describe('shadow copies that would hold their maxInFlight slot for good', () => 
 
   test('a client that leaves an endless stream: its copy to the new service is stopped at once, and the slot is free', async () => {
     const closedBefore = trickleClosed;
-    await new Promise<void>((resolve, reject) => {
-      const req = httpRequest(`${proxy.url}/abandon/1`, { agent: false }, (res) => {
-        res.on('error', () => undefined);
-        res.once('data', () => {
-          req.destroy();
-          resolve();
-        });
-      });
-      req.on('error', (err) => (req.destroyed ? undefined : reject(err)));
-      req.end();
-    });
+    await leaveAfterFirstBytes(`${proxy.url}/abandon/1`);
     // Well before the 1 s the sweep would take: the copy is cancelled with the client's request.
     await eventually(() => trickleClosed > closedBefore, 900, 10);
-    const second = new Promise<void>((resolve) => {
-      const req = httpRequest(`${proxy.url}/abandon/2`, { agent: false }, (res) => {
-        res.on('error', () => undefined);
-        res.once('data', () => {
-          req.destroy();
-          resolve();
-        });
-      });
-      req.on('error', () => undefined);
-      req.end();
-    });
-    await second;
+    await leaveAfterFirstBytes(`${proxy.url}/abandon/2`);
     await eventually(() => trickleClosed > closedBefore + 1, 900, 10);
     expect(await maxInFlightDrops('abandon')).toBe(0);
   });
