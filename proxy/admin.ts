@@ -70,7 +70,7 @@ export function buildAdminApi(options: AdminOptions): FastifyInstance {
   const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT });
   const routesByName = new Map(options.routes.map((r) => [r.name, r]));
   const noiseThresholds = Object.fromEntries(options.routes.flatMap((r) => (r.shadow ? [[r.name, r.shadow.noiseThresholds]] : [])));
-  const expected = Buffer.from(`Bearer ${options.token}`);
+  const expected = Buffer.from(options.token);
 
   app.addHook('onSend', async (_request, reply, payload) => {
     reply.header(ADMIN_API_HEADER, '1');
@@ -79,8 +79,11 @@ export function buildAdminApi(options: AdminOptions): FastifyInstance {
 
   app.addHook('onRequest', async (request, reply) => {
     if (OPEN_PATHS.has(request.url.split('?')[0]!)) return;
-    const given = Buffer.from(request.headers.authorization ?? '');
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    // The scheme is case-insensitive (RFC 9110 §11.1): `bearer` is `Bearer`; the token is compared in constant time.
+    const header = request.headers.authorization ?? '';
+    const scheme = /^bearer +/i.exec(header);
+    const given = Buffer.from(scheme ? header.slice(scheme[0].length) : '');
+    if (!scheme || given.length !== expected.length || !timingSafeEqual(given, expected)) {
       reply.header('www-authenticate', 'Bearer realm="strangler-admin"');
       return reply.code(401).send({ error: 'missing or wrong bearer token (Authorization: Bearer <admin token>)' });
     }

@@ -135,7 +135,8 @@ class ForwardHandler implements ExchangeHandler {
         upstream: this.request.upstream.name,
         requestId: this.request.requestId,
       },
-      req.readableEnded === false,
+      // Close only when the client is still sending a body the proxy will not read; a GET keeps its connection.
+      !req.complete,
       this.request.responseHeaders,
     );
     this.finish(reason);

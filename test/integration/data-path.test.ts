@@ -558,8 +558,10 @@ describe('failures', () => {
   });
 
   test('upstream refusing the connection → 502 with a JSON body', async () => {
-    const reply = await send(`${proxy.url}/down/1`, { headers: { 'x-request-id': 'req-502' } });
+    const reply = await send(`${proxy.url}/down/1`, { headers: { 'x-request-id': 'req-502', connection: 'keep-alive' } });
     expect(reply.status).toBe(502);
+    // Nothing of the request is left unread: the client keeps its connection.
+    expect(reply.headers.connection).toBe('keep-alive');
     expect(json(reply)).toEqual({ error: expect.stringContaining('refused'), route: 'down', target: 'new', upstream: 'dead', requestId: 'req-502' });
   });
 

@@ -46,7 +46,14 @@ describe('strangler proxy on embedded state (PGlite), driven through the admin A
   test('the probes (healthz, readyz) are open; everything else needs the bearer token', async () => {
     expect((await admin(proxy, 'GET', '/healthz', undefined, {})).status).toBe(200);
     expect((await admin(proxy, 'GET', '/readyz', undefined, {})).json).toEqual({ ready: true, provider: 'embedded' });
-    const refused: Array<Record<string, string>> = [{}, { authorization: 'Bearer wrong-token-value' }, { authorization: ADMIN_TOKEN }];
+    const refused: Array<Record<string, string>> = [
+      {},
+      { authorization: 'Bearer wrong-token-value' },
+      { authorization: ADMIN_TOKEN },
+      { authorization: `Basic ${ADMIN_TOKEN}` },
+      { authorization: `Bearer${ADMIN_TOKEN}` },
+      { authorization: `Bearer ${ADMIN_TOKEN}x` },
+    ];
     for (const headers of refused) {
       for (const path of ['/routes', '/routes/orders', '/metrics', '/routes/orders/history']) {
         const reply = await admin(proxy, 'GET', path, undefined, headers);
@@ -55,6 +62,8 @@ describe('strangler proxy on embedded state (PGlite), driven through the admin A
     }
     const put = await admin(proxy, 'PUT', '/routes/orders', { percent: 50, reason: 'x' }, {});
     expect(put.status).toBe(401);
+    // The scheme is case-insensitive, as RFC 9110 says: curl -H 'authorization: bearer …' works.
+    for (const scheme of ['bearer', 'BEARER', 'Bearer ']) expect((await admin(proxy, 'GET', '/routes/orders', undefined, { authorization: `${scheme} ${ADMIN_TOKEN}` })).status).toBe(200);
     expect((await admin(proxy, 'GET', '/routes/orders')).json.percent).toBe(0);
     expect((await admin(proxy, 'GET', '/readyz')).json).toEqual({ ready: true, provider: 'embedded' });
   });
