@@ -121,6 +121,18 @@ describe('RouteTable', () => {
       }
     });
 
+    test('a route listing GET takes HEAD too, unless a route on the same path lists HEAD itself', () => {
+      const orders = routeConfig('orders', '/api/orders', { match: { path: '/api/orders', methods: ['GET', 'POST', 'PUT'] } });
+      const table = new RouteTable([routeConfig('api', '/api'), orders]);
+      expect(table.match('/api/orders/7', 'HEAD')?.name).toBe('orders');
+      expect(new RouteTable([routeConfig('api', '/api'), routeConfig('writes', '/api/orders', { match: { path: '/api/orders', methods: ['POST'] } })]).match('/api/orders/7', 'HEAD')?.name).toBe('api');
+      const heads = routeConfig('orders-head', '/api/orders', { match: { path: '/api/orders', methods: ['HEAD'] } });
+      for (const both of [new RouteTable([orders, heads]), new RouteTable([heads, orders])]) {
+        expect(both.match('/api/orders/7', 'HEAD')?.name).toBe('orders-head');
+        expect(both.match('/api/orders/7', 'GET')?.name).toBe('orders');
+      }
+    });
+
     test('falls through several levels down to the catch-all', () => {
       const table = new RouteTable([
         routeConfig('root', '/'),
