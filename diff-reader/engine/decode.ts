@@ -128,9 +128,10 @@ function charsetOf(contentType: string | readonly string[] | undefined): string 
 
 /**
  * Numbers a double cannot tell apart need 16 significant digits or more (`9007199254740993`,
- * `9.007199254740993e15`), or overflow it (`1e400`); without any, JSON.parse loses nothing.
+ * `9.007199254740993e15`), or overflow it (`1e400`); without any, JSON.parse loses nothing. An exponent
+ * follows a digit and ends at a delimiter, so hex ids such as `c2e431ab` do not send a body the slow way.
  */
-const EXACT_NUMBERS_NEEDED = /\d(?:\.?\d){15}|[eE]\+?\d{3}/;
+const EXACT_NUMBERS_NEEDED = /\d(?:\.?\d){15}|\d[eE]\+?\d{3,}(?![\w.])/;
 const NUMBER_TOKEN = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/;
 const SAFE_LIMIT = BigInt(Number.MAX_SAFE_INTEGER);
 /** Stands in for an integer while JSON.parse runs; the nonce keeps a string in a body from being taken for one. */
