@@ -118,7 +118,7 @@ export function benchConfig(legacyOrigin: string, newOrigin: string, variant: Or
         });
   return {
     file: 'bench.yaml',
-    listen: { host: '127.0.0.1', port: 0, maxHeaderBytes: 16384, drainTimeoutMs: 1000, keepAliveTimeoutMs: 75000, shutdownDelayMs: 0, trustedProxies: [] },
+    listen: { host: '127.0.0.1', port: 0, maxHeaderBytes: 16384, drainTimeoutMs: 1000, keepAliveTimeoutMs: 75000, shutdownDelayMs: 0, sendTimeoutMs: 60000, trustedProxies: [] },
     admin: { host: '127.0.0.1', port: 0, token: 'bench-admin-token' },
     state: { url: 'embedded:./.strangler-bench', pollMs: 1000, keepComparisons: 100000, keepCountsDays: 30, keepMatches: false },
     flags: { provider: 'embedded' },

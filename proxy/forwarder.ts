@@ -25,6 +25,8 @@ export interface ForwardRequest {
   requestIdFromClient: boolean;
   /** The server is draining: tell the client to close the connection. */
   closing: boolean;
+  /** listen.sendTimeoutMs: a client taking none of the response this long is cut off, freeing the upstream connection. */
+  sendTimeoutMs: number;
   /** The request's end: its status, what failed (if anything), and the request itself (for the failure log). */
   onDone: (status: number, error: UpstreamErrorReason | undefined, request: ForwardRequest) => void;
   /** Sees legacy's response as it streams to the client (shadow comparisons). */
@@ -58,6 +60,7 @@ export function forward(request: ForwardRequest): void {
       headers: request.headers,
       body: requestHasBody(req) ? (request.body ?? req) : null,
       timeoutMs: upstream.timeoutMs,
+      pauseTimeoutMs: request.sendTimeoutMs,
     },
     handler,
   );
@@ -109,6 +112,12 @@ class ForwardHandler implements ExchangeHandler {
     const { res, req } = this.request;
     if (this.done) return;
     this.request.tap?.fail();
+    if ((err as NodeJS.ErrnoException).code === 'READER_STALLED') {
+      // The client took nothing for sendTimeoutMs (nginx's send_timeout): its connection goes, as nginx's does.
+      res.destroy();
+      this.finish('client-abort');
+      return;
+    }
     // A client gone mid-upload. Not merely a destroyed request: node destroys one whose body has been read whole.
     if (res.destroyed || (req.destroyed && !req.complete && !res.headersSent)) {
       this.status ||= CLIENT_CLOSED_REQUEST;

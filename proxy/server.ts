@@ -173,6 +173,7 @@ export class ProxyServer {
       requestId,
       requestIdFromClient,
       closing: this.closing,
+      sendTimeoutMs: this.options.config.listen.sendTimeoutMs,
       onDone: this.finishedRequest(routeMetrics, started),
       // Always present (maybe undefined): one object shape for every request keeps the forwarder monomorphic.
       responseHeaders,

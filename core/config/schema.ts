@@ -296,7 +296,7 @@ class Fields {
 // The sections of strangler.yaml.
 
 const TOP_KEYS = ['listen', 'admin', 'state', 'flags', 'upstreams', 'routes'];
-const LISTEN_KEYS = ['host', 'port', 'maxHeaderBytes', 'drainTimeoutMs', 'keepAliveTimeoutMs', 'shutdownDelayMs', 'trustedProxies'];
+const LISTEN_KEYS = ['host', 'port', 'maxHeaderBytes', 'drainTimeoutMs', 'keepAliveTimeoutMs', 'shutdownDelayMs', 'sendTimeoutMs', 'trustedProxies'];
 const ADMIN_KEYS = ['host', 'port', 'token'];
 const STATE_KEYS = ['url', 'pollMs', 'keepComparisons', 'keepCountsDays', 'keepMatches'];
 const FLAGS_KEYS = ['provider', 'url', 'clientToken', 'adminToken', 'environment', 'project', 'appName', 'refreshMs', 'bootstrap'];
@@ -382,6 +382,7 @@ function readListen(ck: Checker, f: Fields | undefined): ListenConfig | undefine
     drainTimeoutMs: f.get('drainTimeoutMs', ck.integer(0, 3600000)) ?? 10000,
     keepAliveTimeoutMs: f.get('keepAliveTimeoutMs', ck.integer(1000, 3600000)) ?? 75000,
     shutdownDelayMs: f.get('shutdownDelayMs', ck.integer(0, 600000)) ?? 0,
+    sendTimeoutMs: f.get('sendTimeoutMs', ck.integer(100, 3600000)) ?? 60000,
     trustedProxies: f.get('trustedProxies', ck.list('IP addresses or CIDR ranges such as [10.0.0.0/8]', proxyRange(ck))) ?? [],
   };
 }

@@ -24,6 +24,12 @@ export interface ListenConfig {
    * load balancer or Kubernetes needs to stop sending new connections (a preStop sleep, built in).
    */
   shutdownDelayMs: number;
+  /**
+   * The longest a client may take none of a response it is being sent (nginx's send_timeout). Past it the
+   * client connection is closed and the upstream connection freed: a client that never reads must not hold
+   * an upstream connection for ever.
+   */
+  sendTimeoutMs: number;
   /** IPs and CIDR ranges of proxies in front whose X-Forwarded-Proto/-Host are kept; from others they are replaced. */
   trustedProxies: string[];
 }

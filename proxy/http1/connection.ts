@@ -44,6 +44,7 @@ export class UpstreamConnection {
   private completed = false;
   private poisoned = false;
   private paused = false;
+  private pausedAt = 0;
   private idleMs: number;
   private established = false;
   private readonly createdAt = performance.now();
@@ -82,7 +83,12 @@ export class UpstreamConnection {
       if (now - this.activeAt > this.idleMs) this.destroy(); // idle past the keep-alive time
       return;
     }
-    if (this.paused) return;
+    if (this.paused) {
+      const limit = exchange.options.pauseTimeoutMs;
+      if (limit === undefined || now - this.pausedAt <= limit) return;
+      this.failExchange(new UpstreamError('READER_STALLED', `${this.owner.describe}: the response's reader took nothing for ${limit} ms`));
+      return;
+    }
     let error: UpstreamError;
     if (!this.established) {
       if (now - this.createdAt <= this.settings.connectMs) return;
@@ -106,6 +112,7 @@ export class UpstreamConnection {
 
   /** Backpressure from the client: a slow reader is not the upstream's fault, so no body timeout meanwhile. */
   pauseReading(): void {
+    if (!this.paused) this.pausedAt = performance.now();
     this.paused = true;
     this.socket.pause();
   }

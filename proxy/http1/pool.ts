@@ -64,6 +64,7 @@ export class UpstreamPool implements ConnectionOwner, ExchangeQueue {
 
   dispatch(options: ExchangeOptions, handler: ExchangeHandler): void {
     this.useTimeout(options.timeoutMs);
+    if (options.pauseTimeoutMs !== undefined) this.useTimeout(options.pauseTimeoutMs);
     const exchange = new Exchange(this, options, handler);
     handler.onRequestStart?.(exchange);
     if (!exchange.settled) this.assign(exchange);

@@ -13,6 +13,11 @@ export interface ExchangeOptions {
   body: Buffer | Readable | null;
   /** Longest wait for the response head, and between two reads of the response body. */
   timeoutMs: number;
+  /**
+   * Longest the handler may keep the response paused (its reader taking nothing); past it the exchange
+   * fails with READER_STALLED and its connection closes. None: no limit.
+   */
+  pauseTimeoutMs?: number;
 }
 
 /** Handed to every handler callback: what the handler may do to its exchange. */
@@ -42,7 +47,9 @@ export type UpstreamErrorCode =
   | 'UPSTREAM_TLS_ERROR'
   | 'UPSTREAM_POOL_CLOSED'
   /** Every connection stayed busy for the exchange's whole timeoutMs. */
-  | 'UPSTREAM_QUEUE_TIMEOUT';
+  | 'UPSTREAM_QUEUE_TIMEOUT'
+  /** The handler kept the response paused past pauseTimeoutMs: its reader, not the upstream, stalled. */
+  | 'READER_STALLED';
 
 export class UpstreamError extends Error {
   constructor(

@@ -42,7 +42,7 @@ export function routeConfig(name: string, path: string, extra: Partial<RouteConf
 export function testConfig(upstreams: UpstreamConfig[], routes: RouteConfig[], extra: Partial<StranglerConfig> = {}): StranglerConfig {
   return {
     file: 'test.yaml',
-    listen: { host: '127.0.0.1', port: 0, maxHeaderBytes: 16384, drainTimeoutMs: 5000, keepAliveTimeoutMs: 75000, shutdownDelayMs: 0, trustedProxies: [] },
+    listen: { host: '127.0.0.1', port: 0, maxHeaderBytes: 16384, drainTimeoutMs: 5000, keepAliveTimeoutMs: 75000, shutdownDelayMs: 0, sendTimeoutMs: 60000, trustedProxies: [] },
     admin: { host: '127.0.0.1', port: 0, token: 'test-admin-token' },
     state: { url: 'embedded:./.strangler-test', pollMs: 200, keepComparisons: 100000, keepCountsDays: 30, keepMatches: false },
     flags: { provider: 'embedded' },

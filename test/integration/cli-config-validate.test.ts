@@ -81,7 +81,7 @@ describe('strangler config validate', () => {
       ok: true,
       config: {
         file: good,
-        listen: { host: '127.0.0.1', port: 8181, maxHeaderBytes: 16384, drainTimeoutMs: 10000, keepAliveTimeoutMs: 75000, shutdownDelayMs: 0, trustedProxies: [] },
+        listen: { host: '127.0.0.1', port: 8181, maxHeaderBytes: 16384, drainTimeoutMs: 10000, keepAliveTimeoutMs: 75000, shutdownDelayMs: 0, sendTimeoutMs: 60000, trustedProxies: [] },
         admin: { host: '127.0.0.1', port: 9191, token: '***' },
         state: { url: 'embedded:./.strangler', pollMs: 500, keepComparisons: 100000, keepCountsDays: 30, keepMatches: false },
         flags: { provider: 'embedded' },

@@ -519,6 +519,92 @@ describe('WebSocket upgrades go to the chosen target', () => {
   });
 });
 
+describe('a client that takes none of its response (listen.sendTimeoutMs)', () => {
+  const CHUNK = Buffer.alloc(64 * 1024, 120);
+  const BODY_BYTES = 64 * 1024 * 1024;
+  let upstream: TestUpstream;
+  let proxy: ProxyHarness;
+  /** Each /big answer's upstream response: whether it ended (all sent) or closed under the upstream. */
+  const bigAnswers: Array<{ finished: boolean; closed: boolean }> = [];
+
+  beforeAll(async () => {
+    upstream = await startUpstream('legacy', (req, res) => {
+      if (req.url !== '/big') return void res.end('small');
+      const answer = { finished: false, closed: false };
+      bigAnswers.push(answer);
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(BODY_BYTES) });
+      let sent = 0;
+      const pump = (): void => {
+        while (sent < BODY_BYTES) {
+          sent += CHUNK.length;
+          if (!res.write(CHUNK)) return void res.once('drain', pump);
+        }
+        res.end();
+      };
+      res.on('finish', () => (answer.finished = true));
+      res.on('close', () => (answer.closed = true));
+      pump();
+    });
+    // One connection: a client holding it would shut everyone else out.
+    const config = testConfig([upstreamConfig('legacy', upstream.url, { connections: 1, timeoutMs: 5000 })], []);
+    config.listen.sendTimeoutMs = 400;
+    proxy = await startProxyHarness(config);
+  });
+
+  afterAll(async () => {
+    await proxy.close();
+    await upstream.close();
+  });
+
+  const clientAborts = async (): Promise<number> => {
+    const line = (await proxy.registry.metrics()).split('\n').find((l) => l.startsWith('strangler_upstream_errors_total{route="_unmatched",target="legacy",reason="client-abort"}'));
+    return line ? Number(line.split(' ').pop()) : 0;
+  };
+
+  test('is cut off after sendTimeoutMs, freeing the upstream connection for the next client', async () => {
+    const before = await clientAborts();
+    const stalled = connect(proxy.port, '127.0.0.1');
+    stalled.on('error', () => undefined);
+    stalled.pause(); // reads nothing, ever
+    stalled.write('GET /big HTTP/1.1\r\nHost: a\r\n\r\n');
+    await eventually(() => bigAnswers.length === 1, 3000, 10);
+    // The only upstream connection is busy with /big; the next client waits for it, then gets it.
+    const started = performance.now();
+    const next = await send(`${proxy.url}/small`);
+    expect(next.status).toBe(200);
+    expect(next.body).toBe('small');
+    expect(performance.now() - started).toBeLessThan(3000);
+    expect(bigAnswers[0]).toEqual({ finished: false, closed: true });
+    expect(await clientAborts()).toBe(before + 1);
+    expect(proxy.server.activeRequests).toBe(0);
+    stalled.destroy();
+  });
+
+  test('a client that pauses for less than sendTimeoutMs, then reads on, gets the whole response', async () => {
+    const received = await new Promise<number>((resolve, reject) => {
+      const req = httpRequest(`${proxy.url}/big`, { agent: false }, (res) => {
+        let bytes = 0;
+        let pauses = 0;
+        res.on('data', (chunk: Buffer) => {
+          bytes += chunk.length;
+          // Twice, after the buffers between here and the upstream have filled: a 250 ms pause.
+          if ((bytes > 16 * 1024 * 1024 && pauses === 0) || (bytes > 40 * 1024 * 1024 && pauses === 1)) {
+            pauses++;
+            res.pause();
+            setTimeout(() => res.resume(), 250);
+          }
+        });
+        res.on('end', () => resolve(bytes));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(received).toBe(BODY_BYTES);
+    expect(bigAnswers.at(-1)).toEqual({ finished: true, closed: true });
+  });
+});
+
 describe('failures', () => {
   let legacy: TestUpstream;
   let slow: TestUpstream;

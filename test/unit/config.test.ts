@@ -80,7 +80,7 @@ describe('parseConfig: the DESIGN.md example', () => {
     const config = parseConfig(DESIGN_EXAMPLE, FILE, ENV);
     expect(config).toEqual({
       file: FILE,
-      listen: { host: '0.0.0.0', port: 8080, maxHeaderBytes: 16384, drainTimeoutMs: 10000, keepAliveTimeoutMs: 75000, shutdownDelayMs: 0, trustedProxies: [] },
+      listen: { host: '0.0.0.0', port: 8080, maxHeaderBytes: 16384, drainTimeoutMs: 10000, keepAliveTimeoutMs: 75000, shutdownDelayMs: 0, sendTimeoutMs: 60000, trustedProxies: [] },
       admin: { host: '127.0.0.1', port: 9090, token: TOKEN },
       state: { url: 'embedded:./.strangler', pollMs: 500, keepComparisons: 100000, keepCountsDays: 30, keepMatches: false },
       flags: { provider: 'embedded' },
@@ -123,7 +123,7 @@ describe('parseConfig: the DESIGN.md example', () => {
 
   it('fills in the defaults of the smallest valid file', () => {
     const config = parseConfig(BASE, FILE, ENV);
-    expect(config.listen).toEqual({ host: '0.0.0.0', port: 8080, maxHeaderBytes: 16384, drainTimeoutMs: 10000, keepAliveTimeoutMs: 75000, shutdownDelayMs: 0, trustedProxies: [] });
+    expect(config.listen).toEqual({ host: '0.0.0.0', port: 8080, maxHeaderBytes: 16384, drainTimeoutMs: 10000, keepAliveTimeoutMs: 75000, shutdownDelayMs: 0, sendTimeoutMs: 60000, trustedProxies: [] });
     expect(config.admin).toEqual({ host: '127.0.0.1', port: 9090, token: TOKEN });
     expect(config.state).toEqual({ url: 'embedded:./.strangler', pollMs: 500, keepComparisons: 100000, keepCountsDays: 30, keepMatches: false });
     expect(config.flags).toEqual({ provider: 'embedded' });
@@ -174,6 +174,7 @@ describe('parseConfig: the DESIGN.md example', () => {
   drainTimeoutMs: 0
   keepAliveTimeoutMs: 65000
   shutdownDelayMs: 5000
+  sendTimeoutMs: 120000
   trustedProxies: [10.0.0.0/8, 192.0.2.7, 'fd00::/8']
 admin:
   host: 0.0.0.0
@@ -217,7 +218,7 @@ routes:
       {},
     );
     expect(config.file).toBe('conf/prod.yaml');
-    expect(config.listen).toEqual({ host: '127.0.0.1', port: 0, maxHeaderBytes: 32768, drainTimeoutMs: 0, keepAliveTimeoutMs: 65000, shutdownDelayMs: 5000, trustedProxies: ['10.0.0.0/8', '192.0.2.7', 'fd00::/8'] });
+    expect(config.listen).toEqual({ host: '127.0.0.1', port: 0, maxHeaderBytes: 32768, drainTimeoutMs: 0, keepAliveTimeoutMs: 65000, shutdownDelayMs: 5000, sendTimeoutMs: 120000, trustedProxies: ['10.0.0.0/8', '192.0.2.7', 'fd00::/8'] });
     expect(config.admin).toEqual({ host: '0.0.0.0', port: 0, token: 'abcdefgh' });
     expect(config.state).toEqual({ url: 'postgres://strangler:pw@db.internal:5432/strangler', pollMs: 50, keepComparisons: 5000, keepCountsDays: 30, keepMatches: false });
     expect(config.upstreams.legacy).toEqual({
@@ -773,6 +774,16 @@ routes:
   ])('rejects a listen shutdownDelayMs out of range or not an integer: shutdownDelayMs: %s', (value, got) => {
     expect(messageOf(`${BASE}listen:\n  port: 8080\n  shutdownDelayMs: ${value}\n`)).toBe(
       `strangler.yaml:7 listen.shutdownDelayMs: must be an integer from 0 to 600000, ${got}`,
+    );
+  });
+
+  it.each([
+    ['99', 'got 99'],
+    ['3600001', 'got 3600001'],
+    ['60s', 'got "60s"'],
+  ])('rejects a listen sendTimeoutMs out of range or not an integer: sendTimeoutMs: %s', (value, got) => {
+    expect(messageOf(`${BASE}listen:\n  port: 8080\n  sendTimeoutMs: ${value}\n`)).toBe(
+      `strangler.yaml:7 listen.sendTimeoutMs: must be an integer from 100 to 3600000, ${got}`,
     );
   });
 
