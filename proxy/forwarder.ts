@@ -9,7 +9,7 @@ import type { ResponseTap } from './shadow';
 import type { Upstream } from './upstreams';
 
 /** nginx's status for a request the client gave up on; only ever seen in metrics. */
-const CLIENT_CLOSED_REQUEST = 499;
+export const CLIENT_CLOSED_REQUEST = 499;
 
 export interface ForwardRequest {
   req: IncomingMessage;
@@ -31,8 +31,8 @@ export interface ForwardRequest {
   onDone: (status: number, error: UpstreamErrorReason | undefined, request: ForwardRequest) => void;
   /** Sees legacy's response as it streams to the client (shadow comparisons). */
   tap?: ResponseTap;
-  /** Read the request body from here instead of the request (a shadow copy passes it through). */
-  body?: Readable;
+  /** Send this body instead of reading the request's: a small one read whole first, or a shadow copy's pass-through. */
+  body?: Readable | Buffer;
   /** Extra response headers for the client (a deprecated route's Deprecation, Sunset, Link). */
   responseHeaders?: readonly string[];
   /** When the new service fails this way before answering, the request goes to legacy instead. */

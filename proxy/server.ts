@@ -9,10 +9,11 @@ import type { RouteState } from '../core/state';
 import { answerClientError } from './client-errors';
 import { sendProxyError } from './error-response';
 import { deprecationHeaders, retiredRedirect } from './deprecation';
-import { type Fallback, forward, type ForwardRequest } from './forwarder';
+import { CLIENT_CLOSED_REQUEST, type Fallback, forward, type ForwardRequest } from './forwarder';
 import { type ProxyMetrics, type RouteSideMetrics, UNMATCHED_ROUTE } from './metrics';
 import { UpstreamFailureLog } from './failure-log';
 import { absoluteFormAuthority, normaliseTarget } from './path';
+import { bufferedBodyLength, readWholeBody } from './request-body';
 import { requestHasBody, upgradeRequestHeaders, upstreamRequestHeaders } from './request-headers';
 import { TrustedProxies } from './trusted-proxies';
 import { RouteTable } from './route-table';
@@ -155,14 +156,10 @@ export class ProxyServer {
     if (decision.gone) return this.answerGone(req, res, decision, target.query, requestId, started, routeMetrics, responseHeaders);
     const path = target.path + target.query;
     const headers = upstreamRequestHeaders(req, decision.upstream, requestId, requestIdFromClient, this.trustedProxies);
-    const shadow =
-      this.shadow && decision.route && decision.state && !upgradeBody
-        ? this.shadow.maybeStart(req, decision.route, decision.state, decision.side, decision.upstream, path, requestId, headers)
-        : undefined;
     this.inFlight++;
     const request: ForwardRequest = {
-      tap: shadow?.tap,
-      body: shadow?.body ?? upgradeBody,
+      tap: undefined,
+      body: upgradeBody,
       req,
       res,
       upstream: decision.upstream,
@@ -179,6 +176,25 @@ export class ProxyServer {
       responseHeaders,
       fallback: undefined,
     };
+    const length = upgradeBody ? undefined : bufferedBodyLength(req);
+    if (length === undefined) return this.send(request, decision, routeMetrics, undefined);
+    readWholeBody(
+      req,
+      length,
+      (body) => this.send(request, decision, routeMetrics, body),
+      () => request.onDone(CLIENT_CLOSED_REQUEST, 'client-abort', request),
+    );
+  }
+
+  /** `body`: the request body, read whole first (a small one); otherwise it streams from the request. */
+  private send(request: ForwardRequest, decision: Decision, routeMetrics: RouteSideMetrics, body: Buffer | undefined): void {
+    const shadow =
+      this.shadow && decision.route && decision.state && request.body === undefined
+        ? this.shadow.maybeStart(request.req, decision.route, decision.state, decision.side, decision.upstream, request.path, request.requestId, request.headers, body)
+        : undefined;
+    if (shadow) request.tap = shadow.tap;
+    request.body = shadow?.body ?? body ?? request.body;
+    if (body) request.closing = this.closing;
     if (decision.side === 'new') request.fallback = this.fallbackFor(decision, request, routeMetrics);
     forward(request);
     shadow?.legacyDispatched();

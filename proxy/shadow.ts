@@ -32,7 +32,7 @@ export interface ShadowStart {
   /** The client's request body, passing through a copy; the forwarder sends this instead of the request. */
   body: Readable | undefined;
   /**
-   * Call once legacy's request is dispatched: a request without a body is copied now, so the copy is
+   * Call once legacy's request is dispatched: a request without a body (or with one read whole) is copied now, so the copy is
    * written after legacy's request, never before it (with a body, the copy goes when the body is whole).
    */
   legacyDispatched(): void;
@@ -67,6 +67,8 @@ export class ShadowTee {
     path: string,
     requestId: string,
     legacyHeaders: string[],
+    /** The request body, when it was read whole before legacy's request went out. */
+    bufferedBody?: Buffer,
   ): ShadowStart | undefined {
     const shadow = route.shadow;
     if (!shadow || !route.service || side !== 'legacy') return undefined;
@@ -85,7 +87,7 @@ export class ShadowTee {
       return undefined;
     }
     this.inFlight.set(route.name, inFlight + 1);
-    return new ShadowCopy(this, req, route, shadow, legacy, candidate, path, requestId, legacyHeaders);
+    return new ShadowCopy(this, req, route, shadow, legacy, candidate, path, requestId, legacyHeaders, bufferedBody);
   }
 
   /** A copy is complete: legacy's answer and the new service's (an abandoned one hands nothing over). */
@@ -159,10 +161,11 @@ class ShadowCopy implements ShadowStart, ResponseTap {
     private readonly requestId: string,
     /** The headers legacy gets (x-request-id included): the copies send the same, with their own Host. */
     private readonly upstreamHeaders: string[],
+    private readonly bufferedBody: Buffer | undefined,
   ) {
     this.method = req.method ?? 'GET';
     this.legacyBody = new BodyCapture(shadow.maxBodyBytes);
-    if (!requestHasBody(req)) {
+    if (!requestHasBody(req) || bufferedBody) {
       this.body = undefined;
       return;
     }
@@ -190,7 +193,7 @@ class ShadowCopy implements ShadowStart, ResponseTap {
   }
 
   legacyDispatched(): void {
-    if (!this.body) this.sendCopies(undefined);
+    if (!this.body) this.sendCopies(this.bufferedBody);
   }
 
   // -- ResponseTap: legacy's response as it streams to the client ----------------------------------------

@@ -519,6 +519,76 @@ describe('WebSocket upgrades go to the chosen target', () => {
   });
 });
 
+describe('small request bodies are read whole before an upstream connection is taken', () => {
+  let upstream: TestUpstream;
+  let proxy: ProxyHarness;
+
+  beforeAll(async () => {
+    upstream = await startUpstream('legacy', (req, res, body) => res.end(`${req.method} ${body.length}`));
+    // One connection: a client trickling its body into it would shut everyone else out.
+    proxy = await startProxyHarness(testConfig([upstreamConfig('legacy', upstream.url, { connections: 1, timeoutMs: 5000 })], []));
+  });
+
+  afterAll(async () => {
+    await proxy.close();
+    await upstream.close();
+  });
+
+  /** Sends a head declaring `length` body bytes and `first` of them; `rest()` sends the others, `leave()` closes. */
+  function trickle(length: number, first: number): { rest: () => void; leave: () => void; answer: Promise<string> } {
+    const socket = connect(proxy.port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    let text = '';
+    const answer = new Promise<string>((resolve) => {
+      socket.on('data', (chunk: Buffer) => {
+        text += chunk.toString('latin1');
+        if (/\r\n\r\n[\s\S]*\d$/.test(text)) resolve(text);
+      });
+      socket.on('close', () => resolve(text));
+    });
+    socket.write(`POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: ${length}\r\n\r\n${'a'.repeat(first)}`);
+    return { rest: () => socket.write('b'.repeat(length - first)), leave: () => socket.destroy(), answer };
+  }
+
+  test('a client sending its body slowly holds no upstream connection meanwhile; the upstream gets the body whole', async () => {
+    upstream.requests.length = 0;
+    const slow = trickle(60_000, 10);
+    await new Promise((r) => setTimeout(r, 100));
+    const other = await send(`${proxy.url}/other`);
+    expect(other.body).toBe('GET 0');
+    expect(upstream.requests.map((r) => r.url)).toEqual(['/other']);
+    slow.rest();
+    expect(await slow.answer).toMatch(/^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\nPOST 60000$/);
+    expect(upstream.requests.map((r) => [r.url, r.body.length, r.complete])).toEqual([
+      ['/other', 0, true],
+      ['/upload', 60_000, true],
+    ]);
+  });
+
+  test('a client leaving before its body is whole: nothing reaches the upstream, counted as a client abort', async () => {
+    upstream.requests.length = 0;
+    const aborts = async (): Promise<number> => {
+      const line = (await proxy.registry.metrics()).split('\n').find((l) => l.startsWith('strangler_upstream_errors_total{route="_unmatched",target="legacy",reason="client-abort"}'));
+      return line ? Number(line.split(' ').pop()) : 0;
+    };
+    const before = await aborts();
+    const leaving = trickle(1000, 500);
+    await eventually(() => proxy.server.activeRequests === 1, 3000, 10);
+    leaving.leave();
+    await eventually(async () => (await aborts()) === before + 1, 3000, 10);
+    expect(proxy.server.activeRequests).toBe(0);
+    expect(upstream.requests).toEqual([]);
+  });
+
+  test('a body over 64 KiB streams: the upstream starts reading before the client has sent it all', async () => {
+    upstream.requests.length = 0;
+    const large = trickle(64 * 1024 + 1, 1000);
+    await eventually(() => upstream.requests.length === 1 && upstream.requests[0]!.body.length === 0, 3000, 10);
+    large.rest();
+    expect(await large.answer).toMatch(/\r\n\r\nPOST 65537$/);
+  });
+});
+
 describe('a client that takes none of its response (listen.sendTimeoutMs)', () => {
   const CHUNK = Buffer.alloc(64 * 1024, 120);
   const BODY_BYTES = 64 * 1024 * 1024;

@@ -310,7 +310,7 @@ describe('shadow traffic: legacy serves, a copy goes to the new service', () => 
     }
   });
 
-  test('a request body is copied as it streams past, and a too-large one is skipped and counted', async () => {
+  test('a request body is copied (a small one read whole first), and a too-large one is skipped and counted', async () => {
     const reply = await get(`${proxy.url}/api/orders`, { 'content-type': 'application/json' }, 'POST', '{"item":42}');
     expect(JSON.parse(reply.body).servedBy).toBe('legacy');
     await eventually(() => exchanges.length === 1, 5000, 10);
