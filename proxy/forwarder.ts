@@ -71,6 +71,8 @@ class ForwardHandler implements ExchangeHandler {
   private status = 0;
   private done = false;
   private waitingForDrain = false;
+  /** A byte of the body reached the client's response (or it ended): its head has gone out with it. */
+  private bodyStarted = false;
 
   constructor(private readonly request: ForwardRequest) {
     request.res.on('close', this.onClientClose);
@@ -89,9 +91,17 @@ class ForwardHandler implements ExchangeHandler {
     const out = clientResponseHeaders(headers, requestId, closing);
     if (responseHeaders) for (const item of responseHeaders) out.push(item);
     res.writeHead(statusCode, statusMessage || undefined, out);
+    // node:http sends a head with the first body write; when no body came in the same read (server-sent
+    // events, a slow answer), the client gets its head now, not when the first byte of the body arrives.
+    queueMicrotask(() => this.flushHeadWithoutBody());
+  }
+
+  private flushHeadWithoutBody(): void {
+    if (!this.bodyStarted && !this.done && !this.request.res.destroyed) this.request.res.flushHeaders();
   }
 
   onResponseData(controller: ExchangeController, chunk: Buffer): void {
+    this.bodyStarted = true;
     this.request.tap?.data(chunk);
     if (this.request.res.write(chunk) || this.waitingForDrain) return;
     this.waitingForDrain = true;

@@ -221,6 +221,8 @@ describe('streaming and trailers', () => {
   let upstreamUrl: string;
   let releaseSecondChunk: () => void = () => undefined;
   let firstRequestChunkSeen: () => void = () => undefined;
+  let releaseBody: () => void = () => undefined;
+  let bodyWithoutHead = false;
   let proxy: ProxyHarness;
 
   beforeAll(async () => {
@@ -245,6 +247,21 @@ describe('streaming and trailers', () => {
         res.write('body');
         res.addTrailers({ 'x-checksum': 'abc123' });
         res.end();
+        return;
+      }
+      if (req.url === '/sse' || req.url === '/slow-body') {
+        const sse = req.url === '/sse';
+        res.writeHead(200, sse ? { 'content-type': 'text/event-stream' } : { 'content-type': 'text/plain', 'content-length': '5' });
+        res.flushHeaders();
+        // The body goes when the client has the head (the test says so), or after 2 s if it never gets it.
+        const fallback = setTimeout(() => {
+          bodyWithoutHead = true;
+          res.end(sse ? 'data: 1\n\n' : 'later');
+        }, 2000);
+        releaseBody = () => {
+          clearTimeout(fallback);
+          res.end(sse ? 'data: 1\n\n' : 'later');
+        };
         return;
       }
       if (req.url === '/die') {
@@ -295,6 +312,22 @@ describe('streaming and trailers', () => {
       void seen.then(() => req.end(Buffer.alloc(2000, 2)));
     });
     expect(await reply).toBe('3000');
+  });
+
+  test.each(['/sse', '/slow-body'])('an upstream sending its head before its body (%s): the client gets the head at once, then the body', async (path) => {
+    bodyWithoutHead = false;
+    const body = await new Promise<string>((resolve, reject) => {
+      const req = httpRequest(`${proxy.url}${path}`, { agent: false }, (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve(text));
+        releaseBody();
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(bodyWithoutHead).toBe(false);
+    expect(body).toBe(path === '/sse' ? 'data: 1\n\n' : 'later');
   });
 
   test('response trailers are forwarded', async () => {
