@@ -1,38 +1,49 @@
 import type { RouteConfig } from '../core/config/types';
 
+interface TableEntry {
+  route: RouteConfig;
+  /** The route's path prefix; lower case when the route ignores case. */
+  prefix: string;
+  ignoreCase: boolean;
+  methods: ReadonlySet<string> | undefined;
+}
+
 /**
- * Longest path prefix on segment boundaries, then the method set; unmatched → undefined (legacy). A route
- * listing GET takes HEAD too (a HEAD is a GET without the body, and frameworks route it so), unless a
- * route on the same path lists HEAD itself.
+ * Longest path prefix on segment boundaries (in any letter case for a route with `ignoreCase`), then the
+ * method set; unmatched → undefined (legacy). A route listing GET takes HEAD too (a HEAD is a GET without
+ * the body, and frameworks route it so), unless a route on the same path lists HEAD itself.
  */
 export class RouteTable {
-  private readonly routes: Array<{ route: RouteConfig; methods: ReadonlySet<string> | undefined }>;
+  private readonly routes: TableEntry[];
 
   constructor(routes: RouteConfig[]) {
-    const headListed = new Set(routes.filter((r) => r.match.methods?.includes('HEAD')).map((r) => r.match.path));
+    const pathKey = (route: RouteConfig): string => route.match.path.toLowerCase();
+    const headListed = new Set(routes.filter((r) => r.match.methods?.includes('HEAD')).map(pathKey));
     this.routes = [...routes]
       .sort((a, b) => b.match.path.length - a.match.path.length)
       .map((route) => {
+        const ignoreCase = route.match.ignoreCase === true;
+        const prefix = ignoreCase ? route.match.path.toLowerCase() : route.match.path;
         const listed = route.match.methods;
-        if (!listed) return { route, methods: undefined };
+        if (!listed) return { route, prefix, ignoreCase, methods: undefined };
         const methods = new Set(listed);
-        if (methods.has('GET') && !headListed.has(route.match.path)) methods.add('HEAD');
-        return { route, methods };
+        if (methods.has('GET') && !headListed.has(pathKey(route))) methods.add('HEAD');
+        return { route, prefix, ignoreCase, methods };
       });
   }
 
   match(path: string, method: string): RouteConfig | undefined {
     // Servlet containers drop `;params` from every segment: `/api/orders;jsessionid=1/7` is `/api/orders/7` there.
     const matched = path.includes(';') ? path.replace(PATH_PARAMETERS, '') : path;
-    for (const { route, methods } of this.routes) {
-      if (!prefixMatches(route.match.path, matched)) continue;
+    let lowerCase: string | undefined;
+    for (const { route, prefix, ignoreCase, methods } of this.routes) {
+      if (!prefixMatches(prefix, ignoreCase ? (lowerCase ??= matched.toLowerCase()) : matched)) continue;
       if (methods && !methods.has(method)) continue;
       return route;
     }
     return undefined;
   }
 }
-
 const PATH_PARAMETERS = /;[^/]*/g;
 
 function prefixMatches(prefix: string, path: string): boolean {

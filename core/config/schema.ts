@@ -318,7 +318,7 @@ const ROUTE_KEYS = [
   'fallback',
   'deprecated',
 ];
-const MATCH_KEYS = ['path', 'methods'];
+const MATCH_KEYS = ['path', 'methods', 'ignoreCase'];
 const SHADOW_KEYS = [
   'sample',
   'methods',
@@ -702,10 +702,12 @@ function claimFlag(ck: Checker, f: Fields, mine: Claimed, flag: string, claimed:
   if (node) ck.report(node.line, at, `uses flag "${flag}" as routes[${earlier.index}] does: with Unleash each route needs its own flag (set flag: to tell them apart)`);
 }
 
-/** Same path and overlapping methods (a route without methods overlaps every other). */
+/** Same path (in any case when either ignores case) and overlapping methods (a route without methods overlaps every other). */
 function claimMatch(ck: Checker, f: Fields, mine: Claimed, claimed: Claimed[]): void {
+  const samePath = (a: RouteMatch, b: RouteMatch): boolean =>
+    a.ignoreCase || b.ignoreCase ? a.path.toLowerCase() === b.path.toLowerCase() : a.path === b.path;
   const overlaps = (a: RouteMatch, b: RouteMatch): boolean =>
-    a.path === b.path && (!a.methods || !b.methods || a.methods.some((method) => b.methods?.includes(method)));
+    samePath(a, b) && (!a.methods || !b.methods || a.methods.some((method) => b.methods?.includes(method)));
   const earlier = claimed.find((other) => other.match && mine.match && overlaps(other.match, mine.match));
   const node = f.value('path');
   if (earlier && node && mine.match) {
@@ -717,8 +719,9 @@ function claimMatch(ck: Checker, f: Fields, mine: Claimed, claimed: Claimed[]): 
 function readMatch(ck: Checker, f: Fields): RouteMatch | undefined {
   const path = f.require('path', routePath(ck), 'a path prefix such as /api/orders');
   const methods = f.get('methods', methodList(ck));
-  if (path === undefined || (f.has('methods') && !methods)) return undefined;
-  return methods ? { path, methods } : { path };
+  const ignoreCase = f.get('ignoreCase', ck.boolean());
+  if (path === undefined || (f.has('methods') && !methods) || (f.has('ignoreCase') && ignoreCase === undefined)) return undefined;
+  return { path, ...(methods ? { methods } : {}), ...(ignoreCase ? { ignoreCase } : {}) };
 }
 
 function routePath(ck: Checker): Read<string> {

@@ -109,6 +109,11 @@ export interface RouteMatch {
   path: string;
   /** Upper-case methods; undefined = any method. */
   methods?: string[];
+  /**
+   * Match the path whatever its letter case (Envoy's `case_sensitive: false`): for a monolith that routes
+   * case-insensitively (Express's default, ASP.NET), where `/API/orders` reaches the same handler.
+   */
+  ignoreCase?: boolean;
 }
 
 export interface ShadowConfig {

@@ -157,6 +157,7 @@ describe('deprecated and retired routes', () => {
           routeConfig('invoices-v1', '/v1/invoices', { service: 'down', stage: 'live', percent: 100, deprecated }),
           routeConfig('reports-v0', '/v0/reports', { service: undefined, stage: 'retired', percent: 100, deprecated: { sunset: '2026-01-01T00:00:00Z', link: '/v2/reports' } }),
           routeConfig('exports', '/exports', { service: undefined }),
+          routeConfig('admin-v0', '/v0/Admin', { service: undefined, stage: 'retired', percent: 100, match: { path: '/v0/Admin', ignoreCase: true } }),
           routeConfig('reports-v00', '/v00/reports', { service: undefined, stage: 'retired', percent: 100, deprecated: { sunset: '2025-01-01T00:00:00Z', link: '/v2/reports', redirect: 308 } }),
           routeConfig('old-search', '/search', { service: undefined, stage: 'retired', percent: 100, deprecated: { sunset: '2025-01-01T00:00:00Z', link: 'https://search.example.com/?v=2', redirect: 301 } }),
         ],
@@ -215,6 +216,15 @@ describe('deprecated and retired routes', () => {
     const [header, row] = statusTable([{ name: 'reports-v0', stage: 'retired', percent: 100, traffic }]);
     expect(header).toMatch(/NEW ERR\s+RETIRED REQ\/S$/);
     expect(row).toMatch(/^reports-v0\s+retired\s+100%\s+0\.0\s+-\s+0\.0\s+-\s+1\.0$/);
+  });
+
+  test('match.ignoreCase: a retired route answers 410 to its path in any case (a case-insensitive monolith would serve it); without it, only as written', async () => {
+    for (const path of ['/v0/admin/users', '/V0/ADMIN', '/v0/Admin/x']) {
+      expect([path, (await send(`${proxy.url}${path}`)).status]).toEqual([path, 410]);
+    }
+    expect(legacy.requests).toEqual([]);
+    expect((await send(`${proxy.url}/V0/Reports/monthly`)).status).toBe(200);
+    expect(legacy.requests.map((r) => r.url)).toEqual(['/V0/Reports/monthly']);
   });
 
   test('a 410 keeps the caller\'s connection unless a request body is left unread', async () => {

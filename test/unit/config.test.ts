@@ -368,7 +368,7 @@ describe('parseConfig: one message per mistake, with its line', () => {
     service: orders
 `),
     ).toEqual([
-      'strangler.yaml:8 routes[0].match: unknown key "pth" (expected one of: path, methods)',
+      'strangler.yaml:8 routes[0].match: unknown key "pth" (expected one of: path, methods, ignoreCase)',
       'strangler.yaml:8 routes[0].match.path: is required (a path prefix such as /api/orders)',
     ]);
   });
@@ -551,6 +551,35 @@ upstreams:
     ).toEqual([
       'strangler.yaml:10 routes[1].match.path: duplicates routes[0].match.path "/api/orders"',
       'strangler.yaml:16 routes[3].match.path: duplicates routes[2].match.path "/api/orders/x"',
+    ]);
+  });
+
+  it('match.ignoreCase: loaded when true, must be a boolean, and a path differing only in case duplicates an ignoreCase route', () => {
+    const loaded = parseConfig(`${BASE}routes:\n  - name: orders\n    match: { path: /API/Orders, ignoreCase: true }\n    service: orders\n`, FILE, ENV);
+    expect(loaded.routes[0]!.match).toEqual({ path: '/API/Orders', ignoreCase: true });
+    const plain = parseConfig(`${BASE}routes:\n  - name: orders\n    match: { path: /api/orders, ignoreCase: false }\n    service: orders\n`, FILE, ENV);
+    expect(plain.routes[0]!.match).toEqual({ path: '/api/orders' });
+    expect(
+      messagesOf(`${BASE}routes:
+  - name: orders
+    match: { path: /api/orders, ignoreCase: yes please }
+    service: orders
+  - name: reports
+    match: { path: /api/reports, ignoreCase: true }
+    service: orders
+  - name: reports-upper
+    match: { path: /API/Reports }
+    service: orders
+  - name: users
+    match: { path: /api/users }
+    service: orders
+  - name: users-upper
+    match: { path: /API/Users }
+    service: orders
+`),
+    ).toEqual([
+      'strangler.yaml:7 routes[0].match.ignoreCase: must be true or false, got "yes please"',
+      'strangler.yaml:13 routes[2].match.path: duplicates routes[1].match.path "/API/Reports"',
     ]);
   });
 
@@ -1080,7 +1109,7 @@ routes:
     expect(error.issues).toEqual([
       { file: FILE, line: 1, path: 'listen.port', message: 'must be an integer from 0 to 65535, got "8080"' },
       { file: FILE, line: 2, path: 'admin.token', message: 'is required (a string of at least 8 characters)' },
-      { file: FILE, line: 8, path: 'routes[0].match', message: 'unknown key "pth" (expected one of: path, methods)' },
+      { file: FILE, line: 8, path: 'routes[0].match', message: 'unknown key "pth" (expected one of: path, methods, ignoreCase)' },
       { file: FILE, line: 8, path: 'routes[0].match.path', message: 'is required (a path prefix such as /api/orders)' },
       {
         file: FILE,

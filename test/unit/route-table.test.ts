@@ -156,6 +156,35 @@ describe('RouteTable', () => {
     });
   });
 
+  describe('ignoreCase', () => {
+    test('a route with ignoreCase matches its path in any letter case; one without, only as written', () => {
+      const table = new RouteTable([
+        routeConfig('reports', '/api/Reports', { match: { path: '/api/Reports', ignoreCase: true } }),
+        routeConfig('orders', '/api/orders'),
+      ]);
+      expect(names(table, 'GET', ['/api/reports/1', '/API/REPORTS', '/Api/rEpOrTs/x', '/api/reportsx', '/api/orders/1', '/API/orders/1', '/api/Orders'])).toEqual([
+        'reports',
+        'reports',
+        'reports',
+        undefined,
+        'orders',
+        undefined,
+        undefined,
+      ]);
+    });
+
+    test('the longest prefix still wins across routes that do and do not ignore case', () => {
+      const table = new RouteTable([
+        routeConfig('api', '/api', { match: { path: '/api', ignoreCase: true } }),
+        routeConfig('export', '/api/orders/export'),
+        routeConfig('orders', '/api/orders', { match: { path: '/api/orders', ignoreCase: true, methods: ['GET'] } }),
+      ]);
+      expect(names(table, 'GET', ['/API/ORDERS/export', '/api/orders/export', '/API/Orders/7', '/API/other'])).toEqual(['orders', 'export', 'orders', 'api']);
+      expect(names(table, 'HEAD', ['/Api/Orders'])).toEqual(['orders']);
+      expect(names(table, 'POST', ['/API/ORDERS/export', '/api/orders/export'])).toEqual(['api', 'export']);
+    });
+  });
+
   describe('unmatched', () => {
     test('an empty table matches nothing', () => {
       const table = new RouteTable([]);
