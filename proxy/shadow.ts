@@ -262,7 +262,7 @@ class ShadowCopy implements ShadowStart, ResponseTap {
     headers.push('x-strangler-shadow', '1');
     const request = new CopyRequest(this, upstream, secondary, this.shadow.maxBodyBytes);
     this.requests.push(request);
-    upstream.pool.dispatch({ path: this.path, method: this.method, headers, body: body ?? null, timeoutMs: upstream.timeoutMs }, request);
+    upstream.copyPool.dispatch({ path: this.path, method: this.method, headers, body: body ?? null, timeoutMs: upstream.timeoutMs }, request);
   }
 
   /**

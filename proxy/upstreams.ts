@@ -12,11 +12,16 @@ export interface Upstream {
   timeoutMs: number;
   preserveHost: boolean;
   pool: UpstreamPool;
+  /**
+   * Shadow copies and noise samples go on connections of their own: a shadowed endpoint that hangs must not
+   * take the connections the upstream's real traffic (a canary on another route) needs.
+   */
+  copyPool: UpstreamPool;
   /** The `tls` block's trust, client certificate and name, for connections made outside the pool (WebSocket upgrades). */
   tls?: { servername?: string; secureContext?: SecureContext };
 }
 
-/** One keep-alive pool per upstream. */
+/** Two keep-alive pools per upstream: one for requests, one for shadow copies. */
 export function createUpstreams(configs: Record<string, UpstreamConfig>): Map<string, Upstream> {
   const upstreams = new Map<string, Upstream>();
   for (const config of Object.values(configs)) {
@@ -25,13 +30,16 @@ export function createUpstreams(configs: Record<string, UpstreamConfig>): Map<st
       ...(config.tls?.servername ? { servername: config.tls.servername } : {}),
       ...(config.tls && (config.tls.ca || config.tls.cert) ? { secureContext: secureContextFor(config) } : {}),
     };
+    const pool = (): UpstreamPool =>
+      new UpstreamPool(url.origin, { connections: config.connections, connectTimeoutMs: Math.min(config.timeoutMs, 10000), idleTimeoutMs: 4000, ...tls });
     upstreams.set(config.name, {
       name: config.name,
       origin: url.origin,
       host: url.host,
       timeoutMs: config.timeoutMs,
       preserveHost: config.preserveHost,
-      pool: new UpstreamPool(url.origin, { connections: config.connections, connectTimeoutMs: Math.min(config.timeoutMs, 10000), idleTimeoutMs: 4000, ...tls }),
+      pool: pool(),
+      copyPool: pool(),
       ...(Object.keys(tls).length > 0 ? { tls } : {}),
     });
   }
@@ -48,5 +56,6 @@ function secureContextFor(config: UpstreamConfig): ReturnType<typeof upstreamSec
 }
 
 export async function closeUpstreams(upstreams: Map<string, Upstream>): Promise<void> {
-  await Promise.all([...upstreams.values()].map((u) => u.pool.destroy().catch(() => undefined)));
+  const pools = [...upstreams.values()].flatMap((u) => [u.pool, u.copyPool]);
+  await Promise.all(pools.map((pool) => pool.destroy().catch(() => undefined)));
 }

@@ -665,3 +665,42 @@ describe('shadow copies that would hold their maxInFlight slot for good', () => 
     expect(await maxInFlightDrops('abandon')).toBe(0);
   });
 });
+
+describe('shadow copies and real traffic to the same new service', () => {
+  let legacy: TestUpstream;
+  let service: TestUpstream;
+  let proxy: ProxyHarness;
+
+  beforeAll(async () => {
+    legacy = await startUpstream('legacy');
+    // Never answers a shadowed /api/hang request; answers everything else at once.
+    service = await startUpstream('service', (req, res) => {
+      if (!req.url?.startsWith('/api/hang')) res.end(JSON.stringify({ servedBy: 'service', url: req.url }));
+    });
+    proxy = await startProxyHarness(
+      testConfig(
+        [upstreamConfig('legacy', legacy.url), upstreamConfig('service', service.url, { connections: 2, timeoutMs: 3000 })],
+        [
+          routeConfig('hang', '/api/hang', { stage: 'shadow', service: 'service', shadow: shadowConfig({ maxInFlight: 8 }) }),
+          routeConfig('moved', '/api/moved', { stage: 'live', percent: 100, service: 'service' }),
+        ],
+      ),
+      () => undefined,
+    );
+  });
+
+  afterAll(async () => {
+    await proxy.close();
+    await Promise.all([legacy.close(), service.close()]);
+  });
+
+  test('copies hanging on every connection they may use do not make the live route wait for one', async () => {
+    const shadowed = await Promise.all(Array.from({ length: 4 }, (_, i) => get(`${proxy.url}/api/hang/${i}`)));
+    expect(shadowed.map((r) => JSON.parse(r.body).servedBy)).toEqual(['legacy', 'legacy', 'legacy', 'legacy']);
+    // Two copies hold the two connections copies may open; two more wait for them.
+    await eventually(() => service.requests.length === 2, 3000, 10);
+    const live = await get(`${proxy.url}/api/moved/7`);
+    expect(live.status).toBe(200);
+    expect(JSON.parse(live.body)).toEqual({ servedBy: 'service', url: '/api/moved/7' });
+  });
+});
