@@ -22,7 +22,6 @@ export interface ForwardRequest {
   route: string;
   side: string;
   requestId: string;
-  requestIdFromClient: boolean;
   /** The server is draining: tell the client to close the connection. */
   closing: boolean;
   /** listen.sendTimeoutMs: a client taking none of the response this long is cut off, freeing the upstream connection. */
@@ -88,7 +87,7 @@ class ForwardHandler implements ExchangeHandler {
     this.status = statusCode;
     const { res, requestId, closing, responseHeaders } = this.request;
     this.request.tap?.start(statusCode, headers);
-    const out = clientResponseHeaders(headers, requestId, closing);
+    const out = clientResponseHeaders(headers, requestId, closing, statusCode);
     if (responseHeaders) for (const item of responseHeaders) out.push(item);
     res.writeHead(statusCode, statusMessage || undefined, out);
     // node:http sends a head with the first body write; when no body came in the same read (server-sent

@@ -11,16 +11,22 @@ import type { Upstream } from './upstreams';
 const PROXY_CLAIMS = new Set(['forwarded', 'x-forwarded-ssl', 'x-forwarded-port', 'x-forwarded-scheme', 'x-forwarded-prefix', 'x-real-ip', 'x-url-scheme', 'front-end-https']);
 
 /**
+ * Headers the proxy sets or vouches for. Their underscore spellings are dropped: CGI-style servers (PHP,
+ * WSGI, Rack) read `X_Forwarded_Proto` as HTTP_X_FORWARDED_PROTO, the very variable the real header
+ * becomes, so passing it would let a client claim what only the proxy may say.
+ */
+const MANAGED = new Set([...PROXY_CLAIMS, 'host', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-request-id', 'x-strangler-shadow']);
+
+/**
  * The headers sent upstream, as a flat [name, value, …] list: the client's headers minus hop-by-hop
  * ones, X-Forwarded-For appended to, X-Forwarded-Proto/-Host set to what strangler saw (kept as they came
  * only from a trusted proxy in front, as are Forwarded and the other PROXY_CLAIMS, dropped otherwise),
- * and x-request-id added when the client sent none.
+ * underscore spellings of those dropped, and one x-request-id: `requestId` (the client's own, or a new one).
  */
 export function upstreamRequestHeaders(
   req: IncomingMessage,
   upstream: Upstream,
   requestId: string,
-  requestIdFromClient: boolean,
   trusted: TrustedProxies,
 ): string[] {
   const raw = req.rawHeaders;
@@ -36,6 +42,7 @@ export function upstreamRequestHeaders(
     const value = raw[i + 1]!;
     const lower = name.toLowerCase();
     if (isHopByHop(lower) || listed?.has(lower)) continue;
+    if (lower.includes('_') && MANAGED.has(lower.replaceAll('_', '-'))) continue;
     switch (lower) {
       case 'host':
         // Node's req.headers.host is the first of several: the same one here.
@@ -51,6 +58,9 @@ export function upstreamRequestHeaders(
       case 'x-forwarded-host':
         hasForwardedHost = true;
         (forwarded ??= []).push(name, value);
+        continue;
+      case 'x-request-id':
+        // Exactly one goes upstream, the id the response carries: the client's (several joined) or a new one.
         continue;
     }
     if (PROXY_CLAIMS.has(lower)) {
@@ -69,7 +79,7 @@ export function upstreamRequestHeaders(
   }
   if (!hasProto) out.push('x-forwarded-proto', (req.socket as TLSSocket).encrypted ? 'https' : 'http');
   if (!hasForwardedHost && host) out.push('x-forwarded-host', host);
-  if (!requestIdFromClient) out.push('x-request-id', requestId);
+  out.push('x-request-id', requestId);
   out.push('host', hostFor(upstream, host));
   return out;
 }
@@ -79,8 +89,8 @@ export function upstreamRequestHeaders(
  * plain request's (upstreamRequestHeaders: hop-by-hop ones dropped, X-Forwarded-* and the upstream's Host),
  * plus the Connection and Upgrade the handshake needs. Repeated headers are joined as node joins them.
  */
-export function upgradeRequestHeaders(req: IncomingMessage, upstream: Upstream, requestId: string, requestIdFromClient: boolean, trusted: TrustedProxies): IncomingHttpHeaders {
-  const flat = upstreamRequestHeaders(req, upstream, requestId, requestIdFromClient, trusted);
+export function upgradeRequestHeaders(req: IncomingMessage, upstream: Upstream, requestId: string, trusted: TrustedProxies): IncomingHttpHeaders {
+  const flat = upstreamRequestHeaders(req, upstream, requestId, trusted);
   const headers: Record<string, string> = {};
   for (let i = 0; i < flat.length; i += 2) {
     const name = flat[i]!.toLowerCase();
@@ -111,13 +121,8 @@ export function withUpstreamHost(headers: string[], req: IncomingMessage, upstre
   const out = headers.slice();
   for (let i = out.length - 2; i >= 0; i -= 2) {
     if (out[i] !== 'host') continue;
-    out[i + 1] = hostFor(upstream, upstream.preserveHost ? lastHost(req.rawHeaders) : undefined);
+    out[i + 1] = hostFor(upstream, req.headers.host);
     break;
   }
   return out;
-}
-
-function lastHost(raw: string[]): string | undefined {
-  for (let i = raw.length - 2; i >= 0; i -= 2) if (raw[i]!.toLowerCase() === 'host') return raw[i + 1];
-  return undefined;
 }

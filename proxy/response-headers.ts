@@ -3,9 +3,10 @@ import { connectionTokens, isHopByHop } from './hop-by-hop';
 
 /**
  * The upstream's response headers (a flat [name, value, …] list, names as the upstream wrote them) minus
- * hop-by-hop ones, plus x-request-id, as a flat list for writeHead.
+ * hop-by-hop ones, plus x-request-id, as a flat list for writeHead. A 204's Content-Length is dropped
+ * (RFC 9110 §8.6 forbids it): a client that believed it would take the next response's bytes as its body.
  */
-export function clientResponseHeaders(raw: string[], requestId: string, closing: boolean): string[] {
+export function clientResponseHeaders(raw: string[], requestId: string, closing: boolean, status = 200): string[] {
   const listed = listedInConnection(raw);
   const out: string[] = [];
   let hasRequestId = false;
@@ -14,6 +15,7 @@ export function clientResponseHeaders(raw: string[], requestId: string, closing:
     const lower = name.toLowerCase();
     if (isHopByHop(lower) || listed?.has(lower)) continue;
     if (lower === 'x-request-id') hasRequestId = true;
+    else if (status === 204 && lower === 'content-length') continue;
     out.push(name, raw[i + 1]!);
   }
   if (!hasRequestId) out.push('x-request-id', requestId);

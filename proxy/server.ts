@@ -128,12 +128,13 @@ export class ProxyServer {
   private handle(req: IncomingMessage, res: ServerResponse, upgradeBody?: Readable): void {
     const started = performance.now();
     const clientRequestId = req.headers['x-request-id'];
-    const requestIdFromClient = typeof clientRequestId === 'string' && clientRequestId.length > 0;
-    const requestId = requestIdFromClient ? (clientRequestId as string) : randomUUID();
-    if (req.headers.host === undefined && req.httpVersionMinor >= 1) {
-      // RFC 9112 §3.2: an HTTP/1.1 request without Host is a 400.
+    const requestId = typeof clientRequestId === 'string' && clientRequestId.length > 0 ? clientRequestId : randomUUID();
+    const hosts = hostHeaderCount(req.rawHeaders);
+    if ((hosts === 0 && req.httpVersionMinor >= 1) || hosts > 1) {
+      // RFC 9112 §3.2: a request without Host (HTTP/1.1) or with more than one is a 400; with two, the
+      // proxy and the monolith could each take another.
       this.options.metrics.rejected.labels('bad-request').inc();
-      sendProxyError(res, 400, { error: 'request has no Host header', route: UNMATCHED_ROUTE, target: 'none', requestId }, true);
+      sendProxyError(res, 400, { error: hosts === 0 ? 'request has no Host header' : 'request has more than one Host header', route: UNMATCHED_ROUTE, target: 'none', requestId }, true);
       return;
     }
     const target = normaliseTarget(req.url ?? '/');
@@ -155,7 +156,7 @@ export class ProxyServer {
     const responseHeaders = this.deprecation.get(decision.routeName);
     if (decision.gone) return this.answerGone(req, res, decision, target.query, requestId, started, routeMetrics, responseHeaders);
     const path = target.path + target.query;
-    const headers = upstreamRequestHeaders(req, decision.upstream, requestId, requestIdFromClient, this.trustedProxies);
+    const headers = upstreamRequestHeaders(req, decision.upstream, requestId, this.trustedProxies);
     this.inFlight++;
     const request: ForwardRequest = {
       tap: undefined,
@@ -168,7 +169,6 @@ export class ProxyServer {
       route: decision.routeName,
       side: decision.side,
       requestId,
-      requestIdFromClient,
       closing: this.closing,
       sendTimeoutMs: this.options.config.listen.sendTimeoutMs,
       onDone: this.finishedRequest(routeMetrics, started),
@@ -236,7 +236,7 @@ export class ProxyServer {
           ...failed,
           upstream: legacy,
           side: 'legacy',
-          headers: upstreamRequestHeaders(req, legacy, failed.requestId, failed.requestIdFromClient, this.trustedProxies),
+          headers: upstreamRequestHeaders(req, legacy, failed.requestId, this.trustedProxies),
           fallback: undefined,
           // Legacy's latency is legacy's own, from the retry: the new service's timeout is not legacy's.
           onDone: this.finishedRequest(this.options.metrics.forRoute(route.name, 'legacy'), performance.now()),
@@ -357,7 +357,7 @@ export class ProxyServer {
       this.ignoringUpgrade(req, socket, head);
       return;
     }
-    if (req.headers.host === undefined) {
+    if (hostHeaderCount(req.rawHeaders) !== 1) {
       this.options.metrics.rejected.labels('bad-request').inc();
       socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
@@ -382,7 +382,7 @@ export class ProxyServer {
       return;
     }
     req.url = target.path + target.query;
-    req.headers = upgradeRequestHeaders(req, decision.upstream, requestId, requestId === fromClient, this.trustedProxies);
+    req.headers = upgradeRequestHeaders(req, decision.upstream, requestId, this.trustedProxies);
     const metrics = this.options.metrics.forRoute(decision.routeName, decision.side);
     this.websockets.forward(req, socket, head, {
       route: decision.routeName,
@@ -423,4 +423,13 @@ function useAbsoluteFormHost(req: IncomingMessage): void {
   const at = raw.findIndex((name, i) => i % 2 === 0 && name.toLowerCase() === 'host');
   if (at >= 0) raw[at + 1] = authority;
   else raw.push('Host', authority);
+}
+
+function hostHeaderCount(raw: string[]): number {
+  let count = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 4 && name.toLowerCase() === 'host') count++;
+  }
+  return count;
 }

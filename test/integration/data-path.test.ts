@@ -1,6 +1,6 @@
 import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { createServer, type Server } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
+import { connect, createServer as createNetServer, type AddressInfo, type Server as NetServer } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { inRollout } from '../../core/bucketing';
@@ -552,6 +552,37 @@ describe('WebSocket upgrades go to the chosen target', () => {
   });
 });
 
+describe('an upstream breaking the framing rules of a 204', () => {
+  let upstream: NetServer;
+  let proxy: ProxyHarness;
+
+  beforeAll(async () => {
+    // A 204 with a Content-Length (RFC 9110 §8.6 forbids it), on a connection kept alive.
+    upstream = createNetServer((socket) => {
+      socket.on('data', () => socket.write('HTTP/1.1 204 No Content\r\nContent-Length: 5\r\nETag: "v1"\r\n\r\n'));
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    proxy = await startProxyHarness(testConfig([upstreamConfig('legacy', `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`)], []));
+  });
+
+  afterAll(async () => {
+    await proxy.close();
+    await new Promise<void>((resolve) => upstream.close(() => resolve()));
+  });
+
+  test("the client gets the 204 without its Content-Length, and the next answer on the connection intact", async () => {
+    const answer = await rawExchange(proxy.port, 'DELETE /a HTTP/1.1\r\nHost: a\r\n\r\nDELETE /b HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+    const heads = answer.split('\r\n\r\n').filter((part) => part !== '');
+    expect(heads).toHaveLength(2);
+    for (const head of heads) {
+      expect(head).toMatch(/^HTTP\/1\.1 204 No Content\r\n/);
+      expect(head).toMatch(/\r\nETag: "v1"/);
+      expect(head.toLowerCase()).not.toContain('content-length');
+    }
+  });
+});
+
 describe('small request bodies are read whole before an upstream connection is taken', () => {
   let upstream: TestUpstream;
   let proxy: ProxyHarness;
@@ -891,6 +922,18 @@ describe('failures', () => {
     expect(upgradeNoHost).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
     const after = await rejectedByReason();
     expect([after['bad-request'] - before['bad-request'], after['bad-path'] - before['bad-path']]).toEqual([2, 1]);
+  });
+
+  test('two Host headers (RFC 9112 §3.2), on a request or a WebSocket upgrade: 400, counted, and nothing reaches an upstream', async () => {
+    legacy.requests.length = 0;
+    const before = (await rejectedByReason())['bad-request'];
+    const twice = await rawExchange(proxy.port, 'GET /x HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\nx-request-id: two-hosts\r\n\r\n');
+    expect(twice).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(bodyOf(twice)).toEqual({ error: 'request has more than one Host header', route: '_unmatched', target: 'none', requestId: 'two-hosts' });
+    const upgrade = await rawExchange(proxy.port, 'GET /ws HTTP/1.1\r\nHost: a\r\nhost: b\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n');
+    expect(upgrade).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(legacy.requests).toHaveLength(0);
+    expect((await rejectedByReason())['bad-request']).toBe(before + 2);
   });
 
   test('a transfer coding other than chunked (gzip, chunked) → 501, and nothing reaches an upstream', async () => {

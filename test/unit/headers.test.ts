@@ -23,8 +23,8 @@ function fakeReq(raw: string[], options: { remoteAddress?: string; encrypted?: b
 const NOBODY = new TrustedProxies([]);
 
 /** The headers for a request from a peer that is not a trusted proxy (unless `trusted` says otherwise). */
-function upstreamRequestHeaders(req: IncomingMessage, to: Upstream, requestId: string, fromClient: boolean, trusted = NOBODY): string[] {
-  return headersFor(req, to, requestId, fromClient, trusted);
+function upstreamRequestHeaders(req: IncomingMessage, to: Upstream, requestId: string, trusted = NOBODY): string[] {
+  return headersFor(req, to, requestId, trusted);
 }
 
 function upstream(extra: Partial<Upstream> = {}): Upstream {
@@ -87,7 +87,7 @@ describe('connectionTokens', () => {
 describe('upstreamRequestHeaders', () => {
   test('a plain request: client headers in order, then forwarding headers, then Host', () => {
     const req = fakeReq(['Host', 'shop.example', 'Accept', 'application/json', 'User-Agent', 'curl/8']);
-    expect(pairs(upstreamRequestHeaders(req, upstream(), 'rid-1', false))).toEqual([
+    expect(pairs(upstreamRequestHeaders(req, upstream(), 'rid-1'))).toEqual([
       ['Accept', 'application/json'],
       ['User-Agent', 'curl/8'],
       ['x-forwarded-for', '10.0.0.1'],
@@ -100,7 +100,7 @@ describe('upstreamRequestHeaders', () => {
 
   test('keeps the original name case and duplicate headers as separate entries', () => {
     const req = fakeReq(['Host', 'h', 'Cookie', 'a=1', 'cookie', 'b=2', 'X-Custom', 'one', 'x-custom', 'two']);
-    const out = pairs(upstreamRequestHeaders(req, upstream(), 'r', true));
+    const out = pairs(upstreamRequestHeaders(req, upstream(), 'r'));
     expect(out.slice(0, 4)).toEqual([
       ['Cookie', 'a=1'],
       ['cookie', 'b=2'],
@@ -112,14 +112,14 @@ describe('upstreamRequestHeaders', () => {
   describe('X-Forwarded-For', () => {
     test('is appended to across two incoming X-Forwarded-For headers, client IP last', () => {
       const req = fakeReq(['Host', 'h', 'X-Forwarded-For', '203.0.113.5', 'x-forwarded-for', '198.51.100.7, 192.0.2.1']);
-      const out = upstreamRequestHeaders(req, upstream(), 'r', false);
+      const out = upstreamRequestHeaders(req, upstream(), 'r');
       expect(valuesOf(out, 'x-forwarded-for')).toEqual(['203.0.113.5, 198.51.100.7, 192.0.2.1, 10.0.0.1']);
       // Exactly one XFF entry, in lower case (the incoming ones are not passed through).
       expect(out.filter((name) => name === 'X-Forwarded-For')).toHaveLength(0);
     });
 
     test('is set to the client IP when absent', () => {
-      const out = upstreamRequestHeaders(fakeReq(['Host', 'h'], { remoteAddress: '::1' }), upstream(), 'r', false);
+      const out = upstreamRequestHeaders(fakeReq(['Host', 'h'], { remoteAddress: '::1' }), upstream(), 'r');
       expect(valuesOf(out, 'x-forwarded-for')).toEqual(['::1']);
     });
   });
@@ -129,7 +129,7 @@ describe('upstreamRequestHeaders', () => {
       const trusted = new TrustedProxies(['10.0.0.0/8', 'fd00::/8', '192.0.2.7']);
       for (const remoteAddress of ['10.1.2.3', '::ffff:10.9.9.9', 'fd00::1', '192.0.2.7']) {
         const req = fakeReq(['Host', 'internal:8080', 'X-Forwarded-Proto', 'https', 'X-Forwarded-Host', 'shop.example.com'], { remoteAddress });
-        const out = upstreamRequestHeaders(req, upstream(), 'r', false, trusted);
+        const out = upstreamRequestHeaders(req, upstream(), 'r', trusted);
         expect([remoteAddress, valuesOf(out, 'x-forwarded-proto'), valuesOf(out, 'x-forwarded-host')]).toEqual([remoteAddress, ['https'], ['shop.example.com']]);
         expect(pairs(out)).toContainEqual(['X-Forwarded-Proto', 'https']);
         expect(pairs(out)).toContainEqual(['X-Forwarded-Host', 'shop.example.com']);
@@ -140,7 +140,7 @@ describe('upstreamRequestHeaders', () => {
       const trusted = new TrustedProxies(['10.0.0.0/8', '192.0.2.7']);
       for (const [remoteAddress, proxies] of [['203.0.113.5', trusted], ['192.0.2.8', trusted], ['10.1.2.3', NOBODY]] as const) {
         const req = fakeReq(['Host', 'shop.example', 'X-Forwarded-Proto', 'https', 'x-forwarded-host', 'evil.example'], { remoteAddress });
-        const out = upstreamRequestHeaders(req, upstream(), 'r', false, proxies);
+        const out = upstreamRequestHeaders(req, upstream(), 'r', proxies);
         expect([remoteAddress, valuesOf(out, 'x-forwarded-proto'), valuesOf(out, 'x-forwarded-host')]).toEqual([remoteAddress, ['http'], ['shop.example']]);
         expect(valuesOf(out, 'x-forwarded-for')).toEqual([remoteAddress]);
       }
@@ -149,7 +149,7 @@ describe('upstreamRequestHeaders', () => {
     test('Forwarded, X-Forwarded-Ssl/-Port/-Scheme/-Prefix, X-Real-IP pass from a trusted proxy only', () => {
       const claims = ['Forwarded', 'for=1.2.3.4;proto=https', 'X-Forwarded-Ssl', 'on', 'X-Forwarded-Port', '443', 'X-Forwarded-Scheme', 'https', 'X-Forwarded-Prefix', '/admin', 'X-Real-IP', '1.2.3.4', 'Front-End-Https', 'on', 'X-Url-Scheme', 'https'];
       const trusted = new TrustedProxies(['10.0.0.0/8']);
-      const from = (remoteAddress: string): string[] => upstreamRequestHeaders(fakeReq(['Host', 'shop.example', ...claims, 'X-App', 'kept'], { remoteAddress }), upstream(), 'r', false, trusted);
+      const from = (remoteAddress: string): string[] => upstreamRequestHeaders(fakeReq(['Host', 'shop.example', ...claims, 'X-App', 'kept'], { remoteAddress }), upstream(), 'r', trusted);
       const untrusted = from('203.0.113.5');
       for (let i = 0; i < claims.length; i += 2) expect([claims[i], valuesOf(untrusted, claims[i]!.toLowerCase())]).toEqual([claims[i], []]);
       expect(valuesOf(untrusted, 'x-app')).toEqual(['kept']);
@@ -158,7 +158,7 @@ describe('upstreamRequestHeaders', () => {
     });
 
     test('of two Host headers the first counts, as in node (req.headers.host)', () => {
-      const out = upstreamRequestHeaders(fakeReq(['Host', 'a.example', 'Host', 'b.example']), upstream(), 'r', false);
+      const out = upstreamRequestHeaders(fakeReq(['Host', 'a.example', 'Host', 'b.example']), upstream(), 'r');
       expect(valuesOf(out, 'x-forwarded-host')).toEqual(['a.example']);
       expect(valuesOf(out, 'host')).toEqual(['orders:4000']);
     });
@@ -166,7 +166,7 @@ describe('upstreamRequestHeaders', () => {
     test('WebSocket upgrades: the same forwarded headers as a plain request, with the Connection and Upgrade the handshake needs', () => {
       const trusted = new TrustedProxies(['10.0.0.0/8']);
       const raw = ['Host', 'shop.example', 'Connection', 'Upgrade', 'Upgrade', 'websocket', 'X-Forwarded-Proto', 'https', 'X-Forwarded-Port', '443', 'X-Forwarded-Host', 'evil.example', 'Forwarded', 'proto=https', 'X-Forwarded-Ssl', 'on', 'Sec-WebSocket-Key', 'k'];
-      const upgrade = (remoteAddress: string): IncomingHttpHeaders => upgradeRequestHeaders(fakeReq(raw, { remoteAddress }), upstream(), 'r-1', false, trusted);
+      const upgrade = (remoteAddress: string): IncomingHttpHeaders => upgradeRequestHeaders(fakeReq(raw, { remoteAddress }), upstream(), 'r-1', trusted);
       expect(upgrade('203.0.113.5')).toEqual({
         host: 'orders:4000',
         connection: 'Upgrade',
@@ -191,7 +191,7 @@ describe('upstreamRequestHeaders', () => {
         'x-request-id': 'r-1',
       });
       // Over TLS to the proxy: https, not wss; preserveHost keeps the client's Host.
-      expect(upgradeRequestHeaders(fakeReq(raw, { remoteAddress: '203.0.113.5', encrypted: true }), upstream({ preserveHost: true }), 'r-1', true, trusted)).toMatchObject({
+      expect(upgradeRequestHeaders(fakeReq(raw, { remoteAddress: '203.0.113.5', encrypted: true }), upstream({ preserveHost: true }), 'r-1', trusted)).toMatchObject({
         host: 'shop.example',
         'x-forwarded-proto': 'https',
       });
@@ -202,17 +202,17 @@ describe('upstreamRequestHeaders', () => {
         ['Host', 'shop.example', 'Connection', 'Upgrade, X-Trace-Hop', 'Upgrade', 'websocket', 'Proxy-Authorization', 'Basic abc', 'TE', 'gzip', 'Keep-Alive', 'timeout=5', 'X-Trace-Hop', '1', 'Cookie', 'a=1', 'Cookie', 'b=2', 'X-App', 'one', 'X-App', 'two'],
         { remoteAddress: '10.0.0.9' },
       );
-      const headers = upgradeRequestHeaders(req, upstream(), 'r', true, new TrustedProxies(['10.0.0.0/8']));
-      expect(headers).toEqual({ host: 'orders:4000', connection: 'Upgrade', upgrade: 'websocket', cookie: 'a=1; b=2', 'x-app': 'one, two', 'x-forwarded-for': '10.0.0.9', 'x-forwarded-proto': 'http', 'x-forwarded-host': 'shop.example' });
+      const headers = upgradeRequestHeaders(req, upstream(), 'r', new TrustedProxies(['10.0.0.0/8']));
+      expect(headers).toEqual({ host: 'orders:4000', connection: 'Upgrade', upgrade: 'websocket', cookie: 'a=1; b=2', 'x-app': 'one, two', 'x-forwarded-for': '10.0.0.9', 'x-forwarded-proto': 'http', 'x-forwarded-host': 'shop.example', 'x-request-id': 'r' });
     });
 
     test('proto is https on a TLS socket, http otherwise', () => {
-      expect(valuesOf(upstreamRequestHeaders(fakeReq(['Host', 'h'], { encrypted: true }), upstream(), 'r', false), 'x-forwarded-proto')).toEqual(['https']);
-      expect(valuesOf(upstreamRequestHeaders(fakeReq(['Host', 'h']), upstream(), 'r', false), 'x-forwarded-proto')).toEqual(['http']);
+      expect(valuesOf(upstreamRequestHeaders(fakeReq(['Host', 'h'], { encrypted: true }), upstream(), 'r'), 'x-forwarded-proto')).toEqual(['https']);
+      expect(valuesOf(upstreamRequestHeaders(fakeReq(['Host', 'h']), upstream(), 'r'), 'x-forwarded-proto')).toEqual(['http']);
     });
 
     test('no X-Forwarded-Host when the client sent no Host', () => {
-      const out = upstreamRequestHeaders(fakeReq(['Accept', '*/*']), upstream(), 'r', false);
+      const out = upstreamRequestHeaders(fakeReq(['Accept', '*/*']), upstream(), 'r');
       expect(valuesOf(out, 'x-forwarded-host')).toEqual([]);
       expect(valuesOf(out, 'host')).toEqual(['orders:4000']);
     });
@@ -220,19 +220,19 @@ describe('upstreamRequestHeaders', () => {
 
   describe('Host', () => {
     test('is replaced by the upstream host', () => {
-      const out = upstreamRequestHeaders(fakeReq(['Host', 'shop.example']), upstream(), 'r', false);
+      const out = upstreamRequestHeaders(fakeReq(['Host', 'shop.example']), upstream(), 'r');
       expect(valuesOf(out, 'host')).toEqual(['orders:4000']);
       expect(pairs(out).at(-1)).toEqual(['host', 'orders:4000']);
     });
 
     test('is the client Host with preserveHost: true', () => {
-      const out = upstreamRequestHeaders(fakeReq(['host', 'shop.example:8443']), upstream({ preserveHost: true }), 'r', false);
+      const out = upstreamRequestHeaders(fakeReq(['host', 'shop.example:8443']), upstream({ preserveHost: true }), 'r');
       expect(valuesOf(out, 'host')).toEqual(['shop.example:8443']);
       expect(valuesOf(out, 'x-forwarded-host')).toEqual(['shop.example:8443']);
     });
 
     test('preserveHost without a client Host falls back to the upstream host', () => {
-      const out = upstreamRequestHeaders(fakeReq([]), upstream({ preserveHost: true }), 'r', false);
+      const out = upstreamRequestHeaders(fakeReq([]), upstream({ preserveHost: true }), 'r');
       expect(valuesOf(out, 'host')).toEqual(['orders:4000']);
     });
   });
@@ -252,7 +252,7 @@ describe('upstreamRequestHeaders', () => {
         'Authorization', 'Bearer keep-me',
         'Trailer', 'x-checksum',
       ]);
-      const out = pairs(upstreamRequestHeaders(req, upstream(), 'r', true));
+      const out = pairs(upstreamRequestHeaders(req, upstream(), 'r'));
       const names = out.map(([n]) => n.toLowerCase());
       for (const dropped of ['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'transfer-encoding', 'upgrade', 'expect']) {
         expect(names).not.toContain(dropped);
@@ -263,35 +263,54 @@ describe('upstreamRequestHeaders', () => {
 
     test('headers listed in Connection are dropped too, case-insensitively', () => {
       const req = fakeReq(['Host', 'h', 'Connection', 'close, X-Internal-Secret', 'X-Internal-Secret', 's3cr3t', 'x-internal-secret', 'again', 'X-Kept', 'k']);
-      const out = pairs(upstreamRequestHeaders(req, upstream(), 'r', true));
+      const out = pairs(upstreamRequestHeaders(req, upstream(), 'r'));
       expect(out.map(([n]) => n.toLowerCase())).not.toContain('x-internal-secret');
       expect(out).toContainEqual(['X-Kept', 'k']);
     });
 
     test('tokens from several Connection headers all count', () => {
       const req = fakeReq(['Host', 'h', 'Connection', 'x-a', 'Connection', 'X-B', 'X-A', '1', 'X-B', '2', 'X-C', '3']);
-      const out = pairs(upstreamRequestHeaders(req, upstream(), 'r', true));
+      const out = pairs(upstreamRequestHeaders(req, upstream(), 'r'));
       expect(out.filter(([n]) => n.startsWith('X-'))).toEqual([['X-C', '3']]);
     });
   });
 
   describe('x-request-id', () => {
     test('is added when the client sent none', () => {
-      const out = upstreamRequestHeaders(fakeReq(['Host', 'h']), upstream(), 'generated-id', false);
+      const out = upstreamRequestHeaders(fakeReq(['Host', 'h']), upstream(), 'generated-id');
       expect(valuesOf(out, 'x-request-id')).toEqual(['generated-id']);
     });
 
-    test("is not added when the client sent one: the client's is passed through once", () => {
-      const out = upstreamRequestHeaders(fakeReq(['Host', 'h', 'X-Request-Id', 'client-id']), upstream(), 'client-id', true);
+    test("is the client's own when it sent one, exactly once", () => {
+      const out = upstreamRequestHeaders(fakeReq(['Host', 'h', 'X-Request-Id', 'client-id']), upstream(), 'client-id');
       expect(valuesOf(out, 'x-request-id')).toEqual(['client-id']);
-      expect(pairs(out)).toContainEqual(['X-Request-Id', 'client-id']);
     });
+
+    test('survives a client naming it in Connection; an empty or repeated one becomes the single id the response carries', () => {
+      const listed = upstreamRequestHeaders(fakeReq(['Host', 'h', 'Connection', 'x-request-id', 'X-Request-Id', 'client-id']), upstream(), 'client-id');
+      expect(valuesOf(listed, 'x-request-id')).toEqual(['client-id']);
+      const empty = upstreamRequestHeaders(fakeReq(['Host', 'h', 'X-Request-Id', '']), upstream(), 'generated-id');
+      expect(valuesOf(empty, 'x-request-id')).toEqual(['generated-id']);
+      // node joins repeated x-request-id headers into req.headers (what the server takes as the id).
+      const twice = upstreamRequestHeaders(fakeReq(['Host', 'h', 'X-Request-Id', 'a', 'x-request-id', 'b']), upstream(), 'a, b');
+      expect(valuesOf(twice, 'x-request-id')).toEqual(['a, b']);
+    });
+  });
+
+  test("underscore spellings of the headers the proxy sets or vouches for are dropped (CGI servers read them as the real ones); other underscore names pass", () => {
+    const spoofed = ['X_Forwarded_Proto', 'https', 'x_forwarded_for', '1.2.3.4', 'X_Real_IP', '1.2.3.4', 'X_FORWARDED_HOST', 'evil', 'Forwarded_', 'x', 'X_Request_Id', 'spoof', 'x_strangler_shadow', '1'];
+    for (const remoteAddress of ['203.0.113.5', '10.0.0.9']) {
+      const out = pairs(upstreamRequestHeaders(fakeReq(['Host', 'h', ...spoofed, 'X_App_Version', '7'], { remoteAddress }), upstream(), 'r', new TrustedProxies(['10.0.0.0/8'])));
+      expect(out.filter(([name]) => name.includes('_'))).toEqual([['Forwarded_', 'x'], ['X_App_Version', '7']]);
+      expect(valuesOf(out.flat(), 'x-forwarded-proto')).toEqual(['http']);
+      expect(valuesOf(out.flat(), 'x-request-id')).toEqual(['r']);
+    }
   });
 
   test('does not modify rawHeaders', () => {
     const raw = ['Host', 'h', 'Connection', 'x-a', 'X-A', '1', 'X-Forwarded-For', '1.1.1.1'];
     const copy = [...raw];
-    upstreamRequestHeaders(fakeReq(raw), upstream(), 'r', false);
+    upstreamRequestHeaders(fakeReq(raw), upstream(), 'r');
     expect(raw).toEqual(copy);
   });
 });
@@ -299,7 +318,7 @@ describe('upstreamRequestHeaders', () => {
 describe('withUpstreamHost (the headers a shadow copy sends)', () => {
   test("a copy of legacy's list with the other upstream's Host; everything else, x-request-id included, the same", () => {
     const req = fakeReq(['Host', 'shop.example', 'Accept', '*/*']);
-    const legacyHeaders = upstreamRequestHeaders(req, upstream(), 'rid', false);
+    const legacyHeaders = upstreamRequestHeaders(req, upstream(), 'rid');
     const before = [...legacyHeaders];
     const copy = withUpstreamHost(legacyHeaders, req, upstream({ host: 'orders.internal:4000' }));
     expect(legacyHeaders).toEqual(before);
@@ -310,14 +329,21 @@ describe('withUpstreamHost (the headers a shadow copy sends)', () => {
 
   test("preserveHost on the copy's upstream sends the client's Host", () => {
     const req = fakeReq(['host', 'shop.example:8443']);
-    const legacyHeaders = upstreamRequestHeaders(req, upstream(), 'rid', false);
+    const legacyHeaders = upstreamRequestHeaders(req, upstream(), 'rid');
     expect(valuesOf(withUpstreamHost(legacyHeaders, req, upstream({ preserveHost: true, host: 'orders.internal' })), 'host')).toEqual(['shop.example:8443']);
     const noHost = fakeReq([]);
-    expect(valuesOf(withUpstreamHost(upstreamRequestHeaders(noHost, upstream(), 'r', false), noHost, upstream({ preserveHost: true, host: 'orders.internal' })), 'host')).toEqual(['orders.internal']);
+    expect(valuesOf(withUpstreamHost(upstreamRequestHeaders(noHost, upstream(), 'r'), noHost, upstream({ preserveHost: true, host: 'orders.internal' })), 'host')).toEqual(['orders.internal']);
   });
 });
 
 describe('clientResponseHeaders', () => {
+  test("a 204's Content-Length is dropped (RFC 9110 §8.6); a 304's and a 200's are kept", () => {
+    const raw = ['Content-Length', '5', 'ETag', '"v1"'];
+    expect(pairs(clientResponseHeaders(raw, 'rid', false, 204))).toEqual([['ETag', '"v1"'], ['x-request-id', 'rid']]);
+    expect(pairs(clientResponseHeaders(raw, 'rid', false, 304))).toContainEqual(['Content-Length', '5']);
+    expect(pairs(clientResponseHeaders(raw, 'rid', false, 200))).toContainEqual(['Content-Length', '5']);
+  });
+
   test('passes end-to-end headers with their case, adds x-request-id, no connection header when not closing', () => {
     const raw = ['Content-Type', 'application/json', 'Content-Length', '12', 'ETag', '"v1"'];
     expect(pairs(clientResponseHeaders(raw, 'rid', false))).toEqual([
