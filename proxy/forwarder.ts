@@ -133,6 +133,14 @@ class ForwardHandler implements ExchangeHandler {
       this.finish('client-abort');
       return;
     }
+    if ((err as NodeJS.ErrnoException).code === 'CLIENT_BODY_TIMEOUT') {
+      // The upload stalled on the client's side (nginx's client_body_timeout): a 408, not the upstream's 504.
+      this.status = 408;
+      const { route, side: target, upstream, requestId, responseHeaders } = this.request;
+      sendProxyError(res, 408, { error: `request body stalled: none of the rest arrived within ${upstream.timeoutMs} ms`, route, target, upstream: upstream.name, requestId }, true, responseHeaders);
+      this.finish('client-abort');
+      return;
+    }
     const reason = classify(err);
     if ((reason === 'connect-error' || reason === 'timeout') && this.fallsBackOn(reason)) return this.fallBack(reason);
     if (res.headersSent) {

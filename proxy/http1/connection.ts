@@ -96,7 +96,9 @@ export class UpstreamConnection {
     } else {
       const timeoutMs = exchange.options.timeoutMs;
       if (now - this.activeAt <= timeoutMs) return;
-      error = exchange.responseStarted
+      error = exchange.awaitingClientBody && !exchange.responseStarted
+        ? new UpstreamError('CLIENT_BODY_TIMEOUT', `the client sent none of the rest of its request body for ${timeoutMs} ms`)
+        : exchange.responseStarted
         ? new UpstreamError('UPSTREAM_BODY_TIMEOUT', `${this.owner.describe}: response body stalled for ${timeoutMs} ms`)
         : new UpstreamError('UPSTREAM_HEADERS_TIMEOUT', `${this.owner.describe}: no response within ${timeoutMs} ms`);
     }

@@ -18,6 +18,8 @@ export class Exchange implements ExchangeController {
   /** A final (non-1xx) response head arrived. */
   responseStarted = false;
   uploadDone = false;
+  /** A streamed upload is waiting for the client's next bytes (not for the upstream to take the last ones). */
+  awaitingClientBody = false;
   /** The upstream allows another request on the connection after this response. */
   keepAlive = true;
   /** Sent again once already, after a reused connection turned out closed. */

@@ -45,12 +45,14 @@ function streamBody(socket: Socket, body: Readable, chunked: boolean, exchange: 
       flushed = socket.write(chunk);
     }
     if (!flushed) {
+      exchange.awaitingClientBody = false;
       body.pause();
       socket.once('drain', onDrain);
     }
   };
   const onDrain = (): void => {
     touch();
+    exchange.awaitingClientBody = true;
     body.resume();
   };
   const onEnd = (): void => {
@@ -67,6 +69,7 @@ function streamBody(socket: Socket, body: Readable, chunked: boolean, exchange: 
   };
   const detach = (): void => {
     exchange.stopUpload = undefined;
+    exchange.awaitingClientBody = false;
     body.off('data', onData);
     body.off('end', onEnd);
     body.off('error', onError);
@@ -74,6 +77,7 @@ function streamBody(socket: Socket, body: Readable, chunked: boolean, exchange: 
     socket.off('drain', onDrain);
   };
   exchange.stopUpload = detach;
+  exchange.awaitingClientBody = true;
   body.on('data', onData);
   body.once('end', onEnd);
   body.once('error', onError);

@@ -49,7 +49,9 @@ export type UpstreamErrorCode =
   /** Every connection stayed busy for the exchange's whole timeoutMs. */
   | 'UPSTREAM_QUEUE_TIMEOUT'
   /** The handler kept the response paused past pauseTimeoutMs: its reader, not the upstream, stalled. */
-  | 'READER_STALLED';
+  | 'READER_STALLED'
+  /** A streamed request body stopped arriving for timeoutMs before any answer: the client stalled, not the upstream. */
+  | 'CLIENT_BODY_TIMEOUT';
 
 export class UpstreamError extends Error {
   constructor(

@@ -743,6 +743,7 @@ describe('failures', () => {
   let legacy: TestUpstream;
   let slow: TestUpstream;
   let unaccepting: UnacceptingListener;
+  let deaf: NetServer;
   let proxy: ProxyHarness;
 
   beforeAll(async () => {
@@ -752,6 +753,12 @@ describe('failures', () => {
     });
     unaccepting = await unacceptingListener();
     await unaccepting.fill();
+    // Accepts, then reads nothing: an upload to it stalls on the upstream's side.
+    deaf = createNetServer((socket) => {
+      socket.pause();
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => deaf.listen(0, '127.0.0.1', resolve));
     const deadPort = await unusedPort();
     proxy = await startProxyHarness(
       testConfig(
@@ -760,8 +767,10 @@ describe('failures', () => {
           upstreamConfig('dead', `http://127.0.0.1:${deadPort}`),
           upstreamConfig('slow', slow.url, { timeoutMs: 300 }),
           upstreamConfig('unaccepting', `http://127.0.0.1:${unaccepting.port}`, { timeoutMs: 300 }),
+          upstreamConfig('deaf', `http://127.0.0.1:${(deaf.address() as AddressInfo).port}`, { timeoutMs: 300 }),
         ],
         [
+          routeConfig('deaf', '/deaf', { stage: 'live', service: 'deaf' }),
           routeConfig('hung', '/hung', { stage: 'live', service: 'unaccepting' }),
           routeConfig('down', '/down', { stage: 'live', service: 'dead' }),
           routeConfig('slow', '/slow', { stage: 'live', service: 'slow' }),
@@ -775,6 +784,7 @@ describe('failures', () => {
     await legacy.close();
     await slow.close();
     await unaccepting.close();
+    await new Promise<void>((resolve) => deaf.close(() => resolve()));
   });
 
   test('upstream refusing the connection → 502 with a JSON body', async () => {
@@ -814,6 +824,32 @@ describe('failures', () => {
     expect(reply.status).toBe(504);
     expect(json(reply)).toMatchObject({ error: expect.stringContaining('300 ms'), route: 'slow', target: 'new', upstream: 'slow' });
     expect(json(reply).requestId).toBe(reply.headers['x-request-id']);
+  });
+
+  test('a client pausing mid-upload past timeoutMs gets a 408 counted as its own abort, not a 504 blamed on the upstream', async () => {
+    const sample = async (reason: string): Promise<number> =>
+      Number(new RegExp(`strangler_upstream_errors_total\\{route="slow",target="new",reason="${reason}"\\} (\\d+)`).exec(await proxy.registry.metrics())?.[1] ?? 0);
+    const [timeoutsBefore, abortsBefore] = [await sample('timeout'), await sample('client-abort')];
+    // Over 64 KiB, so it streams; 1,000 bytes, then nothing more.
+    const answer = await rawExchange(proxy.port, `POST /slow/upload HTTP/1.1\r\nHost: a\r\nx-request-id: stalled-upload\r\nContent-Length: 200000\r\n\r\n${'u'.repeat(1000)}`, 3000);
+    expect(answer).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
+    expect(answer.toLowerCase()).toContain('\r\nconnection: close\r\n');
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toEqual({
+      error: 'request body stalled: none of the rest arrived within 300 ms',
+      route: 'slow',
+      target: 'new',
+      upstream: 'slow',
+      requestId: 'stalled-upload',
+    });
+    expect([await sample('timeout'), await sample('client-abort')]).toEqual([timeoutsBefore, abortsBefore + 1]);
+  });
+
+  test('an upstream that stops reading an upload is still the upstream timing out: 504, counted as its timeout', async () => {
+    const body = Buffer.alloc(32 * 1024 * 1024, 117);
+    const head = `POST /deaf/upload HTTP/1.1\r\nHost: a\r\nContent-Length: ${body.length}\r\n\r\n`;
+    const answer = await rawExchange(proxy.port, Buffer.concat([Buffer.from(head), body]), 5000);
+    expect(answer).toMatch(/^HTTP\/1\.1 504 Gateway Timeout\r\n/);
+    expect(await proxy.registry.metrics()).toMatch(/strangler_upstream_errors_total\{route="deaf",target="new",reason="timeout"\} 1/);
   });
 
   test('a connect that never completes → 504 after the upstream timeoutMs, counted as a timeout', async () => {
