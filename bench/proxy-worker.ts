@@ -95,6 +95,7 @@ export const BENCH_SHADOW: ShadowConfig = {
   noiseThresholds: { ...DEFAULT_NOISE_THRESHOLDS },
   ignore: [],
   maxBodyBytes: 1024 * 1024,
+  maxDecodedBytes: 16 * 1024 * 1024,
   maxInFlight: 1024,
   unordered: false,
   numericTolerance: 0,

@@ -1,6 +1,6 @@
-import type { ComparisonRecord } from '../core/comparison';
+import type { ComparisonRecord, FieldDifference } from '../core/comparison';
 import type { RouteConfig, ShadowConfig } from '../core/config/types';
-import { classify, compileDiffOptions, compareResponses, NoiseModel, type CompiledDiffOptions, type HttpSnapshot } from './engine';
+import { classify, compileDiffOptions, compareResponses, NoiseModel, UndecodableBodiesError, type CompiledDiffOptions, type HttpSnapshot } from './engine';
 
 /** What the proxy hands over for one shadowed request (legacy's answer, the new service's, maybe legacy's second). */
 export interface ComparisonInput {
@@ -24,34 +24,21 @@ export class Comparator {
   private readonly models = new Map<string, NoiseModel>();
 
   compare(input: ComparisonInput): ComparisonRecord {
-    // Plain object literals, no spreads: this runs for every shadowed request.
     const candidate = input.candidate;
-    if ('error' in candidate) {
-      return {
-        requestId: input.requestId,
-        route: input.route.name,
-        method: input.method,
-        target: input.target,
-        at: isoTime(input.at),
-        result: 'error',
-        legacyStatus: input.legacy.status,
-        legacyMs: round(input.legacy.ms),
-        candidateMs: round(candidate.ms),
-        differences: [],
-        noise: [],
-        error: candidate.error,
-      };
-    }
+    if ('error' in candidate) return errorRecord(input, candidate.error, candidate.ms);
     const options = this.optionsFor(input.route, input.shadow);
     const model = this.modelFor(input.route.name, input.shadow);
-    const primaryVsCandidate = compareResponses(input.legacy, candidate, options);
+    const primaryVsCandidate = comparedOrError(input.legacy, candidate, options);
+    if (typeof primaryVsCandidate === 'string') return errorRecord(input, primaryVsCandidate, candidate.ms, candidate.status);
     // Legacy answering its second request with another status (a 503 or 429 under the doubled load) says
     // nothing about which fields vary: taken as a noise sample, it would excuse every difference, the new
     // service's own 5xx included, and teach the model so for later requests.
     const secondary = input.secondary !== undefined && input.secondary.status === input.legacy.status ? input.secondary : undefined;
-    const primaryVsSecondary = secondary ? compareResponses(input.legacy, secondary, options) : undefined;
+    const sampled = secondary ? comparedOrError(input.legacy, secondary, options) : undefined;
+    const primaryVsSecondary = typeof sampled === 'string' ? undefined : sampled;
     model.observe(primaryVsCandidate, primaryVsSecondary);
     const classified = classify(primaryVsCandidate, primaryVsSecondary, model);
+    // Plain object literals, no spreads: this runs for every shadowed request.
     return {
       requestId: input.requestId,
       route: input.route.name,
@@ -82,6 +69,7 @@ export class Comparator {
         unordered: shadow.unordered,
         numericTolerance: shadow.numericTolerance,
         headers: shadow.headers,
+        maxDecodedBytes: shadow.maxDecodedBytes,
         ...(shadow.timestampToleranceMs === undefined ? {} : { timestampToleranceMs: shadow.timestampToleranceMs }),
       });
       this.options.set(route.name, compiled);
@@ -97,6 +85,35 @@ export class Comparator {
     }
     return model;
   }
+}
+
+/** The differences, or why the two answers cannot be compared (neither body decodes). */
+function comparedOrError(a: HttpSnapshot, b: HttpSnapshot, options: CompiledDiffOptions): FieldDifference[] | string {
+  try {
+    return compareResponses(a, b, options);
+  } catch (error) {
+    if (error instanceof UndecodableBodiesError) return error.message;
+    throw error;
+  }
+}
+
+function errorRecord(input: ComparisonInput, error: string, candidateMs: number, candidateStatus?: number): ComparisonRecord {
+  const record: ComparisonRecord = {
+    requestId: input.requestId,
+    route: input.route.name,
+    method: input.method,
+    target: input.target,
+    at: isoTime(input.at),
+    result: 'error',
+    legacyStatus: input.legacy.status,
+    legacyMs: round(input.legacy.ms),
+    candidateMs: round(candidateMs),
+    differences: [],
+    noise: [],
+    error,
+  };
+  if (candidateStatus !== undefined) record.candidateStatus = candidateStatus;
+  return record;
 }
 
 let lastIsoMs = -1;

@@ -124,6 +124,11 @@ export interface ShadowConfig {
   ignore: string[];
   /** Request and response bodies are captured up to this size; larger ones are skipped and counted. */
   maxBodyBytes: number;
+  /**
+   * A compressed body is decoded up to this size for the comparison; past it the body counts as
+   * undecodable. Decoding runs on the proxy's event loop (16 MiB of gzip: tens of ms), hence a bound.
+   */
+  maxDecodedBytes: number;
   /** Copies under way at once; above that, copies are dropped and counted. */
   maxInFlight: number;
   /** Share of shadowed safe requests sent to legacy a second time, to learn which fields are noise. */

@@ -18,6 +18,18 @@ export interface HttpSnapshot {
   body: Buffer;
 }
 
+/**
+ * Neither body could be decoded (an unsupported or broken content-encoding on both sides, or both past
+ * maxDecodedBytes): nothing is known about how they differ, so this is no mismatch.
+ */
+export class UndecodableBodiesError extends Error {
+  constructor(legacyError: string, candidateError: string) {
+    super(`neither body could be decoded (legacy: ${legacyError}; new service: ${candidateError})`);
+    this.name = 'UndecodableBodiesError';
+  }
+}
+
+/** Throws UndecodableBodiesError when neither body decodes (and they are not the same bytes). */
 export function compareResponses(legacy: HttpSnapshot, candidate: HttpSnapshot, options: CompiledDiffOptions): FieldDifference[] {
   const out: FieldDifference[] = [];
   if (legacy.status !== candidate.status) {
@@ -30,17 +42,32 @@ export function compareResponses(legacy: HttpSnapshot, candidate: HttpSnapshot, 
 
 /** A header's value: arrays joined with `, `; case-insensitive name lookup. */
 export function headerValue(headers: HttpSnapshot['headers'], name: string): string | undefined {
-  let value = headers[name];
-  if (value === undefined) {
-    for (const key in headers) {
-      if (key.length === name.length && key.toLowerCase() === name) {
-        value = headers[key];
-        break;
-      }
-    }
-  }
+  const value = rawHeaderValue(headers, name);
   if (value === undefined) return undefined;
   return typeof value === 'string' ? value : value.join(', ');
+}
+
+function rawHeaderValue(headers: HttpSnapshot['headers'], name: string): string | string[] | undefined {
+  const value = headers[name];
+  if (value !== undefined) return value;
+  for (const key in headers) {
+    if (key.length === name.length && key.toLowerCase() === name) return headers[key];
+  }
+  return undefined;
+}
+
+/**
+ * Set-Cookie lines in order of cookie name: their order means nothing to a browser, except between two
+ * lines setting the same cookie (the later wins), which a stable sort keeps.
+ */
+function setCookieValue(headers: HttpSnapshot['headers']): string | undefined {
+  const value = rawHeaderValue(headers, 'set-cookie');
+  if (value === undefined || typeof value === 'string') return value;
+  const cookieName = (line: string): string => {
+    const at = line.indexOf('=');
+    return (at < 0 ? line : line.slice(0, at)).trim();
+  };
+  return [...value].sort((x, y) => (cookieName(x) < cookieName(y) ? -1 : cookieName(x) > cookieName(y) ? 1 : 0)).join(', ');
 }
 
 /**
@@ -57,8 +84,9 @@ export function normaliseHeaderValue(name: string, value: string): string {
 }
 
 function compareHeader(name: string, legacyHeaders: HttpSnapshot['headers'], candidateHeaders: HttpSnapshot['headers'], options: CompiledDiffOptions, out: FieldDifference[]): void {
-  const a = headerValue(legacyHeaders, name);
-  const b = headerValue(candidateHeaders, name);
+  const cookies = name === 'set-cookie';
+  const a = cookies ? setCookieValue(legacyHeaders) : headerValue(legacyHeaders, name);
+  const b = cookies ? setCookieValue(candidateHeaders) : headerValue(candidateHeaders, name);
   if (a === b) return;
   const path = `header.${name}`;
   const max = options.maxValueLength;
@@ -80,6 +108,7 @@ function compareBodies(legacy: HttpSnapshot, candidate: HttpSnapshot, options: C
   const decodedA = decodeBody(legacy.body, encodingA, options.maxDecodedBytes);
   const decodedB = decodeBody(candidate.body, encodingB, options.maxDecodedBytes);
   const max = options.maxValueLength;
+  if ('error' in decodedA && 'error' in decodedB) throw new UndecodableBodiesError(decodedA.error, decodedB.error);
   if ('error' in decodedA || 'error' in decodedB) {
     out.push({
       path: 'body',

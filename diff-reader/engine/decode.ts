@@ -3,17 +3,22 @@
  * Synchronous node:zlib; never throws for bad input (errors are values).
  */
 import { isUtf8 } from 'node:buffer';
+import * as zlib from 'node:zlib';
 import { brotliDecompressSync, gunzipSync, inflateRawSync, inflateSync } from 'node:zlib';
 
 export type DecodeResult = { body: Buffer } | { error: string };
 
 const DEFAULT_MAX_DECODED = 16 * 1024 * 1024;
 
+type Decompress = (body: Buffer, options: { maxOutputLength: number }) => Buffer;
+/** Node 22.15 and later decode zstd (RFC 8878, sent by Chrome-era servers); older ones cannot. */
+const zstdDecompressSync = (zlib as unknown as { zstdDecompressSync?: Decompress }).zstdDecompressSync;
+
 /**
  * Undoes `content-encoding`: `gzip`/`x-gzip`, `br`, `deflate` (zlib-wrapped, falling back to raw deflate,
  * which some servers send), `identity`; several codings comma-separated are undone last first.
- * An empty body stays empty whatever the header says (HEAD, 204, 304). The decoded size is capped at
- * `maxBytes`. Unknown codings (`compress`, `zstd`, …) are errors.
+ * `zstd` where the runtime has it (Node 22.15+). An empty body stays empty whatever the header says
+ * (HEAD, 204, 304). The decoded size is capped at `maxBytes`. Unknown codings (`compress`, …) are errors.
  */
 export function decodeBody(body: Buffer, contentEncoding: string | readonly string[] | undefined, maxBytes = DEFAULT_MAX_DECODED): DecodeResult {
   if (contentEncoding === undefined || body.length === 0) return { body };
@@ -46,6 +51,10 @@ export function decodeBody(body: Buffer, contentEncoding: string | readonly stri
               throw zlibError;
             }
           }
+          break;
+        case 'zstd':
+          if (!zstdDecompressSync) return { error: `content-encoding "zstd" needs Node 22.15 or later (this is ${process.version})` };
+          current = zstdDecompressSync(current, options);
           break;
         default:
           return { error: `unsupported content-encoding ${JSON.stringify(coding)}` };

@@ -12,6 +12,7 @@ export function shadowConfig(extra: Partial<ShadowConfig> = {}): ShadowConfig {
     methods: ['GET'],
     ignore: [],
     maxBodyBytes: 65536,
+    maxDecodedBytes: 16777216,
     maxInFlight: 8,
     noiseSample: 0,
     noiseThresholds: { ...DEFAULT_NOISE_THRESHOLDS },

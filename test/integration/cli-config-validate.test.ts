@@ -106,6 +106,7 @@ describe('strangler config validate', () => {
               methods: ['GET', 'HEAD'],
               ignore: [],
               maxBodyBytes: 1048576,
+              maxDecodedBytes: 16777216,
               maxInFlight: 64,
               noiseSample: 0.1,
               noiseThresholds: { relative: 0.2, absolute: 3 },

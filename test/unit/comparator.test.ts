@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import type { ShadowConfig } from '../../core/config/types';
 import { Comparator, type ComparisonInput } from '../../diff-reader/comparator';
 import { routeConfig, shadowConfig } from '../helpers/config';
@@ -53,6 +54,34 @@ describe('Comparator: exchanges into comparison records', () => {
     const record = new Comparator().compare(exchange);
     expect(record).toMatchObject({ result: 'error', error: 'new service refused the connection', legacyStatus: 200, candidateMs: 0.5 });
     expect(record.candidateStatus).toBeUndefined();
+  });
+
+  test('neither body decodable (both zstd-encoded where the runtime has no zstd, say): an error naming both reasons, not a mismatch', () => {
+    const encoded = (body: string): ComparisonInput['legacy'] => ({ status: 200, headers: { ...JSON_TYPE, 'content-encoding': 'compress' }, body: Buffer.from(body), ms: 2 });
+    const exchange: ComparisonInput = { ...input('r3b', {}, {}), legacy: encoded('legacy bytes'), candidate: encoded('other bytes'), secondary: encoded('third bytes') };
+    const record = new Comparator().compare(exchange);
+    expect(record).toMatchObject({
+      result: 'error',
+      error: 'neither body could be decoded (legacy: unsupported content-encoding "compress"; new service: unsupported content-encoding "compress")',
+      legacyStatus: 200,
+      candidateStatus: 200,
+      differences: [],
+    });
+    // The same undecodable bytes on both sides are still a match.
+    expect(new Comparator().compare({ ...exchange, candidate: encoded('legacy bytes') }).result).toBe('match');
+  });
+
+  test("shadow.maxDecodedBytes bounds decoding: legacy's gzip decoding past it is reported undecodable on its side", () => {
+    const shadow = shadowConfig({ maxDecodedBytes: 1024 });
+    const text = JSON.stringify({ filler: 'x'.repeat(2000) });
+    const exchange: ComparisonInput = {
+      ...input('r3c', {}, {}, undefined, shadow),
+      legacy: { status: 200, headers: { ...JSON_TYPE, 'content-encoding': 'gzip' }, body: gzipSync(text), ms: 1 },
+      candidate: { status: 200, headers: JSON_TYPE, body: Buffer.from(text), ms: 1 },
+    };
+    const record = new Comparator().compare(exchange);
+    expect(record.result).toBe('mismatch');
+    expect(record.differences).toEqual([{ path: 'body', kind: 'changed', legacy: expect.stringContaining('gzip: decoded body larger than 1024 bytes'), candidate: expect.any(String) }]);
   });
 
   test('noise: a field where the second legacy answer differs too is noise for that request', () => {

@@ -99,7 +99,7 @@ describe('parseConfig: the DESIGN.md example', () => {
           stickiness: { kind: 'header', name: 'x-user-id' },
           stickyFallback: 'random',
           flag: 'strangler.orders',
-          shadow: { sample: 1, methods: ['GET'], ignore: ['$.meta.generatedAt'], maxBodyBytes: 1048576, maxInFlight: 64, noiseSample: 0.1, noiseThresholds: { relative: 0.2, absolute: 3 }, unordered: false, numericTolerance: 0, headers: ['content-type'], onCanary: false },
+          shadow: { sample: 1, methods: ['GET'], ignore: ['$.meta.generatedAt'], maxBodyBytes: 1048576, maxDecodedBytes: 16777216, maxInFlight: 64, noiseSample: 0.1, noiseThresholds: { relative: 0.2, absolute: 3 }, unordered: false, numericTolerance: 0, headers: ['content-type'], onCanary: false },
           fallback: { on: ['connect-error', '5xx'], methods: ['GET', 'HEAD'] },
         },
         {
@@ -139,7 +139,7 @@ describe('parseConfig: the DESIGN.md example', () => {
     fallback: {}
 `);
     expect(r.match).toEqual({ path: '/api/orders' });
-    expect(r.shadow).toEqual({ sample: 1, methods: ['GET', 'HEAD'], ignore: [], maxBodyBytes: 1048576, maxInFlight: 64, noiseSample: 0.1, noiseThresholds: { relative: 0.2, absolute: 3 }, unordered: false, numericTolerance: 0, headers: ['content-type'], onCanary: false });
+    expect(r.shadow).toEqual({ sample: 1, methods: ['GET', 'HEAD'], ignore: [], maxBodyBytes: 1048576, maxDecodedBytes: 16777216, maxInFlight: 64, noiseSample: 0.1, noiseThresholds: { relative: 0.2, absolute: 3 }, unordered: false, numericTolerance: 0, headers: ['content-type'], onCanary: false });
     expect(r.fallback).toEqual({ on: ['connect-error'], methods: ['GET', 'HEAD'] });
   });
 
@@ -1323,7 +1323,7 @@ describe('shadow comparison settings', () => {
 
   it('reads every setting', () => {
     const config = parseConfig(
-      route('{ sample: 0.5, maxInFlight: 8, noiseSample: 0.25, noiseThresholds: { relative: 0.5, absolute: 10 }, unordered: [$.items], numericTolerance: 0.01, timestampToleranceMs: 1000, headers: [Content-Type, ETag], onCanary: true }'),
+      route('{ sample: 0.5, maxInFlight: 8, maxDecodedBytes: 4194304, noiseSample: 0.25, noiseThresholds: { relative: 0.5, absolute: 10 }, unordered: [$.items], numericTolerance: 0.01, timestampToleranceMs: 1000, headers: [Content-Type, ETag], onCanary: true }'),
       FILE,
       ENV,
     );
@@ -1332,6 +1332,7 @@ describe('shadow comparison settings', () => {
       methods: ['GET', 'HEAD'],
       ignore: [],
       maxBodyBytes: 1048576,
+      maxDecodedBytes: 4194304,
       maxInFlight: 8,
       noiseSample: 0.25,
       noiseThresholds: { relative: 0.5, absolute: 10 },
@@ -1357,7 +1358,8 @@ describe('shadow comparison settings', () => {
   });
 
   it('names each bad setting with what was expected', () => {
-    expect(messagesOf(route('{ maxInFlight: 0, noiseSample: 2, unordered: maybe, numericTolerance: -1, headers: ["bad header"], onCanary: 1 }'))).toEqual([
+    expect(messagesOf(route('{ maxInFlight: 0, maxDecodedBytes: 16MiB, noiseSample: 2, unordered: maybe, numericTolerance: -1, headers: ["bad header"], onCanary: 1 }'))).toEqual([
+      'strangler.yaml:9 routes[0].shadow.maxDecodedBytes: must be an integer from 1024 to 268435456, got "16MiB"',
       'strangler.yaml:9 routes[0].shadow.maxInFlight: must be an integer from 1 to 100000, got 0',
       'strangler.yaml:9 routes[0].shadow.noiseSample: must be a number from 0 to 1, got 2',
       'strangler.yaml:9 routes[0].shadow.unordered: must be true, false, or a list of JSON paths such as [$.items], got "maybe"',

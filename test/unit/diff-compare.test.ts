@@ -1,5 +1,5 @@
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
-import { compareResponses, compileDiffOptions, describeBytes, headerValue, normaliseHeaderValue, type DiffOptions, type HttpSnapshot } from '../../diff-reader/engine';
+import { compareResponses, compileDiffOptions, describeBytes, headerValue, normaliseHeaderValue, UndecodableBodiesError, type DiffOptions, type HttpSnapshot } from '../../diff-reader/engine';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
@@ -132,10 +132,28 @@ describe('content-encoding', () => {
     expect(compare(snap(broken, gz), snap(Buffer.from(broken), gz))).toEqual([]);
   });
 
+  test('Set-Cookie lines in another order are the same; a changed cookie, or two lines of one cookie swapped, are not', () => {
+    const cookies = (...lines: string[]): HttpSnapshot => ({ status: 200, headers: { 'set-cookie': lines }, body: Buffer.alloc(0) });
+    const options: DiffOptions = { headers: ['set-cookie'] };
+    const session = 'session=abc; Path=/; Expires=Wed, 21 Oct 2026 07:28:00 GMT';
+    expect(compare(cookies(session, 'theme=dark', 'lang=en'), cookies('lang=en', session, 'theme=dark'), options)).toEqual([]);
+    expect(compare(cookies(session, 'theme=dark'), cookies('theme=light', session), options)).toEqual([
+      { path: 'header.set-cookie', kind: 'changed', legacy: JSON.stringify(`${session}, theme=dark`), candidate: JSON.stringify(`${session}, theme=light`) },
+    ]);
+    // The later line of one cookie wins in a browser: swapping them changes the outcome.
+    expect(compare(cookies('a=1', 'a=2'), cookies('a=2', 'a=1'), options)).toHaveLength(1);
+  });
+
   test('an unsupported coding is reported on its side', () => {
-    const ds = compare(snap(order, { 'content-type': JSON_TYPE, 'content-encoding': 'zstd' }), snap(order));
+    const ds = compare(snap(order, { 'content-type': JSON_TYPE, 'content-encoding': 'compress' }), snap(order));
     expect(ds).toHaveLength(1);
-    expect(ds[0].legacy).toBe(`"undecodable body (${orderText.length} bytes): unsupported content-encoding \\"zstd\\""`);
+    expect(ds[0].legacy).toBe(`"undecodable body (${orderText.length} bytes): unsupported content-encoding \\"compress\\""`);
+  });
+
+  test('neither body decodable (and not the same bytes): UndecodableBodiesError, not a difference', () => {
+    const call = (): unknown => compare(snap(Buffer.from('not gzip'), gz), snap(Buffer.from('not gzip either'), { ...gz, 'content-encoding': 'compress' }));
+    expect(call).toThrow(UndecodableBodiesError);
+    expect(call).toThrow(/^neither body could be decoded \(legacy: gzip: .+; new service: unsupported content-encoding "compress"\)$/);
   });
 });
 

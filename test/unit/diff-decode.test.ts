@@ -1,3 +1,4 @@
+import * as zlib from 'node:zlib';
 import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import { decodeBody, isJsonContentType, looksLikeJson, NOT_JSON, parseJsonBody } from '../../diff-reader/engine';
 
@@ -54,8 +55,14 @@ describe('decodeBody', () => {
   });
 
   test('unknown codings are errors naming the coding', () => {
-    expect(decodeBody(raw, 'zstd')).toEqual({ error: 'unsupported content-encoding "zstd"' });
+    expect(decodeBody(raw, 'compress')).toEqual({ error: 'unsupported content-encoding "compress"' });
     expect(decodeBody(gzipSync(raw), 'compress, gzip')).toEqual({ error: 'unsupported content-encoding "compress"' });
+  });
+
+  test('zstd is decoded where the runtime can (Node 22.15+); elsewhere the error says what it needs', () => {
+    const compress = (zlib as unknown as { zstdCompressSync?: (body: Buffer) => Buffer }).zstdCompressSync;
+    if (compress) expect(decoded(decodeBody(compress(raw), 'zstd'))).toBe(text);
+    else expect(decodeBody(raw, 'zstd')).toEqual({ error: `content-encoding "zstd" needs Node 22.15 or later (this is ${process.version})` });
   });
 
   test('the decoded size is capped (decompression bombs)', () => {
