@@ -744,6 +744,8 @@ describe('failures', () => {
   let slow: TestUpstream;
   let unaccepting: UnacceptingListener;
   let deaf: NetServer;
+  /** A paused socket never reads the proxy's FIN, so it never closes by itself: closed by hand at the end. */
+  const deafSockets: Duplex[] = [];
   let proxy: ProxyHarness;
 
   beforeAll(async () => {
@@ -755,6 +757,7 @@ describe('failures', () => {
     await unaccepting.fill();
     // Accepts, then reads nothing: an upload to it stalls on the upstream's side.
     deaf = createNetServer((socket) => {
+      deafSockets.push(socket);
       socket.pause();
       socket.on('error', () => undefined);
     });
@@ -784,6 +787,7 @@ describe('failures', () => {
     await legacy.close();
     await slow.close();
     await unaccepting.close();
+    for (const socket of deafSockets) socket.destroy();
     await new Promise<void>((resolve) => deaf.close(() => resolve()));
   });
 
