@@ -4,7 +4,7 @@ export type { StranglerConfig, RouteConfig, Stage } from './core/config/types';
 export { inRollout, unleashBucket } from './core/bucketing';
 export { startProxy, type RunningProxy } from './proxy/start';
 export { Comparator } from './diff-reader/comparator';
-export { compareResponses, compileDiffOptions, NoiseModel, classify, UndecodableBodiesError } from './diff-reader/engine';
+export { compareResponses, compileDiffOptions, NoiseModel, classify, NotComparableError, UndecodableBodiesError, DiffBudgetExceededError } from './diff-reader/engine';
 export { buildDiffReport, renderDiffReport } from './diff-reader/report';
 export { diffOpenApi } from './contracts/openapi';
 export { diffEventSchemaSets, loadEventSchemas, validateEvents, type CompatibilityMode, type EventDiffOptions } from './contracts/events';

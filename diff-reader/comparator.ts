@@ -1,6 +1,6 @@
 import type { ComparisonRecord, FieldDifference } from '../core/comparison';
 import type { RouteConfig, ShadowConfig } from '../core/config/types';
-import { classify, compileDiffOptions, compareResponses, NoiseModel, UndecodableBodiesError, type CompiledDiffOptions, type HttpSnapshot } from './engine';
+import { classify, compileDiffOptions, compareResponses, NoiseModel, NotComparableError, type CompiledDiffOptions, type HttpSnapshot } from './engine';
 
 /** What the proxy hands over for one shadowed request (legacy's answer, the new service's, maybe legacy's second). */
 export interface ComparisonInput {
@@ -87,12 +87,12 @@ export class Comparator {
   }
 }
 
-/** The differences, or why the two answers cannot be compared (neither body decodes). */
+/** The differences, or why the two answers cannot be compared (neither body decodes, the work budget ran out). */
 function comparedOrError(a: HttpSnapshot, b: HttpSnapshot, options: CompiledDiffOptions): FieldDifference[] | string {
   try {
     return compareResponses(a, b, options);
   } catch (error) {
-    if (error instanceof UndecodableBodiesError) return error.message;
+    if (error instanceof NotComparableError) return error.message;
     throw error;
   }
 }

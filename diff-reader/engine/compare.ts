@@ -7,6 +7,7 @@
 import type { FieldDifference } from '../../core/comparison';
 import { decodeBody, isJsonContentType, NOT_JSON, parseJsonBody } from './decode';
 import { diffJson } from './json-diff';
+import { UndecodableBodiesError } from './not-comparable';
 import type { CompiledDiffOptions } from './options';
 import { truncate } from './render';
 
@@ -19,17 +20,9 @@ export interface HttpSnapshot {
 }
 
 /**
- * Neither body could be decoded (an unsupported or broken content-encoding on both sides, or both past
- * maxDecodedBytes): nothing is known about how they differ, so this is no mismatch.
+ * Throws a NotComparableError: UndecodableBodiesError when neither body decodes (and they are not the same
+ * bytes), DiffBudgetExceededError when tolerant pairing of unordered arrays would take too long.
  */
-export class UndecodableBodiesError extends Error {
-  constructor(legacyError: string, candidateError: string) {
-    super(`neither body could be decoded (legacy: ${legacyError}; new service: ${candidateError})`);
-    this.name = 'UndecodableBodiesError';
-  }
-}
-
-/** Throws UndecodableBodiesError when neither body decodes (and they are not the same bytes). */
 export function compareResponses(legacy: HttpSnapshot, candidate: HttpSnapshot, options: CompiledDiffOptions): FieldDifference[] {
   const out: FieldDifference[] = [];
   if (legacy.status !== candidate.status) {

@@ -17,6 +17,7 @@
  */
 import type { DifferenceKind, FieldDifference } from '../../core/comparison';
 import { canonicalJson, deepEqual } from './equality';
+import { DiffBudgetExceededError } from './not-comparable';
 import { isIgnored, isUnorderedHere, stepIndex, stepKey, type CompiledDiffOptions, type PathState } from './options';
 import { ARRAY_SEGMENT, renderPath, renderValue } from './render';
 import { integersClose, numbersClose, stringsClose } from './tolerance';
@@ -24,12 +25,18 @@ import { integersClose, numbersClose, stringsClose } from './tolerance';
 const hasOwn = Object.prototype.hasOwnProperty;
 /** Leftover pairs tried with tolerance in an unordered array: at most this many on each side. */
 const TOLERANT_PAIRING_LIMIT = 64;
+/**
+ * Elements one diff may look at in unordered arrays once tolerant pairing has begun (each probe of a pair
+ * walks its elements again): some 70 ms on one core. Exact comparisons never count against it.
+ */
+export const TOLERANT_WORK_BUDGET = 1_000_000;
 
 type JsonRecord = Record<string, unknown>;
 
 /**
  * Appends the differences between `legacy` and `candidate` to `out` (a new array by default) and returns it.
- * Never throws on any JSON value; stops once `out` holds `options.maxDifferences` entries.
+ * Stops once `out` holds `options.maxDifferences` entries. Throws DiffBudgetExceededError only when
+ * tolerant pairing of unordered arrays runs past TOLERANT_WORK_BUDGET; any other JSON value is compared.
  */
 export function diffJson(legacy: unknown, candidate: unknown, options: CompiledDiffOptions, out: FieldDifference[] = []): FieldDifference[] {
   if (options.ignoreRoot || legacy === candidate || out.length >= options.maxDifferences) return out;
@@ -61,6 +68,9 @@ class JsonDiffer {
   full = false;
   /** Only asking "equal or not": differences are counted, not rendered. */
   probing = false;
+  /** Inside tolerant pairing (how many levels): the work there is counted against TOLERANT_WORK_BUDGET. */
+  private pairingDepth = 0;
+  private tolerantWork = 0;
 
   constructor(
     private readonly options: CompiledDiffOptions,
@@ -186,6 +196,7 @@ class JsonDiffer {
       for (let i = 0; i < a.length && same; i++) same = a[i] === b[i] || this.equalHere(a[i], b[i], child, key, depth + 1);
       if (same) return;
     }
+    if (this.pairingDepth > 0) this.spend(a.length + b.length);
     const depthLeft = this.options.maxDepth - depth - 1;
     const pending = new Map<string, number[]>();
     const leftA: boolean[] = new Array<boolean>(a.length).fill(true);
@@ -207,11 +218,16 @@ class JsonDiffer {
 
     if (this.options.tolerant && restA.length > 0 && leftB.length > 0 && restA.length <= TOLERANT_PAIRING_LIMIT && leftB.length <= TOLERANT_PAIRING_LIMIT) {
       const unpairedA: number[] = [];
+      this.pairingDepth++;
       for (const i of restA) {
-        const match = leftB.findIndex((j) => this.equalHere(a[i], b[j], child, key, depth + 1));
+        const match = leftB.findIndex((j) => {
+          this.spend(1);
+          return this.equalHere(a[i], b[j], child, key, depth + 1);
+        });
         if (match < 0) unpairedA.push(i);
         else leftB = leftB.filter((_, index) => index !== match);
       }
+      this.pairingDepth--;
       restA = unpairedA;
     }
 
@@ -232,6 +248,11 @@ class JsonDiffer {
       if (!pairedB.has(j)) this.report('added', undefined, b[j]);
     }
     this.stack.pop();
+  }
+
+  private spend(work: number): void {
+    this.tolerantWork += work;
+    if (this.tolerantWork > TOLERANT_WORK_BUDGET) throw new DiffBudgetExceededError(TOLERANT_WORK_BUDGET);
   }
 
   /**

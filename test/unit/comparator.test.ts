@@ -71,6 +71,14 @@ describe('Comparator: exchanges into comparison records', () => {
     expect(new Comparator().compare({ ...exchange, candidate: encoded('legacy bytes') }).result).toBe('match');
   });
 
+  test('tolerant pairing past its work budget: an error comparison saying so, not a mismatch', () => {
+    const tree = (depth: number, seed: number): unknown =>
+      depth === 0 ? Array.from({ length: 98 }, (_, i) => (i * 7919 + seed) % 100003) : [tree(depth - 1, seed), tree(depth - 1, seed + 1)];
+    const shadow = shadowConfig({ unordered: true, numericTolerance: 0.5 });
+    const record = new Comparator().compare(input('r3d', tree(10, 0), tree(10, 1), undefined, shadow));
+    expect(record).toMatchObject({ result: 'error', candidateStatus: 200, error: expect.stringMatching(/^comparison stopped after 1000000 element comparisons/) });
+  });
+
   test("shadow.maxDecodedBytes bounds decoding: legacy's gzip decoding past it is reported undecodable on its side", () => {
     const shadow = shadowConfig({ maxDecodedBytes: 1024 });
     const text = JSON.stringify({ filler: 'x'.repeat(2000) });

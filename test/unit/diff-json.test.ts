@@ -1,5 +1,5 @@
 import type { FieldDifference } from '../../core/comparison';
-import { compileDiffOptions, diffJson, jsonEqual, renderPath, renderValue, truncate, type DiffOptions } from '../../diff-reader/engine';
+import { compileDiffOptions, DiffBudgetExceededError, diffJson, jsonEqual, renderPath, renderValue, truncate, type DiffOptions } from '../../diff-reader/engine';
 
 const diff = (legacy: unknown, candidate: unknown, options: DiffOptions = {}): FieldDifference[] => diffJson(legacy, candidate, compileDiffOptions(options));
 const paths = (ds: FieldDifference[]): string[] => ds.map((d) => d.path);
@@ -294,6 +294,24 @@ describe('numeric tolerance', () => {
 
   test('tolerance never crosses types', () => {
     expect(diff({ x: 1 }, { x: '1' }, { numericTolerance: 10 })).toEqual([{ path: '$.x', kind: 'type', legacy: '1', candidate: '"1"' }]);
+  });
+});
+
+describe('the work budget of tolerant pairing', () => {
+  /** A binary tree `depth` deep whose leaves are 98 numbers; another seed shifts every leaf. */
+  const tree = (depth: number, seed: number): unknown =>
+    depth === 0 ? Array.from({ length: 98 }, (_, i) => (i * 7919 + seed) % 100003) : [tree(depth - 1, seed), tree(depth - 1, seed + 1)];
+
+  test('nested unordered arrays paired within a tolerance stop with DiffBudgetExceededError instead of running for seconds', () => {
+    const options = compileDiffOptions({ unordered: true, numericTolerance: 0.5 });
+    expect(() => diffJson(tree(10, 0), tree(10, 1), options)).toThrow(DiffBudgetExceededError);
+    expect(() => diffJson(tree(10, 0), tree(10, 1), options)).toThrow(/^comparison stopped after 1000000 element comparisons: unordered arrays paired within a tolerance/);
+  });
+
+  test('the same trees a few levels deep, without tolerance, or in order: compared in full', () => {
+    expect(diffJson(tree(5, 0), tree(5, 1), compileDiffOptions({ unordered: true, numericTolerance: 0.5 })).length).toBeGreaterThan(0);
+    expect(diffJson(tree(10, 0), tree(10, 1), compileDiffOptions({ unordered: true })).length).toBeGreaterThan(0);
+    expect(diffJson(tree(10, 0), tree(10, 1), compileDiffOptions({ numericTolerance: 0.5 })).length).toBeGreaterThan(0);
   });
 });
 
