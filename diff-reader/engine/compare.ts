@@ -7,7 +7,7 @@
 import type { FieldDifference } from '../../core/comparison';
 import { decodeBody, isJsonContentType, NOT_JSON, parseJsonBody } from './decode';
 import { diffJson } from './json-diff';
-import { UndecodableBodiesError } from './not-comparable';
+import { DiffBudgetExceededError, UndecodableBodiesError } from './not-comparable';
 import type { CompiledDiffOptions } from './options';
 import { truncate } from './render';
 
@@ -101,7 +101,13 @@ function compareBodies(legacy: HttpSnapshot, candidate: HttpSnapshot, options: C
   const decodedA = decodeBody(legacy.body, encodingA, options.maxDecodedBytes);
   const decodedB = decodeBody(candidate.body, encodingB, options.maxDecodedBytes);
   const max = options.maxValueLength;
-  if ('error' in decodedA && 'error' in decodedB) throw new UndecodableBodiesError(decodedA.error, decodedB.error);
+  const errorA = 'error' in decodedA ? decodedA : undefined;
+  const errorB = 'error' in decodedB ? decodedB : undefined;
+  if ((errorA && errorB) || errorA?.limit || errorB?.limit) {
+    // Nothing is known about the bodies; a status or header difference found already still stands.
+    if (out.length > 0) return;
+    throw new UndecodableBodiesError(errorA?.error, errorB?.error);
+  }
   if ('error' in decodedA || 'error' in decodedB) {
     out.push({
       path: 'body',
@@ -120,7 +126,14 @@ function compareBodies(legacy: HttpSnapshot, candidate: HttpSnapshot, options: C
   if (jsonA !== NOT_JSON) {
     const jsonB = parseJsonBody(b, candidate.headers['content-type'] ?? headerValue(candidate.headers, 'content-type'));
     if (jsonB !== NOT_JSON) {
-      diffJson(jsonA, jsonB, options, out);
+      const found = out.length;
+      try {
+        diffJson(jsonA, jsonB, options, out);
+      } catch (error) {
+        // Out of budget with a status or header difference already found: that difference is the answer.
+        if (!(error instanceof DiffBudgetExceededError) || found === 0) throw error;
+        out.length = found;
+      }
       return;
     }
   }

@@ -6,7 +6,11 @@ import { isUtf8 } from 'node:buffer';
 import * as zlib from 'node:zlib';
 import { brotliDecompressSync, gunzipSync, inflateRawSync, inflateSync } from 'node:zlib';
 
-export type DecodeResult = { body: Buffer } | { error: string };
+/**
+ * `limit`: the body may well be fine, this comparer could not decode it (a coding it does not support,
+ * or larger than maxDecodedBytes decoded); otherwise the body is broken.
+ */
+export type DecodeResult = { body: Buffer } | { error: string; limit: boolean };
 
 const DEFAULT_MAX_DECODED = 16 * 1024 * 1024;
 
@@ -47,29 +51,33 @@ export function decodeBody(body: Buffer, contentEncoding: string | readonly stri
           } catch (zlibError) {
             try {
               current = inflateRawSync(current, options);
-            } catch {
-              throw zlibError;
+            } catch (rawError) {
+              // Raw deflate that is only too large says so; otherwise the zlib wrapper's error is the telling one.
+              throw tooLarge(rawError) ? rawError : zlibError;
             }
           }
           break;
         case 'zstd':
-          if (!zstdDecompressSync) return { error: `content-encoding "zstd" needs Node 22.15 or later (this is ${process.version})` };
+          if (!zstdDecompressSync) return { error: `content-encoding "zstd" needs Node 22.15 or later (this is ${process.version})`, limit: true };
           current = zstdDecompressSync(current, options);
           break;
         default:
-          return { error: `unsupported content-encoding ${JSON.stringify(coding)}` };
+          return { error: `unsupported content-encoding ${JSON.stringify(coding)}`, limit: true };
       }
     } catch (error) {
-      return { error: `${coding}: ${errorText(error, maxBytes)}` };
+      return { error: `${coding}: ${tooLarge(error) ? `decoded body larger than ${maxBytes} bytes` : errorText(error)}`, limit: tooLarge(error) };
     }
   }
   return { body: current };
 }
 
-function errorText(error: unknown, maxBytes: number): string {
-  const e = error as { code?: string; message?: string };
-  if (e?.code === 'ERR_BUFFER_TOO_LARGE' || e?.code === 'ERR_OUT_OF_RANGE') return `decoded body larger than ${maxBytes} bytes`;
-  return e?.message ?? String(error);
+function tooLarge(error: unknown): boolean {
+  const code = (error as { code?: string } | undefined)?.code;
+  return code === 'ERR_BUFFER_TOO_LARGE' || code === 'ERR_OUT_OF_RANGE';
+}
+
+function errorText(error: unknown): string {
+  return (error as { message?: string } | undefined)?.message ?? String(error);
 }
 
 /** `application/json`, `text/json` and any `…/…+json` media type (parameters ignored, any case). */

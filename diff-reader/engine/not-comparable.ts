@@ -7,12 +7,17 @@ export class NotComparableError extends Error {
 }
 
 /**
- * Neither body could be decoded (an unsupported or broken content-encoding on both sides, or both past
- * maxDecodedBytes): nothing is known about how they differ, so this is no mismatch.
+ * The bodies could not be compared: neither decodes (broken or unsupported on both sides), or one cannot be
+ * decoded here for a limit of the comparer (a coding this runtime lacks, past maxDecodedBytes), which says
+ * nothing about the service. Not a mismatch; status and header differences, when there are any, still are.
  */
 export class UndecodableBodiesError extends NotComparableError {
-  constructor(legacyError: string, candidateError: string) {
-    super(`neither body could be decoded (legacy: ${legacyError}; new service: ${candidateError})`);
+  constructor(legacyError: string | undefined, candidateError: string | undefined) {
+    super(
+      legacyError !== undefined && candidateError !== undefined
+        ? `neither body could be decoded (legacy: ${legacyError}; new service: ${candidateError})`
+        : `bodies not compared: ${legacyError !== undefined ? `legacy's` : `the new service's`} could not be decoded here (${legacyError ?? candidateError})`,
+    );
   }
 }
 

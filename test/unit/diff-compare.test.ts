@@ -144,16 +144,34 @@ describe('content-encoding', () => {
     expect(compare(cookies('a=1', 'a=2'), cookies('a=2', 'a=1'), options)).toHaveLength(1);
   });
 
-  test('an unsupported coding is reported on its side', () => {
-    const ds = compare(snap(order, { 'content-type': JSON_TYPE, 'content-encoding': 'compress' }), snap(order));
+  test("a broken body on one side is that side's body difference (the service sent it broken)", () => {
+    const ds = compare(snap(Buffer.from('not gzip at all'), gz), snap(order));
     expect(ds).toHaveLength(1);
-    expect(ds[0].legacy).toBe(`"undecodable body (${orderText.length} bytes): unsupported content-encoding \\"compress\\""`);
+    expect(ds[0]).toMatchObject({ path: 'body', kind: 'changed', legacy: expect.stringMatching(/^"undecodable body \(15 bytes\): gzip: /) });
+  });
+
+  test("a body this comparer cannot decode (a coding it lacks, past maxDecodedBytes) leaves the bodies uncompared: an error, not a mismatch", () => {
+    const unsupported = (): unknown => compare(snap(order, { 'content-type': JSON_TYPE, 'content-encoding': 'compress' }), snap(order));
+    expect(unsupported).toThrow(UndecodableBodiesError);
+    expect(unsupported).toThrow(`bodies not compared: legacy's could not be decoded here (unsupported content-encoding "compress")`);
+    const big = JSON.stringify({ data: 'x'.repeat(2000) });
+    const overCap = (): unknown => compare(snap(big), snap(gzipSync(big), gz), { maxDecodedBytes: 1024 });
+    expect(overCap).toThrow(`bodies not compared: the new service's could not be decoded here (gzip: decoded body larger than 1024 bytes)`);
   });
 
   test('neither body decodable (and not the same bytes): UndecodableBodiesError, not a difference', () => {
     const call = (): unknown => compare(snap(Buffer.from('not gzip'), gz), snap(Buffer.from('not gzip either'), { ...gz, 'content-encoding': 'compress' }));
     expect(call).toThrow(UndecodableBodiesError);
     expect(call).toThrow(/^neither body could be decoded \(legacy: gzip: .+; new service: unsupported content-encoding "compress"\)$/);
+  });
+
+  test('bodies not compared, but the status or a header differs: that difference is reported (a 503 is still a mismatch)', () => {
+    const zstd = { 'content-type': JSON_TYPE, 'content-encoding': 'compress' };
+    const ds = compare(snap(order, zstd), { ...snap(Buffer.from('other'), { ...zstd, 'content-type': 'text/html' }), status: 503 }, { headers: ['content-type'] });
+    expect(ds).toEqual([
+      { path: 'status', kind: 'changed', legacy: '200', candidate: '503' },
+      { path: 'header.content-type', kind: 'changed', legacy: JSON.stringify(JSON_TYPE), candidate: '"text/html"' },
+    ]);
   });
 });
 

@@ -44,31 +44,33 @@ describe('decodeBody', () => {
 
   test('a broken gzip body is an error value, not a throw', () => {
     const result = decodeBody(Buffer.from('definitely not gzip'), 'gzip');
-    expect(result).toEqual({ error: expect.stringMatching(/^gzip: .*header/) });
+    expect(result).toEqual({ error: expect.stringMatching(/^gzip: .*header/), limit: false });
     const truncated = gzipSync(raw).subarray(0, 20);
-    expect(decodeBody(truncated, 'gzip')).toEqual({ error: expect.stringMatching(/^gzip: unexpected end of file/) });
+    expect(decodeBody(truncated, 'gzip')).toEqual({ error: expect.stringMatching(/^gzip: unexpected end of file/), limit: false });
   });
 
   test('broken br and deflate bodies are errors too', () => {
     expect('error' in decodeBody(Buffer.from([0xff, 0xff, 0xff, 0xff]), 'br')).toBe(true);
-    expect(decodeBody(Buffer.from('nope, not deflate at all'), 'deflate')).toEqual({ error: expect.stringMatching(/^deflate: /) });
+    expect(decodeBody(Buffer.from('nope, not deflate at all'), 'deflate')).toEqual({ error: expect.stringMatching(/^deflate: /), limit: false });
   });
 
   test('unknown codings are errors naming the coding', () => {
-    expect(decodeBody(raw, 'compress')).toEqual({ error: 'unsupported content-encoding "compress"' });
-    expect(decodeBody(gzipSync(raw), 'compress, gzip')).toEqual({ error: 'unsupported content-encoding "compress"' });
+    expect(decodeBody(raw, 'compress')).toEqual({ error: 'unsupported content-encoding "compress"', limit: true });
+    expect(decodeBody(gzipSync(raw), 'compress, gzip')).toEqual({ error: 'unsupported content-encoding "compress"', limit: true });
   });
 
   test('zstd is decoded where the runtime can (Node 22.15+); elsewhere the error says what it needs', () => {
     const compress = (zlib as unknown as { zstdCompressSync?: (body: Buffer) => Buffer }).zstdCompressSync;
     if (compress) expect(decoded(decodeBody(compress(raw), 'zstd'))).toBe(text);
-    else expect(decodeBody(raw, 'zstd')).toEqual({ error: `content-encoding "zstd" needs Node 22.15 or later (this is ${process.version})` });
+    else expect(decodeBody(raw, 'zstd')).toEqual({ error: `content-encoding "zstd" needs Node 22.15 or later (this is ${process.version})`, limit: true });
   });
 
   test('the decoded size is capped (decompression bombs)', () => {
     const bomb = gzipSync(Buffer.alloc(1024 * 1024));
     expect(bomb.length).toBeLessThan(5000);
-    expect(decodeBody(bomb, 'gzip', 64 * 1024)).toEqual({ error: 'gzip: decoded body larger than 65536 bytes' });
+    expect(decodeBody(bomb, 'gzip', 64 * 1024)).toEqual({ error: 'gzip: decoded body larger than 65536 bytes', limit: true });
+    // Raw deflate (no zlib wrapper) past the cap says so too, not the wrapper's "incorrect header check".
+    expect(decodeBody(deflateRawSync(Buffer.alloc(1025)), 'deflate', 1024)).toEqual({ error: 'deflate: decoded body larger than 1024 bytes', limit: true });
     expect(decodeBody(bomb, 'gzip', 2 * 1024 * 1024)).toEqual({ body: Buffer.alloc(1024 * 1024) });
   });
 });
