@@ -2,12 +2,14 @@
  * One response against another: status, the configured headers, then the bodies — decoded, and diffed
  * structurally when both are JSON, byte-wise otherwise. Values in differences are JSON text.
  *
- * Paths: `status`; `header.<lower-case name>`; `body` (non-JSON or undecodable bodies); `$…` (JSON bodies).
+ * Paths: `status`; `header.<lower-case name>`; `body[i]` (the i-th part of text bodies with as many parts);
+ * `body` (other non-JSON or undecodable bodies); `$…` (JSON bodies).
  */
 import type { FieldDifference } from '../../core/comparison';
-import { decodeBody, isJsonContentType, NOT_JSON, parseJsonBody } from './decode';
+import { bodyText, decodeBody, isJsonContentType, NOT_JSON, parseJsonBody } from './decode';
 import { diffJson } from './json-diff';
 import { DiffBudgetExceededError, UndecodableBodiesError } from './not-comparable';
+import { partDifferences, textParts } from './text-parts';
 import type { CompiledDiffOptions } from './options';
 import { truncate } from './render';
 
@@ -138,6 +140,13 @@ function compareBodies(legacy: HttpSnapshot, candidate: HttpSnapshot, options: C
     }
   }
   if (a.equals(b)) return;
+  const partsA = textParts(a, bodyText(a, headerValue(legacy.headers, 'content-type')));
+  const partsB = partsA && textParts(b, bodyText(b, headerValue(candidate.headers, 'content-type')));
+  const parts = partsA && partsB && partDifferences(partsA, partsB, options.maxDifferences - out.length, (part) => quote(part.trim(), max));
+  if (parts && parts.length > 0) {
+    for (const difference of parts) out.push(difference);
+    return;
+  }
   const at = firstDifference(a, b);
   out.push({ path: 'body', kind: 'changed', legacy: describeBytes(a, at, max), candidate: describeBytes(b, at, max) });
 }

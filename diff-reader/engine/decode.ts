@@ -124,7 +124,7 @@ export function parseJsonBody(body: Buffer, contentType: string | readonly strin
  * UTF-8 when it is valid UTF-8, else one character per byte. A lossy UTF-8 decoding would turn Latin-1's
  * `Zürich` and `Zärich` into the same `Z\ufffdrich`. Undefined for a charset this runtime cannot decode.
  */
-function bodyText(body: Buffer, contentType: string | readonly string[] | undefined): string | undefined {
+export function bodyText(body: Buffer, contentType: string | readonly string[] | undefined): string | undefined {
   const charset = charsetOf(contentType);
   if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8' && charset !== 'us-ascii') {
     try {

@@ -96,6 +96,27 @@ describe('Comparator: exchanges into comparison records', () => {
     expect(failing).toMatchObject({ result: 'mismatch', differences: [{ path: 'status', kind: 'changed', legacy: '200', candidate: '503' }] });
   });
 
+  test('an HTML page whose CSRF token legacy varies: another token is noise, an error page with the same head is a mismatch', () => {
+    const html = (token: string, body: string): ComparisonInput['legacy'] => ({
+      status: 200,
+      headers: { 'content-type': 'text/html; charset=utf-8' },
+      body: Buffer.from(`<html><head><meta name="csrf" content="${token}"></head>\n<body>${body}</body></html>`),
+      ms: 1,
+    });
+    const comparator = new Comparator();
+    const exchange = (id: string, candidateBody: string): ComparisonInput => ({
+      ...input(id, {}, {}),
+      legacy: html(`t-${id}-1`, '<p>Total: 42.00 EUR</p>'),
+      secondary: html(`t-${id}-2`, '<p>Total: 42.00 EUR</p>'),
+      candidate: html(`t-${id}-3`, candidateBody),
+    });
+    expect(comparator.compare(exchange('h1', '<p>Total: 42.00 EUR</p>'))).toMatchObject({ result: 'noise', differences: [], noise: [{ path: 'body[2]' }] });
+    const broken = comparator.compare(exchange('h2', '<h1>Something went wrong</h1>'));
+    expect(broken.result).toBe('mismatch');
+    expect(broken.differences.map((d) => d.path)).toEqual(['body[6]', 'body[7]']);
+    expect(broken.noise.map((d) => d.path)).toEqual(['body[2]']);
+  });
+
   test('noise: a field where the second legacy answer differs too is noise for that request', () => {
     const record = new Comparator().compare(input('r4', { id: 1, at: 't1' }, { id: 1, at: 't2' }, { id: 1, at: 't3' }));
     expect(record.result).toBe('noise');

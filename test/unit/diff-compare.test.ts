@@ -183,16 +183,27 @@ describe('non-JSON bodies, byte-wise', () => {
     expect(compare(snap('{broken', { 'content-type': JSON_TYPE }), snap('{broken', { 'content-type': JSON_TYPE }))).toEqual([]);
   });
 
-  test('text: sizes and an excerpt from just before the first difference', () => {
-    const a = '<html><body>' + 'x'.repeat(100) + 'Total: 17</body></html>';
-    const b = '<html><body>' + 'x'.repeat(100) + 'Total: 18</body></html>';
-    const [d, ...rest] = compare(snap(a, html), snap(b, html));
+  test('text in one part (no line end, no tag): sizes and an excerpt from just before the first difference', () => {
+    const a = 'x'.repeat(112) + 'Total: 17 items';
+    const b = 'x'.repeat(112) + 'Total: 18 items';
+    const [d, ...rest] = compare(snap(a, { 'content-type': 'text/plain' }), snap(b, { 'content-type': 'text/plain' }));
     expect(rest).toEqual([]);
     expect(d.path).toBe('body');
     expect(d.kind).toBe('changed');
     // first difference at byte 120 (the 7/8); the excerpt starts 8 bytes before it
-    expect(d.legacy).toBe(`"${a.length} bytes, first difference at byte 120: …Total: 17</body></html>"`);
-    expect(d.candidate).toBe(`"${b.length} bytes, first difference at byte 120: …Total: 18</body></html>"`);
+    expect(d.legacy).toBe(`"${a.length} bytes, first difference at byte 120: …Total: 17 items"`);
+    expect(d.candidate).toBe(`"${b.length} bytes, first difference at byte 120: …Total: 18 items"`);
+  });
+
+  test('text of as many parts (lines, tags) on both sides: each differing part at body[i], so one varying token stays one field', () => {
+    const page = (token: string, total: string): string => `<html><head><meta name="csrf" content="${token}"></head>\n<body><p>Total: ${total}</p></body></html>`;
+    expect(compare(snap(page('a1', '17'), html), snap(page('b2', '18'), html))).toEqual([
+      { path: 'body[2]', kind: 'changed', legacy: '"<meta name=\\"csrf\\" content=\\"a1\\">"', candidate: '"<meta name=\\"csrf\\" content=\\"b2\\">"' },
+      { path: 'body[7]', kind: 'changed', legacy: '"Total: 17</p>"', candidate: '"Total: 18</p>"' },
+    ]);
+    // Another number of parts (an error page): one difference at body, as bytes.
+    const error = '<html><body><h1>Something went wrong</h1></body></html>';
+    expect(compare(snap(page('a1', '17'), html), snap(error, html)).map((d) => d.path)).toEqual(['body']);
   });
 
   test('binary: hex', () => {
