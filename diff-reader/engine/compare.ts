@@ -52,18 +52,49 @@ function rawHeaderValue(headers: HttpSnapshot['headers'], name: string): string 
 }
 
 /**
- * Set-Cookie lines in order of cookie name: their order means nothing to a browser, except between two
- * lines setting the same cookie (the later wins), which a stable sort keeps.
+ * Set-Cookie lines by cookie name, each as `value; attributes` with attribute names in lower case and the
+ * attributes sorted: neither the order of the lines nor that of a cookie's attributes means anything to a
+ * browser (RFC 6265 §5.2), and `Path`/`path` are the same attribute. Two lines for one cookie: the later
+ * wins in a browser, so the later is kept.
  */
-function setCookieValue(headers: HttpSnapshot['headers']): string | undefined {
+function cookiesByName(headers: HttpSnapshot['headers']): Map<string, string> | undefined {
   const value = rawHeaderValue(headers, 'set-cookie');
-  if (value === undefined || typeof value === 'string') return value;
-  const cookieName = (line: string): string => {
-    const at = line.indexOf('=');
-    return (at < 0 ? line : line.slice(0, at)).trim();
-  };
-  return [...value].sort((x, y) => (cookieName(x) < cookieName(y) ? -1 : cookieName(x) > cookieName(y) ? 1 : 0)).join(', ');
+  if (value === undefined) return undefined;
+  const cookies = new Map<string, string>();
+  for (const line of typeof value === 'string' ? [value] : value) {
+    const [pair = '', ...attributes] = line.split(';');
+    const at = pair.indexOf('=');
+    const name = (at < 0 ? '' : pair.slice(0, at)).trim();
+    const normalised = attributes
+      .map((attribute) => {
+        const eq = attribute.indexOf('=');
+        return eq < 0 ? attribute.trim().toLowerCase() : `${attribute.slice(0, eq).trim().toLowerCase()}=${attribute.slice(eq + 1).trim()}`;
+      })
+      .filter((attribute) => attribute !== '')
+      .sort();
+    cookies.set(name, [(at < 0 ? pair : pair.slice(at + 1)).trim(), ...normalised].join('; '));
+  }
+  return cookies;
 }
+
+/** Each cookie its own field, `header.set-cookie.<name>`: a session id legacy varies excuses no other cookie. */
+function compareCookies(legacyHeaders: HttpSnapshot['headers'], candidateHeaders: HttpSnapshot['headers'], max: number, out: FieldDifference[]): void {
+  const a = cookiesByName(legacyHeaders) ?? new Map<string, string>();
+  const b = cookiesByName(candidateHeaders) ?? new Map<string, string>();
+  for (const [name, value] of a) {
+    const path = `header.set-cookie.${name}`;
+    const other = b.get(name);
+    if (other === undefined) out.push({ path, kind: 'removed', legacy: quote(value, max) });
+    else if (other !== value) out.push({ path, kind: 'changed', legacy: quote(value, max), candidate: quote(other, max) });
+  }
+  for (const [name, value] of b) if (!a.has(name)) out.push({ path: `header.set-cookie.${name}`, kind: 'added', candidate: quote(value, max) });
+}
+
+/**
+ * Headers whose comma-separated items have no order and case-insensitive names (directives, header names,
+ * methods): `max-age=60, private` is `private, max-age=60`.
+ */
+const UNORDERED_LIST_HEADERS = new Set(['cache-control', 'vary', 'allow', 'access-control-allow-methods', 'access-control-allow-headers', 'access-control-expose-headers']);
 
 /**
  * The form header values are compared in: trimmed, with white space around `,` and `;` removed; for
@@ -72,6 +103,7 @@ function setCookieValue(headers: HttpSnapshot['headers']): string | undefined {
  */
 export function normaliseHeaderValue(name: string, value: string): string {
   let v = value.trim().replace(/\s*([,;])\s*/g, '$1');
+  if (UNORDERED_LIST_HEADERS.has(name)) return v.toLowerCase().split(',').filter((item) => item !== '').sort().join(',');
   if (name === 'content-type' || name === 'content-encoding') v = v.toLowerCase().replace(/charset="([^"]*)"/, 'charset=$1');
   // JSON is UTF-8 (RFC 8259 defines no charset parameter): saying so changes nothing.
   if (name === 'content-type' && isJsonContentType(v)) v = v.replace(/;charset=utf-?8(?=;|$)/, '');
@@ -79,9 +111,9 @@ export function normaliseHeaderValue(name: string, value: string): string {
 }
 
 function compareHeader(name: string, legacyHeaders: HttpSnapshot['headers'], candidateHeaders: HttpSnapshot['headers'], options: CompiledDiffOptions, out: FieldDifference[]): void {
-  const cookies = name === 'set-cookie';
-  const a = cookies ? setCookieValue(legacyHeaders) : headerValue(legacyHeaders, name);
-  const b = cookies ? setCookieValue(candidateHeaders) : headerValue(candidateHeaders, name);
+  if (name === 'set-cookie') return compareCookies(legacyHeaders, candidateHeaders, options.maxValueLength, out);
+  const a = headerValue(legacyHeaders, name);
+  const b = headerValue(candidateHeaders, name);
   if (a === b) return;
   const path = `header.${name}`;
   const max = options.maxValueLength;

@@ -48,11 +48,21 @@ describe('status and headers', () => {
   });
 
   test('other header values are compared exactly, apart from white space around , and ;', () => {
-    expect(normaliseHeaderValue('vary', ' Accept ,  Origin ')).toBe('Accept,Origin');
+    expect(normaliseHeaderValue('x-list', ' b ,  A ')).toBe('b,A');
     expect(normaliseHeaderValue('content-type', 'text/HTML; Charset="UTF-8"')).toBe('text/html;charset=utf-8');
     expect(compare(snap(order, { 'content-type': JSON_TYPE, etag: '"A"' }), snap(order, { 'content-type': JSON_TYPE, etag: '"a"' }), { headers: ['etag'] })).toEqual([
       { path: 'header.etag', kind: 'changed', legacy: '"\\"A\\""', candidate: '"\\"a\\""' },
     ]);
+  });
+
+  test('Cache-Control, Vary, Allow and the CORS lists: their items in any order and case are the same', () => {
+    expect(normaliseHeaderValue('vary', ' Origin ,  accept-encoding ')).toBe(normaliseHeaderValue('vary', 'Accept-Encoding, Origin'));
+    const headers = ['cache-control', 'vary', 'allow'];
+    const legacy = snap(order, { 'content-type': JSON_TYPE, 'cache-control': 'private, max-age=60', vary: 'Accept-Encoding, Origin', allow: 'GET, HEAD' });
+    const same = snap(order, { 'content-type': JSON_TYPE, 'cache-control': 'Max-Age=60,private', vary: 'origin, accept-encoding', allow: 'HEAD, GET' });
+    expect(compare(legacy, same, { headers })).toEqual([]);
+    const other = snap(order, { 'content-type': JSON_TYPE, 'cache-control': 'public, max-age=60', vary: 'Origin', allow: 'GET, HEAD' });
+    expect(compare(legacy, other, { headers }).map((d) => d.path)).toEqual(['header.cache-control', 'header.vary']);
   });
 
   test('no headers configured: none compared', () => {
@@ -132,16 +142,19 @@ describe('content-encoding', () => {
     expect(compare(snap(broken, gz), snap(Buffer.from(broken), gz))).toEqual([]);
   });
 
-  test('Set-Cookie lines in another order are the same; a changed cookie, or two lines of one cookie swapped, are not', () => {
+  test('Set-Cookie: each cookie its own field; line order, attribute order and attribute-name case mean nothing; the later of two lines wins', () => {
     const cookies = (...lines: string[]): HttpSnapshot => ({ status: 200, headers: { 'set-cookie': lines }, body: Buffer.alloc(0) });
     const options: DiffOptions = { headers: ['set-cookie'] };
     const session = 'session=abc; Path=/; Expires=Wed, 21 Oct 2026 07:28:00 GMT';
     expect(compare(cookies(session, 'theme=dark', 'lang=en'), cookies('lang=en', session, 'theme=dark'), options)).toEqual([]);
-    expect(compare(cookies(session, 'theme=dark'), cookies('theme=light', session), options)).toEqual([
-      { path: 'header.set-cookie', kind: 'changed', legacy: JSON.stringify(`${session}, theme=dark`), candidate: JSON.stringify(`${session}, theme=light`) },
+    expect(compare(cookies('sid=1; Path=/; HttpOnly; Secure'), cookies('sid=1; httponly; secure; path=/'), options)).toEqual([]);
+    expect(compare(cookies(session, 'theme=dark', 'XSRF-TOKEN=t'), cookies('theme=light', session, 'locale=de'), options)).toEqual([
+      { path: 'header.set-cookie.theme', kind: 'changed', legacy: '"dark"', candidate: '"light"' },
+      { path: 'header.set-cookie.XSRF-TOKEN', kind: 'removed', legacy: '"t"' },
+      { path: 'header.set-cookie.locale', kind: 'added', candidate: '"de"' },
     ]);
     // The later line of one cookie wins in a browser: swapping them changes the outcome.
-    expect(compare(cookies('a=1', 'a=2'), cookies('a=2', 'a=1'), options)).toHaveLength(1);
+    expect(compare(cookies('a=1', 'a=2'), cookies('a=2', 'a=1'), options)).toEqual([{ path: 'header.set-cookie.a', kind: 'changed', legacy: '"2"', candidate: '"1"' }]);
   });
 
   test("a broken body on one side is that side's body difference (the service sent it broken)", () => {
