@@ -1,6 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import type { ComparisonRecord } from '../../core/comparison';
 import { DIFF_REPORT_FORMATS, renderDiffReport, type DiffReport, type DiffReportFormat } from '../../diff-reader/report';
+import { printable } from '../../diff-reader/report/format';
 import { adminRequest, resolveAdminTarget } from '../admin-client';
 import { CliError, count, printJson, printLines } from '../output';
 import { parseSince } from '../since';
@@ -92,17 +93,20 @@ export function comparisonJson(record: ComparisonRecord): Record<string, unknown
 }
 
 export function describeComparison(record: ComparisonRecord): string[] {
+  // Values come from production traffic: control characters and bidi overrides are escaped, as the reports do.
   const lines = [
-    `request:  ${record.requestId}  ${record.method} ${record.target}`,
+    `request:  ${printable(record.requestId)}  ${record.method} ${printable(record.target)}`,
     `route:    ${record.route}  at ${record.at}`,
-    `result:   ${record.result}${record.error ? ` (${record.error})` : ''}`,
+    `result:   ${record.result}${record.error ? ` (${printable(record.error)})` : ''}`,
     `status:   legacy ${record.legacyStatus}  new ${record.candidateStatus ?? '-'}`,
     `latency:  legacy ${record.legacyMs} ms  new ${record.candidateMs ?? '-'} ms`,
   ];
   const section = (title: string, differences: ComparisonRecord['differences']): void => {
     if (differences.length === 0) return;
     lines.push('', `${title}:`);
-    for (const d of differences) lines.push(`  ${d.path}  ${d.kind}`, `    legacy: ${d.legacy ?? '(absent)'}`, `    new:    ${d.candidate ?? '(absent)'}`);
+    for (const d of differences) {
+      lines.push(`  ${printable(d.path)}  ${d.kind}`, `    legacy: ${d.legacy === undefined ? '(absent)' : printable(d.legacy)}`, `    new:    ${d.candidate === undefined ? '(absent)' : printable(d.candidate)}`);
+    }
   };
   section('differences', record.differences);
   section('noise (legacy differs from itself here)', record.noise);

@@ -100,6 +100,8 @@ export function printable(text: string): string {
   );
 }
 
+/** Width error reasons are cut to in the text and markdown reports: long enough for both sides' reasons. */
+export const ERROR_WIDTH = 200;
 /** Width the example values are cut to in the text and markdown tables. */
 export const VALUE_WIDTH = 40;
 /** Width the field paths are cut to in the text table. */

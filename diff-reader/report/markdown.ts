@@ -6,6 +6,7 @@
  */
 import {
   VALUE_WIDTH,
+  ERROR_WIDTH,
   exampleValue,
   countOf,
   formatCount,
@@ -115,7 +116,7 @@ function differencesTable(route: RouteReport, maxFields: number): string[] {
 
 function errorLine(route: RouteReport): string[] {
   if (route.errors.length === 0) return [];
-  const reasons = route.errors.map((error) => `${codeSpan(truncate(error.reason, 60), false)} ×${formatCount(error.count)}`);
+  const reasons = route.errors.map((error) => `${codeSpan(truncate(error.reason, ERROR_WIDTH), false)} ×${formatCount(error.count)}`);
   return ['', `Errors: ${reasons.join(', ')}`];
 }
 

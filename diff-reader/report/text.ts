@@ -3,6 +3,7 @@
  * differing fields and error reasons as compact tables with aligned columns. No colour unless asked.
  */
 import {
+  ERROR_WIDTH,
   PATH_WIDTH,
   bucketsOf,
   displayLength,
@@ -207,7 +208,7 @@ function errors(route: RouteReport, paints: Palette): string[] {
       { header: 'ERROR', align: 'left' },
       { header: 'COUNT', align: 'right' },
     ],
-    route.errors.map((error) => [truncate(printable(error.reason), 60), formatCount(error.count)]),
+    route.errors.map((error) => [truncate(printable(error.reason), ERROR_WIDTH), formatCount(error.count)]),
     paints,
     '  ',
   );

@@ -15,6 +15,7 @@ import {
 } from '../../diff-reader/report';
 import { formatMs, routeVerdict } from '../../diff-reader/report/format';
 import { timeTicks } from '../../diff-reader/report/html';
+import { describeComparison } from '../../cli/commands/diff';
 
 // ---------------------------------------------------------------------------------------------------------
 // Hand-built comparisons
@@ -719,5 +720,26 @@ describe('formatDuration', () => {
   test('sub-second buckets are shown in ms, longer ones in s, m, h and d', () => {
     const { formatDuration } = jest.requireActual<typeof import('../../diff-reader/report/format')>('../../diff-reader/report/format');
     expect([0.4, 2, 250, 999, 1000, 45000, 300000, 5400000, 3 * 86400000].map(formatDuration)).toEqual(['1ms', '2ms', '250ms', '999ms', '1s', '45s', '5m', '1h30m', '3d']);
+  });
+});
+
+describe('long error reasons and values from production traffic', () => {
+  const reason = 'neither body could be decoded (legacy: content-encoding "zstd" needs Node 22.15 or later (this is v20.20.2); new service: content-encoding "zstd" needs Node 22.15 or later (this is v20.20.2))';
+  const records = [record('e1', 'orders', minutes(0), 'error', 10, undefined, { error: reason })];
+
+  test('the text and markdown reports show an error reason of both sides whole (up to 200 characters)', () => {
+    const report = buildDiffReport(records, { generatedAt: GENERATED_AT });
+    expect(renderText(report, { color: false })).toContain(reason);
+    expect(renderMarkdown(report)).toContain(reason);
+  });
+
+  test('diff show escapes control characters and bidi overrides in paths, values and reasons', () => {
+    const hostile = 'x\u009b31mRED\u202eevil\u001b[32m';
+    const lines = describeComparison({
+      ...record('c1', 'orders', minutes(0), 'mismatch', 1, 2),
+      differences: [{ path: '$.name', kind: 'changed', legacy: '"x"', candidate: JSON.stringify(hostile) }],
+    }).join('\n');
+    expect(lines).toContain('new:    "x\\u009b31mRED\\u202eevil\\u001b[32m"');
+    expect(lines).not.toMatch(/[\u0080-\u009f\u202e\u001b]/);
   });
 });
