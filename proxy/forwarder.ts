@@ -70,6 +70,7 @@ class ForwardHandler implements ExchangeHandler {
   private status = 0;
   private done = false;
   private waitingForDrain = false;
+  private waitingForTurn = false;
   /** A byte of the body reached the client's response (or it ended): its head has gone out with it. */
   private bodyStarted = false;
 
@@ -104,9 +105,20 @@ class ForwardHandler implements ExchangeHandler {
     this.request.tap?.data(chunk);
     if (this.request.res.write(chunk) || this.waitingForDrain) return;
     this.waitingForDrain = true;
-    controller.pause();
-    this.request.res.once('drain', this.onDrain);
+    const { res } = this.request;
+    // A pipelined response waiting behind an earlier one has no socket yet: its client is reading that one.
+    const reading = res.socket !== null;
+    controller.pause(reading);
+    if (!reading && !this.waitingForTurn) {
+      this.waitingForTurn = true;
+      res.once('socket', this.onTurn);
+    }
+    res.once('drain', this.onDrain);
   }
+
+  private readonly onTurn = (): void => {
+    if (this.waitingForDrain) this.controller?.pause(true);
+  };
 
   onResponseEnd(_controller: ExchangeController, trailers: string[]): void {
     const { res } = this.request;

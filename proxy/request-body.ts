@@ -17,30 +17,43 @@ export function bufferedBodyLength(req: IncomingMessage): number | undefined {
   return length <= BUFFERED_BODY_MAX_BYTES ? length : undefined;
 }
 
-/** Reads a body of `length` bytes whole: `onBody` gets it, or `onGone` is called if the client leaves first. */
-export function readWholeBody(req: IncomingMessage, length: number, onBody: (body: Buffer) => void, onGone: () => void): void {
-  const body = Buffer.allocUnsafe(length);
+/** How reading a body whole ended when it did not: the client left, or sent nothing for the timeout. */
+export type BodyFailure = 'gone' | 'stalled';
+
+/**
+ * Reads a body of `length` bytes whole: `onBody` gets it, or `onFailed` says why not: the client left, or
+ * sent none of the rest for `timeoutMs` (a gap between two reads, as nginx's client_body_timeout).
+ * Memory is taken as bytes arrive, not for the declared length up front.
+ */
+export function readWholeBody(req: IncomingMessage, length: number, timeoutMs: number, onBody: (body: Buffer) => void, onFailed: (why: BodyFailure) => void): void {
+  const chunks: Buffer[] = [];
   let received = 0;
   let done = false;
+  const timer = setTimeout(() => fail('stalled'), timeoutMs);
   const finish = (): void => {
     done = true;
+    clearTimeout(timer);
     req.off('data', onData);
     req.off('end', onEnd);
     req.off('close', onClose);
   };
+  const fail = (why: BodyFailure): void => {
+    if (done) return;
+    finish();
+    onFailed(why);
+  };
   const onData = (chunk: Buffer): void => {
-    // node:http never passes more than the Content-Length it framed the body with.
-    received += chunk.copy(body, received);
+    chunks.push(chunk);
+    received += chunk.length;
+    timer.refresh();
   };
   const onEnd = (): void => {
     if (done) return;
     finish();
-    onBody(received === length ? body : body.subarray(0, received));
+    onBody(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received));
   };
   const onClose = (): void => {
-    if (done || req.complete) return;
-    finish();
-    onGone();
+    if (!req.complete) fail('gone');
   };
   req.on('data', onData);
   req.on('end', onEnd);

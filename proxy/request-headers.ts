@@ -62,6 +62,9 @@ export function upstreamRequestHeaders(
       case 'x-request-id':
         // Exactly one goes upstream, the id the response carries: the client's (several joined) or a new one.
         continue;
+      case 'x-strangler-shadow':
+        // Only the proxy marks a copy: a client's own would make a real request look like one.
+        continue;
     }
     if (PROXY_CLAIMS.has(lower)) {
       (forwarded ??= []).push(name, value);

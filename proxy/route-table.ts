@@ -17,8 +17,10 @@ export class RouteTable {
   private readonly routes: TableEntry[];
 
   constructor(routes: RouteConfig[]) {
-    const pathKey = (route: RouteConfig): string => route.match.path.toLowerCase();
-    const headListed = new Set(routes.filter((r) => r.match.methods?.includes('HEAD')).map(pathKey));
+    const listingHead = routes.filter((r) => r.match.methods?.includes('HEAD'));
+    // The same path as config validation sees it: in any case when either route ignores case.
+    const samePath = (a: RouteConfig, b: RouteConfig): boolean =>
+      a.match.ignoreCase || b.match.ignoreCase ? a.match.path.toLowerCase() === b.match.path.toLowerCase() : a.match.path === b.match.path;
     this.routes = [...routes]
       .sort((a, b) => b.match.path.length - a.match.path.length)
       .map((route) => {
@@ -27,7 +29,7 @@ export class RouteTable {
         const listed = route.match.methods;
         if (!listed) return { route, prefix, ignoreCase, methods: undefined };
         const methods = new Set(listed);
-        if (methods.has('GET') && !headListed.has(pathKey(route))) methods.add('HEAD');
+        if (methods.has('GET') && !listingHead.some((other) => samePath(other, route))) methods.add('HEAD');
         return { route, prefix, ignoreCase, methods };
       });
   }

@@ -130,11 +130,16 @@ export class ProxyServer {
     const clientRequestId = req.headers['x-request-id'];
     const requestId = typeof clientRequestId === 'string' && clientRequestId.length > 0 ? clientRequestId : randomUUID();
     const hosts = hostHeaderCount(req.rawHeaders);
-    if ((hosts === 0 && req.httpVersionMinor >= 1) || hosts > 1) {
-      // RFC 9112 §3.2: a request without Host (HTTP/1.1) or with more than one is a 400; with two, the
-      // proxy and the monolith could each take another.
+    const hostProblem =
+      hosts === 0 ? (req.httpVersionMinor >= 1 ? 'request has no Host header' : undefined)
+      : hosts > 1 ? 'request has more than one Host header'
+      : HOST_VALUE.test(req.headers.host!) ? undefined
+      : 'request Host header is not a host[:port]';
+    if (hostProblem !== undefined) {
+      // RFC 9112 §3.2: a request without Host (HTTP/1.1), with more than one, or with an invalid one is a
+      // 400; with two, the proxy and the monolith could each take another.
       this.options.metrics.rejected.labels('bad-request').inc();
-      sendProxyError(res, 400, { error: hosts === 0 ? 'request has no Host header' : 'request has more than one Host header', route: UNMATCHED_ROUTE, target: 'none', requestId }, true);
+      sendProxyError(res, 400, { error: hostProblem, route: UNMATCHED_ROUTE, target: 'none', requestId }, true);
       return;
     }
     const target = normaliseTarget(req.url ?? '/');
@@ -181,8 +186,15 @@ export class ProxyServer {
     readWholeBody(
       req,
       length,
+      decision.upstream.timeoutMs,
       (body) => this.send(request, decision, routeMetrics, body),
-      () => request.onDone(CLIENT_CLOSED_REQUEST, 'client-abort', request),
+      (why) => {
+        if (why === 'gone') return request.onDone(CLIENT_CLOSED_REQUEST, 'client-abort', request);
+        // The same 408 a stalled streamed upload gets, before any upstream was asked.
+        const error = `request body stalled: none of the rest arrived within ${decision.upstream.timeoutMs} ms`;
+        sendProxyError(res, 408, { error, route: decision.routeName, target: decision.side, upstream: decision.upstream.name, requestId }, true, responseHeaders);
+        request.onDone(408, 'client-abort', request);
+      },
     );
   }
 
@@ -424,6 +436,9 @@ function useAbsoluteFormHost(req: IncomingMessage): void {
   if (at >= 0) raw[at + 1] = authority;
   else raw.push('Host', authority);
 }
+
+/** RFC 3986 host and port characters (reg-name, IP literal, port); no spaces, `/`, `@` or `"`. */
+const HOST_VALUE = /^[A-Za-z0-9\-._~!$&'()*+,;=%:[\]]+$/;
 
 function hostHeaderCount(raw: string[]): number {
   let count = 0;

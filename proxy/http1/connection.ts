@@ -45,6 +45,8 @@ export class UpstreamConnection {
   private poisoned = false;
   private paused = false;
   private pausedAt = 0;
+  /** The pause counts against the exchange's pauseTimeoutMs (its reader is reading, just not taking). */
+  private pauseTimed = false;
   private idleMs: number;
   private established = false;
   private readonly createdAt = performance.now();
@@ -85,7 +87,7 @@ export class UpstreamConnection {
     }
     if (this.paused) {
       const limit = exchange.options.pauseTimeoutMs;
-      if (limit === undefined || now - this.pausedAt <= limit) return;
+      if (limit === undefined || !this.pauseTimed || now - this.pausedAt <= limit) return;
       this.failExchange(new UpstreamError('READER_STALLED', `${this.owner.describe}: the response's reader took nothing for ${limit} ms`));
       return;
     }
@@ -113,9 +115,10 @@ export class UpstreamConnection {
   }
 
   /** Backpressure from the client: a slow reader is not the upstream's fault, so no body timeout meanwhile. */
-  pauseReading(): void {
-    if (!this.paused) this.pausedAt = performance.now();
+  pauseReading(timed: boolean): void {
+    if (timed && !(this.paused && this.pauseTimed)) this.pausedAt = performance.now();
     this.paused = true;
+    this.pauseTimed = timed;
     this.socket.pause();
   }
 

@@ -47,8 +47,8 @@ export class Exchange implements ExchangeController {
     this.fail(reason);
   }
 
-  pause(): void {
-    if (!this.settled) this.connection?.pauseReading();
+  pause(timed = true): void {
+    if (!this.settled) this.connection?.pauseReading(timed);
   }
 
   resume(): void {

@@ -24,8 +24,12 @@ export interface ExchangeOptions {
 export interface ExchangeController {
   /** Cancels the exchange (closing its connection); the handler then gets onResponseError(reason). */
   abort(reason: Error): void;
-  /** Stops reading the response body (backpressure) until resume(). */
-  pause(): void;
+  /**
+   * Stops reading the response body (backpressure) until resume(). `timed` false: the reader has not begun
+   * reading yet (a pipelined response waiting its turn), so the pause does not count against pauseTimeoutMs;
+   * pausing again with `timed` true starts the count.
+   */
+  pause(timed?: boolean): void;
   resume(): void;
 }
 

@@ -590,7 +590,7 @@ describe('small request bodies are read whole before an upstream connection is t
   beforeAll(async () => {
     upstream = await startUpstream('legacy', (req, res, body) => res.end(`${req.method} ${body.length}`));
     // One connection: a client trickling its body into it would shut everyone else out.
-    proxy = await startProxyHarness(testConfig([upstreamConfig('legacy', upstream.url, { connections: 1, timeoutMs: 5000 })], []));
+    proxy = await startProxyHarness(testConfig([upstreamConfig('legacy', upstream.url, { connections: 1, timeoutMs: 1000 })], []));
   });
 
   afterAll(async () => {
@@ -642,6 +642,16 @@ describe('small request bodies are read whole before an upstream connection is t
     await eventually(async () => (await aborts()) === before + 1, 3000, 10);
     expect(proxy.server.activeRequests).toBe(0);
     expect(upstream.requests).toEqual([]);
+  });
+
+  test("a client whose small body stalls for the upstream's timeoutMs gets a 408 (as a streamed upload does); nothing reaches the upstream", async () => {
+    upstream.requests.length = 0;
+    const stalled = trickle(1000, 10);
+    const answer = await stalled.answer;
+    expect(answer).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({ error: 'request body stalled: none of the rest arrived within 1000 ms', upstream: 'legacy' });
+    expect(upstream.requests).toEqual([]);
+    expect(proxy.server.activeRequests).toBe(0);
   });
 
   test('a body over 64 KiB streams: the upstream starts reading before the client has sent it all', async () => {
@@ -736,6 +746,48 @@ describe('a client that takes none of its response (listen.sendTimeoutMs)', () =
     });
     expect(received).toBe(BODY_BYTES);
     expect(bigAnswers.at(-1)).toEqual({ finished: true, closed: true });
+  });
+});
+
+describe('listen.sendTimeoutMs and pipelining', () => {
+  const BIG = 4 * 1024 * 1024;
+  let upstream: TestUpstream;
+  let proxy: ProxyHarness;
+
+  beforeAll(async () => {
+    upstream = await startUpstream('legacy', (req, res) => {
+      if (req.url === '/drip') {
+        // Ten small chunks 100 ms apart: a second longer than sendTimeoutMs, read by the client all along.
+        res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '10' });
+        let sent = 0;
+        const timer = setInterval(() => {
+          res.write('d');
+          if (++sent === 10) {
+            clearInterval(timer);
+            res.end();
+          }
+        }, 100);
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(BIG) });
+      res.end(Buffer.alloc(BIG, 98));
+    });
+    const config = testConfig([upstreamConfig('legacy', upstream.url, { timeoutMs: 5000 })], []);
+    config.listen.sendTimeoutMs = 300;
+    proxy = await startProxyHarness(config);
+  });
+
+  afterAll(async () => {
+    await proxy.close();
+    await upstream.close();
+  });
+
+  test('a response pipelined behind a longer one is not cut while the client reads the first', async () => {
+    const answer = await rawExchange(proxy.port, 'GET /drip HTTP/1.1\r\nHost: a\r\n\r\nGET /big HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n', 5000);
+    expect(answer).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    const second = answer.indexOf('dddddddddd') + 10;
+    expect(answer.slice(second)).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(answer.length - (answer.indexOf('\r\n\r\n', second) + 4)).toBe(BIG);
   });
 });
 
@@ -964,7 +1016,7 @@ describe('failures', () => {
     expect([after['bad-request'] - before['bad-request'], after['bad-path'] - before['bad-path']]).toEqual([2, 1]);
   });
 
-  test('two Host headers (RFC 9112 §3.2), on a request or a WebSocket upgrade: 400, counted, and nothing reaches an upstream', async () => {
+  test('two Host headers or one that is not a host[:port] (RFC 9112 §3.2), on a request or a WebSocket upgrade: 400, counted, and nothing reaches an upstream', async () => {
     legacy.requests.length = 0;
     const before = (await rejectedByReason())['bad-request'];
     const twice = await rawExchange(proxy.port, 'GET /x HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\nx-request-id: two-hosts\r\n\r\n');
@@ -972,8 +1024,14 @@ describe('failures', () => {
     expect(bodyOf(twice)).toEqual({ error: 'request has more than one Host header', route: '_unmatched', target: 'none', requestId: 'two-hosts' });
     const upgrade = await rawExchange(proxy.port, 'GET /ws HTTP/1.1\r\nHost: a\r\nhost: b\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n');
     expect(upgrade).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    const commaList = await rawExchange(proxy.port, 'GET /x HTTP/1.1\r\nHost: a.example, b.example\r\nx-request-id: host-list\r\n\r\n');
+    expect(bodyOf(commaList)).toEqual({ error: 'request Host header is not a host[:port]', route: '_unmatched', target: 'none', requestId: 'host-list' });
     expect(legacy.requests).toHaveLength(0);
-    expect((await rejectedByReason())['bad-request']).toBe(before + 2);
+    expect((await rejectedByReason())['bad-request']).toBe(before + 3);
+    // IP literals and ports are host[:port] too.
+    for (const host of ['[::1]:8080', '127.0.0.1', 'shop.example.com:443']) {
+      expect(await rawExchange(proxy.port, `GET /x HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`)).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    }
   });
 
   test('a transfer coding other than chunked (gzip, chunked) → 501, and nothing reaches an upstream', async () => {

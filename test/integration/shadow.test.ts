@@ -262,10 +262,11 @@ describe('shadow traffic: legacy serves, a copy goes to the new service', () => 
     }
   });
 
-  test('the copy carries x-strangler-shadow: 1, the same x-request-id and the new service as Host', async () => {
-    await get(`${proxy.url}/api/orders/7`, { 'x-request-id': 'shadow-2', host: 'shop.example.com' });
+  test("the copy carries x-strangler-shadow: 1 (a client's own is dropped), the same x-request-id and the new service as Host", async () => {
+    await get(`${proxy.url}/api/orders/7`, { 'x-request-id': 'shadow-2', host: 'shop.example.com', 'x-strangler-shadow': '0' });
     await eventually(() => slow.requests.length === 1 && exchanges.length === 1, 5000, 10);
     const copy = slow.requests[0]!;
+    expect(copy.rawHeaders.filter((name, i) => i % 2 === 0 && name.toLowerCase() === 'x-strangler-shadow')).toHaveLength(1);
     expect(copy.headers['x-strangler-shadow']).toBe('1');
     expect(copy.headers['x-request-id']).toBe('shadow-2');
     expect(copy.headers.host).toBe(new URL(slow.url).host);

@@ -297,6 +297,11 @@ describe('upstreamRequestHeaders', () => {
     });
   });
 
+  test("a client's own x-strangler-shadow never reaches an upstream: only the proxy marks a copy", () => {
+    const out = upstreamRequestHeaders(fakeReq(['Host', 'h', 'X-Strangler-Shadow', '0', 'x-strangler-shadow', '1']), upstream(), 'r');
+    expect(valuesOf(out, 'x-strangler-shadow')).toEqual([]);
+  });
+
   test("underscore spellings of the headers the proxy sets or vouches for are dropped (CGI servers read them as the real ones); other underscore names pass", () => {
     const spoofed = ['X_Forwarded_Proto', 'https', 'x_forwarded_for', '1.2.3.4', 'X_Real_IP', '1.2.3.4', 'X_FORWARDED_HOST', 'evil', 'Forwarded_', 'x', 'X_Request_Id', 'spoof', 'x_strangler_shadow', '1'];
     for (const remoteAddress of ['203.0.113.5', '10.0.0.9']) {

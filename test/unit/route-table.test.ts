@@ -173,6 +173,14 @@ describe('RouteTable', () => {
       ]);
     });
 
+    test("a GET route keeps its HEAD when a HEAD route's path differs in case and neither ignores case", () => {
+      const table = new RouteTable([
+        routeConfig('rep', '/api/Rep', { match: { path: '/api/Rep', methods: ['GET'] } }),
+        routeConfig('rep-lower', '/api/rep', { match: { path: '/api/rep', methods: ['HEAD'] } }),
+      ]);
+      expect(names(table, 'HEAD', ['/api/Rep', '/api/rep'])).toEqual(['rep', 'rep-lower']);
+    });
+
     test('the longest prefix still wins across routes that do and do not ignore case', () => {
       const table = new RouteTable([
         routeConfig('api', '/api', { match: { path: '/api', ignoreCase: true } }),
