@@ -48,6 +48,16 @@ export interface Fallback {
 
 const FELL_BACK = new Error('answered by legacy instead (fallback)');
 
+/**
+ * The 408 for a request body that stopped arriving for the upstream's timeoutMs (nginx's client_body_timeout),
+ * whether it was being read whole first or streamed to the upstream; the connection closes.
+ */
+export function sendBodyStalled(request: ForwardRequest): void {
+  const { res, route, side: target, upstream, requestId, responseHeaders } = request;
+  const error = `request body stalled: none of the rest arrived within ${upstream.timeoutMs} ms`;
+  sendProxyError(res, 408, { error, route, target, upstream: upstream.name, requestId }, true, responseHeaders);
+}
+
 /** Streams one request to its upstream and the response back, never buffering either body. */
 export function forward(request: ForwardRequest): void {
   const { req, upstream } = request;
@@ -148,8 +158,7 @@ class ForwardHandler implements ExchangeHandler {
     if ((err as NodeJS.ErrnoException).code === 'CLIENT_BODY_TIMEOUT') {
       // The upload stalled on the client's side (nginx's client_body_timeout): a 408, not the upstream's 504.
       this.status = 408;
-      const { route, side: target, upstream, requestId, responseHeaders } = this.request;
-      sendProxyError(res, 408, { error: `request body stalled: none of the rest arrived within ${upstream.timeoutMs} ms`, route, target, upstream: upstream.name, requestId }, true, responseHeaders);
+      sendBodyStalled(this.request);
       this.finish('client-abort');
       return;
     }

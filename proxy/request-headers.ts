@@ -59,11 +59,11 @@ export function upstreamRequestHeaders(
         hasForwardedHost = true;
         (forwarded ??= []).push(name, value);
         continue;
+      // Exactly one x-request-id goes upstream, the id the response carries: the client's (several joined)
+      // or a new one. Only the proxy marks a copy: a client's own x-strangler-shadow would make a real
+      // request look like one.
       case 'x-request-id':
-        // Exactly one goes upstream, the id the response carries: the client's (several joined) or a new one.
-        continue;
       case 'x-strangler-shadow':
-        // Only the proxy marks a copy: a client's own would make a real request look like one.
         continue;
     }
     if (PROXY_CLAIMS.has(lower)) {

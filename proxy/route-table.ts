@@ -1,4 +1,5 @@
 import type { RouteConfig } from '../core/config/types';
+import { samePath } from '../core/route-match';
 
 interface TableEntry {
   route: RouteConfig;
@@ -18,9 +19,6 @@ export class RouteTable {
 
   constructor(routes: RouteConfig[]) {
     const listingHead = routes.filter((r) => r.match.methods?.includes('HEAD'));
-    // The same path as config validation sees it: in any case when either route ignores case.
-    const samePath = (a: RouteConfig, b: RouteConfig): boolean =>
-      a.match.ignoreCase || b.match.ignoreCase ? a.match.path.toLowerCase() === b.match.path.toLowerCase() : a.match.path === b.match.path;
     this.routes = [...routes]
       .sort((a, b) => b.match.path.length - a.match.path.length)
       .map((route) => {
@@ -29,7 +27,7 @@ export class RouteTable {
         const listed = route.match.methods;
         if (!listed) return { route, prefix, ignoreCase, methods: undefined };
         const methods = new Set(listed);
-        if (methods.has('GET') && !listingHead.some((other) => samePath(other, route))) methods.add('HEAD');
+        if (methods.has('GET') && !listingHead.some((other) => samePath(other.match, route.match))) methods.add('HEAD');
         return { route, prefix, ignoreCase, methods };
       });
   }

@@ -9,7 +9,7 @@ import type { RouteState } from '../core/state';
 import { answerClientError } from './client-errors';
 import { sendProxyError } from './error-response';
 import { deprecationHeaders, retiredRedirect } from './deprecation';
-import { CLIENT_CLOSED_REQUEST, type Fallback, forward, type ForwardRequest } from './forwarder';
+import { CLIENT_CLOSED_REQUEST, type Fallback, forward, type ForwardRequest, sendBodyStalled } from './forwarder';
 import { type ProxyMetrics, type RouteSideMetrics, UNMATCHED_ROUTE } from './metrics';
 import { UpstreamFailureLog } from './failure-log';
 import { absoluteFormAuthority, normaliseTarget } from './path';
@@ -191,8 +191,7 @@ export class ProxyServer {
       (why) => {
         if (why === 'gone') return request.onDone(CLIENT_CLOSED_REQUEST, 'client-abort', request);
         // The same 408 a stalled streamed upload gets, before any upstream was asked.
-        const error = `request body stalled: none of the rest arrived within ${decision.upstream.timeoutMs} ms`;
-        sendProxyError(res, 408, { error, route: decision.routeName, target: decision.side, upstream: decision.upstream.name, requestId }, true, responseHeaders);
+        sendBodyStalled(request);
         request.onDone(408, 'client-abort', request);
       },
     );

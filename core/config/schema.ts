@@ -9,6 +9,7 @@ import { DEFAULT_NOISE_THRESHOLDS, type NoiseThresholds } from '../comparison';
 import type { ConfigIssue } from '../errors';
 import { parseIpRange } from '../ip-range';
 import { pathPatternProblem } from '../json-path-pattern';
+import { samePath } from '../route-match';
 import { impliedPercent, percentFitsStage } from '../stage-percent';
 import { redactUrl } from './redact';
 import { readBootstrapFeatures } from './bootstrap-file';
@@ -705,8 +706,6 @@ function claimFlag(ck: Checker, f: Fields, mine: Claimed, flag: string, claimed:
 
 /** Same path (in any case when either ignores case) and overlapping methods (a route without methods overlaps every other). */
 function claimMatch(ck: Checker, f: Fields, mine: Claimed, claimed: Claimed[]): void {
-  const samePath = (a: RouteMatch, b: RouteMatch): boolean =>
-    a.ignoreCase || b.ignoreCase ? a.path.toLowerCase() === b.path.toLowerCase() : a.path === b.path;
   const overlaps = (a: RouteMatch, b: RouteMatch): boolean =>
     samePath(a, b) && (!a.methods || !b.methods || a.methods.some((method) => b.methods?.includes(method)));
   const earlier = claimed.find((other) => other.match && mine.match && overlaps(other.match, mine.match));

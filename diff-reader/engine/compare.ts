@@ -9,7 +9,7 @@ import type { FieldDifference } from '../../core/comparison';
 import { bodyText, decodeBody, isJsonContentType, NOT_JSON, parseJsonBody } from './decode';
 import { diffJson } from './json-diff';
 import { DiffBudgetExceededError, UndecodableBodiesError } from './not-comparable';
-import { partDifferences, textParts } from './text-parts';
+import { isPrintable, partDifferences, textParts } from './text-parts';
 import type { CompiledDiffOptions } from './options';
 import { truncate } from './render';
 
@@ -226,15 +226,6 @@ export function describeBytes(body: Buffer, firstDifferent: number | undefined, 
 
 function isContinuationByte(byte: number): boolean {
   return (byte & 0xc0) === 0x80;
-}
-
-function isPrintable(bytes: Buffer): boolean {
-  for (let i = 0; i < bytes.length; i++) {
-    const c = bytes[i];
-    if (c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) return false;
-    if (c === 0x7f) return false;
-  }
-  return true;
 }
 
 function undecodable(error: string, raw: Buffer, max: number): string {

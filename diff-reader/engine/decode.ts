@@ -65,7 +65,8 @@ export function decodeBody(body: Buffer, contentEncoding: string | readonly stri
           return { error: `unsupported content-encoding ${JSON.stringify(coding)}`, limit: true };
       }
     } catch (error) {
-      return { error: `${coding}: ${tooLarge(error) ? `decoded body larger than ${maxBytes} bytes` : errorText(error)}`, limit: tooLarge(error) };
+      const limit = tooLarge(error);
+      return { error: `${coding}: ${limit ? `decoded body larger than ${maxBytes} bytes` : errorText(error)}`, limit };
     }
   }
   return { body: current };

@@ -7,12 +7,12 @@
 import type { FieldDifference } from '../../core/comparison';
 
 const PART_END = /(?<=[\n>])/;
-/** Bytes checked for binary content (a NUL or a control character other than tab, CR, LF). */
+/** Bytes checked for binary content (a control character other than tab, CR, LF). */
 const BINARY_SNIFF_BYTES = 1024;
 
 /** The body's parts, or undefined when it is not text (binary bytes near its start). */
 export function textParts(body: Buffer, text: string | undefined): string[] | undefined {
-  if (text === undefined || looksBinary(body)) return undefined;
+  if (text === undefined || !isPrintable(body.subarray(0, BINARY_SNIFF_BYTES))) return undefined;
   return text.split(PART_END);
 }
 
@@ -30,11 +30,11 @@ export function partDifferences(a: string[], b: string[], limit: number, render:
   return out;
 }
 
-function looksBinary(body: Buffer): boolean {
-  const n = Math.min(body.length, BINARY_SNIFF_BYTES);
-  for (let i = 0; i < n; i++) {
-    const c = body[i]!;
-    if ((c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) || c === 0x7f) return true;
+/** No control characters other than tab, CR and LF, and no DEL. */
+export function isPrintable(bytes: Buffer): boolean {
+  for (let i = 0; i < bytes.length; i++) {
+    const c = bytes[i]!;
+    if ((c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) || c === 0x7f) return false;
   }
-  return false;
+  return true;
 }

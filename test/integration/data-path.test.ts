@@ -34,6 +34,12 @@ function send(url: string, options: { method?: string; headers?: Record<string, 
 
 const json = (reply: Reply): Record<string, unknown> => JSON.parse(reply.body) as Record<string, unknown>;
 
+/** strangler_upstream_errors_total for unmatched requests (legacy) whose client went away: 0 before the first. */
+async function clientAborts(proxy: ProxyHarness): Promise<number> {
+  const line = (await proxy.registry.metrics()).split('\n').find((l) => l.startsWith('strangler_upstream_errors_total{route="_unmatched",target="legacy",reason="client-abort"}'));
+  return line ? Number(line.split(' ').pop()) : 0;
+}
+
 describe('data path against real upstreams on loopback', () => {
   let legacy: TestUpstream;
   let orders: TestUpstream;
@@ -631,15 +637,11 @@ describe('small request bodies are read whole before an upstream connection is t
 
   test('a client leaving before its body is whole: nothing reaches the upstream, counted as a client abort', async () => {
     upstream.requests.length = 0;
-    const aborts = async (): Promise<number> => {
-      const line = (await proxy.registry.metrics()).split('\n').find((l) => l.startsWith('strangler_upstream_errors_total{route="_unmatched",target="legacy",reason="client-abort"}'));
-      return line ? Number(line.split(' ').pop()) : 0;
-    };
-    const before = await aborts();
+    const before = await clientAborts(proxy);
     const leaving = trickle(1000, 500);
     await eventually(() => proxy.server.activeRequests === 1, 3000, 10);
     leaving.leave();
-    await eventually(async () => (await aborts()) === before + 1, 3000, 10);
+    await eventually(async () => (await clientAborts(proxy)) === before + 1, 3000, 10);
     expect(proxy.server.activeRequests).toBe(0);
     expect(upstream.requests).toEqual([]);
   });
@@ -700,13 +702,9 @@ describe('a client that takes none of its response (listen.sendTimeoutMs)', () =
     await upstream.close();
   });
 
-  const clientAborts = async (): Promise<number> => {
-    const line = (await proxy.registry.metrics()).split('\n').find((l) => l.startsWith('strangler_upstream_errors_total{route="_unmatched",target="legacy",reason="client-abort"}'));
-    return line ? Number(line.split(' ').pop()) : 0;
-  };
 
   test('is cut off after sendTimeoutMs, freeing the upstream connection for the next client', async () => {
-    const before = await clientAborts();
+    const before = await clientAborts(proxy);
     const stalled = connect(proxy.port, '127.0.0.1');
     stalled.on('error', () => undefined);
     stalled.pause(); // reads nothing, ever
@@ -719,7 +717,7 @@ describe('a client that takes none of its response (listen.sendTimeoutMs)', () =
     expect(next.body).toBe('small');
     expect(performance.now() - started).toBeLessThan(3000);
     expect(bigAnswers[0]).toEqual({ finished: false, closed: true });
-    expect(await clientAborts()).toBe(before + 1);
+    expect(await clientAborts(proxy)).toBe(before + 1);
     expect(proxy.server.activeRequests).toBe(0);
     stalled.destroy();
   });
@@ -1047,8 +1045,7 @@ describe('failures', () => {
   test('a client aborting mid-upload cancels the upstream request; the upstream never sees a complete body', async () => {
     legacy.requests.length = 0;
     const rejectedBefore = (await rejectedByReason())['bad-request'];
-    const abortsLine = (text: string): number => Number(/strangler_upstream_errors_total\{route="_unmatched",target="legacy",reason="client-abort"\} (\d+)/.exec(text)?.[1] ?? 0);
-    const abortsBefore = abortsLine(await proxy.registry.metrics());
+    const abortsBefore = await clientAborts(proxy);
     await new Promise<void>((resolve) => {
       const req = httpRequest(`${proxy.url}/upload`, { method: 'POST', agent: false, headers: { 'content-length': String(1024 * 1024) } });
       req.on('error', () => resolve());
@@ -1062,8 +1059,7 @@ describe('failures', () => {
     await new Promise((r) => setTimeout(r, 200));
     expect(legacy.requests[0]!.complete).toBe(false);
     expect(legacy.requests[0]!.body.length).toBeLessThan(1024 * 1024);
-    const text = await proxy.registry.metrics();
-    expect(abortsLine(text)).toBe(abortsBefore + 1);
+    expect(await clientAborts(proxy)).toBe(abortsBefore + 1);
     // A client leaving mid-upload is not a malformed request: a smuggling alert must not fire on it.
     expect((await rejectedByReason())['bad-request']).toBe(rejectedBefore);
   });
@@ -1188,10 +1184,6 @@ describe('clients that vanish on a handed-over connection do not take the proxy 
     const reply = await send(`${proxy.url}/auth`);
     expect(reply.status).toBe(401);
   };
-  const clientAborts = async (): Promise<number> => {
-    const line = (await proxy.registry.metrics()).split('\n').find((l) => l.startsWith('strangler_upstream_errors_total{route="_unmatched",target="legacy",reason="client-abort"}'));
-    return line ? Number(line.split(' ').pop()) : 0;
-  };
   const h2c = (path: string, extra = ''): string => `POST ${path} HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n${extra}\r\n`;
 
   test('h2c with a body the upstream refuses before reading it all, then the client closes: answered, no crash', async () => {
@@ -1202,9 +1194,9 @@ describe('clients that vanish on a handed-over connection do not take the proxy 
 
   test('h2c: a client closing mid-body is a client abort at once, not a wait for the upstream; a reset too', async () => {
     for (const how of ['end', 'reset'] as const) {
-      const before = await clientAborts();
+      const before = await clientAborts(proxy);
       await vanish(h2c('/slow', 'Content-Length: 100000\r\n') + 'a'.repeat(1000), how, 100);
-      await eventually(async () => (await clientAborts()) === before + 1, 3000, 20);
+      await eventually(async () => (await clientAborts(proxy)) === before + 1, 3000, 20);
       expect(proxy.server.activeRequests).toBe(0);
     }
     await alive();
