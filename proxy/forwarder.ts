@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import { sendProxyError } from './error-response';
 import { tlsFailure, type ExchangeController, type ExchangeHandler } from './http1';
 import type { UpstreamErrorReason } from './metrics';
+import { discardRestOfBody } from './request-body';
 import { requestHasBody } from './request-headers';
 import { clientResponseHeaders, trailerObject } from './response-headers';
 import type { ResponseTap } from './shadow';
@@ -137,6 +138,9 @@ class ForwardHandler implements ExchangeHandler {
     res.end();
     this.request.tap?.end();
     this.finish();
+    const { req, body, upstream } = this.request;
+    // On the next turn: the exchange lets go of a body it stopped sending only after this answer has ended.
+    if (requestHasBody(req) && !req.complete) setImmediate(() => discardRestOfBody(req, Buffer.isBuffer(body) ? req : (body ?? req), upstream.timeoutMs));
   }
 
   onResponseError(_controller: ExchangeController, err: Error): void {

@@ -13,7 +13,7 @@ import { CLIENT_CLOSED_REQUEST, type Fallback, forward, type ForwardRequest, sen
 import { type ProxyMetrics, type RouteSideMetrics, UNMATCHED_ROUTE } from './metrics';
 import { UpstreamFailureLog } from './failure-log';
 import { absoluteFormAuthority, normaliseTarget } from './path';
-import { bufferedBodyLength, readWholeBody } from './request-body';
+import { readBodyFirst, readsBodyFirst } from './request-body';
 import { requestHasBody, upgradeRequestHeaders, upstreamRequestHeaders } from './request-headers';
 import { TrustedProxies } from './trusted-proxies';
 import { RouteTable } from './route-table';
@@ -181,24 +181,24 @@ export class ProxyServer {
       responseHeaders,
       fallback: undefined,
     };
-    const length = upgradeBody ? undefined : bufferedBodyLength(req);
-    if (length === undefined) return this.send(request, decision, routeMetrics, undefined);
-    readWholeBody(
-      req,
-      length,
-      decision.upstream.timeoutMs,
-      (body) => this.send(request, decision, routeMetrics, body),
-      (why) => {
+    if (upgradeBody || !readsBodyFirst(req)) return this.send(request, decision, routeMetrics, undefined);
+    readBodyFirst(req, decision.upstream.timeoutMs, {
+      whole: (body) => this.send(request, decision, routeMetrics, body),
+      streams: (body) => this.send(request, decision, routeMetrics, body),
+      failed: (why) => {
         if (why === 'gone') return request.onDone(CLIENT_CLOSED_REQUEST, 'client-abort', request);
         // The same 408 a stalled streamed upload gets, before any upstream was asked.
         sendBodyStalled(request);
         request.onDone(408, 'client-abort', request);
       },
-    );
+    });
   }
 
-  /** `body`: the request body, read whole first (a small one); otherwise it streams from the request. */
-  private send(request: ForwardRequest, decision: Decision, routeMetrics: RouteSideMetrics, body: Buffer | undefined): void {
+  /**
+   * `body`: the request body read whole first (a small one), or a large chunked one's first part and then
+   * the rest; undefined: it streams from the request itself (or there is none).
+   */
+  private send(request: ForwardRequest, decision: Decision, routeMetrics: RouteSideMetrics, body: Buffer | Readable | undefined): void {
     const shadow =
       this.shadow && decision.route && decision.state && request.body === undefined
         ? this.shadow.maybeStart(request.req, decision.route, decision.state, decision.side, decision.upstream, request.path, request.requestId, request.headers, body)
@@ -226,15 +226,16 @@ export class ProxyServer {
   }
 
   /**
-   * Legacy takes over when the new service fails before answering (route.fallback), for requests without a
-   * body (it was streamed to the new service and is gone) in canary and live. `newMetrics`: the new side's.
+   * Legacy takes over when the new service fails before answering (route.fallback) in canary and live, for
+   * requests without a body or with one read whole first (a streamed one went to the new service and is
+   * gone). `newMetrics`: the new side's.
    */
   private fallbackFor(decision: Decision, failed: ForwardRequest, newMetrics: RouteSideMetrics): Fallback | undefined {
     const { route, state } = decision;
     const settings = route?.fallback;
     if (!route || !settings || !state || !FALLBACK_STAGES.has(state.stage)) return undefined;
     const { req } = failed;
-    if (!settings.methods.includes(req.method ?? 'GET') || requestHasBody(req)) return undefined;
+    if (!settings.methods.includes(req.method ?? 'GET') || (requestHasBody(req) && !Buffer.isBuffer(failed.body))) return undefined;
     return {
       on: settings.on,
       retry: (reason) => {

@@ -67,8 +67,11 @@ export class ShadowTee {
     path: string,
     requestId: string,
     legacyHeaders: string[],
-    /** The request body, when it was read whole before legacy's request went out. */
-    bufferedBody?: Buffer,
+    /**
+     * The request body when it was read first: whole, or (a large chunked one) its first part and then the
+     * rest; undefined: it streams from `req` (or there is none).
+     */
+    readFirst?: Buffer | Readable,
   ): ShadowStart | undefined {
     const shadow = route.shadow;
     if (!shadow || !route.service || side !== 'legacy') return undefined;
@@ -82,12 +85,13 @@ export class ShadowTee {
       this.metrics.drop(route.name, 'max-in-flight');
       return undefined;
     }
-    if (Number(req.headers['content-length'] ?? 0) > shadow.maxBodyBytes) {
+    const length = Buffer.isBuffer(readFirst) ? readFirst.length : Number(req.headers['content-length'] ?? 0);
+    if (length > shadow.maxBodyBytes) {
       this.metrics.drop(route.name, 'body-too-large');
       return undefined;
     }
     this.inFlight.set(route.name, inFlight + 1);
-    return new ShadowCopy(this, req, route, shadow, legacy, candidate, path, requestId, legacyHeaders, bufferedBody);
+    return new ShadowCopy(this, req, route, shadow, legacy, candidate, path, requestId, legacyHeaders, readFirst);
   }
 
   /** A copy is complete: legacy's answer and the new service's (an abandoned one hands nothing over). */
@@ -149,6 +153,8 @@ class ShadowCopy implements ShadowStart, ResponseTap {
   private bodyRead = true;
   private stopWatchingSocket: (() => void) | undefined;
   private readonly requests: CopyRequest[] = [];
+  /** The request body, read whole before legacy's request went out. */
+  private readonly bufferedBody: Buffer | undefined;
 
   constructor(
     private readonly owner: ShadowTee,
@@ -161,11 +167,12 @@ class ShadowCopy implements ShadowStart, ResponseTap {
     private readonly requestId: string,
     /** The headers legacy gets (x-request-id included): the copies send the same, with their own Host. */
     private readonly upstreamHeaders: string[],
-    private readonly bufferedBody: Buffer | undefined,
+    readFirst: Buffer | Readable | undefined,
   ) {
     this.method = req.method ?? 'GET';
     this.legacyBody = new BodyCapture(shadow.maxBodyBytes);
-    if (!requestHasBody(req) || bufferedBody) {
+    if (!requestHasBody(req) || Buffer.isBuffer(readFirst)) {
+      this.bufferedBody = Buffer.isBuffer(readFirst) ? readFirst : undefined;
       this.body = undefined;
       return;
     }
@@ -179,7 +186,7 @@ class ShadowCopy implements ShadowStart, ResponseTap {
     });
     this.body = passThrough;
     this.bodyRead = false;
-    pipeline(req, passThrough, (err) => {
+    pipeline(readFirst ?? req, passThrough, (err) => {
       this.bodyRead = true;
       this.stopWatchingSocket?.();
       if (err) this.abandon('legacy-failed');

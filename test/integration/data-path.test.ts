@@ -314,10 +314,11 @@ describe('streaming and trailers', () => {
         res.on('end', () => resolve(text));
       });
       req.on('error', reject);
-      req.write(Buffer.alloc(1000, 1));
+      // Past 64 KiB, so it streams (a smaller chunked body is read whole first).
+      req.write(Buffer.alloc(70_000, 1));
       void seen.then(() => req.end(Buffer.alloc(2000, 2)));
     });
-    expect(await reply).toBe('3000');
+    expect(await reply).toBe('72000');
   });
 
   test.each(['/sse', '/slow-body'])('an upstream sending its head before its body (%s): the client gets the head at once, then the body', async (path) => {
@@ -604,8 +605,11 @@ describe('small request bodies are read whole before an upstream connection is t
     await upstream.close();
   });
 
-  /** Sends a head declaring `length` body bytes and `first` of them; `rest()` sends the others, `leave()` closes. */
-  function trickle(length: number, first: number): { rest: () => void; leave: () => void; answer: Promise<string> } {
+  /**
+   * Sends a head for a `length`-byte body and `first` bytes of it; `rest()` sends the others, `leave()` closes.
+   * `chunked`: the body goes as two chunks and the last chunk, without a Content-Length.
+   */
+  function trickle(length: number, first: number, chunked = false): { rest: () => void; leave: () => void; answer: Promise<string> } {
     const socket = connect(proxy.port, '127.0.0.1');
     socket.on('error', () => undefined);
     let text = '';
@@ -616,13 +620,19 @@ describe('small request bodies are read whole before an upstream connection is t
       });
       socket.on('close', () => resolve(text));
     });
-    socket.write(`POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: ${length}\r\n\r\n${'a'.repeat(first)}`);
-    return { rest: () => socket.write('b'.repeat(length - first)), leave: () => socket.destroy(), answer };
+    const chunk = (text: string): string => (chunked ? `${text.length.toString(16)}\r\n${text}\r\n` : text);
+    const framing = chunked ? 'Transfer-Encoding: chunked' : `Content-Length: ${length}`;
+    socket.write(`POST /upload HTTP/1.1\r\nHost: a\r\n${framing}\r\n\r\n${chunk('a'.repeat(first))}`);
+    const rest = (): boolean => socket.write(chunk('b'.repeat(length - first)) + (chunked ? '0\r\n\r\n' : ''));
+    return { rest, leave: () => socket.destroy(), answer };
   }
 
-  test('a client sending its body slowly holds no upstream connection meanwhile; the upstream gets the body whole', async () => {
+  test.each([
+    ['a Content-Length', false],
+    ['chunked', true],
+  ])('a client sending its body (%s) slowly holds no upstream connection meanwhile; the upstream gets the body whole', async (_framing, chunked) => {
     upstream.requests.length = 0;
-    const slow = trickle(60_000, 10);
+    const slow = trickle(60_000, 10, chunked);
     await new Promise((r) => setTimeout(r, 100));
     const other = await send(`${proxy.url}/other`);
     expect(other.body).toBe('GET 0');
@@ -633,6 +643,9 @@ describe('small request bodies are read whole before an upstream connection is t
       ['/other', 0, true],
       ['/upload', 60_000, true],
     ]);
+    expect(upstream.requests[1]!.body.equals(Buffer.from('a'.repeat(10) + 'b'.repeat(59_990)))).toBe(true);
+    // Read whole, a chunked body goes on with its length known, as nginx sends it.
+    expect([upstream.requests[1]!.headers['content-length'], upstream.requests[1]!.headers['transfer-encoding']]).toEqual(['60000', undefined]);
   });
 
   test('a client leaving before its body is whole: nothing reaches the upstream, counted as a client abort', async () => {
@@ -646,9 +659,12 @@ describe('small request bodies are read whole before an upstream connection is t
     expect(upstream.requests).toEqual([]);
   });
 
-  test("a client whose small body stalls for the upstream's timeoutMs gets a 408 (as a streamed upload does); nothing reaches the upstream", async () => {
+  test.each([
+    ['a Content-Length', false],
+    ['chunked', true],
+  ])("a client whose small body (%s) stalls for the upstream's timeoutMs gets a 408 (as a streamed upload does); nothing reaches the upstream", async (_framing, chunked) => {
     upstream.requests.length = 0;
-    const stalled = trickle(1000, 10);
+    const stalled = trickle(1000, 10, chunked);
     const answer = await stalled.answer;
     expect(answer).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
     expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({ error: 'request body stalled: none of the rest arrived within 1000 ms', upstream: 'legacy' });
@@ -662,6 +678,63 @@ describe('small request bodies are read whole before an upstream connection is t
     await eventually(() => upstream.requests.length === 1 && upstream.requests[0]!.body.length === 0, 3000, 10);
     large.rest();
     expect(await large.answer).toMatch(/\r\n\r\nPOST 65537$/);
+  });
+
+  test('a chunked body past 64 KiB streams from there: the upstream gets its first part before the client has sent the rest', async () => {
+    upstream.requests.length = 0;
+    const large = trickle(100_000, 64 * 1024 + 1, true);
+    await eventually(() => upstream.requests.length === 1 && !upstream.requests[0]!.complete, 3000, 10);
+    large.rest();
+    expect(await large.answer).toMatch(/\r\n\r\nPOST 100000$/);
+    const received = upstream.requests[0]!;
+    expect(received.body.equals(Buffer.from('a'.repeat(64 * 1024 + 1) + 'b'.repeat(100_000 - 64 * 1024 - 1)))).toBe(true);
+    expect([received.headers['content-length'], received.headers['transfer-encoding']]).toEqual([undefined, 'chunked']);
+  });
+});
+
+describe('an upstream answering before the upload has ended', () => {
+  let upstream: Server;
+  let proxy: ProxyHarness;
+
+  beforeAll(async () => {
+    // Answers /early with a 413 before reading the body; anything else after reading it.
+    upstream = createServer((req, res) => {
+      if (req.url === '/early') return void res.writeHead(413, { 'content-type': 'text/plain' }).end('too large');
+      req.resume();
+      req.on('end', () => res.writeHead(200, { 'content-type': 'text/plain' }).end(`read ${req.url}`));
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+    proxy = await startProxyHarness(testConfig([upstreamConfig('legacy', url, { timeoutMs: 500 })], []));
+  });
+
+  afterAll(async () => {
+    await proxy.close();
+    upstream.closeAllConnections();
+    await new Promise((resolve) => upstream.close(resolve));
+  });
+
+  const BODY = 'u'.repeat(300_000);
+  const framings: Array<[string, string, string]> = [
+    ['a Content-Length', `Content-Length: ${BODY.length}`, BODY],
+    ['chunked', 'Transfer-Encoding: chunked', `${BODY.length.toString(16)}\r\n${BODY}\r\n0\r\n\r\n`],
+  ];
+
+  test.each(framings)('(%s) the rest of the body is read and dropped: the same connection carries the next request', async (_framing, header, body) => {
+    const answer = await rawExchange(proxy.port, `POST /early HTTP/1.1\r\nHost: a\r\n${header}\r\n\r\n${body}GET /next HTTP/1.1\r\nHost: a\r\n\r\n`, 3000);
+    const statuses = answer.match(/HTTP\/1\.1 \d{3}/g);
+    expect(statuses).toEqual(['HTTP/1.1 413', 'HTTP/1.1 200']);
+    expect(answer).toContain('\r\n\r\n9\r\ntoo large\r\n0\r\n\r\n');
+    expect(answer.endsWith('\r\n\r\na\r\nread /next\r\n0\r\n\r\n')).toBe(true);
+  });
+
+  test.each(framings)("(%s) a client that then sends none of the rest loses its connection after the upstream's timeoutMs", async (_framing, header, body) => {
+    const started = performance.now();
+    const answer = await rawExchange(proxy.port, `POST /early HTTP/1.1\r\nHost: a\r\n${header}\r\n\r\n${body.slice(0, 100_000)}`, 5000);
+    expect(answer).toMatch(/^HTTP\/1\.1 413 /);
+    expect(answer.endsWith('\r\n\r\n9\r\ntoo large\r\n0\r\n\r\n')).toBe(true);
+    // Closed by the proxy (rawExchange's own timeout is 5 s).
+    expect(performance.now() - started).toBeLessThan(4000);
   });
 });
 

@@ -165,7 +165,8 @@ describe('embedded folder lock: who holds the pid file', () => {
 
   test('a killed proxy its parent has not reaped yet (a zombie) holds nothing', async () => {
     // sh starts a child, then becomes `sleep`, which never reaps it: the child stays a zombie while sleep runs.
-    const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    // The child outlives sh's exec by far: one that ended before it could still be reaped by sh itself.
+    const parent = spawn('sh', ['-c', 'sleep 0.3 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
     children.push(parent);
     const zombie = Number(await new Promise<string>((resolve) => parent.stdout!.once('data', (chunk: Buffer) => resolve(chunk.toString()))));
     for (let i = 0; i < 100 && readFileSync(`/proc/${zombie}/stat`, 'utf8').split(') ')[1]![0] !== 'Z'; i++) await new Promise((r) => setTimeout(r, 20));

@@ -117,7 +117,8 @@ describe('fallback: legacy answers when the new service fails before answering',
   test('no fallback: a method not listed, a request with a body, a reason not listed, no fallback block, stage retired', async () => {
     const cases: Array<[string, string, string | undefined, number]> = [
       ['POST', '/api/live/fail', undefined, 503],
-      ['GET', '/api/live/fail', 'a body', 503],
+      // Over 64 KiB, so it streamed to the new service and is gone.
+      ['GET', '/api/live/fail', 'b'.repeat(70_000), 503],
       ['GET', '/api/connect-only/fail', undefined, 503],
       ['GET', '/api/connect-only/slow', undefined, 504],
       ['GET', '/api/no-fb/fail', undefined, 503],
@@ -128,6 +129,19 @@ describe('fallback: legacy answers when the new service fails before answering',
       expect([method, path, reply.status]).toEqual([method, path, status]);
     }
     expect(legacy.requests).toHaveLength(0);
+  });
+
+  test('a body read whole first (up to 64 KiB, with a Content-Length or chunked) is sent to legacy on a fallback', async () => {
+    const cases: Array<[string, Record<string, string>]> = [
+      ['{"query":"sized"}', { 'content-type': 'application/json', 'content-length': '17' }],
+      ['{"query":"chunked"}', { 'content-type': 'application/json', 'transfer-encoding': 'chunked' }],
+    ];
+    for (const [body, headers] of cases) {
+      const reply = await send(`${proxy.url}/api/live/fail`, 'GET', headers, body);
+      expect([reply.status, JSON.parse(reply.body)]).toEqual([200, { servedBy: 'legacy', method: 'GET', url: '/api/live/fail' }]);
+    }
+    expect(orders.requests.map((r) => r.body.toString())).toEqual(['{"query":"sized"}', '{"query":"chunked"}']);
+    expect(legacy.requests.map((r) => r.body.toString())).toEqual(['{"query":"sized"}', '{"query":"chunked"}']);
   });
 
   test('canary: only the share on the new service can fall back; legacy-served requests go to legacy once', async () => {

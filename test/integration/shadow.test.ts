@@ -173,6 +173,7 @@ describe('shadow traffic: legacy serves, a copy goes to the new service', () => 
           routeConfig('legacy-stage', '/api/legacy-stage', { ...toSink(SHADOW), stage: 'legacy' }),
           routeConfig('live-stage', '/api/live-stage', { ...toSink(SHADOW), stage: 'live' }),
           routeConfig('uploads', '/api/uploads', toSink({ ...SHADOW, maxBodyBytes: 1024 })),
+          routeConfig('large-uploads', '/api/large-uploads', toSink({ ...SHADOW, maxBodyBytes: 1024 * 1024 })),
           routeConfig('big', '/api/big', toSink({ ...SHADOW, maxBodyBytes: 1024 })),
           routeConfig('big-slow', '/api/big-slow', { stage: 'shadow', service: 'slow', shadow: { ...SHADOW, maxBodyBytes: 1024, maxInFlight: 1 } }),
           routeConfig('failing', '/api/failing', toSink(SHADOW)),
@@ -446,15 +447,18 @@ describe('shadow traffic: legacy serves, a copy goes to the new service', () => 
 
   // -- bodies and copies that cannot be compared --------------------------------------------------------
 
-  test('a chunked upload (no Content-Length) bigger than maxBodyBytes reaches legacy whole; the copy is skipped and counted', async () => {
+  test.each([
+    ['read whole first', 700, 'content-length'],
+    ['streamed past 64 KiB', 30_000, 'transfer-encoding'],
+  ])('a chunked upload (no Content-Length) bigger than maxBodyBytes, %s, reaches legacy whole; the copy is skipped and counted', async (_how, chunkBytes, framing) => {
     const before = await dropped('uploads', 'body-too-large');
-    const chunks = [Buffer.alloc(700, 'a'), Buffer.alloc(700, 'b'), Buffer.alloc(700, 'c')];
+    const chunks = [Buffer.alloc(chunkBytes, 'a'), Buffer.alloc(chunkBytes, 'b'), Buffer.alloc(chunkBytes, 'c')];
     const reply = await chunkedUpload(`${proxy.url}/api/uploads/file`, chunks);
     expect(reply.status).toBe(200);
     expect(JSON.parse(reply.body).servedBy).toBe('legacy');
     const received = legacy.requests[0]!;
-    expect(received.headers['content-length']).toBeUndefined();
-    expect(received.headers['transfer-encoding']).toBe('chunked');
+    // A body read whole goes on with its length; a larger one stays chunked.
+    expect(framing === 'content-length' ? received.headers['content-length'] : received.headers['transfer-encoding']).toBe(framing === 'content-length' ? '2100' : 'chunked');
     expect(received.complete).toBe(true);
     expect(received.body.equals(Buffer.concat(chunks))).toBe(true);
     await eventually(async () => (await dropped('uploads', 'body-too-large')) >= before + 1, 5000, 5);
@@ -462,6 +466,19 @@ describe('shadow traffic: legacy serves, a copy goes to the new service', () => 
     expect(sink.requests.filter((r) => r.url.startsWith('/api/uploads'))).toHaveLength(0);
     expect(exchangesOf('uploads')).toHaveLength(0);
     expect(await dropped('uploads', 'body-too-large')).toBe(before + 1);
+  });
+
+  test.each([
+    ['read whole first', [Buffer.alloc(300, 'a'), Buffer.alloc(200, 'b')]],
+    ['streamed past 64 KiB', [Buffer.alloc(40_000, 'a'), Buffer.alloc(40_000, 'b'), Buffer.alloc(1_000, 'c')]],
+  ])('a chunked upload within maxBodyBytes, %s: the copy gets the same bytes legacy got', async (_how, chunks) => {
+    const reply = await chunkedUpload(`${proxy.url}/api/large-uploads/chunked`, chunks);
+    expect(JSON.parse(reply.body).servedBy).toBe('legacy');
+    await fence();
+    expect(exchangesOf('large-uploads')).toHaveLength(1);
+    const body = Buffer.concat(chunks);
+    expect(legacy.requests[0]!.body.equals(body)).toBe(true);
+    expect(copiesTo(sink, '/api/large-uploads').map((copy) => copy.body.equals(body))).toEqual([true]);
   });
 
   test("legacy's response bigger than maxBodyBytes reaches the client whole; the comparison is an error saying why, so reports show it", async () => {
@@ -517,7 +534,8 @@ describe('shadow traffic: legacy serves, a copy goes to the new service', () => 
     const before = await dropped('failing', 'legacy-failed');
     const req = httpRequest(`${proxy.url}/api/failing/upload`, { method: 'POST', agent: false, headers: { 'content-type': 'application/octet-stream' } });
     req.on('error', () => undefined);
-    req.write(Buffer.alloc(512, 'u'));
+    // Past 64 KiB, so it streams to legacy (a smaller one would be read whole before legacy is asked).
+    req.write(Buffer.alloc(70_000, 'u'));
     await eventually(() => legacy.requests.some((r) => r.url === '/api/failing/upload'), 5000, 5);
     req.destroy();
     await eventually(async () => (await dropped('failing', 'legacy-failed')) >= before + 1, 5000, 5);

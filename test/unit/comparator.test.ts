@@ -117,6 +117,26 @@ describe('Comparator: exchanges into comparison records', () => {
     expect(broken.noise.map((d) => d.path)).toEqual(['body[2]']);
   });
 
+  test('an HTML list legacy answers one item longer at times: the same variation is noise, a lost footer is a mismatch', () => {
+    const page = (items: string[], footer = '<p>footer</p>'): ComparisonInput['legacy'] => ({
+      status: 200,
+      headers: { 'content-type': 'text/html' },
+      body: Buffer.from(`<html>\n<ul>\n${items.map((i) => `<li>${i}</li>\n`).join('')}</ul>\n${footer}\n</html>`),
+      ms: 1,
+    });
+    const comparator = new Comparator();
+    const exchange = (id: string, candidate: ComparisonInput['legacy']): ComparisonInput => ({
+      ...input(id, {}, {}),
+      legacy: page(['a', 'b']),
+      secondary: page(['a', 'b', 'c']),
+      candidate,
+    });
+    expect(comparator.compare(exchange('l1', page(['a', 'b', 'z'])))).toMatchObject({ result: 'noise', differences: [] });
+    const broken = comparator.compare(exchange('l2', page(['a', 'b'], '<p>error</p>')));
+    expect(broken.result).toBe('mismatch');
+    expect(broken.differences.map((d) => [d.path, d.kind])).toEqual([['body[13]', 'changed']]);
+  });
+
   test('noise: a field where the second legacy answer differs too is noise for that request', () => {
     const record = new Comparator().compare(input('r4', { id: 1, at: 't1' }, { id: 1, at: 't2' }, { id: 1, at: 't3' }));
     expect(record.result).toBe('noise');

@@ -214,9 +214,42 @@ describe('non-JSON bodies, byte-wise', () => {
       { path: 'body[2]', kind: 'changed', legacy: '"<meta name=\\"csrf\\" content=\\"a1\\">"', candidate: '"<meta name=\\"csrf\\" content=\\"b2\\">"' },
       { path: 'body[7]', kind: 'changed', legacy: '"Total: 17</p>"', candidate: '"Total: 18</p>"' },
     ]);
-    // Another number of parts (an error page): one difference at body, as bytes.
+    // Another number of parts (an error page): aligned first, so the parts both have are no difference.
     const error = '<html><body><h1>Something went wrong</h1></body></html>';
-    expect(compare(snap(page('a1', '17'), html), snap(error, html)).map((d) => d.path)).toEqual(['body']);
+    expect(compare(snap(page('a1', '17'), html), snap(error, html))).toEqual([
+      { path: 'body[1]', kind: 'removed', legacy: '"<head><meta name=\\"csrf\\" content=\\"a1\\"></head>"' },
+      { path: 'body[6]', kind: 'changed', legacy: '"<p>"', candidate: '"<h1>"' },
+      { path: 'body[7]', kind: 'changed', legacy: '"Total: 17</p>"', candidate: '"Something went wrong</h1>"' },
+    ]);
+  });
+
+  test("text of another number of parts (a list one item longer): aligned, so the parts after the insertion keep legacy's indices", () => {
+    const list = (items: string[], token: string): string => `<html>\n<meta csrf="${token}">\n<ul>\n${items.map((i) => `<li>${i}</li>\n`).join('')}</ul>\n<p>footer</p>\n</html>`;
+    // One token differs at legacy's body[2], as between two legacy answers; the inserted item is one addition.
+    expect(compare(snap(list(['a', 'b', 'c'], 't1'), html), snap(list(['a', 'x', 'b', 'c'], 't2'), html))).toEqual([
+      { path: 'body[2]', kind: 'changed', legacy: '"<meta csrf=\\"t1\\">"', candidate: '"<meta csrf=\\"t2\\">"' },
+      { path: 'body[8]', kind: 'added', candidate: '"<li>x</li>"' },
+    ]);
+    // A changed item and two more at the end: one change, and one addition holding both.
+    expect(compare(snap(list(['a', 'b', 'c'], 't1'), html), snap(list(['a', 'B', 'c', 'd', 'e'], 't1'), html))).toEqual([
+      { path: 'body[10]', kind: 'changed', legacy: '"b</li>"', candidate: '"B</li>"' },
+      { path: 'body[14]', kind: 'added', candidate: '"<li>d</li>\\n<li>e</li>"' },
+    ]);
+  });
+
+  test('texts too far apart to align within its budget (over a million table cells) are one difference at body', () => {
+    const lines = (prefix: string, n: number): string => Array.from({ length: n }, (_, i) => `${prefix}${i}\n`).join('');
+    const [d, ...rest] = compare(snap(lines('a', 1100), { 'content-type': 'text/plain' }), snap(lines('b', 1000), { 'content-type': 'text/plain' }));
+    expect(rest).toEqual([]);
+    expect(d!.path).toBe('body');
+    // Within it, the same kind of texts align.
+    expect(compare(snap(lines('a', 900), { 'content-type': 'text/plain' }), snap(lines('b', 1000), { 'content-type': 'text/plain' }), { maxDifferences: 5 }).map((x) => x.path)).toEqual([
+      'body[0]',
+      'body[1]',
+      'body[2]',
+      'body[3]',
+      'body[4]',
+    ]);
   });
 
   test('binary: hex', () => {
