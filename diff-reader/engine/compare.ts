@@ -146,8 +146,8 @@ function compareBodies(legacy: HttpSnapshot, candidate: HttpSnapshot, options: C
     out.push({
       path: 'body',
       kind: 'changed',
-      legacy: 'error' in decodedA ? undecodable(decodedA.error, legacy.body, max) : describeBytes(decodedA.body, undefined, max),
-      candidate: 'error' in decodedB ? undecodable(decodedB.error, candidate.body, max) : describeBytes(decodedB.body, undefined, max),
+      legacy: 'error' in decodedA ? undecodable(decodedA.error, legacy.body, max) : describeBytes(decodedA.body, undefined, max, headerValue(legacy.headers, 'content-type')),
+      candidate: 'error' in decodedB ? undecodable(decodedB.error, candidate.body, max) : describeBytes(decodedB.body, undefined, max, headerValue(candidate.headers, 'content-type')),
     });
     return;
   }
@@ -180,7 +180,12 @@ function compareBodies(legacy: HttpSnapshot, candidate: HttpSnapshot, options: C
     return;
   }
   const at = firstDifference(a, b);
-  out.push({ path: 'body', kind: 'changed', legacy: describeBytes(a, at, max), candidate: describeBytes(b, at, max) });
+  out.push({
+    path: 'body',
+    kind: 'changed',
+    legacy: describeBytes(a, at, max, headerValue(legacy.headers, 'content-type')),
+    candidate: describeBytes(b, at, max, headerValue(candidate.headers, 'content-type')),
+  });
 }
 
 function sameCoding(a: string | undefined, b: string | undefined): boolean {
@@ -205,7 +210,7 @@ const EXCERPT_BYTES = 48;
  * characters — text when printable, hex otherwise.
  * E.g. `"1024 bytes, first difference at byte 512: …Total: 17…"` or `"16 bytes: hex 1f8b0800…"`.
  */
-export function describeBytes(body: Buffer, firstDifferent: number | undefined, max: number): string {
+export function describeBytes(body: Buffer, firstDifferent: number | undefined, max: number, contentType?: string): string {
   if (body.length === 0) return quote('0 bytes', max);
   let start = Math.max(0, Math.min(firstDifferent ?? 0, body.length) - 8);
   let end = Math.min(body.length, start + EXCERPT_BYTES);
@@ -218,7 +223,8 @@ export function describeBytes(body: Buffer, firstDifferent: number | undefined, 
   const slice = body.subarray(start, end);
   const more = end < body.length ? '…' : '';
   const lead = start > 0 ? '…' : '';
-  const excerpt = text ? lead + slice.toString('utf8') + more : 'hex ' + slice.subarray(0, 16).toString('hex') + (slice.length > 16 || more ? '…' : '');
+  // In the body's charset (Latin-1's `Zürich` is no `Z\ufffdrich`); a multi-byte one cut mid-character, one character per byte.
+  const excerpt = text ? lead + (bodyText(slice, contentType) ?? slice.toString('latin1')) + more : 'hex ' + slice.subarray(0, 16).toString('hex') + (slice.length > 16 || more ? '…' : '');
   if (firstDifferent === undefined) return quote(`${body.length} bytes: ${excerpt}`, max);
   const where = firstDifferent < body.length ? `first difference at byte ${firstDifferent}` : `the other body goes on after byte ${body.length}`;
   return quote(`${body.length} bytes, ${where}: ${excerpt}`, max);

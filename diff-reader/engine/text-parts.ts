@@ -18,7 +18,7 @@ export function textParts(body: Buffer, text: string | undefined): string[] | un
 
 /**
  * Cells of the alignment table (parts left after the common start and end, one side times the other) past
- * which two texts are one difference at `body` instead: ~2 ms of the event loop, 2 MB for the table.
+ * which two texts are one difference at `body` instead: ~4 ms of the event loop, 2 MB for the table.
  */
 export const ALIGNMENT_BUDGET = 1_000_000;
 

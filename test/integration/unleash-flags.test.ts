@@ -171,8 +171,10 @@ describe('rollout through Unleash: create, set, get round-trip, and changes made
     const strategyId = (await unleash.admin.getFlag('strangler.orders')).environments.find((e) => e.name === 'development')!.strategies[0]!.id;
     await unleash.admin.setRollout('strangler.orders', strategyId, 60);
     const took = await eventually(async () => (await admin(proxy, 'GET', '/routes/orders')).json.percent === 60, 3000, 25);
-    // One refresh interval, plus Unleash's own delay in serving a change to clients (0.35-0.9 s measured here).
-    expect(took).toBeLessThan(REFRESH_MS + 1500);
+    // One refresh interval, plus Unleash's own delay in serving a change to a polling client: 0.35-0.9 s
+    // measured here on a quiet machine, 1.7 s on a busy one (also after a fresh read of its client API showed
+    // the change, so the wait is Unleash's answer to the client's If-None-Match, not the proxy's).
+    expect(took).toBeLessThan(REFRESH_MS + 2500);
     for (const user of USERS.slice(0, 50)) expect(await servedBy(proxy, user)).toBe(inRollout(user, 'strangler.orders', 60) ? 'orders' : 'legacy');
     const status = await cli(['status', '--json', '--window', '0', ...flags]);
     expect((JSON.parse(status.stdout) as { routes: Array<Record<string, unknown>> }).routes[0]).toMatchObject({ name: 'orders', stage: 'canary', percent: 60 });

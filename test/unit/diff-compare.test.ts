@@ -279,6 +279,14 @@ describe('non-JSON bodies, byte-wise', () => {
     expect(describeBytes(Buffer.from('Grüße 😀 A'), 13, 200)).toBe('"14 bytes, first difference at byte 13: …ße 😀 A"');
     expect(describeBytes(Buffer.from('abc'), 3, 200)).toBe('"3 bytes, the other body goes on after byte 3: abc"');
   });
+
+  test("excerpts of a body in another charset show its characters (Latin-1's ü is no U+FFFD)", () => {
+    const latin1 = (text: string, type: string): HttpSnapshot => ({ status: 200, headers: { 'content-type': type }, body: Buffer.from(text, 'latin1') });
+    for (const type of ['text/plain; charset=iso-8859-1', 'text/plain']) {
+      const [d] = compare(latin1('Zürich: 1', type), latin1('Zürich: 2', type));
+      expect([d!.legacy, d!.candidate]).toEqual(['"9 bytes, first difference at byte 8: Zürich: 1"', '"9 bytes, first difference at byte 8: Zürich: 2"']);
+    }
+  });
 });
 
 describe('integers beyond 2^53 (ids, 20-digit amounts) are compared exactly', () => {
