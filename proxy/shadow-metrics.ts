@@ -10,7 +10,7 @@ interface RouteChildren {
   candidate: HistogramChild;
 }
 
-export type ShadowDropReason = 'max-in-flight' | 'body-too-large' | 'legacy-failed' | 'queue-full' | 'store-error' | 'unstorable';
+export type ShadowDropReason = 'max-in-flight' | 'body-too-large' | 'legacy-failed' | 'not-modified' | 'queue-full' | 'store-error' | 'unstorable';
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -31,7 +31,7 @@ export class ShadowMetrics {
     );
     this.dropped = new Counter({
       name: 'strangler_shadow_dropped_total',
-      help: 'Shadow copies or comparisons given up: max-in-flight, body-too-large, legacy-failed, queue-full, store-error, unstorable (data the store refused).',
+      help: 'Shadow copies or comparisons given up: max-in-flight, body-too-large, legacy-failed, not-modified (legacy 304, the new service a full answer), queue-full, store-error, unstorable (data the store refused).',
       labelNames: ['route', 'reason'],
       registers: [registry],
     });

@@ -125,7 +125,7 @@ export class ShadowTee {
     this.overdue.delete(copy);
   }
 
-  drop(route: string, reason: 'legacy-failed' | 'body-too-large'): void {
+  drop(route: string, reason: 'legacy-failed' | 'body-too-large' | 'not-modified'): void {
     this.metrics.drop(route, reason);
   }
 }
@@ -289,6 +289,16 @@ class ShadowCopy implements ShadowStart, ResponseTap {
   private partDone(): void {
     if (this.settled || --this.waitingFor > 0) return;
     this.settled = true;
+    const candidate = this.candidate!;
+    if (this.legacy!.status === 304 && 'status' in candidate && candidate.status >= 200 && candidate.status < 300) {
+      // A conditional request legacy found current (the client's cached copy, legacy's ETag) and the new
+      // service answered in full (its own ETags differ): legacy sent no body, so there is nothing to compare
+      // it with. A 304 from both is compared (a match), and a new service's 304 where legacy sends a
+      // changed answer is the mismatch it is (clients would keep a stale copy).
+      this.owner.drop(this.route.name, 'not-modified');
+      this.releaseWhenIdle();
+      return;
+    }
     this.owner.finished({
       route: this.route,
       shadow: this.shadow,
@@ -298,8 +308,8 @@ class ShadowCopy implements ShadowStart, ResponseTap {
       at: this.at,
       legacy: this.legacy!,
       candidate: this.legacyTooLarge
-        ? { error: `legacy's answer is larger than shadow.maxBodyBytes (${this.shadow.maxBodyBytes} bytes): not compared`, ms: this.candidate!.ms }
-        : this.candidate!,
+        ? { error: `legacy's answer is larger than shadow.maxBodyBytes (${this.shadow.maxBodyBytes} bytes): not compared`, ms: candidate.ms }
+        : candidate,
       ...(this.secondary ? { secondary: this.secondary } : {}),
     });
     this.releaseWhenIdle();

@@ -1,4 +1,4 @@
-import { Agent, createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
+import { Agent, createServer, request as httpRequest, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseConfig } from '../../core/config';
 import type { RouteConfig, ShadowConfig } from '../../core/config/types';
@@ -721,5 +721,65 @@ describe('shadow copies and real traffic to the same new service', () => {
     const live = await get(`${proxy.url}/api/moved/7`);
     expect(live.status).toBe(200);
     expect(JSON.parse(live.body)).toEqual({ servedBy: 'service', url: '/api/moved/7' });
+  });
+});
+
+describe('conditional requests (If-None-Match) in shadow', () => {
+  let legacy: TestUpstream;
+  let service: TestUpstream;
+  let proxy: ProxyHarness;
+  const exchanges: ShadowExchange[] = [];
+
+  beforeAll(async () => {
+    // Each side honours its own ETag; /api/docs/shared has the same ETag on both, and on /api/docs/stale the
+    // new service says "not modified" to any ETag, the bug of serving clients a stale copy.
+    const answer = (etag: string) => (req: { url?: string; headers: IncomingHttpHeaders }, res: ServerResponse) => {
+      const tag = req.url === '/api/docs/shared' ? '"S1"' : etag;
+      const current = req.headers['if-none-match'] === tag || (etag === '"N1"' && req.url === '/api/docs/stale');
+      if (current) return void res.writeHead(304, { etag: tag }).end();
+      res.writeHead(200, { 'content-type': 'application/json', etag: tag }).end('{"doc":1}');
+    };
+    legacy = await startUpstream('legacy', answer('"L1"'));
+    service = await startUpstream('service', answer('"N1"'));
+    proxy = await startProxyHarness(
+      testConfig(
+        [upstreamConfig('legacy', legacy.url), upstreamConfig('service', service.url)],
+        [routeConfig('docs', '/api/docs', { stage: 'shadow', service: 'service', shadow: shadowConfig({}) })],
+      ),
+      (exchange) => exchanges.push(exchange),
+    );
+  });
+
+  afterAll(async () => {
+    await proxy.close();
+    await Promise.all([legacy.close(), service.close()]);
+  });
+
+  const notModifiedDrops = async (): Promise<number> => {
+    const line = (await proxy.registry.metrics()).split('\n').find((l) => l.startsWith('strangler_shadow_dropped_total{route="docs",reason="not-modified"} '));
+    return line ? Number(line.split(' ').pop()) : 0;
+  };
+
+  test("legacy's 304 against the new service's full answer is not compared, and counted as not-modified", async () => {
+    const reply = await get(`${proxy.url}/api/docs/own`, { 'if-none-match': '"L1"', 'x-request-id': 'etag-own' });
+    expect(reply.status).toBe(304);
+    await eventually(async () => (await notModifiedDrops()) === 1, 3000, 10);
+    expect(service.requests.map((r) => [r.url, r.headers['if-none-match']])).toEqual([['/api/docs/own', '"L1"']]);
+    expect(exchanges.filter((e) => e.requestId === 'etag-own')).toEqual([]);
+  });
+
+  test('a 304 from both is compared; a 304 from the new service where legacy sends a changed answer is compared too', async () => {
+    expect((await get(`${proxy.url}/api/docs/shared`, { 'if-none-match': '"S1"', 'x-request-id': 'etag-shared' })).status).toBe(304);
+    expect((await get(`${proxy.url}/api/docs/stale`, { 'if-none-match': '"L0"', 'x-request-id': 'etag-stale' })).status).toBe(200);
+    await eventually(() => exchanges.length === 2, 3000, 10);
+    const statuses = (id: string): unknown => {
+      const exchange = exchanges.find((e) => e.requestId === id)!;
+      return [exchange.legacy.status, 'status' in exchange.candidate ? exchange.candidate.status : exchange.candidate.error];
+    };
+    expect([statuses('etag-shared'), statuses('etag-stale')]).toEqual([
+      [304, 304],
+      [200, 304],
+    ]);
+    expect(await notModifiedDrops()).toBe(1);
   });
 });
