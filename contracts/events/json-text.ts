@@ -49,7 +49,8 @@ export function parseJsonText(text: string, file: string, options: JsonTextOptio
 /** Parses YAML text (one document); throws an `EventContractError` at the first error's line and column. */
 export function parseYamlText(text: string, file: string): unknown {
   const lines = new LineCounter();
-  const doc = parseDocument(stripBom(text), { lineCounter: lines, prettyErrors: false });
+  // `merge`: `<<: *anchor` merges the anchored mapping, as in YAML 1.1 and most tools (a schema's shared parts).
+  const doc = parseDocument(stripBom(text), { lineCounter: lines, prettyErrors: false, merge: true });
   const error = doc.errors[0];
   if (error) {
     const { line, col } = lines.linePos(error.pos[0]);

@@ -110,14 +110,15 @@ export function parseYamlWithLibrary(text: string, file: string): unknown {
       converted.set(node, out);
       LOCATIONS.set(out, { file, line: lineAt(node.range?.[0]) });
       for (const pair of node.items) {
-        const key = isScalar(pair.key) ? String(pair.key.value) : pair.key === null ? '' : String(toValue(pair.key, depth + 1));
         const value = toValue(pair.value, depth + 1);
-        if (key === '<<' && isScalar(pair.key) && pair.key.source === '<<') {
+        // A plain `<<` is a merge key (its value a symbol with `merge: true`); a quoted "<<" is a key like any other.
+        if (isScalar(pair.key) && typeof pair.key.value === 'symbol') {
           for (const src of Array.isArray(value) ? value : [value]) {
             if (src && typeof src === 'object') for (const [k, v] of Object.entries(src)) if (!(k in out)) out[k] = v;
           }
           continue;
         }
+        const key = isScalar(pair.key) ? String(pair.key.value) : pair.key === null ? '' : String(toValue(pair.key, depth + 1));
         out[key] = value;
       }
       return out;

@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventContractError } from '../../contracts/events/errors';
 import { findJsonSyntaxError, parseJsonText } from '../../contracts/events/json-text';
+import { diffEventSchemaSets } from '../../contracts/events/compat';
 import { eventIdentity, identityFromId, loadEventSchemaFile, loadEventSchemas, splitNameAndVersion } from '../../contracts/events/load';
+import { compileEventSchema } from '../../contracts/events/validate';
 
 const FIXTURES = join(__dirname, '../fixtures/events');
 const bad = (name: string): string => join(FIXTURES, 'bad', name);
@@ -113,6 +115,27 @@ describe('loading schemas', () => {
     expect(errorOf(() => loadEventSchemas(bad('not-object.json'))).message).toBe(`${bad('not-object.json')}: not a JSON Schema: expected an object at the top level, got an array`);
     expect(errorOf(() => loadEventSchemas(bad('empty.json'))).message).toBe(`${bad('empty.json')}: the file is empty`);
     expect(errorOf(() => loadEventSchemas(bad('tab.yaml'))).message).toMatch(new RegExp(`^${bad('tab.yaml').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:\\d+:\\d+: invalid YAML: `));
+  });
+});
+
+describe('YAML merge keys', () => {
+  test('`<<: *anchor` merges the anchored mapping, so a constraint set there is diffed and validated', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'events-merge-'));
+    try {
+      const schemaText = (maxLength: number): string =>
+        `title: e\nx-str: &str {type: string, maxLength: ${maxLength}}\ntype: object\nproperties:\n  a:\n    <<: *str\n    description: x\n`;
+      const base = join(dir, 'base.yaml');
+      const revision = join(dir, 'revision.yaml');
+      writeFileSync(base, schemaText(10));
+      writeFileSync(revision, schemaText(5));
+      const loaded = loadEventSchemas(revision).schemas[0]!;
+      expect((loaded.schema as { properties: Record<string, unknown> }).properties['a']).toEqual({ type: 'string', maxLength: 5, description: 'x' });
+      const changes = diffEventSchemaSets(loadEventSchemas(base), loadEventSchemas(revision), { compatibility: 'BACKWARD' });
+      expect(changes.map((c) => `${c.level} ${c.id} ${c.path}`)).toEqual(['ERR event-constraint-tightened $.a']);
+      expect(compileEventSchema(loaded)({ a: 'longer than five' })).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -48,6 +48,20 @@ describe('load', () => {
     expect(root['x-sunset']).toBe('2025-01-01');
   });
 
+  it('YAML merge keys (<<: *anchor) merge, keys written beside them win, and a quoted "<<" is an ordinary key', () => {
+    const root = parseSpecText('base: &b {in: query, required: false, name: x}\np:\n  <<: *b\n  name: customer\nq: {"<<": 1}\n', 'x.yaml') as Record<string, unknown>;
+    expect(root['p']).toEqual({ in: 'query', required: false, name: 'customer' });
+    expect(root['q']).toEqual({ '<<': 1 });
+  });
+
+  it('a parameter written with a merge key is diffed like the same parameter written out (a real breaking change is found)', () => {
+    const spec = (required: boolean): string =>
+      `openapi: 3.0.3\ninfo: {title: t, version: '1'}\nx-defs:\n  idParam: &idParam\n    in: query\n    required: ${required}\n    schema: {type: string}\n` +
+      `paths:\n  /orders:\n    get:\n      parameters:\n        - <<: *idParam\n          name: customer\n      responses:\n        '200': {description: ok}\n`;
+    const changes = diffOpenApi(write('merge-base.yaml', spec(false)), write('merge-revision.yaml', spec(true)));
+    expect(changes.map((c) => [c.id, c.level])).toEqual([['request-parameter-became-required', 'ERR']]);
+  });
+
   it('bad YAML is one line naming file and line', () => {
     const file = write('bad.yaml', 'openapi: 3.0.3\ninfo:\n  title: [unclosed\n  version: 1\npaths: {}\n');
     const err = loadError(() => loadSpec(file));
