@@ -72,6 +72,13 @@ describe('markdown and text', () => {
     expect(formatChanges([], 'markdown')).toContain('No changes');
   });
 
+  it("markdown's verdict follows --fail-on: warnings that fail the check are not 'no breaking changes' alone", () => {
+    const warningOnly = CHANGES.filter((c) => c.level !== 'ERR');
+    expect(formatChanges(warningOnly, 'markdown')).toContain('**No breaking changes**, but some need a look');
+    expect(formatChanges(warningOnly, 'markdown', 'WARN')).toContain('**1 warning fails this check** (`--fail-on WARN`), no breaking changes');
+    expect(formatChanges(CHANGES, 'markdown', 'WARN')).toContain('**1 breaking change**');
+  });
+
   it('markdown escapes table pipes', () => {
     const md = formatChanges([{ ...CHANGES[0]!, text: 'a | b' }], 'markdown');
     expect(md).toContain('a \\| b');

@@ -55,6 +55,11 @@ describe('versioning policy: a breaking change requires a major version increase
     ['v1.2.3', 'v1.2.3', 'api-version-not-bumped'],
     ['2.0.0', '1.9.9', 'api-version-decreased'],
     ['1.2.3', '1.2.3-rc.1', 'api-version-decreased'],
+    ['1.0.0-rc.2', '1.0.0-rc.1', 'api-version-decreased'],
+    ['1.0.0-rc.1', '0.9.0', 'api-version-decreased'],
+    ['1.0.0-beta.11', '1.0.0-beta.2', 'api-version-decreased'],
+    ['1.0.0', 'v1.0.0', 'api-version-not-bumped'],
+    ['1.0.0+build.1', '1.0.0+build.2', 'api-version-not-bumped'],
     ['1.0.0', '1.1.0', 'api-major-version-not-bumped'],
     ['1.0.0', '1.0.1', 'api-major-version-not-bumped'],
     ['0.1.0', '0.1.1', 'api-major-version-not-bumped'],
@@ -67,6 +72,9 @@ describe('versioning policy: a breaking change requires a major version increase
     ['1.4.2', '2.0.0-rc.1+build.7', 'a major bump to a prerelease'],
     ['0.1.0', '0.2.0', 'below 1.0.0, a minor bump'],
     ['0.9.0', '1.0.0', '0.x to 1.0.0'],
+    ['1.0.0-rc.1', '1.0.0', 'a release after its prerelease (which promised nothing)'],
+    ['1.0.0-alpha', '1.0.0-beta', 'a later prerelease'],
+    ['1.0.0-beta.2', '1.0.0-beta.11', 'prerelease numbers compare as numbers'],
     ['2026-06-01', '2026-06-01', 'a date is not a semantic version'],
     ['v1', 'v1', 'a bare v1 is not a semantic version'],
     ['1.0', '1.0', 'two numbers are not a semantic version'],
@@ -92,8 +100,8 @@ describe('versioning policy: a breaking change requires a major version increase
     });
   });
 
-  test('semantic versions: semver.org grammar with an optional v, prerelease and build ignored', () => {
-    expect(parseSemver('v10.20.30-alpha.1+exp.sha.5114f85')).toEqual({ major: 10, minor: 20, patch: 30 });
+  test('semantic versions: semver.org grammar with an optional v; build metadata ignored', () => {
+    expect(parseSemver('v10.20.30-alpha.1+exp.sha.5114f85')).toEqual({ major: 10, minor: 20, patch: 30, prerelease: ['alpha', '1'] });
     for (const bad of ['01.0.0', '1.0', '1.0.0-', '1.0.0+', ' 1.0.0', '1.0.0-01', 'vv1.0.0', 1, undefined]) expect(parseSemver(bad)).toBeUndefined();
     expect(versioningViolation([{ level: 'WARN' }], '1.0.0', '1.0.0')).toBeUndefined();
   });

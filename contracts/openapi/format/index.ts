@@ -12,7 +12,7 @@ export type OpenApiDiffFormat = (typeof OPENAPI_DIFF_FORMATS)[number];
 export function formatChanges(changes: Change[], format: OpenApiDiffFormat, failOn?: Level): string {
   switch (format) {
     case 'markdown':
-      return formatMarkdown(changes);
+      return formatMarkdown(changes, failOn);
     case 'json':
       return formatJson(changes);
     case 'githubactions':

@@ -2,7 +2,7 @@
  * A pull-request comment: a one-line verdict, a table of the breaking changes and warnings (endpoint,
  * what changed, check id, where), and the informational changes folded away in a <details> block.
  */
-import type { Change, Level } from '../types';
+import { levelRank, type Change, type Level } from '../types';
 import { countLevels, plural } from './summary';
 
 const ICON: Record<Level, string> = { ERR: '🔴', WARN: '🟡', INFO: '🔵' };
@@ -25,12 +25,17 @@ function table(changes: Change[]): string[] {
   return rows;
 }
 
-export function formatMarkdown(changes: Change[]): string {
+/** `failOn`: the level that fails the check (`--fail-on`), so the verdict never contradicts the exit code. */
+export function formatMarkdown(changes: Change[], failOn: Level = 'ERR'): string {
   const n = countLevels(changes);
   const lines = ['### OpenAPI changes', ''];
   if (changes.length === 0) return [...lines, 'No changes between the two specs.', ''].join('\n');
+  const failingWarnings = levelRank('WARN') >= levelRank(failOn) ? n.WARN : 0;
   const verdict =
-    n.ERR > 0 ? `**${plural(n.ERR, 'breaking change')}**` : n.WARN > 0 ? '**No breaking changes**, but some need a look' : '**No breaking changes**';
+    n.ERR > 0 ? `**${plural(n.ERR, 'breaking change')}**`
+    : failingWarnings > 0 ? `**${plural(failingWarnings, 'warning')} fail${failingWarnings === 1 ? 's' : ''} this check** (\`--fail-on ${failOn}\`), no breaking changes`
+    : n.WARN > 0 ? '**No breaking changes**, but some need a look'
+    : '**No breaking changes**';
   lines.push(`${verdict} · ${ICON.ERR} ${n.ERR} error · ${ICON.WARN} ${n.WARN} warning · ${ICON.INFO} ${n.INFO} info`, '');
   const important = changes.filter((c) => c.level !== 'INFO');
   if (important.length) lines.push(...table(important), '');
