@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, ServerResponse, STATUS_CODES } from 'node:http';
+import { createServer, type IncomingMessage, type Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { PassThrough, type Duplex, type Readable } from 'node:stream';
 import type { RouteConfig, StranglerConfig } from '../core/config/types';
@@ -304,13 +304,7 @@ export class ProxyServer {
       socket.end('HTTP/1.1 501 Not Implemented\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
-    const res = new ServerResponse(req);
-    res.shouldKeepAlive = false;
-    res.assignSocket(socket as Socket);
-    res.once('finish', () => {
-      res.detachSocket(socket as Socket);
-      socket.end();
-    });
+    const res = responseClosingAfter(req, socket);
     // node's parser has ended `req` already: a Content-Length body is read from the socket here.
     let remaining = Number(req.headers['content-length'] ?? 0);
     if (remaining === 0) {
@@ -386,11 +380,11 @@ export class ProxyServer {
     const requestId = typeof fromClient === 'string' && fromClient !== '' ? fromClient : randomUUID();
     const decision = this.decide(req, target.path, target.query);
     if (decision.gone) {
-      const redirect = retiredRedirect(decision.route?.deprecated, target.query);
-      const status = redirect?.status ?? 410;
-      const location = redirect ? `Location: ${redirect.location}\r\n` : '';
-      socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\n${location}Content-Length: 0\r\nx-request-id: ${requestId}\r\n\r\n`);
-      this.options.metrics.forRoute(decision.routeName, 'none').observe(status, (performance.now() - started) / 1000);
+      // The same answer a plain request gets (410 with its JSON, or the redirect, with the deprecation headers), then the connection closes.
+      socket.on('error', () => socket.destroy());
+      const res = responseClosingAfter(req, socket);
+      const metrics = this.options.metrics.forRoute(decision.routeName, 'none');
+      this.answerGone(req, res, decision, target.query, requestId, started, metrics, this.deprecation.get(decision.routeName));
       return;
     }
     req.url = target.path + target.query;
@@ -411,6 +405,18 @@ export class ProxyServer {
       },
     });
   }
+}
+
+/** A plain response on a socket node handed over for an upgrade: the connection closes once it is sent. */
+function responseClosingAfter(req: IncomingMessage, socket: Duplex): ServerResponse {
+  const res = new ServerResponse(req);
+  res.shouldKeepAlive = false;
+  res.assignSocket(socket as Socket);
+  res.once('finish', () => {
+    res.detachSocket(socket as Socket);
+    socket.end();
+  });
+  return res;
 }
 
 function isWebSocketUpgrade(req: IncomingMessage): boolean {

@@ -624,15 +624,18 @@ function readRoute(
   if (service !== undefined && service === legacy) {
     ck.report(f.value('service')?.line ?? f.node.line, f.at('service'), `must be a different upstream from legacy`);
   }
-  const stage = f.get('stage', ck.oneOf(STAGES)) ?? 'legacy';
+  const givenStage = f.get('stage', ck.oneOf(STAGES));
+  const stage = givenStage ?? 'legacy';
   const stageNode = f.value('stage');
+  // A stage that is not one (reported above) is not legacy either: the percent is not judged against it.
+  const stageKnown = givenStage !== undefined || !f.has('stage');
   if (!f.has('service') && stageNode && stage !== 'legacy' && stage !== 'retired') {
     ck.reject(stageNode, f.at('stage'), 'must be legacy or retired for a route without service');
   }
   const givenPercent = f.get('percent', ck.integer(0, 100));
   const implied = stage === 'canary' ? 0 : impliedPercent(stage);
   const percentNode = f.value('percent');
-  if (givenPercent !== undefined && percentNode && !percentFitsStage(stage, givenPercent)) {
+  if (givenPercent !== undefined && percentNode && stageKnown && !percentFitsStage(stage, givenPercent)) {
     ck.reject(
       percentNode,
       f.at('percent'),

@@ -252,10 +252,20 @@ describe('deprecated and retired routes', () => {
     expect(legacy.requests).toHaveLength(0);
   });
 
-  test('a WebSocket upgrade to a retired route gets 410 too', async () => {
+  test('a WebSocket upgrade to a retired route gets the same 410 (its JSON, successor and deprecation headers), then the connection closes', async () => {
     const answer = await rawExchange(proxy.port, 'GET /v0/reports/live HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nx-request-id: ws-gone\r\n\r\n');
     expect(answer).toMatch(/^HTTP\/1\.1 410 Gone\r\n/);
-    expect(answer).toContain('x-request-id: ws-gone');
+    const head = answer.slice(0, answer.indexOf('\r\n\r\n')).toLowerCase();
+    expect(head).toContain('\r\nconnection: close');
+    expect(head).toContain('\r\nsunset: thu, 01 jan 2026 00:00:00 gmt');
+    expect(head).toContain('\r\nlink: </v2/reports>; rel="successor-version"');
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toEqual({
+      error: 'route reports-v0 is retired',
+      route: 'reports-v0',
+      target: 'none',
+      requestId: 'ws-gone',
+      successor: '/v2/reports',
+    });
     expect(legacy.requests).toHaveLength(0);
   });
 
@@ -280,8 +290,9 @@ describe('deprecated and retired routes', () => {
   test('a WebSocket upgrade to a redirecting retired route gets the redirect', async () => {
     const answer = await rawExchange(proxy.port, 'GET /v00/reports/live?x=1 HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nx-request-id: ws-moved\r\n\r\n');
     expect(answer).toMatch(/^HTTP\/1\.1 308 Permanent Redirect\r\n/);
-    expect(answer).toContain('\r\nLocation: /v2/reports?x=1\r\n');
+    expect(answer.toLowerCase()).toContain('\r\nlocation: /v2/reports?x=1\r\n');
     expect(answer).toContain('x-request-id: ws-moved');
+    expect(answer.toLowerCase()).toContain('\r\nsunset: wed, 01 jan 2025 00:00:00 gmt');
     expect(legacy.requests).toHaveLength(0);
   });
 

@@ -337,6 +337,16 @@ describe('parseConfig: one message per mistake, with its line', () => {
     stage: beta
 `),
     ).toBe('strangler.yaml:9 routes[0].stage: must be one of legacy, shadow, canary, live, retired, got "beta"');
+    // A mistyped stage with a percent: one error, not a second one judging the percent against stage legacy.
+    expect(
+      messageOf(`${BASE}routes:
+  - name: orders
+    match: { path: /api/orders }
+    service: orders
+    stage: Canary
+    percent: 25
+`),
+    ).toBe('strangler.yaml:9 routes[0].stage: must be one of legacy, shadow, canary, live, retired, got "Canary"');
   });
 
   it('rejects an unknown key at the top level', () => {
