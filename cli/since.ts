@@ -1,18 +1,9 @@
-import { parseIsoTime } from '../core/iso-time';
+import { sinceTime } from '../core/since';
 import { CliError } from './output';
-
-const UNITS: Record<string, number> = { s: 1000, m: 60000, h: 3600000, d: 86400000 };
-
-/** Ten years: a longer duration is a typo (`100000d`, read as 1753), not a window anyone keeps comparisons for. */
-const LONGEST_MS = 3650 * UNITS.d!;
 
 /** `--since`: a duration back from now (`90s`, `30m`, `1h`, `7d`) (at most ten years) or an ISO-8601 time, taken as given. */
 export function parseSince(text: string, now = new Date()): Date {
-  const duration = /^(\d+(?:\.\d+)?)([smhd])$/.exec(text.trim());
-  const time = duration ? new Date(now.getTime() - Number(duration[1]) * UNITS[duration[2]!]!) : parseIsoTime(text);
-  if (!time || Number.isNaN(time.getTime())) {
-    throw new CliError(`--since: must be a duration such as 30m, 1h, 7d or an ISO-8601 time, got ${JSON.stringify(text)}`, 2);
-  }
-  if (duration && now.getTime() - time.getTime() > LONGEST_MS) throw new CliError(`--since: ${JSON.stringify(text)} is more than ten years back (3650d)`, 2);
+  const time = sinceTime(text, now);
+  if (typeof time === 'string') throw new CliError(`--since: ${time}`, 2);
   return time;
 }

@@ -67,8 +67,11 @@ async function routeState(adminUrl: string, token: string, route: string): Promi
   return (await response.json()) as { stage: string; percent: number; version: number };
 }
 
+const PORT_VARIABLES = 'STRANGLER_DEMO_PORT, STRANGLER_DEMO_ADMIN_PORT, STRANGLER_DEMO_LEGACY_PORT, STRANGLER_DEMO_ORDERS_PORT';
+
 demo().catch((err: unknown) => {
-  const message = err instanceof ConfigError ? err.message : `strangler demo: ${(err as Error).message}`;
+  const inUse = (err as NodeJS.ErrnoException).code === 'EADDRINUSE' ? ` (move the demo with ${PORT_VARIABLES})` : '';
+  const message = err instanceof ConfigError ? err.message : `strangler demo: ${(err as Error).message}${inUse}`;
   process.stderr.write(message + '\n');
   process.exit(1);
 });

@@ -6,7 +6,7 @@ import type { RouteConfig } from '../core/config/types';
 import { StatusError } from '../core/errors';
 import { MAX_EXAMPLE_COMPARISONS, type ComparisonStore } from '../core/comparison';
 import type { FlagProvider } from '../core/flags';
-import { parseIsoTime } from '../core/iso-time';
+import { sinceTime } from '../core/since';
 import { hourStart } from '../diff-reader/counts';
 import { buildDiffReport, buildReportFromCounts } from '../diff-reader/report';
 import { storeCall } from '../core/store-call';
@@ -144,8 +144,8 @@ export function buildAdminApi(options: AdminOptions): FastifyInstance {
 
   app.get('/diff/report', async (request: FastifyRequest<{ Querystring: { route?: string; since?: string } }>, reply) => {
     const { route, since } = request.query;
-    const sinceDate = since === undefined ? undefined : parseIsoTime(since);
-    if (since !== undefined && !sinceDate) return reply.code(400).send({ error: `since: must be an ISO-8601 time, got ${JSON.stringify(since)}`, field: 'since' });
+    const sinceDate = since === undefined ? undefined : sinceTime(since);
+    if (typeof sinceDate === 'string') return reply.code(400).send({ error: `since: ${sinceDate}`, field: 'since' });
     if (route !== undefined && !routesByName.has(route)) return unknownRoute(reply, route);
     const comparisons = options.comparisons;
     if (!comparisons) return buildDiffReport([], { generatedAt: new Date(), noiseThresholds, ...(route ? { route } : {}) });

@@ -431,6 +431,12 @@ function readToken(ck: Checker): Read<string> {
   };
 }
 
+/** A token that may be left out: an empty value from the environment (`${UNLEASH_ADMIN_TOKEN:-}`) is none. */
+function optionalToken(ck: Checker): Read<string> {
+  const token = readToken(ck);
+  return (node, path) => (node.kind === 'scalar' && node.value === '' && envSource(node) ? undefined : token(node, path));
+}
+
 function readState(ck: Checker, f: Fields | undefined): StateConfig | undefined {
   if (!f) return undefined;
   const url = ck.text('embedded:<folder> or a postgres:// URL', (value) => {
@@ -460,7 +466,7 @@ function readFlags(ck: Checker, f: Fields | undefined): FlagsConfig | undefined 
   }
   const url = f.require('url', unleashUrl(ck), 'the Unleash base URL, such as http://127.0.0.1:4242');
   const clientToken = f.require('clientToken', readToken(ck), 'an Unleash client token, e.g. ${UNLEASH_CLIENT_TOKEN}');
-  const adminToken = f.get('adminToken', readToken(ck));
+  const adminToken = f.get('adminToken', optionalToken(ck));
   const identifier = ck.text('a name', (value) => (/^[A-Za-z0-9._:-]+$/.test(value) ? { value } : 'must contain only letters, digits, ".", "_", ":" and "-"'));
   const config: FlagsConfig = {
     provider,

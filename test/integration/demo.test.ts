@@ -1,4 +1,5 @@
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { inRollout } from '../../core/bucketing';
@@ -204,3 +205,28 @@ describe('the demo (npm start)', () => {
     }
   }, 30000);
 });
+
+test('a demo port already taken: one line naming the port and the variables that move it, exit 1', async () => {
+  const root = tempDir('strangler-demo-busy-');
+  const busy = createServer();
+  try {
+    symlinkSync(join(REPO, 'dist'), join(root.path, 'dist'));
+    mkdirSync(join(root.path, 'examples'));
+    symlinkSync(join(REPO, 'examples/strangler.yaml'), join(root.path, 'examples/strangler.yaml'));
+    await new Promise<void>((resolveListening) => busy.listen(0, '127.0.0.1', resolveListening));
+    const taken = (busy.address() as AddressInfo).port;
+    const run = spawnSync(process.execPath, ['--preserve-symlinks-main', join(root.path, 'dist/examples/demo.js')], {
+      cwd: root.path,
+      encoding: 'utf8',
+      timeout: DEMO_TIMEOUT_MS,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, STRANGLER_DEMO_PORT: '0', STRANGLER_DEMO_ADMIN_PORT: '0', STRANGLER_DEMO_LEGACY_PORT: String(taken), STRANGLER_DEMO_ORDERS_PORT: '0' },
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr.trim().split('\n')).toEqual([
+      `strangler demo: listen EADDRINUSE: address already in use 127.0.0.1:${taken} (move the demo with STRANGLER_DEMO_PORT, STRANGLER_DEMO_ADMIN_PORT, STRANGLER_DEMO_LEGACY_PORT, STRANGLER_DEMO_ORDERS_PORT)`,
+    ]);
+  } finally {
+    busy.close();
+    root.remove();
+  }
+}, DEMO_TIMEOUT_MS);

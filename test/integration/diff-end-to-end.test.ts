@@ -152,7 +152,10 @@ describe('the demo in shadow (its own strangler.yaml): one real difference, one 
     expect(since.status).toBe(2);
     expect(since.stderr).toBe('strangler: --since: must be a duration such as 30m, 1h, 7d or an ISO-8601 time, got "yesterday"\n');
     const direct = await fetch(`http://127.0.0.1:${proxy.adminAddress.port}/diff/report?since=2025-02-30`, { headers: { authorization: `Bearer ${TOKEN}` } });
-    expect([direct.status, await direct.json()]).toEqual([400, { error: 'since: must be an ISO-8601 time, got "2025-02-30"', field: 'since' }]);
+    expect([direct.status, await direct.json()]).toEqual([400, { error: 'since: must be a duration such as 30m, 1h, 7d or an ISO-8601 time, got "2025-02-30"', field: 'since' }]);
+    // The admin API takes the durations the CLI takes.
+    const byDuration = await fetch(`http://127.0.0.1:${proxy.adminAddress.port}/diff/report?since=1h`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect([byDuration.status, ((await byDuration.json()) as { routes: Array<{ counts: { comparisons: number } }> }).routes[0]!.counts.comparisons]).toEqual([200, 30]);
     const route = await cli(['diff', 'report', '--route', 'nope', ...flags]);
     expect(route.stderr).toBe('strangler: GET /diff/report?route=nope failed (404): unknown route "nope"\n');
     const both = await cli(['diff', 'report', '--json', '--format', 'html', ...flags]);

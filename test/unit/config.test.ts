@@ -1288,6 +1288,14 @@ describe('flags: provider unleash', () => {
     expect(messagesOf(flags('  provider: unleash\n  refreshMs: 10\n  project: "a b"\n'), UNLEASH_ENV)).toEqual(MISSING_AND_BAD);
   });
 
+  it('adminToken is optional: ${UNLEASH_ADMIN_TOKEN:-} with the variable unset or empty is none; an empty one written in the file is refused', () => {
+    const text = flags('  provider: unleash\n  url: http://127.0.0.1:4242\n  clientToken: ${UNLEASH_CLIENT_TOKEN}\n  adminToken: ${UNLEASH_ADMIN_TOKEN:-}\n');
+    const { UNLEASH_ADMIN_TOKEN: _set, ...unset } = UNLEASH_ENV;
+    for (const env of [unset, { ...UNLEASH_ENV, UNLEASH_ADMIN_TOKEN: '' }]) expect(parseConfig(text, FILE, env).flags).not.toHaveProperty('adminToken');
+    expect((parseConfig(text, FILE, UNLEASH_ENV).flags as { adminToken?: string }).adminToken).toBe(UNLEASH_ENV['UNLEASH_ADMIN_TOKEN']);
+    expect(messagesOf(text.replace('${UNLEASH_ADMIN_TOKEN:-}', '""'), UNLEASH_ENV)).toEqual(['strangler.yaml:9 flags.adminToken: must be at least 8 characters long (got 0 characters)']);
+  });
+
   it('never echoes a token, even a too-short one written in the file', () => {
     const messages = messagesOf(flags('  provider: unleash\n  url: ftp://x\n  clientToken: abc\n  adminToken: ${UNLEASH_SHORT}\n'), { ...UNLEASH_ENV, UNLEASH_SHORT: 'tiny' });
     expect(messages).toEqual([
