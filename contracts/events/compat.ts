@@ -17,7 +17,21 @@ import { ROOT_PATH, indexPath, itemsPath, mapValuesPath, propertyPath } from './
 import { DEFAULT_COMPATIBILITY, isTransitive, rateChange, type CompatibilityMode, type FoundChange } from './compatibility';
 import { BREAKS_BACKWARD, BREAKS_BOTH, BREAKS_FORWARD, EVENT_RULES, type CompatibilityDirection, type EventChange, type EventRuleId } from './rules';
 import { compileEventSchema } from './validate';
-import { CONSTRAINT_KEYWORDS, UNCHECKED_KEYWORDS, mayBe, viewOf, type ConstraintKeyword, type Schema, type SchemaDocument, type SchemaView } from './schema-view';
+import {
+  CONSTRAINT_KEYWORDS,
+  UNCHECKED_KEYWORDS,
+  hasUnion,
+  mayBe,
+  restrictedTo,
+  unionMember,
+  unionOf,
+  viewOf,
+  type ConstraintKeyword,
+  type Schema,
+  type SchemaDocument,
+  type SchemaView,
+  type Union,
+} from './schema-view';
 
 export interface EventDiffOptions {
   /** Which directions must hold (and, with `compareVersions`, against the latest or every earlier version). FULL by default. */
@@ -99,7 +113,31 @@ function findChanges(base: EventSchema, revision: EventSchema, previousVersion?:
   const subject: Subject = { event: revision.event, version: revision.version, previousVersion };
   const walk = new Walk({ file: base.file, root: base.schema }, { file: revision.file, root: revision.schema }, subject);
   walk.compare(base.schema, revision.schema, ROOT_PATH, 0);
-  return walk.found;
+  return withoutRepeats(walk.found);
+}
+
+/** One change per rule, path and text: two union members compared with one schema may find the same one. */
+function withoutRepeats(found: FoundChange[]): FoundChange[] {
+  const seen = new Set<string>();
+  return found.filter((f) => {
+    const key = `${changeKey(f)}:${f.breaks.join()}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function changeKey({ change: c }: FoundChange): string {
+  return JSON.stringify([c.id, c.path, c.text]);
+}
+
+/** The changes as they stand once `direction` is known to hold: it leaves their `breaks`, and those that broke only it go. */
+function holding(found: FoundChange[], direction: CompatibilityDirection): FoundChange[] {
+  return found.flatMap((f) => {
+    if (!f.breaks.includes(direction)) return [f];
+    const breaks = f.breaks.filter((d) => d !== direction);
+    return breaks.length === 0 ? [] : [{ ...f, breaks }];
+  });
 }
 
 /** What the changes are named after: the revision's event and version, and the version it is compared with. */
@@ -158,6 +196,40 @@ function memberLabel(m: Member): string {
   return `#${m.index + 1} (${showTypes(m.types)})`;
 }
 
+/** The types both admit (undefined: any type); empty when none. */
+function commonTypes(a: string[] | undefined, b: string[] | undefined): string[] | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  const numeric = (t: string): boolean => t === 'number' || t === 'integer';
+  return [...new Set(a.flatMap((t) => (b.includes(t) ? [t] : numeric(t) && b.some(numeric) ? ['integer'] : [])))].sort();
+}
+
+/** Whether `covered` (types, or undefined for any) takes in every one of `types`. */
+function coversTypes(covered: string[] | undefined, types: string[] | undefined): boolean {
+  if (covered === undefined) return true;
+  return types !== undefined && types.every((t) => covered.includes(t) || (t === 'integer' && covered.includes('number')));
+}
+
+/** A union on one side of a comparison, nothing of the kind on the other. */
+interface OneSidedUnion {
+  side: 'base' | 'revision';
+  union: Union;
+  /** The schema holding the union, and the other side's schema and view. */
+  owner: Schema;
+  other: Schema;
+  otherView: SchemaView;
+}
+
+/** One union member compared with the other side narrowed to the member's types. */
+interface MemberProbe {
+  member: Member;
+  /** The types the member and the other side share (undefined: any). */
+  shared?: string[];
+  found: FoundChange[];
+  /** The member takes in every value of the other side it shares types with (as the union's side needs). */
+  covers: boolean;
+}
+
 function typesOverlap(a: string[] | undefined, b: string[] | undefined): boolean {
   if (a === undefined || b === undefined) return true;
   const numeric = (t: string): boolean => t === 'number' || t === 'integer';
@@ -209,6 +281,8 @@ class Walk {
         return;
       }
       this.compareTypes(b, r, path);
+      const union = oneSidedUnion(baseSchema, b, revisionSchema, r);
+      if (union) return this.compareAcrossUnion(union, path, depth);
       this.compareValues(b, r, path);
       this.compareConstraints(b, r, path);
       this.compareUnchecked(b, r, path, depth);
@@ -356,6 +430,75 @@ class Walk {
     return true;
   }
 
+  /**
+   * A union on one side only (`{type: number}` against `{anyOf: [{type: number}, {type: null}]}`): each member,
+   * with the rest of its node, is compared with the other side narrowed to the member's types. A member
+   * sharing no type with the other side was added (or removed); the types themselves are compared by
+   * `compareTypes`, the union's being its members' together. Whether the union tightens (added) or loosens
+   * (removed) is decided by the members: old events still validate when, for each type, one new member takes
+   * in all the old schema took (and new events, when one old member took in all the new schema takes). A
+   * member that does frees the others of that direction; when none does, one member alone is reported in
+   * depth, several as one tightened (loosened) union.
+   */
+  private compareAcrossUnion(one: OneSidedUnion, path: string, depth: number): void {
+    const { side, union } = one;
+    const covering: CompatibilityDirection = side === 'revision' ? 'backward' : 'forward';
+    const members = this.membersOf(one, path);
+    const probes: MemberProbe[] = [];
+    for (const member of members) {
+      const shared = commonTypes(one.otherView.types, member.types);
+      if (shared !== undefined && shared.length === 0) this.unmatchedMember(union.keyword, member, side, path);
+      else probes.push(this.probeMember(one, member, shared, covering, path, depth));
+    }
+    const covered = probes.filter((p) => p.covers);
+    const isCovered = (p: MemberProbe): boolean => covered.some((c) => coversTypes(c.shared, p.shared));
+    const uncovered = probes.filter((p) => !p.covers && !isCovered(p));
+    // What every uncovered member changes holds whichever member an event matches.
+    const inEvery = new Set(uncovered.length === 0 ? [] : uncovered[0]!.found.map(changeKey).filter((key) => uncovered.every((p) => p.found.some((f) => changeKey(f) === key))));
+    for (const probe of probes) {
+      const inDepth = probe.covers || (uncovered.length === 1 && uncovered[0] === probe);
+      this.found.push(...(inDepth ? probe.found : probe.found.flatMap((f) => (inEvery.has(changeKey(f)) ? [f] : holding([f], covering)))));
+    }
+    if (uncovered.length > 1) {
+      if (side === 'revision') this.emit('event-constraint-tightened', path, `${union.keyword} was added: old events must now match one of its members`);
+      else this.emit('event-constraint-loosened', path, `${union.keyword} was removed: values its members excluded may appear`);
+    }
+    if (union.keyword === 'oneOf') this.reportOneOfOverlap(members, side, path);
+  }
+
+  /** The union's members, each with the rest of its node; members nothing can match are left out. */
+  private membersOf({ side, union, owner }: OneSidedUnion, path: string): Member[] {
+    const doc = side === 'revision' ? this.revision : this.base;
+    return union.members.flatMap((schema, index) => {
+      const whole = unionMember(owner, union, schema);
+      const view = viewOf(whole, doc, path);
+      return view.never ? [] : [{ schema: whole, index, types: view.types }];
+    });
+  }
+
+  private probeMember(one: OneSidedUnion, member: Member, shared: string[] | undefined, covering: CompatibilityDirection, path: string, depth: number): MemberProbe {
+    const other = shared === undefined ? one.other : restrictedTo(one.other, shared);
+    const probe = new Walk(this.base, this.revision, this.subject, this.state);
+    if (one.side === 'revision') probe.compare(other, member.schema, path, depth + 1);
+    else probe.compare(member.schema, other, path, depth + 1);
+    return { member, shared, found: probe.found, covers: !probe.found.some((f) => f.breaks.includes(covering)) };
+  }
+
+  /** A member of a type the other side does not have: new in the revision, or gone from the base. */
+  private unmatchedMember(keyword: Union['keyword'], member: Member, side: OneSidedUnion['side'], path: string): void {
+    if (side === 'revision') this.emit('event-composition-member-added', path, `${keyword} member ${memberLabel(member)} was added: consumers must handle its values`);
+    else this.emit('event-composition-member-removed', path, `${keyword} member ${memberLabel(member)} was removed: old events that matched only it no longer validate`);
+  }
+
+  /** A oneOf whose members may match one value: added, old events matching two fail; removed, new events matching two fail the old schema. */
+  private reportOneOfOverlap(members: Member[], side: OneSidedUnion['side'], path: string): void {
+    const pair = members.flatMap((m, i) => members.slice(i + 1).filter((o) => typesOverlap(m.types, o.types)).map((o): [Member, Member] => [m, o]))[0];
+    if (!pair) return;
+    const which = `members ${memberLabel(pair[0])} and ${memberLabel(pair[1])} may match the same value`;
+    if (side === 'revision') this.emit('event-unchecked-keyword-changed', path, `oneOf was added and its ${which}: old events matching both fail; not compared, review by hand`, BREAKS_BACKWARD);
+    else this.emit('event-unchecked-keyword-changed', path, `oneOf was removed and its ${which}: consumers validating with the old schema reject new events matching both; not compared, review by hand`, BREAKS_FORWARD);
+  }
+
   private compareObjects(b: SchemaView, r: SchemaView, path: string, depth: number): void {
     for (const [name, before] of b.properties) {
       const at = propertyPath(path, name);
@@ -446,4 +589,13 @@ class Walk {
     }
     if (b.items !== undefined || r.items !== undefined) this.compare(b.items ?? true, r.items ?? true, itemsPath(path), depth + 1);
   }
+}
+
+/** The union when exactly one side has one (see `compareAcrossUnion`); undefined otherwise. */
+function oneSidedUnion(baseSchema: Schema, b: SchemaView, revisionSchema: Schema, r: SchemaView): OneSidedUnion | undefined {
+  const inRevision = unionOf(r);
+  if (inRevision && !hasUnion(b)) return { side: 'revision', union: inRevision, owner: revisionSchema, other: baseSchema, otherView: b };
+  const inBase = unionOf(b);
+  if (inBase && !hasUnion(r)) return { side: 'base', union: inBase, owner: baseSchema, other: revisionSchema, otherView: r };
+  return undefined;
 }

@@ -83,6 +83,16 @@ export interface SchemaView {
   unchecked: Partial<Record<UncheckedKeyword, unknown>>;
 }
 
+const UNION_KEYWORDS = ['anyOf', 'oneOf'] as const;
+
+/** A node's `anyOf` or `oneOf`: a value validates when it matches one of the members (`oneOf`: only one). */
+export interface Union {
+  keyword: (typeof UNION_KEYWORDS)[number];
+  /** The list as written: its identity is what `unionMember` leaves out. */
+  list: unknown[];
+  members: Schema[];
+}
+
 const isObject = (value: unknown): value is JsonObject => value !== null && typeof value === 'object' && !Array.isArray(value);
 
 const asSchema = (value: unknown): Schema | undefined => (typeof value === 'boolean' || isObject(value) ? value : undefined);
@@ -160,8 +170,83 @@ function both(a: Schema, b: Schema): Schema {
   return merged;
 }
 
+const keyOf = (schema: Schema): object => (schema === true ? TRUE_ORIGIN : schema === false ? FALSE_ORIGIN : schema);
+
+/** Synthetic member schemas (see `unionMember`): the union list each one leaves out of its owner. */
+const leftOutUnion = new WeakMap<object, unknown>();
+const memberSchemas = new WeakMap<object, WeakMap<object, JsonObject>>();
+
+/**
+ * One way a value can match `owner`: `member` of `union` together with the rest of `owner` (its `type`,
+ * `properties`, … without that union). Memoised, so the walk sees one identity per member.
+ */
+export function unionMember(owner: Schema, union: Union, member: Schema): Schema {
+  let byMember = memberSchemas.get(keyOf(owner));
+  if (!byMember) memberSchemas.set(keyOf(owner), (byMember = new WeakMap()));
+  let synthetic = byMember.get(keyOf(member));
+  if (!synthetic) {
+    byMember.set(keyOf(member), (synthetic = { allOf: [owner, member] }));
+    leftOutUnion.set(synthetic, union.list);
+  }
+  return synthetic;
+}
+
+const restrictions = new WeakMap<object, Map<string, Schema>>();
+
+/** `schema` limited to values of these types. Memoised, so the walk sees one identity per restriction. */
+export function restrictedTo(schema: Schema, types: readonly string[]): Schema {
+  let byTypes = restrictions.get(keyOf(schema));
+  if (!byTypes) restrictions.set(keyOf(schema), (byTypes = new Map()));
+  const key = types.join('|');
+  let restricted = byTypes.get(key);
+  if (!restricted) byTypes.set(key, (restricted = { allOf: [schema, { type: [...types] }] }));
+  return restricted;
+}
+
+/** The view's union when it has exactly one (`anyOf` or `oneOf`, not both) and that is a list of schemas. */
+export function unionOf(view: SchemaView): Union | undefined {
+  const present = UNION_KEYWORDS.filter((keyword) => view.unchecked[keyword] !== undefined);
+  if (present.length !== 1) return undefined;
+  const keyword = present[0]!;
+  const list = view.unchecked[keyword];
+  if (!Array.isArray(list)) return undefined;
+  const members = list.map(asSchema);
+  if (members.some((member) => member === undefined)) return undefined;
+  return { keyword, list, members: members as Schema[] };
+}
+
+/** Whether the view has an `anyOf` or a `oneOf` of any shape. */
+export function hasUnion(view: SchemaView): boolean {
+  return UNION_KEYWORDS.some((keyword) => view.unchecked[keyword] !== undefined);
+}
+
+/**
+ * The types a union admits: those of its members together (`integer` folded into `number`); undefined when
+ * a member admits any type, or is not a schema. A union met again inside its own members admits any type.
+ */
+function typesAdmittedBy(list: unknown[], doc: SchemaDocument, at: string, typing: ReadonlySet<unknown>): string[] | undefined {
+  if (typing.has(list)) return undefined;
+  const inner = new Set(typing).add(list);
+  const admitted = new Set<string>();
+  for (const value of list) {
+    const member = asSchema(value);
+    if (member === undefined) return undefined;
+    const view = buildView(member, doc, at, inner);
+    if (view.never) continue;
+    if (view.types === undefined) return undefined;
+    for (const type of view.types) admitted.add(type);
+  }
+  if (admitted.has('number')) admitted.delete('integer');
+  return [...admitted].sort();
+}
+
 /** The view of `schema` (found at JSON path `at`, used in messages) inside `doc`. */
 export function viewOf(schema: Schema, doc: SchemaDocument, at: string): SchemaView {
+  return buildView(schema, doc, at, new Set());
+}
+
+/** `typing`: the unions whose members' types are being collected further up (they stop a cycle). */
+function buildView(schema: Schema, doc: SchemaDocument, at: string, typing: ReadonlySet<unknown>): SchemaView {
   const view: SchemaView = {
     origin: originOf(schema, doc, at),
     never: false,
@@ -172,6 +257,8 @@ export function viewOf(schema: Schema, doc: SchemaDocument, at: string): SchemaV
     unchecked: {},
   };
   const seen = new Set<object>();
+  const leftOut = new Set<unknown>();
+  const unionTypes: string[][] = [];
 
   const collect = (node: Schema): void => {
     if (node === true) return;
@@ -181,6 +268,7 @@ export function viewOf(schema: Schema, doc: SchemaDocument, at: string): SchemaV
     }
     if (seen.has(node)) return;
     seen.add(node);
+    if (leftOutUnion.has(node)) leftOut.add(leftOutUnion.get(node));
     if (typeof node.$ref === 'string') collect(resolveRef(node.$ref, doc, at));
 
     const types = sortedTypes(node.type);
@@ -211,7 +299,13 @@ export function viewOf(schema: Schema, doc: SchemaDocument, at: string): SchemaV
     }
 
     for (const keyword of CONSTRAINT_KEYWORDS) if (keyword in node) view.constraints[keyword] = node[keyword];
-    for (const keyword of UNCHECKED_KEYWORDS) if (keyword in node) view.unchecked[keyword] = node[keyword];
+    for (const keyword of UNCHECKED_KEYWORDS) if (keyword in node && !leftOut.has(node[keyword])) view.unchecked[keyword] = node[keyword];
+    for (const keyword of UNION_KEYWORDS) {
+      const list = node[keyword];
+      if (!Array.isArray(list) || leftOut.has(list)) continue;
+      const admitted = typesAdmittedBy(list, doc, at, typing);
+      if (admitted) unionTypes.push(admitted);
+    }
 
     if (Array.isArray(node.allOf)) for (const member of node.allOf) {
       const sub = asSchema(member);
@@ -221,6 +315,7 @@ export function viewOf(schema: Schema, doc: SchemaDocument, at: string): SchemaV
   collect(schema);
   // `const` / `enum` without `type`: the types of the allowed values.
   if (view.types === undefined && view.values) view.types = [...new Set(view.values.values.map(jsonTypeOf))].sort();
+  for (const admitted of unionTypes) view.types = view.types ? intersectTypes(view.types, admitted) : admitted;
   if (view.types && view.types.length === 0) view.never = true;
   return view;
 }

@@ -182,6 +182,25 @@ describe('strangler contracts events-diff', () => {
     expect(all.stdout).toContain('| ❌ ERR | `order-placed` v1 → v3 | `$.amount` | minimum 0 was added: old events may no longer validate | `event-constraint-tightened` |');
   });
 
+  test('making a property nullable with anyOf passes a BACKWARD gate and fails a FORWARD one, as a type list does', async () => {
+    const dir = tempDir('strangler-events-');
+    try {
+      const write = (name: string, amount: unknown): string => {
+        const file = join(dir.path, name);
+        writeFileSync(file, JSON.stringify({ title: 'order-placed', type: 'object', required: ['amount'], properties: { amount } }));
+        return file;
+      };
+      const base = write('base.json', { type: 'number', minimum: 0 });
+      const revision = write('revision.json', { anyOf: [{ type: 'number', minimum: 0 }, { type: 'null' }] });
+      const backward = await run('events-diff', base, revision, '--compatibility', 'BACKWARD');
+      expect([backward.exitCode, backward.stdout.trimEnd().split('\n').pop()]).toEqual([0, '2 changes: 0 ERR, 0 WARN, 2 INFO (compatibility: BACKWARD)']);
+      expect(backward.stdout).not.toContain('anyOf was added');
+      expect((await run('events-diff', base, revision, '--compatibility', 'FORWARD')).exitCode).toBe(1);
+    } finally {
+      dir.remove();
+    }
+  });
+
   test('a bad --compatibility is exit 2 with one line naming the flag and the choices', async () => {
     const args = ['events-diff', rule('property-removed', 'base'), rule('property-removed', 'revision')];
     const choices = 'BACKWARD, FORWARD, FULL, BACKWARD_TRANSITIVE, FORWARD_TRANSITIVE, FULL_TRANSITIVE, NONE (any case)';

@@ -228,12 +228,17 @@ describe('anyOf / oneOf members', () => {
     const base = coupon([{ type: 'string' }, { type: 'null' }]);
     const revision = coupon([{ type: 'string' }]);
     expect([valid(base, { couponCode: null }), valid(revision, { couponCode: null })]).toEqual([true, false]);
-    expect(ids(base, revision)).toEqual(['ERR event-composition-member-removed']);
+    // The union admits its members' types: null is gone from them, as from a `type` list.
+    expect(ids(base, revision)).toEqual(['ERR event-property-type-changed', 'ERR event-composition-member-removed']);
     expect(hasChangeAtOrAbove(diff(base, revision), 'ERR')).toBe(true);
   });
 
-  test('a member added is a warning; members reordered or re-referenced are no change', () => {
-    expect(ids(coupon([{ type: 'string' }]), coupon([{ type: 'string' }, { type: 'null' }]))).toEqual(['WARN event-composition-member-added']);
+  test('a member added is a warning; one of a new type also widens the types, as a type list does; members reordered are no change', () => {
+    const short = { type: 'string', maxLength: 5 };
+    expect(ids(coupon([short]), coupon([short, { type: 'string', pattern: '^X' }]))).toEqual(['WARN event-composition-member-added']);
+    expect(ids(coupon([{ type: 'string' }]), coupon([{ type: 'string' }, { type: 'null' }]))).toEqual(['ERR event-property-type-changed', 'WARN event-composition-member-added']);
+    const asList = { type: 'object', properties: { couponCode: { type: ['string', 'null'] } } };
+    expect(ids(coupon([{ type: 'string' }]), asList)).toEqual(['ERR event-property-type-changed']);
     expect(ids(coupon([{ type: 'string' }, { type: 'null' }]), coupon([{ type: 'null' }, { type: 'string' }]))).toEqual([]);
   });
 
@@ -248,7 +253,7 @@ describe('anyOf / oneOf members', () => {
     const anyObject = { type: 'object' };
     expect(valid(pay([card, anyObject]), { payment: { card: 'x' } })).toBe(false);
     expect(ids(pay([card]), pay([card, anyObject]))).toEqual(['ERR event-unchecked-keyword-changed']);
-    expect(ids(pay([card]), pay([card, { type: 'string' }]))).toEqual(['WARN event-composition-member-added']);
+    expect(ids(pay([card]), pay([card, { type: 'string' }]))).toEqual(['ERR event-property-type-changed', 'WARN event-composition-member-added']);
   });
 
   test('anyOf added restricts values (ERR), removed loosens them (WARN)', () => {
@@ -268,5 +273,77 @@ describe('anyOf / oneOf members', () => {
     expect(ids(a, c)).toEqual(['ERR event-composition-member-removed', 'ERR event-composition-member-removed', 'WARN event-composition-member-added', 'WARN event-composition-member-added']);
     const not = (s: unknown): Record<string, unknown> => ({ type: 'object', properties: { p: { not: s } } });
     expect(ids(not({ type: 'null' }), not({ type: 'string' }))).toEqual(['ERR event-unchecked-keyword-changed']);
+  });
+});
+
+describe('a union on one side only: anyOf / oneOf added or removed', () => {
+  type Mode = 'BACKWARD' | 'FORWARD' | 'FULL';
+  const event = (property: unknown): Record<string, unknown> => ({ type: 'object', properties: { amount: property } });
+  const diff = (base: unknown, revision: unknown, compatibility: Mode = 'FULL'): EventChange[] => diffEventSchemas(schema(event(base)), schema(event(revision)), { compatibility });
+  const ids = (base: unknown, revision: unknown, mode?: Mode): string[] => diff(base, revision, mode).map((c) => `${c.level} ${c.id}`);
+  const fails = (base: unknown, revision: unknown, mode: Mode): boolean => hasChangeAtOrAbove(diff(base, revision, mode), 'ERR');
+  const valid = (property: unknown, amount: unknown): boolean => compileEventSchema(schema(event(property)))({ amount }) as boolean;
+  const amount = { type: 'number', minimum: 0 };
+
+  test('nullable through anyOf is backward compatible, and rated as the same change written as a type list in every mode', () => {
+    const nullable = { anyOf: [{ type: 'number', minimum: 0 }, { type: 'null' }] };
+    const asList = { type: ['number', 'null'], minimum: 0 };
+    expect([12.5, 0].map((old) => valid(nullable, old))).toEqual([true, true]);
+    expect(fails(amount, nullable, 'BACKWARD')).toBe(false);
+    expect(ids(amount, nullable, 'BACKWARD')).toEqual(['INFO event-property-type-changed', 'INFO event-composition-member-added']);
+    for (const mode of ['BACKWARD', 'FORWARD', 'FULL'] as const) expect([mode, fails(amount, nullable, mode)]).toEqual([mode, fails(amount, asList, mode)]);
+    // Under FORWARD old consumers get null: the type widened, as with the list.
+    expect(ids(amount, nullable, 'FORWARD')).toEqual(['ERR event-property-type-changed', 'WARN event-composition-member-added']);
+  });
+
+  test('a oneOf that adds a string member to a number is backward compatible; FORWARD and FULL fail on the new type', () => {
+    const numberOrString = { oneOf: [{ type: 'number', minimum: 0 }, { type: 'string' }] };
+    expect(fails(amount, numberOrString, 'BACKWARD')).toBe(false);
+    expect(fails(amount, numberOrString, 'FORWARD')).toBe(true);
+    expect(diff(amount, numberOrString, 'FULL').filter((c) => c.level === 'ERR').map((c) => c.text)).toEqual([
+      'type changed from number to number | string (widened: consumers built on the old schema get types they do not expect)',
+    ]);
+  });
+
+  test('a member that takes in less than the old schema still tightens, reported in depth', () => {
+    const stricter = { anyOf: [{ type: 'number', minimum: 1 }, { type: 'null' }] };
+    expect(valid(stricter, 0.5)).toBe(false);
+    const errors = diff(amount, stricter, 'BACKWARD').filter((c) => c.level === 'ERR');
+    expect(errors.map((c) => `${c.id}: ${c.text}`)).toEqual(['event-constraint-tightened: minimum raised from 0 to 1: old events may no longer validate']);
+  });
+
+  test('one member equal to the old schema, or a union written as a type list, is no change in either direction', () => {
+    const note = { type: 'string' };
+    const wrapped = { anyOf: [{ type: 'string' }] };
+    const nullableNote = { anyOf: [{ type: 'string' }, { type: 'null' }] };
+    const asList = { type: ['string', 'null'] };
+    expect([ids(note, wrapped), ids(wrapped, note), ids(nullableNote, asList), ids(asList, nullableNote)]).toEqual([[], [], [], []]);
+  });
+
+  test('removing a union is judged the other way round: a member gone breaks replay, a member the revision loosens breaks old consumers', () => {
+    const nullableNote = { anyOf: [{ type: 'string' }, { type: 'null' }] };
+    expect(fails(nullableNote, { type: 'string' }, 'BACKWARD')).toBe(true);
+    expect(fails(nullableNote, { type: 'string' }, 'FORWARD')).toBe(false);
+    expect(ids(nullableNote, { type: 'string' }, 'BACKWARD')).toEqual(['ERR event-property-type-changed', 'ERR event-composition-member-removed']);
+
+    const shortOrNull = { anyOf: [{ type: 'string', maxLength: 5 }, { type: 'null' }] };
+    const anyStringOrNull = { type: ['string', 'null'] };
+    expect(valid(shortOrNull, 'longer than five')).toBe(false);
+    expect(ids(shortOrNull, anyStringOrNull, 'FORWARD')).toEqual(['WARN event-constraint-loosened']);
+    expect(ids(shortOrNull, anyStringOrNull, 'BACKWARD')).toEqual(['INFO event-constraint-loosened']);
+    expect(ids(anyStringOrNull, shortOrNull, 'BACKWARD')).toEqual(['ERR event-constraint-tightened']);
+  });
+
+  test('a oneOf added whose members overlap still needs a review: an old integer matches both members and fails', () => {
+    const overlapping = { oneOf: [{ type: 'number' }, { type: 'integer' }] };
+    expect(valid(overlapping, 3)).toBe(false);
+    expect(ids({ type: 'number' }, overlapping, 'BACKWARD')).toEqual(['ERR event-unchecked-keyword-changed']);
+    expect(ids({ type: 'number' }, overlapping, 'FORWARD')).toEqual(['INFO event-unchecked-keyword-changed']);
+  });
+
+  test('properties next to the union count for every member', () => {
+    const base = { type: 'object', properties: { id: { type: 'string' } } };
+    const revision = { type: 'object', properties: { id: { type: 'integer' } }, anyOf: [{ required: ['id'] }, { properties: { id: { minimum: 0 } } }] };
+    expect(diff(base, revision, 'BACKWARD').map((c) => `${c.level} ${c.id} ${c.path}`)).toContain('ERR event-property-type-changed $.amount.id');
   });
 });
