@@ -1,7 +1,10 @@
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { StranglerError } from '../../core/errors';
-import { checkHttpUrl, loadPacts, PactInputError, type PactFile, type PactInteraction } from './pact-files';
+import { checkHttpUrl, loadPacts, PactInputError, verifiablePactFile, type PactFile, type PactInteraction } from './pact-files';
 import { CHILD_PROGRAM, type ChildAnswer, type ChildJob } from './verifier-child';
 
 export { PactInputError } from './pact-files';
@@ -79,22 +82,29 @@ export async function verifyPacts(options: VerifyPactsOptions): Promise<VerifyPa
 
   const expected = pacts.flatMap((pact) => pact.interactions);
   const states = [...new Set(expected.flatMap((interaction) => interaction.states))];
-  const job: ChildJob = {
-    pactPath: require.resolve('@pact-foundation/pact'),
-    options: {
-      provider: options.provider,
-      providerBaseUrl: options.providerUrl,
-      pactUrls: pacts.map((pact) => pact.file),
-      logLevel: options.logLevel ?? 'error',
-      timeout: timeoutMs,
-    },
-    statesUrl: statesUrl?.href,
-    states,
-    timeoutMs,
-  };
-  // Generous: three state set-up tries and one request per interaction, plus start-up.
-  const overallMs = 30_000 + expected.length * (timeoutMs * 4 + 1_000);
-  const answer = await runChild(job, overallMs, options.logLevel ?? 'error');
+  // Copies without the message interactions, where a pact has some, live here while the verifier runs.
+  const copies = mkdtempSync(join(tmpdir(), 'strangler-pacts-'));
+  let answer: ChildAnswer;
+  try {
+    const job: ChildJob = {
+      pactPath: require.resolve('@pact-foundation/pact'),
+      options: {
+        provider: options.provider,
+        providerBaseUrl: options.providerUrl,
+        pactUrls: pacts.map((pact, i) => verifiablePactFile(pact, copies, i)),
+        logLevel: options.logLevel ?? 'error',
+        timeout: timeoutMs,
+      },
+      statesUrl: statesUrl?.href,
+      states,
+      timeoutMs,
+    };
+    // Generous: three state set-up tries and one request per interaction, plus start-up.
+    const overallMs = 30_000 + expected.length * (timeoutMs * 4 + 1_000);
+    answer = await runChild(job, overallMs, options.logLevel ?? 'error');
+  } finally {
+    rmSync(copies, { recursive: true, force: true });
+  }
 
   const result = interpret(answer, expected, options.providerUrl);
   const notes = [...skipped, ...result.notes];

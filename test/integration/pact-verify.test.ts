@@ -66,10 +66,50 @@ async function webConsumerTests(): Promise<void> {
     });
 }
 
+/**
+ * pact-js 12+ writes messages into V4 pacts as interactions of their own type: `warehouse` has an HTTP
+ * interaction and two message ones in one file, `audit` only an asynchronous message.
+ */
+async function messageConsumerTests(out: string): Promise<void> {
+  const warehouse = new PactV4({ consumer: 'warehouse', provider: 'orders', dir: out, logLevel: 'error' });
+  await warehouse
+    .addInteraction()
+    .uponReceiving('the orders to pick')
+    .withRequest('GET', '/orders')
+    .willRespondWith(200, (res) => res.jsonBody(eachLike({ id: integer(1), status: string('open') })))
+    .executeTest(async (mock) => {
+      expect((await ordersClient(mock.url).listOrders()).status).toBe(200);
+    });
+  await warehouse
+    .addAsynchronousInteraction()
+    .expectsToReceive('an order placed event', (message) => message.withJSONContent({ id: integer(1) }))
+    .executeTest(async (message) => {
+      expect(message.contents.content).toEqual({ id: 1 });
+    });
+  await warehouse
+    .addSynchronousInteraction('a stock reservation')
+    .withRequest((request) => request.withJSONContent({ sku: string('a') }))
+    .withResponse((response) => response.withJSONContent({ reserved: like(true) }))
+    .executeTest(async (message) => {
+      expect(message.Response).toHaveLength(1);
+    });
+  const audit = new PactV4({ consumer: 'audit', provider: 'orders', dir: out, logLevel: 'error' });
+  await audit
+    .addAsynchronousInteraction()
+    .expectsToReceive('an order cancelled event', (message) => message.withJSONContent({ id: integer(1) }))
+    .executeTest(async (message) => {
+      expect(message.contents.content).toEqual({ id: 1 });
+    });
+}
+
+let messageDir: string;
+
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'strangler-pact-'));
   pactDir = join(dir, 'pacts');
+  messageDir = join(dir, 'v4-messages');
   await webConsumerTests();
+  await messageConsumerTests(messageDir);
 });
 
 afterAll(() => {
@@ -168,6 +208,69 @@ describe('verifying against a real provider', () => {
     expect(output).toContain(`orders at ${provider.url}: verified, 3 of 3 interaction(s) from web`);
   });
 
+  test('V4 message interactions beside HTTP ones in a pact are skipped with a note; the HTTP ones are verified', async () => {
+    const warehouse = join(messageDir, 'warehouse-orders.json');
+    const written = readFileSync(warehouse, 'utf8');
+    const types = (JSON.parse(written) as { interactions: { type: string }[] }).interactions.map((i) => i.type).sort();
+    expect(types).toEqual(['Asynchronous/Messages', 'Synchronous/HTTP', 'Synchronous/Messages']);
+    const mixed = join(dir, 'mixed-v4');
+    mkdirSync(mixed, { recursive: true });
+    const copy = join(mixed, 'warehouse-orders.json');
+    writeFileSync(copy, written);
+    writeFileSync(join(mixed, 'web-orders.json'), readFileSync(join(pactDir, 'web-orders.json')));
+    provider = await startOrdersProvider();
+    const result = await verifyPacts({ provider: 'orders', providerUrl: provider.url, pacts: [mixed], statesUrl: provider.statesUrl });
+
+    expect(result.ok).toBe(true);
+    expect(result.pacts).toEqual([copy, join(mixed, 'web-orders.json')]);
+    expect(result.interactions.map((i) => `${i.consumer}: ${i.description} ${i.ok}`)).toContain('warehouse: the orders to pick true');
+    expect(result.interactions.filter((i) => i.consumer === 'warehouse')).toHaveLength(1);
+    expect(result.notes).toEqual([`${copy}: 2 message interaction(s) skipped (warehouse → orders, Asynchronous/Messages, Synchronous/Messages), not verified over HTTP`]);
+    expect(readFileSync(copy, 'utf8')).toBe(written); // the verifier got a copy without the messages, not an edited file
+  });
+
+  test('a V4 pact of messages only is skipped with a note, and an empty pact beside real ones too (CLI exit 0)', async () => {
+    const folder = join(dir, 'messages-beside-http');
+    mkdirSync(folder, { recursive: true });
+    const audit = join(folder, 'audit-orders.json');
+    writeFileSync(audit, readFileSync(join(messageDir, 'audit-orders.json')));
+    const empty = join(folder, 'kiosk-orders.json');
+    writeFileSync(empty, JSON.stringify(emptyPact('kiosk', 'orders')));
+    writeFileSync(join(folder, 'web-orders.json'), readFileSync(join(pactDir, 'web-orders.json')));
+    provider = await startOrdersProvider();
+    const { output, exitCode } = await runCli(['pact-verify', '--provider', 'orders', '--provider-url', provider.url, '--pacts', folder, '--states-url', provider.statesUrl]);
+    expect(exitCode).toBe(0);
+    expect(output.split('\n').filter((l) => l.startsWith('note: '))).toEqual([
+      `note: ${audit}: 1 message interaction(s) skipped (audit → orders, Asynchronous/Messages), not verified over HTTP`,
+      `note: ${empty}: no interactions (kiosk → orders), nothing verified`,
+    ]);
+    expect(output).toContain(`orders at ${provider.url}: verified, 3 of 3 interaction(s) from web`);
+  });
+
+  test('nothing left to verify (an empty pact, only messages) is exit 2 with one line naming the files, not "verified, 0 of 0"', async () => {
+    provider = await startOrdersProvider();
+    const emptyOnly = join(dir, 'empty-only');
+    mkdirSync(emptyOnly, { recursive: true });
+    const empty = join(emptyOnly, 'web-orders.json');
+    writeFileSync(empty, JSON.stringify(emptyPact('web', 'orders')));
+    const none = await runCli(['pact-verify', '--provider', 'orders', '--provider-url', provider.url, '--pacts', emptyOnly]).catch((err: unknown) => err);
+    expect(none).toBeInstanceOf(CliError);
+    expect(none).toMatchObject({ exitCode: 2, message: `provider "orders": nothing to verify over HTTP in ${empty} (no interactions)` });
+
+    const messagesOnly = join(dir, 'messages-only-v4');
+    mkdirSync(messagesOnly, { recursive: true });
+    const audit = join(messagesOnly, 'audit-orders.json');
+    writeFileSync(audit, readFileSync(join(messageDir, 'audit-orders.json')));
+    const v3 = join(messagesOnly, 'billing-orders.json');
+    writeFileSync(v3, JSON.stringify(messagePact('billing', 'orders')));
+    const messages = await runCli(['pact-verify', '--provider', 'orders', '--provider-url', provider.url, '--pacts', messagesOnly]).catch((err: unknown) => err);
+    expect(messages).toMatchObject({
+      exitCode: 2,
+      message: `provider "orders": nothing to verify over HTTP in ${audit} (only 1 message interaction(s): Asynchronous/Messages), ${v3} (a message pact, 1 message(s))`,
+    });
+    expect(provider.stateCalls).toEqual([]);
+  });
+
   test('the CLI command prints JSON (--json, the same as --format json) and sets exit code 1 on a failed verification', async () => {
     provider = await startOrdersProvider({ renameStatus: true });
     const { output, exitCode } = await runCli(['pact-verify', '--provider', 'orders', '--provider-url', provider.url, '--pacts', pactDir, '--states-url', provider.statesUrl, '--json']);
@@ -215,7 +318,7 @@ describe('bad input: one-line errors, before any verifier runs', () => {
     mkdirSync(only);
     const events = join(only, 'billing-order-events.json');
     writeFileSync(events, JSON.stringify(messagePact('billing', 'order-events')));
-    await expectInputError({ ...base, provider: 'order-events', pacts: [only] }, `provider "order-events" has only message pacts (${events}): they are not verified over HTTP`);
+    await expectInputError({ ...base, provider: 'order-events', pacts: [only] }, `provider "order-events": nothing to verify over HTTP in ${events} (a message pact, 1 message(s))`);
     // A pact for someone else with an interaction this tool could not read does not stop verifying orders.
     writeFileSync(join(only, 'odd-payments.json'), JSON.stringify({ consumer: { name: 'odd' }, provider: { name: 'payments' }, interactions: [{ type: 'Synchronous/Plugin' }] }));
     writeFileSync(join(only, 'web-orders.json'), readFileSync(join(pactDir, 'web-orders.json')));
@@ -252,6 +355,11 @@ function messagePact(consumer: string, provider: string): Record<string, unknown
     messages: [{ description: 'an order placed event', providerStates: [{ name: 'an order exists' }], contents: { id: '1' }, metaData: { contentType: 'application/json' } }],
     metadata: { pactSpecification: { version: '3.0.0' } },
   };
+}
+
+/** A pact with no interactions, as a consumer build that recorded none writes it. */
+function emptyPact(consumer: string, provider: string): Record<string, unknown> {
+  return { consumer: { name: consumer }, provider: { name: provider }, interactions: [], metadata: { pactSpecification: { version: '4.0' } } };
 }
 
 /** Runs the command through yargs as `strangler contracts` would, capturing stdout and the exit code. */
