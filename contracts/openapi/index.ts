@@ -16,7 +16,7 @@ import { checkParameters } from './rules/parameters';
 import { checkRequestBodies } from './rules/request-body';
 import { checkResponses } from './rules/responses';
 import { checkSecurity } from './rules/security';
-import type { CleanCache } from './schema-diff';
+import type { ChangeDistances } from './schema-diff';
 import { applySeverityLevels } from './severity-levels';
 import { levelRank, type Change, type DiffOptions } from './types';
 import { versioningViolation } from './versioning';
@@ -33,12 +33,12 @@ export function diffOpenApi(baseFile: string, revisionFile: string, options: Dif
 
 export function diffSpecs(base: Spec, revision: Spec, options: DiffOptions = {}): Change[] {
   const ctx = new DiffContext(base, revision, options);
-  const clean: CleanCache = new Map();
+  const distances: ChangeDistances = new Map();
   checkEndpoints(ctx);
   checkDeprecation(ctx);
-  checkParameters(ctx, clean);
-  checkRequestBodies(ctx, clean);
-  checkResponses(ctx, clean);
+  checkParameters(ctx, distances);
+  checkRequestBodies(ctx, distances);
+  checkResponses(ctx, distances);
   checkSecurity(ctx);
   checkMetadata(ctx);
   // The versioning policy judges the result at its configured levels, so it runs last.

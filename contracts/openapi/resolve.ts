@@ -22,6 +22,8 @@ export function isObject(value: unknown): value is Record<string, unknown> {
 export class Resolver {
   private readonly files = new Map<string, unknown>();
   private readonly cache = new Map<string, Deref>();
+  /** deref() per reference object (a parsed object lives in one file): schema walks meet the same ones often. */
+  private readonly derefs = new WeakMap<object, Deref>();
 
   constructor(rootFile: string, rootValue: unknown) {
     this.files.set(resolvePath(rootFile), rootValue);
@@ -33,6 +35,8 @@ export class Resolver {
   /** Follow `$ref`s from `value` (which lives in `file`) until a value that is not a reference. */
   deref<T = unknown>(value: unknown, file: string): Deref<T> {
     if (!isObject(value) || typeof value.$ref !== 'string') return { value: value as T, file };
+    const known = this.derefs.get(value);
+    if (known) return known as Deref<T>;
     let current: unknown = value;
     let currentFile = file;
     let ref: string | undefined;
@@ -47,7 +51,9 @@ export class Resolver {
       current = target.value;
       currentFile = target.file;
     }
-    return { value: current as T, file: currentFile, ref };
+    const result: Deref<T> = { value: current as T, file: currentFile, ref };
+    this.derefs.set(value, result);
+    return result;
   }
 
   /**

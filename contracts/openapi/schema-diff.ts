@@ -13,8 +13,11 @@
  * send (`readOnly`) use the `request-read-only-property-` prefix, nodes a response never carries
  * (`writeOnly`) the `response-write-only-property-` prefix, as oasdiff does.
  *
- * Cycles: a (base node, revision node) pair already on the walk is not entered again. A pair found clean
- * in the same kind of place is not walked twice (big specs share schemas across thousands of operations).
+ * Cycles: a (base node, revision node) pair already on the walk is not entered again. Before a pair is
+ * walked, how many levels below it the nearest change lies is worked out once per kind of place (see
+ * `explore`): a walk skips the pairs whose changes it could not reach anyway, so big specs that share
+ * schemas across thousands of operations walk the clean ones once, and every operation that reaches a
+ * change reports it, whatever the order of the paths.
  */
 import { boundChanges } from './bounds';
 import { isCheckId } from './checks';
@@ -69,25 +72,60 @@ const BOUND_PLACES = new Set(['request-body-', 'request-property-', 'response-bo
 const BOUND_SET_PLACES = new Set(['request-parameter-', 'response-header-']);
 
 const MAX_DEPTH = 96;
+/** Pairs one walk enters before it skips a pair it already walked with as much depth left (see `mayEnter`). */
+const REVISIT_LIMIT = 500;
 
-/** Clean (base, revision) pairs per kind of place, shared by every walk of one diff. */
-export type CleanCache = Map<string, WeakMap<object, WeakSet<object>>>;
+/**
+ * Per kind of place, per (base, revision) pair: how many levels below the pair the nearest change lies
+ * (0: in the pair itself; Infinity: none within MAX_DEPTH). Shared by every walk of one diff.
+ */
+export type ChangeDistances = Map<string, PairMap<number>>;
 
-export function compareSchemas(site: SchemaSite, base: SchemaRef, revision: SchemaRef, clean: CleanCache): void {
-  new Walker(site, clean).walk(base, revision, '', true);
+type PairMap<V> = WeakMap<object, WeakMap<object, V>>;
+
+interface Pair {
+  bn: Node;
+  rn: Node;
+  root: boolean;
+}
+
+/** What comparing one pair on its own shows: whether it has a change itself, and the pairs below it. */
+interface Inspection {
+  changed: boolean;
+  children: Pair[];
+}
+
+export function compareSchemas(site: SchemaSite, base: SchemaRef, revision: SchemaRef, distances: ChangeDistances): void {
+  new Walker(site, distances).walk(base, revision, '', true);
+}
+
+function pairGet<V>(map: PairMap<V>, b: object, r: object): V | undefined {
+  return map.get(b)?.get(r);
+}
+
+function pairSet<V>(map: PairMap<V>, b: object, r: object, value: V): void {
+  let inner = map.get(b);
+  if (!inner) map.set(b, (inner = new WeakMap()));
+  inner.set(r, value);
 }
 
 class Walker {
   private readonly baseResolver: Resolver;
   private readonly revResolver: Resolver;
   private readonly visiting = new Map<object, Set<object>>();
-  private emitted = 0;
+  /** Depth left when each pair was last entered by this walk, per `root`. */
+  private readonly entered: [PairMap<number>, PairMap<number>] = [new WeakMap(), new WeakMap()];
+  private entries = 0;
+  /** This walk's entries of `distances`, per `root`. */
+  private readonly kindDistances: [PairMap<number>?, PairMap<number>?] = [];
+  /** Set while `inspect` compares one pair on its own: changes are noted, not reported, and nothing is walked. */
+  private inspection: Inspection | undefined;
   private depth = 0;
   private readonly strong: boolean;
 
   constructor(
     private readonly site: SchemaSite,
-    private readonly clean: CleanCache,
+    private readonly distances: ChangeDistances,
   ) {
     this.baseResolver = site.ctx.base.resolver;
     this.revResolver = site.ctx.revision.resolver;
@@ -129,7 +167,10 @@ class Walker {
 
   /** Records a change; an id missing from the catalogue throws (see DiffContext.emit). */
   private report(id: string, text: string, node: unknown): void {
-    this.emitted++;
+    if (this.inspection) {
+      this.inspection.changed = true;
+      return;
+    }
     this.site.ctx.emitOp(id, this.site.op, text, node);
   }
 
@@ -140,32 +181,122 @@ class Walker {
   }
 
   private walkNodes(bn: Node, rn: Node, path: string, root: boolean): void {
+    if (this.inspection) {
+      this.inspection.children.push({ bn, rn, root });
+      return;
+    }
     const b = bn.schema;
     const r = rn.schema;
-    const inPair = this.visiting.get(b);
-    if (inPair?.has(r)) return;
+    if (this.visiting.get(b)?.has(r)) return;
     // Chains of distinct schemas nested deeper than this are not followed (a stack guard; real payloads are
     // nowhere near it, and every schema that heads an operation is compared from its own root anyway).
-    if (this.depth >= MAX_DEPTH) return;
-    const cacheKey = `${this.site.direction}|${this.site.scope}|${this.strong}|${root}|${this.site.paramIn ?? ''}`;
-    let cache = this.clean.get(cacheKey);
-    if (!cache) this.clean.set(cacheKey, (cache = new WeakMap()));
-    if (cache.get(b)?.has(r)) return;
-    if (inPair) inPair.add(r);
-    else this.visiting.set(b, new Set([r]));
-    const before = this.emitted;
+    const depthLeft = MAX_DEPTH - this.depth;
+    if (depthLeft <= 0 || this.distanceToChange({ bn, rn, root }) >= depthLeft) return;
+    if (!this.mayEnter(b, r, root, depthLeft)) return;
+    let inPair = this.visiting.get(b);
+    if (!inPair) this.visiting.set(b, (inPair = new Set()));
+    inPair.add(r);
     this.depth++;
     try {
       this.compare(bn, rn, path, root);
     } finally {
       this.depth--;
-      this.visiting.get(b)!.delete(r);
+      inPair.delete(r);
     }
-    if (this.emitted === before) {
-      let set = cache.get(b);
-      if (!set) cache.set(b, (set = new WeakSet()));
-      set.add(r);
+  }
+
+  /**
+   * Every way to a changed pair is walked (each is a path the change is reported at), up to REVISIT_LIMIT
+   * pairs per walk; past it, densely linked schemas would make that exponential, and a pair already walked
+   * with at least as much depth left is not walked again: each change is still reported once.
+   */
+  private mayEnter(b: Obj, r: Obj, root: boolean, depthLeft: number): boolean {
+    const entered = this.entered[root ? 1 : 0];
+    const before = pairGet(entered, b, r);
+    if (before !== undefined && before >= depthLeft && this.entries >= REVISIT_LIMIT) return false;
+    this.entries++;
+    if (before === undefined || before < depthLeft) pairSet(entered, b, r, depthLeft);
+    return true;
+  }
+
+  /** The distances of this kind of place: `root` is part of the kind. */
+  private distancesOf(root: boolean): PairMap<number> {
+    const index = root ? 1 : 0;
+    const known = this.kindDistances[index];
+    if (known) return known;
+    const key = `${this.site.direction}|${this.site.scope}|${this.strong}|${root}|${this.site.paramIn ?? ''}`;
+    let map = this.distances.get(key);
+    if (!map) this.distances.set(key, (map = new WeakMap()));
+    this.kindDistances[index] = map;
+    return map;
+  }
+
+  private knownDistance(pair: Pair): number | undefined {
+    return pairGet(this.distancesOf(pair.root), pair.bn.schema, pair.rn.schema);
+  }
+
+  private distanceToChange(pair: Pair): number {
+    const known = this.knownDistance(pair);
+    if (known !== undefined) return known;
+    this.explore(pair);
+    return this.knownDistance(pair)!;
+  }
+
+  /**
+   * Inspects every pair reachable from `start` whose distance is not known yet (without recursion: chains of
+   * any length and cycles are fine), then sets their distances to the nearest change, nearest first.
+   */
+  private explore(start: Pair): void {
+    const found: Array<Pair & Inspection> = [];
+    const index: [PairMap<number>, PairMap<number>] = [new WeakMap(), new WeakMap()];
+    const indexOf = (p: Pair): number | undefined => pairGet(index[p.root ? 1 : 0], p.bn.schema, p.rn.schema);
+    const queue: Pair[] = [start];
+    while (queue.length > 0) {
+      const pair = queue.pop()!;
+      if (indexOf(pair) !== undefined || this.knownDistance(pair) !== undefined) continue;
+      pairSet(index[pair.root ? 1 : 0], pair.bn.schema, pair.rn.schema, found.length);
+      const inspection = this.inspect(pair);
+      found.push({ ...pair, ...inspection });
+      queue.push(...inspection.children);
     }
+    const distance = found.map((f) => (f.changed ? 0 : Infinity));
+    const parents = found.map((): number[] => []);
+    found.forEach((f, i) => {
+      for (const child of f.children) {
+        const c = indexOf(child);
+        if (c !== undefined) parents[c]!.push(i);
+        else distance[i] = Math.min(distance[i]!, this.knownDistance(child)! + 1);
+      }
+    });
+    // Breadth first from the changed pairs, with one bucket per distance up to MAX_DEPTH.
+    const buckets: number[][] = Array.from({ length: MAX_DEPTH + 1 }, () => []);
+    distance.forEach((d, i) => {
+      if (d <= MAX_DEPTH) buckets[d]!.push(i);
+    });
+    for (let d = 0; d < MAX_DEPTH; d++) {
+      for (const i of buckets[d]!) {
+        if (distance[i] !== d) continue;
+        for (const p of parents[i]!) {
+          if (distance[p]! > d + 1) {
+            distance[p] = d + 1;
+            buckets[d + 1]!.push(p);
+          }
+        }
+      }
+    }
+    found.forEach((f, i) => pairSet(this.distancesOf(f.root), f.bn.schema, f.rn.schema, distance[i]! <= MAX_DEPTH ? distance[i]! : Infinity));
+  }
+
+  /** Compares one pair on its own: whether it reports a change itself, and the pairs a walk would go on to. */
+  private inspect(pair: Pair): Inspection {
+    const inspection: Inspection = { changed: false, children: [] };
+    this.inspection = inspection;
+    try {
+      this.compare(pair.bn, pair.rn, '', pair.root);
+    } finally {
+      this.inspection = undefined;
+    }
+    return inspection;
   }
 
   private compare(bn: Node, rn: Node, path: string, root: boolean): void {

@@ -181,3 +181,57 @@ describe('resolve', () => {
     expect(loadError(() => diffOpenApi(file, file)).message).toMatch(/circular \$ref/);
   });
 });
+
+describe('recursive schemas: every operation that reaches a change reports it', () => {
+  const ordersAndCustomers = (emailType: string, pathOrder: 'customers first' | 'orders first'): string => {
+    const customers = "  /customers/{id}:\n    get:\n      parameters: [{name: id, in: path, required: true, schema: {type: string}}]\n      responses: {'200': {description: ok, content: {application/json: {schema: {$ref: '#/components/schemas/Customer'}}}}}\n";
+    const orders = "  /orders:\n    get:\n      responses: {'200': {description: ok, content: {application/json: {schema: {$ref: '#/components/schemas/OrderPage'}}}}}\n";
+    const paths = pathOrder === 'customers first' ? customers + orders : orders + customers;
+    return `openapi: 3.0.3\ninfo: {title: shop, version: 1.0.0}\npaths:\n${paths}components:\n  schemas:\n    OrderPage: {type: object, properties: {items: {type: array, items: {$ref: '#/components/schemas/Order'}}}}\n    Order: {type: object, properties: {id: {type: string}, customer: {$ref: '#/components/schemas/Customer'}}}\n    Customer: {type: object, properties: {email: {type: ${emailType}}, orders: {type: array, items: {$ref: '#/components/schemas/Order'}}}}\n`;
+  };
+  const typeChanges = (base: string, revision: string): string[] =>
+    diffOpenApi(base, revision)
+      .filter((c) => c.id === 'response-property-type-changed')
+      .map((c) => `${c.operation} ${c.path}: ${c.text}`)
+      .sort();
+
+  it('Order -> Customer -> orders[] -> Order: a Customer change is reported for GET /customers/{id} and GET /orders', () => {
+    const base = write('shop/base.yaml', ordersAndCustomers('string', 'customers first'));
+    const revision = write('shop/revision.yaml', ordersAndCustomers('integer', 'customers first'));
+    expect(typeChanges(base, revision)).toEqual([
+      "GET /customers/{id}: the type of the property 'email' of the response body (200) changed from 'string' to 'integer'",
+      "GET /orders: the type of the property 'items/items/customer/email' of the response body (200) changed from 'string' to 'integer'",
+    ]);
+  });
+
+  it('the paths in another order give the same changes', () => {
+    const changes = (order: 'customers first' | 'orders first'): string[] =>
+      typeChanges(write(`shop/${order}/base.yaml`, ordersAndCustomers('string', order)), write(`shop/${order}/revision.yaml`, ordersAndCustomers('integer', order)));
+    expect(changes('orders first')).toEqual(changes('customers first'));
+    expect(changes('orders first')).toHaveLength(2);
+  });
+
+  it('a ring of schemas, one per operation: every operation within reach reports the change, in either path order', () => {
+    const size = 120;
+    const changed = 60;
+    const ring = (nType: (i: number) => string, reversed: boolean): string => {
+      const indexes = [...Array(size).keys()];
+      const schemas = indexes.map((i) => ({ type: 'object', properties: { n: { type: nType(i) }, next: { $ref: `#/components/schemas/S${(i + 1) % size}` } } }));
+      const paths = (reversed ? [...indexes].reverse() : indexes).map((i) => [
+        `/r${i}`,
+        { get: { responses: { '200': { description: 'ok', content: { 'application/json': { schema: { $ref: `#/components/schemas/S${i}` } } } } } } },
+      ]);
+      return JSON.stringify({ openapi: '3.0.3', info: { title: 't', version: '1.0.0' }, paths: Object.fromEntries(paths), components: { schemas: Object.fromEntries(schemas.map((s, i) => [`S${i}`, s])) } });
+    };
+    const reportedPaths = (reversed: boolean): string[] => {
+      const base = write(`ring-${reversed}/base.json`, ring(() => 'integer', reversed));
+      const revision = write(`ring-${reversed}/revision.json`, ring((i) => (i === changed ? 'string' : 'integer'), reversed));
+      return typeChanges(base, revision).map((line) => line.split(':')[0]!);
+    };
+    const forward = reportedPaths(false);
+    expect(reportedPaths(true)).toEqual(forward);
+    // Each operation walks the ring from its own schema; those within 90 levels of S60 certainly reach it.
+    const near = [...Array(size).keys()].filter((i) => (changed - i + size) % size <= 90).map((i) => `GET /r${i}`);
+    expect(near.filter((op) => !forward.includes(op))).toEqual([]);
+  });
+});

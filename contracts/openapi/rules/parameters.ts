@@ -12,11 +12,11 @@
  */
 import { q, type DiffContext } from '../context';
 import type { Operation, Param, SchemaRef } from '../model';
-import { compareSchemas, type CleanCache } from '../schema-diff';
+import { compareSchemas, type ChangeDistances } from '../schema-diff';
 import { daysBetween, deprecationDays, readStability, readSunset } from '../sunset';
 import { matchedOperations } from './common';
 
-export function checkParameters(ctx: DiffContext, clean: CleanCache): void {
+export function checkParameters(ctx: DiffContext, distances: ChangeDistances): void {
   for (const { base, revision: op } of matchedOperations(ctx)) {
     for (const [key, bp] of base.parameters) {
       if (!op.parameters.has(key)) removed(ctx, op, bp);
@@ -24,7 +24,7 @@ export function checkParameters(ctx: DiffContext, clean: CleanCache): void {
     for (const [key, rp] of op.parameters) {
       const bp = base.parameters.get(key);
       if (!bp) added(ctx, op, rp);
-      else modified(ctx, op, bp, rp, clean);
+      else modified(ctx, op, bp, rp, distances);
     }
   }
 }
@@ -54,13 +54,13 @@ function schemaOf(p: Param): SchemaRef | undefined {
   return undefined;
 }
 
-function modified(ctx: DiffContext, op: Operation, bp: Param, rp: Param, clean: CleanCache): void {
+function modified(ctx: DiffContext, op: Operation, bp: Param, rp: Param, distances: ChangeDistances): void {
   if (!bp.required && rp.required) ctx.emitOp('request-parameter-became-required', op, `the ${label(rp)} became required`, rp.node);
   if (bp.required && !rp.required) ctx.emitOp('request-parameter-became-optional', op, `the ${label(rp)} became optional`, rp.node);
   deprecation(ctx, op, bp, rp);
   const bs = schemaOf(bp);
   const rs = schemaOf(rp);
-  if (bs && rs) compareSchemas({ ctx, op, direction: 'request', scope: 'parameter', paramIn: rp.in, label: label(rp) }, bs, rs, clean);
+  if (bs && rs) compareSchemas({ ctx, op, direction: 'request', scope: 'parameter', paramIn: rp.in, label: label(rp) }, bs, rs, distances);
 }
 
 function deprecation(ctx: DiffContext, op: Operation, bp: Param, rp: Param): void {

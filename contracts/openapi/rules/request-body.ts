@@ -5,10 +5,10 @@
  * direction: what the server accepts may only grow).
  */
 import type { DiffContext } from '../context';
-import { compareSchemas, type CleanCache } from '../schema-diff';
+import { compareSchemas, type ChangeDistances } from '../schema-diff';
 import { matchedOperations } from './common';
 
-export function checkRequestBodies(ctx: DiffContext, clean: CleanCache): void {
+export function checkRequestBodies(ctx: DiffContext, distances: ChangeDistances): void {
   for (const { base, revision: op } of matchedOperations(ctx)) {
     const bb = base.requestBody;
     const rb = op.requestBody;
@@ -37,7 +37,7 @@ export function checkRequestBodies(ctx: DiffContext, clean: CleanCache): void {
       if (bm.schema && !rm.schema) ctx.emitOp('request-body-media-type-schema-removed', op, `removed the schema of the request body media type '${name}'`, rm.node);
       if (!bm.schema || !rm.schema) continue;
       const label = rb.content.size > 1 ? `request body (${name})` : 'request body';
-      compareSchemas({ ctx, op, direction: 'request', scope: 'body', mediaType: name, label }, bm.schema, rm.schema, clean);
+      compareSchemas({ ctx, op, direction: 'request', scope: 'body', mediaType: name, label }, bm.schema, rm.schema, distances);
     }
   }
 }

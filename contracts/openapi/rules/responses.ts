@@ -7,7 +7,7 @@
  */
 import type { DiffContext } from '../context';
 import type { Operation, Response } from '../model';
-import { compareSchemas, type CleanCache } from '../schema-diff';
+import { compareSchemas, type ChangeDistances } from '../schema-diff';
 import { matchedOperations } from './common';
 
 function successStatus(status: string): boolean | undefined {
@@ -16,7 +16,7 @@ function successStatus(status: string): boolean | undefined {
   return n >= 200 && n <= 299;
 }
 
-export function checkResponses(ctx: DiffContext, clean: CleanCache): void {
+export function checkResponses(ctx: DiffContext, distances: ChangeDistances): void {
   for (const { base, revision: op } of matchedOperations(ctx)) {
     for (const [status, br] of base.responses) {
       if (op.responses.has(status)) continue;
@@ -31,12 +31,12 @@ export function checkResponses(ctx: DiffContext, clean: CleanCache): void {
         if (success !== undefined) ctx.emitOp(success ? 'response-success-status-added' : 'response-non-success-status-added', op, `added the ${success ? 'success' : 'non-success'} response with the status '${rr.status}'`, rr.node);
         continue;
       }
-      compareResponse(ctx, op, br, rr, clean);
+      compareResponse(ctx, op, br, rr, distances);
     }
   }
 }
 
-function compareResponse(ctx: DiffContext, op: Operation, br: Response, rr: Response, clean: CleanCache): void {
+function compareResponse(ctx: DiffContext, op: Operation, br: Response, rr: Response, distances: ChangeDistances): void {
   const status = rr.status;
   for (const name of br.content.keys()) {
     if (!rr.content.has(name)) ctx.emitOp('response-media-type-removed', op, `removed the media type '${name}' from the response with the status '${status}'`, rr.node);
@@ -51,7 +51,7 @@ function compareResponse(ctx: DiffContext, op: Operation, br: Response, rr: Resp
     if (bm.schema && !rm.schema) ctx.emitOp('response-body-media-type-schema-removed', op, `removed the schema of the media type '${name}' of the response with the status '${status}'`, rm.node);
     if (!bm.schema || !rm.schema) continue;
     const label = rr.content.size > 1 ? `response body (${status}, ${name})` : `response body (${status})`;
-    compareSchemas({ ctx, op, direction: 'response', scope: 'body', mediaType: name, label }, bm.schema, rm.schema, clean);
+    compareSchemas({ ctx, op, direction: 'response', scope: 'body', mediaType: name, label }, bm.schema, rm.schema, distances);
   }
   for (const [key, bh] of br.headers) {
     if (rr.headers.has(key)) continue;
@@ -66,7 +66,7 @@ function compareResponse(ctx: DiffContext, op: Operation, br: Response, rr: Resp
     }
     if (bh.required && !rh.required) ctx.emitOp('response-header-became-optional', op, `the response header '${rh.name}' of the response with the status '${status}' became optional`, rh.node);
     if (bh.schema && rh.schema) {
-      compareSchemas({ ctx, op, direction: 'response', scope: 'header', label: `response header '${rh.name}' (${status})` }, bh.schema, rh.schema, clean);
+      compareSchemas({ ctx, op, direction: 'response', scope: 'header', label: `response header '${rh.name}' (${status})` }, bh.schema, rh.schema, distances);
     }
   }
 }
