@@ -34,6 +34,12 @@ export function locationOf(value: unknown): Loc | undefined {
   return value !== null && typeof value === 'object' ? LOCATIONS.get(value) : undefined;
 }
 
+/** Gives `copy`, a value built from what is written at `original`, the location of `original`. */
+export function copyLocation(original: object, copy: object): void {
+  const loc = LOCATIONS.get(original);
+  if (loc) LOCATIONS.set(copy, loc);
+}
+
 export function sourceOf(value: unknown, fallbackFile?: string): string {
   const loc = locationOf(value);
   if (loc) return `${loc.file}:${loc.line}`;

@@ -2,10 +2,11 @@
  * `$ref` resolution, lazily, one reference at a time: local (`#/components/schemas/Pet`), cross-file
  * (`common.yaml#/components/schemas/Error`, `paths/pets.yaml`), JSON-pointer escapes (`~1`, `~0`) and
  * percent-encoding (`%7Bid%7D`). Nothing is inlined, so circular schemas are fine: whoever walks them
- * keeps its own visited set. A chain of references that only points at itself is an error.
+ * keeps its own visited set. A chain of references that only points at itself is an error. In OpenAPI 3.1
+ * schemas, keywords beside `$ref` apply as well (`derefSchema`).
  */
 import { dirname, isAbsolute, resolve as resolvePath } from 'node:path';
-import { OpenApiLoadError, locationOf, readSpecFile } from './load';
+import { OpenApiLoadError, copyLocation, locationOf, readSpecFile } from './load';
 
 export interface Deref<T = unknown> {
   value: T;
@@ -24,13 +25,36 @@ export class Resolver {
   private readonly cache = new Map<string, Deref>();
   /** deref() per reference object (a parsed object lives in one file): schema walks meet the same ones often. */
   private readonly derefs = new WeakMap<object, Deref>();
+  /** derefSchema() per reference object: the same object each time, which walks use to recognise a cycle. */
+  private readonly schemaDerefs = new WeakMap<object, Deref>();
+  /** OpenAPI 3.1 and later (JSON Schema 2020-12): keywords beside a schema's `$ref` apply too. */
+  private readonly refSiblingsApply: boolean;
 
   constructor(rootFile: string, rootValue: unknown) {
     this.files.set(resolvePath(rootFile), rootValue);
     this.rootFile = rootFile;
+    const version = isObject(rootValue) ? rootValue.openapi : undefined;
+    this.refSiblingsApply = typeof version === 'string' && !/^3\.0(\.|$)/.test(version);
   }
 
   readonly rootFile: string;
+
+  /**
+   * deref() for a schema. From OpenAPI 3.1 on, `{$ref, ...keywords}` is the target with those keywords (see
+   * `withSiblings`); in 3.0 the keywords beside `$ref` are ignored, as that specification says.
+   */
+  derefSchema<T = unknown>(value: unknown, file: string): Deref<T> {
+    if (!this.refSiblingsApply || !isObject(value) || typeof value.$ref !== 'string') return this.deref<T>(value, file);
+    const known = this.schemaDerefs.get(value);
+    if (known) return known as Deref<T>;
+    this.deref(value, file); // throws on a chain of references that only points at itself
+    const { $ref: _ref, ...siblings } = value;
+    const step = this.target(value.$ref, file, value);
+    const inner = this.derefSchema(step.value, step.file);
+    const result: Deref<T> = { value: withSiblings(inner.value, siblings, value) as T, file: inner.file, ref: inner.ref ?? step.key };
+    this.schemaDerefs.set(value, result);
+    return result;
+  }
 
   /** Follow `$ref`s from `value` (which lives in `file`) until a value that is not a reference. */
   deref<T = unknown>(value: unknown, file: string): Deref<T> {
@@ -170,6 +194,46 @@ function withoutValue(example: Record<string, unknown>): Record<string, unknown>
   if (!('value' in example)) return example;
   const { value: _value, ...rest } = example;
   return rest;
+}
+
+/** Keywords that only mean something together: when both sides of a `$ref` have some, they stay apart. */
+const JOINT_KEYWORDS = [
+  ['properties', 'patternProperties', 'additionalProperties', 'unevaluatedProperties'],
+  ['prefixItems', 'items', 'unevaluatedItems'],
+  ['if', 'then', 'else'],
+  ['contains', 'minContains', 'maxContains'],
+];
+
+/**
+ * A 3.1 schema `{$ref, ...siblings}` as one schema: the target with the siblings' keywords, a sibling
+ * replacing the target's keyword of the same name (`type: [string, 'null']` beside a string, a tighter
+ * `maxLength`), `properties` and `required` joined. Keywords that work together (`additionalProperties`
+ * with `properties`, `items` with `prefixItems`, …) on both sides cannot be merged that way: the schema is
+ * then `allOf: [target, siblings]`. Both carry the location of the `$ref`, where the siblings are written.
+ */
+function withSiblings(target: unknown, siblings: Record<string, unknown>, holder: object): unknown {
+  if (Object.keys(siblings).length === 0) return target;
+  const combined = isObject(target) && !keptApart(target, siblings) ? mergeKeywords(target, siblings) : { allOf: [target, siblings] };
+  copyLocation(holder, combined);
+  copyLocation(holder, siblings);
+  return combined;
+}
+
+function keptApart(target: Record<string, unknown>, siblings: Record<string, unknown>): boolean {
+  return JOINT_KEYWORDS.some((group) => {
+    const inTarget = group.filter((k) => k in target);
+    const inSiblings = group.filter((k) => k in siblings);
+    if (inTarget.length === 0 || inSiblings.length === 0) return false;
+    const onlyProperties = [...inTarget, ...inSiblings].every((k) => k === 'properties');
+    return !onlyProperties;
+  });
+}
+
+function mergeKeywords(target: Record<string, unknown>, siblings: Record<string, unknown>): Record<string, unknown> {
+  const merged = { ...target, ...siblings };
+  if (isObject(target.properties) && isObject(siblings.properties)) merged.properties = { ...target.properties, ...siblings.properties };
+  if (Array.isArray(target.required) && Array.isArray(siblings.required)) merged.required = [...new Set([...target.required, ...siblings.required])];
+  return merged;
 }
 
 export function decodePointerToken(raw: string): string {

@@ -133,7 +133,7 @@ class Walker {
   }
 
   private node(resolver: Resolver, ref: SchemaRef): Node {
-    const d = resolver.deref(ref.value, ref.file);
+    const d = resolver.derefSchema(ref.value, ref.file);
     const schema = isObject(d.value) ? d.value : d.value === false ? { not: {} } : {};
     return { schema, file: d.file, ref: d.ref };
   }
@@ -619,7 +619,7 @@ class Walker {
     }
     // A member moved between inline and `$ref` (or renamed) but unchanged: paired by resolved content.
     const unpairedB = [...leftB, ...restB];
-    const resolvedText = (v: unknown, file: string, resolver: Resolver): string => safeJson(resolver.deref(v, file).value);
+    const resolvedText = (v: unknown, file: string, resolver: Resolver): string => safeJson(resolver.derefSchema(v, file).value);
     const stillB: typeof bEntries = [];
     for (const be of unpairedB) {
       const bt = resolvedText(be.v, bn.file, this.baseResolver);

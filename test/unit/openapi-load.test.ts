@@ -235,3 +235,60 @@ describe('recursive schemas: every operation that reaches a change reports it', 
     expect(near.filter((op) => !forward.includes(op))).toEqual([]);
   });
 });
+
+describe('OpenAPI 3.1: keywords beside a schema $ref apply (3.0 ignores them)', () => {
+  const coupons = (version: string, coupon: Record<string, unknown>): string =>
+    JSON.stringify({
+      openapi: version,
+      info: { title: 't', version: '1.0.0' },
+      paths: { '/orders': { post: { requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', properties: { coupon } } } } }, responses: { '200': { description: 'ok' } } } } },
+      components: { schemas: { Id: { type: 'string', maxLength: 10 } } },
+    });
+  const ref = { $ref: '#/components/schemas/Id' };
+  let n = 0;
+  const couponChange = (version: string, before: Record<string, unknown>, after: Record<string, unknown>): Array<[string, string]> => {
+    n++;
+    const changes = diffOpenApi(write(`siblings-${n}/base.json`, coupons(version, before)), write(`siblings-${n}/revision.json`, coupons(version, after)));
+    return changes.filter((c) => c.id !== 'api-version-not-bumped').map((c) => [c.id, c.level]);
+  };
+
+  it.each<[string, Record<string, unknown>, string, string]>([
+    ['enum', { ...ref, enum: ['A'] }, 'request-property-became-enum', 'ERR'],
+    ['a tighter maxLength', { ...ref, maxLength: 5 }, 'request-property-max-length-decreased', 'ERR'],
+    ['minLength', { ...ref, minLength: 2 }, 'request-property-min-length-set', 'ERR'],
+    ['a format', { ...ref, format: 'uuid' }, 'request-property-type-changed', 'ERR'],
+  ])('3.1: %s added beside $ref is reported', (_name, after, id, level) => {
+    expect(couponChange('3.1.0', ref, after)).toEqual([[id, level]]);
+  });
+
+  it('3.1: removing a sibling is reported too, and a description beside $ref is no change', () => {
+    const removed = couponChange('3.1.0', { ...ref, maxLength: 5 }, ref);
+    expect(removed).not.toEqual([]);
+    expect(removed).toEqual(couponChange('3.1.0', { type: 'string', maxLength: 5 }, { type: 'string', maxLength: 10 }));
+    expect(couponChange('3.1.0', ref, { ...ref, description: 'a coupon code' })).toEqual([]);
+  });
+
+  it('3.1: a sibling compares like the same keyword written into the target', () => {
+    expect(couponChange('3.1.0', ref, { ...ref, enum: ['A'], maxLength: 5 })).toEqual(couponChange('3.1.0', { type: 'string', maxLength: 10 }, { type: 'string', maxLength: 5, enum: ['A'] }));
+  });
+
+  it('3.0: keywords beside $ref are ignored, as the 3.0 specification says', () => {
+    expect(couponChange('3.0.3', ref, { ...ref, enum: ['A'] })).toEqual([]);
+    expect(couponChange('3.0.3', ref, { ...ref, maxLength: 5 })).toEqual([]);
+  });
+
+  it('3.1: properties beside an object $ref are added to it; additionalProperties with properties stay an allOf', () => {
+    const objects = (version: string, coupon: Record<string, unknown>): string =>
+      JSON.stringify({
+        openapi: version,
+        info: { title: 't', version: '1.0.0' },
+        paths: { '/orders': { post: { requestBody: { required: true, content: { 'application/json': { schema: coupon } } }, responses: { '200': { description: 'ok' } } } } },
+        components: { schemas: { Base: { type: 'object', properties: { code: { type: 'string' } } } } },
+      });
+    const base = write('siblings-obj/base.json', objects('3.1.0', { $ref: '#/components/schemas/Base' }));
+    const added = write('siblings-obj/added.json', objects('3.1.0', { $ref: '#/components/schemas/Base', required: ['extra'], properties: { extra: { type: 'string' } } }));
+    expect(diffOpenApi(base, added).map((c) => c.id).filter((id) => id !== 'api-version-not-bumped')).toEqual(['new-required-request-property']);
+    const closed = write('siblings-obj/closed.json', objects('3.1.0', { $ref: '#/components/schemas/Base', additionalProperties: false }));
+    expect(diffOpenApi(base, closed).map((c) => c.id)).toContain('request-body-all-of-added');
+  });
+});
