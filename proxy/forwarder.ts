@@ -139,8 +139,11 @@ class ForwardHandler implements ExchangeHandler {
     this.request.tap?.end();
     this.finish();
     const { req, body, upstream } = this.request;
-    // On the next turn: the exchange lets go of a body it stopped sending only after this answer has ended.
-    if (requestHasBody(req) && !req.complete) setImmediate(() => discardRestOfBody(req, Buffer.isBuffer(body) ? req : (body ?? req), upstream.timeoutMs));
+    if (!requestHasBody(req) || Buffer.isBuffer(body)) return;
+    // A body the upstream did not read to its end (the client's, or a shadow copy's pass-through still holding
+    // some). On the next turn: the exchange lets go of a body it stopped sending only after this answer has ended.
+    const rest = body ?? req;
+    if (!rest.readableEnded) setImmediate(() => discardRestOfBody(req, rest, upstream.timeoutMs));
   }
 
   onResponseError(_controller: ExchangeController, err: Error): void {

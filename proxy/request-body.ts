@@ -23,10 +23,11 @@ export function readsBodyFirst(req: IncomingMessage): boolean {
 export type BodyFailure = 'gone' | 'stalled';
 
 export interface BodyOutcome {
-  /** The whole body, read before any upstream was asked. */
-  whole(body: Buffer): void;
-  /** Past BUFFERED_BODY_MAX_BYTES (chunked only): what was read so far, then the rest as it arrives. */
-  streams(body: Readable): void;
+  /**
+   * The body to send: whole (a Buffer), or past BUFFERED_BODY_MAX_BYTES (chunked only) a stream of what was read
+   * so far and then the rest as it arrives.
+   */
+  read(body: Buffer | Readable): void;
   failed(why: BodyFailure): void;
 }
 
@@ -59,12 +60,12 @@ export function readBodyFirst(req: IncomingMessage, timeoutMs: number, outcome: 
     if (received <= BUFFERED_BODY_MAX_BYTES) return;
     finish();
     req.pause();
-    outcome.streams(prefixed(chunks, req));
+    outcome.read(prefixed(chunks, req));
   };
   const onEnd = (): void => {
     if (done) return;
     finish();
-    outcome.whole(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received));
+    outcome.read(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received));
   };
   const onClose = (): void => {
     if (!req.complete) fail('gone');
@@ -85,11 +86,13 @@ function prefixed(prefix: Buffer[], rest: IncomingMessage): Readable {
 }
 
 /**
- * The upstream answered before the client finished sending its body (a 413, a 401): the rest is read and
- * dropped, so the connection can carry the client's next request (node:http's own server and nginx do the
- * same); a client that sends none of it for `timeoutMs` loses its connection instead.
+ * The upstream answered before reading all of `body` (a 413, a 401): the rest is read and dropped, so the
+ * connection can carry the client's next request (node:http's own server and nginx do the same), and a copy
+ * reading the body as it passes gets all of it; a client that sends none of the rest of its request for
+ * `timeoutMs` loses its connection instead.
  */
 export function discardRestOfBody(req: IncomingMessage, body: Readable, timeoutMs: number): void {
+  body.resume();
   if (req.complete || req.destroyed) return;
   const timer = setTimeout(() => req.socket.destroy(), timeoutMs);
   const onData = (): void => {
@@ -102,5 +105,4 @@ export function discardRestOfBody(req: IncomingMessage, body: Readable, timeoutM
   req.on('data', onData);
   req.once('end', stop);
   req.once('close', stop);
-  body.resume();
 }

@@ -183,8 +183,7 @@ export class ProxyServer {
     };
     if (upgradeBody || !readsBodyFirst(req)) return this.send(request, decision, routeMetrics, undefined);
     readBodyFirst(req, decision.upstream.timeoutMs, {
-      whole: (body) => this.send(request, decision, routeMetrics, body),
-      streams: (body) => this.send(request, decision, routeMetrics, body),
+      read: (body) => this.send(request, decision, routeMetrics, body),
       failed: (why) => {
         if (why === 'gone') return request.onDone(CLIENT_CLOSED_REQUEST, 'client-abort', request);
         // The same 408 a stalled streamed upload gets, before any upstream was asked.

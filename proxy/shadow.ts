@@ -219,12 +219,9 @@ class ShadowCopy implements ShadowStart, ResponseTap {
     const body = this.legacyTooLarge ? Buffer.alloc(0) : this.legacyBody.bytes;
     this.legacy = { status: this.legacyStatus, headers: headersFromRaw(this.legacyHeaders), body, ms: performance.now() - this.started };
     if (!this.bodyRead) {
-      // Legacy answered before reading the whole upload (a 413, a 401): the forwarder reads no more of it, so
-      // the copy reads the rest itself (up to maxBodyBytes); otherwise the copy would wait, and hold its
-      // maxInFlight slot, forever. On the next turn: the forwarder lets go of the body (and may pause it)
-      // only after legacy's answer has ended.
-      const body = this.body!;
-      setImmediate(() => body.resume());
+      // Legacy answered before reading the whole upload (a 413, a 401): the forwarder reads the rest and drops
+      // it (discardRestOfBody), and the copy captures it as it passes (up to maxBodyBytes); otherwise the copy
+      // would wait, and hold its maxInFlight slot, forever.
       // node:http gives up a request once its answer has ended: a client that closes now ends nothing, and the
       // body would wait for ever.
       const socket = this.req.socket;

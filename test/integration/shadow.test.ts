@@ -1,5 +1,5 @@
 import { Agent, createServer, request as httpRequest, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { parseConfig } from '../../core/config';
 import type { RouteConfig, ShadowConfig } from '../../core/config/types';
 import type { ShadowExchange } from '../../proxy/shadow';
@@ -573,6 +573,9 @@ describe('shadow copies that would hold their maxInFlight slot for good', () => 
   let sink: TestUpstream;
   let trickle: Server;
   let trickleUrl: string;
+  let stubborn: NetServer;
+  /** Paused, they would never see the proxy close them: afterAll destroys them, or closing the server waits for ever. */
+  const stubbornSockets = new Set<Socket>();
   /** Connections the trickling new service has seen closed. */
   let trickleClosed = 0;
   let proxy: ProxyHarness;
@@ -596,6 +599,17 @@ describe('shadow copies that would hold their maxInFlight slot for good', () => 
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
     });
     legacyUrl = await listen(legacy);
+    // Reads the first bytes of a request and nothing more, keeping the connection (node's own server would read
+    // the rest and drop it); answers a 413 once the upload has filled the sockets between and stopped.
+    stubborn = createNetServer((socket) => {
+      stubbornSockets.add(socket);
+      socket.on('error', () => undefined);
+      socket.once('data', () => {
+        socket.pause();
+        setTimeout(() => socket.write('HTTP/1.1 413 Payload Too Large\r\ncontent-type: text/plain\r\ncontent-length: 9\r\n\r\ntoo large'), 300);
+      });
+    });
+    await new Promise<void>((resolve) => stubborn.listen(0, '127.0.0.1', resolve));
     sink = await startUpstream('sink');
     // Sends its head, then a byte every 100 ms, for ever.
     trickle = createServer((req, res) => {
@@ -610,9 +624,15 @@ describe('shadow copies that would hold their maxInFlight slot for good', () => 
     const shadow = { ...SHADOW, maxInFlight: 2 };
     proxy = await startProxyHarness(
       testConfig(
-        [upstreamConfig('legacy', legacyUrl), upstreamConfig('sink', sink.url), upstreamConfig('trickle', trickleUrl, { timeoutMs: 1000 })],
+        [
+          upstreamConfig('legacy', legacyUrl),
+          upstreamConfig('sink', sink.url),
+          upstreamConfig('trickle', trickleUrl, { timeoutMs: 1000 }),
+          upstreamConfig('stubborn', `http://127.0.0.1:${(stubborn.address() as AddressInfo).port}`),
+        ],
         [
           routeConfig('early', '/early', { stage: 'shadow', service: 'sink', shadow: { ...shadow, maxBodyBytes: 1024 * 1024 } }),
+          routeConfig('early-large', '/early-large', { stage: 'shadow', legacy: 'stubborn', service: 'sink', shadow: { ...shadow, maxBodyBytes: 16 * 1024 * 1024 } }),
           routeConfig('trickled', '/trickled', { stage: 'shadow', service: 'trickle', shadow: { ...SHADOW, maxInFlight: 1 } }),
           routeConfig('abandon', '/abandon', { stage: 'shadow', service: 'trickle', shadow: { ...SHADOW, maxInFlight: 1 } }),
         ],
@@ -625,7 +645,8 @@ describe('shadow copies that would hold their maxInFlight slot for good', () => 
     await proxy.close();
     legacy.closeAllConnections();
     trickle.closeAllConnections();
-    await Promise.all([new Promise((r) => legacy.close(r)), new Promise((r) => trickle.close(r)), sink.close()]);
+    for (const socket of stubbornSockets) socket.destroy();
+    await Promise.all([new Promise((r) => legacy.close(r)), new Promise((r) => trickle.close(r)), new Promise((r) => stubborn.close(r)), sink.close()]);
   });
 
   const maxInFlightDrops = async (route: string): Promise<number> => {
@@ -661,6 +682,25 @@ describe('shadow copies that would hold their maxInFlight slot for good', () => 
     expect((await get(`${proxy.url}/early/after`)).status).toBe(200);
     await eventually(() => sink.requests.some((r) => r.url === '/early/after'), 5000, 10);
     expect(await maxInFlightDrops('early')).toBe(0);
+  });
+
+  test('an upload legacy answers early that is larger than the socket buffers take: the copy still gets all of it', async () => {
+    // Legacy reads none of it: the rest is still with the client when the 413 comes. The client sends all of it
+    // and stays (a client that left would drop the copy as legacy-failed).
+    const body = Buffer.concat(Array.from({ length: 4 }, (_, i) => Buffer.alloc(2 * 1024 * 1024, 97 + i)));
+    const socket = connect(proxy.port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+    socket.write(`POST /early-large/upload HTTP/1.1\r\nHost: a\r\nContent-Length: ${body.length}\r\n\r\n`);
+    socket.write(body);
+    try {
+      await eventually(() => sink.requests.some((r) => r.url === '/early-large/upload' && r.complete), 10000, 20);
+      expect(answer).toMatch(/^HTTP\/1\.1 413 /);
+      expect(sink.requests.find((r) => r.url === '/early-large/upload')!.body.equals(body)).toBe(true);
+    } finally {
+      socket.destroy();
+    }
   });
 
   test('a new service that trickles its answer for ever: the copy ends timeoutMs after legacy\'s answer, as an error, and frees its slot', async () => {
