@@ -5,6 +5,7 @@
 import { isUtf8 } from 'node:buffer';
 import * as zlib from 'node:zlib';
 import { brotliDecompressSync, gunzipSync, inflateRawSync, inflateSync } from 'node:zlib';
+import { decimalOfToken, ExactDecimal, sameNumber } from './exact-decimal';
 
 /**
  * `limit`: the body may well be fine, this comparer could not decode it (a coding it does not support,
@@ -114,7 +115,7 @@ export function parseJsonBody(body: Buffer, contentType: string | readonly strin
   if (text === undefined) return NOT_JSON;
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   try {
-    return EXACT_NUMBERS_NEEDED.test(text) ? parseWithExactIntegers(text) : JSON.parse(text);
+    return EXACT_NUMBERS_NEEDED.test(text) ? parseWithExactNumbers(text) : JSON.parse(text);
   } catch {
     return NOT_JSON;
   }
@@ -146,27 +147,31 @@ function charsetOf(contentType: string | readonly string[] | undefined): string 
 
 /**
  * Numbers a double cannot tell apart need 16 significant digits or more (`9007199254740993`,
- * `9.007199254740993e15`), or overflow it (`1e400`); without any, JSON.parse loses nothing. An exponent
- * follows a digit and ends at a delimiter, so hex ids such as `c2e431ab` do not send a body the slow way.
+ * `0.1234567890123456789`), or an exponent of three digits (`1e400`, `1.2345e-320`); without any, JSON.parse
+ * loses nothing. An exponent follows a digit and ends at a delimiter, so hex ids such as `c2e431ab` do not
+ * send a body the slow way.
  */
-const EXACT_NUMBERS_NEEDED = /\d(?:\.?\d){15}|\d[eE]\+?\d{3,}(?![\w.])/;
-const NUMBER_TOKEN = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/;
+const EXACT_NUMBERS_NEEDED = /\d(?:\.?\d){15}|\d[eE][+-]?\d{3,}(?![\w.])/;
 const SAFE_LIMIT = BigInt(Number.MAX_SAFE_INTEGER);
-/** Stands in for an integer while JSON.parse runs; the nonce keeps a string in a body from being taken for one. */
-const EXACT_MARK = `\u0000int${Math.random().toString(36).slice(2, 10)}:`;
+/** Integers up to 10^400 × their digits become bigints; past that, an ExactDecimal keeps them small. */
+const BIGINT_EXPONENT_LIMIT = 400;
+/** Stands in for an exact number while JSON.parse runs; the nonce keeps a string in a body from being taken for one. */
+const EXACT_MARK = `\u0000num${Math.random().toString(36).slice(2, 10)}:`;
 const EXACT_MARK_SOURCE = EXACT_MARK.replace('\u0000', '\\u0000');
 
 /**
- * JSON.parse, except that integers a double cannot hold (ids beyond 2^53, such as Twitter-style ids, and
- * 20-digit amounts) become bigints, so that 9007199254740993 and 9007199254740992 differ. Each such
- * integer is put in a marked string first, turned into a bigint as JSON.parse revives it. Throws what
- * JSON.parse throws.
+ * JSON.parse, except that numbers a double cannot hold keep their exact value: integers beyond 2^53 (ids
+ * such as Twitter-style ids, 20-digit amounts) become bigints, so that 9007199254740993 and
+ * 9007199254740992 differ; fractions a double would round (`0.123456789012345678`, `12345678901234567.5`,
+ * `1.5e-400`) become ExactDecimals. Each such number is put in a marked string first, replaced by its
+ * exact value once JSON.parse is done. Throws what JSON.parse throws.
  */
-function parseWithExactIntegers(text: string): unknown {
+function parseWithExactNumbers(text: string): unknown {
   let source = '';
   let copied = 0;
   let i = 0;
   const n = text.length;
+  const exactValues: Array<bigint | ExactDecimal> = [];
   while (i < n) {
     const c = text.charCodeAt(i);
     if (c === 0x22 /* " */) {
@@ -182,9 +187,10 @@ function parseWithExactIntegers(text: string): unknown {
       const start = i;
       i++;
       while (i < n && isNumberCharacter(text.charCodeAt(i))) i++;
-      const exact = unsafeInteger(text.slice(start, i));
+      const exact = exactNumber(text.slice(start, i));
       if (exact !== undefined) {
-        source += text.slice(copied, start) + '"' + EXACT_MARK_SOURCE + exact + '"';
+        source += text.slice(copied, start) + '"' + EXACT_MARK_SOURCE + exactValues.length + '"';
+        exactValues.push(exact);
         copied = i;
       }
     } else {
@@ -192,15 +198,16 @@ function parseWithExactIntegers(text: string): unknown {
     }
   }
   if (copied === 0) return JSON.parse(text);
-  return withBigints(JSON.parse(source + text.slice(copied)));
+  return withExactValues(JSON.parse(source + text.slice(copied)), exactValues);
 }
 
 /**
- * Turns the marked strings into bigints, walking with a stack of its own: a JSON.parse reviver recurses,
- * and thousands of levels of nesting would overflow the call stack where JSON.parse itself does not.
+ * Puts the exact values in place of their marked strings, walking with a stack of its own: a JSON.parse
+ * reviver recurses, and thousands of levels of nesting would overflow the call stack where JSON.parse
+ * itself does not.
  */
-function withBigints(root: unknown): unknown {
-  const exact = (value: unknown): unknown => (typeof value === 'string' && value.startsWith(EXACT_MARK) ? BigInt(value.slice(EXACT_MARK.length)) : value);
+function withExactValues(root: unknown, exactValues: ReadonlyArray<bigint | ExactDecimal>): unknown {
+  const exact = (value: unknown): unknown => (typeof value === 'string' && value.startsWith(EXACT_MARK) ? exactValues[Number(value.slice(EXACT_MARK.length))] : value);
   const pending: unknown[] = [root];
   while (pending.length > 0) {
     const container = pending.pop();
@@ -224,23 +231,22 @@ function withBigints(root: unknown): unknown {
 }
 
 /**
- * The exact integer a number token stands for, as digits, when it is beyond 2^53; undefined otherwise (a
- * safe integer, or a fraction: those stay doubles). `12345678901234567.0` and `1.2345678901234567E16` are
- * the same integer as `12345678901234567`, as a serialiser writing BigDecimal may put it.
+ * The exact value of a number token when a double would not hold it: a bigint for an integer beyond 2^53
+ * (`12345678901234567.0` and `1.2345678901234567E16` are the integer 12345678901234567, as a serialiser
+ * writing BigDecimal may put it), an ExactDecimal for a fraction a double would round or an integer past
+ * 10^400; undefined when the double is exact.
  */
-function unsafeInteger(token: string): string | undefined {
-  const m = NUMBER_TOKEN.exec(token);
-  if (!m) return undefined;
-  let digits = (m[2]! + (m[3] ?? '')).replace(/^0+(?=\d)/, '');
-  let exponent = Number(m[4] ?? 0) - (m[3]?.length ?? 0);
-  while (exponent < 0 && digits.length > 1 && digits.endsWith('0')) {
-    digits = digits.slice(0, -1);
-    exponent++;
+function exactNumber(token: string): bigint | ExactDecimal | undefined {
+  // Up to 15 characters without an exponent: at most 15 digits, which a double holds exactly.
+  if (token.length <= 15 && !/[eE]/.test(token)) return undefined;
+  const value = decimalOfToken(token);
+  if (value === undefined) return undefined;
+  if (value.exponent >= 0) {
+    if (value.exponent > BIGINT_EXPONENT_LIMIT) return value;
+    const integer = value.coefficient * 10n ** BigInt(value.exponent);
+    return integer > SAFE_LIMIT || integer < -SAFE_LIMIT ? integer : undefined;
   }
-  if (exponent < 0 || exponent > 400) return undefined;
-  const value = BigInt(digits) * 10n ** BigInt(exponent);
-  if (value <= SAFE_LIMIT) return undefined;
-  return `${m[1]}${value}`;
+  return sameNumber(value, Number(token)) ? undefined : value;
 }
 
 function isNumberCharacter(c: number): boolean {

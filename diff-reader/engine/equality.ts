@@ -2,6 +2,7 @@
  * Whole-value equality helpers: canonical JSON (the multiset key for unordered arrays) and an iterative
  * deep-equal for pairs beyond the depth limit.
  */
+import { ExactDecimal, isJsonNumber, numberText, sameNumber } from './exact-decimal';
 import { isIgnored, isUnorderedHere, stepIndex, stepKey, type PathState } from './options';
 
 const hasOwn = Object.prototype.hasOwnProperty;
@@ -15,8 +16,8 @@ let uniqueCounter = 0;
  * removed/added.
  */
 export function canonicalJson(value: unknown, state: PathState, depthLeft: number, unorderedAll: boolean, cache?: WeakMap<object, string>): string {
-  if (value === null || typeof value !== 'object') {
-    return typeof value === 'string' ? JSON.stringify(value) : String(value);
+  if (value === null || typeof value !== 'object' || value instanceof ExactDecimal) {
+    return typeof value === 'string' ? JSON.stringify(value) : isJsonNumber(value) ? numberText(value) : String(value);
   }
   if (depthLeft <= 0) return `\u0000deep#${++uniqueCounter}`;
   if (cache === undefined) return containerText(value, state, depthLeft, unorderedAll, undefined);
@@ -73,6 +74,10 @@ export function deepEqual(a: unknown, b: unknown): boolean {
     const y = stack.pop();
     const x = stack.pop();
     if (x === y) continue;
+    if (isJsonNumber(x) || isJsonNumber(y)) {
+      if (isJsonNumber(x) && isJsonNumber(y) && sameNumber(x, y)) continue;
+      return false;
+    }
     if (typeof x !== 'object' || typeof y !== 'object' || x === null || y === null) return false;
     const xa = Array.isArray(x);
     if (xa !== Array.isArray(y)) return false;

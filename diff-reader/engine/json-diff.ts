@@ -17,10 +17,11 @@
  */
 import type { DifferenceKind, FieldDifference } from '../../core/comparison';
 import { canonicalJson, deepEqual } from './equality';
+import { ExactDecimal, isJsonNumber, numberText, sameNumber, type JsonNumber } from './exact-decimal';
 import { DiffBudgetExceededError } from './not-comparable';
 import { isIgnored, isUnorderedHere, stepIndex, stepKey, type CompiledDiffOptions, type PathState } from './options';
 import { ARRAY_SEGMENT, renderPath, renderValue } from './render';
-import { integersClose, numbersClose, stringsClose } from './tolerance';
+import { decimalsClose, integersClose, numbersClose, stringsClose } from './tolerance';
 
 const hasOwn = Object.prototype.hasOwnProperty;
 /** Leftover pairs tried with tolerance in an unordered array: at most this many on each side. */
@@ -83,12 +84,13 @@ class JsonDiffer {
   value(a: unknown, b: unknown, state: PathState, key: string | undefined, depth: number): void {
     if (a === b) return;
     const ta = typeof a;
-    if (ta === 'bigint' || typeof b === 'bigint') {
-      this.exactIntegers(a, b, key);
+    const tb = typeof b;
+    if (ta === 'bigint' || tb === 'bigint' || (ta === 'object' && a instanceof ExactDecimal) || (tb === 'object' && b instanceof ExactDecimal)) {
+      this.exactNumbers(a, b, key);
       return;
     }
-    if (ta !== 'object' || typeof b !== 'object' || a === null || b === null) {
-      if (ta === typeof b && a !== null && b !== null) {
+    if (ta !== 'object' || tb !== 'object' || a === null || b === null) {
+      if (ta === tb && a !== null && b !== null) {
         if (ta === 'number' ? numbersClose(a as number, b as number, key, this.options) : ta === 'string' && stringsClose(a as string, b as string, this.options)) return;
         this.report('changed', a, b);
       } else {
@@ -110,18 +112,24 @@ class JsonDiffer {
     else this.ordered(a as unknown[], b as unknown[], state, key, depth);
   }
 
-  /** Integers beyond 2^53 arrive as bigints (see parseJsonBody): to JSON they are numbers like any other. */
-  private exactIntegers(a: unknown, b: unknown, key: string | undefined): void {
-    const na = typeof a === 'bigint' || typeof a === 'number';
-    const nb = typeof b === 'bigint' || typeof b === 'number';
-    if (!na || !nb) {
+  /**
+   * Integers beyond 2^53 arrive as bigints, fractions a double would round as ExactDecimals (see
+   * parseJsonBody): to JSON they are numbers like any other, compared by their exact values.
+   */
+  private exactNumbers(a: unknown, b: unknown, key: string | undefined): void {
+    if (!isJsonNumber(a) || !isJsonNumber(b)) {
       this.report('type', a, b);
       return;
     }
-    const x = exactInteger(a as bigint | number);
-    const y = exactInteger(b as bigint | number);
-    if (x !== undefined && y !== undefined ? x === y || integersClose(x, y, this.options) : numbersClose(Number(a), Number(b), key, this.options)) return;
+    if (this.exactNumbersClose(a, b, key)) return;
     this.report('changed', a, b);
+  }
+
+  private exactNumbersClose(a: JsonNumber, b: JsonNumber, key: string | undefined): boolean {
+    if (a instanceof ExactDecimal || b instanceof ExactDecimal) return sameNumber(a, b) || decimalsClose(a, b, this.options);
+    const x = exactInteger(a);
+    const y = exactInteger(b);
+    return x !== undefined && y !== undefined ? x === y || integersClose(x, y, this.options) : numbersClose(Number(a), Number(b), key, this.options);
   }
 
   private objects(a: JsonRecord, b: JsonRecord, state: PathState, depth: number): void {
@@ -355,12 +363,12 @@ function pairsHasValue(pairs: Map<number, number>, j: number): boolean {
 }
 
 function isPlainObject(value: unknown): value is JsonRecord {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof ExactDecimal);
 }
 
 /** A scalar member as a key for pairing (typed, so 1 and "1" differ); undefined for anything else. */
 function identity(value: unknown): string | undefined {
   if (typeof value === 'string') return `s${value}`;
-  if (typeof value === 'number' || typeof value === 'bigint') return `n${String(value)}`;
+  if (isJsonNumber(value)) return `n${numberText(value)}`;
   return undefined;
 }

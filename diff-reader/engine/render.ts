@@ -2,6 +2,7 @@
  * Text for reports: templated paths from the diff's segment stack, and JSON values cut to a length.
  * Only called when a difference is found, never for equal subtrees.
  */
+import { ExactDecimal } from './exact-decimal';
 
 /** Marks an array level in a path stack; rendered `[*]`. */
 export const ARRAY_SEGMENT = 0;
@@ -81,8 +82,8 @@ function write(value: unknown, w: Writer, depth: number): void {
     w.text += JSON.stringify(value.length > w.limit ? value.slice(0, w.limit + 1) : value);
   } else if (typeof value === 'number') {
     w.text += Number.isFinite(value) ? String(value) : 'null';
-  } else if (typeof value === 'bigint') {
-    w.text += String(value);
+  } else if (typeof value === 'bigint' || value instanceof ExactDecimal) {
+    w.text += value.toString();
   } else if (typeof value === 'boolean') {
     w.text += value ? 'true' : 'false';
   } else if (depth >= RENDER_DEPTH) {

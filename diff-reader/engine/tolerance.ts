@@ -2,6 +2,7 @@
  * When two different primitives still count as equal: numeric tolerance and timestamp tolerance.
  * Only reached for pairs that are not `===`, so none of this runs for equal values.
  */
+import { distance, toNumber, type JsonNumber } from './exact-decimal';
 import type { CompiledDiffOptions } from './options';
 
 /** Floating-point slack (a few ULPs of the larger magnitude) added to a NON-zero tolerance, so that
@@ -86,6 +87,16 @@ export function integersClose(a: bigint, b: bigint, options: CompiledDiffOptions
   const magnitude = Math.max(Math.abs(Number(a)), Math.abs(Number(b)));
   const tolerance = Math.max(options.absoluteTolerance, options.relativeTolerance * magnitude);
   return tolerance > 0 && distance <= tolerance;
+}
+
+/**
+ * Two different numbers, one of them an ExactDecimal, equal under the numeric tolerance: their distance is
+ * exact, so no floating-point slack is added. Never a timestamp (those are integers).
+ */
+export function decimalsClose(a: JsonNumber, b: JsonNumber, options: CompiledDiffOptions): boolean {
+  const magnitude = Math.max(Math.abs(toNumber(a)), Math.abs(toNumber(b)));
+  const tolerance = Math.max(options.absoluteTolerance, options.relativeTolerance * magnitude);
+  return tolerance > 0 && distance(a, b) <= tolerance;
 }
 
 /** Two different strings equal as ISO-8601 timestamps under the timestamp tolerance. */

@@ -341,10 +341,82 @@ describe('integers beyond 2^53 (ids, 20-digit amounts) are compared exactly', ()
     expect(compare(snap(nested(4000, '12345678901234567')), snap(nested(4000, '12345678901234568')))).toEqual([expect.objectContaining({ kind: 'changed' })]);
   });
 
+  test('one past 10^400 they are still exact, and as cheap: an exponent is not multiplied out', () => {
+    expect(compare(snap('[1e401]'), snap('[2e401]'))).toEqual([{ path: '$[*]', kind: 'changed', legacy: '1e+401', candidate: '2e+401' }]);
+    expect(compare(snap('[1e401]'), snap('[100e399]'))).toEqual([]);
+    expect(compare(snap('[1e999999999]'), snap('[2e999999999]'))).toEqual([{ path: '$[*]', kind: 'changed', legacy: '1e+999999999', candidate: '2e+999999999' }]);
+  });
+
   test('invalid JSON with long digit runs is still not JSON', () => {
     expect(compare(snap('{"n": 12345678901234567890', { 'content-type': JSON_TYPE }), snap('{"n": 1}'))).toEqual([
       expect.objectContaining({ path: 'body' }),
     ]);
+  });
+});
+
+describe('fractions a double would round are compared exactly', () => {
+  test('a new service that loses digits of a fraction is a changed value, shown with every digit', () => {
+    expect(compare(snap('{"rate": 0.123456789012345678}'), snap('{"rate": 0.123456789012345679}'))).toEqual([
+      { path: '$.rate', kind: 'changed', legacy: '0.123456789012345678', candidate: '0.123456789012345679' },
+    ]);
+    expect(compare(snap('{"amount": 12345678901234567.5}'), snap('{"amount": 12345678901234568}'))).toEqual([
+      { path: '$.amount', kind: 'changed', legacy: '12345678901234567.5', candidate: '12345678901234568' },
+    ]);
+    // What the double of the long fraction would be, written by a service that parsed it as one.
+    expect(compare(snap('{"rate": 0.123456789012345678}'), snap(`{"rate": ${String(0.123456789012345678)}}`))).toEqual([
+      { path: '$.rate', kind: 'changed', legacy: '0.123456789012345678', candidate: '0.12345678901234568' },
+    ]);
+  });
+
+  test('below a double’s range a value is not zero', () => {
+    expect(compare(snap('[1.5e-400]'), snap('[0]'))).toEqual([{ path: '$[*]', kind: 'changed', legacy: '1.5e-400', candidate: '0' }]);
+    expect(compare(snap('[1.2345678e-320]'), snap('[1.2345679e-320]'))).toEqual([expect.objectContaining({ kind: 'changed', legacy: '1.2345678e-320' })]);
+  });
+
+  test('the same value written another way is equal', () => {
+    expect(compare(snap('{"r": 0.123456789012345678}'), snap('{"r": 1.23456789012345678e-1}'))).toEqual([]);
+    expect(compare(snap('{"r": 0.1234567890123456780000}'), snap('{"r": 123456789012345678E-18}'))).toEqual([]);
+    expect(compare(snap('{"r": 0.5000000000000000000}'), snap('{"r": 0.5}'))).toEqual([]);
+    expect(compare(snap('{"r": -0.123456789012345678}'), snap('{"r": 0.123456789012345678}'))).toEqual([
+      { path: '$.r', kind: 'changed', legacy: '-0.123456789012345678', candidate: '0.123456789012345678' },
+    ]);
+  });
+
+  test('numeric tolerance measures the exact distance', () => {
+    const legacy = snap('{"r": 1.00000000000000000001}');
+    expect(compare(legacy, snap('{"r": 1.00000000000000000003}'), { numericTolerance: 1e-20 })).toEqual([expect.objectContaining({ path: '$.r' })]);
+    expect(compare(legacy, snap('{"r": 1.00000000000000000003}'), { numericTolerance: 2e-20 })).toEqual([]);
+    expect(compare(legacy, snap('{"r": 1.01000000000000000001}'), { numericTolerance: 0.01 })).toEqual([]);
+    expect(compare(legacy, snap('{"r": 1.1}'), { numericTolerance: 0.01 })).toEqual([expect.objectContaining({ path: '$.r', candidate: '1.1' })]);
+  });
+
+  test('unordered arrays pair them by value, and an object holding them is no plain object to pair', () => {
+    const a = snap('{"xs": [0.123456789012345678, 0.223456789012345678, 1e21]}');
+    expect(compare(a, snap('{"xs": [1000000000000000000000, 0.2234567890123456780, 1.23456789012345678e-1]}'), { unordered: true })).toEqual([]);
+    expect(compare(a, snap('{"xs": [0.223456789012345678, 1e21, 0.123456789012345677]}'), { unordered: true })).toEqual([
+      { path: '$.xs[*]', kind: 'removed', legacy: '0.123456789012345678' },
+      { path: '$.xs[*]', kind: 'added', candidate: '0.123456789012345677' },
+    ]);
+    expect(compare(snap('[{"coefficient": 1, "exponent": 2}, 0.123456789012345678]'), snap('[0.123456789012345679, {"coefficient": 1, "exponent": 2}]'), { unordered: true })).toEqual([
+      { path: '$[*]', kind: 'removed', legacy: '0.123456789012345678' },
+      { path: '$[*]', kind: 'added', candidate: '0.123456789012345679' },
+    ]);
+  });
+
+  test('a string of the same digits is another type', () => {
+    expect(compare(snap('{"r": 0.123456789012345678}'), snap('{"r": "0.123456789012345678"}'))).toEqual([
+      { path: '$.r', kind: 'type', legacy: '0.123456789012345678', candidate: '"0.123456789012345678"' },
+    ]);
+    expect(compare(snap('{"r": 0.123456789012345678}'), snap('{"r": {"coefficient": 123456789012345678, "exponent": -18}}'))).toEqual([
+      expect.objectContaining({ path: '$.r', kind: 'type' }),
+    ]);
+  });
+
+  test('beyond the depth compared field by field, values are still exact', () => {
+    const nested = (levels: number, inner: string) => '['.repeat(levels) + inner + ']'.repeat(levels);
+    expect(compare(snap(nested(200, '0.123456789012345678')), snap(nested(200, '1.23456789012345678e-1')))).toEqual([]);
+    expect(compare(snap(nested(200, '0.123456789012345678')), snap(nested(200, '0.123456789012345679')))).toEqual([expect.objectContaining({ kind: 'changed' })]);
+    expect(compare(snap(nested(200, '1e21')), snap(nested(200, '1000000000000000000000')))).toEqual([]);
   });
 });
 
