@@ -9,12 +9,16 @@ export interface AdminTarget {
   token: string;
   /** Where the token came from (`--token`, `STRANGLER_ADMIN_TOKEN`, or the config file): said when it is refused. */
   tokenFrom?: string;
+  /** How long to wait for each answer (`--timeout`, 10 s by default). */
+  timeoutMs: number;
 }
 
 export interface AdminFlags {
   admin?: string;
   token?: string;
   config?: string;
+  /** Seconds. */
+  timeout?: number;
 }
 
 const DEFAULT_CONFIG = 'strangler.yaml';
@@ -46,7 +50,8 @@ export function resolveAdminTarget(flags: AdminFlags, env: NodeJS.ProcessEnv = p
   if (!url) throw new CliError('no admin API address: pass --admin URL, set STRANGLER_ADMIN_URL, or run where strangler.yaml is (or pass --config FILE)', 2);
   if (!token) throw new CliError('no admin token: pass --token, set STRANGLER_ADMIN_TOKEN, or give a config file with admin.token', 2);
   if (!/^https?:\/\//.test(url)) throw new CliError(`${urlFrom ?? '--admin'}: must be an http:// or https:// URL, got "${url}"`, 2);
-  return { url: url.replace(/\/+$/, ''), token, ...(tokenFrom ? { tokenFrom } : {}) };
+  const timeoutMs = Math.round((flags.timeout ?? DEFAULT_ANSWER_TIMEOUT_S) * 1000);
+  return { url: url.replace(/\/+$/, ''), token, timeoutMs, ...(tokenFrom ? { tokenFrom } : {}) };
 }
 
 /** One line: the config's first problem, and how many more there are. */
@@ -56,8 +61,8 @@ function firstIssue(err: ConfigError, file: string): string {
   return more > 0 ? `${lines[0]} (and ${more} more: strangler config validate ${file})` : lines[0]!;
 }
 
-/** How long the CLI waits for an answer from the admin API. */
-const ANSWER_TIMEOUT_MS = 10_000;
+/** How long the CLI waits for an answer from the admin API unless `--timeout` says otherwise. */
+const DEFAULT_ANSWER_TIMEOUT_S = 10;
 
 /** Admin URLs that answered the open probe as a strangler admin API (one probe per URL and process). */
 const confirmedAdminUrls = new Set<string>();
@@ -103,11 +108,11 @@ export async function adminRequest<T>(target: AdminTarget, method: 'GET' | 'PUT'
 
 async function send(target: AdminTarget, method: 'GET' | 'PUT', path: string, init: { headers: Record<string, string>; body?: string }): Promise<Response> {
   try {
-    return await fetch(target.url + path, { method, ...init, signal: AbortSignal.timeout(ANSWER_TIMEOUT_MS) });
+    return await fetch(target.url + path, { method, ...init, signal: AbortSignal.timeout(target.timeoutMs) });
   } catch (err) {
     if ((err as Error).name === 'TimeoutError') {
       const applied = method === 'PUT' ? ': the change may have been applied, check with "strangler rollout get"' : '';
-      throw new CliError(`the admin API at ${target.url} did not answer ${method} ${path} within ${ANSWER_TIMEOUT_MS / 1000} s${applied}`);
+      throw new CliError(`the admin API at ${target.url} did not answer ${method} ${path} within ${target.timeoutMs / 1000} s (--timeout)${applied}`);
     }
     const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
     throw new CliError(`cannot reach the admin API at ${target.url}: ${cause} (is "strangler proxy" running?)`);

@@ -5,6 +5,7 @@ export interface AdminArgs {
   admin?: string;
   token?: string;
   config?: string;
+  timeout: number;
   json: boolean;
 }
 
@@ -14,6 +15,7 @@ export function withAdminFlags<T>(yargs: Argv<T>): Argv<T & AdminArgs> {
     .option('admin', { type: 'string', requiresArg: true, describe: 'Admin API URL (default: STRANGLER_ADMIN_URL or the config file)' })
     .option('token', { type: 'string', requiresArg: true, describe: 'Admin token (default: STRANGLER_ADMIN_TOKEN or the config file)' })
     .option('config', { type: 'string', requiresArg: true, describe: 'strangler.yaml with the admin address and token (default: ./strangler.yaml when it exists)' })
+    .option('timeout', numberFlag('--timeout', 'Seconds to wait for each answer of the admin API', 10, { what: 'a number of seconds', min: 0.1, max: 3600 }))
     .option('json', { type: 'boolean', default: false, describe: 'Print JSON' }) as Argv<T & AdminArgs>;
 }
 

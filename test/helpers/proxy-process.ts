@@ -116,6 +116,23 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
+/** Runs the strangler CLI to completion without blocking this process (for tests that serve its calls here). */
+export function runCliAsync(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): Promise<CliResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, cwd });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20000);
+    child.on('error', reject);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolvePromise({ status, stdout, stderr });
+    });
+  });
+}
+
 export function writeConfig(dir: string, yaml: string, name = 'strangler.yaml'): string {
   const file = join(dir, name);
   writeFileSync(file, yaml);

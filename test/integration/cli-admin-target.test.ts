@@ -1,6 +1,9 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join, relative } from 'node:path';
+import { ADMIN_API_HEADER } from '../../core/admin-api';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres';
-import { runCli, startProxyProcess, tempDir, writeConfig, type CliResult, type ProxyProcess } from '../helpers/proxy-process';
+import { runCli, runCliAsync, startProxyProcess, tempDir, writeConfig, type CliResult, type ProxyProcess } from '../helpers/proxy-process';
 import { startUpstream, unusedPort, type TestUpstream } from '../helpers/upstream';
 
 /**
@@ -182,6 +185,40 @@ describe('strangler CLI: admin API address and token', () => {
       const file = writeConfig(dir.path, cliOnlyYaml(`{ host: ${host}, port: ${adminPort}, token: "${TOKEN}" }`), 'wildcard.yaml');
       expectRoute(runCli(['rollout', 'get', 'orders', '--json', '--config', file], {}, empty));
     }
+  });
+
+  test('--timeout: an admin API that takes the request and never answers is one line naming the wait, exit 1; a PUT says it may have applied', async () => {
+    const held: ServerResponse[] = [];
+    const server: Server = createServer((request: IncomingMessage, response: ServerResponse) => {
+      if (request.url === '/healthz') response.writeHead(200, { [ADMIN_API_HEADER]: '1' }).end('ok');
+      else held.push(response);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const [get, put] = await Promise.all([
+        runCliAsync(['rollout', 'get', 'orders', '--admin', url, '--token', TOKEN, '--timeout', '0.3'], {}, empty),
+        runCliAsync(['rollout', 'set', 'orders', '5', '--reason', 'slow admin', '--admin', url, '--token', TOKEN, '--timeout', '0.3'], {}, empty),
+      ]);
+      expectError(get, `strangler: the admin API at ${url} did not answer GET /routes/orders within 0.3 s (--timeout)\n`);
+      expectError(
+        put,
+        `strangler: the admin API at ${url} did not answer PUT /routes/orders within 0.3 s (--timeout): the change may have been applied, check with "strangler rollout get"\n`,
+      );
+      expect(held).toHaveLength(2);
+    } finally {
+      for (const response of held) response.destroy();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+    for (const bad of ['0', 'soon', '-1', '7200']) {
+      expectError(
+        runCli(['rollout', 'get', 'orders', '--admin', adminUrl, '--token', TOKEN, '--timeout', bad], {}, empty),
+        `strangler: --timeout: must be a number of seconds from 0.1 to 3600, got "${bad}" (see --help)\n`,
+        2,
+      );
+    }
+    expectRoute(runCli(['rollout', 'get', 'orders', '--admin', adminUrl, '--token', TOKEN, '--timeout', '5', '--json'], {}, empty));
   });
 
   test('a --config file that cannot be used: one line, exit 1; an address that is not a URL or an empty flag: exit 2', () => {
