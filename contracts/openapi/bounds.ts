@@ -95,7 +95,7 @@ function multipleOfChange(b: Obj, r: Obj, direction: 'request' | 'response'): Bo
 }
 
 /** Is `a` an integer multiple of `b` (within float noise: 0.3 is a multiple of 0.1)? */
-function isMultiple(a: number, b: number): boolean {
+export function isMultiple(a: number, b: number): boolean {
   const q = a / b;
   return Math.abs(q - Math.round(q)) < 1e-9;
 }

@@ -28,7 +28,8 @@ export { levelRank } from './types';
 export { readSeverityLevels, parseSeverityLevels, SeverityLevelsError, type SeverityLevels } from './severity-levels';
 
 export function diffOpenApi(baseFile: string, revisionFile: string, options: DiffOptions = {}): Change[] {
-  return diffSpecs(loadSpec(baseFile), loadSpec(revisionFile), options);
+  const load = { flattenAllOf: options.flattenAllOf };
+  return diffSpecs(loadSpec(baseFile, load), loadSpec(revisionFile, load), options);
 }
 
 export function diffSpecs(base: Spec, revision: Spec, options: DiffOptions = {}): Change[] {

@@ -5,6 +5,7 @@
  * and deprecation metadata. Every `$ref` on the way is followed; schemas stay as references (`SchemaRef`)
  * so the schema walker can resolve them lazily and survive cycles.
  */
+import { AllOfFlatteningResolver } from './flatten-allof';
 import { OpenApiLoadError, locationOf, readSpecFile } from './load';
 import { Resolver, isObject } from './resolve';
 
@@ -122,12 +123,17 @@ export function extensionsOf(node: Record<string, unknown>): Record<string, unkn
   return out;
 }
 
-export function loadSpec(file: string): Spec {
-  const loaded = readSpecFile(file);
-  return buildSpec(file, loaded.root);
+export interface LoadOptions {
+  /** oasdiff's `--flatten-allof`: schemas are compared with their allOf parts merged (see flatten-allof.ts). */
+  flattenAllOf?: boolean;
 }
 
-export function buildSpec(file: string, rootValue: unknown): Spec {
+export function loadSpec(file: string, options: LoadOptions = {}): Spec {
+  const loaded = readSpecFile(file);
+  return buildSpec(file, loaded.root, options);
+}
+
+export function buildSpec(file: string, rootValue: unknown, options: LoadOptions = {}): Spec {
   if (!isObject(rootValue)) throw new OpenApiLoadError(file, locationOf(rootValue)?.line ?? 1, 'not an OpenAPI document: the top level is not a mapping');
   const root = rootValue;
   const version = root.openapi;
@@ -144,7 +150,7 @@ export function buildSpec(file: string, rootValue: unknown): Spec {
               : `"openapi" must be a string such as "3.0.3", got ${JSON.stringify(version)}`;
     throw new OpenApiLoadError(file, locationOf(root)?.line ?? 1, why);
   }
-  const resolver = new Resolver(file, root);
+  const resolver = options.flattenAllOf ? new AllOfFlatteningResolver(file, root) : new Resolver(file, root);
   resolver.checkRefs(root, file);
   const components = isObject(root.components) ? root.components : {};
   const security = Array.isArray(root.security) ? parseSecurity(root.security) : undefined;

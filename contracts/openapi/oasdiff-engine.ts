@@ -99,6 +99,7 @@ export function diffWithOasdiff(baseFile: string, revisionFile: string, options:
   if (options.deprecationDaysBeta) args.push('--deprecation-days-beta', String(options.deprecationDaysBeta));
   if (options.deprecationDaysStable) args.push('--deprecation-days-stable', String(options.deprecationDaysStable));
   if (options.severityLevelsFile) args.push('--severity-levels', options.severityLevelsFile);
+  if (options.flattenAllOf) args.push('--flatten-allof');
   let stdout: string;
   try {
     stdout = execFileSync(found.command, args, { env, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, timeout: 300_000, stdio: ['ignore', 'pipe', 'pipe'] });

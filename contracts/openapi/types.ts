@@ -38,4 +38,9 @@ export interface DiffOptions {
   severityLevels?: SeverityLevels;
   /** The file `severityLevels` was read from; `--engine oasdiff` hands it to oasdiff as is. */
   severityLevelsFile?: string;
+  /**
+   * oasdiff's `--flatten-allof`: allOf subschemas are merged into one schema in both specs before comparing,
+   * so an equivalent rewrite (`$ref: X` → `allOf: [$ref: X]`, a schema split into parts) reports nothing.
+   */
+  flattenAllOf?: boolean;
 }

@@ -85,6 +85,45 @@ describe('openapi-diff command', () => {
     expect(out).toMatch(/^::error file=.*revision\.yaml,line=\d+,title=request-parameter-max-decreased::GET \/pets: /);
   });
 
+  it('--flatten-allof merges allOf parts first: `$ref: Pet` → `allOf: [$ref: Pet]` is no change; --help lists it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'openapi-cmd-'));
+    const parse = async (argv: string[]): Promise<{ out: string; code: number }> => {
+      const before = process.exitCode;
+      const writes: string[] = [];
+      const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+        writes.push(String(chunk));
+        return true;
+      });
+      try {
+        await yargs(argv).command(openApiDiffCommand as CommandModule).strict().fail((message, err) => {
+          throw err ?? new Error(message);
+        }).parseAsync();
+        return { out: writes.join(''), code: Number(process.exitCode ?? 0) };
+      } finally {
+        write.mockRestore();
+        process.exitCode = before;
+      }
+    };
+    try {
+      const doc = (schema: string): string =>
+        ['openapi: 3.0.3', 'info: {title: t, version: 1.0.0}', 'paths:', '  /pets:', '    post:', '      requestBody:', '        content:', '          application/json:', `            schema: ${schema}`, '      responses:', "        '200': {description: ok}", 'components:', '  schemas:', '    Pet: {type: object, required: [name], properties: {name: {type: string}}}', ''].join('\n');
+      const base = join(dir, 'base.yaml');
+      const revision = join(dir, 'revision.yaml');
+      writeFileSync(base, doc("{$ref: '#/components/schemas/Pet'}"));
+      writeFileSync(revision, doc("{description: a pet, allOf: [{$ref: '#/components/schemas/Pet'}]}"));
+      expect((await parse(['openapi-diff', base, revision, '--fail-on', 'ERR'])).code).toBe(1);
+      const flattened = await parse(['openapi-diff', base, revision, '--flatten-allof', '--fail-on', 'ERR', '--json']);
+      expect(flattened.code).toBe(0);
+      expect(JSON.parse(flattened.out)).toEqual({ changes: [] });
+      const help = await new Promise<string>((resolve) => {
+        void yargs().command(openApiDiffCommand as CommandModule).exitProcess(false).parse(['openapi-diff', '--help'], {}, (_err, _argv, output) => resolve(output));
+      });
+      expect(help).toMatch(/--flatten-allof\s+Merge subschemas under allOf before diff/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('unreadable input is a CliError with exit code 2 naming file and line', () => {
     const dir = mkdtempSync(join(tmpdir(), 'openapi-cmd-'));
     try {
@@ -140,6 +179,19 @@ describe('oasdiff engine', () => {
       const changes = diffWithOasdiff('b.yaml', 'r.yaml', {}, env);
       expect(changes).toEqual([{ id: 'api-path-removed-without-deprecation', level: 'ERR', operation: 'GET', path: '/a', source: 'b.yaml', text: 'api path removed without deprecation' }]);
       expect(readFileSync(join(dir, 'args'), 'utf8').trim()).toBe('changelog b.yaml r.yaml --format json');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('passes --flatten-allof on to oasdiff', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fake-oasdiff-'));
+    try {
+      const fake = join(dir, 'oasdiff');
+      writeFileSync(fake, `#!/bin/sh\necho "$@" > "${dir}/args"\necho '[]'\n`);
+      chmodSync(fake, 0o755);
+      expect(diffWithOasdiff('b.yaml', 'r.yaml', { flattenAllOf: true }, { ...process.env, PATH: dir })).toEqual([]);
+      expect(readFileSync(join(dir, 'args'), 'utf8').trim()).toBe('changelog b.yaml r.yaml --format json --flatten-allof');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

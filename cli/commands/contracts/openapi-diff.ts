@@ -25,6 +25,7 @@ export interface OpenApiDiffArgs {
   deprecationDaysBeta: number;
   deprecationDaysStable: number;
   severityLevels?: string;
+  flattenAllof?: boolean;
 }
 
 /** Exit code for a set of changes: 1 when one is at or above `failOn`, else 0. */
@@ -52,11 +53,14 @@ export const openApiDiffCommand: CommandModule<object, OpenApiDiffArgs> = {
       .option('deprecation-days-beta', numberFlag('--deprecation-days-beta', 'Sunset grace period for beta operations in days; above 0, x-sunset is mandatory when deprecating', 0, DAYS))
       .option('deprecation-days-stable', numberFlag('--deprecation-days-stable', 'Sunset grace period for stable operations in days; above 0, x-sunset is mandatory when deprecating', 0, DAYS))
       .option('severity-levels', { type: 'string', describe: 'oasdiff severity-levels file: "<check-id> err|warn|info|none" per line' })
+      .option('flatten-allof', { type: 'boolean', describe: 'Merge subschemas under allOf before diff (as oasdiff --flatten-allof): equivalent allOf rewrites report nothing' })
       .example('$0 contracts openapi-diff main.yaml pr.yaml --fail-on ERR', 'fail the build on breaking changes')
       .example('$0 contracts openapi-diff main.yaml pr.yaml --format markdown', 'a pull-request comment')
+      .example('$0 contracts openapi-diff main.yaml pr.yaml --flatten-allof --fail-on ERR', 'allOf parts merged first: `$ref: Pet` → `allOf: [$ref: Pet]` is no change')
       .example('$0 contracts openapi-diff main.yaml pr.yaml --severity-levels levels.txt --fail-on ERR', 'with api-major-version-not-bumped raised to err: breaking changes need a major version') as never,
   handler: (args) => {
     const options: DiffOptions = { deprecationDaysBeta: args.deprecationDaysBeta, deprecationDaysStable: args.deprecationDaysStable };
+    if (args.flattenAllof) options.flattenAllOf = true;
     if (args.severityLevels !== undefined) {
       if (args.severityLevels === '') throw new CliError('--severity-levels expects a file', 2);
       try {
