@@ -91,12 +91,38 @@ export async function startProxy(config: StranglerConfig, logger: Logger = creat
       // /readyz answers 503 now; new connections are still served until the load balancer has noticed.
       if (config.listen.shutdownDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.listen.shutdownDelayMs));
       await proxy.close();
-      await shadow.flush();
-      await admin.close();
-      await flags.stop();
-      await store.close();
+      const closed = await settlesWithin(STORE_STOP_MS, async () => {
+        await shadow.flush();
+        await admin.close();
+        await flags.stop();
+        await store.close();
+      });
+      if (!closed) logger.warn({ waitedMs: STORE_STOP_MS }, 'the state store did not answer while stopping: comparisons and counts not yet written are lost');
     },
   };
+}
+
+/**
+ * How long a stop waits, once requests are done, for the state store to take what is held and close: a
+ * store that stops answering must not keep a replica from stopping.
+ */
+export const STORE_STOP_MS = 5000;
+
+/** Runs `work`; false when it has not settled within `ms` (it goes on in the background, its failure ignored). */
+async function settlesWithin(ms: number, work: () => Promise<void>): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  const done = work().then(
+    () => true,
+    () => true,
+  );
+  try {
+    return await Promise.race([done, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** A port that cannot be had, said as a config problem: the file, the block and what is wrong. */

@@ -6,11 +6,21 @@ export interface LiveStateOptions {
   store: StateStore;
   /** Re-read interval; the fallback when notifications are lost or unavailable. */
   pollMs: number;
+  /** How long a read may go unanswered before it counts as an outage (READ_TIMEOUT_MS). */
+  readTimeoutMs?: number;
   onError?: (err: Error) => void;
+  /** A read succeeded after failed ones: the store answers again. */
+  onRecovered?: () => void;
   onChange?: (before: RouteState | undefined, after: RouteState) => void;
   /** The store holds an older version than the one applied (a database restored from a backup, or a failover to a standby that was behind). */
   onVersionBack?: (before: RouteState, after: RouteState) => void;
 }
+
+/**
+ * A route state read with no answer this long counts as an outage (the view says so) although the read may
+ * still end: a store that stops answering (a partition, a frozen host) must not look healthy meanwhile.
+ */
+export const READ_TIMEOUT_MS = 10_000;
 
 /**
  * Keeps the route state of the store in memory: re-read on every change notification and every
@@ -23,6 +33,7 @@ export class LiveRouteState implements RouteStateView {
   private states = new Map<string, RouteState>();
   private healthy = false;
   private everRead = false;
+  private lastReadFailed = false;
   private timer: NodeJS.Timeout | undefined;
   private unwatch: (() => Promise<void>) | undefined;
   private refreshing: Promise<void> | undefined;
@@ -83,14 +94,25 @@ export class LiveRouteState implements RouteStateView {
   }
 
   private async readOnce(): Promise<void> {
+    const timeoutMs = this.options.readTimeoutMs ?? READ_TIMEOUT_MS;
+    let timer: NodeJS.Timeout | undefined;
+    const noAnswer = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer to the route state read within ${timeoutMs / 1000} s`)), timeoutMs);
+      timer.unref();
+    });
     try {
-      const states = await this.options.store.list();
+      const states = await Promise.race([this.options.store.list(), noAnswer]);
       for (const state of states) this.apply(state);
+      if (this.lastReadFailed) this.options.onRecovered?.();
+      this.lastReadFailed = false;
       this.healthy = true;
       this.everRead = true;
     } catch (err) {
       this.healthy = false;
+      this.lastReadFailed = true;
       this.options.onError?.(err as Error);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -13,6 +13,9 @@ function origin(address: AddressInfo): string {
   return `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
 }
 
+/** After the stopped line, how long the process may take to end by itself before it is ended. */
+const EXIT_GRACE_MS = 1000;
+
 export const proxyCommand: CommandModule<object, ProxyArgs> = {
   command: 'proxy',
   describe: 'Run the edge proxy and its admin API',
@@ -48,5 +51,7 @@ export const proxyCommand: CommandModule<object, ProxyArgs> = {
     await proxy.stop();
     logger.info('stopped');
     process.stdout.write(args.json ? `${JSON.stringify({ event: 'stopped', signal })}\n` : `strangler proxy stopped (${signal})\n`);
+    // Connections to a state store that stopped answering would keep the process alive; everything owed is done.
+    setTimeout(() => process.exit(), EXIT_GRACE_MS).unref();
   },
 };

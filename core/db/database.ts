@@ -10,6 +10,17 @@ export interface Queryable {
   query<Row = Record<string, unknown>>(sql: string, params?: SqlParam[]): Promise<QueryResult<Row>>;
 }
 
+/**
+ * The connection was lost after COMMIT was sent and before its answer came: the server may have committed.
+ * Callers must not say "nothing changed".
+ */
+export class CommitOutcomeUnknownError extends Error {
+  constructor(cause: Error) {
+    super(`the connection was lost while committing (${cause.message}): the change may have been applied`);
+    this.name = 'CommitOutcomeUnknownError';
+  }
+}
+
 export interface Database extends Queryable {
   readonly kind: 'postgres' | 'embedded';
   /** Runs `fn` in one transaction on one connection; rolls back when it throws. */

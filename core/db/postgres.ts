@@ -1,5 +1,5 @@
-import { Client, Pool, type PoolClient } from 'pg';
-import type { Database, Queryable, QueryResult, SqlParam } from './database';
+import { Client, DatabaseError, Pool, type PoolClient } from 'pg';
+import { CommitOutcomeUnknownError, type Database, type Queryable, type QueryResult, type SqlParam } from './database';
 
 export interface PostgresOptions {
   url: string;
@@ -11,6 +11,14 @@ export interface PostgresOptions {
 }
 
 const LISTEN_RETRY_MS = 500;
+/**
+ * Longest wait for one query's answer. A server that stops answering (a network partition, a frozen host)
+ * would otherwise hold the connection until TCP gives up, some 15 minutes; past it the connection is dropped.
+ * The longest query strangler runs (a month's diff report) takes about a second.
+ */
+export const QUERY_TIMEOUT_MS = 60_000;
+/** TCP keep-alive on every connection, so an idle one to a vanished server is found dead too. */
+const KEEP_ALIVE_DELAY_MS = 10_000;
 
 export class PostgresDatabase implements Database {
   readonly kind = 'postgres' as const;
@@ -23,6 +31,9 @@ export class PostgresDatabase implements Database {
       max: options.maxConnections ?? 5,
       connectionTimeoutMillis: 2000,
       idleTimeoutMillis: 10000,
+      query_timeout: QUERY_TIMEOUT_MS,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: KEEP_ALIVE_DELAY_MS,
     });
     // An idle client losing its server must not crash the process; the next query reports it.
     this.pool.on('error', () => undefined);
@@ -39,18 +50,36 @@ export class PostgresDatabase implements Database {
 
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     const client: PoolClient = await this.pool.connect();
-    // A connection whose ROLLBACK failed may still be inside the transaction: it is destroyed, not pooled.
+    // A checked-out connection that loses its server emits 'error' (its pending query fails too): without
+    // a listener that event would end the process.
+    let lost: Error | undefined;
+    const onError = (err: Error): void => {
+      lost = err;
+    };
+    client.on('error', onError);
+    // A connection that was lost, or whose ROLLBACK failed (it may still be inside the transaction), is
+    // destroyed, not pooled.
     let broken: Error | undefined;
+    let committing = false;
     try {
       await client.query('BEGIN');
       const result = await fn(clientQueryable(client));
+      committing = true;
       await client.query('COMMIT');
       return result;
     } catch (err) {
-      await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
+      // A refusal from the server (a serialization failure, a deferred constraint) means it did not commit;
+      // a lost connection or no answer leaves it unknown.
+      if (committing && !(err instanceof DatabaseError)) {
+        broken = err as Error;
+        throw new CommitOutcomeUnknownError(err as Error);
+      }
+      if (lost) broken = lost;
+      else await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
       throw err;
     } finally {
-      client.release(broken);
+      client.off('error', onError);
+      client.release(broken ?? lost);
     }
   }
 
@@ -64,7 +93,7 @@ export class PostgresDatabase implements Database {
     let retry: NodeJS.Timeout | undefined;
     let dropped = false;
     const connect = async (): Promise<void> => {
-      const next = new Client({ connectionString: this.options.url, connectionTimeoutMillis: 2000 });
+      const next = new Client({ connectionString: this.options.url, connectionTimeoutMillis: 2000, keepAlive: true, keepAliveInitialDelayMillis: KEEP_ALIVE_DELAY_MS });
       next.on('notification', (msg) => {
         if (msg.channel === channel) onPayload(msg.payload ?? '');
       });

@@ -9,27 +9,41 @@ import type { ChangeResult, RouteChange, RouteHistoryEntry, StateStore } from '.
 import { LiveRouteState } from '../live-state';
 import { toUnleashFeature } from './unleash-mapping';
 
+export interface EmbeddedFlagOptions {
+  registry?: Registry;
+  /** PostgreSQL: whether its change notifications are lost right now (a degraded state: polling only). */
+  notifications?: { readonly lost: boolean };
+  /** How long a route state read may go unanswered before it counts as an outage (LiveRouteState's default). */
+  readTimeoutMs?: number;
+}
+
 /** Route state in strangler's own state store (PGlite or PostgreSQL). */
 export class EmbeddedFlagProvider implements FlagProvider {
   readonly kind = 'embedded' as const;
   readonly view: LiveRouteState;
   private lastStoreError = '';
+  private readonly notifications: { readonly lost: boolean } | undefined;
 
   constructor(
     private readonly store: StateStore,
     private readonly routes: RouteConfig[],
     private readonly pollMs: number,
     private readonly logger: Logger,
-    registry?: Registry,
-    /** PostgreSQL: whether its change notifications are lost right now (a degraded state: polling only). */
-    private readonly notifications?: { readonly lost: boolean },
+    options: EmbeddedFlagOptions = {},
   ) {
+    const { registry, readTimeoutMs } = options;
+    this.notifications = options.notifications;
     this.view = new LiveRouteState({
       store,
       pollMs,
+      ...(readTimeoutMs === undefined ? {} : { readTimeoutMs }),
       onError: (err) => {
         if (err.message !== this.lastStoreError) logger.error({ err: err.message }, 'state store unreachable; serving the last known state');
         this.lastStoreError = err.message;
+      },
+      onRecovered: () => {
+        this.lastStoreError = '';
+        logger.info('state store reachable again: route state read');
       },
       onVersionBack: (before, after) => {
         logger.warn(
@@ -38,7 +52,6 @@ export class EmbeddedFlagProvider implements FlagProvider {
         );
       },
       onChange: (before, after) => {
-        this.lastStoreError = '';
         if (before) logger.info({ route: after.route, from: `${before.stage} ${before.percent}%`, to: `${after.stage} ${after.percent}%` }, 'route state changed');
       },
     });

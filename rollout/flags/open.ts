@@ -15,5 +15,5 @@ export function createFlagProvider(config: StranglerConfig, store: StateStore, r
     const { UnleashFlagProvider } = require('./unleash') as typeof import('./unleash');
     return new UnleashFlagProvider({ flags: config.flags, routes: config.routes, store, registry, logger, baseDir: dirname(config.file) });
   }
-  return new EmbeddedFlagProvider(store, config.routes, config.state.pollMs, logger, registry, notifications);
+  return new EmbeddedFlagProvider(store, config.routes, config.state.pollMs, logger, { registry, notifications });
 }

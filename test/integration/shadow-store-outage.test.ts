@@ -1,8 +1,9 @@
 import pino from 'pino';
 import { parseConfig } from '../../core/config';
-import { startProxy, type RunningProxy } from '../../proxy/start';
+import { startProxy, STORE_STOP_MS, type RunningProxy } from '../../proxy/start';
 import { eventually } from '../helpers/eventually';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres';
+import { ADMIN_TOKEN, startProxyProcess, tempDir, writeConfig, type ProxyProcess } from '../helpers/proxy-process';
 import { TcpRelay } from '../helpers/tcp-relay';
 import { startUpstream, type TestUpstream } from '../helpers/upstream';
 
@@ -95,4 +96,48 @@ describe('shadow while the state store is down: comparisons are dropped and coun
       `30 comparison store reachable again (${(await storeErrors()) - errorsBefore})`,
     ]);
   }, 45000);
+});
+
+describe('a state store that stops answering (a partition, a frozen host) does not keep a replica from stopping', () => {
+  test('SIGTERM: the process ends, exit 0, within the store deadline after the drain, saying what was not written', async () => {
+    const database = await createTestDatabase();
+    const { relay, url } = await TcpRelay.inFront(database.url);
+    const legacy = await startUpstream('legacy');
+    const candidate = await startUpstream('orders');
+    const dir = tempDir('strangler-frozen-store-');
+    let proxy: ProxyProcess | undefined;
+    try {
+      const config = writeConfig(
+        dir.path,
+        [
+          'listen: { host: 127.0.0.1, port: 0 }',
+          `admin: { host: 127.0.0.1, port: 0, token: "${ADMIN_TOKEN}" }`,
+          `state: { url: "${url}", pollMs: 200 }`,
+          'upstreams:',
+          `  legacy: { url: "${legacy.url}" }`,
+          `  orders: { url: "${candidate.url}" }`,
+          'routes:',
+          '  - { name: orders, match: { path: /api/orders }, service: orders, stage: shadow, shadow: { sample: 1, noiseSample: 0 } }',
+          '',
+        ].join('\n'),
+      );
+      proxy = await startProxyProcess(config);
+      for (let i = 0; i < 5; i++) expect((await fetch(`${proxy.proxyUrl}/api/orders/${i}`)).status).toBe(200);
+      relay.freeze();
+      const signalled = Date.now();
+      const code = await proxy.stop('SIGTERM');
+      expect(code).toBe(0);
+      expect(Date.now() - signalled).toBeLessThan(STORE_STOP_MS + 5000);
+      expect(proxy.logs.map((line) => (JSON.parse(line) as { msg: string }).msg)).toContain(
+        'the state store did not answer while stopping: comparisons and counts not yet written are lost',
+      );
+      expect(proxy.stdout()).toMatch(/strangler proxy stopped \(SIGTERM\)\n$/);
+    } finally {
+      if (proxy) await proxy.stop('SIGKILL');
+      relay.thaw();
+      await Promise.all([legacy.close(), candidate.close(), relay.close()]);
+      dir.remove();
+      await database.drop();
+    }
+  }, 30000);
 });

@@ -12,6 +12,7 @@ import { SqlStateStore } from '../../rollout/sql-state-store';
 import { createTestDatabase, postgresUrlFromEnv } from '../helpers/postgres';
 import { routeConfig } from '../helpers/config';
 import { eventually } from '../helpers/eventually';
+import { capturedLogs } from '../helpers/log-capture';
 import { TcpRelay } from '../helpers/tcp-relay';
 
 const ROUTES = [
@@ -282,7 +283,7 @@ describe('PostgreSQL: readiness while change notifications are lost', () => {
     const database = await createTestDatabase();
     const store = new SqlStateStore(new PostgresDatabase({ url: database.url }));
     const notifications = { lost: false };
-    const provider = new EmbeddedFlagProvider(store, [routeConfig('orders', '/api/orders'), routeConfig('users', '/api/users')], 500, pino({ level: 'silent' }), undefined, notifications);
+    const provider = new EmbeddedFlagProvider(store, [routeConfig('orders', '/api/orders'), routeConfig('users', '/api/users')], 500, pino({ level: 'silent' }), { notifications });
     try {
       await store.init(ROUTES);
       await provider.start();
@@ -351,6 +352,85 @@ describe('PostgreSQL: the store becoming unreachable', () => {
       await eventually(() => view.get('orders')?.percent === 40, 2000, 10);
     } finally {
       await view.stop();
+      await store.close();
+      await relay.close();
+      await database.drop();
+    }
+  });
+});
+
+describe('PostgreSQL: the connection lost inside a transaction', () => {
+  test('the call fails, the process goes on (no unhandled error event), and the pool serves the next call', async () => {
+    const database = await createTestDatabase();
+    const { relay, url: relayedUrl } = await TcpRelay.inFront(database.url);
+    const db = new PostgresDatabase({ url: relayedUrl });
+    try {
+      const inside = db.transaction((tx) => tx.query('SELECT pg_sleep(5)'));
+      const failed = expect(inside).rejects.toThrow(/Connection terminated|ECONNRESET|terminated/);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await relay.cut();
+      await failed;
+      await relay.restore();
+      expect((await db.query<{ one: number }>('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+    } finally {
+      await db.close();
+      await relay.close();
+      await database.drop();
+    }
+  });
+
+  test('lost after COMMIT was sent: the change is not called undone (503 says it may have been applied), and it was', async () => {
+    const database = await createTestDatabase();
+    const { relay, url: relayedUrl } = await TcpRelay.inFront(database.url);
+    const store = new SqlStateStore(new PostgresDatabase({ url: relayedUrl }));
+    const direct = new SqlStateStore(new PostgresDatabase({ url: database.url }));
+    const provider = new EmbeddedFlagProvider(store, [routeConfig('orders', '/api/orders'), routeConfig('users', '/api/users')], 60000, pino({ level: 'silent' }));
+    try {
+      await store.init(ROUTES);
+      await provider.start();
+      const dropped = relay.cutAfterClientSends('COMMIT');
+      await expect(provider.change(routeConfig('orders', '/api/orders'), { percent: 35, actor: 'a', reason: 'answer lost' })).rejects.toMatchObject({
+        status: 503,
+        message: expect.stringMatching(/^state store unreachable: the connection was lost while committing \(.+\): the change may have been applied; check with "strangler rollout get"/) as unknown as string,
+      });
+      await dropped;
+      expect(await direct.list()).toContainEqual(expect.objectContaining({ route: 'orders', percent: 35 }));
+    } finally {
+      await provider.stop();
+      await store.close();
+      await direct.close();
+      await relay.close();
+      await database.drop();
+    }
+  });
+});
+
+describe('PostgreSQL: a store that stops answering (a partition, a frozen host)', () => {
+  test('a read with no answer counts as an outage: not ready, said once per outage, and ready again with a line saying so', async () => {
+    const database = await createTestDatabase();
+    const { relay, url: relayedUrl } = await TcpRelay.inFront(database.url);
+    const store = new SqlStateStore(new PostgresDatabase({ url: relayedUrl }));
+    const { logger, lines } = capturedLogs('info');
+    const provider = new EmbeddedFlagProvider(store, [routeConfig('orders', '/api/orders'), routeConfig('users', '/api/users')], 100, logger, { readTimeoutMs: 300 });
+    const view = provider.view;
+    try {
+      await store.init(ROUTES);
+      await provider.start();
+      const said = () => lines.map((line) => line.msg);
+      for (const outage of [1, 2]) {
+        relay.freeze();
+        await eventually(() => !view.ready, 5000, 10);
+        expect(provider.health()).toEqual({ ready: true, reason: 'state store unreachable: serving the last known state; route changes are refused until it is back' });
+        expect(view.get('orders')).toMatchObject({ stage: 'canary', percent: 10 });
+        relay.thaw();
+        await eventually(() => view.ready, 5000, 10);
+        expect(said().filter((msg) => msg === 'state store unreachable; serving the last known state')).toHaveLength(outage);
+        expect(said().filter((msg) => msg === 'state store reachable again: route state read')).toHaveLength(outage);
+      }
+      expect(lines.find((line) => line.msg === 'state store unreachable; serving the last known state')).toMatchObject({ err: 'no answer to the route state read within 0.3 s' });
+    } finally {
+      relay.thaw();
+      await provider.stop();
       await store.close();
       await relay.close();
       await database.drop();
