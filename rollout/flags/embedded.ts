@@ -104,7 +104,7 @@ export class EmbeddedFlagProvider implements FlagProvider {
   }
 
   async change(route: RouteConfig, change: RouteChange): Promise<ChangeResult> {
-    const result = await storeCall(() => this.store.change(route.name, change));
+    const result = await storeCall(() => this.store.change(route.name, change), 'change');
     if (!result) throw new StatusError(404, 'STRANGLER_ERR_UNKNOWN_ROUTE', `unknown route "${route.name}"`);
     if (result.changed) await this.view.refresh();
     return result;
