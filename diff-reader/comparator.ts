@@ -1,6 +1,12 @@
-import type { ComparisonRecord, FieldDifference } from '../core/comparison';
+import type { ComparisonRecord } from '../core/comparison';
 import type { RouteConfig, ShadowConfig } from '../core/config/types';
-import { classify, compileDiffOptions, compareResponses, NoiseModel, NotComparableError, type CompiledDiffOptions, type HttpSnapshot } from './engine';
+import { type CompareJob, type ComparePool, type PairOutcome, WorkerStoppedError } from './compare-pool';
+import { classify, compileDiffOptions, compareResponsesOrWhyNot, headerValue, NoiseModel, type CompiledDiffOptions, type DiffOptions, type HttpSnapshot } from './engine';
+
+/** Bodies of an exchange (legacy's, the new service's, a noise sample) that together hold this many bytes are compared off the event loop. */
+export const OFF_LOOP_BODY_BYTES = 64 * 1024;
+/** A content-encoded body this large may decode to far more (up to shadow.maxDecodedBytes): compared off the event loop. */
+export const OFF_LOOP_ENCODED_BYTES = 8 * 1024;
 
 /** What the proxy hands over for one shadowed request (legacy's answer, the new service's, maybe legacy's second). */
 export interface ComparisonInput {
@@ -27,14 +33,38 @@ export class Comparator {
     const candidate = input.candidate;
     if ('error' in candidate) return errorRecord(input, candidate.error, candidate.ms);
     const options = this.optionsFor(input.route, input.shadow);
-    const model = this.modelFor(input.route.name, input.shadow);
-    const primaryVsCandidate = comparedOrError(input.legacy, candidate, options);
+    const primaryVsCandidate = compareResponsesOrWhyNot(input.legacy, candidate, options);
+    const secondary = noiseSample(input);
+    const sampled = secondary && typeof primaryVsCandidate !== 'string' ? compareResponsesOrWhyNot(input.legacy, secondary, options) : undefined;
+    return this.recordOf(input, candidate, primaryVsCandidate, sampled);
+  }
+
+  /**
+   * Compares on `pool`'s worker thread (large exchanges: see comparedOffLoop); the record is made here, as
+   * compare() makes it. Undefined when the pool's backlog is full: the exchange is not compared.
+   */
+  compareOffLoop(input: ComparisonInput, pool: ComparePool): Promise<ComparisonRecord> | undefined {
+    const candidate = input.candidate;
+    if ('error' in candidate) return Promise.resolve(errorRecord(input, candidate.error, candidate.ms));
+    const secondary = noiseSample(input);
+    const job: CompareJob = { route: input.route.name, options: diffOptionsOf(input.shadow), legacy: input.legacy, candidate };
+    if (secondary) job.secondary = secondary;
+    return pool.compare(job)?.then(
+      (outcome) => this.recordOf(input, candidate, outcome.candidate, outcome.secondary),
+      (err: Error) => {
+        if (err instanceof WorkerStoppedError) return errorRecord(input, err.message, candidate.ms, candidate.status);
+        throw err;
+      },
+    );
+  }
+
+  /**
+   * The record of compared answers, wherever they were compared: the route's noise model learns from them,
+   * then classifies the differences.
+   */
+  private recordOf(input: ComparisonInput, candidate: HttpSnapshot & { ms: number }, primaryVsCandidate: PairOutcome, sampled: PairOutcome | undefined): ComparisonRecord {
     if (typeof primaryVsCandidate === 'string') return errorRecord(input, primaryVsCandidate, candidate.ms, candidate.status);
-    // Legacy answering its second request with another status (a 503 or 429 under the doubled load) says
-    // nothing about which fields vary: taken as a noise sample, it would excuse every difference, the new
-    // service's own 5xx included, and teach the model so for later requests.
-    const secondary = input.secondary !== undefined && input.secondary.status === input.legacy.status ? input.secondary : undefined;
-    const sampled = secondary ? comparedOrError(input.legacy, secondary, options) : undefined;
+    const model = this.modelFor(input.route.name, input.shadow);
     const primaryVsSecondary = typeof sampled === 'string' ? undefined : sampled;
     model.observe(primaryVsCandidate, primaryVsSecondary);
     const classified = classify(primaryVsCandidate, primaryVsSecondary, model);
@@ -64,14 +94,7 @@ export class Comparator {
   private optionsFor(route: RouteConfig, shadow: ShadowConfig): CompiledDiffOptions {
     let compiled = this.options.get(route.name);
     if (!compiled) {
-      compiled = compileDiffOptions({
-        ignore: shadow.ignore,
-        unordered: shadow.unordered,
-        numericTolerance: shadow.numericTolerance,
-        headers: shadow.headers,
-        maxDecodedBytes: shadow.maxDecodedBytes,
-        ...(shadow.timestampToleranceMs === undefined ? {} : { timestampToleranceMs: shadow.timestampToleranceMs }),
-      });
+      compiled = compileDiffOptions(diffOptionsOf(shadow));
       this.options.set(route.name, compiled);
     }
     return compiled;
@@ -87,14 +110,44 @@ export class Comparator {
   }
 }
 
-/** The differences, or why the two answers cannot be compared (neither body decodes, the work budget ran out). */
-function comparedOrError(a: HttpSnapshot, b: HttpSnapshot, options: CompiledDiffOptions): FieldDifference[] | string {
-  try {
-    return compareResponses(a, b, options);
-  } catch (error) {
-    if (error instanceof NotComparableError) return error.message;
-    throw error;
-  }
+/** A route's diff options as configured: compiled here for inline comparisons, in the worker for the others. */
+function diffOptionsOf(shadow: ShadowConfig): DiffOptions {
+  return {
+    ignore: shadow.ignore,
+    unordered: shadow.unordered,
+    numericTolerance: shadow.numericTolerance,
+    headers: shadow.headers,
+    maxDecodedBytes: shadow.maxDecodedBytes,
+    ...(shadow.timestampToleranceMs === undefined ? {} : { timestampToleranceMs: shadow.timestampToleranceMs }),
+  };
+}
+
+/**
+ * Legacy's second answer, when it is a noise sample. Legacy answering its second request with another status
+ * (a 503 or 429 under the doubled load) says nothing about which fields vary: taken as a noise sample, it
+ * would excuse every difference, the new service's own 5xx included, and teach the model so for later requests.
+ */
+function noiseSample(input: ComparisonInput): (HttpSnapshot & { ms: number }) | undefined {
+  return input.secondary !== undefined && input.secondary.status === input.legacy.status ? input.secondary : undefined;
+}
+
+/**
+ * Whether an exchange is compared on the worker thread: its bodies together hold OFF_LOOP_BODY_BYTES or more,
+ * or one is content-encoded and holds OFF_LOOP_ENCODED_BYTES or more. Smaller ones (~10 µs for 1 KB) inline.
+ */
+export function comparedOffLoop(input: ComparisonInput): boolean {
+  const candidate = input.candidate;
+  if ('error' in candidate) return false;
+  const secondary = noiseSample(input);
+  const bytes = input.legacy.body.length + candidate.body.length + (secondary?.body.length ?? 0);
+  if (bytes >= OFF_LOOP_BODY_BYTES) return true;
+  return encodedAndLarge(input.legacy) || encodedAndLarge(candidate) || (secondary !== undefined && encodedAndLarge(secondary));
+}
+
+function encodedAndLarge(answer: HttpSnapshot): boolean {
+  if (answer.body.length < OFF_LOOP_ENCODED_BYTES) return false;
+  const coding = headerValue(answer.headers, 'content-encoding')?.trim().toLowerCase();
+  return coding !== undefined && coding !== '' && coding !== 'identity';
 }
 
 function errorRecord(input: ComparisonInput, error: string, candidateMs: number, candidateStatus?: number): ComparisonRecord {

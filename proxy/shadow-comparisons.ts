@@ -1,8 +1,9 @@
-import type { ComparisonStore } from '../core/comparison';
+import type { ComparisonRecord, ComparisonStore } from '../core/comparison';
 import type { StranglerConfig } from '../core/config/types';
 import { StranglerError } from '../core/errors';
 import type { Logger } from '../core/logging';
-import { Comparator } from '../diff-reader/comparator';
+import { Comparator, comparedOffLoop } from '../diff-reader/comparator';
+import { ComparePool, type ComparePoolOptions } from '../diff-reader/compare-pool';
 import { ComparisonWriter } from '../diff-reader/store/comparison-writer';
 import type { ShadowExchange } from './shadow';
 import type { ShadowMetrics } from './shadow-metrics';
@@ -12,8 +13,10 @@ export interface ShadowComparisons {
   onExchange: (exchange: ShadowExchange) => void;
   writer: ComparisonWriter;
   comparator: Comparator;
-  /** Compares the exchanges still waiting, then writes everything the writer holds (a report, a graceful stop). */
+  /** Compares the exchanges still waiting (and waits for those in the worker), then writes everything the writer holds (a report). */
   flush(): Promise<void>;
+  /** A graceful stop: flush(), then stop the comparison worker. */
+  stop(): Promise<void>;
 }
 
 /** How long a finished exchange may wait to be compared with the others that finish meanwhile. */
@@ -21,13 +24,24 @@ export const COMPARE_EVERY_MS = 20;
 /** Exchanges finished within one turn of the event loop that are compared in that turn, without waiting. */
 export const COMPARE_BATCH = 8;
 
-/** Where finished shadow exchanges go: compared off the request path, counted, written in batches. */
-export function startShadowComparisons(config: StranglerConfig, store: ComparisonStore, metrics: ShadowMetrics, logger: Logger): ShadowComparisons {
+/**
+ * Where finished shadow exchanges go: compared off the request path (large ones on the comparison worker's
+ * thread, where it is compiled), counted, written in batches.
+ */
+export function startShadowComparisons(
+  config: StranglerConfig,
+  store: ComparisonStore,
+  metrics: ShadowMetrics,
+  logger: Logger,
+  /** Where the comparison worker is and how many bytes may wait for it (tests); default: the compiled one, 32 MiB. */
+  comparePool: Omit<ComparePoolOptions, 'onWorkerStopped'> = {},
+): ShadowComparisons {
   const comparator = new Comparator();
   config.routes.forEach((route, index) => {
     if (!route.shadow) return;
     try {
       comparator.prepare(route, route.shadow);
+      metrics.prepare(route.name);
     } catch (err) {
       throw new StranglerError('STRANGLER_ERR_CONFIG', `${config.file} routes[${index}].shadow: ${(err as Error).message}`);
     }
@@ -45,24 +59,52 @@ export function startShadowComparisons(config: StranglerConfig, store: Compariso
     onCompactError: (err) => logger.warn({ err: err.message }, 'merging day-old comparison counts by the hour failed; the next run tries the same hours again'),
     onCountsLost: (comparisons, err) => logger.error({ comparisons, err: err.message }, 'comparison counts could not be written and too many are held: these are lost to reports'),
   });
+  const recorded = (record: ComparisonRecord): void => {
+    metrics.compared(record.route, record.result, record.legacyMs, record.candidateMs, record.candidateStatus);
+    writer.add(record);
+  };
+  const failed = (exchange: ShadowExchange, err: Error): void => {
+    logger.warn({ route: exchange.route.name, err: err.message }, 'shadow comparison failed');
+  };
+  const pool = ComparePool.whereCompiled({
+    ...comparePool,
+    onWorkerStopped: (error, comparisons) => logger.warn({ err: error.message, comparisons }, 'the comparison worker stopped: its comparisons are errors; the next large one starts another worker'),
+  });
+  /** Comparisons in the worker, until their records are added to the writer. */
+  const offLoop = new Set<Promise<void>>();
+  const compareOffLoop = (exchange: ShadowExchange, pool: ComparePool): void => {
+    const record = comparator.compareOffLoop(exchange, pool);
+    if (!record) return metrics.drop(exchange.route.name, 'compare-backlog');
+    metrics.comparedOffLoop(exchange.route.name);
+    const done: Promise<void> = record
+      .then(recorded)
+      .catch((err: Error) => failed(exchange, err))
+      .finally(() => offLoop.delete(done));
+    offLoop.add(done);
+  };
   const compareOne = (exchange: ShadowExchange): void => {
     try {
-      const record = comparator.compare(exchange);
-      metrics.compared(record.route, record.result, record.legacyMs, record.candidateMs, record.candidateStatus);
-      writer.add(record);
+      if (pool && comparedOffLoop(exchange)) compareOffLoop(exchange, pool);
+      else recorded(comparator.compare(exchange));
     } catch (err) {
-      logger.warn({ route: exchange.route.name, err: (err as Error).message }, 'shadow comparison failed');
+      failed(exchange, err as Error);
     }
   };
   const batch = new ComparisonBatch(compareOne);
+  const flush = async (): Promise<void> => {
+    batch.compareWaiting();
+    await Promise.all(offLoop);
+    await writer.flush();
+  };
   return {
     metrics,
     onExchange: (exchange) => batch.add(exchange),
     writer,
     comparator,
-    async flush() {
-      batch.compareWaiting();
-      await writer.flush();
+    flush,
+    async stop() {
+      await flush();
+      await pool?.stop();
     },
   };
 }

@@ -10,7 +10,7 @@ interface RouteChildren {
   candidate: HistogramChild;
 }
 
-export type ShadowDropReason = 'max-in-flight' | 'body-too-large' | 'legacy-failed' | 'not-modified' | 'queue-full' | 'store-error' | 'unstorable';
+export type ShadowDropReason = 'max-in-flight' | 'body-too-large' | 'legacy-failed' | 'not-modified' | 'compare-backlog' | 'queue-full' | 'store-error' | 'unstorable';
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -19,6 +19,7 @@ export class ShadowMetrics {
   private readonly comparisons: HotCounter;
   private readonly newAnswers: HotCounter;
   private readonly dropped: Counter<'route' | 'reason'>;
+  private readonly offLoop: Counter<'route'>;
   private readonly latency: HotHistogram;
   private readonly routes = new Map<string, RouteChildren>();
 
@@ -31,8 +32,14 @@ export class ShadowMetrics {
     );
     this.dropped = new Counter({
       name: 'strangler_shadow_dropped_total',
-      help: 'Shadow copies or comparisons given up: max-in-flight, body-too-large, legacy-failed, not-modified (legacy 304, the new service a full answer), queue-full, store-error, unstorable (data the store refused).',
+      help: 'Shadow copies or comparisons given up: max-in-flight, body-too-large, legacy-failed, not-modified (legacy 304, the new service a full answer), compare-backlog (too many bodies waiting for the comparison worker), queue-full, store-error, unstorable (data the store refused).',
       labelNames: ['route', 'reason'],
+      registers: [registry],
+    });
+    this.offLoop = new Counter({
+      name: 'strangler_shadow_comparisons_off_loop_total',
+      help: "Shadow comparisons of large exchanges, run on the comparison worker thread instead of the proxy's event loop.",
+      labelNames: ['route'],
       registers: [registry],
     });
     this.newAnswers = new HotCounter(
@@ -48,6 +55,16 @@ export class ShadowMetrics {
       LATENCY_BUCKETS,
       registry,
     );
+  }
+
+  /** A shadowed route's series that start at 0, so dashboards see them before the first event. */
+  prepare(route: string): void {
+    this.offLoop.labels(route).inc(0);
+  }
+
+  /** An exchange handed to the comparison worker. */
+  comparedOffLoop(route: string): void {
+    this.offLoop.labels(route).inc();
   }
 
   compared(route: string, result: ComparisonResult, legacyMs: number, candidateMs: number | undefined, candidateStatus?: number): void {

@@ -92,7 +92,7 @@ export async function startProxy(config: StranglerConfig, logger: Logger = creat
       if (config.listen.shutdownDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, config.listen.shutdownDelayMs));
       await proxy.close();
       const closed = await settlesWithin(STORE_STOP_MS, async () => {
-        await shadow.flush();
+        await shadow.stop();
         await admin.close();
         await flags.stop();
         await store.close();

@@ -8,7 +8,7 @@
 import type { FieldDifference } from '../../core/comparison';
 import { bodyText, decodeBody, isJsonContentType, NOT_JSON, parseJsonBody } from './decode';
 import { diffJson } from './json-diff';
-import { DiffBudgetExceededError, UndecodableBodiesError } from './not-comparable';
+import { DiffBudgetExceededError, NotComparableError, UndecodableBodiesError } from './not-comparable';
 import { isPrintable, partDifferences, textParts } from './text-parts';
 import type { CompiledDiffOptions } from './options';
 import { truncate } from './render';
@@ -33,6 +33,16 @@ export function compareResponses(legacy: HttpSnapshot, candidate: HttpSnapshot, 
   for (const name of options.headers) compareHeader(name, legacy.headers, candidate.headers, options, out);
   if (!options.ignoreRoot) compareBodies(legacy, candidate, options, out);
   return out;
+}
+
+/** compareResponses, or the NotComparableError's message when the two answers cannot be compared. */
+export function compareResponsesOrWhyNot(legacy: HttpSnapshot, candidate: HttpSnapshot, options: CompiledDiffOptions): FieldDifference[] | string {
+  try {
+    return compareResponses(legacy, candidate, options);
+  } catch (error) {
+    if (error instanceof NotComparableError) return error.message;
+    throw error;
+  }
 }
 
 /** A header's value: arrays joined with `, `; case-insensitive name lookup. */

@@ -4,7 +4,7 @@ export type { CompiledDiffOptions, DiffOptions, NumericTolerance, PathStep } fro
 export { decodeBody, isJsonContentType, looksLikeJson, parseJsonBody, NOT_JSON } from './decode';
 export type { DecodeResult } from './decode';
 export { diffJson, jsonEqual } from './json-diff';
-export { compareResponses, describeBytes, headerValue, normaliseHeaderValue } from './compare';
+export { compareResponses, compareResponsesOrWhyNot, describeBytes, headerValue, normaliseHeaderValue } from './compare';
 export { DiffBudgetExceededError, NotComparableError, UndecodableBodiesError } from './not-comparable';
 export type { HttpSnapshot } from './compare';
 export { classify, explainedBy, NoiseModel } from './noise';

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { Registry } from 'prom-client';
 import pino from 'pino';
 import { SqlComparisonStore } from '../../diff-reader/store/sql-comparison-store';
@@ -6,6 +7,9 @@ import { COMPARE_BATCH, COMPARE_EVERY_MS, startShadowComparisons } from '../../p
 import { ShadowMetrics } from '../../proxy/shadow-metrics';
 import { routeConfig, shadowConfig, testConfig, upstreamConfig } from '../helpers/config';
 import { withMigratedDatabase } from '../helpers/postgres';
+
+/** The compiled comparison worker (jest runs the sources, where comparisons are inline): `npx tsc -p tsconfig.json` first. */
+const COMPARE_WORKER = resolve(__dirname, '../../dist/diff-reader/compare-worker.js');
 
 const SHADOW = shadowConfig();
 const ROUTE = routeConfig('orders', '/api/orders', { stage: 'shadow', shadow: SHADOW });
@@ -68,6 +72,46 @@ describe('shadow comparisons: finished exchanges are compared together, off the 
       // Nothing is compared twice once the timer armed for it fires.
       await sleep(COMPARE_EVERY_MS * 3);
       expect(await compared()).toBe(2 + 2 * COMPARE_BATCH);
+    });
+  });
+});
+
+describe('shadow comparisons of large exchanges: on the comparison worker, bounded', () => {
+  /** An exchange whose bodies hold about `kib` KiB each, the new service's total off by one. */
+  function large(n: number, kib: number): ShadowExchange {
+    const base = exchange(n, 11);
+    const filler = 'x'.repeat(kib * 1024);
+    const body = (total: number): Buffer => Buffer.from(JSON.stringify({ id: n, filler, total }));
+    return { ...base, legacy: { ...base.legacy, body: body(10) }, candidate: { ...base.legacy, body: body(11) } };
+  }
+
+  test('exchanges past the bytes the worker may have waiting are dropped (compare-backlog); the others compared there', async () => {
+    await withMigratedDatabase(async (db) => {
+      const store = new SqlComparisonStore(db);
+      const registry = new Registry();
+      // Room for two exchanges of 2 × 100 KiB: the batch below hands over five within one turn.
+      const comparisons = startShadowComparisons(CONFIG, store, new ShadowMetrics(registry), pino({ level: 'silent' }), { script: COMPARE_WORKER, maxBacklogBytes: 450 * 1024 });
+      // Pre-created for each shadowed route.
+      expect(await registry.metrics()).toContain('strangler_shadow_comparisons_off_loop_total{route="orders"} 0');
+
+      for (let n = 1; n <= 5; n++) comparisons.onExchange(large(n, 100));
+      await comparisons.flush();
+
+      const metrics = await registry.metrics();
+      expect(metrics).toContain('strangler_shadow_dropped_total{route="orders",reason="compare-backlog"} 3');
+      expect(metrics).toContain('strangler_shadow_comparisons_off_loop_total{route="orders"} 2');
+      expect(metrics).toContain('strangler_shadow_comparisons_total{route="orders",result="mismatch"} 2');
+      for (const n of [1, 2]) expect(await store.get(`req-${n}`)).toMatchObject({ result: 'mismatch', differences: [{ path: '$.total', kind: 'changed', legacy: '10', candidate: '11' }] });
+      for (const n of [3, 4, 5]) expect(await store.get(`req-${n}`)).toBeUndefined();
+
+      // Once those are compared, the worker takes exchanges again; a small one is still compared inline.
+      comparisons.onExchange(large(6, 100));
+      comparisons.onExchange(exchange(7, 12));
+      await comparisons.flush();
+      expect(await store.get('req-6')).toMatchObject({ result: 'mismatch' });
+      expect(await store.get('req-7')).toMatchObject({ result: 'mismatch', differences: [{ path: '$.total', kind: 'changed', legacy: '10', candidate: '12' }] });
+      expect(await registry.metrics()).toContain('strangler_shadow_comparisons_off_loop_total{route="orders"} 3');
+      await comparisons.stop();
     });
   });
 });
