@@ -57,6 +57,9 @@ interface Pending {
  * proxy's event loop. Started on first need and unref()ed: it never keeps the process alive. A worker that
  * stops fails what it held; the next job starts another.
  */
+/** The comparison worker's old-generation heap limit. */
+const WORKER_HEAP_MB = 1024;
+
 export class ComparePool {
   private current: Worker | undefined;
   private readonly pending = new Map<number, Pending>();
@@ -115,7 +118,9 @@ export class ComparePool {
 
   private running(): Worker {
     if (this.current) return this.current;
-    const worker = new Worker(this.script);
+    // A heap of its own with a bound: three answers decoded to shadow.maxDecodedBytes and parsed fit well
+    // within it, and a worker past it is stopped alone (its comparisons become errors), not the proxy.
+    const worker = new Worker(this.script, { resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB } });
     worker.on('message', (reply: CompareReply) => this.receive(reply));
     worker.on('error', (err) => this.stopped(worker, err.message));
     worker.on('exit', (code) => this.stopped(worker, `it exited with code ${code}`));
