@@ -220,8 +220,8 @@ class CountingComparisonStore extends DiscardingComparisonStore {
     return deleted;
   }
 
-  override async writeCounts(tally: ComparisonTally): Promise<void> {
-    await this.inner.writeCounts(tally);
+  override async writeCounts(tally: ComparisonTally, writeId?: string): Promise<void> {
+    await this.inner.writeCounts(tally, writeId);
     await super.writeCounts(tally);
   }
 

@@ -130,8 +130,12 @@ export interface ComparisonStore {
   startingWith(prefix: string, limit: number): Promise<ComparisonRecord[]>;
   /** Deletes the oldest comparisons beyond `keep`; returns how many were deleted. */
   prune(keep: number): Promise<number>;
-  /** Adds to the counts (several proxies may write the same minutes: they add up). */
-  writeCounts(tally: ComparisonTally): Promise<void>;
+  /**
+   * Adds to the counts (several proxies may write the same minutes: they add up). A write is applied once per
+   * `writeId`: retried with the same id after its answer was lost, it adds nothing if it was applied. Ids are
+   * remembered for a day (compactCounts forgets older ones).
+   */
+  writeCounts(tally: ComparisonTally, writeId?: string): Promise<void>;
   /**
    * The counts of the matching minutes, summed over writers, per minute; their latency merged into one
    * sketch per route and side (its `minute`: the earliest minute merged in); all in one snapshot with the
@@ -145,6 +149,7 @@ export interface ComparisonStore {
   /**
    * Merges the counts of whole hours before `before` into one row per hour and outcome (latency: per hour and
    * side), at most `maxHours` hours per call, continuing where the last call stopped; returns the hours merged.
+   * Also forgets the ids of counts writes more than a day old (see writeCounts).
    */
   compactCounts(before: Date, maxHours: number): Promise<number>;
   /** Counts before this time are kept by the hour (compactCounts); undefined when none were merged. */

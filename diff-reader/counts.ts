@@ -82,7 +82,7 @@ export class ComparisonTallier {
     if (record.candidateMs !== undefined) this.sketchOf(record.route, minute, 'candidate').add(record.candidateMs);
   }
 
-  /** Adds counts already tallied (a write that failed goes back in). */
+  /** Adds counts already tallied. */
   restore(tally: ComparisonTally): void {
     for (const count of tally.counts) this.addCount({ ...count });
     for (const latency of tally.latency) this.addLatency(latency);

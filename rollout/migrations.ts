@@ -168,6 +168,19 @@ export const MIGRATIONS: ReadonlyArray<{ id: number; name: string; sql: string }
         SELECT route, 'upgrade', 'outside canary the stage sets the percentage', stage, from_percent, stage, to_percent FROM fixed
     `,
   },
+  {
+    id: 10,
+    name: 'comparison count writes applied once, whatever happens to their answer',
+    // Each counts write records its id here in the statement that adds its counts: a retry of a write whose
+    // answer was lost (it committed, the connection died) finds its id and adds nothing.
+    sql: `
+      CREATE TABLE strangler_comparison_count_writes (
+        id text PRIMARY KEY,
+        at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX strangler_comparison_count_writes_at ON strangler_comparison_count_writes (at)
+    `,
+  },
 ];
 
 /** Serialised by an advisory lock so replicas starting together do not race. */

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { ComparisonRecord, ComparisonStore, ComparisonTally } from '../../core/comparison';
 import { ComparisonTallier, DAY_MS, minuteStart } from '../counts';
 import { isPlainMatch } from './match-list';
@@ -55,6 +56,12 @@ function finishedMinutes(): number {
   return minuteStart(Date.now());
 }
 
+/** A counts write: its tally and the id that lets the store apply it once, however often it is sent. */
+interface CountsWrite {
+  tally: ComparisonTally;
+  writeId: string;
+}
+
 /**
  * Counts every comparison per minute (what reports count from) and writes the comparisons worth showing
  * (differences, noise, errors; plain matches too with storeMatches) in batches, off the request path. A slow
@@ -65,6 +72,11 @@ export class ComparisonWriter {
   private readonly tallier = new ComparisonTallier();
   private countsTimer: NodeJS.Timeout | undefined;
   private writingCounts: Promise<void> | undefined;
+  /**
+   * A counts write that failed, kept as it was with its id for the next write: the store may have applied it
+   * and only its answer was lost, so it is sent again unchanged rather than merged into newer counts.
+   */
+  private unsentCounts: CountsWrite | undefined;
   private countWrites = 0;
   private queue: ComparisonRecord[] = [];
   private timer: NodeJS.Timeout | undefined;
@@ -153,33 +165,45 @@ export class ComparisonWriter {
     this.options.onDrop?.('unstorable', record.route, 1);
   }
 
-  /** Writes the counts of minutes before `before` (all without it); a minute still held is timed again. */
+  /**
+   * Writes a counts write that failed before, then the counts of minutes before `before` (all without it); what
+   * is still held is timed again.
+   */
   private async flushCounts(before?: number): Promise<void> {
     if (this.countsTimer) clearTimeout(this.countsTimer);
     this.countsTimer = undefined;
     while (this.writingCounts) await this.writingCounts;
-    const tally = this.tallier.drain(before);
-    if (tally.counts.length > 0 || tally.latency.length > 0) {
-      this.writingCounts = this.writeCounts(tally).finally(() => (this.writingCounts = undefined));
-      await this.writingCounts;
-    }
+    this.writingCounts = this.writeHeldCounts(before).finally(() => (this.writingCounts = undefined));
+    await this.writingCounts;
     this.timeHeldCounts();
   }
 
+  private async writeHeldCounts(before?: number): Promise<void> {
+    const unsent = this.unsentCounts;
+    this.unsentCounts = undefined;
+    if (unsent && !(await this.writeCounts(unsent))) return;
+    const tally = this.tallier.drain(before);
+    if (tally.counts.length > 0 || tally.latency.length > 0) await this.writeCounts({ tally, writeId: randomUUID() });
+  }
+
   private timeHeldCounts(): void {
-    if (this.countsTimer || this.tallier.size === 0) return;
+    if (this.countsTimer || (this.tallier.size === 0 && !this.unsentCounts)) return;
     this.countsTimer = setTimeout(() => void this.flushCounts(finishedMinutes()), this.options.countsFlushMs ?? 10_000);
     this.countsTimer.unref();
   }
 
-  private async writeCounts(tally: ComparisonTally): Promise<void> {
+  /** False when the store could not be reached (the write is kept for the next one, or given up). */
+  private async writeCounts(write: CountsWrite): Promise<boolean> {
     try {
-      await this.options.store.writeCounts(tally);
+      await this.options.store.writeCounts(write.tally, write.writeId);
     } catch (err) {
       // Held counts the store refuses as data would be refused again at every write: given up, not held.
-      if (isDataError(err)) this.options.onCountsLost?.(comparisonsIn(tally), err as Error);
-      else this.keepCounts(tally, err as Error);
-      return;
+      if (isDataError(err)) {
+        this.options.onCountsLost?.(comparisonsIn(write.tally), err as Error);
+        return true;
+      }
+      this.keepCounts(write, err as Error);
+      return false;
     }
     const writes = ++this.countWrites;
     const keepDays = this.options.keepCountsDays;
@@ -191,12 +215,14 @@ export class ComparisonWriter {
       const before = new Date(Date.now() - (this.options.compactCountsAfterMs ?? DAY_MS));
       await this.options.store.compactCounts(before, COMPACT_HOURS_PER_RUN).catch((err: Error) => this.options.onCompactError?.(err));
     }
+    return true;
   }
 
-  /** Counts not written wait for the next write, unless too many are held already. */
-  private keepCounts(tally: ComparisonTally, err: Error): void {
+  /** A counts write that failed waits for the next write, unless too many counts are held already. */
+  private keepCounts(write: CountsWrite, err: Error): void {
+    const { tally } = write;
     if (this.tallier.size + tally.counts.length + tally.latency.length <= (this.options.maxHeldCounts ?? 50_000)) {
-      this.tallier.restore(tally);
+      this.unsentCounts = write;
     } else {
       this.options.onCountsLost?.(comparisonsIn(tally), err);
     }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   MAX_QUERY_COMPARISONS,
   type ComparisonCount,
@@ -212,8 +213,8 @@ export class SqlComparisonStore implements ComparisonStore {
     return Number(rows[0]?.deleted ?? 0);
   }
 
-  async writeCounts(tally: ComparisonTally): Promise<void> {
-    await insertTally(this.db, tally);
+  async writeCounts(tally: ComparisonTally, writeId: string = randomUUID()): Promise<void> {
+    await insertTally(this.db, tally, writeId);
   }
 
   /**
@@ -283,6 +284,7 @@ export class SqlComparisonStore implements ComparisonStore {
    */
   async compactCounts(before: Date, maxHours: number): Promise<number> {
     return this.db.transaction(async (tx) => {
+      await tx.query(`DELETE FROM strangler_comparison_count_writes WHERE at < now() - ${WRITE_IDS_KEPT}`);
       const { rows } = await tx.query<{ start: Date | string | null; bound: Date | string }>(
         `SELECT coalesce(
                   (SELECT through FROM ${COMPACTED_MARK}),
@@ -310,7 +312,8 @@ export class SqlComparisonStore implements ComparisonStore {
       const hours = new ComparisonTallier();
       // One row at a time: parsed buckets die young instead of all surviving into the old generation.
       for (const row of timed.rows) hours.addLatency(toLatency(row, hourStart));
-      await insertTally(tx, hours.drain());
+      // A write id of its own: this transaction is what makes the merge happen once.
+      await insertTally(tx, hours.drain(), randomUUID());
       await tx.query(
         `INSERT INTO ${COMPACTED_MARK} (through) VALUES ($1)
          ON CONFLICT (single) DO UPDATE SET through = greatest(${COMPACTED_MARK}.through, excluded.through)`,
@@ -326,6 +329,8 @@ export class SqlComparisonStore implements ComparisonStore {
 }
 
 const COMPACTED_MARK = 'strangler_comparison_counts_compacted';
+/** How long a counts write's id is remembered: a retry of it later than this (a proxy cut off from the store for a week) would be applied again. */
+const WRITE_IDS_KEPT = "interval '7 days'";
 const PRUNED_MARK = 'strangler_comparisons_pruned';
 
 /** A one-row mark table's time; undefined while it has no row. */
@@ -367,17 +372,25 @@ async function mergedLatency(tx: Queryable, where: string, params: Array<string 
 const ADD_TO_COUNT = `ON CONFLICT (route, minute, result, md5(differences), md5(noise), coalesce(md5(error), ''))
   DO UPDATE SET comparisons = strangler_comparison_counts.comparisons + excluded.comparisons`;
 
-/** One statement for both tables: unnest keeps it to 11 parameters whatever the tally's size. */
-async function insertTally(db: Queryable, tally: ComparisonTally): Promise<void> {
+/**
+ * One statement for both tables and the write's id (so it is atomic on PGlite as on PostgreSQL): the counts and
+ * sketches are added only when the id was not recorded yet. unnest keeps it to 12 parameters whatever the
+ * tally's size.
+ */
+async function insertTally(db: Queryable, tally: ComparisonTally, writeId: string): Promise<void> {
   if (tally.counts.length === 0 && tally.latency.length === 0) return;
   const { counts, latency } = inKeyOrder(tally);
   await db.query(
-    `WITH counted AS (
+    `WITH first_time AS (
+       INSERT INTO strangler_comparison_count_writes (id) VALUES ($12) ON CONFLICT (id) DO NOTHING RETURNING id),
+     counted AS (
        INSERT INTO strangler_comparison_counts (route, minute, result, differences, noise, error, comparisons)
        SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[])
+       WHERE EXISTS (SELECT 1 FROM first_time)
        ${ADD_TO_COUNT})
      INSERT INTO strangler_comparison_latency (route, minute, side, buckets)
      SELECT * FROM unnest($8::text[], $9::timestamptz[], $10::text[], $11::text[])
+     WHERE EXISTS (SELECT 1 FROM first_time)
      ON CONFLICT (route, minute, side) DO UPDATE SET buckets = strangler_merge_buckets(strangler_comparison_latency.buckets, excluded.buckets)`,
     [
       counts.map((c) => c.route),
@@ -391,6 +404,7 @@ async function insertTally(db: Queryable, tally: ComparisonTally): Promise<void>
       latency.map((l) => l.minute),
       latency.map((l) => l.side),
       latency.map((l) => JSON.stringify(l.buckets)),
+      writeId,
     ],
   );
 }

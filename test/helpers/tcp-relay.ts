@@ -1,19 +1,40 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
+/** PostgreSQL's ReadyForQuery message ('Z', length 5, status): the server is done with what it was sent. */
+function endsWithReadyForQuery(data: Buffer): boolean {
+  return data.length >= 6 && data[data.length - 6] === 0x5a && data.readInt32BE(data.length - 5) === 5;
+}
+
+/**
+ * Copies `from` to `to`, passing each chunk to `onChunk` first; a chunk it returns false for is not copied.
+ * While `frozen()` says so, chunks are held (in order) until `thaw` delivers them.
+ */
+function forward(from: Socket, to: Socket, onChunk: (chunk: Buffer) => boolean, held: { frozen(): boolean; hold(send: () => void): void }): void {
+  const send = (chunk: Buffer): void => {
+    if (to.destroyed || !onChunk(chunk) || to.write(chunk)) return;
+    from.pause();
+    to.once('drain', () => from.resume());
+  };
+  from.on('data', (chunk: Buffer) => {
+    if (held.frozen()) held.hold(() => send(chunk));
+    else send(chunk);
+  });
+}
+
 /**
  * A TCP relay on loopback in front of a real server: `cut()` drops every connection and refuses new
  * ones, `restore()` accepts again on the same port; `freeze()` keeps every connection open but moves no
- * byte (a network partition, a frozen host) until `thaw()`; `cutAfterClientSends(text)` forwards the
- * next client bytes holding `text`, then drops that connection once the server has had time to act on
- * them (its answer is lost). Lets a test take a dependency away without stopping the shared server other
- * test files use.
+ * byte (a network partition, a frozen host) until `thaw()`. Lets a test take a dependency away without
+ * stopping the shared server other test files use. `loseReplyTo()` loses one answer of a PostgreSQL
+ * server in transit: the server did the work, the client sees its connection die.
  */
 export class TcpRelay {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
+  private replyToLose: { text: string; lost: () => void } | undefined;
   private frozen = false;
   private readonly held: Array<() => void> = [];
-  private cutAfter: { text: string; delayMs: number; done: () => void } | undefined;
+  private readonly freezer = { frozen: () => this.frozen, hold: (send: () => void) => void this.held.push(send) };
   port = 0;
 
   constructor(
@@ -38,9 +59,25 @@ export class TcpRelay {
         socket.on('close', () => this.sockets.delete(socket));
         socket.on('error', () => undefined);
       }
-      const connection = { answersLost: false };
-      this.forward(client, upstream, connection, true);
-      this.forward(upstream, client, connection, false);
+      let swallowed: { data: Buffer; lost: () => void } | undefined;
+      forward(client, upstream, (chunk) => {
+        const toLose = this.replyToLose;
+        if (toLose && chunk.includes(toLose.text)) {
+          this.replyToLose = undefined;
+          swallowed = { data: Buffer.alloc(0), lost: toLose.lost };
+        }
+        return true;
+      }, this.freezer);
+      forward(upstream, client, (chunk) => {
+        if (!swallowed) return true;
+        swallowed.data = Buffer.concat([swallowed.data, chunk]);
+        if (endsWithReadyForQuery(swallowed.data)) {
+          client.destroy();
+          upstream.destroy();
+          swallowed.lost();
+        }
+        return false;
+      }, this.freezer);
       client.on('close', () => upstream.destroy());
       upstream.on('close', () => client.destroy());
     });
@@ -55,25 +92,20 @@ export class TcpRelay {
     this.server = server;
   }
 
-  private forward(from: Socket, to: Socket, connection: { answersLost: boolean }, fromClient: boolean): void {
-    from.on('data', (chunk: Buffer) => {
-      const send = (): void => {
-        if (to.destroyed || (!fromClient && connection.answersLost)) return;
-        to.write(chunk);
-        const cutAfter = this.cutAfter;
-        if (fromClient && cutAfter && chunk.includes(cutAfter.text)) {
-          this.cutAfter = undefined;
-          connection.answersLost = true;
-          setTimeout(() => {
-            from.destroy();
-            to.destroy();
-            cutAfter.done();
-          }, cutAfter.delayMs);
-        }
-      };
-      if (this.frozen) this.held.push(send);
-      else send();
-    });
+  /**
+   * The next message a client sends containing `text` reaches the server, but the server's answer does not
+   * reach the client: once the server is done with it (committed or rolled back), that connection is cut.
+   * Resolves when an answer was lost.
+   */
+  loseReplyTo(text: string): Promise<void> {
+    return new Promise((lost) => (this.replyToLose = { text, lost }));
+  }
+
+  async cut(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    for (const socket of this.sockets) socket.destroy();
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
   /** Moves no byte either way, connections kept open and new ones accepted (and as silent), until thaw(). */
@@ -85,23 +117,6 @@ export class TcpRelay {
   thaw(): void {
     this.frozen = false;
     for (const send of this.held.splice(0)) send();
-  }
-
-  /**
-   * The next client bytes holding `text` are forwarded, the server's answers on that connection are no longer
-   * passed on, and the connection is dropped `delayMs` later. Resolves once it was dropped.
-   */
-  cutAfterClientSends(text: string, delayMs = 100): Promise<void> {
-    return new Promise((resolve) => {
-      this.cutAfter = { text, delayMs, done: resolve };
-    });
-  }
-
-  async cut(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    for (const socket of this.sockets) socket.destroy();
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
   /** Accepts again on the same port; a relay that is not cut stays as it is. */

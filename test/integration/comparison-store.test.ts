@@ -305,6 +305,30 @@ describe.each(STORES)('comparison store on %s', (_name, open: () => Promise<Data
     expect(after.counts.every((c) => c.minute.endsWith(':00:00.000Z'))).toBe(true);
     await store.pruneCounts(new Date(Date.UTC(2030, 0, 1)));
   });
+
+  test('a counts write sent again with the same write id (a retry after a lost answer) counts once; another id adds', async () => {
+    await clearCounts();
+    const at = (s: number): string => new Date(Date.UTC(2026, 10, 23, 8, 0, s)).toISOString();
+    const comparisons = Array.from({ length: 30 }, (_, n) => record(n, { at: at(n), legacyMs: 5 + n }));
+    const tally = tallyComparisons(comparisons);
+    await store.writeCounts(tally, 'write-1');
+    await store.writeCounts(tally, 'write-1');
+    expect(await sumsOf(await store.readCounts({}))).toEqual(await sumsOf(tally));
+
+    await store.writeCounts(tally, 'write-2');
+    expect(await sumsOf(await store.readCounts({}))).toEqual(await sumsOf(tallyComparisons([...comparisons, ...comparisons])));
+  });
+
+  test('compactCounts forgets the ids of counts writes more than a week old, and keeps newer ones', async () => {
+    await clearCounts();
+    const tally = tallyComparisons([record(1, { at: new Date(Date.UTC(2026, 10, 23, 9)).toISOString() })]);
+    await store.writeCounts(tally, 'written-8-days-ago');
+    await store.writeCounts(tally, 'written-now');
+    await db.query("UPDATE strangler_comparison_count_writes SET at = now() - interval '169 hours' WHERE id = $1", ['written-8-days-ago']);
+    await store.compactCounts(new Date(0), 6);
+    const { rows } = await db.query<{ id: string }>("SELECT id FROM strangler_comparison_count_writes WHERE id LIKE 'written-%'");
+    expect(rows.map((row) => row.id)).toEqual(['written-now']);
+  });
 });
 
 /** What a report takes from counts, whatever their rows: comparisons per route and outcome, latency percentiles. */
@@ -516,6 +540,36 @@ describe('comparison writer', () => {
       expect(counts.reduce((sum, count) => sum + count.comparisons, 0)).toBe(120 + 40 + 300 + 1);
     } finally {
       await db.close();
+      await relay.close();
+      await database.drop();
+    }
+  });
+
+  test('a counts write whose answer is lost in transit (the server committed it) is not applied again by its retry', async () => {
+    const database = await createTestDatabase();
+    const { relay, url: relayedUrl } = await TcpRelay.inFront(database.url);
+    const db = new PostgresDatabase({ url: relayedUrl });
+    const direct = new PostgresDatabase({ url: database.url });
+    await migrate(db);
+    const store = new SqlComparisonStore(db);
+    const stored = async (): Promise<Record<string, number | null>> => sumsOf(await new SqlComparisonStore(direct).readCounts({}));
+    const lost: number[] = [];
+    const writer = new ComparisonWriter({ store, onCountsLost: (comparisons) => lost.push(comparisons) });
+    try {
+      const comparisons = Array.from({ length: 59 }, (_, n) => record(n));
+      const compared = await sumsOf(tallyComparisons(comparisons));
+      for (const comparison of comparisons) writer.add(comparison);
+      const answerLost = relay.loseReplyTo('INSERT INTO strangler_comparison_counts');
+      await writer.flush();
+      await answerLost;
+      // The server committed the write its client saw fail.
+      expect(await stored()).toEqual(compared);
+      await writer.flush();
+      expect(await stored()).toEqual(compared);
+      expect(lost).toEqual([]);
+    } finally {
+      await db.close();
+      await direct.close();
       await relay.close();
       await database.drop();
     }

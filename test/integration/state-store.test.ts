@@ -388,7 +388,7 @@ describe('PostgreSQL: the connection lost inside a transaction', () => {
     try {
       await store.init(ROUTES);
       await provider.start();
-      const dropped = relay.cutAfterClientSends('COMMIT');
+      const dropped = relay.loseReplyTo('COMMIT');
       await expect(provider.change(routeConfig('orders', '/api/orders'), { percent: 35, actor: 'a', reason: 'answer lost' })).rejects.toMatchObject({
         status: 503,
         message: expect.stringMatching(/^state store unreachable: the connection was lost while committing \(.+\): the change may have been applied; check with "strangler rollout get"/) as unknown as string,
