@@ -25,7 +25,8 @@ import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import type { ComparisonCount, LatencyCount } from '../core/comparison';
 import { EMBEDDED_PREFIX, openDatabase } from '../core/db/open';
-import { quoteIdent } from '../core/db/postgres';
+import { withLibpqSslModes } from '../core/db/postgres-url';
+import { quoteIdent, settleSslFallback } from '../core/db/postgres';
 import { LatencySketch } from '../core/latency-sketch';
 import { SqlComparisonStore } from '../diff-reader/store/sql-comparison-store';
 import { redactUrl } from '../core/config/redact';
@@ -148,7 +149,7 @@ interface BenchStore {
 }
 
 async function onServer<T>(serverUrl: string, work: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: serverUrl, connectionTimeoutMillis: 5000 });
+  const client = new Client({ connectionString: withLibpqSslModes(await settleSslFallback(serverUrl)), connectionTimeoutMillis: 5000 });
   try {
     await client.connect();
   } catch (err) {

@@ -29,7 +29,7 @@ export async function openDatabase(url: string, baseDir = process.cwd(), options
   if (/^postgres(ql)?:\/\//.test(url)) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { PostgresDatabase } = require('./postgres') as typeof import('./postgres');
-    return new PostgresDatabase({ url, ...options });
+    return PostgresDatabase.open({ url, ...options });
   }
   throw new StranglerError('STRANGLER_ERR_STATE_URL', `state.url must be embedded:<folder> or postgres://…, got "${url}"`);
 }

@@ -1,5 +1,6 @@
 import { Client, DatabaseError, Pool, type PoolClient } from 'pg';
 import { CommitOutcomeUnknownError, type Database, type Queryable, type QueryResult, type SqlParam } from './database';
+import { sslModeOf, withLibpqSslModes, withSslMode } from './postgres-url';
 
 export interface PostgresOptions {
   url: string;
@@ -20,14 +21,53 @@ export const QUERY_TIMEOUT_MS = 60_000;
 /** TCP keep-alive on every connection, so an idle one to a vanished server is found dead too. */
 const KEEP_ALIVE_DELAY_MS = 10_000;
 
+/**
+ * libpq tries a second way when the first fails: `prefer` encrypted then plain, `allow` plain then encrypted
+ * (certificate not checked either way); pg tries only one. The way this server takes is found once, here,
+ * and the returned URL names it: `disable`, or pg's `prefer` (encrypted, certificate not checked).
+ * Any other URL, or a failure that a second way would not fix, comes back unchanged.
+ */
+export async function settleSslFallback(url: string): Promise<string> {
+  const mode = sslModeOf(url);
+  if (mode === 'prefer') return (await refusedBy(url, (err) => err.message === 'The server does not support SSL connections')) ? withSslMode(url, 'disable') : url;
+  if (mode === 'allow') {
+    const plain = withSslMode(url, 'disable');
+    // libpq's allow retries encrypted when the server answers the plain start-up with an error (pg_hba: hostssl only).
+    return (await refusedBy(plain, (err) => err instanceof DatabaseError)) ? withSslMode(url, 'prefer') : plain;
+  }
+  return url;
+}
+
+/** Whether connecting to `url` fails with an error `isRefusal` accepts. */
+async function refusedBy(url: string, isRefusal: (err: Error) => boolean): Promise<boolean> {
+  const client = new Client({ connectionString: withLibpqSslModes(url), connectionTimeoutMillis: 2000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    return false;
+  } catch (err) {
+    return isRefusal(err as Error);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
 export class PostgresDatabase implements Database {
   readonly kind = 'postgres' as const;
   private readonly pool: Pool;
+  /** options.url as pg must be given it for sslmode to mean what it means to libpq. */
+  private readonly connectionString: string;
   private closed = false;
 
+  /** Opens `options.url` with sslmode `prefer`/`allow` settled for this server (settleSslFallback). */
+  static async open(options: PostgresOptions): Promise<PostgresDatabase> {
+    return new PostgresDatabase({ ...options, url: await settleSslFallback(options.url) });
+  }
+
   constructor(private readonly options: PostgresOptions) {
+    this.connectionString = withLibpqSslModes(options.url);
     this.pool = new Pool({
-      connectionString: options.url,
+      connectionString: this.connectionString,
       max: options.maxConnections ?? 5,
       connectionTimeoutMillis: 2000,
       idleTimeoutMillis: 10000,
@@ -93,7 +133,7 @@ export class PostgresDatabase implements Database {
     let retry: NodeJS.Timeout | undefined;
     let dropped = false;
     const connect = async (): Promise<void> => {
-      const next = new Client({ connectionString: this.options.url, connectionTimeoutMillis: 2000, keepAlive: true, keepAliveInitialDelayMillis: KEEP_ALIVE_DELAY_MS });
+      const next = new Client({ connectionString: this.connectionString, connectionTimeoutMillis: 2000, keepAlive: true, keepAliveInitialDelayMillis: KEEP_ALIVE_DELAY_MS });
       next.on('notification', (msg) => {
         if (msg.channel === channel) onPayload(msg.payload ?? '');
       });

@@ -1,0 +1,33 @@
+/**
+ * pg 8 reads `sslmode=prefer|require|verify-ca` as `verify-full` (and prints a multi-line SECURITY WARNING on
+ * stderr) unless the URL also says `uselibpqcompat=true`; with it, sslmode means what it means to libpq/psql.
+ * `no-verify` is pg's own mode (encrypted, certificate not checked), which libpq mode would read as verify-full.
+ */
+const LIBPQ_COMPAT = 'uselibpqcompat';
+const PG_ONLY_SSLMODE = 'no-verify';
+
+/** `url` with `uselibpqcompat=true` added when it sets a libpq `sslmode` and says nothing about libpq compatibility; else unchanged. */
+export function withLibpqSslModes(url: string): string {
+  const query = url.indexOf('?');
+  if (query < 0) return url;
+  const fragment = url.indexOf('#', query);
+  const end = fragment < 0 ? url.length : fragment;
+  const parameters = new URLSearchParams(url.slice(query + 1, end));
+  const sslmode = parameters.get('sslmode');
+  if (sslmode === null || sslmode === PG_ONLY_SSLMODE || parameters.has(LIBPQ_COMPAT)) return url;
+  const separator = end === query + 1 || url[end - 1] === '&' ? '' : '&';
+  return `${url.slice(0, end)}${separator}${LIBPQ_COMPAT}=true${url.slice(end)}`;
+}
+
+/** The `sslmode` a URL sets, or null. */
+export function sslModeOf(url: string): string | null {
+  const query = url.indexOf('?');
+  if (query < 0) return null;
+  const fragment = url.indexOf('#', query);
+  return new URLSearchParams(url.slice(query + 1, fragment < 0 ? url.length : fragment)).get('sslmode');
+}
+
+/** `url` with its `sslmode` set to `mode` (the URL must set one). */
+export function withSslMode(url: string, mode: string): string {
+  return url.replace(/([?&]sslmode=)[^&#]*/, `$1${mode}`);
+}

@@ -1,0 +1,79 @@
+import { PostgresDatabase } from '../../core/db/postgres';
+import { postgresUrlFromEnv } from '../helpers/postgres';
+import { ADMIN_TOKEN, proxyYaml, runCli, startProxyProcess, tempDir, writeConfig } from '../helpers/proxy-process';
+import { startTlsPostgres, tlsPostgresUnavailable, type TlsPostgres } from '../helpers/tls-postgres';
+import { startUpstream, type TestUpstream } from '../helpers/upstream';
+
+const unavailable = tlsPostgresUnavailable();
+const describeWithTls = unavailable ? describe.skip : describe;
+
+/** Whether the connection a query runs on is encrypted, as the server sees it. */
+const OWN_CONNECTION_ENCRYPTED = 'SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()';
+const LISTEN_CONNECTION_ENCRYPTED = "SELECT s.ssl FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) WHERE a.query LIKE 'LISTEN %'";
+
+describeWithTls(`sslmode in a postgres:// state.url means what it means to libpq${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
+  let server: TlsPostgres;
+  let legacy: TestUpstream;
+  let dir: ReturnType<typeof tempDir>;
+
+  beforeAll(async () => {
+    server = await startTlsPostgres();
+    legacy = await startUpstream('legacy');
+    dir = tempDir('strangler-pg-ssl-');
+  }, 60000);
+
+  afterAll(async () => {
+    server?.stop();
+    await legacy?.close();
+    dir?.remove();
+  });
+
+  /** Opens the store as openDatabase does and tells whether its pooled and its LISTEN connection are encrypted. */
+  async function encryption(url: string): Promise<boolean[]> {
+    const db = await PostgresDatabase.open({ url });
+    try {
+      const stop = await db.listen('strangler_ssl_test', () => undefined);
+      const own = (await db.query<{ ssl: boolean }>(OWN_CONNECTION_ENCRYPTED)).rows.map((row) => row.ssl);
+      const listening = (await db.query<{ ssl: boolean }>(LISTEN_CONNECTION_ENCRYPTED)).rows.map((row) => row.ssl);
+      await stop();
+      return [...own, ...listening];
+    } finally {
+      await db.close();
+    }
+  }
+
+  test.each(['require', 'verify-ca&sslrootcert=CERT', 'prefer', 'allow'])('sslmode=%s against a self-signed server that insists on TLS: encrypted', async (mode) => {
+    expect(await encryption(`${server.url}?sslmode=${mode.replace('CERT', server.certificateFile)}`)).toEqual([true, true]);
+  });
+
+  test.each(['prefer', 'allow'])('sslmode=%s against a server without TLS: plain, as libpq falls back', async (mode) => {
+    expect(await encryption(`${postgresUrlFromEnv()}?sslmode=${mode}`)).toEqual([false, false]);
+  });
+
+  test('sslmode=disable against a server that insists on TLS: refused by the server, not encrypted by the client', async () => {
+    await expect(encryption(`${server.url}?sslmode=disable`)).rejects.toThrow('no encryption');
+  });
+
+  test('sslmode=verify-full checks the host name too: the certificate names another host', async () => {
+    const db = new PostgresDatabase({ url: `${server.url}?sslmode=verify-full&sslrootcert=${server.certificateFile}` });
+    try {
+      await expect(db.query('SELECT 1')).rejects.toThrow(`Hostname/IP does not match certificate's altnames: IP: 127.0.0.1 is not in the cert's list: `);
+    } finally {
+      await db.close();
+    }
+  });
+
+  test('a proxy on sslmode=require starts and logs only JSON on stderr; sslmode=verify-full refuses the self-signed certificate in one line', async () => {
+    const stateUrl = `${server.url.replace('postgres@', 'postgres:s3cret@')}?sslmode=require`;
+    const proxy = await startProxyProcess(writeConfig(dir.path, proxyYaml({ legacyUrl: legacy.url, ordersUrl: legacy.url, stateUrl }), 'require.yaml'));
+    expect(await proxy.stop()).toBe(0);
+    expect(proxy.logs.length).toBeGreaterThan(0);
+    for (const line of proxy.logs) expect(() => JSON.parse(line)).not.toThrow();
+
+    const verifyFull = stateUrl.replace('sslmode=require', 'sslmode=verify-full');
+    const refused = runCli(['proxy', '--config', writeConfig(dir.path, proxyYaml({ legacyUrl: legacy.url, ordersUrl: legacy.url, stateUrl: verifyFull }), 'verify-full.yaml')], { TEST_ADMIN_TOKEN: ADMIN_TOKEN });
+    expect(refused.status).toBe(1);
+    const port = new URL(server.url).port;
+    expect(refused.stderr).toBe(`strangler: cannot open the state store postgres://postgres:***@127.0.0.1:${port}/postgres?sslmode=verify-full: self-signed certificate\n`);
+  }, 60000);
+});
