@@ -1,7 +1,7 @@
 import type { ComparisonRecord } from '../core/comparison';
 import type { RouteConfig, ShadowConfig } from '../core/config/types';
-import { type CompareJob, type ComparePool, type PairOutcome, WorkerStoppedError } from './compare-pool';
-import { classify, compileDiffOptions, compareResponsesOrWhyNot, headerValue, NoiseModel, type CompiledDiffOptions, type DiffOptions, type HttpSnapshot } from './engine';
+import { type CompareJob, type ComparePool, WorkerStoppedError } from './compare-pool';
+import { classify, compareExchange, compileDiffOptions, headerValue, NoiseModel, type CompiledDiffOptions, type DiffOptions, type ExchangeOutcome, type HttpSnapshot } from './engine';
 
 /** Bodies of an exchange (legacy's, the new service's, a noise sample) that together hold this many bytes are compared off the event loop. */
 export const OFF_LOOP_BODY_BYTES = 64 * 1024;
@@ -32,11 +32,7 @@ export class Comparator {
   compare(input: ComparisonInput): ComparisonRecord {
     const candidate = input.candidate;
     if ('error' in candidate) return errorRecord(input, candidate.error, candidate.ms);
-    const options = this.optionsFor(input.route, input.shadow);
-    const primaryVsCandidate = compareResponsesOrWhyNot(input.legacy, candidate, options);
-    const secondary = noiseSample(input);
-    const sampled = secondary && typeof primaryVsCandidate !== 'string' ? compareResponsesOrWhyNot(input.legacy, secondary, options) : undefined;
-    return this.recordOf(input, candidate, primaryVsCandidate, sampled);
+    return this.recordOf(input, candidate, compareExchange(input.legacy, candidate, noiseSample(input), this.optionsFor(input.route, input.shadow)));
   }
 
   /**
@@ -50,7 +46,7 @@ export class Comparator {
     const job: CompareJob = { route: input.route.name, options: diffOptionsOf(input.shadow), legacy: input.legacy, candidate };
     if (secondary) job.secondary = secondary;
     return pool.compare(job)?.then(
-      (outcome) => this.recordOf(input, candidate, outcome.candidate, outcome.secondary),
+      (outcome) => this.recordOf(input, candidate, outcome),
       (err: Error) => {
         if (err instanceof WorkerStoppedError) return errorRecord(input, err.message, candidate.ms, candidate.status);
         throw err;
@@ -62,7 +58,8 @@ export class Comparator {
    * The record of compared answers, wherever they were compared: the route's noise model learns from them,
    * then classifies the differences.
    */
-  private recordOf(input: ComparisonInput, candidate: HttpSnapshot & { ms: number }, primaryVsCandidate: PairOutcome, sampled: PairOutcome | undefined): ComparisonRecord {
+  private recordOf(input: ComparisonInput, candidate: HttpSnapshot & { ms: number }, outcome: ExchangeOutcome): ComparisonRecord {
+    const { candidate: primaryVsCandidate, secondary: sampled } = outcome;
     if (typeof primaryVsCandidate === 'string') return errorRecord(input, primaryVsCandidate, candidate.ms, candidate.status);
     const model = this.modelFor(input.route.name, input.shadow);
     const primaryVsSecondary = typeof sampled === 'string' ? undefined : sampled;

@@ -1,9 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { FieldDifference } from '../core/comparison';
 import type { CompareReply, CompareRequest, WireSnapshot } from './compare-worker';
-import type { DiffOptions, HttpSnapshot } from './engine';
+import type { DiffOptions, ExchangeOutcome, HttpSnapshot } from './engine';
 
 /** Bodies waiting for (or in) the worker past which a new exchange is dropped (`compare-backlog`). */
 export const COMPARE_BACKLOG_BYTES = 32 * 1024 * 1024;
@@ -19,14 +18,6 @@ export interface CompareJob {
   candidate: HttpSnapshot;
   /** Legacy's second answer (a noise sample), compared with legacy's first when legacy and the candidate compare. */
   secondary?: HttpSnapshot;
-}
-
-/** The differences of a pair of answers, or why they could not be compared (a NotComparableError's message). */
-export type PairOutcome = FieldDifference[] | string;
-
-export interface CompareOutcome {
-  candidate: PairOutcome;
-  secondary?: PairOutcome;
 }
 
 /** The worker stopped (crashed, ran out of memory, was terminated) with this job in it. */
@@ -48,17 +39,18 @@ export interface ComparePoolOptions {
 
 interface Pending {
   bytes: number;
-  resolve(outcome: CompareOutcome): void;
+  resolve(outcome: ExchangeOutcome): void;
   reject(err: Error): void;
 }
+
+/** The comparison worker's old-generation heap limit. */
+const WORKER_HEAP_MB = 1024;
 
 /**
  * One worker thread that compares large exchanges, so decoding, parsing and diffing them never holds the
  * proxy's event loop. Started on first need and unref()ed: it never keeps the process alive. A worker that
  * stops fails what it held; the next job starts another.
  */
-/** The comparison worker's old-generation heap limit. */
-const WORKER_HEAP_MB = 1024;
 
 export class ComparePool {
   private current: Worker | undefined;
@@ -92,7 +84,7 @@ export class ComparePool {
    * Sends `job` to the worker; undefined when the bodies waiting would pass maxBacklogBytes (the job is not taken).
    * Rejects with WorkerStoppedError when the worker stops before answering; with an Error for anything else it threw.
    */
-  compare(job: CompareJob): Promise<CompareOutcome> | undefined {
+  compare(job: CompareJob): Promise<ExchangeOutcome> | undefined {
     const bytes = job.legacy.body.length + job.candidate.body.length + (job.secondary?.body.length ?? 0);
     // Alone, an exchange is taken however large: it could never be compared otherwise.
     if (this.backlog > 0 && this.backlog + bytes > this.maxBacklogBytes) return undefined;
@@ -101,7 +93,7 @@ export class ComparePool {
     const request: CompareRequest = { id, route: job.route, options: job.options, legacy: onWire(job.legacy), candidate: onWire(job.candidate) };
     if (job.secondary) request.secondary = onWire(job.secondary);
     const transfer = [request.legacy.body, request.candidate.body, ...(request.secondary ? [request.secondary.body] : [])];
-    const outcome = new Promise<CompareOutcome>((resolve, reject) => this.pending.set(id, { bytes, resolve, reject }));
+    const outcome = new Promise<ExchangeOutcome>((resolve, reject) => this.pending.set(id, { bytes, resolve, reject }));
     this.backlog += bytes;
     worker.postMessage(request, transfer);
     return outcome;

@@ -4,8 +4,7 @@
  * the records stay on the proxy's thread.
  */
 import { parentPort } from 'node:worker_threads';
-import type { CompareOutcome } from './compare-pool';
-import { compareResponsesOrWhyNot, compileDiffOptions, type CompiledDiffOptions, type DiffOptions, type HttpSnapshot } from './engine';
+import { compareExchange, compileDiffOptions, type CompiledDiffOptions, type DiffOptions, type ExchangeOutcome, type HttpSnapshot } from './engine';
 
 /** An answer as sent to the worker: its body in an ArrayBuffer of its own, transferred. */
 export interface WireSnapshot {
@@ -24,7 +23,7 @@ export interface CompareRequest {
 }
 
 /** The outcome, or `failure`: the engine threw something other than a NotComparableError. */
-export type CompareReply = (CompareOutcome & { id: number }) | { id: number; failure: string };
+export type CompareReply = (ExchangeOutcome & { id: number }) | { id: number; failure: string };
 
 /** Compiled options per route, with the configuration they were compiled from. */
 const compiled = new Map<string, { source: string; options: CompiledDiffOptions }>();
@@ -43,14 +42,11 @@ function snapshot(answer: WireSnapshot): HttpSnapshot {
   return { status: answer.status, headers: answer.headers, body: Buffer.from(answer.body) };
 }
 
-/** As Comparator.compare: the noise sample is compared only when legacy and the new service could be. */
 function answer(request: CompareRequest): CompareReply {
   try {
     const options = optionsFor(request.route, request.options);
-    const legacy = snapshot(request.legacy);
-    const candidate = compareResponsesOrWhyNot(legacy, snapshot(request.candidate), options);
-    if (request.secondary === undefined || typeof candidate === 'string') return { id: request.id, candidate };
-    return { id: request.id, candidate, secondary: compareResponsesOrWhyNot(legacy, snapshot(request.secondary), options) };
+    const secondary = request.secondary === undefined ? undefined : snapshot(request.secondary);
+    return { id: request.id, ...compareExchange(snapshot(request.legacy), snapshot(request.candidate), secondary, options) };
   } catch (err) {
     return { id: request.id, failure: err instanceof Error ? err.message : String(err) };
   }

@@ -35,14 +35,32 @@ export function compareResponses(legacy: HttpSnapshot, candidate: HttpSnapshot, 
   return out;
 }
 
+/** The differences of a pair of answers, or why they could not be compared (a NotComparableError's message). */
+export type PairOutcome = FieldDifference[] | string;
+
+export interface ExchangeOutcome {
+  candidate: PairOutcome;
+  secondary?: PairOutcome;
+}
+
 /** compareResponses, or the NotComparableError's message when the two answers cannot be compared. */
-export function compareResponsesOrWhyNot(legacy: HttpSnapshot, candidate: HttpSnapshot, options: CompiledDiffOptions): FieldDifference[] | string {
+export function compareResponsesOrWhyNot(legacy: HttpSnapshot, candidate: HttpSnapshot, options: CompiledDiffOptions): PairOutcome {
   try {
     return compareResponses(legacy, candidate, options);
   } catch (error) {
     if (error instanceof NotComparableError) return error.message;
     throw error;
   }
+}
+
+/**
+ * Legacy against the candidate and, when legacy and the candidate could be compared, legacy against its own
+ * second answer (a noise sample). The same on the proxy's thread and in the comparison worker.
+ */
+export function compareExchange(legacy: HttpSnapshot, candidate: HttpSnapshot, secondary: HttpSnapshot | undefined, options: CompiledDiffOptions): ExchangeOutcome {
+  const outcome: ExchangeOutcome = { candidate: compareResponsesOrWhyNot(legacy, candidate, options) };
+  if (secondary !== undefined && typeof outcome.candidate !== 'string') outcome.secondary = compareResponsesOrWhyNot(legacy, secondary, options);
+  return outcome;
 }
 
 /** A header's value: arrays joined with `, `; case-insensitive name lookup. */

@@ -4,9 +4,9 @@ export type { CompiledDiffOptions, DiffOptions, NumericTolerance, PathStep } fro
 export { decodeBody, isJsonContentType, looksLikeJson, parseJsonBody, NOT_JSON } from './decode';
 export type { DecodeResult } from './decode';
 export { diffJson, jsonEqual } from './json-diff';
-export { compareResponses, compareResponsesOrWhyNot, describeBytes, headerValue, normaliseHeaderValue } from './compare';
+export { compareExchange, compareResponses, compareResponsesOrWhyNot, describeBytes, headerValue, normaliseHeaderValue } from './compare';
 export { DiffBudgetExceededError, NotComparableError, UndecodableBodiesError } from './not-comparable';
-export type { HttpSnapshot } from './compare';
+export type { ExchangeOutcome, HttpSnapshot, PairOutcome } from './compare';
 export { classify, explainedBy, NoiseModel } from './noise';
 export type { Classification, NoiseClass, NoiseModelOptions, NoisePathStats, NoiseSnapshot } from './noise';
 export { isTimeLikeKey, parseIsoTimestamp } from './tolerance';
