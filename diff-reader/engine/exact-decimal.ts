@@ -92,11 +92,12 @@ export function numberText(value: JsonNumber): string {
 const ALIGNMENT_LIMIT = 1000;
 
 /**
- * |a − b| as the nearest double: computed exactly, except for numbers whose digits span more than
- * ALIGNMENT_LIMIT places together (a 1 MB run of digits would cost a bigint of that size), where the
- * doubles' distance is as good as any tolerance can use.
+ * |a − b| as the nearest double: computed exactly (two bigints directly), except for an ExactDecimal whose
+ * digits and the other number's span more than ALIGNMENT_LIMIT places together (aligning them would cost a
+ * bigint of that size), where the doubles' distance is as good as any tolerance can use.
  */
 export function distance(a: JsonNumber, b: JsonNumber): number {
+  if (typeof a === 'bigint' && typeof b === 'bigint') return Number(a > b ? a - b : b - a);
   const x = decimalOf(a);
   const y = decimalOf(b);
   const exponent = Math.min(x.exponent, y.exponent);

@@ -21,7 +21,7 @@ import { ExactDecimal, isJsonNumber, numberText, sameNumber, type JsonNumber } f
 import { DiffBudgetExceededError } from './not-comparable';
 import { isIgnored, isUnorderedHere, stepIndex, stepKey, type CompiledDiffOptions, type PathState } from './options';
 import { ARRAY_SEGMENT, renderPath, renderValue } from './render';
-import { decimalsClose, integersClose, numbersClose, stringsClose } from './tolerance';
+import { exactlyClose, numbersClose, stringsClose } from './tolerance';
 
 const hasOwn = Object.prototype.hasOwnProperty;
 /** Leftover pairs tried with tolerance in an unordered array: at most this many on each side. */
@@ -126,10 +126,10 @@ class JsonDiffer {
   }
 
   private exactNumbersClose(a: JsonNumber, b: JsonNumber, key: string | undefined): boolean {
-    if (a instanceof ExactDecimal || b instanceof ExactDecimal) return sameNumber(a, b) || decimalsClose(a, b, this.options);
+    if (a instanceof ExactDecimal || b instanceof ExactDecimal) return sameNumber(a, b) || exactlyClose(a, b, this.options);
     const x = exactInteger(a);
     const y = exactInteger(b);
-    return x !== undefined && y !== undefined ? x === y || integersClose(x, y, this.options) : numbersClose(Number(a), Number(b), key, this.options);
+    return x !== undefined && y !== undefined ? x === y || exactlyClose(x, y, this.options) : numbersClose(Number(a), Number(b), key, this.options);
   }
 
   private objects(a: JsonRecord, b: JsonRecord, state: PathState, depth: number): void {

@@ -79,21 +79,11 @@ export function numbersClose(a: number, b: number, key: string | undefined, opti
 }
 
 /**
- * Two different integers, one beyond 2^53 (a bigint), equal under the numeric tolerance. Their distance is
- * exact, and no floating-point slack is added: at 10^19 a few ULPs would be thousands. Never a timestamp.
+ * Two different numbers a double cannot hold (an integer beyond 2^53 against another integer, or an
+ * ExactDecimal against any number) equal under the numeric tolerance. Their distance is exact, and no
+ * floating-point slack is added: at 10^19 a few ULPs would be thousands. Never a timestamp.
  */
-export function integersClose(a: bigint, b: bigint, options: CompiledDiffOptions): boolean {
-  const distance = Number(a > b ? a - b : b - a);
-  const magnitude = Math.max(Math.abs(Number(a)), Math.abs(Number(b)));
-  const tolerance = Math.max(options.absoluteTolerance, options.relativeTolerance * magnitude);
-  return tolerance > 0 && distance <= tolerance;
-}
-
-/**
- * Two different numbers, one of them an ExactDecimal, equal under the numeric tolerance: their distance is
- * exact, so no floating-point slack is added. Never a timestamp (those are integers).
- */
-export function decimalsClose(a: JsonNumber, b: JsonNumber, options: CompiledDiffOptions): boolean {
+export function exactlyClose(a: JsonNumber, b: JsonNumber, options: CompiledDiffOptions): boolean {
   const magnitude = Math.max(Math.abs(toNumber(a)), Math.abs(toNumber(b)));
   const tolerance = Math.max(options.absoluteTolerance, options.relativeTolerance * magnitude);
   return tolerance > 0 && distance(a, b) <= tolerance;
