@@ -8,23 +8,27 @@ const PG_ONLY_SSLMODE = 'no-verify';
 
 /** `url` with `uselibpqcompat=true` added when it sets a libpq `sslmode` and says nothing about libpq compatibility; else unchanged. */
 export function withLibpqSslModes(url: string): string {
-  const query = url.indexOf('?');
-  if (query < 0) return url;
-  const fragment = url.indexOf('#', query);
-  const end = fragment < 0 ? url.length : fragment;
-  const parameters = new URLSearchParams(url.slice(query + 1, end));
+  const query = queryOf(url);
+  if (query === undefined) return url;
+  const { parameters, start, end } = query;
   const sslmode = parameters.get('sslmode');
   if (sslmode === null || sslmode === PG_ONLY_SSLMODE || parameters.has(LIBPQ_COMPAT)) return url;
-  const separator = end === query + 1 || url[end - 1] === '&' ? '' : '&';
+  const separator = end === start || url[end - 1] === '&' ? '' : '&';
   return `${url.slice(0, end)}${separator}${LIBPQ_COMPAT}=true${url.slice(end)}`;
 }
 
 /** The `sslmode` a URL sets, or null. */
 export function sslModeOf(url: string): string | null {
-  const query = url.indexOf('?');
-  if (query < 0) return null;
-  const fragment = url.indexOf('#', query);
-  return new URLSearchParams(url.slice(query + 1, fragment < 0 ? url.length : fragment)).get('sslmode');
+  return queryOf(url)?.parameters.get('sslmode') ?? null;
+}
+
+/** A URL's query parameters, and where its query text starts (after `?`) and ends (before any `#`); undefined without a query. */
+function queryOf(url: string): { parameters: URLSearchParams; start: number; end: number } | undefined {
+  const mark = url.indexOf('?');
+  if (mark < 0) return undefined;
+  const fragment = url.indexOf('#', mark);
+  const end = fragment < 0 ? url.length : fragment;
+  return { parameters: new URLSearchParams(url.slice(mark + 1, end)), start: mark + 1, end };
 }
 
 /** `url` with its `sslmode` set to `mode` (the URL must set one). */
