@@ -133,7 +133,7 @@ export interface ComparisonStore {
   /**
    * Adds to the counts (several proxies may write the same minutes: they add up). A write is applied once per
    * `writeId`: retried with the same id after its answer was lost, it adds nothing if it was applied. Ids are
-   * remembered for a day (compactCounts forgets older ones).
+   * remembered for a week (compactCounts forgets older ones).
    */
   writeCounts(tally: ComparisonTally, writeId?: string): Promise<void>;
   /**
@@ -149,7 +149,7 @@ export interface ComparisonStore {
   /**
    * Merges the counts of whole hours before `before` into one row per hour and outcome (latency: per hour and
    * side), at most `maxHours` hours per call, continuing where the last call stopped; returns the hours merged.
-   * Also forgets the ids of counts writes more than a day old (see writeCounts).
+   * Also forgets the ids of counts writes more than a week old (see writeCounts).
    */
   compactCounts(before: Date, maxHours: number): Promise<number>;
   /** Counts before this time are kept by the hour (compactCounts); undefined when none were merged. */
