@@ -31,7 +31,6 @@ export const READ_TIMEOUT_MS = 10_000;
  */
 export class LiveRouteState implements RouteStateView {
   private states = new Map<string, RouteState>();
-  private healthy = false;
   private everRead = false;
   private lastReadFailed = false;
   private timer: NodeJS.Timeout | undefined;
@@ -42,7 +41,7 @@ export class LiveRouteState implements RouteStateView {
   constructor(private readonly options: LiveStateOptions) {}
 
   get ready(): boolean {
-    return this.healthy;
+    return this.everRead && !this.lastReadFailed;
   }
 
   /** The state has been read at least once (what it serves during an outage is the store's, not nothing). */
@@ -105,10 +104,8 @@ export class LiveRouteState implements RouteStateView {
       for (const state of states) this.apply(state);
       if (this.lastReadFailed) this.options.onRecovered?.();
       this.lastReadFailed = false;
-      this.healthy = true;
       this.everRead = true;
     } catch (err) {
-      this.healthy = false;
       this.lastReadFailed = true;
       this.options.onError?.(err as Error);
     } finally {
