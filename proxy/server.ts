@@ -129,15 +129,8 @@ export class ProxyServer {
     const started = performance.now();
     const clientRequestId = req.headers['x-request-id'];
     const requestId = typeof clientRequestId === 'string' && clientRequestId.length > 0 ? clientRequestId : randomUUID();
-    const hosts = hostHeaderCount(req.rawHeaders);
-    const hostProblem =
-      hosts === 0 ? (req.httpVersionMinor >= 1 ? 'request has no Host header' : undefined)
-      : hosts > 1 ? 'request has more than one Host header'
-      : HOST_VALUE.test(req.headers.host!) ? undefined
-      : 'request Host header is not a host[:port]';
+    const hostProblem = hostHeaderProblem(req);
     if (hostProblem !== undefined) {
-      // RFC 9112 §3.2: a request without Host (HTTP/1.1), with more than one, or with an invalid one is a
-      // 400; with two, the proxy and the monolith could each take another.
       this.options.metrics.rejected.labels('bad-request').inc();
       sendProxyError(res, 400, { error: hostProblem, route: UNMATCHED_ROUTE, target: 'none', requestId }, true);
       return;
@@ -362,7 +355,7 @@ export class ProxyServer {
       this.ignoringUpgrade(req, socket, head);
       return;
     }
-    if (hostHeaderCount(req.rawHeaders) !== 1) {
+    if (hostHeaderProblem(req) !== undefined) {
       this.options.metrics.rejected.labels('bad-request').inc();
       socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
@@ -444,6 +437,17 @@ function useAbsoluteFormHost(req: IncomingMessage): void {
 
 /** RFC 3986 host and port characters (reg-name, IP literal, port); no spaces, `/`, `@` or `"`. */
 const HOST_VALUE = /^[A-Za-z0-9\-._~!$&'()*+,;=%:[\]]+$/;
+
+/**
+ * RFC 9112 §3.2: a request without Host (HTTP/1.1), with more than one, or with one that is not a host[:port]
+ * is a 400 (with two, the proxy and the monolith could each take another). Undefined: the Host is fine.
+ */
+function hostHeaderProblem(req: IncomingMessage): string | undefined {
+  const hosts = hostHeaderCount(req.rawHeaders);
+  if (hosts === 0) return req.httpVersionMinor >= 1 ? 'request has no Host header' : undefined;
+  if (hosts > 1) return 'request has more than one Host header';
+  return HOST_VALUE.test(req.headers.host!) ? undefined : 'request Host header is not a host[:port]';
+}
 
 function hostHeaderCount(raw: string[]): number {
   let count = 0;

@@ -1097,8 +1097,10 @@ describe('failures', () => {
     expect(upgrade).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
     const commaList = await rawExchange(proxy.port, 'GET /x HTTP/1.1\r\nHost: a.example, b.example\r\nx-request-id: host-list\r\n\r\n');
     expect(bodyOf(commaList)).toEqual({ error: 'request Host header is not a host[:port]', route: '_unmatched', target: 'none', requestId: 'host-list' });
+    const upgradeCommaList = await rawExchange(proxy.port, 'GET /ws HTTP/1.1\r\nHost: a.example, b.example\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n');
+    expect(upgradeCommaList).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
     expect(legacy.requests).toHaveLength(0);
-    expect((await rejectedByReason())['bad-request']).toBe(before + 3);
+    expect((await rejectedByReason())['bad-request']).toBe(before + 4);
     // IP literals and ports are host[:port] too.
     for (const host of ['[::1]:8080', '127.0.0.1', 'shop.example.com:443']) {
       expect(await rawExchange(proxy.port, `GET /x HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`)).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
