@@ -9,7 +9,9 @@ const describeWithTls = unavailable ? describe.skip : describe;
 
 /** Whether the connection a query runs on is encrypted, as the server sees it. */
 const OWN_CONNECTION_ENCRYPTED = 'SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()';
-const LISTEN_CONNECTION_ENCRYPTED = "SELECT s.ssl FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) WHERE a.query LIKE 'LISTEN %'";
+/** The shared test server also holds other suites' LISTEN connections: only this call's channel counts. */
+const LISTEN_CONNECTION_ENCRYPTED = 'SELECT s.ssl FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) WHERE a.query = $1';
+let channelsOpened = 0;
 
 describeWithTls(`sslmode in a postgres:// state.url means what it means to libpq${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
   let server: TlsPostgres;
@@ -32,9 +34,10 @@ describeWithTls(`sslmode in a postgres:// state.url means what it means to libpq
   async function encryption(url: string): Promise<boolean[]> {
     const db = await PostgresDatabase.open({ url });
     try {
-      const stop = await db.listen('strangler_ssl_test', () => undefined);
+      const channel = `strangler_ssl_test_${process.pid}_${++channelsOpened}`;
+      const stop = await db.listen(channel, () => undefined);
       const own = (await db.query<{ ssl: boolean }>(OWN_CONNECTION_ENCRYPTED)).rows.map((row) => row.ssl);
-      const listening = (await db.query<{ ssl: boolean }>(LISTEN_CONNECTION_ENCRYPTED)).rows.map((row) => row.ssl);
+      const listening = (await db.query<{ ssl: boolean }>(LISTEN_CONNECTION_ENCRYPTED, [`LISTEN "${channel}"`])).rows.map((row) => row.ssl);
       await stop();
       return [...own, ...listening];
     } finally {

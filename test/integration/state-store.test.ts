@@ -264,7 +264,7 @@ describe('PostgreSQL: the LISTEN connection dropped', () => {
     try {
       await watched.init(ROUTES);
       await view.start();
-      await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query ILIKE 'LISTEN%' AND pid <> pg_backend_pid()");
+      await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'LISTEN%' AND pid <> pg_backend_pid()");
       await writer.change('orders', { percent: 77, actor: 'a', reason: 'while the listener was away' });
       await eventually(() => view.get('orders')?.percent === 77, 5000, 20);
       expect(events).toEqual(['lost', 'back']);
