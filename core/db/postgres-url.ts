@@ -17,6 +17,34 @@ export function withLibpqSslModes(url: string): string {
   return `${url.slice(0, end)}${separator}${LIBPQ_COMPAT}=true${url.slice(end)}`;
 }
 
+/** libpq's environment variables for what a URL may also say; the URL wins where it says it. */
+const SSL_ENVIRONMENT: ReadonlyArray<[parameter: string, variable: string]> = [
+  ['sslmode', 'PGSSLMODE'],
+  ['sslrootcert', 'PGSSLROOTCERT'],
+  ['sslcert', 'PGSSLCERT'],
+  ['sslkey', 'PGSSLKEY'],
+];
+
+/**
+ * `url` with the TLS settings the environment gives (PGSSLMODE, PGSSLROOTCERT, PGSSLCERT, PGSSLKEY) added where
+ * the URL has none, as libpq reads them: pg reads PGSSLMODE alone, with its own meanings (`require` checks
+ * the certificate), which withLibpqSslModes can put right only once the mode is in the URL.
+ */
+export function withEnvironmentSsl(url: string, env: NodeJS.ProcessEnv = process.env): string {
+  const present = queryOf(url)?.parameters;
+  const added = new URLSearchParams();
+  for (const [parameter, variable] of SSL_ENVIRONMENT) {
+    const value = env[variable];
+    if (value !== undefined && value !== '' && !present?.has(parameter)) added.set(parameter, value);
+  }
+  if (added.size === 0) return url;
+  const fragment = url.indexOf('#', Math.max(0, url.indexOf('?')));
+  const end = fragment < 0 ? url.length : fragment;
+  const head = url.slice(0, end);
+  const separator = !head.includes('?') ? '?' : head.endsWith('?') || head.endsWith('&') ? '' : '&';
+  return `${head}${separator}${added.toString()}${url.slice(end)}`;
+}
+
 /** The `sslmode` a URL sets, or null. */
 export function sslModeOf(url: string): string | null {
   return queryOf(url)?.parameters.get('sslmode') ?? null;

@@ -53,6 +53,37 @@ describeWithTls(`sslmode in a postgres:// state.url means what it means to libpq
     expect(await encryption(`${postgresUrlFromEnv()}?sslmode=${mode}`)).toEqual([false, false]);
   });
 
+  describe('PGSSLMODE and PGSSLROOTCERT in the environment, where the URL has no sslmode, mean what they mean to libpq', () => {
+    const saved = { PGSSLMODE: process.env.PGSSLMODE, PGSSLROOTCERT: process.env.PGSSLROOTCERT };
+    afterEach(() => {
+      for (const [name, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    });
+
+    test('PGSSLMODE=require encrypts without checking the self-signed certificate (pg alone would refuse it)', async () => {
+      process.env.PGSSLMODE = 'require';
+      expect(await encryption(server.url)).toEqual([true, true]);
+    });
+
+    test('PGSSLMODE=verify-ca checks against PGSSLROOTCERT', async () => {
+      process.env.PGSSLMODE = 'verify-ca';
+      process.env.PGSSLROOTCERT = server.certificateFile;
+      expect(await encryption(server.url)).toEqual([true, true]);
+    });
+
+    test('PGSSLMODE=prefer falls back to plain against a server without TLS', async () => {
+      process.env.PGSSLMODE = 'prefer';
+      expect(await encryption(postgresUrlFromEnv())).toEqual([false, false]);
+    });
+
+    test("the URL's sslmode wins: sslmode=disable in the URL is plain even with PGSSLMODE=require", async () => {
+      process.env.PGSSLMODE = 'require';
+      expect(await encryption(`${postgresUrlFromEnv()}?sslmode=disable`)).toEqual([false, false]);
+    });
+  });
+
   test('sslmode=disable against a server that insists on TLS: refused by the server, not encrypted by the client', async () => {
     await expect(encryption(`${server.url}?sslmode=disable`)).rejects.toThrow('no encryption');
   });

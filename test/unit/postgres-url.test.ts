@@ -1,6 +1,6 @@
 import { redactUrl } from '../../core/config/redact';
 import { settleSslFallback } from '../../core/db/postgres';
-import { sslModeOf, withLibpqSslModes, withSslMode } from '../../core/db/postgres-url';
+import { sslModeOf, withEnvironmentSsl, withLibpqSslModes, withSslMode } from '../../core/db/postgres-url';
 
 describe('postgres:// URLs handed to pg', () => {
   it('ask pg for libpq sslmode meanings when the URL sets sslmode', () => {
@@ -19,6 +19,21 @@ describe('postgres:// URLs handed to pg', () => {
     expect(sslModeOf('postgres://db/s?x=1&sslmode=prefer#a')).toBe('prefer');
     expect(sslModeOf('postgres://db/s')).toBeNull();
     expect(withSslMode('postgres://u:p@db/s?sslmode=allow&x=1', 'disable')).toBe('postgres://u:p@db/s?sslmode=disable&x=1');
+  });
+
+  it("take libpq's TLS variables from the environment where the URL says nothing", () => {
+    const env = { PGSSLMODE: 'verify-ca', PGSSLROOTCERT: '/etc/ssl/my ca.pem', PGSSLCERT: '/c.pem', PGSSLKEY: '/k.pem' };
+    const url = withEnvironmentSsl('postgres://u:p@db/s', env);
+    expect(url).toBe('postgres://u:p@db/s?sslmode=verify-ca&sslrootcert=%2Fetc%2Fssl%2Fmy+ca.pem&sslcert=%2Fc.pem&sslkey=%2Fk.pem');
+    expect(new URL(url).searchParams.get('sslrootcert')).toBe('/etc/ssl/my ca.pem');
+    expect(withEnvironmentSsl('postgres://db/s?application_name=x#f', { PGSSLMODE: 'require' })).toBe('postgres://db/s?application_name=x&sslmode=require#f');
+    expect(withEnvironmentSsl('postgres://db/s?', { PGSSLMODE: 'require' })).toBe('postgres://db/s?sslmode=require');
+  });
+
+  it('keep what the URL says over the environment, and leave the URL alone without the variables', () => {
+    expect(withEnvironmentSsl('postgres://db/s?sslmode=disable', { PGSSLMODE: 'require', PGSSLROOTCERT: '/ca.pem' })).toBe('postgres://db/s?sslmode=disable&sslrootcert=%2Fca.pem');
+    expect(withEnvironmentSsl('postgres://db/s?sslmode=require', { PGSSLMODE: 'verify-full' })).toBe('postgres://db/s?sslmode=require');
+    for (const env of [{}, { PGSSLMODE: '' }, { PGHOST: 'elsewhere' }]) expect(withEnvironmentSsl('postgres://db/s', env)).toBe('postgres://db/s');
   });
 
   it('settle no URL but prefer/allow (no connection is made for the others)', async () => {
