@@ -271,7 +271,7 @@ async function startStrangler(args: string[], variant: OrdersVariant, compare = 
   const state = new FixedRouteState();
   for (const r of config.routes) state.set(r.name, r.stage, r.percent);
   const registry = new Registry();
-  const metrics = new ProxyMetrics(registry, config.routes.map((r) => r.name), state);
+  const metrics = new ProxyMetrics(registry, config.routes, state);
   const logger = pino({ level: 'silent' });
 
   // Shadow: wired exactly as proxy/start.ts does (startShadowComparisons → ProxyServer's `shadow`), with

@@ -2,7 +2,7 @@ import { parsePrometheusText, type Sample } from './prom-text';
 
 export interface TargetTraffic {
   requestsPerSecond: number;
-  /** Share of responses with status ≥ 500 (proxy's own 502/504 included), 0..1. */
+  /** Share of responses with status ≥ 500 (proxy's own 502/504 included) or cut off mid-body, 0..1. */
   errorRate: number;
   requests: number;
   errors: number;
@@ -12,12 +12,14 @@ export type RouteTraffic = Record<string, TargetTraffic>;
 
 const REQUESTS = 'strangler_requests_total';
 const FALLBACKS = 'strangler_fallbacks_total';
-const FAMILIES = new Set([REQUESTS, FALLBACKS]);
+/** Responses cut off mid-body: already in REQUESTS by the status the client got (below 500), an error all the same. */
+const CUT = 'strangler_responses_cut_total';
+const FAMILIES = new Set([REQUESTS, FALLBACKS, CUT]);
 
 /**
  * Per route and target side: requests/s and error rate between two scrapes of /metrics. A request the new
  * service failed and legacy answered instead (a fallback) counts on both sides: a failed request of the new
- * service, and legacy's answer.
+ * service, and legacy's answer. A response cut off mid-body counts as an error of the side that sent it.
  */
 export function trafficBetween(before: string, after: string, seconds: number): Map<string, RouteTraffic> {
   const start = countsByRouteTarget(parsePrometheusText(before, FAMILIES));
@@ -46,12 +48,13 @@ function countsByRouteTarget(samples: Sample[]): Map<string, { total: number; er
   const counts = new Map<string, { total: number; errors: number }>();
   for (const sample of samples) {
     const fallback = sample.name === FALLBACKS;
-    // Fallback series exist from the start at 0 (for alerts): a route without a new service has no new side.
-    if (fallback && sample.value === 0) continue;
+    const cut = sample.name === CUT;
+    // Failure series exist from the start at 0 (for alerts): at 0 they say nothing of a side's traffic.
+    if ((fallback || cut) && sample.value === 0) continue;
     const key = `${sample.labels.route}\u0000${fallback ? 'new' : sample.labels.target}`;
     const entry = counts.get(key) ?? { total: 0, errors: 0 };
-    entry.total += sample.value;
-    if (fallback || Number(sample.labels.code) >= 500) entry.errors += sample.value;
+    if (!cut) entry.total += sample.value;
+    if (fallback || cut || Number(sample.labels.code) >= 500) entry.errors += sample.value;
     counts.set(key, entry);
   }
   return counts;

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { sendProxyError } from './error-response';
 import { tlsFailure, type ExchangeController, type ExchangeHandler } from './http1';
-import type { UpstreamErrorReason } from './metrics';
+import type { CutReason, UpstreamErrorReason } from './metrics';
 import { discardRestOfBody } from './request-body';
 import { requestHasBody } from './request-headers';
 import { clientResponseHeaders, trailerObject } from './response-headers';
@@ -27,8 +27,11 @@ export interface ForwardRequest {
   closing: boolean;
   /** listen.sendTimeoutMs: a client taking none of the response this long is cut off, freeing the upstream connection. */
   sendTimeoutMs: number;
-  /** The request's end: its status, what failed (if anything), and the request itself (for the failure log). */
-  onDone: (status: number, error: UpstreamErrorReason | undefined, request: ForwardRequest) => void;
+  /**
+   * The request's end: its status, what failed (if anything), the request itself (for the failure log), and
+   * `cut` when the upstream failed after the client had the status line (the response was cut off mid-body).
+   */
+  onDone: (status: number, error: UpstreamErrorReason | undefined, request: ForwardRequest, cut?: CutReason) => void;
   /** Sees legacy's response as it streams to the client (shadow comparisons). */
   tap?: ResponseTap;
   /** Send this body instead of reading the request's: a small one read whole first, or a shadow copy's pass-through. */
@@ -170,11 +173,13 @@ class ForwardHandler implements ExchangeHandler {
       return;
     }
     const reason = classify(err);
-    if ((reason === 'connect-error' || reason === 'timeout') && this.fallsBackOn(reason)) return this.fallBack(reason);
+    const fallbackReason = fallbackReasonFor(err, reason);
+    if (fallbackReason && this.fallsBackOn(fallbackReason)) return this.fallBack(fallbackReason);
     if (res.headersSent) {
       // The client already has a status line: cut the response so it cannot mistake it for complete.
       res.destroy(err);
-      this.finish(reason === 'timeout' ? 'timeout' : 'reset');
+      const cut = reason === 'timeout' ? 'timeout' : 'reset';
+      this.finish(cut, cut);
       return;
     }
     const status = reason === 'timeout' ? 504 : 502;
@@ -219,12 +224,18 @@ class ForwardHandler implements ExchangeHandler {
     this.controller?.abort(new Error('client closed the connection'));
   };
 
-  private finish(error?: UpstreamErrorReason): void {
+  private finish(error?: UpstreamErrorReason, cut?: CutReason): void {
     if (this.done) return;
     this.done = true;
     this.request.res.off('close', this.onClientClose);
-    this.request.onDone(this.status || 502, error, this.request);
+    this.request.onDone(this.status || 502, error, this.request, cut);
   }
+}
+
+/** The fallback reason a failed exchange counts as, if any: a status outside 100-599 is no better an answer than a 5xx. */
+function fallbackReasonFor(err: Error, reason: UpstreamErrorReason): FallbackReason | undefined {
+  if ((err as NodeJS.ErrnoException).code === 'UPSTREAM_INVALID_STATUS') return '5xx';
+  return reason === 'connect-error' || reason === 'timeout' ? reason : undefined;
 }
 
 function classify(err: Error): UpstreamErrorReason {
@@ -259,6 +270,7 @@ function describe(reason: UpstreamErrorReason, upstream: Upstream, err: Error): 
       if ((err as NodeJS.ErrnoException).code === 'UPSTREAM_TLS_ERROR') return `upstream ${upstream.name} failed the TLS handshake (${tlsFailure(err)})`;
       return `upstream ${upstream.name} refused the connection`;
     default:
+      if ((err as NodeJS.ErrnoException).code === 'UPSTREAM_INVALID_STATUS') return `upstream ${upstream.name} answered with a status outside 100-599`;
       return `upstream ${upstream.name} closed the connection without a complete response`;
   }
 }

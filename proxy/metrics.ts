@@ -1,6 +1,6 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { type CounterChild, type HistogramChild, HotCounter, HotHistogram } from '../core/hot-metrics';
-import { STAGES } from '../core/config/types';
+import { type RouteConfig, STAGES } from '../core/config/types';
 import type { RouteStateView } from '../core/route-state-view';
 import type { Side } from './splitter';
 
@@ -12,9 +12,14 @@ export type UpstreamErrorReason = 'connect-error' | 'timeout' | 'reset' | 'clien
 export type RejectReason = 'bad-request' | 'header-too-large' | 'bad-path' | 'timeout' | 'transfer-coding';
 /** The `target` label: the side that answered, or `none` when the proxy answered itself (a retired route's 410 or redirect). */
 export type MetricTarget = Side | 'none';
+/** Why a response was cut off mid-body: the upstream's connection went, or its body stalled past timeoutMs. */
+export type CutReason = 'reset' | 'timeout';
+/** What the metrics need of a route: its name, and whether it has a new service (a `new` side). */
+export type MetricRoute = Pick<RouteConfig, 'name' | 'service'>;
 
 const FALLBACK_REASONS = ['connect-error', 'timeout', '5xx'] as const;
 const NEW_SIDE_ERRORS: readonly UpstreamErrorReason[] = ['connect-error', 'timeout', 'reset', '5xx'];
+const CUT_REASONS: readonly CutReason[] = ['reset', 'timeout'];
 
 const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -42,6 +47,14 @@ export class RouteSideMetrics {
   upstreamError(reason: UpstreamErrorReason): void {
     this.metrics.upstreamErrors.labels(this.route, this.side, reason).inc();
   }
+
+  /**
+   * A response cut off after its status reached the client. One with a status of 500 or more is an error by its
+   * code already: not counted here, so `code=~"5.."` plus this counter counts no answer twice.
+   */
+  responseCut(reason: CutReason, status: number): void {
+    if (status < 500) this.metrics.responsesCut.labels(this.route, this.side, reason).inc();
+  }
 }
 
 export class ProxyMetrics {
@@ -50,9 +63,11 @@ export class ProxyMetrics {
   readonly upstreamErrors: Counter<'route' | 'target' | 'reason'>;
   readonly rejected: Counter<'reason'>;
   readonly fallbacks: Counter<'route' | 'reason'>;
+  readonly responsesCut: Counter<'route' | 'target' | 'reason'>;
   private readonly children = new Map<string, Partial<Record<MetricTarget, RouteSideMetrics>>>();
 
-  constructor(registry: Registry, routeNames: string[], state: RouteStateView) {
+  constructor(registry: Registry, routes: readonly MetricRoute[], state: RouteStateView) {
+    const routeNames = routes.map((route) => route.name);
     this.requests = new HotCounter(
       'strangler_requests_total',
       'Requests proxied, by route, target side (legacy|new, none: answered by the proxy itself) and response status code.',
@@ -61,7 +76,7 @@ export class ProxyMetrics {
     );
     this.duration = new HotHistogram(
       'strangler_request_duration_seconds',
-      'Time from request received to response finished, by route and target side.',
+      'Time from request received to response finished (what the client waited), by route and the target side that answered (legacy after a fallback, the failed attempt included).',
       ['route', 'target'],
       DURATION_BUCKETS,
       registry,
@@ -78,13 +93,19 @@ export class ProxyMetrics {
       labelNames: ['route', 'reason'],
       registers: [registry],
     });
+    this.responsesCut = new Counter({
+      name: 'strangler_responses_cut_total',
+      help: 'Responses cut off mid-body after a status below 500 reached the client (counted by that code in strangler_requests_total): the upstream reset, or its body stalled past timeoutMs.',
+      labelNames: ['route', 'target', 'reason'],
+      registers: [registry],
+    });
     this.rejected = new Counter({
       name: 'strangler_rejected_requests_total',
       help: 'Requests refused before reaching any upstream (malformed, oversized headers, bad path, a transfer coding other than chunked).',
       labelNames: ['reason'],
       registers: [registry],
     });
-    this.seedFailureSeries(routeNames);
+    this.seedFailureSeries(routes);
     new Gauge({
       name: 'strangler_route_stage',
       help: 'The stage each route is in: 1 for its current stage, 0 for the others (percent alone cannot tell legacy from shadow).',
@@ -114,12 +135,16 @@ export class ProxyMetrics {
 
   /**
    * Every route's failure series exist from the start, at 0: an error-ratio alert then reads 0 after a
-   * restart, not "no data" until the first failure.
+   * restart, not "no data" until the first failure. Only for the sides the route has: a route without a
+   * `service` never answers from (nor falls back from) a new one.
    */
-  private seedFailureSeries(routeNames: readonly string[]): void {
-    for (const route of routeNames) {
-      for (const reason of FALLBACK_REASONS) this.fallbacks.labels(route, reason).inc(0);
-      for (const reason of NEW_SIDE_ERRORS) this.upstreamErrors.labels(route, 'new', reason).inc(0);
+  private seedFailureSeries(routes: readonly MetricRoute[]): void {
+    for (const { name, service } of routes) {
+      for (const reason of CUT_REASONS) this.responsesCut.labels(name, 'legacy', reason).inc(0);
+      if (!service) continue;
+      for (const reason of CUT_REASONS) this.responsesCut.labels(name, 'new', reason).inc(0);
+      for (const reason of FALLBACK_REASONS) this.fallbacks.labels(name, reason).inc(0);
+      for (const reason of NEW_SIDE_ERRORS) this.upstreamErrors.labels(name, 'new', reason).inc(0);
     }
   }
 

@@ -174,9 +174,9 @@ export class ProxyServer {
       responseHeaders,
       fallback: undefined,
     };
-    if (upgradeBody || !readsBodyFirst(req)) return this.send(request, decision, routeMetrics, undefined);
+    if (upgradeBody || !readsBodyFirst(req)) return this.send(request, decision, routeMetrics, started, undefined);
     readBodyFirst(req, decision.upstream.timeoutMs, {
-      read: (body) => this.send(request, decision, routeMetrics, body),
+      read: (body) => this.send(request, decision, routeMetrics, started, body),
       failed: (why) => {
         if (why === 'gone') return request.onDone(CLIENT_CLOSED_REQUEST, 'client-abort', request);
         // The same 408 a stalled streamed upload gets, before any upstream was asked.
@@ -188,9 +188,9 @@ export class ProxyServer {
 
   /**
    * `body`: the request body read whole first (a small one), or a large chunked one's first part and then
-   * the rest; undefined: it streams from the request itself (or there is none).
+   * the rest; undefined: it streams from the request itself (or there is none). `started`: when the request arrived.
    */
-  private send(request: ForwardRequest, decision: Decision, routeMetrics: RouteSideMetrics, body: Buffer | Readable | undefined): void {
+  private send(request: ForwardRequest, decision: Decision, routeMetrics: RouteSideMetrics, started: number, body: Buffer | Readable | undefined): void {
     const shadow =
       this.shadow && decision.route && decision.state && request.body === undefined
         ? this.shadow.maybeStart(request.req, decision.route, decision.state, decision.side, decision.upstream, request.path, request.requestId, request.headers, body)
@@ -198,15 +198,19 @@ export class ProxyServer {
     if (shadow) request.tap = shadow.tap;
     request.body = shadow?.body ?? body ?? request.body;
     if (body) request.closing = this.closing;
-    if (decision.side === 'new') request.fallback = this.fallbackFor(decision, request, routeMetrics);
+    if (decision.side === 'new') request.fallback = this.fallbackFor(decision, request, routeMetrics, started);
     forward(request);
     shadow?.legacyDispatched();
   }
 
-  /** A request's end, on the side that answered it: its metrics, and one less in flight for a drain to wait on. */
+  /**
+   * A request's end, on the side that answered it: its metrics (its duration from `started`, the request's
+   * arrival), and one less in flight for a drain to wait on.
+   */
   private finishedRequest(metrics: RouteSideMetrics, started: number): ForwardRequest['onDone'] {
-    return (status, error, request) => {
+    return (status, error, request, cut) => {
       metrics.observe(status, (performance.now() - started) / 1000);
+      if (cut) metrics.responseCut(cut, status);
       if (error) {
         metrics.upstreamError(error);
         if (error !== 'client-abort') {
@@ -220,9 +224,9 @@ export class ProxyServer {
   /**
    * Legacy takes over when the new service fails before answering (route.fallback) in canary and live, for
    * requests without a body or with one read whole first (a streamed one went to the new service and is
-   * gone). `newMetrics`: the new side's.
+   * gone). `newMetrics`: the new side's. `started`: when the request arrived.
    */
-  private fallbackFor(decision: Decision, failed: ForwardRequest, newMetrics: RouteSideMetrics): Fallback | undefined {
+  private fallbackFor(decision: Decision, failed: ForwardRequest, newMetrics: RouteSideMetrics, started: number): Fallback | undefined {
     const { route, state } = decision;
     const settings = route?.fallback;
     if (!route || !settings || !state || !FALLBACK_STAGES.has(state.stage)) return undefined;
@@ -242,8 +246,8 @@ export class ProxyServer {
           side: 'legacy',
           headers: upstreamRequestHeaders(req, legacy, failed.requestId, this.trustedProxies),
           fallback: undefined,
-          // Legacy's latency is legacy's own, from the retry: the new service's timeout is not legacy's.
-          onDone: this.finishedRequest(this.options.metrics.forRoute(route.name, 'legacy'), performance.now()),
+          // Timed from the request's arrival: the client waited through the new service's failure (its timeout, say) too.
+          onDone: this.finishedRequest(this.options.metrics.forRoute(route.name, 'legacy'), started),
         });
       },
     };

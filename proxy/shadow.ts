@@ -402,6 +402,8 @@ function describeError(err: NodeJS.ErrnoException, upstream: Upstream): string {
       return 'new service closed the connection without a complete answer';
     case 'UPSTREAM_PROTOCOL_ERROR':
       return 'new service sent a malformed or incomplete answer';
+    case 'UPSTREAM_INVALID_STATUS':
+      return 'new service answered with a status outside 100-599';
     case 'UPSTREAM_POOL_CLOSED':
       return 'the proxy was stopping';
     default:

@@ -34,7 +34,7 @@ export async function startProxy(config: StranglerConfig, logger: Logger = creat
     await store.close().catch(() => undefined);
     throw err;
   }
-  const metrics = new ProxyMetrics(registry, config.routes.map((r) => r.name), flags.view);
+  const metrics = new ProxyMetrics(registry, config.routes, flags.view);
   const comparisons = new SqlComparisonStore(database);
   const shadow = startShadowComparisons(config, comparisons, new ShadowMetrics(registry), logger);
   const proxy = new ProxyServer({ config, state: flags.view, metrics, logger, shadow });

@@ -158,6 +158,12 @@ export class UpstreamConnection {
       this.poisoned = true;
       return 1;
     }
+    if (statusCode < 100 || statusCode > 599) {
+      // RFC 9110 §15: not a status code. Passed on, each would also become a metric label value of its own.
+      this.poisoned = true;
+      this.failExchange(new UpstreamError('UPSTREAM_INVALID_STATUS', `${this.owner.describe} answered with status ${statusCode}, outside 100-599`));
+      return 1;
+    }
     if (statusCode < 200) {
       if (statusCode === 101) {
         this.poisoned = true;

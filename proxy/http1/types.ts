@@ -48,6 +48,8 @@ export type UpstreamErrorCode =
   | 'UPSTREAM_BODY_TIMEOUT'
   | 'UPSTREAM_CLOSED'
   | 'UPSTREAM_PROTOCOL_ERROR'
+  /** A protocol error too: a status line whose code is outside 100-599 (RFC 9110 §15). */
+  | 'UPSTREAM_INVALID_STATUS'
   | 'UPSTREAM_TLS_ERROR'
   | 'UPSTREAM_POOL_CLOSED'
   /** Every connection stayed busy for the exchange's whole timeoutMs. */

@@ -24,7 +24,7 @@ export async function startProxyHarness(config: StranglerConfig, onShadowExchang
   const state = new StaticRouteState();
   for (const route of config.routes) state.set(route.name, route.stage, route.percent);
   const registry = new Registry();
-  const metrics = new ProxyMetrics(registry, config.routes.map((r) => r.name), state);
+  const metrics = new ProxyMetrics(registry, config.routes, state);
   const shadow = onShadowExchange ? { metrics: new ShadowMetrics(registry), onExchange: onShadowExchange } : undefined;
   const { logger, lines: logs } = capturedLogs('warn');
   const server = new ProxyServer({ config, state, metrics, logger, shadow });

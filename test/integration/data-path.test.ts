@@ -590,6 +590,155 @@ describe('an upstream breaking the framing rules of a 204', () => {
   });
 });
 
+describe('answers an upstream spoils: cut off mid-body, or with a status outside 100-599', () => {
+  /** Answers by the path's last segment, with exactly the bytes a broken upstream would send. */
+  let spoiler: NetServer;
+  const spoilerSockets = new Set<Duplex>();
+  let legacy: TestUpstream;
+  let proxy: ProxyHarness;
+
+  const HEAD_AND_FIVE_OF_100 = (status: string): string => `HTTP/1.1 ${status}\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\nhello`;
+  const answers: Record<string, { bytes: string; then: 'reset' | 'stall' | 'keep' }> = {
+    reset: { bytes: HEAD_AND_FIVE_OF_100('200 OK'), then: 'reset' },
+    stall: { bytes: HEAD_AND_FIVE_OF_100('200 OK'), then: 'stall' },
+    'reset-503': { bytes: HEAD_AND_FIVE_OF_100('503 Service Unavailable'), then: 'reset' },
+    'status-999': { bytes: 'HTTP/1.1 999 Whatever\r\nContent-Length: 2\r\n\r\nok', then: 'keep' },
+    'status-099': { bytes: 'HTTP/1.1 099 Whatever\r\nContent-Length: 2\r\n\r\nok', then: 'keep' },
+  };
+
+  beforeAll(async () => {
+    spoiler = createNetServer((socket) => {
+      spoilerSockets.add(socket);
+      socket.on('close', () => spoilerSockets.delete(socket));
+      socket.on('error', () => undefined);
+      socket.on('data', (chunk: Buffer) => {
+        const path = /^[A-Z]+ (\S+)/.exec(chunk.toString('latin1'))?.[1] ?? '/';
+        const answer = answers[path.split('/').pop()!];
+        if (!answer) return void socket.destroy();
+        socket.write(answer.bytes);
+        if (answer.then === 'reset') setTimeout(() => socket.destroy(), 20);
+      });
+    });
+    await new Promise<void>((resolve) => spoiler.listen(0, '127.0.0.1', resolve));
+    legacy = await startUpstream('legacy');
+    const spoilerUrl = `http://127.0.0.1:${(spoiler.address() as AddressInfo).port}`;
+    proxy = await startProxyHarness(
+      testConfig(
+        [upstreamConfig('legacy', legacy.url), upstreamConfig('spoiler', spoilerUrl, { timeoutMs: 300 })],
+        [
+          routeConfig('spoilt', '/api', { stage: 'live', percent: 100, service: 'spoiler' }),
+          routeConfig('spoilt-legacy', '/old', { stage: 'legacy', legacy: 'spoiler' }),
+          routeConfig('fb-5xx', '/fb-5xx', { stage: 'live', percent: 100, service: 'spoiler', fallback: { on: ['5xx'], methods: ['GET'] } }),
+          routeConfig('fb-connect', '/fb-connect', { stage: 'live', percent: 100, service: 'spoiler', fallback: { on: ['connect-error', 'timeout'], methods: ['GET'] } }),
+          routeConfig('plain', '/plain', { service: undefined }),
+        ],
+      ),
+    );
+  });
+
+  afterAll(async () => {
+    await proxy.close();
+    await legacy.close();
+    for (const socket of spoilerSockets) socket.destroy();
+    await new Promise<void>((resolve) => spoiler.close(() => resolve()));
+  });
+
+  /** The status the client got, and whether its response was cut off (it ended with an error, not complete). */
+  function fetchOutcome(path: string): Promise<{ status: number; cut: boolean; body: string }> {
+    return new Promise((resolve, reject) => {
+      const req = httpRequest(`${proxy.url}${path}`, { agent: false }, (res) => {
+        let body = '';
+        res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, cut: false, body }));
+        res.on('error', () => resolve({ status: res.statusCode ?? 0, cut: true, body }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
+  /** One counter sample (0 when the series does not exist). */
+  async function sample(series: string): Promise<number> {
+    const line = (await proxy.registry.metrics()).split('\n').find((l) => l.startsWith(`${series} `));
+    return line ? Number(line.slice(series.length + 1)) : 0;
+  }
+
+  async function samples(series: string[]): Promise<number[]> {
+    return Promise.all(series.map(sample));
+  }
+
+  test('a response cut off mid-body keeps the code the client got and is counted as cut, by reason, on the side that sent it', async () => {
+    const series = [
+      'strangler_requests_total{route="spoilt",target="new",code="200"}',
+      'strangler_responses_cut_total{route="spoilt",target="new",reason="reset"}',
+      'strangler_responses_cut_total{route="spoilt",target="new",reason="timeout"}',
+      'strangler_requests_total{route="spoilt-legacy",target="legacy",code="200"}',
+      'strangler_responses_cut_total{route="spoilt-legacy",target="legacy",reason="reset"}',
+      'strangler_upstream_errors_total{route="spoilt",target="new",reason="reset"}',
+      'strangler_upstream_errors_total{route="spoilt",target="new",reason="timeout"}',
+    ];
+    const before = await samples(series);
+    expect(await fetchOutcome('/api/reset')).toEqual({ status: 200, cut: true, body: 'hello' });
+    // The body stalls past the upstream's timeoutMs (300 ms) after its first five bytes.
+    expect(await fetchOutcome('/api/stall')).toEqual({ status: 200, cut: true, body: 'hello' });
+    expect(await fetchOutcome('/old/reset')).toEqual({ status: 200, cut: true, body: 'hello' });
+    const after = await samples(series);
+    expect(after.map((value, i) => value - before[i]!)).toEqual([2, 1, 1, 1, 1, 1, 1]);
+  });
+
+  test('a cut response with a status of 500 or more is an error by its code already: counted once, not as cut', async () => {
+    const series = [
+      'strangler_requests_total{route="spoilt",target="new",code="503"}',
+      'strangler_responses_cut_total{route="spoilt",target="new",reason="reset"}',
+      'strangler_upstream_errors_total{route="spoilt",target="new",reason="reset"}',
+    ];
+    const before = await samples(series);
+    expect(await fetchOutcome('/api/reset-503')).toEqual({ status: 503, cut: true, body: 'hello' });
+    const after = await samples(series);
+    expect(after.map((value, i) => value - before[i]!)).toEqual([1, 0, 1]);
+  });
+
+  test.each(['999', '099'])('status %s is an invalid response: the proxy\'s 502, counted as one, and never a label value', async (status) => {
+    const series = ['strangler_requests_total{route="spoilt",target="new",code="502"}', 'strangler_upstream_errors_total{route="spoilt",target="new",reason="reset"}'];
+    const before = await samples(series);
+    const reply = await send(`${proxy.url}/api/status-${status}`, { headers: { 'x-request-id': `invalid-${status}` } });
+    expect([reply.status, json(reply)]).toEqual([
+      502,
+      { error: 'upstream spoiler answered with a status outside 100-599', route: 'spoilt', target: 'new', upstream: 'spoiler', requestId: `invalid-${status}` },
+    ]);
+    const after = await samples(series);
+    expect(after.map((value, i) => value - before[i]!)).toEqual([1, 1]);
+    expect(await proxy.registry.metrics()).not.toMatch(new RegExp(`code="0*${Number(status)}"`));
+  });
+
+  test("an invalid status from the new service falls back to legacy where the route's fallback covers 5xx; elsewhere it is the 502", async () => {
+    const series = ['strangler_fallbacks_total{route="fb-5xx",reason="5xx"}', 'strangler_upstream_errors_total{route="fb-5xx",target="new",reason="5xx"}'];
+    const before = await samples(series);
+    const fellBack = await send(`${proxy.url}/fb-5xx/status-999`);
+    expect([fellBack.status, json(fellBack).servedBy]).toEqual([200, 'legacy']);
+    expect((await samples(series)).map((value, i) => value - before[i]!)).toEqual([1, 1]);
+    const notCovered = await send(`${proxy.url}/fb-connect/status-999`);
+    expect([notCovered.status, json(notCovered).upstream]).toEqual([502, 'spoiler']);
+  });
+
+  test('failure series exist from the start at 0 for the sides a route has: a route without a service has no new-side series', async () => {
+    const text = await proxy.registry.metrics();
+    const ofPlain = text.split('\n').filter((line) => line.includes('route="plain"'));
+    expect(ofPlain.filter((line) => /^strangler_(upstream_errors|fallbacks|responses_cut)_total/.test(line)).sort()).toEqual([
+      'strangler_responses_cut_total{route="plain",target="legacy",reason="reset"} 0',
+      'strangler_responses_cut_total{route="plain",target="legacy",reason="timeout"} 0',
+    ]);
+    for (const series of [
+      'strangler_responses_cut_total{route="fb-5xx",target="new",reason="timeout"} 0',
+      'strangler_responses_cut_total{route="fb-5xx",target="legacy",reason="reset"} 0',
+      'strangler_upstream_errors_total{route="fb-5xx",target="new",reason="connect-error"} 0',
+      'strangler_fallbacks_total{route="fb-5xx",reason="timeout"} 0',
+    ]) {
+      expect(text).toContain(series);
+    }
+  });
+});
+
 describe('small request bodies are read whole before an upstream connection is taken', () => {
   let upstream: TestUpstream;
   let proxy: ProxyHarness;

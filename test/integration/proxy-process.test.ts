@@ -1,5 +1,6 @@
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Agent, request } from 'undici';
 import { inRollout } from '../../core/bucketing';
 import { adminCall, type AdminReply } from '../helpers/admin-call';
@@ -20,6 +21,34 @@ async function servedBy(proxy: ProxyProcess, user: string): Promise<string> {
   return ((await response.json()) as { servedBy: string }).servedBy;
 }
 
+/** The orders service's answer to `?cut`: a head promising 100 bytes, 12 of them, then the connection goes. */
+function ordersCuttingOnRequest(req: IncomingMessage, res: ServerResponse): void {
+  if (req.url?.includes('cut')) {
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+    res.write('{"servedBy":');
+    setTimeout(() => res.socket?.destroy(), 20);
+    return;
+  }
+  res.writeHead(200, { 'content-type': 'application/json', 'x-served-by': 'orders' });
+  res.end(JSON.stringify({ servedBy: 'orders', method: req.method, url: req.url }));
+}
+
+interface MeasuredStatus {
+  routes: Array<{ name: string; stage: string; percent: number; traffic: Record<string, { requests: number; errors: number; errorRate: number; requestsPerSecond: number }> }>;
+}
+
+/** `strangler status --json --window 2` with `load` sent inside its window (after its first scrape). */
+async function statusDuring(cliFlags: string[], load: () => Promise<void>): Promise<MeasuredStatus> {
+  const background = spawn(process.execPath, [CLI, 'status', '--json', '--window', '2', ...cliFlags]);
+  let out = '';
+  background.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  // The first scrape is done when the CLI says it is measuring.
+  await new Promise<void>((resolve) => background.stderr.on('data', (c: Buffer) => c.toString().includes('measuring traffic for 2 s') && resolve()));
+  await load();
+  expect(await new Promise((r) => background.once('exit', r))).toBe(0);
+  return JSON.parse(out) as MeasuredStatus;
+}
+
 describe('strangler proxy on embedded state (PGlite), driven through the admin API and the CLI', () => {
   let legacy: TestUpstream;
   let orders: TestUpstream;
@@ -29,7 +58,7 @@ describe('strangler proxy on embedded state (PGlite), driven through the admin A
 
   beforeAll(async () => {
     legacy = await startUpstream('legacy');
-    orders = await startUpstream('orders');
+    orders = await startUpstream('orders', ordersCuttingOnRequest);
     dir = tempDir('strangler-proc-');
     const file = writeConfig(dir.path, proxyYaml({ legacyUrl: legacy.url, ordersUrl: orders.url, stateUrl: 'embedded:./state' }));
     proxy = await startProxyProcess(file);
@@ -132,16 +161,9 @@ describe('strangler proxy on embedded state (PGlite), driven through the admin A
 
   test('status shows stage, percent and per-target traffic from the metrics', async () => {
     // The CLI scrapes /metrics twice, 2 s apart; the requests are sent inside that window.
-    const background = spawn(process.execPath, [CLI, 'status', '--json', '--window', '2', ...cliFlags]);
-    let out = '';
-    background.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    // The first scrape is done when the CLI says it is measuring.
-    await new Promise<void>((resolve) => background.stderr.on('data', (c: Buffer) => c.toString().includes('measuring traffic for 2 s') && resolve()));
-    for (let i = 0; i < 50; i++) await servedBy(proxy, `load-${i}`);
-    expect(await new Promise((r) => background.once('exit', r))).toBe(0);
-    const parsed = JSON.parse(out) as {
-      routes: Array<{ name: string; stage: string; percent: number; traffic: Record<string, { requests: number; errorRate: number; requestsPerSecond: number }> }>;
-    };
+    const parsed = await statusDuring(cliFlags, async () => {
+      for (let i = 0; i < 50; i++) await servedBy(proxy, `load-${i}`);
+    });
     expect(parsed.routes[0]).toMatchObject({ name: 'orders', stage: 'canary', percent: 30 });
     const traffic = parsed.routes[0]!.traffic;
     const total = (traffic.legacy?.requests ?? 0) + (traffic.new?.requests ?? 0);
@@ -160,6 +182,28 @@ describe('strangler proxy on embedded state (PGlite), driven through the admin A
     expect(unmeasured).toMatchObject({ windowSeconds: 0, ready: true, unmatched: null });
     expect(table.stdout).not.toContain('not ready');
     expect(unmeasured.routes[0]!.traffic).toBeNull();
+  });
+
+  test("status counts a response cut off mid-body as an error of the side that sent it, though its code is the client's 200", async () => {
+    const onNew = Array.from({ length: 200 }, (_, i) => `cut-${i}`).filter((user) => inRollout(user, 'strangler.orders', 30));
+    const [cutUsers, wholeUsers] = [onNew.slice(0, 4), onNew.slice(4, 10)];
+    const cutCounter = 'strangler_responses_cut_total{route="orders",target="new",reason="reset"}';
+    const counted = async (): Promise<number> => {
+      const line = (await admin(proxy, 'GET', '/metrics')).text.split('\n').find((l) => l.startsWith(`${cutCounter} `));
+      return Number(line?.slice(cutCounter.length + 1));
+    };
+    const cutBefore = await counted();
+    const parsed = await statusDuring(cliFlags, async () => {
+      for (const user of cutUsers) {
+        const response = await fetch(`${proxy.proxyUrl}/api/orders?cut`, { headers: { 'x-user-id': user } });
+        expect(response.status).toBe(200);
+        await expect(response.text()).rejects.toThrow();
+      }
+      for (const user of wholeUsers) expect(await servedBy(proxy, user)).toBe('orders');
+    });
+    expect(parsed.routes[0]!.traffic.new).toEqual({ requests: 10, errors: 4, errorRate: 0.4, requestsPerSecond: 5 });
+    expect(parsed.routes[0]!.traffic.legacy).toMatchObject({ requests: 0, errors: 0 });
+    expect((await counted()) - cutBefore).toBe(4);
   });
 
   test('CLI errors are one line on stderr with a non-zero exit, and change nothing', async () => {
@@ -258,6 +302,8 @@ describe('strangler proxy on embedded state (PGlite), driven through the admin A
     // Failure series exist from the start at 0, so an error-ratio alert reads 0, not "no data".
     expect(text).toContain('strangler_fallbacks_total{route="orders",reason="5xx"} 0');
     expect(text).toContain('strangler_upstream_errors_total{route="orders",target="new",reason="timeout"} 0');
+    expect(text).toContain('strangler_responses_cut_total{route="orders",target="new",reason="timeout"} 0');
+    expect(text).toContain('strangler_responses_cut_total{route="orders",target="legacy",reason="reset"} 0');
     expect(text).toContain('# TYPE strangler_requests_in_flight gauge');
     expect(text).toContain('strangler_websocket_tunnels 0');
     // Process metrics under the names Node dashboards look for.

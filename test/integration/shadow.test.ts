@@ -107,6 +107,8 @@ describe('shadow traffic: legacy serves, a copy goes to the new service', () => 
   let legacy: TestUpstream;
   let slow: TestUpstream;
   let broken: TestUpstream;
+  /** A new service answering with a status no HTTP response may have (RFC 9110 §15: 100-599). */
+  let invalidStatus: TestUpstream;
   /** The new service of the selection and edge-case routes: one connection, so its copies are answered in order. */
   let sink: TestUpstream;
   let proxy: ProxyHarness;
@@ -148,6 +150,7 @@ describe('shadow traffic: legacy serves, a copy goes to the new service', () => 
       }, req.url?.includes('sleep') ? 2000 : 0).unref();
     });
     broken = await startUpstream('broken', (req) => req.socket.destroy());
+    invalidStatus = await startUpstream('invalid-status', (_req, res) => res.writeHead(999, { 'content-type': 'application/json' }).end(JSON.stringify({ servedBy: 'legacy' })));
     sink = await startUpstream('sink');
     const toSink = (shadow: ShadowConfig): Partial<RouteConfig> => ({ stage: 'shadow', service: 'sink', shadow });
     proxy = await startProxyHarness(
@@ -156,12 +159,14 @@ describe('shadow traffic: legacy serves, a copy goes to the new service', () => 
           upstreamConfig('legacy', legacy.url),
           upstreamConfig('slow', slow.url, { timeoutMs: 5000 }),
           upstreamConfig('broken', broken.url),
+          upstreamConfig('invalid-status', invalidStatus.url),
           upstreamConfig('sink', sink.url, { connections: 1 }),
         ],
         [
           routeConfig('orders', '/api/orders', { stage: 'shadow', service: 'slow', shadow: SHADOW }),
           routeConfig('limited', '/api/limited', { stage: 'shadow', service: 'slow', shadow: { ...SHADOW, maxInFlight: 2 } }),
           routeConfig('reset', '/api/reset', { stage: 'shadow', service: 'broken', shadow: SHADOW }),
+          routeConfig('invalid-status', '/api/invalid-status', { stage: 'shadow', service: 'invalid-status', shadow: SHADOW }),
           routeConfig('noisy', '/api/noisy', { stage: 'shadow', service: 'slow', shadow: { ...SHADOW, noiseSample: 1 } }),
           routeConfig('canary', '/api/canary', { stage: 'canary', percent: 50, service: 'slow', stickiness: { kind: 'header', name: 'x-user-id' }, shadow: { ...SHADOW, onCanary: true } }),
           routeConfig('fence', '/api/fence', toSink(SHADOW)),
@@ -186,7 +191,7 @@ describe('shadow traffic: legacy serves, a copy goes to the new service', () => 
 
   afterAll(async () => {
     await proxy.close();
-    await Promise.all([legacy.close(), slow.close(), broken.close(), sink.close()]);
+    await Promise.all([legacy.close(), slow.close(), broken.close(), invalidStatus.close(), sink.close()]);
   });
 
   beforeEach(() => {
@@ -310,6 +315,16 @@ describe('shadow traffic: legacy serves, a copy goes to the new service', () => 
     for (const exchange of exchanges) {
       expect(exchange.candidate).toEqual({ error: 'new service closed the connection without a complete answer', ms: expect.any(Number) });
     }
+  });
+
+  test('a new service answering with a status outside 100-599: the exchange records an error, not an answer to compare', async () => {
+    const reply = await get(`${proxy.url}/api/invalid-status/1`, { 'x-request-id': 'invalid-status-1' });
+    expect([reply.status, JSON.parse(reply.body).servedBy]).toEqual([200, 'legacy']);
+    await eventually(() => exchangesOf('invalid-status').length === 1, 5000, 10);
+    expect(exchangesOf('invalid-status')[0]).toMatchObject({
+      requestId: 'invalid-status-1',
+      candidate: { error: 'new service answered with a status outside 100-599', ms: expect.any(Number) },
+    });
   });
 
   test('a request body is copied (a small one read whole first), and a too-large one is skipped and counted', async () => {
