@@ -54,16 +54,30 @@ export type RouteChangeAnswer = RouteSummary & { changed: boolean; warning?: str
 /** Probes: a Kubernetes httpGet or a load balancer's health check cannot (and should not) carry the admin token. */
 const OPEN_PATHS = new Set(['/healthz', '/readyz']);
 const BODY_LIMIT = 64 * 1024;
-const JSON_OBJECT = 'a JSON object {stage?, percent?, reason} with Content-Type: application/json';
+const ROUTE_CHANGE_BODY = 'a JSON object {stage?, percent?, reason} with Content-Type: application/json';
+/** The body each route that takes one expects, by its route pattern. */
+const EXPECTED_BODIES: Readonly<Record<string, string>> = {
+  '/routes/:name': ROUTE_CHANGE_BODY,
+  '/flags/client-token': 'a JSON object {token} with Content-Type: application/json',
+};
 
 /** fastify's body-parser failures, said the way the route validators say theirs: field `body`, what was expected. */
-const BODY_ERRORS: Readonly<Record<string, { status: number; error: string }>> = {
-  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, error: `body is not valid JSON: must be ${JSON_OBJECT}` },
-  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, error: `body is empty: must be ${JSON_OBJECT}` },
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 400, error: `body has an unsupported content type: must be ${JSON_OBJECT}` },
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, error: 'body does not match its Content-Length' },
-  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, error: `body is larger than ${BODY_LIMIT / 1024} KiB` },
-};
+function bodyError(code: string | undefined, expected: string): { status: number; error: string } | undefined {
+  switch (code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return { status: 400, error: `body is not valid JSON: must be ${expected}` };
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return { status: 400, error: `body is empty: must be ${expected}` };
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return { status: 400, error: `body has an unsupported content type: must be ${expected}` };
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return { status: 400, error: 'body does not match its Content-Length' };
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return { status: 413, error: `body is larger than ${BODY_LIMIT / 1024} KiB` };
+    default:
+      return undefined;
+  }
+}
 
 /** The admin API (its own port, loopback by default): route state, history, metrics, health. */
 export function buildAdminApi(options: AdminOptions): FastifyInstance {
@@ -89,9 +103,9 @@ export function buildAdminApi(options: AdminOptions): FastifyInstance {
     }
   });
 
-  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _request, reply) => {
-    const bodyError = err.code === undefined ? undefined : BODY_ERRORS[err.code];
-    if (bodyError) return reply.code(bodyError.status).send({ error: bodyError.error, field: 'body' });
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, request, reply) => {
+    const badBody = bodyError(err.code, EXPECTED_BODIES[request.routeOptions.url ?? ''] ?? ROUTE_CHANGE_BODY);
+    if (badBody) return reply.code(badBody.status).send({ error: badBody.error, field: 'body' });
     const code = err instanceof StatusError ? err.status : err.statusCode;
     const status = code && code >= 400 && code < 600 ? code : 500;
     void reply.code(status).send({ error: status === 500 ? `internal error: ${err.message}` : err.message });
@@ -122,7 +136,8 @@ export function buildAdminApi(options: AdminOptions): FastifyInstance {
   app.put('/routes/:name', async (request: FastifyRequest<{ Params: { name: string }; Body: unknown }>, reply) => {
     const route = routesByName.get(request.params.name);
     if (!route) return unknownRoute(reply, request.params.name);
-    const current = options.flags.view.get(route.name);
+    // Unleash may have changed since the last poll: its provider checks a percent alone against the flag it reads as it writes.
+    const current = options.flags.kind === 'unleash' ? 'read-by-provider' : options.flags.view.get(route.name);
     const checked = validateRouteChange(request.body, route, current);
     if (!checked.ok) return reply.code(checked.status).send({ error: checked.error, field: checked.field });
     const result = await options.flags.change(route, checked.change, { create: checked.create });

@@ -11,8 +11,15 @@ const MAX_REASON = 1000;
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
+/**
+ * What a percent given alone is checked against: the route's last known state (undefined before any, when
+ * the configured stage stands in), or `read-by-provider` when the provider reads the state as it writes the
+ * change and checks it there (Unleash, through its Admin API: the last poll may be a refresh interval old).
+ */
+export type CurrentState = RouteState | undefined | 'read-by-provider';
+
 /** Validates a `PUT /routes/:name` body: `{stage?, percent?, reason, actor?}`. */
-export function validateRouteChange(body: unknown, route: RouteConfig, current: RouteState | undefined): CheckedChange {
+export function validateRouteChange(body: unknown, route: RouteConfig, current: CurrentState): CheckedChange {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     return bad('body', 'body must be a JSON object {stage?, percent?, reason}');
   }
@@ -40,10 +47,10 @@ export function validateRouteChange(body: unknown, route: RouteConfig, current: 
   if (stage === undefined && percent === undefined) {
     return bad('body', 'nothing to change: give stage, percent or both');
   }
-  const nextStage = (stage as Stage | undefined) ?? current?.stage ?? route.stage;
-  const conflict = percent === undefined ? undefined : stagePercentConflict(route.name, nextStage, percent as number, route.service !== undefined);
+  const nextStage = (stage as Stage | undefined) ?? (current === 'read-by-provider' ? undefined : (current?.stage ?? route.stage));
+  const conflict = percent === undefined || nextStage === undefined ? undefined : stagePercentConflict(route.name, nextStage, percent as number, route.service !== undefined);
   if (conflict) return { ok: false, status: 409, field: 'percent', error: conflict };
-  if (!route.service && nextStage !== 'legacy' && nextStage !== 'retired') {
+  if (!route.service && nextStage !== undefined && nextStage !== 'legacy' && nextStage !== 'retired') {
     return { ok: false, status: 409, field: 'stage', error: `route ${route.name} has no new service (no "service" in the configuration): its stage can only be legacy or retired` };
   }
   return {
@@ -51,7 +58,7 @@ export function validateRouteChange(body: unknown, route: RouteConfig, current: 
     create: create === true,
     change: {
       stage: stage as Stage | undefined,
-      percent: (percent as number | undefined) ?? (stage === undefined || nextStage === 'canary' ? undefined : impliedPercent(nextStage)),
+      percent: (percent as number | undefined) ?? (stage === undefined || stage === 'canary' ? undefined : impliedPercent(stage as Exclude<Stage, 'canary'>)),
       reason: why,
       actor: typeof actor === 'string' ? actor.trim() : 'admin-api',
     },

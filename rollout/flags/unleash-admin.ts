@@ -35,7 +35,30 @@ export interface UnleashAdminOptions {
   timeoutMs?: number;
 }
 
-type JsonPatch = Array<{ op: 'add' | 'replace' | 'remove'; path: string; value?: unknown }>;
+type JsonPatch = Array<{ op: 'add' | 'replace' | 'remove' | 'test'; path: string; value?: unknown }>;
+
+/**
+ * What a failed request did to Unleash: `not-applied` when it never reached Unleash or Unleash answered
+ * with an error (its handlers write in a transaction), `unknown` when a write was sent and no answer came.
+ */
+export type RequestOutcome = 'not-applied' | 'unknown';
+
+/** A failed Admin API request, with the status the admin API should answer with. */
+export class UnleashAdminError extends StatusError {
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    readonly outcome: RequestOutcome,
+  ) {
+    super(status, code, message);
+    this.name = 'UnleashAdminError';
+  }
+}
+
+/** Failures of the connection itself: the request was never sent, so Unleash cannot have applied it. */
+const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+const ARCHIVED_NAME = /archived/i;
 
 /** The parts of Unleash's Admin API that strangler writes with: flags, their strategy, on/off. */
 export class UnleashAdminApi {
@@ -49,9 +72,24 @@ export class UnleashAdminApi {
     return `${this.featuresPath}/${encodeURIComponent(flag)}/environments/${encodeURIComponent(this.options.environment)}`;
   }
 
+  private strategyPath(flag: string, strategyId: string): string {
+    return `${this.environmentPath(flag)}/strategies/${encodeURIComponent(strategyId)}`;
+  }
+
   async getFeature(flag: string): Promise<AdminFeature | undefined> {
     const response = await this.request('GET', `${this.featuresPath}/${encodeURIComponent(flag)}`, undefined, [404]);
     return response === undefined ? undefined : (response as AdminFeature);
+  }
+
+  /** True when Unleash keeps an archived flag of that name (in any project): it must be revived, not created. */
+  async isArchived(flag: string): Promise<boolean> {
+    try {
+      await this.request('POST', '/api/admin/features/validate', { name: flag });
+      return false;
+    } catch (err) {
+      if (err instanceof UnleashAdminError && err.status === 409 && ARCHIVED_NAME.test(err.message)) return true;
+      throw err;
+    }
   }
 
   async createFeature(flag: string, description: string): Promise<void> {
@@ -63,8 +101,16 @@ export class UnleashAdminApi {
     return created.id;
   }
 
+  async deleteStrategy(flag: string, strategyId: string): Promise<void> {
+    await this.request('DELETE', this.strategyPath(flag, strategyId));
+  }
+
+  /**
+   * A JSON Patch of the strategy. Unleash honours `test` operations: when one fails it writes nothing and
+   * this throws a 409 with code STRANGLER_ERR_UNLEASH_CHANGED.
+   */
   async patchStrategy(flag: string, strategyId: string, patch: JsonPatch): Promise<void> {
-    await this.request('PATCH', `${this.environmentPath(flag)}/strategies/${encodeURIComponent(strategyId)}`, patch);
+    await this.request('PATCH', this.strategyPath(flag, strategyId), patch);
   }
 
   async setEnabled(flag: string, enabled: boolean): Promise<void> {
@@ -73,27 +119,57 @@ export class UnleashAdminApi {
 
   private async request(method: string, path: string, body?: unknown, allowed: number[] = []): Promise<unknown> {
     let response: Response;
+    let text: string;
     try {
       response = await fetch(this.options.url + path, {
         method,
         headers: { authorization: this.options.token, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.options.timeoutMs ?? 10000),
+        signal: AbortSignal.timeout(this.timeoutMs),
       });
+      text = await response.text();
     } catch (err) {
-      const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-      throw new StatusError(503, 'STRANGLER_ERR_UNLEASH_UNREACHABLE', `Unleash at ${redactUrl(this.options.url)} is unreachable (${redactUrlsIn(String(cause))}); nothing changed`);
+      throw this.noAnswer(method, path, err);
     }
-    const text = await response.text();
     if (allowed.includes(response.status)) return undefined;
-    if (response.status === 401 || response.status === 403) {
-      throw new StatusError(502, 'STRANGLER_ERR_UNLEASH_ADMIN_TOKEN', `Unleash refused the admin token (${response.status}) for ${method} ${path}: check flags.adminToken`);
-    }
-    if (!response.ok) {
-      throw new StatusError(502, 'STRANGLER_ERR_UNLEASH_ADMIN', `Unleash answered ${response.status} to ${method} ${path}: ${unleashMessage(text)}`);
-    }
+    if (!response.ok) throw answerError(method, path, response.status, text);
     return text ? (JSON.parse(text) as unknown) : undefined;
   }
+
+  private get timeoutMs(): number {
+    return this.options.timeoutMs ?? 10000;
+  }
+
+  /** A read that failed changed nothing; so did a write that was never sent. A write that was sent may have been applied. */
+  private noAnswer(method: string, path: string, err: unknown): UnleashAdminError {
+    const url = redactUrl(this.options.url);
+    const code = (err as { cause?: { code?: string } }).cause?.code;
+    if (method === 'GET' || (code !== undefined && NOT_SENT.has(code))) {
+      const cause = redactUrlsIn(String(code ?? (err as Error).message));
+      return new UnleashAdminError(503, 'STRANGLER_ERR_UNLEASH_UNREACHABLE', `Unleash at ${url} is unreachable (${cause})`, 'not-applied');
+    }
+    const how = (err as Error).name === 'TimeoutError' ? `within ${this.timeoutMs / 1000} s` : `before the connection was lost (${redactUrlsIn(String(code ?? (err as Error).message))})`;
+    return new UnleashAdminError(503, 'STRANGLER_ERR_UNLEASH_NO_ANSWER', `Unleash at ${url} did not answer ${method} ${path} ${how}: it may have applied it`, 'unknown');
+  }
+}
+
+/**
+ * The status that tells the truth about an error answer: 409 when Unleash's state is in the way (a name
+ * taken, a patch whose `test` failed, a flag or strategy gone since it was read), 502 for the rest.
+ */
+function answerError(method: string, path: string, status: number, text: string): UnleashAdminError {
+  const message = unleashMessage(text);
+  if (status === 401 || status === 403) {
+    return new UnleashAdminError(502, 'STRANGLER_ERR_UNLEASH_ADMIN_TOKEN', `Unleash refused the admin token (${status}) for ${method} ${path}: check flags.adminToken`, 'not-applied');
+  }
+  // Unleash 8 answers a failed JSON Patch test with a 500 that names it.
+  if (method === 'PATCH' && status === 500 && message.includes('TEST_OPERATION_FAILED')) {
+    return new UnleashAdminError(409, 'STRANGLER_ERR_UNLEASH_CHANGED', `Unleash refused ${method} ${path}: the strategy changed since it was read`, 'not-applied');
+  }
+  if (status === 409 || (status === 404 && method !== 'GET')) {
+    return new UnleashAdminError(409, 'STRANGLER_ERR_UNLEASH_CONFLICT', `Unleash answered ${status} to ${method} ${path}: ${message}`, 'not-applied');
+  }
+  return new UnleashAdminError(502, 'STRANGLER_ERR_UNLEASH_ADMIN', `Unleash answered ${status} to ${method} ${path}: ${message}`, 'not-applied');
 }
 
 function unleashMessage(text: string): string {

@@ -13,9 +13,11 @@ import type { FlagRequest, RouteStateView } from '../../core/route-state-view';
 import type { ChangeResult, RouteChange, RouteHistoryEntry, RouteState, StateStore } from '../../core/state';
 import { afterChange, sameState, stagePercentConflict } from '../../core/stage-percent';
 import { storeCall } from '../../core/store-call';
-import { servedIn, UnleashAdminApi } from './unleash-admin';
+import { KeyedQueue } from '../../core/keyed-queue';
+import { servedIn, UnleashAdminApi, UnleashAdminError, type AdminEnvironment } from './unleash-admin';
 import {
   ROLLOUT_STRATEGY,
+  STAGE_PARAMETER,
   enabledFor,
   managedStrategy,
   rolloutParameters,
@@ -68,6 +70,8 @@ export class UnleashFlagProvider implements FlagProvider {
   /** Changes made through this process, kept until Unleash's answers show them (a poll may be older). */
   private readonly pending = new Map<string, { state: FlagState; until: number }>();
   private stopped = false;
+  /** Changes through this process, one route at a time. */
+  private readonly changes = new KeyedQueue();
   private readonly errors: Counter<'reason'>;
 
   constructor(private readonly options: UnleashProviderOptions) {
@@ -142,10 +146,16 @@ export class UnleashFlagProvider implements FlagProvider {
   }
 
   async change(route: RouteConfig, change: RouteChange, options: ChangeOptions = {}): Promise<ChangeResult> {
-    if (!this.admin) {
+    const admin = this.admin;
+    if (!admin) {
       throw new StatusError(409, 'STRANGLER_ERR_NO_ADMIN_TOKEN', 'flags.adminToken is not configured: change the flag in Unleash itself, or give strangler an admin token');
     }
-    const { before, target, after, changed } = await this.writeFlag(this.admin, route, change, options.create === true);
+    // One change of a route at a time in this process: each reads the flag as the one before it left it.
+    return this.changes.run(route.name, () => this.applyChange(admin, route, change, options.create === true));
+  }
+
+  private async applyChange(admin: UnleashAdminApi, route: RouteConfig, change: RouteChange, create: boolean): Promise<ChangeResult> {
+    const { before, target, after, changed } = await this.writeFlag(admin, route, change, create);
     const known = this.states.get(route.name);
     const warnings = [servedOtherwise(route, target, after)].filter((w): w is string => w !== undefined);
     if (!changed && known && sameFlagState(known, after)) return { state: known, changed, ...joinWarnings(warnings) };
@@ -239,9 +249,25 @@ export class UnleashFlagProvider implements FlagProvider {
     change: RouteChange,
     create: boolean,
   ): Promise<{ before: FlagState; target: StageAndPercent; after: FlagState; changed: boolean }> {
+    const served = await this.readFlag(admin, route, create).catch((err: unknown) => {
+      throw nothingWritten(err);
+    });
+    const write = planWrite(route, served, change, { create, environment: this.options.flags.environment });
+    const { before, target, after } = write;
+    if (!write.needed) return { before, target, after, changed: false };
+    const addedStrategyId = await this.writeStrategy(admin, route, write);
+    if (write.enabled.from !== write.enabled.to) await this.writeEnabled(admin, route, write, addedStrategyId);
+    return { before, target, after, changed: true };
+  }
+
+  /** The flag as clients in the environment are served it, created first (off, no strategy) when missing and `create` says so. */
+  private async readFlag(admin: UnleashAdminApi, route: RouteConfig, create: boolean): Promise<ServedFlag> {
     const { project, environment } = this.options.flags;
     let feature = await admin.getFeature(route.flag);
     if (!feature) {
+      if (await admin.isArchived(route.flag)) {
+        throw new StatusError(409, 'STRANGLER_ERR_FLAG_ARCHIVED', `flag "${route.flag}" is archived in Unleash: revive it there (Archive, Revive; or POST /api/admin/archive/revive/${route.flag}), then run again`);
+      }
       if (!create) {
         throw new StatusError(404, 'STRANGLER_ERR_FLAG_MISSING', `flag "${route.flag}" does not exist in Unleash project ${project} (pass --create to create it)`);
       }
@@ -250,33 +276,58 @@ export class UnleashFlagProvider implements FlagProvider {
     }
     const served = feature && servedIn(feature, environment);
     if (!served) throw new StatusError(409, 'STRANGLER_ERR_UNLEASH_ENVIRONMENT', `flag "${route.flag}" has no environment "${environment}" in Unleash project ${project}`);
-    const live = served.strategies;
-    const before = stateFromFeature({ name: route.flag, ...served });
-    const target = afterChange(before, change);
-    const conflict = stagePercentConflict(route.name, target.stage, target.percent);
-    if (conflict) throw new StatusError(409, 'STRANGLER_ERR_STATE_CONFLICT', conflict);
-    const parameters = rolloutParameters(route, target);
-    const strategy = managedStrategy(live);
-    // In Unleash's own order (the managed strategy changed in place, or added last), so the rule text is the one the next poll reads.
-    const written = { name: ROLLOUT_STRATEGY, parameters };
-    const strategies = strategy ? live.map((s) => (s === strategy ? written : s)) : [...live, written];
-    const after = stateFromFeature({ name: route.flag, enabled: enabledFor(target.stage), strategies, dependencies: served.dependencies });
-    if (!strategy) {
-      if (!create) {
-        throw new StatusError(409, 'STRANGLER_ERR_FLAG_STRATEGY', `flag "${route.flag}" has no ${ROLLOUT_STRATEGY} strategy without constraints or segments in ${environment} (pass --create to add one)`);
+    return served;
+  }
+
+  /**
+   * The first write: the managed strategy, patched only if its parameters are still those read (a JSON Patch
+   * `test`, which Unleash honours), or added (its id is returned). Either way the flag stays on or off as it
+   * was: the route then sends no one new to the new service, whatever happens to the second write.
+   */
+  private async writeStrategy(admin: UnleashAdminApi, route: RouteConfig, write: FlagWrite): Promise<string | undefined> {
+    try {
+      if (!write.strategy) return await admin.addStrategy(route.flag, { name: ROLLOUT_STRATEGY, parameters: write.parameters });
+      const sets = Object.entries(write.parameters).map(([key, value]) => ({ op: 'add' as const, path: `/parameters/${key}`, value }));
+      await admin.patchStrategy(route.flag, write.strategy.id, [{ op: 'test', path: '/parameters', value: write.strategy.parameters }, ...sets]);
+      return undefined;
+    } catch (err) {
+      if (err instanceof UnleashAdminError && err.code === 'STRANGLER_ERR_UNLEASH_CHANGED') {
+        throw new StatusError(409, 'STRANGLER_ERR_UNLEASH_CHANGED', `flag "${route.flag}" changed in Unleash since it was read as ${describeState(write.before)}: nothing changed; run again to apply the change to the flag as it is now`);
       }
-      await admin.addStrategy(route.flag, { name: ROLLOUT_STRATEGY, parameters });
-    } else if (served.enabled === enabledFor(target.stage) && Object.entries(parameters).every(([key, value]) => strategy.parameters?.[key] === value)) {
-      return { before, target, after, changed: false };
-    } else {
-      await admin.patchStrategy(
-        route.flag,
-        strategy.id,
-        Object.entries(parameters).map(([key, value]) => ({ op: 'add' as const, path: `/parameters/${key}`, value })),
-      );
+      throw nothingWritten(err);
     }
-    if (served.enabled !== enabledFor(target.stage)) await admin.setEnabled(route.flag, enabledFor(target.stage));
-    return { before, target, after, changed: true };
+  }
+
+  /** The second write: the flag on or off. When it fails the strategy is put back, so the answer can say nothing changed. */
+  private async writeEnabled(admin: UnleashAdminApi, route: RouteConfig, write: FlagWrite, addedStrategyId: string | undefined): Promise<void> {
+    try {
+      await admin.setEnabled(route.flag, write.enabled.to);
+    } catch (err) {
+      throw await this.undoStrategy(admin, route, write, addedStrategyId, err);
+    }
+  }
+
+  /** What to answer when the second write failed: the strategy is put back when that failure is certain. */
+  private async undoStrategy(admin: UnleashAdminApi, route: RouteConfig, write: FlagWrite, addedStrategyId: string | undefined, failure: unknown): Promise<Error> {
+    const failed = (failure as Error).message;
+    const holds = `its strategy is written (${describeParameters(write.parameters)}) and the flag is ${write.enabled.from ? 'on' : 'off'}, which the route reads as ${describeState(write.halfApplied)}`;
+    if (failure instanceof UnleashAdminError && failure.outcome === 'unknown') {
+      // Unleash may still turn the flag on or off: putting the old strategy back under it could let the old share in.
+      return halfAppliedError(`${failed}; if it did not, the change is half applied: ${holds}`);
+    }
+    try {
+      if (write.strategy) {
+        const written = { ...write.strategy.parameters, ...write.parameters };
+        await admin.patchStrategy(route.flag, write.strategy.id, [{ op: 'test', path: '/parameters', value: written }, { op: 'replace', path: '/parameters', value: write.strategy.parameters }]);
+      } else if (addedStrategyId) {
+        await admin.deleteStrategy(route.flag, addedStrategyId);
+      }
+    } catch (undo) {
+      return halfAppliedError(`${failed}, and putting the strategy back failed (${(undo as Error).message}): the change may be half applied: ${holds}`);
+    }
+    const status = failure instanceof StatusError ? failure.status : 502;
+    const code = failure instanceof StranglerError ? failure.code : 'STRANGLER_ERR_UNLEASH_ADMIN';
+    return new StatusError(status, code, `${failed}; the strategy was put back: nothing changed`);
   }
 
   /** `onFirstAnswer` runs once, when Unleash first answers (flags, or a refusal of the token). */
@@ -419,7 +470,7 @@ export class UnleashFlagProvider implements FlagProvider {
     const { project, environment } = this.options.flags;
     this.options.logger.warn(
       { flags: fresh, project, environment },
-      'no such flag in Unleash: the route goes to legacy until it exists (strangler rollout set ROUTE PERCENT --create makes it)',
+      'no such flag in Unleash: the route goes to legacy until it exists (strangler rollout set ROUTE PERCENT --create makes it; an archived flag must be revived in Unleash)',
     );
   }
 
@@ -489,3 +540,65 @@ function joinWarnings(warnings: string[]): { warning?: string } {
   return warnings.length > 0 ? { warning: warnings.join('; ') } : {};
 }
 
+/** One change as it is written to Unleash: the strategy first, then (when the stage needs it) the flag on or off. */
+interface FlagWrite {
+  before: FlagState;
+  target: StageAndPercent;
+  /** What the route reads once both writes are done. */
+  after: FlagState;
+  /** What the route reads when only the strategy was written. */
+  halfApplied: FlagState;
+  /** False when Unleash already holds exactly the target. */
+  needed: boolean;
+  /** The managed strategy as read; undefined when it is added. */
+  strategy: { id: string; parameters: Record<string, unknown> } | undefined;
+  parameters: Record<string, string>;
+  enabled: { from: boolean; to: boolean };
+}
+
+type ServedFlag = { enabled: boolean; strategies: AdminEnvironment['strategies']; dependencies?: unknown[] };
+
+function planWrite(route: RouteConfig, served: ServedFlag, change: RouteChange, options: { create: boolean; environment: string }): FlagWrite {
+  const live = served.strategies;
+  const before = stateFromFeature({ name: route.flag, ...served });
+  const target = afterChange(before, change);
+  const conflict = stagePercentConflict(route.name, target.stage, target.percent, route.service !== undefined);
+  if (conflict) throw new StatusError(409, 'STRANGLER_ERR_STATE_CONFLICT', conflict);
+  const parameters = rolloutParameters(route, target);
+  const strategy = managedStrategy(live);
+  if (!strategy && !options.create) {
+    throw new StatusError(409, 'STRANGLER_ERR_FLAG_STRATEGY', `flag "${route.flag}" has no ${ROLLOUT_STRATEGY} strategy without constraints or segments in ${options.environment} (pass --create to add one)`);
+  }
+  // In Unleash's own order (the managed strategy changed in place, or added last), so the rule text is the one the next poll reads.
+  const written = { name: ROLLOUT_STRATEGY, parameters };
+  const strategies = strategy ? live.map((s) => (s === strategy ? written : s)) : [...live, written];
+  const enabled = { from: served.enabled, to: enabledFor(target.stage) };
+  const after = stateFromFeature({ name: route.flag, enabled: enabled.to, strategies, dependencies: served.dependencies });
+  const halfApplied = stateFromFeature({ name: route.flag, enabled: enabled.from, strategies, dependencies: served.dependencies });
+  const sameParameters = strategy !== undefined && Object.entries(parameters).every(([key, value]) => strategy.parameters?.[key] === value);
+  return {
+    before,
+    target,
+    after,
+    halfApplied,
+    needed: !(sameParameters && enabled.from === enabled.to),
+    strategy: strategy && { id: strategy.id, parameters: strategy.parameters ?? {} },
+    parameters,
+    enabled,
+  };
+}
+
+/** An Admin API failure before anything was written, said as such; a write that may have gone through is not "nothing changed". */
+function nothingWritten(err: unknown): unknown {
+  if (!(err instanceof UnleashAdminError)) return err;
+  if (err.outcome === 'unknown') return new StatusError(503, 'STRANGLER_ERR_UNLEASH_OUTCOME_UNKNOWN', `${err.message}; check with "strangler rollout get"`);
+  return new StatusError(err.status, err.code, `${err.message}; nothing changed`);
+}
+
+function halfAppliedError(message: string): StatusError {
+  return new StatusError(503, 'STRANGLER_ERR_UNLEASH_HALF_APPLIED', `${message}; check with "strangler rollout get"`);
+}
+
+function describeParameters(parameters: Record<string, string>): string {
+  return `rollout ${parameters.rollout}, ${STAGE_PARAMETER} ${parameters[STAGE_PARAMETER]}`;
+}

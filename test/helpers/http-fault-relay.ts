@@ -5,11 +5,17 @@ import type { AddressInfo } from 'node:net';
  * An HTTP relay on loopback in front of a real server. Requests are forwarded as they are, except those
  * `failing` answers for: those get that status and nothing reaches the server. Causes the answers a real
  * Unleash gives only when broken (a 503 from its features endpoint, a 404 at a wrong path), which nothing
- * here can make the real server do on demand.
+ * here can make the real server do on demand. `delaying` holds a request back before it is forwarded (a
+ * slow server, a wider race), and `losingAnswer` forwards one and then cuts the connection instead of
+ * passing the server's answer on (a write applied whose answer never came).
  */
 export class HttpFaultRelay {
   /** Returns the status to answer a request for `path` with, or undefined to forward it. */
-  failing: (path: string) => number | undefined = () => undefined;
+  failing: (path: string, method: string) => number | undefined = () => undefined;
+  /** Milliseconds to hold a request back before forwarding it. */
+  delaying: (path: string, method: string) => number = () => 0;
+  /** True to forward the request and cut the connection once the server has answered it. */
+  losingAnswer: (path: string, method: string) => boolean = () => false;
   private constructor(
     private readonly server: Server,
     readonly url: string,
@@ -19,18 +25,33 @@ export class HttpFaultRelay {
     const origin = new URL(target);
     let relay: HttpFaultRelay | undefined;
     const server = createServer((req, res) => {
-      const status = relay!.failing(req.url ?? '/');
+      const path = req.url ?? '/';
+      const method = req.method ?? 'GET';
+      const status = relay!.failing(path, method);
       if (status !== undefined) {
         req.resume();
         res.writeHead(status, { 'content-type': 'text/plain' }).end(`relay answers ${status}`);
         return;
       }
-      const upstream = request({ host: origin.hostname, port: origin.port, path: req.url, method: req.method, headers: { ...req.headers, host: origin.host } }, (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      });
-      upstream.on('error', () => res.destroy());
-      req.pipe(upstream);
+      const loseAnswer = relay!.losingAnswer(path, method);
+      const forward = (): void => {
+        const upstream = request({ host: origin.hostname, port: origin.port, path, method, headers: { ...req.headers, host: origin.host } }, (answer) => {
+          if (loseAnswer) {
+            answer.resume();
+            answer.on('end', () => res.socket?.destroy());
+            return;
+          }
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        });
+        upstream.on('error', () => res.destroy());
+        req.pipe(upstream);
+      };
+      const delay = relay!.delaying(path, method);
+      if (delay > 0) {
+        req.pause();
+        setTimeout(forward, delay);
+      } else forward();
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     relay = new HttpFaultRelay(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);

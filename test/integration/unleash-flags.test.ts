@@ -11,6 +11,7 @@ import { PostgresDatabase } from '../../core/db/postgres';
 import { startProxy, type RunningProxy } from '../../proxy/start';
 import { FixedRouteState } from '../../rollout/fixed-state';
 import { UnleashFlagProvider } from '../../rollout/flags/unleash';
+import { migrate } from '../../rollout/migrations';
 import { SqlStateStore } from '../../rollout/sql-state-store';
 import { inRollout } from '../../core/bucketing';
 import { adminCall, type AdminReply } from '../helpers/admin-call';
@@ -34,6 +35,9 @@ let dir: ReturnType<typeof tempDir>;
 beforeAll(async () => {
   [unleash, database, legacy, orders] = await Promise.all([startUnleash(), createTestDatabase(), startUpstream('legacy'), startUpstream('orders')]);
   dir = tempDir('strangler-unleash-');
+  // The history tables, for providers made without a proxy (which would migrate) in a test run on its own.
+  const db = new PostgresDatabase({ url: database.url });
+  await migrate(db).finally(() => db.close());
 }, 60000);
 
 afterAll(async () => {
@@ -349,6 +353,26 @@ function unleashProvider(flags: UnleashFlagsConfig, routes: RouteConfig[], logge
   return provider;
 }
 
+/** A route of its own (flag `strangler.<name>`), so a test's writes touch no other test's flag. */
+function routeNamed(name: string): RouteConfig {
+  return config({ routes: [`  - name: ${name}`, `    match: { path: /api/${name} }`, '    service: orders', '    stickiness: header:x-user-id'].join('\n') }).routes[0]!;
+}
+
+/** Makes the route's flag in Unleash hold a stage as strangler writes it; returns its strategy id. */
+async function flagHolding(route: RouteConfig, stage: string, rollout: number, enabled: boolean): Promise<string> {
+  await unleash.admin.createFlag(route.flag);
+  const id = await unleash.admin.addFlexibleRollout(route.flag, { rollout, stickiness: 'userId', groupId: route.flag, extraParameters: { stranglerStage: stage } });
+  if (enabled) await unleash.admin.enable(route.flag);
+  return id;
+}
+
+async function flagInUnleash(flag: string): Promise<{ enabled: boolean; parameters: Record<string, string> }> {
+  const env = (await unleash.admin.getFlag(flag)).environments.find((e) => e.name === 'development')!;
+  return { enabled: env.enabled, parameters: env.strategies[0]!.parameters };
+}
+
+const isFlagSwitch = (flag: string) => (path: string, method: string) => method === 'POST' && path.includes(`/features/${flag}/environments/development/o`);
+
 describe('failure behaviour', () => {
   test('Unleash unreachable at start and no bootstrap: everything to legacy, not ready, and the route says legacy', async () => {
     const routes = ['  - name: orders', '    match: { path: /api/orders }', '    service: orders', '    stickiness: header:x-user-id', '    stage: canary', '    percent: 50'].join('\n');
@@ -509,6 +533,156 @@ describe('failure behaviour', () => {
     }
   });
 
+  test('the flag cannot be turned on: the strategy is put back and the answer says nothing changed; if that fails too, or the answer was lost, it says the change may be half applied', async () => {
+    const route = routeNamed('halfway');
+    await flagHolding(route, 'shadow', 0, false);
+    const relay = await HttpFaultRelay.inFront(unleash.url);
+    const provider = unleashProvider(config({ url: relay.url }).flags as UnleashFlagsConfig, [route]);
+    const toCanary = { stage: 'canary' as const, percent: 40, actor: 'test', reason: 'go' };
+    try {
+      await provider.start();
+      relay.failing = (path, method) => (isFlagSwitch(route.flag)(path, method) ? 503 : undefined);
+      await expect(provider.change(route, toCanary)).rejects.toMatchObject({
+        status: 502,
+        message: expect.stringMatching(/^Unleash answered 503 to POST .*\/on: relay answers 503; the strategy was put back: nothing changed$/) as unknown as string,
+      });
+      expect(await flagInUnleash(route.flag)).toMatchObject({ enabled: false, parameters: { rollout: '0', stranglerStage: 'shadow' } });
+      expect(await provider.history('halfway', 10)).toEqual([]);
+
+      // Putting the strategy back fails as well: the answer says what Unleash holds.
+      let patches = 0;
+      relay.failing = (path, method) => (isFlagSwitch(route.flag)(path, method) || (method === 'PATCH' && ++patches > 1) ? 503 : undefined);
+      await expect(provider.change(route, toCanary)).rejects.toMatchObject({
+        status: 503,
+        message: expect.stringMatching(
+          /, and putting the strategy back failed \(Unleash answered 503 to PATCH .*\): the change may be half applied: its strategy is written \(rollout 40, stranglerStage canary\) and the flag is off, which the route reads as legacy 0%; check with "strangler rollout get"$/,
+        ) as unknown as string,
+      });
+      expect(await flagInUnleash(route.flag)).toMatchObject({ enabled: false, parameters: { rollout: '40', stranglerStage: 'canary' } });
+
+      // Unleash takes the request but its answer is lost: never "nothing changed", and nothing is put back under it.
+      relay.failing = () => undefined;
+      relay.losingAnswer = isFlagSwitch(route.flag);
+      const lost = await provider.change(route, toCanary).then(
+        () => 'resolved',
+        (err: Error) => err.message,
+      );
+      expect(lost).toMatch(
+        /^Unleash at http:\/\/127\.0\.0\.1:\d+ did not answer POST .*\/on before the connection was lost \(.+\): it may have applied it; if it did not, the change is half applied: its strategy is written \(rollout 40, stranglerStage canary\) and the flag is off, which the route reads as legacy 0%; check with "strangler rollout get"$/,
+      );
+      expect(lost).not.toContain('nothing changed');
+      expect(await flagInUnleash(route.flag)).toMatchObject({ enabled: true, parameters: { rollout: '40', stranglerStage: 'canary' } });
+
+      // With --create, a strategy added for the change is removed again.
+      const created = routeNamed('halfway-created');
+      relay.losingAnswer = () => false;
+      relay.failing = (path, method) => (isFlagSwitch(created.flag)(path, method) ? 503 : undefined);
+      await expect(provider.change(created, toCanary, { create: true })).rejects.toThrow(/; the strategy was put back: nothing changed$/);
+      const env = (await unleash.admin.getFlag(created.flag)).environments.find((e) => e.name === 'development')!;
+      expect([env.enabled, env.strategies]).toEqual([false, []]);
+    } finally {
+      await provider.stop();
+      await relay.close();
+    }
+  });
+
+  test('two changes of one route through one proxy are made one after the other: the last asked is what Unleash holds, and the history says so', async () => {
+    const route = routeNamed('one-at-a-time');
+    await flagHolding(route, 'legacy', 0, false);
+    const relay = await HttpFaultRelay.inFront(unleash.url);
+    // A slow Unleash turning the flag on: the first change is still being written when the second comes.
+    relay.delaying = (path, method) => (isFlagSwitch(route.flag)(path, method) ? 1000 : 0);
+    const provider = unleashProvider(config({ url: relay.url }).flags as UnleashFlagsConfig, [route]);
+    try {
+      await provider.start();
+      const first = provider.change(route, { stage: 'canary', percent: 30, actor: 'a', reason: 'A: go' });
+      await new Promise((r) => setTimeout(r, 300));
+      const rollback = provider.change(route, { stage: 'legacy', percent: 0, actor: 'b', reason: 'B: incident rollback' });
+      expect((await first).state).toMatchObject({ stage: 'canary', percent: 30 });
+      expect((await rollback).state).toMatchObject({ stage: 'legacy', percent: 0 });
+      expect(await flagInUnleash(route.flag)).toMatchObject({ enabled: false, parameters: { rollout: '0', stranglerStage: 'legacy' } });
+      const history = await provider.history('one-at-a-time', 10);
+      expect(history.map((h) => [h.reason, h.from, h.to])).toEqual([
+        ['B: incident rollback', { stage: 'canary', percent: 30 }, { stage: 'legacy', percent: 0 }],
+        ['A: go', { stage: 'legacy', percent: 0 }, { stage: 'canary', percent: 30 }],
+      ]);
+    } finally {
+      await provider.stop();
+      await relay.close();
+    }
+  });
+
+  test('two proxies changing one route at once: the one whose flag changed since it read it is refused (409), writes nothing, and says to run again', async () => {
+    const route = routeNamed('two-proxies');
+    await flagHolding(route, 'legacy', 0, false);
+    const slowRelay = await HttpFaultRelay.inFront(unleash.url);
+    // The second proxy's strategy write reaches Unleash after the first proxy's whole change.
+    slowRelay.delaying = (path, method) => (method === 'PATCH' ? 800 : 0);
+    const fast = unleashProvider(config().flags as UnleashFlagsConfig, [route]);
+    const slow = unleashProvider(config({ url: slowRelay.url }).flags as UnleashFlagsConfig, [route]);
+    try {
+      await Promise.all([fast.start(), slow.start()]);
+      const late = slow.change(route, { stage: 'canary', percent: 30, actor: 'slow', reason: 'ramp' }).then(
+        () => undefined,
+        (err: Error & { status?: number }) => err,
+      );
+      await new Promise((r) => setTimeout(r, 300));
+      expect((await fast.change(route, { stage: 'shadow', actor: 'fast', reason: 'shadow first' })).state).toMatchObject({ stage: 'shadow', percent: 0 });
+      expect(await late).toMatchObject({
+        status: 409,
+        code: 'STRANGLER_ERR_UNLEASH_CHANGED',
+        message: 'flag "strangler.two-proxies" changed in Unleash since it was read as legacy 0%: nothing changed; run again to apply the change to the flag as it is now',
+      });
+      expect(await flagInUnleash(route.flag)).toMatchObject({ enabled: false, parameters: { rollout: '0', stranglerStage: 'shadow' } });
+      expect((await fast.history('two-proxies', 10)).map((h) => h.reason)).toEqual(['shadow first']);
+    } finally {
+      await fast.stop();
+      await slow.stop();
+      await slowRelay.close();
+    }
+  });
+
+  test('an archived flag is a 409 that says to revive it in Unleash, with or without create', async () => {
+    const route = routeNamed('archived');
+    await flagHolding(route, 'canary', 20, true);
+    await unleash.admin.request('DELETE', `/api/admin/projects/default/features/${route.flag}`);
+    const provider = unleashProvider(config().flags as UnleashFlagsConfig, [route]);
+    const revive = `flag "${route.flag}" is archived in Unleash: revive it there (Archive, Revive; or POST /api/admin/archive/revive/${route.flag}), then run again`;
+    try {
+      await provider.start();
+      for (const create of [false, true]) {
+        await expect(provider.change(route, { stage: 'canary', percent: 30, actor: 'test', reason: 'x' }, { create })).rejects.toMatchObject({ status: 409, message: revive });
+      }
+    } finally {
+      await provider.stop();
+    }
+  });
+
+  test('a percent alone is checked against the flag as Unleash holds it, not the last poll', async () => {
+    const route = routeNamed('stale-poll');
+    const strategyId = await flagHolding(route, 'legacy', 0, false);
+    const relay = await HttpFaultRelay.inFront(unleash.url);
+    const routes = ['  - name: stale-poll', '    match: { path: /api/stale-poll }', '    service: orders', '    stickiness: header:x-user-id'].join('\n');
+    const proxy = await startProxy(config({ url: relay.url, routes }), pino({ level: 'silent' }));
+    try {
+      expect((await admin(proxy, 'GET', '/routes/stale-poll')).json).toMatchObject({ stage: 'legacy', percent: 0 });
+      // The proxy's polls fail from now on: it keeps legacy 0 while Unleash has the route at canary 40.
+      relay.failing = (path) => (path.startsWith('/api/client/') ? 503 : undefined);
+      await unleash.admin.setRollout(route.flag, strategyId, 40);
+      await unleash.admin.enable(route.flag);
+      const set = await admin(proxy, 'PUT', '/routes/stale-poll', { percent: 50, reason: 'UI said 40, go 50' });
+      expect([set.status, set.json]).toEqual([200, expect.objectContaining({ stage: 'canary', percent: 50, changed: true })]);
+      expect(await flagInUnleash(route.flag)).toMatchObject({ enabled: true, parameters: { rollout: '50', stranglerStage: 'canary' } });
+      // In a stage where a percent means nothing, Unleash's stage is still the one named.
+      await unleash.admin.disable(route.flag);
+      const refused = await admin(proxy, 'PUT', '/routes/stale-poll', { percent: 60, reason: 'x' });
+      expect([refused.status, refused.json.error]).toEqual([409, 'route stale-poll would be in stage legacy, where 60% has no meaning: use stage canary to send 60% to the new service']);
+    } finally {
+      await proxy.stop();
+      await relay.close();
+    }
+  });
+
   test('401 at start: loud error, a metric, not ready; a fixed token resumes polling without a restart', async () => {
     const { logger, lines } = capturedLogger();
     const registry = new Registry();
@@ -533,6 +707,9 @@ describe('failure behaviour', () => {
     const proxy = await startProxy(config({ clientToken: token }), pino({ level: 'silent' }));
     try {
       expect((await admin(proxy, 'GET', '/readyz')).status).toBe(200);
+      // A body that is not JSON is told the body this path takes.
+      const notJson = await fetch(`http://127.0.0.1:${proxy.adminAddress.port}/flags/client-token`, { method: 'PUT', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: '{"token": ' });
+      expect([notJson.status, await notJson.json()]).toEqual([400, { error: 'body is not valid JSON: must be a JSON object {token} with Content-Type: application/json', field: 'body' }]);
       await unleash.admin.deleteToken(token);
       await unleash.refreshTokenCache();
       await eventually(async () => (await admin(proxy, 'GET', '/readyz')).status === 503, 5000);

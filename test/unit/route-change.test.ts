@@ -194,6 +194,16 @@ describe('validateRouteChange: 409s', () => {
     expect(validateRouteChange({ percent: 30, reason: 'x' }, liveRoute, current('canary', 10))).toMatchObject({ ok: true });
   });
 
+  test('a provider that reads the state as it writes (Unleash) checks a percent alone itself: neither the last poll nor the configuration refuses it', () => {
+    const liveRoute = routeConfig('orders', '/api/orders', { stage: 'live', percent: 100 });
+    expect(validateRouteChange({ percent: 30, reason: 'x' }, liveRoute, 'read-by-provider')).toEqual({ ok: true, create: false,
+      change: { stage: undefined, percent: 30, reason: 'x', actor: 'admin-api' },
+    });
+    // A stage in the body is still checked here: the body alone says it.
+    expect(validateRouteChange({ stage: 'legacy', percent: 30, reason: 'x' }, route, 'read-by-provider')).toMatchObject({ ok: false, status: 409, field: 'percent' });
+    expect(validateRouteChange({ stage: 'canary', reason: 'x' }, deprecatedOnly, 'read-by-provider')).toMatchObject({ ok: false, status: 409, field: 'stage' });
+  });
+
   test('the implied percent of the target stage is accepted', () => {
     expect(validateRouteChange({ stage: 'live', percent: 100, reason: 'x' }, route, undefined)).toMatchObject({ ok: true, change: { percent: 100 } });
     expect(validateRouteChange({ stage: 'retired', percent: 100, reason: 'x' }, route, undefined)).toMatchObject({ ok: true, change: { percent: 100 } });
