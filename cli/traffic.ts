@@ -15,23 +15,19 @@ const FALLBACKS = 'strangler_fallbacks_total';
 /** Responses cut off mid-body: already in REQUESTS by the status the client got (below 500), an error all the same. */
 const CUT = 'strangler_responses_cut_total';
 const FAMILIES = new Set([REQUESTS, FALLBACKS, CUT]);
+/** prom-client's process metric: set once when the process starts (whole seconds). */
+const START_TIME = new Set(['process_start_time_seconds']);
 
 /**
  * Per route and target side: requests/s and error rate between two scrapes of /metrics. A request the new
  * service failed and legacy answered instead (a fallback) counts on both sides: a failed request of the new
- * service, and legacy's answer. A response cut off mid-body counts as an error of the side that sent it.
+ * service, and legacy's answer. A response cut off mid-body counts as an error of the side that sent it. If the
+ * proxy restarted in between, only what it counted since counts.
  */
 export function trafficBetween(before: string, after: string, seconds: number): Map<string, RouteTraffic> {
-  const start = countsByRouteTarget(parsePrometheusText(before, FAMILIES));
-  const end = countsByRouteTarget(parsePrometheusText(after, FAMILIES));
   const result = new Map<string, RouteTraffic>();
-  for (const [key, counts] of end) {
+  for (const [key, { total: requests, errors }] of countsByRouteTarget(increasesBetween(readScrape(before), readScrape(after)))) {
     const [route, target] = key.split('\u0000') as [string, string];
-    let earlier = start.get(key) ?? { total: 0, errors: 0 };
-    // A counter that went down was reset (the proxy restarted): count from zero, as Prometheus does.
-    if (counts.total < earlier.total || counts.errors < earlier.errors) earlier = { total: 0, errors: 0 };
-    const requests = counts.total - earlier.total;
-    const errors = counts.errors - earlier.errors;
     const routeTraffic = result.get(route) ?? {};
     routeTraffic[target] = {
       requestsPerSecond: seconds > 0 ? requests / seconds : 0,
@@ -42,6 +38,47 @@ export function trafficBetween(before: string, after: string, seconds: number): 
     result.set(route, routeTraffic);
   }
   return result;
+}
+
+/** Whether the proxy restarted (its counters reset) between two scrapes of its /metrics. */
+export function restartedBetween(before: string, after: string): boolean {
+  return restarted(readScrape(before), readScrape(after));
+}
+
+interface Scrape {
+  startTime: number | undefined;
+  /** The counted series by name and labels. */
+  counters: Map<string, Sample>;
+}
+
+function readScrape(text: string): Scrape {
+  const counters = new Map(parsePrometheusText(text, FAMILIES).map((sample) => [seriesKey(sample), sample]));
+  return { startTime: parsePrometheusText(text, START_TIME)[0]?.value, counters };
+}
+
+function seriesKey(sample: Sample): string {
+  const labels = Object.entries(sample.labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return JSON.stringify([sample.name, labels]);
+}
+
+/**
+ * A new start time, or a counter series that went down or vanished (the proxy never drops one): the later
+ * scrape is from a process that counted from zero. Start times are whole seconds, so the counters are checked too.
+ */
+function restarted(earlier: Scrape, later: Scrape): boolean {
+  if (earlier.startTime !== undefined && later.startTime !== undefined && earlier.startTime !== later.startTime) return true;
+  for (const [key, sample] of earlier.counters) if ((later.counters.get(key)?.value ?? 0) < sample.value) return true;
+  return false;
+}
+
+/**
+ * Each series' increase, as Prometheus' increase() takes it after a reset: the later value. A restart resets
+ * every counter of the process, so once one series shows it, all count from zero.
+ */
+function increasesBetween(earlier: Scrape, later: Scrape): Sample[] {
+  const laterSamples = [...later.counters.values()];
+  if (restarted(earlier, later)) return laterSamples;
+  return laterSamples.map((sample) => ({ ...sample, value: sample.value - (earlier.counters.get(seriesKey(sample))?.value ?? 0) }));
 }
 
 function countsByRouteTarget(samples: Sample[]): Map<string, { total: number; errors: number }> {

@@ -4,7 +4,7 @@ import { UNMATCHED_ROUTE } from '../../proxy/metrics';
 import { adminRequest, resolveAdminTarget, type AdminTarget } from '../admin-client';
 import { printJson, printLines, table } from '../output';
 import { flagRuleLine, shareText } from '../route-share';
-import { trafficBetween, type RouteTraffic, type TargetTraffic } from '../traffic';
+import { restartedBetween, trafficBetween, type RouteTraffic, type TargetTraffic } from '../traffic';
 import { numberFlag, withAdminFlags, type AdminArgs } from './common';
 
 interface StatusArgs extends AdminArgs {
@@ -21,16 +21,23 @@ export const statusCommand: CommandModule<object, StatusArgs> = {
       .example('$0 status --json --window 5', 'the same as JSON, rates over 5 s') as never,
   handler: async (args) => {
     const target = resolveAdminTarget(args);
-    const traffic = args.window > 0 ? await measureTraffic(target, args.window) : undefined;
+    const measured = args.window > 0 ? await measureTraffic(target, args.window) : undefined;
+    const traffic = measured?.traffic;
     const routes = await adminRequest<{ routes: RouteSummary[] }>(target, 'GET', '/routes');
     // A replica that cannot read its state store shows its last known state: it must say so.
     const readiness = await adminRequest<Readiness>(target, 'GET', '/readyz', undefined, [503]);
     // Without a window nothing was measured: traffic is null, not zero. Measured, every target is there, quiet ones at 0.
     const rows = routes.routes.map((route) => ({ ...route, traffic: traffic ? everyTarget(traffic.get(route.name)) : null }));
     const unmatched = traffic ? everyTarget(traffic.get(UNMATCHED_ROUTE)) : null;
-    if (args.json) return printJson({ windowSeconds: args.window, ready: readiness.ready, ...readinessNote(readiness), routes: rows, unmatched });
+    // null: not measured; true: the counters were reset in the window, so the requests before it are missing.
+    const restarted = measured?.restarted ?? null;
+    if (args.json) return printJson({ windowSeconds: args.window, ready: readiness.ready, ...readinessNote(readiness), restarted, routes: rows, unmatched });
     const note = readinessNote(readiness);
-    printLines([...statusTable(rows, unmatched), ...(note.reason ? ['', `this proxy is not ready: ${note.reason}`] : note.degraded ? ['', `degraded: ${note.degraded}`] : [])]);
+    printLines([
+      ...statusTable(rows, unmatched),
+      ...(restarted ? ['', RESTARTED_NOTE] : []),
+      ...(note.reason ? ['', `this proxy is not ready: ${note.reason}`] : note.degraded ? ['', `degraded: ${note.degraded}`] : []),
+    ]);
   },
 };
 
@@ -42,6 +49,8 @@ export interface StatusRow {
   /** null: not measured (`--window 0`). */
   traffic: RouteTraffic | null;
 }
+
+const RESTARTED_NOTE = 'the proxy restarted during the window: only the requests since its restart are counted';
 
 /** Stands for the requests no route matched (they go to legacy); parentheses, which no route name may contain. */
 export const UNMATCHED_ROW = '(no route)';
@@ -65,12 +74,13 @@ function trafficCells(traffic: RouteTraffic | null): string[] {
   return [...sideCells(traffic, 'legacy'), ...sideCells(traffic, 'new'), sideCells(traffic, 'none')[0]];
 }
 
-async function measureTraffic(target: AdminTarget, seconds: number): Promise<Map<string, RouteTraffic>> {
+async function measureTraffic(target: AdminTarget, seconds: number): Promise<{ traffic: Map<string, RouteTraffic>; restarted: boolean }> {
   const before = await adminRequest<string>(target, 'GET', '/metrics');
   // Progress goes to stderr, so --json output stays clean.
   process.stderr.write(`measuring traffic for ${seconds} s…\n`);
   await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
-  return trafficBetween(before, await adminRequest<string>(target, 'GET', '/metrics'), seconds);
+  const after = await adminRequest<string>(target, 'GET', '/metrics');
+  return { traffic: trafficBetween(before, after, seconds), restarted: restartedBetween(before, after) };
 }
 
 function sideCells(traffic: RouteTraffic | null, side: string): [string, string] {

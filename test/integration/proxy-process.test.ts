@@ -170,6 +170,7 @@ describe('strangler proxy on embedded state (PGlite), driven through the admin A
     expect(total).toBe(50);
     expect(traffic.legacy!.errorRate).toBe(0);
     expect(traffic.legacy!.requestsPerSecond).toBeGreaterThan(0);
+    expect((parsed as { restarted?: unknown }).restarted).toBe(false);
     // A stable shape: every target, quiet ones at 0 (a canary route never answers as none).
     expect(Object.keys(traffic).sort()).toEqual(['legacy', 'new', 'none']);
     expect(traffic.none).toEqual({ requestsPerSecond: 0, errorRate: 0, requests: 0, errors: 0 });
@@ -179,7 +180,7 @@ describe('strangler proxy on embedded state (PGlite), driven through the admin A
     expect(table.stdout.split('\n')[0]).toMatch(/^ROUTE\s+STAGE\s+PERCENT\s+LEGACY REQ\/S\s+LEGACY ERR\s+NEW REQ\/S\s+NEW ERR\s+RETIRED REQ\/S$/);
     expect(table.stdout).toMatch(/^orders\s+canary\s+30%\s+-\s+-\s+-\s+-\s+-$/m);
     const unmeasured = JSON.parse(runCli(['status', '--window', '0', '--json', ...cliFlags]).stdout) as { windowSeconds: number; routes: Array<{ traffic: unknown }>; unmatched: unknown };
-    expect(unmeasured).toMatchObject({ windowSeconds: 0, ready: true, unmatched: null });
+    expect(unmeasured).toMatchObject({ windowSeconds: 0, ready: true, restarted: null, unmatched: null });
     expect(table.stdout).not.toContain('not ready');
     expect(unmeasured.routes[0]!.traffic).toBeNull();
   });
@@ -435,7 +436,62 @@ describe('strangler proxy lifecycle', () => {
     expect(missing.stderr.trim().split('\n')).toHaveLength(1);
     expect(missing.stderr).toContain('none.yaml');
   });
+
+  test('status across a proxy restart in its window counts from the restart, says so, and shows no error share above 100 %', async () => {
+    const reports = await startUpstream('reports', (req, res) => {
+      res.statusCode = Number(new URL(req.url ?? '/', 'http://upstream').searchParams.get('status') ?? 200);
+      res.end('{}');
+    });
+    // The CLI scrapes one admin address twice: the restarted proxy must listen where the first one did.
+    const adminPort = await unusedPort();
+    const routesYaml = '  - { name: reports, match: { path: /api/reports }, service: orders, stage: legacy }';
+    const yaml = proxyYaml({ legacyUrl: reports.url, ordersUrl: reports.url, stateUrl: 'embedded:./restart-state', routesYaml }).replace('admin: { host: 127.0.0.1, port: 0,', `admin: { host: 127.0.0.1, port: ${adminPort},`);
+    const file = writeConfig(dir.path, yaml, 'restart.yaml');
+    let proxy = await startProxyProcess(file);
+    try {
+      expect(await answers(proxy, '/api/reports', 100)).toEqual({ 200: 100 });
+      const flags = ['--admin', proxy.adminUrl, '--token', ADMIN_TOKEN, '--window', '10'];
+      const [json, text] = [statusInBackground([...flags, '--json']), statusInBackground(flags)];
+      await Promise.all([json.measuring, text.measuring]);
+      expect(await proxy.stop()).toBe(0);
+      proxy = await startProxyProcess(file);
+      expect(await answers(proxy, '/api/reports?status=503', 150)).toEqual({ 503: 150 });
+
+      const measured = await json.done;
+      expect(measured.status).toBe(0);
+      const parsed = JSON.parse(measured.stdout) as { restarted: boolean; routes: Array<{ name: string; traffic: Record<string, unknown> }> };
+      expect(parsed.restarted).toBe(true);
+      expect(parsed.routes.find((route) => route.name === 'reports')!.traffic.legacy).toEqual({ requestsPerSecond: 15, errorRate: 1, requests: 150, errors: 150 });
+      const table = await text.done;
+      expect(table.stdout).toMatch(/^reports\s+legacy\s+0%\s+15\.0\s+100\.0%\s/m);
+      expect(table.stdout).toContain('\nthe proxy restarted during the window: only the requests since its restart are counted\n');
+    } finally {
+      await proxy.stop();
+      await reports.close();
+    }
+  }, 60000);
 });
+
+/** Sends `count` GETs one after another; how many got each status code. */
+async function answers(proxy: ProxyProcess, path: string, count: number): Promise<Record<number, number>> {
+  const codes: Record<number, number> = {};
+  for (let i = 0; i < count; i++) {
+    const response = await fetch(`${proxy.proxyUrl}${path}`);
+    await response.arrayBuffer();
+    codes[response.status] = (codes[response.status] ?? 0) + 1;
+  }
+  return codes;
+}
+
+/** `strangler status` running: `measuring` once its first scrape is done, `done` with what it printed. */
+function statusInBackground(args: string[]): { measuring: Promise<void>; done: Promise<{ status: number | null; stdout: string }> } {
+  const child = spawn(process.execPath, [CLI, 'status', ...args]);
+  let stdout = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  const measuring = new Promise<void>((resolve) => child.stderr.on('data', (chunk: Buffer) => chunk.toString().includes('measuring traffic') && resolve()));
+  const done = new Promise<{ status: number | null; stdout: string }>((resolve) => child.once('close', (status) => resolve({ status, stdout })));
+  return { measuring, done };
+}
 
 describe('two proxy processes sharing one PostgreSQL database', () => {
   test('a change made through one reaches the other within a second; a change under load fails no request', async () => {

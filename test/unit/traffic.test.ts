@@ -1,7 +1,10 @@
 import { Counter, Histogram, Registry } from 'prom-client';
 import { parsePrometheusText } from '../../cli/prom-text';
 import { statusTable } from '../../cli/commands/status';
-import { trafficBetween } from '../../cli/traffic';
+import { restartedBetween, trafficBetween } from '../../cli/traffic';
+import { createMetricsRegistry } from '../../core/metrics';
+import { ProxyMetrics } from '../../proxy/metrics';
+import { StaticRouteState } from '../helpers/static-state';
 
 describe('parsePrometheusText', () => {
   test('reads names, labels and values, skipping comments and blank lines', () => {
@@ -243,6 +246,92 @@ describe('counter resets between the two scrapes', () => {
     const after = 'strangler_requests_total{route="orders",target="new",code="200"} 30\nstrangler_requests_total{route="orders",target="new",code="503"} 10\n';
     const traffic = trafficBetween(before, after, 2).get('orders')!.new!;
     expect(traffic).toEqual({ requests: 40, errors: 10, requestsPerSecond: 20, errorRate: 0.25 });
+  });
+});
+
+/** One proxy process's metrics as its admin /metrics renders them: the proxy's own registry, process metrics included. */
+class ProxyScrapes {
+  private readonly registry = createMetricsRegistry();
+  private readonly metrics: ProxyMetrics;
+
+  constructor(routes: string[] = ['orders', 'reports']) {
+    const state = new StaticRouteState();
+    for (const route of routes) state.set(route, 'canary', 50);
+    this.metrics = new ProxyMetrics(this.registry, routes.map((name) => ({ name, service: 'orders' })), state);
+  }
+
+  answer(route: string, side: 'legacy' | 'new', status: number, times: number): this {
+    for (let i = 0; i < times; i++) this.metrics.forRoute(route, side).observe(status, 0.002);
+    return this;
+  }
+
+  fallBack(route: string, times: number): this {
+    this.metrics.fallbacks.labels(route, '5xx').inc(times);
+    return this.answer(route, 'legacy', 200, times);
+  }
+
+  /**
+   * The exposition text. Two registries in one test process share its start time, as two proxy processes
+   * started in the same second would; `startedLater` gives this one the start time of a process started later.
+   */
+  async scrape(options: { startedLater?: boolean } = {}): Promise<string> {
+    const text = await this.registry.metrics();
+    if (!options.startedLater) return text;
+    const started = /^process_start_time_seconds (\d+)$/m.exec(text);
+    expect(started).not.toBeNull();
+    return text.replace(started![0], `process_start_time_seconds ${Number(started![1]) + 42}`);
+  }
+}
+
+describe('a proxy restart within the window', () => {
+  test('a restarted proxy\'s counts are the window\'s, even where their sum exceeds the old process\'s', async () => {
+    const before = await new ProxyScrapes().answer('reports', 'legacy', 200, 100).scrape();
+    const after = await new ProxyScrapes().answer('reports', 'legacy', 503, 150).scrape({ startedLater: true });
+    expect(trafficBetween(before, after, 30).get('reports')).toEqual({ legacy: { requestsPerSecond: 5, errorRate: 1, requests: 150, errors: 150 } });
+    expect(restartedBetween(before, after)).toBe(true);
+  });
+
+  test('a restart in the same second shows in a series that went down: every series then counts from zero', async () => {
+    const before = await new ProxyScrapes().answer('orders', 'new', 200, 100).answer('orders', 'new', 503, 10).scrape();
+    const after = await new ProxyScrapes().answer('orders', 'new', 200, 20).answer('orders', 'new', 503, 150).scrape();
+    expect(trafficBetween(before, after, 10).get('orders')!.new).toEqual({ requestsPerSecond: 17, errorRate: 150 / 170, requests: 170, errors: 150 });
+    expect(restartedBetween(before, after)).toBe(true);
+  });
+
+  test('a restart in the same second shows in a series that vanished (the proxy never drops one)', async () => {
+    const before = await new ProxyScrapes().answer('reports', 'legacy', 200, 100).scrape();
+    const after = await new ProxyScrapes().answer('reports', 'legacy', 503, 150).scrape();
+    expect(trafficBetween(before, after, 30).get('reports')!.legacy).toEqual({ requestsPerSecond: 5, errorRate: 1, requests: 150, errors: 150 });
+    expect(restartedBetween(before, after)).toBe(true);
+  });
+
+  test('a new start time alone tells a restart: no series went down, fallbacks included', async () => {
+    const before = await new ProxyScrapes().answer('orders', 'new', 200, 40).fallBack('orders', 5).scrape();
+    const after = await new ProxyScrapes().answer('orders', 'new', 200, 50).fallBack('orders', 10).scrape({ startedLater: true });
+    expect(restartedBetween(before, after)).toBe(true);
+    const orders = trafficBetween(before, after, 5).get('orders')!;
+    expect(orders.legacy).toEqual({ requestsPerSecond: 2, errorRate: 0, requests: 10, errors: 0 });
+    expect(orders.new).toEqual({ requestsPerSecond: 12, errorRate: 10 / 60, requests: 60, errors: 10 });
+  });
+
+  test('the same process scraped twice is no restart, and counts what it added', async () => {
+    const proxy = new ProxyScrapes().answer('orders', 'new', 200, 100).answer('orders', 'new', 503, 10);
+    const before = await proxy.scrape();
+    const after = await proxy.answer('orders', 'new', 200, 30).answer('orders', 'new', 502, 10).scrape();
+    expect(restartedBetween(before, after)).toBe(false);
+    expect(trafficBetween(before, after, 4).get('orders')!.new).toEqual({ requestsPerSecond: 10, errorRate: 0.25, requests: 40, errors: 10 });
+  });
+
+  test('an error share never exceeds 100 %, whatever the two processes counted', async () => {
+    for (const [oldOk, oldFailed, newOk, newFailed] of [[100, 0, 0, 150], [0, 100, 150, 0], [100, 5, 0, 300], [3, 0, 1, 2], [0, 0, 0, 7]] as const) {
+      for (const startedLater of [false, true]) {
+        const before = await new ProxyScrapes().answer('orders', 'new', 200, oldOk).answer('orders', 'new', 503, oldFailed).scrape();
+        const after = await new ProxyScrapes().answer('orders', 'new', 200, newOk).answer('orders', 'new', 503, newFailed).scrape({ startedLater });
+        const traffic = trafficBetween(before, after, 1).get('orders')!.new!;
+        expect([oldOk, oldFailed, newOk, newFailed, startedLater, traffic.requests, traffic.errors]).toEqual([oldOk, oldFailed, newOk, newFailed, startedLater, newOk + newFailed, newFailed]);
+        expect(traffic.errorRate).toBeLessThanOrEqual(1);
+      }
+    }
   });
 });
 
