@@ -65,6 +65,8 @@ export class UnleashFlagProvider implements FlagProvider {
   /** What the last failed poll said (refused connection, or the status Unleash answered with). */
   private lastFailure: string | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
+  /** When retryTimer fires (the wait doubles on every refusal). */
+  private retryAt = 0;
   private recheckTimer: NodeJS.Timeout | undefined;
   private retryDelayMs: number;
   /** Changes made through this process, kept until Unleash's answers show them (a poll may be older). */
@@ -92,7 +94,7 @@ export class UnleashFlagProvider implements FlagProvider {
     };
     this.errors = new Counter({
       name: 'strangler_flags_errors_total',
-      help: 'Failures reading flags from Unleash: unauthorized (401/403, polling stops until fixed), unreachable (no connection), http-error (404, 429 or 5xx: unleash-client backs off).',
+      help: 'Failed polls of Unleash: unauthorized (401/403, polling stops until fixed), unreachable (refused, reset or timed out), http-error (any other answer than 2xx or 304; on 404, 429 or 5xx unleash-client backs off).',
       labelNames: ['reason'],
       registers: [registry],
     });
@@ -101,12 +103,14 @@ export class UnleashFlagProvider implements FlagProvider {
       help: '1 when the flags the proxy applies are current (synchronised with Unleash), else 0.',
       registers: [registry],
       collect() {
-        this.set(provider.source === 'unleash' && !provider.unauthorized && !provider.unreachableSince ? 1 : 0);
+        this.set(provider.flagsCurrent() ? 1 : 0);
       },
     });
   }
 
   async start(): Promise<void> {
+    const mismatch = tokenEnvironmentMismatch(this.clientToken, this.options.flags.environment);
+    if (mismatch) throw new StranglerError('STRANGLER_ERR_FLAGS_TOKEN_ENVIRONMENT', `flags.clientToken ${mismatch}`);
     const bootstrap = this.readBootstrap();
     if (bootstrap) {
       this.applyFeatures(bootstrap, 'bootstrap');
@@ -126,7 +130,11 @@ export class UnleashFlagProvider implements FlagProvider {
 
   health(): FlagsHealth {
     if (this.unauthorized) {
-      return { ready: false, reason: `${this.unauthorized}; retrying every ${Math.round(this.retryDelayMs / 1000)} s (PUT /flags/client-token replaces the token)` };
+      // Routing goes on with the last known flags: not-ready on every replica at once would empty the load balancer.
+      const retry = `${this.nextRetry()} (PUT /flags/client-token replaces the token)`;
+      if (this.source === 'none') return { ready: false, reason: `${this.unauthorized}: no flags yet, every route goes to legacy; ${retry}` };
+      const frozen = this.source === 'bootstrap' ? 'serving the flags of the bootstrap file' : 'flags frozen at the last known state';
+      return { ready: true, reason: `${this.unauthorized}: ${frozen}; ${retry}` };
     }
     const last = this.lastFailure ? ` (last poll: ${this.lastFailure})` : '';
     if (this.source === 'none') return { ready: false, reason: `no flags from Unleash yet and no bootstrap file: every route goes to legacy${last}` };
@@ -141,6 +149,8 @@ export class UnleashFlagProvider implements FlagProvider {
   }
 
   setClientToken(token: string): void {
+    const mismatch = tokenEnvironmentMismatch(token, this.options.flags.environment);
+    if (mismatch) throw new StatusError(400, 'STRANGLER_ERR_FLAGS_TOKEN_ENVIRONMENT', `token ${mismatch}`);
     this.clientToken = token;
     if (this.unauthorized) this.recreateClient();
   }
@@ -169,7 +179,10 @@ export class UnleashFlagProvider implements FlagProvider {
       }
     }
     // Long enough for a poll already under way, and for Unleash's own delay in serving the change.
-    this.pending.set(route.name, { state: after, until: Date.now() + this.options.flags.refreshMs * 2 + 1500 });
+    const until = Date.now() + this.options.flags.refreshMs * 2 + 1500;
+    this.pending.set(route.name, { state: after, until });
+    // Unleash answering 304 brings no applyFeatures: the wait must end on time all the same.
+    this.recheckAt(until);
     return { state: this.setState(route, after), changed, ...joinWarnings(warnings) };
   }
 
@@ -356,9 +369,7 @@ export class UnleashFlagProvider implements FlagProvider {
     // No bootstrap is handed to the client (the last known flags live here), so every `changed` is Unleash's answer.
     client.on(UnleashEvents.Changed, () => {
       if (this.client !== client) return;
-      this.unauthorized = undefined;
-      this.unreachableSince = undefined;
-      this.lastFailure = undefined;
+      this.pollSucceeded();
       this.retryDelayMs = flags.refreshMs;
       if (this.source !== 'unleash') logger.info({ flags: this.options.routes.map((r) => r.flag) }, 'flags synchronised with Unleash');
       this.takeFeatures(client, 'unleash');
@@ -372,44 +383,72 @@ export class UnleashFlagProvider implements FlagProvider {
     });
     client.on(UnleashEvents.Unchanged, () => {
       if (this.client !== client) return;
-      this.unreachableSince = undefined;
-      this.lastFailure = undefined;
+      this.pollSucceeded();
+      if (this.pending.size > 0) this.recheckPending();
     });
-    client.on(UnleashEvents.Error, (err: Error) => {
-      if (this.client !== client || this.stopped) return;
-      const status = /responded (401|403)/.exec(err.message)?.[1];
-      if (status) {
-        this.onUnauthorized(Number(status));
-        settle();
-        return;
-      }
-      this.pollFailed('unreachable', redactUrlsIn(err.message));
-    });
-    client.on(UnleashEvents.Warn, (message: unknown) => {
-      if (this.client !== client || this.stopped) return;
-      // 404, 429 and 5xx come as warnings (unleash-client backs off and polls on): as stale as no answer at all.
-      // Other warnings (isEnabled before the first data, on every call) say nothing health() does not.
-      const status = /responded (?:[A-Z_]+ \()?(\d{3})\b/.exec(String(message))?.[1];
-      if (status) this.pollFailed('http-error', `${status} from ${redactUrl(flags.url)}/api/client/features${status === '404' ? ': check flags.url' : ''}`);
-    });
+    client.on(UnleashEvents.Error, (err: Error) => this.onPollFailure(client, pollErrorFailure(err), settle));
+    client.on(UnleashEvents.Warn, (message: unknown) => this.onPollFailure(client, pollWarningFailure(String(message)), settle));
   }
 
-  private pollFailed(reason: 'unreachable' | 'http-error', what: string): void {
+  /** `failure` undefined: the event was about something else than a poll. */
+  private onPollFailure(client: Unleash, failure: PollFailure | undefined, settle: () => void): void {
+    if (this.client !== client || this.stopped || !failure) return;
+    if (failure.kind === 'unauthorized') {
+      this.onUnauthorized(failure.status);
+      settle();
+      return;
+    }
+    const { reason, what } = this.describeFailure(failure);
     this.errors.labels(reason).inc();
     if (!this.unreachableSince) this.options.logger.warn({ err: what }, 'Unleash unreachable: serving the last known flags');
     this.unreachableSince ??= new Date();
     this.lastFailure = what;
   }
 
+  private describeFailure(failure: Exclude<PollFailure, { kind: 'unauthorized' }>): { reason: 'unreachable' | 'http-error'; what: string } {
+    const url = redactUrl(this.options.flags.url);
+    switch (failure.kind) {
+      case 'status':
+        return { reason: 'http-error', what: `${failure.status} from ${url}/api/client/features${failure.status === 404 ? ': check flags.url' : ''}` };
+      case 'reset':
+        return { reason: 'unreachable', what: `connection reset (ECONNRESET) by ${url}` };
+      case 'fetch':
+        return { reason: 'unreachable', what: redactUrlsIn(failure.message) };
+    }
+  }
+
+  /** Unleash answered (flags or 304): an outage or a refused token, if there was one, is over. */
+  private pollSucceeded(): void {
+    const { logger } = this.options;
+    if (this.unreachableSince) {
+      logger.info({ since: this.unreachableSince.toISOString(), lastFailure: this.lastFailure }, 'Unleash reachable again: flags are current');
+    }
+    if (this.unauthorized) logger.info({ url: redactUrl(this.options.flags.url) }, 'Unleash accepts the client token again: flags are current');
+    this.unauthorized = undefined;
+    this.unreachableSince = undefined;
+    this.lastFailure = undefined;
+  }
+
+  /** Flags as Unleash serves them now: its last poll answered, with the token accepted. */
+  private flagsCurrent(): boolean {
+    return this.source === 'unleash' && !this.unauthorized && !this.unreachableSince;
+  }
+
+  private nextRetry(): string {
+    if (!this.retryTimer) return 'retrying now';
+    return `next retry in ${Math.max(1, Math.ceil((this.retryAt - Date.now()) / 1000))} s`;
+  }
+
   private onUnauthorized(status: number): void {
-    this.unauthorized = `Unleash refused the client token (${status}): unleash-client stopped polling`;
+    this.unauthorized = `Unleash refused the client token (${status})`;
     this.errors.labels('unauthorized').inc();
-    this.options.logger.error({ status, url: redactUrl(this.options.flags.url) }, `${this.unauthorized}; flags frozen until the token works`);
+    this.options.logger.error({ status, url: redactUrl(this.options.flags.url) }, `${this.unauthorized}: unleash-client stopped polling; flags frozen until the token works`);
     this.scheduleRetry();
   }
 
   private scheduleRetry(): void {
     if (this.retryTimer || this.stopped) return;
+    this.retryAt = Date.now() + this.retryDelayMs;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       this.retryDelayMs = Math.min(this.retryDelayMs * 2, MAX_RETRY_MS);
@@ -479,9 +518,17 @@ export class UnleashFlagProvider implements FlagProvider {
     if (this.recheckTimer) return;
     this.recheckTimer = setTimeout(() => {
       this.recheckTimer = undefined;
-      if (!this.stopped) this.applyFeatures(this.lastFeatures, this.source === 'unleash' ? 'unleash' : 'bootstrap');
+      if (!this.stopped) this.recheckPending();
     }, Math.max(0, until - Date.now()) + 10);
     this.recheckTimer.unref();
+  }
+
+  /**
+   * Holds the changes made here against Unleash's last answer. Only a current answer can overrule one: the
+   * bootstrap file, or a poll from before an outage, is older than the change; the next answer decides then.
+   */
+  private recheckPending(): void {
+    if (this.flagsCurrent()) this.applyFeatures(this.lastFeatures, 'unleash');
   }
 
   private setState(route: RouteConfig, next: FlagState): RouteState {
@@ -510,6 +557,58 @@ export class UnleashFlagProvider implements FlagProvider {
 function destroyClient(client: Unleash): void {
   client.destroy();
   (client as unknown as { repository?: EventEmitter }).repository?.on('error', () => undefined);
+}
+
+/** A failed poll, as unleash-client reports it. */
+type PollFailure =
+  | { kind: 'unauthorized'; status: number }
+  /** Unleash (or something in front of it) answered with a status that is not 2xx, 304, 401 or 403. */
+  | { kind: 'status'; status: number }
+  /** The connection was reset: a load balancer or port-forward in front of a dead Unleash. */
+  | { kind: 'reset' }
+  /** No answer: refused, timed out, no such host, or a body that could not be read. */
+  | { kind: 'fetch'; message: string };
+
+/** unleash-client (`Unleash`) puts this before the message of every error its polling reports. */
+const REPOSITORY_ERROR = 'Unleash Repository error: ';
+
+/**
+ * unleash-client 6.12's polling fetcher (repository/polling-fetcher.js) reports as errors: a 401/403
+ * ("<url> responded 401 which means your API key is not allowed…", and polling stops), any status it has
+ * no backoff for ("Response was not statusCode 2XX, but was 400"), and the fetch's own failure. Errors that
+ * are not from polling (a malformed flag met by isEnabled) say nothing about Unleash being reachable.
+ */
+function pollErrorFailure(err: Error): PollFailure | undefined {
+  if (!err.message.startsWith(REPOSITORY_ERROR)) return undefined;
+  const message = err.message.slice(REPOSITORY_ERROR.length);
+  const refused = /responded (401|403)\b/.exec(message)?.[1];
+  if (refused) return { kind: 'unauthorized', status: Number(refused) };
+  const status = /^Response was not statusCode 2XX, but was (\d{3})\b/.exec(message)?.[1];
+  if (status) return { kind: 'status', status: Number(status) };
+  return { kind: 'fetch', message };
+}
+
+/**
+ * The same fetcher reports as warnings the answers it backs off after ("<url> responded FILE_NOT_FOUND (404).
+ * Backing off", TOO_MANY_CONNECTIONS (429), "responded 503. Backing off") and a reset connection ("Socket keep
+ * alive error, retrying in 1000ms"). Its other warnings (isEnabled before the first data) are not polls.
+ */
+function pollWarningFailure(message: string): PollFailure | undefined {
+  const status = /responded (?:[A-Z_]+ \()?(\d{3})\b/.exec(message)?.[1];
+  if (status) return { kind: 'status', status: Number(status) };
+  if (message.startsWith('Socket keep alive error')) return { kind: 'reset' };
+  return undefined;
+}
+
+/**
+ * Unleash's tokens are `<project>:<environment>.<secret>` (`*` for all environments); a token of another
+ * environment would read that environment's flags while `rollout set` changes `environment`'s. Says why
+ * the token does not fit, or undefined when it does (or is of a form that names no environment).
+ */
+function tokenEnvironmentMismatch(token: string, environment: string): string | undefined {
+  const scoped = /^[^:]+:(.+)\.[^.]+$/.exec(token)?.[1];
+  if (scoped === undefined || scoped === '*' || scoped === environment) return undefined;
+  return `is for Unleash environment "${scoped}", but flags.environment is "${environment}": the proxy would read "${scoped}"'s flags while rollout set changes "${environment}"'s (use a token for "${environment}" or "*")`;
 }
 
 function flagContext(route: RouteConfig, request: FlagRequest): Record<string, string> {

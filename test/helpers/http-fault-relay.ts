@@ -3,15 +3,16 @@ import type { AddressInfo } from 'node:net';
 
 /**
  * An HTTP relay on loopback in front of a real server. Requests are forwarded as they are, except those
- * `failing` answers for: those get that status and nothing reaches the server. Causes the answers a real
- * Unleash gives only when broken (a 503 from its features endpoint, a 404 at a wrong path), which nothing
- * here can make the real server do on demand. `delaying` holds a request back before it is forwarded (a
- * slow server, a wider race), and `losingAnswer` forwards one and then cuts the connection instead of
- * passing the server's answer on (a write applied whose answer never came).
+ * `failing` answers for: those get that status, or their connection reset (`'reset'`, what a TCP load
+ * balancer or port-forward in front of a dead server does), and nothing reaches the server. Causes the
+ * answers a real Unleash gives only when broken (a 503 from its features endpoint, a 404 at a wrong path),
+ * which nothing here can make the real server do on demand. `delaying` holds a request back before it is
+ * forwarded (a slow server, a wider race), and `losingAnswer` forwards one and then cuts the connection
+ * instead of passing the server's answer on (a write applied whose answer never came).
  */
 export class HttpFaultRelay {
-  /** Returns the status to answer a request for `path` with, or undefined to forward it. */
-  failing: (path: string, method: string) => number | undefined = () => undefined;
+  /** Returns the status to answer a request for `path` with, `'reset'` to drop its connection, or undefined to forward it. */
+  failing: (path: string, method: string) => number | 'reset' | undefined = () => undefined;
   /** Milliseconds to hold a request back before forwarding it. */
   delaying: (path: string, method: string) => number = () => 0;
   /** True to forward the request and cut the connection once the server has answered it. */
@@ -28,6 +29,10 @@ export class HttpFaultRelay {
       const path = req.url ?? '/';
       const method = req.method ?? 'GET';
       const status = relay!.failing(path, method);
+      if (status === 'reset') {
+        req.socket.destroy();
+        return;
+      }
       if (status !== undefined) {
         req.resume();
         res.writeHead(status, { 'content-type': 'text/plain' }).end(`relay answers ${status}`);

@@ -20,7 +20,7 @@ import { CLI, tempDir } from '../helpers/proxy-process';
 import { eventually } from '../helpers/eventually';
 import { HttpFaultRelay } from '../helpers/http-fault-relay';
 import { TcpRelay } from '../helpers/tcp-relay';
-import { startUnleash, type UnleashHandle } from '../helpers/unleash';
+import { startUnleash, UNLEASH_PROJECT, UnleashAdmin, type UnleashHandle } from '../helpers/unleash';
 import { startUpstream, unusedPort, type TestUpstream } from '../helpers/upstream';
 
 const ADMIN = 'unleash-test-admin-token';
@@ -469,6 +469,45 @@ describe('failure behaviour', () => {
     }
   });
 
+  test('Unleash resetting every connection is an outage: not ready at start, then degraded, counted, its start and end logged once', async () => {
+    const relay = await HttpFaultRelay.inFront(unleash.url);
+    relay.failing = (path) => (path.startsWith('/api/client/') ? 'reset' : undefined);
+    const registry = new Registry();
+    const { logger, lines } = capturedLogger();
+    const provider = unleashProvider(config({ url: relay.url }).flags as UnleashFlagsConfig, config().routes, logger, registry);
+    const reset = /\(last poll: connection reset \(ECONNRESET\) by http:\/\/127\.0\.0\.1:\d+\)$/;
+    const unreachableCount = async () => Number(/strangler_flags_errors_total\{reason="unreachable"\} (\d+)/.exec(await registry.metrics())?.[1] ?? 0);
+    const outageLogs = () => lines().filter((l) => l.includes('Unleash unreachable')).length;
+    const endLogs = () => lines().filter((l) => l.includes('Unleash reachable again')).length;
+    try {
+      await provider.start();
+      await eventually(() => reset.test(provider.health().reason ?? ''), 8000);
+      expect(provider.health()).toMatchObject({ ready: false, reason: expect.stringMatching(/^no flags from Unleash yet and no bootstrap file/) });
+      relay.failing = () => undefined;
+      await eventually(() => provider.health().reason === undefined, 8000);
+      expect(endLogs()).toBe(1);
+      const before = provider.view.get('orders');
+      expect(before).toMatchObject({ stage: 'canary', percent: 60 });
+
+      relay.failing = (path) => (path.startsWith('/api/client/') ? 'reset' : undefined);
+      await eventually(() => reset.test(provider.health().reason ?? ''), 8000);
+      expect(provider.health()).toMatchObject({ ready: true, reason: expect.stringMatching(/^Unleash unreachable since .*: serving the last known flags/) });
+      expect(provider.view.get('orders')).toEqual(before);
+      expect(await registry.metrics()).toContain('strangler_flags_ready 0');
+      // Every failed poll counts; the outage is logged once however many there are.
+      const counted = await unreachableCount();
+      await eventually(async () => (await unreachableCount()) > counted, 8000);
+      expect(outageLogs()).toBe(2);
+      relay.failing = () => undefined;
+      await eventually(() => provider.health().reason === undefined, 8000);
+      expect(endLogs()).toBe(2);
+      expect(await registry.metrics()).toContain('strangler_flags_ready 1');
+    } finally {
+      await provider.stop();
+      await relay.close();
+    }
+  }, 40000);
+
   test('a flags.url where Unleash does not answer (404) is named at start', async () => {
     const relay = await HttpFaultRelay.inFront(unleash.url);
     relay.failing = (path) => (path.startsWith('/api/client/') ? 404 : undefined);
@@ -586,6 +625,33 @@ describe('failure behaviour', () => {
     }
   });
 
+  test('a change Unleash\'s answers never show gives way when its wait is over, though Unleash answers only 304 (unchanged)', async () => {
+    const route = config({ routes: ['  - name: cached', '    match: { path: /api/cached }', '    service: orders', '    stickiness: header:x-user-id'].join('\n') }).routes[0]!;
+    await unleash.admin.createFlag(route.flag);
+    await unleash.admin.addFlexibleRollout(route.flag, { rollout: 20, stickiness: 'userId', groupId: route.flag });
+    await unleash.admin.enable(route.flag);
+    const relay = await HttpFaultRelay.inFront(unleash.url);
+    const { logger, lines } = capturedLogger();
+    const provider = unleashProvider(config({ url: relay.url }).flags as UnleashFlagsConfig, [route], logger);
+    try {
+      await provider.start();
+      // Unleash serves its client API from a cache that may not hold a flag made a moment ago.
+      await eventually(() => provider.view.get('cached')?.percent === 20, 5000);
+      // What a stale cache in front of Unleash, or a token of another environment, answers: nothing changed.
+      relay.failing = (path) => (path.startsWith('/api/client/') ? 304 : undefined);
+      const changedAt = Date.now();
+      expect(await provider.change(route, { percent: 35, actor: 'test', reason: 'more' })).toMatchObject({ changed: true, state: { stage: 'canary', percent: 35 } });
+      await eventually(() => provider.view.get('cached')?.percent === 20, 5000);
+      // Not before the wait for Unleash to show it (two refresh intervals and 1.5 s).
+      expect(Date.now() - changedAt).toBeGreaterThanOrEqual(REFRESH_MS * 2 + 1500);
+      expect(provider.health()).toEqual({ ready: true });
+      expect(lines().some((l) => l.includes('route state changed in Unleash') && l.includes('canary 35%') && l.includes('canary 20%'))).toBe(true);
+    } finally {
+      await provider.stop();
+      await relay.close();
+    }
+  });
+
   test('two changes of one route through one proxy are made one after the other: the last asked is what Unleash holds, and the history says so', async () => {
     const route = routeNamed('one-at-a-time');
     await flagHolding(route, 'legacy', 0, false);
@@ -683,26 +749,44 @@ describe('failure behaviour', () => {
     }
   });
 
+  test('a client token for another Unleash environment stops the start, both environments named', async () => {
+    const production = await new UnleashAdmin(unleash.url, unleash.adminToken, UNLEASH_PROJECT, 'production').createClientToken(`strangler-prod-${process.pid}`);
+    const started = startProxy(config({ clientToken: production }), pino({ level: 'silent' }));
+    // A proxy that did start must not outlive the test.
+    void started.then((proxy) => proxy.stop(), () => undefined);
+    await expect(started).rejects.toThrow(
+      /^flags\.clientToken is for Unleash environment "production", but flags\.environment is "development": the proxy would read "production"'s flags while rollout set changes "development"'s/,
+    );
+  });
+
   test('401 at start: loud error, a metric, not ready; a fixed token resumes polling without a restart', async () => {
     const { logger, lines } = capturedLogger();
     const registry = new Registry();
     const provider = unleashProvider(config({ clientToken: 'default:development.not-a-real-token' }).flags as UnleashFlagsConfig, config().routes, logger, registry);
     try {
       await provider.start();
-      expect(provider.health()).toMatchObject({ ready: false, reason: expect.stringContaining('Unleash refused the client token (401)') });
+      // No flags ever arrived (no bootstrap): every route goes to legacy, so not ready.
+      expect(provider.health()).toMatchObject({ ready: false, reason: expect.stringMatching(/^Unleash refused the client token \(401\): no flags yet, every route goes to legacy; (next retry in \d+ s|retrying now)/) });
       expect(lines().some((l) => l.includes('"level":50') && l.includes('refused the client token'))).toBe(true);
-      expect(await registry.metrics()).toMatch(/strangler_flags_errors_total\{reason="unauthorized"\} [1-9]/);
+      const refusals = async () => Number(/strangler_flags_errors_total\{reason="unauthorized"\} (\d+)/.exec(await registry.metrics())?.[1] ?? 0);
+      expect(await refusals()).toBeGreaterThanOrEqual(1);
+      // "next retry in N s" is when the next try happens (the wait doubles on each refusal).
+      await eventually(() => /next retry in \d+ s/.test(provider.health().reason ?? ''));
+      const counted = await refusals();
+      const seconds = Number(/next retry in (\d+) s/.exec(provider.health().reason ?? '')?.[1]);
+      await eventually(async () => (await refusals()) > counted, seconds * 1000 + 1500);
       expect(await registry.metrics()).toContain('strangler_flags_ready 0');
       provider.setClientToken(unleash.clientToken);
       await eventually(() => provider.health().ready);
       expect(provider.view.get('orders')).toMatchObject({ stage: 'canary', percent: 60 });
       expect(await registry.metrics()).toContain('strangler_flags_ready 1');
+      expect(lines().some((l) => l.includes('Unleash accepts the client token again'))).toBe(true);
     } finally {
       await provider.stop();
     }
   });
 
-  test('a token revoked while running: flags freeze, not ready; a new token through the admin API resumes', async () => {
+  test('a token revoked while running: flags freeze, ready but degraded (routing goes on); a new token through the admin API resumes', async () => {
     const token = await unleash.admin.createClientToken(`strangler-revoke-${process.pid}`);
     const proxy = await startProxy(config({ clientToken: token }), pino({ level: 'silent' }));
     try {
@@ -712,11 +796,18 @@ describe('failure behaviour', () => {
       expect([notJson.status, await notJson.json()]).toEqual([400, { error: 'body is not valid JSON: must be a JSON object {token} with Content-Type: application/json', field: 'body' }]);
       await unleash.admin.deleteToken(token);
       await unleash.refreshTokenCache();
-      await eventually(async () => (await admin(proxy, 'GET', '/readyz')).status === 503, 5000);
-      expect((await admin(proxy, 'GET', '/readyz')).json.reason).toMatch(/refused the client token \(401\)/);
+      await eventually(async () => /refused the client token/.test(String((await admin(proxy, 'GET', '/readyz')).json.degraded)), 5000);
+      // Not-ready on every replica at once would take them all out of the load balancer, though they route.
+      const ready = await admin(proxy, 'GET', '/readyz');
+      expect(ready.status).toBe(200);
+      expect(ready.json).toMatchObject({ ready: true, degraded: expect.stringMatching(/^Unleash refused the client token \(401\): flags frozen at the last known state; (next retry in \d+ s|retrying now) \(PUT \/flags\/client-token replaces the token\)$/) });
       expect((await admin(proxy, 'GET', '/routes/orders')).json).toMatchObject({ stage: 'canary', percent: 60 });
       const badBody = await admin(proxy, 'PUT', '/flags/client-token', { token: 'short' });
       expect(badBody.status).toBe(400);
+      const production = await new UnleashAdmin(unleash.url, unleash.adminToken, UNLEASH_PROJECT, 'production').createClientToken(`strangler-prod-put-${process.pid}`);
+      const otherEnvironment = await admin(proxy, 'PUT', '/flags/client-token', { token: production });
+      expect(otherEnvironment.status).toBe(400);
+      expect(otherEnvironment.json.error).toMatch(/^token is for Unleash environment "production", but flags\.environment is "development"/);
       const fresh = await unleash.admin.createClientToken(`strangler-fresh-${process.pid}`);
       expect((await admin(proxy, 'PUT', '/flags/client-token', { token: fresh })).status).toBe(200);
       await eventually(async () => (await admin(proxy, 'GET', '/readyz')).status === 200, 5000);
