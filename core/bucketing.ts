@@ -136,7 +136,17 @@ export function inRollout(stickinessValue: string, groupId: string, percent: num
   return unleashBucket(stickinessValue, groupId) <= percent;
 }
 
-/** `inRollout` for a route: its flag name is the Unleash groupId. */
+/**
+ * The groupId a flexibleRollout strategy buckets by, as unleash-client (Node) 6 reads it:
+ * `parameters.groupId || context.featureToggle || ''`, and it never puts featureToggle in the context, so
+ * a strategy without a groupId (or with an empty one) buckets in group '' rather than under the flag name.
+ */
+export function rolloutGroupId(parameters: Readonly<Record<string, unknown>> | undefined): string {
+  const groupId = parameters?.groupId;
+  return groupId ? String(groupId) : '';
+}
+
+/** `inRollout` for a route whose flag strangler wrote: its flag name is the Unleash groupId. */
 export function routeInRollout(route: { flag: string }, stickinessValue: string, percent: number): boolean {
   return inRollout(stickinessValue, route.flag, percent);
 }

@@ -14,6 +14,7 @@ import { impliedPercent, percentFitsStage } from '../stage-percent';
 import { redactUrl } from './redact';
 import { readBootstrapFeatures } from './bootstrap-file';
 import { readPemFile, upstreamSecureContext, type PemKind } from './tls-files';
+import { tokenEnvironmentMismatch } from './unleash-token';
 import {
   STAGES,
   type AdminConfig,
@@ -478,6 +479,8 @@ function readFlags(ck: Checker, f: Fields | undefined): FlagsConfig | undefined 
     refreshMs: f.get('refreshMs', ck.integer(100, 3600000)) ?? 15000,
   };
   if (adminToken !== undefined) config.adminToken = adminToken;
+  const mismatch = clientToken === undefined ? undefined : tokenEnvironmentMismatch(clientToken, config.environment);
+  if (mismatch) ck.report(f.value('clientToken')!.line, f.at('clientToken'), mismatch);
   const bootstrap = f.get('bootstrap', ck.bootstrapFile());
   if (bootstrap !== undefined) config.bootstrap = bootstrap;
   return url === undefined || clientToken === undefined ? undefined : config;

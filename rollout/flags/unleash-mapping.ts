@@ -12,10 +12,11 @@
  * Unleash wins over the parameter: enabling the flag makes the route canary (or live at 100 %),
  * disabling it makes it legacy (or shadow, if that is what the parameter says).
  *
- * strangler manages one flexibleRollout without constraints or segments. A flag with more than that (a
- * userWithId for QA, constraints, several strategies, a parent flag) cannot be told as a percentage: the
- * route is then a canary with a `flagRule`, and unleash-client decides each request. Its percent is the
- * share the managed strategy lets in, the least the new service gets.
+ * strangler manages one flexibleRollout without constraints or segments, sticky on what the route sends.
+ * A flag with more than that (a userWithId for QA, constraints, several strategies, a parent flag, a
+ * stickiness edited in Unleash) cannot be told as a percentage: the route is then a canary with a
+ * `flagRule`, and unleash-client decides each request. Its percent is the share of the route's requests the
+ * managed strategy lets in, the least the new service gets.
  */
 import type { RouteConfig, Stage } from '../../core/config/types';
 import type { StageAndPercent } from '../../core/stage-percent';
@@ -55,8 +56,11 @@ export interface FlagState extends StageAndPercent {
   flagRule?: string;
 }
 
+/** The Unleash context field that carries a route's sticky value (`random`: the route sends none). */
+export type StickinessField = 'userId' | 'sessionId' | 'random';
+
 /** The Unleash context field that carries the route's sticky value. */
-export function stickinessField(route: RouteConfig): 'userId' | 'sessionId' | 'random' {
+export function stickinessField(route: RouteConfig): StickinessField {
   switch (route.stickiness.kind) {
     case 'random':
       return 'random';
@@ -80,15 +84,16 @@ export function enabledFor(stage: Stage): boolean {
   return stage === 'canary' || stage === 'live' || stage === 'retired';
 }
 
-export function stateFromFeature(feature: UnleashFeature | undefined): FlagState {
+/** The state of a route whose sticky value is sent to Unleash as `sticksOn` (see `stickinessField`). */
+export function stateFromFeature(feature: UnleashFeature | undefined, sticksOn: StickinessField): FlagState {
   if (!feature) return { stage: 'legacy', percent: 0 };
   const strategies = feature.strategies ?? [];
   const managed = managedStrategy(strategies);
   const declared = managed?.parameters?.[STAGE_PARAMETER];
   if (!feature.enabled) return { stage: declared === 'shadow' ? 'shadow' : 'legacy', percent: 0 };
   const managedShare = managed ? clampPercent(managed.parameters?.rollout) : 0;
-  const rule = flagRule(feature, managed, managedShare);
-  if (rule) return { stage: 'canary', percent: managedShare, flagRule: rule };
+  const rule = flagRule(feature, managed, managedShare, sticksOn);
+  if (rule) return { stage: 'canary', percent: routeShare(managed, managedShare, sticksOn), flagRule: rule };
   // No strategy, or Unleash's default strategy: everyone is in.
   const rollout = managed && strategies.length === 1 ? managedShare : 100;
   if (rollout === 100 && (declared === 'retired' || declared === 'live')) return { stage: declared, percent: 100 };
@@ -102,17 +107,38 @@ export function managedStrategy<S extends UnleashStrategy>(strategies: readonly 
 }
 
 /**
+ * The stickiness a flexibleRollout splits by when it is not what the route sends, else undefined. `default`
+ * (or none) is unleash-client's userId, then sessionId, then random: the route's own value whichever it sends.
+ */
+export function foreignStickiness(strategy: UnleashStrategy | undefined, sticksOn: StickinessField): string | undefined {
+  if (strategy?.name !== ROLLOUT_STRATEGY) return undefined;
+  const stickiness = strategy.parameters?.stickiness;
+  if (stickiness === undefined || stickiness === null || stickiness === '' || stickiness === 'default') return undefined;
+  return String(stickiness) === sticksOn ? undefined : String(stickiness);
+}
+
+/**
+ * The share of the route's requests the managed strategy lets in: none when it is sticky on a field the
+ * route never sends (unleash-client then finds no id), its rollout per request when it is random.
+ */
+function routeShare(managed: UnleashStrategy | undefined, managedShare: number, sticksOn: StickinessField): number {
+  const foreign = foreignStickiness(managed, sticksOn);
+  return foreign === undefined || foreign === 'random' ? managedShare : 0;
+}
+
+/**
  * Undefined when the share is exactly what the managed strategy says (or everyone is in); otherwise what
  * else decides, as an engineer reads it in Unleash: `userWithId (2 users), flexibleRollout 10% with 1 constraint`.
  */
-function flagRule(feature: UnleashFeature, managed: UnleashStrategy | undefined, managedShare: number): string | undefined {
+function flagRule(feature: UnleashFeature, managed: UnleashStrategy | undefined, managedShare: number, sticksOn: StickinessField): string | undefined {
   const strategies = feature.strategies ?? [];
   const parents = feature.dependencies ?? [];
-  if (parents.length === 0) {
+  // A share on another stickiness than the route's is not the route's share, not even at 100 %.
+  if (parents.length === 0 && foreignStickiness(managed, sticksOn) === undefined) {
     const everyone = strategies.length === 0 || strategies.some((s) => s.name === 'default' && !narrowed(s)) || (managed !== undefined && managedShare === 100);
     if (everyone || (strategies.length === 1 && strategies[0] === managed)) return undefined;
   }
-  const parts = strategies.map(describeStrategy);
+  const parts = strategies.map((strategy) => describeStrategy(strategy, sticksOn));
   if (parents.length > 0) parts.push(`depends on ${parents.map(parentName).join(', ')}`);
   return parts.join(', ');
 }
@@ -121,9 +147,11 @@ function narrowed(strategy: UnleashStrategy): boolean {
   return (strategy.constraints?.length ?? 0) > 0 || (strategy.segments?.length ?? 0) > 0;
 }
 
-function describeStrategy(strategy: UnleashStrategy): string {
+function describeStrategy(strategy: UnleashStrategy, sticksOn: StickinessField): string {
   let text = strategy.name;
   if (strategy.name === ROLLOUT_STRATEGY) text += ` ${clampPercent(strategy.parameters?.rollout)}%`;
+  const foreign = foreignStickiness(strategy, sticksOn);
+  if (foreign !== undefined) text += ` sticky on ${foreign} (${routeSends(sticksOn)})`;
   const userIds = strategy.parameters?.userIds;
   if (strategy.name === 'userWithId' && typeof userIds === 'string') text += ` (${plural(userIds.split(',').filter((id) => id.trim() !== '').length, 'user')})`;
   const conditions = [
@@ -131,6 +159,10 @@ function describeStrategy(strategy: UnleashStrategy): string {
     strategy.segments?.length ? plural(strategy.segments.length, 'segment') : '',
   ].filter((c) => c !== '');
   return conditions.length > 0 ? `${text} with ${conditions.join(' and ')}` : text;
+}
+
+function routeSends(sticksOn: StickinessField): string {
+  return sticksOn === 'random' ? 'the route sends no sticky id' : `the route sends ${sticksOn}`;
 }
 
 function parentName(parent: unknown): string {

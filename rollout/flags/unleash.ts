@@ -1,10 +1,11 @@
 import type { EventEmitter } from 'node:events';
 import { resolve } from 'node:path';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { InMemStorageProvider, Unleash, UnleashEvents } from 'unleash-client';
-import { routeInRollout } from '../../core/bucketing';
+import { InMemStorageProvider, Unleash, UnleashEvents, type ClientFeaturesResponse } from 'unleash-client';
+import { inRollout, rolloutGroupId } from '../../core/bucketing';
 import { readBootstrapFeatures } from '../../core/config/bootstrap-file';
 import { redactUrl, redactUrlsIn } from '../../core/config/redact';
+import { tokenEnvironmentMismatch } from '../../core/config/unleash-token';
 import type { RouteConfig, UnleashFlagsConfig } from '../../core/config/types';
 import { StatusError, StranglerError } from '../../core/errors';
 import type { ChangeOptions, FlagProvider, FlagsHealth } from '../../core/flags';
@@ -19,6 +20,7 @@ import {
   ROLLOUT_STRATEGY,
   STAGE_PARAMETER,
   enabledFor,
+  foreignStickiness,
   managedStrategy,
   rolloutParameters,
   stateFromFeature,
@@ -26,6 +28,7 @@ import {
   type FlagState,
   type StageAndPercent,
   type UnleashFeature,
+  type UnleashStrategy,
 } from './unleash-mapping';
 
 export interface UnleashProviderOptions {
@@ -39,6 +42,9 @@ export interface UnleashProviderOptions {
   baseDir: string;
 }
 
+type ClientFeature = ClientFeaturesResponse['features'][number];
+type UnleashSegment = NonNullable<ClientFeaturesResponse['segments']>[number];
+
 /** How long to wait for the first answer from Unleash before serving (from bootstrap, or legacy). */
 const FIRST_SYNC_WAIT_MS = 5000;
 const MAX_RETRY_MS = 60000;
@@ -51,12 +57,19 @@ export class UnleashFlagProvider implements FlagProvider {
   readonly kind = 'unleash' as const;
   readonly view: RouteStateView;
   private client: Unleash | undefined;
-  /** The current client has had flags from the server (unleash-client's own `synchronized` also fires on bootstrap data). */
+  /** The current client holds flags and decides: from Unleash, or the last known ones it was seeded with. */
   private clientHasFlags = false;
   private clientToken: string;
   private readonly admin: UnleashAdminApi | undefined;
   private readonly states = new Map<string, RouteState>();
+  /** The last known flags (Unleash's last answer, or the bootstrap file): each new client is seeded with them. */
   private lastFeatures: UnleashFeature[] = [];
+  /** The segments those flags' strategies name (the client API serves them apart from the flags). */
+  private lastSegments: UnleashSegment[] = [];
+  /** Per route: the groupId its flag's strategy buckets by, for the share split here (Unleash's, not always the flag name). */
+  private readonly groupIds = new Map<string, string>();
+  /** Per route: the stickiness, set in Unleash, that the log last warned about (once per change). */
+  private readonly foreignStickinessWarned = new Map<string, string>();
   private source: 'none' | 'bootstrap' | 'unleash' = 'none';
   private unauthorized: string | undefined;
   private unreachableSince: Date | undefined;
@@ -165,9 +178,9 @@ export class UnleashFlagProvider implements FlagProvider {
   }
 
   private async applyChange(admin: UnleashAdminApi, route: RouteConfig, change: RouteChange, create: boolean): Promise<ChangeResult> {
-    const { before, target, after, changed } = await this.writeFlag(admin, route, change, create);
+    const { before, target, after, changed, groupId, splitReplaced } = await this.writeFlag(admin, route, change, create);
     const known = this.states.get(route.name);
-    const warnings = [servedOtherwise(route, target, after)].filter((w): w is string => w !== undefined);
+    const warnings = [splitRestored(route, splitReplaced), servedOtherwise(route, target, after)].filter((w): w is string => w !== undefined);
     if (!changed && known && sameFlagState(known, after)) return { state: known, changed, ...joinWarnings(warnings) };
     if (changed) {
       try {
@@ -181,6 +194,7 @@ export class UnleashFlagProvider implements FlagProvider {
     // Long enough for a poll already under way, and for Unleash's own delay in serving the change.
     const until = Date.now() + this.options.flags.refreshMs * 2 + 1500;
     this.pending.set(route.name, { state: after, until });
+    this.groupIds.set(route.name, groupId);
     // Unleash answering 304 brings no applyFeatures: the wait must end on time all the same.
     this.recheckAt(until);
     return { state: this.setState(route, after), changed, ...joinWarnings(warnings) };
@@ -231,12 +245,12 @@ export class UnleashFlagProvider implements FlagProvider {
   }
 
   /**
-   * unleash-client decides when it holds the flag as we know it; before its first answer, or while a
-   * change made here has not come back from Unleash yet, the same bucketing decides in-process.
+   * unleash-client decides when it holds the flag as we know it; before it holds any flags, or while a
+   * change made here has not come back from Unleash yet, the same bucketing (in the flag's own group) decides in-process.
    */
   private inRollout(route: RouteConfig, value: string, percent: number): boolean {
     const client = this.decidingClient(route);
-    if (!client) return routeInRollout(route, value, percent);
+    if (!client) return inRollout(value, this.groupIds.get(route.name) ?? route.flag, percent);
     return client.isEnabled(route.flag, flagContext(route, { stickyValue: value, remoteAddress: undefined }));
   }
 
@@ -261,16 +275,17 @@ export class UnleashFlagProvider implements FlagProvider {
     route: RouteConfig,
     change: RouteChange,
     create: boolean,
-  ): Promise<{ before: FlagState; target: StageAndPercent; after: FlagState; changed: boolean }> {
+  ): Promise<WrittenFlag> {
     const served = await this.readFlag(admin, route, create).catch((err: unknown) => {
       throw nothingWritten(err);
     });
     const write = planWrite(route, served, change, { create, environment: this.options.flags.environment });
-    const { before, target, after } = write;
-    if (!write.needed) return { before, target, after, changed: false };
+    const { before, target, after, splitReplaced } = write;
+    const groupId = rolloutGroupId(write.parameters);
+    if (!write.needed) return { before, target, after, changed: false, groupId, splitReplaced: {} };
     const addedStrategyId = await this.writeStrategy(admin, route, write);
     if (write.enabled.from !== write.enabled.to) await this.writeEnabled(admin, route, write, addedStrategyId);
-    return { before, target, after, changed: true };
+    return { before, target, after, changed: true, groupId, splitReplaced };
   }
 
   /** The flag as clients in the environment are served it, created first (off, no strategy) when missing and `create` says so. */
@@ -343,7 +358,11 @@ export class UnleashFlagProvider implements FlagProvider {
     return new StatusError(status, code, `${failed}; the strategy was put back: nothing changed`);
   }
 
-  /** `onFirstAnswer` runs once, when Unleash first answers (flags, or a refusal of the token). */
+  /**
+   * `onFirstAnswer` runs once, when Unleash first answers (flags, or a refusal of the token). The client is
+   * seeded with the last known flags, so it decides from the start, as it will once Unleash answers: the
+   * flag's other strategies (the testers), its groupId and stickiness hold while Unleash is down or refuses the token.
+   */
   private createClient(onFirstAnswer?: () => void): void {
     const { flags, logger } = this.options;
     let firstAnswer = onFirstAnswer;
@@ -351,6 +370,7 @@ export class UnleashFlagProvider implements FlagProvider {
       firstAnswer?.();
       firstAnswer = undefined;
     };
+    const seed = this.seed();
     const client = new Unleash({
       url: `${flags.url}/api`,
       appName: flags.appName,
@@ -363,23 +383,28 @@ export class UnleashFlagProvider implements FlagProvider {
       // Never a backup file on disk: a stale file of another app must not be read back.
       storageProvider: new InMemStorageProvider(),
       customHeadersFunction: async () => ({ authorization: this.clientToken }),
+      ...(seed ? { bootstrap: { data: seed.features, segments: seed.segments } } : {}),
     });
     this.client = client;
     this.clientHasFlags = false;
-    // No bootstrap is handed to the client (the last known flags live here), so every `changed` is Unleash's answer.
-    client.on(UnleashEvents.Changed, () => {
-      if (this.client !== client) return;
+    let answered = false;
+    client.on(UnleashEvents.Changed, (features: unknown) => {
+      // A seeded client emits `changed` (and `synchronized`) for the seed too: that is no answer from Unleash.
+      if (this.client !== client || (seed && isSeed(features, seed.features))) return;
+      answered = true;
       this.pollSucceeded();
       this.retryDelayMs = flags.refreshMs;
       if (this.source !== 'unleash') logger.info({ flags: this.options.routes.map((r) => r.flag) }, 'flags synchronised with Unleash');
       this.takeFeatures(client, 'unleash');
+      if (this.clientHasFlags) settle();
     });
     // unleash-client emits `changed` before it marks itself ready (a tick later); until then its isEnabled
-    // answers the fallback (false) for everyone, so the client decides only from `ready` on.
+    // answers the fallback (false) for everyone, so the client decides only from `ready` on. A seeded
+    // client is ready before Unleash answers: the start still waits for the answer.
     client.on(UnleashEvents.Ready, () => {
       if (this.client !== client) return;
       this.clientHasFlags = true;
-      settle();
+      if (answered) settle();
     });
     client.on(UnleashEvents.Unchanged, () => {
       if (this.client !== client) return;
@@ -466,9 +491,18 @@ export class UnleashFlagProvider implements FlagProvider {
     this.createClient();
   }
 
+  /** The flags (and segments) a new client starts from; undefined when none are known. */
+  private seed(): { features: ClientFeature[]; segments: UnleashSegment[] } | undefined {
+    if (this.lastFeatures.length === 0) return undefined;
+    // A bootstrap file's flag may leave out its strategies; unleash-client reports that as an error.
+    const features = this.lastFeatures.map((feature) => ({ ...feature, strategies: feature.strategies ?? [] }) as ClientFeature);
+    return { features, segments: this.lastSegments };
+  }
+
   private takeFeatures(client: Unleash, from: 'bootstrap' | 'unleash'): void {
     const features = client.getFeatureToggleDefinitions() as UnleashFeature[];
     this.lastFeatures = features;
+    this.lastSegments = segmentsOf(client);
     this.applyFeatures(features, from);
   }
 
@@ -477,7 +511,8 @@ export class UnleashFlagProvider implements FlagProvider {
     const byName = new Map(features.map((f) => [f.name, f]));
     if (from === 'unleash') this.noteMissingFlags(byName);
     for (const route of this.options.routes) {
-      const next = stateFromFeature(byName.get(route.flag));
+      const feature = byName.get(route.flag);
+      const next = stateFromFeature(feature, stickinessField(route));
       const pending = this.pending.get(route.name);
       if (pending) {
         if (sameState(pending.state, next)) this.pending.delete(route.name);
@@ -486,6 +521,10 @@ export class UnleashFlagProvider implements FlagProvider {
           continue;
         } else this.pending.delete(route.name);
       }
+      const managed = managedStrategy(feature?.strategies ?? []);
+      if (managed) this.groupIds.set(route.name, rolloutGroupId(managed.parameters));
+      else this.groupIds.delete(route.name);
+      this.noteForeignStickiness(route, feature?.enabled === true ? foreignStickiness(managed, stickinessField(route)) : undefined);
       const before = this.states.get(route.name);
       if (before && sameFlagState(before, next)) continue;
       this.setState(route, next);
@@ -498,6 +537,20 @@ export class UnleashFlagProvider implements FlagProvider {
         this.options.logger.info({ route: route.name, state: describeState(next), source: from }, 'unleash-client decides this route per request: its flag has strategies strangler does not manage');
       }
     }
+  }
+
+  /** A stickiness set in Unleash splits by something else than what the route sends: said once per change. */
+  private noteForeignStickiness(route: RouteConfig, stickiness: string | undefined): void {
+    if (this.foreignStickinessWarned.get(route.name) === stickiness) return;
+    if (stickiness === undefined) {
+      this.foreignStickinessWarned.delete(route.name);
+      return;
+    }
+    this.foreignStickinessWarned.set(route.name, stickiness);
+    this.options.logger.warn(
+      { route: route.name, flag: route.flag, stickiness, routeSends: stickinessField(route) },
+      `flag's strategy is sticky on ${stickiness} (set in Unleash), not on what the route sends: unleash-client decides each request; rollout set writes the route's stickiness back`,
+    );
   }
 
   /** A flag name with a typo is otherwise silent: its route just stays on legacy. */
@@ -559,6 +612,23 @@ function destroyClient(client: Unleash): void {
   (client as unknown as { repository?: EventEmitter }).repository?.on('error', () => undefined);
 }
 
+/** unleash-client's `changed` for the seed hands over the very objects it was given; an answer from Unleash is parsed anew. */
+function isSeed(features: unknown, seed: readonly ClientFeature[]): boolean {
+  const seeded = new Set<unknown>(seed);
+  return Array.isArray(features) && features.length > 0 && features.every((feature) => seeded.has(feature));
+}
+
+/** The segments the client's flags name, as Unleash served them (the flags hold only their ids). */
+function segmentsOf(client: Unleash): UnleashSegment[] {
+  const segments = new Map<number, UnleashSegment>();
+  for (const feature of client.getFeatureToggleDefinitions(true) ?? []) {
+    for (const strategy of feature.strategies ?? []) {
+      for (const segment of strategy.segments ?? []) if (segment) segments.set(segment.id, segment);
+    }
+  }
+  return [...segments.values()];
+}
+
 /** A failed poll, as unleash-client reports it. */
 type PollFailure =
   | { kind: 'unauthorized'; status: number }
@@ -600,17 +670,6 @@ function pollWarningFailure(message: string): PollFailure | undefined {
   return undefined;
 }
 
-/**
- * Unleash's tokens are `<project>:<environment>.<secret>` (`*` for all environments); a token of another
- * environment would read that environment's flags while `rollout set` changes `environment`'s. Says why
- * the token does not fit, or undefined when it does (or is of a form that names no environment).
- */
-function tokenEnvironmentMismatch(token: string, environment: string): string | undefined {
-  const scoped = /^[^:]+:(.+)\.[^.]+$/.exec(token)?.[1];
-  if (scoped === undefined || scoped === '*' || scoped === environment) return undefined;
-  return `is for Unleash environment "${scoped}", but flags.environment is "${environment}": the proxy would read "${scoped}"'s flags while rollout set changes "${environment}"'s (use a token for "${environment}" or "*")`;
-}
-
 function flagContext(route: RouteConfig, request: FlagRequest): Record<string, string> {
   const context: Record<string, string> = {};
   if (request.stickyValue !== undefined) context[stickinessField(route) === 'sessionId' ? 'sessionId' : 'userId'] = request.stickyValue;
@@ -626,6 +685,29 @@ function describeState(state: FlagState): string {
   return state.flagRule ? `${state.stage} ≥${state.percent}% (unleash-client decides: ${state.flagRule})` : `${state.stage} ${state.percent}%`;
 }
 
+/** How the managed strategy split users before a change wrote the route's own stickiness and groupId over it. */
+interface SplitReplaced {
+  stickiness?: string;
+  groupId?: string;
+}
+
+function splitReplacedBy(route: RouteConfig, strategy: UnleashStrategy | undefined): SplitReplaced {
+  if (!strategy) return {};
+  const stickiness = foreignStickiness(strategy, stickinessField(route));
+  const groupId = rolloutGroupId(strategy.parameters);
+  return { ...(stickiness === undefined ? {} : { stickiness }), ...(groupId === route.flag ? {} : { groupId }) };
+}
+
+/** What an operator must hear when a change undoes a stickiness or groupId set in Unleash: users are split anew. */
+function splitRestored(route: RouteConfig, replaced: SplitReplaced): string | undefined {
+  const was = [
+    replaced.stickiness === undefined ? '' : `sticky on ${replaced.stickiness}`,
+    replaced.groupId === undefined ? '' : `in group ${JSON.stringify(replaced.groupId)}`,
+  ].filter((part) => part !== '');
+  if (was.length === 0) return undefined;
+  return `flag "${route.flag}"'s strategy was ${was.join(' and ')} (set in Unleash); this change wrote the route's own back (sticky on ${stickinessField(route)}, group ${JSON.stringify(route.flag)}), so users are split anew`;
+}
+
 /** What an operator must hear when the flag's other strategies make Unleash serve something else than what was set. */
 function servedOtherwise(route: RouteConfig, target: StageAndPercent, after: FlagState): string | undefined {
   if (after.flagRule) {
@@ -637,6 +719,18 @@ function servedOtherwise(route: RouteConfig, target: StageAndPercent, after: Fla
 
 function joinWarnings(warnings: string[]): { warning?: string } {
   return warnings.length > 0 ? { warning: warnings.join('; ') } : {};
+}
+
+/** A change as written (or found already made): what the route reads before and after, and how it now buckets. */
+interface WrittenFlag {
+  before: FlagState;
+  target: StageAndPercent;
+  after: FlagState;
+  changed: boolean;
+  /** The groupId the managed strategy buckets by once written. */
+  groupId: string;
+  /** What the change wrote over of a stickiness or groupId set in Unleash. */
+  splitReplaced: SplitReplaced;
 }
 
 /** One change as it is written to Unleash: the strategy first, then (when the stage needs it) the flag on or off. */
@@ -653,13 +747,16 @@ interface FlagWrite {
   strategy: { id: string; parameters: Record<string, unknown> } | undefined;
   parameters: Record<string, string>;
   enabled: { from: boolean; to: boolean };
+  /** The managed strategy's stickiness and groupId as read, where they are not the route's: the write replaces them. */
+  splitReplaced: SplitReplaced;
 }
 
 type ServedFlag = { enabled: boolean; strategies: AdminEnvironment['strategies']; dependencies?: unknown[] };
 
 function planWrite(route: RouteConfig, served: ServedFlag, change: RouteChange, options: { create: boolean; environment: string }): FlagWrite {
   const live = served.strategies;
-  const before = stateFromFeature({ name: route.flag, ...served });
+  const sticksOn = stickinessField(route);
+  const before = stateFromFeature({ name: route.flag, ...served }, sticksOn);
   const target = afterChange(before, change);
   const conflict = stagePercentConflict(route.name, target.stage, target.percent, route.service !== undefined);
   if (conflict) throw new StatusError(409, 'STRANGLER_ERR_STATE_CONFLICT', conflict);
@@ -672,8 +769,8 @@ function planWrite(route: RouteConfig, served: ServedFlag, change: RouteChange, 
   const written = { name: ROLLOUT_STRATEGY, parameters };
   const strategies = strategy ? live.map((s) => (s === strategy ? written : s)) : [...live, written];
   const enabled = { from: served.enabled, to: enabledFor(target.stage) };
-  const after = stateFromFeature({ name: route.flag, enabled: enabled.to, strategies, dependencies: served.dependencies });
-  const halfApplied = stateFromFeature({ name: route.flag, enabled: enabled.from, strategies, dependencies: served.dependencies });
+  const after = stateFromFeature({ name: route.flag, enabled: enabled.to, strategies, dependencies: served.dependencies }, sticksOn);
+  const halfApplied = stateFromFeature({ name: route.flag, enabled: enabled.from, strategies, dependencies: served.dependencies }, sticksOn);
   const sameParameters = strategy !== undefined && Object.entries(parameters).every(([key, value]) => strategy.parameters?.[key] === value);
   return {
     before,
@@ -684,6 +781,7 @@ function planWrite(route: RouteConfig, served: ServedFlag, change: RouteChange, 
     strategy: strategy && { id: strategy.id, parameters: strategy.parameters ?? {} },
     parameters,
     enabled,
+    splitReplaced: splitReplacedBy(route, strategy),
   };
 }
 

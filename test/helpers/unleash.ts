@@ -349,6 +349,13 @@ export class UnleashAdmin {
     ]);
   }
 
+  /** Sets one parameter of a strategy in place, as an edit in the Unleash UI does (stickiness, groupId, …). */
+  async setParameter(flag: string, strategyId: string, name: string, value: string): Promise<void> {
+    await this.request('PATCH', `${this.envPath(flag)}/strategies/${encodeURIComponent(strategyId)}`, [
+      { op: 'replace', path: `/parameters/${name}`, value },
+    ]);
+  }
+
   async enable(flag: string): Promise<void> {
     await this.request('POST', `${this.envPath(flag)}/on`);
   }

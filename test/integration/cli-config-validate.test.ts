@@ -219,6 +219,21 @@ describe('strangler config validate', () => {
     expect(text).toEqual({ status: 0, stdout: `${file}: ok (0 routes, 1 upstream)\n`, stderr: '' });
   });
 
+  test("a client token for another Unleash environment than flags.environment: one line naming the field, the secret not echoed", () => {
+    const file = writeConfig(dir.path, SECRET_YAML.replace('  adminToken:', '  environment: production\n  adminToken:'), 'other-environment.yaml');
+    const result = runCli(['config', 'validate', file], SECRET_ENV);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toBe('');
+    const lines = result.stderr.split('\n').filter((line) => line !== '');
+    expect(lines.filter((line) => line.includes('flags.clientToken'))).toEqual([
+      `${file}:6 flags.clientToken: is for Unleash environment "development", but flags.environment is "production": the proxy would read "development"'s flags while rollout set changes "production"'s (use a token for "production" or "*")`,
+    ]);
+    expectNoSecret(result.stdout + result.stderr);
+    // A token for every environment fits any.
+    const anyEnvironment = runCli(['config', 'validate', file], { ...SECRET_ENV, VALIDATE_UNLEASH_CLIENT_TOKEN: '*:*.client-token-for-all-environments' });
+    expect(anyEnvironment.status).toBe(0);
+  });
+
   test('--json on a bad file with secrets: the issues never echo a secret either', () => {
     const yaml = SECRET_YAML.replace('pollMs: 250', 'pollMs: 1')
       .replace('${VALIDATE_ADMIN_TOKEN}', '${VALIDATE_SHORT_TOKEN}')

@@ -5,6 +5,7 @@ import { basename, dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { Registry } from 'prom-client';
+import { InMemStorageProvider, Unleash } from 'unleash-client';
 import { parseConfig } from '../../core/config';
 import type { RouteConfig, StranglerConfig, UnleashFlagsConfig } from '../../core/config/types';
 import { PostgresDatabase } from '../../core/db/postgres';
@@ -106,15 +107,54 @@ async function servedBy(proxy: RunningProxy, user: string): Promise<string> {
   return ((await response.json()) as { servedBy: string }).servedBy;
 }
 
+/**
+ * A real unleash-client on the same Unleash, as any other service reading the flag would be; resolves once
+ * it holds `flag` as `holds` says.
+ */
+async function referenceClient(flag: string, holds: (strategies: Array<{ parameters?: Record<string, unknown> }>) => boolean): Promise<Unleash> {
+  const client = new Unleash({
+    url: `${unleash.url}/api`,
+    appName: `strangler-reference-${process.pid}`,
+    refreshInterval: REFRESH_MS,
+    disableMetrics: true,
+    skipInstanceCountWarning: true,
+    storageProvider: new InMemStorageProvider(),
+    customHeaders: { authorization: unleash.clientToken },
+  });
+  client.on('error', () => undefined);
+  try {
+    await eventually(() => {
+      const feature = client.getFeatureToggleDefinition(flag);
+      return feature !== undefined && holds(feature.strategies ?? []);
+    }, 8000);
+  } catch (err) {
+    client.destroy();
+    throw err;
+  }
+  return client;
+}
+
+/** The users the proxy sends to another side than `client` (a real unleash-client) gives them, with the user id as userId. */
+async function sidesDiffering(proxy: RunningProxy, client: Unleash, flag: string, users: readonly string[]): Promise<string[]> {
+  const differing: string[] = [];
+  for (const user of users) {
+    const expected = client.isEnabled(flag, { userId: user }) ? 'orders' : 'legacy';
+    const served = await servedBy(proxy, user);
+    if (served !== expected) differing.push(`${user}: proxy ${served}, unleash-client ${expected}`);
+  }
+  return differing;
+}
+
 const USERS = Array.from({ length: 200 }, (_, i) => (i % 5 === 0 ? `jörg-${i}` : `user-${i}`));
 
 describe('rollout through Unleash: create, set, get round-trip, and changes made in Unleash', () => {
   let proxy: RunningProxy;
   let flags: string[];
   const bootstrapFile = () => join(dir.path, 'flags-bootstrap.json');
+  const log = capturedLogger();
 
   beforeAll(async () => {
-    proxy = await startProxy(config(), pino({ level: process.env.DEBUG_UNLEASH ? 'debug' : 'silent' }, pino.destination(2)));
+    proxy = await startProxy(config(), log.logger);
     flags = ['--admin', `http://127.0.0.1:${proxy.adminAddress.port}`, '--token', ADMIN];
   });
 
@@ -214,6 +254,55 @@ describe('rollout through Unleash: create, set, get round-trip, and changes made
     expect(readdirSync(dirname(dir.path)).filter((name) => name.startsWith(`${basename(dir.path)}.`) && name.endsWith('.tmp'))).toEqual([]);
     const empty = await cli(['flags', 'export', '--out', '', ...flags]);
     expect([empty.status, empty.stderr]).toEqual([2, 'strangler: --out: must be a file path, got ""\n']);
+  });
+
+  test('a stickiness edited in Unleash: unleash-client decides, status says so, the log warns once per change, and rollout set says it writes the route\'s back', async () => {
+    const strategyId = (await unleash.admin.getFlag('strangler.orders')).environments.find((e) => e.name === 'development')!.strategies[0]!.id;
+    const stickinessWarnings = () => log.lines().filter((line) => line.includes('"level":40') && line.includes('(set in Unleash), not on what the route sends'));
+    await unleash.admin.setParameter('strangler.orders', strategyId, 'stickiness', 'sessionId');
+    const rule = 'flexibleRollout 60% sticky on sessionId (the route sends userId)';
+    await eventually(async () => (await admin(proxy, 'GET', '/routes/orders')).json.flagRule === rule, 5000);
+    const reference = await referenceClient('strangler.orders', (strategies) => strategies[0]?.parameters?.stickiness === 'sessionId');
+    try {
+      // The proxy sends each user where a real unleash-client sends them (no sessionId in the context: nobody).
+      expect(await sidesDiffering(proxy, reference, 'strangler.orders', USERS)).toEqual([]);
+    } finally {
+      reference.destroy();
+    }
+    // The least share that reaches the route: none, since it sends no sessionId.
+    expect((await admin(proxy, 'GET', '/routes/orders')).json).toMatchObject({ stage: 'canary', percent: 0 });
+    const status = await cli(['status', '--window', '0', ...flags]);
+    expect(status.stdout).toMatch(/^orders +canary +≥0% /m);
+    expect(status.stdout).toContain(`\norders: unleash-client decides each request (the flag's strategies: ${rule})\n`);
+    const get = await cli(['rollout', 'get', 'orders', ...flags]);
+    expect(get.stdout).toContain(`percent:    ≥0% (unleash-client decides each request: ${rule})\n`);
+    // Several polls later, still one warning for this one change.
+    await new Promise((r) => setTimeout(r, REFRESH_MS * 4));
+    expect(stickinessWarnings()).toHaveLength(1);
+    expect(JSON.parse(stickinessWarnings()[0]!)).toMatchObject({ route: 'orders', flag: 'strangler.orders', stickiness: 'sessionId', routeSends: 'userId' });
+
+    // random: a user goes back and forth between the services, as Unleash decides it.
+    await unleash.admin.setParameter('strangler.orders', strategyId, 'stickiness', 'random');
+    await eventually(async () => String((await admin(proxy, 'GET', '/routes/orders')).json.flagRule).includes('sticky on random'), 5000);
+    expect((await admin(proxy, 'GET', '/routes/orders')).json).toMatchObject({ stage: 'canary', percent: 60 });
+    const sides = new Set<string>();
+    for (let i = 0; i < 40; i++) sides.add(await servedBy(proxy, 'user-1'));
+    expect([...sides].sort()).toEqual(['legacy', 'orders']);
+    expect(stickinessWarnings()).toHaveLength(2);
+
+    const set = await cli(['rollout', 'set', 'orders', '60', '--reason', 'stickiness back', ...flags]);
+    expect(set.status).toBe(0);
+    expect(set.stderr).toBe(
+      'strangler: warning: flag "strangler.orders"\'s strategy was sticky on random (set in Unleash); this change wrote the route\'s own back (sticky on userId, group "strangler.orders"), so users are split anew\n',
+    );
+    expect((await flagInUnleash('strangler.orders')).parameters).toMatchObject({ rollout: '60', stickiness: 'userId' });
+    await eventually(async () => (await admin(proxy, 'GET', '/routes/orders')).json.flagRule === null);
+    for (const user of USERS.slice(0, 50)) expect([user, await servedBy(proxy, user)]).toEqual([user, inRollout(user, 'strangler.orders', 60) ? 'orders' : 'legacy']);
+    // The same stickiness set again later is a new change: warned again.
+    await unleash.admin.setParameter('strangler.orders', strategyId, 'stickiness', 'sessionId');
+    await eventually(() => stickinessWarnings().length === 3, 5000);
+    expect((await cli(['rollout', 'set', 'orders', '60', '--reason', 'back again', ...flags])).status).toBe(0);
+    await eventually(async () => (await admin(proxy, 'GET', '/routes/orders')).json.flagRule === null);
   });
 
   test('without an admin token, changes are refused with a clear message', async () => {
@@ -406,6 +495,28 @@ describe('failure behaviour', () => {
       expect(await servedBy(proxy, 'anyone')).toBe('orders');
     } finally {
       await proxy.stop();
+    }
+  });
+
+  test("from a bootstrap file, Unleash down: every user on the side unleash-client gives with Unleash's data, by the flag's groupId, testers included", async () => {
+    const flag = 'strangler.grouped';
+    await unleash.admin.createFlag(flag);
+    await unleash.admin.addFlexibleRollout(flag, { rollout: 40, stickiness: 'userId', groupId: 'cart-v2', extraParameters: { stranglerStage: 'canary' } });
+    await unleash.admin.addFlexibleRollout(flag, { rollout: 100, stickiness: 'userId', constraints: [{ contextName: 'userId', operator: 'IN', values: ['qa-1', 'qa-2'] }] });
+    await unleash.admin.enable(flag);
+    const reference = await referenceClient(flag, (strategies) => strategies.length === 2);
+    // The file as `flags export` writes it: the flag as Unleash's client API serves it.
+    writeFileSync(join(dir.path, 'bootstrap-grouped.json'), JSON.stringify({ version: 2, features: [reference.getFeatureToggleDefinition(flag)] }));
+    const routes = ['  - name: orders', '    match: { path: /api/orders }', '    service: orders', '    stickiness: header:x-user-id', `    flag: ${flag}`].join('\n');
+    const proxy = await startProxy(config({ url: `http://127.0.0.1:${await unusedPort()}`, bootstrap: 'bootstrap-grouped.json', routes }), pino({ level: 'silent' }));
+    try {
+      expect((await admin(proxy, 'GET', '/readyz')).json).toMatchObject({ ready: true, degraded: expect.stringContaining('bootstrap file') });
+      expect((await admin(proxy, 'GET', '/routes/orders')).json).toMatchObject({ stage: 'canary', percent: 40, flagRule: 'flexibleRollout 40%, flexibleRollout 100% with 1 constraint' });
+      expect(await sidesDiffering(proxy, reference, flag, ['qa-1', 'qa-2', ...USERS])).toEqual([]);
+      expect(await servedBy(proxy, 'qa-1')).toBe('orders');
+    } finally {
+      await proxy.stop();
+      reference.destroy();
     }
   });
 
@@ -749,14 +860,17 @@ describe('failure behaviour', () => {
     }
   });
 
-  test('a client token for another Unleash environment stops the start, both environments named', async () => {
+  test('a client token for another Unleash environment: the config check refuses it (as config validate does), and so does the start', async () => {
     const production = await new UnleashAdmin(unleash.url, unleash.adminToken, UNLEASH_PROJECT, 'production').createClientToken(`strangler-prod-${process.pid}`);
-    const started = startProxy(config({ clientToken: production }), pino({ level: 'silent' }));
-    // A proxy that did start must not outlive the test.
-    void started.then((proxy) => proxy.stop(), () => undefined);
-    await expect(started).rejects.toThrow(
-      /^flags\.clientToken is for Unleash environment "production", but flags\.environment is "development": the proxy would read "production"'s flags while rollout set changes "development"'s/,
-    );
+    const mismatch = /flags\.clientToken: is for Unleash environment "production", but flags\.environment is "development": the proxy would read "production"'s flags while rollout set changes "development"'s/;
+    expect(() => config({ clientToken: production })).toThrow(mismatch);
+    // A configuration made otherwise than through the config check is refused at start.
+    const provider = unleashProvider({ ...(config().flags as UnleashFlagsConfig), clientToken: production }, config().routes);
+    try {
+      await expect(provider.start()).rejects.toThrow(/^flags\.clientToken is for Unleash environment "production", but flags\.environment is "development"/);
+    } finally {
+      await provider.stop();
+    }
   });
 
   test('401 at start: loud error, a metric, not ready; a fixed token resumes polling without a restart', async () => {
@@ -813,6 +927,37 @@ describe('failure behaviour', () => {
       await eventually(async () => (await admin(proxy, 'GET', '/readyz')).status === 200, 5000);
     } finally {
       await proxy.stop();
+    }
+  });
+
+  test('a token refused while running: the last known flags keep deciding, testers included, also in the clients made to retry', async () => {
+    const flag = 'strangler.frozen';
+    await unleash.admin.createFlag(flag);
+    await unleash.admin.addFlexibleRollout(flag, { rollout: 30, stickiness: 'userId', groupId: flag, extraParameters: { stranglerStage: 'canary' } });
+    await unleash.admin.addFlexibleRollout(flag, { rollout: 100, stickiness: 'userId', constraints: [{ contextName: 'userId', operator: 'IN', values: ['qa-1', 'dave'] }] });
+    await unleash.admin.enable(flag);
+    const reference = await referenceClient(flag, (strategies) => strategies.length === 2);
+    const relay = await HttpFaultRelay.inFront(unleash.url);
+    const routes = ['  - name: orders', '    match: { path: /api/orders }', '    service: orders', '    stickiness: header:x-user-id', `    flag: ${flag}`].join('\n');
+    const proxy = await startProxy(config({ url: relay.url, routes, appName: 'strangler-frozen' }), pino({ level: 'silent' }));
+    const users = ['qa-1', 'dave', ...USERS.slice(0, 80)];
+    try {
+      await eventually(async () => (await admin(proxy, 'GET', '/routes/orders')).json.flagRule !== null, 5000);
+      expect(await sidesDiffering(proxy, reference, flag, users)).toEqual([]);
+      relay.failing = (path) => (path.startsWith('/api/client/') ? 401 : undefined);
+      // Refused twice: the client made after the first refusal was refused too.
+      const refusals = async () => Number(/strangler_flags_errors_total\{reason="unauthorized"\} (\d+)/.exec((await admin(proxy, 'GET', '/metrics')).text)?.[1] ?? 0);
+      await eventually(async () => (await refusals()) >= 2, 8000, 50);
+      expect((await admin(proxy, 'GET', '/readyz')).json).toMatchObject({ ready: true, degraded: expect.stringContaining('flags frozen at the last known state') });
+      expect(await sidesDiffering(proxy, reference, flag, users)).toEqual([]);
+      expect(await servedBy(proxy, 'dave')).toBe('orders');
+      relay.failing = () => undefined;
+      await eventually(async () => (await admin(proxy, 'GET', '/readyz')).json.degraded === undefined, 10000);
+      expect(await sidesDiffering(proxy, reference, flag, users)).toEqual([]);
+    } finally {
+      await proxy.stop();
+      await relay.close();
+      reference.destroy();
     }
   });
 

@@ -4,7 +4,7 @@ import { createServer, type AddressInfo, type Server } from 'node:net';
 import { dirname, join } from 'node:path';
 import { InMemStorageProvider, Unleash } from 'unleash-client';
 import { normalizedStrategyValue } from 'unleash-client/lib/strategy/util';
-import { inRollout, unleashBucket, unleashMurmur32 } from '../../core/bucketing';
+import { inRollout, rolloutGroupId, unleashBucket, unleashMurmur32 } from '../../core/bucketing';
 
 // The hash library unleash-client itself uses (a dependency of unleash-client; no typings shipped).
 const murmurhash3js: { x86: { hash32(key: string, seed?: number): number } } = require('murmurhash3js');
@@ -258,6 +258,12 @@ describe('parity with a real unleash-client Unleash instance', () => {
   let connections = 0;
   const errors: unknown[] = [];
   const flag = (g: number, p: number): string => `bucket.${g}.${p}`;
+  // A groupId edited in Unleash, emptied, and never set (unleash-client: `groupId || context.featureToggle || ''`).
+  const grouped: Array<{ name: string; parameters: { rollout: string; stickiness: string; groupId?: string } }> = [
+    { name: 'grouped.named', parameters: { rollout: '37', stickiness: 'userId', groupId: 'cart-v2' } },
+    { name: 'grouped.empty', parameters: { rollout: '37', stickiness: 'userId', groupId: '' } },
+    { name: 'grouped.missing', parameters: { rollout: '37', stickiness: 'userId' } },
+  ];
 
   beforeAll(async () => {
     // The client's url points here; nothing may ever connect (refreshInterval 0 → PollingFetcher.fetch
@@ -277,19 +283,16 @@ describe('parity with a real unleash-client Unleash instance', () => {
       disableMetrics: true,
       storageProvider: new InMemStorageProvider(),
       bootstrap: {
-        data: groups.flatMap((groupId, g) =>
-          percents.map((p) => ({
-            name: flag(g, p),
-            enabled: true,
-            strategies: [
-              {
-                name: 'flexibleRollout',
-                parameters: { rollout: String(p), stickiness: 'userId', groupId },
-                constraints: [],
-              },
-            ],
-          })),
-        ),
+        data: [
+          ...groups.flatMap((groupId, g) =>
+            percents.map((p) => ({
+              name: flag(g, p),
+              enabled: true,
+              strategies: [{ name: 'flexibleRollout', parameters: { rollout: String(p), stickiness: 'userId', groupId }, constraints: [] }],
+            })),
+          ),
+          ...grouped.map(({ name, parameters }) => ({ name, enabled: true, strategies: [{ name: 'flexibleRollout', parameters, constraints: [] }] })),
+        ],
       },
     });
     unleash.on('error', (e: unknown) => errors.push(e));
@@ -306,6 +309,16 @@ describe('parity with a real unleash-client Unleash instance', () => {
     const nonAscii = ids.filter((id) => /[^\x00-\x7f]/.test(id));
     expect(nonAscii).toHaveLength(5000);
     expect(nonAscii.filter((id) => /[\ud800-\udbff]/.test(id)).length).toBeGreaterThan(1000);
+  });
+
+  it("rolloutGroupId is the group unleash-client buckets a strategy in: its groupId, else '' (not the flag's name)", () => {
+    expect(grouped.map(({ parameters }) => rolloutGroupId(parameters))).toEqual(['cart-v2', '', '']);
+    const mismatches = grouped.flatMap(({ name, parameters }) =>
+      ids.filter((id) => unleash.isEnabled(name, { userId: id }) !== inRollout(id, rolloutGroupId(parameters), 37)).map((id) => `${name} ${JSON.stringify(id)}`),
+    );
+    expect(mismatches.slice(0, 10)).toEqual([]);
+    // The flag's name is another group: the same ids would land elsewhere.
+    expect(ids.filter((id) => inRollout(id, 'grouped.named', 37) !== unleash.isEnabled('grouped.named', { userId: id })).length).toBeGreaterThan(1000);
   });
 
   it('inRollout agrees with unleash.isEnabled for every id, percent and group', () => {

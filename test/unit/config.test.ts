@@ -1246,7 +1246,8 @@ describe('flags: provider unleash', () => {
         ].join('\n'),
       ),
       join(folder, 'strangler.yaml'),
-      UNLEASH_ENV,
+      // A client token for the environment read (another one is refused).
+      { ...UNLEASH_ENV, UNLEASH_CLIENT_TOKEN: 'migration:production.client-secret-1' },
     );
     expect(config.flags).toMatchObject({ adminToken: '*:*.admin-secret-22', environment: 'production', project: 'migration', appName: 'edge-proxy', refreshMs: 5000, bootstrap: './flags.json' });
     const printed = JSON.stringify(redactConfig(config));
