@@ -71,11 +71,15 @@ export function stickinessField(route: RouteConfig): StickinessField {
   }
 }
 
-export function rolloutParameters(route: RouteConfig, state: StageAndPercent): Record<string, string> {
+/**
+ * The managed strategy's parameters for `state`. `groupId`: the group users are bucketed in; a strategy that
+ * already has one keeps it (a new group would move users between sides), a new one is the flag's name.
+ */
+export function rolloutParameters(route: RouteConfig, state: StageAndPercent, groupId: string = route.flag): Record<string, string> {
   return {
     rollout: String(state.percent),
     stickiness: stickinessField(route),
-    groupId: route.flag,
+    groupId,
     [STAGE_PARAMETER]: state.stage,
   };
 }

@@ -685,27 +685,20 @@ function describeState(state: FlagState): string {
   return state.flagRule ? `${state.stage} ≥${state.percent}% (unleash-client decides: ${state.flagRule})` : `${state.stage} ${state.percent}%`;
 }
 
-/** How the managed strategy split users before a change wrote the route's own stickiness and groupId over it. */
+/** How the managed strategy split users before a change wrote the route's own stickiness over it (its groupId is kept). */
 interface SplitReplaced {
   stickiness?: string;
-  groupId?: string;
 }
 
 function splitReplacedBy(route: RouteConfig, strategy: UnleashStrategy | undefined): SplitReplaced {
-  if (!strategy) return {};
-  const stickiness = foreignStickiness(strategy, stickinessField(route));
-  const groupId = rolloutGroupId(strategy.parameters);
-  return { ...(stickiness === undefined ? {} : { stickiness }), ...(groupId === route.flag ? {} : { groupId }) };
+  const stickiness = strategy && foreignStickiness(strategy, stickinessField(route));
+  return stickiness === undefined ? {} : { stickiness };
 }
 
-/** What an operator must hear when a change undoes a stickiness or groupId set in Unleash: users are split anew. */
+/** What an operator must hear when a change undoes a stickiness set in Unleash: users are split anew. */
 function splitRestored(route: RouteConfig, replaced: SplitReplaced): string | undefined {
-  const was = [
-    replaced.stickiness === undefined ? '' : `sticky on ${replaced.stickiness}`,
-    replaced.groupId === undefined ? '' : `in group ${JSON.stringify(replaced.groupId)}`,
-  ].filter((part) => part !== '');
-  if (was.length === 0) return undefined;
-  return `flag "${route.flag}"'s strategy was ${was.join(' and ')} (set in Unleash); this change wrote the route's own back (sticky on ${stickinessField(route)}, group ${JSON.stringify(route.flag)}), so users are split anew`;
+  if (replaced.stickiness === undefined) return undefined;
+  return `flag "${route.flag}"'s strategy was sticky on ${replaced.stickiness} (set in Unleash); this change wrote the route's own back (sticky on ${stickinessField(route)}), so users are split anew`;
 }
 
 /** What an operator must hear when the flag's other strategies make Unleash serve something else than what was set. */
@@ -760,8 +753,8 @@ function planWrite(route: RouteConfig, served: ServedFlag, change: RouteChange, 
   const target = afterChange(before, change);
   const conflict = stagePercentConflict(route.name, target.stage, target.percent, route.service !== undefined);
   if (conflict) throw new StatusError(409, 'STRANGLER_ERR_STATE_CONFLICT', conflict);
-  const parameters = rolloutParameters(route, target);
   const strategy = managedStrategy(live);
+  const parameters = rolloutParameters(route, target, rolloutGroupId(strategy?.parameters) || route.flag);
   if (!strategy && !options.create) {
     throw new StatusError(409, 'STRANGLER_ERR_FLAG_STRATEGY', `flag "${route.flag}" has no ${ROLLOUT_STRATEGY} strategy without constraints or segments in ${options.environment} (pass --create to add one)`);
   }

@@ -293,7 +293,7 @@ describe('rollout through Unleash: create, set, get round-trip, and changes made
     const set = await cli(['rollout', 'set', 'orders', '60', '--reason', 'stickiness back', ...flags]);
     expect(set.status).toBe(0);
     expect(set.stderr).toBe(
-      'strangler: warning: flag "strangler.orders"\'s strategy was sticky on random (set in Unleash); this change wrote the route\'s own back (sticky on userId, group "strangler.orders"), so users are split anew\n',
+      'strangler: warning: flag "strangler.orders"\'s strategy was sticky on random (set in Unleash); this change wrote the route\'s own back (sticky on userId), so users are split anew\n',
     );
     expect((await flagInUnleash('strangler.orders')).parameters).toMatchObject({ rollout: '60', stickiness: 'userId' });
     await eventually(async () => (await admin(proxy, 'GET', '/routes/orders')).json.flagRule === null);
@@ -303,6 +303,28 @@ describe('rollout through Unleash: create, set, get round-trip, and changes made
     await eventually(() => stickinessWarnings().length === 3, 5000);
     expect((await cli(['rollout', 'set', 'orders', '60', '--reason', 'back again', ...flags])).status).toBe(0);
     await eventually(async () => (await admin(proxy, 'GET', '/routes/orders')).json.flagRule === null);
+  });
+
+  test('a groupId edited in Unleash is followed, and rollout set keeps it: a ramp moves no user back to legacy', async () => {
+    const strategyId = (await unleash.admin.getFlag('strangler.orders')).environments.find((e) => e.name === 'development')!.strategies[0]!.id;
+    const sideIn = (group: string, percent: number) => (user: string) => (inRollout(user, group, percent) ? 'orders' : 'legacy');
+    const servedSides = async (users: string[]) => Promise.all(users.map((user) => servedBy(proxy, user)));
+    const users = USERS.slice(0, 60);
+    try {
+      await unleash.admin.setParameter('strangler.orders', strategyId, 'groupId', 'orders-v2');
+      await eventually(async () => JSON.stringify(await servedSides(users)) === JSON.stringify(users.map(sideIn('orders-v2', 60))), 5000);
+      const ramp = await cli(['rollout', 'set', 'orders', '80', '--reason', 'ramp in the group set in Unleash', ...flags]);
+      expect([ramp.status, ramp.stderr]).toEqual([0, '']);
+      expect((await flagInUnleash('strangler.orders')).parameters).toMatchObject({ rollout: '80', groupId: 'orders-v2' });
+      const after = await servedSides(users);
+      expect(after).toEqual(users.map(sideIn('orders-v2', 80)));
+      // Everyone the new service had at 60 % keeps it at 80 %.
+      expect(users.filter((user, i) => sideIn('orders-v2', 60)(user) === 'orders' && after[i] !== 'orders')).toEqual([]);
+    } finally {
+      await unleash.admin.setParameter('strangler.orders', strategyId, 'groupId', 'strangler.orders');
+      expect((await cli(['rollout', 'set', 'orders', '60', '--reason', 'back to where the later tests expect it', ...flags])).status).toBe(0);
+      await eventually(async () => (await admin(proxy, 'GET', '/routes/orders')).json.percent === 60);
+    }
   });
 
   test('without an admin token, changes are refused with a clear message', async () => {
