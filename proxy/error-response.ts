@@ -19,8 +19,9 @@ export function sendProxyError(res: ServerResponse, status: number, body: ProxyE
 }
 
 /** The same answer as raw bytes, for a connection node has handed over (an Upgrade): always closing it. */
-export function rawProxyError(status: number, body: ProxyErrorBody): string {
+export function rawProxyError(status: number, body: ProxyErrorBody, extraHeaders: readonly string[] = []): string {
   const { headers, payload } = proxyError(body, true);
+  for (const item of extraHeaders) headers.push(item);
   let head = `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n`;
   for (let i = 0; i < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
   return `${head}\r\n${payload}`;

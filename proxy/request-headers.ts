@@ -88,7 +88,7 @@ export function upstreamRequestHeaders(
 }
 
 /**
- * The headers of an Upgrade request as http-proxy forwards it (it sends `req.headers`): the same as a
+ * The headers of an Upgrade request as an object, for node:http to send: the same as a
  * plain request's (upstreamRequestHeaders: hop-by-hop ones dropped, X-Forwarded-* and the upstream's Host),
  * plus the Connection and Upgrade the handshake needs. Repeated headers are joined as node joins them.
  */

@@ -21,7 +21,7 @@ import { chooseSide, type Side } from './splitter';
 import { closeUpstreams, createUpstreams, type Upstream } from './upstreams';
 import { type ShadowExchange, ShadowTee } from './shadow';
 import type { ShadowMetrics } from './shadow-metrics';
-import { WebSocketForwarder } from './websocket';
+import { type UpgradeDone, type UpgradeRequest, WebSocketForwarder } from './websocket';
 
 export interface ProxyServerOptions {
   config: StranglerConfig;
@@ -41,6 +41,12 @@ interface Decision {
   /** A route without a new service, retired: answered by the proxy (410, or deprecated.redirect). */
   gone?: boolean;
 }
+
+/** What a fallback needs of the request the new service failed. */
+type FallbackCandidate = Pick<ForwardRequest, 'req' | 'body' | 'upstream' | 'requestId'>;
+
+/** A fallback's upgrade to legacy: the client's early bytes were kept from the first attempt. */
+const NO_HEAD = Buffer.alloc(0);
 
 /** Stages in which the new service serves and legacy is still there to fall back on. */
 const FALLBACK_STAGES = new Set(['canary', 'live']);
@@ -198,7 +204,18 @@ export class ProxyServer {
     if (shadow) request.tap = shadow.tap;
     request.body = shadow?.body ?? body ?? request.body;
     if (body) request.closing = this.closing;
-    if (decision.side === 'new') request.fallback = this.fallbackFor(decision, request, routeMetrics, started);
+    if (decision.side === 'new') {
+      request.fallback = this.fallbackFor(decision, request, routeMetrics, (legacy, legacyMetrics) =>
+        forward({
+          ...request,
+          upstream: legacy,
+          side: 'legacy',
+          headers: upstreamRequestHeaders(request.req, legacy, request.requestId, this.trustedProxies),
+          fallback: undefined,
+          onDone: this.finishedRequest(legacyMetrics, started),
+        }),
+      );
+    }
     forward(request);
     shadow?.legacyDispatched();
   }
@@ -224,9 +241,16 @@ export class ProxyServer {
   /**
    * Legacy takes over when the new service fails before answering (route.fallback) in canary and live, for
    * requests without a body or with one read whole first (a streamed one went to the new service and is
-   * gone). `newMetrics`: the new side's. `started`: when the request arrived.
+   * gone), WebSocket upgrades included. `newMetrics`: the new side's. `sendToLegacy`: sends the request
+   * again, to legacy, reporting to legacy's metrics; its duration is timed from the request's arrival: the
+   * client waited through the new service's failure (its timeout, say) too.
    */
-  private fallbackFor(decision: Decision, failed: ForwardRequest, newMetrics: RouteSideMetrics, started: number): Fallback | undefined {
+  private fallbackFor(
+    decision: Decision,
+    failed: FallbackCandidate,
+    newMetrics: RouteSideMetrics,
+    sendToLegacy: (legacy: Upstream, legacyMetrics: RouteSideMetrics) => void,
+  ): Fallback | undefined {
     const { route, state } = decision;
     const settings = route?.fallback;
     if (!route || !settings || !state || !FALLBACK_STAGES.has(state.stage)) return undefined;
@@ -239,16 +263,7 @@ export class ProxyServer {
         // The client never sees the new service's failure: it must show here, or "new error rate" reads 0 during an outage.
         newMetrics.upstreamError(reason);
         this.failures.failed({ route: route.name, target: 'new', upstream: failed.upstream.name, requestId: failed.requestId, reason }, true);
-        const legacy = this.upstreamFor(route.legacy);
-        forward({
-          ...failed,
-          upstream: legacy,
-          side: 'legacy',
-          headers: upstreamRequestHeaders(req, legacy, failed.requestId, this.trustedProxies),
-          fallback: undefined,
-          // Timed from the request's arrival: the client waited through the new service's failure (its timeout, say) too.
-          onDone: this.finishedRequest(this.options.metrics.forRoute(route.name, 'legacy'), started),
-        });
+        sendToLegacy(this.upstreamFor(route.legacy), this.options.metrics.forRoute(route.name, 'legacy'));
       },
     };
   }
@@ -383,23 +398,44 @@ export class ProxyServer {
       this.answerGone(req, res, decision, target.query, requestId, started, metrics, this.deprecation.get(decision.routeName));
       return;
     }
-    req.url = target.path + target.query;
-    req.headers = upgradeRequestHeaders(req, decision.upstream, requestId, this.trustedProxies);
     const metrics = this.options.metrics.forRoute(decision.routeName, decision.side);
-    this.websockets.forward(req, socket, head, {
+    const request: UpgradeRequest = {
       route: decision.routeName,
       target: decision.side,
       requestId,
       upstream: decision.upstream,
-      onDone: (status, error, detail) => {
-        metrics.observe(status, (performance.now() - started) / 1000);
-        if (!error) return;
-        metrics.upstreamError(error);
-        if (error !== 'client-abort') {
-          this.failures.failed({ route: decision.routeName, target: decision.side, upstream: decision.upstream.name, requestId, reason: error, status, ...(detail ? { detail } : {}) });
-        }
-      },
-    });
+      path: target.path + target.query,
+      headers: upgradeRequestHeaders(req, decision.upstream, requestId, this.trustedProxies),
+      responseHeaders: this.deprecation.get(decision.routeName),
+      fallback: undefined,
+      onDone: this.finishedUpgrade(metrics, started),
+    };
+    if (decision.side === 'new') {
+      // A handshake is a bodyless GET that nothing has been answered to yet: it falls back as a plain GET does.
+      request.fallback = this.fallbackFor(decision, { req, body: undefined, upstream: decision.upstream, requestId }, metrics, (legacy, legacyMetrics) =>
+        this.websockets.forward(socket, NO_HEAD, {
+          ...request,
+          target: 'legacy',
+          upstream: legacy,
+          headers: upgradeRequestHeaders(req, legacy, requestId, this.trustedProxies),
+          fallback: undefined,
+          onDone: this.finishedUpgrade(legacyMetrics, started),
+        }),
+      );
+    }
+    this.websockets.forward(socket, head, request);
+  }
+
+  /** An upgrade's end, on the side that answered it: its metrics (its duration from `started`, its arrival) and any failure logged. */
+  private finishedUpgrade(metrics: RouteSideMetrics, started: number): UpgradeDone {
+    return (status, error, upgrade, detail) => {
+      metrics.observe(status, (performance.now() - started) / 1000);
+      if (!error) return;
+      metrics.upstreamError(error);
+      if (error === 'client-abort') return;
+      const { route, target, upstream, requestId } = upgrade;
+      this.failures.failed({ route, target, upstream: upstream.name, requestId, reason: error, status, ...(detail ? { detail } : {}) });
+    };
   }
 }
 

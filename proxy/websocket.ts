@@ -1,144 +1,256 @@
-import type { ClientRequest, IncomingMessage } from 'node:http';
+import { type ClientRequest, type IncomingHttpHeaders, type IncomingMessage, request as httpRequest, type RequestOptions, STATUS_CODES } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type HttpProxy from 'http-proxy';
 import type { Logger } from '../core/logging';
 import { rawProxyError } from './error-response';
+import type { Fallback, FallbackReason } from './forwarder';
 import type { UpstreamErrorReason } from './metrics';
+import { clientResponseHeaders } from './response-headers';
 import type { Upstream } from './upstreams';
 
 /** How an upgrade ended: 101 (tunnel open), the status of an upstream that refused it, or the proxy's 502/504 (with what failed). */
-export type UpgradeDone = (status: number, error?: UpstreamErrorReason, detail?: string) => void;
+export type UpgradeDone = (status: number, error: UpstreamErrorReason | undefined, upgrade: UpgradeRequest, detail?: string) => void;
 
 export interface UpgradeRequest {
   route: string;
   target: string;
   requestId: string;
   upstream: Upstream;
+  /** The normalised path plus query the upstream gets. */
+  path: string;
+  /** What upgradeRequestHeaders made for this request and upstream. */
+  headers: IncomingHttpHeaders;
+  /** Extra headers on every answer, the 101 included (a deprecated route's Deprecation, Sunset, Link). */
+  responseHeaders: readonly string[] | undefined;
+  /** When the new service fails the handshake this way before answering, the upgrade goes to legacy instead. */
+  fallback: Fallback | undefined;
   onDone: UpgradeDone;
 }
 
-/** One upgrade under way, found again from the client socket in http-proxy's events. */
+/** One attempt at an upgrade: on the chosen upstream, then maybe on legacy (a fallback). */
 interface PendingUpgrade extends UpgradeRequest {
+  socket: Duplex;
   settled: boolean;
-  /** Settled by the proxy's own 502/504: http-proxy's error for the request it then gives up is expected. */
-  failedHere: boolean;
   timer: NodeJS.Timeout | undefined;
   upstreamRequest: ClientRequest | undefined;
 }
 
+/** A client waiting for its upgrade's answer: the bytes it sent past its request (kept for the tunnel), and the attempt under way. */
+interface WaitingClient {
+  early: Buffer[];
+  earlyBytes: number;
+  upgrade: PendingUpgrade;
+  /** Stops watching the client and puts its early bytes back, for the tunnel to read. */
+  release(): void;
+}
+
+/** Bytes a client may send before its 101 (frames in the handshake's packet, say) that are held; past them it is read no further. */
+const MAX_EARLY_BYTES = 64 * 1024;
+
 /**
- * WebSocket (and other Upgrade) requests, tunnelled with http-proxy to the chosen upstream: with the
- * upstream's TLS settings (CA, client certificate, servername), a 502/504 JSON answer when the upstream
- * cannot be reached or does not answer the handshake in its timeoutMs, and the outcome reported for metrics.
+ * WebSocket upgrades, tunnelled to the chosen upstream: with the upstream's TLS settings (CA, client
+ * certificate, servername), a 502/504 JSON answer when the upstream cannot be reached or does not answer
+ * the handshake in its timeoutMs (or legacy's answer, with a route's fallback), and the outcome reported
+ * for metrics. Until an answer is written the client is watched: one leaving gives the upstream request up.
  */
 export class WebSocketForwarder {
-  private proxyServer: HttpProxy | undefined;
   private readonly sockets = new Set<Duplex>();
-  private readonly pending = new WeakMap<Duplex, PendingUpgrade>();
+  private readonly waiting = new WeakMap<Duplex, WaitingClient>();
   private tunnels = 0;
 
-  /** WebSocket (and other Upgrade) tunnels open now. */
+  /** WebSocket tunnels open now. */
   get openTunnels(): number {
     return this.tunnels;
   }
 
   constructor(private readonly logger: Logger) {}
 
-  /** http-proxy is loaded on the first upgrade: most deployments never see one. */
-  private get proxy(): HttpProxy {
-    return (this.proxyServer ??= this.createProxy());
-  }
-
-  private createProxy(): HttpProxy {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const httpProxy = require('http-proxy') as typeof HttpProxy;
-    // No xfwd: the forwarded headers are the ones plain requests get (upgradeRequestHeaders), not http-proxy's ws/wss ones.
-    const proxy = httpProxy.createProxyServer({ ws: true });
-    proxy.on('proxyReqWs', (proxyReq: ClientRequest, _req: IncomingMessage, clientSocket: Socket) => {
-      const upgrade = this.pending.get(clientSocket);
-      if (upgrade) upgrade.upstreamRequest = proxyReq;
-      // Registered before http-proxy's own listeners, which write the answer from these headers.
-      proxyReq.on('response', (res: IncomingMessage) => {
-        // A refused handshake: http-proxy pipes its body de-chunked, so the framing it came with would lie.
-        delete res.headers['transfer-encoding'];
-        res.headers.connection = 'close';
-        if (upgrade) this.settle(upgrade, res.statusCode ?? 502);
-      });
-      proxyReq.on('upgrade', (res: IncomingMessage, upstreamSocket: Socket) => {
-        // The client left while the upstream was answering: nothing to tunnel to.
-        if (clientSocket.destroyed) {
-          upstreamSocket.destroy();
-          return;
-        }
-        if (res.headers['x-request-id'] === undefined && upgrade) res.headers['x-request-id'] = upgrade.requestId;
-        if (upgrade) this.settle(upgrade, 101);
-        // http-proxy pipes the two sockets but does not tear one down when the other is destroyed.
-        this.sockets.add(upstreamSocket);
-        this.tunnels++;
-        upstreamSocket.once('close', () => {
-          this.tunnels--;
-          this.sockets.delete(upstreamSocket);
-          clientSocket.destroy();
-        });
-        clientSocket.once('close', () => upstreamSocket.destroy());
-      });
-    });
-    return proxy;
-  }
-
-  forward(req: IncomingMessage, socket: Duplex, head: Buffer, request: UpgradeRequest): void {
-    const upgrade: PendingUpgrade = { ...request, settled: false, failedHere: false, timer: undefined, upstreamRequest: undefined };
-    this.pending.set(socket, upgrade);
-    this.sockets.add(socket);
-    // http-proxy listens for errors on the client socket only once the tunnel is open: before, a reset would crash the process.
-    socket.on('error', () => socket.destroy());
-    socket.once('close', () => {
-      this.sockets.delete(socket);
-      // The client left before any answer: counted as the plain path counts it, and the upstream request given up.
-      if (!upgrade.settled) {
-        this.settle(upgrade, 499, 'client-abort');
-        upgrade.upstreamRequest?.destroy();
-      }
-    });
-    upgrade.timer = setTimeout(() => this.fail(upgrade, socket, 504, 'timeout', `upstream ${request.upstream.name} did not answer the upgrade within ${request.upstream.timeoutMs} ms`), request.upstream.timeoutMs);
-    upgrade.timer.unref();
+  /** `head`: what the client sent past its request; taken on the first attempt only (a fallback's finds it kept). */
+  forward(socket: Duplex, head: Buffer, request: UpgradeRequest): void {
+    const upgrade: PendingUpgrade = { ...request, socket, settled: false, timer: undefined, upstreamRequest: undefined };
+    const client = this.waiting.get(socket);
+    if (client) client.upgrade = upgrade;
+    else this.watch(socket, head, upgrade);
     const { upstream } = request;
-    const options: HttpProxy.ServerOptions = { target: upstream.origin, changeOrigin: false };
-    // http-proxy builds each upstream request on this object: a fresh copy every time.
-    if (upstream.tls) options.ssl = { ...upstream.tls };
-    this.proxy.ws(req, socket, head, options, (err: Error) => {
-      if (upgrade.settled) {
-        // After the tunnel opened, an upstream going away is how tunnels end; after a 502/504 here, expected.
-        if (!upgrade.failedHere) this.logger.debug({ route: request.route, upstream: upstream.name, err: err.message }, 'websocket tunnel closed by an error');
-        return;
-      }
-      const reason = (err as NodeJS.ErrnoException).code === 'ECONNRESET' && upgrade.upstreamRequest?.socket?.connecting === false ? 'reset' : 'connect-error';
-      this.fail(upgrade, socket, 502, reason, describeFailure(upstream, err));
-    });
+    upgrade.timer = setTimeout(() => this.fail(upgrade, 504, 'timeout', `upstream ${upstream.name} did not answer the upgrade within ${upstream.timeoutMs} ms`), upstream.timeoutMs);
+    upgrade.timer.unref();
+    const upstreamRequest = (upstream.origin.startsWith('https:') ? httpsRequest : httpRequest)(requestOptions(upgrade));
+    upgrade.upstreamRequest = upstreamRequest;
+    upstreamRequest.on('error', (err: Error) => this.failedBeforeAnswer(upgrade, err));
+    upstreamRequest.on('response', (res: IncomingMessage) => this.refused(upgrade, res));
+    upstreamRequest.on('upgrade', (res: IncomingMessage, upstreamSocket: Socket, upstreamHead: Buffer) => this.open(upgrade, res, upstreamSocket, upstreamHead));
+    upstreamRequest.end();
   }
 
   close(): void {
     for (const socket of this.sockets) socket.destroy();
-    this.proxyServer?.close();
+  }
+
+  /**
+   * Reads the client while it waits, so that its leaving is seen: node hands the socket over half-open, and a
+   * client's FIN (a tab closed) would otherwise surface only as the upstream's timeout.
+   */
+  private watch(socket: Duplex, head: Buffer, upgrade: PendingUpgrade): void {
+    const client: WaitingClient = { early: head.length > 0 ? [head] : [], earlyBytes: head.length, upgrade, release: () => undefined };
+    this.waiting.set(socket, client);
+    this.sockets.add(socket);
+    const keep = (chunk: Buffer): void => {
+      client.early.push(chunk);
+      client.earlyBytes += chunk.length;
+      if (client.earlyBytes >= MAX_EARLY_BYTES) socket.pause();
+    };
+    const left = (): void => this.clientLeft(client.upgrade);
+    client.release = () => {
+      socket.off('data', keep);
+      socket.off('end', left);
+      socket.pause();
+      if (client.early.length > 0) socket.unshift(Buffer.concat(client.early));
+      client.early = [];
+      this.waiting.delete(socket);
+    };
+    // Node takes its own listeners off a socket it hands over: without one, a reset would crash the process.
+    socket.on('error', () => socket.destroy());
+    socket.on('data', keep);
+    socket.once('end', left);
+    socket.once('close', () => {
+      this.sockets.delete(socket);
+      left();
+    });
+  }
+
+  /** The client left before any answer: counted as the plain path counts it, and the upstream request given up at once. */
+  private clientLeft(upgrade: PendingUpgrade): void {
+    if (upgrade.settled) return;
+    this.settle(upgrade, 499, 'client-abort');
+    upgrade.upstreamRequest?.destroy();
+    upgrade.socket.destroy();
+  }
+
+  private failedBeforeAnswer(upgrade: PendingUpgrade, err: Error): void {
+    if (upgrade.settled) return;
+    const code = (err as NodeJS.ErrnoException).code;
+    const reason = code === 'ECONNRESET' && upgrade.upstreamRequest?.socket?.connecting === false ? 'reset' : 'connect-error';
+    this.fail(upgrade, 502, reason, describeFailure(upgrade.upstream, err));
+  }
+
+  /** An answer other than 101: passed on (with the request id and the route's headers) unless it is invalid or falls back. */
+  private refused(upgrade: PendingUpgrade, res: IncomingMessage): void {
+    const status = res.statusCode ?? 0;
+    if (upgrade.settled) return void res.destroy();
+    if (status < 100 || status > 599) {
+      // RFC 9110 §15: not a status code. Passed on, each would also become a metric label value of its own.
+      res.destroy();
+      return this.fail(upgrade, 502, 'reset', `upstream ${upgrade.upstream.name} answered with a status outside 100-599`, '5xx');
+    }
+    if (status >= 500 && this.fallsBackOn(upgrade, '5xx')) {
+      res.destroy();
+      return this.fallBack(upgrade, '5xx');
+    }
+    this.settle(upgrade, status);
+    const { socket, requestId, responseHeaders } = upgrade;
+    // The body is de-chunked here and the connection closes after it: that frames it, whatever the upstream's framing.
+    const headers = clientResponseHeaders(res.rawHeaders, requestId, true, status);
+    if (responseHeaders) headers.push(...responseHeaders);
+    socket.write(responseHead(`HTTP/1.1 ${status} ${res.statusMessage || (STATUS_CODES[status] ?? '')}`, headers));
+    res.pipe(socket);
+    // An upstream dying mid-body: the client must not take what came for the whole answer.
+    res.once('close', () => {
+      if (!res.complete) socket.destroy();
+    });
+    socket.once('close', () => res.destroy());
+  }
+
+  private open(upgrade: PendingUpgrade, res: IncomingMessage, upstreamSocket: Socket, upstreamHead: Buffer): void {
+    const { socket } = upgrade;
+    // The client left while the upstream was answering: nothing to tunnel to.
+    if (upgrade.settled || socket.destroyed) return void upstreamSocket.destroy();
+    this.settle(upgrade, 101);
+    this.waiting.get(socket)?.release();
+    const headers = res.rawHeaders.slice();
+    if (res.headers['x-request-id'] === undefined) headers.push('x-request-id', upgrade.requestId);
+    if (upgrade.responseHeaders) headers.push(...upgrade.responseHeaders);
+    keepAlive(socket as Socket);
+    keepAlive(upstreamSocket);
+    socket.write(responseHead('HTTP/1.1 101 Switching Protocols', headers));
+    if (upstreamHead.length > 0) upstreamSocket.unshift(upstreamHead);
+    this.sockets.add(upstreamSocket);
+    this.tunnels++;
+    upstreamSocket.on('error', (err: Error) => {
+      // An upstream going away is how tunnels end.
+      this.logger.debug({ route: upgrade.route, upstream: upgrade.upstream.name, err: err.message }, 'websocket tunnel closed by an error');
+      upstreamSocket.destroy();
+    });
+    upstreamSocket.once('close', () => {
+      this.tunnels--;
+      this.sockets.delete(upstreamSocket);
+      socket.destroy();
+    });
+    socket.once('close', () => upstreamSocket.destroy());
+    upstreamSocket.pipe(socket).pipe(upstreamSocket);
+  }
+
+  private fallsBackOn(upgrade: PendingUpgrade, reason: FallbackReason): boolean {
+    return upgrade.fallback !== undefined && upgrade.fallback.on.includes(reason) && !upgrade.socket.destroyed;
+  }
+
+  /** Nothing reached the client yet: this attempt ends quietly and legacy is asked for the upgrade instead. */
+  private fallBack(upgrade: PendingUpgrade, reason: FallbackReason): void {
+    upgrade.settled = true;
+    if (upgrade.timer) clearTimeout(upgrade.timer);
+    upgrade.upstreamRequest?.destroy();
+    upgrade.fallback!.retry(reason);
   }
 
   private settle(upgrade: PendingUpgrade, status: number, error?: UpstreamErrorReason, detail?: string): void {
     if (upgrade.settled) return;
     upgrade.settled = true;
     if (upgrade.timer) clearTimeout(upgrade.timer);
-    upgrade.onDone(status, error, detail);
+    upgrade.onDone(status, error, upgrade, detail);
   }
 
-  /** Answers the client itself (http-proxy ends the socket after its error callback) and gives up the upstream request. */
-  private fail(upgrade: PendingUpgrade, socket: Duplex, status: 502 | 504, reason: UpstreamErrorReason, message: string): void {
+  /**
+   * Answers the client itself and gives up the upstream request, or falls back to legacy. `fallsBackAs`: the
+   * fallback reason when it is not `reason` itself (an invalid status falls back as a 5xx).
+   */
+  private fail(upgrade: PendingUpgrade, status: 502 | 504, reason: UpstreamErrorReason, message: string, fallsBackAs?: FallbackReason): void {
     if (upgrade.settled) return;
-    upgrade.failedHere = true;
+    const fallbackReason = fallsBackAs ?? (reason === 'connect-error' || reason === 'timeout' ? reason : undefined);
+    if (fallbackReason && this.fallsBackOn(upgrade, fallbackReason)) return this.fallBack(upgrade, fallbackReason);
     // Logged by the caller, with plain requests' failures (one line per route, side and reason per interval).
     this.settle(upgrade, status, reason, message);
-    if (socket.writable) socket.end(rawProxyError(status, { error: message, route: upgrade.route, target: upgrade.target, upstream: upgrade.upstream.name, requestId: upgrade.requestId }));
+    const { socket, route, target, upstream, requestId, responseHeaders } = upgrade;
+    if (socket.writable) socket.end(rawProxyError(status, { error: message, route, target, upstream: upstream.name, requestId }, responseHeaders));
     upgrade.upstreamRequest?.destroy();
   }
+}
+
+function requestOptions(upgrade: PendingUpgrade): RequestOptions {
+  const url = new URL(upgrade.upstream.origin);
+  return {
+    hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port: Number(url.port) || (url.protocol === 'https:' ? 443 : 80),
+    method: 'GET',
+    path: upgrade.path,
+    headers: upgrade.headers,
+    // A connection of its own: it becomes the tunnel.
+    agent: false,
+    ...upgrade.upstream.tls,
+  };
+}
+
+/** A status line and a flat header list as the bytes of a response head. */
+function responseHead(statusLine: string, headers: readonly string[]): string {
+  let out = `${statusLine}\r\n`;
+  for (let i = 0; i < headers.length; i += 2) out += `${headers[i]}: ${headers[i + 1]}\r\n`;
+  return `${out}\r\n`;
+}
+
+/** A tunnel may idle for hours: no socket timeout, no Nagle delay on small frames, TCP keep-alive on. */
+function keepAlive(socket: Socket): void {
+  socket.setTimeout(0);
+  socket.setNoDelay(true);
+  socket.setKeepAlive(true, 0);
 }
 
 function describeFailure(upstream: Upstream, err: Error): string {

@@ -11,6 +11,7 @@ import { rawExchange } from '../helpers/raw-http';
 import { eventually } from '../helpers/eventually';
 import { unacceptingListener, type UnacceptingListener } from '../helpers/unaccepting-listener';
 import { startUpstream, unusedPort, type TestUpstream } from '../helpers/upstream';
+import { startScriptedWsUpstream, type ScriptedWsUpstream, type UpgradeAnswer } from '../helpers/ws-upstream';
 
 interface Reply {
   status: number;
@@ -1438,5 +1439,105 @@ describe('clients that vanish on a handed-over connection do not take the proxy 
     await new Promise((r) => setTimeout(r, 400));
     expect(proxy.server.openTunnels).toBe(0);
     await alive();
+  });
+});
+
+describe('WebSocket handshakes refused by the upstream or left by the client', () => {
+  let orders: ScriptedWsUpstream;
+  let proxy: ProxyHarness;
+  /** `statusNNN` in the path: that status; `hang`: no answer; else a WebSocket. */
+  const scripted = (path: string): UpgradeAnswer => {
+    const status = /status(\d+)/.exec(path)?.[1];
+    if (status !== undefined) return Number(status);
+    if (path.includes('hang')) return 'hang';
+    return path.includes('slow') ? 'slow-echo' : 'echo';
+  };
+  const upgradeRequest = (path: string, requestId?: string): string =>
+    `GET ${path} HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n${requestId ? `x-request-id: ${requestId}\r\n` : ''}\r\n`;
+  const headOf = (answer: string): string => answer.slice(0, answer.indexOf('\r\n\r\n') + 2);
+
+  beforeAll(async () => {
+    orders = await startScriptedWsUpstream('orders', scripted);
+    // The upstream's timeoutMs is long: a client leaving must not wait for it.
+    proxy = await startProxyHarness(testConfig([upstreamConfig('legacy', orders.url), upstreamConfig('orders', orders.url, { timeoutMs: 2000 })], [routeConfig('ws', '/ws', { stage: 'live', percent: 100 })]));
+  });
+
+  afterAll(async () => {
+    await proxy.close();
+    await orders.close();
+  });
+
+  const sample = async (labels: string): Promise<number> => {
+    const line = (await proxy.registry.metrics()).split('\n').find((l) => l.startsWith(`strangler_${labels} `) || l.startsWith(`strangler_${labels}}`));
+    return line ? Number(line.split(' ').pop()) : 0;
+  };
+
+  test('a status outside 100-599 in answer to an upgrade is the proxy\'s 502, counted as 502 and a reset, never a code of its own', async () => {
+    for (const [status, requestId] of [[999, 'ws-999'], [99, 'ws-099']] as const) {
+      const before = [await sample('requests_total{route="ws",target="new",code="502"'), await sample('upstream_errors_total{route="ws",target="new",reason="reset"')];
+      const answer = await rawExchange(proxy.port, upgradeRequest(`/ws/status${status}`, requestId));
+      expect(answer).toMatch(/^HTTP\/1\.1 502 Bad Gateway\r\n/);
+      expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toEqual({ error: 'upstream orders answered with a status outside 100-599', route: 'ws', target: 'new', upstream: 'orders', requestId });
+      expect([await sample('requests_total{route="ws",target="new",code="502"'), await sample('upstream_errors_total{route="ws",target="new",reason="reset"')]).toEqual(before.map((n) => n + 1));
+    }
+    expect(await proxy.registry.metrics()).not.toMatch(/strangler_requests_total\{[^}]*code="(999|99)"\}/);
+  });
+
+  test('an upgrade the upstream refuses (401, 302, 200) reaches the client with the x-request-id the upstream got, generated or the client\'s', async () => {
+    for (const status of [401, 302, 200]) {
+      orders.upgrades.length = 0;
+      const answer = await rawExchange(proxy.port, upgradeRequest(`/ws/status${status}`));
+      expect(answer.startsWith(`HTTP/1.1 ${status} `)).toBe(true);
+      const sent = orders.upgrades[0]!.headers['x-request-id'] as string;
+      expect(sent).toMatch(/^[0-9a-f-]{36}$/);
+      expect(headOf(answer)).toContain(`\r\nx-request-id: ${sent}\r\n`);
+      expect(headOf(answer).toLowerCase()).toContain('\r\nconnection: close\r\n');
+      expect(answer.endsWith('\r\n\r\nnope\n')).toBe(true);
+    }
+    const own = await rawExchange(proxy.port, upgradeRequest('/ws/status401', 'mine-401'));
+    expect(headOf(own)).toContain('\r\nx-request-id: mine-401\r\n');
+  });
+
+  test('a client that half-closes (FIN) during a slow handshake is a client abort at once: the upstream request is given up, no 504 after timeoutMs', async () => {
+    const before = { aborts: await sample('upstream_errors_total{route="ws",target="new",reason="client-abort"'), timeouts: await sample('upstream_errors_total{route="ws",target="new",reason="timeout"') };
+    const sockets = orders.sockets.length;
+    const client = connect(proxy.port, '127.0.0.1', () => client.write(upgradeRequest('/ws/hang', 'ws-fin')));
+    client.on('error', () => undefined);
+    await eventually(() => orders.sockets.length === sockets + 1, 1000, 10);
+    const finAt = performance.now();
+    client.end();
+    // The upstream's end of the handshake closes long before the upstream's 2000 ms timeoutMs.
+    await eventually(() => orders.sockets[sockets]!.readableEnded || orders.sockets[sockets]!.destroyed, 1000, 10);
+    await eventually(async () => (await sample('upstream_errors_total{route="ws",target="new",reason="client-abort"')) === before.aborts + 1, 1000, 10);
+    expect(performance.now() - finAt).toBeLessThan(1000);
+    expect(await sample('requests_total{route="ws",target="new",code="499"')).toBeGreaterThanOrEqual(1);
+    client.destroy();
+    await new Promise((r) => setTimeout(r, 2200 - (performance.now() - finAt)));
+    expect(await sample('upstream_errors_total{route="ws",target="new",reason="timeout"')).toBe(before.timeouts);
+    expect(await proxy.registry.metrics()).not.toMatch(/strangler_requests_total\{route="ws",target="new",code="504"\}/);
+    expect(proxy.logs.filter((line) => line.requestId === 'ws-fin')).toEqual([]);
+  });
+
+  test('frames a client sends before the 101 (with its handshake, and while it waits) reach the upstream once the tunnel opens', async () => {
+    /** A masked text frame, as a client sends it. */
+    const frame = (text: string): Buffer => {
+      const mask = Buffer.from([1, 2, 3, 4]);
+      const payload = Buffer.from(text).map((byte, i) => byte ^ mask[i % 4]!);
+      return Buffer.concat([Buffer.from([0x81, 0x80 | payload.length]), mask, payload]);
+    };
+    let received = '';
+    const client = connect(proxy.port, '127.0.0.1', () => {
+      client.write(Buffer.concat([Buffer.from(upgradeRequest('/ws/slow', 'ws-early')), frame('one')]));
+      // The upstream answers after 300 ms: this one arrives while the proxy holds the handshake.
+      setTimeout(() => client.write(frame('two')), 100);
+    });
+    client.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+    try {
+      await eventually(() => received.includes('orders:two'), 2000, 10);
+    } finally {
+      client.destroy();
+    }
+    expect(received).toMatch(/^HTTP\/1\.1 101 Switching Protocols\r\n/);
+    expect(received.indexOf('orders:one')).toBeLessThan(received.indexOf('orders:two'));
   });
 });

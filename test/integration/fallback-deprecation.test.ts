@@ -6,6 +6,7 @@ import { routeConfig, testConfig, upstreamConfig } from '../helpers/config';
 import { startProxyHarness, type ProxyHarness } from '../helpers/proxy-harness';
 import { rawExchange } from '../helpers/raw-http';
 import { startUpstream, unusedPort, type TestUpstream } from '../helpers/upstream';
+import { startScriptedWsUpstream, wsOutcome, type ScriptedWsUpstream, type UpgradeAnswer } from '../helpers/ws-upstream';
 
 interface Reply {
   status: number;
@@ -315,5 +316,95 @@ describe('deprecated and retired routes', () => {
     }
     expect((await send(`${proxy.url}/exports/a`)).status).toBe(200);
     expect(legacy.requests.map((r) => r.url)).toEqual(['/exports/a']);
+  });
+});
+
+describe('WebSocket upgrades: fallback and deprecation headers as plain requests have them', () => {
+  let legacy: ScriptedWsUpstream;
+  let orders: ScriptedWsUpstream;
+  let proxy: ProxyHarness;
+  const deprecated = { sunset: '2027-06-01T00:00:00Z', since: '2026-01-01T00:00:00Z', link: '/ws' };
+  /** The new service's answer: the status in a `statusNNN` path segment, none for `hang`, else a WebSocket. */
+  const scripted = (path: string): UpgradeAnswer => {
+    const status = /status(\d+)/.exec(path)?.[1];
+    if (status !== undefined) return Number(status);
+    return path.includes('hang') ? 'hang' : 'echo';
+  };
+
+  beforeAll(async () => {
+    legacy = await startScriptedWsUpstream('legacy');
+    orders = await startScriptedWsUpstream('orders', scripted);
+    const deadUrl = `http://127.0.0.1:${await unusedPort()}`;
+    proxy = await startProxyHarness(
+      testConfig(
+        [upstreamConfig('legacy', legacy.url), upstreamConfig('orders', orders.url, { timeoutMs: 300 }), upstreamConfig('down', deadUrl)],
+        [
+          routeConfig('ws-fb', '/ws', { stage: 'live', percent: 100, fallback: ALL_REASONS }),
+          routeConfig('ws-down', '/wsdown', { stage: 'canary', percent: 100, service: 'down', fallback: { on: ['connect-error'], methods: ['GET'] } }),
+          routeConfig('ws-no-fb', '/wsnofb', { stage: 'live', percent: 100 }),
+          routeConfig('ws-dep', '/depws', { stage: 'live', percent: 100, deprecated }),
+        ],
+      ),
+    );
+  });
+
+  afterAll(async () => {
+    await proxy.close();
+    await Promise.all([legacy.close(), orders.close()]);
+  });
+
+  beforeEach(() => {
+    legacy.upgrades.length = 0;
+    orders.upgrades.length = 0;
+  });
+
+  const metric = async (name: string, labels: string): Promise<number> => {
+    const line = (await proxy.registry.metrics()).split('\n').find((l) => l.startsWith(`${name}{${labels}}`));
+    return line ? Number(line.split(' ').pop()) : 0;
+  };
+
+  test.each([
+    ['connect-error', '/wsdown/x', 'ws-down'],
+    ['timeout', '/ws/hang', 'ws-fb'],
+    ['5xx', '/ws/status500', 'ws-fb'],
+    // Not a status at all (RFC 9110 §15): no better an answer than a 5xx.
+    ['5xx', '/ws/status999', 'ws-fb'],
+  ])('%s from the new service on %s: the socket opens on legacy, counted as a fallback and timed from its arrival', async (reason, path, route) => {
+    const sample = (): Promise<number[]> =>
+      Promise.all([
+        metric('strangler_fallbacks_total', `route="${route}",reason="${reason}"`),
+        metric('strangler_requests_total', `route="${route}",target="legacy",code="101"`),
+        metric('strangler_upstream_errors_total', `route="${route}",target="new",reason="${reason}"`),
+        metric('strangler_request_duration_seconds_count', `route="${route}",target="new"`),
+        metric('strangler_request_duration_seconds_sum', `route="${route}",target="legacy"`),
+      ]);
+    const before = await sample();
+    const answer = await wsOutcome(proxy.port, path, { 'x-request-id': `ws-fb-${reason}` });
+    expect(answer.outcome).toBe('legacy:hi');
+    expect(answer.headers['x-request-id']).toBe(`ws-fb-${reason}`);
+    expect(legacy.upgrades.map((u) => [u.url, u.headers['x-request-id'], u.headers.host])).toEqual([[path, `ws-fb-${reason}`, new URL(legacy.url).host]]);
+    const [fallbacks, legacyOpened, newErrors, newCount, legacySeconds] = await sample();
+    expect([fallbacks, legacyOpened, newErrors, newCount]).toEqual([before[0]! + 1, before[1]! + 1, before[2]! + 1, before[3]]);
+    // The failed attempt is no answer of its own: no 5xx, 502 or 504 for the new service.
+    expect(await proxy.registry.metrics()).not.toMatch(new RegExp(`strangler_requests_total\\{route="${route}",target="new",code="(5\\d\\d|999)"\\}`));
+    if (reason === 'timeout') expect(legacySeconds! - before[4]!).toBeGreaterThanOrEqual(0.3);
+    expect(proxy.logs).toContainEqual(expect.objectContaining({ route, target: 'new', reason, requestId: `ws-fb-${reason}`, msg: 'new service failed; legacy answered instead (fallback)' }));
+  });
+
+  test('without a fallback the new service\'s 500 reaches the client (with its request id) and a handshake it never answers is a 504', async () => {
+    expect(await wsOutcome(proxy.port, '/wsnofb/status500', { 'x-request-id': 'no-fb-500' })).toMatchObject({ outcome: 'HTTP 500', headers: { 'x-request-id': 'no-fb-500' } });
+    expect((await wsOutcome(proxy.port, '/wsnofb/hang')).outcome).toBe('HTTP 504');
+    expect(legacy.upgrades).toEqual([]);
+  });
+
+  test('a deprecated route\'s 101, a refusal passed on and the proxy\'s own 502 all carry Deprecation, Sunset and Link', async () => {
+    const expected = { deprecation: `@${Date.UTC(2026, 0, 1) / 1000}`, sunset: 'Tue, 01 Jun 2027 00:00:00 GMT', link: '</ws>; rel="successor-version"' };
+    const opened = await wsOutcome(proxy.port, '/depws/chat', { 'x-request-id': 'dep-101' });
+    expect(opened.outcome).toBe('orders:hi');
+    expect(opened.headers).toMatchObject({ ...expected, 'x-request-id': 'dep-101' });
+    const refused = await wsOutcome(proxy.port, '/depws/status401', { 'x-request-id': 'dep-401' });
+    expect(refused).toMatchObject({ outcome: 'HTTP 401', headers: { ...expected, 'x-request-id': 'dep-401' } });
+    const invalid = await wsOutcome(proxy.port, '/depws/status999');
+    expect(invalid).toMatchObject({ outcome: 'HTTP 502', headers: expected });
   });
 });
