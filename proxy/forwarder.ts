@@ -159,8 +159,10 @@ class ForwardHandler implements ExchangeHandler {
       this.finish('client-abort');
       return;
     }
-    // A client gone mid-upload. Not merely a destroyed request: node destroys one whose body has been read whole.
-    if (res.destroyed || (req.destroyed && !req.complete && !res.headersSent)) {
+    // A client gone: its connection closed (by it, or by the proxy's drain, which may close the upstream's
+    // before the response hears of it), or it left mid-upload. Not merely a destroyed request: node destroys
+    // one whose body has been read whole.
+    if (res.destroyed || req.socket.destroyed || (req.destroyed && !req.complete && !res.headersSent)) {
       this.status ||= CLIENT_CLOSED_REQUEST;
       this.finish('client-abort');
       return;

@@ -10,7 +10,7 @@ import { answerClientError } from './client-errors';
 import { sendProxyError } from './error-response';
 import { deprecationHeaders, retiredRedirect } from './deprecation';
 import { CLIENT_CLOSED_REQUEST, type Fallback, forward, type ForwardRequest, sendBodyStalled } from './forwarder';
-import { type ProxyMetrics, type RouteSideMetrics, UNMATCHED_ROUTE } from './metrics';
+import { type CutReason, type ProxyMetrics, type RouteSideMetrics, UNMATCHED_ROUTE, type UpstreamErrorReason } from './metrics';
 import { UpstreamFailureLog } from './failure-log';
 import { absoluteFormAuthority, normaliseTarget } from './path';
 import { readBodyFirst, readsBodyFirst } from './request-body';
@@ -65,6 +65,8 @@ export class ProxyServer {
   private readonly deprecation = new Map<string, string[]>();
   private inFlight = 0;
   private closing = false;
+  /** drainTimeoutMs ran out and the proxy closed the connections still open: their ends are its doing. */
+  private cutByDrain = false;
   private drained: (() => void) | undefined;
 
   constructor(private readonly options: ProxyServerOptions) {
@@ -124,10 +126,21 @@ export class ProxyServer {
       const timeout = new Promise<void>((resolve) => setTimeout(resolve, this.options.config.listen.drainTimeoutMs).unref());
       await Promise.race([drained, timeout]);
     }
+    if (this.inFlight > 0 || this.openTunnels > 0) this.cutAtDrainEnd();
     this.server.closeAllConnections();
     this.websockets.close();
     await stopped;
     await closeUpstreams(this.upstreams);
+  }
+
+  /**
+   * drainTimeoutMs ran out: what is still open (event streams, long polls, tunnels) is cut by the proxy itself.
+   * Logged once here; the requests so cut are counted by the status they had, not as failures of anyone's.
+   */
+  private cutAtDrainEnd(): void {
+    this.cutByDrain = true;
+    const { drainTimeoutMs } = this.options.config.listen;
+    this.options.logger.info({ requests: this.inFlight, tunnels: this.openTunnels, drainTimeoutMs }, 'drain timed out: cutting the requests and WebSocket tunnels still open');
   }
 
   /** `upgradeBody`: the body of a request that came as an Upgrade (node's parser no longer reads it into `req`); such requests are not shadowed. */
@@ -227,15 +240,19 @@ export class ProxyServer {
   private finishedRequest(metrics: RouteSideMetrics, started: number): ForwardRequest['onDone'] {
     return (status, error, request, cut) => {
       metrics.observe(status, (performance.now() - started) / 1000);
-      if (cut) metrics.responseCut(cut, status);
-      if (error) {
-        metrics.upstreamError(error);
-        if (error !== 'client-abort') {
-          this.failures.failed({ route: request.route, target: request.side, upstream: request.upstream.name, requestId: request.requestId, reason: error, status });
-        }
-      }
+      // Cut by the proxy's own drain (logged once, by cutAtDrainEnd): a failure of neither the upstream nor the client.
+      if (!this.cutByDrain) this.countFailure(metrics, status, error, request, cut);
       if (--this.inFlight === 0 && this.drained) this.drained();
     };
+  }
+
+  private countFailure(metrics: RouteSideMetrics, status: number, error: UpstreamErrorReason | undefined, request: ForwardRequest, cut: CutReason | undefined): void {
+    if (cut) metrics.responseCut(cut, status);
+    if (!error) return;
+    metrics.upstreamError(error);
+    if (error !== 'client-abort') {
+      this.failures.failed({ route: request.route, target: request.side, upstream: request.upstream.name, requestId: request.requestId, reason: error, status });
+    }
   }
 
   /**

@@ -1541,3 +1541,44 @@ describe('WebSocket handshakes refused by the upstream or left by the client', (
     expect(received.indexOf('orders:one')).toBeLessThan(received.indexOf('orders:two'));
   });
 });
+
+describe('drainTimeoutMs running out: what the proxy cuts is its doing, not an upstream failure', () => {
+  test('an event stream and a request still waiting for its answer are cut with no failure logged nor counted against the upstream', async () => {
+    const events = await startUpstream('events', (req, res) => {
+      if (req.url?.includes('wait')) return;
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      const timer = setInterval(() => res.write('data: tick\n\n'), 50);
+      res.on('close', () => clearInterval(timer));
+    });
+    const config = testConfig([upstreamConfig('legacy', events.url), upstreamConfig('orders', events.url)], [routeConfig('events', '/sse', { stage: 'live', percent: 100 })]);
+    const proxy = await startProxyHarness({ ...config, listen: { ...config.listen, drainTimeoutMs: 300 } });
+    try {
+      const stream = httpRequest(`${proxy.url}/sse/a`, { agent: false });
+      const streamEnd = new Promise<string>((resolve) => {
+        stream.on('response', (res) => {
+          res.on('error', () => resolve('cut'));
+          res.on('end', () => resolve('ended'));
+          res.resume();
+        });
+      });
+      stream.end();
+      const waiting = new Promise<string>((resolve) => {
+        const req = httpRequest(`${proxy.url}/sse/wait`, { agent: false }, () => resolve('answered'));
+        req.on('error', () => resolve('cut before any answer'));
+        req.end();
+      });
+      await eventually(() => proxy.server.activeRequests === 2, 2000, 10);
+      await proxy.close();
+      expect([await streamEnd, await waiting]).toEqual(['cut', 'cut before any answer']);
+      const text = await proxy.registry.metrics();
+      const series = (name: string): string[] => text.split('\n').filter((line) => line.startsWith(`${name}{route="events"`));
+      // What each client got: the stream's 200, and no answer at all (499) for the request still waiting.
+      expect(series('strangler_requests_total').sort()).toEqual(['strangler_requests_total{route="events",target="new",code="200"} 1', 'strangler_requests_total{route="events",target="new",code="499"} 1']);
+      expect(series('strangler_upstream_errors_total').filter((line) => !line.endsWith(' 0'))).toEqual([]);
+      expect(series('strangler_responses_cut_total').filter((line) => !line.endsWith(' 0'))).toEqual([]);
+      expect(proxy.logs).toEqual([]);
+    } finally {
+      await events.close();
+    }
+  });
+});

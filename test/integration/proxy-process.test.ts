@@ -365,6 +365,38 @@ describe('strangler proxy lifecycle', () => {
     ]);
   }, 60000);
 
+  test('SIGTERM with an event stream open: cut when drainTimeoutMs runs out, logged as the drain\'s cut, not as an upstream failure', async () => {
+    const events = await startUpstream('events', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      const timer = setInterval(() => res.write('data: tick\n\n'), 100);
+      res.on('close', () => clearInterval(timer));
+    });
+    try {
+      const routesYaml = '  - { name: events, match: { path: /sse }, service: orders, stage: live }';
+      const yaml = proxyYaml({ legacyUrl: legacy.url, ordersUrl: events.url, stateUrl: 'embedded:./sse-state', routesYaml }).replace('drainTimeoutMs: 5000 }', 'drainTimeoutMs: 500 }');
+      const proxy = await startProxyProcess(writeConfig(dir.path, yaml, 'sse.yaml'));
+      const stream = await fetch(`${proxy.proxyUrl}/sse/a`);
+      const reader = stream.body!.getReader();
+      expect(new TextDecoder().decode((await reader.read()).value)).toContain('data: tick');
+      proxy.child.kill('SIGTERM');
+      const cut = (async (): Promise<string> => {
+        try {
+          while (!(await reader.read()).done);
+          return 'ended';
+        } catch {
+          return 'cut';
+        }
+      })();
+      expect(await proxy.exited).toBe(0);
+      expect(await cut).toBe('cut');
+      const entries = proxy.logs.map((line) => JSON.parse(line) as Record<string, unknown>);
+      expect(entries.filter((entry) => entry.route === 'events')).toEqual([]);
+      expect(entries).toContainEqual(expect.objectContaining({ requests: 1, tunnels: 0, drainTimeoutMs: 500, msg: 'drain timed out: cutting the requests and WebSocket tunnels still open' }));
+    } finally {
+      await events.close();
+    }
+  }, 30000);
+
   test('listen.shutdownDelayMs: after SIGTERM, /readyz says draining at once while new connections are still served, then it stops', async () => {
     const yaml = proxyYaml({ legacyUrl: legacy.url, ordersUrl: legacy.url, stateUrl: 'embedded:./delay-state' }).replace('drainTimeoutMs: 5000 }', 'drainTimeoutMs: 5000, shutdownDelayMs: 1500 }');
     const proxy = await startProxyProcess(writeConfig(dir.path, yaml, 'delay.yaml'));
