@@ -194,3 +194,8 @@ function clampPercent(value: unknown): number {
   if (!Number.isFinite(n)) return 0;
   return Math.min(100, Math.max(0, Math.round(n)));
 }
+
+/** A route state as logs and answers say it: `canary 25%`, or with the rule unleash-client decides by. */
+export function describeState(state: FlagState): string {
+  return state.flagRule ? `${state.stage} ≥${state.percent}% (unleash-client decides: ${state.flagRule})` : `${state.stage} ${state.percent}%`;
+}

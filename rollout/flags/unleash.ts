@@ -12,23 +12,20 @@ import type { ChangeOptions, FlagProvider, FlagsHealth } from '../../core/flags'
 import type { Logger } from '../../core/logging';
 import type { FlagRequest, RouteStateView } from '../../core/route-state-view';
 import type { ChangeResult, RouteChange, RouteHistoryEntry, RouteState, StateStore } from '../../core/state';
-import { afterChange, sameState, stagePercentConflict } from '../../core/stage-percent';
+import { sameState } from '../../core/stage-percent';
 import { storeCall } from '../../core/store-call';
 import { KeyedQueue } from '../../core/keyed-queue';
-import { servedIn, UnleashAdminApi, UnleashAdminError, type AdminEnvironment } from './unleash-admin';
+import { servedIn, UnleashAdminApi } from './unleash-admin';
+import { splitRestored, UnleashFlagWriter } from './unleash-flag-writer';
 import {
-  ROLLOUT_STRATEGY,
-  STAGE_PARAMETER,
-  enabledFor,
+  describeState,
   foreignStickiness,
   managedStrategy,
-  rolloutParameters,
   stateFromFeature,
   stickinessField,
   type FlagState,
   type StageAndPercent,
   type UnleashFeature,
-  type UnleashStrategy,
 } from './unleash-mapping';
 
 export interface UnleashProviderOptions {
@@ -61,6 +58,7 @@ export class UnleashFlagProvider implements FlagProvider {
   private clientHasFlags = false;
   private clientToken: string;
   private readonly admin: UnleashAdminApi | undefined;
+  private readonly writer: UnleashFlagWriter | undefined;
   private readonly states = new Map<string, RouteState>();
   /** The last known flags (Unleash's last answer, or the bootstrap file): each new client is seeded with them. */
   private lastFeatures: UnleashFeature[] = [];
@@ -95,6 +93,7 @@ export class UnleashFlagProvider implements FlagProvider {
     this.retryDelayMs = flags.refreshMs;
     if (flags.adminToken) {
       this.admin = new UnleashAdminApi({ url: flags.url, token: flags.adminToken, project: flags.project, environment: flags.environment });
+      this.writer = new UnleashFlagWriter(this.admin, flags);
     }
     const provider = this;
     this.view = {
@@ -169,16 +168,16 @@ export class UnleashFlagProvider implements FlagProvider {
   }
 
   async change(route: RouteConfig, change: RouteChange, options: ChangeOptions = {}): Promise<ChangeResult> {
-    const admin = this.admin;
-    if (!admin) {
+    const writer = this.writer;
+    if (!writer) {
       throw new StatusError(409, 'STRANGLER_ERR_NO_ADMIN_TOKEN', 'flags.adminToken is not configured: change the flag in Unleash itself, or give strangler an admin token');
     }
     // One change of a route at a time in this process: each reads the flag as the one before it left it.
-    return this.changes.run(route.name, () => this.applyChange(admin, route, change, options.create === true));
+    return this.changes.run(route.name, () => this.applyChange(writer, route, change, options.create === true));
   }
 
-  private async applyChange(admin: UnleashAdminApi, route: RouteConfig, change: RouteChange, create: boolean): Promise<ChangeResult> {
-    const { before, target, after, changed, groupId, splitReplaced } = await this.writeFlag(admin, route, change, create);
+  private async applyChange(writer: UnleashFlagWriter, route: RouteConfig, change: RouteChange, create: boolean): Promise<ChangeResult> {
+    const { before, target, after, changed, groupId, splitReplaced } = await writer.write(route, change, create);
     const known = this.states.get(route.name);
     const warnings = [splitRestored(route, splitReplaced), servedOtherwise(route, target, after)].filter((w): w is string => w !== undefined);
     if (!changed && known && sameFlagState(known, after)) return { state: known, changed, ...joinWarnings(warnings) };
@@ -263,99 +262,6 @@ export class UnleashFlagProvider implements FlagProvider {
   /** The client, when it holds the route's flag as we know it: it has had flags, and no change made here is on its way. */
   private decidingClient(route: RouteConfig): Unleash | undefined {
     return this.clientHasFlags && !this.pending.has(route.name) ? this.client : undefined;
-  }
-
-  /**
-   * Applies `change` to the flag as Unleash holds it now (not as the last poll saw it, nor before any poll):
-   * `before` is read from the flag itself. `changed` is false when Unleash already holds exactly the target
-   * (enabled state and every strategy parameter): then nothing is written.
-   */
-  private async writeFlag(
-    admin: UnleashAdminApi,
-    route: RouteConfig,
-    change: RouteChange,
-    create: boolean,
-  ): Promise<WrittenFlag> {
-    const served = await this.readFlag(admin, route, create).catch((err: unknown) => {
-      throw nothingWritten(err);
-    });
-    const write = planWrite(route, served, change, { create, environment: this.options.flags.environment });
-    const { before, target, after, splitReplaced } = write;
-    const groupId = rolloutGroupId(write.parameters);
-    if (!write.needed) return { before, target, after, changed: false, groupId, splitReplaced: {} };
-    const addedStrategyId = await this.writeStrategy(admin, route, write);
-    if (write.enabled.from !== write.enabled.to) await this.writeEnabled(admin, route, write, addedStrategyId);
-    return { before, target, after, changed: true, groupId, splitReplaced };
-  }
-
-  /** The flag as clients in the environment are served it, created first (off, no strategy) when missing and `create` says so. */
-  private async readFlag(admin: UnleashAdminApi, route: RouteConfig, create: boolean): Promise<ServedFlag> {
-    const { project, environment } = this.options.flags;
-    let feature = await admin.getFeature(route.flag);
-    if (!feature) {
-      if (await admin.isArchived(route.flag)) {
-        throw new StatusError(409, 'STRANGLER_ERR_FLAG_ARCHIVED', `flag "${route.flag}" is archived in Unleash: revive it there (Archive, Revive; or POST /api/admin/archive/revive/${route.flag}), then run again`);
-      }
-      if (!create) {
-        throw new StatusError(404, 'STRANGLER_ERR_FLAG_MISSING', `flag "${route.flag}" does not exist in Unleash project ${project} (pass --create to create it)`);
-      }
-      await admin.createFeature(route.flag, `strangler route ${route.name} (${route.match.path})`);
-      feature = await admin.getFeature(route.flag);
-    }
-    const served = feature && servedIn(feature, environment);
-    if (!served) throw new StatusError(409, 'STRANGLER_ERR_UNLEASH_ENVIRONMENT', `flag "${route.flag}" has no environment "${environment}" in Unleash project ${project}`);
-    return served;
-  }
-
-  /**
-   * The first write: the managed strategy, patched only if its parameters are still those read (a JSON Patch
-   * `test`, which Unleash honours), or added (its id is returned). Either way the flag stays on or off as it
-   * was: the route then sends no one new to the new service, whatever happens to the second write.
-   */
-  private async writeStrategy(admin: UnleashAdminApi, route: RouteConfig, write: FlagWrite): Promise<string | undefined> {
-    try {
-      if (!write.strategy) return await admin.addStrategy(route.flag, { name: ROLLOUT_STRATEGY, parameters: write.parameters });
-      const sets = Object.entries(write.parameters).map(([key, value]) => ({ op: 'add' as const, path: `/parameters/${key}`, value }));
-      await admin.patchStrategy(route.flag, write.strategy.id, [{ op: 'test', path: '/parameters', value: write.strategy.parameters }, ...sets]);
-      return undefined;
-    } catch (err) {
-      if (err instanceof UnleashAdminError && err.code === 'STRANGLER_ERR_UNLEASH_CHANGED') {
-        throw new StatusError(409, 'STRANGLER_ERR_UNLEASH_CHANGED', `flag "${route.flag}" changed in Unleash since it was read as ${describeState(write.before)}: nothing changed; run again to apply the change to the flag as it is now`);
-      }
-      throw nothingWritten(err);
-    }
-  }
-
-  /** The second write: the flag on or off. When it fails the strategy is put back, so the answer can say nothing changed. */
-  private async writeEnabled(admin: UnleashAdminApi, route: RouteConfig, write: FlagWrite, addedStrategyId: string | undefined): Promise<void> {
-    try {
-      await admin.setEnabled(route.flag, write.enabled.to);
-    } catch (err) {
-      throw await this.undoStrategy(admin, route, write, addedStrategyId, err);
-    }
-  }
-
-  /** What to answer when the second write failed: the strategy is put back when that failure is certain. */
-  private async undoStrategy(admin: UnleashAdminApi, route: RouteConfig, write: FlagWrite, addedStrategyId: string | undefined, failure: unknown): Promise<Error> {
-    const failed = (failure as Error).message;
-    const holds = `its strategy is written (${describeParameters(write.parameters)}) and the flag is ${write.enabled.from ? 'on' : 'off'}, which the route reads as ${describeState(write.halfApplied)}`;
-    if (failure instanceof UnleashAdminError && failure.outcome === 'unknown') {
-      // Unleash may still turn the flag on or off: putting the old strategy back under it could let the old share in.
-      return halfAppliedError(`${failed}; if it did not, the change is half applied: ${holds}`);
-    }
-    try {
-      if (write.strategy) {
-        const written = { ...write.strategy.parameters, ...write.parameters };
-        await admin.patchStrategy(route.flag, write.strategy.id, [{ op: 'test', path: '/parameters', value: written }, { op: 'replace', path: '/parameters', value: write.strategy.parameters }]);
-      } else if (addedStrategyId) {
-        await admin.deleteStrategy(route.flag, addedStrategyId);
-      }
-    } catch (undo) {
-      return halfAppliedError(`${failed}, and putting the strategy back failed (${(undo as Error).message}): the change may be half applied: ${holds}`);
-    }
-    const status = failure instanceof StatusError ? failure.status : 502;
-    const code = failure instanceof StranglerError ? failure.code : 'STRANGLER_ERR_UNLEASH_ADMIN';
-    return new StatusError(status, code, `${failed}; the strategy was put back: nothing changed`);
   }
 
   /**
@@ -681,26 +587,6 @@ function sameFlagState(a: FlagState, b: FlagState): boolean {
   return sameState(a, b) && a.flagRule === b.flagRule;
 }
 
-function describeState(state: FlagState): string {
-  return state.flagRule ? `${state.stage} ≥${state.percent}% (unleash-client decides: ${state.flagRule})` : `${state.stage} ${state.percent}%`;
-}
-
-/** How the managed strategy split users before a change wrote the route's own stickiness over it (its groupId is kept). */
-interface SplitReplaced {
-  stickiness?: string;
-}
-
-function splitReplacedBy(route: RouteConfig, strategy: UnleashStrategy | undefined): SplitReplaced {
-  const stickiness = strategy && foreignStickiness(strategy, stickinessField(route));
-  return stickiness === undefined ? {} : { stickiness };
-}
-
-/** What an operator must hear when a change undoes a stickiness set in Unleash: users are split anew. */
-function splitRestored(route: RouteConfig, replaced: SplitReplaced): string | undefined {
-  if (replaced.stickiness === undefined) return undefined;
-  return `flag "${route.flag}"'s strategy was sticky on ${replaced.stickiness} (set in Unleash); this change wrote the route's own back (sticky on ${stickinessField(route)}), so users are split anew`;
-}
-
 /** What an operator must hear when the flag's other strategies make Unleash serve something else than what was set. */
 function servedOtherwise(route: RouteConfig, target: StageAndPercent, after: FlagState): string | undefined {
   if (after.flagRule) {
@@ -712,83 +598,4 @@ function servedOtherwise(route: RouteConfig, target: StageAndPercent, after: Fla
 
 function joinWarnings(warnings: string[]): { warning?: string } {
   return warnings.length > 0 ? { warning: warnings.join('; ') } : {};
-}
-
-/** A change as written (or found already made): what the route reads before and after, and how it now buckets. */
-interface WrittenFlag {
-  before: FlagState;
-  target: StageAndPercent;
-  after: FlagState;
-  changed: boolean;
-  /** The groupId the managed strategy buckets by once written. */
-  groupId: string;
-  /** What the change wrote over of a stickiness or groupId set in Unleash. */
-  splitReplaced: SplitReplaced;
-}
-
-/** One change as it is written to Unleash: the strategy first, then (when the stage needs it) the flag on or off. */
-interface FlagWrite {
-  before: FlagState;
-  target: StageAndPercent;
-  /** What the route reads once both writes are done. */
-  after: FlagState;
-  /** What the route reads when only the strategy was written. */
-  halfApplied: FlagState;
-  /** False when Unleash already holds exactly the target. */
-  needed: boolean;
-  /** The managed strategy as read; undefined when it is added. */
-  strategy: { id: string; parameters: Record<string, unknown> } | undefined;
-  parameters: Record<string, string>;
-  enabled: { from: boolean; to: boolean };
-  /** The managed strategy's stickiness and groupId as read, where they are not the route's: the write replaces them. */
-  splitReplaced: SplitReplaced;
-}
-
-type ServedFlag = { enabled: boolean; strategies: AdminEnvironment['strategies']; dependencies?: unknown[] };
-
-function planWrite(route: RouteConfig, served: ServedFlag, change: RouteChange, options: { create: boolean; environment: string }): FlagWrite {
-  const live = served.strategies;
-  const sticksOn = stickinessField(route);
-  const before = stateFromFeature({ name: route.flag, ...served }, sticksOn);
-  const target = afterChange(before, change);
-  const conflict = stagePercentConflict(route.name, target.stage, target.percent, route.service !== undefined);
-  if (conflict) throw new StatusError(409, 'STRANGLER_ERR_STATE_CONFLICT', conflict);
-  const strategy = managedStrategy(live);
-  const parameters = rolloutParameters(route, target, rolloutGroupId(strategy?.parameters) || route.flag);
-  if (!strategy && !options.create) {
-    throw new StatusError(409, 'STRANGLER_ERR_FLAG_STRATEGY', `flag "${route.flag}" has no ${ROLLOUT_STRATEGY} strategy without constraints or segments in ${options.environment} (pass --create to add one)`);
-  }
-  // In Unleash's own order (the managed strategy changed in place, or added last), so the rule text is the one the next poll reads.
-  const written = { name: ROLLOUT_STRATEGY, parameters };
-  const strategies = strategy ? live.map((s) => (s === strategy ? written : s)) : [...live, written];
-  const enabled = { from: served.enabled, to: enabledFor(target.stage) };
-  const after = stateFromFeature({ name: route.flag, enabled: enabled.to, strategies, dependencies: served.dependencies }, sticksOn);
-  const halfApplied = stateFromFeature({ name: route.flag, enabled: enabled.from, strategies, dependencies: served.dependencies }, sticksOn);
-  const sameParameters = strategy !== undefined && Object.entries(parameters).every(([key, value]) => strategy.parameters?.[key] === value);
-  return {
-    before,
-    target,
-    after,
-    halfApplied,
-    needed: !(sameParameters && enabled.from === enabled.to),
-    strategy: strategy && { id: strategy.id, parameters: strategy.parameters ?? {} },
-    parameters,
-    enabled,
-    splitReplaced: splitReplacedBy(route, strategy),
-  };
-}
-
-/** An Admin API failure before anything was written, said as such; a write that may have gone through is not "nothing changed". */
-function nothingWritten(err: unknown): unknown {
-  if (!(err instanceof UnleashAdminError)) return err;
-  if (err.outcome === 'unknown') return new StatusError(503, 'STRANGLER_ERR_UNLEASH_OUTCOME_UNKNOWN', `${err.message}; check with "strangler rollout get"`);
-  return new StatusError(err.status, err.code, `${err.message}; nothing changed`);
-}
-
-function halfAppliedError(message: string): StatusError {
-  return new StatusError(503, 'STRANGLER_ERR_UNLEASH_HALF_APPLIED', `${message}; check with "strangler rollout get"`);
-}
-
-function describeParameters(parameters: Record<string, string>): string {
-  return `rollout ${parameters.rollout}, ${STAGE_PARAMETER} ${parameters[STAGE_PARAMETER]}`;
 }
