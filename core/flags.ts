@@ -27,7 +27,7 @@ export interface FlagProvider {
   /** Applies a change and records it in the audit history; one that changes nothing is neither written nor recorded. */
   change(route: RouteConfig, change: RouteChange, options?: ChangeOptions): Promise<ChangeResult>;
   history(route: string, limit: number): Promise<RouteHistoryEntry[]>;
-  /** Current flags in Unleash's client features format (`{version, features}`), for bootstrap files. */
+  /** Current flags in Unleash's client features format (`{version, features}`, from Unleash also the `segments` the flags name), for bootstrap files. */
   exportFlags(): Promise<unknown>;
   /** Replaces the credentials the provider reads flags with (Unleash's client token); absent when there are none. */
   setClientToken?(token: string): void;

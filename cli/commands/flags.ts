@@ -10,7 +10,7 @@ interface ExportArgs extends AdminArgs {
 
 const exportCommand: CommandModule<object, ExportArgs> = {
   command: 'export',
-  describe: "Write the flags the proxy applies in Unleash's bootstrap format (flags.bootstrap)",
+  describe: "Write the flags the proxy applies, and the segments they name, in Unleash's bootstrap format (flags.bootstrap)",
   builder: (yargs) =>
     withAdminFlags(yargs)
       .option('out', { type: 'string', requiresArg: true, describe: 'File to write (written whole, or not at all); stdout when absent' })
@@ -18,11 +18,12 @@ const exportCommand: CommandModule<object, ExportArgs> = {
   handler: async (args) => {
     checkOut(args.out);
     const target = resolveAdminTarget(args);
-    const flags = await adminRequest<{ version: number; features: Array<{ name: string }> }>(target, 'GET', '/flags/export');
+    const flags = await adminRequest<{ version: number; features: Array<{ name: string }>; segments?: unknown[] }>(target, 'GET', '/flags/export');
     if (!args.out) return printJson(flags);
     writeWhole(args.out, JSON.stringify(flags, null, 2) + '\n');
-    if (args.json) printJson({ out: args.out, features: flags.features.length });
-    else printLines([`${args.out}: ${count(flags.features.length, 'flag')}`]);
+    const segments = flags.segments?.length ?? 0;
+    if (args.json) printJson({ out: args.out, features: flags.features.length, segments });
+    else printLines([`${args.out}: ${count(flags.features.length, 'flag')}${segments > 0 ? `, ${count(segments, 'segment')}` : ''}`]);
   },
 };
 

@@ -12,7 +12,7 @@ import { pathPatternProblem } from '../json-path-pattern';
 import { samePath } from '../route-match';
 import { impliedPercent, percentFitsStage } from '../stage-percent';
 import { redactUrl } from './redact';
-import { readBootstrapFeatures } from './bootstrap-file';
+import { readBootstrapFile } from './bootstrap-file';
 import { readPemFile, upstreamSecureContext, type PemKind } from './tls-files';
 import { tokenEnvironmentMismatch } from './unleash-token';
 import {
@@ -237,7 +237,7 @@ class Checker {
     return this.text('a path to an Unleash bootstrap file', (value) => {
       const path = resolve(dirname(this.file), value);
       try {
-        readBootstrapFeatures(path);
+        readBootstrapFile(path);
       } catch (err) {
         return `${path}: ${(err as Error).message}`;
       }

@@ -26,6 +26,13 @@ export function servedIn(feature: AdminFeature, environment: string): { enabled:
   return { enabled: env.enabled, strategies, ...(feature.dependencies?.length ? { dependencies: feature.dependencies } : {}) };
 }
 
+/** A segment as the Admin API answers (`GET /api/admin/segments/:id`): what clients are served, and more. */
+export interface AdminSegment {
+  id: number;
+  name?: string;
+  constraints: unknown[];
+}
+
 export interface UnleashAdminOptions {
   /** Base URL without `/api`. */
   url: string;
@@ -79,6 +86,12 @@ export class UnleashAdminApi {
   async getFeature(flag: string): Promise<AdminFeature | undefined> {
     const response = await this.request('GET', `${this.featuresPath}/${encodeURIComponent(flag)}`, undefined, [404]);
     return response === undefined ? undefined : (response as AdminFeature);
+  }
+
+  /** The segment as Unleash holds it now; undefined when there is no such segment. */
+  async getSegment(id: number): Promise<AdminSegment | undefined> {
+    const response = await this.request('GET', `/api/admin/segments/${encodeURIComponent(String(id))}`, undefined, [404]);
+    return response === undefined ? undefined : (response as AdminSegment);
   }
 
   /** True when Unleash keeps an archived flag of that name (in any project): it must be revived, not created. */

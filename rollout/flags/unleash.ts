@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { InMemStorageProvider, Unleash, UnleashEvents, type ClientFeaturesResponse } from 'unleash-client';
 import { inRollout, rolloutGroupId } from '../../core/bucketing';
-import { readBootstrapFeatures } from '../../core/config/bootstrap-file';
+import { readBootstrapFile, unknownSegments, type BootstrapFile } from '../../core/config/bootstrap-file';
 import { redactUrl, redactUrlsIn } from '../../core/config/redact';
 import { tokenEnvironmentMismatch } from '../../core/config/unleash-token';
 import type { RouteConfig, UnleashFlagsConfig } from '../../core/config/types';
@@ -125,8 +125,9 @@ export class UnleashFlagProvider implements FlagProvider {
     if (mismatch) throw new StranglerError('STRANGLER_ERR_FLAGS_TOKEN_ENVIRONMENT', `flags.clientToken ${mismatch}`);
     const bootstrap = this.readBootstrap();
     if (bootstrap) {
-      this.applyFeatures(bootstrap, 'bootstrap');
-      this.lastFeatures = bootstrap;
+      this.applyFeatures(bootstrap.features, 'bootstrap');
+      this.lastFeatures = bootstrap.features;
+      this.lastSegments = bootstrap.segments;
     }
     const synced = new Promise<void>((done) => {
       const timer = setTimeout(done, Math.min(FIRST_SYNC_WAIT_MS, this.options.flags.refreshMs * 5));
@@ -204,13 +205,17 @@ export class UnleashFlagProvider implements FlagProvider {
   }
 
   /**
-   * The flags as Unleash's client API serves them. With an admin token the routes' flags are read from
-   * Unleash at this moment, so an export right after `rollout set` has the change (the last poll can be a
-   * refresh interval old); the other flags, and everything without an admin token, come from the last poll.
+   * The flags as Unleash's client API serves them, with the segments their strategies name (by id). With an
+   * admin token the routes' flags and those segments are read from Unleash at this moment, so an export right
+   * after `rollout set` has the change (the last poll can be a refresh interval old); the other flags, and
+   * everything without an admin token, come from the last poll.
    */
   async exportFlags(): Promise<unknown> {
-    if (!this.admin) return { version: 2, features: this.lastFeatures };
-    const admin = this.admin;
+    const features = this.admin ? await this.featuresReadNow(this.admin) : this.lastFeatures;
+    return { version: 2, features, segments: await this.segmentsNamedBy(features) };
+  }
+
+  private async featuresReadNow(admin: UnleashAdminApi): Promise<UnleashFeature[]> {
     const flags = [...new Set(this.options.routes.map((route) => route.flag))];
     const current = new Map<string, UnleashFeature>();
     for (const flag of flags) {
@@ -219,12 +224,12 @@ export class UnleashFlagProvider implements FlagProvider {
       const served = feature && servedIn(feature, this.options.flags.environment);
       if (!served) continue;
       const strategies = served.strategies.map(({ name, parameters, constraints, segments, variants }) => ({
-          name,
-          parameters: parameters ?? {},
-          constraints: constraints ?? [],
-          ...(segments?.length ? { segments } : {}),
-          ...(variants?.length ? { variants } : {}),
-        }));
+        name,
+        parameters: parameters ?? {},
+        constraints: constraints ?? [],
+        ...(segments?.length ? { segments } : {}),
+        ...(variants?.length ? { variants } : {}),
+      }));
       current.set(flag, { name: flag, enabled: served.enabled, strategies, ...(served.dependencies ? { dependencies: served.dependencies } : {}) });
     }
     const features = this.lastFeatures.map((feature) => {
@@ -232,7 +237,22 @@ export class UnleashFlagProvider implements FlagProvider {
       current.delete(feature.name);
       return now ? { ...feature, ...now } : feature;
     });
-    return { version: 2, features: [...features, ...current.values()] };
+    return [...features, ...current.values()];
+  }
+
+  /**
+   * The segments `features` name, as Unleash's client API serves them (`{id, name, constraints}`): read now
+   * with an admin token, else (or when that read fails) as last known. One known nowhere is left out.
+   */
+  private async segmentsNamedBy(features: readonly UnleashFeature[]): Promise<UnleashSegment[]> {
+    const known = new Map(this.lastSegments.map((segment) => [segment.id, segment]));
+    const segments: UnleashSegment[] = [];
+    for (const id of segmentIdsOf(features)) {
+      const now = await this.admin?.getSegment(id).catch(() => undefined);
+      const segment = now ? ({ id: now.id, name: now.name, constraints: now.constraints } as UnleashSegment) : known.get(id);
+      if (segment) segments.push(segment);
+    }
+    return segments;
   }
 
   async stop(): Promise<void> {
@@ -497,15 +517,28 @@ export class UnleashFlagProvider implements FlagProvider {
     return state;
   }
 
-  private readBootstrap(): UnleashFeature[] | undefined {
+  private readBootstrap(): { features: UnleashFeature[]; segments: UnleashSegment[] } | undefined {
     const file = this.options.flags.bootstrap;
     if (!file) return undefined;
     const path = resolve(this.options.baseDir, file);
+    let read: BootstrapFile;
     try {
-      return readBootstrapFeatures(path) as UnleashFeature[];
+      read = readBootstrapFile(path);
     } catch (err) {
       throw new StranglerError('STRANGLER_ERR_FLAGS_BOOTSTRAP', `flags.bootstrap ${path}: ${(err as Error).message}`);
     }
+    this.noteUnknownSegments(path, read);
+    return { features: read.features as UnleashFeature[], segments: read.segments as UnleashSegment[] };
+  }
+
+  /** A file exported before segments were: the strategies naming them let no one in until Unleash answers. */
+  private noteUnknownSegments(path: string, file: BootstrapFile): void {
+    const unknown = unknownSegments(file);
+    if (unknown.length === 0) return;
+    this.options.logger.warn(
+      { file: path, segments: unknown.map(({ flag, segment }) => `${flag}: segment ${String(segment)}`) },
+      'flags.bootstrap names segments it does not hold: those strategies let no one in until Unleash answers (write the file again with strangler flags export)',
+    );
   }
 }
 
@@ -533,6 +566,17 @@ function segmentsOf(client: Unleash): UnleashSegment[] {
     }
   }
   return [...segments.values()];
+}
+
+/** The ids of the segments the flags' strategies name, each once. */
+function segmentIdsOf(features: readonly UnleashFeature[]): number[] {
+  const ids = new Set<number>();
+  for (const feature of features) {
+    for (const strategy of feature.strategies ?? []) {
+      for (const id of strategy.segments ?? []) if (typeof id === 'number') ids.add(id);
+    }
+  }
+  return [...ids];
 }
 
 /** A failed poll, as unleash-client reports it. */

@@ -6,6 +6,8 @@
  *   await admin.createFlag('checkout');
  *   const id = await admin.addFlexibleRollout('checkout', { rollout: 25, stickiness: 'userId', groupId: 'checkout' });
  *   await admin.enable('checkout');
+ *   const qa = await admin.createSegment('qa', [{ contextName: 'userId', operator: 'IN', values: ['qa1'] }]);
+ *   await admin.addStrategy('checkout', { name: 'flexibleRollout', parameters: { rollout: '100', stickiness: 'userId', groupId: 'checkout' }, segments: [qa] });
  *   ...
  *   await unleash.stop();                           // stop any unleash-client BEFORE this (see PLATFORM.md)
  *
@@ -354,6 +356,15 @@ export class UnleashAdmin {
     await this.request('PATCH', `${this.envPath(flag)}/strategies/${encodeURIComponent(strategyId)}`, [
       { op: 'replace', path: `/parameters/${name}`, value },
     ]);
+  }
+
+  /**
+   * Creates a segment (a named set of constraints, global: any project's strategy can name it); returns its
+   * id, which a strategy names in its `segments`.
+   */
+  async createSegment(name: string, constraints: unknown[]): Promise<number> {
+    const created = await this.request<{ id: number }>('POST', '/api/admin/segments', { name, description: '', constraints });
+    return created.id;
   }
 
   async enable(flag: string): Promise<void> {

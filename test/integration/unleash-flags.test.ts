@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -542,6 +543,71 @@ describe('failure behaviour', () => {
       expect(await servedBy(proxy, 'qa-1')).toBe('orders');
     } finally {
       await proxy.stop();
+      reference.destroy();
+    }
+  });
+
+  test('a flag limited by a segment, exported and started from its bootstrap file with Unleash down: the segment\'s users reach the new service as unleash-client with that file says, and nobody switches side once Unleash answers', async () => {
+    const flag = 'strangler.segmented';
+    const qa = await unleash.admin.createSegment('strangler-qa', [{ contextName: 'userId', operator: 'IN', values: ['qa1', 'qa2'] }]);
+    await unleash.admin.createFlag(flag);
+    await unleash.admin.addFlexibleRollout(flag, { rollout: 30, stickiness: 'userId', extraParameters: { stranglerStage: 'canary' } });
+    await unleash.admin.addStrategy(flag, { name: 'flexibleRollout', parameters: { rollout: '100', stickiness: 'userId', groupId: flag }, segments: [qa] });
+    await unleash.admin.enable(flag);
+    // qa1 is outside the 30 %: only the segment lets it in.
+    expect(inRollout('qa1', flag, 30)).toBe(false);
+    const routes = ['  - name: orders', '    match: { path: /api/orders }', '    service: orders', '    stickiness: header:x-user-id', `    flag: ${flag}`].join('\n');
+    const file = join(dir.path, 'bootstrap-segmented.json');
+    const exporter = await startProxy(config({ routes, appName: 'strangler-segmented-export' }), pino({ level: 'silent' }));
+    try {
+      await eventually(async () => (await admin(exporter, 'GET', '/routes/orders')).json.flagRule !== null, 5000);
+      const out = await cli(['flags', 'export', '--out', file, '--admin', `http://127.0.0.1:${exporter.adminAddress.port}`, '--token', ADMIN]);
+      // Every flag the client token reads (the earlier tests' too), and the one segment they name.
+      expect([out.stderr, out.stdout]).toEqual(['', expect.stringMatching(/: \d+ flags?, 1 segment\n$/)]);
+    } finally {
+      await exporter.stop();
+    }
+    const written = JSON.parse(readFileSync(file, 'utf8')) as { features: Array<{ name: string; strategies: Array<{ segments?: number[] }> }>; segments: Array<{ id: number; name: string; constraints: unknown[] }> };
+    expect(written.features.find((feature) => feature.name === flag)?.strategies.map((strategy) => strategy.segments)).toEqual([undefined, [qa]]);
+    expect(written.segments).toEqual([{ id: qa, name: 'strangler-qa', constraints: [expect.objectContaining({ contextName: 'userId', operator: 'IN', values: ['qa1', 'qa2'] })] }]);
+    // The file as exported before segments were: the start warns that the strategy naming one lets no one in.
+    writeFileSync(join(dir.path, 'bootstrap-segmented-old.json'), JSON.stringify({ version: 2, features: written.features }));
+    const log = capturedLogger();
+    const old = await startProxy(config({ url: `http://127.0.0.1:${await unusedPort()}`, bootstrap: 'bootstrap-segmented-old.json', routes, appName: 'strangler-segmented-old' }), log.logger);
+    await old.stop();
+    expect(log.lines().filter((line) => line.includes('flags.bootstrap names segments it does not hold'))).toEqual([expect.stringContaining(`"segments":["${flag}: segment ${qa}"]`)]);
+    // A real unleash-client with the file's data and no Unleash (refreshInterval 0: it never polls).
+    const fromFile = new Unleash({
+      url: `http://127.0.0.1:${await unusedPort()}/api`,
+      appName: `strangler-file-${process.pid}`,
+      refreshInterval: 0,
+      disableMetrics: true,
+      storageProvider: new InMemStorageProvider(),
+      bootstrap: { data: written.features as never, segments: written.segments as never },
+    });
+    fromFile.on('error', () => undefined);
+    await once(fromFile, 'synchronized');
+    const reference = await referenceClient(flag, (strategies) => strategies.length === 2);
+    const relay = await HttpFaultRelay.inFront(unleash.url);
+    relay.failing = () => 'reset';
+    const proxy = await startProxy(config({ url: relay.url, bootstrap: 'bootstrap-segmented.json', routes, appName: 'strangler-segmented' }), pino({ level: 'silent' }));
+    const users = ['qa1', 'qa2', ...USERS.slice(0, 80)];
+    try {
+      expect((await admin(proxy, 'GET', '/readyz')).json).toMatchObject({ ready: true, degraded: expect.stringContaining('bootstrap file') });
+      expect([fromFile.isEnabled(flag, { userId: 'qa1' }), fromFile.isEnabled(flag, { userId: 'qa2' })]).toEqual([true, true]);
+      expect([await servedBy(proxy, 'qa1'), await servedBy(proxy, 'qa2')]).toEqual(['orders', 'orders']);
+      expect(await sidesDiffering(proxy, fromFile, flag, users)).toEqual([]);
+      // Exported again while Unleash is down: the segment comes from the file the proxy started with.
+      const again = await cli(['flags', 'export', '--admin', `http://127.0.0.1:${proxy.adminAddress.port}`, '--token', ADMIN]);
+      expect((JSON.parse(again.stdout) as typeof written).segments).toEqual(written.segments);
+      relay.failing = () => undefined;
+      await eventually(async () => (await admin(proxy, 'GET', '/readyz')).json.degraded === undefined, 10000);
+      expect(await sidesDiffering(proxy, reference, flag, users)).toEqual([]);
+      expect(await sidesDiffering(proxy, fromFile, flag, users)).toEqual([]);
+    } finally {
+      await proxy.stop();
+      await relay.close();
+      fromFile.destroy();
       reference.destroy();
     }
   });
