@@ -19,12 +19,13 @@ export function sendProxyError(res: ServerResponse, status: number, body: ProxyE
 }
 
 /** The same answer as raw bytes, for a connection node has handed over (an Upgrade): always closing it. */
-export function rawProxyError(status: number, body: ProxyErrorBody, extraHeaders: readonly string[] = []): string {
+export function rawProxyError(status: number, body: ProxyErrorBody, extraHeaders: readonly string[] = []): Buffer {
   const { headers, payload } = proxyError(body, true);
   for (const item of extraHeaders) headers.push(item);
   let head = `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n`;
   for (let i = 0; i < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
-  return `${head}\r\n${payload}`;
+  // The head as latin1, as node writes header strings (a request id's bytes come back as they were sent); the JSON as UTF-8.
+  return Buffer.concat([Buffer.from(`${head}\r\n`, 'latin1'), Buffer.from(payload)]);
 }
 
 function proxyError(body: ProxyErrorBody, close: boolean): { headers: string[]; payload: string } {

@@ -12,6 +12,7 @@ import { deprecationHeaders, retiredRedirect } from './deprecation';
 import { CLIENT_CLOSED_REQUEST, type Fallback, forward, type ForwardRequest, sendBodyStalled } from './forwarder';
 import { type CutReason, type ProxyMetrics, type RouteSideMetrics, UNMATCHED_ROUTE, type UpstreamErrorReason } from './metrics';
 import { UpstreamFailureLog } from './failure-log';
+import { answerAndClose, closeOnceAnswered, HandedOverSockets } from './handed-over-sockets';
 import { absoluteFormAuthority, normaliseTarget } from './path';
 import { readBodyFirst, readsBodyFirst } from './request-body';
 import { requestHasBody, upgradeRequestHeaders, upstreamRequestHeaders } from './request-headers';
@@ -58,6 +59,7 @@ export class ProxyServer {
   private readonly upstreams: Map<string, Upstream>;
   private readonly legacy: Upstream;
   private readonly websockets: WebSocketForwarder;
+  private readonly handedOver = new HandedOverSockets();
   private readonly shadow: ShadowTee | undefined;
   private readonly trustedProxies: TrustedProxies;
   private readonly failures: UpstreamFailureLog;
@@ -129,6 +131,7 @@ export class ProxyServer {
     if (this.inFlight > 0 || this.openTunnels > 0) this.cutAtDrainEnd();
     this.server.closeAllConnections();
     this.websockets.close();
+    this.handedOver.destroyAll();
     await stopped;
     await closeUpstreams(this.upstreams);
   }
@@ -325,17 +328,16 @@ export class ProxyServer {
    * has let go of it). A Content-Length body is read from here; a chunked one gets a 501, not a wrong answer.
    */
   private ignoringUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    // node took its own listeners off this socket when it handed it over: without one, a reset would crash the process.
-    socket.on('error', () => socket.destroy());
     if (req.headers['transfer-encoding'] !== undefined) {
       this.options.metrics.rejected.labels('transfer-coding').inc();
-      socket.end('HTTP/1.1 501 Not Implemented\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      answerAndClose(socket, 'HTTP/1.1 501 Not Implemented\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
     const res = responseClosingAfter(req, socket);
     // node's parser has ended `req` already: a Content-Length body is read from the socket here.
     let remaining = Number(req.headers['content-length'] ?? 0);
     if (remaining === 0) {
+      watchForLeaving(socket, res);
       this.handle(req, res);
       return;
     }
@@ -351,6 +353,7 @@ export class ProxyServer {
       if (remaining > 0) return;
       socket.off('data', feed);
       body.end();
+      watchForLeaving(socket, res);
     };
     const cut = (): void => {
       if (remaining <= 0) return;
@@ -387,20 +390,21 @@ export class ProxyServer {
   }
 
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    this.handedOver.track(socket);
     if (!isWebSocketUpgrade(req)) {
       this.ignoringUpgrade(req, socket, head);
       return;
     }
     if (hostHeaderProblem(req) !== undefined) {
       this.options.metrics.rejected.labels('bad-request').inc();
-      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      answerAndClose(socket, 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
     useAbsoluteFormHost(req);
     const target = normaliseTarget(req.url ?? '/');
     if (!target || this.closing) {
       if (!target) this.options.metrics.rejected.labels('bad-path').inc();
-      socket.end(`HTTP/1.1 ${target ? '503 Service Unavailable' : '400 Bad Request'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      answerAndClose(socket, `HTTP/1.1 ${target ? '503 Service Unavailable' : '400 Bad Request'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       return;
     }
     const started = performance.now();
@@ -409,7 +413,6 @@ export class ProxyServer {
     const decision = this.decide(req, target.path, target.query);
     if (decision.gone) {
       // The same answer a plain request gets (410 with its JSON, or the redirect, with the deprecation headers), then the connection closes.
-      socket.on('error', () => socket.destroy());
       const res = responseClosingAfter(req, socket);
       const metrics = this.options.metrics.forRoute(decision.routeName, 'none');
       this.answerGone(req, res, decision, target.query, requestId, started, metrics, this.deprecation.get(decision.routeName));
@@ -456,6 +459,21 @@ export class ProxyServer {
   }
 }
 
+/**
+ * A request on a handed-over socket, its body read, waiting for its answer: the client is read on (what it
+ * sends is dropped) so that its leaving is seen, and the request given up as a client abort, as on the plain path.
+ */
+function watchForLeaving(socket: Duplex, res: ServerResponse): void {
+  const left = (): void => {
+    if (res.writableFinished) return;
+    res.destroy();
+    socket.destroy();
+  };
+  socket.on('data', () => undefined);
+  socket.resume();
+  socket.once('end', left);
+}
+
 /** A plain response on a socket node handed over for an upgrade: the connection closes once it is sent. */
 function responseClosingAfter(req: IncomingMessage, socket: Duplex): ServerResponse {
   const res = new ServerResponse(req);
@@ -464,6 +482,7 @@ function responseClosingAfter(req: IncomingMessage, socket: Duplex): ServerRespo
   res.once('finish', () => {
     res.detachSocket(socket as Socket);
     socket.end();
+    closeOnceAnswered(socket);
   });
   return res;
 }

@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../core/logging';
 import { rawProxyError } from './error-response';
+import { closeOnceAnswered } from './handed-over-sockets';
 import type { Fallback, FallbackReason } from './forwarder';
 import type { UpstreamErrorReason } from './metrics';
 import { clientResponseHeaders } from './response-headers';
@@ -43,6 +44,8 @@ interface WaitingClient {
   upgrade: PendingUpgrade;
   /** Stops watching the client and puts its early bytes back, for the tunnel to read. */
   release(): void;
+  /** Stops watching the client and drops its early bytes: it was answered without a tunnel. */
+  forget(): void;
 }
 
 /** Bytes a client may send before its 101 (frames in the handshake's packet, say) that are held; past them it is read no further. */
@@ -92,7 +95,7 @@ export class WebSocketForwarder {
    * client's FIN (a tab closed) would otherwise surface only as the upstream's timeout.
    */
   private watch(socket: Duplex, head: Buffer, upgrade: PendingUpgrade): void {
-    const client: WaitingClient = { early: head.length > 0 ? [head] : [], earlyBytes: head.length, upgrade, release: () => undefined };
+    const client: WaitingClient = { early: head.length > 0 ? [head] : [], earlyBytes: head.length, upgrade, release: () => undefined, forget: () => undefined };
     this.waiting.set(socket, client);
     this.sockets.add(socket);
     const keep = (chunk: Buffer): void => {
@@ -101,16 +104,19 @@ export class WebSocketForwarder {
       if (client.earlyBytes >= MAX_EARLY_BYTES) socket.pause();
     };
     const left = (): void => this.clientLeft(client.upgrade);
-    client.release = () => {
+    client.forget = () => {
       socket.off('data', keep);
       socket.off('end', left);
-      socket.pause();
-      if (client.early.length > 0) socket.unshift(Buffer.concat(client.early));
       client.early = [];
+      client.earlyBytes = 0;
       this.waiting.delete(socket);
     };
-    // Node takes its own listeners off a socket it hands over: without one, a reset would crash the process.
-    socket.on('error', () => socket.destroy());
+    client.release = () => {
+      const early = client.early;
+      client.forget();
+      socket.pause();
+      if (early.length > 0) socket.unshift(Buffer.concat(early));
+    };
     socket.on('data', keep);
     socket.once('end', left);
     socket.once('close', () => {
@@ -152,7 +158,8 @@ export class WebSocketForwarder {
     // The body is de-chunked here and the connection closes after it: that frames it, whatever the upstream's framing.
     const headers = clientResponseHeaders(res.rawHeaders, requestId, true, status);
     if (responseHeaders) headers.push(...responseHeaders);
-    socket.write(responseHead(`HTTP/1.1 ${status} ${res.statusMessage || (STATUS_CODES[status] ?? '')}`, headers));
+    this.answeredWithoutTunnel(socket);
+    socket.write(responseHead(`HTTP/1.1 ${status} ${res.statusMessage || (STATUS_CODES[status] ?? '')}`, headers), 'latin1');
     res.pipe(socket);
     // An upstream dying mid-body: the client must not take what came for the whole answer.
     res.once('close', () => {
@@ -172,7 +179,7 @@ export class WebSocketForwarder {
     if (upgrade.responseHeaders) headers.push(...upgrade.responseHeaders);
     keepAlive(socket as Socket);
     keepAlive(upstreamSocket);
-    socket.write(responseHead('HTTP/1.1 101 Switching Protocols', headers));
+    socket.write(responseHead('HTTP/1.1 101 Switching Protocols', headers), 'latin1');
     if (upstreamHead.length > 0) upstreamSocket.unshift(upstreamHead);
     this.sockets.add(upstreamSocket);
     this.tunnels++;
@@ -220,8 +227,16 @@ export class WebSocketForwarder {
     // Logged by the caller, with plain requests' failures (one line per route, side and reason per interval).
     this.settle(upgrade, status, reason, message);
     const { socket, route, target, upstream, requestId, responseHeaders } = upgrade;
+    this.answeredWithoutTunnel(socket);
     if (socket.writable) socket.end(rawProxyError(status, { error: message, route, target, upstream: upstream.name, requestId }, responseHeaders));
+    else socket.destroy();
     upgrade.upstreamRequest?.destroy();
+  }
+
+  /** The client gets an answer and no tunnel: its early bytes are dropped, and the connection closes once the answer is out. */
+  private answeredWithoutTunnel(socket: Duplex): void {
+    this.waiting.get(socket)?.forget();
+    closeOnceAnswered(socket);
   }
 }
 
@@ -239,7 +254,7 @@ function requestOptions(upgrade: PendingUpgrade): RequestOptions {
   };
 }
 
-/** A status line and a flat header list as the bytes of a response head. */
+/** A status line and a flat header list as a response head: to be written as latin1, as node writes header strings (they were read as latin1). */
 function responseHead(statusLine: string, headers: readonly string[]): string {
   let out = `${statusLine}\r\n`;
   for (let i = 0; i < headers.length; i += 2) out += `${headers[i]}: ${headers[i + 1]}\r\n`;

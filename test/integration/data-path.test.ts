@@ -1,5 +1,6 @@
 import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { createServer, type Server } from 'node:http';
+import { readdirSync, readlinkSync } from 'node:fs';
 import { connect, createServer as createNetServer, type AddressInfo, type Server as NetServer } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
@@ -1579,6 +1580,168 @@ describe('drainTimeoutMs running out: what the proxy cuts is its doing, not an u
       expect(proxy.logs).toEqual([]);
     } finally {
       await events.close();
+    }
+  });
+});
+
+describe('an upgrade answered without a tunnel: the connection is closed, whatever the client does', () => {
+  let scripted: ScriptedWsUpstream;
+  let raw: NetServer;
+  const rawSockets: Duplex[] = [];
+  let proxy: ProxyHarness;
+  /** A raw upstream answering each upgrade with the bytes named by its path (`/raw/101`, `/raw/403`). */
+  const rawAnswers: Record<string, string> = {
+    '/raw/101': 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nX-Name: caf\xc3\xa9\r\n\r\n',
+    '/raw/403': 'HTTP/1.1 403 Verboten \xc3\xa9\r\nX-Name: caf\xc3\xa9\r\nContent-Length: 0\r\nConnection: close\r\n\r\n',
+  };
+  const handshake = (path: string, extra = ''): string =>
+    `GET ${path} HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n${extra}\r\n`;
+  const h2c = (path: string): string => `GET ${path} HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n\r\n`;
+  /** Each kind of answer that opens no tunnel, with the request that gets it. */
+  const answers: Array<[string, string]> = [
+    ['403', handshake('/refuse/ws')],
+    ['504', handshake('/hang/ws')],
+    ['400', handshake('/refuse/ws').replace('Host: a', 'Host: a b')],
+    ['410', handshake('/gone/ws')],
+    ['426', h2c('/refuse/plain')],
+  ];
+
+  beforeAll(async () => {
+    scripted = await startScriptedWsUpstream('scripted', (path) => (path.startsWith('/hang') ? 'hang' : 403));
+    raw = createNetServer((socket) => {
+      rawSockets.push(socket);
+      socket.on('error', () => undefined);
+      let head = '';
+      socket.on('data', (chunk: Buffer) => {
+        head += chunk.toString('latin1');
+        if (head.includes('\r\n\r\n')) socket.write(rawAnswers[head.split(' ')[1] ?? ''] ?? '', 'latin1');
+      });
+    });
+    await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
+    proxy = await startProxyHarness(
+      testConfig(
+        [
+          upstreamConfig('legacy', scripted.url),
+          upstreamConfig('scripted', scripted.url, { timeoutMs: 300 }),
+          upstreamConfig('raw', `http://127.0.0.1:${(raw.address() as AddressInfo).port}`),
+          upstreamConfig('dead', `http://127.0.0.1:${await unusedPort()}`),
+        ],
+        [
+          routeConfig('refuse', '/refuse', { stage: 'live', service: 'scripted' }),
+          routeConfig('hang', '/hang', { stage: 'live', service: 'scripted' }),
+          routeConfig('gone', '/gone', { service: undefined, stage: 'retired', percent: 100 }),
+          routeConfig('raw', '/raw', { stage: 'live', service: 'raw' }),
+          routeConfig('down', '/down', { stage: 'live', service: 'dead' }),
+        ],
+      ),
+    );
+  });
+
+  afterAll(async () => {
+    await proxy.close();
+    await scripted.close();
+    for (const socket of rawSockets) socket.destroy();
+    raw.close();
+  });
+
+  /** Sockets open in this process (the proxy's, its upstreams' and the clients'). */
+  function openSockets(): number {
+    let count = 0;
+    for (const fd of readdirSync('/proc/self/fd')) {
+      try {
+        if (readlinkSync(`/proc/self/fd/${fd}`).startsWith('socket:')) count++;
+      } catch {
+        // closed while listed
+      }
+    }
+    return count;
+  }
+
+  /** Sends `request` and `extra` bytes after it, and leaves once the answer starts: resolves with the answer's first bytes. */
+  function sendAndLeave(request: string, extra: number): Promise<string> {
+    return new Promise((resolve) => {
+      const socket = connect(proxy.port, '127.0.0.1', () => {
+        socket.write(request);
+        socket.write(Buffer.alloc(extra, 'A'));
+      });
+      socket.on('error', () => undefined);
+      socket.once('data', (chunk: Buffer) => {
+        socket.destroy();
+        resolve(chunk.toString('latin1'));
+      });
+    });
+  }
+
+  test.each(answers)('%s after an upgrade plus 150 KB, the client leaving: every proxy socket is closed again', async (status, request) => {
+    const before = openSockets();
+    const firstBytes = await Promise.all(Array.from({ length: 6 }, () => sendAndLeave(request, 150_000)));
+    for (const answer of firstBytes) expect(answer).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
+    // The hanging upstream keeps its ends of the given-up handshakes: those are not the proxy's.
+    for (const socket of scripted.sockets) socket.destroy();
+    await eventually(() => openSockets() <= before, 4000);
+  });
+
+  test.each(answers)('%s to a client that never closes: the proxy closes the connection itself after a short grace', async (status, request) => {
+    const socket = connect({ port: proxy.port, host: '127.0.0.1', allowHalfOpen: true });
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+    const closed = new Promise<string>((resolve) => {
+      socket.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+      socket.on('close', () => resolve('closed'));
+    });
+    socket.write(request);
+    // The client keeps writing after the answer: only a connection the proxy has closed refuses the bytes.
+    const writing = setInterval(() => answer !== '' && !socket.destroyed && socket.write('x'), 100);
+    const giveUp = setTimeout(() => socket.destroy(new Error('still open')), 4000);
+    try {
+      expect(await closed).not.toBe('still open');
+      expect(answer).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
+    } finally {
+      clearInterval(writing);
+      clearTimeout(giveUp);
+      socket.destroy();
+      for (const held of scripted.sockets) held.destroy();
+    }
+  });
+
+  test('header bytes outside ASCII reach the client as the upstream or the client sent them: on the 101, a refusal and the proxy’s 502', async () => {
+    const opened = await rawExchange(proxy.port, handshake('/raw/101'), 500);
+    expect(opened).toMatch(/^HTTP\/1\.1 101 Switching Protocols\r\n/);
+    expect(opened).toContain('\r\nX-Name: caf\xc3\xa9\r\n');
+    const refused = await rawExchange(proxy.port, handshake('/raw/403'));
+    expect(refused).toMatch(/^HTTP\/1\.1 403 Verboten \xc3\xa9\r\n/);
+    expect(refused).toContain('\r\nX-Name: caf\xc3\xa9\r\n');
+    const failed = await rawExchange(proxy.port, Buffer.from(handshake('/down/ws', 'x-request-id: id-\xc3\xa9\r\n'), 'latin1'));
+    expect(failed).toMatch(/^HTTP\/1\.1 502 /);
+    expect(failed).toContain('\r\nx-request-id: id-\xc3\xa9\r\n');
+  });
+});
+
+describe('a stopping proxy cuts the upgrade connections node handed over', () => {
+  test('an ignored upgrade (h2c) waiting on its upstream, and a connection answered 400, do not hold close() past drainTimeoutMs', async () => {
+    const stuck = await startUpstream('stuck', () => undefined);
+    const proxy = await startProxyHarness(
+      testConfig([upstreamConfig('legacy', stuck.url, { timeoutMs: 20_000 })], [], {
+        listen: { ...testConfig([], []).listen, drainTimeoutMs: 300 },
+      }),
+    );
+    const held = [
+      'GET /slow HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n\r\n',
+      'GET /ws HTTP/1.1\r\nHost: a b\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+    ].map((request) => {
+      const socket = connect({ port: proxy.port, host: '127.0.0.1', allowHalfOpen: true }, () => socket.write(request));
+      socket.on('error', () => undefined);
+      socket.resume();
+      return socket;
+    });
+    try {
+      await eventually(() => stuck.requests.length === 1);
+      const started = Date.now();
+      await proxy.close();
+      expect(Date.now() - started).toBeLessThan(900);
+    } finally {
+      for (const socket of held) socket.destroy();
+      await stuck.close();
     }
   });
 });
