@@ -94,7 +94,8 @@ export function upstreamRequestHeaders(
  */
 export function upgradeRequestHeaders(req: IncomingMessage, upstream: Upstream, requestId: string, trusted: TrustedProxies): IncomingHttpHeaders {
   const flat = upstreamRequestHeaders(req, upstream, requestId, trusted);
-  const headers: Record<string, string> = {};
+  // No prototype: a client header named `constructor` or `__proto__` is a header like any other.
+  const headers = Object.create(null) as Record<string, string>;
   for (let i = 0; i < flat.length; i += 2) {
     const name = flat[i]!.toLowerCase();
     const value = flat[i + 1]!;

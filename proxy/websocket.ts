@@ -136,8 +136,9 @@ export class WebSocketForwarder {
   private failedBeforeAnswer(upgrade: PendingUpgrade, err: Error): void {
     if (upgrade.settled) return;
     const code = (err as NodeJS.ErrnoException).code;
-    const reason = code === 'ECONNRESET' && upgrade.upstreamRequest?.socket?.connecting === false ? 'reset' : 'connect-error';
-    this.fail(upgrade, 502, reason, describeFailure(upgrade.upstream, err));
+    // An answer node's parser refuses (HPE_*) came from an upstream that accepted the connection: not a connect error, no fallback.
+    const answered = code?.startsWith('HPE_') === true || (code === 'ECONNRESET' && upgrade.upstreamRequest?.socket?.connecting === false);
+    this.fail(upgrade, 502, answered ? 'reset' : 'connect-error', describeFailure(upgrade.upstream, err));
   }
 
   /** An answer other than 101: passed on (with the request id and the route's headers) unless it is invalid or falls back. */
@@ -149,6 +150,11 @@ export class WebSocketForwarder {
       res.destroy();
       return this.fail(upgrade, 502, 'reset', `upstream ${upgrade.upstream.name} answered with a status outside 100-599`, '5xx');
     }
+    if (status < 200) {
+      // A 101 node's parser did not take for a switch (no Upgrade/Connection): passed on, it would open no tunnel.
+      res.destroy();
+      return this.fail(upgrade, 502, 'reset', `upstream ${upgrade.upstream.name} answered ${status} without switching protocols`);
+    }
     if (status >= 500 && this.fallsBackOn(upgrade, '5xx')) {
       res.destroy();
       return this.fallBack(upgrade, '5xx');
@@ -159,7 +165,7 @@ export class WebSocketForwarder {
     const headers = clientResponseHeaders(res.rawHeaders, requestId, true, status);
     if (responseHeaders) headers.push(...responseHeaders);
     this.answeredWithoutTunnel(socket);
-    socket.write(responseHead(`HTTP/1.1 ${status} ${res.statusMessage || (STATUS_CODES[status] ?? '')}`, headers), 'latin1');
+    socket.write(responseHead(`HTTP/1.1 ${status} ${reasonPhrase(status, res.statusMessage)}`, headers), 'latin1');
     res.pipe(socket);
     // An upstream dying mid-body: the client must not take what came for the whole answer.
     res.once('close', () => {
@@ -174,8 +180,9 @@ export class WebSocketForwarder {
     if (upgrade.settled || socket.destroyed) return void upstreamSocket.destroy();
     this.settle(upgrade, 101);
     this.waiting.get(socket)?.release();
-    const headers = res.rawHeaders.slice();
-    if (res.headers['x-request-id'] === undefined) headers.push('x-request-id', upgrade.requestId);
+    // The upstream's hop-by-hop headers stop here, as on a refusal; the 101's own Upgrade and Connection are the proxy's to send.
+    const headers = clientResponseHeaders(res.rawHeaders, upgrade.requestId, false, 101);
+    headers.push('Upgrade', upgradeProtocol(res), 'Connection', 'Upgrade');
     if (upgrade.responseHeaders) headers.push(...upgrade.responseHeaders);
     keepAlive(socket as Socket);
     keepAlive(upstreamSocket);
@@ -261,6 +268,18 @@ function responseHead(statusLine: string, headers: readonly string[]): string {
   return `${out}\r\n`;
 }
 
+/** The upstream's reason phrase, or the standard one when it has characters a status line may not carry (node's writer refuses them too). */
+function reasonPhrase(status: number, fromUpstream: string | undefined): string {
+  if (fromUpstream && !/[^\t\x20-\x7e\x80-\xff]/.test(fromUpstream)) return fromUpstream;
+  return STATUS_CODES[status] ?? '';
+}
+
+/** The protocol a 101 switches to, as the upstream named it. */
+function upgradeProtocol(res: IncomingMessage): string {
+  const named = res.headers.upgrade;
+  return typeof named === 'string' && named !== '' ? named : 'websocket';
+}
+
 /** A tunnel may idle for hours: no socket timeout, no Nagle delay on small frames, TCP keep-alive on. */
 function keepAlive(socket: Socket): void {
   socket.setTimeout(0);
@@ -273,6 +292,7 @@ function describeFailure(upstream: Upstream, err: Error): string {
   if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || code === 'EAI_AGAIN') {
     return `upstream ${upstream.name} refused the connection`;
   }
+  if (code?.startsWith('HPE_')) return `upstream ${upstream.name} answered the upgrade with an invalid response (${code})`;
   if (upstream.origin.startsWith('https:') && code !== 'ECONNRESET') return `upstream ${upstream.name} failed the TLS handshake (${code ?? err.message})`;
   return `upstream ${upstream.name} closed the connection without answering the upgrade (${code ?? err.message})`;
 }

@@ -1586,13 +1586,21 @@ describe('drainTimeoutMs running out: what the proxy cuts is its doing, not an u
 
 describe('an upgrade answered without a tunnel: the connection is closed, whatever the client does', () => {
   let scripted: ScriptedWsUpstream;
+  let stuck: TestUpstream;
   let raw: NetServer;
   const rawSockets: Duplex[] = [];
+  /** Every request head the raw upstream got, as its bytes. */
+  const rawHeads: string[] = [];
   let proxy: ProxyHarness;
   /** A raw upstream answering each upgrade with the bytes named by its path (`/raw/101`, `/raw/403`). */
   const rawAnswers: Record<string, string> = {
     '/raw/101': 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nX-Name: caf\xc3\xa9\r\n\r\n',
     '/raw/403': 'HTTP/1.1 403 Verboten \xc3\xa9\r\nX-Name: caf\xc3\xa9\r\nContent-Length: 0\r\nConnection: close\r\n\r\n',
+    '/raw/hop101':
+      'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade, X-Internal-Token\r\nX-Internal-Token: s3cr3t\r\nKeep-Alive: timeout=5\r\nProxy-Authenticate: Basic\r\nTransfer-Encoding: chunked\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n',
+    '/raw/ctlreason': 'HTTP/1.1 403 Bad\x01Reason\r\nContent-Length: 0\r\nConnection: close\r\n\r\n',
+    '/raw/nohdr101': 'HTTP/1.1 101 Switching Protocols\r\n\r\n',
+    '/raw/del101': 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nX-Bad: a\x7fb\r\n\r\n',
   };
   const handshake = (path: string, extra = ''): string =>
     `GET ${path} HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n${extra}\r\n`;
@@ -1608,13 +1616,16 @@ describe('an upgrade answered without a tunnel: the connection is closed, whatev
 
   beforeAll(async () => {
     scripted = await startScriptedWsUpstream('scripted', (path) => (path.startsWith('/hang') ? 'hang' : 403));
+    stuck = await startUpstream('stuck', () => undefined);
     raw = createNetServer((socket) => {
       rawSockets.push(socket);
       socket.on('error', () => undefined);
       let head = '';
       socket.on('data', (chunk: Buffer) => {
         head += chunk.toString('latin1');
-        if (head.includes('\r\n\r\n')) socket.write(rawAnswers[head.split(' ')[1] ?? ''] ?? '', 'latin1');
+        if (!head.includes('\r\n\r\n')) return;
+        rawHeads.push(head);
+        socket.write(rawAnswers[head.split(' ')[1] ?? ''] ?? '', 'latin1');
       });
     });
     await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
@@ -1625,6 +1636,7 @@ describe('an upgrade answered without a tunnel: the connection is closed, whatev
           upstreamConfig('scripted', scripted.url, { timeoutMs: 300 }),
           upstreamConfig('raw', `http://127.0.0.1:${(raw.address() as AddressInfo).port}`),
           upstreamConfig('dead', `http://127.0.0.1:${await unusedPort()}`),
+          upstreamConfig('stuck', stuck.url, { timeoutMs: 1000 }),
         ],
         [
           routeConfig('refuse', '/refuse', { stage: 'live', service: 'scripted' }),
@@ -1632,6 +1644,7 @@ describe('an upgrade answered without a tunnel: the connection is closed, whatev
           routeConfig('gone', '/gone', { service: undefined, stage: 'retired', percent: 100 }),
           routeConfig('raw', '/raw', { stage: 'live', service: 'raw' }),
           routeConfig('down', '/down', { stage: 'live', service: 'dead' }),
+          routeConfig('stuck', '/stuck', { stage: 'live', service: 'stuck' }),
         ],
       ),
     );
@@ -1640,6 +1653,7 @@ describe('an upgrade answered without a tunnel: the connection is closed, whatev
   afterAll(async () => {
     await proxy.close();
     await scripted.close();
+    await stuck.close();
     for (const socket of rawSockets) socket.destroy();
     raw.close();
   });
@@ -1714,6 +1728,55 @@ describe('an upgrade answered without a tunnel: the connection is closed, whatev
     const failed = await rawExchange(proxy.port, Buffer.from(handshake('/down/ws', 'x-request-id: id-\xc3\xa9\r\n'), 'latin1'));
     expect(failed).toMatch(/^HTTP\/1\.1 502 /);
     expect(failed).toContain('\r\nx-request-id: id-\xc3\xa9\r\n');
+  });
+
+  test("a 101's hop-by-hop headers, and those its Connection names, stop at the proxy; Upgrade and Connection: Upgrade reach the client", async () => {
+    const opened = (await rawExchange(proxy.port, handshake('/raw/hop101'), 500)).toLowerCase();
+    expect(opened).toMatch(/^http\/1\.1 101 switching protocols\r\n/);
+    expect(opened).toContain('\r\nupgrade: websocket\r\n');
+    expect(opened).toContain('\r\nconnection: upgrade\r\n');
+    expect(opened).toContain('\r\nsec-websocket-accept: ');
+    for (const name of ['x-internal-token', 'keep-alive', 'proxy-authenticate', 'transfer-encoding']) expect(opened).not.toContain(`\r\n${name}:`);
+  });
+
+  test('a refusal whose reason phrase has control characters reaches the client with the standard phrase', async () => {
+    expect(await rawExchange(proxy.port, handshake('/raw/ctlreason'))).toMatch(/^HTTP\/1\.1 403 Forbidden\r\n/);
+  });
+
+  test("an answer the upstream gave but node's parser refuses, or a 101 that switches nothing, is a 502 counted as a reset, not a connect error", async () => {
+    const counted = async (reason: string): Promise<number> =>
+      Number(new RegExp(`strangler_upstream_errors_total\\{route="raw",target="new",reason="${reason}"\\} (\\d+)`).exec(await proxy.registry.metrics())?.[1] ?? 0);
+    const opened = async (): Promise<number> => Number(/strangler_requests_total\{route="raw",target="new",code="101"\} (\d+)/.exec(await proxy.registry.metrics())?.[1] ?? 0);
+    const before = [await counted('reset'), await counted('connect-error'), await opened()];
+    const invalid = await rawExchange(proxy.port, handshake('/raw/del101'));
+    expect(invalid).toMatch(/^HTTP\/1\.1 502 /);
+    expect(invalid).toContain('answered the upgrade with an invalid response (HPE_');
+    const noSwitch = await rawExchange(proxy.port, handshake('/raw/nohdr101'));
+    expect(noSwitch).toMatch(/^HTTP\/1\.1 502 /);
+    expect(noSwitch).toContain('answered 101 without switching protocols');
+    expect([await counted('reset'), await counted('connect-error'), await opened()]).toEqual([before[0]! + 2, before[1], before[2]]);
+  });
+
+  test("client headers named constructor and __proto__ reach the upgrade's upstream as they were sent", async () => {
+    rawHeads.length = 0;
+    const answer = await rawExchange(proxy.port, handshake('/raw/403', 'constructor: mine\r\n__proto__: p\r\n'));
+    expect(answer).toMatch(/^HTTP\/1\.1 403 /);
+    expect(rawHeads[0]).toContain('\r\nconstructor: mine\r\n');
+    expect(rawHeads[0]).toContain('\r\n__proto__: p\r\n');
+  });
+
+  test('an ignored upgrade (h2c) whose client leaves while the upstream is slow is a client abort (499), not the upstream timeout', async () => {
+    const counted = async (code: string): Promise<number> =>
+      Number(new RegExp(`strangler_requests_total\\{route="stuck",target="new",code="${code}"\\} (\\d+)`).exec(await proxy.registry.metrics())?.[1] ?? 0);
+    const socket = connect(proxy.port, '127.0.0.1', () => socket.write(h2c('/stuck/plain')));
+    socket.on('error', () => undefined);
+    await eventually(() => stuck.requests.length === 1);
+    socket.end();
+    await eventually(async () => (await counted('499')) === 1, 900);
+    // Past the upstream's timeoutMs: no 504 follows.
+    await new Promise((r) => setTimeout(r, 1200));
+    expect(await counted('504')).toBe(0);
+    socket.destroy();
   });
 });
 
