@@ -69,7 +69,10 @@ export class WebSocketForwarder {
 
   constructor(private readonly logger: Logger) {}
 
-  /** `head`: what the client sent past its request; taken on the first attempt only (a fallback's finds it kept). */
+  /**
+   * `head`: what the client sent past its request; taken on the first attempt only (a fallback's finds it kept).
+   * `socket` is tracked by the caller (HandedOverSockets), which also handles its errors.
+   */
   forward(socket: Duplex, head: Buffer, request: UpgradeRequest): void {
     const upgrade: PendingUpgrade = { ...request, socket, settled: false, timer: undefined, upstreamRequest: undefined };
     const client = this.waiting.get(socket);
