@@ -33,8 +33,7 @@ export class HandedOverSockets {
  */
 export function closeOnceAnswered(socket: Duplex): void {
   if (socket.destroyed) return;
-  socket.on('data', dropBytes);
-  socket.resume();
+  readAndDrop(socket);
   const cutAfterGrace = (): void => {
     const timer = setTimeout(() => socket.destroy(), ANSWERED_GRACE_MS);
     timer.unref();
@@ -48,6 +47,12 @@ export function closeOnceAnswered(socket: Duplex): void {
 export function answerAndClose(socket: Duplex, head: string): void {
   socket.end(head, 'latin1');
   closeOnceAnswered(socket);
+}
+
+/** Reads what the client sends and drops it: a paused socket would never see the client's FIN, and would hold its bytes. */
+export function readAndDrop(socket: Duplex): void {
+  socket.on('data', dropBytes);
+  socket.resume();
 }
 
 function dropBytes(): void {}

@@ -10,9 +10,9 @@ import { answerClientError } from './client-errors';
 import { sendProxyError } from './error-response';
 import { deprecationHeaders, retiredRedirect } from './deprecation';
 import { CLIENT_CLOSED_REQUEST, type Fallback, forward, type ForwardRequest, sendBodyStalled } from './forwarder';
-import { type CutReason, type ProxyMetrics, type RouteSideMetrics, UNMATCHED_ROUTE, type UpstreamErrorReason } from './metrics';
-import { UpstreamFailureLog } from './failure-log';
-import { answerAndClose, closeOnceAnswered, HandedOverSockets } from './handed-over-sockets';
+import { type ProxyMetrics, type RouteSideMetrics, UNMATCHED_ROUTE } from './metrics';
+import { type UpstreamFailure, UpstreamFailureLog } from './failure-log';
+import { answerAndClose, closeOnceAnswered, HandedOverSockets, readAndDrop } from './handed-over-sockets';
 import { absoluteFormAuthority, normaliseTarget } from './path';
 import { readBodyFirst, readsBodyFirst } from './request-body';
 import { requestHasBody, upgradeRequestHeaders, upstreamRequestHeaders } from './request-headers';
@@ -130,7 +130,7 @@ export class ProxyServer {
     }
     if (this.inFlight > 0 || this.openTunnels > 0) this.cutAtDrainEnd();
     this.server.closeAllConnections();
-    this.websockets.close();
+    // Every upgrade's client socket, pending or tunnelling: a tunnel's upstream side closes with it.
     this.handedOver.destroyAll();
     await stopped;
     await closeUpstreams(this.upstreams);
@@ -244,18 +244,18 @@ export class ProxyServer {
     return (status, error, request, cut) => {
       metrics.observe(status, (performance.now() - started) / 1000);
       // Cut by the proxy's own drain (logged once, by cutAtDrainEnd): a failure of neither the upstream nor the client.
-      if (!this.cutByDrain) this.countFailure(metrics, status, error, request, cut);
+      if (!this.cutByDrain) {
+        if (cut) metrics.responseCut(cut, status);
+        if (error) this.countFailure(metrics, { route: request.route, target: request.side, upstream: request.upstream.name, requestId: request.requestId, reason: error, status });
+      }
       if (--this.inFlight === 0 && this.drained) this.drained();
     };
   }
 
-  private countFailure(metrics: RouteSideMetrics, status: number, error: UpstreamErrorReason | undefined, request: ForwardRequest, cut: CutReason | undefined): void {
-    if (cut) metrics.responseCut(cut, status);
-    if (!error) return;
-    metrics.upstreamError(error);
-    if (error !== 'client-abort') {
-      this.failures.failed({ route: request.route, target: request.side, upstream: request.upstream.name, requestId: request.requestId, reason: error, status });
-    }
+  /** A request or upgrade that failed: counted on its side, and logged unless the client is the one who left. */
+  private countFailure(metrics: RouteSideMetrics, failure: UpstreamFailure): void {
+    metrics.upstreamError(failure.reason);
+    if (failure.reason !== 'client-abort') this.failures.failed(failure);
   }
 
   /**
@@ -451,10 +451,8 @@ export class ProxyServer {
     return (status, error, upgrade, detail) => {
       metrics.observe(status, (performance.now() - started) / 1000);
       if (!error) return;
-      metrics.upstreamError(error);
-      if (error === 'client-abort') return;
       const { route, target, upstream, requestId } = upgrade;
-      this.failures.failed({ route, target, upstream: upstream.name, requestId, reason: error, status, ...(detail ? { detail } : {}) });
+      this.countFailure(metrics, { route, target, upstream: upstream.name, requestId, reason: error, status, ...(detail ? { detail } : {}) });
     };
   }
 }
@@ -469,8 +467,7 @@ function watchForLeaving(socket: Duplex, res: ServerResponse): void {
     res.destroy();
     socket.destroy();
   };
-  socket.on('data', () => undefined);
-  socket.resume();
+  readAndDrop(socket);
   socket.once('end', left);
 }
 

@@ -58,7 +58,6 @@ const MAX_EARLY_BYTES = 64 * 1024;
  * for metrics. Until an answer is written the client is watched: one leaving gives the upstream request up.
  */
 export class WebSocketForwarder {
-  private readonly sockets = new Set<Duplex>();
   private readonly waiting = new WeakMap<Duplex, WaitingClient>();
   private tunnels = 0;
 
@@ -71,7 +70,8 @@ export class WebSocketForwarder {
 
   /**
    * `head`: what the client sent past its request; taken on the first attempt only (a fallback's finds it kept).
-   * `socket` is tracked by the caller (HandedOverSockets), which also handles its errors.
+   * `socket` is tracked by the caller (HandedOverSockets), which also handles its errors and destroys it on
+   * stopping: a tunnel's upstream side closes with it.
    */
   forward(socket: Duplex, head: Buffer, request: UpgradeRequest): void {
     const upgrade: PendingUpgrade = { ...request, socket, settled: false, timer: undefined, upstreamRequest: undefined };
@@ -89,10 +89,6 @@ export class WebSocketForwarder {
     upstreamRequest.end();
   }
 
-  close(): void {
-    for (const socket of this.sockets) socket.destroy();
-  }
-
   /**
    * Reads the client while it waits, so that its leaving is seen: node hands the socket over half-open, and a
    * client's FIN (a tab closed) would otherwise surface only as the upstream's timeout.
@@ -100,7 +96,6 @@ export class WebSocketForwarder {
   private watch(socket: Duplex, head: Buffer, upgrade: PendingUpgrade): void {
     const client: WaitingClient = { early: head.length > 0 ? [head] : [], earlyBytes: head.length, upgrade, release: () => undefined, forget: () => undefined };
     this.waiting.set(socket, client);
-    this.sockets.add(socket);
     const keep = (chunk: Buffer): void => {
       client.early.push(chunk);
       client.earlyBytes += chunk.length;
@@ -122,10 +117,7 @@ export class WebSocketForwarder {
     };
     socket.on('data', keep);
     socket.once('end', left);
-    socket.once('close', () => {
-      this.sockets.delete(socket);
-      left();
-    });
+    socket.once('close', left);
   }
 
   /** The client left before any answer: counted as the plain path counts it, and the upstream request given up at once. */
@@ -191,7 +183,6 @@ export class WebSocketForwarder {
     keepAlive(upstreamSocket);
     socket.write(responseHead('HTTP/1.1 101 Switching Protocols', headers), 'latin1');
     if (upstreamHead.length > 0) upstreamSocket.unshift(upstreamHead);
-    this.sockets.add(upstreamSocket);
     this.tunnels++;
     upstreamSocket.on('error', (err: Error) => {
       // An upstream going away is how tunnels end.
@@ -200,7 +191,6 @@ export class WebSocketForwarder {
     });
     upstreamSocket.once('close', () => {
       this.tunnels--;
-      this.sockets.delete(upstreamSocket);
       socket.destroy();
     });
     socket.once('close', () => upstreamSocket.destroy());
