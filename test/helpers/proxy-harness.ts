@@ -16,6 +16,8 @@ export interface ProxyHarness {
   server: ProxyServer;
   /** The proxy's log lines, parsed (warn and above). */
   logs: Array<Record<string, unknown>>;
+  /** The value of the series `name{labels}` as /metrics renders it, 0 while it does not exist. */
+  metricValue(name: string, labels: string): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -36,6 +38,10 @@ export async function startProxyHarness(config: StranglerConfig, onShadowExchang
     registry,
     server,
     logs,
+    metricValue: async (name, labels) => {
+      const line = (await registry.metrics()).split('\n').find((l) => l.startsWith(`${name}{${labels}}`));
+      return line ? Number(line.split(' ').pop()) : 0;
+    },
     close: () => server.close(),
   };
 }

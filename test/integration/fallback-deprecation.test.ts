@@ -66,10 +66,7 @@ describe('fallback: legacy answers when the new service fails before answering',
     orders.requests.length = 0;
   });
 
-  const metric = async (name: string, labels: string): Promise<number> => {
-    const line = (await proxy.registry.metrics()).split('\n').find((l) => l.startsWith(`${name}{${labels}}`));
-    return line ? Number(line.split(' ').pop()) : 0;
-  };
+  const metric = (name: string, labels: string): Promise<number> => proxy.metricValue(name, labels);
 
   test.each([
     ['5xx', '/api/live/fail', 'live-fb'],
@@ -358,10 +355,7 @@ describe('WebSocket upgrades: fallback and deprecation headers as plain requests
     orders.upgrades.length = 0;
   });
 
-  const metric = async (name: string, labels: string): Promise<number> => {
-    const line = (await proxy.registry.metrics()).split('\n').find((l) => l.startsWith(`${name}{${labels}}`));
-    return line ? Number(line.split(' ').pop()) : 0;
-  };
+  const metric = (name: string, labels: string): Promise<number> => proxy.metricValue(name, labels);
 
   test.each([
     ['connect-error', '/wsdown/x', 'ws-down'],

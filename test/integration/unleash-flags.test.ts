@@ -727,7 +727,7 @@ describe('failure behaviour', () => {
 
   test('a route whose flag Unleash does not have goes to legacy, and the log and readiness say so', async () => {
     const { logger, lines } = capturedLogger();
-    const routes = config({ routes: ['  - name: nope', '    match: { path: /api/nope }', '    service: orders', '    stickiness: header:x-user-id'].join('\n') }).routes;
+    const routes = [routeNamed('nope')];
     const provider = unleashProvider(config().flags as UnleashFlagsConfig, routes, logger);
     try {
       await provider.start();
@@ -741,7 +741,7 @@ describe('failure behaviour', () => {
   });
 
   test('a change before any poll got through applies to the flag as Unleash holds it; a lost history entry is a warning, not "nothing changed"', async () => {
-    const route = config({ routes: ['  - name: early', '    match: { path: /api/early }', '    service: orders', '    stickiness: header:x-user-id'].join('\n') }).routes[0]!;
+    const route = routeNamed('early');
     await unleash.admin.createFlag(route.flag);
     await unleash.admin.addFlexibleRollout(route.flag, { rollout: 20, stickiness: 'userId', groupId: route.flag });
     await unleash.admin.enable(route.flag);
@@ -829,7 +829,7 @@ describe('failure behaviour', () => {
   });
 
   test('a change Unleash\'s answers never show gives way when its wait is over, though Unleash answers only 304 (unchanged)', async () => {
-    const route = config({ routes: ['  - name: cached', '    match: { path: /api/cached }', '    service: orders', '    stickiness: header:x-user-id'].join('\n') }).routes[0]!;
+    const route = routeNamed('cached');
     await unleash.admin.createFlag(route.flag);
     await unleash.admin.addFlexibleRollout(route.flag, { rollout: 20, stickiness: 'userId', groupId: route.flag });
     await unleash.admin.enable(route.flag);
