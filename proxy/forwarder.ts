@@ -175,7 +175,7 @@ class ForwardHandler implements ExchangeHandler {
       return;
     }
     const reason = classify(err);
-    const fallbackReason = fallbackReasonFor(err, reason);
+    const fallbackReason = fallbackReasonOf(reason, (err as NodeJS.ErrnoException).code === 'UPSTREAM_INVALID_STATUS');
     if (fallbackReason && this.fallsBackOn(fallbackReason)) return this.fallBack(fallbackReason);
     if (res.headersSent) {
       // The client already has a status line: cut the response so it cannot mistake it for complete.
@@ -234,9 +234,12 @@ class ForwardHandler implements ExchangeHandler {
   }
 }
 
-/** The fallback reason a failed exchange counts as, if any: a status outside 100-599 is no better an answer than a 5xx. */
-function fallbackReasonFor(err: Error, reason: UpstreamErrorReason): FallbackReason | undefined {
-  if ((err as NodeJS.ErrnoException).code === 'UPSTREAM_INVALID_STATUS') return '5xx';
+/**
+ * The fallback reason a failure before any answer counts as, if any (plain requests and upgrades alike): a
+ * status outside 100-599 (`invalidStatus`) is no better an answer than a 5xx.
+ */
+export function fallbackReasonOf(reason: UpstreamErrorReason, invalidStatus: boolean): FallbackReason | undefined {
+  if (invalidStatus) return '5xx';
   return reason === 'connect-error' || reason === 'timeout' ? reason : undefined;
 }
 

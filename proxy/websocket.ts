@@ -5,7 +5,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from '../core/logging';
 import { rawProxyError } from './error-response';
 import { closeOnceAnswered } from './handed-over-sockets';
-import type { Fallback, FallbackReason } from './forwarder';
+import { type Fallback, type FallbackReason, fallbackReasonOf } from './forwarder';
 import type { UpstreamErrorReason } from './metrics';
 import { clientResponseHeaders } from './response-headers';
 import type { Upstream } from './upstreams';
@@ -143,7 +143,7 @@ export class WebSocketForwarder {
     if (status < 100 || status > 599) {
       // RFC 9110 §15: not a status code. Passed on, each would also become a metric label value of its own.
       res.destroy();
-      return this.fail(upgrade, 502, 'reset', `upstream ${upgrade.upstream.name} answered with a status outside 100-599`, '5xx');
+      return this.fail(upgrade, 502, 'reset', `upstream ${upgrade.upstream.name} answered with a status outside 100-599`, true);
     }
     if (status < 200) {
       // A 101 node's parser did not take for a switch (no Upgrade/Connection): passed on, it would open no tunnel.
@@ -217,12 +217,12 @@ export class WebSocketForwarder {
   }
 
   /**
-   * Answers the client itself and gives up the upstream request, or falls back to legacy. `fallsBackAs`: the
-   * fallback reason when it is not `reason` itself (an invalid status falls back as a 5xx).
+   * Answers the client itself and gives up the upstream request, or falls back to legacy. `invalidStatus`: the
+   * upstream answered with a status outside 100-599 (it falls back as a 5xx).
    */
-  private fail(upgrade: PendingUpgrade, status: 502 | 504, reason: UpstreamErrorReason, message: string, fallsBackAs?: FallbackReason): void {
+  private fail(upgrade: PendingUpgrade, status: 502 | 504, reason: UpstreamErrorReason, message: string, invalidStatus = false): void {
     if (upgrade.settled) return;
-    const fallbackReason = fallsBackAs ?? (reason === 'connect-error' || reason === 'timeout' ? reason : undefined);
+    const fallbackReason = fallbackReasonOf(reason, invalidStatus);
     if (fallbackReason && this.fallsBackOn(upgrade, fallbackReason)) return this.fallBack(upgrade, fallbackReason);
     // Logged by the caller, with plain requests' failures (one line per route, side and reason per interval).
     this.settle(upgrade, status, reason, message);
