@@ -35,8 +35,10 @@ export class LiveRouteState implements RouteStateView {
   private lastReadFailed = false;
   private timer: NodeJS.Timeout | undefined;
   private unwatch: (() => Promise<void>) | undefined;
+  /** The read under way. */
   private refreshing: Promise<void> | undefined;
-  private refreshAgain = false;
+  /** The one read queued behind it, shared by every refresh asked for meanwhile. */
+  private queued: Promise<void> | undefined;
 
   constructor(private readonly options: LiveStateOptions) {}
 
@@ -70,26 +72,31 @@ export class LiveRouteState implements RouteStateView {
     this.timer.unref();
   }
 
-  /** Re-reads the store; concurrent calls coalesce into at most one extra read. */
+  /**
+   * Re-reads the store, resolving once a read that began after the call is done (what was committed before it,
+   * a change of this replica's own, is then in the view). Calls during a read share one read queued behind it.
+   */
   refresh(): Promise<void> {
-    if (this.refreshing) {
-      this.refreshAgain = true;
-      return this.refreshing;
-    }
-    this.refreshing = this.readOnce().finally(() => {
-      this.refreshing = undefined;
-      if (this.refreshAgain) {
-        this.refreshAgain = false;
-        void this.refresh();
-      }
+    if (!this.refreshing) return this.read();
+    this.queued ??= this.refreshing.then(() => {
+      this.queued = undefined;
+      return this.read();
     });
-    return this.refreshing;
+    return this.queued;
   }
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     await this.unwatch?.().catch(() => undefined);
-    await this.refreshing;
+    await (this.queued ?? this.refreshing);
+  }
+
+  private read(): Promise<void> {
+    const reading: Promise<void> = this.readOnce().finally(() => {
+      if (this.refreshing === reading) this.refreshing = undefined;
+    });
+    this.refreshing = reading;
+    return reading;
   }
 
   private async readOnce(): Promise<void> {

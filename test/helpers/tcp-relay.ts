@@ -21,17 +21,23 @@ function forward(from: Socket, to: Socket, onChunk: (chunk: Buffer) => boolean, 
   });
 }
 
+/** An answer held in transit by holdReplyTo. */
+export interface CaughtReply {
+  release(): void;
+}
+
 /**
  * A TCP relay on loopback in front of a real server: `cut()` drops every connection and refuses new
  * ones, `restore()` accepts again on the same port; `freeze()` keeps every connection open but moves no
  * byte (a network partition, a frozen host) until `thaw()`. Lets a test take a dependency away without
  * stopping the shared server other test files use. `loseReplyTo()` loses one answer of a PostgreSQL
- * server in transit: the server did the work, the client sees its connection die.
+ * server in transit: the server did the work, the client sees its connection die; `holdReplyTo()` delays one.
  */
 export class TcpRelay {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
-  private replyToLose: { text: string; lost: () => void } | undefined;
+  /** The next message containing `text`: its answer is lost (the connection cut) or held (delivered on release). */
+  private replyToCatch: { text: string; caught: (reply: CaughtReply) => void; lose: boolean } | undefined;
   private frozen = false;
   private readonly held: Array<() => void> = [];
   private readonly freezer = { frozen: () => this.frozen, hold: (send: () => void) => void this.held.push(send) };
@@ -59,23 +65,26 @@ export class TcpRelay {
         socket.on('close', () => this.sockets.delete(socket));
         socket.on('error', () => undefined);
       }
-      let swallowed: { data: Buffer; lost: () => void } | undefined;
+      let catching: { data: Buffer; caught: (reply: CaughtReply) => void; lose: boolean } | undefined;
       forward(client, upstream, (chunk) => {
-        const toLose = this.replyToLose;
-        if (toLose && chunk.includes(toLose.text)) {
-          this.replyToLose = undefined;
-          swallowed = { data: Buffer.alloc(0), lost: toLose.lost };
+        const toCatch = this.replyToCatch;
+        if (toCatch && chunk.includes(toCatch.text)) {
+          this.replyToCatch = undefined;
+          catching = { data: Buffer.alloc(0), caught: toCatch.caught, lose: toCatch.lose };
         }
         return true;
       }, this.freezer);
       forward(upstream, client, (chunk) => {
-        if (!swallowed) return true;
-        swallowed.data = Buffer.concat([swallowed.data, chunk]);
-        if (endsWithReadyForQuery(swallowed.data)) {
+        if (!catching) return true;
+        catching.data = Buffer.concat([catching.data, chunk]);
+        if (!endsWithReadyForQuery(catching.data)) return false;
+        const { data, caught, lose } = catching;
+        catching = undefined;
+        if (lose) {
           client.destroy();
           upstream.destroy();
-          swallowed.lost();
         }
+        caught({ release: () => void (client.destroyed || client.write(data)) });
         return false;
       }, this.freezer);
       client.on('close', () => upstream.destroy());
@@ -98,7 +107,15 @@ export class TcpRelay {
    * Resolves when an answer was lost.
    */
   loseReplyTo(text: string): Promise<void> {
-    return new Promise((lost) => (this.replyToLose = { text, lost }));
+    return new Promise((lost) => (this.replyToCatch = { text, caught: () => lost(), lose: true }));
+  }
+
+  /**
+   * The next message a client sends containing `text` reaches the server, and the server's whole answer is held
+   * in transit: resolves once it is held (the server did the work), and `release()` delivers it.
+   */
+  holdReplyTo(text: string): Promise<CaughtReply> {
+    return new Promise((caught) => (this.replyToCatch = { text, caught, lose: false }));
   }
 
   async cut(): Promise<void> {

@@ -300,6 +300,36 @@ describe('PostgreSQL: readiness while change notifications are lost', () => {
   });
 });
 
+describe('PostgreSQL: a refresh asked for while a read is under way', () => {
+  test('reads again once that read is done: a change committed before the call is what the view shows when it resolves', async () => {
+    const database = await createTestDatabase();
+    const { relay, url } = await TcpRelay.inFront(database.url);
+    const writer = new SqlStateStore(new PostgresDatabase({ url: database.url }));
+    const watched = new SqlStateStore(new PostgresDatabase({ url }));
+    const view = new LiveRouteState({ store: watched, pollMs: 60000 });
+    try {
+      await writer.init(ROUTES);
+      await view.start();
+      // A read under way (as one a change notification or the poll starts): the server answered it before the change.
+      const held = relay.holdReplyTo('FROM strangler_routes');
+      const underWay = view.refresh();
+      const reply = await held;
+      await writer.change('orders', { percent: 45, actor: 'a', reason: 'after that read' });
+      const asked = view.refresh();
+      reply.release();
+      await underWay;
+      await asked;
+      expect(view.get('orders')).toMatchObject({ stage: 'canary', percent: 45, version: 2 });
+    } finally {
+      await view.stop();
+      await watched.close();
+      await writer.close();
+      await relay.close();
+      await database.drop();
+    }
+  });
+});
+
 describe('PostgreSQL: a database restored from an older backup', () => {
   test('the live state applies what the store holds, says so, and later changes apply again', async () => {
     const database = await createTestDatabase();
