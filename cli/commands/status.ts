@@ -31,6 +31,8 @@ export const statusCommand: CommandModule<object, StatusArgs> = {
     const unmatched = traffic ? everyTarget(traffic.get(UNMATCHED_ROUTE)) : null;
     // null: not measured; true: the counters were reset in the window, so the requests before it are missing.
     const restarted = measured?.restarted ?? null;
+    // A script asking "is this replica fine?" gets the answer in the exit code too; the table or JSON still prints.
+    if (!readiness.ready) process.exitCode = NOT_READY_EXIT;
     if (args.json) return printJson({ windowSeconds: args.window, ready: readiness.ready, ...readinessNote(readiness), restarted, routes: rows, unmatched });
     const note = readinessNote(readiness);
     printLines([
@@ -49,6 +51,9 @@ export interface StatusRow {
   /** null: not measured (`--window 0`). */
   traffic: RouteTraffic | null;
 }
+
+/** The exit code of `status` when the proxy says it is not ready (1 and 2 are errors and usage errors). */
+export const NOT_READY_EXIT = 3;
 
 const RESTARTED_NOTE = 'the proxy restarted during the window: only the requests since its restart are counted';
 

@@ -503,9 +503,11 @@ describe('failure behaviour', () => {
       // status says the replica is not ready, not only its last known state.
       const target = ['--admin', `http://127.0.0.1:${proxy.adminAddress.port}`, '--token', ADMIN];
       const status = await cli(['status', '--window', '0', ...target]);
-      expect(status.status).toBe(0);
+      expect(status.status).toBe(3);
       expect(status.stdout).toMatch(/\n\nthis proxy is not ready: no flags from Unleash yet and no bootstrap file: every route goes to legacy/);
-      expect(JSON.parse((await cli(['status', '--window', '0', '--json', ...target])).stdout)).toMatchObject({ ready: false, reason: expect.stringContaining('no flags from Unleash yet') });
+      const json = await cli(['status', '--window', '0', '--json', ...target]);
+      expect(json.status).toBe(3);
+      expect(JSON.parse(json.stdout)).toMatchObject({ ready: false, reason: expect.stringContaining('no flags from Unleash yet') });
     } finally {
       await proxy.stop();
     }
