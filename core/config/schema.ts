@@ -11,6 +11,7 @@ import { parseIpRange } from '../ip-range';
 import { pathPatternProblem } from '../json-path-pattern';
 import { samePath } from '../route-match';
 import { impliedPercent, percentFitsStage } from '../stage-percent';
+import { sslParametersProblem } from '../db/postgres-url';
 import { redactUrl } from './redact';
 import { readBootstrapFile } from './bootstrap-file';
 import { readPemFile, upstreamSecureContext, type PemKind } from './tls-files';
@@ -442,7 +443,7 @@ function readState(ck: Checker, f: Fields | undefined): StateConfig | undefined 
   if (!f) return undefined;
   const url = ck.text('embedded:<folder> or a postgres:// URL', (value) => {
     if (value.startsWith(EMBEDDED) && value.length > EMBEDDED.length) return { value };
-    if (/^postgres(ql)?:\/\//.test(value) && URL.canParse(value)) return { value };
+    if (/^postgres(ql)?:\/\//.test(value) && URL.canParse(value)) return sslParametersProblem(value) ?? { value };
     return 'must be embedded:<folder> or a postgres:// or postgresql:// URL';
   });
   return {

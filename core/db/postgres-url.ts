@@ -45,6 +45,40 @@ export function withEnvironmentSsl(url: string, env: NodeJS.ProcessEnv = process
   return `${head}${separator}${added.toString()}${url.slice(end)}`;
 }
 
+/** The sslmode values libpq knows, and pg's own `no-verify`. */
+const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full', PG_ONLY_SSLMODE];
+/** libpq 16's `sslrootcert=system`: trust the authorities the system trusts. */
+const SYSTEM_ROOTS = 'system';
+
+/** What is wrong with the TLS parameters of a postgres:// URL (one phrase naming the parameter), or undefined. */
+export function sslParametersProblem(url: string): string | undefined {
+  const parameters = queryOf(url)?.parameters;
+  const mode = parameters?.get('sslmode') ?? null;
+  if (mode !== null && !SSL_MODES.includes(mode)) return `sslmode=${mode} is not an sslmode; expected one of ${SSL_MODES.join(', ')}`;
+  if (parameters?.get('sslrootcert') === SYSTEM_ROOTS && mode !== null && mode !== 'verify-full') {
+    // As libpq: any host can get a certificate from a public authority, so only the host name check makes it safe.
+    return `sslrootcert=system needs sslmode=verify-full (or no sslmode), not sslmode=${mode}`;
+  }
+  return undefined;
+}
+
+/**
+ * `url` as pg must be given it for `sslrootcert=system`, which pg would read as a file named "system": the
+ * parameter goes, so Node's default trust store decides (its bundled authorities plus NODE_EXTRA_CA_CERTS,
+ * or the system's own store under --use-openssl-ca), and the mode is verify-full, as libpq makes it.
+ * Throws on a weaker mode, as libpq refuses one.
+ */
+export function withSystemRootCert(url: string): string {
+  const query = queryOf(url);
+  if (query?.parameters.get('sslrootcert') !== SYSTEM_ROOTS) return url;
+  const problem = sslParametersProblem(url);
+  if (problem) throw new Error(problem);
+  const { parameters, start, end } = query;
+  parameters.delete('sslrootcert');
+  parameters.set('sslmode', 'verify-full');
+  return `${url.slice(0, start)}${parameters.toString()}${url.slice(end)}`;
+}
+
 /** The `sslmode` a URL sets, or null. */
 export function sslModeOf(url: string): string | null {
   return queryOf(url)?.parameters.get('sslmode') ?? null;

@@ -1,6 +1,6 @@
 import { Client, DatabaseError, Pool, type PoolClient } from 'pg';
 import { CommitOutcomeUnknownError, type Database, type Queryable, type QueryResult, type SqlParam } from './database';
-import { sslModeOf, withEnvironmentSsl, withLibpqSslModes, withSslMode } from './postgres-url';
+import { sslModeOf, withEnvironmentSsl, withLibpqSslModes, withSslMode, withSystemRootCert } from './postgres-url';
 
 export interface PostgresOptions {
   url: string;
@@ -61,11 +61,11 @@ export class PostgresDatabase implements Database {
 
   /** Opens `options.url` with sslmode `prefer`/`allow` (in the URL or PGSSLMODE) settled for this server (settleSslFallback). */
   static async open(options: PostgresOptions): Promise<PostgresDatabase> {
-    return new PostgresDatabase({ ...options, url: await settleSslFallback(withEnvironmentSsl(options.url)) });
+    return new PostgresDatabase({ ...options, url: await settleSslFallback(withSystemRootCert(withEnvironmentSsl(options.url))) });
   }
 
   constructor(private readonly options: PostgresOptions) {
-    this.connectionString = withLibpqSslModes(withEnvironmentSsl(options.url));
+    this.connectionString = withLibpqSslModes(withSystemRootCert(withEnvironmentSsl(options.url)));
     this.pool = new Pool({
       connectionString: this.connectionString,
       max: options.maxConnections ?? 5,

@@ -13,6 +13,8 @@ const OWN_CONNECTION_ENCRYPTED = 'SELECT ssl FROM pg_stat_ssl WHERE pid = pg_bac
 const LISTEN_CONNECTION_ENCRYPTED = 'SELECT s.ssl FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) WHERE a.query = $1';
 let channelsOpened = 0;
 
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 describeWithTls(`sslmode in a postgres:// state.url means what it means to libpq${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
   let server: TlsPostgres;
   let legacy: TestUpstream;
@@ -96,6 +98,20 @@ describeWithTls(`sslmode in a postgres:// state.url means what it means to libpq
       await db.close();
     }
   });
+
+  test("sslrootcert=system trusts the authorities Node trusts (NODE_EXTRA_CA_CERTS included), with the host name checked, as libpq 16's does", () => {
+    const stateUrl = `${server.url}?sslrootcert=system`;
+    const config = writeConfig(dir.path, proxyYaml({ legacyUrl: legacy.url, ordersUrl: legacy.url, stateUrl }), 'system-roots.yaml');
+    const cannotOpen = `strangler: cannot open the state store ${stateUrl}: `;
+    // Not trusted: the self-signed certificate is no authority Node knows.
+    expect(runCli(['proxy', '--config', config], { TEST_ADMIN_TOKEN: ADMIN_TOKEN })).toMatchObject({ status: 1, stderr: `${cannotOpen}self-signed certificate\n` });
+    // Trusted through Node's store, so the next check is reached: the host name, which verify-full implies.
+    const trusted = runCli(['proxy', '--config', config], { TEST_ADMIN_TOKEN: ADMIN_TOKEN, NODE_EXTRA_CA_CERTS: server.certificateFile });
+    expect(trusted.status).toBe(1);
+    expect(trusted.stderr).toMatch(new RegExp(`^${escapeRegExp(cannotOpen)}Hostname/IP does not match certificate's altnames: IP: 127\\.0\\.0\\.1 is not in the cert's list: \\n$`));
+    const weaker = writeConfig(dir.path, proxyYaml({ legacyUrl: legacy.url, ordersUrl: legacy.url, stateUrl: `${stateUrl}&sslmode=require` }), 'system-roots-require.yaml');
+    expect(runCli(['config', 'validate', weaker])).toMatchObject({ status: 1, stderr: expect.stringContaining('state.url: sslrootcert=system needs sslmode=verify-full (or no sslmode), not sslmode=require') });
+  }, 60000);
 
   test('a proxy on sslmode=require starts and logs only JSON on stderr; sslmode=verify-full refuses the self-signed certificate in one line', async () => {
     const stateUrl = `${server.url.replace('postgres@', 'postgres:s3cret@')}?sslmode=require`;

@@ -705,6 +705,15 @@ routes:
     ]);
   });
 
+  it('rejects an sslmode libpq does not know, and sslrootcert=system with a weaker mode', () => {
+    expect(messageOf(`${BASE}state: { url: "postgres://u:pw@db/s?sslmode=verify_full" }\n`)).toBe(
+      'strangler.yaml:5 state.url: sslmode=verify_full is not an sslmode; expected one of disable, allow, prefer, require, verify-ca, verify-full, no-verify, got "postgres://u:***@db/s?sslmode=verify_full"',
+    );
+    expect(messageOf(`${BASE}state: { url: "postgres://db/s?sslmode=require&sslrootcert=system" }\n`)).toBe(
+      'strangler.yaml:5 state.url: sslrootcert=system needs sslmode=verify-full (or no sslmode), not sslmode=require, got "postgres://db/s?sslmode=require&sslrootcert=system"',
+    );
+  });
+
   it('rejects the admin port equal to the listen port', () => {
     expect(messageOf(`listen: { port: 8080 }\n${BASE.replace('{ token:', '{ port: 8080, token:')}`)).toBe(
       'strangler.yaml:2 admin.port: must differ from listen.port',

@@ -1,6 +1,6 @@
 import { redactUrl } from '../../core/config/redact';
 import { settleSslFallback } from '../../core/db/postgres';
-import { sslModeOf, withEnvironmentSsl, withLibpqSslModes, withSslMode } from '../../core/db/postgres-url';
+import { sslModeOf, sslParametersProblem, withEnvironmentSsl, withLibpqSslModes, withSslMode, withSystemRootCert } from '../../core/db/postgres-url';
 
 describe('postgres:// URLs handed to pg', () => {
   it('ask pg for libpq sslmode meanings when the URL sets sslmode', () => {
@@ -40,6 +40,20 @@ describe('postgres:// URLs handed to pg', () => {
     for (const url of ['postgres://127.0.0.1:1/s', 'postgres://127.0.0.1:1/s?sslmode=require', 'postgres://127.0.0.1:1/s?sslmode=verify-full']) {
       expect(await settleSslFallback(url)).toBe(url);
     }
+  });
+
+  it('take sslrootcert=system as libpq 16 does: no file, verify-full, a weaker mode refused', () => {
+    expect(withSystemRootCert('postgres://u:p@db/s?sslrootcert=system')).toBe('postgres://u:p@db/s?sslmode=verify-full');
+    expect(withSystemRootCert('postgres://db/s?application_name=a&sslrootcert=system&sslmode=verify-full#f')).toBe('postgres://db/s?application_name=a&sslmode=verify-full#f');
+    expect(withSystemRootCert(withEnvironmentSsl('postgres://db/s', { PGSSLROOTCERT: 'system' }))).toBe('postgres://db/s?sslmode=verify-full');
+    expect(() => withSystemRootCert('postgres://db/s?sslmode=require&sslrootcert=system')).toThrow('sslrootcert=system needs sslmode=verify-full (or no sslmode), not sslmode=require');
+    for (const url of ['postgres://db/s', 'postgres://db/s?sslrootcert=/ca.pem&sslmode=verify-ca']) expect(withSystemRootCert(url)).toBe(url);
+  });
+
+  it('name a TLS parameter that cannot work', () => {
+    expect(sslParametersProblem('postgres://db/s?sslmode=requir')).toBe('sslmode=requir is not an sslmode; expected one of disable, allow, prefer, require, verify-ca, verify-full, no-verify');
+    expect(sslParametersProblem('postgres://db/s?sslmode=verify-ca&sslrootcert=system')).toBe('sslrootcert=system needs sslmode=verify-full (or no sslmode), not sslmode=verify-ca');
+    for (const url of ['postgres://db/s', 'postgres://db/s?sslmode=no-verify', 'postgres://db/s?sslrootcert=system']) expect(sslParametersProblem(url)).toBeUndefined();
   });
 
   it('are redacted as written (the added parameter is never shown)', () => {
