@@ -66,13 +66,13 @@ export function sslParametersProblem(url: string): string | undefined {
  * `url` as pg must be given it for `sslrootcert=system`, which pg would read as a file named "system": the
  * parameter goes, so Node's default trust store decides (its bundled authorities plus NODE_EXTRA_CA_CERTS,
  * or the system's own store under --use-openssl-ca), and the mode is verify-full, as libpq makes it.
- * Throws on a weaker mode, as libpq refuses one.
+ * Throws on a weaker mode, as libpq refuses one, and on an sslmode libpq does not know (PGSSLMODE is not checked with the configuration).
  */
 export function withSystemRootCert(url: string): string {
-  const query = queryOf(url);
-  if (query?.parameters.get('sslrootcert') !== SYSTEM_ROOTS) return url;
   const problem = sslParametersProblem(url);
   if (problem) throw new Error(problem);
+  const query = queryOf(url);
+  if (query?.parameters.get('sslrootcert') !== SYSTEM_ROOTS) return url;
   const { parameters, start, end } = query;
   parameters.delete('sslrootcert');
   parameters.set('sslmode', 'verify-full');

@@ -48,6 +48,8 @@ describe('postgres:// URLs handed to pg', () => {
     expect(withSystemRootCert(withEnvironmentSsl('postgres://db/s', { PGSSLROOTCERT: 'system' }))).toBe('postgres://db/s?sslmode=verify-full');
     expect(() => withSystemRootCert('postgres://db/s?sslmode=require&sslrootcert=system')).toThrow('sslrootcert=system needs sslmode=verify-full (or no sslmode), not sslmode=require');
     for (const url of ['postgres://db/s', 'postgres://db/s?sslrootcert=/ca.pem&sslmode=verify-ca']) expect(withSystemRootCert(url)).toBe(url);
+    // PGSSLMODE is read when the store opens, after the configuration was checked.
+    expect(() => withSystemRootCert(withEnvironmentSsl('postgres://db/s', { PGSSLMODE: 'requre' }))).toThrow('sslmode=requre is not an sslmode');
   });
 
   it('name a TLS parameter that cannot work', () => {
