@@ -233,7 +233,6 @@ export class ProxyServer {
       );
     }
     forward(request);
-    shadow?.legacyDispatched();
   }
 
   /**
