@@ -59,7 +59,10 @@ export class UnleashFlagWriter {
       if (!create) {
         throw new StatusError(404, 'STRANGLER_ERR_FLAG_MISSING', `flag "${route.flag}" does not exist in Unleash project ${project} (pass --create to create it)`);
       }
-      await this.admin.createFeature(route.flag, `strangler route ${route.name} (${route.match.path})`);
+      await this.admin.createFeature(route.flag, `strangler route ${route.name} (${route.match.path})`).catch(async (err: unknown) => {
+        // Another proxy's --create made it since the read: this change applies to the flag as it now is.
+        if (!(err instanceof UnleashAdminError && err.code === 'STRANGLER_ERR_UNLEASH_CONFLICT' && (await this.admin.getFeature(route.flag)))) throw err;
+      });
       feature = await this.admin.getFeature(route.flag);
     }
     const served = feature && servedIn(feature, environment);
@@ -74,7 +77,7 @@ export class UnleashFlagWriter {
    */
   private async writeStrategy(route: RouteConfig, write: FlagWrite): Promise<string | undefined> {
     try {
-      if (!write.strategy) return await this.admin.addStrategy(route.flag, { name: ROLLOUT_STRATEGY, parameters: write.parameters });
+      if (!write.strategy) return await this.addOnlyStrategy(route, write);
       const sets = Object.entries(write.parameters).map(([key, value]) => ({ op: 'add' as const, path: `/parameters/${key}`, value }));
       await this.admin.patchStrategy(route.flag, write.strategy.id, [{ op: 'test', path: '/parameters', value: write.strategy.parameters }, ...sets]);
       return undefined;
@@ -84,6 +87,26 @@ export class UnleashFlagWriter {
       }
       throw nothingWritten(err);
     }
+  }
+
+  /**
+   * Adds the managed strategy, unless another proxy added one since the flag was read: two would both let users
+   * in (Unleash ORs strategies), each with its own percent. Unleash has no check for that, so the flag is read
+   * again: the strategy Unleash lists first stays, and a later one is deleted and its change refused.
+   */
+  private async addOnlyStrategy(route: RouteConfig, write: FlagWrite): Promise<string> {
+    const added = await this.admin.addStrategy(route.flag, { name: ROLLOUT_STRATEGY, parameters: write.parameters });
+    // Unread (Unleash gone for a moment): the change goes on as if alone, as it did before this check.
+    const now = await this.admin.getFeature(route.flag).catch(() => undefined);
+    const served = now && servedIn(now, this.flags.environment);
+    const first = served && managedStrategy(served.strategies);
+    if (first && first.id !== added) {
+      await this.admin.deleteStrategy(route.flag, added).catch((err: Error) => {
+        throw halfAppliedError(`another change added the flag's ${ROLLOUT_STRATEGY} strategy at the same time, and deleting this change's (${describeParameters(write.parameters)}) failed (${err.message}): flag "${route.flag}" has two; delete one in Unleash`);
+      });
+      throw new UnleashAdminError(409, 'STRANGLER_ERR_UNLEASH_CHANGED', `another change added the flag's ${ROLLOUT_STRATEGY} strategy at the same time`, 'not-applied');
+    }
+    return added;
   }
 
   /** The second write: the flag on or off. When it fails the strategy is put back, so the answer can say nothing changed. */

@@ -15,6 +15,8 @@ export class HttpFaultRelay {
   failing: (path: string, method: string) => number | 'reset' | undefined = () => undefined;
   /** Milliseconds to hold a request back before forwarding it. */
   delaying: (path: string, method: string) => number = () => 0;
+  /** A promise to hold a request back until (a race a test sets up step by step), or undefined to forward it. */
+  holding: (path: string, method: string) => Promise<void> | undefined = () => undefined;
   /** True to forward the request and cut the connection once the server has answered it. */
   losingAnswer: (path: string, method: string) => boolean = () => false;
   private constructor(
@@ -53,7 +55,11 @@ export class HttpFaultRelay {
         req.pipe(upstream);
       };
       const delay = relay!.delaying(path, method);
-      if (delay > 0) {
+      const hold = relay!.holding(path, method);
+      if (hold) {
+        req.pause();
+        void hold.then(forward);
+      } else if (delay > 0) {
         req.pause();
         setTimeout(forward, delay);
       } else forward();

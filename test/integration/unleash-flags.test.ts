@@ -487,6 +487,13 @@ async function flagInUnleash(flag: string): Promise<{ enabled: boolean; paramete
   return { enabled: env.enabled, parameters: env.strategies[0]!.parameters };
 }
 
+/** A one-shot event a test can wait for. */
+function signal(): { fire: () => void; fired: Promise<void> } {
+  let fire: () => void = () => undefined;
+  const fired = new Promise<void>((resolve) => (fire = resolve));
+  return { fire, fired };
+}
+
 const isFlagSwitch = (flag: string) => (path: string, method: string) => method === 'POST' && path.includes(`/features/${flag}/environments/development/o`);
 
 describe('failure behaviour', () => {
@@ -911,6 +918,58 @@ describe('failure behaviour', () => {
       await slow.stop();
       await slowRelay.close();
     }
+  });
+
+  describe('two proxies creating one route\'s flag at once (--create)', () => {
+    const addsStrategy = (flag: string) => (path: string, method: string) => method === 'POST' && path.endsWith(`/features/${flag}/environments/development/strategies`);
+    const createsFlag = (path: string, method: string) => method === 'POST' && path.endsWith('/projects/default/features');
+
+    /** The slow proxy's change starts first; its request `held` picks waits at the relay until the fast proxy's whole change is done. */
+    async function race(name: string, held: (flag: string) => (path: string, method: string) => boolean) {
+      const route = routeNamed(name);
+      const slowRelay = await HttpFaultRelay.inFront(unleash.url);
+      const fast = unleashProvider(config().flags as UnleashFlagsConfig, [route]);
+      const slow = unleashProvider(config({ url: slowRelay.url }).flags as UnleashFlagsConfig, [route]);
+      try {
+        await Promise.all([fast.start(), slow.start()]);
+        const fastDone = signal();
+        const slowHeld = signal();
+        slowRelay.holding = (path, method) => {
+          if (!held(route.flag)(path, method)) return undefined;
+          slowHeld.fire();
+          return fastDone.fired;
+        };
+        const late = slow.change(route, { stage: 'canary', percent: 10, actor: 'slow', reason: 'B' }, { create: true }).then(
+          (result) => result.state,
+          (err: Error) => err,
+        );
+        await slowHeld.fired;
+        const first = (await fast.change(route, { stage: 'canary', percent: 30, actor: 'fast', reason: 'A' }, { create: true })).state;
+        fastDone.fire();
+        const env = async () => (await unleash.admin.getFlag(route.flag)).environments.find((e) => e.name === 'development')!;
+        return { first, second: await late, env: await env() };
+      } finally {
+        await fast.stop();
+        await slow.stop();
+        await slowRelay.close();
+      }
+    }
+
+    test('both add a strategy: the one Unleash lists first stays, the later one is deleted and its change refused (409)', async () => {
+      const { first, second, env } = await race('two-strategies', addsStrategy);
+      expect(first).toMatchObject({ stage: 'canary', percent: 30 });
+      expect(second).toMatchObject({ status: 409, code: 'STRANGLER_ERR_UNLEASH_CHANGED', message: expect.stringContaining('nothing changed; run again') });
+      // Two would both let users in (Unleash ORs strategies): 30 % or 10 %.
+      expect(env.strategies.map((s) => [s.name, s.parameters?.rollout])).toEqual([['flexibleRollout', '30']]);
+      expect(env.enabled).toBe(true);
+    });
+
+    test('the later create finds the flag made: its change applies to the flag as it now is', async () => {
+      const { first, second, env } = await race('two-creates', () => createsFlag);
+      expect(first).toMatchObject({ stage: 'canary', percent: 30 });
+      expect(second).toMatchObject({ stage: 'canary', percent: 10 });
+      expect(env.strategies.map((s) => [s.name, s.parameters?.rollout])).toEqual([['flexibleRollout', '10']]);
+    });
   });
 
   test('an archived flag is a 409 that says to revive it in Unleash, with or without create', async () => {
