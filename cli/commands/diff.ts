@@ -1,7 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import type { ComparisonRecord } from '../../core/comparison';
 import { DIFF_REPORT_FORMATS, renderDiffReport, type DiffReport, type DiffReportFormat } from '../../diff-reader/report';
-import { printable } from '../../diff-reader/report/format';
+import { printable } from '../../core/printable';
 import { adminRequest, resolveAdminTarget } from '../admin-client';
 import { CliError, count, printJson, printLines } from '../output';
 import { parseSince } from '../since';

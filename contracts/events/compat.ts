@@ -12,6 +12,7 @@
  * nodes already being compared higher up the path is not entered again.
  */
 import { basename } from 'node:path';
+import { sameJson } from '../json-equal';
 import { eventKey, eventLabel, compareEventSchemas, type EventSchema, type EventSchemaSet } from './load';
 import { ROOT_PATH, indexPath, itemsPath, mapValuesPath, propertyPath } from './json-path';
 import { DEFAULT_COMPATIBILITY, isTransitive, rateChange, type CompatibilityMode, type FoundChange } from './compatibility';
@@ -155,20 +156,6 @@ function change(id: EventRuleId, subject: Subject, path: string, text: string): 
 /** A change that breaks what its rule says it breaks. */
 function ruled(c: EventChange): FoundChange {
   return { change: c, breaks: EVENT_RULES[c.id].breaks };
-}
-
-/** Deep equality of JSON values (object key order ignored). */
-export function sameJson(a: unknown, b: unknown): boolean {
-  return stableJson(a) === stableJson(b);
-}
-
-function stableJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'undefined';
 }
 
 /** A JSON value for a message, cut to a readable length. */

@@ -5,6 +5,7 @@
  * The compatibility mode is shown when the caller names one (`{"compatibility": "BACKWARD", "changes": …}`,
  * in the text summary, in the markdown heading); without it the output is what it was before modes existed.
  */
+import { printable } from '../../core/printable';
 import type { CompatibilityMode } from './compatibility';
 import { eventLabel } from './load';
 import { countByLevel, type EventChange, type EventChangeLevel } from './rules';
@@ -12,11 +13,6 @@ import type { EventFailure, ValidationResult } from './validate';
 
 export const EVENT_OUTPUT_FORMATS = ['text', 'json', 'markdown'] as const;
 export type EventOutputFormat = (typeof EVENT_OUTPUT_FORMATS)[number];
-
-/** Control and bidi characters as `\uXXXX`, so a schema cannot rewrite the terminal or the page. */
-export function printable(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
 
 /** Aligned columns, two spaces apart, no trailing spaces. */
 export function textTable(header: string[], rows: string[][]): string[] {

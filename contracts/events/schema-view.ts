@@ -6,6 +6,7 @@
  * written with the document's own `$id` in front). Anything else is an `EventContractError`, as is a pointer
  * that points nowhere.
  */
+import { isObject } from '../../core/is-object';
 import { EventContractError } from './errors';
 import { pointerTokens } from './json-path';
 import type { JsonObject } from './load';
@@ -92,8 +93,6 @@ export interface Union {
   list: unknown[];
   members: Schema[];
 }
-
-const isObject = (value: unknown): value is JsonObject => value !== null && typeof value === 'object' && !Array.isArray(value);
 
 const asSchema = (value: unknown): Schema | undefined => (typeof value === 'boolean' || isObject(value) ? value : undefined);
 

@@ -17,9 +17,11 @@
  * a new `allOf` of those schemas, merged when it is reached. So recursive schemas terminate, and each
  * merged schema is one object (cached per source schema) that the walker's cycle checks can recognise.
  */
+import { isObject } from '../../core/is-object';
+import { jsonKey, sameJson } from '../json-equal';
 import { isMultiple } from './bounds';
 import { copyLocation } from './load';
-import { Resolver, isObject, type Deref } from './resolve';
+import { Resolver, type Deref } from './resolve';
 
 type Obj = Record<string, unknown>;
 
@@ -354,8 +356,8 @@ function mergeEnum(parts: Part[], merged: Obj): void {
   const enums = parts.map((p) => p.schema.enum).filter((e): e is unknown[] => Array.isArray(e));
   if (enums.length === 0) return;
   const common = enums.reduce((acc, e) => {
-    const keys = new Set(e.map(jsonOf));
-    return acc.filter((v) => keys.has(jsonOf(v)));
+    const keys = new Set(e.map(jsonKey));
+    return acc.filter((v) => keys.has(jsonKey(v)));
   });
   if (common.length === 0) throw new CannotMerge();
   merged.enum = common;
@@ -406,18 +408,8 @@ function setIfAny(merged: Obj, keyword: string, values: number[], pick: (...valu
 
 /** The value every part that has the keyword gives it; different values cannot be merged. */
 function sameValue(values: unknown[]): unknown {
-  const first = jsonOf(values[0]);
-  if (values.some((v) => jsonOf(v) !== first)) throw new CannotMerge();
+  if (values.some((v) => !sameJson(v, values[0]))) throw new CannotMerge();
   return values[0];
-}
-
-/** JSON text for comparing values; a value JSON cannot write (a cyclic YAML alias) cannot be merged. */
-function jsonOf(value: unknown): string | undefined {
-  try {
-    return JSON.stringify(value);
-  } catch {
-    throw new CannotMerge();
-  }
 }
 
 /** `additionalProperties: true` or `{}` allows every name. */

@@ -40,12 +40,6 @@ export function copyLocation(original: object, copy: object): void {
   if (loc) LOCATIONS.set(copy, loc);
 }
 
-export function sourceOf(value: unknown, fallbackFile?: string): string {
-  const loc = locationOf(value);
-  if (loc) return `${loc.file}:${loc.line}`;
-  return fallbackFile ?? '';
-}
-
 export interface LoadedFile {
   file: string;
   root: unknown;

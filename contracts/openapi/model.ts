@@ -5,9 +5,10 @@
  * and deprecation metadata. Every `$ref` on the way is followed; schemas stay as references (`SchemaRef`)
  * so the schema walker can resolve them lazily and survive cycles.
  */
+import { isObject } from '../../core/is-object';
 import { AllOfFlatteningResolver } from './flatten-allof';
 import { OpenApiLoadError, locationOf, readSpecFile } from './load';
-import { Resolver, isObject } from './resolve';
+import { Resolver } from './resolve';
 
 export const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
 

@@ -6,6 +6,7 @@
  * schemas, keywords beside `$ref` apply as well (`derefSchema`).
  */
 import { dirname, isAbsolute, resolve as resolvePath } from 'node:path';
+import { isObject } from '../../core/is-object';
 import { OpenApiLoadError, copyLocation, locationOf, readSpecFile } from './load';
 
 export interface Deref<T = unknown> {
@@ -14,10 +15,6 @@ export interface Deref<T = unknown> {
   file: string;
   /** `file#pointer` of the last reference followed, when there was one. */
   ref?: string;
-}
-
-export function isObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 export class Resolver {

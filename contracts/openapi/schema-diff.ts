@@ -19,11 +19,13 @@
  * schemas across thousands of operations walk the clean ones once, and every operation that reaches a
  * change reports it, whatever the order of the paths.
  */
+import { isObject } from '../../core/is-object';
+import { jsonKey, sameJson } from '../json-equal';
 import { boundChanges } from './bounds';
 import { isCheckId } from './checks';
 import { q, type DiffContext } from './context';
 import type { Operation, SchemaRef } from './model';
-import { isObject, refName, type Resolver } from './resolve';
+import { refName, type Resolver } from './resolve';
 import {
   describeType,
   isNullable,
@@ -444,20 +446,20 @@ class Walker {
       if (scope === 'parameter' && paramIn === 'header' && !root) this.emit('request-header-property-became-enum', `${subject} became an enum`, r);
     }
     if (be && re) {
-      const bk = new Set(be.map((v) => JSON.stringify(v)));
-      const rk = new Set(re.map((v) => JSON.stringify(v)));
+      const bk = new Set(be.map(jsonKey));
+      const rk = new Set(re.map(jsonKey));
       for (const v of be) {
-        if (rk.has(JSON.stringify(v))) continue;
+        if (rk.has(jsonKey(v))) continue;
         const id = direction === 'response' && root && scope === 'body' ? 'response-mediatype-enum-value-removed' : `${p}enum-value-removed`;
         this.emit(id, `the enum value ${q(v)} was removed from ${subject}`, r);
       }
-      for (const v of re) if (!bk.has(JSON.stringify(v))) this.emit(`${p}enum-value-added`, `the enum value ${q(v)} was added to ${subject}`, r);
+      for (const v of re) if (!bk.has(jsonKey(v))) this.emit(`${p}enum-value-added`, `the enum value ${q(v)} was added to ${subject}`, r);
     }
     const bx = Array.isArray(b['x-extensible-enum']) ? (b['x-extensible-enum'] as unknown[]) : undefined;
     const rx = Array.isArray(r['x-extensible-enum']) ? (r['x-extensible-enum'] as unknown[]) : undefined;
     if (bx && rx) {
-      const rk = new Set(rx.map((v) => JSON.stringify(v)));
-      for (const v of bx) if (!rk.has(JSON.stringify(v))) this.emit(`${p}x-extensible-enum-value-removed`, `the x-extensible-enum value ${q(v)} was removed from ${subject}`, r);
+      const rk = new Set(rx.map(jsonKey));
+      for (const v of bx) if (!rk.has(jsonKey(v))) this.emit(`${p}x-extensible-enum-value-removed`, `the x-extensible-enum value ${q(v)} was removed from ${subject}`, r);
     }
   }
 
@@ -492,7 +494,7 @@ class Walker {
     if (!has(b) && !has(r)) return;
     if (!has(b)) this.emit(`${p}default-value-added`, `${subject} got the default value ${q(r.default)}`, r);
     else if (!has(r)) this.emit(`${p}default-value-removed`, `the default value ${q(b.default)} of ${subject} was removed`, r);
-    else if (JSON.stringify(b.default) !== JSON.stringify(r.default)) this.emit(`${p}default-value-changed`, `the default value of ${subject} changed from ${q(b.default)} to ${q(r.default)}`, r);
+    else if (!sameJson(b.default, r.default)) this.emit(`${p}default-value-changed`, `the default value of ${subject} changed from ${q(b.default)} to ${q(r.default)}`, r);
   }
 
   private constCheck(b: Obj, r: Obj, p: string, subject: string): void {
@@ -500,7 +502,7 @@ class Walker {
     if (!has(b) && !has(r)) return;
     if (!has(b)) this.emit(`${p}const-added`, `${subject} got the const value ${q(r.const)}`, r);
     else if (!has(r)) this.emit(`${p}const-removed`, `the const value ${q(b.const)} of ${subject} was removed`, r);
-    else if (JSON.stringify(b.const) !== JSON.stringify(r.const)) this.emit(`${p}const-changed`, `the const value of ${subject} changed from ${q(b.const)} to ${q(r.const)}`, r);
+    else if (!sameJson(b.const, r.const)) this.emit(`${p}const-changed`, `the const value of ${subject} changed from ${q(b.const)} to ${q(r.const)}`, r);
   }
 
   private discriminatorCheck(b: Obj, r: Obj, p: string, subject: string): void {
@@ -561,7 +563,7 @@ class Walker {
     const rdr = isObject(r.dependentRequired) ? r.dependentRequired : {};
     for (const k of Object.keys(rdr)) {
       if (!(k in bdr)) this.emit(`${p}dependent-required-added`, `dependentRequired for ${q(k)} was added to ${subject}`, r);
-      else if (JSON.stringify(bdr[k]) !== JSON.stringify(rdr[k])) this.emit(`${p}dependent-required-changed`, `dependentRequired for ${q(k)} of ${subject} changed`, r);
+      else if (!sameJson(bdr[k], rdr[k])) this.emit(`${p}dependent-required-changed`, `dependentRequired for ${q(k)} of ${subject} changed`, r);
     }
     for (const k of Object.keys(bdr)) if (!(k in rdr)) this.emit(`${p}dependent-required-removed`, `dependentRequired for ${q(k)} was removed from ${subject}`, r);
   }
@@ -580,9 +582,9 @@ class Walker {
       if (bName && name === bName) return this.rev(m, rFile);
     }
     if (bName) return undefined;
-    const bText = safeJson(bn.schema);
+    const bText = jsonKey(bn.schema);
     for (const m of members) {
-      if (isObject(m) && typeof m.$ref !== 'string' && safeJson(m) === bText) return this.rev(m, rFile);
+      if (isObject(m) && typeof m.$ref !== 'string' && jsonKey(m) === bText) return this.rev(m, rFile);
     }
     return undefined;
   }
@@ -607,8 +609,8 @@ class Walker {
     }
     const inlineB = bEntries.filter((e) => !e.key);
     const inlineR = rEntries.filter((e) => !e.key && !used.has(e.i));
-    for (const e of inlineB) e.text = safeJson(e.v);
-    for (const e of inlineR) e.text = safeJson(e.v);
+    for (const e of inlineB) e.text = jsonKey(e.v);
+    for (const e of inlineR) e.text = jsonKey(e.v);
     const restB: typeof bEntries = [];
     for (const be of inlineB) {
       const match = inlineR.find((re) => !used.has(re.i) && re.text === be.text);
@@ -619,7 +621,7 @@ class Walker {
     }
     // A member moved between inline and `$ref` (or renamed) but unchanged: paired by resolved content.
     const unpairedB = [...leftB, ...restB];
-    const resolvedText = (v: unknown, file: string, resolver: Resolver): string => safeJson(resolver.derefSchema(v, file).value);
+    const resolvedText = (v: unknown, file: string, resolver: Resolver): string => jsonKey(resolver.derefSchema(v, file).value);
     const stillB: typeof bEntries = [];
     for (const be of unpairedB) {
       const bt = resolvedText(be.v, bn.file, this.baseResolver);
@@ -769,13 +771,5 @@ class Walker {
       return this.emit(`${direction}-property-sunset-date-too-small`, `${subject} was deprecated with the sunset date ${sunset.date}, less than ${days} days away`, ps);
     }
     this.emit(`${direction}-property-deprecated-with-sunset`, `${subject} was deprecated with the sunset date ${sunset.date}`, ps);
-  }
-}
-
-function safeJson(value: unknown): string {
-  try {
-    return JSON.stringify(value) ?? '';
-  } catch {
-    return String(Math.random());
   }
 }

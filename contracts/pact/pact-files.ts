@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { StranglerError } from '../../core/errors';
+import { isObject } from '../../core/is-object';
 
 /** Bad input to `pact-verify` (a path, a URL, a provider name): the message is one line, the CLI exits 2. */
 export class PactInputError extends StranglerError {
@@ -187,10 +188,6 @@ export function checkHttpUrl(flag: string, value: string): URL {
     throw new PactInputError(`${flag}: not an http(s) URL: ${JSON.stringify(value)}`);
   }
   return url;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function nameOf(party: unknown): string | undefined {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isObject } from '../is-object';
 
 /** A flag as an Unleash bootstrap file holds it: what every reader needs; the rest is Unleash's. */
 export interface BootstrapFeature {
@@ -117,10 +118,6 @@ function checkConstraint(constraint: unknown, field: string): void {
   if (value !== undefined && typeof value !== 'string' && typeof value !== 'number') throw fieldError(`${field}.value`, 'expected text or a number', value);
   if (inverted !== undefined && typeof inverted !== 'boolean') throw fieldError(`${field}.inverted`, 'expected true or false', inverted);
   if (caseInsensitive !== undefined && typeof caseInsensitive !== 'boolean') throw fieldError(`${field}.caseInsensitive`, 'expected true or false', caseInsensitive);
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function fieldError(field: string, expected: string, got: unknown): Error {

@@ -1,4 +1,5 @@
 /** Number and value formatting shared by the report renderers: the same numbers read the same everywhere. */
+import { printable } from '../../core/printable';
 import type { OutcomeCounts, RouteReport } from './model';
 
 /** `4.2 %`; never rounds a non-zero rate to `0.0 %` or a rate below 1 to `100.0 %`. */
@@ -87,17 +88,6 @@ export function displayLength(text: string): number {
 export function truncate(text: string, max: number): string {
   if (displayLength(text) <= max) return text;
   return `${[...text].slice(0, Math.max(0, max - 1)).join('')}…`;
-}
-
-/**
- * Makes text from production traffic safe to print: control characters (ESC, CR, LF, …, C1) and bidi
- * overrides become `\uXXXX`, so a value can neither break a line or a table nor send terminal escapes.
- */
-export function printable(text: string): string {
-  return text.replace(
-    /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g,
-    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
 }
 
 /** Width error reasons are cut to in the text and markdown reports: long enough for both sides' reasons. */

@@ -13,12 +13,12 @@ import {
   formatMs,
   formatPercent,
   omittedNote,
-  printable,
   routeVerdict,
   truncate,
   verdictOf,
   type Verdict,
 } from './format';
+import { printable } from '../../core/printable';
 import type { DiffReport, RouteReport } from './model';
 
 export interface TextOptions {

@@ -80,6 +80,32 @@ describe('openapi-diff command', () => {
     });
   });
 
+  it('object keys written in another order are no change: const, default, enum, x-extensible-enum, example, allOf parts', () => {
+    for (const flattenAllof of [false, true]) {
+      const { out, code } = run({ ...pair('key-order-only'), failOn: 'ERR', json: true, flattenAllof });
+      expect(JSON.parse(out)).toEqual({ changes: [] });
+      expect(code).toBe(0);
+    }
+  });
+
+  it('a value changed deep inside a reordered object is reported, once per value, with the rule oasdiff names', () => {
+    const { out, code } = run({ ...pair('nested-value-changed'), failOn: 'ERR', json: true });
+    expect(code).toBe(1);
+    const changes = (JSON.parse(out) as { changes: Array<{ id: string; level: string; text: string }> }).changes;
+    expect(changes.map((c) => [c.id, c.level]).sort()).toEqual(
+      [
+        ['api-version-not-bumped', 'INFO'],
+        ['request-property-const-changed', 'ERR'],
+        ['request-property-default-value-changed', 'INFO'],
+        ['response-property-enum-value-added', 'WARN'],
+        ['response-property-enum-value-removed', 'INFO'],
+      ].sort(),
+    );
+    // The enum member only reordered ({color: blue, …}) is neither added nor removed.
+    expect(changes.filter((c) => c.text.includes('blue'))).toEqual([]);
+    expect(changes.find((c) => c.id === 'response-property-enum-value-removed')?.text).toContain('\'{"color":"red","stroke":{"width":1}}\'');
+  });
+
   it('prints GitHub annotations', () => {
     const { out } = run({ ...pair('param-max-decreased'), format: 'githubactions' });
     expect(out).toMatch(/^::error file=.*revision\.yaml,line=\d+,title=request-parameter-max-decreased::GET \/pets: /);

@@ -1,6 +1,6 @@
 /** Pairs the two specs' paths and operations, the way every rule walks them. */
 import type { DiffContext } from '../context';
-import type { Operation, PathEntry } from '../model';
+import type { Operation } from '../model';
 
 export interface OperationPair {
   base: Operation;
@@ -17,16 +17,4 @@ export function* matchedOperations(ctx: DiffContext): Generator<OperationPair> {
       if (base) yield { base, revision };
     }
   }
-}
-
-/** Paths present in both specs. */
-export function* matchedPaths(ctx: DiffContext): Generator<{ base: PathEntry; revision: PathEntry }> {
-  for (const [key, revision] of ctx.revision.paths) {
-    const base = ctx.base.paths.get(key);
-    if (base) yield { base, revision };
-  }
-}
-
-export function sameJson(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
 }

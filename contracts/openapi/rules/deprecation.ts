@@ -10,6 +10,7 @@
  * it earlier so that it is closer than the grace period (with the default 0 days: into the past) is
  * `api-sunset-date-changed-too-small`; changing it to something unparsable is `api-path-sunset-parse`.
  */
+import { sameJson } from '../../json-equal';
 import { q, type DiffContext } from '../context';
 import { STABILITY_LEVELS, daysBetween, deprecationDays, readStability, readSunset } from '../sunset';
 import { matchedOperations } from './common';
@@ -60,7 +61,7 @@ export function checkDeprecation(ctx: DiffContext): void {
       continue;
     }
     if (before.kind === 'none' || after.kind === 'none') continue;
-    if (JSON.stringify(before.kind === 'date' ? before.date : before.raw) === JSON.stringify(after.kind === 'date' ? after.date : after.raw)) continue;
+    if (sameJson(before.kind === 'date' ? before.date : before.raw, after.kind === 'date' ? after.date : after.raw)) continue;
     if (after.kind === 'invalid') {
       ctx.emitOp('api-path-sunset-parse', op, `the x-sunset of ${op.method} ${op.path} is not a date (RFC 3339): ${q(after.raw)}`);
       continue;

@@ -9,7 +9,7 @@
  */
 import { q, type DiffContext } from '../context';
 import type { Operation, SecurityRequirement } from '../model';
-import { isObject } from '../resolve';
+import { isObject } from '../../../core/is-object';
 import { matchedOperations } from './common';
 
 function requirementKey(req: SecurityRequirement): string {
