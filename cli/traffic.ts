@@ -1,3 +1,4 @@
+import { FALLBACKS_TOTAL, PROCESS_START_TIME, REQUESTS_TOTAL, RESPONSES_CUT_TOTAL, type MetricDefinition } from '../core/metric-names';
 import { parsePrometheusText, type Sample } from './prom-text';
 
 export interface TargetTraffic {
@@ -10,13 +11,13 @@ export interface TargetTraffic {
 
 export type RouteTraffic = Record<string, TargetTraffic>;
 
-const REQUESTS = 'strangler_requests_total';
-const FALLBACKS = 'strangler_fallbacks_total';
-/** Responses cut off mid-body: already in REQUESTS by the status the client got (below 500), an error all the same. */
-const CUT = 'strangler_responses_cut_total';
-const FAMILIES = new Set([REQUESTS, FALLBACKS, CUT]);
-/** prom-client's process metric: set once when the process starts (whole seconds). */
-const START_TIME = new Set(['process_start_time_seconds']);
+/**
+ * The proxy's counters read. Responses cut off mid-body are already in requests by the status the client got
+ * (below 500), an error all the same.
+ */
+export const COUNTERS_READ: readonly MetricDefinition[] = [REQUESTS_TOTAL, FALLBACKS_TOTAL, RESPONSES_CUT_TOTAL];
+const FAMILIES = new Set(COUNTERS_READ.map((metric) => metric.name));
+const START_TIME = new Set([PROCESS_START_TIME]);
 
 /**
  * Per route and target side: requests/s and error rate between two scrapes of /metrics. A request the new
@@ -84,15 +85,49 @@ function increasesBetween(earlier: Scrape, later: Scrape): Sample[] {
 function countsByRouteTarget(samples: Sample[]): Map<string, { total: number; errors: number }> {
   const counts = new Map<string, { total: number; errors: number }>();
   for (const sample of samples) {
-    const fallback = sample.name === FALLBACKS;
-    const cut = sample.name === CUT;
+    const counted = readCounter(sample);
     // Failure series exist from the start at 0 (for alerts): at 0 they say nothing of a side's traffic.
-    if ((fallback || cut) && sample.value === 0) continue;
-    const key = `${sample.labels.route}\u0000${fallback ? 'new' : sample.labels.target}`;
+    if (!counted || (counted.failure && sample.value === 0)) continue;
+    const key = `${counted.route}\u0000${counted.target}`;
     const entry = counts.get(key) ?? { total: 0, errors: 0 };
-    if (!cut) entry.total += sample.value;
-    if (fallback || cut || Number(sample.labels.code) >= 500) entry.errors += sample.value;
+    if (counted.request) entry.total += sample.value;
+    if (counted.error) entry.errors += sample.value;
     counts.set(key, entry);
   }
   return counts;
+}
+
+interface CountedSample {
+  route: string | undefined;
+  target: string | undefined;
+  /** Counts requests (a cut response is already counted by its status). */
+  request: boolean;
+  error: boolean;
+  /** A failure series, seeded at 0. */
+  failure: boolean;
+}
+
+function readCounter(sample: Sample): CountedSample | undefined {
+  switch (sample.name) {
+    case REQUESTS_TOTAL.name:
+      return {
+        route: label(sample, REQUESTS_TOTAL, 'route'),
+        target: label(sample, REQUESTS_TOTAL, 'target'),
+        request: true,
+        error: Number(label(sample, REQUESTS_TOTAL, 'code')) >= 500,
+        failure: false,
+      };
+    case FALLBACKS_TOTAL.name:
+      // A request the new service failed: counted on the new side, whose answer legacy gave instead.
+      return { route: label(sample, FALLBACKS_TOTAL, 'route'), target: 'new', request: true, error: true, failure: true };
+    case RESPONSES_CUT_TOTAL.name:
+      return { route: label(sample, RESPONSES_CUT_TOTAL, 'route'), target: label(sample, RESPONSES_CUT_TOTAL, 'target'), request: false, error: true, failure: true };
+    default:
+      return undefined;
+  }
+}
+
+/** A label of a sample, by a name its metric's definition has: a label renamed or dropped there fails to compile here. */
+function label<M extends MetricDefinition>(sample: Sample, _metric: M, name: M['labels'][number]): string | undefined {
+  return sample.labels[name];
 }

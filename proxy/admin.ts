@@ -1,14 +1,13 @@
 import { timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
-import { ADMIN_API_HEADER } from '../core/admin-api';
-import type { RouteConfig } from '../core/config/types';
+import { ADMIN_API_HEADER, type RouteChangeAnswer, type RouteSummary } from '../core/admin-api';
+import { MIN_TOKEN_LENGTH, type RouteConfig } from '../core/config/types';
 import { StatusError } from '../core/errors';
-import { MAX_EXAMPLE_COMPARISONS, type ComparisonStore } from '../core/comparison';
+import type { ComparisonStore } from '../core/comparison';
 import type { FlagProvider } from '../core/flags';
 import { sinceTime } from '../core/since';
-import { hourStart } from '../diff-reader/counts';
-import { buildDiffReport, buildReportFromCounts } from '../diff-reader/report';
+import { buildDiffReport, readDiffReport } from '../diff-reader/report';
 import { storeCall } from '../core/store-call';
 import type { RouteState } from '../core/state';
 import { validateRouteChange } from './route-change';
@@ -29,27 +28,6 @@ export interface AdminOptions {
   /** Shadow comparisons, for diff reports. */
   comparisons?: { store: ComparisonStore; flush(): Promise<void>; keepsMatches: boolean };
 }
-
-export interface RouteSummary {
-  name: string;
-  stage: RouteState['stage'];
-  percent: number;
-  version: number;
-  updatedAt: string;
-  match: RouteConfig['match'];
-  service: string | null;
-  legacy: string;
-  stickiness: string;
-  flag: string;
-  /** Set when unleash-client decides each request (the flag has strategies strangler does not manage); `percent` is then the least share. */
-  flagRule: string | null;
-}
-
-/**
- * The answer to `PUT /routes/:name`: `changed` false when the route already had that stage and percent
- * (nothing recorded); `warning` when the change applied but something around it failed.
- */
-export type RouteChangeAnswer = RouteSummary & { changed: boolean; warning?: string };
 
 /** Probes: a Kubernetes httpGet or a load balancer's health check cannot (and should not) carry the admin token. */
 const OPEN_PATHS = new Set(['/healthz', '/readyz']);
@@ -83,8 +61,20 @@ function bodyError(code: string | undefined, expected: string): { status: number
 export function buildAdminApi(options: AdminOptions): FastifyInstance {
   const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT });
   const routesByName = new Map(options.routes.map((r) => [r.name, r]));
-  const noiseThresholds = Object.fromEntries(options.routes.flatMap((r) => (r.shadow ? [[r.name, r.shadow.noiseThresholds]] : [])));
-  const expected = Buffer.from(options.token);
+  registerAuth(app, options.token);
+  registerErrorAnswers(app);
+  registerProbesAndMetrics(app, options);
+  registerRoutes(app, options, routesByName);
+  registerDiff(app, options, routesByName);
+  registerFlags(app, options);
+  return app;
+}
+
+type RoutesByName = ReadonlyMap<string, RouteConfig>;
+
+/** Every answer carries the admin API's header; every path but the probes needs the bearer token. */
+function registerAuth(app: FastifyInstance, token: string): void {
+  const expected = Buffer.from(token);
 
   app.addHook('onSend', async (_request, reply, payload) => {
     reply.header(ADMIN_API_HEADER, '1');
@@ -102,7 +92,9 @@ export function buildAdminApi(options: AdminOptions): FastifyInstance {
       return reply.code(401).send({ error: 'missing or wrong bearer token (Authorization: Bearer <admin token>)' });
     }
   });
+}
 
+function registerErrorAnswers(app: FastifyInstance): void {
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, request, reply) => {
     const badBody = bodyError(err.code, EXPECTED_BODIES[request.routeOptions.url ?? ''] ?? ROUTE_CHANGE_BODY);
     if (badBody) return reply.code(badBody.status).send({ error: badBody.error, field: 'body' });
@@ -110,7 +102,9 @@ export function buildAdminApi(options: AdminOptions): FastifyInstance {
     const status = code && code >= 400 && code < 600 ? code : 500;
     void reply.code(status).send({ error: status === 500 ? `internal error: ${err.message}` : err.message });
   });
+}
 
+function registerProbesAndMetrics(app: FastifyInstance, options: AdminOptions): void {
   app.get('/healthz', async () => ({ status: 'ok' }));
 
   app.get('/readyz', async (_request, reply) => {
@@ -124,7 +118,9 @@ export function buildAdminApi(options: AdminOptions): FastifyInstance {
     reply.header('content-type', options.registry.contentType);
     return options.registry.metrics();
   });
+}
 
+function registerRoutes(app: FastifyInstance, options: AdminOptions, routesByName: RoutesByName): void {
   app.get('/routes', async () => ({ routes: options.routes.map((route) => summary(route, options.flags.view.get(route.name))) }));
 
   app.get('/routes/:name', async (request: FastifyRequest<{ Params: { name: string } }>, reply) => {
@@ -154,8 +150,10 @@ export function buildAdminApi(options: AdminOptions): FastifyInstance {
     }
     return { route: route.name, history: await options.flags.history(route.name, limit) };
   });
+}
 
-  app.get('/flags/export', async () => options.flags.exportFlags());
+function registerDiff(app: FastifyInstance, options: AdminOptions, routesByName: RoutesByName): void {
+  const noiseThresholds = Object.fromEntries(options.routes.flatMap((r) => (r.shadow ? [[r.name, r.shadow.noiseThresholds]] : [])));
 
   app.get('/diff/report', async (request: FastifyRequest<{ Querystring: { route?: string; since?: string } }>, reply) => {
     const { route, since } = request.query;
@@ -165,22 +163,7 @@ export function buildAdminApi(options: AdminOptions): FastifyInstance {
     const comparisons = options.comparisons;
     if (!comparisons) return buildDiffReport([], { generatedAt: new Date(), noiseThresholds, ...(route ? { route } : {}) });
     await comparisons.flush();
-    const { store } = comparisons;
-    const filter = { ...(route ? { route } : {}), ...(sinceDate ? { since: sinceDate } : {}) };
-    // Counting starts at the minute (or merged hour) `since` falls in, so examples are read from its hour on;
-    // the report keeps those its counts cover, so no counted mismatch is left without its example.
-    const examplesSince = sinceDate ? { since: new Date(hourStart(sinceDate.getTime())) } : {};
-    const [{ compactedThrough, prunedThrough: omittedThrough, ...tally }, examples] = await storeCall(() =>
-      Promise.all([store.readCounts(filter), store.query({ ...filter, ...examplesSince, differing: true, limit: MAX_EXAMPLE_COMPARISONS })]),
-    );
-    return buildReportFromCounts({ ...tally, examples }, {
-      generatedAt: new Date(),
-      noiseThresholds,
-      ...(route ? { route } : {}),
-      ...(sinceDate ? { since: sinceDate } : {}),
-      ...(omittedThrough ? { omittedThrough } : {}),
-      ...(compactedThrough ? { compactedThrough } : {}),
-    });
+    return readDiffReport(comparisons.store, { ...(route ? { route } : {}), ...(sinceDate ? { since: sinceDate } : {}) }, { generatedAt: new Date(), noiseThresholds });
   });
 
   app.get('/comparisons/:requestId', async (request: FastifyRequest<{ Params: { requestId: string } }>, reply) => {
@@ -209,20 +192,22 @@ export function buildAdminApi(options: AdminOptions): FastifyInstance {
     }
     return record;
   });
+}
+
+function registerFlags(app: FastifyInstance, options: AdminOptions): void {
+  app.get('/flags/export', async () => options.flags.exportFlags());
 
   app.put('/flags/client-token', async (request: FastifyRequest<{ Body: unknown }>, reply) => {
     const body = request.body as { token?: unknown } | null;
     if (!options.setFlagsClientToken) {
       return reply.code(409).send({ error: `the flags provider is ${options.flags.kind}: there is no client token to set`, field: 'token' });
     }
-    if (typeof body?.token !== 'string' || body.token.length < 8) {
-      return reply.code(400).send({ error: 'token: required, the new Unleash client token (at least 8 characters)', field: 'token' });
+    if (typeof body?.token !== 'string' || body.token.length < MIN_TOKEN_LENGTH) {
+      return reply.code(400).send({ error: `token: required, the new Unleash client token (at least ${MIN_TOKEN_LENGTH} characters)`, field: 'token' });
     }
     options.setFlagsClientToken(body.token);
     return { accepted: true };
   });
-
-  return app;
 }
 
 function unknownRoute(reply: FastifyReply, name: string): FastifyReply {

@@ -1,11 +1,9 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { type CounterChild, type HistogramChild, HotCounter, HotHistogram } from '../core/hot-metrics';
 import { type RouteConfig, STAGES } from '../core/config/types';
+import { FALLBACKS_TOTAL, REQUESTS_TOTAL, RESPONSES_CUT_TOTAL } from '../core/metric-names';
 import type { RouteStateView } from '../core/route-state-view';
 import type { Side } from './splitter';
-
-/** Route label for requests that matched no route (route names cannot start with `_`). */
-export const UNMATCHED_ROUTE = '_unmatched';
 
 /** `5xx`: an answer ≥ 500 that was not passed on (legacy answered instead: a fallback). */
 export type UpstreamErrorReason = 'connect-error' | 'timeout' | 'reset' | 'client-abort' | '5xx';
@@ -69,9 +67,9 @@ export class ProxyMetrics {
   constructor(registry: Registry, routes: readonly MetricRoute[], state: RouteStateView) {
     const routeNames = routes.map((route) => route.name);
     this.requests = new HotCounter(
-      'strangler_requests_total',
+      REQUESTS_TOTAL.name,
       'Requests proxied, by route, target side (legacy|new, none: answered by the proxy itself) and response status code.',
-      ['route', 'target', 'code'],
+      REQUESTS_TOTAL.labels,
       registry,
     );
     this.duration = new HotHistogram(
@@ -88,15 +86,15 @@ export class ProxyMetrics {
       registers: [registry],
     });
     this.fallbacks = new Counter({
-      name: 'strangler_fallbacks_total',
+      name: FALLBACKS_TOTAL.name,
       help: 'Requests the new service failed before answering (connect-error, timeout, 5xx) and legacy answered instead.',
-      labelNames: ['route', 'reason'],
+      labelNames: FALLBACKS_TOTAL.labels,
       registers: [registry],
     });
     this.responsesCut = new Counter({
-      name: 'strangler_responses_cut_total',
-      help: 'Responses cut off mid-body after a status below 500 reached the client (counted by that code in strangler_requests_total): the upstream reset, or its body stalled past timeoutMs.',
-      labelNames: ['route', 'target', 'reason'],
+      name: RESPONSES_CUT_TOTAL.name,
+      help: `Responses cut off mid-body after a status below 500 reached the client (counted by that code in ${REQUESTS_TOTAL.name}): the upstream reset, or its body stalled past timeoutMs.`,
+      labelNames: RESPONSES_CUT_TOTAL.labels,
       registers: [registry],
     });
     this.rejected = new Counter({

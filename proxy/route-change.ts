@@ -1,3 +1,4 @@
+import { CONTROL_CHARACTERS, reasonProblem } from '../core/admin-api';
 import { STAGES, type RouteConfig, type Stage } from '../core/config/types';
 import { impliedPercent, stagePercentConflict } from '../core/stage-percent';
 import type { RouteChange, RouteState } from '../core/state';
@@ -7,9 +8,6 @@ export type CheckedChange =
   | { ok: false; status: 400 | 409; field?: string; error: string };
 
 const FIELDS = new Set(['stage', 'percent', 'reason', 'actor', 'create']);
-const MAX_REASON = 1000;
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
 /**
  * What a percent given alone is checked against: the route's last known state (undefined before any, when
@@ -41,7 +39,7 @@ export function validateRouteChange(body: unknown, route: RouteConfig, current: 
   const problem = reasonProblem(reason);
   if (problem) return bad('reason', `reason: ${problem}`);
   const why = reason.trim();
-  if (actor !== undefined && (typeof actor !== 'string' || actor.trim() === '' || actor.length > 200 || CONTROL.test(actor.trim()))) {
+  if (actor !== undefined && (typeof actor !== 'string' || actor.trim() === '' || actor.length > 200 || CONTROL_CHARACTERS.test(actor.trim()))) {
     return bad('actor', 'actor: must be a non-empty string of at most 200 characters, without control characters');
   }
   if (stage === undefined && percent === undefined) {
@@ -67,11 +65,4 @@ export function validateRouteChange(body: unknown, route: RouteConfig, current: 
 
 function bad(field: string, error: string): CheckedChange {
   return { ok: false, status: 400, field, error };
-}
-
-/** Why a change's reason cannot be recorded, or undefined. The history prints one change per line: a line break inside would break it. */
-export function reasonProblem(reason: string): string | undefined {
-  const why = reason.trim();
-  if (CONTROL.test(why) || why.length > MAX_REASON) return `must be one line of at most ${MAX_REASON} characters, without control characters such as line breaks`;
-  return undefined;
 }

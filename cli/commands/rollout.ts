@@ -2,10 +2,9 @@ import { userInfo } from 'node:os';
 import type { Argv, CommandModule } from 'yargs';
 import { STAGES, type Stage } from '../../core/config/types';
 import type { RouteHistoryEntry } from '../../core/state';
-import type { RouteChangeAnswer, RouteSummary } from '../../proxy/admin';
+import { reasonProblem, type RouteChangeAnswer, type RouteSummary } from '../../core/admin-api';
 import { adminRequest, resolveAdminTarget } from '../admin-client';
 import { CliError, printJson, printLines, table } from '../output';
-import { reasonProblem } from '../../proxy/route-change';
 import { shareText } from '../route-share';
 import { numberFlag, withAdminFlags, type AdminArgs } from './common';
 

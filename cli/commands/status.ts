@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
-import type { RouteSummary } from '../../proxy/admin';
-import { UNMATCHED_ROUTE } from '../../proxy/metrics';
+import type { RouteSummary } from '../../core/admin-api';
+import { UNMATCHED_ROUTE } from '../../core/metric-names';
 import { adminRequest, resolveAdminTarget, type AdminTarget } from '../admin-client';
 import { printJson, printLines, table } from '../output';
 import { flagRuleLine, shareText } from '../route-share';

@@ -17,6 +17,7 @@ import { readBootstrapFile } from './bootstrap-file';
 import { readPemFile, upstreamSecureContext, type PemKind } from './tls-files';
 import { tokenEnvironmentMismatch } from './unleash-token';
 import {
+  MIN_TOKEN_LENGTH,
   STAGES,
   type AdminConfig,
   type DeprecationConfig,
@@ -344,7 +345,6 @@ const REDIRECT_STATUSES = [301, 302, 307, 308] as const;
 const FALLBACK_ON = ['connect-error', 'timeout', '5xx'] as const;
 const STICKY_SOURCES: readonly StickinessSource[] = ['header', 'cookie', 'query'];
 const EMBEDDED = 'embedded:';
-const MIN_TOKEN_LENGTH = 8;
 
 export function validateConfig(root: ConfigNode, file: string): ConfigResult {
   const ck = new Checker(file);
@@ -821,23 +821,23 @@ function readShadow(ck: Checker, f: Fields): ShadowConfig | undefined {
     return problem === undefined ? { value } : `is not a JSON path strangler compares by: ${problem}`;
   });
   const headerName = ck.text('a header name', (value) => (TOKEN.test(value) ? { value: value.toLowerCase() } : 'must be a header name'));
+  const defaults = defaultShadowConfig();
   const shadow = {
     sample: f.get('sample', ck.number(0, 1)),
-    methods: f.has('methods') ? f.get('methods', methodList(ck)) : ['GET', 'HEAD'],
-    ignore: f.has('ignore') ? f.get('ignore', ignoreList(ck, jsonPath)) : [],
+    methods: f.has('methods') ? f.get('methods', methodList(ck)) : defaults.methods,
+    ignore: f.has('ignore') ? f.get('ignore', ignoreList(ck, jsonPath)) : defaults.ignore,
     maxBodyBytes: f.get('maxBodyBytes', ck.integer(0, 104857600)),
     maxDecodedBytes: f.get('maxDecodedBytes', ck.integer(1024, 268435456)),
     maxInFlight: f.get('maxInFlight', ck.integer(1, 100000)),
     noiseSample: f.get('noiseSample', ck.number(0, 1)),
     noiseThresholds: optionalBlock(ck, f, 'noiseThresholds', NOISE_THRESHOLD_KEYS, readNoiseThresholds),
-    unordered: f.has('unordered') ? f.get('unordered', unorderedSetting(ck, jsonPath)) : false,
+    unordered: f.has('unordered') ? f.get('unordered', unorderedSetting(ck, jsonPath)) : defaults.unordered,
     numericTolerance: f.get('numericTolerance', ck.number(0, Number.MAX_SAFE_INTEGER)),
     timestampToleranceMs: f.get('timestampToleranceMs', ck.integer(0, 86400000)),
-    headers: f.has('headers') ? f.get('headers', ck.list('header names such as [content-type]', headerName)) : ['content-type'],
+    headers: f.has('headers') ? f.get('headers', ck.list('header names such as [content-type]', headerName)) : defaults.headers,
     onCanary: f.get('onCanary', ck.boolean()),
   };
   if (!shadow.methods || !shadow.ignore || shadow.unordered === undefined || !shadow.headers || !shadow.noiseThresholds.ok) return undefined;
-  const defaults = defaultShadowConfig();
   const config: ShadowConfig = {
     sample: shadow.sample ?? defaults.sample,
     methods: shadow.methods,

@@ -4,6 +4,9 @@ import type { NoiseThresholds } from '../comparison';
 export const STAGES = ['legacy', 'shadow', 'canary', 'live', 'retired'] as const;
 export type Stage = (typeof STAGES)[number];
 
+/** The shortest token accepted: the admin token and Unleash client tokens, in the configuration and by `PUT /flags/client-token`. */
+export const MIN_TOKEN_LENGTH = 8;
+
 export type StickinessSource = 'header' | 'cookie' | 'query';
 export type Stickiness = { kind: 'random' } | { kind: StickinessSource; name: string };
 

@@ -1,6 +1,7 @@
 /**
- * Diff reports: buildDiffReport() turns shadow comparisons into a DiffReport; renderDiffReport() formats it
- * for a terminal, a pull-request comment, a self-contained HTML file or as JSON.
+ * Diff reports: buildDiffReport() turns shadow comparisons into a DiffReport, readDiffReport() reads one from a
+ * comparison store; renderDiffReport() formats it for a terminal, a pull-request comment, a self-contained HTML
+ * file or as JSON.
  */
 import { renderHtml, type HtmlOptions } from './html';
 import { renderJson } from './json';
@@ -23,6 +24,7 @@ export type {
   RouteReport,
   TimeBucket,
 } from './model';
+export { readDiffReport, type ReadReportOptions } from './read';
 export { renderText, type TextOptions } from './text';
 export { renderMarkdown, codeSpan, GITHUB_COMMENT_LIMIT, type MarkdownOptions } from './markdown';
 export { renderHtml, escapeHtml, type HtmlOptions } from './html';

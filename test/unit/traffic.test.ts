@@ -1,7 +1,8 @@
 import { Counter, Histogram, Registry } from 'prom-client';
 import { parsePrometheusText } from '../../cli/prom-text';
 import { statusTable } from '../../cli/commands/status';
-import { restartedBetween, trafficBetween } from '../../cli/traffic';
+import { COUNTERS_READ, restartedBetween, trafficBetween } from '../../cli/traffic';
+import { PROCESS_START_TIME } from '../../core/metric-names';
 import { createMetricsRegistry } from '../../core/metrics';
 import { ProxyMetrics } from '../../proxy/metrics';
 import { StaticRouteState } from '../helpers/static-state';
@@ -332,6 +333,25 @@ describe('a proxy restart within the window', () => {
         expect(traffic.errorRate).toBeLessThanOrEqual(1);
       }
     }
+  });
+});
+
+describe('what status reads is what the proxy writes', () => {
+  test('every counter status reads is in the proxy\'s registry, with the labels status reads by', async () => {
+    const registry = createMetricsRegistry();
+    const state = new StaticRouteState();
+    state.set('orders', 'canary', 50);
+    const metrics = new ProxyMetrics(registry, [{ name: 'orders', service: 'orders' }], state);
+    metrics.forRoute('orders', 'new').observe(200, 0.002);
+    const samples = parsePrometheusText(await registry.metrics());
+
+    for (const metric of COUNTERS_READ) {
+      const series = samples.filter((sample) => sample.name === metric.name);
+      expect([metric.name, series.length > 0]).toEqual([metric.name, true]);
+      for (const sample of series) expect([metric.name, Object.keys(sample.labels).sort()]).toEqual([metric.name, [...metric.labels].sort()]);
+    }
+    expect(samples.filter((sample) => sample.name === PROCESS_START_TIME)).toHaveLength(1);
+    expect(trafficBetween('', await registry.metrics(), 1).get('orders')).toEqual({ new: { requestsPerSecond: 1, errorRate: 0, requests: 1, errors: 0 } });
   });
 });
 
