@@ -1,4 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
+import type { FlagsExport } from '../../core/flags';
 import { adminRequest, resolveAdminTarget } from '../admin-client';
 import { count, printJson, printLines } from '../output';
 import { checkOut, writeWhole } from '../write-whole';
@@ -18,11 +19,13 @@ const exportCommand: CommandModule<object, ExportArgs> = {
   handler: async (args) => {
     checkOut(args.out);
     const target = resolveAdminTarget(args);
-    const flags = await adminRequest<{ version: number; features: Array<{ name: string }>; segments?: unknown[] }>(target, 'GET', '/flags/export');
+    const { warnings, ...flags } = await adminRequest<FlagsExport>(target, 'GET', '/flags/export');
+    // The file holds the flags only; what in it may be old goes to stderr.
+    for (const warning of warnings ?? []) process.stderr.write(`strangler: warning: ${warning}\n`);
     if (!args.out) return printJson(flags);
     writeWhole(args.out, JSON.stringify(flags, null, 2) + '\n');
     const segments = flags.segments?.length ?? 0;
-    if (args.json) printJson({ out: args.out, features: flags.features.length, segments });
+    if (args.json) printJson({ out: args.out, features: flags.features.length, segments, ...(warnings ? { warnings } : {}) });
     else printLines([`${args.out}: ${count(flags.features.length, 'flag')}${segments > 0 ? `, ${count(segments, 'segment')}` : ''}`]);
   },
 };

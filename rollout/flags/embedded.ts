@@ -3,7 +3,7 @@ import type { RouteConfig } from '../../core/config/types';
 import { StatusError } from '../../core/errors';
 import { sameState } from '../../core/stage-percent';
 import { storeCall } from '../../core/store-call';
-import type { FlagProvider, FlagsHealth } from '../../core/flags';
+import type { FlagProvider, FlagsExport, FlagsHealth } from '../../core/flags';
 import type { Logger } from '../../core/logging';
 import type { ChangeResult, RouteChange, RouteHistoryEntry, StateStore } from '../../core/state';
 import { LiveRouteState } from '../live-state';
@@ -114,7 +114,7 @@ export class EmbeddedFlagProvider implements FlagProvider {
     return storeCall(() => this.store.history(route, limit));
   }
 
-  async exportFlags(): Promise<unknown> {
+  async exportFlags(): Promise<FlagsExport> {
     const features = this.routes.flatMap((route) => {
       const state = this.view.get(route.name);
       return state ? [toUnleashFeature(route, state)] : [];

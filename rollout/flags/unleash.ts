@@ -3,12 +3,12 @@ import { resolve } from 'node:path';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { InMemStorageProvider, Unleash, UnleashEvents, type ClientFeaturesResponse } from 'unleash-client';
 import { inRollout, rolloutGroupId } from '../../core/bucketing';
-import { readBootstrapFile, unknownSegments, type BootstrapFile } from '../../core/config/bootstrap-file';
+import { readBootstrapFile, unknownSegments, type BootstrapFile, type BootstrapSegment } from '../../core/config/bootstrap-file';
 import { redactUrl, redactUrlsIn } from '../../core/config/redact';
 import { tokenEnvironmentMismatch } from '../../core/config/unleash-token';
 import type { RouteConfig, UnleashFlagsConfig } from '../../core/config/types';
 import { StatusError, StranglerError } from '../../core/errors';
-import type { ChangeOptions, FlagProvider, FlagsHealth } from '../../core/flags';
+import type { ChangeOptions, FlagProvider, FlagsExport, FlagsHealth } from '../../core/flags';
 import type { Logger } from '../../core/logging';
 import type { FlagRequest, RouteStateView } from '../../core/route-state-view';
 import type { ChangeResult, RouteChange, RouteHistoryEntry, RouteState, StateStore } from '../../core/state';
@@ -210,17 +210,23 @@ export class UnleashFlagProvider implements FlagProvider {
    * after `rollout set` has the change (the last poll can be a refresh interval old); the other flags, and
    * everything without an admin token, come from the last poll.
    */
-  async exportFlags(): Promise<unknown> {
-    const features = this.admin ? await this.featuresReadNow(this.admin) : this.lastFeatures;
-    return { version: 2, features, segments: await this.segmentsNamedBy(features) };
+  async exportFlags(): Promise<FlagsExport> {
+    const unread = new Unread();
+    const features = this.admin ? await this.featuresReadNow(this.admin, unread) : this.lastFeatures;
+    // Parsed from Unleash's JSON: unleash-client's type allows a Date constraint value, JSON never holds one.
+    const segments = (await this.segmentsNamedBy(features, unread)) as BootstrapSegment[];
+    if (unread.names.length === 0) return { version: 2, features, segments };
+    const them = unread.names.length === 1 ? 'it' : 'them';
+    const warning = `Unleash could not be read now (${unread.cause}): ${unread.names.join(', ')} exported as this proxy last had ${them}, which may be older than the last change`;
+    return { version: 2, features, segments, warnings: [warning] };
   }
 
-  private async featuresReadNow(admin: UnleashAdminApi): Promise<UnleashFeature[]> {
+  private async featuresReadNow(admin: UnleashAdminApi, unread: Unread): Promise<UnleashFeature[]> {
     const flags = [...new Set(this.options.routes.map((route) => route.flag))];
     const current = new Map<string, UnleashFeature>();
     for (const flag of flags) {
-      // A flag that cannot be read now keeps what the last poll had: the export is never worse than before.
-      const feature = await admin.getFeature(flag).catch(() => undefined);
+      // A flag that cannot be read now keeps what the last poll had (the export is never worse than before), and the answer says so.
+      const feature = await admin.getFeature(flag).catch((err: Error) => unread.add(`flag "${flag}"`, err));
       const served = feature && servedIn(feature, this.options.flags.environment);
       if (!served) continue;
       const strategies = served.strategies.map(({ name, parameters, constraints, segments, variants }) => ({
@@ -244,11 +250,11 @@ export class UnleashFlagProvider implements FlagProvider {
    * The segments `features` name, as Unleash's client API serves them (`{id, name, constraints}`): read now
    * with an admin token, else (or when that read fails) as last known. One known nowhere is left out.
    */
-  private async segmentsNamedBy(features: readonly UnleashFeature[]): Promise<UnleashSegment[]> {
+  private async segmentsNamedBy(features: readonly UnleashFeature[], unread: Unread): Promise<UnleashSegment[]> {
     const known = new Map(this.lastSegments.map((segment) => [segment.id, segment]));
     const segments: UnleashSegment[] = [];
     for (const id of segmentIdsOf(features)) {
-      const now = await this.admin?.getSegment(id).catch(() => undefined);
+      const now = await this.admin?.getSegment(id).catch((err: Error) => unread.add(`segment ${id}`, err));
       const segment = now ? ({ id: now.id, name: now.name, constraints: now.constraints } as UnleashSegment) : known.get(id);
       if (segment) segments.push(segment);
     }
@@ -642,4 +648,17 @@ function servedOtherwise(route: RouteConfig, target: StageAndPercent, after: Fla
 
 function joinWarnings(warnings: string[]): { warning?: string } {
   return warnings.length > 0 ? { warning: warnings.join('; ') } : {};
+}
+
+/** What an export could not read from Unleash now (flags, segments), and why the first of them failed. */
+class Unread {
+  readonly names: string[] = [];
+  cause: string | undefined;
+
+  /** Records `name` as unread; undefined, so a failed read stands for "not read now". */
+  add(name: string, err: Error): undefined {
+    this.names.push(name);
+    this.cause ??= err.message;
+    return undefined;
+  }
 }

@@ -609,6 +609,9 @@ describe('failure behaviour', () => {
       // Exported again while Unleash is down: the segment comes from the file the proxy started with.
       const again = await cli(['flags', 'export', '--admin', `http://127.0.0.1:${proxy.adminAddress.port}`, '--token', ADMIN]);
       expect((JSON.parse(again.stdout) as typeof written).segments).toEqual(written.segments);
+      // Nothing could be read now: the export says so on stderr, and the file holds the flags only.
+      expect(again.stderr).toMatch(new RegExp(`^strangler: warning: Unleash could not be read now \\(.+\\): flag "${flag}", segment ${qa} exported as this proxy last had them, which may be older than the last change\n$`));
+      expect(JSON.parse(again.stdout)).not.toHaveProperty('warnings');
       relay.failing = () => undefined;
       await eventually(async () => (await admin(proxy, 'GET', '/readyz')).json.degraded === undefined, 10000);
       expect(await sidesDiffering(proxy, reference, flag, users)).toEqual([]);
