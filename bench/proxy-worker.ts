@@ -174,6 +174,8 @@ class DiscardingComparisonStore implements ComparisonStore {
     return 0;
   }
 
+  async reclaimSpace(): Promise<void> {}
+
   async writeCounts(tally: ComparisonTally): Promise<void> {
     this.counted += tally.counts.reduce((sum, count) => sum + count.comparisons, 0);
     this.countWrites++;

@@ -131,6 +131,11 @@ export interface ComparisonStore {
   /** Deletes the oldest comparisons beyond `keep`; returns how many were deleted. */
   prune(keep: number): Promise<number>;
   /**
+   * Makes the room that pruned and merged rows leave reusable on disk where the database does not do it
+   * itself (the embedded one); call after pruning or compacting. Cheap when nothing is due.
+   */
+  reclaimSpace(): Promise<void>;
+  /**
    * Adds to the counts (several proxies may write the same minutes: they add up). A write is applied once per
    * `writeId`: retried with the same id after its answer was lost, it adds nothing if it was applied. Ids are
    * remembered for a week (compactCounts forgets older ones).

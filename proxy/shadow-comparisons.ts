@@ -56,6 +56,7 @@ export function startShadowComparisons(
     onStoreUp: (dropped) => logger.info({ dropped }, 'comparison store reachable again'),
     onUnstorable: (record, err) => logger.warn({ route: record.route, requestId: record.requestId, err: err.message }, 'the store refused this comparison (counted as unstorable); the rest of its batch is written'),
     onPruneError: (err) => logger.warn({ err: err.message }, 'pruning old comparisons failed; the next prune tries again'),
+    onReclaimError: (err) => logger.warn({ err: err.message }, 'vacuuming the embedded state after pruning failed; the next prune tries again'),
     onCompactError: (err) => logger.warn({ err: err.message }, 'merging day-old comparison counts by the hour failed; the next run tries the same hours again'),
     onCountsLost: (comparisons, err) => logger.error({ comparisons, err: err.message }, 'comparison counts could not be written and too many are held: these are lost to reports'),
   });

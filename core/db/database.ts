@@ -32,5 +32,11 @@ export interface Database extends Queryable {
    * Embedded databases have one session, so notifications only come from this process.
    */
   listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
+  /**
+   * Makes the room of deleted and updated rows reusable, and lets old write-ahead log be recycled, where the
+   * database does not do it itself. PostgreSQL's autovacuum and checkpointer do: nothing to do. The embedded
+   * database has neither; callers that delete rows (pruning) call this after they do. Cheap when nothing is due.
+   */
+  reclaimSpace(): Promise<void>;
   close(): Promise<void>;
 }

@@ -32,6 +32,8 @@ export interface WorkerStartData {
   /** Absolute path of PGlite's CommonJS entry, resolved by the caller (the worker has no module context). */
   pglite: string;
   folder: string;
+  /** Start options (`-c name=value`) added to PGlite's own. */
+  settings: string[];
 }
 
 /**
@@ -136,7 +138,8 @@ export function embeddedWorkerMain(): void {
     }
   };
 
-  PGlite.create((workerData as WorkerStartData).folder).then(
+  const start = workerData as WorkerStartData;
+  PGlite.create(start.folder, { startParams: [...PGlite.defaultStartParams, ...start.settings] }).then(
     (db) => {
       port.on('message', (request: WorkerRequest) => {
         serve(db, request).catch((err: unknown) => fail(request.id, err));

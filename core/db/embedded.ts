@@ -4,6 +4,7 @@ import { basename, dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { StranglerError } from '../errors';
 import { lockFolder } from './folder-lock';
+import { EMBEDDED_WAL_SETTINGS, reclaimEmbeddedSpace } from './embedded-reclaim';
 import type { Database, Queryable, QueryResult, SqlParam } from './database';
 import { embeddedWorkerMain, type WorkerError, type WorkerReply, type WorkerRequest, type WorkerStartData } from './embedded-worker';
 
@@ -32,6 +33,8 @@ export class EmbeddedDatabase implements Database {
   private nextId = OPEN_REPLY_ID + 1;
   private failure: Error | undefined;
   private closing = false;
+  /** The reclaim under way: callers arriving meanwhile share it rather than vacuum twice. */
+  private reclaiming: Promise<void> | undefined;
 
   private constructor(
     private readonly worker: Worker,
@@ -50,7 +53,7 @@ export class EmbeddedDatabase implements Database {
     const unlock = lockFolder(folder);
     let database: EmbeddedDatabase | undefined;
     try {
-      const start: WorkerStartData = { pglite: require.resolve('@electric-sql/pglite'), folder };
+      const start: WorkerStartData = { pglite: require.resolve('@electric-sql/pglite'), folder, settings: EMBEDDED_WAL_SETTINGS };
       await createInChildProcess(start);
       database = new EmbeddedDatabase(new Worker(`(${embeddedWorkerMain.toString()})()`, { eval: true, workerData: start }), folder, unlock);
       await database.await(OPEN_REPLY_ID);
@@ -104,6 +107,13 @@ export class EmbeddedDatabase implements Database {
       if (!this.listeners.delete(subscription) || this.failure) return;
       await this.call({ op: 'unlisten', subscription });
     };
+  }
+
+  /** Runs in the worker, like every statement: the caller's thread only waits for the answer. */
+  reclaimSpace(): Promise<void> {
+    if (this.closing) return Promise.resolve();
+    this.reclaiming ??= reclaimEmbeddedSpace(this).finally(() => (this.reclaiming = undefined));
+    return this.reclaiming;
   }
 
   async close(): Promise<void> {

@@ -177,6 +177,9 @@ export class PostgresDatabase implements Database {
     };
   }
 
+  /** The server's autovacuum and checkpointer do this. */
+  async reclaimSpace(): Promise<void> {}
+
   async close(): Promise<void> {
     this.closed = true;
     await this.pool.end();

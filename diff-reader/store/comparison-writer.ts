@@ -28,6 +28,8 @@ export interface ComparisonWriterOptions {
   onStoreUp?: (droppedDuringOutage: number) => void;
   /** Called when pruning fails; what was written stays written, and the next prune catches up. */
   onPruneError?: (err: Error) => void;
+  /** Called when making the room of pruned rows reusable fails (embedded store); the next prune tries again. */
+  onReclaimError?: (err: Error) => void;
   /**
    * How often finished minutes' counts are written (the minute under way waits for its end, so a minute is
    * mostly one row per outcome); flush() writes everything. Held in memory meanwhile.
@@ -140,6 +142,7 @@ export class ComparisonWriter {
     }
     if (++this.writes % PRUNE_EVERY_WRITES === 1 && this.options.retain) {
       await this.options.store.prune(this.options.retain).catch((err: Error) => this.options.onPruneError?.(err));
+      await this.reclaimSpace();
     }
   }
 
@@ -207,15 +210,26 @@ export class ComparisonWriter {
     }
     const writes = ++this.countWrites;
     const keepDays = this.options.keepCountsDays;
-    if (keepDays && writes % PRUNE_COUNTS_EVERY_WRITES === 1) {
+    const pruning = keepDays && writes % PRUNE_COUNTS_EVERY_WRITES === 1;
+    if (pruning) {
       await this.options.store.pruneCounts(new Date(Date.now() - keepDays * DAY_MS)).catch((err: Error) => this.options.onPruneError?.(err));
     }
-    if (writes % COMPACT_COUNTS_EVERY_WRITES === 1) {
+    const compacting = writes % COMPACT_COUNTS_EVERY_WRITES === 1;
+    if (compacting) {
       // A report over days reads an hour's row instead of 60 minutes' (times proxies): 20× fewer rows over 30 days.
       const before = new Date(Date.now() - (this.options.compactCountsAfterMs ?? DAY_MS));
       await this.options.store.compactCounts(before, COMPACT_HOURS_PER_RUN).catch((err: Error) => this.options.onCompactError?.(err));
     }
+    if (pruning || compacting) await this.reclaimSpace();
     return true;
+  }
+
+  /**
+   * After deleting rows: PostgreSQL's autovacuum makes their room reusable, the embedded store does it here
+   * (off the request path, between batches; queued comparisons wait, as they wait for a prune).
+   */
+  private async reclaimSpace(): Promise<void> {
+    await this.options.store.reclaimSpace().catch((err: Error) => this.options.onReclaimError?.(err));
   }
 
   /** A counts write that failed waits for the next write, unless too many counts are held already. */

@@ -213,6 +213,10 @@ export class SqlComparisonStore implements ComparisonStore {
     return Number(rows[0]?.deleted ?? 0);
   }
 
+  async reclaimSpace(): Promise<void> {
+    await this.db.reclaimSpace();
+  }
+
   async writeCounts(tally: ComparisonTally, writeId: string = randomUUID()): Promise<void> {
     await insertTally(this.db, tally, writeId);
   }
