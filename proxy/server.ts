@@ -429,6 +429,7 @@ export class ProxyServer {
       responseHeaders: this.deprecation.get(decision.routeName),
       fallback: undefined,
       onDone: this.finishedUpgrade(metrics, started),
+      onTunnelCut: this.tunnelCut(metrics),
     };
     if (decision.side === 'new') {
       // A handshake is a bodyless GET that nothing has been answered to yet: it falls back as a plain GET does.
@@ -440,10 +441,18 @@ export class ProxyServer {
           headers: upgradeRequestHeaders(req, legacy, requestId, this.trustedProxies),
           fallback: undefined,
           onDone: this.finishedUpgrade(legacyMetrics, started),
+          onTunnelCut: this.tunnelCut(legacyMetrics),
         }),
       );
     }
     this.websockets.forward(socket, head, request);
+  }
+
+  /** A tunnel its upstream reset, counted as a response cut off on that side, unless this proxy's drain cut it. */
+  private tunnelCut(metrics: RouteSideMetrics): () => void {
+    return () => {
+      if (!this.cutByDrain) metrics.responseCut('reset', 101);
+    };
   }
 
   /** An upgrade's end, on the side that answered it: its metrics (its duration from `started`, its arrival) and any failure logged. */

@@ -27,6 +27,8 @@ export interface UpgradeRequest {
   /** When the new service fails the handshake this way before answering, the upgrade goes to legacy instead. */
   fallback: Fallback | undefined;
   onDone: UpgradeDone;
+  /** The open tunnel's upstream reset its connection: the client's side of it is cut off. */
+  onTunnelCut: () => void;
 }
 
 /** One attempt at an upgrade: on the chosen upstream, then maybe on legacy (a fallback). */
@@ -185,8 +187,9 @@ export class WebSocketForwarder {
     if (upstreamHead.length > 0) upstreamSocket.unshift(upstreamHead);
     this.tunnels++;
     upstreamSocket.on('error', (err: Error) => {
-      // An upstream going away is how tunnels end.
+      // An upstream closing is how tunnels end; one resetting cuts its client off (no close frame can follow).
       this.logger.debug({ route: upgrade.route, upstream: upgrade.upstream.name, err: err.message }, 'websocket tunnel closed by an error');
+      if (!socket.destroyed) upgrade.onTunnelCut();
       upstreamSocket.destroy();
     });
     upstreamSocket.once('close', () => {

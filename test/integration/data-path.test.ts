@@ -1,7 +1,7 @@
 import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { createServer, type Server } from 'node:http';
 import { readdirSync, readlinkSync } from 'node:fs';
-import { connect, createServer as createNetServer, type AddressInfo, type Server as NetServer } from 'node:net';
+import { connect, createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { inRollout } from '../../core/bucketing';
@@ -1440,6 +1440,45 @@ describe('clients that vanish on a handed-over connection do not take the proxy 
     await new Promise((r) => setTimeout(r, 400));
     expect(proxy.server.openTunnels).toBe(0);
     await alive();
+  });
+});
+
+describe('an open WebSocket tunnel whose upstream goes away', () => {
+  test('a reset cuts the client off and counts as a cut response on that side; a clean close and a client leaving do not', async () => {
+    const upstream = await startScriptedWsUpstream('orders');
+    const proxy = await startProxyHarness(
+      testConfig([upstreamConfig('legacy', upstream.url), upstreamConfig('orders', upstream.url)], [routeConfig('ws-cut', '/ws/cut', { stage: 'live', percent: 100 })]),
+    );
+    const cut = (): Promise<number> => proxy.metricValue('strangler_responses_cut_total', 'route="ws-cut",target="new",reason="reset"');
+    /** A tunnel open end to end (one frame echoed), its client, and the upstream's end of it. */
+    const openTunnel = async (): Promise<{ client: WebSocket; upstreamEnd: Duplex; closed: Promise<number> }> => {
+      const client = new WebSocket(`ws://127.0.0.1:${proxy.port}/ws/cut`);
+      client.on('error', () => undefined);
+      const closed = new Promise<number>((resolve) => client.once('close', (code: number) => resolve(code)));
+      await new Promise<void>((resolve, reject) => {
+        client.once('open', () => client.send('hi'));
+        client.once('message', () => resolve());
+        client.once('close', () => reject(new Error('closed before the echo')));
+      });
+      return { client, upstreamEnd: upstream.sockets.at(-1)!, closed };
+    };
+    try {
+      const reset = await openTunnel();
+      (reset.upstreamEnd as Socket).resetAndDestroy();
+      expect(await reset.closed).toBe(1006);
+      await eventually(async () => (await cut()) === 1, 2000, 10);
+      const ended = await openTunnel();
+      ended.upstreamEnd.end();
+      expect(await ended.closed).toBe(1006);
+      const left = await openTunnel();
+      left.client.terminate();
+      await eventually(() => left.upstreamEnd.destroyed, 2000, 10);
+      expect(await cut()).toBe(1);
+      expect(await proxy.metricValue('strangler_requests_total', 'route="ws-cut",target="new",code="101"')).toBe(3);
+    } finally {
+      await proxy.close();
+      await upstream.close();
+    }
   });
 });
 
