@@ -177,7 +177,9 @@ describe('UpstreamPool: keep-alive and limits', () => {
     const up = await upstream((socket, request) => held.push(() => socket.write(ok(request.head.split(' ')[1]!))));
     const p = pool(up, { connections: 2 });
     const replies = Array.from({ length: 6 }, (_, i) => send(p, { path: `/${i}` }));
-    await sleep(100);
+    await eventually(() => up.received.length >= 2);
+    // Nothing is answered yet: this pause gives a third connection, if the limit did not hold, time to show up.
+    await sleep(50);
     expect(up.connections).toHaveLength(2);
     expect(up.received.map((r) => r.head.split(' ')[1])).toEqual(['/0', '/1']);
     while (up.received.length < 6 || held.length > 0) {
@@ -198,8 +200,7 @@ describe('UpstreamPool: keep-alive and limits', () => {
     expect(await send(p)).toMatchObject({ status: 200, body: 'closing' });
     expect(await send(p)).toMatchObject({ status: 200, body: 'until the end' });
     expect(up.connections).toHaveLength(2);
-    await sleep(50);
-    expect(p.size).toBe(0);
+    await eventually(() => p.size === 0, 1000, 10);
   });
 
   test('Keep-Alive: timeout=N makes the pool drop an idle connection a second before the upstream would', async () => {
@@ -273,7 +274,8 @@ describe('UpstreamPool: framing', () => {
     });
     const p = pool(up);
     expect(await send(p)).toMatchObject({ status: 200, body: 'mine' });
-    await sleep(50);
+    // The stray bytes came in the same write as the answer; once the pool has seen them it closes the connection.
+    await eventually(() => p.size === 0, 1000, 10);
     expect(await send(p)).toMatchObject({ status: 200, body: 'yours' });
     expect(up.connections).toHaveLength(2);
   });
@@ -371,8 +373,7 @@ describe('UpstreamPool: request bodies', () => {
     const reply = send(p, { method: 'POST', body: stream });
     stream.write('the start of a large upload');
     expect(await reply).toMatchObject({ status: 413, body: 'too large' });
-    await sleep(50);
-    expect(p.size).toBe(0);
+    await eventually(() => p.size === 0, 1000, 10);
     expect(stream.listenerCount('data')).toBe(0);
     expect(early.upstream.connections).toHaveLength(1);
   });
@@ -442,19 +443,21 @@ describe('UpstreamPool: timeouts, aborts and shutdown', () => {
     const p = pool(up, { connections: 1 });
     let first: ExchangeController | undefined;
     let queued: ExchangeController | undefined;
-    const running = send(p, {}, { onStart: (c) => (first = c) });
+    let partialArrived = false;
+    const running = send(p, {}, { onStart: (c) => (first = c), onData: () => (partialArrived = true) });
     const waiting = send(p, { path: '/queued' }, { onStart: (c) => (queued = c) });
-    await sleep(50);
-    queued!.abort(new Error('client left while queued'));
+    if (!first || !queued) throw new Error('onRequestStart was not called within dispatch');
+    // /x is on the only connection, so /queued is waiting for it.
+    await eventually(() => held.length === 1);
+    queued.abort(new Error('client left while queued'));
     expect((await waiting).error?.message).toBe('client left while queued');
     held.shift()!();
-    await sleep(50);
-    first!.abort(new Error('client left mid-response'));
+    await eventually(() => partialArrived);
+    first.abort(new Error('client left mid-response'));
     const reply = await running;
     expect(reply).toMatchObject({ status: 200, body: 'partial' });
     expect(reply.error?.message).toBe('client left mid-response');
-    await sleep(50);
-    expect(p.size).toBe(0);
+    await eventually(() => p.size === 0, 1000, 10);
     expect(up.received.map((r) => r.head.split(' ')[1])).toEqual(['/x']);
   });
 
@@ -479,7 +482,7 @@ describe('UpstreamPool: timeouts, aborts and shutdown', () => {
     const p = pool(up, { connections: 1 });
     const running = send(p);
     const waiting = send(p);
-    await sleep(50);
+    await eventually(() => up.received.length === 1); // the first is on the wire, the second waits
     await p.destroy();
     expect((await running).error?.code).toBe('UPSTREAM_CLOSED');
     expect((await waiting).error?.code).toBe('UPSTREAM_POOL_CLOSED');
