@@ -316,11 +316,14 @@ describe('strangler proxy on embedded state (PGlite), driven through the admin A
 describe('strangler proxy lifecycle', () => {
   let legacy: TestUpstream;
   let dir: ReturnType<typeof tempDir>;
+  /** Answers to /slow, held until a test sends them. */
+  const slowAnswers: Array<() => void> = [];
 
   beforeAll(async () => {
     legacy = await startUpstream('legacy', (req, res) => {
-      const delay = req.url === '/slow' ? 1000 : 0;
-      setTimeout(() => res.end(JSON.stringify({ servedBy: 'legacy' })), delay);
+      const answer = (): void => void res.end(JSON.stringify({ servedBy: 'legacy' }));
+      if (req.url === '/slow') slowAnswers.push(answer);
+      else answer();
     });
     dir = tempDir('strangler-life-');
   });
@@ -338,12 +341,14 @@ describe('strangler proxy lifecycle', () => {
     expect(readFileSync(`/proc/${proxy.child.pid}/environ`, 'utf8').split('\0')).toContain('MALLOC_ARENA_MAX=2');
     await admin(proxy, 'PUT', '/routes/orders', { percent: 45, reason: 'before restart' });
     const inFlight = fetch(`${proxy.proxyUrl}/slow`).then(async (r) => ({ status: r.status, body: await r.text() }));
-    await new Promise((r) => setTimeout(r, 200));
+    await eventually(() => slowAnswers.length === 1, 5000);
     // What a drain is about to wait for, as a dashboard sees it.
     expect((await admin(proxy, 'GET', '/metrics')).text).toContain('strangler_requests_in_flight 1');
     proxy.child.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 100));
-    await expect(fetch(`${proxy.proxyUrl}/fast`, { headers: { connection: 'close' } })).rejects.toThrow();
+    // /slow's answer is held, so the proxy is still draining: new connections come to be refused.
+    const refused = (): Promise<boolean> => fetch(`${proxy.proxyUrl}/fast`, { headers: { connection: 'close' } }).then(() => false, () => true);
+    await eventually(refused, 3000, 50);
+    slowAnswers.shift()!();
     expect(await inFlight).toEqual({ status: 200, body: '{"servedBy":"legacy"}' });
     expect(await proxy.exited).toBe(0);
     expect(proxy.stdout()).toBe(

@@ -871,14 +871,23 @@ describe('failure behaviour', () => {
     const route = routeNamed('one-at-a-time');
     await flagHolding(route, 'legacy', 0, false);
     const relay = await HttpFaultRelay.inFront(unleash.url);
-    // A slow Unleash turning the flag on: the first change is still being written when the second comes.
-    relay.delaying = (path, method) => (isFlagSwitch(route.flag)(path, method) ? 1000 : 0);
     const provider = unleashProvider(config({ url: relay.url }).flags as UnleashFlagsConfig, [route]);
+    const switchHeld = signal();
+    const switchGoes = signal();
     try {
       await provider.start();
+      // A slow Unleash turning the flag on: the first change is still being written when the second comes.
+      relay.holding = (path, method) => {
+        if (!isFlagSwitch(route.flag)(path, method)) return undefined;
+        switchHeld.fire();
+        return switchGoes.fired;
+      };
       const first = provider.change(route, { stage: 'canary', percent: 30, actor: 'a', reason: 'A: go' });
-      await new Promise((r) => setTimeout(r, 300));
+      await switchHeld.fired;
       const rollback = provider.change(route, { stage: 'legacy', percent: 0, actor: 'b', reason: 'B: incident rollback' });
+      // Time for the rollback to overtake the held change if changes were not made one after the other.
+      await new Promise((r) => setTimeout(r, 500));
+      switchGoes.fire();
       expect((await first).state).toMatchObject({ stage: 'canary', percent: 30 });
       expect((await rollback).state).toMatchObject({ stage: 'legacy', percent: 0 });
       expect(await flagInUnleash(route.flag)).toMatchObject({ enabled: false, parameters: { rollout: '0', stranglerStage: 'legacy' } });
@@ -888,6 +897,7 @@ describe('failure behaviour', () => {
         ['A: go', { stage: 'legacy', percent: 0 }, { stage: 'canary', percent: 30 }],
       ]);
     } finally {
+      switchGoes.fire();
       await provider.stop();
       await relay.close();
     }
@@ -897,18 +907,25 @@ describe('failure behaviour', () => {
     const route = routeNamed('two-proxies');
     await flagHolding(route, 'legacy', 0, false);
     const slowRelay = await HttpFaultRelay.inFront(unleash.url);
-    // The second proxy's strategy write reaches Unleash after the first proxy's whole change.
-    slowRelay.delaying = (path, method) => (method === 'PATCH' ? 800 : 0);
     const fast = unleashProvider(config().flags as UnleashFlagsConfig, [route]);
     const slow = unleashProvider(config({ url: slowRelay.url }).flags as UnleashFlagsConfig, [route]);
+    const slowWrites = signal();
+    const fastDone = signal();
     try {
       await Promise.all([fast.start(), slow.start()]);
+      // The second proxy's strategy write (sent once it has read the flag) reaches Unleash after the first proxy's whole change.
+      slowRelay.holding = (_path, method) => {
+        if (method !== 'PATCH') return undefined;
+        slowWrites.fire();
+        return fastDone.fired;
+      };
       const late = slow.change(route, { stage: 'canary', percent: 30, actor: 'slow', reason: 'ramp' }).then(
         () => undefined,
         (err: Error & { status?: number }) => err,
       );
-      await new Promise((r) => setTimeout(r, 300));
+      await slowWrites.fired;
       expect((await fast.change(route, { stage: 'shadow', actor: 'fast', reason: 'shadow first' })).state).toMatchObject({ stage: 'shadow', percent: 0 });
+      fastDone.fire();
       expect(await late).toMatchObject({
         status: 409,
         code: 'STRANGLER_ERR_UNLEASH_CHANGED',
@@ -917,6 +934,7 @@ describe('failure behaviour', () => {
       expect(await flagInUnleash(route.flag)).toMatchObject({ enabled: false, parameters: { rollout: '0', stranglerStage: 'shadow' } });
       expect((await fast.history('two-proxies', 10)).map((h) => h.reason)).toEqual(['shadow first']);
     } finally {
+      fastDone.fire();
       await fast.stop();
       await slow.stop();
       await slowRelay.close();
