@@ -98,6 +98,7 @@ export const BENCH_SHADOW: ShadowConfig = {
   maxDecodedBytes: 16 * 1024 * 1024,
   maxInFlight: 1024,
   unordered: false,
+  mapKeys: [],
   numericTolerance: 0,
   headers: ['content-type'],
   onCanary: false,

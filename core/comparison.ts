@@ -6,9 +6,15 @@ export type DifferenceKind = 'added' | 'removed' | 'changed' | 'type';
 export interface FieldDifference {
   /**
    * Where: `status`, `header.<lower-case name>`, `body` (non-JSON bodies compared as bytes), or a
-   * templated JSONPath into the JSON body such as `$.items[*].price` (array indices become `[*]`).
+   * templated JSONPath into the JSON body such as `$.items[*].price` (array indices become `[*]`, and so
+   * do keys of maps: `$.scores.*`, see diff-reader/engine/map-keys.ts and `shadow.mapKeys`).
    */
   path: string;
+  /**
+   * The concrete location, when `path` hides a map key: `$.scores.u100431` (with array indices:
+   * `$.users[3].scores.u100431`). Absent otherwise, array indices alone are not kept.
+   */
+  location?: string;
   kind: DifferenceKind;
   /** JSON text of the legacy value, truncated; absent for `added`. */
   legacy?: string;

@@ -1,5 +1,5 @@
 /**
- * The JSONPath subset of the diff's `ignore` and `unordered` options, read once by the configuration check
+ * The JSONPath subset of the diff's `ignore`, `unordered` and `mapKeys` options, read once by the configuration check
  * and once by the diff engine that compiles it:
  *   `$`            the whole body (root)
  *   `.name`        object member `name` (any characters except `.` `[` `]` quotes and white space)

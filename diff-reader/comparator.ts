@@ -112,6 +112,7 @@ function diffOptionsOf(shadow: ShadowConfig): DiffOptions {
   return {
     ignore: shadow.ignore,
     unordered: shadow.unordered,
+    mapKeys: shadow.mapKeys,
     numericTolerance: shadow.numericTolerance,
     headers: shadow.headers,
     maxDecodedBytes: shadow.maxDecodedBytes,

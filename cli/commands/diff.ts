@@ -74,7 +74,7 @@ const showCommand: CommandModule<object, ShowArgs> = {
 
 /** `diff show --json`: every key always there (null when absent), in one order, as the report's JSON does. */
 export function comparisonJson(record: ComparisonRecord): Record<string, unknown> {
-  const difference = (d: ComparisonRecord['differences'][number]): Record<string, unknown> => ({ path: d.path, kind: d.kind, legacy: d.legacy ?? null, candidate: d.candidate ?? null });
+  const difference = (d: ComparisonRecord['differences'][number]): Record<string, unknown> => ({ path: d.path, location: d.location ?? null, kind: d.kind, legacy: d.legacy ?? null, candidate: d.candidate ?? null });
   return {
     requestId: record.requestId,
     route: record.route,
@@ -105,7 +105,7 @@ export function describeComparison(record: ComparisonRecord): string[] {
     if (differences.length === 0) return;
     lines.push('', `${title}:`);
     for (const d of differences) {
-      lines.push(`  ${printable(d.path)}  ${d.kind}`, `    legacy: ${d.legacy === undefined ? '(absent)' : printable(d.legacy)}`, `    new:    ${d.candidate === undefined ? '(absent)' : printable(d.candidate)}`);
+      lines.push(`  ${printable(d.path)}  ${d.kind}${d.location === undefined ? '' : `  at ${printable(d.location)}`}`, `    legacy: ${d.legacy === undefined ? '(absent)' : printable(d.legacy)}`, `    new:    ${d.candidate === undefined ? '(absent)' : printable(d.candidate)}`);
     }
   };
   section('differences', record.differences);

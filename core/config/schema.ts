@@ -333,6 +333,7 @@ const SHADOW_KEYS = [
   'noiseSample',
   'noiseThresholds',
   'unordered',
+  'mapKeys',
   'numericTolerance',
   'timestampToleranceMs',
   'headers',
@@ -808,6 +809,7 @@ function defaultShadowConfig(): ShadowConfig {
     noiseSample: 0.1,
     noiseThresholds: { ...DEFAULT_NOISE_THRESHOLDS },
     unordered: false,
+    mapKeys: [],
     numericTolerance: 0,
     headers: ['content-type'],
     onCanary: false,
@@ -832,12 +834,13 @@ function readShadow(ck: Checker, f: Fields): ShadowConfig | undefined {
     noiseSample: f.get('noiseSample', ck.number(0, 1)),
     noiseThresholds: optionalBlock(ck, f, 'noiseThresholds', NOISE_THRESHOLD_KEYS, readNoiseThresholds),
     unordered: f.has('unordered') ? f.get('unordered', unorderedSetting(ck, jsonPath)) : defaults.unordered,
+    mapKeys: f.has('mapKeys') ? f.get('mapKeys', ck.list('JSON paths of objects such as [$.byRegion]', jsonPath)) : defaults.mapKeys,
     numericTolerance: f.get('numericTolerance', ck.number(0, Number.MAX_SAFE_INTEGER)),
     timestampToleranceMs: f.get('timestampToleranceMs', ck.integer(0, 86400000)),
     headers: f.has('headers') ? f.get('headers', ck.list('header names such as [content-type]', headerName)) : defaults.headers,
     onCanary: f.get('onCanary', ck.boolean()),
   };
-  if (!shadow.methods || !shadow.ignore || shadow.unordered === undefined || !shadow.headers || !shadow.noiseThresholds.ok) return undefined;
+  if (!shadow.methods || !shadow.ignore || shadow.unordered === undefined || !shadow.mapKeys || !shadow.headers || !shadow.noiseThresholds.ok) return undefined;
   const config: ShadowConfig = {
     sample: shadow.sample ?? defaults.sample,
     methods: shadow.methods,
@@ -848,6 +851,7 @@ function readShadow(ck: Checker, f: Fields): ShadowConfig | undefined {
     noiseSample: shadow.noiseSample ?? defaults.noiseSample,
     noiseThresholds: shadow.noiseThresholds.value ?? defaults.noiseThresholds,
     unordered: shadow.unordered,
+    mapKeys: shadow.mapKeys,
     numericTolerance: shadow.numericTolerance ?? defaults.numericTolerance,
     headers: shadow.headers,
     onCanary: shadow.onCanary ?? defaults.onCanary,

@@ -140,6 +140,11 @@ export interface ShadowConfig {
   noiseThresholds: NoiseThresholds;
   /** Arrays compared as multisets: all (`true`) or those at these JSON paths. */
   unordered: boolean | string[];
+  /**
+   * Objects used as maps (keyed by region, by name…): every key directly under these JSON paths is reported as
+   * `*` (`$.byRegion.*`), so one difference across the map is one field. Keys that are ids are `*` without it.
+   */
+  mapKeys: string[];
   /** Numbers closer than this are equal. */
   numericTolerance: number;
   /** Timestamps closer than this are equal (undefined: compared as values). */

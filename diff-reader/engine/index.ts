@@ -11,3 +11,4 @@ export { classify, explainedBy, NoiseModel } from './noise';
 export type { Classification, NoiseClass, NoiseModelOptions, NoisePathStats, NoiseSnapshot } from './noise';
 export { isTimeLikeKey, parseIsoTimestamp } from './tolerance';
 export { renderPath, renderValue, truncate } from './render';
+export { isIdentifierKey, templatedPath } from './map-keys';

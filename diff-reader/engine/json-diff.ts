@@ -19,8 +19,8 @@ import type { DifferenceKind, FieldDifference } from '../../core/comparison';
 import { canonicalJson, deepEqual } from './equality';
 import { ExactDecimal, isJsonNumber, numberText, sameNumber, type JsonNumber } from './exact-decimal';
 import { DiffBudgetExceededError } from './not-comparable';
-import { isIgnored, isUnorderedHere, stepIndex, stepKey, type CompiledDiffOptions, type PathState } from './options';
-import { ARRAY_SEGMENT, renderPath, renderValue } from './render';
+import { isIgnored, isMapHere, isUnorderedHere, stepIndex, stepKey, type CompiledDiffOptions, type PathState } from './options';
+import { hasTemplatedKey, MapKey, renderLocation, renderPath, renderValue, UNORDERED_ELEMENT, type PathSegment } from './render';
 import { exactlyClose, numbersClose, stringsClose } from './tolerance';
 
 const hasOwn = Object.prototype.hasOwnProperty;
@@ -63,8 +63,8 @@ function isOwn(record: JsonRecord, key: string, value: unknown): boolean {
 }
 
 class JsonDiffer {
-  /** Keys and ARRAY_SEGMENT from the root to the current location. */
-  private readonly stack: Array<string | typeof ARRAY_SEGMENT> = [];
+  /** Keys and array indices from the root to the current location. */
+  private readonly stack: PathSegment[] = [];
   limit: number;
   full = false;
   /** Only asking "equal or not": differences are counted, not rendered. */
@@ -134,6 +134,8 @@ class JsonDiffer {
 
   private objects(a: JsonRecord, b: JsonRecord, state: PathState, depth: number): void {
     const stack = this.stack;
+    // A map (shadow.mapKeys): its keys are data, each reported as `*`; the MapKey is made only for a key that differs.
+    const map = state !== undefined && isMapHere(state);
     for (const k in a) {
       const av = a[k];
       const bv = b[k];
@@ -143,7 +145,7 @@ class JsonDiffer {
         child = stepKey(state, k);
         if (child !== undefined && isIgnored(child)) continue;
       }
-      stack.push(k);
+      stack.push(map ? new MapKey(k) : k);
       if (isOwn(b, k, bv)) this.value(av, bv, child, k, depth + 1);
       else this.report('removed', av, undefined);
       stack.pop();
@@ -155,7 +157,7 @@ class JsonDiffer {
         const child = stepKey(state, k);
         if (child !== undefined && isIgnored(child)) continue;
       }
-      stack.push(k);
+      stack.push(map ? new MapKey(k) : k);
       this.report('added', undefined, b[k]);
       stack.pop();
       if (this.full) return;
@@ -164,11 +166,13 @@ class JsonDiffer {
 
   private ordered(a: unknown[], b: unknown[], state: PathState, key: string | undefined, depth: number): void {
     const n = Math.min(a.length, b.length);
-    this.stack.push(ARRAY_SEGMENT);
+    const stack = this.stack;
+    const level = stack.push(0) - 1;
     for (let i = 0; i < n; i++) {
       const av = a[i];
       const bv = b[i];
       if (av === bv) continue;
+      stack[level] = i;
       let child: PathState;
       if (state !== undefined) {
         child = stepIndex(state, i);
@@ -179,10 +183,12 @@ class JsonDiffer {
     }
     for (let i = n; i < a.length && !this.full; i++) {
       if (this.elementIgnored(state, i)) continue;
+      stack[level] = i;
       this.report('removed', a[i], undefined);
     }
     for (let i = n; i < b.length && !this.full; i++) {
       if (this.elementIgnored(state, i)) continue;
+      stack[level] = i;
       this.report('added', undefined, b[i]);
     }
     this.stack.pop();
@@ -239,7 +245,7 @@ class JsonDiffer {
       restA = unpairedA;
     }
 
-    this.stack.push(ARRAY_SEGMENT);
+    this.stack.push(UNORDERED_ELEMENT);
     // The same element changed: compared inside, so `$.items[*].price` is reported, not item 1 dropped and another added.
     const paired = pairLeftovers(a, restA, b, leftB);
     for (const [i, j] of paired) {
@@ -309,6 +315,7 @@ class JsonDiffer {
     } else {
       const max = this.options.maxValueLength;
       const difference: FieldDifference = { path: renderPath(this.stack), kind };
+      if (hasTemplatedKey(this.stack)) difference.location = renderLocation(this.stack);
       if (kind !== 'added') difference.legacy = renderValue(legacy, max);
       if (kind !== 'removed') difference.candidate = renderValue(candidate, max);
       out.push(difference);

@@ -2,10 +2,14 @@
  * Diff options: what the user writes (`DiffOptions`) and the compiled form the engine walks with
  * (`CompiledDiffOptions`). Compile once per route, reuse for every comparison.
  *
- * Path patterns (for `ignore` and `unordered`) are the JSONPath subset of `core/json-path-pattern.ts`,
+ * Path patterns (for `ignore`, `unordered` and `mapKeys`) are the JSONPath subset of `core/json-path-pattern.ts`,
  * rejected by `compileDiffOptions` with a message naming the pattern when outside it. An index (`[3]`)
  * never applies inside an unordered array: elements there have no index. A report path such as
- * `$.items[*].price` or `$['a b']` is always a valid pattern.
+ * `$.items[*].price`, `$.scores.*` or `$['a b']` is always a valid pattern, meaning that field.
+ *
+ * Object keys that are identifiers (map-keys.ts) are reported as `*` (`$.scores.*`) without being configured;
+ * `mapKeys` names the maps keyed by anything else (`$.byRegion` keyed by `emea`, `apac`): every key directly
+ * under such an object is reported as `*`.
  *
  * Patterns compile into one trie (ignore and unordered flags on its nodes). The diff walks the trie in
  * step with the JSON: a "path state" is the list of trie nodes matching the current location, usually
@@ -29,6 +33,8 @@ export interface DiffOptions {
   ignore?: readonly string[];
   /** `true`: every array is compared as a multiset; a list of paths: only the arrays at those paths. */
   unordered?: boolean | readonly string[];
+  /** JSON paths of objects used as maps: every key directly under them is reported as `*` (`$.byRegion.*`). */
+  mapKeys?: readonly string[];
   /** Absolute tolerance, or `{ absolute, relative }`; two numbers are equal when either bound holds. */
   numericTolerance?: number | NumericTolerance;
   /**
@@ -62,6 +68,8 @@ export interface PathTrieNode {
   ignore: boolean;
   /** Some unordered pattern ends here. */
   unordered: boolean;
+  /** Some mapKeys pattern ends here: the keys below are reported as `*`. */
+  map: boolean;
   /** `[this]`: the path state "exactly this node", shared so walking allocates nothing. */
   readonly alone: readonly PathTrieNode[];
 }
@@ -73,6 +81,7 @@ export interface CompiledDiffOptions {
   /** The patterns as given, for reports. */
   readonly ignorePatterns: readonly string[];
   readonly unorderedPatterns: readonly string[];
+  readonly mapKeyPatterns: readonly string[];
   /** Path state at the root; `undefined` when there are no patterns. */
   readonly root: PathState;
   /** `$` is ignored: bodies are not compared at all. */
@@ -113,6 +122,8 @@ export function compileDiffOptions(options: DiffOptions = {}): CompiledDiffOptio
   if (typeof unordered === 'boolean') unorderedAll = unordered;
   else if (unordered !== undefined) unorderedPatterns = stringList(unordered, 'unordered', 'true, false or a list of paths') ?? [];
 
+  const mapKeys = stringList(options.mapKeys, 'mapKeys') ?? [];
+
   let absoluteTolerance = 0;
   let relativeTolerance = 0;
   const tol = options.numericTolerance;
@@ -142,21 +153,23 @@ export function compileDiffOptions(options: DiffOptions = {}): CompiledDiffOptio
   const maxDifferences = integerAtLeast(options.maxDifferences, 'maxDifferences', 1) ?? 1000;
   const maxDecodedBytes = integerAtLeast(options.maxDecodedBytes, 'maxDecodedBytes', 1) ?? 16 * 1024 * 1024;
 
-  const known = new Set(['ignore', 'unordered', 'numericTolerance', 'timestampToleranceMs', 'headers', 'maxValueLength', 'maxDepth', 'maxDifferences', 'maxDecodedBytes']);
+  const known = new Set(['ignore', 'unordered', 'mapKeys', 'numericTolerance', 'timestampToleranceMs', 'headers', 'maxValueLength', 'maxDepth', 'maxDifferences', 'maxDecodedBytes']);
   for (const key of Object.keys(options)) {
     if (!known.has(key)) fail(`diff option ${key}: unknown option`);
   }
 
   let rootNode: PathTrieNode | undefined;
-  if (ignore.length > 0 || unorderedPatterns.length > 0) {
+  if (ignore.length > 0 || unorderedPatterns.length > 0 || mapKeys.length > 0) {
     rootNode = newNode();
     ignore.forEach((p, i) => (insert(rootNode!, parsePathPattern(p, `ignore[${i}]`)).ignore = true));
     unorderedPatterns.forEach((p, i) => (insert(rootNode!, parsePathPattern(p, `unordered[${i}]`)).unordered = true));
+    mapKeys.forEach((p, i) => (insert(rootNode!, parsePathPattern(p, `mapKeys[${i}]`)).map = true));
   }
 
   return {
     ignorePatterns: ignore,
     unorderedPatterns,
+    mapKeyPatterns: mapKeys,
     root: rootNode?.alone,
     ignoreRoot: rootNode?.ignore ?? false,
     unorderedAll,
@@ -206,7 +219,7 @@ function integerAtLeast(value: unknown, name: string, min: number): number | und
 }
 
 function newNode(): PathTrieNode {
-  const node = { keys: undefined, indices: undefined, wildcard: undefined, ignore: false, unordered: false, alone: [] as PathTrieNode[] };
+  const node = { keys: undefined, indices: undefined, wildcard: undefined, ignore: false, unordered: false, map: false, alone: [] as PathTrieNode[] };
   node.alone.push(node);
   return node;
 }
@@ -289,5 +302,11 @@ export function isIgnored(state: readonly PathTrieNode[]): boolean {
 
 export function isUnorderedHere(state: readonly PathTrieNode[]): boolean {
   for (let i = 0; i < state.length; i++) if (state[i].unordered) return true;
+  return false;
+}
+
+/** Is the object here a map (a mapKeys pattern ends here)? */
+export function isMapHere(state: readonly PathTrieNode[]): boolean {
+  for (let i = 0; i < state.length; i++) if (state[i].map) return true;
   return false;
 }

@@ -3,46 +3,55 @@
  * Only called when a difference is found, never for equal subtrees.
  */
 import { ExactDecimal } from './exact-decimal';
+import { isIdentifierKey, renderKey } from './map-keys';
 
-/** Marks an array level in a path stack; rendered `[*]`. */
-export const ARRAY_SEGMENT = 0;
+/** An element of an unordered array (a multiset): it has no index. Rendered `[*]` in both forms. */
+export const UNORDERED_ELEMENT = -1;
 
-/** A path stack: object keys (strings) and `ARRAY_SEGMENT` for array levels, root first. */
-export type PathSegments = ReadonlyArray<string | typeof ARRAY_SEGMENT>;
+/** A key of an object configured as a map (`shadow.mapKeys`): rendered `*` whatever it is. */
+export class MapKey {
+  constructor(readonly key: string) {}
+}
 
-const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+/**
+ * One level of a path stack: an object key, an array index (`UNORDERED_ELEMENT` inside a multiset) or a
+ * MapKey.
+ */
+export type PathSegment = string | number | MapKey;
 
-/** `$.items[*].price`; keys that are not identifiers bracket-quoted: `$['a b']`, `$['it\'s']`. */
+/** A path stack, root first. */
+export type PathSegments = ReadonlyArray<PathSegment>;
+
+/**
+ * The templated path reports count by: array indices are `[*]`, and so are keys of maps: `.*` for a MapKey
+ * and for a key that is an identifier (see map-keys.ts). `$.items[*].price`, `$.scores.*`; other keys that are
+ * no plain names bracket-quoted: `$['a b']`, `$['it\'s']`.
+ */
 export function renderPath(segments: PathSegments, length = segments.length): string {
   let path = '$';
   for (let i = 0; i < length; i++) {
     const s = segments[i];
-    if (s === ARRAY_SEGMENT) path += '[*]';
-    else if (IDENTIFIER.test(s)) path += '.' + s;
-    else path += "['" + quoteKey(s) + "']";
+    if (typeof s === 'number') path += '[*]';
+    else if (typeof s !== 'string' || isIdentifierKey(s)) path += '.*';
+    else path += renderKey(s);
   }
   return path;
 }
 
-/** Also a lone surrogate, written `\udxxx`: the path stays readable, and storable as JSON. */
-function quoteKey(key: string): string {
-  // eslint-disable-next-line no-control-regex
-  return key.replace(/[\\'\u0000-\u001f\u2028\u2029]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, (c) => {
-    switch (c) {
-      case '\\':
-        return '\\\\';
-      case "'":
-        return "\\'";
-      case '\n':
-        return '\\n';
-      case '\r':
-        return '\\r';
-      case '\t':
-        return '\\t';
-      default:
-        return '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0');
-    }
-  });
+/** Does the templated path hide a key (so `renderLocation` says which)? */
+export function hasTemplatedKey(segments: PathSegments): boolean {
+  for (const s of segments) if (typeof s === 'object' || (typeof s === 'string' && isIdentifierKey(s))) return true;
+  return false;
+}
+
+/** The concrete location: every key as it is, array indices as numbers (`[*]` inside a multiset): `$.users[3].scores.u100431`. */
+export function renderLocation(segments: PathSegments): string {
+  let path = '$';
+  for (const s of segments) {
+    if (typeof s === 'number') path += s < 0 ? '[*]' : `[${s}]`;
+    else path += renderKey(typeof s === 'string' ? s : s.key);
+  }
+  return path;
 }
 
 /** Cuts `text` to at most `max` characters, the last one `…` when cut (never splitting a surrogate pair). */

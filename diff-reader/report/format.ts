@@ -1,6 +1,6 @@
 /** Number and value formatting shared by the report renderers: the same numbers read the same everywhere. */
 import { printable } from '../../core/printable';
-import type { OutcomeCounts, RouteReport } from './model';
+import { hiddenFields, type FieldExample, type OutcomeCounts, type RouteReport } from './model';
 
 /** `4.2 %`; never rounds a non-zero rate to `0.0 %` or a rate below 1 to `100.0 %`. */
 export function formatPercent(rate: number): string {
@@ -100,4 +100,35 @@ export const PATH_WIDTH = 48;
 /** An example value ready for a table cell: printable, cut, `(absent)` for none. */
 export function exampleValue(value: string | null, width = VALUE_WIDTH): string {
   return value === null ? '(absent)' : truncate(printable(value), width);
+}
+
+/** Width a concrete location (`$.scores.u100431`) is cut to in the text and markdown tables. */
+export const LOCATION_WIDTH = 48;
+
+/** Where an example of a templated field differed: its first location, cut, and how many more; undefined when not known. */
+export function exampleLocation(example: FieldExample): { location: string; more: number } | undefined {
+  // A report from a proxy older than locations has none.
+  const locations: readonly string[] = example.locations ?? [];
+  const [first] = locations;
+  if (first === undefined) return undefined;
+  return { location: truncate(first, LOCATION_WIDTH), more: locations.length - 1 + (example.moreLocations ?? 0) };
+}
+
+/** `+2 more` after a location; empty for none. */
+export function moreLocationsText(more: number): string {
+  return more > 0 ? ` +${formatCount(more)} more` : '';
+}
+
+/**
+ * What a table of the first `shown` fields leaves out: `4 more fields not shown, differing in 120 comparisons
+ * (0.6 %), 20 of them at no field shown` (noise only: `3 more fields not shown, noise only`); empty when none.
+ */
+export function hiddenFieldsText(route: RouteReport, shown: number): string {
+  const hidden = hiddenFields(route, shown);
+  if (hidden.fields === 0) return '';
+  const fields = `${formatCount(hidden.fields)} more field${hidden.fields === 1 ? '' : 's'} not shown`;
+  if (hidden.comparisons === null) return fields;
+  if (hidden.comparisons === 0) return `${fields}, noise only`;
+  const only = !hidden.only ? '' : `, ${formatCount(hidden.only)} of them at no field shown`;
+  return `${fields}, differing in ${countOf(hidden.comparisons, 'comparison')} (${formatPercent(hidden.share ?? 0)})${only}`;
 }

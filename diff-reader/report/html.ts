@@ -12,6 +12,9 @@
  */
 import {
   bucketsOf,
+  exampleLocation,
+  hiddenFieldsText,
+  moreLocationsText,
   displayLength,
   formatCount,
   formatMs,
@@ -332,13 +335,23 @@ function valueCell(value: string | null, side: 'legacy' | 'new'): string {
     : `<td class="val ${side}"><code>${escapeHtml(value)}</code></td>`;
 }
 
+/** Where the example differed under a templated field: every location kept, the first shown, all in the title. */
+function locationLine(example: FieldExample): string {
+  const location = exampleLocation(example);
+  if (!location) return '';
+  const all = example.locations.join('\n') + (example.moreLocations > 0 ? `\n… ${formatCount(example.moreLocations)} more` : '');
+  return `<span class="target">at <code title="${escapeHtml(all)}">${escapeHtml(location.location)}</code>${escapeHtml(moreLocationsText(location.more))}</span>`;
+}
+
 function exampleCells(example: FieldExample | undefined): string {
   if (!example) return '<td></td><td class="val"></td><td class="val"></td>';
   const request = `${example.method} ${example.target} at ${example.at}${example.noise ? ' (noise)' : ''}`;
   return (
     `<td><code title="${escapeHtml(request)}">${escapeHtml(example.requestId)}</code>` +
     `${example.noise ? ' <span class="note">noise</span>' : ''}` +
-    `<span class="target">${escapeHtml(truncate(`${example.method} ${example.target}`, 48))}</span></td>` +
+    `<span class="target">${escapeHtml(truncate(`${example.method} ${example.target}`, 48))}</span>` +
+    locationLine(example) +
+    '</td>' +
     valueCell(example.legacy, 'legacy') +
     valueCell(example.candidate, 'new')
   );
@@ -398,14 +411,14 @@ function routeSection(route: RouteReport, index: number, report: DiffReport, max
     return parts.join('\n');
   }
   const fields = route.fields.slice(0, maxFields);
-  const hidden = route.fields.length - fields.length;
+  const hidden = hiddenFieldsText(route, fields.length);
   parts.push(
     `<div class="row">${timelineChart(route, report)}${latencyTable(route)}</div>`,
     '<h3>Top differences</h3>',
     fieldChart(route, fields),
     differencesTable(route, fields),
   );
-  if (hidden > 0) parts.push(`<p class="note">… and ${formatCount(hidden)} more field${hidden === 1 ? '' : 's'} not shown.</p>`);
+  if (hidden) parts.push(`<p class="note">… ${escapeHtml(hidden)}.</p>`);
   parts.push(errorsTable(route), '</section>');
   return parts.filter(Boolean).join('\n');
 }

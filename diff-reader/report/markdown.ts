@@ -8,7 +8,10 @@ import {
   VALUE_WIDTH,
   ERROR_WIDTH,
   exampleValue,
+  exampleLocation,
   countOf,
+  hiddenFieldsText,
+  moreLocationsText,
   formatCount,
   formatMs,
   formatPercent,
@@ -100,8 +103,10 @@ function differencesTable(route: RouteReport, maxFields: number): string[] {
   ];
   for (const field of route.fields.slice(0, maxFields)) {
     const example = field.examples[0];
+    const location = example && exampleLocation(example);
+    const where = location ? ` at ${codeSpan(location.location, true)}${moreLocationsText(location.more)}` : '';
     const shown = example
-      ? `${value(example.legacy)} → ${value(example.candidate)}${example.noise ? ' _(noise)_' : ''}`
+      ? `${value(example.legacy)} → ${value(example.candidate)}${example.noise ? ' _(noise)_' : ''}${where}`
       : '';
     const request = example ? codeSpan(truncate(example.requestId, REQUEST_ID_WIDTH), true) : '';
     lines.push(
@@ -109,8 +114,8 @@ function differencesTable(route: RouteReport, maxFields: number): string[] {
         `${formatCount(field.noise)} | ${shown} | ${request} |`,
     );
   }
-  const hidden = route.fields.length - maxFields;
-  if (hidden > 0) lines.push('', `_… and ${formatCount(hidden)} more field${hidden === 1 ? '' : 's'}._`);
+  const hidden = hiddenFieldsText(route, maxFields);
+  if (hidden) lines.push('', `_… ${hidden}._`);
   return lines;
 }
 

@@ -21,6 +21,9 @@
  *   that whole minute, and the window then starts at the minute), and by whole hours where counts are kept by
  *   the hour (before `compactedThrough`: there, time buckets are whole hours too); latency percentiles are
  *   within 1 %.
+ * - Keys of maps are one field: `$.scores.*` (identifier keys, and those under shadow.mapKeys). A comparison
+ *   differing at several keys of the map counts once there; its example lists the keys (`locations`). Paths
+ *   kept by a version that did not template identifier keys (`$.scores.u100431`) are read as `$.scores.*`.
  * - Examples come from the comparisons kept (state.keepComparisons); counts outlive them (state.keepCountsDays).
  * - Absent values are `null`, never undefined, so the JSON form always has the same keys.
  */
@@ -37,6 +40,7 @@ import {
 } from '../../core/comparison';
 import { LatencySketch } from '../../core/latency-sketch';
 import { countingStart, HOUR_MS, hourStart, MINUTE_MS, mergePathKinds, tallyComparisons } from '../counts';
+import { templatedPath } from '../engine/map-keys';
 import { explainedBy } from '../engine/noise';
 import { markAtOrBefore, niceStep } from './clock';
 
@@ -89,7 +93,17 @@ export interface FieldExample {
   candidate: string | null;
   /** True when this example is a noise difference (used only for fields that never differed for real). */
   noise: boolean;
+  /**
+   * Where the field differed in this comparison when its path hides a key (`$.scores.*`): the concrete paths,
+   * `$.scores.u100431`, at most MAX_EXAMPLE_LOCATIONS, the first being the one whose values are shown. Empty
+   * for other paths (array indices are not kept).
+   */
+  locations: string[];
+  /** How many more locations this comparison differed at under the same field, beyond `locations`. */
+  moreLocations: number;
 }
+
+export const MAX_EXAMPLE_LOCATIONS = 3;
 
 export interface FieldReport {
   /** Templated path: `status`, `header.<name>`, `body` or `$.items[*].price`. */
@@ -104,6 +118,14 @@ export interface FieldReport {
   noisy: boolean;
   /** Kinds of real differences seen (noise kinds when there were none), sorted. */
   kinds: DifferenceKind[];
+  /**
+   * Comparisons whose first (`firstIn`) and last (`lastIn`) field to differ for real, in the order of the
+   * route's `fields`, is this one. Summed over the fields from some position on, `lastIn` is how many
+   * comparisons differ at one of those fields, and `firstIn` how many differ at none before them: what a
+   * table showing the fields before that position leaves out (see hiddenFields).
+   */
+  firstIn: number;
+  lastIn: number;
   /**
    * The most recent examples (newest first) among the comparisons kept; real differences, or noise ones for a
    * noise-only field. Empty when the comparisons that showed this field are no longer kept.
@@ -299,23 +321,42 @@ interface FieldTally {
   noiseExamples: FieldExample[];
 }
 
-function example(record: ComparisonRecord, difference: FieldDifference, noise: boolean): FieldExample {
+function example(record: ComparisonRecord, at: PathDifferences, noise: boolean): FieldExample {
+  const { first, locations, moreLocations } = at;
   return {
     requestId: record.requestId,
     method: record.method,
     target: record.target,
     at: record.at,
-    kind: difference.kind,
-    legacy: difference.legacy ?? null,
-    candidate: difference.candidate ?? null,
+    kind: first.kind,
+    legacy: first.legacy ?? null,
+    candidate: first.candidate ?? null,
     noise,
+    locations,
+    moreLocations,
   };
 }
 
-/** Each path once per comparison: the first difference listed for it. */
-function firstPerPath(differences: readonly FieldDifference[]): FieldDifference[] {
-  const seen = new Map<string, FieldDifference>();
-  for (const difference of differences) if (!seen.has(difference.path)) seen.set(difference.path, difference);
+/** One comparison's differences at one path: the first listed, and where it differed when the path hides a key. */
+interface PathDifferences {
+  first: FieldDifference;
+  locations: string[];
+  moreLocations: number;
+}
+
+/** Each path once per comparison: its first difference, and the locations of all of them. */
+function byPath(differences: readonly FieldDifference[]): PathDifferences[] {
+  const seen = new Map<string, PathDifferences>();
+  for (const difference of differences) {
+    let entry = seen.get(difference.path);
+    if (!entry) seen.set(difference.path, (entry = { first: difference, locations: [], moreLocations: 0 }));
+    if (difference.location === undefined) continue;
+    if (entry.locations.length < MAX_EXAMPLE_LOCATIONS) {
+      if (!entry.locations.includes(difference.location)) entry.locations.push(difference.location);
+    } else if (!entry.locations.includes(difference.location)) {
+      entry.moreLocations++;
+    }
+  }
   return [...seen.values()];
 }
 
@@ -346,13 +387,13 @@ function tallyFields(counts: readonly ComparisonCount[]): Map<string, FieldTally
 
 function addExamples(tallies: Map<string, FieldTally>, newestFirstRecords: readonly ComparisonRecord[], examplesPerField: number): void {
   for (const record of newestFirstRecords) {
-    for (const difference of firstPerPath(record.differences)) {
-      const tally = tallies.get(difference.path);
-      if (tally && tally.examples.length < examplesPerField) tally.examples.push(example(record, difference, false));
+    for (const at of byPath(record.differences)) {
+      const tally = tallies.get(at.first.path);
+      if (tally && tally.examples.length < examplesPerField) tally.examples.push(example(record, at, false));
     }
-    for (const difference of firstPerPath(record.noise)) {
-      const tally = tallies.get(difference.path);
-      if (tally && tally.noiseExamples.length < examplesPerField) tally.noiseExamples.push(example(record, difference, true));
+    for (const at of byPath(record.noise)) {
+      const tally = tallies.get(at.first.path);
+      if (tally && tally.noiseExamples.length < examplesPerField) tally.noiseExamples.push(example(record, at, true));
     }
   }
 }
@@ -360,7 +401,7 @@ function addExamples(tallies: Map<string, FieldTally>, newestFirstRecords: reado
 function fieldReports(counts: readonly ComparisonCount[], comparisons: number, newestFirstRecords: readonly ComparisonRecord[], examplesPerField: number, noisy: NoisyPaths): FieldReport[] {
   const tallies = tallyFields(counts);
   addExamples(tallies, newestFirstRecords, examplesPerField);
-  return [...tallies.values()]
+  const fields = [...tallies.values()]
     .map((tally): FieldReport => {
       const real = tally.count > 0;
       return {
@@ -370,10 +411,54 @@ function fieldReports(counts: readonly ComparisonCount[], comparisons: number, n
         noise: tally.noise,
         noisy: noisy.has(tally.path),
         kinds: [...(real ? tally.kinds : tally.noiseKinds)].sort(compareStrings),
+        firstIn: 0,
+        lastIn: 0,
         examples: real ? tally.examples : tally.noiseExamples,
       };
     })
     .sort((a, b) => b.count - a.count || compareStrings(a.path, b.path));
+  const position = new Map(fields.map((field, index) => [field.path, index]));
+  for (const count of counts) {
+    if (count.differences.length === 0) continue;
+    let first = Number.POSITIVE_INFINITY;
+    let last = -1;
+    for (const { path } of count.differences) {
+      const at = position.get(path)!;
+      first = Math.min(first, at);
+      last = Math.max(last, at);
+    }
+    fields[first].firstIn += count.comparisons;
+    fields[last].lastIn += count.comparisons;
+  }
+  return fields;
+}
+
+/** What a table listing only the first `shown` of a route's fields leaves out. */
+export interface HiddenFields {
+  /** Fields not listed. */
+  fields: number;
+  /**
+   * Comparisons that differ for real at one of them or more; null when the report does not say (one built by
+   * a proxy older than firstIn and lastIn, rendered by a newer CLI).
+   */
+  comparisons: number | null;
+  /** Of those, the ones that differ at no listed field. */
+  only: number | null;
+  /** comparisons / the route's comparisons. */
+  share: number | null;
+}
+
+export function hiddenFields(route: RouteReport, shown: number): HiddenFields {
+  const hidden = route.fields.slice(Math.max(0, shown));
+  let comparisons = 0;
+  let only = 0;
+  for (const field of hidden) {
+    if (typeof field.lastIn !== 'number' || typeof field.firstIn !== 'number') return { fields: hidden.length, comparisons: null, only: null, share: null };
+    comparisons += field.lastIn;
+    only += field.firstIn;
+  }
+  const total = route.counts.comparisons;
+  return { fields: hidden.length, comparisons, only, share: total === 0 ? 0 : comparisons / total };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -507,7 +592,8 @@ export function buildReportFromCounts(input: ReportInput, options: DiffReportOpt
   // Where counting starts: the minute `since` falls in, or its hour where counts are kept by the hour.
   const since = options.since === undefined ? undefined : countingStart(options.since.getTime(), compacted);
   const wanted = (route: string, time: number): boolean => (options.route === undefined || route === options.route) && (since === undefined || time >= since);
-  const counts = input.counts.filter((count) => wanted(count.route, Date.parse(count.minute)));
+  const paths = new PathTemplater();
+  const counts = input.counts.filter((count) => wanted(count.route, Date.parse(count.minute))).map((count) => paths.count(count));
   const window = timeWindow(counts, since, options.generatedAt, compacted, buckets);
 
   const byRoute = new Map<string, RouteInput>();
@@ -519,7 +605,7 @@ export function buildReportFromCounts(input: ReportInput, options: DiffReportOpt
   if (options.route !== undefined) routeInput(options.route);
   for (const count of counts) routeInput(count.route).counts.push(count);
   for (const latency of input.latency) if (byRoute.has(latency.route) && wanted(latency.route, Date.parse(latency.minute))) routeInput(latency.route).latency.push(latency);
-  for (const record of input.examples) if (byRoute.has(record.route) && wanted(record.route, timeOf(record))) routeInput(record.route).examples.push(record);
+  for (const record of input.examples) if (byRoute.has(record.route) && wanted(record.route, timeOf(record))) routeInput(record.route).examples.push(paths.record(record));
 
   const routes = [...byRoute.keys()].sort(compareStrings).map((route) =>
     routeReport(route, byRoute.get(route)!, window, examplesPerField, noiseThresholdsOf(options.noiseThresholds?.[route], route)),
@@ -538,6 +624,38 @@ export function buildReportFromCounts(input: ReportInput, options: DiffReportOpt
     totals: { counts: totals, rates: ratesOf(totals) },
     routes: routes.map((route) => route.report),
   };
+}
+
+/**
+ * Counts and comparisons kept before identifier keys were templated have paths such as `$.scores.u100431`:
+ * read as `$.scores.*` (the old path kept as the difference's location), they add up with newer ones.
+ */
+class PathTemplater {
+  private readonly known = new Map<string, string>();
+
+  path(path: string): string {
+    let templated = this.known.get(path);
+    if (templated === undefined) this.known.set(path, (templated = templatedPath(path)));
+    return templated;
+  }
+
+  count(count: ComparisonCount): ComparisonCount {
+    const changed = (list: readonly PathKinds[]): boolean => list.some(({ path }) => this.path(path) !== path);
+    if (!changed(count.differences) && !changed(count.noise)) return count;
+    const templated = (list: readonly PathKinds[]): PathKinds[] => mergePathKinds(list.map(({ path, kinds }) => ({ path: this.path(path), kinds })), []);
+    return { ...count, differences: templated(count.differences), noise: templated(count.noise) };
+  }
+
+  record(record: ComparisonRecord): ComparisonRecord {
+    const changed = (list: readonly FieldDifference[]): boolean => list.some(({ path }) => this.path(path) !== path);
+    if (!changed(record.differences) && !changed(record.noise)) return record;
+    const templated = (list: readonly FieldDifference[]): FieldDifference[] =>
+      list.map((difference) => {
+        const path = this.path(difference.path);
+        return path === difference.path ? difference : { ...difference, path, location: difference.location ?? difference.path };
+      });
+    return { ...record, differences: templated(record.differences), noise: templated(record.noise) };
+  }
 }
 
 /** Builds the report from comparisons in memory (any order): they are counted, and are their own examples. */

@@ -9,6 +9,9 @@ import {
   displayLength,
   exampleValue,
   countOf,
+  exampleLocation,
+  hiddenFieldsText,
+  moreLocationsText,
   formatCount,
   formatMs,
   formatPercent,
@@ -170,9 +173,11 @@ function fields(route: RouteReport, paints: Palette, maxFields: number): string[
   const shown = route.fields.slice(0, maxFields);
   const rows = shown.map((field) => {
     const first = field.examples[0];
+    const location = first && exampleLocation(first);
+    const where = location ? `${printable(location.location)}${moreLocationsText(location.more)}` : '';
     const exampleText = first
       ? `${exampleValue(first.legacy)} → ${exampleValue(first.candidate)}  ` +
-        `(${truncate(printable(first.requestId), 24)}${first.noise ? ', noise' : ''})`
+        `(${truncate(printable(first.requestId), 24)}${first.noise ? ', noise' : ''}${where ? `, at ${where}` : ''})`
       : '';
     return [
       truncate(printable(field.path), PATH_WIDTH),
@@ -196,8 +201,8 @@ function fields(route: RouteReport, paints: Palette, maxFields: number): string[
     paints,
     '  ',
   );
-  const hidden = route.fields.length - shown.length;
-  if (hidden > 0) lines.push(paints.dim(`  … ${formatCount(hidden)} more field${hidden === 1 ? '' : 's'} not shown`));
+  const hidden = hiddenFieldsText(route, shown.length);
+  if (hidden) lines.push(paints.dim(`  … ${hidden}`));
   return lines;
 }
 

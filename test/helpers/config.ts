@@ -17,6 +17,7 @@ export function shadowConfig(extra: Partial<ShadowConfig> = {}): ShadowConfig {
     noiseSample: 0,
     noiseThresholds: { ...DEFAULT_NOISE_THRESHOLDS },
     unordered: false,
+    mapKeys: [],
     numericTolerance: 0,
     headers: [],
     onCanary: false,

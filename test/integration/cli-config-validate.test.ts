@@ -111,6 +111,7 @@ describe('strangler config validate', () => {
               noiseSample: 0.1,
               noiseThresholds: { relative: 0.2, absolute: 3 },
               unordered: false,
+              mapKeys: [],
               numericTolerance: 0,
               headers: ['content-type'],
               onCanary: false,

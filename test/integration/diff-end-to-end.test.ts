@@ -118,7 +118,7 @@ describe('the demo in shadow (its own strangler.yaml): one real difference, one 
     const json = JSON.parse((await cli(['diff', 'show', 'e2e-14-13', '--json', ...flags])).stdout) as Record<string, unknown>;
     expect(Object.keys(json)).toEqual(['requestId', 'route', 'method', 'target', 'at', 'result', 'error', 'legacyStatus', 'candidateStatus', 'legacyMs', 'candidateMs', 'differences', 'noise']);
     expect(json).toMatchObject({ requestId: 'e2e-14-13', result: 'mismatch', error: null, differences: [{ path: '$.total', kind: 'type', legacy: '42.5', candidate: '"42.50"' }] });
-    expect(Object.keys((json.noise as object[])[0]!)).toEqual(['path', 'kind', 'legacy', 'candidate']);
+    expect(Object.keys((json.noise as object[])[0]!)).toEqual(['path', 'location', 'kind', 'legacy', 'candidate']);
     const ambiguous = await cli(['diff', 'show', 'e2e-14-1', ...flags]);
     expect(ambiguous.status).toBe(1);
     expect(ambiguous.stderr).toMatch(/^strangler: GET \/comparisons\/e2e-14-1 failed \(409\): request id "e2e-14-1" is ambiguous: e2e-14-1\d, e2e-14-1\d start with it; give more of it\n$/);

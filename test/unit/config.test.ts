@@ -99,7 +99,7 @@ describe('parseConfig: the DESIGN.md example', () => {
           stickiness: { kind: 'header', name: 'x-user-id' },
           stickyFallback: 'random',
           flag: 'strangler.orders',
-          shadow: { sample: 1, methods: ['GET'], ignore: ['$.meta.generatedAt'], maxBodyBytes: 1048576, maxDecodedBytes: 16777216, maxInFlight: 64, noiseSample: 0.1, noiseThresholds: { relative: 0.2, absolute: 3 }, unordered: false, numericTolerance: 0, headers: ['content-type'], onCanary: false },
+          shadow: { sample: 1, methods: ['GET'], ignore: ['$.meta.generatedAt'], maxBodyBytes: 1048576, maxDecodedBytes: 16777216, maxInFlight: 64, noiseSample: 0.1, noiseThresholds: { relative: 0.2, absolute: 3 }, unordered: false, mapKeys: [], numericTolerance: 0, headers: ['content-type'], onCanary: false },
           fallback: { on: ['connect-error', '5xx'], methods: ['GET', 'HEAD'] },
         },
         {
@@ -139,7 +139,7 @@ describe('parseConfig: the DESIGN.md example', () => {
     fallback: {}
 `);
     expect(r.match).toEqual({ path: '/api/orders' });
-    expect(r.shadow).toEqual({ sample: 1, methods: ['GET', 'HEAD'], ignore: [], maxBodyBytes: 1048576, maxDecodedBytes: 16777216, maxInFlight: 64, noiseSample: 0.1, noiseThresholds: { relative: 0.2, absolute: 3 }, unordered: false, numericTolerance: 0, headers: ['content-type'], onCanary: false });
+    expect(r.shadow).toEqual({ sample: 1, methods: ['GET', 'HEAD'], ignore: [], maxBodyBytes: 1048576, maxDecodedBytes: 16777216, maxInFlight: 64, noiseSample: 0.1, noiseThresholds: { relative: 0.2, absolute: 3 }, unordered: false, mapKeys: [], numericTolerance: 0, headers: ['content-type'], onCanary: false });
     expect(r.fallback).toEqual({ on: ['connect-error'], methods: ['GET', 'HEAD'] });
   });
 
@@ -1328,7 +1328,7 @@ describe('shadow comparison settings', () => {
 
   it('reads every setting', () => {
     const config = parseConfig(
-      route('{ sample: 0.5, maxInFlight: 8, maxDecodedBytes: 4194304, noiseSample: 0.25, noiseThresholds: { relative: 0.5, absolute: 10 }, unordered: [$.items], numericTolerance: 0.01, timestampToleranceMs: 1000, headers: [Content-Type, ETag], onCanary: true }'),
+      route('{ sample: 0.5, maxInFlight: 8, maxDecodedBytes: 4194304, noiseSample: 0.25, noiseThresholds: { relative: 0.5, absolute: 10 }, unordered: [$.items], mapKeys: [$.byRegion, "$.users[*].scores"], numericTolerance: 0.01, timestampToleranceMs: 1000, headers: [Content-Type, ETag], onCanary: true }'),
       FILE,
       ENV,
     );
@@ -1342,6 +1342,7 @@ describe('shadow comparison settings', () => {
       noiseSample: 0.25,
       noiseThresholds: { relative: 0.5, absolute: 10 },
       unordered: ['$.items'],
+      mapKeys: ['$.byRegion', '$.users[*].scores'],
       numericTolerance: 0.01,
       timestampToleranceMs: 1000,
       headers: ['content-type', 'etag'],
@@ -1360,6 +1361,20 @@ describe('shadow comparison settings', () => {
       'strangler.yaml:9 routes[0].shadow.noiseThresholds: unknown key "share" (expected one of: relative, absolute)',
     ]);
     expect(messagesOf(route('{ noiseThresholds: 0.2 }'))).toEqual([expect.stringMatching(/^strangler\.yaml:9 routes\[0\]\.shadow\.noiseThresholds: must be a mapping/)]);
+  });
+
+  it('mapKeys: JSON paths of the subset ignore takes (a reported $.scores.* among them), each bad one named at its line', () => {
+    expect(parseConfig(route('{ mapKeys: [$.scores, "$.users[*].byRegion", "$[\'名前\'].x"], ignore: [$.scores.*] }'), FILE, ENV).routes[0]!.shadow).toMatchObject({
+      mapKeys: ['$.scores', '$.users[*].byRegion', "$['名前'].x"],
+      ignore: ['$.scores.*'],
+    });
+    expect(messagesOf(route('{ mapKeys: [$..scores, scores] }'))).toEqual([
+      'strangler.yaml:9 routes[0].shadow.mapKeys[0]: is not a JSON path strangler compares by: recursive descent ("..") is not supported; write the full path, e.g. $.items[*].id, got "$..scores"',
+      'strangler.yaml:9 routes[0].shadow.mapKeys[1]: must be a JSON path starting with "$", such as $.meta.generatedAt, got "scores"',
+    ]);
+    expect(messagesOf(route('{ mapKeys: $.scores }'))).toEqual([
+      'strangler.yaml:9 routes[0].shadow.mapKeys: must be a non-empty list of JSON paths of objects such as [$.byRegion], got "$.scores"',
+    ]);
   });
 
   it('names each bad setting with what was expected', () => {

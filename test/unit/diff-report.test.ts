@@ -144,11 +144,11 @@ describe('buildDiffReport', () => {
     expect(fields[0].examples).toEqual([
       {
         requestId: 'o2', method: 'GET', target: '/api/orders/o2', at: minutes(20),
-        kind: 'type', legacy: '5', candidate: '"6"', noise: false,
+        kind: 'type', legacy: '5', candidate: '"6"', noise: false, locations: [], moreLocations: 0,
       },
       {
         requestId: 'o1', method: 'GET', target: '/api/orders/o1', at: minutes(10),
-        kind: 'changed', legacy: '1', candidate: '2', noise: false,
+        kind: 'changed', legacy: '1', candidate: '2', noise: false, locations: [], moreLocations: 0,
       },
     ]);
     // absent values are null, never undefined
