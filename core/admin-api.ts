@@ -34,13 +34,16 @@ export interface RouteSummary {
 export type RouteChangeAnswer = RouteSummary & { changed: boolean; warning?: string };
 
 const MAX_REASON = 1000;
-/** Control characters, line breaks included: none may be in a recorded reason or actor. */
+/**
+ * Control characters, line breaks included, and the bidirectional overrides and isolates (which make a history
+ * line read otherwise than it was stored): none may be in a recorded reason or actor.
+ */
 // eslint-disable-next-line no-control-regex
-export const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+export const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 
 /** Why a change's reason cannot be recorded, or undefined. The history prints one change per line: a line break inside would break it. */
 export function reasonProblem(reason: string): string | undefined {
   const why = reason.trim();
-  if (CONTROL_CHARACTERS.test(why) || why.length > MAX_REASON) return `must be one line of at most ${MAX_REASON} characters, without control characters such as line breaks`;
+  if (CONTROL_CHARACTERS.test(why) || why.length > MAX_REASON) return `must be one line of at most ${MAX_REASON} characters, without control characters such as line breaks or bidirectional overrides`;
   return undefined;
 }

@@ -10,6 +10,7 @@ import { sinceTime } from '../core/since';
 import { buildDiffReport, readDiffReport } from '../diff-reader/report';
 import { storeCall } from '../core/store-call';
 import type { RouteState } from '../core/state';
+import { JsonBodyError, parseJsonBody } from './json-body';
 import { validateRouteChange } from './route-change';
 
 /** The shortest start of a request id `GET /comparisons/:id` looks up (the first group of a UUID). */
@@ -40,8 +41,9 @@ const EXPECTED_BODIES: Readonly<Record<string, string>> = {
 };
 
 /** fastify's body-parser failures, said the way the route validators say theirs: field `body`, what was expected. */
-function bodyError(code: string | undefined, expected: string): { status: number; error: string } | undefined {
-  switch (code) {
+function bodyError(err: Error & { code?: string }, expected: string): { status: number; error: string } | undefined {
+  if (err instanceof JsonBodyError) return { status: 400, error: `${err.message}: give it once; must be ${expected}` };
+  switch (err.code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return { status: 400, error: `body is not valid JSON: must be ${expected}` };
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
@@ -62,6 +64,7 @@ export function buildAdminApi(options: AdminOptions): FastifyInstance {
   const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT });
   const routesByName = new Map(options.routes.map((r) => [r.name, r]));
   registerAuth(app, options.token);
+  registerJsonBodies(app);
   registerErrorAnswers(app);
   registerProbesAndMetrics(app, options);
   registerRoutes(app, options, routesByName);
@@ -94,9 +97,34 @@ function registerAuth(app: FastifyInstance, token: string): void {
   });
 }
 
+/** JSON bodies as parseJsonBody reads them: a key given twice is refused, not resolved to the last. */
+function registerJsonBodies(app: FastifyInstance): void {
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string));
+    } catch (err) {
+      done(err as Error, undefined);
+    }
+  });
+}
+
+/** Methods a path of this API answers, tried when a request's method has no route. */
+const METHODS = ['GET', 'PUT'] as const;
+
 function registerErrorAnswers(app: FastifyInstance): void {
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0]!;
+    const allowed = METHODS.filter((method) => app.findRoute({ method, url: path }) !== null);
+    if (allowed.length === 0) return reply.code(404).send({ error: `no such path: ${path}` });
+    // RFC 9110 §15.5.6: the path exists, the method does not; say which ones it takes.
+    return reply
+      .code(405)
+      .header('allow', [...allowed, ...(allowed.includes('GET') ? ['HEAD'] : [])].join(', '))
+      .send({ error: `${request.method} is not allowed on ${path}: use ${allowed.join(' or ')}` });
+  });
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, request, reply) => {
-    const badBody = bodyError(err.code, EXPECTED_BODIES[request.routeOptions.url ?? ''] ?? ROUTE_CHANGE_BODY);
+    const badBody = bodyError(err, EXPECTED_BODIES[request.routeOptions.url ?? ''] ?? ROUTE_CHANGE_BODY);
     if (badBody) return reply.code(badBody.status).send({ error: badBody.error, field: 'body' });
     const code = err instanceof StatusError ? err.status : err.statusCode;
     const status = code && code >= 400 && code < 600 ? code : 500;

@@ -116,6 +116,7 @@ describe('strangler proxy on embedded state (PGlite), driven through the admin A
     const raw: Array<[string | undefined, string, number, string]> = [
       ['application/json', '{"percent": 10, "reason": ', 400, `body is not valid JSON: must be ${expected}`],
       ['application/json', '', 400, `body is empty: must be ${expected}`],
+      ['application/json', '{"percent": 30, "reason": "x", "percent": 40}', 400, `body gives the key "percent" twice: give it once; must be ${expected}`],
       ['application/x-www-form-urlencoded', 'percent=10&reason=x', 400, `body has an unsupported content type: must be ${expected}`],
       ['text/plain', '{"percent": 10, "reason": "x"}', 400, 'body must be a JSON object {stage?, percent?, reason}'],
       [undefined, '', 400, 'body must be a JSON object {stage?, percent?, reason}'],
@@ -125,6 +126,14 @@ describe('strangler proxy on embedded state (PGlite), driven through the admin A
       const response = await fetch(`${proxy.adminUrl}/routes/orders`, { method: 'PUT', headers: { ...auth, ...(type ? { 'content-type': type } : {}) }, body });
       expect([type, status, await response.json()]).toEqual([type, response.status, { error, field: 'body' }]);
     }
+    // JSON.parse makes __proto__ a plain key: named as the unknown field it is.
+    const proto = await fetch(`${proxy.adminUrl}/routes/orders`, { method: 'PUT', headers: { ...auth, 'content-type': 'application/json' }, body: '{"percent": 10, "reason": "x", "__proto__": {"admin": true}}' });
+    expect([proto.status, ((await proto.json()) as { field: string }).field]).toEqual([400, '__proto__']);
+    // A path that exists, asked with a method it does not take: 405 naming the ones it does.
+    const post = await fetch(`${proxy.adminUrl}/routes/orders`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '{}' });
+    expect([post.status, post.headers.get('allow'), await post.json()]).toEqual([405, 'GET, PUT, HEAD', { error: 'POST is not allowed on /routes/orders: use GET or PUT' }]);
+    const nowhere = await fetch(`${proxy.adminUrl}/nowhere`, { headers: auth });
+    expect([nowhere.status, await nowhere.json()]).toEqual([404, { error: 'no such path: /nowhere' }]);
     expect((await admin(proxy, 'PUT', '/routes/nope', { percent: 1, reason: 'x' })).status).toBe(404);
     expect((await admin(proxy, 'GET', '/routes/nope')).status).toBe(404);
     const route = await admin(proxy, 'GET', '/routes/orders');
@@ -215,7 +224,7 @@ describe('strangler proxy on embedded state (PGlite), driven through the admin A
       [['rollout', 'set', 'orders', '101', '--reason', 'x', ...cliFlags], /^strangler: PERCENT: must be an integer from 0 to 100, got "101"\n$/, 2],
       [['rollout', 'set', 'orders', '20', ...cliFlags], /^strangler: --reason: required/, 2],
       [['rollout', 'set', 'orders', '20', '--reason', '  ', ...cliFlags], /^strangler: --reason: required/, 2],
-      [['rollout', 'set', 'orders', '20', '--reason', 'line1\nline2', ...cliFlags], /^strangler: --reason: must be one line of at most 1000 characters, without control characters such as line breaks\n$/, 2],
+      [['rollout', 'set', 'orders', '20', '--reason', 'line1\nline2', ...cliFlags], /^strangler: --reason: must be one line of at most 1000 characters, without control characters such as line breaks or bidirectional overrides\n$/, 2],
       [['rollout', 'set', 'nope', '20', '--reason', 'x', ...cliFlags], /^strangler: PUT \/routes\/nope failed \(404\): unknown route "nope"\n$/, 1],
       [['rollout', 'set', 'orders', '20', '--stage', 'canary', '--stage', 'live', '--reason', 'x', ...cliFlags], /^strangler: --stage: given 2 times \("canary", "live"\); give it once\n$/, 2],
       [['rollout', 'set', 'orders', '20', '--reason', 'x', '--reason', 'y', ...cliFlags], /^strangler: --reason: given 2 times \("x", "y"\); give it once\n$/, 2],

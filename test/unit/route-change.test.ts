@@ -14,7 +14,7 @@ const STAGE_ERROR = (got: string) => `stage: must be one of legacy, shadow, cana
 const PERCENT_ERROR = (got: string) => `percent: must be an integer from 0 to 100, got ${got}`;
 const REASON_ERROR = 'reason: required, a non-empty string saying why';
 const ACTOR_ERROR = 'actor: must be a non-empty string of at most 200 characters, without control characters';
-const REASON_LINE_ERROR = 'reason: must be one line of at most 1000 characters, without control characters such as line breaks';
+const REASON_LINE_ERROR = 'reason: must be one line of at most 1000 characters, without control characters such as line breaks or bidirectional overrides';
 const BODY_ERROR = 'body must be a JSON object {stage?, percent?, reason}';
 
 describe('validateRouteChange: 400s', () => {
@@ -118,6 +118,8 @@ describe('validateRouteChange: 400s', () => {
     ['a tab', 'a\tb'],
     ['an escape sequence', 'red \u001b[31m'],
     ['a Unicode line separator', 'a\u2028b'],
+    ['a right-to-left override (the line would read otherwise than stored)', 'rollback \u202egnp.exe'],
+    ['a directional isolate', 'a\u2067b\u2069'],
     ['1001 characters', 'a'.repeat(1001)],
   ])('reason with %s: the history prints one change per line', (_label, reason) => {
     expect(validateRouteChange({ stage: 'live', reason }, route, undefined)).toEqual({ ok: false, status: 400, field: 'reason', error: REASON_LINE_ERROR });
