@@ -28,7 +28,7 @@ import { basename, dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { getHeapSpaceStatistics } from 'node:v8';
 import type { Duplex } from 'node:stream';
-import { DEFAULT_NOISE_THRESHOLDS, type ComparisonQuery, type ComparisonRecord, type ComparisonStore, type ComparisonTally } from '../core/comparison';
+import { DEFAULT_NOISE_THRESHOLDS, type ComparisonQuery, type ComparisonRecord, type ComparisonStore, type ComparisonTally, type RequestComparisons } from '../core/comparison';
 import type { RouteConfig, ShadowConfig, StranglerConfig, UpstreamConfig } from '../core/config/types';
 import { FixedRouteState } from '../rollout/fixed-state';
 
@@ -168,6 +168,14 @@ class DiscardingComparisonStore implements ComparisonStore {
 
   async startingWith(_prefix: string, _limit: number): Promise<ComparisonRecord[]> {
     return [];
+  }
+
+  async withRequestId(_requestId: string, _options: { route?: string; limit: number }): Promise<RequestComparisons> {
+    return { newest: [], kept: [] };
+  }
+
+  async oldestKept(): Promise<Date | undefined> {
+    return undefined;
   }
 
   async prune(_keep: number): Promise<number> {

@@ -2,7 +2,7 @@
 import yargs, { type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { ConfigError, StranglerError } from '../core/errors';
-import { CliError, oneLine, withoutCamelCaseTwins } from './output';
+import { choiceWithoutValue, CliError, oneLine, withoutCamelCaseTwins } from './output';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 /**
@@ -85,7 +85,7 @@ export async function main(rawArgv: string[]): Promise<void> {
     .fail((message, err) => {
       // yargs' own errors (a flag without its value, a coerce that refused one) are usage errors too.
       if (err && err.name !== 'YError') throw err;
-      process.stderr.write(`strangler: ${oneLine(withoutCamelCaseTwins(message))} (see --help)\n`);
+      process.stderr.write(`strangler: ${oneLine(choiceWithoutValue(withoutCamelCaseTwins(message)))} (see --help)\n`);
       process.exit(2);
     })
     .parseAsync();

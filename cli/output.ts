@@ -1,3 +1,5 @@
+import { displayWidth, padToWidth } from '../core/display-width';
+
 /** How every command prints: text for people, `--json` for scripts, one-line errors on stderr. */
 export class CliError extends Error {
   constructor(
@@ -16,10 +18,13 @@ export function printLines(lines: string[]): void {
   process.stdout.write(lines.join('\n') + '\n');
 }
 
-/** Columns two spaces apart, left-aligned except the `numeric` ones (header included), which align right. */
+/**
+ * Columns two spaces apart, left-aligned except the `numeric` ones (header included), which align right; by
+ * terminal columns, so a route name or reason with wide (CJK, emoji) characters does not shift the rest.
+ */
 export function table(header: string[], rows: string[][], numeric: ReadonlySet<number> = new Set()): string[] {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const cell = (c: string, i: number): string => (numeric.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!));
+  const widths = header.map((h, i) => Math.max(displayWidth(h), ...rows.map((r) => displayWidth(r[i] ?? ''))));
+  const cell = (c: string, i: number): string => padToWidth(c, widths[i]!, numeric.has(i) ? 'right' : 'left');
   const line = (cells: string[]): string => cells.map(cell).join('  ').trimEnd();
   return [line(header), ...rows.map(line)];
 }
@@ -46,4 +51,17 @@ export function withoutCamelCaseTwins(message: string): string {
   const dashed = new Set(names.filter((name) => name.includes('-')).map(camel));
   const kept = names.filter((name) => name.includes('-') || !dashed.has(name));
   return `Unknown argument${kept.length === 1 ? '' : 's'}: ${kept.join(', ')}`;
+}
+
+/**
+ * yargs says a flag with choices given without a value as `Invalid values: Argument: format, Given: true,
+ * Choices: "text", …`: said as the flag and what it takes (`--format: needs a value: text, markdown, html or json`).
+ * Other messages are returned as they are.
+ */
+export function choiceWithoutValue(message: string): string {
+  const match = /^Invalid values?:\s*Argument: ([\w-]+), Given: true, Choices: ((?:"[^"]*"(?:, )?)+)\s*$/.exec(message);
+  if (!match) return message;
+  const choices = match[2]!.split(', ').map((choice) => choice.slice(1, -1));
+  const listed = choices.length > 1 ? `${choices.slice(0, -1).join(', ')} or ${choices.at(-1)}` : choices[0]!;
+  return `--${match[1]}: needs a value: ${listed}`;
 }

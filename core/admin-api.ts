@@ -2,6 +2,7 @@
  * The admin API's contract, shared by the proxy that serves it and the CLI that calls it: its header, the
  * answers' shapes and the rules both check before a change is sent or recorded.
  */
+import type { ComparisonRecord, RouteComparisonCount } from './comparison';
 import type { RouteConfig } from './config/types';
 import type { RouteState } from './state';
 
@@ -32,6 +33,20 @@ export interface RouteSummary {
  * (nothing recorded); `warning` when the change applied but something around it failed.
  */
 export type RouteChangeAnswer = RouteSummary & { changed: boolean; warning?: string };
+
+/**
+ * The answer to `GET /comparisons/:requestId`: the newest comparison kept with that id (on `?route=` when
+ * given), as it always was, and the other comparisons with the same id (a client's retries, or one id on
+ * several routes): the next newest, up to `?limit=` in all, newest first, and how many are kept per route.
+ */
+export interface ComparisonsAnswer extends ComparisonRecord {
+  others: ComparisonRecord[];
+  kept: RouteComparisonCount[];
+}
+
+/** Comparisons `GET /comparisons/:requestId` answers with by default, and at most (`?limit=`). */
+export const COMPARISONS_SHOWN = 10;
+export const MAX_COMPARISONS_SHOWN = 100;
 
 const MAX_REASON = 1000;
 /**

@@ -120,6 +120,19 @@ export interface CountQuery {
   since?: Date;
 }
 
+/** How many comparisons with one request id are kept on a route. */
+export interface RouteComparisonCount {
+  route: string;
+  comparisons: number;
+}
+
+/** What withRequestId finds. */
+export interface RequestComparisons {
+  newest: ComparisonRecord[];
+  /** Per route (every route, whatever route was asked for), by route name. */
+  kept: RouteComparisonCount[];
+}
+
 /** The most comparisons a report reads for its examples (the newest with differences, noise or an error). */
 export const MAX_EXAMPLE_COMPARISONS = 5000;
 
@@ -132,8 +145,15 @@ export interface ComparisonStore {
   /** The newest `limit` matching comparisons, oldest first (by arrival, then request id). */
   query(query: ComparisonQuery): Promise<ComparisonRecord[]>;
   get(requestId: string): Promise<ComparisonRecord | undefined>;
-  /** The newest comparison of each request id that starts with `prefix`, newest first, up to `limit` ids. */
-  startingWith(prefix: string, limit: number): Promise<ComparisonRecord[]>;
+  /**
+   * Every comparison kept with this request id (a client's retries, or one id on several routes): the newest
+   * `limit` (on `route` when given), newest first by arrival, and how many are kept per route.
+   */
+  withRequestId(requestId: string, options: { route?: string; limit: number }): Promise<RequestComparisons>;
+  /** The newest comparison of each request id that starts with `prefix` (on `route` when given), newest first, up to `limit` ids. */
+  startingWith(prefix: string, limit: number, route?: string): Promise<ComparisonRecord[]>;
+  /** When the oldest comparison kept arrived; undefined when none is kept. */
+  oldestKept(): Promise<Date | undefined>;
   /** Deletes the oldest comparisons beyond `keep`; returns how many were deleted. */
   prune(keep: number): Promise<number>;
   /**

@@ -1,10 +1,10 @@
 import { timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
-import { ADMIN_API_HEADER, type RouteChangeAnswer, type RouteSummary } from '../core/admin-api';
+import { ADMIN_API_HEADER, COMPARISONS_SHOWN, MAX_COMPARISONS_SHOWN, type ComparisonsAnswer, type RouteChangeAnswer, type RouteSummary } from '../core/admin-api';
 import { MIN_TOKEN_LENGTH, type RouteConfig } from '../core/config/types';
 import { StatusError } from '../core/errors';
-import type { ComparisonStore } from '../core/comparison';
+import type { ComparisonStore, RouteComparisonCount } from '../core/comparison';
 import type { FlagProvider } from '../core/flags';
 import { sinceTime } from '../core/since';
 import { buildDiffReport, readDiffReport } from '../diff-reader/report';
@@ -194,32 +194,55 @@ function registerDiff(app: FastifyInstance, options: AdminOptions, routesByName:
     return readDiffReport(comparisons.store, { ...(route ? { route } : {}), ...(sinceDate ? { since: sinceDate } : {}) }, { generatedAt: new Date(), noiseThresholds });
   });
 
-  app.get('/comparisons/:requestId', async (request: FastifyRequest<{ Params: { requestId: string } }>, reply) => {
-    const comparisons = options.comparisons;
-    const id = request.params.requestId;
-    if (comparisons) await comparisons.flush();
-    let record = comparisons ? await storeCall(() => comparisons.store.get(id)) : undefined;
-    if (!record && comparisons && id.length >= MIN_ID_PREFIX) {
-      // Reports print request ids shortened: the start of one is enough when no other id starts that way.
-      const found = await storeCall(() => comparisons.store.startingWith(id, AMBIGUOUS_SHOWN + 1));
-      if (found.length > 1) {
-        const ids = found.slice(0, AMBIGUOUS_SHOWN).map((r) => r.requestId);
-        const more = found.length > AMBIGUOUS_SHOWN ? ', …' : '';
-        return reply.code(409).send({ error: `request id "${id}" is ambiguous: ${ids.join(', ')}${more} start with it; give more of it` });
+  app.get(
+    '/comparisons/:requestId',
+    async (request: FastifyRequest<{ Params: { requestId: string }; Querystring: { route?: string; limit?: string } }>, reply) => {
+      const comparisons = options.comparisons;
+      const id = request.params.requestId;
+      const { route } = request.query;
+      if (route !== undefined && route.trim() === '') return reply.code(400).send({ error: 'route: must be a route name, got ""', field: 'route' });
+      const limit = request.query.limit === undefined ? COMPARISONS_SHOWN : Number(request.query.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > MAX_COMPARISONS_SHOWN) {
+        return reply.code(400).send({ error: `limit: must be a whole number from 1 to ${MAX_COMPARISONS_SHOWN}, got ${JSON.stringify(request.query.limit)}`, field: 'limit' });
       }
-      record = found[0];
-    }
-    if (!record) {
-      const why =
-        id.length < MIN_ID_PREFIX
-          ? ` (the start of an id needs at least ${MIN_ID_PREFIX} characters)`
-          : comparisons && !comparisons.keepsMatches
-            ? ' (plain matches are counted, not kept, unless state.keepMatches is true)'
-            : '';
-      return reply.code(404).send({ error: `no comparison for request id "${id}"${why}` });
-    }
-    return record;
-  });
+      if (!comparisons) return reply.code(404).send({ error: `no comparison kept for request id "${id}" (this proxy keeps no comparisons)` });
+      await comparisons.flush();
+      const store = comparisons.store;
+      // A route that is no longer configured may still have comparisons kept: --route is not checked against the routes.
+      const scope = route === undefined ? {} : { route };
+      let found = await storeCall(() => store.withRequestId(id, { ...scope, limit }));
+      if (found.kept.length === 0 && id.length >= MIN_ID_PREFIX) {
+        // Reports print request ids shortened: the start of one is enough when no other id starts that way.
+        const candidates = await storeCall(() => store.startingWith(id, AMBIGUOUS_SHOWN + 1, route));
+        if (candidates.length > 1) {
+          const ids = candidates.slice(0, AMBIGUOUS_SHOWN).map((r) => r.requestId);
+          const more = candidates.length > AMBIGUOUS_SHOWN ? ', …' : '';
+          return reply.code(409).send({ error: `request id "${id}" is ambiguous: ${ids.join(', ')}${more} start with it; give more of it` });
+        }
+        const only = candidates[0]?.requestId;
+        if (only !== undefined) found = await storeCall(() => store.withRequestId(only, { ...scope, limit }));
+      }
+      const [newest, ...others] = found.newest;
+      if (!newest) return reply.code(404).send({ error: await notKept(id, route, found.kept, comparisons) });
+      const answer: ComparisonsAnswer = { ...newest, others, kept: found.kept };
+      return answer;
+    },
+  );
+}
+
+/** Why no comparison is shown for an id: the id too short, on other routes only, or not (or no longer) kept. */
+async function notKept(id: string, route: string | undefined, kept: RouteComparisonCount[], comparisons: NonNullable<AdminOptions['comparisons']>): Promise<string> {
+  if (route !== undefined && kept.length > 0) {
+    const elsewhere = kept.map((count) => `${count.route} ${count.comparisons}`).join(', ');
+    return `no comparison kept for request id "${id}" on route "${route}" (it has some on other routes: ${elsewhere})`;
+  }
+  if (id.length < MIN_ID_PREFIX) return `no comparison for request id "${id}" (the start of an id needs at least ${MIN_ID_PREFIX} characters)`;
+  const onRoute = route === undefined ? '' : ` on route "${route}"`;
+  const oldest = await storeCall(() => comparisons.store.oldestKept());
+  const which = comparisons.keepsMatches ? 'comparisons' : 'comparisons with differences, noise or an error';
+  const since = oldest ? `, the oldest from ${oldest.toISOString()}` : '; none is kept yet';
+  const matches = comparisons.keepsMatches ? '' : '; plain matches are only counted (state.keepMatches)';
+  return `no comparison kept for request id "${id}"${onRoute}: only the newest state.keepComparisons ${which} are kept${since}${matches}`;
 }
 
 function registerFlags(app: FastifyInstance, options: AdminOptions): void {

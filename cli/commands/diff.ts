@@ -1,7 +1,10 @@
 import type { Argv, CommandModule } from 'yargs';
-import type { ComparisonRecord } from '../../core/comparison';
+import { COMPARISONS_SHOWN, MAX_COMPARISONS_SHOWN, type ComparisonsAnswer } from '../../core/admin-api';
+import type { ComparisonRecord, RouteComparisonCount } from '../../core/comparison';
 import { DIFF_REPORT_FORMATS, renderDiffReport, type DiffReport, type DiffReportFormat } from '../../diff-reader/report';
+import { countOf, formatCount } from '../../diff-reader/report/format';
 import { printable } from '../../core/printable';
+import { normalisationNote } from '../../core/unicode-form';
 import { adminRequest, resolveAdminTarget } from '../admin-client';
 import { CliError, count, printJson, printLines } from '../output';
 import { parseSince } from '../since';
@@ -17,6 +20,8 @@ interface ReportArgs extends AdminArgs {
 
 interface ShowArgs extends AdminArgs {
   requestId: string;
+  route?: string;
+  limit?: number;
 }
 
 const reportCommand: CommandModule<object, ReportArgs> = {
@@ -55,24 +60,79 @@ const reportCommand: CommandModule<object, ReportArgs> = {
 
 const showCommand: CommandModule<object, ShowArgs> = {
   command: 'show <requestId>',
-  describe: 'One comparison in full: both statuses, latencies, every difference and what was noise',
+  describe: 'The comparisons kept with a request id in full (newest first): both statuses, latencies, every difference and what was noise',
   builder: (yargs) =>
     withAdminFlags(yargs)
       .positional('requestId', { type: 'string', demandOption: true, describe: 'The x-request-id of the request, or its first 8 or more characters' })
+      .option('route', { type: 'string', requiresArg: true, describe: 'Only the comparisons on this route (one id can be on several, or retried)' })
+      .option('limit', { type: 'number', requiresArg: true, describe: `Show at most this many comparisons, newest first (1–${MAX_COMPARISONS_SHOWN}, default ${COMPARISONS_SHOWN})` })
       .example('$0 diff show 3f2c9a7e-1b2d-4c5e-9f01-23456789abcd', '')
-      .example('$0 diff show 3f2c9a7e-1b2d-4c5e-9f01…', 'as a text report prints it') as never,
+      .example('$0 diff show 3f2c9a7e-1b2d-4c5e-9f01…', 'as a text report prints it')
+      .example('$0 diff show 3f2c9a7e --route users', 'only its comparison on the users route') as never,
   handler: async (args) => {
-    const target = resolveAdminTarget(args);
     // A shortened id copied from a text report ends with its ellipsis.
     const requestId = args.requestId.endsWith('…') ? args.requestId.slice(0, -1) : args.requestId;
     if (requestId.trim() === '') throw new CliError(`REQUEST_ID: must be a request id (x-request-id), or its first 8 or more characters, got ${JSON.stringify(args.requestId)}`, 2);
-    const record = await adminRequest<ComparisonRecord>(target, 'GET', `/comparisons/${encodeURIComponent(requestId)}`);
-    if (args.json) return printJson(comparisonJson(record));
-    printLines(describeComparison(record));
+    if (args.route !== undefined && args.route.trim() === '') throw new CliError('--route: must be a route name, got ""', 2);
+    if (args.limit !== undefined && (!Number.isInteger(args.limit) || args.limit < 1 || args.limit > MAX_COMPARISONS_SHOWN)) {
+      throw new CliError(`--limit: must be a whole number from 1 to ${MAX_COMPARISONS_SHOWN}, got ${String(args.limit)}`, 2);
+    }
+    const target = resolveAdminTarget(args);
+    const query = new URLSearchParams();
+    if (args.route !== undefined) query.set('route', args.route);
+    if (args.limit !== undefined) query.set('limit', String(args.limit));
+    const answer = await adminRequest<ComparisonsAnswer>(target, 'GET', `/comparisons/${encodeURIComponent(requestId)}${query.size ? `?${query}` : ''}`);
+    const shown = shownComparisons(answer, args.route);
+    if (args.json) return printJson(showJson(shown));
+    printLines(describeComparisons(shown, args.route));
   },
 };
 
-/** `diff show --json`: every key always there (null when absent), in one order, as the report's JSON does. */
+/** What `diff show` prints: the comparisons the proxy sent and how many more are kept, on the route asked for and elsewhere. */
+export interface ShownComparisons {
+  records: ComparisonRecord[];
+  kept: RouteComparisonCount[];
+  /** Kept on the route asked for (or on any, without --route) but not sent (beyond --limit). */
+  notShown: number;
+  /** Kept on other routes than the one asked for. */
+  elsewhere: number;
+}
+
+export function shownComparisons(answer: ComparisonsAnswer, route?: string): ShownComparisons {
+  const { others, kept, ...newest } = answer;
+  const records = [newest, ...(others ?? [])];
+  // A proxy from before `others` and `kept` answers with the newest comparison alone.
+  const counts = kept ?? [{ route: newest.route, comparisons: 1 }];
+  const total = counts.reduce((sum, count) => sum + count.comparisons, 0);
+  const matching = route === undefined ? total : (counts.find((count) => count.route === route)?.comparisons ?? records.length);
+  return { records, kept: counts, notShown: Math.max(0, matching - records.length), elsewhere: total - matching };
+}
+
+/**
+ * `diff show --json`: the newest comparison's keys as they always were (every key always there, null when
+ * absent, in the report's JSON order), then `others` (the rest shown, newest first, in the same shape), `kept`
+ * (per route) and `notShown`.
+ */
+export function showJson(shown: ShownComparisons): Record<string, unknown> {
+  const [newest, ...others] = shown.records;
+  return { ...comparisonJson(newest!), others: others.map(comparisonJson), kept: shown.kept, notShown: shown.notShown };
+}
+
+/** `diff show` as text: one comparison as it always read; several under a line saying how many are kept where. */
+export function describeComparisons(shown: ShownComparisons, route?: string): string[] {
+  const { records, kept, notShown, elsewhere } = shown;
+  if (records.length === 1 && notShown === 0 && elsewhere === 0) return describeComparison(records[0]!);
+  const total = kept.reduce((sum, count) => sum + count.comparisons, 0);
+  const perRoute = kept.map((count) => `${printable(count.route)} ${formatCount(count.comparisons)}`).join(', ');
+  const lines = [`request id ${printable(records[0]!.requestId)}: ${countOf(total, 'comparison')} kept (${perRoute})${route === undefined ? '' : `; on route ${printable(route)}`}, newest first`];
+  const ofShown = records.length + notShown;
+  records.forEach((record, index) => lines.push('', `── ${index + 1} of ${formatCount(ofShown)} ──`, ...describeComparison(record)));
+  if (notShown > 0) lines.push('', `… ${formatCount(notShown)} older not shown (--limit up to ${MAX_COMPARISONS_SHOWN}${route === undefined ? ', or --route' : ''})`);
+  if (route !== undefined && elsewhere > 0) lines.push('', `${countOf(elsewhere, 'comparison')} with this id on other routes (without --route, all are shown)`);
+  return lines;
+}
+
+/** `diff show --json` of one comparison: every key always there (null when absent), in one order, as the report's JSON does. */
 export function comparisonJson(record: ComparisonRecord): Record<string, unknown> {
   const difference = (d: ComparisonRecord['differences'][number]): Record<string, unknown> => ({ path: d.path, location: d.location ?? null, kind: d.kind, legacy: d.legacy ?? null, candidate: d.candidate ?? null });
   return {
@@ -106,6 +166,8 @@ export function describeComparison(record: ComparisonRecord): string[] {
     lines.push('', `${title}:`);
     for (const d of differences) {
       lines.push(`  ${printable(d.path)}  ${d.kind}${d.location === undefined ? '' : `  at ${printable(d.location)}`}`, `    legacy: ${d.legacy === undefined ? '(absent)' : printable(d.legacy)}`, `    new:    ${d.candidate === undefined ? '(absent)' : printable(d.candidate)}`);
+      const note = normalisationNote(d.legacy, d.candidate);
+      if (note) lines.push(`    (${note})`);
     }
   };
   section('differences', record.differences);

@@ -1,4 +1,5 @@
 /** Number and value formatting shared by the report renderers: the same numbers read the same everywhere. */
+import { truncateToWidth } from '../../core/display-width';
 import { printable } from '../../core/printable';
 import { hiddenFields, type FieldExample, type OutcomeCounts, type RouteReport } from './model';
 
@@ -77,17 +78,12 @@ export function routeVerdict(route: RouteReport): Verdict {
   return verdictOf(route.counts);
 }
 
-/** Length in code points (what a terminal column or a character limit counts, near enough). */
-export function displayLength(text: string): number {
-  let length = 0;
-  for (const _ of text) length++;
-  return length;
-}
+/** Terminal columns text takes: wide (CJK, emoji) characters count 2, combining marks 0. */
+export { displayWidth } from '../../core/display-width';
 
-/** Cuts text to at most `max` code points, ending with `…` when cut. */
+/** Cuts text to at most `max` columns, ending with `…` when cut. */
 export function truncate(text: string, max: number): string {
-  if (displayLength(text) <= max) return text;
-  return `${[...text].slice(0, Math.max(0, max - 1)).join('')}…`;
+  return truncateToWidth(text, max);
 }
 
 /** Width error reasons are cut to in the text and markdown reports: long enough for both sides' reasons. */

@@ -10,12 +10,13 @@
  * latency-legacy-p50, latency-legacy-p99, latency-new-p50, latency-new-p99; per field (with `data-field`)
  * field-count, field-share, field-noise; per time bucket (with `data-bucket`) bucket-mismatch-rate.
  */
+import { normalisationNote } from '../../core/unicode-form';
 import {
   bucketsOf,
   exampleLocation,
   hiddenFieldsText,
   moreLocationsText,
-  displayLength,
+  displayWidth,
   formatCount,
   formatMs,
   formatPercent,
@@ -292,7 +293,7 @@ function timelineChart(route: RouteReport, report: DiffReport): string {
 function fieldChart(route: RouteReport, fields: FieldReport[]): string {
   if (fields.length === 0) return '';
   const rowH = 22;
-  const longest = Math.max(...fields.map((field) => displayLength(truncate(field.path, 40))));
+  const longest = Math.max(...fields.map((field) => displayWidth(truncate(field.path, 40))));
   const labelW = Math.max(120, Math.ceil(longest * 7.3) + 16); // ~7.3 px per monospace character at 11 px
   const barArea = 300;
   const valueW = 130;
@@ -329,10 +330,11 @@ function fieldChart(route: RouteReport, fields: FieldReport[]): string {
 // ---------------------------------------------------------------------------------------------------------
 // Tables
 
-function valueCell(value: string | null, side: 'legacy' | 'new'): string {
+function valueCell(value: string | null, side: 'legacy' | 'new', note?: string): string {
+  const noted = note ? ` <span class="note">${escapeHtml(note)}</span>` : '';
   return value === null
     ? `<td class="val ${side}"><span class="absent">absent</span></td>`
-    : `<td class="val ${side}"><code>${escapeHtml(value)}</code></td>`;
+    : `<td class="val ${side}"><code>${escapeHtml(value)}</code>${noted}</td>`;
 }
 
 /** Where the example differed under a templated field: every location kept, the first shown, all in the title. */
@@ -353,7 +355,7 @@ function exampleCells(example: FieldExample | undefined): string {
     locationLine(example) +
     '</td>' +
     valueCell(example.legacy, 'legacy') +
-    valueCell(example.candidate, 'new')
+    valueCell(example.candidate, 'new', normalisationNote(example.legacy, example.candidate))
   );
 }
 

@@ -22,6 +22,7 @@ import {
   type Verdict,
 } from './format';
 import { printable } from '../../core/printable';
+import { normalisationNote } from '../../core/unicode-form';
 import type { DiffReport, RouteReport } from './model';
 
 /** GitHub refuses comments longer than this many characters. */
@@ -61,6 +62,12 @@ const REQUEST_ID_WIDTH = 40;
 
 function value(text: string | null): string {
   return text === null ? '*(absent)*' : codeSpan(exampleValue(text, VALUE_WIDTH), true);
+}
+
+/** ` _(same text, different Unicode normalisation: NFC vs NFD)_` after two values that differ only so. */
+function normalisationSuffix(legacy: string | null, candidate: string | null): string {
+  const note = normalisationNote(legacy, candidate);
+  return note ? ` _(${note})_` : '';
 }
 
 function summaryTable(report: DiffReport): string[] {
@@ -106,7 +113,7 @@ function differencesTable(route: RouteReport, maxFields: number): string[] {
     const location = example && exampleLocation(example);
     const where = location ? ` at ${codeSpan(location.location, true)}${moreLocationsText(location.more)}` : '';
     const shown = example
-      ? `${value(example.legacy)} → ${value(example.candidate)}${example.noise ? ' _(noise)_' : ''}${where}`
+      ? `${value(example.legacy)} → ${value(example.candidate)}${example.noise ? ' _(noise)_' : ''}${normalisationSuffix(example.legacy, example.candidate)}${where}`
       : '';
     const request = example ? codeSpan(truncate(example.requestId, REQUEST_ID_WIDTH), true) : '';
     lines.push(

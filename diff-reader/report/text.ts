@@ -6,7 +6,7 @@ import {
   ERROR_WIDTH,
   PATH_WIDTH,
   bucketsOf,
-  displayLength,
+  displayWidth,
   exampleValue,
   countOf,
   exampleLocation,
@@ -21,7 +21,9 @@ import {
   verdictOf,
   type Verdict,
 } from './format';
+import { padToWidth } from '../../core/display-width';
 import { printable } from '../../core/printable';
+import { normalisationNote } from '../../core/unicode-form';
 import type { DiffReport, RouteReport } from './model';
 
 export interface TextOptions {
@@ -69,11 +71,6 @@ interface Cell {
   paint?: Paint;
 }
 
-function pad(text: string, width: number, align: 'left' | 'right'): string {
-  const fill = ' '.repeat(Math.max(0, width - displayLength(text)));
-  return align === 'right' ? fill + text : text + fill;
-}
-
 /**
  * Lines of an aligned table: two spaces between columns, the header painted bold, each cell padded before
  * it is painted (so colour never shifts a column) and no trailing spaces.
@@ -81,13 +78,13 @@ function pad(text: string, width: number, align: 'left' | 'right'): string {
 function table(columns: Column[], rows: (string | Cell)[][], paints: Palette, indent = ''): string[] {
   const cells = rows.map((row) => row.map((cell) => (typeof cell === 'string' ? { text: cell } : cell)));
   const widths = columns.map((column, index) =>
-    Math.max(displayLength(column.header), ...cells.map((row) => displayLength(row[index]?.text ?? ''))),
+    Math.max(displayWidth(column.header), ...cells.map((row) => displayWidth(row[index]?.text ?? ''))),
   );
   const line = (row: Cell[], rowPaint: Paint): string => {
     const parts = columns.map((column, index) => {
       const cell = row[index] ?? { text: '' };
       const last = index === columns.length - 1;
-      const text = last && column.align === 'left' ? cell.text : pad(cell.text, widths[index], column.align);
+      const text = last && column.align === 'left' ? cell.text : padToWidth(cell.text, widths[index]!, column.align);
       return (cell.paint ?? rowPaint)(text);
     });
     return (indent + parts.join('  ')).trimEnd();
@@ -175,9 +172,10 @@ function fields(route: RouteReport, paints: Palette, maxFields: number): string[
     const first = field.examples[0];
     const location = first && exampleLocation(first);
     const where = location ? `${printable(location.location)}${moreLocationsText(location.more)}` : '';
+    const note = first ? normalisationNote(first.legacy, first.candidate) : undefined;
     const exampleText = first
       ? `${exampleValue(first.legacy)} → ${exampleValue(first.candidate)}  ` +
-        `(${truncate(printable(first.requestId), 24)}${first.noise ? ', noise' : ''}${where ? `, at ${where}` : ''})`
+        `(${truncate(printable(first.requestId), 24)}${first.noise ? ', noise' : ''}${where ? `, at ${where}` : ''}${note ? `; ${note}` : ''})`
       : '';
     return [
       truncate(printable(field.path), PATH_WIDTH),

@@ -12,6 +12,7 @@ import {
   type LatencyCount,
   type LatencySide,
   type PathKinds,
+  type RequestComparisons,
 } from '../../core/comparison';
 import { jsonForPostgres } from '../../core/db/json-for-postgres';
 import type { Database, Queryable } from '../../core/db/database';
@@ -161,25 +162,58 @@ export class SqlComparisonStore implements ComparisonStore {
     return (await this.newestByRequestId(requestId, 'exact', 1))[0];
   }
 
-  async startingWith(prefix: string, limit: number): Promise<ComparisonRecord[]> {
-    return this.newestByRequestId(prefix, 'prefix', limit);
+  async startingWith(prefix: string, limit: number, route?: string): Promise<ComparisonRecord[]> {
+    return this.newestByRequestId(prefix, 'prefix', limit, route);
+  }
+
+  async withRequestId(requestId: string, options: { route?: string; limit: number }): Promise<RequestComparisons> {
+    const inList = listEntryStart(requestId, 'exact');
+    const onRoute = options.route === undefined ? '' : 'AND route = $4';
+    const params = [requestId, inList, options.limit, ...(options.route === undefined ? [] : [options.route])];
+    // By arrival: a row's `at` is its newest comparison's, so the newest `limit` rows hold the newest `limit` single
+    // comparisons (and, but for matches of one batch arriving apart, the newest kept matches).
+    const { rows } = await this.db.query<ComparisonRow>(
+      `(SELECT ${READ_COLUMNS} FROM strangler_comparisons WHERE match_list IS NULL AND request_id = $1 ${onRoute} ORDER BY at DESC, id DESC LIMIT $3)
+       UNION ALL
+       (SELECT ${READ_COLUMNS} FROM strangler_comparisons WHERE match_list IS NOT NULL AND strpos(match_list, $2) > 0 ${onRoute} ORDER BY at DESC, id DESC LIMIT $3)
+       ORDER BY id DESC`,
+      params,
+    );
+    const found = rows.flatMap((row) => recordsOf(row).reverse()).filter((record) => record.requestId === requestId);
+    const newest = found.sort((a, b) => Date.parse(b.at) - Date.parse(a.at)).slice(0, options.limit);
+    // Each entry of a batch starts with `["<id>"`, found nowhere else in it (see listEntryStart): counting the
+    // occurrences counts the matches with this id.
+    const counted = await this.db.query<{ route: string; comparisons: string | number }>(
+      `SELECT route, sum(n) AS comparisons FROM (
+         SELECT route, count(*) AS n FROM strangler_comparisons WHERE match_list IS NULL AND request_id = $1 GROUP BY route
+         UNION ALL
+         SELECT route, sum((length(match_list) - length(replace(match_list, $2, ''))) / length($2)) AS n
+         FROM strangler_comparisons WHERE match_list IS NOT NULL AND strpos(match_list, $2) > 0 GROUP BY route) kept
+       GROUP BY route ORDER BY route`,
+      [requestId, inList],
+    );
+    return { newest, kept: counted.rows.map((row) => ({ route: row.route, comparisons: Number(row.comparisons) })) };
+  }
+
+  async oldestKept(): Promise<Date | undefined> {
+    const { rows } = await this.db.query<{ at: Date | string | null }>('SELECT min(at) AS at FROM strangler_comparisons');
+    return rows[0]?.at ? new Date(rows[0].at) : undefined;
   }
 
   /**
    * The newest comparison of each request id equal to (or starting with) `id`, newest first, up to `limit`
-   * ids: single rows through request_id (its index, for an exact id), batches of matches by their text. A
-   * batch holds each entry as ["<request id>", …], and a `"` inside a JSON string is escaped, so `["` plus the
-   * JSON-escaped id (and its closing `"` when exact) finds only entries with that id.
+   * ids: single rows through request_id (its index, for an exact id), batches of matches by their text (see
+   * listEntryStart).
    */
-  private async newestByRequestId(id: string, match: 'exact' | 'prefix', limit: number): Promise<ComparisonRecord[]> {
+  private async newestByRequestId(id: string, match: 'exact' | 'prefix', limit: number, route?: string): Promise<ComparisonRecord[]> {
     const exact = match === 'exact';
-    const inList = '["' + JSON.stringify(id).slice(1, exact ? undefined : -1);
+    const onRoute = route === undefined ? '' : 'AND route = $4';
     const { rows } = await this.db.query<ComparisonRow>(
-      `(SELECT ${READ_COLUMNS} FROM strangler_comparisons WHERE match_list IS NULL AND request_id ${exact ? '=' : 'LIKE'} $1 ORDER BY id DESC LIMIT $3)
+      `(SELECT ${READ_COLUMNS} FROM strangler_comparisons WHERE match_list IS NULL AND request_id ${exact ? '=' : 'LIKE'} $1 ${onRoute} ORDER BY id DESC LIMIT $3)
        UNION ALL
-       (SELECT ${READ_COLUMNS} FROM strangler_comparisons WHERE match_list IS NOT NULL AND strpos(match_list, $2) > 0 ORDER BY id DESC LIMIT $3)
+       (SELECT ${READ_COLUMNS} FROM strangler_comparisons WHERE match_list IS NOT NULL AND strpos(match_list, $2) > 0 ${onRoute} ORDER BY id DESC LIMIT $3)
        ORDER BY id DESC`,
-      [exact ? id : id.replace(/[\\%_]/g, (c) => `\\${c}`) + '%', inList, limit],
+      [exact ? id : id.replace(/[\\%_]/g, (c) => `\\${c}`) + '%', listEntryStart(id, match), limit, ...(route === undefined ? [] : [route])],
     );
     const newest = new Map<string, ComparisonRecord>();
     for (const row of rows) {
@@ -458,6 +492,15 @@ function toLatency(row: LatencyRow, periodStart?: (time: number) => number): Lat
 /** SQL: the start of the (UTC) hour of a timestamptz expression, whatever the session's time zone. */
 function hourOf(expression: string): string {
   return `date_bin('1 hour', ${expression}, TIMESTAMPTZ '2000-01-01 00:00:00+00')`;
+}
+
+/**
+ * The text every entry of a batch of matches with this id (or, for a prefix, an id starting so) starts with:
+ * a batch holds each entry as ["<request id>", …], and a `"` inside a JSON string is escaped, so `["` plus the
+ * JSON-escaped id (and its closing `"` when exact) is found only at the start of such entries.
+ */
+function listEntryStart(id: string, match: 'exact' | 'prefix'): string {
+  return '["' + JSON.stringify(id).slice(1, match === 'exact' ? undefined : -1);
 }
 
 function recordsOf(row: ComparisonRow): ComparisonRecord[] {

@@ -381,6 +381,42 @@ describe.each(STORES)('comparisons found by the start of their request id on %s'
       await db.close();
     }
   }, 60000);
+
+  test('every comparison kept with one request id: single rows and batches of matches, newest first, counted per route', async () => {
+    const db = await open();
+    try {
+      await migrate(db);
+      const store = new SqlComparisonStore(db);
+      expect(await store.oldestKept()).toBeUndefined();
+      const at = (second: number): string => new Date(Date.UTC(2026, 10, 24, 10, 0, second)).toISOString();
+      const mismatch = (route: string, second: number, requestId = 'retried-1'): ComparisonRecord => ({ ...record(3), route, requestId, at: at(second) });
+      const match = (route: string, second: number, requestId = 'retried-1'): ComparisonRecord => ({ ...record(1), route, requestId, at: at(second) });
+      // The same id: a users mismatch, orders retried (a mismatch, then two matches in one batch), and a batch of
+      // another id whose name starts the same way.
+      await store.write([mismatch('users', 1), match('orders', 2, 'retried-10'), match('orders', 9, 'other')]);
+      await store.write([mismatch('orders', 3), match('orders', 4), match('orders', 6), match('users', 5, 'retried-1"x')]);
+
+      const all = await store.withRequestId('retried-1', { limit: 10 });
+      expect(all.newest.map((r) => [r.route, r.result, r.at])).toEqual([
+        ['orders', 'match', at(6)],
+        ['orders', 'match', at(4)],
+        ['orders', 'mismatch', at(3)],
+        ['users', 'mismatch', at(1)],
+      ]);
+      expect(all.kept).toEqual([{ route: 'orders', comparisons: 3 }, { route: 'users', comparisons: 1 }]);
+      // On one route; the counts still cover every route.
+      const users = await store.withRequestId('retried-1', { route: 'users', limit: 10 });
+      expect(users.newest.map((r) => [r.route, r.at])).toEqual([['users', at(1)]]);
+      expect(users.kept).toEqual(all.kept);
+      // The newest `limit`.
+      expect((await store.withRequestId('retried-1', { limit: 2 })).newest.map((r) => r.at)).toEqual([at(6), at(4)]);
+      expect(await store.withRequestId('nothing-1', { limit: 10 })).toEqual({ newest: [], kept: [] });
+      expect(await store.startingWith('retried-1', 10, 'users')).toEqual([mismatch('users', 1), match('users', 5, 'retried-1"x')].reverse());
+      expect((await store.oldestKept())?.toISOString()).toBe(at(1));
+    } finally {
+      await db.close();
+    }
+  }, 60000);
 });
 
 describe('comparison store upgrade', () => {

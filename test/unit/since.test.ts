@@ -69,21 +69,25 @@ describe('parseSince: an ISO-8601 time', () => {
     ['2025-06-01T08:00:00Z', '2025-06-01T08:00:00.000Z'],
     ['2025-06-01T08:00:00.123Z', '2025-06-01T08:00:00.123Z'],
     ['2025-06-01T08:00:00+02:00', '2025-06-01T06:00:00.000Z'], // 08:00 at +02:00 is 06:00 UTC
-    ['2025-06-01T08:00:00.5-05:30', '2025-06-01T13:30:00.500Z'], // 08:00:00.5 at -05:30 is 13:30:00.5 UTC
+    ['2025-05-31T08:00:00.5-05:30', '2025-05-31T13:30:00.500Z'], // 08:00:00.5 at -05:30 is 13:30:00.5 UTC
     ['2024-02-29T23:59:59Z', '2024-02-29T23:59:59.000Z'], // a leap day
   ])('%s', (text, expected) => {
     expect(parseSince(text, NOW).toISOString()).toBe(expected);
   });
 
   test('a date and time without an offset is local time, with a T or a space', () => {
-    const local = new Date(2025, 5, 1, 8, 0, 0).getTime(); // 2025-06-01 08:00 in this machine's zone
-    expect(parseSince('2025-06-01T08:00:00', NOW).getTime()).toBe(local);
-    expect(parseSince('2025-06-01 08:00', NOW).getTime()).toBe(local);
+    const local = new Date(2025, 4, 31, 8, 0, 0).getTime(); // 2025-05-31 08:00 in this machine's zone (before NOW in any)
+    expect(parseSince('2025-05-31T08:00:00', NOW).getTime()).toBe(local);
+    expect(parseSince('2025-05-31 08:00', NOW).getTime()).toBe(local);
   });
 
-  test('the time is taken as given, whatever now is: a time after now is accepted, not clamped', () => {
-    expect(parseSince('2030-01-01T00:00:00Z', NOW).toISOString()).toBe('2030-01-01T00:00:00.000Z');
+  test('the time is taken as given up to now; a time after now is refused (its report would be empty and pass), not clamped', () => {
     expect(parseSince('2000-01-01T00:00:00Z', NOW).toISOString()).toBe('2000-01-01T00:00:00.000Z');
+    expect(parseSince(NOW.toISOString(), NOW).toISOString()).toBe(NOW.toISOString());
+    const error = rejection('2030-01-01T00:00:00Z');
+    expect(error.message).toBe(`--since: "2030-01-01T00:00:00Z" is in the future (now is ${NOW.toISOString()}); give a time before now`);
+    expect(error.exitCode).toBe(2);
+    expect(rejection('2025-06-01T12:00:00.001Z').exitCode).toBe(2);
   });
 });
 
