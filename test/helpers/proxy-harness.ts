@@ -6,12 +6,12 @@ import { ProxyServer } from '../../proxy/server';
 import type { ShadowExchange } from '../../proxy/shadow';
 import { ShadowMetrics } from '../../proxy/shadow-metrics';
 import { capturedLogs } from './log-capture';
-import { StaticRouteState } from './static-state';
+import { FixedRouteState } from '../../rollout/fixed-state';
 
 export interface ProxyHarness {
   url: string;
   port: number;
-  state: StaticRouteState;
+  state: FixedRouteState;
   registry: Registry;
   server: ProxyServer;
   /** The proxy's log lines, parsed (warn and above). */
@@ -23,7 +23,7 @@ export interface ProxyHarness {
 
 /** The data path in-process, with route state set directly by the test. */
 export async function startProxyHarness(config: StranglerConfig, onShadowExchange?: (exchange: ShadowExchange) => void): Promise<ProxyHarness> {
-  const state = new StaticRouteState();
+  const state = new FixedRouteState();
   for (const route of config.routes) state.set(route.name, route.stage, route.percent);
   const registry = new Registry();
   const metrics = new ProxyMetrics(registry, config.routes, state);

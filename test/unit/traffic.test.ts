@@ -5,7 +5,7 @@ import { COUNTERS_READ, restartedBetween, trafficBetween } from '../../cli/traff
 import { PROCESS_START_TIME } from '../../core/metric-names';
 import { createMetricsRegistry } from '../../core/metrics';
 import { ProxyMetrics } from '../../proxy/metrics';
-import { StaticRouteState } from '../helpers/static-state';
+import { FixedRouteState } from '../../rollout/fixed-state';
 
 describe('parsePrometheusText', () => {
   test('reads names, labels and values, skipping comments and blank lines', () => {
@@ -256,7 +256,7 @@ class ProxyScrapes {
   private readonly metrics: ProxyMetrics;
 
   constructor(routes: string[] = ['orders', 'reports']) {
-    const state = new StaticRouteState();
+    const state = new FixedRouteState();
     for (const route of routes) state.set(route, 'canary', 50);
     this.metrics = new ProxyMetrics(this.registry, routes.map((name) => ({ name, service: 'orders' })), state);
   }
@@ -339,7 +339,7 @@ describe('a proxy restart within the window', () => {
 describe('what status reads is what the proxy writes', () => {
   test('every counter status reads is in the proxy\'s registry, with the labels status reads by', async () => {
     const registry = createMetricsRegistry();
-    const state = new StaticRouteState();
+    const state = new FixedRouteState();
     state.set('orders', 'canary', 50);
     const metrics = new ProxyMetrics(registry, [{ name: 'orders', service: 'orders' }], state);
     metrics.forRoute('orders', 'new').observe(200, 0.002);

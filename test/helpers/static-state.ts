@@ -1,1 +1,0 @@
-export { FixedRouteState as StaticRouteState } from '../../rollout/fixed-state';
