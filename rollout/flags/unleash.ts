@@ -1,10 +1,6 @@
-import type { EventEmitter } from 'node:events';
-import { resolve } from 'node:path';
-import { Counter, Gauge, type Registry } from 'prom-client';
-import { InMemStorageProvider, Unleash, UnleashEvents, type ClientFeaturesResponse } from 'unleash-client';
+import { Gauge, type Registry } from 'prom-client';
+import type { Unleash } from 'unleash-client';
 import { inRollout, rolloutGroupId } from '../../core/bucketing';
-import { readBootstrapFile, unknownSegments, type BootstrapFile, type BootstrapSegment } from '../../core/config/bootstrap-file';
-import { redactUrl, redactUrlsIn } from '../../core/config/redact';
 import { tokenEnvironmentMismatch } from '../../core/config/unleash-token';
 import type { RouteConfig, UnleashFlagsConfig } from '../../core/config/types';
 import { StatusError, StranglerError } from '../../core/errors';
@@ -15,7 +11,10 @@ import type { ChangeResult, RouteChange, RouteHistoryEntry, RouteState, StateSto
 import { sameState } from '../../core/stage-percent';
 import { storeCall } from '../../core/store-call';
 import { KeyedQueue } from '../../core/keyed-queue';
-import { servedIn, UnleashAdminApi } from './unleash-admin';
+import { UnleashAdminApi } from './unleash-admin';
+import { readBootstrap } from './unleash-bootstrap';
+import { UnleashClientSession, type KnownFlags } from './unleash-client-session';
+import { exportUnleashFlags } from './unleash-export';
 import { splitRestored, UnleashFlagWriter } from './unleash-flag-writer';
 import {
   describeState,
@@ -39,12 +38,8 @@ export interface UnleashProviderOptions {
   baseDir: string;
 }
 
-type ClientFeature = ClientFeaturesResponse['features'][number];
-type UnleashSegment = NonNullable<ClientFeaturesResponse['segments']>[number];
-
 /** How long to wait for the first answer from Unleash before serving (from bootstrap, or legacy). */
 const FIRST_SYNC_WAIT_MS = 5000;
-const MAX_RETRY_MS = 60000;
 
 /**
  * Route state from a real Unleash server: one flag per route, evaluated in memory by unleash-client
@@ -53,44 +48,29 @@ const MAX_RETRY_MS = 60000;
 export class UnleashFlagProvider implements FlagProvider {
   readonly kind = 'unleash' as const;
   readonly view: RouteStateView;
-  private client: Unleash | undefined;
-  /** The current client holds flags and decides: from Unleash, or the last known ones it was seeded with. */
-  private clientHasFlags = false;
-  private clientToken: string;
+  /** The unleash-client polling Unleash, with its failures and its recovery from a refused token. */
+  private readonly session: UnleashClientSession;
   private readonly admin: UnleashAdminApi | undefined;
   private readonly writer: UnleashFlagWriter | undefined;
   private readonly states = new Map<string, RouteState>();
   /** The last known flags (Unleash's last answer, or the bootstrap file): each new client is seeded with them. */
-  private lastFeatures: UnleashFeature[] = [];
-  /** The segments those flags' strategies name (the client API serves them apart from the flags). */
-  private lastSegments: UnleashSegment[] = [];
+  private lastKnown: KnownFlags = { features: [], segments: [] };
   /** Per route: the groupId its flag's strategy buckets by, for the share split here (Unleash's, not always the flag name). */
   private readonly groupIds = new Map<string, string>();
   /** Per route: the stickiness, set in Unleash, that the log last warned about (once per change). */
   private readonly foreignStickinessWarned = new Map<string, string>();
   private source: 'none' | 'bootstrap' | 'unleash' = 'none';
-  private unauthorized: string | undefined;
-  private unreachableSince: Date | undefined;
   /** Flags of routes that Unleash's last answer did not have: those routes go to legacy. */
   private missingFlags: string[] = [];
-  /** What the last failed poll said (refused connection, or the status Unleash answered with). */
-  private lastFailure: string | undefined;
-  private retryTimer: NodeJS.Timeout | undefined;
-  /** When retryTimer fires (the wait doubles on every refusal). */
-  private retryAt = 0;
   private recheckTimer: NodeJS.Timeout | undefined;
-  private retryDelayMs: number;
   /** Changes made through this process, kept until Unleash's answers show them (a poll may be older). */
   private readonly pending = new Map<string, { state: FlagState; until: number }>();
   private stopped = false;
   /** Changes through this process, one route at a time. */
   private readonly changes = new KeyedQueue();
-  private readonly errors: Counter<'reason'>;
 
   constructor(private readonly options: UnleashProviderOptions) {
     const { flags, registry } = options;
-    this.clientToken = flags.clientToken;
-    this.retryDelayMs = flags.refreshMs;
     if (flags.adminToken) {
       this.admin = new UnleashAdminApi({ url: flags.url, token: flags.adminToken, project: flags.project, environment: flags.environment });
       this.writer = new UnleashFlagWriter(this.admin, flags);
@@ -104,11 +84,12 @@ export class UnleashFlagProvider implements FlagProvider {
         return provider.health().ready;
       },
     };
-    this.errors = new Counter({
-      name: 'strangler_flags_errors_total',
-      help: 'Failed polls of Unleash: unauthorized (401/403, polling stops until fixed), unreachable (refused, reset or timed out), http-error (any other answer than 2xx or 304; on 404, 429 or 5xx unleash-client backs off).',
-      labelNames: ['reason'],
-      registers: [registry],
+    this.session = new UnleashClientSession(flags, options.logger, registry, {
+      lastKnown: () => this.lastKnown,
+      flagsReceived: (known) => this.takeFlags(known),
+      unchanged: () => {
+        if (this.pending.size > 0) this.recheckPending();
+      },
     });
     new Gauge({
       name: 'strangler_flags_ready',
@@ -121,17 +102,16 @@ export class UnleashFlagProvider implements FlagProvider {
   }
 
   async start(): Promise<void> {
-    const mismatch = tokenEnvironmentMismatch(this.clientToken, this.options.flags.environment);
+    const mismatch = tokenEnvironmentMismatch(this.session.clientToken, this.options.flags.environment);
     if (mismatch) throw new StranglerError('STRANGLER_ERR_FLAGS_TOKEN_ENVIRONMENT', `flags.clientToken ${mismatch}`);
-    const bootstrap = this.readBootstrap();
+    const bootstrap = readBootstrap(this.options.flags.bootstrap, this.options.baseDir, this.options.logger);
     if (bootstrap) {
       this.applyFeatures(bootstrap.features, 'bootstrap');
-      this.lastFeatures = bootstrap.features;
-      this.lastSegments = bootstrap.segments;
+      this.lastKnown = bootstrap;
     }
     const synced = new Promise<void>((done) => {
       const timer = setTimeout(done, Math.min(FIRST_SYNC_WAIT_MS, this.options.flags.refreshMs * 5));
-      this.createClient(() => {
+      this.session.start(() => {
         clearTimeout(timer);
         done();
       });
@@ -142,17 +122,18 @@ export class UnleashFlagProvider implements FlagProvider {
   }
 
   health(): FlagsHealth {
-    if (this.unauthorized) {
+    const { unauthorized, unreachableSince, lastFailure } = this.session;
+    if (unauthorized) {
       // Routing goes on with the last known flags: not-ready on every replica at once would empty the load balancer.
-      const retry = `${this.nextRetry()} (PUT /flags/client-token replaces the token)`;
-      if (this.source === 'none') return { ready: false, reason: `${this.unauthorized}: no flags yet, every route goes to legacy; ${retry}` };
+      const retry = `${this.session.nextRetry()} (PUT /flags/client-token replaces the token)`;
+      if (this.source === 'none') return { ready: false, reason: `${unauthorized}: no flags yet, every route goes to legacy; ${retry}` };
       const frozen = this.source === 'bootstrap' ? 'serving the flags of the bootstrap file' : 'flags frozen at the last known state';
-      return { ready: true, reason: `${this.unauthorized}: ${frozen}; ${retry}` };
+      return { ready: true, reason: `${unauthorized}: ${frozen}; ${retry}` };
     }
-    const last = this.lastFailure ? ` (last poll: ${this.lastFailure})` : '';
+    const last = lastFailure ? ` (last poll: ${lastFailure})` : '';
     if (this.source === 'none') return { ready: false, reason: `no flags from Unleash yet and no bootstrap file: every route goes to legacy${last}` };
     if (this.source === 'bootstrap') return { ready: true, reason: `serving flags from the bootstrap file: Unleash not reached yet${last}` };
-    if (this.unreachableSince) return { ready: true, reason: `Unleash unreachable since ${this.unreachableSince.toISOString()}: serving the last known flags${last}` };
+    if (unreachableSince) return { ready: true, reason: `Unleash unreachable since ${unreachableSince.toISOString()}: serving the last known flags${last}` };
     if (this.missingFlags.length > 0) return { ready: true, reason: `no flag ${this.missingFlags.join(', ')} in Unleash (project ${this.options.flags.project}, environment ${this.options.flags.environment}): those routes go to legacy` };
     return { ready: true };
   }
@@ -164,8 +145,7 @@ export class UnleashFlagProvider implements FlagProvider {
   setClientToken(token: string): void {
     const mismatch = tokenEnvironmentMismatch(token, this.options.flags.environment);
     if (mismatch) throw new StatusError(400, 'STRANGLER_ERR_FLAGS_TOKEN_ENVIRONMENT', `token ${mismatch}`);
-    this.clientToken = token;
-    if (this.unauthorized) this.recreateClient();
+    this.session.setClientToken(token);
   }
 
   async change(route: RouteConfig, change: RouteChange, options: ChangeOptions = {}): Promise<ChangeResult> {
@@ -204,69 +184,16 @@ export class UnleashFlagProvider implements FlagProvider {
     return storeCall(() => this.options.store.history(route, limit));
   }
 
-  /**
-   * The flags as Unleash's client API serves them, with the segments their strategies name (by id). With an
-   * admin token the routes' flags and those segments are read from Unleash at this moment, so an export right
-   * after `rollout set` has the change (the last poll can be a refresh interval old); the other flags, and
-   * everything without an admin token, come from the last poll.
-   */
-  async exportFlags(): Promise<FlagsExport> {
-    const unread = new Unread();
-    const features = this.admin ? await this.featuresReadNow(this.admin, unread) : this.lastFeatures;
-    // Parsed from Unleash's JSON: unleash-client's type allows a Date constraint value, JSON never holds one.
-    const segments = (await this.segmentsNamedBy(features, unread)) as BootstrapSegment[];
-    if (unread.names.length === 0) return { version: 2, features, segments };
-    const them = unread.names.length === 1 ? 'it' : 'them';
-    const warning = `Unleash could not be read now (${unread.cause}): ${unread.names.join(', ')} exported as this proxy last had ${them}, which may be older than the last change`;
-    return { version: 2, features, segments, warnings: [warning] };
-  }
-
-  private async featuresReadNow(admin: UnleashAdminApi, unread: Unread): Promise<UnleashFeature[]> {
-    const flags = [...new Set(this.options.routes.map((route) => route.flag))];
-    const current = new Map<string, UnleashFeature>();
-    for (const flag of flags) {
-      // A flag that cannot be read now keeps what the last poll had (the export is never worse than before), and the answer says so.
-      const feature = await admin.getFeature(flag).catch((err: Error) => unread.add(`flag "${flag}"`, err));
-      const served = feature && servedIn(feature, this.options.flags.environment);
-      if (!served) continue;
-      const strategies = served.strategies.map(({ name, parameters, constraints, segments, variants }) => ({
-        name,
-        parameters: parameters ?? {},
-        constraints: constraints ?? [],
-        ...(segments?.length ? { segments } : {}),
-        ...(variants?.length ? { variants } : {}),
-      }));
-      current.set(flag, { name: flag, enabled: served.enabled, strategies, ...(served.dependencies ? { dependencies: served.dependencies } : {}) });
-    }
-    const features = this.lastFeatures.map((feature) => {
-      const now = current.get(feature.name);
-      current.delete(feature.name);
-      return now ? { ...feature, ...now } : feature;
-    });
-    return [...features, ...current.values()];
-  }
-
-  /**
-   * The segments `features` name, as Unleash's client API serves them (`{id, name, constraints}`): read now
-   * with an admin token, else (or when that read fails) as last known. One known nowhere is left out.
-   */
-  private async segmentsNamedBy(features: readonly UnleashFeature[], unread: Unread): Promise<UnleashSegment[]> {
-    const known = new Map(this.lastSegments.map((segment) => [segment.id, segment]));
-    const segments: UnleashSegment[] = [];
-    for (const id of segmentIdsOf(features)) {
-      const now = await this.admin?.getSegment(id).catch((err: Error) => unread.add(`segment ${id}`, err));
-      const segment = now ? ({ id: now.id, name: now.name, constraints: now.constraints } as UnleashSegment) : known.get(id);
-      if (segment) segments.push(segment);
-    }
-    return segments;
+  /** The flags as Unleash's client API serves them, read now where an admin token allows (see exportUnleashFlags). */
+  exportFlags(): Promise<FlagsExport> {
+    const { routes, flags } = this.options;
+    return exportUnleashFlags({ admin: this.admin, lastKnown: () => this.lastKnown, routes, environment: flags.environment });
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.retryTimer) clearTimeout(this.retryTimer);
     if (this.recheckTimer) clearTimeout(this.recheckTimer);
-    if (this.client) destroyClient(this.client);
-    this.client = undefined;
+    this.session.stop();
   }
 
   /**
@@ -287,155 +214,19 @@ export class UnleashFlagProvider implements FlagProvider {
 
   /** The client, when it holds the route's flag as we know it: it has had flags, and no change made here is on its way. */
   private decidingClient(route: RouteConfig): Unleash | undefined {
-    return this.clientHasFlags && !this.pending.has(route.name) ? this.client : undefined;
-  }
-
-  /**
-   * `onFirstAnswer` runs once, when Unleash first answers (flags, or a refusal of the token). The client is
-   * seeded with the last known flags, so it decides from the start, as it will once Unleash answers: the
-   * flag's other strategies (the testers), its groupId and stickiness hold while Unleash is down or refuses the token.
-   */
-  private createClient(onFirstAnswer?: () => void): void {
-    const { flags, logger } = this.options;
-    let firstAnswer = onFirstAnswer;
-    const settle = (): void => {
-      firstAnswer?.();
-      firstAnswer = undefined;
-    };
-    const seed = this.seed();
-    const client = new Unleash({
-      url: `${flags.url}/api`,
-      appName: flags.appName,
-      environment: flags.environment,
-      projectName: flags.project,
-      refreshInterval: flags.refreshMs,
-      disableMetrics: true,
-      skipInstanceCountWarning: true,
-      timeout: Math.min(10000, Math.max(1000, flags.refreshMs)),
-      // Never a backup file on disk: a stale file of another app must not be read back.
-      storageProvider: new InMemStorageProvider(),
-      customHeadersFunction: async () => ({ authorization: this.clientToken }),
-      ...(seed ? { bootstrap: { data: seed.features, segments: seed.segments } } : {}),
-    });
-    this.client = client;
-    this.clientHasFlags = false;
-    let answered = false;
-    client.on(UnleashEvents.Changed, (features: unknown) => {
-      // A seeded client emits `changed` (and `synchronized`) for the seed too: that is no answer from Unleash.
-      if (this.client !== client || (seed && isSeed(features, seed.features))) return;
-      answered = true;
-      this.pollSucceeded();
-      this.retryDelayMs = flags.refreshMs;
-      if (this.source !== 'unleash') logger.info({ flags: this.options.routes.map((r) => r.flag) }, 'flags synchronised with Unleash');
-      this.takeFeatures(client, 'unleash');
-      if (this.clientHasFlags) settle();
-    });
-    // unleash-client emits `changed` before it marks itself ready (a tick later); until then its isEnabled
-    // answers the fallback (false) for everyone, so the client decides only from `ready` on. A seeded
-    // client is ready before Unleash answers: the start still waits for the answer.
-    client.on(UnleashEvents.Ready, () => {
-      if (this.client !== client) return;
-      this.clientHasFlags = true;
-      if (answered) settle();
-    });
-    client.on(UnleashEvents.Unchanged, () => {
-      if (this.client !== client) return;
-      this.pollSucceeded();
-      if (this.pending.size > 0) this.recheckPending();
-    });
-    client.on(UnleashEvents.Error, (err: Error) => this.onPollFailure(client, pollErrorFailure(err), settle));
-    client.on(UnleashEvents.Warn, (message: unknown) => this.onPollFailure(client, pollWarningFailure(String(message)), settle));
-  }
-
-  /** `failure` undefined: the event was about something else than a poll. */
-  private onPollFailure(client: Unleash, failure: PollFailure | undefined, settle: () => void): void {
-    if (this.client !== client || this.stopped || !failure) return;
-    if (failure.kind === 'unauthorized') {
-      this.onUnauthorized(failure.status);
-      settle();
-      return;
-    }
-    const { reason, what } = this.describeFailure(failure);
-    this.errors.labels(reason).inc();
-    if (!this.unreachableSince) this.options.logger.warn({ err: what }, 'Unleash unreachable: serving the last known flags');
-    this.unreachableSince ??= new Date();
-    this.lastFailure = what;
-  }
-
-  private describeFailure(failure: Exclude<PollFailure, { kind: 'unauthorized' }>): { reason: 'unreachable' | 'http-error'; what: string } {
-    const url = redactUrl(this.options.flags.url);
-    switch (failure.kind) {
-      case 'status':
-        return { reason: 'http-error', what: `${failure.status} from ${url}/api/client/features${failure.status === 404 ? ': check flags.url' : ''}` };
-      case 'reset':
-        return { reason: 'unreachable', what: `connection reset (ECONNRESET) by ${url}` };
-      case 'fetch':
-        return { reason: 'unreachable', what: redactUrlsIn(failure.message) };
-    }
-  }
-
-  /** Unleash answered (flags or 304): an outage or a refused token, if there was one, is over. */
-  private pollSucceeded(): void {
-    const { logger } = this.options;
-    if (this.unreachableSince) {
-      logger.info({ since: this.unreachableSince.toISOString(), lastFailure: this.lastFailure }, 'Unleash reachable again: flags are current');
-    }
-    if (this.unauthorized) logger.info({ url: redactUrl(this.options.flags.url) }, 'Unleash accepts the client token again: flags are current');
-    this.unauthorized = undefined;
-    this.unreachableSince = undefined;
-    this.lastFailure = undefined;
+    return this.pending.has(route.name) ? undefined : this.session.clientWithFlags;
   }
 
   /** Flags as Unleash serves them now: its last poll answered, with the token accepted. */
   private flagsCurrent(): boolean {
-    return this.source === 'unleash' && !this.unauthorized && !this.unreachableSince;
+    return this.source === 'unleash' && !this.session.unauthorized && !this.session.unreachableSince;
   }
 
-  private nextRetry(): string {
-    if (!this.retryTimer) return 'retrying now';
-    return `next retry in ${Math.max(1, Math.ceil((this.retryAt - Date.now()) / 1000))} s`;
-  }
-
-  private onUnauthorized(status: number): void {
-    this.unauthorized = `Unleash refused the client token (${status})`;
-    this.errors.labels('unauthorized').inc();
-    this.options.logger.error({ status, url: redactUrl(this.options.flags.url) }, `${this.unauthorized}: unleash-client stopped polling; flags frozen until the token works`);
-    this.scheduleRetry();
-  }
-
-  private scheduleRetry(): void {
-    if (this.retryTimer || this.stopped) return;
-    this.retryAt = Date.now() + this.retryDelayMs;
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = undefined;
-      this.retryDelayMs = Math.min(this.retryDelayMs * 2, MAX_RETRY_MS);
-      this.recreateClient();
-    }, this.retryDelayMs);
-    this.retryTimer.unref();
-  }
-
-  /** unleash-client never polls again after a 401/403: a new client (seeded with the last flags) does. */
-  private recreateClient(): void {
-    if (this.stopped) return;
-    if (this.retryTimer) clearTimeout(this.retryTimer);
-    this.retryTimer = undefined;
-    if (this.client) destroyClient(this.client);
-    this.createClient();
-  }
-
-  /** The flags (and segments) a new client starts from; undefined when none are known. */
-  private seed(): { features: ClientFeature[]; segments: UnleashSegment[] } | undefined {
-    if (this.lastFeatures.length === 0) return undefined;
-    // A bootstrap file's flag may leave out its strategies; unleash-client reports that as an error.
-    const features = this.lastFeatures.map((feature) => ({ ...feature, strategies: feature.strategies ?? [] }) as ClientFeature);
-    return { features, segments: this.lastSegments };
-  }
-
-  private takeFeatures(client: Unleash, from: 'bootstrap' | 'unleash'): void {
-    const features = client.getFeatureToggleDefinitions() as UnleashFeature[];
-    this.lastFeatures = features;
-    this.lastSegments = segmentsOf(client);
-    this.applyFeatures(features, from);
+  /** Unleash answered with flags: they are the last known ones now, and decide the routes. */
+  private takeFlags(known: KnownFlags): void {
+    if (this.source !== 'unleash') this.options.logger.info({ flags: this.options.routes.map((r) => r.flag) }, 'flags synchronised with Unleash');
+    this.lastKnown = known;
+    this.applyFeatures(known.features, 'unleash');
   }
 
   private applyFeatures(features: UnleashFeature[], from: 'bootstrap' | 'unleash'): void {
@@ -513,7 +304,7 @@ export class UnleashFlagProvider implements FlagProvider {
    * bootstrap file, or a poll from before an outage, is older than the change; the next answer decides then.
    */
   private recheckPending(): void {
-    if (this.flagsCurrent()) this.applyFeatures(this.lastFeatures, 'unleash');
+    if (this.flagsCurrent()) this.applyFeatures(this.lastKnown.features, 'unleash');
   }
 
   private setState(route: RouteConfig, next: FlagState): RouteState {
@@ -522,108 +313,6 @@ export class UnleashFlagProvider implements FlagProvider {
     this.states.set(route.name, state);
     return state;
   }
-
-  private readBootstrap(): { features: UnleashFeature[]; segments: UnleashSegment[] } | undefined {
-    const file = this.options.flags.bootstrap;
-    if (!file) return undefined;
-    const path = resolve(this.options.baseDir, file);
-    let read: BootstrapFile;
-    try {
-      read = readBootstrapFile(path);
-    } catch (err) {
-      throw new StranglerError('STRANGLER_ERR_FLAGS_BOOTSTRAP', `flags.bootstrap ${path}: ${(err as Error).message}`);
-    }
-    this.noteUnknownSegments(path, read);
-    return { features: read.features as UnleashFeature[], segments: read.segments as UnleashSegment[] };
-  }
-
-  /** A file exported before segments were: the strategies naming them let no one in until Unleash answers. */
-  private noteUnknownSegments(path: string, file: BootstrapFile): void {
-    const unknown = unknownSegments(file);
-    if (unknown.length === 0) return;
-    this.options.logger.warn(
-      { file: path, segments: unknown.map(({ flag, segment }) => `${flag}: segment ${String(segment)}`) },
-      'flags.bootstrap names segments it does not hold: those strategies let no one in until Unleash answers (write the file again with strangler flags export)',
-    );
-  }
-}
-
-/**
- * unleash-client's destroy() drops its repository's listeners while a poll may still be in flight; that
- * poll's failure is then emitted with no listener and crashes the process. A quiet listener stays.
- */
-function destroyClient(client: Unleash): void {
-  client.destroy();
-  (client as unknown as { repository?: EventEmitter }).repository?.on('error', () => undefined);
-}
-
-/** unleash-client's `changed` for the seed hands over the very objects it was given; an answer from Unleash is parsed anew. */
-function isSeed(features: unknown, seed: readonly ClientFeature[]): boolean {
-  const seeded = new Set<unknown>(seed);
-  return Array.isArray(features) && features.length > 0 && features.every((feature) => seeded.has(feature));
-}
-
-/** The segments the client's flags name, as Unleash served them (the flags hold only their ids). */
-function segmentsOf(client: Unleash): UnleashSegment[] {
-  const segments = new Map<number, UnleashSegment>();
-  for (const feature of client.getFeatureToggleDefinitions(true) ?? []) {
-    for (const strategy of feature.strategies ?? []) {
-      for (const segment of strategy.segments ?? []) if (segment) segments.set(segment.id, segment);
-    }
-  }
-  return [...segments.values()];
-}
-
-/** The ids of the segments the flags' strategies name, each once. */
-function segmentIdsOf(features: readonly UnleashFeature[]): number[] {
-  const ids = new Set<number>();
-  for (const feature of features) {
-    for (const strategy of feature.strategies ?? []) {
-      for (const id of strategy.segments ?? []) if (typeof id === 'number') ids.add(id);
-    }
-  }
-  return [...ids];
-}
-
-/** A failed poll, as unleash-client reports it. */
-type PollFailure =
-  | { kind: 'unauthorized'; status: number }
-  /** Unleash (or something in front of it) answered with a status that is not 2xx, 304, 401 or 403. */
-  | { kind: 'status'; status: number }
-  /** The connection was reset: a load balancer or port-forward in front of a dead Unleash. */
-  | { kind: 'reset' }
-  /** No answer: refused, timed out, no such host, or a body that could not be read. */
-  | { kind: 'fetch'; message: string };
-
-/** unleash-client (`Unleash`) puts this before the message of every error its polling reports. */
-const REPOSITORY_ERROR = 'Unleash Repository error: ';
-
-/**
- * unleash-client 6.12's polling fetcher (repository/polling-fetcher.js) reports as errors: a 401/403
- * ("<url> responded 401 which means your API key is not allowed…", and polling stops), any status it has
- * no backoff for ("Response was not statusCode 2XX, but was 400"), and the fetch's own failure. Errors that
- * are not from polling (a malformed flag met by isEnabled) say nothing about Unleash being reachable.
- */
-function pollErrorFailure(err: Error): PollFailure | undefined {
-  if (!err.message.startsWith(REPOSITORY_ERROR)) return undefined;
-  const message = err.message.slice(REPOSITORY_ERROR.length);
-  const refused = /responded (401|403)\b/.exec(message)?.[1];
-  if (refused) return { kind: 'unauthorized', status: Number(refused) };
-  const status = /^Response was not statusCode 2XX, but was (\d{3})\b/.exec(message)?.[1];
-  if (status) return { kind: 'status', status: Number(status) };
-  return { kind: 'fetch', message };
-}
-
-/**
- * The same fetcher reports as warnings the answers it backs off after ("<url> responded FILE_NOT_FOUND (404).
- * Backing off", TOO_MANY_CONNECTIONS (429), "responded 503. Backing off") and a reset connection ("Socket keep
- * alive error, retrying in 1000ms"). Its other warnings (isEnabled before the first data) are not polls.
- */
-function pollWarningFailure(message: string): PollFailure | undefined {
-  const status = /responded (?:[A-Z_]+ \()?(\d{3})\b/.exec(message)?.[1];
-  if (status) return { kind: 'status', status: Number(status) };
-  if (message.startsWith('Socket keep alive error')) return { kind: 'reset' };
-  return undefined;
 }
 
 function flagContext(route: RouteConfig, request: FlagRequest): Record<string, string> {
@@ -648,17 +337,4 @@ function servedOtherwise(route: RouteConfig, target: StageAndPercent, after: Fla
 
 function joinWarnings(warnings: string[]): { warning?: string } {
   return warnings.length > 0 ? { warning: warnings.join('; ') } : {};
-}
-
-/** What an export could not read from Unleash now (flags, segments), and why the first of them failed. */
-class Unread {
-  readonly names: string[] = [];
-  cause: string | undefined;
-
-  /** Records `name` as unread; undefined, so a failed read stands for "not read now". */
-  add(name: string, err: Error): undefined {
-    this.names.push(name);
-    this.cause ??= err.message;
-    return undefined;
-  }
 }
