@@ -1,4 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
 import { ADMIN_API_HEADER, COMPARISONS_SHOWN, MAX_COMPARISONS_SHOWN, type ComparisonsAnswer, type RouteChangeAnswer, type RouteSummary } from '../core/admin-api';
@@ -59,9 +60,12 @@ function bodyError(err: Error & { code?: string }, expected: string): { status: 
   }
 }
 
-/** The admin API (its own port, loopback by default): route state, history, metrics, health. */
-export function buildAdminApi(options: AdminOptions): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT });
+/**
+ * The admin API (its own port, loopback by default): route state, history, metrics, health. `server`: one
+ * bound already (BoundServer), that `app.routing` is handed to once the app is ready; the app does not listen.
+ */
+export function buildAdminApi(options: AdminOptions, server?: Server): FastifyInstance {
+  const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT, ...(server ? { serverFactory: () => server } : {}) });
   const routesByName = new Map(options.routes.map((r) => [r.name, r]));
   registerAuth(app, options.token);
   registerJsonBodies(app);
@@ -130,6 +134,31 @@ function registerErrorAnswers(app: FastifyInstance): void {
     const status = code && code >= 400 && code < 600 ? code : 500;
     void reply.code(status).send({ error: status === 500 ? `internal error: ${err.message}` : err.message });
   });
+}
+
+/** The admin API's server, made before the API itself (buildAdminApi's `server`), with fastify's keep-alive (72 s). */
+export function createAdminServer(): Server {
+  const server = createServer();
+  server.keepAliveTimeout = 72_000;
+  return server;
+}
+
+/** What /readyz says while the state store is being opened, before the admin API exists. */
+const STARTING_REASON = 'starting: opening the state store';
+
+/**
+ * The probes while the proxy starts (the ports are bound, the state store not open yet): alive, not ready.
+ * False for every other request, which waits for the admin API.
+ */
+export function answerProbeWhileStarting(req: IncomingMessage, res: ServerResponse): boolean {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+  const path = (req.url ?? '').split('?')[0];
+  const answer = path === '/healthz' ? { status: 200, body: { status: 'ok' } } : path === '/readyz' ? { status: 503, body: { ready: false, reason: STARTING_REASON } } : undefined;
+  if (!answer) return false;
+  const body = JSON.stringify(answer.body);
+  res.writeHead(answer.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), [ADMIN_API_HEADER]: '1' });
+  res.end(req.method === 'HEAD' ? undefined : body);
+  return true;
 }
 
 function registerProbesAndMetrics(app: FastifyInstance, options: AdminOptions): void {

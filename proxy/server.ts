@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { PassThrough, type Duplex, type Readable } from 'node:stream';
-import type { RouteConfig, StranglerConfig } from '../core/config/types';
+import type { ListenConfig, RouteConfig, StranglerConfig } from '../core/config/types';
 import type { Logger } from '../core/logging';
 import { UNMATCHED_ROUTE } from '../core/metric-names';
 import type { RouteStateView } from '../core/route-state-view';
@@ -32,6 +32,22 @@ export interface ProxyServerOptions {
   logger: Logger;
   /** Shadowed routes: where finished exchanges go (the comparator), and the shadow metrics. */
   shadow?: { metrics: ShadowMetrics; onExchange: (exchange: ShadowExchange) => void };
+  /**
+   * A server from createDataServer, listening already (bound before the state store opened): its requests
+   * reach this proxy through `handlers` (BoundServer.serve), and listen() is not called. Without it the
+   * proxy makes its own and listen() binds it.
+   */
+  server?: Server;
+}
+
+/** The data path's node:http server, with the listen block's limits and timeouts and no handlers yet. */
+export function createDataServer(listen: ListenConfig): Server {
+  // requireHostHeader off: node's own 400 for a missing Host would be counted nowhere; handle() answers it.
+  const server = createServer({ maxHeaderSize: listen.maxHeaderBytes, requireHostHeader: false, insecureHTTPParser: false });
+  server.keepAliveTimeout = listen.keepAliveTimeoutMs;
+  // Node's headersTimeout must stay above keepAliveTimeout, or an idle connection's next request can be cut.
+  server.headersTimeout = Math.max(server.headersTimeout, listen.keepAliveTimeoutMs + 1000);
+  return server;
 }
 
 interface Decision {
@@ -71,6 +87,11 @@ export class ProxyServer {
   /** drainTimeoutMs ran out and the proxy closed the connections still open: their ends are its doing. */
   private cutByDrain = false;
   private drained: (() => void) | undefined;
+  /** The data path's request and upgrade listeners. */
+  readonly handlers = {
+    request: (req: IncomingMessage, res: ServerResponse): void => this.handle(req, res),
+    upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer): void => this.upgrade(req, socket, head),
+  };
 
   constructor(private readonly options: ProxyServerOptions) {
     const { config } = options;
@@ -84,19 +105,15 @@ export class ProxyServer {
     if (options.shadow && config.routes.some((r) => r.shadow)) {
       this.shadow = new ShadowTee(this.upstreams, options.shadow.metrics, options.shadow.onExchange);
     }
-    this.server = createServer(
-      // requireHostHeader off: node's own 400 for a missing Host would be counted nowhere; handle() answers it.
-      { maxHeaderSize: config.listen.maxHeaderBytes, requireHostHeader: false, insecureHTTPParser: false },
-      (req, res) => this.handle(req, res),
-    );
-    this.server.keepAliveTimeout = config.listen.keepAliveTimeoutMs;
-    // Node's headersTimeout must stay above keepAliveTimeout, or an idle connection's next request can be cut.
-    this.server.headersTimeout = Math.max(this.server.headersTimeout, config.listen.keepAliveTimeoutMs + 1000);
+    this.server = options.server ?? createDataServer(config.listen);
     this.server.on('clientError', (err: Error, socket: Duplex) => {
       const reason = answerClientError(err, socket);
       if (reason) options.metrics.rejected.labels(reason).inc();
     });
-    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
+    if (!options.server) {
+      this.server.on('request', this.handlers.request);
+      this.server.on('upgrade', this.handlers.upgrade);
+    }
   }
 
   async listen(): Promise<AddressInfo> {

@@ -20,6 +20,7 @@ export interface StoreNotifications {
 export async function openStateStore(config: StranglerConfig, logger?: Logger): Promise<{ store: StateStore; database: Database; notifications: StoreNotifications }> {
   const notifications: StoreNotifications = { lost: false };
   const db = await openDatabase(config.state.url, dirname(config.file), {
+    field: `${config.file} state.url`,
     onListenError: (err) => {
       notifications.lost = true;
       logger?.warn({ err: err.message }, `state store notifications lost: reconnecting; meanwhile changes made through other replicas arrive by polling (every ${config.state.pollMs} ms)`);

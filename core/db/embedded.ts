@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { StranglerError } from '../errors';
 import { lockFolder } from './folder-lock';
+import { DATA_DIR_MARKER, prepareStateFolder } from './state-folder';
 import { EMBEDDED_WAL_SETTINGS, reclaimEmbeddedSpace } from './embedded-reclaim';
 import type { Database, Queryable, QueryResult, SqlParam } from './database';
 import { embeddedWorkerMain, type WorkerError, type WorkerReply, type WorkerRequest, type WorkerStartData } from './embedded-worker';
@@ -48,8 +49,9 @@ export class EmbeddedDatabase implements Database {
     });
   }
 
-  static async open(folder: string): Promise<EmbeddedDatabase> {
-    mkdirSync(folder, { recursive: true });
+  /** `field`: how messages about the folder name the setting that gave it. */
+  static async open(folder: string, field = 'state.url'): Promise<EmbeddedDatabase> {
+    prepareStateFolder(folder, field);
     const unlock = lockFolder(folder);
     let database: EmbeddedDatabase | undefined;
     try {
@@ -170,9 +172,6 @@ export class EmbeddedDatabase implements Database {
 function asError(error: WorkerError): Error {
   return Object.assign(new Error(error.message), error.fields);
 }
-
-/** The file PostgreSQL writes into every data directory it creates. */
-const DATA_DIR_MARKER = 'PG_VERSION';
 
 /**
  * Creates a new data directory in a short-lived child process. PGlite's first start (initdb) grows its

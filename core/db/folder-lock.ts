@@ -2,7 +2,8 @@ import { closeSync, existsSync, openSync, readFileSync, rmSync, writeSync } from
 import { join, resolve } from 'node:path';
 import { StranglerError } from '../errors';
 
-const LOCK_FILE = 'strangler.pid';
+/** The pid file an embedded store's owner keeps in its folder. */
+export const LOCK_FILE = 'strangler.pid';
 
 /** Folders this process holds now: a pid file with our own pid is otherwise taken for a stale one. */
 const heldHere = new Set<string>();

@@ -12,15 +12,23 @@ export interface OpenDatabaseOptions {
   /** PostgreSQL: its change notifications stopped (once per outage), and came back. */
   onListenError?: (err: Error) => void;
   onListenRestored?: () => void;
+  /** How messages name the setting the URL came from (`strangler.yaml state.url`); default `state.url`. */
+  field?: string;
 }
 
 export async function openDatabase(url: string, baseDir = process.cwd(), options: OpenDatabaseOptions = {}): Promise<Database> {
   if (url.startsWith(EMBEDDED_PREFIX)) {
-    const folder = resolve(baseDir, url.slice(EMBEDDED_PREFIX.length));
+    const field = options.field ?? 'state.url';
+    const path = url.slice(EMBEDDED_PREFIX.length);
+    if (path.startsWith('~')) {
+      // No shell reads this: it would be a folder literally named `~` beside the configuration.
+      throw new StranglerError('STRANGLER_ERR_STATE_FOLDER', `${field}: "${url}": a leading ~ is not expanded to a home folder; give an absolute path or one relative to the configuration file`);
+    }
+    const folder = resolve(baseDir, path);
     try {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { EmbeddedDatabase } = require('./embedded') as typeof import('./embedded');
-      return await EmbeddedDatabase.open(folder);
+      return await EmbeddedDatabase.open(folder, field);
     } catch (err) {
       if (err instanceof StranglerError) throw err;
       throw new StranglerError('STRANGLER_ERR_STATE_OPEN', `cannot open embedded state at ${folder}: ${(err as Error).message}`);

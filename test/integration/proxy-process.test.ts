@@ -1,6 +1,9 @@
 import { execFile, spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
+import { join } from 'node:path';
+import { Client } from 'pg';
 import { Agent, request } from 'undici';
 import { inRollout } from '../../core/bucketing';
 import { adminCall, type AdminReply } from '../helpers/admin-call';
@@ -8,7 +11,7 @@ import { createTestDatabase } from '../helpers/postgres';
 import { eventually } from '../helpers/eventually';
 import { TcpRelay } from '../helpers/tcp-relay';
 import { startUpstream, unusedPort, type TestUpstream } from '../helpers/upstream';
-import { ADMIN_TOKEN, CLI, proxyYaml, runCli, startProxyProcess, tempDir, writeConfig, type ProxyProcess } from '../helpers/proxy-process';
+import { ADMIN_TOKEN, CLI, proxyYaml, runCli, runCliAsync, startProxyProcess, tempDir, writeConfig, type ProxyProcess } from '../helpers/proxy-process';
 
 const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
@@ -631,3 +634,130 @@ describe('the state store becoming unreachable under a running proxy', () => {
 function n2(percent: number): boolean {
   return percent % 20 === 0;
 }
+
+describe('strangler proxy start: the ports are taken before the state store is opened', () => {
+  let legacy: TestUpstream;
+  let orders: TestUpstream;
+  let dir: ReturnType<typeof tempDir>;
+  const env = { TEST_ADMIN_TOKEN: ADMIN_TOKEN };
+
+  beforeAll(async () => {
+    legacy = await startUpstream('legacy');
+    orders = await startUpstream('orders');
+    dir = tempDir('strangler-start-');
+  });
+
+  afterAll(async () => {
+    await legacy.close();
+    await orders.close();
+    dir.remove();
+  });
+
+  /** A proxy on `stateUrl` and the given ports, its one route `orders` starting at `stage` (and `percent`). */
+  function configOn(stateUrl: string, ports: { listen: number; admin: number }, stage: string, percent?: number): string {
+    const routesYaml = ['  - name: orders', '    match: { path: /api/orders }', '    service: orders', `    stage: ${stage}`, ...(percent === undefined ? [] : [`    percent: ${percent}`])].join('\n');
+    return proxyYaml({ legacyUrl: legacy.url, ordersUrl: orders.url, stateUrl, routesYaml })
+      .replace('listen: { host: 127.0.0.1, port: 0,', `listen: { host: 127.0.0.1, port: ${ports.listen},`)
+      .replace('admin: { host: 127.0.0.1, port: 0,', `admin: { host: 127.0.0.1, port: ${ports.admin},`);
+  }
+
+  async function holdPort(): Promise<{ port: number; release(): Promise<void> }> {
+    const holder = createNetServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    return { port: (holder.address() as AddressInfo).port, release: () => new Promise<void>((resolve) => holder.close(() => resolve())) };
+  }
+
+  test('a busy listen.port is reported at once and leaves the embedded folder as it was; the corrected config then starts with its own initial state, probes answered while it opens the store', async () => {
+    const project = join(dir.path, 'embedded');
+    // A fresh volume mounted as the state folder: empty but for lost+found.
+    mkdirSync(join(project, 'state', 'lost+found'), { recursive: true });
+    const held = await holdPort();
+    const adminPort = await unusedPort();
+    const canary = writeConfig(project, configOn('embedded:./state', { listen: held.port, admin: adminPort }, 'canary', 25), 'canary.yaml');
+    const began = Date.now();
+    const refused = await runCliAsync(['proxy', '--config', canary], env);
+    const tookMs = Date.now() - began;
+    await held.release();
+    expect([refused.status, refused.stderr]).toEqual([1, `strangler: ${canary} listen.port: 127.0.0.1:${held.port} is in use by another process\n`]);
+    // Creating the embedded store alone takes seconds; nothing of it was made, not even beside the folder.
+    expect(tookMs).toBeLessThan(5000);
+    expect(readdirSync(join(project, 'state'))).toEqual(['lost+found']);
+    expect(readdirSync(project).sort()).toEqual(['canary.yaml', 'state']);
+
+    // Corrected: live 100. A request answered from the store's state goes to orders; one answered before, to legacy.
+    const listenPort = await unusedPort();
+    const live = writeConfig(project, configOn('embedded:./state', { listen: listenPort, admin: adminPort }, 'live', 100), 'live.yaml');
+    const starting = startProxyProcess(live, 60000);
+    const adminUrl = `http://127.0.0.1:${adminPort}`;
+    await eventually(() => fetch(`${adminUrl}/healthz`).then((r) => r.status === 200 && r.headers.get('x-strangler-admin') === '1', () => false), 20000, 50);
+    expect(await adminCall(adminUrl, 'GET', '/readyz', undefined, {})).toMatchObject({ status: 503, json: { ready: false, reason: 'starting: opening the state store' } });
+    const early = fetch(`http://127.0.0.1:${listenPort}/api/orders`, { headers: { 'x-user-id': 'early' } }).then((r) => r.json() as Promise<unknown>);
+    const earlyRoutes = adminCall(adminUrl, 'GET', '/routes/orders', undefined, auth);
+    const proxy = await starting;
+    try {
+      expect(await early).toMatchObject({ servedBy: 'orders' });
+      expect((await earlyRoutes).json).toMatchObject({ stage: 'live', percent: 100, version: 1 });
+      expect((await admin(proxy, 'GET', '/readyz', undefined, {})).json).toEqual({ ready: true, provider: 'embedded' });
+      expect(readdirSync(join(project, 'state'))).toEqual(expect.arrayContaining(['lost+found', 'PG_VERSION', 'strangler.pid']));
+    } finally {
+      expect(await proxy.stop()).toBe(0);
+    }
+  }, 90000);
+
+  test('a busy admin.port on a fresh PostgreSQL database creates no table in it', async () => {
+    const database = await createTestDatabase();
+    const held = await holdPort();
+    try {
+      const file = writeConfig(dir.path, configOn(database.url, { listen: 0, admin: held.port }, 'canary', 25), 'pg-busy.yaml');
+      const refused = await runCliAsync(['proxy', '--config', file], env);
+      expect([refused.status, refused.stderr]).toEqual([1, `strangler: ${file} admin.port: 127.0.0.1:${held.port} is in use by another process\n`]);
+      const client = new Client({ connectionString: database.url });
+      await client.connect();
+      try {
+        const tables = await client.query("SELECT table_name FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog', 'information_schema')");
+        expect(tables.rows).toEqual([]);
+      } finally {
+        await client.end();
+      }
+    } finally {
+      await held.release();
+      await database.drop();
+    }
+  }, 30000);
+
+  test('an unresolvable listen.host or admin.host is one line naming the field', async () => {
+    for (const block of ['listen', 'admin'] as const) {
+      const yaml = configOn('embedded:./never', { listen: 0, admin: 0 }, 'shadow').replace(`${block}: { host: 127.0.0.1,`, `${block}: { host: nosuchhost.invalid,`);
+      const file = writeConfig(dir.path, yaml, `${block}-host.yaml`);
+      const result = await runCliAsync(['proxy', '--config', file], env);
+      expect(result.status).toBe(1);
+      // No name server reachable (EAI_AGAIN) is said as such; either way the field is named.
+      expect(result.stderr).toMatch(
+        new RegExp(`^strangler: ${file} ${block}\\.host: nosuchhost\\.invalid (is not a known host name \\(no address found for it\\)|could not be resolved: the name server did not answer \\(EAI_AGAIN\\))\\n$`),
+      );
+    }
+    expect(existsSync(join(dir.path, 'never'))).toBe(false);
+  }, 30000);
+
+  test('state.url: a folder with other files, a leading ~, or one that cannot be made is refused in one line, and nothing is written', async () => {
+    const ports = { listen: 0, admin: 0 };
+    const project = join(dir.path, 'folders');
+    mkdirSync(project);
+    writeFileSync(join(project, 'notes.txt'), 'keep');
+    const here = writeConfig(project, configOn('embedded:.', ports, 'shadow'), 'here.yaml');
+    const home = writeConfig(project, configOn('embedded:~/state', ports, 'shadow'), 'home.yaml');
+    const proc = writeConfig(project, configOn('embedded:/proc/strangler-nope', ports, 'shadow'), 'proc.yaml');
+    const [inHere, inHome, inProc] = await Promise.all([here, home, proc].map((file) => runCliAsync(['proxy', '--config', file], env)));
+    expect([inHere.status, inHere.stderr]).toEqual([
+      1,
+      `strangler: ${here} state.url: ${project} is not empty and not a strangler state folder (no PG_VERSION): name a new or empty folder for the store\n`,
+    ]);
+    expect([inHome.status, inHome.stderr]).toEqual([
+      1,
+      `strangler: ${home} state.url: "embedded:~/state": a leading ~ is not expanded to a home folder; give an absolute path or one relative to the configuration file\n`,
+    ]);
+    // Node's recursive mkdir never returns on procfs (and no signal ends it): this must fail, not hang until killed.
+    expect([inProc.status, inProc.stderr]).toEqual([1, `strangler: ${proc} state.url: cannot create the folder /proc/strangler-nope: the file system refused it (ENOENT)\n`]);
+    expect(readdirSync(project).sort()).toEqual(['here.yaml', 'home.yaml', 'notes.txt', 'proc.yaml']);
+  }, 30000);
+});
