@@ -64,6 +64,12 @@ export interface ComparisonQuery {
   limit?: number;
   /** Only comparisons with something to show: differences, noise or an error (no plain matches). */
   differing?: boolean;
+  /**
+   * Only mismatches (`mismatches`), or only comparisons whose differences were all noise (`noise`: results
+   * match and noise with noise differences); errors are neither. What reports take examples from, the
+   * mismatches first, so that noise on every request cannot crowd them out.
+   */
+  only?: 'mismatches' | 'noise';
 }
 
 /** A templated path that differed in a comparison, with every kind of difference seen there. */
@@ -133,8 +139,11 @@ export interface RequestComparisons {
   kept: RouteComparisonCount[];
 }
 
-/** The most comparisons a report reads for its examples (the newest with differences, noise or an error). */
-export const MAX_EXAMPLE_COMPARISONS = 5000;
+/** The most mismatches a report reads per route for its examples (the newest). */
+export const MAX_EXAMPLE_MISMATCHES = 1000;
+
+/** The most noise-only comparisons a report reads per route for the examples of fields that only differed as noise. */
+export const MAX_EXAMPLE_NOISE = 100;
 
 /** The most comparisons `query` returns. */
 export const MAX_QUERY_COMPARISONS = 200000;

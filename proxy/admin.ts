@@ -212,15 +212,32 @@ function registerRoutes(app: FastifyInstance, options: AdminOptions, routesByNam
 function registerDiff(app: FastifyInstance, options: AdminOptions, routesByName: RoutesByName): void {
   const noiseThresholds = Object.fromEntries(options.routes.flatMap((r) => (r.shadow ? [[r.name, r.shadow.noiseThresholds]] : [])));
 
-  app.get('/diff/report', async (request: FastifyRequest<{ Querystring: { route?: string; since?: string } }>, reply) => {
+  const configuredRoutes = options.routes.map((r) => r.name);
+  app.get('/diff/report', async (request: FastifyRequest<{ Querystring: { route?: string; since?: string; fields?: string } }>, reply) => {
     const { route, since } = request.query;
     const sinceDate = since === undefined ? undefined : sinceTime(since);
     if (typeof sinceDate === 'string') return reply.code(400).send({ error: `since: ${sinceDate}`, field: 'since' });
-    if (route !== undefined && !routesByName.has(route)) return unknownRoute(reply, route);
+    const maxFields = reportFields(request.query.fields);
+    if (maxFields === null) {
+      return reply.code(400).send({ error: `fields: must be all or an integer from 1 to ${MAX_REPORT_FIELDS}, got ${JSON.stringify(request.query.fields)}`, field: 'fields' });
+    }
     const comparisons = options.comparisons;
-    if (!comparisons) return buildDiffReport([], { generatedAt: new Date(), noiseThresholds, ...(route ? { route } : {}) });
+    if (!comparisons) {
+      if (route !== undefined && !routesByName.has(route)) return unknownRoute(reply, route);
+      return buildDiffReport([], { generatedAt: new Date(), noiseThresholds, ...(route ? { route } : {}) });
+    }
     await comparisons.flush();
-    return readDiffReport(comparisons.store, { ...(route ? { route } : {}), ...(sinceDate ? { since: sinceDate } : {}) }, { generatedAt: new Date(), noiseThresholds });
+    const report = await readDiffReport(comparisons.store, { ...(route ? { route } : {}), ...(sinceDate ? { since: sinceDate } : {}) }, {
+      generatedAt: new Date(),
+      noiseThresholds,
+      configuredRoutes,
+      ...(maxFields === 'all' ? {} : { maxFields }),
+    });
+    // A route removed from the configuration is reported while the store has its counts (marked as such).
+    if (route !== undefined && !routesByName.has(route) && !report.routes.some((r) => r.counts.comparisons > 0)) {
+      return reply.code(404).send({ error: `unknown route "${route}": not in the configuration, and no comparisons of it are counted${since === undefined ? '' : ` since ${since}`}` });
+    }
+    return report;
   });
 
   app.get(
@@ -288,6 +305,18 @@ function registerFlags(app: FastifyInstance, options: AdminOptions): void {
     options.setFlagsClientToken(body.token);
     return { accepted: true };
   });
+}
+
+/** Fields a diff report lists per route unless asked for more (`fields=all` lists every one). */
+export const DEFAULT_REPORT_FIELDS = 100;
+const MAX_REPORT_FIELDS = 100_000;
+
+/** The `fields` parameter of /diff/report: a count, `all`, or null when it is neither. */
+function reportFields(text: string | undefined): number | 'all' | null {
+  if (text === undefined) return DEFAULT_REPORT_FIELDS;
+  if (text === 'all') return 'all';
+  const value = /^[1-9]\d*$/.test(text) ? Number(text) : NaN;
+  return value <= MAX_REPORT_FIELDS ? value : null;
 }
 
 function unknownRoute(reply: FastifyReply, name: string): FastifyReply {

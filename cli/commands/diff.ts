@@ -16,6 +16,7 @@ interface ReportArgs extends AdminArgs {
   since?: string;
   format?: DiffReportFormat;
   out?: string;
+  allFields?: boolean;
 }
 
 interface ShowArgs extends AdminArgs {
@@ -33,6 +34,7 @@ const reportCommand: CommandModule<object, ReportArgs> = {
       .option('since', { type: 'string', describe: 'Only comparisons since: 30m, 1h, 7d or an ISO-8601 time (counted by whole minutes from the one it falls in; by whole hours where counts are over a day old)' })
       .option('format', { choices: DIFF_REPORT_FORMATS, describe: 'text (the default), markdown (PR comment), html (one file, charts), json' })
       .option('out', { type: 'string', requiresArg: true, describe: 'Write to this file (whole, or not at all) instead of stdout' })
+      .option('all-fields', { type: 'boolean', describe: 'Every differing field of each route (the proxy sends the 100 that differ most, the rest summed up)' })
       .example('$0 diff report --since 1h', 'the last hour in the terminal')
       .example('$0 diff report --format html --out diff-report.html', 'a self-contained HTML report with charts') as never,
   handler: async (args) => {
@@ -45,6 +47,7 @@ const reportCommand: CommandModule<object, ReportArgs> = {
     const query = new URLSearchParams();
     if (args.route) query.set('route', args.route);
     if (since) query.set('since', since.toISOString());
+    if (args.allFields) query.set('fields', 'all');
     const report = await adminRequest<DiffReport>(target, 'GET', `/diff/report${query.size ? `?${query}` : ''}`);
     const text = renderDiffReport(report, format);
     if (!args.out) {

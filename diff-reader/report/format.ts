@@ -110,6 +110,19 @@ export function exampleLocation(example: FieldExample): { location: string; more
   return { location: truncate(first, LOCATION_WIDTH), more: locations.length - 1 + (example.moreLocations ?? 0) };
 }
 
+/** After the name of a route the configuration no longer has (a report from an older proxy says nothing). */
+export const NOT_CONFIGURED = '(not in the configuration)';
+
+/** What a route's section says of a route the configuration no longer has; empty for others. */
+export function notConfiguredNote(route: RouteReport): string {
+  return route.configured === false ? `${NOT_CONFIGURED}: default noise thresholds (${formatPercent(route.noiseThresholds.relative)}, ${route.noiseThresholds.absolute} times)` : '';
+}
+
+/** `name (not in the configuration)` for such a route, the name otherwise. */
+export function routeLabel(route: RouteReport, name: string): string {
+  return route.configured === false ? `${name} ${NOT_CONFIGURED}` : name;
+}
+
 /** `+2 more` after a location; empty for none. */
 export function moreLocationsText(more: number): string {
   return more > 0 ? ` +${formatCount(more)} more` : '';

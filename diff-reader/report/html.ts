@@ -15,6 +15,8 @@ import {
   bucketsOf,
   exampleLocation,
   hiddenFieldsText,
+  notConfiguredNote,
+  routeLabel,
   moreLocationsText,
   displayWidth,
   formatCount,
@@ -405,7 +407,8 @@ function routeSection(route: RouteReport, index: number, report: DiffReport, max
   const scope = { route: route.route };
   const parts = [
     `<section class="route" id="route-${index + 1}" data-route="${escapeHtml(route.route)}">`,
-    `<h2><code>${escapeHtml(route.route)}</code> ${verdictBadge(routeVerdict(route))}</h2>`,
+    `<h2>${routeLabel(route, `<code>${escapeHtml(route.route)}</code>`)} ${verdictBadge(routeVerdict(route))}</h2>`,
+    ...(route.configured === false ? [`<p class="note">${escapeHtml(notConfiguredNote(route))}.</p>`] : []),
     outcomeCards(scope, route.counts, route.rates),
   ];
   if (route.counts.comparisons === 0) {
@@ -428,7 +431,7 @@ function routeSection(route: RouteReport, index: number, report: DiffReport, max
 function routesTable(report: DiffReport): string {
   const rows = report.routes.map(
     (route, index) =>
-      `<tr><td><a href="#route-${index + 1}"><code>${escapeHtml(route.route)}</code></a></td>` +
+      `<tr><td><a href="#route-${index + 1}">${routeLabel(route, `<code>${escapeHtml(route.route)}</code>`)}</a></td>` +
       `<td class="n">${formatCount(route.counts.comparisons)}</td><td class="n">${formatPercent(route.rates.mismatch)}</td>` +
       `<td class="n">${formatPercent(route.rates.noise)}</td><td class="n">${formatPercent(route.rates.error)}</td>` +
       `<td>${verdictBadge(routeVerdict(route))}</td></tr>`,

@@ -17,6 +17,7 @@ export type {
   FieldExample,
   FieldReport,
   LatencySummary,
+  OmittedFields,
   OutcomeCounts,
   OutcomeRates,
   ReportInput,

@@ -11,6 +11,8 @@ import {
   exampleLocation,
   countOf,
   hiddenFieldsText,
+  notConfiguredNote,
+  routeLabel,
   moreLocationsText,
   formatCount,
   formatMs,
@@ -77,7 +79,7 @@ function summaryTable(report: DiffReport): string[] {
   ];
   for (const route of report.routes) {
     lines.push(
-      `| ${codeSpan(route.route, true)} | ${formatCount(route.counts.comparisons)} | ${formatPercent(route.rates.match)} | ` +
+      `| ${routeLabel(route, codeSpan(route.route, true))} | ${formatCount(route.counts.comparisons)} | ${formatPercent(route.rates.match)} | ` +
         `${formatPercent(route.rates.mismatch)} | ${formatPercent(route.rates.noise)} | ${formatPercent(route.rates.error)} | ` +
         `${verdictLine(routeVerdict(route))} |`,
     );
@@ -133,7 +135,8 @@ function errorLine(route: RouteReport): string[] {
 }
 
 function routeSection(route: RouteReport, maxFields: number): string[] {
-  const lines = ['', `### ${codeSpan(route.route, false)}`, '', verdictLine(routeVerdict(route))];
+  const lines = ['', `### ${routeLabel(route, codeSpan(route.route, false))}`, '', verdictLine(routeVerdict(route))];
+  if (route.configured === false) lines.splice(lines.length - 1, 0, `${notConfiguredNote(route)}.`, '');
   if (route.counts.comparisons === 0) return lines;
   lines[lines.length - 1] += ` · ${countOf(route.counts.comparisons, 'comparison')}`;
   lines.push('', latencyLine(route), '', ...differencesTable(route, maxFields), ...errorLine(route));

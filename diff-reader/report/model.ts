@@ -60,6 +60,16 @@ export interface DiffReportOptions {
   omittedThrough?: Date;
   /** Counts before this time are kept by the hour (ComparisonStore.compactedThrough). */
   compactedThrough?: Date;
+  /**
+   * Fields listed per route, the most differing first (default: all); the others are summed up in the route's
+   * `omittedFields`. What a report costs to send and to render grows with its fields.
+   */
+  maxFields?: number;
+  /**
+   * The routes of the configuration; a route counted in the store that is not one of them (removed or
+   * renamed since) is marked `configured: false`. Default: every route is taken as configured.
+   */
+  configuredRoutes?: readonly string[];
 }
 
 export const DEFAULT_EXAMPLES_PER_FIELD = 3;
@@ -133,6 +143,14 @@ export interface FieldReport {
   examples: FieldExample[];
 }
 
+/** The fields a route's report does not list (DiffReportOptions.maxFields), summed up. */
+export interface OmittedFields {
+  fields: number;
+  /** Sums of the omitted fields' firstIn and lastIn (see FieldReport and hiddenFields). */
+  firstIn: number;
+  lastIn: number;
+}
+
 export interface LatencySummary {
   /** How many values the percentiles come from. */
   samples: number;
@@ -158,12 +176,19 @@ export interface ErrorReason {
 
 export interface RouteReport {
   route: string;
+  /**
+   * False for a route the configuration no longer has (its counts are still in the store): its noise
+   * thresholds are then the defaults.
+   */
+  configured: boolean;
   /** The thresholds that decided which fields are noisy. */
   noiseThresholds: NoiseThresholds;
   counts: OutcomeCounts;
   rates: OutcomeRates;
-  /** Every path that differed (for real or as noise): count desc, then path. */
+  /** Every path that differed (for real or as noise), up to DiffReportOptions.maxFields: count desc, then path. */
   fields: FieldReport[];
+  /** The fields beyond maxFields, summed up; null when `fields` has them all. */
+  omittedFields: OmittedFields | null;
   latency: { legacy: LatencySummary; candidate: LatencySummary };
   /** Mismatch rate over the report's window, one entry per bucket (empty when there is no window). */
   timeline: TimeBucket[];
@@ -450,15 +475,17 @@ export interface HiddenFields {
 
 export function hiddenFields(route: RouteReport, shown: number): HiddenFields {
   const hidden = route.fields.slice(Math.max(0, shown));
-  let comparisons = 0;
-  let only = 0;
+  // A report from a proxy older than omittedFields has none.
+  const omitted = route.omittedFields ?? { fields: 0, firstIn: 0, lastIn: 0 };
+  let comparisons = omitted.lastIn;
+  let only = omitted.firstIn;
   for (const field of hidden) {
-    if (typeof field.lastIn !== 'number' || typeof field.firstIn !== 'number') return { fields: hidden.length, comparisons: null, only: null, share: null };
+    if (typeof field.lastIn !== 'number' || typeof field.firstIn !== 'number') return { fields: hidden.length + omitted.fields, comparisons: null, only: null, share: null };
     comparisons += field.lastIn;
     only += field.firstIn;
   }
   const total = route.counts.comparisons;
-  return { fields: hidden.length, comparisons, only, share: total === 0 ? 0 : comparisons / total };
+  return { fields: hidden.length + omitted.fields, comparisons, only, share: total === 0 ? 0 : comparisons / total };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -558,17 +585,37 @@ interface RouteInput {
   examples: ComparisonRecord[];
 }
 
-function routeReport(route: string, input: RouteInput, window: Window | null, examplesPerField: number, noiseThresholds: NoiseThresholds): { report: RouteReport; counts: ComparisonCount[] } {
+/** The first `max` fields, and the others summed up (null when there are none). */
+function keptFields(fields: FieldReport[], max: number): { fields: FieldReport[]; omittedFields: OmittedFields | null } {
+  if (fields.length <= max) return { fields, omittedFields: null };
+  const omittedFields: OmittedFields = { fields: fields.length - max, firstIn: 0, lastIn: 0 };
+  for (const field of fields.slice(max)) {
+    omittedFields.firstIn += field.firstIn;
+    omittedFields.lastIn += field.lastIn;
+  }
+  return { fields: fields.slice(0, max), omittedFields };
+}
+
+interface RouteSettings {
+  configured: boolean;
+  noiseThresholds: NoiseThresholds;
+  examplesPerField: number;
+  maxFields: number;
+}
+
+function routeReport(route: string, input: RouteInput, window: Window | null, settings: RouteSettings): { report: RouteReport; counts: ComparisonCount[] } {
+  const { noiseThresholds, examplesPerField } = settings;
   const noisy = noisyPaths(input.counts, noiseThresholds);
   const counts = countsWithLearnedNoise(input.counts, noisy);
   const examples = recordsWithLearnedNoise(input.examples, noisy).sort(newestFirst);
   const outcomes = addOutcomes(emptyCounts(), counts);
   const report: RouteReport = {
     route,
+    configured: settings.configured,
     noiseThresholds: { ...noiseThresholds },
     counts: outcomes,
     rates: ratesOf(outcomes),
-    fields: fieldReports(counts, outcomes.comparisons, examples, examplesPerField, noisy),
+    ...keptFields(fieldReports(counts, outcomes.comparisons, examples, examplesPerField, noisy), settings.maxFields),
     latency: { legacy: latencySummary(input.latency, 'legacy'), candidate: latencySummary(input.latency, 'candidate') },
     timeline: timeline(counts, window),
     errors: errorReasons(counts),
@@ -588,6 +635,8 @@ function integerOption(value: number | undefined, fallback: number, name: string
 export function buildReportFromCounts(input: ReportInput, options: DiffReportOptions): DiffReport {
   const examplesPerField = integerOption(options.examplesPerField, DEFAULT_EXAMPLES_PER_FIELD, 'examplesPerField', 0);
   const buckets = integerOption(options.buckets, DEFAULT_BUCKETS, 'buckets', 1);
+  const maxFields = integerOption(options.maxFields, Number.POSITIVE_INFINITY, 'maxFields', 1);
+  const configured = options.configuredRoutes === undefined ? undefined : new Set(options.configuredRoutes);
   const compacted = validTime(options.compactedThrough);
   // Where counting starts: the minute `since` falls in, or its hour where counts are kept by the hour.
   const since = options.since === undefined ? undefined : countingStart(options.since.getTime(), compacted);
@@ -608,7 +657,12 @@ export function buildReportFromCounts(input: ReportInput, options: DiffReportOpt
   for (const record of input.examples) if (byRoute.has(record.route) && wanted(record.route, timeOf(record))) routeInput(record.route).examples.push(paths.record(record));
 
   const routes = [...byRoute.keys()].sort(compareStrings).map((route) =>
-    routeReport(route, byRoute.get(route)!, window, examplesPerField, noiseThresholdsOf(options.noiseThresholds?.[route], route)),
+    routeReport(route, byRoute.get(route)!, window, {
+      configured: configured === undefined || configured.has(route),
+      noiseThresholds: noiseThresholdsOf(options.noiseThresholds?.[route], route),
+      examplesPerField,
+      maxFields,
+    }),
   );
   const totals = emptyCounts();
   for (const route of routes) addOutcomes(totals, route.counts);

@@ -1,4 +1,4 @@
-import { MAX_EXAMPLE_COMPARISONS, type ComparisonStore, type CountQuery } from '../../core/comparison';
+import { MAX_EXAMPLE_MISMATCHES, MAX_EXAMPLE_NOISE, type ComparisonRecord, type ComparisonStore, type CountQuery } from '../../core/comparison';
 import { storeCall } from '../../core/store-call';
 import { hourStart } from '../counts';
 import { buildReportFromCounts, type DiffReport, type DiffReportOptions } from './model';
@@ -8,21 +8,44 @@ export type ReadReportOptions = Omit<DiffReportOptions, 'route' | 'since' | 'omi
 
 /**
  * The diff report of the comparisons a store keeps: its counts (with the compaction and prune marks read with
- * them) and the newest differing comparisons as examples. A store failure is a 503 (see storeCall).
+ * them) and, per route, the newest mismatches and noise-only comparisons as examples. A store failure is a 503
+ * (see storeCall).
  */
 export async function readDiffReport(store: ComparisonStore, query: CountQuery, options: ReadReportOptions): Promise<DiffReport> {
   const { route, since } = query;
   const filter = { ...(route ? { route } : {}), ...(since ? { since } : {}) };
-  // Counting starts at the minute (or merged hour) `since` falls in, so examples are read from its hour on;
-  // the report keeps those its counts cover, so no counted mismatch is left without its example.
-  const examplesSince = since ? { since: new Date(hourStart(since.getTime())) } : {};
-  const [{ compactedThrough, prunedThrough: omittedThrough, ...tally }, examples] = await storeCall(() =>
-    Promise.all([store.readCounts(filter), store.query({ ...filter, ...examplesSince, differing: true, limit: MAX_EXAMPLE_COMPARISONS })]),
-  );
+  const { compactedThrough, prunedThrough: omittedThrough, ...tally } = await storeCall(() => store.readCounts(filter));
+  const examples = await readExamples(store, route === undefined ? routesCounted(tally.counts) : [route], since);
   return buildReportFromCounts({ ...tally, examples }, {
     ...options,
     ...filter,
     ...(omittedThrough ? { omittedThrough } : {}),
     ...(compactedThrough ? { compactedThrough } : {}),
   });
+}
+
+function routesCounted(counts: ReadonlyArray<{ route: string }>): string[] {
+  return [...new Set(counts.map((count) => count.route))].sort();
+}
+
+/**
+ * Each route's own newest mismatches, and its newest noise-only comparisons (for fields that only ever differed
+ * as noise): one budget for all routes would go to the busiest, and noise on every request would push out the
+ * mismatches. Route by route, so the event loop gets a turn between reads.
+ */
+async function readExamples(store: ComparisonStore, routes: readonly string[], since: Date | undefined): Promise<ComparisonRecord[]> {
+  // Counting starts at the minute (or merged hour) `since` falls in, so examples are read from its hour on;
+  // the report keeps those its counts cover, so no counted mismatch is left without its example.
+  const from = since ? { since: new Date(hourStart(since.getTime())) } : {};
+  const examples: ComparisonRecord[] = [];
+  for (const route of routes) {
+    const [mismatches, noise] = await storeCall(() =>
+      Promise.all([
+        store.query({ route, ...from, only: 'mismatches', limit: MAX_EXAMPLE_MISMATCHES }),
+        store.query({ route, ...from, only: 'noise', limit: MAX_EXAMPLE_NOISE }),
+      ]),
+    );
+    examples.push(...mismatches, ...noise);
+  }
+  return examples;
 }

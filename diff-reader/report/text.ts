@@ -11,6 +11,8 @@ import {
   countOf,
   exampleLocation,
   hiddenFieldsText,
+  notConfiguredNote,
+  routeLabel,
   moreLocationsText,
   formatCount,
   formatMs,
@@ -134,7 +136,7 @@ function summary(report: DiffReport, paints: Palette): string[] {
       { text: verdictText(verdict), paint: paints.verdict(verdict) },
     ];
   };
-  const rows = report.routes.map((route) => row(printable(route.route), route.counts, route.rates));
+  const rows = report.routes.map((route) => row(routeLabel(route, printable(route.route)), route.counts, route.rates));
   if (report.routes.length > 1) rows.push(row('(all routes)', report.totals.counts, report.totals.rates));
   return table(columns, rows, paints);
 }
@@ -221,6 +223,7 @@ function routeSection(route: RouteReport, paints: Palette, maxFields: number): s
   const verdict = routeVerdict(route);
   const lines = [
     `${paints.bold(printable(route.route))}  ${paints.verdict(verdict)(verdictText(verdict))}`,
+    ...(route.configured === false ? [notConfiguredNote(route)] : []),
     outcomes(route),
   ];
   if (route.counts.comparisons === 0) return lines;

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setImmediate } from 'node:timers/promises';
 import {
   MAX_QUERY_COMPARISONS,
   type ComparisonCount,
@@ -51,6 +52,9 @@ interface CountRow {
 
 /** Latency rows fetched at a time by readCounts. */
 const LATENCY_PAGE = 500;
+
+/** Count rows fetched at a time by readCounts. */
+const COUNT_PAGE = 1000;
 
 interface LatencyRow {
   route: string;
@@ -135,6 +139,8 @@ export class SqlComparisonStore implements ComparisonStore {
       conditions.push(`at >= $${params.length}`);
     }
     if (query.differing) conditions.push(`match_list IS NULL AND (result <> 'match' OR noise <> '[]'::jsonb)`);
+    if (query.only === 'mismatches') conditions.push(`match_list IS NULL AND result = 'mismatch'`);
+    if (query.only === 'noise') conditions.push(`match_list IS NULL AND result IN ('match', 'noise') AND noise <> '[]'::jsonb`);
     const limit = Math.min(query.limit ?? MAX_QUERY_ROWS, MAX_QUERY_ROWS);
     // Every row holds at least one comparison, so `limit` rows always hold the newest `limit` comparisons.
     params.push(limit);
@@ -277,16 +283,10 @@ export class SqlComparisonStore implements ComparisonStore {
         conditions.push(`minute >= $${params.length}`);
       }
       const where = conditions.length ? `WHERE ${conditions.join(' AND ')}` : '';
-      const counted = await tx.query<CountRow>(
-        // One row per minute and outcome already (unique since migration 8): nothing to sum.
-        `SELECT route, minute, result, differences, noise, error, comparisons
-         FROM strangler_comparison_counts ${where}
-         ORDER BY minute, route, result, differences, noise, error`,
-        params,
-      );
+      const counts = await countRows(tx, where, params);
       const latency = await mergedLatency(tx, where, params);
       return {
-        counts: counted.rows.map((row) => toCount(row)),
+        counts,
         latency,
         ...(compactedThrough ? { compactedThrough } : {}),
         ...(prunedThrough ? { prunedThrough } : {}),
@@ -382,6 +382,35 @@ async function markIn(db: Queryable, table: string): Promise<Date | undefined> {
  * rows at a time (in `tx`, a transaction): a day of a busy route is thousands of sketches (~230 buckets
  * each), and holding them all at once took ~150 MB in the proxy serving the report (bench/diff-report).
  */
+/**
+ * The count rows, a page at a time with a turn for the event loop between pages (on the embedded database a
+ * query runs on the proxy's own thread), each distinct list of paths parsed once and shared by its rows.
+ */
+async function countRows(tx: Queryable, where: string, params: Array<string | Date>): Promise<ComparisonCount[]> {
+  const parsed = new Map<string, PathKinds[]>();
+  const pathsOf = (text: string): PathKinds[] => {
+    let paths = parsed.get(text);
+    if (!paths) parsed.set(text, (paths = JSON.parse(text) as PathKinds[]));
+    return paths;
+  };
+  const counts: ComparisonCount[] = [];
+  // One row per minute and outcome already (unique since migration 8): nothing to sum.
+  await tx.query(
+    `DECLARE strangler_counts NO SCROLL CURSOR FOR
+     SELECT route, minute, result, differences, noise, error, comparisons FROM strangler_comparison_counts ${where}
+     ORDER BY minute, route, result, error, differences, noise`,
+    params,
+  );
+  for (;;) {
+    const { rows } = await tx.query<CountRow>(`FETCH ${COUNT_PAGE} FROM strangler_counts`);
+    for (const row of rows) counts.push(toCount(row, pathsOf));
+    if (rows.length < COUNT_PAGE) break;
+    await setImmediate();
+  }
+  await tx.query('CLOSE strangler_counts');
+  return counts;
+}
+
 async function mergedLatency(tx: Queryable, where: string, params: Array<string | Date>): Promise<LatencyCount[]> {
   const merged = new Map<string, { route: string; side: LatencySide; first: number; sketch: LatencySketch }>();
   await tx.query(`DECLARE strangler_latency NO SCROLL CURSOR FOR SELECT route, minute, side, buckets FROM strangler_comparison_latency ${where}`, params);
@@ -473,13 +502,13 @@ function minuteOfRow(minute: Date | string, periodStart?: (time: number) => numb
   return new Date(periodStart ? periodStart(time) : time).toISOString();
 }
 
-function toCount(row: CountRow): ComparisonCount {
+function toCount(row: CountRow, pathsOf: (text: string) => PathKinds[] = (text) => JSON.parse(text) as PathKinds[]): ComparisonCount {
   return {
     route: row.route,
     minute: minuteOfRow(row.minute),
     result: row.result,
-    differences: JSON.parse(row.differences) as PathKinds[],
-    noise: JSON.parse(row.noise) as PathKinds[],
+    differences: pathsOf(row.differences),
+    noise: pathsOf(row.noise),
     error: row.error,
     comparisons: Number(row.comparisons),
   };

@@ -1,12 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ComparisonRecord, ComparisonTally, LatencyCount } from '../../core/comparison';
+import { MAX_EXAMPLE_MISMATCHES, type ComparisonRecord, type ComparisonTally, type LatencyCount } from '../../core/comparison';
 import type { Database } from '../../core/db/database';
 import { EmbeddedDatabase } from '../../core/db/embedded';
 import { PostgresDatabase } from '../../core/db/postgres';
 import { LatencySketch } from '../../core/latency-sketch';
 import { tallyComparisons } from '../../diff-reader/counts';
+import { readDiffReport } from '../../diff-reader/report';
 import { ComparisonWriter } from '../../diff-reader/store/comparison-writer';
 import { SqlComparisonStore } from '../../diff-reader/store/sql-comparison-store';
 import { MIGRATIONS, migrate } from '../../rollout/migrations';
@@ -416,6 +417,72 @@ describe.each(STORES)('comparisons found by the start of their request id on %s'
     } finally {
       await db.close();
     }
+  }, 60000);
+});
+
+describe.each(STORES)('a diff report read from the store on %s', (_name, open: () => Promise<Database>) => {
+  let db: Database;
+  let store: SqlComparisonStore;
+
+  beforeAll(async () => {
+    db = await open();
+    await migrate(db);
+    store = new SqlComparisonStore(db);
+  }, 60000);
+
+  afterAll(async () => {
+    await db.close();
+  });
+
+  test('examples per route, mismatches before noise: a route noisy on every request leaves the others, and its own mismatches, their examples', async () => {
+    const at = (second: number): string => new Date(Date.UTC(2026, 10, 24, 9, 0, 0, second)).toISOString();
+    const mismatch = (requestId: string, route: string, path: string): ComparisonRecord => ({
+      ...record(0),
+      requestId,
+      route,
+      at: at(0),
+      result: 'mismatch',
+      differences: [{ path, kind: 'changed', legacy: '1', candidate: '2' }],
+    });
+    // Newer than both mismatches: more noise-only comparisons than a report once read for all routes together.
+    const noise = Array.from({ length: MAX_EXAMPLE_MISMATCHES * 5 + 100 }, (_, i): ComparisonRecord => ({
+      ...record(1),
+      requestId: `noise-${i}`,
+      route: 'orders',
+      at: at(1 + i),
+      result: 'noise',
+      noise: [{ path: '$.generatedAt', kind: 'changed', legacy: '"a"', candidate: '"b"' }],
+    }));
+    const records = [mismatch('users-real', 'users', '$.name'), mismatch('orders-real', 'orders', '$.total'), ...noise];
+    await store.write(records);
+    await store.writeCounts(tallyComparisons(records));
+
+    const report = await readDiffReport(store, {}, { generatedAt: new Date(Date.UTC(2026, 10, 24, 10)) });
+    const examplesOf = (route: string, path: string): string[] =>
+      report.routes.find((r) => r.route === route)!.fields.find((field) => field.path === path)!.examples.map((example) => example.requestId);
+    expect(examplesOf('users', '$.name')).toEqual(['users-real']);
+    expect(examplesOf('orders', '$.total')).toEqual(['orders-real']);
+    // noise-only fields still get theirs, the newest
+    expect(examplesOf('orders', '$.generatedAt')).toEqual([`noise-${noise.length - 1}`, `noise-${noise.length - 2}`, `noise-${noise.length - 3}`]);
+    // the same examples as the report of that route alone
+    const usersAlone = await readDiffReport(store, { route: 'users' }, { generatedAt: new Date(Date.UTC(2026, 10, 24, 10)) });
+    expect(usersAlone.routes[0]!.fields).toEqual(report.routes.find((r) => r.route === 'users')!.fields);
+  }, 60000);
+
+  test('readCounts reads counts over several pages (1,000 rows each): every row once, in order', async () => {
+    const minute = (m: number): string => new Date(Date.UTC(2026, 10, 20, 0, m)).toISOString();
+    const counts = Array.from({ length: 4500 }, (_, m) => ({
+      route: 'catalog',
+      minute: minute(m),
+      result: 'mismatch' as const,
+      differences: [{ path: `$.p${m % 7}`, kinds: ['changed' as const] }],
+      noise: [],
+      error: null,
+      comparisons: 1 + (m % 3),
+    }));
+    await store.writeCounts({ counts, latency: [] });
+    expect((await store.readCounts({ route: 'catalog' })).counts).toEqual(counts);
+    expect((await store.readCounts({ route: 'catalog', since: new Date(minute(3000)) })).counts).toEqual(counts.slice(3000));
   }, 60000);
 });
 

@@ -161,7 +161,7 @@ describe('the demo in shadow (its own strangler.yaml): one real difference, one 
     const byDuration = await fetch(`http://127.0.0.1:${proxy.adminAddress.port}/diff/report?since=1h`, { headers: { authorization: `Bearer ${TOKEN}` } });
     expect([byDuration.status, ((await byDuration.json()) as { routes: Array<{ counts: { comparisons: number } }> }).routes[0]!.counts.comparisons]).toEqual([200, 30]);
     const route = await cli(['diff', 'report', '--route', 'nope', ...flags]);
-    expect(route.stderr).toBe('strangler: GET /diff/report?route=nope failed (404): unknown route "nope"\n');
+    expect(route.stderr).toBe('strangler: GET /diff/report?route=nope failed (404): unknown route "nope": not in the configuration, and no comparisons of it are counted\n');
     const both = await cli(['diff', 'report', '--json', '--format', 'html', ...flags]);
     expect([both.status, both.stderr]).toEqual([2, 'strangler: --json and --format html: give one of them\n']);
     const empty = await cli(['diff', 'report', '--route', '', ...flags]);
@@ -265,6 +265,64 @@ describe('the demo in shadow (its own strangler.yaml): one real difference, one 
     const afterLast = await json('--since', new Date(times.at(-1)! + 1).toISOString());
     expect(afterLast.routes[0]!.counts.mismatch).toBeGreaterThan(0);
     expect(afterLast.routes[0]!.fields.flatMap((field) => field.examples).length).toBeGreaterThan(0);
+  });
+
+  test('a route removed from the configuration is reported while the store counts it, marked so; fields= caps the fields sent', async () => {
+    const db = new PostgresDatabase({ url: database.url });
+    const store = new SqlComparisonStore(db);
+    const minute = new Date(Math.floor(Date.now() / 60_000) * 60_000 - 10 * 60_000).toISOString();
+    try {
+      // What a proxy wrote for a route the configuration had before.
+      await store.writeCounts({
+        counts: [{ route: 'retired', minute, result: 'mismatch', differences: [{ path: '$.total', kinds: ['changed'] }], noise: [], error: null, comparisons: 4 }],
+        latency: [],
+      });
+      const run = await cli(['diff', 'report', '--route', 'retired', '--format', 'json', ...flags]);
+      expect(run.stderr).toBe('');
+      expect(run.status).toBe(0);
+      const retired = (JSON.parse(run.stdout) as DiffReportJson).routes;
+      expect(retired.map((r) => [r.route, r.configured, r.counts.mismatch, r.noiseThresholds])).toEqual([['retired', false, 4, { relative: 0.2, absolute: 3 }]]);
+      const text = await cli(['diff', 'report', '--route', 'retired', '--format', 'text', ...flags]);
+      expect(text.status).toBe(0);
+      expect(text.stdout).toMatch(/^retired \(not in the configuration\) +4 +0 % +100 % /m);
+      expect(text.stdout.split('\n')).toContain('(not in the configuration): default noise thresholds (20.0 %, 3 times)');
+      for (const format of ['markdown', 'html']) {
+        const other = await cli(['diff', 'report', '--route', 'retired', '--format', format, ...flags]);
+        expect(other.status).toBe(0);
+        expect(other.stdout).toContain('(not in the configuration): default noise thresholds (20.0 %, 3 times).');
+      }
+      // In the report of every route too; configured routes are not marked.
+      const all = JSON.parse((await cli(['diff', 'report', '--json', ...flags])).stdout) as DiffReportJson;
+      expect(all.routes.map((r) => [r.route, r.configured])).toEqual([['orders', true], ['retired', false]]);
+
+      // A name neither configured nor counted in the window is still unknown.
+      const unknown = await cli(['diff', 'report', '--route', 'never-was', ...flags]);
+      expect(unknown.status).toBe(1);
+      expect(unknown.stderr).toContain('unknown route "never-was": not in the configuration, and no comparisons of it are counted');
+      const after = await cli(['diff', 'report', '--route', 'retired', '--since', new Date(Date.now() + 60_000).toISOString(), ...flags]);
+      expect(after.status).toBe(1);
+      expect(after.stderr).toContain('unknown route "retired": not in the configuration, and no comparisons of it are counted since');
+
+      // fields=N sends the N that differ most and sums up the rest; fields=all (--all-fields) sends all.
+      const admin = async (query: string): Promise<Response> =>
+        fetch(`http://127.0.0.1:${proxy.adminAddress.port}/diff/report?${query}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      const whole = (await (await admin('route=orders')).json()) as DiffReportJson;
+      const capped = (await (await admin('route=orders&fields=1')).json()) as DiffReportJson;
+      expect(whole.routes[0]!.fields).toHaveLength(3);
+      expect(whole.routes[0]!.omittedFields).toBeNull();
+      expect(capped.routes[0]!.fields).toEqual(whole.routes[0]!.fields.slice(0, 1));
+      expect(capped.routes[0]!.omittedFields).toMatchObject({ fields: 2 });
+      const allFields = JSON.parse((await cli(['diff', 'report', '--route', 'orders', '--all-fields', '--json', ...flags])).stdout) as DiffReportJson;
+      expect(allFields.routes[0]!.fields).toEqual(whole.routes[0]!.fields);
+      for (const bad of ['0', '-1', 'some', '1.5']) {
+        const response = await admin(`fields=${bad}`);
+        expect(response.status).toBe(400);
+        expect(await response.json()).toEqual({ error: `fields: must be all or an integer from 1 to 100000, got "${bad}"`, field: 'fields' });
+      }
+    } finally {
+      await db.query(`DELETE FROM strangler_comparison_counts WHERE route = 'retired'`);
+      await db.close();
+    }
   });
 
   // Last: it prunes what the tests above count.

@@ -14,6 +14,7 @@ import {
   type DiffReportFormat,
 } from '../../diff-reader/report';
 import { formatMs, routeVerdict } from '../../diff-reader/report/format';
+import { hiddenFields } from '../../diff-reader/report/model';
 import { timeTicks } from '../../diff-reader/report/html';
 import { describeComparison } from '../../cli/commands/diff';
 
@@ -300,10 +301,12 @@ describe('buildDiffReport', () => {
     expect(none.routes).toEqual([
       {
         route: 'nope',
+        configured: true,
         noiseThresholds: { relative: 0.2, absolute: 3 },
         counts: { comparisons: 0, match: 0, mismatch: 0, noise: 0, error: 0 },
         rates: { match: 0, mismatch: 0, noise: 0, error: 0 },
         fields: [],
+        omittedFields: null,
         latency: { legacy: { samples: 0, p50: null, p99: null }, candidate: { samples: 0, p50: null, p99: null } },
         timeline: [],
         errors: [],
@@ -551,6 +554,56 @@ describe('renderText', () => {
 
   test('an empty report says so', () => {
     expect(renderText(buildDiffReport([], { generatedAt: GENERATED_AT }))).toContain('No comparisons.');
+  });
+});
+
+describe('buildDiffReport: maxFields and routes no longer configured', () => {
+  test('maxFields keeps the most differing fields; the others are summed up, and every format says what they hold as the full report does', () => {
+    const full = build();
+    const capped = build({ maxFields: 1 });
+    const [fullOrders, cappedOrders] = [route(full, 'orders'), route(capped, 'orders')];
+    expect(fullOrders.fields.map((field) => field.path)).toEqual([PRICE, 'header.content-type', 'status', '$.meta.ts']);
+    expect(fullOrders.omittedFields).toBeNull();
+    expect(cappedOrders.fields).toEqual(fullOrders.fields.slice(0, 1));
+    const rest = fullOrders.fields.slice(1);
+    expect(cappedOrders.omittedFields).toEqual({
+      fields: 3,
+      firstIn: rest.reduce((sum, field) => sum + field.firstIn, 0),
+      lastIn: rest.reduce((sum, field) => sum + field.lastIn, 0),
+    });
+    // o1 differs at price and status, o2 at price and header.content-type: both at a hidden field, neither only there
+    expect(hiddenFields(cappedOrders, 1)).toEqual({ fields: 3, comparisons: 2, only: 0, share: 0.2 });
+    expect(hiddenFields(cappedOrders, 1)).toEqual(hiddenFields(fullOrders, 1));
+    expect(hiddenFields(cappedOrders, 0)).toEqual(hiddenFields(fullOrders, 0));
+    const hiddenLine = '… 3 more fields not shown, differing in 2 comparisons (20.0 %)';
+    expect(renderText(capped, { maxFields: 10 })).toContain(hiddenLine);
+    expect(renderText(capped, { maxFields: 10 })).toBe(renderText(full, { maxFields: 1 }));
+    expect(renderMarkdown(capped, { maxFields: 10 })).toBe(renderMarkdown(full, { maxFields: 1 }));
+    expect(renderHtml(capped, { maxFields: 10 })).toBe(renderHtml(full, { maxFields: 1 }));
+    expect(() => build({ maxFields: 0 })).toThrow('buildDiffReport: maxFields must be an integer ≥ 1, got 0');
+  });
+
+  test('a route counted but not configured is marked in every format, with the default noise thresholds said', () => {
+    const report = build({ configuredRoutes: ['orders'], noiseThresholds: { orders: { relative: 0.5, absolute: 1 } } });
+    expect(report.routes.map((entry) => [entry.route, entry.configured, entry.noiseThresholds])).toEqual([
+      ['orders', true, { relative: 0.5, absolute: 1 }],
+      ['users', false, { relative: 0.2, absolute: 3 }],
+    ]);
+    expect(build().routes.every((entry) => entry.configured)).toBe(true);
+    const note = '(not in the configuration): default noise thresholds (20.0 %, 3 times)';
+    const text = renderText(report);
+    expect(text).toMatch(/^users \(not in the configuration\) +2 +100 % /m);
+    expect(text.split('\n')).toContain(note);
+    expect(text).not.toMatch(/^orders \(not/m);
+    const markdown = renderMarkdown(report);
+    expect(markdown).toContain('| `users` (not in the configuration) | 2 |');
+    expect(markdown).toContain('### `users` (not in the configuration)');
+    expect(markdown).toContain(`${note}.`);
+    const html = renderHtml(report);
+    expect(html).toContain('<h2><code>users</code> (not in the configuration) ');
+    expect(html).toContain('<a href="#route-2"><code>users</code> (not in the configuration)</a>');
+    expect(html).toContain(`<p class="note">${note}.</p>`);
+    expect(JSON.parse(renderJson(report)).routes[1].configured).toBe(false);
   });
 });
 
