@@ -12,9 +12,10 @@
  * Seeded like a busy route: every minute, each proxy wrote a match, a mismatch and a noise count per route
  * and a latency sketch per side (~230 buckets, latencies over 1–100 ms); the proxies' writes of a minute add
  * up in one row per outcome and side, as in production (the seeding time shows what those upserts cost). Each report runs in its own fresh
- * node process with bin/strangler's memory settings, which opens the store (openDatabase, as the proxy does), then reads and builds as the
- * admin API's /diff/report does (readCounts + buildReportFromCounts); RSS growth = RSS after the report −
- * RSS after opening the store. The compaction is timed too (all the hours due, 6 per call). Ends with one
+ * node process with bin/strangler's memory settings, which opens the store (openDatabase, as the proxy does), then reads, builds and
+ * serialises the report as the admin API's /diff/report does (readDiffReport, 100 fields a route); RSS growth = RSS after the report −
+ * RSS after opening the store; peak = the process's highest RSS − RSS after opening; stall = the longest the
+ * event loop went without a turn while the report was made (a 5 ms timer: what a request the proxy serves meanwhile can wait). The compaction is timed too (all the hours due, 6 per call). Ends with one
  * JSON line. Bad usage: one-line error, exit 2.
  */
 import { spawnSync } from 'node:child_process';
@@ -109,6 +110,9 @@ interface ReportRun {
   ms: number;
   rows: number;
   rssGrowthMb: number;
+  peakGrowthMb: number;
+  stallMs: number;
+  jsonKb: number;
   comparisons: number;
 }
 
@@ -118,22 +122,28 @@ function reportRun(url: string, since: Date): ReportRun {
   const program = `(async () => {
     const { openDatabase } = require(${JSON.stringify(join(dist, 'core/db/open'))});
     const { SqlComparisonStore } = require(${JSON.stringify(join(dist, 'diff-reader/store/sql-comparison-store'))});
-    const { buildReportFromCounts } = require(${JSON.stringify(join(dist, 'diff-reader/report'))});
+    const { readDiffReport } = require(${JSON.stringify(join(dist, 'diff-reader/report'))});
     const db = await openDatabase(${JSON.stringify(url)});
     const store = new SqlComparisonStore(db);
     await store.compactedThrough();
     const opened = process.memoryUsage().rss;
+    let lastTurn = performance.now();
+    let stallMs = 0;
+    const turns = setInterval(() => { const now = performance.now(); stallMs = Math.max(stallMs, now - lastTurn); lastTurn = now; }, 5);
     const started = performance.now();
     const since = new Date(${since.getTime()});
-    const { compactedThrough, prunedThrough, ...tally } = await store.readCounts({ route: 'route-0', since });
-    const report = buildReportFromCounts({ ...tally, examples: [] }, { generatedAt: new Date(), route: 'route-0', since, ...(compactedThrough ? { compactedThrough } : {}) });
+    const report = await readDiffReport(store, { route: 'route-0', since }, { generatedAt: new Date(), maxFields: 100 });
+    const jsonKb = JSON.stringify(report).length / 1e3;
     const ms = performance.now() - started;
+    stallMs = Math.max(stallMs, performance.now() - lastTurn);
+    clearInterval(turns);
     const rss = process.memoryUsage().rss;
+    const peak = process.resourceUsage().maxRSS * 1024;
     // Rows the report read: latency comes back merged per side, so both tables are counted here, after timing.
     const counted = (table) => db.query('SELECT count(*) AS n FROM ' + table + " WHERE route = 'route-0' AND minute >= $1", [report.window.from]).then((r) => Number(r.rows[0].n));
     const rows = (await counted('strangler_comparison_counts')) + (await counted('strangler_comparison_latency'));
     await db.close();
-    console.log(JSON.stringify({ from: report.window.from, ms, rows, rssGrowthMb: (rss - opened) / 1e6, comparisons: report.totals.counts.comparisons }));
+    console.log(JSON.stringify({ from: report.window.from, ms, rows, rssGrowthMb: (rss - opened) / 1e6, peakGrowthMb: (peak - opened) / 1e6, stallMs, jsonKb, comparisons: report.totals.counts.comparisons }));
   })().catch((err) => { console.error(err.message); process.exit(1); });`;
   const launch = nodeLaunch(false);
   const child = spawnSync(process.execPath, [...launch.nodeArgs, '-e', program], { env: launch.env, encoding: 'utf8', timeout: 600_000 });
@@ -226,7 +236,7 @@ async function main(): Promise<void> {
         `${rows.toLocaleString('en-US')} count and latency rows written in ${(seedMs / 1000).toFixed(1)} s (the proxies' rows of a minute add up to one per outcome and side); one report of route-0 per fresh process`,
     );
     console.log(`compacted ${compaction.hours} hours in ${compaction.calls - 1} calls of ≤ 6: ${(compaction.ms / 1000).toFixed(1)} s in all, slowest call ${compaction.slowestMs.toFixed(0)} ms`);
-    const header = ['window', 'rows per minute', 'rows by hour', 'ms per minute', 'ms by hour', 'time ÷', 'RSS+ MB per minute', 'RSS+ MB by hour', 'RSS ÷'];
+    const header = ['window', 'rows per minute', 'rows by hour', 'ms per minute', 'ms by hour', 'time ÷', 'RSS+ MB per minute', 'RSS+ MB by hour', 'RSS ÷', 'peak+ MB per minute', 'peak+ MB by hour', 'stall ms per minute', 'stall ms by hour'];
     console.log(header.map((h, i) => (i === 0 ? h.padEnd(7) : h.padStart(h.length + 1))).join(''));
     windows.forEach((days, i) => {
       const before = perMinute[i]!;
@@ -241,6 +251,10 @@ async function main(): Promise<void> {
         before.rssGrowthMb.toFixed(0),
         after.rssGrowthMb.toFixed(0),
         `${(before.rssGrowthMb / Math.max(1, after.rssGrowthMb)).toFixed(1)}×`,
+        before.peakGrowthMb.toFixed(0),
+        after.peakGrowthMb.toFixed(0),
+        before.stallMs.toFixed(0),
+        after.stallMs.toFixed(0),
       ];
       console.log(cells.map((cell, c) => (c === 0 ? cell : cell.padStart(header[c]!.length + 1))).join(''));
     });

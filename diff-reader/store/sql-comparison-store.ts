@@ -425,6 +425,7 @@ async function mergedLatency(tx: Queryable, where: string, params: Array<string 
       entry.sketch.addBuckets(JSON.parse(row.buckets) as LatencyBuckets);
     }
     if (rows.length < LATENCY_PAGE) break;
+    await setImmediate();
   }
   await tx.query('CLOSE strangler_latency');
   return [...merged.values()]
