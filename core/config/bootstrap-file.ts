@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isObject } from '../is-object';
+import { printable } from '../printable';
+import { cut } from './excerpt';
 
 /** A flag as an Unleash bootstrap file holds it: what every reader needs; the rest is Unleash's. */
 export interface BootstrapFeature {
@@ -71,7 +73,8 @@ function readJson(path: string): unknown {
     if (code === 'ENOENT') throw new Error('no such file');
     if (code === 'EISDIR') throw new Error(`is a folder, expected a file in ${FORMAT}`);
     if (code) throw new Error(`cannot be read (${code})`);
-    throw new Error(`not JSON (${(err as Error).message})`);
+    // JSON.parse quotes the text around the mistake, line breaks and all: one line, and short.
+    throw new Error(`not JSON (${cut(printable((err as Error).message), 160)})`);
   }
 }
 

@@ -5,7 +5,14 @@ import { fieldPath, type ConfigNode } from './schema';
 export type Env = Readonly<Record<string, string | undefined>>;
 
 export type Interpolated =
-  | { ok: true; value: string; /** Names referenced, in order, without repeats. */ vars: string[] }
+  | {
+      ok: true;
+      value: string;
+      /** Names referenced, in order, without repeats. */
+      vars: string[];
+      /** No variable gave a value: the value is the text and defaults written in the file. */
+      defaulted: boolean;
+    }
   | { ok: false; message: string };
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -14,6 +21,7 @@ const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export function interpolate(raw: string, env: Env): Interpolated {
   let value = '';
   const vars: string[] = [];
+  let fromEnvironment = false;
   let i = 0;
   while (i < raw.length) {
     if (raw.startsWith('$${', i)) {
@@ -48,15 +56,17 @@ export function interpolate(raw: string, env: Env): Interpolated {
       return { ok: false, message: `environment variable ${name} is not set` };
     } else {
       value += set;
+      fromEnvironment = true;
     }
     i = close + 1;
   }
-  return { ok: true, value, vars };
+  return { ok: true, value, vars, defaulted: !fromEnvironment };
 }
 
 /**
  * Replaces the string scalars of `node` (not keys) by their interpolated value, marking each with the
- * variables it used so later messages never echo it. A failed reference is reported here and its node
+ * variables it used so later messages never echo it (unless every one fell back to its default, which is
+ * text from the file). A failed reference is reported here and its node
  * marked `unresolved`, so the schema stays silent about it.
  */
 export function substituteEnv(node: ConfigNode, path: string, env: Env, file: string): ConfigIssue[] {
@@ -71,6 +81,7 @@ export function substituteEnv(node: ConfigNode, path: string, env: Env, file: st
       if (result.ok) {
         n.value = result.value;
         if (result.vars.length > 0) n.env = result.vars;
+        if (result.vars.length > 0 && result.defaulted) n.defaulted = true;
       } else {
         n.unresolved = true;
         issues.push({ file, line: n.line, path: at, message: result.message });

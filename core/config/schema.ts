@@ -7,11 +7,13 @@ import { isIP } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { DEFAULT_NOISE_THRESHOLDS, type NoiseThresholds } from '../comparison';
 import type { ConfigIssue } from '../errors';
+import { TOKEN_CHARACTERS_RULE, unsendableTokenCharacter } from '../header-token';
 import { parseIpRange } from '../ip-range';
 import { pathPatternProblem } from '../json-path-pattern';
 import { samePath } from '../route-match';
 import { impliedPercent, percentFitsStage } from '../stage-percent';
 import { sslParametersProblem } from '../db/postgres-url';
+import { cut, quoted } from './excerpt';
 import { redactUrl } from './redact';
 import { readBootstrapFile } from './bootstrap-file';
 import { readPemFile, upstreamSecureContext, type PemKind } from './tls-files';
@@ -44,6 +46,8 @@ export interface ScalarNode {
   value: string | number | boolean | null;
   /** Environment variables the value was built from; such a value is never echoed in a message. */
   env?: string[];
+  /** Each of `env` was unset or empty: the value is the defaults written in the file (`${PORT:-8080}`), echoed as file text. */
+  defaulted?: true;
   /** A `${…}` reference that could not be resolved; already reported, so the rules stay silent. */
   unresolved?: boolean;
 }
@@ -70,7 +74,7 @@ export type ConfigResult = { ok: true; config: StranglerConfig } | { ok: false; 
 /** `routes[1].match.path`; keys that are not plain words are quoted: `upstreams["a.b"]`. */
 export function fieldPath(parent: string, key: string | number): string {
   if (typeof key === 'number') return `${parent}[${key}]`;
-  if (!/^[A-Za-z0-9_-]+$/.test(key)) return `${parent}[${JSON.stringify(key)}]`;
+  if (!/^[A-Za-z0-9_-]+$/.test(key)) return `${parent}[${JSON.stringify(cut(key))}]`;
   return parent ? `${parent}.${key}` : key;
 }
 
@@ -82,14 +86,21 @@ type Read<T> = (node: ConfigNode, path: string) => T | undefined;
 function describe(node: ConfigNode): string {
   if (node.kind === 'map') return node.entries.length ? 'a mapping' : 'an empty mapping';
   if (node.kind === 'seq') return node.items.length ? 'a list' : 'an empty list';
-  if (typeof node.value === 'string') return JSON.stringify(redactUrl(node.value));
+  if (typeof node.value === 'string') return quoted(redactUrl(node.value));
   return String(node.value);
 }
 
 function envSource(node: ConfigNode): string | undefined {
-  if (node.kind !== 'scalar' || !node.env?.length) return undefined;
+  if (node.kind !== 'scalar' || !node.env?.length || node.defaulted) return undefined;
   const noun = node.env.length === 1 ? 'variable' : 'variables';
   return `value from environment ${noun} ${node.env.join(', ')}`;
+}
+
+/** ` (the default written in the file: PORT is unset or empty)` for a value that fell back to its default, else ''. */
+function defaultNote(node: ConfigNode): string {
+  if (node.kind !== 'scalar' || !node.env?.length || !node.defaulted) return '';
+  const which = node.env.length === 1 ? `${node.env[0]} is` : `${node.env.join(', ')} are`;
+  return ` (the default written in the file: ${which} unset or empty)`;
 }
 
 const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
@@ -110,14 +121,14 @@ class Checker {
   /** Reports that `node` is not what was expected, saying what it was unless it came from the environment. */
   reject(node: ConfigNode, path: string, expected: string, showGot = true): undefined {
     const source = envSource(node);
-    const message = source ? `${expected} (${source})` : showGot ? `${expected}, got ${describe(node)}` : expected;
+    const message = source ? `${expected} (${source})` : showGot ? `${expected}, got ${describe(node)}${defaultNote(node)}` : `${expected}${defaultNote(node)}`;
     return this.report(node.line, path, message);
   }
 
   /** `"value"`, or the variables it came from when it must not be echoed. */
   quote(node: ConfigNode, value: string): string {
     const source = envSource(node);
-    return source ? `(${source})` : JSON.stringify(redactUrl(value));
+    return source ? `(${source})` : quoted(redactUrl(value));
   }
 
   read<T>(node: ConfigNode, path: string, read: Read<T>): T | undefined {
@@ -129,7 +140,7 @@ class Checker {
       if (node.kind !== 'map') return this.reject(node, path, 'must be a mapping');
       for (const entry of node.entries) {
         if (!keys.includes(entry.key)) {
-          this.report(entry.line, path, `unknown key ${JSON.stringify(entry.key)} (expected one of: ${keys.join(', ')})`);
+          this.report(entry.line, path, `unknown key ${quoted(entry.key)} (expected one of: ${keys.join(', ')})`);
         }
       }
       return new Fields(this, node, path);
@@ -345,6 +356,14 @@ const DEPRECATED_KEYS = ['sunset', 'since', 'link', 'redirect'];
 const REDIRECT_STATUSES = [301, 302, 307, 308] as const;
 const FALLBACK_ON = ['connect-error', 'timeout', '5xx'] as const;
 const STICKY_SOURCES: readonly StickinessSource[] = ['header', 'cookie', 'query'];
+/** Route keys about the new service, and what each would do: without a service (stages legacy and retired only) nothing. */
+const SERVICE_ONLY_KEYS: ReadonlyArray<[key: string, does: string]> = [
+  ['percent', 'it is the share of a canary, and such a route is legacy (0%) or retired (100%)'],
+  ['stickiness', 'it keeps each user on one side of a canary'],
+  ['stickyFallback', 'it places the users of a canary that stickiness cannot tell apart'],
+  ['shadow', 'it copies requests to the new service'],
+  ['fallback', "it sends the new service's failures to legacy"],
+];
 const EMBEDDED = 'embedded:';
 
 export function validateConfig(root: ConfigNode, file: string): ConfigResult {
@@ -430,6 +449,12 @@ function readToken(ck: Checker): Read<string> {
       const got = source ? `(${source})` : `(got ${node.value.length} characters)`;
       return ck.report(node.line, path, `must be at least ${MIN_TOKEN_LENGTH} characters long ${got}`);
     }
+    // Which character, never the character: the value is a secret.
+    const unsendable = unsendableTokenCharacter(node.value);
+    if (unsendable !== undefined) {
+      const source = envSource(node);
+      return ck.report(node.line, path, `${TOKEN_CHARACTERS_RULE}: character ${unsendable} is not${source ? ` (${source})` : ''}`);
+    }
     return node.value;
   };
 }
@@ -437,14 +462,14 @@ function readToken(ck: Checker): Read<string> {
 /** A token that may be left out: an empty value from the environment (`${UNLEASH_ADMIN_TOKEN:-}`) is none. */
 function optionalToken(ck: Checker): Read<string> {
   const token = readToken(ck);
-  return (node, path) => (node.kind === 'scalar' && node.value === '' && envSource(node) ? undefined : token(node, path));
+  return (node, path) => (node.kind === 'scalar' && node.value === '' && node.env?.length ? undefined : token(node, path));
 }
 
 function readState(ck: Checker, f: Fields | undefined): StateConfig | undefined {
   if (!f) return undefined;
   const url = ck.text('embedded:<folder> or a postgres:// URL', (value) => {
     if (value.startsWith(EMBEDDED) && value.length > EMBEDDED.length) return { value };
-    if (/^postgres(ql)?:\/\//.test(value) && URL.canParse(value)) return sslParametersProblem(value) ?? { value };
+    if (/^postgres(ql)?:\/\//.test(value)) return postgresUrlProblem(value) ?? sslParametersProblem(value) ?? { value };
     return 'must be embedded:<folder> or a postgres:// or postgresql:// URL';
   });
   return {
@@ -454,6 +479,18 @@ function readState(ck: Checker, f: Fields | undefined): StateConfig | undefined 
     keepCountsDays: f.get('keepCountsDays', ck.integer(1, 3650)) ?? 30,
     keepMatches: f.get('keepMatches', ck.boolean()) ?? false,
   };
+}
+
+/** What is wrong with the host and port of a postgres:// URL (as upstream URLs say it), or undefined. */
+function postgresUrlProblem(value: string): string | undefined {
+  const example = 'postgres://user:password@host:5432/db';
+  const authority = /^[a-z]+:\/\/([^/?#]*)/i.exec(value)?.[1] ?? '';
+  const hostAndPort = authority.slice(authority.lastIndexOf('@') + 1);
+  const port = originPort(authority);
+  if (port !== undefined && !(Number(port) >= 1 && Number(port) <= 65535)) return `must be a URL such as ${example}: port ${port} is not from 1 to 65535`;
+  if (authority.includes('@') && /^(:|$)/.test(hostAndPort)) return `must be a URL such as ${example}: there is no host after "@"`;
+  if (!URL.canParse(value)) return `must be a URL such as ${example}: the host or port cannot be read (characters such as @, / or # in a password must be percent-encoded)`;
+  return undefined;
 }
 
 function readFlags(ck: Checker, f: Fields | undefined): FlagsConfig | undefined {
@@ -567,7 +604,7 @@ function readUpstreamTls(ck: Checker, f: Fields): UpstreamTlsConfig | undefined 
 
 function upstreamUrl(ck: Checker): Read<string> {
   const origin = 'an http:// or https:// origin such as http://127.0.0.1:3000';
-  return ck.text(origin, (value) => {
+  const read = ck.text(origin, (value) => {
     const parts = /^https?:\/\/([^/?#]+)(.*)$/i.exec(value);
     const port = parts ? originPort(parts[1]!) : undefined;
     if (port !== undefined && !(Number(port) >= 1 && Number(port) <= 65535)) return `must be ${origin}: port ${port} is not from 1 to 65535`;
@@ -575,6 +612,13 @@ function upstreamUrl(ck: Checker): Read<string> {
     if (parts[2] !== '' && parts[2] !== '/') return `must be ${origin}, without path, query or fragment`;
     return { value: value.endsWith('/') ? value.slice(0, -1) : value };
   });
+  return (node, path) => {
+    // Forwarding uses the origin alone, so user info would be dropped without a word. Not echoed: it may be a password or a token.
+    if (node.kind === 'scalar' && typeof node.value === 'string' && /^https?:\/\/[^/?#]*@/i.test(node.value)) {
+      return ck.report(node.line, path, `must not contain credentials (user:password@): the proxy would not send them (it forwards each client's own Authorization header)`);
+    }
+    return read(node, path);
+  };
 }
 
 /** The port written in a URL's authority (after any user info and IPv6 brackets), as typed. */
@@ -594,10 +638,45 @@ interface Claimed {
   flag?: string;
 }
 
+/** The claims of the earlier routes, indexed by name, path and flag: thousands of routes are checked in linear time. */
+class Claims {
+  private readonly names = new Map<string, Claimed>();
+  /** By lower-cased path, where a route that ignores case meets every spelling of its path. */
+  private readonly paths = new Map<string, Claimed[]>();
+  private readonly flags = new Map<string, Claimed>();
+
+  add(mine: Claimed): void {
+    if (mine.name !== undefined && !this.names.has(mine.name)) this.names.set(mine.name, mine);
+    if (!mine.match) return;
+    const key = mine.match.path.toLowerCase();
+    const samePath = this.paths.get(key);
+    if (samePath) samePath.push(mine);
+    else this.paths.set(key, [mine]);
+  }
+
+  /** The first earlier route named `name`. */
+  named(name: string): Claimed | undefined {
+    return this.names.get(name);
+  }
+
+  /** The first earlier route on `match`'s path (in any letter case) that `overlaps` says collides with it. */
+  matching(match: RouteMatch, overlaps: (earlier: RouteMatch) => boolean): Claimed | undefined {
+    return this.paths.get(match.path.toLowerCase())?.find((other) => other.match && overlaps(other.match));
+  }
+
+  /** Records `mine` as using `flag`; the first route that used it before, if any. */
+  flag(mine: Claimed, flag: string): Claimed | undefined {
+    mine.flag = flag;
+    const earlier = this.flags.get(flag);
+    if (!earlier) this.flags.set(flag, mine);
+    return earlier;
+  }
+}
+
 /** `unleash`: flags come from an Unleash server, where a flag is one route's state and names are URL-friendly. */
 function readRoutes(ck: Checker, node: ConfigNode, upstreams: string[] | undefined, unleash: boolean): RouteConfig[] | undefined {
   if (node.kind !== 'seq') return ck.reject(node, 'routes', 'must be a list of routes');
-  const claimed: Claimed[] = [];
+  const claimed = new Claims();
   const routes = node.items.map((item, index) => {
     const path = fieldPath('routes', index);
     const fields = ck.read(item, path, ck.mapping(ROUTE_KEYS));
@@ -611,7 +690,7 @@ function readRoute(
   f: Fields,
   index: number,
   upstreams: string[] | undefined,
-  claimed: Claimed[],
+  claimed: Claims,
   unleash: boolean,
 ): RouteConfig | undefined {
   const name = f.require('name', ck.name(), 'a name such as orders');
@@ -620,7 +699,7 @@ function readRoute(
   const mine: Claimed = { index, name, match };
   if (name !== undefined) claimName(ck, f, mine, claimed);
   if (matchFields && match) claimMatch(ck, matchFields, mine, claimed);
-  claimed.push(mine);
+  claimed.add(mine);
 
   const legacy = f.has('legacy') ? f.get('legacy', upstreamRef(ck, upstreams)) : 'legacy';
   const service = f.has('service')
@@ -643,10 +722,18 @@ function readRoute(
   if (!f.has('service') && stageNode && stage !== 'legacy' && stage !== 'retired') {
     ck.reject(stageNode, f.at('stage'), 'must be legacy or retired for a route without service');
   }
+  // Deliberately without a service (deprecated); a forgotten service is reported above, and alone.
+  const serviceless = !f.has('service') && f.has('deprecated');
+  if (serviceless) {
+    for (const [key, does] of SERVICE_ONLY_KEYS) {
+      const node = f.value(key);
+      if (node) ck.report(node.line, f.at(key), `applies only to a route with a service: ${does}`);
+    }
+  }
   const givenPercent = f.get('percent', ck.integer(0, 100));
   const implied = stage === 'canary' ? 0 : impliedPercent(stage);
   const percentNode = f.value('percent');
-  if (givenPercent !== undefined && percentNode && stageKnown && !percentFitsStage(stage, givenPercent)) {
+  if (givenPercent !== undefined && percentNode && stageKnown && !serviceless && !percentFitsStage(stage, givenPercent)) {
     ck.reject(
       percentNode,
       f.at('percent'),
@@ -696,8 +783,8 @@ function optionalBlock<T>(
   return value === undefined ? { ok: false } : { ok: true, value };
 }
 
-function claimName(ck: Checker, f: Fields, mine: Claimed, claimed: Claimed[]): void {
-  const earlier = claimed.find((other) => other.name === mine.name);
+function claimName(ck: Checker, f: Fields, mine: Claimed, claimed: Claims): void {
+  const earlier = mine.name === undefined ? undefined : claimed.named(mine.name);
   const node = f.value('name');
   if (earlier && node) {
     ck.report(node.line, f.at('name'), `duplicates routes[${earlier.index}].name ${ck.quote(node, mine.name ?? '')}`);
@@ -709,9 +796,8 @@ function claimName(ck: Checker, f: Fields, mine: Claimed, claimed: Claimed[]): v
  * on one would move the other. (The embedded store keeps state per route; there a shared flag only makes
  * both routes bucket users alike, which can be the point.)
  */
-function claimFlag(ck: Checker, f: Fields, mine: Claimed, flag: string, claimed: Claimed[]): void {
-  mine.flag = flag;
-  const earlier = claimed.find((other) => other !== mine && other.flag === flag);
+function claimFlag(ck: Checker, f: Fields, mine: Claimed, flag: string, claimed: Claims): void {
+  const earlier = claimed.flag(mine, flag);
   if (!earlier) return;
   const node = f.value('flag') ?? f.value('name');
   const at = f.has('flag') ? f.at('flag') : f.at('name');
@@ -719,10 +805,11 @@ function claimFlag(ck: Checker, f: Fields, mine: Claimed, flag: string, claimed:
 }
 
 /** Same path (in any case when either ignores case) and overlapping methods (a route without methods overlaps every other). */
-function claimMatch(ck: Checker, f: Fields, mine: Claimed, claimed: Claimed[]): void {
+function claimMatch(ck: Checker, f: Fields, mine: Claimed, claimed: Claims): void {
   const overlaps = (a: RouteMatch, b: RouteMatch): boolean =>
     samePath(a, b) && (!a.methods || !b.methods || a.methods.some((method) => b.methods?.includes(method)));
-  const earlier = claimed.find((other) => other.match && mine.match && overlaps(other.match, mine.match));
+  const mineMatch = mine.match;
+  const earlier = mineMatch && claimed.matching(mineMatch, (other) => overlaps(other, mineMatch));
   const node = f.value('path');
   if (earlier && node && mine.match) {
     const what = `duplicates routes[${earlier.index}].match.path`;
@@ -764,7 +851,7 @@ function upstreamRef(ck: Checker, upstreams: string[] | undefined): Read<string>
     const name = read(node, path);
     if (name === undefined || !upstreams || upstreams.includes(name)) return name;
     const defined = upstreams.length ? upstreams.join(', ') : 'none';
-    const which = envSource(node) ? `upstream (${envSource(node)})` : `upstream ${JSON.stringify(name)}`;
+    const which = envSource(node) ? `upstream (${envSource(node)})` : `upstream ${quoted(name)}`;
     return ck.report(node.line, path, `${which} is not defined in upstreams (defined: ${defined})`);
   };
 }
@@ -911,6 +998,9 @@ function readDeprecated(ck: Checker, f: Fields): DeprecationConfig | undefined {
   );
   const redirect = f.get('redirect', ck.integerOf(REDIRECT_STATUSES, 'the redirect to link once the route is retired'));
   if (redirect !== undefined && !f.has('link')) ck.report(f.value('redirect')!.line, f.at('redirect'), 'needs link: the path or URL to redirect to');
+  if (since !== undefined && sunset !== undefined && Date.parse(since) > Date.parse(sunset)) {
+    return ck.report(f.value('since')!.line, f.at('since'), `must not be later than sunset (${sunset}): the route would be withdrawn before it was deprecated`);
+  }
   if (sunset === undefined || (f.has('link') && link === undefined) || (f.has('since') && since === undefined)) return undefined;
   if (f.has('redirect') && (redirect === undefined || link === undefined)) return undefined;
   return { sunset, ...(since === undefined ? {} : { since }), ...(link === undefined ? {} : { link }), ...(redirect === undefined ? {} : { redirect }) };

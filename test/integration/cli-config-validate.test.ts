@@ -41,7 +41,7 @@ const SECRET_YAML = [
   '  clientToken: ${VALIDATE_UNLEASH_CLIENT_TOKEN}',
   `  adminToken: "${SECRETS.unleashAdminToken}"`,
   'upstreams:',
-  `  legacy: { url: "https://monolith:${SECRETS.upstreamPassword}@legacy.internal:8443" }`,
+  '  legacy: { url: "https://legacy.internal:8443" }',
   'routes: []',
   '',
 ].join('\n');
@@ -213,7 +213,7 @@ describe('strangler config validate', () => {
         project: 'default',
         appName: 'strangler',
       },
-      upstreams: { legacy: { url: 'https://monolith:***@legacy.internal:8443' } },
+      upstreams: { legacy: { url: 'https://legacy.internal:8443' } },
     });
     // The text form names only the file and the counts.
     const text = runCli(['config', 'validate', file], SECRET_ENV);
@@ -238,6 +238,7 @@ describe('strangler config validate', () => {
   test('--json on a bad file with secrets: the issues never echo a secret either', () => {
     const yaml = SECRET_YAML.replace('pollMs: 250', 'pollMs: 1')
       .replace('${VALIDATE_ADMIN_TOKEN}', '${VALIDATE_SHORT_TOKEN}')
+      .replace('https://legacy.internal', `https://monolith:${SECRETS.upstreamPassword}@legacy.internal`)
       .replace('routes: []', `  orders: { url: "mysql://root:${SECRETS.upstreamPassword}@db.internal/orders" }\nroutes: []`);
     const file = writeConfig(dir.path, yaml, 'bad-secrets.yaml');
     const result = runCli(['config', 'validate', file, '--json'], { ...SECRET_ENV, VALIDATE_SHORT_TOKEN: 's3cr3t' });
@@ -250,6 +251,12 @@ describe('strangler config validate', () => {
       issues: [
         { file, line: 1, path: 'admin.token', message: 'must be at least 8 characters long (value from environment variable VALIDATE_SHORT_TOKEN)' },
         { file, line: 2, path: 'state.pollMs', message: 'must be an integer from 50 to 60000, got 1' },
+        {
+          file,
+          line: 9,
+          path: 'upstreams.legacy.url',
+          message: "must not contain credentials (user:password@): the proxy would not send them (it forwards each client's own Authorization header)",
+        },
         {
           file,
           line: 10,

@@ -96,6 +96,19 @@ describe('readBootstrapFile', () => {
     expect(message.split('\n')).toHaveLength(1);
   });
 
+  test('a file that is not JSON: one line, however many lines JSON.parse quotes from it', () => {
+    expect(() => readBootstrapFile(file('not-json.json', 'not json\n'))).toThrow(new Error(`not JSON (Unexpected token 'o', "not json\\u000a" is not valid JSON)`));
+    let message = '';
+    try {
+      readBootstrapFile(file('broken.json', `{"version": 2,\n"features": [\n${'{"name": "x", "enabled": true},\n'.repeat(50)}oops\n]}`));
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/^not JSON \(.+\)$/);
+    expect(message).not.toMatch(/[\n\r]/);
+    expect(message.length).toBeLessThanOrEqual('not JSON ()'.length + 161);
+  });
+
   test('config validate names the file and the field of a malformed segment', () => {
     file('strangler-bad-segments.json', { version: 2, features: [FEATURE], segments: [{ id: 7, constraints: [{ contextName: 'userId', operator: 'IN', values: 'qa1' }] }] });
     const yaml = [
