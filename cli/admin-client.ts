@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { ADMIN_API_HEADER } from '../core/admin-api';
 import { loadConfig } from '../core/config';
 import { ConfigError } from '../core/errors';
+import { TOKEN_CHARACTERS_RULE, unsendableTokenCharacter } from '../core/header-token';
 import { CliError } from './output';
 
 export interface AdminTarget {
@@ -36,6 +37,9 @@ export function resolveAdminTarget(flags: AdminFlags, env: NodeJS.ProcessEnv = p
   if ((!url || !token) && configFile) {
     try {
       const config = loadConfig(configFile, env);
+      if (!url && config.admin.port === 0) {
+        throw new CliError(`${configFile} admin.port is 0 (a port chosen at start, which the file cannot tell): pass --admin URL or set STRANGLER_ADMIN_URL`, 2);
+      }
       const host = config.admin.host === '0.0.0.0' || config.admin.host === '::' ? '127.0.0.1' : config.admin.host;
       url ??= `http://${host.includes(':') ? `[${host}]` : host}:${config.admin.port}`;
       if (token === undefined) {
@@ -50,6 +54,9 @@ export function resolveAdminTarget(flags: AdminFlags, env: NodeJS.ProcessEnv = p
   if (!url) throw new CliError('no admin API address: pass --admin URL, set STRANGLER_ADMIN_URL, or run where strangler.yaml is (or pass --config FILE)', 2);
   if (!token) throw new CliError('no admin token: pass --token, set STRANGLER_ADMIN_TOKEN, or give a config file with admin.token', 2);
   if (!/^https?:\/\//.test(url)) throw new CliError(`${urlFrom ?? '--admin'}: must be an http:// or https:// URL, got "${url}"`, 2);
+  // The config file's token was checked as the file was read. Which character, never the token.
+  const unsendable = unsendableTokenCharacter(token);
+  if (unsendable !== undefined) throw new CliError(`${tokenFrom ?? '--token'}: ${TOKEN_CHARACTERS_RULE}: character ${unsendable} is not`, 2);
   const timeoutMs = Math.round((flags.timeout ?? DEFAULT_ANSWER_TIMEOUT_S) * 1000);
   return { url: url.replace(/\/+$/, ''), token, timeoutMs, ...(tokenFrom ? { tokenFrom } : {}) };
 }
@@ -114,7 +121,11 @@ async function send(target: AdminTarget, method: 'GET' | 'PUT', path: string, in
       const applied = method === 'PUT' ? ': the change may have been applied, check with "strangler rollout get"' : '';
       throw new CliError(`the admin API at ${target.url} did not answer ${method} ${path} within ${target.timeoutMs / 1000} s (--timeout)${applied}`);
     }
-    const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-    throw new CliError(`cannot reach the admin API at ${target.url}: ${cause} (is "strangler proxy" running?)`);
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    if (!cause) {
+      // The request was never sent: fetch refused a header (its message quotes the value, which may be the token).
+      throw new CliError(`cannot send ${method} ${path} to the admin API at ${target.url}: a header value cannot be sent (check the token's characters)`);
+    }
+    throw new CliError(`cannot reach the admin API at ${target.url}: ${cause.code ?? cause.message} (is "strangler proxy" running?)`);
   }
 }
