@@ -11,6 +11,7 @@ import { sinceTime } from '../core/since';
 import { buildDiffReport, readDiffReport } from '../diff-reader/report';
 import { storeCall } from '../core/store-call';
 import type { RouteState } from '../core/state';
+import { TOKEN_CHARACTERS_RULE, unsendableTokenCharacter } from '../core/header-token';
 import { JsonBodyError, parseJsonBody } from './json-body';
 import { validateRouteChange } from './route-change';
 
@@ -302,6 +303,8 @@ function registerFlags(app: FastifyInstance, options: AdminOptions): void {
     if (typeof body?.token !== 'string' || body.token.length < MIN_TOKEN_LENGTH) {
       return reply.code(400).send({ error: `token: required, the new Unleash client token (at least ${MIN_TOKEN_LENGTH} characters)`, field: 'token' });
     }
+    const unsendable = unsendableTokenCharacter(body.token);
+    if (unsendable !== undefined) return reply.code(400).send({ error: `token: ${TOKEN_CHARACTERS_RULE}: character ${unsendable} is not`, field: 'token' });
     options.setFlagsClientToken(body.token);
     return { accepted: true };
   });

@@ -1076,9 +1076,14 @@ describe('failure behaviour', () => {
 
   test('a token revoked while running: flags freeze, ready but degraded (routing goes on); a new token through the admin API resumes', async () => {
     const token = await unleash.admin.createClientToken(`strangler-revoke-${process.pid}`);
-    const proxy = await startProxy(config({ clientToken: token }), pino({ level: 'silent' }));
+    const route = routeNamed('revoked');
+    await flagHolding(route, 'canary', 60, true);
+    const routes = ['  - name: revoked', '    match: { path: /api/revoked }', '    service: orders', '    stickiness: header:x-user-id'].join('\n');
+    const proxy = await startProxy(config({ clientToken: token, routes }), pino({ level: 'silent' }));
     try {
       expect((await admin(proxy, 'GET', '/readyz')).status).toBe(200);
+      // Unleash's client API serves a new flag after its cache refresh.
+      await eventually(async () => (await admin(proxy, 'GET', '/routes/revoked')).json.percent === 60, 10000);
       // A body that is not JSON is told the body this path takes.
       const notJson = await fetch(`http://127.0.0.1:${proxy.adminAddress.port}/flags/client-token`, { method: 'PUT', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: '{"token": ' });
       expect([notJson.status, await notJson.json()]).toEqual([400, { error: 'body is not valid JSON: must be a JSON object {token} with Content-Type: application/json', field: 'body' }]);
@@ -1089,9 +1094,12 @@ describe('failure behaviour', () => {
       const ready = await admin(proxy, 'GET', '/readyz');
       expect(ready.status).toBe(200);
       expect(ready.json).toMatchObject({ ready: true, degraded: expect.stringMatching(/^Unleash refused the client token \(401\): flags frozen at the last known state; (next retry in \d+ s|retrying now) \(PUT \/flags\/client-token replaces the token\)$/) });
-      expect((await admin(proxy, 'GET', '/routes/orders')).json).toMatchObject({ stage: 'canary', percent: 60 });
+      expect((await admin(proxy, 'GET', '/routes/revoked')).json).toMatchObject({ stage: 'canary', percent: 60 });
       const badBody = await admin(proxy, 'PUT', '/flags/client-token', { token: 'short' });
       expect(badBody.status).toBe(400);
+      // A token no header can carry would only fail at the next poll, as a refused client token.
+      const unsendable = await admin(proxy, 'PUT', '/flags/client-token', { token: 'default:development.sécret-token' });
+      expect([unsendable.status, unsendable.json]).toEqual([400, { error: 'token: must contain only visible ASCII characters, without spaces (it is sent in an HTTP header): character 22 is not', field: 'token' }]);
       const production = await new UnleashAdmin(unleash.url, unleash.adminToken, UNLEASH_PROJECT, 'production').createClientToken(`strangler-prod-put-${process.pid}`);
       const otherEnvironment = await admin(proxy, 'PUT', '/flags/client-token', { token: production });
       expect(otherEnvironment.status).toBe(400);
