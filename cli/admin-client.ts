@@ -14,6 +14,7 @@ export interface AdminTarget {
   timeoutMs: number;
 }
 
+/** The flags every command that talks to a running proxy takes (declared in commands/common.ts). */
 export interface AdminFlags {
   admin?: string;
   token?: string;
@@ -24,6 +25,14 @@ export interface AdminFlags {
 
 const DEFAULT_CONFIG = 'strangler.yaml';
 
+/** How long the CLI waits for an answer from the admin API unless `--timeout` says otherwise, in seconds. */
+export const DEFAULT_ANSWER_TIMEOUT_S = 10;
+
+/** The configuration file the admin address and token may come from: `--config`, else ./strangler.yaml when it exists. */
+export function configFileInUse(flags: Pick<AdminFlags, 'config'>): string | undefined {
+  return flags.config ?? (existsSync(DEFAULT_CONFIG) ? DEFAULT_CONFIG : undefined);
+}
+
 /** Admin URL and token: flags, then STRANGLER_ADMIN_URL / STRANGLER_ADMIN_TOKEN, then the config file. */
 export function resolveAdminTarget(flags: AdminFlags, env: NodeJS.ProcessEnv = process.env): AdminTarget {
   for (const [flag, value] of [['--admin', flags.admin], ['--token', flags.token], ['--config', flags.config]] as const) {
@@ -33,7 +42,7 @@ export function resolveAdminTarget(flags: AdminFlags, env: NodeJS.ProcessEnv = p
   const urlFrom = flags.admin !== undefined ? '--admin' : env.STRANGLER_ADMIN_URL !== undefined ? 'STRANGLER_ADMIN_URL' : undefined;
   let token = flags.token ?? env.STRANGLER_ADMIN_TOKEN;
   let tokenFrom = flags.token !== undefined ? '--token' : env.STRANGLER_ADMIN_TOKEN !== undefined ? 'STRANGLER_ADMIN_TOKEN' : undefined;
-  const configFile = flags.config ?? (existsSync(DEFAULT_CONFIG) ? DEFAULT_CONFIG : undefined);
+  const configFile = configFileInUse(flags);
   if ((!url || !token) && configFile) {
     try {
       const config = loadConfig(configFile, env);
@@ -67,9 +76,6 @@ function firstIssue(err: ConfigError, file: string): string {
   const more = lines.length - 1;
   return more > 0 ? `${lines[0]} (and ${more} more: strangler config validate ${file})` : lines[0]!;
 }
-
-/** How long the CLI waits for an answer from the admin API unless `--timeout` says otherwise. */
-const DEFAULT_ANSWER_TIMEOUT_S = 10;
 
 /** Admin URLs that answered the open probe as a strangler admin API (one probe per URL and process). */
 const confirmedAdminUrls = new Set<string>();

@@ -9,19 +9,19 @@ import { choiceWithoutValue, CliError, oneLine, withoutCamelCaseTwins } from './
  * Each top-level command, loaded on demand: `strangler proxy` then carries neither the contract engines
  * (ajv, yaml specs, pact) nor the diff reports in its memory. In help order.
  */
-export const COMMAND_LOADERS: Record<string, () => CommandModule<object, never>> = {
-  proxy: () => (require('./commands/proxy') as typeof import('./commands/proxy')).proxyCommand as never,
-  config: () => (require('./commands/config') as typeof import('./commands/config')).configCommand as never,
-  status: () => (require('./commands/status') as typeof import('./commands/status')).statusCommand as never,
-  rollout: () => (require('./commands/rollout') as typeof import('./commands/rollout')).rolloutCommand as never,
-  flags: () => (require('./commands/flags') as typeof import('./commands/flags')).flagsCommand as never,
-  diff: () => (require('./commands/diff') as typeof import('./commands/diff')).diffCommand as never,
-  contracts: () => (require('./commands/contracts') as typeof import('./commands/contracts')).contractsCommand as never,
+export const COMMAND_LOADERS: Record<string, () => CommandModule> = {
+  proxy: () => (require('./commands/proxy') as typeof import('./commands/proxy')).proxyCommand,
+  config: () => (require('./commands/config') as typeof import('./commands/config')).configCommand,
+  status: () => (require('./commands/status') as typeof import('./commands/status')).statusCommand,
+  rollout: () => (require('./commands/rollout') as typeof import('./commands/rollout')).rolloutCommand,
+  flags: () => (require('./commands/flags') as typeof import('./commands/flags')).flagsCommand,
+  diff: () => (require('./commands/diff') as typeof import('./commands/diff')).diffCommand,
+  contracts: () => (require('./commands/contracts') as typeof import('./commands/contracts')).contractsCommand,
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 /** The command named on the command line when it is one of ours; otherwise (help, typos) all of them. */
-function commandsFor(argv: string[]): Array<CommandModule<object, never>> {
+function commandsFor(argv: string[]): CommandModule[] {
   const first = argv.find((arg) => !arg.startsWith('-'));
   const only = first !== undefined && Object.hasOwn(COMMAND_LOADERS, first) ? COMMAND_LOADERS[first] : undefined;
   return only ? [only()] : Object.values(COMMAND_LOADERS).map((load) => load());
@@ -64,6 +64,22 @@ export function refuseRepeatedFlags(argv: Record<string, unknown>, parserOptions
   return true;
 }
 
+/**
+ * `--create=maybe`, `--json=nah`: yargs reads any value of a boolean flag but "true" as false, and goes on.
+ * A boolean flag takes no value, or true or false.
+ */
+export function refuseBooleanValues(argv: readonly string[], parserOptions: unknown): true {
+  // As in refuseRepeatedFlags: at run time check() passes getOptions().
+  const booleans = new Set((parserOptions as { boolean?: string[] }).boolean ?? []);
+  for (const arg of argv) {
+    if (arg === '--') break;
+    const match = /^--(?:no-)?([^=]+)=(.*)$/s.exec(arg);
+    if (!match || !booleans.has(match[1]!) || match[2] === 'true' || match[2] === 'false') continue;
+    throw new CliError(`--${match[1]}: takes no value, or true or false; got ${JSON.stringify(match[2])}`, 2);
+  }
+  return true;
+}
+
 export async function main(rawArgv: string[]): Promise<void> {
   const argv = joinDashValues(rawArgv);
   await yargs(argv)
@@ -78,6 +94,7 @@ export async function main(rawArgv: string[]): Promise<void> {
     .example('$0 contracts openapi-diff main.yaml pr.yaml --fail-on ERR', 'the CI gate for breaking API changes')
     .strict()
     .check(refuseRepeatedFlags, true)
+    .check((_, options) => refuseBooleanValues(argv, options), true)
     .recommendCommands()
     .help()
     .alias('h', 'help')

@@ -1,5 +1,5 @@
-import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, resolve, sep } from 'node:path';
+import { existsSync, lstatSync, readlinkSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { CliError } from './output';
 
 /** What each error of writing the temporary file or renaming it into place means for `--out FILE`. */
@@ -28,6 +28,12 @@ function whyNotWritten(file: string, code: string | undefined): string | undefin
   return WHY[code];
 }
 
+function cannotWrite(file: string, err: unknown): CliError {
+  const code = (err as NodeJS.ErrnoException).code;
+  const why = whyNotWritten(file, code);
+  return new CliError(`--out ${file}: cannot write: ${why ?? code ?? (err as Error).message}${why && code ? ` (${code})` : ''}`);
+}
+
 /** Removes a temporary file if there is one: the error it reports is the write's, not this (ENOTDIR where its path cannot be). */
 function removeQuietly(file: string): void {
   try {
@@ -37,22 +43,101 @@ function removeQuietly(file: string): void {
   }
 }
 
-/** Writes a file whole or not at all (a temporary file renamed into place); errors name the --out flag and leave nothing behind. */
+/** How `--out` is written: a stream (a terminal, /dev/null, a named pipe) as it is; a file by replacing the real one. */
+type OutTarget = { kind: 'stream' } | { kind: 'file'; path: string };
+
+/** Symbolic links a chain may have before it counts as a loop (as Linux's own limit). */
+const MAX_LINKS = 40;
+
+/** The kind of a file that is neither a regular file nor a stream, in words, for a refusal. */
+function otherKind(stats: Stats): string {
+  if (stats.isDirectory()) return 'a folder';
+  if (stats.isSocket()) return 'a socket';
+  if (stats.isBlockDevice()) return 'a block device';
+  return 'not a regular file';
+}
+
+/**
+ * What `--out FILE` names, past symbolic links. A character device or a named pipe is written to as it is:
+ * there is nothing to make atomic, and replacing it would swap the device or the pipe for a plain file.
+ * A regular file (or none yet) is replaced whole: at the end of its links, so a link keeps pointing at it.
+ * Anything else (a folder, a socket, a block device) is refused.
+ */
+function outTarget(file: string): OutTarget {
+  let stats: Stats | undefined;
+  try {
+    stats = statSync(file);
+  } catch (err) {
+    // No file there yet (or a link to none): it is created.
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw cannotWrite(file, err);
+  }
+  if (stats && (stats.isCharacterDevice() || stats.isFIFO())) return { kind: 'stream' };
+  if (stats && !stats.isFile()) throw new CliError(`--out ${file}: is ${otherKind(stats)}; give a regular file (or a device or named pipe to write to)`, 2);
+  return { kind: 'file', path: endOfLinks(file) };
+}
+
+/** The path a chain of symbolic links ends at, existing or not (a link to a file not written yet). */
+function endOfLinks(file: string): string {
+  let path = file;
+  for (let hops = 0; hops <= MAX_LINKS; hops++) {
+    let isLink: boolean;
+    try {
+      isLink = lstatSync(path).isSymbolicLink();
+    } catch {
+      return path;
+    }
+    if (!isLink) return path;
+    const link = readlinkSync(path);
+    // Relative to the folder the link is really in: `..` in it is read as the kernel reads it.
+    path = isAbsolute(link) ? link : join(realpathSync(dirname(path)), link);
+  }
+  throw cannotWrite(file, Object.assign(new Error('too many symbolic links'), { code: 'ELOOP' }));
+}
+
+/**
+ * Writes `--out FILE` whole or not at all (a temporary file beside it, renamed into place); a device or a
+ * named pipe is written to directly. Errors name the --out flag and leave nothing behind.
+ */
 export function writeWhole(file: string, text: string): void {
-  const temporary = `${file}.${process.pid}.tmp`;
+  const target = outTarget(file);
+  if (target.kind === 'stream') {
+    try {
+      writeFileSync(file, text);
+    } catch (err) {
+      throw cannotWrite(file, err);
+    }
+    return;
+  }
+  const temporary = join(dirname(target.path), `${basename(target.path)}.${process.pid}.tmp`);
   try {
     writeFileSync(temporary, text);
-    renameSync(temporary, file);
+    renameSync(temporary, target.path);
   } catch (err) {
     removeQuietly(temporary);
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = whyNotWritten(file, code);
-    throw new CliError(`--out ${file}: cannot write: ${why ?? code ?? (err as Error).message}${why && code ? ` (${code})` : ''}`);
+    throw cannotWrite(file, err);
   }
 }
 
-/** `--out ""` is a mistake, not "no file", and `--out dir/` names a folder: refused before anything is asked of the admin API. */
-export function checkOut(out: string | undefined): void {
-  if (out !== undefined && out.trim() === '') throw new CliError('--out: must be a file path, got ""', 2);
-  if (out !== undefined && (out.endsWith('/') || out.endsWith(sep))) throw new CliError(`--out ${out}: must be a file path, got a folder (it ends with "${out.slice(-1)}")`, 2);
+/** The same file: one path, or two paths to one inode (a link, `./x` and `x`). */
+function sameFile(a: string, b: string): boolean {
+  if (resolve(a) === resolve(b)) return true;
+  try {
+    const [one, other] = [statSync(a), statSync(b)];
+    return one.dev === other.dev && one.ino === other.ino;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Refused before anything is asked of the admin API: `--out ""` (a mistake, not "no file"), `--out dir/`,
+ * a folder, socket or block device, and `configFile`, the configuration the command reads, which the output
+ * would replace.
+ */
+export function checkOut(out: string | undefined, configFile: string | undefined): void {
+  if (out === undefined) return;
+  if (out.trim() === '') throw new CliError('--out: must be a file path, got ""', 2);
+  if (out.endsWith('/') || out.endsWith(sep)) throw new CliError(`--out ${out}: must be a file path, got a folder (it ends with "${out.slice(-1)}")`, 2);
+  if (configFile !== undefined && sameFile(out, configFile)) throw new CliError(`--out ${out}: is the configuration file this command reads (${configFile}); write to another file`, 2);
+  outTarget(out);
 }

@@ -9,10 +9,10 @@ export const contractsCommand: CommandModule = {
   describe: 'CI gate: OpenAPI breaking changes, Pact provider verification, event-schema compatibility',
   builder: (yargs: Argv) =>
     yargs
-      .command(openApiDiffCommand as CommandModule)
-      .command(pactVerifyCommand as CommandModule)
-      .command(eventsDiffCommand as CommandModule)
-      .command(eventsValidateCommand as CommandModule)
+      .command(openApiDiffCommand)
+      .command(pactVerifyCommand)
+      .command(eventsDiffCommand)
+      .command(eventsValidateCommand)
       .demandCommand(1, 'contracts: give a subcommand: openapi-diff, pact-verify, events-diff or events-validate')
       .example('$0 contracts openapi-diff main/openapi.yaml openapi.yaml --fail-on ERR', 'breaking API changes, with oasdiff ids')
       .example('$0 contracts events-diff main/schemas/events schemas/events', 'event schema compatibility, both directions'),

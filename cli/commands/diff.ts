@@ -5,27 +5,13 @@ import { DIFF_REPORT_FORMATS, renderDiffReport, type DiffReport, type DiffReport
 import { countOf, formatCount } from '../../diff-reader/report/format';
 import { printable } from '../../core/printable';
 import { normalisationNote } from '../../core/unicode-form';
-import { adminRequest, resolveAdminTarget } from '../admin-client';
+import { adminRequest, configFileInUse, resolveAdminTarget } from '../admin-client';
 import { CliError, count, printJson, printLines } from '../output';
 import { parseSince } from '../since';
 import { checkOut, writeWhole } from '../write-whole';
-import { withAdminFlags, type AdminArgs } from './common';
+import { leafCommand, withAdminFlags } from './common';
 
-interface ReportArgs extends AdminArgs {
-  route?: string;
-  since?: string;
-  format?: DiffReportFormat;
-  out?: string;
-  allFields?: boolean;
-}
-
-interface ShowArgs extends AdminArgs {
-  requestId: string;
-  route?: string;
-  limit?: number;
-}
-
-const reportCommand: CommandModule<object, ReportArgs> = {
+const reportCommand = leafCommand('diff', {
   command: 'report',
   describe: 'Shadow comparisons per route: mismatch and noise rates, top differing fields, examples, latency',
   builder: (yargs) =>
@@ -36,10 +22,10 @@ const reportCommand: CommandModule<object, ReportArgs> = {
       .option('out', { type: 'string', requiresArg: true, describe: 'Write to this file (whole, or not at all) instead of stdout' })
       .option('all-fields', { type: 'boolean', describe: 'Every differing field of each route (the proxy sends the 100 that differ most, the rest summed up)' })
       .example('$0 diff report --since 1h', 'the last hour in the terminal')
-      .example('$0 diff report --format html --out diff-report.html', 'a self-contained HTML report with charts') as never,
+      .example('$0 diff report --format html --out diff-report.html', 'a self-contained HTML report with charts'),
   handler: async (args) => {
     if (args.route !== undefined && args.route.trim() === '') throw new CliError('--route: must be a route name, got ""', 2);
-    checkOut(args.out);
+    checkOut(args.out, configFileInUse(args));
     const since = args.since === undefined ? undefined : parseSince(args.since);
     if (args.json && args.format !== undefined && args.format !== 'json') throw new CliError(`--json and --format ${args.format}: give one of them`, 2);
     const format: DiffReportFormat = args.json ? 'json' : args.format ?? 'text';
@@ -59,9 +45,9 @@ const reportCommand: CommandModule<object, ReportArgs> = {
     if (args.json) printJson({ out: args.out, format, routes: report.routes.length });
     else printLines([`${args.out}: ${format} report, ${count(report.routes.length, 'route')}`]);
   },
-};
+});
 
-const showCommand: CommandModule<object, ShowArgs> = {
+const showCommand = leafCommand('diff', {
   command: 'show <requestId>',
   describe: 'The comparisons kept with a request id in full (newest first): both statuses, latencies, every difference and what was noise',
   builder: (yargs) =>
@@ -71,7 +57,7 @@ const showCommand: CommandModule<object, ShowArgs> = {
       .option('limit', { type: 'number', requiresArg: true, describe: `Show at most this many comparisons, newest first (1–${MAX_COMPARISONS_SHOWN}, default ${COMPARISONS_SHOWN})` })
       .example('$0 diff show 3f2c9a7e-1b2d-4c5e-9f01-23456789abcd', '')
       .example('$0 diff show 3f2c9a7e-1b2d-4c5e-9f01…', 'as a text report prints it')
-      .example('$0 diff show 3f2c9a7e --route users', 'only its comparison on the users route') as never,
+      .example('$0 diff show 3f2c9a7e --route users', 'only its comparison on the users route'),
   handler: async (args) => {
     // A shortened id copied from a text report ends with its ellipsis.
     const requestId = args.requestId.endsWith('…') ? args.requestId.slice(0, -1) : args.requestId;
@@ -89,7 +75,7 @@ const showCommand: CommandModule<object, ShowArgs> = {
     if (args.json) return printJson(showJson(shown));
     printLines(describeComparisons(shown, args.route));
   },
-};
+});
 
 /** What `diff show` prints: the comparisons the proxy sent and how many more are kept, on the route asked for and elsewhere. */
 export interface ShownComparisons {
@@ -183,8 +169,8 @@ export const diffCommand: CommandModule = {
   describe: 'Read the shadow comparisons of legacy and the new service',
   builder: (yargs: Argv) =>
     yargs
-      .command(reportCommand as CommandModule)
-      .command(showCommand as CommandModule)
+      .command(reportCommand)
+      .command(showCommand)
       .demandCommand(1, 'diff: give a subcommand: report or show')
       .example('$0 diff report --since 1h', 'mismatch and noise rates, top fields, examples, latency')
       .example('$0 diff show 3f2c9a7e', 'one comparison in full, by the start of its request id'),

@@ -1,13 +1,8 @@
 import type { AddressInfo } from 'node:net';
-import type { CommandModule } from 'yargs';
 import { loadConfig } from '../../core/config';
 import { createLogger } from '../../core/logging';
 import { startProxy } from '../../proxy/start';
-
-interface ProxyArgs {
-  config: string;
-  json: boolean;
-}
+import { topLevelCommand } from './common';
 
 function origin(address: AddressInfo): string {
   return `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
@@ -16,7 +11,7 @@ function origin(address: AddressInfo): string {
 /** After the stopped line, how long the process may take to end by itself before it is ended. */
 const EXIT_GRACE_MS = 1000;
 
-export const proxyCommand: CommandModule<object, ProxyArgs> = {
+export const proxyCommand = topLevelCommand({
   command: 'proxy',
   describe: 'Run the edge proxy and its admin API',
   builder: (yargs) =>
@@ -24,7 +19,7 @@ export const proxyCommand: CommandModule<object, ProxyArgs> = {
       .option('config', { type: 'string', requiresArg: true, default: 'strangler.yaml', describe: 'Configuration file' })
       .option('json', { type: 'boolean', default: false, describe: 'Print the listening and stopped lines as JSON (logs are JSON on stderr either way)' })
       .example('$0 proxy --config strangler.yaml', 'SIGTERM/SIGINT: stop accepting, finish in-flight requests, exit 0')
-      .example('$0 proxy --config strangler.yaml --json', 'one JSON line on stdout when listening (ports, state, flags), one when stopped') as never,
+      .example('$0 proxy --config strangler.yaml --json', 'one JSON line on stdout when listening (ports, state, flags), one when stopped'),
   handler: async (args) => {
     const config = loadConfig(args.config);
     const logger = createLogger('strangler');
@@ -54,4 +49,4 @@ export const proxyCommand: CommandModule<object, ProxyArgs> = {
     // Connections to a state store that stopped answering would keep the process alive; everything owed is done.
     setTimeout(() => process.exit(), EXIT_GRACE_MS).unref();
   },
-};
+});

@@ -1,29 +1,16 @@
 import { userInfo } from 'node:os';
 import type { Argv, CommandModule } from 'yargs';
-import { STAGES, type Stage } from '../../core/config/types';
+import { STAGES } from '../../core/config/types';
 import type { RouteHistoryEntry } from '../../core/state';
 import { reasonProblem, type RouteChangeAnswer, type RouteSummary } from '../../core/admin-api';
 import { adminRequest, resolveAdminTarget } from '../admin-client';
 import { CliError, printJson, printLines, table } from '../output';
 import { shareText } from '../route-share';
-import { numberFlag, withAdminFlags, type AdminArgs } from './common';
+import { leafCommand, numberFlag, requireName, withAdminFlags } from './common';
 
-interface RouteArgs extends AdminArgs {
-  route: string;
-}
+const ROUTE_NAME = 'a route name (routes[].name in strangler.yaml)';
 
-interface SetArgs extends RouteArgs {
-  percent: string;
-  stage?: Stage;
-  reason?: string;
-  create: boolean;
-}
-
-interface HistoryArgs extends RouteArgs {
-  limit: number;
-}
-
-const setCommand: CommandModule<object, SetArgs> = {
+const setCommand = leafCommand('rollout', {
   command: 'set <route> <percent>',
   describe: 'Change the share of a route sent to the new service (and optionally its stage)',
   builder: (yargs) =>
@@ -35,8 +22,9 @@ const setCommand: CommandModule<object, SetArgs> = {
       .option('create', { type: 'boolean', default: false, describe: 'With flags from Unleash: create the flag and its flexibleRollout strategy when missing' })
       .example('$0 rollout set orders 25 --stage canary --reason "error rate flat for 24h"', 'send 25% of orders users to the new service (from legacy or shadow)')
       .example('$0 rollout set orders 50 --reason "no errors at 25%"', 'a canary already: only the percent changes')
-      .example('$0 rollout set orders 100 --stage live --reason "cut-over"', 'all traffic to the new service') as never,
+      .example('$0 rollout set orders 100 --stage live --reason "cut-over"', 'all traffic to the new service'),
   handler: async (args) => {
+    requireName('ROUTE', args.route, ROUTE_NAME);
     const percent = parsePercent(args.percent);
     if (!args.reason || args.reason.trim() === '') throw new CliError('--reason: required, say why the route changes (it is recorded in the history)', 2);
     const problem = reasonProblem(args.reason);
@@ -56,16 +44,17 @@ const setCommand: CommandModule<object, SetArgs> = {
     // An answer from before `changed` existed counts as a change.
     printLines([updated.changed === false ? `${updated.name}: already ${state}; nothing changed, nothing recorded` : `${updated.name}: ${state}`]);
   },
-};
+});
 
-const getCommand: CommandModule<object, RouteArgs> = {
+const getCommand = leafCommand('rollout', {
   command: 'get <route>',
   describe: 'Show the current stage and percent of a route',
   builder: (yargs) =>
     withAdminFlags(yargs)
       .positional('route', { type: 'string', demandOption: true, describe: 'Route name (routes[].name in strangler.yaml)' })
-      .example('$0 rollout get orders', '') as never,
+      .example('$0 rollout get orders', ''),
   handler: async (args) => {
+    requireName('ROUTE', args.route, ROUTE_NAME);
     const target = resolveAdminTarget(args);
     const route = await adminRequest<RouteSummary>(target, 'GET', `/routes/${encodeURIComponent(args.route)}`);
     if (args.json) return printJson(route);
@@ -80,17 +69,18 @@ const getCommand: CommandModule<object, RouteArgs> = {
       `version:    ${route.version}, updated ${route.updatedAt || '-'}`,
     ]);
   },
-};
+});
 
-const historyCommand: CommandModule<object, HistoryArgs> = {
+const historyCommand = leafCommand('rollout', {
   command: 'history <route>',
   describe: 'Every change of a route: time, actor, reason, from → to',
   builder: (yargs) =>
     withAdminFlags(yargs)
       .positional('route', { type: 'string', demandOption: true, describe: 'Route name (routes[].name in strangler.yaml)' })
       .option('limit', numberFlag('--limit', 'Newest N changes', 50, { what: 'an integer', min: 1, max: 10000, integer: true }))
-      .example('$0 rollout history orders --limit 10', '') as never,
+      .example('$0 rollout history orders --limit 10', ''),
   handler: async (args) => {
+    requireName('ROUTE', args.route, ROUTE_NAME);
     const target = resolveAdminTarget(args);
     const result = await adminRequest<{ route: string; history: RouteHistoryEntry[] }>(
       target,
@@ -105,16 +95,16 @@ const historyCommand: CommandModule<object, HistoryArgs> = {
       ),
     );
   },
-};
+});
 
 export const rolloutCommand: CommandModule = {
   command: 'rollout',
   describe: 'Read and change the migration state of a route',
   builder: (yargs: Argv) =>
     yargs
-      .command(setCommand as CommandModule)
-      .command(getCommand as CommandModule)
-      .command(historyCommand as CommandModule)
+      .command(setCommand)
+      .command(getCommand)
+      .command(historyCommand)
       .demandCommand(1, 'rollout: give a subcommand: set, get or history')
       .example('$0 rollout set orders 25 --stage canary --reason "error rate flat for 24h"', 'a quarter of the users to the new service')
       .example('$0 rollout get orders', 'where the route is now')

@@ -1,24 +1,19 @@
-import type { CommandModule } from 'yargs';
 import type { RouteSummary } from '../../core/admin-api';
 import { UNMATCHED_ROUTE } from '../../core/metric-names';
 import { adminRequest, resolveAdminTarget, type AdminTarget } from '../admin-client';
 import { printJson, printLines, table } from '../output';
 import { flagRuleLine, shareText } from '../route-share';
 import { restartedBetween, trafficBetween, type RouteTraffic, type TargetTraffic } from '../traffic';
-import { numberFlag, withAdminFlags, type AdminArgs } from './common';
+import { topLevelCommand, numberFlag, withAdminFlags } from './common';
 
-interface StatusArgs extends AdminArgs {
-  window: number;
-}
-
-export const statusCommand: CommandModule<object, StatusArgs> = {
+export const statusCommand = topLevelCommand({
   command: 'status',
   describe: 'Each route: stage, percent, requests/s and error rate per target, and requests/s a retired route still gets',
   builder: (yargs) =>
     withAdminFlags(yargs)
-      .option('window', numberFlag('--window', 'Seconds between the two metric scrapes rates are computed over; 0: stage and percent only', 1, { what: 'a number of seconds', min: 0, max: 300 }))
+      .option('window', numberFlag('--window', 'Whole seconds between the two metric scrapes rates are computed over; 0: stage and percent only', 1, { what: 'a whole number of seconds', min: 0, max: 300, integer: true }))
       .example('$0 status', 'stage, percent and live traffic of every route')
-      .example('$0 status --json --window 5', 'the same as JSON, rates over 5 s') as never,
+      .example('$0 status --json --window 5', 'the same as JSON, rates over 5 s'),
   handler: async (args) => {
     const target = resolveAdminTarget(args);
     const measured = args.window > 0 ? await measureTraffic(target, args.window) : undefined;
@@ -41,7 +36,7 @@ export const statusCommand: CommandModule<object, StatusArgs> = {
       ...(note.reason ? ['', `this proxy is not ready: ${note.reason}`] : note.degraded ? ['', `degraded: ${note.degraded}`] : []),
     ]);
   },
-};
+});
 
 export interface StatusRow {
   name: string;

@@ -239,11 +239,11 @@ describe('strangler proxy on embedded state (PGlite), driven through the admin A
       [['rollout', 'get', 'orders'], /^strangler: no admin API address/, 2],
       [['rollout', 'set', 'orders', '20', '--stage', 'beta', '--reason', 'x', ...cliFlags], /^strangler: Invalid values: Argument: stage, Given: "beta", Choices: /, 2],
       // Number flags echo what was typed (not NaN) and are usage errors (exit 2).
-      [['status', '--window', 'abc', ...cliFlags], /^strangler: --window: must be a number of seconds from 0 to 300, got "abc" \(see --help\)\n$/, 2],
+      [['status', '--window', 'abc', ...cliFlags], /^strangler: --window: must be a whole number of seconds from 0 to 300, got "abc" \(see --help\)\n$/, 2],
       [['rollout', 'history', 'orders', '--limit', '2.5', ...cliFlags], /^strangler: --limit: must be an integer from 1 to 10000, got "2\.5" \(see --help\)\n$/, 2],
       [['status', '--window', ...cliFlags], /^strangler: Not enough arguments following: window \(see --help\)\n$/, 2],
       // A value starting with "-" is the flag's value (yargs took it for short flags: "Unknown arguments: 5, m").
-      [['status', '--window', '-1', ...cliFlags], /^strangler: --window: must be a number of seconds from 0 to 300, got "-1" \(see --help\)\n$/, 2],
+      [['status', '--window', '-1', ...cliFlags], /^strangler: --window: must be a whole number of seconds from 0 to 300, got "-1" \(see --help\)\n$/, 2],
       [['diff', 'report', '--since', '-5m', ...cliFlags], /^strangler: --since: must be a duration such as 30m, 1h, 7d or an ISO-8601 time, got "-5m"\n$/, 2],
       [['rollout', 'frobnicate'], /^strangler: Unknown argument: frobnicate \(see --help\)\n$/, 2],
       [['diff', 'report', '--since', '2x', ...cliFlags], /^strangler: --since: must be a duration such as 30m, 1h, 7d or an ISO-8601 time, got "2x"\n$/, 2],

@@ -251,7 +251,7 @@ describe('rollout through Unleash: create, set, get round-trip, and changes made
     expect(bad.stderr).toMatch(/^strangler: --out .*x\.json: cannot write: its folder does not exist \(ENOENT\)\n$/);
     // A folder named as the file: refused, and no temporary file is left beside it.
     const folder = await cli(['flags', 'export', '--out', dir.path, ...flags]);
-    expect([folder.status, folder.stderr]).toEqual([1, `strangler: --out ${dir.path}: cannot write: it is a folder (EISDIR)\n`]);
+    expect([folder.status, folder.stderr]).toEqual([2, `strangler: --out ${dir.path}: is a folder; give a regular file (or a device or named pipe to write to)\n`]);
     expect(readdirSync(dirname(dir.path)).filter((name) => name.startsWith(`${basename(dir.path)}.`) && name.endsWith('.tmp'))).toEqual([]);
     const empty = await cli(['flags', 'export', '--out', '', ...flags]);
     expect([empty.status, empty.stderr]).toEqual([2, 'strangler: --out: must be a file path, got ""\n']);

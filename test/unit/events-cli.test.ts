@@ -221,7 +221,7 @@ describe('strangler contracts events-diff', () => {
   test('the handler can be called directly', async () => {
     const write = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
     try {
-      await eventsDiffCommand.handler({ _: [], $0: 'strangler', base: rule('const-changed', 'base'), revision: rule('const-changed', 'revision'), format: 'text', failOn: 'ERR' });
+      await eventsDiffCommand.handler({ base: rule('const-changed', 'base'), revision: rule('const-changed', 'revision'), format: 'text', json: undefined, failOn: 'ERR', compatibility: undefined, compareVersions: undefined });
       expect(process.exitCode).toBe(1);
     } finally {
       write.mockRestore();

@@ -2,7 +2,7 @@
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import yargs, { type CommandModule } from 'yargs';
+import yargs from 'yargs';
 import { openApiDiffCommand, type OpenApiDiffArgs } from '../../cli/commands/contracts/openapi-diff';
 import { CliError } from '../../cli/output';
 import { mapOasdiffJson, findOasdiff, diffWithOasdiff, OasdiffNotFoundError } from '../../contracts/openapi/oasdiff-engine';
@@ -43,7 +43,7 @@ describe('openapi-diff command', () => {
     try {
       const { base, revision } = pair('response-property-became-optional');
       await yargs(['openapi-diff', base, revision, '--fail-on', 'err'])
-        .command(openApiDiffCommand as CommandModule)
+        .command(openApiDiffCommand)
         .strict()
         .fail((message, err) => {
           throw err ?? new Error(message);
@@ -121,7 +121,7 @@ describe('openapi-diff command', () => {
         return true;
       });
       try {
-        await yargs(argv).command(openApiDiffCommand as CommandModule).strict().fail((message, err) => {
+        await yargs(argv).command(openApiDiffCommand).strict().fail((message, err) => {
           throw err ?? new Error(message);
         }).parseAsync();
         return { out: writes.join(''), code: Number(process.exitCode ?? 0) };
@@ -142,7 +142,7 @@ describe('openapi-diff command', () => {
       expect(flattened.code).toBe(0);
       expect(JSON.parse(flattened.out)).toEqual({ changes: [] });
       const help = await new Promise<string>((resolve) => {
-        void yargs().command(openApiDiffCommand as CommandModule).exitProcess(false).parse(['openapi-diff', '--help'], {}, (_err, _argv, output) => resolve(output));
+        void yargs().command(openApiDiffCommand).exitProcess(false).parse(['openapi-diff', '--help'], {}, (_err, _argv, output) => resolve(output));
       });
       expect(help).toMatch(/--flatten-allof\s+Merge subschemas under allOf before diff/);
     } finally {

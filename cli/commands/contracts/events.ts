@@ -3,7 +3,6 @@
  * JSON Schema event contracts. Exit codes: 0 fine, 1 a change at or above --fail-on (diff) or any failure
  * (validate), 2 input that cannot be read (one line on stderr naming the file) or a bad flag value.
  */
-import type { CommandModule } from 'yargs';
 import {
   COMPATIBILITY_MODES,
   DEFAULT_COMPATIBILITY,
@@ -23,24 +22,7 @@ import {
   type EventOutputFormat,
 } from '../../../contracts/events';
 import { CliError } from '../../output';
-
-export interface EventsDiffArgs {
-  base: string;
-  revision: string;
-  format: EventOutputFormat;
-  failOn: EventChangeLevel;
-  /** Undefined when the flag is not given: FULL, and the output does not name a mode (as before modes). */
-  compatibility?: CompatibilityMode;
-  compareVersions?: boolean;
-  json?: boolean;
-}
-
-export interface EventsValidateArgs {
-  schemas: string;
-  events: string;
-  format: EventOutputFormat;
-  json?: boolean;
-}
+import { leafCommand } from '../common';
 
 /** Unreadable input: exit 2 with the one-line message. */
 function readInput<T>(read: () => T): T {
@@ -65,7 +47,7 @@ export function readCompatibilityFlag(value: unknown): CompatibilityMode {
   return mode;
 }
 
-export const eventsDiffCommand: CommandModule<object, EventsDiffArgs> = {
+export const eventsDiffCommand = leafCommand('contracts', {
   command: 'events-diff <base> <revision>',
   describe: 'Breaking changes between two versions of JSON Schema event contracts (a schema file or a directory of them each)',
   builder: (yargs) =>
@@ -80,6 +62,7 @@ export const eventsDiffCommand: CommandModule<object, EventsDiffArgs> = {
         coerce: (value: string) => String(value).toUpperCase() as EventChangeLevel,
         describe: 'Exit 1 when a change is at or above this level',
       })
+      // Not given: FULL, and the output names no mode (as before modes).
       .option('compatibility', {
         type: 'string',
         requiresArg: true,
@@ -92,7 +75,7 @@ export const eventsDiffCommand: CommandModule<object, EventsDiffArgs> = {
       })
       .example('$0 contracts events-diff main/schemas/events pr/schemas/events', 'every event and version, matched by name and version')
       .example('$0 contracts events-diff old/order-placed.json order-placed.json --format markdown', 'one schema against its revision, as a PR comment')
-      .example('$0 contracts events-diff main/schemas/events pr/schemas/events --compatibility backward_transitive --compare-versions', 'new versions read every older event, as a registry subject') as never,
+      .example('$0 contracts events-diff main/schemas/events pr/schemas/events --compatibility backward_transitive --compare-versions', 'new versions read every older event, as a registry subject'),
   handler: (args) => {
     const base = readInput(() => loadEventSchemas(args.base));
     const revision = readInput(() => loadEventSchemas(args.revision));
@@ -101,9 +84,9 @@ export const eventsDiffCommand: CommandModule<object, EventsDiffArgs> = {
     write(renderEventChanges(changes, args.json ? 'json' : args.format, { compatibility }));
     if (hasChangeAtOrAbove(changes, args.failOn)) process.exitCode = 1;
   },
-};
+});
 
-export const eventsValidateCommand: CommandModule<object, EventsValidateArgs> = {
+export const eventsValidateCommand = leafCommand('contracts', {
   command: 'events-validate <schemas> <events>',
   describe: 'Validate sample events (JSON lines or a JSON array of {"event", "version"?, "data"}) against their JSON Schemas',
   builder: (yargs) =>
@@ -112,7 +95,7 @@ export const eventsValidateCommand: CommandModule<object, EventsValidateArgs> = 
       .positional('events', { type: 'string', demandOption: true, describe: 'The sample events file' })
       .option('format', { choices: EVENT_OUTPUT_FORMATS, default: 'text' as EventOutputFormat, describe: 'text, json or markdown (pull-request comment)' })
       .option('json', { type: 'boolean', describe: 'Same as --format json' })
-      .example('$0 contracts events-validate schemas/events samples.jsonl', '') as never,
+      .example('$0 contracts events-validate schemas/events samples.jsonl', ''),
   handler: (args) => {
     const schemas = readInput(() => loadEventSchemas(args.schemas));
     const samples = readInput(() => readSampleEvents(args.events));
@@ -120,4 +103,4 @@ export const eventsValidateCommand: CommandModule<object, EventsValidateArgs> = 
     write(renderEventFailures(result, args.json ? 'json' : args.format));
     if (result.failures.length > 0) process.exitCode = 1;
   },
-};
+});

@@ -3,30 +3,16 @@
  * oasdiff's check ids and levels. Exit code: 1 when `--fail-on` is given and a change at or above that
  * level exists, 0 otherwise; 2 when a spec cannot be read (the one-line error names the file and line).
  */
-import type { Argv, CommandModule } from 'yargs';
 import { diffOpenApi, levelRank, OpenApiLoadError, readSeverityLevels, SeverityLevelsError, type Change, type DiffOptions, type Level } from '../../../contracts/openapi';
 import { formatChanges, OPENAPI_DIFF_FORMATS, type OpenApiDiffFormat } from '../../../contracts/openapi/format';
 import { diffWithOasdiff, OasdiffFailedError, OasdiffNotFoundError } from '../../../contracts/openapi/oasdiff-engine';
 import { CliError } from '../../output';
-import { numberFlag, type NumberRule } from '../common';
+import { leafCommand, numberFlag, type NumberRule } from '../common';
 
 const DAYS: NumberRule = { what: 'a whole number of days', min: 0, integer: true };
 
 export const OPENAPI_DIFF_ENGINES = ['native', 'oasdiff'] as const;
 export type OpenApiDiffEngine = (typeof OPENAPI_DIFF_ENGINES)[number];
-
-export interface OpenApiDiffArgs {
-  base: string;
-  revision: string;
-  format: OpenApiDiffFormat;
-  json?: boolean;
-  failOn?: 'ERR' | 'WARN';
-  engine: OpenApiDiffEngine;
-  deprecationDaysBeta: number;
-  deprecationDaysStable: number;
-  severityLevels?: string;
-  flattenAllof?: boolean;
-}
 
 /** Exit code for a set of changes: 1 when one is at or above `failOn`, else 0. */
 export function exitCodeFor(changes: Change[], failOn: Level | undefined): number {
@@ -34,10 +20,13 @@ export function exitCodeFor(changes: Change[], failOn: Level | undefined): numbe
   return changes.some((c) => levelRank(c.level) >= levelRank(failOn)) ? 1 : 0;
 }
 
-export const openApiDiffCommand: CommandModule<object, OpenApiDiffArgs> = {
+/** What `openapi-diff`'s handler reads, as its builder declares it. */
+export type OpenApiDiffArgs = Parameters<typeof openApiDiffCommand.handler>[0];
+
+export const openApiDiffCommand = leafCommand('contracts', {
   command: 'openapi-diff <base> <revision>',
   describe: 'Changes between two OpenAPI 3.0/3.1 specs (YAML or JSON), with oasdiff check ids and levels',
-  builder: (yargs: Argv<object>) =>
+  builder: (yargs) =>
     yargs
       .positional('base', { type: 'string', demandOption: true, describe: 'The spec clients use today' })
       .positional('revision', { type: 'string', demandOption: true, describe: 'The spec about to ship' })
@@ -57,7 +46,7 @@ export const openApiDiffCommand: CommandModule<object, OpenApiDiffArgs> = {
       .example('$0 contracts openapi-diff main.yaml pr.yaml --fail-on ERR', 'fail the build on breaking changes')
       .example('$0 contracts openapi-diff main.yaml pr.yaml --format markdown', 'a pull-request comment')
       .example('$0 contracts openapi-diff main.yaml pr.yaml --flatten-allof --fail-on ERR', 'allOf parts merged first: `$ref: Pet` → `allOf: [$ref: Pet]` is no change')
-      .example('$0 contracts openapi-diff main.yaml pr.yaml --severity-levels levels.txt --fail-on ERR', 'with api-major-version-not-bumped raised to err: breaking changes need a major version') as never,
+      .example('$0 contracts openapi-diff main.yaml pr.yaml --severity-levels levels.txt --fail-on ERR', 'with api-major-version-not-bumped raised to err: breaking changes need a major version'),
   handler: (args) => {
     const options: DiffOptions = { deprecationDaysBeta: args.deprecationDaysBeta, deprecationDaysStable: args.deprecationDaysStable };
     if (args.flattenAllof) options.flattenAllOf = true;
@@ -82,4 +71,4 @@ export const openApiDiffCommand: CommandModule<object, OpenApiDiffArgs> = {
     process.stdout.write(formatChanges(changes, args.json ? 'json' : args.format, args.failOn));
     process.exitCode = exitCodeFor(changes, args.failOn);
   },
-};
+});

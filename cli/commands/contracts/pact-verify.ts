@@ -1,20 +1,10 @@
-import type { CommandModule } from 'yargs';
 import { formatPactVerification, PACT_VERIFY_FORMATS, type PactVerifyFormat } from '../../../contracts/pact/format';
 import { PACT_LOG_LEVELS, PactInputError, PactVerifyError, verifyPacts, type PactLogLevel } from '../../../contracts/pact/verify';
 import { CliError } from '../../output';
-
-export interface PactVerifyArgs {
-  provider: string;
-  providerUrl: string;
-  pacts: string[];
-  statesUrl?: string;
-  format: PactVerifyFormat;
-  json?: boolean;
-  logLevel: PactLogLevel;
-}
+import { leafCommand } from '../common';
 
 /** `strangler contracts pact-verify`: exit 0 verified, 1 an interaction failed (or the provider could not be reached), 2 bad input. */
-export const pactVerifyCommand: CommandModule<object, PactVerifyArgs> = {
+export const pactVerifyCommand = leafCommand('contracts', {
   command: 'pact-verify',
   describe: 'Verify consumer pacts against a running provider (the new service, or the proxy in front of it)',
   builder: (yargs) =>
@@ -27,7 +17,7 @@ export const pactVerifyCommand: CommandModule<object, PactVerifyArgs> = {
       .option('json', { type: 'boolean', describe: 'Same as --format json' })
       .option('log-level', { choices: PACT_LOG_LEVELS, default: 'error' as PactLogLevel, describe: "The verifier's log level; info and below also print its own report on stderr" })
       .example('$0 contracts pact-verify --provider orders --provider-url http://127.0.0.1:4000 --pacts ./pacts', '')
-      .example('$0 contracts pact-verify --provider orders --provider-url http://127.0.0.1:8080 --pacts ./pacts --states-url http://127.0.0.1:4000/_pact/state', 'through the proxy, with provider states') as never,
+      .example('$0 contracts pact-verify --provider orders --provider-url http://127.0.0.1:8080 --pacts ./pacts --states-url http://127.0.0.1:4000/_pact/state', 'through the proxy, with provider states'),
   handler: async (args) => {
     let result;
     try {
@@ -46,4 +36,4 @@ export const pactVerifyCommand: CommandModule<object, PactVerifyArgs> = {
     process.stdout.write(formatPactVerification(result, args.json ? 'json' : args.format));
     if (!result.ok) process.exitCode = 1;
   },
-};
+});
