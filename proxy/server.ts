@@ -251,6 +251,7 @@ export class ProxyServer {
       );
     }
     forward(request);
+    shadow?.legacyDispatched();
   }
 
   /**

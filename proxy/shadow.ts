@@ -26,15 +26,16 @@ export interface ResponseTap {
   fail(): void;
 }
 
-/**
- * A started copy: legacy's response goes through `tap`; a request body must be read from `body`. The copies go
- * once legacy's answer has gone to the client and the request body is whole: nothing of theirs runs on the
- * client's path.
- */
+/** A started copy: legacy's response goes through `tap`; a request body must be read from `body`. */
 export interface ShadowStart {
   tap: ResponseTap;
   /** The client's request body, passing through a copy; the forwarder sends this instead of the request. */
   body: Readable | undefined;
+  /**
+   * Call once legacy's request is dispatched: a request without a body (or with one read whole) is copied now, so the copy is
+   * written after legacy's request, never before it (with a body, the copy goes when the body is whole).
+   */
+  legacyDispatched(): void;
 }
 
 type Answer = ResponseSnapshot | { error: string; ms: number };
@@ -152,10 +153,8 @@ class ShadowCopy implements ShadowStart, ResponseTap {
   private bodyRead = true;
   private stopWatchingSocket: (() => void) | undefined;
   private readonly requests: CopyRequest[] = [];
-  /** The request body the copies send: read whole before legacy's request went out, or captured as it passed. */
-  private copyBody: Buffer | undefined;
-  private legacyEnded = false;
-  private copiesSent = false;
+  /** The request body, read whole before legacy's request went out. */
+  private readonly bufferedBody: Buffer | undefined;
 
   constructor(
     private readonly owner: ShadowTee,
@@ -173,7 +172,7 @@ class ShadowCopy implements ShadowStart, ResponseTap {
     this.method = req.method ?? 'GET';
     this.legacyBody = new BodyCapture(shadow.maxBodyBytes);
     if (!requestHasBody(req) || Buffer.isBuffer(readFirst)) {
-      this.copyBody = Buffer.isBuffer(readFirst) ? readFirst : undefined;
+      this.bufferedBody = Buffer.isBuffer(readFirst) ? readFirst : undefined;
       this.body = undefined;
       return;
     }
@@ -192,15 +191,16 @@ class ShadowCopy implements ShadowStart, ResponseTap {
       this.stopWatchingSocket?.();
       if (err) this.abandon('legacy-failed');
       else if (capture.overflowed) this.abandon('body-too-large');
-      else {
-        this.copyBody = capture.bytes;
-        this.sendCopiesWhenDue();
-      }
+      else this.sendCopies(capture.bytes);
     });
   }
 
   get tap(): ResponseTap {
     return this;
+  }
+
+  legacyDispatched(): void {
+    if (!this.body) this.sendCopies(this.bufferedBody);
   }
 
   // -- ResponseTap: legacy's response as it streams to the client ----------------------------------------
@@ -218,9 +218,6 @@ class ShadowCopy implements ShadowStart, ResponseTap {
     this.legacyTooLarge = this.legacyBody.overflowed;
     const body = this.legacyTooLarge ? Buffer.alloc(0) : this.legacyBody.bytes;
     this.legacy = { status: this.legacyStatus, headers: headersFromRaw(this.legacyHeaders), body, ms: performance.now() - this.started };
-    this.legacyEnded = true;
-    // The forwarder ended the client's response before this: its bytes are out before the copies' are.
-    this.sendCopiesWhenDue();
     if (!this.bodyRead) {
       // Legacy answered before reading the whole upload (a 413, a 401): the forwarder reads the rest and drops
       // it (discardRestOfBody), and the copy captures it as it passes (up to maxBodyBytes); otherwise the copy
@@ -255,14 +252,8 @@ class ShadowCopy implements ShadowStart, ResponseTap {
     this.releaseWhenIdle();
   }
 
-  /**
-   * Legacy's answer is done and the request body whole: the copy goes to the new service now, with the noise
-   * sample to legacy beside it, so both read the data as they find it at the same moment.
-   */
-  private sendCopiesWhenDue(): void {
-    if (this.settled || this.copiesSent || !this.legacyEnded || !this.bodyRead) return;
-    this.copiesSent = true;
-    const body = this.copyBody;
+  private sendCopies(body: Buffer | undefined): void {
+    if (this.settled) return;
     const withSecondary = SAFE.has(this.method) && Math.random() < this.shadow.noiseSample;
     if (withSecondary) this.waitingFor++;
     this.send(this.candidateUpstream, body, false);
