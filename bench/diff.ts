@@ -49,7 +49,7 @@ function random(): number {
   seed ^= seed << 5;
   return (seed >>> 0) / 4294967296;
 }
-const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)];
+const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
 
 const SKUS = ['BK-1042', 'BK-2208', 'EL-0931', 'EL-7710', 'HM-5521', 'HM-0042', 'TY-3310', 'GR-8810'];
 const NAMES = ['Paperback novel', 'USB-C cable 2 m', 'Desk lamp', 'Ceramic mug', 'Building blocks set', 'Ground coffee 500 g'];
@@ -145,7 +145,7 @@ const contenders: Contender[] = [
     run(count) {
       let found = 0;
       for (let i = 0; i < count; i++) {
-        const p = pairs[i & (PAIRS - 1)];
+        const p = pairs[i & (PAIRS - 1)]!;
         found += compareResponses(p.legacy, p.candidate, options).length;
       }
       return found;
@@ -156,7 +156,7 @@ const contenders: Contender[] = [
     run(count) {
       let unequal = 0;
       for (let i = 0; i < count; i++) {
-        const p = pairs[i & (PAIRS - 1)];
+        const p = pairs[i & (PAIRS - 1)]!;
         if (JSON.stringify(p.a) !== JSON.stringify(p.b)) unequal++;
       }
       return unequal;
@@ -167,7 +167,7 @@ const contenders: Contender[] = [
     run(count) {
       let unequal = 0;
       for (let i = 0; i < count; i++) {
-        const p = pairs[i & (PAIRS - 1)];
+        const p = pairs[i & (PAIRS - 1)]!;
         if (JSON.stringify(JSON.parse(p.legacy.body.toString('utf8'))) !== JSON.stringify(JSON.parse(p.candidate.body.toString('utf8')))) unequal++;
       }
       return unequal;
@@ -185,7 +185,7 @@ function time(contender: Contender, count: number): number {
 function median(xs: number[]): number {
   const s = [...xs].sort((x, y) => x - y);
   const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 const seconds = parseSeconds();
@@ -205,14 +205,15 @@ const wallBefore = performance.now();
 for (let r = 0; r < rounds; r++) {
   const orderOfRun = r % 2 === 0 ? [0, 1, 2] : [2, 1, 0];
   for (const i of orderOfRun) {
-    samples[i].push(time(contenders[i], perRound[i]));
-    if (i === 0) diffCalls += perRound[i];
+    samples[i]!.push(time(contenders[i]!, perRound[i]!));
+    if (i === 0) diffCalls += perRound[i]!;
   }
 }
 const wallMs = performance.now() - wallBefore;
 const cpu = process.cpuUsage(cpuBefore);
 
 const [ours, naive, naiveParse] = samples.map(median);
+if (ours === undefined || naive === undefined || naiveParse === undefined) throw new Error('bench/diff: expected three contenders');
 const perSecond = 1e6 / ours;
 const goalMet = perSecond >= GOAL_PER_SECOND;
 
@@ -228,9 +229,9 @@ for (const p of pairs) {
 const row = (name: string, us: number): string => `  ${name.padEnd(58)} ${us.toFixed(2).padStart(8)} µs  ${Math.round(1e6 / us).toLocaleString('en-US').padStart(10)} /s`;
 console.log(`response diff, ${PAIRS} pairs of ~${Math.round(averageBytes)} B JSON, ${rounds} rounds × ~${ROUND_MS} ms each, median round, one core`);
 console.log(`  (${pairsWithDifferences}/${PAIRS} pairs with reported differences, ${differences} differences in all; every pair differs in ignored fields)`);
-console.log(row(contenders[0].name, ours));
-console.log(row(contenders[1].name, naive));
-console.log(row(contenders[2].name, naiveParse));
+console.log(row(contenders[0]!.name, ours));
+console.log(row(contenders[1]!.name, naive));
+console.log(row(contenders[2]!.name, naiveParse));
 console.log(`  ratio ours / naive (parsed)              ${(ours / naive).toFixed(2).padStart(8)}x`);
 console.log(`  ratio ours / naive + parse               ${(ours / naiveParse).toFixed(2).padStart(8)}x`);
 console.log(`  process CPU over the measured window: ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms of ${wallMs.toFixed(0)} ms wall`);

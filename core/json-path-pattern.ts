@@ -26,7 +26,8 @@ export function pathPatternProblem(pattern: string): string | undefined {
 
 /** Parses one pattern into steps; throws a PathPatternError saying what is wrong (without the pattern). */
 export function parsePathPattern(pattern: string): PathStep[] {
-  const bad = (why: string): never => {
+  // Declared with its type so that a call narrows like a `throw` does.
+  const bad: (why: string) => never = (why) => {
     throw new PathPatternError(why);
   };
   if (pattern.length === 0 || pattern[0] !== '$') bad('a path must start with $');
@@ -64,7 +65,7 @@ export function parsePathPattern(pattern: string): PathStep[] {
             }
             const map: Record<string, string> = { "'": "'", '"': '"', '\\': '\\', '/': '/', n: '\n', r: '\r', t: '\t', b: '\b', f: '\f' };
             if (e === undefined || !(e in map)) bad(`bad escape at offset ${j}`);
-            raw += map[e];
+            raw += map[e]!; // `e in map` was checked above
             j += 2;
           } else {
             raw += pattern[j];

@@ -262,7 +262,7 @@ export function parsePathPattern(pattern: string, option = 'path'): PathStep[] {
 /** The path state of object member `key` under `state`. */
 export function stepKey(state: readonly PathTrieNode[], key: string): PathState {
   if (state.length === 1) {
-    const node = state[0];
+    const node = state[0]!;
     const k = node.keys === undefined ? undefined : node.keys.get(key);
     const w = node.wildcard;
     if (k === undefined) return w === undefined ? undefined : w.alone;
@@ -274,13 +274,13 @@ export function stepKey(state: readonly PathTrieNode[], key: string): PathState 
     if (k !== undefined) out.push(k);
     if (node.wildcard !== undefined) out.push(node.wildcard);
   }
-  return out.length === 0 ? undefined : out.length === 1 ? out[0].alone : out;
+  return out.length === 0 ? undefined : out.length === 1 ? out[0]!.alone : out;
 }
 
 /** The path state of array element `index` under `state`; `-1` (an unordered array) matches wildcards only. */
 export function stepIndex(state: readonly PathTrieNode[], index: number): PathState {
   if (state.length === 1) {
-    const node = state[0];
+    const node = state[0]!;
     const k = index < 0 || node.indices === undefined ? undefined : node.indices.get(index);
     const w = node.wildcard;
     if (k === undefined) return w === undefined ? undefined : w.alone;
@@ -292,21 +292,21 @@ export function stepIndex(state: readonly PathTrieNode[], index: number): PathSt
     if (k !== undefined) out.push(k);
     if (node.wildcard !== undefined) out.push(node.wildcard);
   }
-  return out.length === 0 ? undefined : out.length === 1 ? out[0].alone : out;
+  return out.length === 0 ? undefined : out.length === 1 ? out[0]!.alone : out;
 }
 
 export function isIgnored(state: readonly PathTrieNode[]): boolean {
-  for (let i = 0; i < state.length; i++) if (state[i].ignore) return true;
+  for (let i = 0; i < state.length; i++) if (state[i]!.ignore) return true;
   return false;
 }
 
 export function isUnorderedHere(state: readonly PathTrieNode[]): boolean {
-  for (let i = 0; i < state.length; i++) if (state[i].unordered) return true;
+  for (let i = 0; i < state.length; i++) if (state[i]!.unordered) return true;
   return false;
 }
 
 /** Is the object here a map (a mapKeys pattern ends here)? */
 export function isMapHere(state: readonly PathTrieNode[]): boolean {
-  for (let i = 0; i < state.length; i++) if (state[i].map) return true;
+  for (let i = 0; i < state.length; i++) if (state[i]!.map) return true;
   return false;
 }

@@ -38,19 +38,19 @@ export function parseIsoTimestamp(text: string): number | undefined {
   if (text.length < 17 || text.length > 40 || text.charCodeAt(4) !== 45) return undefined;
   const m = ISO.exec(text);
   if (m === null) return undefined;
-  const year = +m[1];
-  const month = +m[2];
-  const day = +m[3];
-  const hour = +m[4];
-  const minute = +m[5];
+  const year = +m[1]!; // groups 1-5 are not optional
+  const month = +m[2]!;
+  const day = +m[3]!;
+  const hour = +m[4]!;
+  const minute = +m[5]!;
   const second = m[6] === undefined ? 0 : +m[6];
   if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return undefined;
   const fraction = m[7] === undefined ? 0 : Number(`0.${m[7]}`) * 1000;
   let ms = utcMs(year, month - 1, day, hour, minute, Math.min(second, 59)) + fraction;
   if (new Date(utcMs(year, month - 1, day, 0, 0, 0)).getUTCDate() !== day) return undefined; // 2024-02-30
   if (m[8] === undefined) {
-    const offsetHours = +m[10];
-    const offsetMinutes = +m[11];
+    const offsetHours = +m[10]!; // without Z, the sign and both offset groups matched
+    const offsetMinutes = +m[11]!;
     if (offsetHours > 23 || offsetMinutes > 59) return undefined;
     const offset = (offsetHours * 60 + offsetMinutes) * 60_000;
     ms += m[9] === '+' ? -offset : offset;

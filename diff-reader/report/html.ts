@@ -45,7 +45,7 @@ const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;'
 
 /** Escapes text for an HTML text node or a quoted attribute value (SVG inside HTML included). */
 export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (char) => ESCAPES[char]);
+  return text.replace(/[&<>"']/g, (char) => ESCAPES[char] ?? char);
 }
 
 type Scope = { route: string } | 'total';
@@ -243,8 +243,8 @@ function timelineChart(route: RouteReport, report: DiffReport): string {
   const yMax = niceMaximum(Math.max(0, ...buckets.map((bucket) => bucket.mismatchRate ?? 0)));
   const y = (rate: number): number => margin.top + plotH - (rate / yMax) * plotH;
   // Bars sit on a time axis: a bucket cut to the window is drawn as narrow as it is.
-  const t0 = Date.parse(buckets[0].start);
-  const spanMs = Date.parse(buckets[buckets.length - 1].end) - t0;
+  const t0 = Date.parse(buckets[0]!.start);
+  const spanMs = Date.parse(buckets[buckets.length - 1]!.end) - t0;
   const xOf = (time: number, index: number): number => margin.left + (spanMs > 0 ? ((time - t0) / spanMs) * plotW : (index / buckets.length) * plotW);
   const parts: string[] = [];
   for (const tick of [0, yMax / 2, yMax]) {

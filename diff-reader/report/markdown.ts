@@ -164,7 +164,7 @@ function fitToLimit(blocks: string[][], routeCount: number, maxChars: number): s
     `routes shown in full. The HTML or JSON report has everything.\n`;
   const reserve = note(routeCount).length;
   for (let index = 0; index < blocks.length; index++) {
-    for (const line of blocks[index]) {
+    for (const line of blocks[index]!) {
       const added = (out.length === 0 ? 0 : 1) + line.length;
       if (length + added + reserve > maxChars) {
         const routesShown = Math.max(0, index - 1); // block 0 is the heading and summary

@@ -452,8 +452,8 @@ function fieldReports(counts: readonly ComparisonCount[], comparisons: number, n
       first = Math.min(first, at);
       last = Math.max(last, at);
     }
-    fields[first].firstIn += count.comparisons;
-    fields[last].lastIn += count.comparisons;
+    fields[first]!.firstIn += count.comparisons;
+    fields[last]!.lastIn += count.comparisons;
   }
   return fields;
 }
@@ -546,8 +546,9 @@ function timeline(counts: readonly ComparisonCount[], window: Window | null): Ti
     const time = Date.parse(count.minute);
     if (Number.isNaN(time)) continue;
     const index = Math.min(window.buckets - 1, Math.max(0, Math.floor((time - window.firstEdge) / window.bucketMs)));
-    buckets[index].comparisons += count.comparisons;
-    if (count.result === 'mismatch') buckets[index].mismatches += count.comparisons;
+    const bucket = buckets[index]!; // index is clamped to [0, window.buckets - 1]
+    bucket.comparisons += count.comparisons;
+    if (count.result === 'mismatch') bucket.mismatches += count.comparisons;
   }
   return buckets.map((bucket, index) => ({
     start: new Date(Math.max(window.from, window.firstEdge + index * window.bucketMs)).toISOString(),

@@ -32,8 +32,8 @@ function users(candidate: boolean): Promise<{ server: Server; url: string }> {
     for (let u = 0; u < USERS; u++) scores[`u${100000 + u}`] = u % 7;
     const name = candidate && n % 10 === 1 ? 'Otani' : 'Ōtani';
     if (candidate && n % 5 === 0) {
-      scores[`u${100000 + (n % USERS)}`] += 10;
-      scores[`u${100000 + ((n + 1) % USERS)}`] += 10;
+      scores[`u${100000 + (n % USERS)}`]! += 10;
+      scores[`u${100000 + ((n + 1) % USERS)}`]! += 10;
     }
     res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify({ id: n, name, scores, sessions: { [`sess_${500000 + n}`]: ++calls + (candidate ? 1000 : 0) } }));

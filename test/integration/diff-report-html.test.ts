@@ -23,7 +23,7 @@ const HOSTILE_ROUTE = 'legacy & "reports"';
 function traffic(): ComparisonRecord[] {
   const records: ComparisonRecord[] = [];
   for (let index = 0; index < 600; index++) {
-    const route = ['orders', 'users', HOSTILE_ROUTE][index % 3];
+    const route = ['orders', 'users', HOSTILE_ROUTE][index % 3]!;
     const spin = (index * 7919) % 100;
     const late = index > 400 ? 10 : 0; // orders and users get worse late in the day
     const result: ComparisonResult =
@@ -68,7 +68,7 @@ function traffic(): ComparisonRecord[] {
 const ENTITIES: Record<string, string> = { amp: '&', quot: '"', lt: '<', gt: '>', '#39': "'", nbsp: '\u00a0' };
 
 function decode(text: string): string {
-  return text.replace(/&(amp|quot|lt|gt|#39|nbsp);/g, (_, name: string) => ENTITIES[name]);
+  return text.replace(/&(amp|quot|lt|gt|#39|nbsp);/g, (_, name: string) => ENTITIES[name]!);
 }
 
 interface MetricElement {
@@ -81,8 +81,8 @@ function metricElements(dom: string): MetricElement[] {
   const elements: MetricElement[] = [];
   for (const match of dom.matchAll(/<([a-z]+)\s([^>]*\bdata-metric="[^"]*"[^>]*)>([^<]*)/g)) {
     const attributes: Record<string, string> = {};
-    for (const [, name, value] of match[2].matchAll(/([a-z-]+)="([^"]*)"/g)) attributes[name] = decode(value);
-    elements.push({ attributes, text: decode(match[3]) });
+    for (const [, name, value] of match[2]!.matchAll(/([a-z-]+)="([^"]*)"/g)) attributes[name!] = decode(value!);
+    elements.push({ attributes, text: decode(match[3]!) });
   }
   return elements;
 }
@@ -92,7 +92,7 @@ function find(elements: MetricElement[], where: Record<string, string>): MetricE
     Object.entries(where).every(([name, value]) => element.attributes[name] === value),
   );
   if (found.length !== 1) throw new Error(`${found.length} elements match ${JSON.stringify(where)}`);
-  return found[0];
+  return found[0]!;
 }
 
 /** Width and height from a PNG's IHDR chunk. */
@@ -392,7 +392,7 @@ describe('HTML diff report in headless Chromium', () => {
     }
     for (const route of report.routes) {
       const scope = { 'data-route': route.route };
-      const value = (metric: string): string => find(elements, { ...scope, 'data-metric': metric }).attributes['data-value'];
+      const value = (metric: string): string | undefined => find(elements, { ...scope, 'data-metric': metric }).attributes['data-value'];
       const shown = (metric: string): string => find(elements, { ...scope, 'data-metric': metric }).text;
       expect(Number(value('comparisons'))).toBe(route.counts.comparisons);
       expect(Number(value('mismatch'))).toBe(route.counts.mismatch);
@@ -515,7 +515,7 @@ describe('HTML diff report in headless Chromium', () => {
   test('the page asks for nothing over the network', () => {
     const tags = dom.match(/<[a-z][^>]*>/gi) ?? [];
     const urlAttributes = tags.flatMap((tag) => [...tag.matchAll(/\s(src|href|srcset|action|poster|data|xlink:href)="([^"]*)"/gi)]);
-    expect(urlAttributes.map((match) => match[2]).filter((url) => !url.startsWith('#'))).toEqual([]);
+    expect(urlAttributes.map((match) => match[2]!).filter((url) => !url.startsWith('#'))).toEqual([]);
     expect(dom).not.toMatch(/<(link|img|iframe|object|embed|video|audio|source)\b/i);
     expect(dom).not.toMatch(/url\(|@import/i);
     // the only http(s) URL anywhere is the escaped one in a traffic value

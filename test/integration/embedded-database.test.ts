@@ -28,7 +28,7 @@ describe('embedded database (PGlite in a worker thread)', () => {
     await db.query('INSERT INTO items VALUES ($1, $2, $3, $4)', [1, 'one', at, ['a', 'b']]);
     const { rows } = await db.query<{ id: number; name: string; at: Date; tags: string[] }>('SELECT * FROM items WHERE id = $1', [1]);
     expect(rows).toEqual([{ id: 1, name: 'one', at, tags: ['a', 'b'] }]);
-    expect(Object.prototype.toString.call(rows[0].at)).toBe('[object Date]');
+    expect(Object.prototype.toString.call(rows[0]!.at)).toBe('[object Date]');
   });
 
   test('a failed statement rejects with PostgreSQL error fields (code, constraint)', async () => {
@@ -41,7 +41,7 @@ describe('embedded database (PGlite in a worker thread)', () => {
   test('a transaction commits what fn did and returns its value', async () => {
     const value = await db.transaction(async (tx) => {
       await tx.query('INSERT INTO items (id, name) VALUES (10, $1)', ['ten']);
-      return (await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM items WHERE id = 10')).rows[0].n;
+      return (await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM items WHERE id = 10')).rows[0]!.n;
     });
     expect(value).toBe(1);
     expect((await db.query('SELECT name FROM items WHERE id = 10')).rows).toEqual([{ name: 'ten' }]);
@@ -65,7 +65,7 @@ describe('embedded database (PGlite in a worker thread)', () => {
       await tx.query('INSERT INTO items (id, name) VALUES (12, $1)', ['twelve']);
       outside = db.query<{ n: number }>('SELECT count(*)::int AS n FROM items WHERE id = 12').then((result) => {
         expect(committed).toBe(true);
-        return result.rows[0].n;
+        return result.rows[0]!.n;
       });
       await tx.query('SELECT 1');
     });

@@ -92,7 +92,7 @@ describe('fallback: legacy answers when the new service fails before answering',
   });
 
   test('the duration after a fallback is what the client waited, the new service\'s timeout included, on the side that answered', async () => {
-    const durations = (): Promise<number[]> =>
+    const durations = (): Promise<[number, number, number]> =>
       Promise.all([
         metric('strangler_request_duration_seconds_sum', 'route="live-fb",target="legacy"'),
         metric('strangler_request_duration_seconds_count', 'route="live-fb",target="legacy"'),

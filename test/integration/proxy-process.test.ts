@@ -747,7 +747,8 @@ describe('strangler proxy start: the ports are taken before the state store is o
     const here = writeConfig(project, configOn('embedded:.', ports, 'shadow'), 'here.yaml');
     const home = writeConfig(project, configOn('embedded:~/state', ports, 'shadow'), 'home.yaml');
     const proc = writeConfig(project, configOn('embedded:/proc/strangler-nope', ports, 'shadow'), 'proc.yaml');
-    const [inHere, inHome, inProc] = await Promise.all([here, home, proc].map((file) => runCliAsync(['proxy', '--config', file], env)));
+    const run = (file: string): ReturnType<typeof runCliAsync> => runCliAsync(['proxy', '--config', file], env);
+    const [inHere, inHome, inProc] = await Promise.all([run(here), run(home), run(proc)]);
     expect([inHere.status, inHere.stderr]).toEqual([
       1,
       `strangler: ${here} state.url: ${project} is not empty and not a strangler state folder (no PG_VERSION): name a new or empty folder for the store\n`,

@@ -92,7 +92,7 @@ describe('Unleash harness', () => {
     await admin.setRollout(FLAG, strategyId, 60);
     const { feature, ms } = await waitForClientFeature(FLAG, (f) => rolloutOf(f) === '60');
     timings.rolloutToClientApiMs = ms;
-    expect(feature.strategies[0].parameters).toEqual({ rollout: '60', stickiness: 'userId', groupId: FLAG });
+    expect(feature.strategies[0]?.parameters).toEqual({ rollout: '60', stickiness: 'userId', groupId: FLAG });
   });
 
   it('disable and enable show in the client API', async () => {
@@ -151,7 +151,7 @@ describe('Unleash harness', () => {
     // A patch of the rollout keeps the extra parameter.
     await admin.setRollout(flag, id, 40);
     const patched = await waitForClientFeature(flag, (f) => rolloutOf(f) === '40');
-    expect(patched.feature.strategies[0].parameters).toEqual({
+    expect(patched.feature.strategies[0]?.parameters).toEqual({
       rollout: '40',
       stickiness: 'userId',
       groupId: flag,

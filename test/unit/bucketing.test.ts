@@ -64,11 +64,11 @@ function makeIds(): string[] {
     [0x61, 0x7a],
   ];
   for (let i = 0; i < 5000; i++) {
-    const nonAscii = pools[int(0, pools.length - 2)];
+    const nonAscii = pools[int(0, pools.length - 2)]!;
     let s = String.fromCodePoint(int(nonAscii[0], nonAscii[1]));
     const extra = int(0, 11);
     for (let j = 0; j < extra; j++) {
-      const [lo, hi] = pools[int(0, pools.length - 1)];
+      const [lo, hi] = pools[int(0, pools.length - 1)]!;
       s += String.fromCodePoint(int(lo, hi));
     }
     // Put the non-ASCII char at a varying position so every block/tail offset sees one.
@@ -329,7 +329,7 @@ describe('parity with a real unleash-client Unleash instance', () => {
         for (const p of percents) {
           checks++;
           const sdk = unleash.isEnabled(flag(g, p), { userId: id });
-          const ours = inRollout(id, groups[g], p);
+          const ours = inRollout(id, groups[g]!, p);
           if (sdk !== ours) mismatches.push(`${JSON.stringify(id)} group=${groups[g]} ${p}%: sdk=${sdk} ours=${ours}`);
         }
       }

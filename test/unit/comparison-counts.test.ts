@@ -132,7 +132,7 @@ describe('comparison counts', () => {
     const counts = Array.from({ length: 200_000 }, (_, index) => ({
       route: 'orders',
       minute: new Date(T0 + Math.floor(index / 4) * 60_000).toISOString(),
-      result: (['match', 'mismatch', 'noise', 'error'] as const)[index % 4],
+      result: (['match', 'mismatch', 'noise', 'error'] as const)[index % 4]!,
       differences: [],
       noise: [],
       error: null,

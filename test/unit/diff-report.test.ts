@@ -142,7 +142,7 @@ describe('buildDiffReport', () => {
 
   test('examples: newest first, the first difference of the path in each comparison, both values side by side', () => {
     const fields = route(build(), 'orders').fields;
-    expect(fields[0].examples).toEqual([
+    expect(fields[0]?.examples).toEqual([
       {
         requestId: 'o2', method: 'GET', target: '/api/orders/o2', at: minutes(20),
         kind: 'type', legacy: '5', candidate: '"6"', noise: false, locations: [], moreLocations: 0,
@@ -153,9 +153,9 @@ describe('buildDiffReport', () => {
       },
     ]);
     // absent values are null, never undefined
-    expect(fields[1].examples[0]).toMatchObject({ requestId: 'o2', kind: 'added', legacy: null, candidate: '"text/plain"' });
+    expect(fields[1]?.examples[0]).toMatchObject({ requestId: 'o2', kind: 'added', legacy: null, candidate: '"text/plain"' });
     // a field that only ever differed as noise shows noise examples
-    expect(fields[3].examples.map((example) => [example.requestId, example.noise, example.legacy])).toEqual([
+    expect(fields[3]?.examples.map((example) => [example.requestId, example.noise, example.legacy])).toEqual([
       ['o3', true, '"c"'],
       ['o1', true, '"a"'],
     ]);
@@ -167,7 +167,7 @@ describe('buildDiffReport', () => {
         differences: [{ path: 'body', kind: 'changed', legacy: `"${index}"`, candidate: '"x"' }],
       }),
     );
-    const ids = (report: DiffReport) => report.routes[0].fields[0].examples.map((example) => example.requestId);
+    const ids = (report: DiffReport) => report.routes[0]?.fields[0]?.examples.map((example) => example.requestId);
     expect(ids(buildDiffReport(many, { generatedAt: GENERATED_AT }))).toEqual(['m4', 'm3', 'm2']);
     expect(ids(buildDiffReport(many, { generatedAt: GENERATED_AT, examplesPerField: 1 }))).toEqual(['m4']);
     expect(ids(buildDiffReport(many, { generatedAt: GENERATED_AT, examplesPerField: 0 }))).toEqual([]);
@@ -264,7 +264,7 @@ describe('buildDiffReport', () => {
       { generatedAt: GENERATED_AT, buckets: 2 },
     );
     expect(report.window).toEqual({ from: minutes(0), to: minutes(2), bucketMs: 60_000, omittedThrough: null });
-    expect(report.routes[0].timeline.map((bucket) => [bucket.start, bucket.comparisons, bucket.mismatches])).toEqual([
+    expect(report.routes[0]?.timeline.map((bucket) => [bucket.start, bucket.comparisons, bucket.mismatches])).toEqual([
       [minutes(0), 2, 1],
       [minutes(1), 1, 0],
     ]);
@@ -332,7 +332,7 @@ describe('buildDiffReport', () => {
   test('all comparisons at one instant: a single bucket of that minute', () => {
     const report = buildDiffReport([record('a', 'r', minutes(0), 'mismatch', 1, 1)], { generatedAt: GENERATED_AT });
     expect(report.window).toEqual({ from: minutes(0), to: minutes(1), bucketMs: 60_000, omittedThrough: null });
-    expect(report.routes[0].timeline).toEqual([
+    expect(report.routes[0]?.timeline).toEqual([
       { start: minutes(0), end: minutes(1), comparisons: 1, mismatches: 1, mismatchRate: 1 },
     ]);
     expect(renderText(report)).toContain(`Window ${minutes(0)} → ${minutes(1)}, 1 bucket of 1m`);
@@ -732,7 +732,7 @@ describe('renderHtml', () => {
 
   test('escapes every text from traffic, in text and in attributes', () => {
     const report = hostileReport();
-    report.routes[0].route = 'orders"><script>x</script>';
+    report.routes[0]!.route = 'orders"><script>x</script>';
     const html = renderHtml(report);
     expect(html).not.toMatch(/<script/i);
     expect(html).not.toMatch(/<img/i);
