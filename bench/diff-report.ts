@@ -15,8 +15,10 @@
  * node process with bin/strangler's memory settings, which opens the store (openDatabase, as the proxy does), then reads, builds and
  * serialises the report as the admin API's /diff/report does (readDiffReport, 100 fields a route); RSS growth = RSS after the report −
  * RSS after opening the store; peak = the process's highest RSS − RSS after opening; stall = the longest the
- * event loop went without a turn while the report was made (a 5 ms timer: what a request the proxy serves meanwhile can wait). The compaction is timed too (all the hours due, 6 per call). Ends with one
- * JSON line. Bad usage: one-line error, exit 2.
+ * event loop went without a turn while the report was made (a 5 ms timer: what a request the proxy serves meanwhile can wait).
+ * Each report is made twice: as the proxy makes it (ReportPool: the model built on a worker thread for large
+ * windows) and with the model built inline, on the event loop, for comparison. The compaction is timed too
+ * (all the hours due, 6 per call). Ends with one JSON line. Bad usage: one-line error, exit 2.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -116,13 +118,17 @@ interface ReportRun {
   comparisons: number;
 }
 
+/** How the report's model is built: on the event loop, or as the proxy builds it (ReportPool: a worker thread past OFF_LOOP_REPORT_ROWS). */
+type BuildMode = 'inline' | 'pool';
+
 /** One report in a fresh process: open, read the counts of `route` since `since`, build, measure. */
-function reportRun(url: string, since: Date): ReportRun {
+function reportRun(url: string, since: Date, mode: BuildMode): ReportRun {
   const dist = join(__dirname, '..');
   const program = `(async () => {
     const { openDatabase } = require(${JSON.stringify(join(dist, 'core/db/open'))});
     const { SqlComparisonStore } = require(${JSON.stringify(join(dist, 'diff-reader/store/sql-comparison-store'))});
-    const { readDiffReport } = require(${JSON.stringify(join(dist, 'diff-reader/report'))});
+    const { readDiffReport, ReportPool } = require(${JSON.stringify(join(dist, 'diff-reader/report'))});
+    const pool = ${JSON.stringify(mode)} === 'pool' ? new ReportPool() : undefined;
     const db = await openDatabase(${JSON.stringify(url)});
     const store = new SqlComparisonStore(db);
     await store.compactedThrough();
@@ -132,11 +138,12 @@ function reportRun(url: string, since: Date): ReportRun {
     const turns = setInterval(() => { const now = performance.now(); stallMs = Math.max(stallMs, now - lastTurn); lastTurn = now; }, 5);
     const started = performance.now();
     const since = new Date(${since.getTime()});
-    const report = await readDiffReport(store, { route: 'route-0', since }, { generatedAt: new Date(), maxFields: 100 });
+    const report = await readDiffReport(store, { route: 'route-0', since }, { generatedAt: new Date(), maxFields: 100 }, pool && ((input, options) => pool.build(input, options)));
     const jsonKb = JSON.stringify(report).length / 1e3;
     const ms = performance.now() - started;
     stallMs = Math.max(stallMs, performance.now() - lastTurn);
     clearInterval(turns);
+    await pool?.stop();
     const rss = process.memoryUsage().rss;
     const peak = process.resourceUsage().maxRSS * 1024;
     // Rows the report read: latency comes back merged per side, so both tables are counted here, after timing.
@@ -213,7 +220,8 @@ async function main(): Promise<void> {
     const seedMs = performance.now() - seedStarted;
     const windows = [...new Set([1, 7, options.days])].filter((days) => days <= options.days);
     const sinceOf = (days: number): Date => new Date(now - days * DAY_MS);
-    const perMinute = windows.map((days) => reportRun(target.url, sinceOf(days)));
+    const perMinute = windows.map((days) => reportRun(target.url, sinceOf(days), 'pool'));
+    const perMinuteInline = windows.map((days) => reportRun(target.url, sinceOf(days), 'inline'));
     const compaction = await withStore(target.url, async (store) => {
       const started = performance.now();
       let hours = 0;
@@ -229,7 +237,8 @@ async function main(): Promise<void> {
       }
       return { hours, calls, ms: performance.now() - started, slowestMs };
     });
-    const byHour = windows.map((days) => reportRun(target.url, sinceOf(days)));
+    const byHour = windows.map((days) => reportRun(target.url, sinceOf(days), 'pool'));
+    const byHourInline = windows.map((days) => reportRun(target.url, sinceOf(days), 'inline'));
 
     console.log(
       `bench:diff-report — node ${process.version}, ${target.label}, ${nodeLaunch(false).label}; ${options.days} days × ${options.proxies} proxies × ${options.routes} route(s): ` +
@@ -258,6 +267,12 @@ async function main(): Promise<void> {
       ];
       console.log(cells.map((cell, c) => (c === 0 ? cell : cell.padStart(header[c]!.length + 1))).join(''));
     });
+    // What building the model on the worker saves the event loop (and costs in time), against building it inline.
+    console.log('built inline → as the proxy builds it (on a worker thread from 2,000 rows): ms and the longest event-loop stall');
+    windows.forEach((days, i) => {
+      const cell = (inline: ReportRun, pool: ReportRun): string => `${inline.ms.toFixed(0)} → ${pool.ms.toFixed(0)} ms, stall ${inline.stallMs.toFixed(0)} → ${pool.stallMs.toFixed(0)} ms`;
+      console.log(`${`${days}d`.padEnd(7)} per minute: ${cell(perMinuteInline[i]!, perMinute[i]!)}; by hour: ${cell(byHourInline[i]!, byHour[i]!)}`);
+    });
     // By the hour, a window that starts inside a merged hour counts that hour whole (and says so in window.from).
     windows.forEach((days, i) => {
       const before = perMinute[i]!;
@@ -276,7 +291,7 @@ async function main(): Promise<void> {
         storeKind: options.store === 'embedded' ? 'embedded' : 'postgres',
         seededRows: rows,
         compaction,
-        reports: windows.map((days, i) => ({ days, perMinute: perMinute[i], byHour: byHour[i] })),
+        reports: windows.map((days, i) => ({ days, perMinute: perMinute[i], byHour: byHour[i], inline: { perMinute: perMinuteInline[i], byHour: byHourInline[i] } })),
       }),
     );
   } finally {

@@ -8,7 +8,7 @@ import { StatusError } from '../core/errors';
 import type { ComparisonStore, RouteComparisonCount } from '../core/comparison';
 import type { FlagProvider } from '../core/flags';
 import { sinceTime } from '../core/since';
-import { buildDiffReport, readDiffReport } from '../diff-reader/report';
+import { buildDiffReport, readDiffReport, ReportPool } from '../diff-reader/report';
 import { storeCall } from '../core/store-call';
 import type { RouteState } from '../core/state';
 import { TOKEN_CHARACTERS_RULE, unsendableTokenCharacter } from '../core/header-token';
@@ -30,6 +30,8 @@ export interface AdminOptions {
   setFlagsClientToken?: (token: string) => void;
   /** Shadow comparisons, for diff reports. */
   comparisons?: { store: ComparisonStore; flush(): Promise<void>; keepsMatches: boolean };
+  /** Builds large diff reports off the event loop; default ReportPool.whereCompiled() (inline where there is none). */
+  reportPool?: ReportPool;
 }
 
 /** Probes: a Kubernetes httpGet or a load balancer's health check cannot (and should not) carry the admin token. */
@@ -214,6 +216,9 @@ function registerDiff(app: FastifyInstance, options: AdminOptions, routesByName:
   const noiseThresholds = Object.fromEntries(options.routes.flatMap((r) => (r.shadow ? [[r.name, r.shadow.noiseThresholds]] : [])));
 
   const configuredRoutes = options.routes.map((r) => r.name);
+  const reportPool = options.reportPool ?? ReportPool.whereCompiled();
+  if (reportPool) app.addHook('onClose', () => reportPool.stop());
+  const build = reportPool ? reportPool.build.bind(reportPool) : undefined;
   app.get('/diff/report', async (request: FastifyRequest<{ Querystring: { route?: string; since?: string; fields?: string } }>, reply) => {
     const { route, since } = request.query;
     const sinceDate = since === undefined ? undefined : sinceTime(since);
@@ -233,7 +238,7 @@ function registerDiff(app: FastifyInstance, options: AdminOptions, routesByName:
       noiseThresholds,
       configuredRoutes,
       ...(maxFields === 'all' ? {} : { maxFields }),
-    });
+    }, build);
     // A route removed from the configuration is reported while the store has its counts (marked as such).
     if (route !== undefined && !routesByName.has(route) && !report.routes.some((r) => r.counts.comparisons > 0)) {
       return reply.code(404).send({ error: `unknown route "${route}": not in the configuration, and no comparisons of it are counted${since === undefined ? '' : ` since ${since}`}` });

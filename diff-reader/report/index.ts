@@ -25,7 +25,8 @@ export type {
   RouteReport,
   TimeBucket,
 } from './model';
-export { readDiffReport, type ReadReportOptions } from './read';
+export { readDiffReport, type BuildReport, type ReadReportOptions } from './read';
+export { ReportPool, OFF_LOOP_REPORT_ROWS, REPORT_WORKER_SCRIPT, type ReportPoolOptions } from './report-pool';
 export { renderText, type TextOptions } from './text';
 export { renderMarkdown, codeSpan, GITHUB_COMMENT_LIMIT, type MarkdownOptions } from './markdown';
 export { renderHtml, escapeHtml, type HtmlOptions } from './html';

@@ -1,22 +1,30 @@
 import { MAX_EXAMPLE_MISMATCHES, MAX_EXAMPLE_NOISE, type ComparisonRecord, type ComparisonStore, type CountQuery } from '../../core/comparison';
 import { storeCall } from '../../core/store-call';
 import { hourStart } from '../counts';
-import { buildReportFromCounts, type DiffReport, type DiffReportOptions } from './model';
+import { buildReportFromCounts, type DiffReport, type DiffReportOptions, type ReportInput } from './model';
 
 /** What a report read from the store takes besides its filter: the filter's route and since come from the query. */
 export type ReadReportOptions = Omit<DiffReportOptions, 'route' | 'since' | 'omittedThrough' | 'compactedThrough'>;
+
+/** Builds the model from what was read: inline by default, or off the event loop (ReportPool.build). */
+export type BuildReport = (input: ReportInput, options: DiffReportOptions) => DiffReport | Promise<DiffReport>;
 
 /**
  * The diff report of the comparisons a store keeps: its counts (with the compaction and prune marks read with
  * them) and, per route, the newest mismatches and noise-only comparisons as examples. A store failure is a 503
  * (see storeCall).
  */
-export async function readDiffReport(store: ComparisonStore, query: CountQuery, options: ReadReportOptions): Promise<DiffReport> {
+export async function readDiffReport(
+  store: ComparisonStore,
+  query: CountQuery,
+  options: ReadReportOptions,
+  build: BuildReport = buildReportFromCounts,
+): Promise<DiffReport> {
   const { route, since } = query;
   const filter = { ...(route ? { route } : {}), ...(since ? { since } : {}) };
   const { compactedThrough, prunedThrough: omittedThrough, ...tally } = await storeCall(() => store.readCounts(filter));
   const examples = await readExamples(store, route === undefined ? routesCounted(tally.counts) : [route], since);
-  return buildReportFromCounts({ ...tally, examples }, {
+  return build({ ...tally, examples }, {
     ...options,
     ...filter,
     ...(omittedThrough ? { omittedThrough } : {}),

@@ -9,7 +9,7 @@ describe('the published package', () => {
   const files = (JSON.parse(output) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map((f) => f.path);
 
   test('holds the strangler command, its entry points (the comparison worker too), what the demo reads and the licence', () => {
-    expect(files).toEqual(expect.arrayContaining(['bin/strangler', 'dist/cli/main.js', 'dist/diff-reader/compare-worker.js', 'dist/index.js', 'dist/index.d.ts', 'dist/examples/demo.js', 'examples/strangler.yaml', 'README.md', 'LICENSE', 'package.json']));
+    expect(files).toEqual(expect.arrayContaining(['bin/strangler', 'dist/cli/main.js', 'dist/diff-reader/compare-worker.js', 'dist/diff-reader/report/report-worker.js', 'dist/index.js', 'dist/index.d.ts', 'dist/examples/demo.js', 'examples/strangler.yaml', 'README.md', 'LICENSE', 'package.json']));
   });
 
   test('leaves out tests, benchmarks, source maps and TypeScript sources', () => {
