@@ -1,4 +1,5 @@
-import { existsSync, lstatSync, readlinkSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, chownSync, existsSync, lstatSync, readlinkSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { CliError } from './output';
 
@@ -108,14 +109,36 @@ export function writeWhole(file: string, text: string): void {
     }
     return;
   }
-  const temporary = join(dirname(target.path), `${basename(target.path)}.${process.pid}.tmp`);
+  // An unguessable name, created only if nothing has it ('wx': O_CREAT|O_EXCL never follows a link), so a link
+  // planted at a predictable name in a shared folder cannot make this write somewhere else.
+  const temporary = join(dirname(target.path), `${basename(target.path)}.${randomBytes(6).toString('hex')}.tmp`);
+  let created = false;
   try {
-    writeFileSync(temporary, text);
+    const replaced = existingFile(target.path);
+    // A new file gets what the umask gives a file; one replacing another is private until it has that one's permissions.
+    writeFileSync(temporary, text, { flag: 'wx', mode: replaced ? 0o600 : 0o666 });
+    created = true;
+    if (replaced) keepAccessOf(temporary, replaced);
     renameSync(temporary, target.path);
   } catch (err) {
-    removeQuietly(temporary);
+    if (created) removeQuietly(temporary);
     throw cannotWrite(file, err);
   }
+}
+
+/** The file `--out` replaces, if there is one. */
+function existingFile(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The new file gets the replaced one's permissions (a private 0600 export stays private) and, as root, its owner. */
+function keepAccessOf(temporary: string, replaced: Stats): void {
+  chmodSync(temporary, replaced.mode & 0o7777);
+  if (process.getuid?.() === 0 && (replaced.uid !== 0 || replaced.gid !== 0)) chownSync(temporary, replaced.uid, replaced.gid);
 }
 
 /** The same file: one path, or two paths to one inode (a link, `./x` and `x`). */

@@ -4,7 +4,7 @@
  * file it names (which gets the output), other kinds of file and the configuration file are refused.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -82,6 +82,19 @@ describe('--out writes what it names without replacing devices, pipes, links or 
 
   /** Nothing but `names` in the folder: no temporary file was left. */
   const expectOnly = (folder: string, names: string[]): void => expect(readdirSync(folder).sort()).toEqual([...names].sort());
+
+  test('a file it replaces keeps its permissions (a private export stays private), and no temporary file is left', async () => {
+    const folder = join(dir.path, 'private');
+    mkdirSync(folder);
+    const file = join(folder, 'flags.json');
+    writeFileSync(file, 'old', { mode: 0o600 });
+    chmodSync(file, 0o600);
+    const exportTo = await runCliAsync(['flags', 'export', '--out', file, ...flags]);
+    expect([exportTo.status, exportTo.stderr]).toEqual([0, '']);
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(exported);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expectOnly(folder, ['flags.json']);
+  });
 
   test('a character device is written to, and stays the device', async () => {
     const folder = join(dir.path, 'device');
