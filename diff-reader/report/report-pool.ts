@@ -89,6 +89,8 @@ export class ReportPool {
     const worker = this.running();
     const id = this.nextId++;
     const report = new Promise<DiffReport>((resolve, reject) => this.pending.set(id, { resolve, reject }));
+    // A report under way keeps the process alive (a script using the pool would exit mid-report); an idle worker does not.
+    worker.ref();
     // Handled from now on: the worker may stop while the parts are still being sent.
     report.catch(() => undefined);
     // Rows go in parts, the event loop getting a turn between them; a worker that stopped meanwhile has
@@ -147,6 +149,7 @@ export class ReportPool {
 
   private idleLater(): void {
     if (this.pending.size > 0 || !this.current) return;
+    this.current.unref();
     clearTimeout(this.idle);
     this.idle = setTimeout(() => void this.stop(), this.idleMs);
     this.idle.unref();

@@ -3,6 +3,7 @@
  * compiled (run `npx tsc -p tsconfig.json` first): jest runs the TypeScript sources, where the admin API
  * builds inline, so the pool is pointed at dist/diff-reader/report/report-worker.js here.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -184,4 +185,19 @@ describe('the admin API with a report worker that stops', () => {
     expect(body).toEqual(JSON.parse(JSON.stringify(inline)));
     expect(workers.worker).toBeDefined();
   }, 60000);
+});
+
+describe('the report worker outside the proxy', () => {
+  test('a report under way keeps the process alive until it is built; an idle worker does not keep it', () => {
+    const script = `
+      const { ReportPool } = require(${JSON.stringify(resolve(__dirname, '../../dist/diff-reader/report'))});
+      const pool = new ReportPool({ minRows: 0, idleMs: 60000 });
+      const minute = new Date(Date.UTC(2026, 10, 24, 12)).toISOString();
+      const counts = [{ route: 'orders', minute, result: 'mismatch', differences: [{ path: '$.total', kinds: ['changed'] }], noise: [], error: null, comparisons: 3 }];
+      pool.build({ counts, latency: [], examples: [] }, { generatedAt: new Date(), noiseThresholds: {} }).then((report) => console.log('built', report.routes.length));
+    `;
+    // Nothing else holds the event loop: without the worker's ref the process exited before the answer, printing nothing.
+    const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20000 });
+    expect([child.status, child.stdout, child.stderr]).toEqual([0, 'built 1\n', '']);
+  });
 });
