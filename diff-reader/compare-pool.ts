@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { CompareReply, CompareRequest, WireSnapshot } from './compare-worker';
 import type { DiffOptions, ExchangeOutcome, HttpSnapshot } from './engine';
+import { WorkerSlot } from './worker-slot';
 
 /** Bodies waiting for (or in) the worker past which a new exchange is dropped (`compare-backlog`). */
 export const COMPARE_BACKLOG_BYTES = 32 * 1024 * 1024;
@@ -43,7 +44,10 @@ interface Pending {
   reject(err: Error): void;
 }
 
-/** The comparison worker's old-generation heap limit. */
+/**
+ * The comparison worker's old-generation heap limit: three answers decoded to shadow.maxDecodedBytes and parsed
+ * fit well within it, and a worker past it is stopped alone (its comparisons become errors), not the proxy.
+ */
 const WORKER_HEAP_MB = 1024;
 
 /**
@@ -53,7 +57,7 @@ const WORKER_HEAP_MB = 1024;
  */
 
 export class ComparePool {
-  private current: Worker | undefined;
+  private readonly slot: WorkerSlot<CompareReply>;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private backlog = 0;
@@ -63,6 +67,7 @@ export class ComparePool {
   constructor(private readonly options: ComparePoolOptions = {}) {
     this.script = options.script ?? COMPARE_WORKER_SCRIPT;
     this.maxBacklogBytes = options.maxBacklogBytes ?? COMPARE_BACKLOG_BYTES;
+    this.slot = new WorkerSlot(this.script, WORKER_HEAP_MB, { reply: (reply) => this.receive(reply), stopped: (reason) => this.stopped(reason) });
   }
 
   /** A pool on the compiled worker, or undefined where there is none (the sources run in-process): compare inline. */
@@ -77,7 +82,7 @@ export class ComparePool {
 
   /** The worker running now, if any (tests stop it to see a worker's death handled). */
   get worker(): Worker | undefined {
-    return this.current;
+    return this.slot.worker;
   }
 
   /**
@@ -88,7 +93,7 @@ export class ComparePool {
     const bytes = job.legacy.body.length + job.candidate.body.length + (job.secondary?.body.length ?? 0);
     // Alone, an exchange is taken however large: it could never be compared otherwise.
     if (this.backlog > 0 && this.backlog + bytes > this.maxBacklogBytes) return undefined;
-    const worker = this.running();
+    const worker = this.slot.running();
     const id = this.nextId++;
     const request: CompareRequest = { id, route: job.route, options: job.options, legacy: onWire(job.legacy), candidate: onWire(job.candidate) };
     if (job.secondary) request.secondary = onWire(job.secondary);
@@ -101,25 +106,7 @@ export class ComparePool {
 
   /** Terminates the worker (a graceful stop, once flushed): jobs still in it fail with WorkerStoppedError. */
   async stop(): Promise<void> {
-    const worker = this.current;
-    if (!worker) return;
-    this.current = undefined;
-    this.failPending(new WorkerStoppedError('the proxy is stopping'));
-    await worker.terminate();
-  }
-
-  private running(): Worker {
-    if (this.current) return this.current;
-    // A heap of its own with a bound: three answers decoded to shadow.maxDecodedBytes and parsed fit well
-    // within it, and a worker past it is stopped alone (its comparisons become errors), not the proxy.
-    const worker = new Worker(this.script, { resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB } });
-    worker.on('message', (reply: CompareReply) => this.receive(reply));
-    worker.on('error', (err) => this.stopped(worker, err.message));
-    worker.on('exit', (code) => this.stopped(worker, `it exited with code ${code}`));
-    // After the listeners: a 'message' listener refs the worker again.
-    worker.unref();
-    this.current = worker;
-    return worker;
+    await this.slot.stop(() => this.failPending(new WorkerStoppedError('the proxy is stopping')));
   }
 
   private receive(reply: CompareReply): void {
@@ -130,10 +117,7 @@ export class ComparePool {
     else waiting.resolve({ candidate: reply.candidate, secondary: reply.secondary });
   }
 
-  /** An 'error' is followed by an 'exit': only the first, and only of the current worker, counts. */
-  private stopped(worker: Worker, reason: string): void {
-    if (worker !== this.current) return;
-    this.current = undefined;
+  private stopped(reason: string): void {
     const error = new WorkerStoppedError(reason);
     const failed = this.failPending(error);
     this.options.onWorkerStopped?.(error, failed);

@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { setImmediate as turn } from 'node:timers/promises';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { StatusError } from '../../core/errors';
 import { buildReportFromCounts, type DiffReport, type DiffReportOptions, type ReportInput } from './model';
 import type { ReportReply, ReportRequest } from './report-worker';
+import { WorkerSlot } from '../worker-slot';
 
 /** The compiled worker, beside this module in dist/. Absent when the TypeScript sources run in-process (jest). */
 export const REPORT_WORKER_SCRIPT = join(__dirname, 'report-worker.js');
@@ -44,7 +45,7 @@ interface Pending {
  * reports it held with a 503; what building threw is a 500; the next report starts another worker.
  */
 export class ReportPool {
-  private current: Worker | undefined;
+  private readonly slot: WorkerSlot<ReportReply>;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private idle: NodeJS.Timeout | undefined;
@@ -56,6 +57,7 @@ export class ReportPool {
     this.script = options.script ?? REPORT_WORKER_SCRIPT;
     this.minRows = options.minRows ?? OFF_LOOP_REPORT_ROWS;
     this.idleMs = options.idleMs ?? IDLE_MS;
+    this.slot = new WorkerSlot(this.script, WORKER_HEAP_MB, { reply: (reply) => this.receive(reply), stopped: (reason) => this.stopped(reason) });
   }
 
   /** A pool on the compiled worker, or undefined where there is none (the sources run in-process): build inline. */
@@ -65,7 +67,7 @@ export class ReportPool {
 
   /** The worker running now, if any (tests stop it to see a worker's death handled). */
   get worker(): Worker | undefined {
-    return this.current;
+    return this.slot.worker;
   }
 
   /** Builds the report: inline when small, else on the worker. */
@@ -77,16 +79,12 @@ export class ReportPool {
   /** Terminates the worker: reports still in it fail with a 503. */
   async stop(): Promise<void> {
     clearTimeout(this.idle);
-    const worker = this.current;
-    if (!worker) return;
-    this.current = undefined;
-    this.failPending('the proxy is stopping');
-    await worker.terminate();
+    await this.slot.stop(() => this.failPending('the proxy is stopping'));
   }
 
   private async buildOnWorker(input: ReportInput, options: DiffReportOptions): Promise<DiffReport> {
     clearTimeout(this.idle);
-    const worker = this.running();
+    const worker = this.slot.running();
     const id = this.nextId++;
     const report = new Promise<DiffReport>((resolve, reject) => this.pending.set(id, { resolve, reject }));
     // A report under way keeps the process alive (a script using the pool would exit mid-report); an idle worker does not.
@@ -96,7 +94,7 @@ export class ReportPool {
     // Rows go in parts, the event loop getting a turn between them; a worker that stopped meanwhile has
     // already failed the report (its messages go nowhere).
     const parts = Math.max(1, Math.ceil(Math.max(input.counts.length, input.examples.length) / ROWS_PER_PART));
-    for (let part = 0; part < parts && this.current === worker; part++) {
+    for (let part = 0; part < parts && this.slot.worker === worker; part++) {
       const from = part * ROWS_PER_PART;
       const to = from + ROWS_PER_PART;
       worker.postMessage({
@@ -108,20 +106,8 @@ export class ReportPool {
       } satisfies ReportRequest);
       await turn();
     }
-    if (this.current === worker) worker.postMessage({ id, kind: 'build', options } satisfies ReportRequest);
+    if (this.slot.worker === worker) worker.postMessage({ id, kind: 'build', options } satisfies ReportRequest);
     return report.finally(() => this.idleLater());
-  }
-
-  private running(): Worker {
-    if (this.current) return this.current;
-    const worker = new Worker(this.script, { resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB } });
-    worker.on('message', (reply: ReportReply) => this.receive(reply));
-    worker.on('error', (err) => this.stopped(worker, err.message));
-    worker.on('exit', (code) => this.stopped(worker, `it exited with code ${code}`));
-    // After the listeners: a 'message' listener refs the worker again.
-    worker.unref();
-    this.current = worker;
-    return worker;
   }
 
   private receive(reply: ReportReply): void {
@@ -132,10 +118,7 @@ export class ReportPool {
     else waiting.resolve(reply.report);
   }
 
-  /** An 'error' is followed by an 'exit': only the first, and only of the current worker, counts. */
-  private stopped(worker: Worker, reason: string): void {
-    if (worker !== this.current) return;
-    this.current = undefined;
+  private stopped(reason: string): void {
     clearTimeout(this.idle);
     this.failPending(reason);
   }
@@ -148,8 +131,9 @@ export class ReportPool {
   }
 
   private idleLater(): void {
-    if (this.pending.size > 0 || !this.current) return;
-    this.current.unref();
+    const worker = this.slot.worker;
+    if (this.pending.size > 0 || !worker) return;
+    worker.unref();
     clearTimeout(this.idle);
     this.idle = setTimeout(() => void this.stop(), this.idleMs);
     this.idle.unref();
