@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -11,21 +10,10 @@ import type { DiffReportJson } from '../../diff-reader/report';
 import { SqlComparisonStore } from '../../diff-reader/store/sql-comparison-store';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres';
 import { eventually } from '../helpers/eventually';
-import { CLI, tempDir } from '../helpers/proxy-process';
+import { runCliAsync as cli, tempDir } from '../helpers/proxy-process';
 
 const TOKEN = 'diff-e2e-admin-token';
 const DEMO_CONFIG = join(__dirname, '../../examples/strangler.yaml');
-
-function cli(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('exit', (status) => resolve({ status, stdout, stderr }));
-  });
-}
 
 describe('the demo in shadow (its own strangler.yaml): one real difference, one noisy timestamp', () => {
   let database: TestDatabase;

@@ -3,7 +3,6 @@
  * real PostgreSQL store and loopback upstreams: one request id on two routes and retried, values that differ
  * only in Unicode normalisation, a field named in CJK, and the CLI's bad inputs.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -11,24 +10,13 @@ import { parseConfig } from '../../core/config';
 import { startProxy, type RunningProxy } from '../../proxy/start';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres';
 import { eventually } from '../helpers/eventually';
-import { CLI, tempDir } from '../helpers/proxy-process';
+import { runCliAsync as cli, tempDir } from '../helpers/proxy-process';
 import { startUpstream, type TestUpstream } from '../helpers/upstream';
 
 const TOKEN = 'diff-show-admin-token';
 const NAME_NFC = 'Ōtani Shōhei';
 const NAME_NFD = NAME_NFC.normalize('NFD');
 const NOTE = 'same text, different Unicode normalisation: NFC vs NFD';
-
-function cli(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('exit', (status) => resolve({ status, stdout, stderr }));
-  });
-}
 
 /** Legacy and the new service: orders differ at $.total; users at $['名前'] and, only in normalisation, at $.name. */
 function answer(side: 'legacy' | 'new', path: string): unknown {
