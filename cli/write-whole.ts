@@ -44,8 +44,11 @@ function removeQuietly(file: string): void {
   }
 }
 
-/** How `--out` is written: a stream (a terminal, /dev/null, a named pipe) as it is; a file by replacing the real one. */
-type OutTarget = { kind: 'stream' } | { kind: 'file'; path: string };
+/**
+ * How `--out` is written: a stream (a terminal, /dev/null, a named pipe) as it is; a file by replacing the real
+ * one (`existing`: the file there now, if any).
+ */
+type OutTarget = { kind: 'stream' } | { kind: 'file'; path: string; existing: Stats | undefined };
 
 /** Symbolic links a chain may have before it counts as a loop (as Linux's own limit). */
 const MAX_LINKS = 40;
@@ -74,7 +77,7 @@ function outTarget(file: string): OutTarget {
   }
   if (stats && (stats.isCharacterDevice() || stats.isFIFO())) return { kind: 'stream' };
   if (stats && !stats.isFile()) throw new CliError(`--out ${file}: is ${otherKind(stats)}; give a regular file (or a device or named pipe to write to)`, 2);
-  return { kind: 'file', path: endOfLinks(file) };
+  return { kind: 'file', path: endOfLinks(file), existing: stats };
 }
 
 /** The path a chain of symbolic links ends at, existing or not (a link to a file not written yet). */
@@ -114,7 +117,7 @@ export function writeWhole(file: string, text: string): void {
   const temporary = join(dirname(target.path), `${basename(target.path)}.${randomBytes(6).toString('hex')}.tmp`);
   let created = false;
   try {
-    const replaced = existingFile(target.path);
+    const replaced = target.existing;
     // A new file gets what the umask gives a file; one replacing another is private until it has that one's permissions.
     writeFileSync(temporary, text, { flag: 'wx', mode: replaced ? 0o600 : 0o666 });
     created = true;
@@ -123,15 +126,6 @@ export function writeWhole(file: string, text: string): void {
   } catch (err) {
     if (created) removeQuietly(temporary);
     throw cannotWrite(file, err);
-  }
-}
-
-/** The file `--out` replaces, if there is one. */
-function existingFile(path: string): Stats | undefined {
-  try {
-    return statSync(path);
-  } catch {
-    return undefined;
   }
 }
 
