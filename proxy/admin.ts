@@ -12,7 +12,7 @@ import { buildDiffReport, readDiffReport, ReportPool } from '../diff-reader/repo
 import { storeCall } from '../core/store-call';
 import type { RouteState } from '../core/state';
 import { TOKEN_CHARACTERS_RULE, unsendableTokenCharacter } from '../core/header-token';
-import { JsonBodyError, parseJsonBody } from './json-body';
+import { KEY_GIVEN_TWICE, parseJsonBody } from './json-body';
 import { validateRouteChange } from './route-change';
 
 /** The shortest start of a request id `GET /comparisons/:id` looks up (the first group of a UUID). */
@@ -46,8 +46,9 @@ const EXPECTED_BODIES: Readonly<Record<string, string>> = {
 
 /** fastify's body-parser failures, said the way the route validators say theirs: field `body`, what was expected. */
 function bodyError(err: Error & { code?: string }, expected: string): { status: number; error: string } | undefined {
-  if (err instanceof JsonBodyError) return { status: 400, error: `${err.message}: give it once; must be ${expected}` };
   switch (err.code) {
+    case KEY_GIVEN_TWICE:
+      return { status: 400, error: `${err.message}: give it once; must be ${expected}` };
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return { status: 400, error: `body is not valid JSON: must be ${expected}` };
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':

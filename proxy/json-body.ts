@@ -1,23 +1,27 @@
+/** The code of the error parseJsonBody throws for a key given twice (the others are fastify's own). */
+export const KEY_GIVEN_TWICE = 'STRANGLER_ERR_JSON_KEY_GIVEN_TWICE';
+
 /**
  * The admin API's JSON bodies: JSON.parse (which never calls a setter, so `__proto__` is a plain key that the
  * route's field check names), and a key given twice is refused: `{"percent": 30, "percent": 40}` is a typo or a
- * template gone wrong, and taking the last one silently would apply a change nobody read.
+ * template gone wrong, and taking the last one silently would apply a change nobody read. Errors carry the
+ * code fastify's own JSON parser gives the same failure, so they are answered alike.
  */
-export class JsonBodyError extends Error {
-  readonly code = 'STRANGLER_ERR_JSON_BODY';
-}
-
 export function parseJsonBody(text: string): unknown {
-  if (text.trim() === '') throw Object.assign(new Error('body is empty'), { code: 'FST_ERR_CTP_EMPTY_JSON_BODY' });
+  if (text.trim() === '') throw codedError('body is empty', 'FST_ERR_CTP_EMPTY_JSON_BODY');
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    throw Object.assign(new Error((err as Error).message), { code: 'FST_ERR_CTP_INVALID_JSON_BODY' });
+    throw codedError((err as Error).message, 'FST_ERR_CTP_INVALID_JSON_BODY');
   }
   const twice = firstKeyGivenTwice(text);
-  if (twice !== undefined) throw new JsonBodyError(`body gives the key ${JSON.stringify(twice)} twice`);
+  if (twice !== undefined) throw codedError(`body gives the key ${JSON.stringify(twice)} twice`, KEY_GIVEN_TWICE);
   return parsed;
+}
+
+function codedError(message: string, code: string): Error & { code: string } {
+  return Object.assign(new Error(message), { code });
 }
 
 /** The first key an object of `json` (valid JSON) has twice, or undefined. */
