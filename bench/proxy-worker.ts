@@ -10,7 +10,8 @@
  *   node dist/bench/proxy-worker.js reply-from <upstreamOrigin>
  *   node dist/bench/proxy-worker.js guard      <tempDir>
  * strangler-shadow takes a 4th argument, the comparison store: `none` (default, DiscardingComparisonStore),
- * or a state URL (`embedded:<folder>` for PGlite, `postgres://…`) whose real SqlComparisonStore is written.
+ * or a state URL (`embedded:<folder>` for PGlite, `postgres://…`) whose real SqlComparisonStore is written;
+ * the strangler modes a 5th, the upstreams' shadowPipelining (default 1).
  *
  * A proxy prints one JSON line `{"port":N,"pid":P}` once it listens on 127.0.0.1, answers a `stats` line on
  * stdin with one JSON line, and exits on stdin EOF (so it never outlives the bench). Each mode loads only
@@ -59,9 +60,9 @@ function origin(arg: string | undefined): string {
 // ---------------------------------------------------------------------------------------------------------
 // strangler: ProxyServer with a static route state (as test/helpers/proxy-harness.ts does), metrics on.
 
-function upstream(name: string, url: string): UpstreamConfig {
+function upstream(name: string, url: string, shadowPipelining: number): UpstreamConfig {
   // The config loader's defaults (core/config/schema.ts): 30 s timeout, 128 pooled connections.
-  return { name, url, timeoutMs: 30000, connections: 128, preserveHost: false };
+  return { name, url, timeoutMs: 30000, connections: 128, preserveHost: false, shadowPipelining };
 }
 
 function route(name: string, path: string, extra: Partial<RouteConfig>): RouteConfig {
@@ -105,7 +106,7 @@ export const BENCH_SHADOW: ShadowConfig = {
 };
 
 /** The bench's strangler.yaml: the measured route is `orders` (see OrdersVariant). */
-export function benchConfig(legacyOrigin: string, newOrigin: string, variant: OrdersVariant = 'canary', shadowSample = 1): StranglerConfig {
+export function benchConfig(legacyOrigin: string, newOrigin: string, variant: OrdersVariant = 'canary', shadowSample = 1, shadowPipelining = 1): StranglerConfig {
   const ordersMatch = { path: '/api/orders', methods: ['GET', 'POST', 'PUT'] };
   const orders =
     variant === 'canary'
@@ -125,9 +126,9 @@ export function benchConfig(legacyOrigin: string, newOrigin: string, variant: Or
     state: { url: 'embedded:./.strangler-bench', pollMs: 1000, keepComparisons: 100000, keepCountsDays: 30, keepMatches: false },
     flags: { provider: 'embedded' },
     upstreams: {
-      legacy: upstream('legacy', legacyOrigin),
-      orders: upstream('orders', newOrigin),
-      users: upstream('users', newOrigin),
+      legacy: upstream('legacy', legacyOrigin, shadowPipelining),
+      orders: upstream('orders', newOrigin, shadowPipelining),
+      users: upstream('users', newOrigin, shadowPipelining),
     },
     routes: [
       route('users', '/api/users', { service: 'users', stage: 'live', percent: 100, match: { path: '/api/users', methods: ['GET'] } }),
@@ -278,7 +279,9 @@ async function startStrangler(args: string[], variant: OrdersVariant, compare = 
   const pino = require('pino') as typeof import('pino');
   const sample = args[2] === undefined ? 1 : Number(args[2]);
   if (!(sample > 0 && sample <= 1)) fail(`shadow sample must be above 0 and at most 1, got ${JSON.stringify(args[2])}`);
-  const config = benchConfig(origin(args[0]), origin(args[1]), variant, sample);
+  const pipelining = args[4] === undefined ? 1 : Number(args[4]);
+  if (!(Number.isInteger(pipelining) && pipelining >= 1 && pipelining <= 128)) fail(`shadow pipelining must be a whole number from 1 to 128, got ${JSON.stringify(args[4])}`);
+  const config = benchConfig(origin(args[0]), origin(args[1]), variant, sample, pipelining);
   const state = new FixedRouteState();
   for (const r of config.routes) state.set(r.name, r.stage, r.percent);
   const registry = new Registry();

@@ -10,6 +10,7 @@
  *   node dist/bench/proxy.js --only strangler-legacy,strangler-shadow --shadow-sample 0.25   # cost at a lower sample
  *   node dist/bench/proxy.js --only strangler-legacy,strangler-copy,strangler-shadow  # the copy vs the comparison
  *   node dist/bench/proxy.js --only strangler-legacy,strangler-shadow --shadow-store embedded   # comparisons into PGlite
+ *   node dist/bench/proxy.js --only strangler-legacy,strangler-copy,strangler-shadow --shadow-pipelining 16   # copies pipelined
  *
  * Contenders (each proxy in its own process, so its CPU is read from /proc/PID/stat):
  *   direct            wrk straight to the upstream (the ceiling; no proxy)
@@ -84,7 +85,7 @@ const SHADOW_SET = ['strangler-legacy', 'strangler-copy', 'strangler-shadow'] as
 const STRANGLERS: readonly Name[] = ['strangler', 'strangler-legacy', 'strangler-copy', 'strangler-shadow'];
 const USAGE =
   'usage: node dist/bench/proxy.js [--seconds N] [--rounds N] [--connections N] [--warmup N] [--paced RPS] ' +
-  `[--only ${CONTENDERS.join(',')}] [--cpu-prof DIR] [--plain-node] [--shadow-sample S] [--shadow-store none|embedded|postgres://…]`;
+  `[--only ${CONTENDERS.join(',')}] [--cpu-prof DIR] [--plain-node] [--shadow-sample S] [--shadow-store none|embedded|postgres://…] [--shadow-pipelining N]`;
 
 // ---------------------------------------------------------------------------------------------------------
 // Options
@@ -104,6 +105,8 @@ interface Options {
   shadowSample: number;
   /** Where strangler-shadow writes its comparisons: `none` (discarded), `embedded` (PGlite) or a postgres:// URL. */
   shadowStore: string;
+  /** The upstreams' shadowPipelining in strangler-copy and strangler-shadow (1: copies one at a time per connection). */
+  shadowPipelining: number;
 }
 
 class UsageError extends Error {}
@@ -126,7 +129,7 @@ function contenderList(text: string): Name[] {
 }
 
 function parseArgs(argv: string[]): Options | 'help' {
-  const options: Options = { seconds: 5, rounds: 3, connections: 50, warmup: 2, paced: 2000, only: [...CONTENDERS], cpuProf: undefined, plainNode: false, shadowSample: 1, shadowStore: 'none' };
+  const options: Options = { seconds: 5, rounds: 3, connections: 50, warmup: 2, paced: 2000, only: [...CONTENDERS], cpuProf: undefined, plainNode: false, shadowSample: 1, shadowStore: 'none', shadowPipelining: 1 };
   for (let i = 0; i < argv.length; i++) {
     let flag = argv[i]!;
     let inline: string | undefined;
@@ -170,6 +173,9 @@ function parseArgs(argv: string[]): Options | 'help' {
         options.shadowSample = sample;
         break;
       }
+      case '--shadow-pipelining':
+        options.shadowPipelining = integer(flag, value(), 1, 128);
+        break;
       case '--shadow-store': {
         const store = value();
         if (store !== 'none' && store !== 'embedded' && !/^postgres(ql)?:\/\/./.test(store)) {
@@ -1005,6 +1011,8 @@ function allRatios(names: Name[], s: Record<string, Summary>): Record<string, { 
 interface ShadowCost {
   /** shadow.sample of strangler-shadow; the goal is judged only at 1. */
   sample: number;
+  /** The upstreams' shadowPipelining (1: one copy at a time per connection). */
+  pipelining: number;
   cpuRatio: number | null;
   cpuRatioGoal: number;
   met: boolean | null;
@@ -1055,7 +1063,7 @@ const minus = (a: number | null, b: number | null): number | null => (a === null
 /** CPU µs/request, one decimal (null when it could not be read). */
 const cpu = (x: Summary | undefined): number | null => (x?.cpuUsPerRequest == null ? null : round(x.cpuUsPerRequest, 1));
 
-function shadowCost(s: Record<string, Summary>, paced: Record<string, Summary>, stats: Record<string, WorkerStats>, targetRps: number, sample: number): ShadowCost | undefined {
+function shadowCost(s: Record<string, Summary>, paced: Record<string, Summary>, stats: Record<string, WorkerStats>, targetRps: number, sample: number, pipelining: number): ShadowCost | undefined {
   const off = s['strangler-legacy'];
   const on = s['strangler-shadow'];
   if (!off || !on) return undefined;
@@ -1086,6 +1094,7 @@ function shadowCost(s: Record<string, Summary>, paced: Record<string, Summary>, 
   const requests = servedBy(stats['strangler-shadow']);
   return {
     sample,
+    pipelining,
     cpuRatio,
     cpuRatioGoal: GOALS.shadowCpuRatio,
     met: cpuRatio === null || sample !== 1 ? null : cpuRatio <= GOALS.shadowCpuRatio,
@@ -1143,7 +1152,7 @@ function printShadowCost(c: ShadowCost, offStats: WorkerStats | undefined): void
   const verdict = (met: boolean | null): string => padEnd(met === null ? 'n/a' : met ? 'MET' : 'NOT MET', 8);
   const pct = (a: number, b: number): string => (b === 0 ? '' : `, ${signed(((a - b) / b) * 100, 0)} %`);
   console.log(
-    `\nshadow cost (strangler-shadow vs strangler-legacy: /api/orders in stage shadow vs legacy, legacy serves every request; shadow.sample ${c.sample}${c.sample === 1 ? ', every GET copied' : ''}):`,
+    `\nshadow cost (strangler-shadow vs strangler-legacy: /api/orders in stage shadow vs legacy, legacy serves every request; shadow.sample ${c.sample}${c.sample === 1 ? ', every GET copied' : ''}; shadowPipelining ${c.pipelining}):`,
   );
   const goal = c.sample === 1 ? `goal ≤ ${c.cpuRatioGoal}×` : `the goal of ≤ ${c.cpuRatioGoal}× is stated for sample 1`;
   console.log(
@@ -1337,7 +1346,7 @@ async function run(bench: Bench, tools: { nginx: string; wrk: string }, options:
         case 'strangler-copy':
         case 'strangler-shadow':
           // Profiled workers take turns on the pinned proxy core: only one is under load at a time.
-          return contender(name, await bench.startWorker(name, [legacyOrigin, newOrigin, String(options.shadowSample), bench.stateUrl(options.shadowStore)], profileArgs, 'proxy'));
+          return contender(name, await bench.startWorker(name, [legacyOrigin, newOrigin, String(options.shadowSample), bench.stateUrl(options.shadowStore), String(options.shadowPipelining)], profileArgs, 'proxy'));
         case 'http-proxy':
         case 'reply-from':
           return contender(name, await bench.startWorker(name, [legacyOrigin]));
@@ -1432,7 +1441,7 @@ async function run(bench: Bench, tools: { nginx: string; wrk: string }, options:
     const short = pacedNames.filter((n) => pacedSummary[n]!.rps < pace.targetRps * 0.85);
     if (short.length) console.log(`WARNING: ${short.join(', ')} reached < 85 % of the paced rate: saturated or latency-bound, so the paced p99 is not a light-load figure`);
   }
-  const shadow = shadowCost(summary, pacedSummary, workerStats, pace.targetRps, options.shadowSample);
+  const shadow = shadowCost(summary, pacedSummary, workerStats, pace.targetRps, options.shadowSample, options.shadowPipelining);
   if (shadow) printShadowCost(shadow, workerStats['strangler-legacy']);
   const verdicts = goals(summary);
   if (summary.strangler) {
@@ -1496,7 +1505,7 @@ async function run(bench: Bench, tools: { nginx: string; wrk: string }, options:
       bench: 'proxy',
       node: process.version,
       cores: cpus().length,
-      options: { seconds: options.seconds, rounds: options.rounds, connections: options.connections, warmup: options.warmup, paced: options.paced, wrkThreads: 1, nodeLaunch: launch.label, shadowSample: options.shadowSample, shadowStore: redactUrl(options.shadowStore) },
+      options: { seconds: options.seconds, rounds: options.rounds, connections: options.connections, warmup: options.warmup, paced: options.paced, wrkThreads: 1, nodeLaunch: launch.label, shadowSample: options.shadowSample, shadowStore: redactUrl(options.shadowStore), shadowPipelining: options.shadowPipelining },
       upstream: `nginx, 1 worker, 2 ports, return 200 with the same order JSON serialised two ways (${LEGACY_BODY.length} and ${NEW_BODY.length} bytes)`,
       contenders: contendersJson,
       ratios,

@@ -19,6 +19,11 @@ export interface ComparisonInput {
   legacy: HttpSnapshot & { ms: number };
   candidate: (HttpSnapshot & { ms: number }) | { error: string; ms: number };
   secondary?: HttpSnapshot & { ms: number };
+  /**
+   * The copy waited behind others on a pipelined connection (upstreams' shadowPipelining): its `ms` includes
+   * that wait, so it is no sample of the new service's latency and the record carries no candidateMs.
+   */
+  candidateWaited?: boolean;
 }
 
 /**
@@ -76,7 +81,7 @@ export class Comparator {
       legacyStatus: input.legacy.status,
       candidateStatus: candidate.status,
       legacyMs: round(input.legacy.ms),
-      candidateMs: round(candidate.ms),
+      candidateMs: input.candidateWaited ? undefined : round(candidate.ms),
       differences: classified.differences,
       noise: classified.noise,
     };
@@ -158,7 +163,7 @@ function errorRecord(input: ComparisonInput, error: string, candidateMs: number,
     result: 'error',
     legacyStatus: input.legacy.status,
     legacyMs: round(input.legacy.ms),
-    candidateMs: round(candidateMs),
+    candidateMs: input.candidateWaited ? undefined : round(candidateMs),
     differences: [],
     noise: [],
     error,

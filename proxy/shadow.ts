@@ -139,6 +139,8 @@ class ShadowCopy implements ShadowStart, ResponseTap {
   private legacyHeaders: string[] = [];
   private legacy: ResponseSnapshot | undefined;
   private candidate: Answer | undefined;
+  /** The copy to the new service went out pipelined behind another: its time is no latency sample. */
+  private candidateWaited = false;
   private secondary: ResponseSnapshot | undefined;
   private waitingFor = 2;
   /** Legacy's answer went past maxBodyBytes: the client got it whole, the comparison is an error saying so. */
@@ -244,9 +246,12 @@ class ShadowCopy implements ShadowStart, ResponseTap {
 
   // -- the copies ---------------------------------------------------------------------------------------
 
-  answered(answer: Answer, secondary: boolean): void {
+  answered(answer: Answer, secondary: boolean, waited: boolean): void {
     this.unanswered--;
-    if (!secondary) this.candidate = answer;
+    if (!secondary) {
+      this.candidate = answer;
+      this.candidateWaited = waited;
+    }
     else if ('status' in answer) this.secondary = answer;
     this.partDone();
     this.releaseWhenIdle();
@@ -308,6 +313,7 @@ class ShadowCopy implements ShadowStart, ResponseTap {
         ? { error: `legacy's answer is larger than shadow.maxBodyBytes (${this.shadow.maxBodyBytes} bytes): not compared`, ms: candidate.ms }
         : candidate,
       ...(this.secondary ? { secondary: this.secondary } : {}),
+      ...(this.candidateWaited ? { candidateWaited: true } : {}),
     });
     this.releaseWhenIdle();
   }
@@ -370,17 +376,17 @@ class CopyRequest implements ExchangeHandler {
     if (this.capture.overflowed) controller.abort(new Error(`response body larger than shadow.maxBodyBytes (${this.maxBytes})`));
   }
 
-  onResponseEnd(): void {
+  onResponseEnd(controller: ExchangeController): void {
     this.done = true;
     const ms = performance.now() - this.started;
-    this.copy.answered({ status: this.status, headers: headersFromRaw(this.rawHeaders), body: this.capture.bytes, ms }, this.secondary);
+    this.copy.answered({ status: this.status, headers: headersFromRaw(this.rawHeaders), body: this.capture.bytes, ms }, this.secondary, controller.pipelinedBehind);
   }
 
-  onResponseError(_controller: ExchangeController, err: Error): void {
+  onResponseError(controller: ExchangeController, err: Error): void {
     this.done = true;
     const ms = performance.now() - this.started;
     const error = this.cancelled ?? (this.capture.overflowed ? err.message : describeError(err as NodeJS.ErrnoException, this.upstream));
-    this.copy.answered({ error, ms }, this.secondary);
+    this.copy.answered({ error, ms }, this.secondary, controller.pipelinedBehind);
   }
 }
 

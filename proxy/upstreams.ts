@@ -30,8 +30,8 @@ export function createUpstreams(configs: Record<string, UpstreamConfig>): Map<st
       ...(config.tls?.servername ? { servername: config.tls.servername } : {}),
       ...(config.tls && (config.tls.ca || config.tls.cert) ? { secureContext: secureContextFor(config) } : {}),
     };
-    const pool = (): UpstreamPool =>
-      new UpstreamPool(url.origin, { connections: config.connections, connectTimeoutMs: Math.min(config.timeoutMs, 10000), idleTimeoutMs: 4000, ...tls });
+    const pool = (pipelining = 1): UpstreamPool =>
+      new UpstreamPool(url.origin, { connections: config.connections, connectTimeoutMs: Math.min(config.timeoutMs, 10000), idleTimeoutMs: 4000, pipelining, ...tls });
     upstreams.set(config.name, {
       name: config.name,
       origin: url.origin,
@@ -39,7 +39,7 @@ export function createUpstreams(configs: Record<string, UpstreamConfig>): Map<st
       timeoutMs: config.timeoutMs,
       preserveHost: config.preserveHost,
       pool: pool(),
-      copyPool: pool(),
+      copyPool: pool(config.shadowPipelining),
       ...(Object.keys(tls).length > 0 ? { tls } : {}),
     });
   }

@@ -316,7 +316,7 @@ const ADMIN_KEYS = ['host', 'port', 'token'];
 const STATE_KEYS = ['url', 'pollMs', 'keepComparisons', 'keepCountsDays', 'keepMatches'];
 const FLAGS_KEYS = ['provider', 'url', 'clientToken', 'adminToken', 'environment', 'project', 'appName', 'refreshMs', 'bootstrap'];
 const UNLEASH_ONLY_KEYS = FLAGS_KEYS.filter((key) => key !== 'provider');
-const UPSTREAM_KEYS = ['url', 'timeoutMs', 'connections', 'preserveHost', 'tls'];
+const UPSTREAM_KEYS = ['url', 'timeoutMs', 'connections', 'preserveHost', 'shadowPipelining', 'tls'];
 const UPSTREAM_TLS_KEYS = ['ca', 'cert', 'key', 'servername'];
 const DNS_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 const ROUTE_KEYS = [
@@ -562,14 +562,16 @@ function readUpstream(ck: Checker, f: Fields, name: string): UpstreamConfig | un
   const timeoutMs = f.get('timeoutMs', ck.integer(1, 600000)) ?? 30000;
   const connections = f.get('connections', ck.integer(1, 10000)) ?? 128;
   const preserveHost = f.get('preserveHost', ck.boolean()) ?? false;
-  if (!f.has('tls')) return url === undefined ? undefined : { name, url, timeoutMs, connections, preserveHost };
+  const shadowPipelining = f.get('shadowPipelining', ck.integer(1, 128)) ?? 1;
+  const base = { name, timeoutMs, connections, preserveHost, shadowPipelining };
+  if (!f.has('tls')) return url === undefined ? undefined : { ...base, url };
   const tlsFields = f.get('tls', ck.mapping(UPSTREAM_TLS_KEYS));
   if (url !== undefined && !url.toLowerCase().startsWith('https:')) {
     ck.report(tlsFields?.node.line ?? f.node.line, f.at('tls'), `applies to https:// upstreams only (url is ${ck.quote(f.value('url')!, url)})`);
     return undefined;
   }
   const tls = tlsFields && readUpstreamTls(ck, tlsFields);
-  return url === undefined || tls === undefined ? undefined : { name, url, timeoutMs, connections, preserveHost, tls };
+  return url === undefined || tls === undefined ? undefined : { ...base, url, tls };
 }
 
 function readUpstreamTls(ck: Checker, f: Fields): UpstreamTlsConfig | undefined {

@@ -30,12 +30,18 @@ export interface ConnectionSettings {
 const CONNECTION_LOST = new Set(['ECONNRESET', 'EPIPE', 'UPSTREAM_CLOSED', 'ERR_STREAM_DESTROYED']);
 
 /**
- * One keep-alive connection to an upstream, carrying one exchange at a time. Bytes after a complete
+ * One keep-alive connection to an upstream, carrying one exchange at a time, or (pipelining) several whose
+ * requests went out one after another and whose answers come back in the same order. Bytes after a complete
  * response (which no request asked for) poison the connection: it is closed, never reused, so an answer
  * can never reach the wrong request.
  */
 export class UpstreamConnection {
+  /** The exchange whose response is read now. */
   private exchange: Exchange | undefined;
+  /** Pipelined exchanges whose requests went out after `exchange`'s, answered in this order after it. */
+  private readonly behind: Exchange[] = [];
+  /** A response said the connection closes after it: no further exchange may be pipelined onto it. */
+  private closing = false;
   /** Exchanges this connection completed (more than 0: it is a reused connection). */
   private served = 0;
   private readonly parser: NativeParser;
@@ -69,7 +75,9 @@ export class UpstreamConnection {
   }
 
   start(exchange: Exchange): void {
-    this.exchange = exchange;
+    exchange.pipelinedBehind = this.exchange !== undefined;
+    if (this.exchange) this.behind.push(exchange);
+    else this.exchange = exchange;
     exchange.connection = this;
     this.activeAt = performance.now();
     writeRequest(this.socket, exchange, this.touch, (error) => this.failExchange(error));
@@ -109,6 +117,7 @@ export class UpstreamConnection {
 
   /** The exchange was aborted by its handler: close the connection under it. */
   abandon(exchange: Exchange): void {
+    // A pipelined request is already out: its answer will still come, in its turn, and is read and dropped.
     if (this.exchange !== exchange) return;
     this.detach(exchange);
     this.destroy();
@@ -134,6 +143,28 @@ export class UpstreamConnection {
 
   get usable(): boolean {
     return !this.socket.destroyed;
+  }
+
+  /** Exchanges sent on this connection and not answered yet. */
+  get inFlight(): number {
+    return (this.exchange ? 1 : 0) + this.behind.length;
+  }
+
+  /**
+   * Another request may be pipelined behind the ones under way: not behind one that is not replayable (RFC 9112
+   * §9.3.2: a lost connection would leave it unknown whether it took effect), nor on a connection that closes.
+   */
+  get acceptsPipelined(): boolean {
+    return !this.closing && !this.poisoned && !this.paused && !this.socket.destroyed && this.exchange?.replayable !== false;
+  }
+
+  /** Holds the requests written from now on in the socket, to go out in one write at flush(). */
+  cork(): void {
+    this.socket.cork();
+  }
+
+  flush(): void {
+    this.socket.uncork();
   }
 
   // -- parser events (called from inside parser.execute) ------------------------------------------------
@@ -176,7 +207,8 @@ export class UpstreamConnection {
     exchange.responseStarted = true;
     exchange.keepAlive = keepAlive;
     if (keepAlive) this.readKeepAliveHint(raw);
-    exchange.handler.onResponseStart(exchange, statusCode, raw, statusMessage);
+    else this.closing = true;
+    if (!exchange.settled) exchange.handler.onResponseStart(exchange, statusCode, raw, statusMessage);
     return exchange.options.method === 'HEAD' || statusCode === 204 || statusCode === 304 ? 1 : 0;
   }
 
@@ -196,6 +228,18 @@ export class UpstreamConnection {
     if (trailers.length > 0) this.pendingHeaders = [];
     this.completed = true;
     exchange.end(trailers);
+    const next = this.behind.shift();
+    if (next === undefined) return;
+    if (!exchange.keepAlive) {
+      this.behind.unshift(next); // the upstream closes now: the ones behind are answered by no one (see failExchange)
+      return;
+    }
+    // The next pipelined answer may follow in the same chunk: the parser reads it for the next exchange.
+    this.served++;
+    this.exchange = next;
+    this.completed = false;
+    exchange.connection = undefined;
+    this.activeAt = performance.now();
   }
 
   // -- socket events ----------------------------------------------------------------------------------
@@ -279,16 +323,27 @@ export class UpstreamConnection {
     this.owner.release(this);
   }
 
-  /** Closes the connection and fails its exchange, if one is running (or sends it again, see below). */
+  /** Closes the connection and fails its exchanges, if any are running (or sends them again, see below). */
   private failExchange(error: Error): void {
     this.destroy();
     const exchange = this.exchange;
-    if (!exchange) return;
-    this.detach(exchange);
+    if (exchange) {
+      this.detach(exchange);
+      this.failOrRetry(exchange, error, this.served > 0);
+    }
+    // Pipelined behind it: the upstream answered none of them (they are replayable, or they would not be here).
+    for (const waiting of this.behind.splice(0)) {
+      waiting.connection = undefined;
+      this.failOrRetry(waiting, error, true);
+    }
+  }
+
+  private failOrRetry(exchange: Exchange, error: Error, mayRetry: boolean): void {
+    if (exchange.settled) return; // aborted while it waited its turn on a pipelined connection: nobody wants it
     const code = (error as NodeJS.ErrnoException).code;
-    if (this.served > 0 && !exchange.answered && !exchange.retried && exchange.replayable && code !== undefined && CONNECTION_LOST.has(code)) {
-      // The upstream closed a kept-alive connection as this request went out (its idle timeout): it never
-      // saw the request, so send it once more on a fresh connection.
+    if (mayRetry && !exchange.answered && !exchange.retried && exchange.replayable && code !== undefined && CONNECTION_LOST.has(code)) {
+      // The upstream closed a kept-alive connection as this request went out (its idle timeout), or before
+      // it came to this pipelined one: it never answered the request, so send it once more on a fresh connection.
       exchange.retried = true;
       this.owner.retry(exchange);
       return;

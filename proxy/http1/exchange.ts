@@ -24,6 +24,7 @@ export class Exchange implements ExchangeController {
   keepAlive = true;
   /** Sent again once already, after a reused connection turned out closed. */
   retried = false;
+  pipelinedBehind = false;
   /** Stops sending a streamed body (the exchange ended before the body did). */
   stopUpload: (() => void) | undefined;
 

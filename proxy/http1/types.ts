@@ -31,6 +31,11 @@ export interface ExchangeController {
    */
   pause(timed?: boolean): void;
   resume(): void;
+  /**
+   * The request went out pipelined behind another on its connection: the time to its answer includes the wait
+   * for the answers ahead of it (most servers answer pipelined requests one after the other).
+   */
+  readonly pipelinedBehind: boolean;
 }
 
 /** Exactly one of onResponseEnd and onResponseError ends every exchange. */

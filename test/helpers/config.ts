@@ -2,7 +2,7 @@ import { DEFAULT_NOISE_THRESHOLDS } from '../../core/comparison';
 import type { RouteConfig, ShadowConfig, StranglerConfig, UpstreamConfig } from '../../core/config/types';
 
 export function upstreamConfig(name: string, url: string, extra: Partial<UpstreamConfig> = {}): UpstreamConfig {
-  return { name, url, timeoutMs: 2000, connections: 16, preserveHost: false, ...extra };
+  return { name, url, timeoutMs: 2000, connections: 16, preserveHost: false, shadowPipelining: 1, ...extra };
 }
 
 /** A route's shadow block, every field given: sample 1, GET only, no second legacy request, `extra` on top. */

@@ -12,6 +12,8 @@ describe('bench/proxy usage errors', () => {
   test.each([
     [['--shadow-store', 'mysql://db/x'], 'bench/proxy: --shadow-store expects none, embedded or a postgres:// URL, got "mysql://db/x"'],
     [['--shadow-store', 'postgres://'], 'bench/proxy: --shadow-store expects none, embedded or a postgres:// URL, got "postgres://"'],
+    [['--shadow-pipelining', '0'], 'bench/proxy: --shadow-pipelining expects an integer from 1 to 128, got "0"'],
+    [['--shadow-pipelining', 'on'], 'bench/proxy: --shadow-pipelining expects an integer from 1 to 128, got "on"'],
     [['--only', 'strangler-copies'], 'bench/proxy: --only: unknown contender "strangler-copies" (known: direct, strangler, strangler-legacy, strangler-copy, strangler-shadow, http-proxy, reply-from, nginx)'],
   ])('%j', (args, message) => {
     const { status, stderr, stdout } = run(...args);

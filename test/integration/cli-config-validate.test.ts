@@ -86,8 +86,8 @@ describe('strangler config validate', () => {
         state: { url: 'embedded:./.strangler', pollMs: 500, keepComparisons: 100000, keepCountsDays: 30, keepMatches: false },
         flags: { provider: 'embedded' },
         upstreams: {
-          legacy: { name: 'legacy', url: 'http://127.0.0.1:3000', timeoutMs: 30000, connections: 128, preserveHost: false },
-          orders: { name: 'orders', url: 'http://127.0.0.1:4000', timeoutMs: 2000, connections: 128, preserveHost: false },
+          legacy: { name: 'legacy', url: 'http://127.0.0.1:3000', timeoutMs: 30000, connections: 128, preserveHost: false, shadowPipelining: 1 },
+          orders: { name: 'orders', url: 'http://127.0.0.1:4000', timeoutMs: 2000, connections: 128, preserveHost: false, shadowPipelining: 1 },
         },
         routes: [
           {

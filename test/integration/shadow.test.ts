@@ -7,6 +7,7 @@ import { routeConfig, shadowConfig, testConfig, upstreamConfig } from '../helper
 import { startProxyHarness, type ProxyHarness } from '../helpers/proxy-harness';
 import { eventually } from '../helpers/eventually';
 import { startUpstream, type RecordedRequest, type TestUpstream } from '../helpers/upstream';
+import { rawExchange } from '../helpers/raw-http';
 
 const SHADOW = shadowConfig({ methods: ['GET', 'HEAD', 'POST'], maxBodyBytes: 64 * 1024, maxInFlight: 64, headers: ['content-type'] });
 
@@ -836,5 +837,50 @@ describe('conditional requests (If-None-Match) in shadow', () => {
       [200, 304],
     ]);
     expect(await notModifiedDrops()).toBe(1);
+  });
+});
+
+describe('shadowPipelining: copies of one turn go to the new service pipelined', () => {
+  let legacy: TestUpstream;
+  let service: TestUpstream;
+  let proxy: ProxyHarness;
+  const exchanges: ShadowExchange[] = [];
+  /** The client port of each connection the new service got copies on. */
+  const copyConnections = new Set<number>();
+
+  beforeAll(async () => {
+    legacy = await startUpstream('legacy', (req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ url: req.url })));
+    service = await startUpstream('service', (req, res) => {
+      copyConnections.add(req.socket.remotePort ?? 0);
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ url: req.url }));
+    });
+    proxy = await startProxyHarness(
+      testConfig(
+        [upstreamConfig('legacy', legacy.url), upstreamConfig('service', service.url, { shadowPipelining: 8 })],
+        [routeConfig('orders', '/api/orders', { stage: 'shadow', service: 'service', shadow: shadowConfig({ maxInFlight: 64 }) })],
+      ),
+      (exchange) => exchanges.push(exchange),
+    );
+  });
+
+  afterAll(async () => {
+    await proxy.close();
+    await Promise.all([legacy.close(), service.close()]);
+  });
+
+  test('ten requests a client pipelined reach legacy as usual; their copies share connections, and each is compared with its own answer', async () => {
+    const requests = Array.from({ length: 10 }, (_, i) => `GET /api/orders/${i} HTTP/1.1\r\nHost: shop\r\nx-request-id: piped-${i}\r\n${i === 9 ? 'Connection: close\r\n' : ''}\r\n`);
+    const answers = await rawExchange(proxy.port, requests.join(''));
+    expect(answers.match(/^HTTP\/1\.1 200 /gm)).toHaveLength(10);
+    await eventually(() => exchanges.length === 10, 5000, 10);
+    for (const exchange of exchanges) {
+      const n = /^piped-(\d)$/.exec(exchange.requestId)![1];
+      expect(exchange.target).toBe(`/api/orders/${n}`);
+      expect('status' in exchange.candidate && JSON.parse(exchange.candidate.body.toString())).toEqual({ url: `/api/orders/${n}` });
+    }
+    // Handled in one turn of the proxy's loop, the ten copies went out on ceil(10 / 8) connections.
+    expect(copyConnections.size).toBe(2);
+    // The first on each connection waited for no other answer: only those two are latency samples.
+    expect(exchanges.filter((e) => !e.candidateWaited)).toHaveLength(2);
   });
 });

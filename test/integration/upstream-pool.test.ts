@@ -27,6 +27,8 @@ interface ScriptedUpstream {
   origin: string;
   received: Received[];
   connections: Socket[];
+  /** Data events per connection: requests written together arrive in one. */
+  reads: number[];
   close(): Promise<void>;
 }
 
@@ -34,12 +36,15 @@ interface ScriptedUpstream {
 async function scriptedUpstream(answer: Answer): Promise<ScriptedUpstream> {
   const received: Received[] = [];
   const connections: Socket[] = [];
+  const reads: number[] = [];
   const server: Server = createServer((socket) => {
     const connection = connections.push(socket) - 1;
+    reads[connection] = 0;
     let buffer = Buffer.alloc(0);
     let onConnection = 0;
     socket.on('error', () => undefined);
     socket.on('data', (data: Buffer) => {
+      reads[connection]!++;
       buffer = Buffer.concat([buffer, data]);
       for (;;) {
         const end = buffer.indexOf('\r\n\r\n');
@@ -71,6 +76,7 @@ async function scriptedUpstream(answer: Answer): Promise<ScriptedUpstream> {
     origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     received,
     connections,
+    reads,
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of connections) socket.destroy();
@@ -344,6 +350,123 @@ describe('UpstreamPool: framing', () => {
   });
 });
 
+describe('UpstreamPool: pipelining (shadow copies)', () => {
+  const pathOf = (request: Received): string => request.head.split(' ')[1]!;
+  /** Answers once the first `count` requests are in, all in one write, each naming its path; later ones at once. */
+  const answerAllAt = (count: number, answer = (request: Received): string => ok(pathOf(request))): Answer => {
+    const pending: Array<{ socket: Socket; request: Received }> = [];
+    let held = true;
+    return (socket, request) => {
+      pending.push({ socket, request });
+      if (held && pending.length < count) return;
+      held = false;
+      const bySocket = new Map<Socket, string>();
+      for (const held of pending.splice(0)) bySocket.set(held.socket, (bySocket.get(held.socket) ?? '') + answer(held.request));
+      for (const [target, bytes] of bySocket) target.write(bytes);
+    };
+  };
+
+  test('GETs dispatched in one turn go out on one connection in one write; answers in one chunk reach their own exchange', async () => {
+    const up = await upstream(answerAllAt(5));
+    const p = pool(up, { pipelining: 16 });
+    const replies = await Promise.all(['/0', '/1', '/2', '/3', '/4'].map((path) => send(p, { path })));
+    expect(replies.map((r) => r.body)).toEqual(['/0', '/1', '/2', '/3', '/4']);
+    expect(up.connections).toHaveLength(1);
+    expect(up.reads).toEqual([1]);
+    // The connection is kept and reused for the next turn's requests.
+    const again = await Promise.all(['/5', '/6'].map((path) => send(p, { path }).then((r) => r.body)));
+    expect(again).toEqual(['/5', '/6']);
+    expect(up.connections).toHaveLength(1);
+  });
+
+  test('without pipelining each request has a connection of its own', async () => {
+    const up = await upstream(answerAllAt(3));
+    const p = pool(up);
+    expect((await Promise.all(['/0', '/1', '/2'].map((path) => send(p, { path })))).map((r) => r.body)).toEqual(['/0', '/1', '/2']);
+    expect(up.connections).toHaveLength(3);
+  });
+
+  test('at most `pipelining` requests per connection; HEAD and 204 answers (no body) between others are framed right', async () => {
+    const up = await upstream(
+      answerAllAt(5, (request) => {
+        if (request.head.startsWith('HEAD')) return 'HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n';
+        if (pathOf(request) === '/204') return 'HTTP/1.1 204 No Content\r\n\r\n';
+        return ok(pathOf(request));
+      }),
+    );
+    const p = pool(up, { pipelining: 2 });
+    const replies = await Promise.all([
+      send(p, { path: '/0' }),
+      send(p, { method: 'HEAD', path: '/head' }),
+      send(p, { path: '/2' }),
+      send(p, { path: '/204' }),
+      send(p, { path: '/4' }),
+    ]);
+    expect(replies.map((r) => [r.status, r.body])).toEqual([[200, '/0'], [200, ''], [200, '/2'], [204, ''], [200, '/4']]);
+    expect(up.connections).toHaveLength(3);
+    expect(up.received.map((r) => [r.connection, pathOf(r)])).toEqual([[0, '/0'], [0, '/head'], [1, '/2'], [1, '/204'], [2, '/4']]);
+  });
+
+  test('a POST is never pipelined, nor is anything sent behind it', async () => {
+    const up = await upstream(answerAllAt(3));
+    const p = pool(up, { pipelining: 16 });
+    const replies = await Promise.all([
+      send(p, { method: 'POST', path: '/post', body: Buffer.from('{}') }),
+      send(p, { path: '/1' }),
+      send(p, { path: '/2' }),
+    ]);
+    expect(replies.map((r) => r.body)).toEqual(['/post', '/1', '/2']);
+    expect(up.received.map((r) => [r.connection, pathOf(r)])).toEqual([[0, '/post'], [1, '/1'], [1, '/2']]);
+  });
+
+  test('an upstream that answers the first and closes (Connection: close, or not a word): the others are sent once more, each alone', async () => {
+    for (const closeHow of ['header', 'silent'] as const) {
+      let served = 0;
+      const up = await upstream((socket, request, n) => {
+        if (request.connection === 0 && n === 0) {
+          const last = ok(pathOf(request), closeHow === 'header' ? 'Connection: close\r\n' : '');
+          if (closeHow === 'header') socket.end(last);
+          else socket.write(last, () => socket.destroy());
+          served++;
+          return;
+        }
+        if (request.connection === 0) return; // read, never answered: the connection is going
+        socket.write(ok(`${pathOf(request)} again`));
+        served++;
+      });
+      const p = pool(up, { pipelining: 16 });
+      const replies = await Promise.all(['/0', '/1', '/2'].map((path) => send(p, { path })));
+      expect(replies.map((r) => r.body)).toEqual(['/0', '/1 again', '/2 again']);
+      expect(served).toBe(3);
+      // Retried requests go on fresh connections, one each: a server that drops pipelined requests gets none.
+      expect(up.received.filter((r) => r.connection > 0).map((r) => [r.connection, pathOf(r)])).toEqual([[1, '/1'], [2, '/2']]);
+    }
+  });
+
+  test('a pipelined exchange aborted while it waits its turn: its answer is read and dropped, the connection carries on', async () => {
+    const up = await upstream(answerAllAt(3));
+    const p = pool(up, { pipelining: 16 });
+    let middle: ExchangeController | undefined;
+    const first = send(p, { path: '/0' });
+    const aborted = send(p, { path: '/1' }, { onStart: (c) => (middle = c) });
+    const last = send(p, { path: '/2' });
+    middle!.abort(new Error('copy abandoned'));
+    expect((await aborted).error?.message).toBe('copy abandoned');
+    expect([(await first).body, (await last).body]).toEqual(['/0', '/2']);
+    expect(await send(p, { path: '/3' }).then((r) => r.body)).toBe('/3');
+    expect(up.connections).toHaveLength(1);
+  });
+
+  test('no answer to the first within timeoutMs: it and those behind it fail with the timeout, not sent again', async () => {
+    const up = await upstream(() => undefined);
+    const p = pool(up, { pipelining: 16 });
+    const replies = await Promise.all(['/0', '/1', '/2'].map((path) => send(p, { path, timeoutMs: 150 })));
+    expect(replies.map((r) => r.error?.code)).toEqual(['UPSTREAM_HEADERS_TIMEOUT', 'UPSTREAM_HEADERS_TIMEOUT', 'UPSTREAM_HEADERS_TIMEOUT']);
+    expect(up.received).toHaveLength(3);
+    expect(up.connections).toHaveLength(1);
+  });
+});
+
 describe('UpstreamPool: request bodies', () => {
   test('a Buffer body gets a Content-Length; a stream without one goes chunked; with one, as is', async () => {
     const up = await upstream((socket, request) => socket.write(ok(`${request.body.length}:${request.body.toString()}`)));
@@ -400,6 +523,7 @@ async function scriptedEarlyAnswer(): Promise<{ upstream: ScriptedUpstream }> {
     origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     received: [],
     connections: [],
+    reads: [],
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
   server.on('connection', (s) => scripted.connections.push(s));

@@ -43,6 +43,15 @@ describe('Comparator: exchanges into comparison records', () => {
     });
   });
 
+  test('a copy that waited behind others on a pipelined connection: compared as any, but its time is no latency sample', () => {
+    const record = new Comparator().compare({ ...input('r1', { id: 7 }, { id: 8 }), candidateWaited: true });
+    expect(record).toMatchObject({ result: 'mismatch', legacyMs: 1.23, candidateStatus: 200 });
+    expect(record.candidateMs).toBeUndefined();
+    const failed = new Comparator().compare({ ...input('r1', {}, {}), candidate: { error: 'new service did not answer within 100 ms', ms: 100 }, candidateWaited: true });
+    expect(failed).toMatchObject({ result: 'error', legacyMs: 1.23 });
+    expect(failed.candidateMs).toBeUndefined();
+  });
+
   test('a mismatch lists the differences at templated paths', () => {
     const record = new Comparator().compare(input('r2', { items: [{ price: 1 }, { price: 2 }] }, { items: [{ price: 1 }, { price: 3 }] }));
     expect(record.result).toBe('mismatch');

@@ -86,8 +86,8 @@ describe('parseConfig: the DESIGN.md example', () => {
       state: { url: 'embedded:./.strangler', pollMs: 500, keepComparisons: 100000, keepCountsDays: 30, keepMatches: false },
       flags: { provider: 'embedded' },
       upstreams: {
-        legacy: { name: 'legacy', url: 'http://127.0.0.1:3000', timeoutMs: 30000, connections: 128, preserveHost: false },
-        orders: { name: 'orders', url: 'http://127.0.0.1:4000', timeoutMs: 2000, connections: 128, preserveHost: false },
+        legacy: { name: 'legacy', url: 'http://127.0.0.1:3000', timeoutMs: 30000, connections: 128, preserveHost: false, shadowPipelining: 1 },
+        orders: { name: 'orders', url: 'http://127.0.0.1:4000', timeoutMs: 2000, connections: 128, preserveHost: false, shadowPipelining: 1 },
       },
       routes: [
         {
@@ -193,6 +193,7 @@ upstreams:
     timeoutMs: 1
     connections: 10000
     preserveHost: true
+    shadowPipelining: 16
   orders-v2:
     url: http://10.0.0.7:4000
 routes:
@@ -228,7 +229,9 @@ routes:
       timeoutMs: 1,
       connections: 10000,
       preserveHost: true,
+      shadowPipelining: 16,
     });
+    expect(config.upstreams['orders-v2']!.shadowPipelining).toBe(1);
     const [root, byCookie, byQuery] = config.routes;
     expect(root).toMatchObject({
       match: { path: '/', methods: ['GET', 'HEAD'] },
@@ -388,7 +391,7 @@ describe('parseConfig: one message per mistake, with its line', () => {
     expect(
       messagesOf(`${BASE}  billing: { url: http://127.0.0.1:5000, timeout: 5 }\nflags: { provider: launchdarkly, sdkKey: x }\n`),
     ).toEqual([
-      'strangler.yaml:5 upstreams.billing: unknown key "timeout" (expected one of: url, timeoutMs, connections, preserveHost, tls)',
+      'strangler.yaml:5 upstreams.billing: unknown key "timeout" (expected one of: url, timeoutMs, connections, preserveHost, shadowPipelining, tls)',
       'strangler.yaml:6 flags: unknown key "sdkKey" (expected one of: provider, url, clientToken, adminToken, environment, project, appName, refreshMs, bootstrap)',
       'strangler.yaml:6 flags.provider: must be one of embedded, unleash, got "launchdarkly"',
     ]);
@@ -748,6 +751,18 @@ routes:
   ])('rejects an upstream connections out of range or not an integer: connections: %s', (value, got) => {
     expect(messageOf(upstreamWith(`    connections: ${value}\n`))).toBe(
       `strangler.yaml:6 upstreams.orders.connections: must be an integer from 1 to 10000, ${got}`,
+    );
+  });
+
+  it.each([
+    ['0', 'got 0'],
+    ['129', 'got 129'],
+    ['1.5', 'got 1.5'],
+    ['"8"', 'got "8"'],
+    ['on', 'got "on"'],
+  ])('rejects an upstream shadowPipelining out of range or not an integer: shadowPipelining: %s', (value, got) => {
+    expect(messageOf(upstreamWith(`    shadowPipelining: ${value}\n`))).toBe(
+      `strangler.yaml:6 upstreams.orders.shadowPipelining: must be an integer from 1 to 128, ${got}`,
     );
   });
 
