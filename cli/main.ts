@@ -2,7 +2,7 @@
 import yargs, { type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { ConfigError, StranglerError } from '../core/errors';
-import { choiceWithoutValue, CliError, oneLine, withoutCamelCaseTwins } from './output';
+import { choiceWithoutValue, CliError, jsonRequested, oneLine, printFailure, withoutCamelCaseTwins } from './output';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 /**
@@ -102,21 +102,24 @@ export async function main(rawArgv: string[]): Promise<void> {
     .fail((message, err) => {
       // yargs' own errors (a flag without its value, a coerce that refused one) are usage errors too.
       if (err && err.name !== 'YError') throw err;
-      process.stderr.write(`strangler: ${oneLine(choiceWithoutValue(withoutCamelCaseTwins(message)))} (see --help)\n`);
+      printFailure({ message: `${oneLine(choiceWithoutValue(withoutCamelCaseTwins(message)))} (see --help)`, exitCode: 2 }, jsonRequested(argv));
       process.exit(2);
     })
     .parseAsync();
 }
 
 if (require.main === module) {
-  main(hideBin(process.argv)).catch((err: unknown) => {
+  const argv = hideBin(process.argv);
+  main(argv).catch((err: unknown) => {
+    const json = jsonRequested(argv);
     if (err instanceof ConfigError) {
       // One line per problem, each naming file, line and field.
-      process.stderr.write(err.message + '\n');
+      printFailure({ message: err.message, exitCode: 1, issues: err.issues }, json);
       process.exit(1);
     }
     const message = err instanceof CliError || err instanceof StranglerError ? err.message : String((err as Error)?.message ?? err);
-    process.stderr.write(`strangler: ${oneLine(message)}\n`);
-    process.exit(err instanceof CliError ? err.exitCode : 1);
+    const exitCode = err instanceof CliError ? err.exitCode : 1;
+    printFailure({ message: oneLine(message), exitCode }, json);
+    process.exit(exitCode);
   });
 }

@@ -1,4 +1,5 @@
 import { displayWidth, padToWidth } from '../core/display-width';
+import type { ConfigIssue } from '../core/errors';
 
 /** How every command prints: text for people, `--json` for scripts, one-line errors on stderr. */
 export class CliError extends Error {
@@ -7,6 +8,37 @@ export class CliError extends Error {
     readonly exitCode = 1,
   ) {
     super(message);
+  }
+}
+
+/**
+ * Whether the command line asks for JSON (`--json`, `--json=true`): then a failure is one JSON line on stderr
+ * too, `{"error":{"message","exitCode"}}` (a bad configuration adds its `issues`), and stdout stays empty.
+ */
+export function jsonRequested(argv: readonly string[]): boolean {
+  let json = false;
+  for (const arg of argv) {
+    if (arg === '--') break;
+    if (arg === '--json' || arg === '--json=true') json = true;
+    else if (arg === '--no-json' || arg === '--json=false') json = false;
+  }
+  return json;
+}
+
+export interface Failure {
+  /** One line (a bad configuration: one line per problem). */
+  message: string;
+  exitCode: number;
+  issues?: readonly ConfigIssue[];
+}
+
+/** Prints a failure on stderr, as text (`strangler: …`) or, with `json`, as one JSON line. */
+export function printFailure(failure: Failure, json: boolean): void {
+  if (json) {
+    const error = { message: failure.message, exitCode: failure.exitCode, ...(failure.issues ? { issues: failure.issues } : {}) };
+    process.stderr.write(JSON.stringify({ error }) + '\n');
+  } else {
+    process.stderr.write(failure.issues ? failure.message + '\n' : `strangler: ${failure.message}\n`);
   }
 }
 

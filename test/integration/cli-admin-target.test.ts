@@ -123,7 +123,9 @@ describe('strangler CLI: admin API address and token', () => {
   test('no token anywhere: one line naming the three places to give it, exit 1', () => {
     const noToken = 'strangler: no admin token: pass --token, set STRANGLER_ADMIN_TOKEN, or give a config file with admin.token\n';
     expectError(runCli(['rollout', 'get', 'orders', '--admin', adminUrl], {}, empty), noToken, 2);
-    expectError(runCli(['rollout', 'get', 'orders', '--json'], { STRANGLER_ADMIN_URL: adminUrl }, empty), noToken, 2);
+    // With --json, the same failure as one JSON line.
+    const noTokenJson = JSON.stringify({ error: { message: noToken.slice('strangler: '.length, -1), exitCode: 2 } }) + '\n';
+    expectError(runCli(['rollout', 'get', 'orders', '--json'], { STRANGLER_ADMIN_URL: adminUrl }, empty), noTokenJson, 2);
     // An empty variable counts as unset.
     expectError(runCli(['rollout', 'get', 'orders', '--admin', adminUrl], { STRANGLER_ADMIN_TOKEN: '' }, empty), noToken, 2);
     expectError(

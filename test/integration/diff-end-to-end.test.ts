@@ -151,7 +151,8 @@ describe('the demo in shadow (its own strangler.yaml): one real difference, one 
     const route = await cli(['diff', 'report', '--route', 'nope', ...flags]);
     expect(route.stderr).toBe('strangler: GET /diff/report?route=nope failed (404): unknown route "nope": not in the configuration, and no comparisons of it are counted\n');
     const both = await cli(['diff', 'report', '--json', '--format', 'html', ...flags]);
-    expect([both.status, both.stderr]).toEqual([2, 'strangler: --json and --format html: give one of them\n']);
+    // --json was asked for, so the refusal is the JSON failure line.
+    expect([both.status, both.stderr]).toEqual([2, '{"error":{"message":"--json and --format html: give one of them","exitCode":2}}\n']);
     const empty = await cli(['diff', 'report', '--route', '', ...flags]);
     expect([empty.status, empty.stderr]).toEqual([2, 'strangler: --route: must be a route name, got ""\n']);
     const typo = await cli(['diff', 'report', '--since', '100000d', ...flags]);

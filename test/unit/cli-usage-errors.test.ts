@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import { leafCommand, withAdminFlags } from '../../cli/commands/common';
 import { runCli, type CliResult } from '../helpers/proxy-process';
@@ -49,6 +52,47 @@ describe('usage errors name what is wrong', () => {
 
   test.each(['0.0001', '1.5', '301'])('status --window %s: whole seconds from 0 to 300', (window) => {
     expectUsageError(runCli(['status', '--window', window, ...NOWHERE]), `--window: must be a whole number of seconds from 0 to 300, got "${window}" (see --help)`);
+  });
+});
+
+describe('with --json a failure is one JSON line on stderr, and stdout stays empty', () => {
+  const failureOf = (result: CliResult): unknown => {
+    expect(result.stdout).toBe('');
+    expect(result.stderr.endsWith('\n') && result.stderr.indexOf('\n') === result.stderr.length - 1).toBe(true);
+    return JSON.parse(result.stderr);
+  };
+
+  test('a usage error: its message and exit 2', () => {
+    const result = runCli(['rollout', 'set', 'orders', '--reason', 'x', '--json', ...NOWHERE]);
+    expect(result.status).toBe(2);
+    expect(failureOf(result)).toEqual({ error: { message: 'rollout set: give PERCENT (strangler rollout set ROUTE PERCENT)', exitCode: 2 } });
+  });
+
+  test('a failed call to the proxy: exit 1; --json=false (or none) keeps the text line', () => {
+    const result = runCli(['rollout', 'get', 'orders', '--json=true', ...NOWHERE]);
+    expect(result.status).toBe(1);
+    expect(failureOf(result)).toEqual({ error: { message: expect.stringContaining('cannot reach the admin API at http://127.0.0.1:1'), exitCode: 1 } });
+    const text = runCli(['rollout', 'get', 'orders', '--json=false', ...NOWHERE]);
+    expect([text.status, text.stderr]).toEqual([1, expect.stringMatching(/^strangler: cannot reach the admin API at http:\/\/127\.0\.0\.1:1.*\n$/)]);
+  });
+
+  test('a configuration the proxy cannot start with: each problem in `issues`, with its file, line and field', () => {
+    const folder = mkdtempSync(join(tmpdir(), 'strangler-json-errors-'));
+    try {
+      const file = join(folder, 'strangler.yaml');
+      writeFileSync(file, 'admin: { port: 9090, token: json-errors-token }\nupstreams:\n  legacy: { url: http://127.0.0.1:3000, timeoutMs: 0 }\n');
+      const result = runCli(['proxy', '--config', file, '--json']);
+      expect(result.status).toBe(1);
+      expect(failureOf(result)).toEqual({
+        error: {
+          message: `${file}:3 upstreams.legacy.timeoutMs: must be an integer from 1 to 600000, got 0`,
+          exitCode: 1,
+          issues: [{ file, line: 3, path: 'upstreams.legacy.timeoutMs', message: 'must be an integer from 1 to 600000, got 0' }],
+        },
+      });
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 });
 
