@@ -271,7 +271,8 @@ class ShadowCopy implements ShadowStart, ResponseTap {
     headers.push('x-strangler-shadow', '1');
     const request = new CopyRequest(this, upstream, secondary, this.shadow.maxBodyBytes);
     this.requests.push(request);
-    upstream.copyPool.dispatch({ path: this.path, method: this.method, headers, body: body ?? null, timeoutMs: upstream.timeoutMs }, request);
+    const echo = { name: 'x-request-id', value: this.requestId };
+    upstream.copyPool.dispatch({ path: this.path, method: this.method, headers, body: body ?? null, timeoutMs: upstream.timeoutMs, echo }, request);
   }
 
   /**
@@ -408,6 +409,8 @@ function describeError(err: NodeJS.ErrnoException, upstream: Upstream): string {
       return 'new service closed the connection without a complete answer';
     case 'UPSTREAM_PROTOCOL_ERROR':
       return 'new service sent a malformed or incomplete answer';
+    case 'UPSTREAM_ANSWER_MISMATCH':
+      return "new service's answer carried another request's x-request-id (an answer too many or too few on the connection)";
     case 'UPSTREAM_INVALID_STATUS':
       return 'new service answered with a status outside 100-599';
     case 'UPSTREAM_POOL_CLOSED':

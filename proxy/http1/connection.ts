@@ -31,17 +31,24 @@ const CONNECTION_LOST = new Set(['ECONNRESET', 'EPIPE', 'UPSTREAM_CLOSED', 'ERR_
 
 /**
  * One keep-alive connection to an upstream, carrying one exchange at a time, or (pipelining) several whose
- * requests went out one after another and whose answers come back in the same order. Bytes after a complete
- * response (which no request asked for) poison the connection: it is closed, never reused, so an answer
- * can never reach the wrong request.
+ * requests went out one after another and whose answers come back in the same order. Bytes after the last
+ * expected response (which no request asked for) poison the connection: it is closed, never reused. An
+ * upstream that answers one pipelined request twice (or skips one) shifts the answers after it onto the wrong
+ * requests, which framing alone cannot see: where requests carry an `echo` header (x-request-id) the upstream
+ * echoes, an answer echoing another request's value closes the connection instead.
  */
 export class UpstreamConnection {
   /** The exchange whose response is read now. */
   private exchange: Exchange | undefined;
   /** Pipelined exchanges whose requests went out after `exchange`'s, answered in this order after it. */
   private readonly behind: Exchange[] = [];
-  /** A response said the connection closes after it: no further exchange may be pipelined onto it. */
+  /**
+   * No further exchange may be pipelined onto it: a response said the connection closes after it, or an
+   * exchange behind was abandoned (its answer will come to nobody, so the connection ends there).
+   */
   private closing = false;
+  /** The `echo` value of the exchange answered last: an answer echoing it again is that one's, repeated. */
+  private previousEcho: string | undefined;
   /** Exchanges this connection completed (more than 0: it is a reused connection). */
   private served = 0;
   private readonly parser: NativeParser;
@@ -75,7 +82,8 @@ export class UpstreamConnection {
   }
 
   start(exchange: Exchange): void {
-    exchange.pipelinedBehind = this.exchange !== undefined;
+    // Sticky: sent again after waiting behind another, its time still includes the wait.
+    if (this.exchange !== undefined) exchange.pipelinedBehind = true;
     if (this.exchange) this.behind.push(exchange);
     else this.exchange = exchange;
     exchange.connection = this;
@@ -117,8 +125,11 @@ export class UpstreamConnection {
 
   /** The exchange was aborted by its handler: close the connection under it. */
   abandon(exchange: Exchange): void {
-    // A pipelined request is already out: its answer will still come, in its turn, and is read and dropped.
-    if (this.exchange !== exchange) return;
+    if (this.exchange !== exchange) {
+      // Pipelined and already out: the connection is closed when its turn comes (see messageComplete).
+      if (this.behind.includes(exchange)) this.closing = true;
+      return;
+    }
     this.detach(exchange);
     this.destroy();
   }
@@ -155,7 +166,8 @@ export class UpstreamConnection {
    * §9.3.2: a lost connection would leave it unknown whether it took effect), nor on a connection that closes.
    */
   get acceptsPipelined(): boolean {
-    return !this.closing && !this.poisoned && !this.paused && !this.socket.destroyed && this.exchange?.replayable !== false;
+    const head = this.exchange;
+    return !this.closing && !this.poisoned && !this.paused && !this.socket.destroyed && head?.replayable !== false && head?.retried !== true;
   }
 
   /** Holds the requests written from now on in the socket, to go out in one write at flush(). */
@@ -172,14 +184,16 @@ export class UpstreamConnection {
   messageBegin(): void {
     const exchange = this.exchange;
     if (!exchange || this.completed) this.poisoned = true;
-    else exchange.answered = true;
+    // A pipelined one counts as answered only once a response head parses: bytes that do not may be the end
+    // of the answer before it (a 204 with a body), and it is sent again alone (see failExchange).
+    else if (!exchange.pipelinedBehind) exchange.answered = true;
   }
 
   headers(raw: string[]): void {
     for (let i = 0; i < raw.length; i++) this.pendingHeaders.push(raw[i]!);
   }
 
-  headersComplete(raw: string[] | undefined, statusCode: number, statusMessage: string, keepAlive: boolean): number {
+  headersComplete(raw: string[] | undefined, statusCode: number, statusMessage: string, keepAlive: boolean, http10: boolean): number {
     if (raw === undefined) {
       raw = this.pendingHeaders;
       this.pendingHeaders = [];
@@ -189,6 +203,7 @@ export class UpstreamConnection {
       this.poisoned = true;
       return 1;
     }
+    exchange.answered = true;
     if (statusCode < 100 || statusCode > 599) {
       // RFC 9110 §15: not a status code. Passed on, each would also become a metric label value of its own.
       this.poisoned = true;
@@ -204,12 +219,37 @@ export class UpstreamConnection {
       this.informational = true;
       return 1;
     }
+    const echo = exchange.options.echo;
+    if (echo && this.answersAnother(echo, raw)) {
+      // Its own answer never came either: it is sent once more alone, as the ones behind it are.
+      this.poisoned = true;
+      this.detach(exchange);
+      this.behind.unshift(exchange);
+      this.failExchange(new UpstreamError('UPSTREAM_ANSWER_MISMATCH', `${this.owner.describe} answered another request on the connection (its ${echo.name} was not this request's)`));
+      return 1;
+    }
+    const bodiless = exchange.options.method === 'HEAD' || statusCode === 204 || statusCode === 304;
+    // The parser judges keep-alive before it learns there is no body: an answer without a length then reads
+    // as "ends with the connection", which a body-less answer never does (node:http answers HEAD that way).
+    if (bodiless && !keepAlive) keepAlive = persistsWithoutBody(raw, http10);
     exchange.responseStarted = true;
     exchange.keepAlive = keepAlive;
     if (keepAlive) this.readKeepAliveHint(raw);
     else this.closing = true;
     if (!exchange.settled) exchange.handler.onResponseStart(exchange, statusCode, raw, statusMessage);
-    return exchange.options.method === 'HEAD' || statusCode === 204 || statusCode === 304 ? 1 : 0;
+    return bodiless ? 1 : 0;
+  }
+
+  /** The answer echoes the `echo` value of the request answered before, or of one pipelined behind. */
+  private answersAnother(echo: { name: string; value: string }, raw: string[]): boolean {
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i]!;
+      if (name.length !== echo.name.length || name.toLowerCase() !== echo.name) continue;
+      const value = raw[i + 1]!;
+      if (value === echo.value) return false;
+      return value === this.previousEcho || this.behind.some((waiting) => waiting.options.echo?.value === value);
+    }
+    return false;
   }
 
   body(chunk: Buffer): void {
@@ -227,13 +267,17 @@ export class UpstreamConnection {
     const trailers = this.pendingHeaders;
     if (trailers.length > 0) this.pendingHeaders = [];
     this.completed = true;
+    this.previousEcho = exchange.options.echo?.value;
     exchange.end(trailers);
-    const next = this.behind.shift();
+    const next = this.behind[0];
     if (next === undefined) return;
-    if (!exchange.keepAlive) {
-      this.behind.unshift(next); // the upstream closes now: the ones behind are answered by no one (see failExchange)
+    if (!exchange.keepAlive || next.settled) {
+      // The upstream closes now, or the next answer is for an abandoned exchange (it may never end): the
+      // connection ends here, and the ones behind, unanswered, are sent again (see failExchange).
+      this.closing = true;
       return;
     }
+    this.behind.shift();
     // The next pipelined answer may follow in the same chunk: the parser reads it for the next exchange.
     this.served++;
     this.exchange = next;
@@ -310,7 +354,7 @@ export class UpstreamConnection {
     const exchange = this.exchange!;
     this.detach(exchange);
     this.served++;
-    if (!exchange.keepAlive || !exchange.uploadDone || this.idleMs <= 0 || this.socket.destroyed) {
+    if (!exchange.keepAlive || this.closing || !exchange.uploadDone || this.idleMs <= 0 || this.socket.destroyed) {
       exchange.stopUpload?.();
       this.destroy();
       return;
@@ -329,26 +373,34 @@ export class UpstreamConnection {
     const exchange = this.exchange;
     if (exchange) {
       this.detach(exchange);
-      this.failOrRetry(exchange, error, this.served > 0);
+      if (exchange.pipelinedBehind && !exchange.answered) this.behind.unshift(exchange);
+      else this.failOrRetry(exchange, error, this.served > 0);
     }
-    // Pipelined behind it: the upstream answered none of them (they are replayable, or they would not be here).
+    // Pipelined behind it: whatever ended the connection, the upstream answered none of them (they are
+    // replayable, or they would not be here), so each is sent once more, alone on a fresh connection.
     for (const waiting of this.behind.splice(0)) {
       waiting.connection = undefined;
-      this.failOrRetry(waiting, error, true);
+      if (waiting.settled) continue; // abandoned while it waited its turn: nobody wants it
+      if (waiting.retried || !waiting.replayable) waiting.fail(error);
+      else this.retryAlone(waiting);
     }
   }
 
   private failOrRetry(exchange: Exchange, error: Error, mayRetry: boolean): void {
-    if (exchange.settled) return; // aborted while it waited its turn on a pipelined connection: nobody wants it
+    if (exchange.settled) return;
     const code = (error as NodeJS.ErrnoException).code;
     if (mayRetry && !exchange.answered && !exchange.retried && exchange.replayable && code !== undefined && CONNECTION_LOST.has(code)) {
-      // The upstream closed a kept-alive connection as this request went out (its idle timeout), or before
-      // it came to this pipelined one: it never answered the request, so send it once more on a fresh connection.
-      exchange.retried = true;
-      this.owner.retry(exchange);
+      // The upstream closed a kept-alive connection as this request went out (its idle timeout): it never
+      // saw the request, so send it once more on a fresh connection.
+      this.retryAlone(exchange);
       return;
     }
     exchange.fail(error);
+  }
+
+  private retryAlone(exchange: Exchange): void {
+    exchange.retried = true;
+    this.owner.retry(exchange);
   }
 
   private detach(exchange: Exchange): void {
@@ -368,4 +420,23 @@ export class UpstreamConnection {
       if (this.idleMs > 0) this.owner.useTimeout(this.idleMs);
     }
   }
+}
+
+/**
+ * Whether a connection persists after an answer without a body (RFC 9112 §9.3): HTTP/1.1 unless it says
+ * `Connection: close`, HTTP/1.0 only when it says `keep-alive`.
+ */
+function persistsWithoutBody(raw: readonly string[], http10: boolean): boolean {
+  let close = false;
+  let keepAlive = false;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length !== 10 || name.toLowerCase() !== 'connection') continue;
+    for (const token of raw[i + 1]!.toLowerCase().split(',')) {
+      const option = token.trim();
+      if (option === 'close') close = true;
+      else if (option === 'keep-alive') keepAlive = true;
+    }
+  }
+  return !close && (!http10 || keepAlive);
 }

@@ -102,9 +102,24 @@ export class UpstreamPool implements ConnectionOwner, ExchangeQueue {
 
   release(connection: UpstreamConnection): void {
     const next = this.waiting.shift();
-    if (next) connection.start(next);
+    if (next) this.startWaiting(connection, next);
     else if (this.closing) connection.destroy();
     else this.idle.push(connection);
+  }
+
+  /** `next` goes on the freed connection; with pipelining, the pipelinable ones waiting after it go along, in one write. */
+  private startWaiting(connection: UpstreamConnection, next: Exchange): void {
+    if (!(this.pipelining > 1 && next.replayable && !next.retried)) {
+      connection.start(next);
+      return;
+    }
+    connection.cork();
+    connection.start(next);
+    for (let following = this.waiting[0]; following?.replayable && !following.retried && connection.inFlight < this.pipelining; following = this.waiting[0]) {
+      this.waiting.shift();
+      connection.start(following);
+    }
+    connection.flush();
   }
 
   useTimeout(ms: number): void {
@@ -163,6 +178,11 @@ export class UpstreamPool implements ConnectionOwner, ExchangeQueue {
    * connection with the fewest requests under way, which then fills for the rest of the turn.
    */
   private assignPipelined(exchange: Exchange): void {
+    if (this.waiting.length > 0) {
+      // Others wait for a connection already: this one does not go past them (they would wait out their timeout).
+      this.wait(exchange, false);
+      return;
+    }
     const filling = this.filling;
     if (filling && filling.inFlight < this.pipelining && filling.acceptsPipelined) {
       filling.start(exchange);

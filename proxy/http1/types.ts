@@ -18,6 +18,13 @@ export interface ExchangeOptions {
    * fails with READER_STALLED and its connection closes. None: no limit.
    */
   pauseTimeoutMs?: number;
+  /**
+   * A request header the upstream may echo in its answer (x-request-id). An answer echoing the value of
+   * another request on the connection (the one before, or one pipelined behind) answers that request, not this
+   * one: the connection is out of step, and is closed (UPSTREAM_ANSWER_MISMATCH). Any other value is ignored
+   * (a service may set its own).
+   */
+  echo?: { name: string; value: string };
 }
 
 /** Handed to every handler callback: what the handler may do to its exchange. */
@@ -59,6 +66,8 @@ export type UpstreamErrorCode =
   | 'UPSTREAM_POOL_CLOSED'
   /** Every connection stayed busy for the exchange's whole timeoutMs. */
   | 'UPSTREAM_QUEUE_TIMEOUT'
+  /** The answer echoed another request's `echo` header: the upstream sent an answer too many or too few. */
+  | 'UPSTREAM_ANSWER_MISMATCH'
   /** The handler kept the response paused past pauseTimeoutMs: its reader, not the upstream, stalled. */
   | 'READER_STALLED'
   /** A streamed request body stopped arriving for timeoutMs before any answer: the client stalled, not the upstream. */

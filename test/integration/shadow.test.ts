@@ -857,7 +857,7 @@ describe('shadowPipelining: copies of one turn go to the new service pipelined',
     proxy = await startProxyHarness(
       testConfig(
         [upstreamConfig('legacy', legacy.url), upstreamConfig('service', service.url, { shadowPipelining: 8 })],
-        [routeConfig('orders', '/api/orders', { stage: 'shadow', service: 'service', shadow: shadowConfig({ maxInFlight: 64 }) })],
+        [routeConfig('orders', '/api/orders', { stage: 'shadow', service: 'service', shadow: shadowConfig({ maxInFlight: 64, methods: ['GET', 'HEAD'] }) })],
       ),
       (exchange) => exchanges.push(exchange),
     );
@@ -882,5 +882,18 @@ describe('shadowPipelining: copies of one turn go to the new service pipelined',
     expect(copyConnections.size).toBe(2);
     // The first on each connection waited for no other answer: only those two are latency samples.
     expect(exchanges.filter((e) => !e.candidateWaited)).toHaveLength(2);
+  });
+
+  test("HEAD copies among GETs (node:http answers HEAD without a length): every copy is compared, none is an error", async () => {
+    exchanges.length = 0;
+    const connectionsBefore = copyConnections.size;
+    const requests = Array.from({ length: 8 }, (_, i) => `${i % 2 ? 'HEAD' : 'GET'} /api/orders/h${i} HTTP/1.1\r\nHost: shop\r\nx-request-id: head-${i}\r\n${i === 7 ? 'Connection: close\r\n' : ''}\r\n`);
+    const answers = await rawExchange(proxy.port, requests.join(''));
+    expect(answers.match(/^HTTP\/1\.1 200 /gm)).toHaveLength(8);
+    await eventually(() => exchanges.length === 8, 5000, 10);
+    expect(exchanges.filter((e) => 'error' in e.candidate)).toEqual([]);
+    expect(exchanges.map((e) => e.method).sort()).toEqual(['GET', 'GET', 'GET', 'GET', 'HEAD', 'HEAD', 'HEAD', 'HEAD']);
+    // Kept alive across the HEAD answers: the eight copies needed at most one connection more.
+    expect(copyConnections.size - connectionsBefore).toBeLessThanOrEqual(1);
   });
 });

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -443,7 +444,7 @@ describe('UpstreamPool: pipelining (shadow copies)', () => {
     }
   });
 
-  test('a pipelined exchange aborted while it waits its turn: its answer is read and dropped, the connection carries on', async () => {
+  test('a pipelined exchange aborted while it waits its turn: the connection ends at its turn, the one behind goes again alone', async () => {
     const up = await upstream(answerAllAt(3));
     const p = pool(up, { pipelining: 16 });
     let middle: ExchangeController | undefined;
@@ -454,15 +455,110 @@ describe('UpstreamPool: pipelining (shadow copies)', () => {
     expect((await aborted).error?.message).toBe('copy abandoned');
     expect([(await first).body, (await last).body]).toEqual(['/0', '/2']);
     expect(await send(p, { path: '/3' }).then((r) => r.body)).toBe('/3');
-    expect(up.connections).toHaveLength(1);
+    expect(up.received.map((r) => [r.connection, pathOf(r)])).toEqual([[0, '/0'], [0, '/1'], [0, '/2'], [1, '/2'], [1, '/3']]);
   });
 
-  test('no answer to the first within timeoutMs: it and those behind it fail with the timeout, not sent again', async () => {
-    const up = await upstream(() => undefined);
+  test('no answer to the first within timeoutMs: it fails with the timeout; those behind it, never answered, are sent again alone', async () => {
+    const up = await upstream((socket, request) => {
+      if (request.connection > 0) socket.write(ok(`${pathOf(request)} alone`));
+    });
     const p = pool(up, { pipelining: 16 });
     const replies = await Promise.all(['/0', '/1', '/2'].map((path) => send(p, { path, timeoutMs: 150 })));
-    expect(replies.map((r) => r.error?.code)).toEqual(['UPSTREAM_HEADERS_TIMEOUT', 'UPSTREAM_HEADERS_TIMEOUT', 'UPSTREAM_HEADERS_TIMEOUT']);
-    expect(up.received).toHaveLength(3);
+    expect(replies.map((r) => r.error?.code ?? r.body)).toEqual(['UPSTREAM_HEADERS_TIMEOUT', '/1 alone', '/2 alone']);
+    expect(up.received.map((r) => [r.connection, pathOf(r)])).toEqual([[0, '/0'], [0, '/1'], [0, '/2'], [1, '/1'], [2, '/2']]);
+  });
+
+  test('a malformed answer (a 204 with a body) fails its own exchange; those behind it are sent again alone', async () => {
+    const up = await upstream((socket, request) => {
+      if (request.connection === 0 && pathOf(request) === '/0') socket.write('HTTP/1.1 204 No Content\r\n\r\nsurprise');
+      else if (request.connection > 0) socket.write(ok(pathOf(request)));
+    });
+    const p = pool(up, { pipelining: 16 });
+    const replies = await Promise.all(['/0', '/1', '/2'].map((path) => send(p, { path })));
+    expect(replies.map((r) => r.error?.code ?? r.body)).toEqual(['', '/1', '/2']);
+    expect(replies[0]!.status).toBe(204);
+  });
+
+  test('node:http answers HEAD without a length: the connection is kept, and the answers behind it are framed right', async () => {
+    const server = createHttpServer((req, res) => res.end(req.url));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const sockets = new Set<number>();
+    server.on('connection', (socket: Socket) => sockets.add(socket.remotePort ?? 0));
+    try {
+      const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const piped = new UpstreamPool(origin, { connections: 8, connectTimeoutMs: 2000, idleTimeoutMs: 4000, pipelining: 16 });
+      const plain = new UpstreamPool(origin, { connections: 8, connectTimeoutMs: 2000, idleTimeoutMs: 4000 });
+      pools.push(piped, plain);
+      const replies = await Promise.all([send(piped, { path: '/0' }), send(piped, { method: 'HEAD', path: '/1' }), send(piped, { path: '/2' }), send(piped, { method: 'HEAD', path: '/3' }), send(piped, { path: '/4' })]);
+      expect(replies.map((r) => [r.status, r.body, r.error?.code])).toEqual([[200, '/0', undefined], [200, '', undefined], [200, '/2', undefined], [200, '', undefined], [200, '/4', undefined]]);
+      expect(sockets.size).toBe(1);
+      // One at a time too: three HEADs in a row reuse one connection.
+      for (const path of ['/5', '/6', '/7']) expect(await send(plain, { method: 'HEAD', path })).toMatchObject({ status: 200, body: '' });
+      expect(sockets.size).toBe(2);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  test('an answer sent twice: the next request, seeing the echo of the one before, is not given it; it and those behind go again alone', async () => {
+    const answer = (request: Received): string => ok(pathOf(request), `x-request-id: ${/\r\nx-request-id: (\S+)/i.exec(request.head)![1]}\r\n`);
+    const up = await upstream(
+      answerAllAt(4, (request) => (request.connection === 0 && pathOf(request) === '/1' ? answer(request) + answer(request) : answer(request))),
+    );
+    const p = pool(up, { pipelining: 16 });
+    const withId = (path: string): Promise<Outcome> => send(p, { path, headers: ['host', 'u', 'x-request-id', `id${path}`], echo: { name: 'x-request-id', value: `id${path}` } });
+    const replies = await Promise.all(['/0', '/1', '/2', '/3'].map(withId));
+    expect(replies.map((r) => r.body)).toEqual(['/0', '/1', '/2', '/3']);
+    expect(up.received.filter((r) => r.connection > 0).map((r) => pathOf(r))).toEqual(['/2', '/3']);
+    // A service that sets its own x-request-id (not one the connection carried) is not taken for out of step.
+    const own = await upstream(answerAllAt(2, (request) => ok(pathOf(request), 'x-request-id: generated-by-the-service\r\n')));
+    const q = pool(own, { pipelining: 16 });
+    const sendOwn = (path: string): Promise<Outcome> => send(q, { path, echo: { name: 'x-request-id', value: `id${path}` } });
+    expect((await Promise.all([sendOwn('/a'), sendOwn('/b')])).map((r) => r.body)).toEqual(['/a', '/b']);
+    expect(own.connections).toHaveLength(1);
+  });
+
+  test('a copy abandoned while it waits its turn, whose answer never ends: the connection is closed at its turn; the rest go again alone', async () => {
+    const up = await upstream((socket, request) => {
+      if (request.connection === 0 && pathOf(request) === '/stream') socket.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nevent\r\n');
+      else socket.write(ok(pathOf(request)));
+    });
+    const p = pool(up, { pipelining: 16, connections: 1 });
+    let stream: ExchangeController | undefined;
+    const first = send(p, { path: '/0' }, { onStart: () => stream?.abort(new Error('client left')) });
+    const streamed = send(p, { path: '/stream' }, { onStart: (c) => (stream = c) });
+    const last = send(p, { path: '/2' });
+    stream!.abort(new Error('client left'));
+    expect((await streamed).error?.message).toBe('client left');
+    expect([(await first).body, (await last).body]).toEqual(['/0', '/2']);
+    await eventually(() => up.connections[0]!.destroyed || up.connections[0]!.readableEnded, 2000, 10);
+    expect(await send(p, { path: '/3' }).then((r) => r.body)).toBe('/3');
+    expect(up.received.map((r) => [r.connection, pathOf(r)])).toEqual([[0, '/0'], [0, '/stream'], [0, '/2'], [1, '/2'], [1, '/3']]);
+  });
+
+  test('copies sent again after waiting behind another still say so (their time includes the wait)', async () => {
+    const up = await upstream((socket, request) => {
+      if (request.connection === 0 && pathOf(request) === '/0') socket.end(ok('/0', 'Connection: close\r\n'));
+      else if (request.connection > 0) socket.write(ok(pathOf(request)));
+    });
+    const p = pool(up, { pipelining: 16 });
+    const controllers: ExchangeController[] = [];
+    const replies = await Promise.all(['/0', '/1', '/2'].map((path) => send(p, { path }, { onStart: (c) => controllers.push(c) })));
+    expect(replies.map((r) => r.body)).toEqual(['/0', '/1', '/2']);
+    expect(controllers.map((c) => c.pipelinedBehind)).toEqual([false, true, true]);
+  });
+
+  test('at its connection limit, exchanges that wait are not overtaken by later ones; they go out together when a connection frees', async () => {
+    const up = await upstream((socket, request) => setImmediate(() => socket.write(ok(pathOf(request)))));
+    const p = pool(up, { pipelining: 2, connections: 1 });
+    const replies: Array<Promise<Outcome>> = [];
+    for (let turn = 0; turn < 6; turn++) {
+      for (let i = 0; i < 3; i++) replies.push(send(p, { path: `/${turn}-${i}`, timeoutMs: 1000 }));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const paths = Array.from({ length: 6 }, (_, turn) => [0, 1, 2].map((i) => `/${turn}-${i}`)).flat();
+    expect((await Promise.all(replies)).map((r) => r.error?.code ?? r.body)).toEqual(paths);
+    expect(up.received.map(pathOf)).toEqual(paths);
     expect(up.connections).toHaveLength(1);
   });
 });
