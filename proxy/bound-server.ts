@@ -81,7 +81,37 @@ export class BoundServer {
     await closed;
   }
 
-  /** A start that failed: stops listening and cuts every connection, those waiting included. */
+  /**
+   * A start that will not finish: stops listening, and the requests that waited (and any arriving meanwhile on
+   * connections already open) get `answer`, which closes their connections. Resolves once those connections
+   * have closed; what is left then (a client that has not finished sending a request) is cut.
+   */
+  async refuse(answer: ServerHandlers): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const answered: Promise<void>[] = [];
+    this.serve({
+      request: (req, res) => {
+        answered.push(closedSocket(req.socket));
+        answer.request(req, res);
+      },
+      upgrade: (req, socket, head) => {
+        answered.push(closedSocket(socket));
+        if (answer.upgrade) answer.upgrade(req, socket, head);
+        else socket.destroy();
+      },
+    });
+    this.server.closeIdleConnections();
+    // Requests answered while waiting add to the list: wait until no new one came.
+    for (let waited = 0; waited < answered.length; ) {
+      const count = answered.length;
+      await Promise.all(answered.slice(waited));
+      waited = count;
+    }
+    this.server.closeAllConnections();
+    await closed;
+  }
+
+  /** A start that failed before anything could be answered: stops listening and cuts every connection, those waiting included. */
   async abandon(): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeAllConnections();
@@ -89,4 +119,10 @@ export class BoundServer {
     this.held = [];
     await closed;
   }
+}
+
+/** Resolves once `socket` has closed (at once when it has). */
+function closedSocket(socket: Duplex): Promise<void> {
+  if (socket.destroyed) return Promise.resolve();
+  return new Promise((resolve) => socket.once('close', () => resolve()));
 }

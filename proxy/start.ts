@@ -12,6 +12,7 @@ import { ProxyMetrics } from './metrics';
 import { createDataServer, ProxyServer } from './server';
 import { startShadowComparisons } from './shadow-comparisons';
 import { ShadowMetrics } from './shadow-metrics';
+import { adminPortRefusal, dataPortRefusal, type StartEnd } from './start-refusal';
 import { SqlComparisonStore } from '../diff-reader/store/sql-comparison-store';
 
 export interface RunningProxy {
@@ -32,21 +33,31 @@ interface BoundPorts {
   proxyAddress: AddressInfo;
 }
 
+export interface StartOptions {
+  /** Aborted (a SIGTERM) while the store opens: the start stops, see `StartStopped`. */
+  signal?: AbortSignal;
+}
+
+/**
+ * A start stopped by its signal before it served: the requests that waited were answered 503, and what was
+ * opened of the state store and the flags was closed.
+ */
+export class StartStopped extends Error {
+  constructor() {
+    super('stopped while starting');
+    this.name = 'StartStopped';
+  }
+}
+
 /**
  * Binds both ports, then opens the state store and the flag provider, then serves. A port that cannot be had
  * is reported before the store is created, migrated or seeded with the configured initial state; requests
- * arriving meanwhile wait for the route state (but the probes: alive, not ready).
+ * arriving meanwhile wait for the route state (but the probes: alive, not ready). A start that fails, or
+ * that `options.signal` stops, answers those requests 503 before it throws.
  */
-export async function startProxy(config: StranglerConfig, logger: Logger = createLogger('strangler')): Promise<RunningProxy> {
+export async function startProxy(config: StranglerConfig, logger: Logger = createLogger('strangler'), options: StartOptions = {}): Promise<RunningProxy> {
   const ports = await bindPorts(config);
-  let opened: Awaited<ReturnType<typeof openStateAndFlags>>;
-  try {
-    opened = await openStateAndFlags(config, logger);
-  } catch (err) {
-    await Promise.all([ports.admin.abandon(), ports.data.abandon()]);
-    throw err;
-  }
-  const { store, database, registry, flags } = opened;
+  const { store, database, registry, flags } = await openOrRefuse(ports, config, logger, options.signal);
   const metrics = new ProxyMetrics(registry, config.routes, flags.view);
   const comparisons = new SqlComparisonStore(database);
   const shadow = startShadowComparisons(config, comparisons, new ShadowMetrics(registry), logger);
@@ -83,7 +94,7 @@ export async function startProxy(config: StranglerConfig, logger: Logger = creat
   try {
     await admin.ready();
   } catch (err) {
-    await Promise.all([ports.admin.abandon(), ports.data.abandon()]);
+    await refuseWaiting(ports, config, 'failed');
     await shadow.stop();
     await flags.stop();
     await store.close();
@@ -134,9 +145,67 @@ async function bindPorts(config: StranglerConfig): Promise<BoundPorts> {
   }
 }
 
-/** The state store (created, migrated and seeded as needed) and the flag provider over it, started. */
-async function openStateAndFlags(config: StranglerConfig, logger: Logger) {
-  const { store, database, notifications } = await openStateStore(config, logger);
+type StateAndFlags = Awaited<ReturnType<typeof openStateAndFlags>>;
+
+/**
+ * The state store and the flags, opened while the ports hold what arrives. When that fails, the waiting
+ * requests are answered 503 and the ports closed before the failure is thrown. When `signal` stops it, they
+ * are answered at once, what was opened so far is closed (given STORE_STOP_MS, as a stop gives the store),
+ * and `StartStopped` is thrown.
+ */
+async function openOrRefuse(ports: BoundPorts, config: StranglerConfig, logger: Logger, signal: AbortSignal | undefined): Promise<StateAndFlags> {
+  let refused: Promise<void> | undefined;
+  const refuse = (end: StartEnd): Promise<void> => (refused ??= refuseWaiting(ports, config, end));
+  let closeTimer: NodeJS.Timeout | undefined;
+  let onStop = (): void => undefined;
+  const closingTooLong = new Promise<'too long'>((resolve) => {
+    onStop = () => {
+      logger.info('stopping while starting: answering the waiting requests 503 and closing what was opened of the state store');
+      void refuse('stopped');
+      closeTimer = setTimeout(() => resolve('too long'), STORE_STOP_MS);
+    };
+  });
+  signal?.addEventListener('abort', onStop, { once: true });
+  const opening = openStateAndFlags(config, logger, signal);
+  try {
+    const opened = await Promise.race([opening, closingTooLong]);
+    if (opened === 'too long') {
+      logger.warn({ waitedMs: STORE_STOP_MS }, 'the state store did not close while stopping: its connections end with the process');
+      void opening.then(closeStateAndFlags, () => undefined);
+      throw new StartStopped();
+    }
+    if (signal?.aborted) {
+      // It finished opening as the signal came: closed again, as a start that had not.
+      await closeStateAndFlags(opened);
+      throw new StartStopped();
+    }
+    return opened;
+  } catch (err) {
+    const stopped = signal?.aborted === true;
+    await refuse(stopped ? 'stopped' : 'failed');
+    throw stopped ? new StartStopped() : err;
+  } finally {
+    clearTimeout(closeTimer);
+    signal?.removeEventListener('abort', onStop);
+  }
+}
+
+async function closeStateAndFlags(opened: StateAndFlags): Promise<void> {
+  await opened.flags.stop().catch(() => undefined);
+  await opened.store.close().catch(() => undefined);
+}
+
+/** Answers what waits on both ports 503 (see start-refusal) and closes them. */
+function refuseWaiting(ports: BoundPorts, config: StranglerConfig, end: StartEnd): Promise<void> {
+  return Promise.all([ports.admin.refuse(adminPortRefusal(end)), ports.data.refuse(dataPortRefusal(config.routes, end))]).then(() => undefined);
+}
+
+/**
+ * The state store (created, migrated and seeded as needed) and the flag provider over it, started. `signal`
+ * stops the store's opening (see openStateStore); flags being started finish starting, then stop.
+ */
+async function openStateAndFlags(config: StranglerConfig, logger: Logger, signal?: AbortSignal) {
+  const { store, database, notifications } = await openStateStore(config, logger, signal);
   const registry = createMetricsRegistry();
   const flags = createFlagProvider(config, store, registry, logger, notifications);
   try {

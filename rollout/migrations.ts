@@ -183,7 +183,9 @@ export const MIGRATIONS: ReadonlyArray<{ id: number; name: string; sql: string }
   },
 ];
 
-/** Serialised by an advisory lock so replicas starting together do not race. */
+/** The advisory lock that serialises migrations, so replicas starting together do not race. */
+export const MIGRATION_LOCK = 74210391;
+
 /**
  * Applies the migrations the database lacks, one process at a time (an advisory lock). A database that has
  * them all needs no DDL, so replicas may run as a role that only reads and writes rows (the owner migrates
@@ -191,7 +193,7 @@ export const MIGRATIONS: ReadonlyArray<{ id: number; name: string; sql: string }
  */
 export async function migrate(db: Database): Promise<void> {
   await db.transaction(async (tx) => {
-    await tx.query('SELECT pg_advisory_xact_lock(74210391)');
+    await tx.query(`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`);
     const { rows: table } = await tx.query<{ present: boolean }>("SELECT to_regclass('strangler_migrations') IS NOT NULL AS present");
     if (!table[0]?.present) {
       await ddl(

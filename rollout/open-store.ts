@@ -8,18 +8,26 @@ import type { Logger } from '../core/logging';
 import type { StateStore } from '../core/state';
 import { SqlStateStore } from './sql-state-store';
 
-/**
- * Opens the configured state store, applies migrations and seeds the routes it does not know yet.
- * `database` is the same connection, for the other tables that live beside the route state.
- */
 /** Whether the store's change notifications (PostgreSQL LISTEN) are lost right now: changes then arrive by polling only. */
 export interface StoreNotifications {
   lost: boolean;
 }
 
-export async function openStateStore(config: StranglerConfig, logger?: Logger): Promise<{ store: StateStore; database: Database; notifications: StoreNotifications }> {
+/**
+ * Opens the configured state store, applies migrations and seeds the routes it does not know yet.
+ * `database` is the same connection, for the other tables that live beside the route state.
+ * `signal` stops an opening under way (a SIGTERM while waiting for another replica's migration lock, or while
+ * a new embedded store is created): what was opened so far is closed and `signal.reason` thrown.
+ */
+export async function openStateStore(
+  config: StranglerConfig,
+  logger?: Logger,
+  signal?: AbortSignal,
+): Promise<{ store: StateStore; database: Database; notifications: StoreNotifications }> {
+  signal?.throwIfAborted();
   const notifications: StoreNotifications = { lost: false };
   const db = await openDatabase(config.state.url, dirname(config.file), {
+    signal,
     field: `${config.file} state.url`,
     onListenError: (err) => {
       notifications.lost = true;
@@ -31,11 +39,18 @@ export async function openStateStore(config: StranglerConfig, logger?: Logger): 
     },
   });
   const store = new SqlStateStore(db);
+  // Statements waiting (for the migration lock) would hold a stop as long as they wait: they are ended.
+  const interrupt = (): void => void db.interrupt();
+  signal?.addEventListener('abort', interrupt, { once: true });
   try {
+    signal?.throwIfAborted();
     await store.init(config.routes.map((r) => ({ route: r.name, stage: r.stage, percent: r.percent })));
   } catch (err) {
     await store.close().catch(() => undefined);
+    signal?.throwIfAborted();
     throw new StranglerError('STRANGLER_ERR_STATE_INIT', `cannot open the state store ${redactUrl(config.state.url)}: ${describe(err)}`);
+  } finally {
+    signal?.removeEventListener('abort', interrupt);
   }
   return { store, database: db, notifications };
 }

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../../core/config';
-import { createLogger } from '../../core/logging';
-import { startProxy } from '../../proxy/start';
+import { createLogger, type Logger } from '../../core/logging';
+import { startProxy, StartStopped, type RunningProxy } from '../../proxy/start';
 import { topLevelCommand } from './common';
 
 function origin(address: AddressInfo): string {
@@ -23,19 +23,29 @@ export const proxyCommand = topLevelCommand({
   handler: async (args) => {
     const config = loadConfig(args.config);
     const logger = createLogger('strangler');
-    // The signals are caught from the start: a stop asked for while starting (or right after the listening
-    // line, by whoever reads it) waits for the start to finish, then drains.
+    // The signals are caught from the start. One while the state store opens stops the start (the requests
+    // waiting are answered 503, what was opened is closed); one once it serves (or right after the listening
+    // line, by whoever reads it) drains.
+    const starting = new AbortController();
     const stopped = new Promise<string>((resolve) => {
       const stop = (received: string): void => {
         logger.info({ signal: received }, 'stopping: finishing in-flight requests');
         process.off('SIGTERM', stop);
         process.off('SIGINT', stop);
+        starting.abort();
         resolve(received);
       };
       process.on('SIGTERM', stop);
       process.on('SIGINT', stop);
     });
-    const proxy = await startProxy(config, logger);
+    let proxy: RunningProxy;
+    try {
+      proxy = await startProxy(config, logger, { signal: starting.signal });
+    } catch (err) {
+      if (!(err instanceof StartStopped)) throw err;
+      sayStopped(logger, args.json, await stopped);
+      return;
+    }
     const listening = { proxy: origin(proxy.proxyAddress), admin: origin(proxy.adminAddress), state: proxy.state, flags: proxy.flags, pid: process.pid };
     process.stdout.write(
       args.json
@@ -44,9 +54,14 @@ export const proxyCommand = topLevelCommand({
     );
     const signal = await stopped;
     await proxy.stop();
-    logger.info('stopped');
-    process.stdout.write(args.json ? `${JSON.stringify({ event: 'stopped', signal })}\n` : `strangler proxy stopped (${signal})\n`);
-    // Connections to a state store that stopped answering would keep the process alive; everything owed is done.
-    setTimeout(() => process.exit(), EXIT_GRACE_MS).unref();
+    sayStopped(logger, args.json, signal);
   },
 });
+
+/** The stopped line, after a drain or a start stopped while it opened the state store; then the process ends. */
+function sayStopped(logger: Logger, json: boolean, signal: string): void {
+  logger.info('stopped');
+  process.stdout.write(json ? `${JSON.stringify({ event: 'stopped', signal })}\n` : `strangler proxy stopped (${signal})\n`);
+  // Connections to a state store that stopped answering would keep the process alive; everything owed is done.
+  setTimeout(() => process.exit(), EXIT_GRACE_MS).unref();
+}

@@ -38,5 +38,10 @@ export interface Database extends Queryable {
    * database has neither; callers that delete rows (pruning) call this after they do. Cheap when nothing is due.
    */
   reclaimSpace(): Promise<void>;
+  /**
+   * Ends the statements running now and those started after, which fail at once (a start given up while it
+   * waits for another process's lock): close() then need not wait for them.
+   */
+  interrupt(): Promise<void>;
   close(): Promise<void>;
 }

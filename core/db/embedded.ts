@@ -49,18 +49,30 @@ export class EmbeddedDatabase implements Database {
     });
   }
 
-  /** `field`: how messages about the folder name the setting that gave it. */
-  static async open(folder: string, field = 'state.url'): Promise<EmbeddedDatabase> {
+  /**
+   * `field`: how messages about the folder name the setting that gave it. `signal` stops the opening: a new
+   * store being created is abandoned (nothing of it is left beside the folder), one being opened is opened
+   * and closed again; the folder's lock is released and `signal.reason` thrown.
+   */
+  static async open(folder: string, field = 'state.url', signal?: AbortSignal): Promise<EmbeddedDatabase> {
+    signal?.throwIfAborted();
     prepareStateFolder(folder, field);
     const unlock = lockFolder(folder);
     let database: EmbeddedDatabase | undefined;
     try {
       const start: WorkerStartData = { pglite: require.resolve('@electric-sql/pglite'), folder, settings: EMBEDDED_WAL_SETTINGS };
-      await createInChildProcess(start);
+      await createInChildProcess(start, signal);
+      signal?.throwIfAborted();
       database = new EmbeddedDatabase(new Worker(`(${embeddedWorkerMain.toString()})()`, { eval: true, workerData: start }), folder, unlock);
+      // Not cut short by the signal: a worker ended while PGlite writes the folder could leave it half-written.
       await database.await(OPEN_REPLY_ID);
+      if (signal?.aborted) {
+        await database.close();
+        signal.throwIfAborted();
+      }
       return database;
     } catch (err) {
+      if (database?.closing) throw err;
       if (database) {
         database.closing = true;
         await database.worker.terminate();
@@ -117,6 +129,9 @@ export class EmbeddedDatabase implements Database {
     this.reclaiming ??= reclaimEmbeddedSpace(this).finally(() => (this.reclaiming = undefined));
     return this.reclaiming;
   }
+
+  /** One session in this process, its statements short: they end by themselves. */
+  async interrupt(): Promise<void> {}
 
   async close(): Promise<void> {
     if (this.closing) return;
@@ -181,7 +196,7 @@ function asError(error: WorkerError): Error {
  * with the marker last, so a half-made directory is never opened. If the child cannot do it, the worker
  * creates the directory itself and reports any real error.
  */
-async function createInChildProcess(start: WorkerStartData): Promise<void> {
+async function createInChildProcess(start: WorkerStartData, signal?: AbortSignal): Promise<void> {
   if (existsSync(join(start.folder, DATA_DIR_MARKER))) return;
   // The caller holds the folder's lock, so staging folders of earlier, interrupted starts are abandoned.
   const stagingPrefix = `${basename(start.folder)}.creating-`;
@@ -191,13 +206,30 @@ async function createInChildProcess(start: WorkerStartData): Promise<void> {
   const staging = join(dirname(start.folder), `${stagingPrefix}${process.pid}`);
   const script = `require(${JSON.stringify(start.pglite)}).PGlite.create(${JSON.stringify(staging)}).then((db) => db.close())`;
   try {
-    await new Promise<void>((resolve, reject) => execFile(process.execPath, ['-e', script], { timeout: 120_000 }, (err) => (err ? reject(err) : resolve())));
+    await runScript(script, signal);
     if (!existsSync(join(staging, DATA_DIR_MARKER))) return;
     const entries = readdirSync(staging).filter((entry) => entry !== DATA_DIR_MARKER);
     for (const entry of [...entries, DATA_DIR_MARKER]) renameSync(join(staging, entry), join(start.folder, entry));
   } catch {
-    // The worker creates the directory instead.
+    // The worker creates the directory instead (unless the opening was stopped: the caller sees the signal).
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }
+}
+
+/**
+ * Runs `script` in a child node process. `signal` kills it; either way this settles once the child has exited
+ * (execFile's own `signal` option reports at once, while the child may still be writing).
+ */
+function runScript(script: string, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const kill = (): void => void child.kill('SIGKILL');
+    const child = execFile(process.execPath, ['-e', script], { timeout: 120_000 }, (err) => {
+      signal?.removeEventListener('abort', kill);
+      if (err) reject(err);
+      else resolve();
+    });
+    if (signal?.aborted) kill();
+    else signal?.addEventListener('abort', kill, { once: true });
+  });
 }

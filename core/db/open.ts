@@ -14,6 +14,8 @@ export interface OpenDatabaseOptions {
   onListenRestored?: () => void;
   /** How messages name the setting the URL came from (`strangler.yaml state.url`); default `state.url`. */
   field?: string;
+  /** Stops the opening: what was opened so far is closed, and `signal.reason` thrown. */
+  signal?: AbortSignal;
 }
 
 export async function openDatabase(url: string, baseDir = process.cwd(), options: OpenDatabaseOptions = {}): Promise<Database> {
@@ -28,8 +30,9 @@ export async function openDatabase(url: string, baseDir = process.cwd(), options
     try {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { EmbeddedDatabase } = require('./embedded') as typeof import('./embedded');
-      return await EmbeddedDatabase.open(folder, field);
+      return await EmbeddedDatabase.open(folder, field, options.signal);
     } catch (err) {
+      options.signal?.throwIfAborted();
       if (err instanceof StranglerError) throw err;
       throw new StranglerError('STRANGLER_ERR_STATE_OPEN', `cannot open embedded state at ${folder}: ${(err as Error).message}`);
     }
@@ -37,7 +40,13 @@ export async function openDatabase(url: string, baseDir = process.cwd(), options
   if (/^postgres(ql)?:\/\//.test(url)) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { PostgresDatabase } = require('./postgres') as typeof import('./postgres');
-    return PostgresDatabase.open({ url, ...options });
+    const { signal, ...postgresOptions } = options;
+    const database = await PostgresDatabase.open({ url, ...postgresOptions });
+    if (signal?.aborted) {
+      await database.close();
+      signal.throwIfAborted();
+    }
+    return database;
   }
   throw new StranglerError('STRANGLER_ERR_STATE_URL', `state.url must be embedded:<folder> or postgres://…, got "${url}"`);
 }

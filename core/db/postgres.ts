@@ -58,6 +58,9 @@ export class PostgresDatabase implements Database {
   /** options.url as pg must be given it for sslmode to mean what it means to libpq. */
   private readonly connectionString: string;
   private closed = false;
+  /** The pool's connections, for interrupt(). */
+  private readonly connections = new Set<PoolClient>();
+  private interrupted = false;
 
   /** Opens `options.url` with sslmode `prefer`/`allow` (in the URL or PGSSLMODE) settled for this server (settleSslFallback). */
   static async open(options: PostgresOptions): Promise<PostgresDatabase> {
@@ -77,6 +80,11 @@ export class PostgresDatabase implements Database {
     });
     // An idle client losing its server must not crash the process; the next query reports it.
     this.pool.on('error', () => undefined);
+    this.pool.on('connect', (client) => {
+      this.connections.add(client);
+      if (this.interrupted) void this.terminate([client]);
+    });
+    this.pool.on('remove', (client) => this.connections.delete(client));
   }
 
   async query<Row>(sql: string, params: SqlParam[] = []): Promise<QueryResult<Row>> {
@@ -179,6 +187,32 @@ export class PostgresDatabase implements Database {
 
   /** The server's autovacuum and checkpointer do this. */
   async reclaimSpace(): Promise<void> {}
+
+  /**
+   * A statement waiting for a lock never reads its connection: closing it would leave the session waiting on
+   * the server (and pool.end() waiting for it). Each session of the pool, and any connected after, is ended
+   * on the server instead (pg_terminate_backend, allowed for one's own role), its statement failing at once.
+   */
+  async interrupt(): Promise<void> {
+    this.interrupted = true;
+    await this.terminate([...this.connections]);
+  }
+
+  private async terminate(clients: PoolClient[]): Promise<void> {
+    // pg keeps each session's server process id (from BackendKeyData) on the client; its typings leave it out.
+    const pids = clients.map((client) => (client as PoolClient & { processID?: number | null }).processID).filter((pid): pid is number => typeof pid === 'number');
+    if (pids.length === 0) return;
+    const client = new Client({ connectionString: this.connectionString, connectionTimeoutMillis: 2000 });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      await client.query('SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid', [pids]);
+    } catch {
+      // The server does not answer: the sessions end with their connections when this process does.
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
 
   async close(): Promise<void> {
     this.closed = true;

@@ -214,6 +214,26 @@ describe('embedded database failures', () => {
     }
   }, 60000);
 
+  test('a new store stopped while it is created leaves nothing of it, beside the folder or in it, and no lock: the folder opens afterwards', async () => {
+    const parent = mkdtempSync(join(tmpdir(), 'strangler-embedded-'));
+    const folder = join(parent, 'state');
+    try {
+      const stop = new AbortController();
+      // By the time open() returns its promise the folder is locked and the child creating the store runs.
+      const opening = EmbeddedDatabase.open(folder, 'state.url', stop.signal);
+      expect(readdirSync(folder)).toEqual(['strangler.pid']);
+      stop.abort();
+      await expect(opening).rejects.toMatchObject({ name: 'AbortError' });
+      expect(readdirSync(parent)).toEqual(['state']);
+      expect(readdirSync(folder)).toEqual([]);
+      const db = await EmbeddedDatabase.open(folder);
+      expect((await db.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+      await db.close();
+    } finally {
+      rmSync(parent, { recursive: true, force: true });
+    }
+  }, 60000);
+
   test('when the child process cannot start, the worker creates the folder itself', async () => {
     const parent = mkdtempSync(join(tmpdir(), 'strangler-embedded-'));
     const folder = join(parent, 'state');

@@ -1,11 +1,12 @@
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type AddressInfo, createServer as createNetServer } from 'node:net';
+import { type AddressInfo, connect as connectTcp, createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { Agent, request } from 'undici';
 import { inRollout } from '../../core/bucketing';
+import { MIGRATION_LOCK } from '../../rollout/migrations';
 import { adminCall, type AdminReply } from '../helpers/admin-call';
 import { createTestDatabase } from '../helpers/postgres';
 import { eventually } from '../helpers/eventually';
@@ -666,6 +667,134 @@ describe('strangler proxy start: the ports are taken before the state store is o
     await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
     return { port: (holder.address() as AddressInfo).port, release: () => new Promise<void>((resolve) => holder.close(() => resolve())) };
   }
+
+  /** Bytes sent on a connection of their own; `written` once they are out, `reply` all that came back by the time it closed. */
+  function rawRequest(port: number, payload: string): { written: Promise<void>; reply: Promise<string> } {
+    const socket = connectTcp(port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', () => undefined);
+    const reply = new Promise<string>((resolve) => socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1'))));
+    const written = new Promise<void>((resolve) => socket.write(payload, () => resolve()));
+    return { written, reply };
+  }
+
+  /**
+   * Another replica migrating: a session holding the migration lock in an open transaction. `waiters()` counts
+   * the other sessions on the database waiting for a lock (a starting proxy); `others()`, the other sessions.
+   */
+  async function migrationLockHeld(url: string): Promise<{ waiters(): Promise<number>; others(): Promise<number>; terminateWaiters(): Promise<void>; tables(): Promise<string[]>; release(): Promise<void> }> {
+    const holder = new Client({ connectionString: url });
+    const observer = new Client({ connectionString: url });
+    await Promise.all([holder.connect(), observer.connect()]);
+    await holder.query('BEGIN');
+    await holder.query(`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`);
+    const ours = `pid NOT IN (${(holder as Client & { processID: number }).processID}, pg_backend_pid())`;
+    const count = async (where: string): Promise<number> =>
+      Number((await observer.query<{ n: string }>(`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND ${ours} AND ${where}`)).rows[0]!.n);
+    return {
+      waiters: () => count("wait_event_type = 'Lock'"),
+      others: () => count('true'),
+      terminateWaiters: async () => {
+        await observer.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND ${ours} AND wait_event_type = 'Lock'`);
+      },
+      tables: async () => (await observer.query<{ name: string }>("SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public'")).rows.map((row) => row.name),
+      release: async () => {
+        await holder.end();
+        await observer.end();
+      },
+    };
+  }
+
+  /** `strangler proxy` on `file`, not waited for: its exit code, stdout and stderr once it has exited. */
+  function spawnProxy(file: string): { child: ReturnType<typeof spawn>; result: Promise<{ status: number | null; stdout: string; stderr: string }> } {
+    const child = spawn(process.execPath, [CLI, 'proxy', '--config', file], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const result = new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => child.on('close', (status) => resolve({ status, stdout, stderr })));
+    return { child, result };
+  }
+
+  /**
+   * A proxy held starting behind another replica's migration lock, with a request, a WebSocket upgrade and an
+   * admin call waiting on it: they were read before /readyz, sent after them, answered "starting".
+   */
+  async function heldStart(name: string): Promise<{
+    database: Awaited<ReturnType<typeof createTestDatabase>>;
+    lock: Awaited<ReturnType<typeof migrationLockHeld>>;
+    proxy: ReturnType<typeof spawnProxy>;
+    waiting: { request: Promise<string>; upgrade: Promise<string>; admin: Promise<string> };
+  }> {
+    const database = await createTestDatabase();
+    const lock = await migrationLockHeld(database.url);
+    const ports = { listen: await unusedPort(), admin: await unusedPort() };
+    const proxy = spawnProxy(writeConfig(dir.path, configOn(database.url, ports, 'canary', 25), `${name}.yaml`));
+    await eventually(async () => (await lock.waiters()) === 1, 20000, 50);
+    const request = rawRequest(ports.listen, 'GET /api/orders/7 HTTP/1.1\r\nHost: shop\r\nX-Request-Id: held-1\r\n\r\n');
+    const upgrade = rawRequest(
+      ports.listen,
+      'GET /api/orders/feed HTTP/1.1\r\nHost: shop\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nX-Request-Id: held-ws\r\n\r\n',
+    );
+    const adminRequest = rawRequest(ports.admin, `GET /routes HTTP/1.1\r\nHost: admin\r\nAuthorization: Bearer ${ADMIN_TOKEN}\r\n\r\n`);
+    await Promise.all([request.written, upgrade.written, adminRequest.written]);
+    expect(await adminCall(`http://127.0.0.1:${ports.admin}`, 'GET', '/readyz', undefined, {})).toMatchObject({ status: 503, json: { reason: 'starting: opening the state store' } });
+    return { database, lock, proxy, waiting: { request: request.reply, upgrade: upgrade.reply, admin: adminRequest.reply } };
+  }
+
+  /** The head and the JSON body of a raw HTTP/1.1 answer. */
+  function parsed(reply: string): { statusLine: string; headers: string[]; json: unknown } {
+    const [head = '', body = ''] = reply.split('\r\n\r\n');
+    const [statusLine = '', ...headers] = head.split('\r\n');
+    return { statusLine, headers: headers.map((line) => line.toLowerCase()), json: body ? (JSON.parse(body) as unknown) : undefined };
+  }
+
+  function expectRefused(waiting: { request: string; upgrade: string; admin: string }, error: string): void {
+    const request = parsed(waiting.request);
+    expect(request.statusLine).toBe('HTTP/1.1 503 Service Unavailable');
+    expect(request.headers).toEqual(expect.arrayContaining(['connection: close', 'x-request-id: held-1']));
+    expect(request.json).toEqual({ error, route: 'orders', target: 'none', requestId: 'held-1' });
+    const upgrade = parsed(waiting.upgrade);
+    expect(upgrade.statusLine).toBe('HTTP/1.1 503 Service Unavailable');
+    expect(upgrade.json).toEqual({ error, route: 'orders', target: 'none', requestId: 'held-ws' });
+    const admin = parsed(waiting.admin);
+    expect(admin.statusLine).toBe('HTTP/1.1 503 Service Unavailable');
+    expect(admin.headers).toEqual(expect.arrayContaining(['connection: close', 'x-strangler-admin: 1']));
+    expect(admin.json).toEqual({ error });
+  }
+
+  test('a state store failing while requests wait: each is answered 503 (the JSON error, Connection: close; an upgrade too), then exit 1 with the one line', async () => {
+    const { database, lock, proxy, waiting } = await heldStart('fails-held');
+    try {
+      await lock.terminateWaiters();
+      const [result, request, upgrade, admin] = await Promise.all([proxy.result, waiting.request, waiting.upgrade, waiting.admin]);
+      expect([result.status, result.stdout]).toEqual([1, '']);
+      expect(result.stderr).toMatch(/^strangler: cannot open the state store postgres:\/\/.*: terminating connection due to administrator command\n$/);
+      expectRefused({ request, upgrade, admin }, 'the proxy could not start and is exiting');
+    } finally {
+      proxy.child.kill('SIGKILL');
+      await lock.release();
+      await database.drop();
+    }
+  }, 30000);
+
+  test('SIGTERM while the start waits for another replica\'s migration lock: the waiting requests are answered 503, the session waiting for the lock is ended, exit 0', async () => {
+    const { database, lock, proxy, waiting } = await heldStart('stopped-held');
+    try {
+      proxy.child.kill('SIGTERM');
+      const [result, request, upgrade, admin] = await Promise.all([proxy.result, waiting.request, waiting.upgrade, waiting.admin]);
+      expect([result.status, result.stdout]).toEqual([0, 'strangler proxy stopped (SIGTERM)\n']);
+      expectRefused({ request, upgrade, admin }, 'the proxy was stopped while starting');
+      // Its session was ended on the server, not left queued for the lock; nothing was migrated.
+      await eventually(async () => (await lock.others()) === 0, 10000, 50);
+      expect(await lock.tables()).toEqual([]);
+    } finally {
+      proxy.child.kill('SIGKILL');
+      await lock.release();
+      await database.drop();
+    }
+  }, 30000);
 
   test('a busy listen.port is reported at once and leaves the embedded folder as it was; the corrected config then starts with its own initial state, probes answered while it opens the store', async () => {
     const project = join(dir.path, 'embedded');
