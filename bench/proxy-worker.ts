@@ -29,7 +29,7 @@ import { basename, dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { getHeapSpaceStatistics } from 'node:v8';
 import type { Duplex } from 'node:stream';
-import { DEFAULT_NOISE_THRESHOLDS, type ComparisonQuery, type ComparisonRecord, type ComparisonStore, type ComparisonTally, type RequestComparisons } from '../core/comparison';
+import { DEFAULT_NOISE_THRESHOLDS, type ComparisonQuery, type ComparisonRecord, type ComparisonStore, type ComparisonTally, type ReportCountsRead, type RequestComparisons } from '../core/comparison';
 import type { RouteConfig, ShadowConfig, StranglerConfig, UpstreamConfig } from '../core/config/types';
 import { FixedRouteState } from '../rollout/fixed-state';
 
@@ -193,6 +193,10 @@ class DiscardingComparisonStore implements ComparisonStore {
 
   async readCounts(): Promise<ComparisonTally> {
     return { counts: [], latency: [] };
+  }
+
+  async readReportCounts(): Promise<ReportCountsRead> {
+    return { counts: [], latency: [], span: null };
   }
 
   async pruneCounts(_before: Date): Promise<number> {

@@ -120,6 +120,33 @@ export interface CountsRead extends ComparisonTally {
   prunedThrough?: Date;
 }
 
+/** The first and last minute (ISO-8601) of the counts read. */
+export interface CountSpan {
+  first: string;
+  last: string;
+}
+
+/**
+ * Time buckets counts are summed into: `count` buckets `widthMs` wide, the first starting at `firstEdge`
+ * (ISO-8601); counts before the first bucket fall in it, and those after the last in the last.
+ */
+export interface CountBuckets {
+  firstEdge: string;
+  widthMs: number;
+  count: number;
+}
+
+/** The buckets to sum counts into, given the span of the counts (null without counts) and the compaction mark read with them. */
+export type CountBucketsFor = (span: CountSpan | null, compactedThrough: Date | undefined) => CountBuckets | null;
+
+/**
+ * What readReportCounts returns: `counts` that differ only in their minute are summed per time bucket (a
+ * row's `minute` is the first minute it sums), latency as readCounts has it, the marks, and the span.
+ */
+export interface ReportCountsRead extends CountsRead {
+  span: CountSpan | null;
+}
+
 export interface CountQuery {
   route?: string;
   /** Only counts from the minute this falls in, or from its hour where counts are kept by the hour. */
@@ -182,6 +209,12 @@ export interface ComparisonStore {
    * compaction and prune marks, which come back with them.
    */
   readCounts(query: CountQuery): Promise<CountsRead>;
+  /**
+   * What a report needs of the counts readCounts reads, summed in the database: rows alike but for their
+   * minute are added up per bucket of `bucketsFor` (over all time when it gives none), so what is read grows
+   * with routes, outcomes and buckets, not with minutes. One snapshot, like readCounts.
+   */
+  readReportCounts(query: CountQuery, bucketsFor: CountBucketsFor): Promise<ReportCountsRead>;
   /** Deletes the counts of whole hours before `before`; returns how many count rows were deleted. */
   pruneCounts(before: Date): Promise<number>;
   /** Counts before this time were pruned; undefined when none were. */

@@ -1,8 +1,9 @@
 /**
  * The diff report model: what engineers read to decide whether a route's new service answers like legacy.
  *
- * buildReportFromCounts() turns per-minute comparison counts, latency sketches and the newest differing
- * comparisons (for examples) into one DiffReport; buildDiffReport() does the same from comparisons in memory.
+ * buildReportFromCounts() turns comparison counts (per minute, or summed per time bucket of the report by the
+ * store: see ReportInput.span), latency sketches and the newest differing comparisons (for examples) into one
+ * DiffReport; buildDiffReport() does the same from comparisons in memory.
  * The renderers (text, markdown, html, json) only format it. Pure: no I/O, no clock (the caller passes
  * generatedAt), deterministic ordering.
  *
@@ -32,6 +33,7 @@ import {
   type ComparisonCount,
   type ComparisonRecord,
   type ComparisonTally,
+  type CountSpan,
   type DifferenceKind,
   type PathKinds,
   type FieldDifference,
@@ -39,10 +41,10 @@ import {
   type NoiseThresholds,
 } from '../../core/comparison';
 import { LatencySketch } from '../../core/latency-sketch';
-import { countingStart, HOUR_MS, hourStart, MINUTE_MS, mergePathKinds, tallyComparisons } from '../counts';
+import { countingStart, mergePathKinds, tallyComparisons } from '../counts';
 import { templatedPath } from '../engine/map-keys';
 import { explainedBy } from '../engine/noise';
-import { markAtOrBefore, niceStep } from './clock';
+import { bucketIndex, spanOf, timeWindow, type TimeWindow } from './time-window';
 
 export interface DiffReportOptions {
   generatedAt: Date;
@@ -225,6 +227,11 @@ export interface DiffReport {
 export interface ReportInput extends ComparisonTally {
   /** Comparisons with differences, noise or an error, any order; only their examples are used. */
   examples: readonly ComparisonRecord[];
+  /**
+   * The first and last minute counted, when `counts` were summed over time (ComparisonStore.readReportCounts:
+   * a row's minute is then the first of those it sums); read from `counts` when absent.
+   */
+  span?: CountSpan | null;
 }
 
 const UNKNOWN_ERROR = '(no reason given)';
@@ -491,62 +498,13 @@ export function hiddenFields(route: RouteReport, shown: number): HiddenFields {
 // ---------------------------------------------------------------------------------------------------------
 // Time window and buckets
 
-interface Window {
-  from: number;
-  to: number;
-  buckets: number;
-  bucketMs: number;
-  /** Where the first bucket would start if it were whole: a multiple of bucketMs on the UTC clock (Mondays for weeks). */
-  firstEdge: number;
-}
-
-/**
- * Buckets of a nice width (5m, 15m, 1h, 6h, 1d, …) on the clock, so they read as "every 15 minutes from
- * :00"; the first and last are cut to the window. The narrowest width of which `wanted` cover the
- * window, and never narrower than a minute (an hour where counts are kept by the hour, so an hour's row
- * falls in one bucket).
- */
-function timeWindow(counts: readonly ComparisonCount[], since: number | undefined, generatedAt: Date, compacted: number | undefined, wanted: number): Window | null {
-  let from: number;
-  let to: number;
-  if (since !== undefined) {
-    from = since;
-    to = Math.max(from, generatedAt.getTime());
-  } else {
-    // A loop, not Math.min(...minutes): a month of counts is more arguments than a call takes.
-    from = Number.POSITIVE_INFINITY;
-    let last = Number.NEGATIVE_INFINITY;
-    for (const count of counts) {
-      const time = Date.parse(count.minute);
-      if (Number.isNaN(time)) continue;
-      from = Math.min(from, time);
-      last = Math.max(last, time);
-    }
-    if (from === Number.POSITIVE_INFINITY) return null;
-    // The minute under way ends now, not in the future (counts from a clock ahead of this one keep their whole minute).
-    const now = generatedAt.getTime();
-    to = now > last && now < last + MINUTE_MS ? now : last + MINUTE_MS;
-    if (compacted !== undefined && from < compacted) from = hourStart(from);
-  }
-  const unit = compacted !== undefined && from < compacted ? HOUR_MS : MINUTE_MS;
-  if (wanted === 1) {
-    const bucketMs = Math.max(unit, Math.ceil((to - from) / unit) * unit);
-    return { from, to, bucketMs, buckets: 1, firstEdge: from };
-  }
-  // `wanted` widths cover the span; cut at both ends, that can be one bucket more (25 hours for `--since 24h`).
-  const step = niceStep(to - from, wanted, unit);
-  const firstEdge = markAtOrBefore(from, step);
-  return { from, to, bucketMs: step.ms, firstEdge, buckets: Math.max(1, Math.ceil((to - firstEdge) / step.ms)) };
-}
-
-function timeline(counts: readonly ComparisonCount[], window: Window | null): TimeBucket[] {
+function timeline(counts: readonly ComparisonCount[], window: TimeWindow | null): TimeBucket[] {
   if (!window) return [];
   const buckets = Array.from({ length: window.buckets }, () => ({ comparisons: 0, mismatches: 0 }));
   for (const count of counts) {
     const time = Date.parse(count.minute);
     if (Number.isNaN(time)) continue;
-    const index = Math.min(window.buckets - 1, Math.max(0, Math.floor((time - window.firstEdge) / window.bucketMs)));
-    const bucket = buckets[index]!; // index is clamped to [0, window.buckets - 1]
+    const bucket = buckets[bucketIndex(window, time)]!; // the index is clamped to [0, window.buckets - 1]
     bucket.comparisons += count.comparisons;
     if (count.result === 'mismatch') bucket.mismatches += count.comparisons;
   }
@@ -604,7 +562,7 @@ interface RouteSettings {
   maxFields: number;
 }
 
-function routeReport(route: string, input: RouteInput, window: Window | null, settings: RouteSettings): { report: RouteReport; counts: ComparisonCount[] } {
+function routeReport(route: string, input: RouteInput, window: TimeWindow | null, settings: RouteSettings): { report: RouteReport; counts: ComparisonCount[] } {
   const { noiseThresholds, examplesPerField } = settings;
   const noisy = noisyPaths(input.counts, noiseThresholds);
   const counts = countsWithLearnedNoise(input.counts, noisy);
@@ -632,19 +590,34 @@ function integerOption(value: number | undefined, fallback: number, name: string
   return value;
 }
 
+/** Where counting starts: the minute `since` falls in, or its hour where counts are kept by the hour. */
+function countingStartOf(since: Date | undefined, compacted: number | undefined): number | undefined {
+  return since === undefined ? undefined : countingStart(since.getTime(), compacted);
+}
+
+/** The number of time buckets the options ask for; throws when it is not a whole number ≥ 1. */
+export function bucketsWanted(options: Pick<DiffReportOptions, 'buckets'>): number {
+  return integerOption(options.buckets, DEFAULT_BUCKETS, 'buckets', 1);
+}
+
+/** The report's window and time buckets for counts spanning `span` (null without counts). */
+export function reportWindow(span: CountSpan | null, options: Pick<DiffReportOptions, 'generatedAt' | 'since' | 'compactedThrough' | 'buckets'>): TimeWindow | null {
+  const compacted = validTime(options.compactedThrough);
+  return timeWindow(span, countingStartOf(options.since, compacted), options.generatedAt, compacted, bucketsWanted(options));
+}
+
 /** Builds the report from counts, latency sketches and example comparisons (any order). */
 export function buildReportFromCounts(input: ReportInput, options: DiffReportOptions): DiffReport {
   const examplesPerField = integerOption(options.examplesPerField, DEFAULT_EXAMPLES_PER_FIELD, 'examplesPerField', 0);
-  const buckets = integerOption(options.buckets, DEFAULT_BUCKETS, 'buckets', 1);
+  bucketsWanted(options); // a bad `buckets` is reported before a bad `maxFields`
   const maxFields = integerOption(options.maxFields, Number.POSITIVE_INFINITY, 'maxFields', 1);
   const configured = options.configuredRoutes === undefined ? undefined : new Set(options.configuredRoutes);
   const compacted = validTime(options.compactedThrough);
-  // Where counting starts: the minute `since` falls in, or its hour where counts are kept by the hour.
-  const since = options.since === undefined ? undefined : countingStart(options.since.getTime(), compacted);
+  const since = countingStartOf(options.since, compacted);
   const wanted = (route: string, time: number): boolean => (options.route === undefined || route === options.route) && (since === undefined || time >= since);
   const paths = new PathTemplater();
   const counts = input.counts.filter((count) => wanted(count.route, Date.parse(count.minute))).map((count) => paths.count(count));
-  const window = timeWindow(counts, since, options.generatedAt, compacted, buckets);
+  const window = reportWindow(input.span === undefined ? spanOf(counts) : input.span, options);
 
   const byRoute = new Map<string, RouteInput>();
   const routeInput = (route: string): RouteInput => {

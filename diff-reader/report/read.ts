@@ -1,7 +1,8 @@
-import { MAX_EXAMPLE_MISMATCHES, MAX_EXAMPLE_NOISE, type ComparisonRecord, type ComparisonStore, type CountQuery } from '../../core/comparison';
+import { MAX_EXAMPLE_MISMATCHES, MAX_EXAMPLE_NOISE, type ComparisonRecord, type ComparisonStore, type CountBucketsFor, type CountQuery } from '../../core/comparison';
 import { storeCall } from '../../core/store-call';
 import { hourStart } from '../counts';
-import { buildReportFromCounts, type DiffReport, type DiffReportOptions, type ReportInput } from './model';
+import { bucketsWanted, buildReportFromCounts, reportWindow, type DiffReport, type DiffReportOptions, type ReportInput } from './model';
+import { countBuckets } from './time-window';
 
 /** What a report read from the store takes besides its filter: the filter's route and since come from the query. */
 export type ReadReportOptions = Omit<DiffReportOptions, 'route' | 'since' | 'omittedThrough' | 'compactedThrough'>;
@@ -10,9 +11,9 @@ export type ReadReportOptions = Omit<DiffReportOptions, 'route' | 'since' | 'omi
 export type BuildReport = (input: ReportInput, options: DiffReportOptions) => DiffReport | Promise<DiffReport>;
 
 /**
- * The diff report of the comparisons a store keeps: its counts (with the compaction and prune marks read with
- * them) and, per route, the newest mismatches and noise-only comparisons as examples. A store failure is a 503
- * (see storeCall).
+ * The diff report of the comparisons a store keeps: its counts, summed by the store per route, outcome and
+ * time bucket of the report (with the compaction and prune marks read with them), and, per route, the newest
+ * mismatches and noise-only comparisons as examples. A store failure is a 503 (see storeCall).
  */
 export async function readDiffReport(
   store: ComparisonStore,
@@ -22,7 +23,13 @@ export async function readDiffReport(
 ): Promise<DiffReport> {
   const { route, since } = query;
   const filter = { ...(route ? { route } : {}), ...(since ? { since } : {}) };
-  const { compactedThrough, prunedThrough: omittedThrough, ...tally } = await storeCall(() => store.readCounts(filter));
+  bucketsWanted(options); // a bad option is the caller's error, not the store's
+  // Summed in the database per time bucket of the report, which depends on what was counted and how.
+  const bucketsFor: CountBucketsFor = (span, compactedThrough) => {
+    const window = reportWindow(span, { ...options, ...filter, ...(compactedThrough ? { compactedThrough } : {}) });
+    return window && countBuckets(window);
+  };
+  const { compactedThrough, prunedThrough: omittedThrough, ...tally } = await storeCall(() => store.readReportCounts(filter, bucketsFor));
   const examples = await readExamples(store, route === undefined ? routesCounted(tally.counts) : [route], since);
   return build({ ...tally, examples }, {
     ...options,

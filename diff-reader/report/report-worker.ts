@@ -1,15 +1,15 @@
 /**
  * The report worker's program (ReportPool starts it from dist/): builds a diff report's model from the counts
  * and examples the proxy read, off the proxy's event loop. The rows come in parts (each part's copy is short
- * on the proxy's thread), then one `build` with the options.
+ * on the proxy's thread), then one `build` with the options (and the counts' span, when they were summed).
  */
 import { parentPort } from 'node:worker_threads';
-import type { ComparisonCount, ComparisonRecord, LatencyCount } from '../../core/comparison';
+import type { ComparisonCount, ComparisonRecord, CountSpan, LatencyCount } from '../../core/comparison';
 import { buildReportFromCounts, type DiffReport, type DiffReportOptions } from './model';
 
 export type ReportRequest =
   | { id: number; kind: 'part'; counts: ComparisonCount[]; latency: LatencyCount[]; examples: ComparisonRecord[] }
-  | { id: number; kind: 'build'; options: DiffReportOptions };
+  | { id: number; kind: 'build'; options: DiffReportOptions; span?: CountSpan | null };
 
 /** The report, or `failure`: what building it threw. */
 export type ReportReply = { id: number; report: DiffReport } | { id: number; failure: string };
@@ -33,7 +33,8 @@ function receive(request: ReportRequest): ReportReply | undefined {
   }
   received.delete(request.id);
   try {
-    return { id: request.id, report: buildReportFromCounts(input, request.options) };
+    const built = request.span === undefined ? input : { ...input, span: request.span };
+    return { id: request.id, report: buildReportFromCounts(built, request.options) };
   } catch (err) {
     return { id: request.id, failure: err instanceof Error ? err.message : String(err) };
   }

@@ -8,17 +8,20 @@ import {
   type ComparisonStore,
   type ComparisonTally,
   type CountQuery,
+  type CountBucketsFor,
   type CountsRead,
   type FieldDifference,
   type LatencyCount,
   type LatencySide,
   type PathKinds,
+  type ReportCountsRead,
   type RequestComparisons,
 } from '../../core/comparison';
 import { jsonForPostgres } from '../../core/db/json-for-postgres';
 import type { Database, Queryable } from '../../core/db/database';
 import { LatencySketch, type LatencyBuckets } from '../../core/latency-sketch';
 import { ComparisonTallier, countingStart, countKey, HOUR_MS, hourStart } from '../counts';
+import { countSpan, countsPerBucket, countsPerMinute, type CountFilter, type CountSelect } from './count-sums';
 import { decodeMatches, encodeMatches, isPlainMatch, newestArrival } from './match-list';
 
 interface ComparisonRow {
@@ -267,6 +270,29 @@ export class SqlComparisonStore implements ComparisonStore {
    * reading by another, nor a prune make it misstate what was not counted.
    */
   async readCounts(query: CountQuery): Promise<CountsRead> {
+    return this.inCountsSnapshot(query, async (tx, filter) => ({
+      counts: await countRows(tx, countsPerMinute(filter)),
+      latency: await mergedLatency(tx, filter.where, filter.params),
+    }));
+  }
+
+  /** The same snapshot as readCounts; the span is read first, as the buckets depend on it. */
+  async readReportCounts(query: CountQuery, bucketsFor: CountBucketsFor): Promise<ReportCountsRead> {
+    return this.inCountsSnapshot(query, async (tx, filter, compactedThrough) => {
+      const span = await countSpan(tx, filter);
+      return {
+        counts: await countRows(tx, countsPerBucket(filter, bucketsFor(span, compactedThrough))),
+        latency: await mergedLatency(tx, filter.where, filter.params),
+        span,
+      };
+    });
+  }
+
+  /** `read` in a repeatable-read transaction, given the rows `query` selects, with the marks read in it. */
+  private async inCountsSnapshot<T extends ComparisonTally>(
+    query: CountQuery,
+    read: (tx: Queryable, filter: CountFilter, compactedThrough: Date | undefined) => Promise<T>,
+  ): Promise<T & Pick<CountsRead, 'compactedThrough' | 'prunedThrough'>> {
     return this.db.transaction(async (tx) => {
       await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
       const compactedThrough = await markIn(tx, COMPACTED_MARK);
@@ -283,11 +309,8 @@ export class SqlComparisonStore implements ComparisonStore {
         conditions.push(`minute >= $${params.length}`);
       }
       const where = conditions.length ? `WHERE ${conditions.join(' AND ')}` : '';
-      const counts = await countRows(tx, where, params);
-      const latency = await mergedLatency(tx, where, params);
       return {
-        counts,
-        latency,
+        ...(await read(tx, { where, params }, compactedThrough)),
         ...(compactedThrough ? { compactedThrough } : {}),
         ...(prunedThrough ? { prunedThrough } : {}),
       };
@@ -378,15 +401,10 @@ async function markIn(db: Queryable, table: string): Promise<Date | undefined> {
 }
 
 /**
- * The latency rows of the matching minutes merged into one sketch per route and side, read LATENCY_PAGE
- * rows at a time (in `tx`, a transaction): a day of a busy route is thousands of sketches (~230 buckets
- * each), and holding them all at once took ~150 MB in the proxy serving the report (bench/diff-report).
- */
-/**
  * The count rows, a page at a time with a turn for the event loop between pages (on the embedded database a
  * query runs on the proxy's own thread), each distinct list of paths parsed once and shared by its rows.
  */
-async function countRows(tx: Queryable, where: string, params: Array<string | Date>): Promise<ComparisonCount[]> {
+async function countRows(tx: Queryable, select: CountSelect): Promise<ComparisonCount[]> {
   const parsed = new Map<string, PathKinds[]>();
   const pathsOf = (text: string): PathKinds[] => {
     let paths = parsed.get(text);
@@ -394,13 +412,7 @@ async function countRows(tx: Queryable, where: string, params: Array<string | Da
     return paths;
   };
   const counts: ComparisonCount[] = [];
-  // One row per minute and outcome already (unique since migration 8): nothing to sum.
-  await tx.query(
-    `DECLARE strangler_counts NO SCROLL CURSOR FOR
-     SELECT route, minute, result, differences, noise, error, comparisons FROM strangler_comparison_counts ${where}
-     ORDER BY minute, route, result, error, differences, noise`,
-    params,
-  );
+  await tx.query(`DECLARE strangler_counts NO SCROLL CURSOR FOR ${select.sql}`, select.params);
   for (;;) {
     const { rows } = await tx.query<CountRow>(`FETCH ${COUNT_PAGE} FROM strangler_counts`);
     for (const row of rows) counts.push(toCount(row, pathsOf));
@@ -411,6 +423,11 @@ async function countRows(tx: Queryable, where: string, params: Array<string | Da
   return counts;
 }
 
+/**
+ * The latency rows of the matching minutes merged into one sketch per route and side, read LATENCY_PAGE
+ * rows at a time (in `tx`, a transaction): a day of a busy route is thousands of sketches (~230 buckets
+ * each), and holding them all at once took ~150 MB in the proxy serving the report (bench/diff-report).
+ */
 async function mergedLatency(tx: Queryable, where: string, params: Array<string | Date>): Promise<LatencyCount[]> {
   const merged = new Map<string, { route: string; side: LatencySide; first: number; sketch: LatencySketch }>();
   await tx.query(`DECLARE strangler_latency NO SCROLL CURSOR FOR SELECT route, minute, side, buckets FROM strangler_comparison_latency ${where}`, params);
