@@ -271,8 +271,10 @@ class ShadowCopy implements ShadowStart, ResponseTap {
     headers.push('x-strangler-shadow', '1');
     const request = new CopyRequest(this, upstream, secondary, this.shadow.maxBodyBytes);
     this.requests.push(request);
-    const echo = { name: 'x-request-id', value: this.requestId };
-    upstream.copyPool.dispatch({ path: this.path, method: this.method, headers, body: body ?? null, timeoutMs: upstream.timeoutMs, echo }, request);
+    const pool = upstream.copyPool;
+    const options = { path: this.path, method: this.method, headers, body: body ?? null, timeoutMs: upstream.timeoutMs };
+    // Pipelined, answers can only be told apart by the x-request-id a service echoes (see UpstreamConnection).
+    pool.dispatch(pool.pipelines ? { ...options, echo: { name: 'x-request-id', value: this.requestId } } : options, request);
   }
 
   /**

@@ -10,8 +10,8 @@ export interface ConnectionOwner {
   release(connection: UpstreamConnection): void;
   /** The connection closed; it is gone from the pool. */
   closed(connection: UpstreamConnection): void;
-  /** Send an exchange again on another connection (a reused connection closed before answering). */
-  retry(exchange: Exchange): void;
+  /** Send these exchanges again, in this order, each alone on another connection (this one ended unanswered). */
+  retry(exchanges: Exchange[]): void;
   /** A timeout this short is in use: check timeouts often enough for it. */
   useTimeout(ms: number): void;
   readonly describe: string;
@@ -28,6 +28,10 @@ export interface ConnectionSettings {
 
 /** Errors that mean "the connection was gone", as opposed to an upstream that failed to answer in time. */
 const CONNECTION_LOST = new Set(['ECONNRESET', 'EPIPE', 'UPSTREAM_CLOSED', 'ERR_STREAM_DESTROYED']);
+/** Errors that are the upstream's (or reader's) slowness on this very exchange: it is not sent again for them. */
+const TIMED_OUT = new Set(['UPSTREAM_HEADERS_TIMEOUT', 'UPSTREAM_BODY_TIMEOUT', 'UPSTREAM_CONNECT_TIMEOUT', 'CLIENT_BODY_TIMEOUT', 'READER_STALLED']);
+/** How many answered `echo` values a connection remembers: an answer repeated a little late is still caught. */
+const RECENT_ECHOES = 16;
 
 /**
  * One keep-alive connection to an upstream, carrying one exchange at a time, or (pipelining) several whose
@@ -47,8 +51,8 @@ export class UpstreamConnection {
    * exchange behind was abandoned (its answer will come to nobody, so the connection ends there).
    */
   private closing = false;
-  /** The `echo` value of the exchange answered last: an answer echoing it again is that one's, repeated. */
-  private previousEcho: string | undefined;
+  /** The `echo` values (lower case) of the exchanges answered last: an answer echoing one again is that one's, repeated. */
+  private readonly recentEchoes: string[] = [];
   /** Exchanges this connection completed (more than 0: it is a reused connection). */
   private served = 0;
   private readonly parser: NativeParser;
@@ -162,12 +166,16 @@ export class UpstreamConnection {
   }
 
   /**
-   * Another request may be pipelined behind the ones under way: not behind one that is not replayable (RFC 9112
-   * §9.3.2: a lost connection would leave it unknown whether it took effect), nor on a connection that closes.
+   * `exchange` may be pipelined behind the ones under way: not behind one that is not replayable (RFC 9112 §9.3.2:
+   * a lost connection would leave it unknown whether it took effect) or is sent again, not on a connection that
+   * closes, and not beside one with the same `echo` value (answers to the two could not be told apart).
    */
-  get acceptsPipelined(): boolean {
+  acceptsPipelined(exchange: Exchange): boolean {
     const head = this.exchange;
-    return !this.closing && !this.poisoned && !this.paused && !this.socket.destroyed && head?.replayable !== false && head?.retried !== true;
+    if (this.closing || this.poisoned || this.paused || this.socket.destroyed || head?.replayable === false || head?.retried === true) return false;
+    const echo = exchange.options.echo?.value.toLowerCase();
+    if (echo === undefined || head === undefined) return true;
+    return head.options.echo?.value.toLowerCase() !== echo && !this.behind.some((waiting) => waiting.options.echo?.value.toLowerCase() === echo);
   }
 
   /** Holds the requests written from now on in the socket, to go out in one write at flush(). */
@@ -193,7 +201,7 @@ export class UpstreamConnection {
     for (let i = 0; i < raw.length; i++) this.pendingHeaders.push(raw[i]!);
   }
 
-  headersComplete(raw: string[] | undefined, statusCode: number, statusMessage: string, keepAlive: boolean, http10: boolean): number {
+  headersComplete(raw: string[] | undefined, statusCode: number, statusMessage: string, keepAlive: boolean): number {
     if (raw === undefined) {
       raw = this.pendingHeaders;
       this.pendingHeaders = [];
@@ -230,8 +238,8 @@ export class UpstreamConnection {
     }
     const bodiless = exchange.options.method === 'HEAD' || statusCode === 204 || statusCode === 304;
     // The parser judges keep-alive before it learns there is no body: an answer without a length then reads
-    // as "ends with the connection", which a body-less answer never does (node:http answers HEAD that way).
-    if (bodiless && !keepAlive) keepAlive = persistsWithoutBody(raw, http10);
+    // as "ends with the connection", though a body-less answer does not (node:http answers HEAD that way).
+    if (bodiless && !keepAlive) keepAlive = persistsWithoutBody(raw);
     exchange.responseStarted = true;
     exchange.keepAlive = keepAlive;
     if (keepAlive) this.readKeepAliveHint(raw);
@@ -240,14 +248,14 @@ export class UpstreamConnection {
     return bodiless ? 1 : 0;
   }
 
-  /** The answer echoes the `echo` value of the request answered before, or of one pipelined behind. */
+  /** The answer echoes (in any case) the `echo` value of a request answered before, or of one pipelined behind. */
   private answersAnother(echo: { name: string; value: string }, raw: string[]): boolean {
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i]!;
       if (name.length !== echo.name.length || name.toLowerCase() !== echo.name) continue;
-      const value = raw[i + 1]!;
-      if (value === echo.value) return false;
-      return value === this.previousEcho || this.behind.some((waiting) => waiting.options.echo?.value === value);
+      const value = raw[i + 1]!.trim().toLowerCase();
+      if (value === echo.value.toLowerCase()) return false;
+      return this.recentEchoes.includes(value) || this.behind.some((waiting) => waiting.options.echo?.value.toLowerCase() === value);
     }
     return false;
   }
@@ -267,7 +275,10 @@ export class UpstreamConnection {
     const trailers = this.pendingHeaders;
     if (trailers.length > 0) this.pendingHeaders = [];
     this.completed = true;
-    this.previousEcho = exchange.options.echo?.value;
+    const echo = exchange.options.echo;
+    if (echo) {
+      if (this.recentEchoes.push(echo.value.toLowerCase()) > RECENT_ECHOES) this.recentEchoes.shift();
+    }
     exchange.end(trailers);
     const next = this.behind[0];
     if (next === undefined) return;
@@ -370,11 +381,16 @@ export class UpstreamConnection {
   /** Closes the connection and fails its exchanges, if any are running (or sends them again, see below). */
   private failExchange(error: Error): void {
     this.destroy();
+    const code = (error as NodeJS.ErrnoException).code;
+    const again: Exchange[] = [];
     const exchange = this.exchange;
     if (exchange) {
       this.detach(exchange);
-      if (exchange.pipelinedBehind && !exchange.answered) this.behind.unshift(exchange);
-      else this.failOrRetry(exchange, error, this.served > 0);
+      // A pipelined one whose own answer never began (the one before ended the connection, or left bytes that
+      // do not parse) goes again with those behind it; one that timed out is the upstream's slowness.
+      if (exchange.pipelinedBehind && !exchange.answered && !(code !== undefined && TIMED_OUT.has(code))) this.behind.unshift(exchange);
+      else if (this.mayRetry(exchange, code)) again.push(exchange);
+      else if (!exchange.settled) exchange.fail(error);
     }
     // Pipelined behind it: whatever ended the connection, the upstream answered none of them (they are
     // replayable, or they would not be here), so each is sent once more, alone on a fresh connection.
@@ -382,25 +398,19 @@ export class UpstreamConnection {
       waiting.connection = undefined;
       if (waiting.settled) continue; // abandoned while it waited its turn: nobody wants it
       if (waiting.retried || !waiting.replayable) waiting.fail(error);
-      else this.retryAlone(waiting);
+      else again.push(waiting);
     }
+    if (again.length === 0) return;
+    for (const retried of again) retried.retried = true;
+    this.owner.retry(again);
   }
 
-  private failOrRetry(exchange: Exchange, error: Error, mayRetry: boolean): void {
-    if (exchange.settled) return;
-    const code = (error as NodeJS.ErrnoException).code;
-    if (mayRetry && !exchange.answered && !exchange.retried && exchange.replayable && code !== undefined && CONNECTION_LOST.has(code)) {
-      // The upstream closed a kept-alive connection as this request went out (its idle timeout): it never
-      // saw the request, so send it once more on a fresh connection.
-      this.retryAlone(exchange);
-      return;
-    }
-    exchange.fail(error);
-  }
-
-  private retryAlone(exchange: Exchange): void {
-    exchange.retried = true;
-    this.owner.retry(exchange);
+  /**
+   * The upstream closed a kept-alive connection as this request went out (its idle timeout): it never saw the
+   * request, so it is sent once more on a fresh connection.
+   */
+  private mayRetry(exchange: Exchange, code: string | undefined): boolean {
+    return !exchange.settled && this.served > 0 && !exchange.answered && !exchange.retried && exchange.replayable && code !== undefined && CONNECTION_LOST.has(code);
   }
 
   private detach(exchange: Exchange): void {
@@ -423,10 +433,12 @@ export class UpstreamConnection {
 }
 
 /**
- * Whether a connection persists after an answer without a body (RFC 9112 §9.3): HTTP/1.1 unless it says
- * `Connection: close`, HTTP/1.0 only when it says `keep-alive`.
+ * Whether a connection persists after an answer without a body and without a length, which the parser takes for
+ * one that ends with the connection: only when the upstream says `Connection: keep-alive` (node:http does). An
+ * upstream that says nothing may be one that sends a body anyway and closes; its stray bytes must not become the
+ * next request's answer.
  */
-function persistsWithoutBody(raw: readonly string[], http10: boolean): boolean {
+function persistsWithoutBody(raw: readonly string[]): boolean {
   let close = false;
   let keepAlive = false;
   for (let i = 0; i < raw.length; i += 2) {
@@ -438,5 +450,5 @@ function persistsWithoutBody(raw: readonly string[], http10: boolean): boolean {
       else if (option === 'keep-alive') keepAlive = true;
     }
   }
-  return !close && (!http10 || keepAlive);
+  return keepAlive && !close;
 }

@@ -39,7 +39,7 @@ export interface ResponseParserEvents {
   /** Header lines delivered early (long heads, split reads) and trailers, as [name, value, …]. */
   headers(raw: string[]): void;
   /** Returns 1 to tell the parser the response has no body (HEAD, 204, 304, 1xx). */
-  headersComplete(raw: string[] | undefined, statusCode: number, statusMessage: string, keepAlive: boolean, http10: boolean): number;
+  headersComplete(raw: string[] | undefined, statusCode: number, statusMessage: string, keepAlive: boolean): number;
   body(chunk: Buffer): void;
   messageComplete(): void;
 }
@@ -51,8 +51,8 @@ export function createResponseParser(events: ResponseParserEvents): NativeParser
   parser[Parser.kOnMessageBegin] = () => events.messageBegin();
   parser[Parser.kOnHeaders] = (raw: string[]) => events.headers(raw);
   parser[Parser.kOnHeadersComplete] = (
-    major: number,
-    minor: number,
+    _major: number,
+    _minor: number,
     raw: string[] | undefined,
     _method: undefined,
     _url: undefined,
@@ -60,7 +60,7 @@ export function createResponseParser(events: ResponseParserEvents): NativeParser
     statusMessage: string,
     _upgrade: boolean,
     keepAlive: boolean,
-  ) => events.headersComplete(raw, statusCode, statusMessage, keepAlive, major === 1 && minor === 0);
+  ) => events.headersComplete(raw, statusCode, statusMessage, keepAlive);
   parser[Parser.kOnBody] = (chunk: Buffer) => events.body(chunk);
   parser[Parser.kOnMessageComplete] = () => events.messageComplete();
   return parser;

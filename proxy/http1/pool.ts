@@ -79,6 +79,11 @@ export class UpstreamPool implements ConnectionOwner, ExchangeQueue {
     return this.open.size;
   }
 
+  /** More than one request may go on a connection at once (options.pipelining). */
+  get pipelines(): boolean {
+    return this.pipelining > 1;
+  }
+
   dispatch(options: ExchangeOptions, handler: ExchangeHandler): void {
     this.useTimeout(options.timeoutMs);
     if (options.pauseTimeoutMs !== undefined) this.useTimeout(options.pauseTimeoutMs);
@@ -107,6 +112,28 @@ export class UpstreamPool implements ConnectionOwner, ExchangeQueue {
     else this.idle.push(connection);
   }
 
+  /** Waiting exchanges go out while there are idle connections or room for new ones. */
+  private serveWaiting(): void {
+    while (this.waiting.length > 0) {
+      const connection = this.usableIdle() ?? (this.live() < this.options.connections ? this.connect() : undefined);
+      if (!connection) return;
+      this.startWaiting(connection, this.waiting.shift()!);
+    }
+  }
+
+  private usableIdle(): UpstreamConnection | undefined {
+    let idle = this.idle.pop();
+    while (idle && !idle.usable) idle = this.idle.pop();
+    return idle;
+  }
+
+  /** Open connections not being closed (one closed by this side counts in `open` until its 'close' event). */
+  private live(): number {
+    let count = 0;
+    for (const connection of this.open) if (connection.usable) count++;
+    return count;
+  }
+
   /** `next` goes on the freed connection; with pipelining, the pipelinable ones waiting after it go along, in one write. */
   private startWaiting(connection: UpstreamConnection, next: Exchange): void {
     if (!(this.pipelining > 1 && next.replayable && !next.retried)) {
@@ -115,7 +142,7 @@ export class UpstreamPool implements ConnectionOwner, ExchangeQueue {
     }
     connection.cork();
     connection.start(next);
-    for (let following = this.waiting[0]; following?.replayable && !following.retried && connection.inFlight < this.pipelining; following = this.waiting[0]) {
+    for (let following = this.waiting[0]; following?.replayable && !following.retried && connection.inFlight < this.pipelining && connection.acceptsPipelined(following); following = this.waiting[0]) {
       this.waiting.shift();
       connection.start(following);
     }
@@ -139,17 +166,22 @@ export class UpstreamPool implements ConnectionOwner, ExchangeQueue {
       if (this.open.size === 0) this.drained?.();
       return;
     }
-    const next = this.waiting[0];
-    if (next && this.open.size < this.options.connections) {
-      this.waiting.shift();
-      this.connect().start(next);
-    }
+    this.serveWaiting();
   }
 
-  retry(exchange: Exchange): void {
-    if (this.closing) exchange.fail(this.shuttingDown());
-    else if (this.open.size < this.options.connections) this.connect().start(exchange);
-    else this.wait(exchange, true);
+  /** Each alone, on an idle connection or a new one; those that find neither wait first, in this order. */
+  retry(exchanges: Exchange[]): void {
+    const left: Exchange[] = [];
+    for (const exchange of exchanges) {
+      if (this.closing) {
+        exchange.fail(this.shuttingDown());
+        continue;
+      }
+      const connection = left.length === 0 ? (this.usableIdle() ?? (this.live() < this.options.connections ? this.connect() : undefined)) : undefined;
+      if (connection) connection.start(exchange);
+      else left.push(exchange);
+    }
+    for (let i = left.length - 1; i >= 0; i--) this.wait(left[i]!, true);
   }
 
   unqueue(exchange: Exchange): void {
@@ -184,16 +216,15 @@ export class UpstreamPool implements ConnectionOwner, ExchangeQueue {
       return;
     }
     const filling = this.filling;
-    if (filling && filling.inFlight < this.pipelining && filling.acceptsPipelined) {
+    if (filling && filling.inFlight < this.pipelining && filling.acceptsPipelined(exchange)) {
       filling.start(exchange);
       return;
     }
-    let connection = this.idle.pop();
-    while (connection && !connection.usable) connection = this.idle.pop();
-    if (!connection && this.open.size < this.options.connections) connection = this.connect();
+    let connection = this.usableIdle();
+    if (!connection && this.live() < this.options.connections) connection = this.connect();
     if (!connection) {
       for (const open of this.open) {
-        if (open.acceptsPipelined && open.inFlight < this.pipelining && (!connection || open.inFlight < connection.inFlight)) connection = open;
+        if (open.acceptsPipelined(exchange) && open.inFlight < this.pipelining && (!connection || open.inFlight < connection.inFlight)) connection = open;
       }
     }
     if (!connection) {

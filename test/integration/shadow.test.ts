@@ -897,3 +897,41 @@ describe('shadowPipelining: copies of one turn go to the new service pipelined',
     expect(copyConnections.size - connectionsBefore).toBeLessThanOrEqual(1);
   });
 });
+
+describe('without shadowPipelining (the default), answers are not checked against request ids', () => {
+  let legacy: TestUpstream;
+  let cached: TestUpstream;
+  let proxy: ProxyHarness;
+  const exchanges: ShadowExchange[] = [];
+
+  beforeAll(async () => {
+    legacy = await startUpstream('legacy');
+    // A cache in front of the new service: it replays the x-request-id of the request that filled it.
+    let firstId: string | undefined;
+    cached = await startUpstream('cached', (req, res) => {
+      firstId ??= String(req.headers['x-request-id']);
+      res.writeHead(200, { 'content-type': 'application/json', 'x-request-id': firstId }).end(JSON.stringify({ servedBy: 'legacy', url: req.url }));
+    });
+    proxy = await startProxyHarness(
+      testConfig(
+        [upstreamConfig('legacy', legacy.url), upstreamConfig('cached', cached.url, { connections: 1 })],
+        [routeConfig('orders', '/api/orders', { stage: 'shadow', service: 'cached', shadow: shadowConfig({ methods: ['GET', 'POST'] }) })],
+      ),
+      (exchange) => exchanges.push(exchange),
+    );
+  });
+
+  afterAll(async () => {
+    await proxy.close();
+    await Promise.all([legacy.close(), cached.close()]);
+  });
+
+  test("a GET then a POST on the same connection, both answered with the first one's id: both compared, each sent once", async () => {
+    await get(`${proxy.url}/api/orders/1`, { 'x-request-id': 'cache-1' });
+    await eventually(() => exchanges.length === 1, 5000, 10);
+    await get(`${proxy.url}/api/orders/2`, { 'x-request-id': 'cache-2', 'content-type': 'application/json' }, 'POST', '{}');
+    await eventually(() => exchanges.length === 2, 5000, 10);
+    expect(exchanges.map((e) => ('status' in e.candidate ? e.candidate.status : e.candidate.error))).toEqual([200, 200]);
+    expect(cached.requests.map((r) => r.method)).toEqual(['GET', 'POST']);
+  });
+});

@@ -548,6 +548,75 @@ describe('UpstreamPool: pipelining (shadow copies)', () => {
     expect(controllers.map((c) => c.pipelinedBehind)).toEqual([false, true, true]);
   });
 
+  test('requests with the same echo value are never pipelined together: answers to them could not be told apart', async () => {
+    const up = await upstream(answerAllAt(4));
+    const p = pool(up, { pipelining: 16 });
+    const withId = (path: string, id: string): Promise<Outcome> => send(p, { path, echo: { name: 'x-request-id', value: id } });
+    const replies = await Promise.all([withId('/0', 'page-42'), withId('/1', 'page-42'), withId('/2', 'other'), withId('/3', 'PAGE-42')]);
+    expect(replies.map((r) => r.body)).toEqual(['/0', '/1', '/2', '/3']);
+    const byConnection = new Map<number, string[]>();
+    for (const r of up.received) byConnection.set(r.connection, [...(byConnection.get(r.connection) ?? []), pathOf(r)]);
+    expect([...byConnection.values()]).toEqual([['/0'], ['/1', '/2'], ['/3']]);
+  });
+
+  test('an answer repeated a few answers late is still caught (the connection remembers the ids it answered)', async () => {
+    const answer = (path: string): string => ok(path, `x-request-id: id${path}\r\n`);
+    const up = await upstream(
+      answerAllAt(4, (request) => {
+        if (request.connection > 0) return answer(pathOf(request));
+        return pathOf(request) === '/2' ? answer('/0') + answer('/2') : answer(pathOf(request));
+      }),
+    );
+    const p = pool(up, { pipelining: 16 });
+    const withId = (path: string): Promise<Outcome> => send(p, { path, echo: { name: 'x-request-id', value: `id${path}` } });
+    const replies = await Promise.all(['/0', '/1', '/2', '/3'].map(withId));
+    expect(replies.map((r) => r.body)).toEqual(['/0', '/1', '/2', '/3']);
+    expect(up.received.filter((r) => r.connection > 0).map(pathOf)).toEqual(['/2', '/3']);
+  });
+
+  /** Answers in order, as a server must: after a request it never answers, nothing more on that connection. */
+  const stallsAt = (path: string): Answer => {
+    const stalled = new Set<number>();
+    return (socket, request) => {
+      if (pathOf(request) === path) stalled.add(request.connection);
+      if (!stalled.has(request.connection)) socket.write(ok(pathOf(request)));
+    };
+  };
+
+  test('a pipelined request that times out itself is not sent again (the new service was slow); those behind it are', async () => {
+    const up = await upstream(stallsAt('/slow'));
+    const p = pool(up, { pipelining: 16 });
+    const replies = await Promise.all(['/0', '/slow', '/2'].map((path) => send(p, { path, timeoutMs: 150 })));
+    expect(replies.map((r) => r.error?.code ?? r.body)).toEqual(['/0', 'UPSTREAM_HEADERS_TIMEOUT', '/2']);
+    expect(up.received.map((r) => [r.connection, pathOf(r)])).toEqual([[0, '/0'], [0, '/slow'], [0, '/2'], [1, '/2']]);
+  });
+
+  test('copies sent again take an idle connection first, and keep their order when they must wait', async () => {
+    const up = await upstream(stallsAt('/hang'));
+    const two = pool(up, { pipelining: 16, connections: 2 });
+    const hung = Promise.all(['/hang', '/b', '/c'].map((path) => send(two, { path, timeoutMs: 150 })));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(await send(two, { path: '/d', timeoutMs: 150 }).then((r) => r.body)).toBe('/d');
+    expect((await hung).map((r) => r.error?.code ?? r.body)).toEqual(['UPSTREAM_HEADERS_TIMEOUT', '/b', '/c']);
+    const one = pool(up, { pipelining: 16, connections: 1 });
+    const lined = await Promise.all(['/hang', '/e', '/f', '/g'].map((path) => send(one, { path, timeoutMs: 150 })));
+    expect(lined.map((r) => r.error?.code ?? r.body)).toEqual(['UPSTREAM_HEADERS_TIMEOUT', '/e', '/f', '/g']);
+    expect(up.received.map(pathOf).slice(-3)).toEqual(['/e', '/f', '/g']);
+  });
+
+  test('a HEAD answer without a length or keep-alive is not trusted to end there: stray bytes do not become the next answer', async () => {
+    const up = await upstream((socket, request) => {
+      if (request.head.startsWith('HEAD')) {
+        socket.write('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n');
+        setTimeout(() => socket.end('a body a naive server sends anyway'), 20);
+      } else socket.write(ok(pathOf(request)));
+    });
+    const p = pool(up);
+    expect(await send(p, { method: 'HEAD', path: '/h' })).toMatchObject({ status: 200, body: '' });
+    expect(await send(p, { path: '/next' })).toMatchObject({ status: 200, body: '/next' });
+    expect(up.received.map((r) => [r.connection, pathOf(r)])).toEqual([[0, '/h'], [1, '/next']]);
+  });
+
   test('at its connection limit, exchanges that wait are not overtaken by later ones; they go out together when a connection frees', async () => {
     const up = await upstream((socket, request) => setImmediate(() => socket.write(ok(pathOf(request)))));
     const p = pool(up, { pipelining: 2, connections: 1 });
