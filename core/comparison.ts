@@ -127,11 +127,12 @@ export interface CountSpan {
 }
 
 /**
- * Time buckets counts are summed into: `count` buckets `widthMs` wide, the first starting at `firstEdge`
- * (ISO-8601); counts before the first bucket fall in it, and those after the last in the last.
+ * Time buckets counts are summed into: `count` buckets `widthMs` wide, the first starting at `firstEdgeMs`
+ * (epoch milliseconds: a window of centuries may start before year 1, which no ISO timestamp the database reads
+ * can say); counts before the first bucket fall in it, and those after the last in the last.
  */
 export interface CountBuckets {
-  firstEdge: string;
+  firstEdgeMs: number;
   widthMs: number;
   count: number;
 }

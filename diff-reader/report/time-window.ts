@@ -66,5 +66,5 @@ export function bucketIndex(window: TimeWindow, time: number): number {
 
 /** The buckets a store sums counts into for this window. */
 export function countBuckets(window: TimeWindow): CountBuckets {
-  return { firstEdge: new Date(window.firstEdge).toISOString(), widthMs: window.bucketMs, count: window.buckets };
+  return { firstEdgeMs: window.firstEdge, widthMs: window.bucketMs, count: window.buckets };
 }

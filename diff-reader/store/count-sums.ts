@@ -32,10 +32,10 @@ export function countsPerBucket(filter: CountFilter, buckets: CountBuckets | nul
   const params: SqlParam[] = [...filter.params];
   let bucket = '';
   if (buckets) {
-    params.push(buckets.firstEdge, buckets.widthMs, buckets.count);
+    params.push(String(buckets.firstEdgeMs), buckets.widthMs, buckets.count);
     const [edge, width, count] = [params.length - 2, params.length - 1, params.length];
     // Exact (numeric) arithmetic on whole milliseconds, clamped to the buckets the way the report clamps.
-    const index = `floor((extract(epoch FROM minute) - extract(epoch FROM $${edge}::timestamptz)) * 1000 / $${width}::bigint)`;
+    const index = `floor((extract(epoch FROM minute) * 1000 - $${edge}::numeric) / $${width}::bigint)`;
     bucket = `, least($${count}::integer - 1, greatest(0, ${index}))`;
   }
   return {
