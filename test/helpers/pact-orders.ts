@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** The consumer side: how the `web` app calls the `orders` service. The consumer pact test exercises this. */
@@ -9,14 +9,28 @@ export interface Order {
 }
 
 export function ordersClient(baseUrl: string) {
-  const call = async <T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> => {
-    const res = await fetch(baseUrl + path, {
-      method,
-      headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  // A connection per call (no keep-alive pool shared across the mock servers each interaction starts), so a
+  // socket pooled for an earlier mock can never be where a request goes.
+  const call = <T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> =>
+    new Promise((resolve, reject) => {
+      const payload = body === undefined ? undefined : JSON.stringify(body);
+      const headers: Record<string, string> = payload === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' };
+      const req = request(baseUrl + path, { method, headers, agent: false }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => {
+          try {
+            resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as T });
+          } catch (err) {
+            reject(new Error(`${method} ${path}: answer is not JSON (${(err as Error).message}): ${text.slice(0, 200)}`));
+          }
+        });
+        res.on('error', reject);
+      });
+      req.on('error', (err) => reject(new Error(`${method} ${baseUrl}${path} failed: ${err.message}`)));
+      req.end(payload);
     });
-    return { status: res.status, body: (await res.json()) as T };
-  };
   return {
     getOrder: (id: number) => call<Order>('GET', `/orders/${id}`),
     listOrders: () => call<Pick<Order, 'id' | 'status'>[]>('GET', '/orders'),
