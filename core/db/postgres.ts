@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { Client, DatabaseError, Pool, type PoolClient } from 'pg';
 import { CommitOutcomeUnknownError, type Database, type Queryable, type QueryResult, type SqlParam } from './database';
 import { sslModeOf, withEnvironmentSsl, withLibpqSslModes, withSslMode, withSystemRootCert } from './postgres-url';
@@ -190,12 +191,16 @@ export class PostgresDatabase implements Database {
 
   /**
    * A statement waiting for a lock never reads its connection: closing it would leave the session waiting on
-   * the server (and pool.end() waiting for it). Each session of the pool, and any connected after, is ended
-   * on the server instead (pg_terminate_backend, allowed for one's own role), its statement failing at once.
+   * the server (and pool.end() waiting for it). Each session's running statement is cancelled with the
+   * protocol's cancel request (its own connection, no login: it works with every connection slot taken, and
+   * through PgBouncer, and reaches no other session), failing at once; then, as a second means, the sessions
+   * are ended on the server (pg_terminate_backend, allowed for one's own role), as is any connected after.
    */
   async interrupt(): Promise<void> {
     this.interrupted = true;
-    await this.terminate([...this.connections]);
+    const clients = [...this.connections];
+    await Promise.all(clients.map(sendCancelRequest));
+    void this.terminate(clients);
   }
 
   private async terminate(clients: PoolClient[]): Promise<void> {
@@ -218,6 +223,34 @@ export class PostgresDatabase implements Database {
     this.closed = true;
     await this.pool.end();
   }
+}
+
+/** CancelRequest (PostgreSQL protocol §55.2.9): a 16-byte packet on a new connection, which the server then closes. */
+const CANCEL_REQUEST_CODE = 80877102;
+const CANCEL_WAIT_MS = 2000;
+
+/** Asks the server to cancel what `client`'s session runs now; resolves once the server closed the request's connection. */
+function sendCancelRequest(client: PoolClient): Promise<void> {
+  // pg keeps the session's BackendKeyData and its address on the client; its typings leave them out.
+  const { processID, secretKey, host, port } = client as PoolClient & { processID?: number | null; secretKey?: number | null; host?: string; port?: number };
+  if (typeof processID !== 'number' || typeof secretKey !== 'number' || !host || !port) return Promise.resolve();
+  return new Promise((resolve) => {
+    const socket = host.startsWith('/') ? connect(`${host}/.s.PGSQL.${port}`) : connect(port, host);
+    const done = (): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve();
+    };
+    const timer = setTimeout(done, CANCEL_WAIT_MS);
+    const packet = Buffer.alloc(16);
+    packet.writeInt32BE(16, 0);
+    packet.writeInt32BE(CANCEL_REQUEST_CODE, 4);
+    packet.writeInt32BE(processID, 8);
+    packet.writeInt32BE(secretKey, 12);
+    socket.once('connect', () => socket.end(packet));
+    socket.once('close', done);
+    socket.once('error', done);
+  });
 }
 
 function clientQueryable(client: PoolClient): Queryable {
