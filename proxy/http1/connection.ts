@@ -173,9 +173,9 @@ export class UpstreamConnection {
   acceptsPipelined(exchange: Exchange): boolean {
     const head = this.exchange;
     if (this.closing || this.poisoned || this.paused || this.socket.destroyed || head?.replayable === false || head?.retried === true) return false;
-    const echo = exchange.options.echo?.value.toLowerCase();
+    const echo = exchange.echoKey;
     if (echo === undefined || head === undefined) return true;
-    return head.options.echo?.value.toLowerCase() !== echo && !this.behind.some((waiting) => waiting.options.echo?.value.toLowerCase() === echo);
+    return head.echoKey !== echo && !this.behind.some((waiting) => waiting.echoKey === echo);
   }
 
   /** Holds the requests written from now on in the socket, to go out in one write at flush(). */
@@ -228,7 +228,7 @@ export class UpstreamConnection {
       return 1;
     }
     const echo = exchange.options.echo;
-    if (echo && this.answersAnother(echo, raw)) {
+    if (echo && this.answersAnother(exchange, echo.name, raw)) {
       // Its own answer never came either: it is sent once more alone, as the ones behind it are.
       this.poisoned = true;
       this.detach(exchange);
@@ -249,13 +249,13 @@ export class UpstreamConnection {
   }
 
   /** The answer echoes (in any case) the `echo` value of a request answered before, or of one pipelined behind. */
-  private answersAnother(echo: { name: string; value: string }, raw: string[]): boolean {
+  private answersAnother(exchange: Exchange, header: string, raw: string[]): boolean {
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i]!;
-      if (name.length !== echo.name.length || name.toLowerCase() !== echo.name) continue;
+      if (name.length !== header.length || name.toLowerCase() !== header) continue;
       const value = raw[i + 1]!.trim().toLowerCase();
-      if (value === echo.value.toLowerCase()) return false;
-      return this.recentEchoes.includes(value) || this.behind.some((waiting) => waiting.options.echo?.value.toLowerCase() === value);
+      if (value === exchange.echoKey) return false;
+      return this.recentEchoes.includes(value) || this.behind.some((waiting) => waiting.echoKey === value);
     }
     return false;
   }
@@ -275,10 +275,7 @@ export class UpstreamConnection {
     const trailers = this.pendingHeaders;
     if (trailers.length > 0) this.pendingHeaders = [];
     this.completed = true;
-    const echo = exchange.options.echo;
-    if (echo) {
-      if (this.recentEchoes.push(echo.value.toLowerCase()) > RECENT_ECHOES) this.recentEchoes.shift();
-    }
+    if (exchange.echoKey !== undefined && this.recentEchoes.push(exchange.echoKey) > RECENT_ECHOES) this.recentEchoes.shift();
     exchange.end(trailers);
     const next = this.behind[0];
     if (next === undefined) return;

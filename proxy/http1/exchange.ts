@@ -25,6 +25,8 @@ export class Exchange implements ExchangeController {
   /** Sent again once already, after a reused connection turned out closed. */
   retried = false;
   pipelinedBehind = false;
+  /** options.echo's value as answers are compared with it (case and surrounding spaces ignored); computed once. */
+  readonly echoKey: string | undefined;
   /** Stops sending a streamed body (the exchange ended before the body did). */
   stopUpload: (() => void) | undefined;
 
@@ -32,7 +34,9 @@ export class Exchange implements ExchangeController {
     private readonly queue: ExchangeQueue,
     readonly options: ExchangeOptions,
     readonly handler: ExchangeHandler,
-  ) {}
+  ) {
+    this.echoKey = options.echo?.value.trim().toLowerCase();
+  }
 
   /** Safe to send again: nothing of it can have had an effect the upstream would repeat. */
   get replayable(): boolean {
