@@ -50,14 +50,19 @@ export class UpstreamPool implements ConnectionOwner, ExchangeQueue {
   private sweepMs: number;
   private readonly pipelining: number;
   /**
-   * The connection this turn of the event loop pipelines onto: its requests are held (corked) and go out in
-   * one write once the turn's I/O callbacks are done, so a burst of copies costs one send, not one each.
+   * The connection this turn of the event loop pipelines onto. Its first request goes out at once (beside the
+   * request that caused it, so both ride the same wakeups: at low rates a turn has one copy, and a deferred
+   * write cost a wakeup of its own); the rest of the turn's are held (corked) and go out in one write once the
+   * turn's I/O callbacks are done, so a burst of copies costs two sends, not one each.
    */
   private filling: UpstreamConnection | undefined;
+  private fillingCorked = false;
   private readonly flushFilling = (): void => {
     const connection = this.filling;
+    const corked = this.fillingCorked;
     this.filling = undefined;
-    connection?.flush();
+    this.fillingCorked = false;
+    if (corked) connection?.flush();
   };
 
   constructor(
@@ -217,6 +222,10 @@ export class UpstreamPool implements ConnectionOwner, ExchangeQueue {
     }
     const filling = this.filling;
     if (filling && filling.inFlight < this.pipelining && filling.acceptsPipelined(exchange)) {
+      if (!this.fillingCorked) {
+        filling.cork();
+        this.fillingCorked = true;
+      }
       filling.start(exchange);
       return;
     }
@@ -233,7 +242,6 @@ export class UpstreamPool implements ConnectionOwner, ExchangeQueue {
     }
     if (filling) this.flushFilling();
     this.filling = connection;
-    connection.cork();
     setImmediate(this.flushFilling);
     connection.start(exchange);
   }
