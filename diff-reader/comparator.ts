@@ -81,7 +81,7 @@ export class Comparator {
       legacyStatus: input.legacy.status,
       candidateStatus: candidate.status,
       legacyMs: round(input.legacy.ms),
-      candidateMs: input.candidateWaited ? undefined : round(candidate.ms),
+      candidateMs: candidateLatency(input, candidate.ms),
       differences: classified.differences,
       noise: classified.noise,
     };
@@ -153,6 +153,11 @@ function encodedAndLarge(answer: HttpSnapshot): boolean {
   return coding !== undefined && coding !== '' && coding !== 'identity';
 }
 
+/** The new service's latency for the record: none from a copy whose time includes waiting behind others. */
+function candidateLatency(input: ComparisonInput, ms: number): number | undefined {
+  return input.candidateWaited ? undefined : round(ms);
+}
+
 function errorRecord(input: ComparisonInput, error: string, candidateMs: number, candidateStatus?: number): ComparisonRecord {
   const record: ComparisonRecord = {
     requestId: input.requestId,
@@ -163,7 +168,7 @@ function errorRecord(input: ComparisonInput, error: string, candidateMs: number,
     result: 'error',
     legacyStatus: input.legacy.status,
     legacyMs: round(input.legacy.ms),
-    candidateMs: input.candidateWaited ? undefined : round(candidateMs),
+    candidateMs: candidateLatency(input, candidateMs),
     differences: [],
     noise: [],
     error,

@@ -86,10 +86,13 @@ export class UpstreamConnection {
   }
 
   start(exchange: Exchange): void {
-    // Sticky: sent again after waiting behind another, its time still includes the wait.
-    if (this.exchange !== undefined) exchange.pipelinedBehind = true;
-    if (this.exchange) this.behind.push(exchange);
-    else this.exchange = exchange;
+    if (this.exchange) {
+      // Sticky: sent again after waiting behind another, its time still includes the wait.
+      exchange.pipelinedBehind = true;
+      this.behind.push(exchange);
+    } else {
+      this.exchange = exchange;
+    }
     exchange.connection = this;
     this.activeAt = performance.now();
     writeRequest(this.socket, exchange, this.touch, (error) => this.failExchange(error));

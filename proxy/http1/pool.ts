@@ -120,10 +120,15 @@ export class UpstreamPool implements ConnectionOwner, ExchangeQueue {
   /** Waiting exchanges go out while there are idle connections or room for new ones. */
   private serveWaiting(): void {
     while (this.waiting.length > 0) {
-      const connection = this.usableIdle() ?? (this.live() < this.options.connections ? this.connect() : undefined);
+      const connection = this.freeConnection();
       if (!connection) return;
       this.startWaiting(connection, this.waiting.shift()!);
     }
+  }
+
+  /** An idle connection, else a new one while there is room for it; undefined when every connection is busy. */
+  private freeConnection(): UpstreamConnection | undefined {
+    return this.usableIdle() ?? (this.live() < this.options.connections ? this.connect() : undefined);
   }
 
   private usableIdle(): UpstreamConnection | undefined {
@@ -182,7 +187,7 @@ export class UpstreamPool implements ConnectionOwner, ExchangeQueue {
         exchange.fail(this.shuttingDown());
         continue;
       }
-      const connection = left.length === 0 ? (this.usableIdle() ?? (this.live() < this.options.connections ? this.connect() : undefined)) : undefined;
+      const connection = left.length === 0 ? this.freeConnection() : undefined;
       if (connection) connection.start(exchange);
       else left.push(exchange);
     }
@@ -203,8 +208,7 @@ export class UpstreamPool implements ConnectionOwner, ExchangeQueue {
       this.assignPipelined(exchange);
       return;
     }
-    let idle = this.idle.pop();
-    while (idle && !idle.usable) idle = this.idle.pop();
+    const idle = this.usableIdle();
     if (idle) idle.start(exchange);
     else if (this.open.size < this.options.connections) this.connect().start(exchange);
     else this.wait(exchange, false);
@@ -229,8 +233,7 @@ export class UpstreamPool implements ConnectionOwner, ExchangeQueue {
       filling.start(exchange);
       return;
     }
-    let connection = this.usableIdle();
-    if (!connection && this.live() < this.options.connections) connection = this.connect();
+    let connection = this.freeConnection();
     if (!connection) {
       for (const open of this.open) {
         if (open.acceptsPipelined(exchange) && open.inFlight < this.pipelining && (!connection || open.inFlight < connection.inFlight)) connection = open;
